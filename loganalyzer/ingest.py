@@ -1,0 +1,173 @@
+"""Load exports and stores into canonical frames, or stream exports into a Parquet store.
+
+A *store* is a folder written by ``loganalyzer ingest``: ``events.parquet``, ``steps.parquet``,
+``modified_properties.parquet`` and ``manifest.json`` (inputs, counts, skipped records). Every
+command accepts a store wherever it accepts an export, so a large export is parsed once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from loganalyzer import __version__
+from loganalyzer.normalize import Frames, normalize
+from loganalyzer.problems import InputError, Problem
+from loganalyzer.readers import ReadLog, read_sources
+from loganalyzer.readers.sources import STORE_MANIFEST, expand
+from loganalyzer.schema import FRAME_SCHEMAS
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Dataset:
+    """Canonical frames plus what loading them said."""
+
+    frames: Frames
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    kinds: dict[str, str] = field(default_factory=dict)
+    duplicates: int = 0
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+class _Deduper:
+    """The same event read twice (two overlapping exports, a resumed download) counts once."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+        self.duplicates = 0
+
+    def __call__(self, frames: Frames) -> Frames:
+        events = frames.events.unique("event_id", keep="first", maintain_order=True)
+        fresh = events.filter(~pl.col("event_id").is_in(list(self.seen)))
+        self.duplicates += frames.events.height - fresh.height
+        ids = fresh["event_id"]
+        self.seen.update(ids.to_list())
+        if fresh.height == frames.events.height:
+            return frames
+        # steps/properties of a duplicated id are identical copies: keep one copy
+        keep = pl.col("event_id").is_in(ids.implode())
+        steps = frames.steps.filter(keep).unique(["event_id", "step_index"], maintain_order=True)
+        props = frames.modified_properties.filter(keep).unique(
+            ["event_id", "property_index"], maintain_order=True
+        )
+        return Frames(fresh, steps, props)
+
+
+def _normalized_batches(
+    inputs: list[Path], read_log: ReadLog, workdir: Path, progress: Progress
+) -> tuple[Iterator[Frames], list[Path]]:
+    sources, stores = expand(inputs, workdir)
+
+    def batches() -> Iterator[Frames]:
+        events = 0
+        for raw in read_sources(sources, read_log):
+            frames, problems = normalize(raw)
+            read_log.problems.extend(problems)
+            events += frames.events.height
+            progress(f"read {events:,} events")
+            yield frames
+
+    return batches(), stores
+
+
+def load(inputs: list[Path], progress: Progress = _quiet) -> Dataset:
+    """Read exports and stores into memory (for analysis commands)."""
+    read_log = ReadLog()
+    dedupe = _Deduper()
+    parts: list[Frames] = []
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="loganalyzer-") as tmp:
+        batches, stores = _normalized_batches(inputs, read_log, Path(tmp), progress)
+        for store in stores:
+            frames, manifest = read_store(store)
+            read_log.problems.extend(Problem(**p) for p in manifest.get("problems", []))
+            notes.extend(manifest.get("notes", []))
+            parts.append(dedupe(frames))
+        parts.extend(dedupe(frames) for frames in batches)
+    _require_events(inputs, parts, read_log)
+    return Dataset(
+        Frames.concat(parts),
+        read_log.problems,
+        notes + read_log.notes,
+        read_log.kinds,
+        dedupe.duplicates,
+    )
+
+
+def _require_events(inputs: list[Path], parts: list[Frames], read_log: ReadLog) -> None:
+    if any(p.events.height for p in parts):
+        return
+    names = ", ".join(str(i) for i in inputs)
+    if read_log.problems:
+        first = read_log.problems[0]
+        raise InputError(
+            first.file,
+            f"no usable provisioning event; {len(read_log.problems)} record(s) skipped, "
+            f"first: {first.location}: {first.message}",
+        )
+    raise InputError(names, "holds no provisioning events")
+
+
+def read_store(store: Path) -> tuple[Frames, dict]:
+    manifest_path = store / STORE_MANIFEST
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    frames = Frames(
+        *(pl.read_parquet(store / f"{name}.parquet") for name in FRAME_SCHEMAS)
+    )
+    return frames, manifest
+
+
+def ingest_to_store(inputs: list[Path], store: Path, progress: Progress = _quiet) -> dict:
+    """Stream exports into a Parquet store without holding them in memory; return the manifest."""
+    store.mkdir(parents=True, exist_ok=True)
+    read_log = ReadLog()
+    dedupe = _Deduper()
+    writers: dict[str, pq.ParquetWriter] = {}
+    counts = dict.fromkeys(FRAME_SCHEMAS, 0)
+    try:
+        with tempfile.TemporaryDirectory(prefix="loganalyzer-") as tmp:
+            batches, stores = _normalized_batches(inputs, read_log, Path(tmp), progress)
+            loaded = (dedupe(read_store(s)[0]) for s in stores)
+            for frames in itertools.chain(loaded, batches):
+                for name in FRAME_SCHEMAS:
+                    table = getattr(frames, name).to_arrow()
+                    if name not in writers:
+                        writers[name] = pq.ParquetWriter(
+                            store / f"{name}.parquet", table.schema, compression="zstd"
+                        )
+                    writers[name].write_table(table)
+                    counts[name] += table.num_rows
+    finally:
+        for writer in writers.values():
+            writer.close()
+    for name in FRAME_SCHEMAS:  # an input with no steps still gets a readable (empty) file
+        if name not in writers:
+            pl.DataFrame(schema=FRAME_SCHEMAS[name]).write_parquet(store / f"{name}.parquet")
+    if counts["events"] == 0:
+        _require_events(inputs, [], read_log)
+    manifest = {
+        "tool_version": __version__,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "inputs": [str(i) for i in inputs],
+        "kinds": read_log.kinds,
+        "counts": counts,
+        "duplicates_dropped": dedupe.duplicates,
+        "problems": [p.__dict__ for p in read_log.problems],
+        "notes": read_log.notes,
+    }
+    (store / STORE_MANIFEST).write_text(json.dumps(manifest, indent=2))
+    return manifest

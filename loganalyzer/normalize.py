@@ -1,0 +1,360 @@
+"""Raw Graph-shaped records -> the three canonical frames (events, steps, modified properties).
+
+Everything here is a Polars expression over a whole batch, so a 200,000-event export is
+normalised in vectorised passes. Records that cannot be used (no id, no parseable time) are
+returned as problems with their file and record number, never dropped silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from loganalyzer import reasons
+from loganalyzer.problems import Problem
+from loganalyzer.schema import (
+    EVENTS_SCHEMA,
+    MODIFIED_PROPERTIES_SCHEMA,
+    STEPS_SCHEMA,
+)
+from loganalyzer.timeparse import parse_utc
+
+
+@dataclass
+class Frames:
+    """The canonical model of one or more exports."""
+
+    events: pl.DataFrame
+    steps: pl.DataFrame
+    modified_properties: pl.DataFrame
+
+    @staticmethod
+    def concat(parts: list[Frames]) -> Frames:
+        from loganalyzer.schema import empty_frame
+
+        def stack(name: str) -> pl.DataFrame:
+            frames = [getattr(p, name) for p in parts]
+            return pl.concat(frames, how="vertical") if frames else empty_frame(name)
+
+        return Frames(stack("events"), stack("steps"), stack("modified_properties"))
+
+
+def attribute_key(expr: pl.Expr) -> pl.Expr:
+    """Fold an attribute path so every spelling compares equal.
+
+    ``emails[type eq "work"].value`` (mapping), ``emails[type eq "work"]value`` (export step
+    details) and ``urn:...:2.0:User:manager`` / ``urnietf...20Usermanager`` all fold the same.
+    """
+    return expr.str.to_lowercase().str.replace_all(r"[^a-z0-9]", "")
+
+
+EMAIL_KEY = "emailstypeeqworkvalue"
+USERNAME_KEY = "username"
+
+
+def _lower_enum(expr: pl.Expr) -> pl.Expr:
+    """Enum values compare case-insensitively; unknown values are kept (lower-cased)."""
+    return pl.when(expr.str.len_chars() > 0).then(expr.str.to_lowercase()).otherwise(None)
+
+
+def _blank_to_null(expr: pl.Expr) -> pl.Expr:
+    return pl.when(expr.str.strip_chars().str.len_chars() > 0).then(expr).otherwise(None)
+
+
+def _object_type(identity_type: pl.Expr) -> pl.Expr:
+    lowered = identity_type.str.to_lowercase()
+    return (
+        pl.when(lowered.str.contains("group"))
+        .then(pl.lit("Group"))
+        .when(lowered.str.contains("user"))
+        .then(pl.lit("User"))
+        .otherwise(_blank_to_null(identity_type))
+    )
+
+
+def _steps(raw: pl.DataFrame) -> pl.DataFrame:
+    steps = (
+        raw.select(pl.col("id").alias("event_id"), pl.col("provisioningSteps"))
+        .with_columns(pl.col("provisioningSteps").list.len().alias("_n"))
+        .filter(pl.col("_n") > 0)
+        .explode("provisioningSteps")
+        .with_columns(
+            (pl.int_range(pl.len()).over("event_id")).cast(pl.Int16).alias("step_index")
+        )
+        .unnest("provisioningSteps")
+    )
+    return steps.select(
+        "event_id",
+        "step_index",
+        "name",
+        _lower_enum(pl.col("provisioningStepType")).alias("step_type"),
+        _lower_enum(pl.col("status")).alias("status"),
+        "description",
+        pl.col("details").fill_null(pl.lit([], dtype=STEPS_SCHEMA["details"])),
+    ).cast(STEPS_SCHEMA)
+
+
+def _modified_properties(raw: pl.DataFrame) -> pl.DataFrame:
+    props = (
+        raw.select(pl.col("id").alias("event_id"), pl.col("modifiedProperties"))
+        .filter(pl.col("modifiedProperties").list.len() > 0)
+        .explode("modifiedProperties")
+        .with_columns(
+            pl.int_range(pl.len()).over("event_id").cast(pl.Int16).alias("property_index")
+        )
+        .unnest("modifiedProperties")
+    )
+    return props.select(
+        "event_id",
+        "property_index",
+        pl.col("displayName").alias("name"),
+        attribute_key(pl.col("displayName")).alias("attribute_key"),
+        pl.col("oldValue").alias("old_value"),
+        pl.col("newValue").alias("new_value"),
+    ).cast(MODIFIED_PROPERTIES_SCHEMA)
+
+
+def step_details(steps: pl.DataFrame) -> pl.DataFrame:
+    """One row per (event, step, detail key): the long form rules and identity lookups use."""
+    return (
+        steps.select("event_id", "step_index", "name", "step_type", "status", "details")
+        .filter(pl.col("details").list.len() > 0)
+        .explode("details")
+        .unnest("details")
+        .with_columns(attribute_key(pl.col("key")).alias("attribute_key"))
+    )
+
+
+def sent_attributes(steps: pl.DataFrame, modified_properties: pl.DataFrame) -> pl.DataFrame:
+    """Attributes Entra sent to Flowcase: modified properties plus export-step details.
+
+    Columns: event_id, attribute_key, name, value, origin ("modifiedProperties"|"export").
+    """
+    from_props = modified_properties.select(
+        "event_id",
+        "attribute_key",
+        "name",
+        pl.col("new_value").alias("value"),
+        pl.lit("modifiedProperties").alias("origin"),
+    )
+    from_export = (
+        step_details(steps.filter(pl.col("step_type") == "export"))
+        .filter(~pl.col("key").is_in(["ReportableIdentifier", "SkipReason"]))
+        .select(
+            "event_id",
+            "attribute_key",
+            pl.col("key").alias("name"),
+            "value",
+            pl.lit("export").alias("origin"),
+        )
+    )
+    return pl.concat([from_props, from_export], how="vertical")
+
+
+def _first_detail(details: pl.DataFrame, keys: list[str], step_types: list[str] | None):
+    """Per event, the first non-empty value of any of ``keys`` (folded) in those step types."""
+    wanted = details.filter(pl.col("attribute_key").is_in(keys))
+    if step_types is not None:
+        wanted = wanted.filter(pl.col("step_type").is_in(step_types))
+    return (
+        wanted.filter(pl.col("value").str.strip_chars().str.len_chars() > 0)
+        .sort("event_id", "step_index")
+        .group_by("event_id", maintain_order=True)
+        .agg(pl.col("value").first())
+    )
+
+
+def _step_facts(steps: pl.DataFrame, props: pl.DataFrame) -> pl.DataFrame:
+    """Per-event facts that live in steps and modified properties."""
+    details = step_details(steps)
+
+    def first(name, keys, step_types=None):
+        return _first_detail(details, keys, step_types).rename({"value": name})
+
+    failed = (
+        steps.filter(pl.col("status").is_in(["failure", "skipped"]))
+        .sort("event_id", pl.col("status") != "failure", "step_index")
+        .group_by("event_id", maintain_order=True)
+        .agg(
+            pl.col("name").first().alias("failed_step"),
+            pl.col("description").first().alias("failed_step_description"),
+        )
+    )
+    escrow = steps.group_by("event_id").agg(
+        (pl.col("name") == "EntryEscrowRetry").any().alias("is_escrow_retry")
+    )
+    sent_props = props.filter(pl.col("new_value").str.strip_chars().str.len_chars() > 0)
+
+    def from_props(name, key):
+        return (
+            sent_props.filter(pl.col("attribute_key") == key)
+            .group_by("event_id", maintain_order=True)
+            .agg(pl.col("new_value").first().alias(name))
+        )
+
+    parts = [
+        failed,
+        escrow,
+        first("skip_reason", ["skipreason"]),
+        first("step_upn", ["userprincipalname"], ["import"]),
+        first("step_mail", ["mail"], ["import"]),
+        first("export_user_name", [USERNAME_KEY], ["export"]),
+        first("export_email", [EMAIL_KEY], ["export"]),
+        first("export_external_id", ["externalid"], ["export"]),
+        first("matched_target_id", ["id"], ["matching"]),
+        first("reportable_identifier", ["reportableidentifier"]),
+        from_props("prop_user_name", USERNAME_KEY),
+        from_props("prop_email", EMAIL_KEY),
+        from_props("prop_external_id", "externalid"),
+    ]
+    facts = steps.select("event_id").unique()
+    for part in parts:
+        facts = facts.join(part, on="event_id", how="left")
+    return facts
+
+
+def normalize(raw: pl.DataFrame) -> tuple[Frames, list[Problem]]:
+    """Turn a batch of raw records into canonical frames plus the records that were unusable."""
+    raw, problems = _drop_unusable(raw)
+    steps = _steps(raw)
+    props = _modified_properties(raw)
+    facts = _step_facts(steps, props)
+
+    psi = pl.col("provisioningStatusInfo")
+    legacy = pl.col("statusInfo")
+    err = psi.struct.field("errorInformation")
+    reason = pl.coalesce(err.struct.field("reason"), legacy.struct.field("reason"))
+    src = pl.col("sourceIdentity")
+    tgt = pl.col("targetIdentity")
+
+    events = raw.with_columns(
+        parse_utc(pl.col("activityDateTime")).alias("activity_time"),
+        _blank_to_null(reason).alias("error_reason"),
+    ).with_columns(reasons.response_body_expr(pl.col("error_reason")))
+    body = pl.col("response_body")
+    events = events.join(
+        _source_detail(raw, "UserPrincipalName", "source_upn"), on="id", how="left"
+    ).join(facts, left_on="id", right_on="event_id", how="left")
+
+    upn = pl.coalesce(_blank_to_null(pl.col("source_upn")), pl.col("step_upn"))
+    user_name_sent = pl.coalesce(pl.col("prop_user_name"), pl.col("export_user_name"))
+    email_sent = pl.coalesce(pl.col("prop_email"), pl.col("export_email"))
+    source_id = _blank_to_null(src.struct.field("id"))
+    events = events.select(
+        pl.col("id").alias("event_id"),
+        "activity_time",
+        _blank_to_null(pl.col("tenantId")).alias("tenant_id"),
+        _blank_to_null(pl.col("jobId")).alias("job_id"),
+        _blank_to_null(pl.col("cycleId")).alias("cycle_id"),
+        _blank_to_null(pl.col("changeId")).alias("change_id"),
+        pl.coalesce(
+            _blank_to_null(pl.col("servicePrincipal").struct.field("displayName")),
+            _blank_to_null(
+                pl.col("targetSystem").struct.field("details").list.eval(
+                    pl.element().filter(
+                        pl.element().struct.field("key") == "ServicePrincipalDisplayName"
+                    ).struct.field("value")
+                ).list.first()
+            ),
+        ).alias("app_name"),
+        _blank_to_null(pl.col("servicePrincipal").struct.field("id")).alias(
+            "service_principal_id"
+        ),
+        pl.col("sourceSystem").struct.field("displayName").alias("source_system"),
+        pl.col("targetSystem").struct.field("displayName").alias("target_system"),
+        pl.col("initiatedBy").struct.field("displayName").alias("initiated_by"),
+        _lower_enum(pl.coalesce(pl.col("provisioningAction"), pl.col("action"))).alias("action"),
+        _lower_enum(
+            pl.coalesce(psi.struct.field("status"), legacy.struct.field("status"))
+        ).alias("status"),
+        pl.col("durationInMilliseconds").alias("duration_ms"),
+        _blank_to_null(
+            pl.coalesce(err.struct.field("errorCode"), legacy.struct.field("errorCode"))
+        ).alias("error_code"),
+        _lower_enum(
+            pl.coalesce(err.struct.field("errorCategory"), legacy.struct.field("errorCategory"))
+        ).alias("error_category"),
+        "error_reason",
+        pl.coalesce(
+            err.struct.field("additionalDetails"), legacy.struct.field("additionalDetails")
+        ).alias("error_additional_details"),
+        pl.coalesce(
+            err.struct.field("recommendedAction"), legacy.struct.field("recommendedAction")
+        ).alias("error_recommended_action"),
+        reasons.http_status_expr(pl.col("error_reason"), body),
+        "response_body",
+        reasons.scim_detail_expr(body),
+        reasons.scim_type_expr(body),
+        reasons.retry_count_expr(pl.col("error_reason")),
+        reasons.next_retry_expr(pl.col("error_reason")),
+        "failed_step",
+        "failed_step_description",
+        "skip_reason",
+        pl.col("is_escrow_retry").fill_null(False),
+        _object_type(
+            pl.coalesce(_blank_to_null(src.struct.field("identityType")),
+                        _blank_to_null(tgt.struct.field("identityType")))
+        ).alias("object_type"),
+        source_id.alias("source_id"),
+        _blank_to_null(src.struct.field("displayName")).alias("source_display_name"),
+        src.struct.field("identityType").alias("source_identity_type"),
+        pl.coalesce(_blank_to_null(tgt.struct.field("id")), pl.col("matched_target_id")).alias(
+            "target_id"
+        ),
+        _blank_to_null(tgt.struct.field("displayName")).alias("target_display_name"),
+        tgt.struct.field("identityType").alias("target_identity_type"),
+        upn.alias("upn"),
+        pl.col("step_mail").alias("mail"),
+        user_name_sent.alias("user_name_sent"),
+        email_sent.alias("email_sent"),
+        pl.coalesce(pl.col("prop_external_id"), pl.col("export_external_id")).alias(
+            "external_id"
+        ),
+        pl.coalesce(
+            upn, pl.col("step_mail"), user_name_sent, email_sent, source_id,
+            pl.col("reportable_identifier"),
+        )
+        .str.to_lowercase()
+        .alias("identity_key"),
+        "source_file",
+        "source_record",
+    ).cast(EVENTS_SCHEMA)
+    return Frames(events, steps, props), problems
+
+
+def _source_detail(raw: pl.DataFrame, key: str, name: str) -> pl.DataFrame:
+    return raw.select(
+        "id",
+        pl.col("sourceIdentity")
+        .struct.field("details")
+        .list.eval(
+            pl.element().filter(pl.element().struct.field("key") == key).struct.field("value")
+        )
+        .list.first()
+        .alias(name),
+    )
+
+
+def _drop_unusable(raw: pl.DataFrame) -> tuple[pl.DataFrame, list[Problem]]:
+    """Records without an id or a readable time cannot be placed: report them, keep the rest."""
+    time = parse_utc(pl.col("activityDateTime"))
+    missing_id = pl.col("id").is_null() | (pl.col("id").str.strip_chars() == "")
+    bad_time = time.is_null()
+    flagged = raw.with_columns(
+        pl.when(missing_id)
+        .then(pl.lit("missing 'id' (expected the event id)"))
+        .when(pl.col("activityDateTime").is_null())
+        .then(pl.lit("missing 'activityDateTime' (expected an ISO 8601 time)"))
+        .when(bad_time)
+        .then(pl.lit("unreadable 'activityDateTime' ") + pl.col("activityDateTime"))
+        .otherwise(None)
+        .alias("_problem")
+    )
+    bad = flagged.filter(pl.col("_problem").is_not_null())
+    problems = [
+        Problem(row["source_file"] or "?", f"record {row['source_record']}", row["_problem"])
+        for row in bad.select("source_file", "source_record", "_problem").iter_rows(named=True)
+    ]
+    good = flagged.filter(pl.col("_problem").is_null()).drop("_problem")
+    return good, problems

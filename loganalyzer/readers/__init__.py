@@ -1,0 +1,87 @@
+"""Readers: one module per source format. Only readers know raw shapes.
+
+Every reader yields batches of ``schema.RAW_SCHEMA`` rows (Graph-shaped records) and reports
+records it could not use as ``Problem``s and file-level remarks as notes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import duckdb
+import polars as pl
+
+from loganalyzer.problems import InputError, Problem
+from loganalyzer.readers import csv_logs, log_analytics
+from loganalyzer.readers.json_careful import read_careful
+from loganalyzer.readers.json_fast import read_fast
+from loganalyzer.readers.records import records_to_frame
+from loganalyzer.readers.sniff import Kind, sniff
+from loganalyzer.readers.sources import Source
+
+log = logging.getLogger(__name__)
+
+BATCH_ROWS = 50_000
+
+
+@dataclass
+class ReadLog:
+    """What reading said besides the records: skipped records, remarks, kinds seen."""
+
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    kinds: dict[str, str] = field(default_factory=dict)  # source name -> Kind value
+
+
+def _batched(items: Iterator[dict | Problem], read_log: ReadLog) -> Iterator[pl.DataFrame]:
+    rows: list[dict] = []
+    for item in items:
+        if isinstance(item, Problem):
+            read_log.problems.append(item)
+            continue
+        rows.append(item)
+        if len(rows) >= BATCH_ROWS:
+            yield records_to_frame(rows)
+            rows = []
+    if rows:
+        yield records_to_frame(rows)
+
+
+def _is_envelope_lines(source: Source) -> bool:
+    head = source.head(4096).decode("utf-8", errors="ignore")
+    return '"properties"' in head and '"category"' in head
+
+
+def _read_json(source: Source, kind: Kind, read_log: ReadLog) -> Iterator[pl.DataFrame]:
+    if kind is not Kind.JSON_OBJECT:
+        try:
+            yield from read_fast(source, kind, _is_envelope_lines(source), BATCH_ROWS)
+            return
+        except duckdb.Error as exc:
+            log.info("fast JSON reader refused %s (%s); reading record by record", source.name, exc)
+    yield from _batched(read_careful(source, kind), read_log)
+
+
+def read_sources(sources: list[Source], read_log: ReadLog) -> Iterator[pl.DataFrame]:
+    """Read every source, whatever its kind, as RAW_SCHEMA batches."""
+    csv_sources: list[Source] = []
+    for source in sources:
+        kind = sniff(source)
+        read_log.kinds[source.name] = kind.value
+        if kind is Kind.CSV:
+            csv_sources.append(source)
+        elif kind is Kind.LOG_ANALYTICS_JSON:
+            yield from _batched(log_analytics.read_json(source), read_log)
+        else:
+            yield from _read_json(source, kind, read_log)
+    if csv_sources:
+        items, notes = csv_logs.read_csv_sources(csv_sources)
+        yield from _batched(items, read_log)
+        read_log.notes.extend(notes)
+        for source in csv_sources:
+            read_log.kinds[source.name] = csv_logs.describe(source)
+
+
+__all__ = ["InputError", "ReadLog", "read_sources"]

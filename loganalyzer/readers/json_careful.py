@@ -1,0 +1,135 @@
+"""The careful path for JSON exports: record by record, saying exactly where a file breaks.
+
+Used when the fast reader refuses a file (truncated download, a hand-edited record, a value of
+an unexpected type). Every good record is kept; every bad one becomes a ``Problem`` naming
+the line and what was expected.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from loganalyzer.problems import InputError, Problem
+from loganalyzer.readers.records import raw_record
+from loganalyzer.readers.sniff import Kind
+from loganalyzer.readers.sources import Source
+
+_DECODER = json.JSONDecoder()
+_NEXT_OBJECT = re.compile(r"[,\[]\s*\{")
+_EVENT_KEYS = ("activityDateTime", "provisioningSteps", "provisioningStatusInfo", "changeId")
+
+
+def _line_of(text: str, pos: int) -> int:
+    return text.count("\n", 0, pos) + 1
+
+
+def unwrap(obj: Any) -> Any:
+    """A storage-export envelope carries the Graph object under ``properties``."""
+    if isinstance(obj, dict) and isinstance(obj.get("properties"), dict) and "category" in obj:
+        return obj["properties"]
+    return obj
+
+
+def _event_or_problem(obj: Any, source: Source, where: str) -> dict | Problem:
+    obj = unwrap(obj)
+    if not isinstance(obj, dict):
+        return Problem(source.name, where, f"expected a JSON object, found {type(obj).__name__}")
+    if not any(key in obj for key in _EVENT_KEYS):
+        keys = ", ".join(list(obj)[:5]) or "none"
+        return Problem(
+            source.name, where, f"not a provisioning event (keys: {keys}; expected activityDateTime, "
+            "provisioningSteps, ...)"
+        )
+    return obj
+
+
+def read_careful(source: Source, kind: Kind) -> Iterator[dict | Problem]:
+    """Yield RAW rows (dicts ready for records_to_frame) and Problems, in file order."""
+    with source.open_binary() as handle:
+        text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="strict").read()
+    if kind is Kind.NDJSON:
+        yield from _read_lines(source, text)
+        return
+    if kind is Kind.JSON_OBJECT:
+        yield from _read_array_items(source, text, _skip_ws(text, 0), single=True)
+        return
+    if kind is Kind.GRAPH_PAGE:
+        match = re.search(r'"value"\s*:\s*\[', text)
+        if match is None:
+            raise InputError(source.name, "Graph page without a 'value' array")
+        yield from _read_array_items(source, text, match.end())
+        return
+    start = text.find("[")
+    yield from _read_array_items(source, text, start + 1)
+
+
+def _skip_ws(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in " \t\r\n,":
+        pos += 1
+    return pos
+
+
+def _read_lines(source: Source, text: str) -> Iterator[dict | Problem]:
+    record = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        record += 1
+        where = f"line {number}"
+        try:
+            obj = json.loads(line)
+        except ValueError as exc:
+            yield Problem(source.name, where, f"malformed JSON ({exc.msg} at column {exc.colno})")
+            continue
+        item = _event_or_problem(obj, source, where)
+        yield item if isinstance(item, Problem) else raw_record(item, source.name, record)
+
+
+def _read_array_items(
+    source: Source, text: str, pos: int, single: bool = False
+) -> Iterator[dict | Problem]:
+    record = 0
+    while True:
+        pos = _skip_ws(text, pos)
+        if pos >= len(text) or text[pos] == "]":
+            return
+        record += 1
+        where = f"record {record} (line {_line_of(text, pos)})"
+        try:
+            obj, end = _DECODER.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            resume = _resync(text, pos + 1)
+            if resume is None:
+                yield Problem(
+                    source.name, where,
+                    f"malformed or truncated JSON ({exc.msg} at line {exc.lineno} column "
+                    f"{exc.colno}); the rest of the file ({len(text) - pos} bytes) holds no "
+                    "further readable record",
+                )
+                return
+            yield Problem(source.name, where, f"malformed JSON ({exc.msg} at line {exc.lineno})")
+            pos = resume
+            continue
+        item = _event_or_problem(obj, source, where)
+        yield item if isinstance(item, Problem) else raw_record(item, source.name, record)
+        if single:
+            return
+        pos = end
+
+
+def _resync(text: str, pos: int) -> int | None:
+    """Find the next top-level event after a broken one: an object that decodes and has event
+    keys (nested step objects do not)."""
+    for match in _NEXT_OBJECT.finditer(text, pos):
+        start = match.end() - 1
+        try:
+            obj, _ = _DECODER.raw_decode(text, start)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(obj, dict) and "activityDateTime" in obj:
+            return start
+    return None

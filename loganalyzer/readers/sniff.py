@@ -1,0 +1,72 @@
+"""Decide what kind of log a file is from its content, never from its name."""
+
+from __future__ import annotations
+
+import json
+import re
+from enum import StrEnum
+
+from loganalyzer.problems import InputError
+from loganalyzer.readers.sources import Source, check_utf8
+
+
+class Kind(StrEnum):
+    JSON_ARRAY = "portal JSON download"  # top-level array of Graph objects
+    GRAPH_PAGE = "Graph API page"  # {"@odata.context", "value": [...], "@odata.nextLink"}
+    NDJSON = "JSON lines"  # one Graph object or storage envelope per line
+    JSON_OBJECT = "single JSON event"
+    LOG_ANALYTICS_JSON = "Log Analytics JSON"
+    CSV = "CSV"
+
+
+_LOG_ANALYTICS_KEYS = re.compile(r'"(TimeGenerated|ResultType|ResultSignature|AADTenantId)"')
+_EVENT_KEYS = re.compile(r'"(activityDateTime|provisioningSteps|provisioningStatusInfo|cycleId)"')
+_GRAPH_PAGE = re.compile(r'"value"\s*:\s*\[')
+
+
+def sniff(source: Source) -> Kind:
+    head = source.head()
+    if not head.strip():
+        raise InputError(source.name, "is empty (expected a provisioning log export)")
+    if b"\x00" in head:
+        raise InputError(source.name, "is a binary file, not a JSON or CSV log export")
+    check_utf8(source, head)
+    text = head.decode("utf-8", errors="ignore").lstrip("\ufeff \t\r\n")
+    if text.startswith("["):
+        return Kind.LOG_ANALYTICS_JSON if _LOG_ANALYTICS_KEYS.search(text) else Kind.JSON_ARRAY
+    if text.startswith("{"):
+        return _sniff_object(source, text)
+    return Kind.CSV
+
+
+def _sniff_object(source: Source, text: str) -> Kind:
+    first_line, _, rest = text.partition("\n")
+    try:
+        json.loads(first_line)
+        one_line_object = True
+    except ValueError:
+        one_line_object = False
+    if one_line_object and rest.lstrip().startswith("{"):
+        return Kind.NDJSON
+    if '"tables"' in text[:200] and '"rows"' in text:
+        return Kind.LOG_ANALYTICS_JSON
+    if _GRAPH_PAGE.search(text):
+        return Kind.GRAPH_PAGE
+    if '"properties"' in text and '"category"' in text:
+        return Kind.NDJSON  # one storage envelope
+    if _LOG_ANALYTICS_KEYS.search(text):
+        return Kind.LOG_ANALYTICS_JSON
+    if _EVENT_KEYS.search(text):
+        return Kind.JSON_OBJECT
+    raise InputError(source.name, _not_a_log_hint(text))
+
+
+def _not_a_log_hint(text: str) -> str:
+    if '"schedule"' in text and '"status"' in text and '"templateId"' in text:
+        return "is a synchronization job status, not a provisioning log (pass it with --job-status)"
+    if '"synchronizationRules"' in text:
+        return "is a synchronization schema, not a provisioning log"
+    return (
+        "is JSON but not a provisioning log (expected a Graph page with 'value', "
+        "a portal download array, or events with 'activityDateTime')"
+    )

@@ -1,0 +1,103 @@
+"""The first look at an export: what it covers and how the events are distributed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from loganalyzer.ingest import Dataset
+
+
+def _counts(events: pl.DataFrame, column: str) -> dict[str, int]:
+    rows = events.group_by(column).len().sort("len", descending=True).iter_rows()
+    return {(key if key is not None else "(none)"): n for key, n in rows}
+
+
+def cycle_table(events: pl.DataFrame) -> pl.DataFrame:
+    """One row per provisioning cycle, oldest first."""
+    return (
+        events.group_by("cycle_id", "job_id")
+        .agg(
+            pl.col("activity_time").min().alias("start"),
+            pl.col("activity_time").max().alias("end"),
+            pl.len().alias("events"),
+            (pl.col("status") == "success").sum().alias("success"),
+            (pl.col("status") == "failure").sum().alias("failure"),
+            (pl.col("status") == "skipped").sum().alias("skipped"),
+            (pl.col("status") == "warning").sum().alias("warning"),
+        )
+        .with_columns((pl.col("end") - pl.col("start")).alias("duration"))
+        .sort("start")
+    )
+
+
+def summarize(dataset: Dataset) -> dict[str, Any]:
+    """Counts by status, action, object type and cycle; time range; jobs and apps; input health."""
+    events = dataset.frames.events
+    start, end = events["activity_time"].min(), events["activity_time"].max()
+    cycles = cycle_table(events)
+    return {
+        "events": events.height,
+        "time_range": {
+            "start": start.isoformat() if start else None,
+            "end": end.isoformat() if end else None,
+        },
+        "by_status": _counts(events, "status"),
+        "by_action": _counts(events, "action"),
+        "by_object_type": _counts(events, "object_type"),
+        "apps": _counts(events, "app_name"),
+        "jobs": _counts(events, "job_id"),
+        "cycles": [
+            {
+                **{k: v for k, v in row.items() if k not in ("start", "end", "duration")},
+                "start": row["start"].isoformat(),
+                "end": row["end"].isoformat(),
+                "duration_seconds": row["duration"].total_seconds(),
+            }
+            for row in cycles.iter_rows(named=True)
+        ],
+        "input": {
+            "kinds": dataset.kinds,
+            "skipped_records": len(dataset.problems),
+            "duplicate_events_dropped": dataset.duplicates,
+            "notes": dataset.notes,
+        },
+    }
+
+
+def render_summary_text(summary: dict[str, Any]) -> str:
+    """Plain text for the terminal."""
+    tr = summary["time_range"]
+    lines = [
+        f"{summary['events']:,} events from {tr['start']} to {tr['end']}",
+        "",
+    ]
+    for title, key in (
+        ("Status", "by_status"),
+        ("Action", "by_action"),
+        ("Object type", "by_object_type"),
+        ("App", "apps"),
+        ("Job", "jobs"),
+    ):
+        parts = ", ".join(f"{k} {v:,}" for k, v in summary[key].items())
+        lines.append(f"{title + ':':13} {parts}")
+    lines += ["", f"Cycles ({len(summary['cycles'])}):"]
+    lines.append(
+        f"  {'start (UTC)':20} {'minutes':>8} {'events':>7} {'success':>7} {'failure':>7} "
+        f"{'skipped':>7}  cycle id"
+    )
+    for c in summary["cycles"]:
+        lines.append(
+            f"  {c['start'][:19]:20} {c['duration_seconds'] / 60:8.1f} {c['events']:7,} "
+            f"{c['success']:7,} {c['failure']:7,} {c['skipped']:7,}  {c['cycle_id']}"
+        )
+    inp = summary["input"]
+    lines += [
+        "",
+        f"Input: {len(inp['kinds'])} file(s); skipped records: {inp['skipped_records']}; "
+        f"duplicate events dropped: {inp['duplicate_events_dropped']}",
+    ]
+    lines += [f"  {name}: {kind}" for name, kind in inp["kinds"].items()]
+    lines += [f"  note: {n}" for n in inp["notes"]]
+    return "\n".join(lines)
