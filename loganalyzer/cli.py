@@ -118,3 +118,4 @@ def version() -> None:
 
 if __name__ == "__main__":
     app()
+from loganalyzer import why_cli  # noqa: E402, F401  (registers `why`)

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 
 from loganalyzer import __version__
 from loganalyzer.normalize import Frames, normalize
+from loganalyzer.prefetch import prefetch
 from loganalyzer.problems import InputError, Problem
 from loganalyzer.readers import ReadLog, read_sources
 from loganalyzer.readers.sources import STORE_MANIFEST, expand
@@ -74,7 +75,7 @@ def _normalized_batches(
 
     def batches() -> Iterator[Frames]:
         events = 0
-        for raw in read_sources(sources, read_log):
+        for raw in prefetch(read_sources(sources, read_log)):
             frames, problems = normalize(raw)
             read_log.problems.extend(problems)
             events += frames.events.height

@@ -18,7 +18,7 @@ from loganalyzer.schema import (
     MODIFIED_PROPERTIES_SCHEMA,
     STEPS_SCHEMA,
 )
-from loganalyzer.timeparse import parse_utc
+from loganalyzer.timeparse import parse_utc_column
 
 
 @dataclass
@@ -228,10 +228,9 @@ def normalize(raw: pl.DataFrame) -> tuple[Frames, list[Problem]]:
     src = pl.col("sourceIdentity")
     tgt = pl.col("targetIdentity")
 
-    events = raw.with_columns(
-        parse_utc(pl.col("activityDateTime")).alias("activity_time"),
-        _blank_to_null(reason).alias("error_reason"),
-    ).with_columns(reasons.response_body_expr(pl.col("error_reason")))
+    events = raw.with_columns(_blank_to_null(reason).alias("error_reason")).with_columns(
+        reasons.response_body_expr(pl.col("error_reason"))
+    )
     body = pl.col("response_body")
     events = events.join(
         _source_detail(raw, "UserPrincipalName", "source_upn"), on="id", how="left"
@@ -337,10 +336,13 @@ def _source_detail(raw: pl.DataFrame, key: str, name: str) -> pl.DataFrame:
 
 
 def _drop_unusable(raw: pl.DataFrame) -> tuple[pl.DataFrame, list[Problem]]:
-    """Records without an id or a readable time cannot be placed: report them, keep the rest."""
-    time = parse_utc(pl.col("activityDateTime"))
+    """Records without an id or a readable time cannot be placed: report them, keep the rest.
+
+    Adds ``activity_time`` (the parsed time) to what it keeps.
+    """
+    raw = parse_utc_column(raw, "activityDateTime", "activity_time")
     missing_id = pl.col("id").is_null() | (pl.col("id").str.strip_chars() == "")
-    bad_time = time.is_null()
+    bad_time = pl.col("activity_time").is_null()
     flagged = raw.with_columns(
         pl.when(missing_id)
         .then(pl.lit("missing 'id' (expected the event id)"))

@@ -3,6 +3,7 @@
 Graph writes whole seconds (``2026-07-17T12:31:10Z``), storage exports 7 fractional digits,
 Log Analytics and details use locale strings (``3/24/2026 7:17:42 AM``,
 ``11/3/2026, 7:17:42.123 AM``). The sentinel ``0001-01-01T00:00:00Z`` and ``""`` mean "none".
+ISO is tried first on the whole column; the slower fallbacks only run on what ISO left.
 """
 
 from __future__ import annotations
@@ -11,38 +12,53 @@ import polars as pl
 
 from loganalyzer.schema import UTC_TIME
 
-_ISO_FORMATS = (
-    "%Y-%m-%dT%H:%M:%S%.f%z",
-    "%Y-%m-%dT%H:%M:%S%z",
-    "%Y-%m-%dT%H:%M:%S%.f",
-    "%Y-%m-%dT%H:%M:%S",
-    "%Y-%m-%d %H:%M:%S%.f",
-    "%Y-%m-%d %H:%M:%S",
-)
-_US_FORMATS = (
-    "%m/%d/%Y, %I:%M:%S%.f %p",
-    "%m/%d/%Y %I:%M:%S%.f %p",
-    "%m/%d/%Y, %I:%M:%S %p",
-    "%m/%d/%Y %I:%M:%S %p",
-    "%m/%d/%Y %H:%M:%S",
+# chrono's %.f is optional, so this one format reads whole seconds and any fraction
+_ISO = "%Y-%m-%dT%H:%M:%S%.f%z"
+_FALLBACK_FORMATS = (
+    ("%Y-%m-%dT%H:%M:%S%.f", False),
+    ("%Y-%m-%d %H:%M:%S%.f%z", True),
+    ("%Y-%m-%d %H:%M:%S%.f", False),
+    ("%m/%d/%Y, %I:%M:%S%.f %p", False),
+    ("%m/%d/%Y %I:%M:%S%.f %p", False),
+    ("%m/%d/%Y %H:%M:%S%.f", False),
 )
 
 
-def parse_utc(text: pl.Expr) -> pl.Expr:
-    """Parse ISO 8601 (any fraction length, ``Z`` or offset) or US-locale text to UTC."""
+def _cleaned(text: pl.Expr) -> pl.Expr:
     cleaned = (
         text.str.strip_chars()
         .str.replace(r"\s*UTC$", "")
         .str.replace(r"Z$", "+00:00")
-        # chrono accepts at most 9 fractional digits; Entra writes 7, some tools more
-        .str.replace(r"(\.\d{1,9})\d*", "$1")
+        .str.replace(r"(\.\d{1,9})\d+", "$1")  # chrono reads at most 9 fractional digits
     )
-    cleaned = pl.when(cleaned.str.starts_with("0001-01-01")).then(None).otherwise(cleaned)
-    attempts = []
-    for fmt in _ISO_FORMATS + _US_FORMATS:
-        if "%z" in fmt:
-            attempts.append(cleaned.str.strptime(UTC_TIME, fmt, strict=False))
-        else:
-            naive = cleaned.str.strptime(pl.Datetime("us"), fmt, strict=False)
-            attempts.append(naive.dt.replace_time_zone("UTC"))
-    return pl.coalesce(attempts).cast(UTC_TIME)
+    return pl.when(cleaned.str.starts_with("0001-01-01")).then(None).otherwise(cleaned)
+
+
+def parse_iso(text: pl.Expr) -> pl.Expr:
+    """ISO 8601 with ``Z`` or an offset and any fraction; null when it is not that."""
+    return _cleaned(text).str.strptime(UTC_TIME, _ISO, strict=False)
+
+
+def _parse_with(text: pl.Expr, fmt: str, has_zone: bool) -> pl.Expr:
+    if has_zone:
+        return text.str.strptime(UTC_TIME, fmt, strict=False)
+    return text.str.strptime(pl.Datetime("us"), fmt, strict=False).dt.replace_time_zone("UTC")
+
+
+def parse_utc(text: pl.Expr) -> pl.Expr:
+    """Every known format (slower): for small columns and details."""
+    cleaned = _cleaned(text)
+    attempts = [cleaned.str.strptime(UTC_TIME, _ISO, strict=False)]
+    attempts += [_parse_with(cleaned, fmt, zone) for fmt, zone in _FALLBACK_FORMATS]
+    return pl.coalesce(attempts)
+
+
+def parse_utc_column(frame: pl.DataFrame, column: str, alias: str) -> pl.DataFrame:
+    """Add ``alias`` = ``column`` parsed; the fallback formats run only on rows ISO missed."""
+    frame = frame.with_columns(parse_iso(pl.col(column)).alias(alias))
+    missed = pl.col(alias).is_null() & pl.col(column).is_not_null()
+    if frame.select(missed.any()).item():
+        frame = frame.with_columns(
+            pl.when(missed).then(parse_utc(pl.col(column))).otherwise(pl.col(alias)).alias(alias)
+        )
+    return frame

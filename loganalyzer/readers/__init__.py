@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from loganalyzer.problems import InputError, Problem
 from loganalyzer.readers import csv_logs, log_analytics
@@ -23,7 +24,7 @@ from loganalyzer.readers.sources import Source
 
 log = logging.getLogger(__name__)
 
-BATCH_ROWS = 50_000
+BATCH_ROWS = 20_000
 
 
 @dataclass
@@ -55,13 +56,22 @@ def _is_envelope_lines(source: Source) -> bool:
 
 
 def _read_json(source: Source, kind: Kind, read_log: ReadLog) -> Iterator[pl.DataFrame]:
+    """Fast reader first; on any refusal, the careful reader continues after what was read."""
+    done = 0
     if kind is not Kind.JSON_OBJECT:
         try:
-            yield from read_fast(source, kind, _is_envelope_lines(source), BATCH_ROWS)
+            for batch in read_fast(source, kind, _is_envelope_lines(source), BATCH_ROWS):
+                done += batch.height
+                yield batch
             return
-        except duckdb.Error as exc:
+        except (duckdb.Error, pa.ArrowException, OSError) as exc:
             log.info("fast JSON reader refused %s (%s); reading record by record", source.name, exc)
-    yield from _batched(read_careful(source, kind), read_log)
+    rest = (
+        item
+        for item in read_careful(source, kind)
+        if isinstance(item, Problem) or item["source_record"] > done
+    )
+    yield from _batched(rest, read_log)
 
 
 def read_sources(sources: list[Source], read_log: ReadLog) -> Iterator[pl.DataFrame]:

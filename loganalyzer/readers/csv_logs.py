@@ -1,16 +1,90 @@
-"""Portal CSV downloads and Log Analytics CSV exports (being written)."""
+"""CSV exports: the Entra admin center download (three files) and Log Analytics CSV.
+
+Every CSV source of one call arrives here together, because the portal download splits each
+event over three files. Each file is classified by its header, never its name: a Log
+Analytics ``AADProvisioningLogs`` export goes row by row to ``log_analytics``; the portal
+files go to ``csv_portal`` to be joined on change ID.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from loganalyzer.problems import InputError, Problem
+from loganalyzer.readers import log_analytics
+from loganalyzer.readers.csv_headers import EXPECTED, CsvKind, classify_portal, fold_header
+from loganalyzer.readers.csv_portal import PortalFile, PortalReader
+from loganalyzer.readers.csv_table import CsvTable
 from loganalyzer.readers.sources import Source
 
 
-def read_csv_sources(sources: list[Source]) -> tuple[Iterator[dict | Problem], list[str]]:
-    raise InputError(sources[0].name, "CSV exports are not supported yet")
+def _classify(table: CsvTable) -> CsvKind | PortalFile:
+    if log_analytics.is_log_analytics_header(table.header):
+        return CsvKind.LOG_ANALYTICS
+    portal = classify_portal(table.header)
+    if portal is None:
+        found = ", ".join(h.strip() for h in table.header[:12] if h.strip())
+        more = f" (+{len(table.header) - 12} more)" if len(table.header) > 12 else ""
+        raise InputError(
+            table.source.name,
+            f"is CSV but not a provisioning log export: columns found: {found}{more}; "
+            f"expected {EXPECTED}",
+        )
+    kind, columns = portal
+    return PortalFile(table, kind, columns)
 
 
 def describe(source: Source) -> str:
-    return "CSV"
+    """The kind of a CSV source, for display ("portal CSV (steps)", "Log Analytics CSV")."""
+    found = _classify(CsvTable.open(source))
+    return found.value if isinstance(found, CsvKind) else found.kind.value
+
+
+def read_csv_sources(sources: list[Source]) -> tuple[Iterator[dict | Problem], list[str]]:
+    """Every CSV source of one call -> RAW rows and Problems, plus notes filled while iterating.
+
+    Headers are read (and bad files refused) at once; rows are read as the iterator is used.
+    """
+    notes: list[str] = []
+    log_analytics_tables: list[CsvTable] = []
+    portal_files: list[PortalFile] = []
+    for source in sources:
+        table = CsvTable.open(source)
+        found = _classify(table)
+        if isinstance(found, PortalFile):
+            portal_files.append(found)
+        else:
+            _require_id(table)
+            log_analytics_tables.append(table)
+    portal = PortalReader(portal_files, notes) if portal_files else None
+
+    def items() -> Iterator[dict | Problem]:
+        for table in log_analytics_tables:
+            yield from _log_analytics_rows(table, notes)
+        if portal is not None:
+            yield from portal.read()
+
+    return items(), notes
+
+
+def _require_id(table: CsvTable) -> None:
+    if "id" not in {fold_header(h) for h in table.header}:
+        raise InputError(
+            table.source.name,
+            "is a Log Analytics export without the Id column (expected Id and TimeGenerated; "
+            "export all columns, or keep Id in the query's project)",
+        )
+
+
+def _log_analytics_rows(table: CsvTable, notes: list[str]) -> Iterator[dict | Problem]:
+    unknown = [h.strip() for h in table.header if not log_analytics.is_known_column(h)]
+    if unknown:
+        notes.append(f"{table.source.name}: columns not used: {', '.join(unknown)}")
+    for row in table.rows():
+        if isinstance(row, Problem):
+            yield row
+            continue
+        yield from log_analytics.record_from_row(
+            dict(zip(table.header, row.cells, strict=True)), table.source.name,
+            f"line {row.line}", row.number,
+        )

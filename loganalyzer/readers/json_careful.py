@@ -41,8 +41,10 @@ def _event_or_problem(obj: Any, source: Source, where: str) -> dict | Problem:
     if not any(key in obj for key in _EVENT_KEYS):
         keys = ", ".join(list(obj)[:5]) or "none"
         return Problem(
-            source.name, where, f"not a provisioning event (keys: {keys}; expected activityDateTime, "
-            "provisioningSteps, ...)"
+            source.name,
+            where,
+            f"not a provisioning event (keys: {keys}; expected activityDateTime, "
+            "provisioningSteps, ...)",
         )
     return obj
 

@@ -17,6 +17,7 @@ from loganalyzer.readers.sniff import Kind
 from loganalyzer.readers.sources import Source
 from loganalyzer.schema import RAW_SCHEMA
 
+THREADS = 2
 _MAP = "MAP(VARCHAR, VARCHAR)"
 _IDENTITY = f"STRUCT(id VARCHAR, displayName VARCHAR, identityType VARCHAR, details {_MAP})"
 _SYSTEM = f"STRUCT(id VARCHAR, displayName VARCHAR, details {_MAP})"
@@ -76,7 +77,7 @@ def _projection(prefix: str) -> str:
 def _query(source: Source, kind: Kind, envelope: bool) -> str:
     path = str(source.path).replace("'", "''")
     compression = "gzip" if source.gzip else "none"
-    opts = f"compression='{compression}', maximum_object_size=268435456"
+    opts = f"compression='{compression}', maximum_object_size=16777216"
     if kind is Kind.GRAPH_PAGE:
         inner = (
             f"SELECT unnest(value) AS e FROM read_json('{path}', format='unstructured', "
@@ -86,16 +87,21 @@ def _query(source: Source, kind: Kind, envelope: bool) -> str:
     fmt = "array" if kind is Kind.JSON_ARRAY else "newline_delimited"
     if envelope:
         columns = f"{{'properties': '{_EVENT_STRUCT}'}}"
-        inner = f"SELECT properties AS e FROM read_json('{path}', format='{fmt}', " \
-                f"columns={columns}, {opts})"
+        inner = (
+            f"SELECT properties AS e FROM read_json('{path}', format='{fmt}', "
+            f"columns={columns}, {opts})"
+        )
         return f"SELECT {_projection('e.')} FROM ({inner})"
     columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in EVENT_COLUMNS.items()) + "}"
-    return f"SELECT {_projection('')} FROM read_json('{path}', format='{fmt}', columns={columns}, {opts})"
+    reader = f"read_json('{path}', format='{fmt}', columns={columns}, {opts})"
+    return f"SELECT {_projection('')} FROM {reader}"
 
 
-def read_fast(source: Source, kind: Kind, envelope: bool, batch_rows: int) -> Iterator[pl.DataFrame]:
+def read_fast(
+    source: Source, kind: Kind, envelope: bool, batch_rows: int
+) -> Iterator[pl.DataFrame]:
     """Yield RAW_SCHEMA batches. Raises duckdb.Error on anything it cannot read."""
-    con = duckdb.connect(config={"threads": 2, "preserve_insertion_order": True})
+    con = duckdb.connect(config={"threads": THREADS, "preserve_insertion_order": True})
     try:
         reader = con.sql(_query(source, kind, envelope)).to_arrow_reader(batch_rows)
         offset = 0

@@ -1,12 +1,271 @@
-"""Log Analytics AADProvisioningLogs exports (being written)."""
+"""Log Analytics ``AADProvisioningLogs`` exports (JSON or CSV rows) -> Graph-shaped records.
+
+Log Analytics flattens the Graph object into PascalCase columns and stores every nested object
+as JSON text (``SourceIdentity``, ``ProvisioningSteps``, ...), whose inner keys may be
+PascalCase or camelCase. ``TenantId`` there is the *workspace* id; the Entra tenant is
+``AADTenantId``. ``ResultType``/``ResultSignature``/``ResultDescription`` repeat the status,
+error code and reason, and fill them in when ``ProvisioningStatusInfo`` lacks them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from loganalyzer.problems import InputError, Problem
+from loganalyzer.readers.csv_headers import fold_header
+from loganalyzer.readers.records import raw_record
 from loganalyzer.readers.sources import Source
+
+# Log Analytics column (folded, see fold_header) -> Graph property.
+SCALAR_COLUMNS = {
+    "id": "id",
+    "timegenerated": "activityDateTime",
+    "aadtenantid": "tenantId",
+    "jobid": "jobId",
+    "cycleid": "cycleId",
+    "changeid": "changeId",
+    "provisioningaction": "provisioningAction",
+    "action": "action",  # deprecated, PascalCase values ("Create")
+    "durationms": "durationInMilliseconds",
+}
+JSON_COLUMNS = {
+    "initiatedby": "initiatedBy",
+    "serviceprincipal": "servicePrincipal",
+    "sourceidentity": "sourceIdentity",
+    "targetidentity": "targetIdentity",
+    "sourcesystem": "sourceSystem",
+    "targetsystem": "targetSystem",
+    "provisioningstatusinfo": "provisioningStatusInfo",
+    "statusinfo": "statusInfo",
+    "provisioningsteps": "provisioningSteps",
+    "modifiedproperties": "modifiedProperties",
+}
+RESULT_COLUMNS = {"resulttype", "resultsignature", "resultdescription"}
+# Standard columns that say nothing about the event (TenantId is the workspace, not Entra).
+IGNORED_COLUMNS = {"tenantid", "operationname", "operationversion", "category", "correlationid",
+                   "type", "billedsize", "isbillable", "resourceid", "tablename"}
+_DISTINCTIVE = {"resulttype", "resultsignature", "aadtenantid", "provisioningsteps",
+                "provisioningstatusinfo"}
+_NO_VALUE = {"", "none", "null"}
+
+# Graph's inner key spellings; JSON-text columns may carry them in any casing.
+_GRAPH_KEYS = {
+    key.casefold(): key
+    for key in (
+        "id", "displayName", "name", "identityType", "type", "details", "initiatorType",
+        "initiatingType", "status", "errorInformation", "errorCode", "reason",
+        "additionalDetails", "errorCategory", "recommendedAction", "provisioningStepType",
+        "description", "oldValue", "newValue",
+    )
+}
+
+
+def is_log_analytics_header(header: list[str]) -> bool:
+    """``TimeGenerated`` plus a column only AADProvisioningLogs has."""
+    folded = {fold_header(h) for h in header}
+    return "timegenerated" in folded and bool(folded & _DISTINCTIVE)
+
+
+def is_known_column(column: str) -> bool:
+    key = fold_header(column)
+    return any(key in known for known in
+               (SCALAR_COLUMNS, JSON_COLUMNS, RESULT_COLUMNS, IGNORED_COLUMNS))
+
+
+def graph_keys(value: Any) -> Any:
+    """Rename inner keys case-insensitively to Graph's camelCase; ``details`` bags are kept
+    as they are (their keys are attribute names, not Graph properties)."""
+    if isinstance(value, list):
+        return [graph_keys(item) for item in value]
+    if isinstance(value, Mapping):
+        renamed: dict[str, Any] = {}
+        for key, inner in value.items():
+            name = _GRAPH_KEYS.get(str(key).casefold(), str(key))
+            renamed[name] = inner if name == "details" else graph_keys(inner)
+        return renamed
+    return value
+
+
+class _BadJson(ValueError):
+    pass
+
+
+def _json_cell(value: Any, column: str) -> Any:
+    """A dynamic column: already parsed (JSON export) or JSON text (CSV, query API)."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if not text or text.casefold() in _NO_VALUE:
+        return None
+    if fold_header(column) == "sourcesystem" and text[0] not in "{[":
+        return None  # the generic Log Analytics "agent type" column ("Azure"), not the system
+    try:
+        parsed = json.loads(text)
+        if isinstance(parsed, str) and parsed.strip()[:1] in ("{", "["):
+            parsed = json.loads(parsed)  # JSON text stored twice encoded
+    except json.JSONDecodeError as exc:
+        raise _BadJson(f"{exc.msg} at character {exc.pos}") from exc
+    return parsed
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def _duration(value: Any) -> Any:
+    """``1,234`` (a locale-formatted number in a CSV) is 1234."""
+    return value.replace(",", "").replace("\u00a0", "") if isinstance(value, str) else value
+
+
+def _first_object(value: Any) -> dict[str, Any]:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
+def _apply_results(graph: dict[str, Any], results: dict[str, Any]) -> None:
+    """ResultType/ResultSignature/ResultDescription fill what ProvisioningStatusInfo lacks;
+    ``None`` and empty mean "no error"."""
+    status_info = _first_object(graph.get("provisioningStatusInfo"))
+    error = _first_object(status_info.get("errorInformation"))
+    given = {k: v for k, v in results.items() if isinstance(v, str) and v.casefold() not in
+             _NO_VALUE}
+    if "resulttype" in given and not status_info.get("status"):
+        status_info["status"] = given["resulttype"]
+    if "resultsignature" in given and not error.get("errorCode"):
+        error["errorCode"] = given["resultsignature"]
+    if "resultdescription" in given and not error.get("reason"):
+        error["reason"] = given["resultdescription"]
+    if error:
+        status_info["errorInformation"] = error
+    if status_info:
+        graph["provisioningStatusInfo"] = status_info
+
+
+def record_from_row(
+    row: Mapping[str, Any], file: str, location: str, number: int
+) -> Iterator[dict | Problem]:
+    """One AADProvisioningLogs row (column name -> value) -> a RAW row, plus a Problem per
+    unreadable JSON cell; a row without ``Id`` or ``TimeGenerated`` is one Problem instead."""
+    graph: dict[str, Any] = {}
+    results: dict[str, Any] = {}
+    bad_cells: list[Problem] = []
+    for column, value in row.items():
+        key = fold_header(str(column))
+        if key in SCALAR_COLUMNS:
+            cell = _scalar(value)
+            graph[SCALAR_COLUMNS[key]] = _duration(cell) if key == "durationms" else cell
+        elif key in JSON_COLUMNS:
+            try:
+                parsed = _json_cell(value, str(column))
+            except _BadJson as exc:
+                bad_cells.append(Problem(
+                    file, location,
+                    f"column {column}: malformed JSON ({exc}); the record is kept without it",
+                ))
+                continue
+            if parsed is not None:
+                graph[JSON_COLUMNS[key]] = graph_keys(parsed)
+        elif key in RESULT_COLUMNS:
+            results[key] = _scalar(value)
+    missing = [name for name, prop in (("Id", "id"), ("TimeGenerated", "activityDateTime"))
+               if not graph.get(prop)]
+    if missing:
+        yield Problem(
+            file, location,
+            f"missing {' and '.join(missing)} (expected the event id and its time); "
+            "the record is skipped",
+        )
+        return
+    yield from bad_cells
+    _apply_results(graph, results)
+    yield raw_record(graph, file, number)
 
 
 def read_json(source: Source) -> Iterator[dict | Problem]:
-    raise InputError(source.name, "Log Analytics exports are not supported yet")
+    """A JSON array of row objects, or the query API's ``{"tables": [...]}``."""
+    with source.open_binary() as handle:
+        data = handle.read()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            source.name,
+            f"is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "export it again or save it as UTF-8",
+        ) from exc
+    start = len(text) - len(text.lstrip())
+    if text[start:start + 1] == "[":
+        yield from _array_rows(source, text, start + 1)
+        return
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            source.name, f"malformed JSON ({exc.msg}); expected a Log Analytics export",
+            f"line {exc.lineno} column {exc.colno}",
+        ) from exc
+    if isinstance(document, Mapping) and isinstance(document.get("tables"), list):
+        yield from _table_rows(source, document["tables"])
+    elif isinstance(document, Mapping):
+        yield from record_from_row(document, source.name, "record 1", 1)
+    else:
+        raise InputError(source.name, "expected a JSON array of rows or {\"tables\": [...]}")
+
+
+_DECODER = json.JSONDecoder()
+
+
+def _array_rows(source: Source, text: str, pos: int) -> Iterator[dict | Problem]:
+    number = 0
+    while True:
+        while pos < len(text) and text[pos] in " \t\r\n,":
+            pos += 1
+        if pos >= len(text) or text[pos] == "]":
+            return
+        number += 1
+        where = f"record {number} (line {text.count(chr(10), 0, pos) + 1})"
+        try:
+            row, pos = _DECODER.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            yield Problem(
+                source.name, where,
+                f"malformed or truncated JSON ({exc.msg}); the rest of the file "
+                f"({len(text) - exc.pos} characters) is not read",
+            )
+            return
+        if not isinstance(row, Mapping):
+            yield Problem(source.name, where, f"expected a row object, found {type(row).__name__}")
+            continue
+        yield from record_from_row(row, source.name, where, number)
+
+
+def _column_names(table: Mapping[str, Any]) -> list[str]:
+    return [str(c.get("name") if isinstance(c, Mapping) else c) for c in table.get("columns") or []]
+
+
+def _table_rows(source: Source, tables: list[Any]) -> Iterator[dict | Problem]:
+    wanted = [t for t in tables
+              if isinstance(t, Mapping) and is_log_analytics_header(_column_names(t))]
+    if not wanted:  # other tables (statistics) are ignored
+        raise InputError(
+            source.name,
+            "no AADProvisioningLogs table (expected columns TimeGenerated, Id, ResultType, ...)",
+        )
+    number = 0
+    for table in wanted:
+        columns = _column_names(table)
+        for index, values in enumerate(table.get("rows") or [], start=1):
+            number += 1
+            where = f"table {table.get('name', '?')} row {index}"
+            if not isinstance(values, list) or len(values) != len(columns):
+                yield Problem(source.name, where,
+                              f"expected a list of {len(columns)} values matching 'columns'")
+                continue
+            row = dict(zip(columns, values, strict=True))
+            yield from record_from_row(row, source.name, where, number)

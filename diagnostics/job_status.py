@@ -1,0 +1,89 @@
+"""The facts a rule needs from a sync job's status (``GET .../synchronization/jobs/{jobId}``).
+
+Accepts the job object, its ``status`` object alone, or a Graph list page holding one job;
+missing parts stay ``None`` (Graph writes ``""`` for timestamps that mean nothing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+class JobStatusError(ValueError):
+    """The JSON is not a synchronization job status."""
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    job_id: str | None
+    code: str | None  # Active, Paused, Quarantine, ...
+    quarantine_reason: str | None  # EncounteredQuarantineException, ...
+    quarantine_since: str | None
+    quarantine_series_count: int | None
+    error_code: str | None  # quarantine.error, else lastExecution.error
+    error_message: str | None
+    last_execution_state: str | None
+    successive_complete_failures: int | None
+
+    @property
+    def quarantined(self) -> bool:
+        return self.code == "Quarantine" or bool(self.quarantine_reason)
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    value = str(value).strip()
+    return value or None
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _error(obj: Mapping[str, Any] | None) -> tuple[str | None, str | None]:
+    if not isinstance(obj, Mapping):
+        return None, None
+    code = _text(obj.get("code"))
+    if code in (None, "None"):
+        return None, _text(obj.get("message"))
+    return code, _text(obj.get("message"))
+
+
+def parse_job_status(document: Any) -> JobStatus:
+    """Read a job (or its status) as Graph returns it; raise JobStatusError otherwise."""
+    if isinstance(document, Mapping) and isinstance(document.get("value"), list):
+        jobs = [j for j in document["value"] if isinstance(j, Mapping)]
+        if len(jobs) != 1:
+            raise JobStatusError(f"expected one synchronization job, found {len(jobs)}")
+        document = jobs[0]
+    if not isinstance(document, Mapping):
+        raise JobStatusError("expected a JSON object (a synchronization job)")
+    status = document.get("status") if isinstance(document.get("status"), Mapping) else None
+    if status is None and any(k in document for k in ("quarantine", "lastExecution", "code")):
+        status = document
+    if status is None:
+        raise JobStatusError(
+            "expected a synchronization job with a 'status' object "
+            "(quarantine, lastExecution, code)"
+        )
+    quarantine = status.get("quarantine") if isinstance(status.get("quarantine"), Mapping) else {}
+    last = status.get("lastExecution") if isinstance(status.get("lastExecution"), Mapping) else {}
+    q_code, q_message = _error(quarantine.get("error"))
+    l_code, l_message = _error(last.get("error"))
+    return JobStatus(
+        job_id=_text(document.get("id")),
+        code=_text(status.get("code")),
+        quarantine_reason=_text(quarantine.get("reason")),
+        quarantine_since=_text(quarantine.get("currentBegan") or quarantine.get("seriesBegan")),
+        quarantine_series_count=_int(quarantine.get("seriesCount")),
+        error_code=q_code or l_code,
+        error_message=(q_message if q_code else None) or l_message,
+        last_execution_state=_text(last.get("state")),
+        successive_complete_failures=_int(status.get("countSuccessiveCompleteFailures")),
+    )

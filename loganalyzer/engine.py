@@ -1,0 +1,279 @@
+"""Run the rulebook over canonical frames: findings, unexplained failures and a summary.
+
+Rules run in two phases. Cause and noise rules see the frames; consequence rules (escrow,
+quarantine) run after them and see their findings, so they can claim only the failures no
+cause explains and say which findings caused a quarantine. A rule that raises becomes an entry
+in ``rule_errors`` plus an info finding naming it; the run goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import polars as pl
+
+from diagnostics import RULES
+from diagnostics.guide_steps import step_rank
+from diagnostics.job_status import JobStatus, parse_job_status
+from diagnostics.rule import Rule
+from diagnostics.rulekit import Context, Hit
+from loganalyzer.findings import (
+    Affected,
+    Diagnosis,
+    Evidence,
+    Finding,
+    RuleInfo,
+    UnexplainedGroup,
+    severity_rank,
+)
+from loganalyzer.normalize import Frames
+
+EVIDENCE_LIMIT = 5
+REASON_LIMIT = 200
+_WRAPPER = (
+    r"(?i)Processing of the HTTP request resulted in an exception\.? Please see the HTTP "
+    r"response returned by the 'Response' property of this exception for details\.?"
+    r"|This operation was retried (\d+|zero) times\..*$|Message:\s*|Web Response:\s*"
+)
+_KIND_ORDER = {"cause": 0, "consequence": 1, "noise": 2, "error": 3}
+
+
+def rules() -> list[RuleInfo]:
+    """Metadata of every rule in the rulebook, in id order."""
+    return [
+        RuleInfo(r.id, r.title, r.severity, list(r.guide_steps), r.kind, list(r.patterns))
+        for r in RULES
+    ]
+
+
+def diagnose(frames: Frames, job_status: dict | JobStatus | None = None) -> Diagnosis:
+    """Run every rule; ``job_status`` is the sync job JSON (``GET .../jobs/{jobId}``)."""
+    job = parse_job_status(job_status) if isinstance(job_status, dict) else job_status
+    ctx = Context(frames, job)
+    findings: list[Finding] = []
+    errors: list[str] = []
+    for phase in (("cause", "noise"), ("consequence",)):
+        ctx.prior = list(findings)
+        for rule in (r for r in RULES if r.kind in phase):
+            findings.extend(_run(rule, ctx, errors))
+    findings.sort(key=report_order)
+    return Diagnosis(
+        summary=_summary(ctx, findings, job),
+        findings=findings,
+        unexplained=_unexplained(ctx, findings),
+        rules_run=rules(),
+        rule_errors=errors,
+    )
+
+
+def report_order(finding: Finding) -> tuple:
+    """Guide step (1 ... delete, none last), most severe first, then most events."""
+    return (
+        step_rank(finding.guide_steps),
+        severity_rank(finding.severity),
+        -finding.events,
+        finding.rule_id,
+    )
+
+
+def lead_order(findings: Iterable[Finding]) -> list[Finding]:
+    """Which finding leads for one user: causes before consequences and noise, then the
+    earliest guide step (a bad token explains every later failure), then severity."""
+    return sorted(findings, key=lambda f: (_KIND_ORDER.get(f.kind, 9), *report_order(f)))
+
+
+def findings_for_events(diagnosis: Diagnosis, event_ids: Iterable[str]) -> list[Finding]:
+    """Findings that explain any of these events, leading finding first."""
+    wanted = set(event_ids)
+    return lead_order(f for f in diagnosis.findings if wanted.intersection(f.event_ids))
+
+
+def leading_finding_for(diagnosis: Diagnosis, identity_key: str) -> Finding | None:
+    """The finding that leads for one user or group (``Affected.id``, case-insensitive)."""
+    key = identity_key.strip().lower()
+    about = [f for f in diagnosis.findings if any(a.id.lower() == key for a in f.affected)]
+    ordered = lead_order(about)
+    return ordered[0] if ordered else None
+
+
+def _run(rule: Rule, ctx: Context, errors: list[str]) -> list[Finding]:
+    try:
+        return [_finding(rule, hit, ctx) for hit in rule.evaluate(ctx)]
+    except Exception as exc:  # a broken rule must never break the run
+        message = f"{rule.id} ({rule.module}) raised {type(exc).__name__}: {exc}"
+        errors.append(message)
+        return [_error_finding(rule, message)]
+
+
+def _error_finding(rule: Rule, message: str) -> Finding:
+    return Finding(
+        rule_id=rule.id,
+        title=f"Rule {rule.id} could not run: {rule.title}",
+        severity="info",
+        guide_steps=list(rule.guide_steps),
+        message=f"{message}; this pattern was not checked.",
+        events=0,
+        affected=[],
+        first_seen=None,
+        last_seen=None,
+        cycles=[],
+        evidence=[],
+        remediation="Report this rule error with the export that caused it.",
+        kind="error",
+    )
+
+
+def short_reason() -> pl.Expr:
+    """One line per event: the SCIM detail, else the reason without Entra's wrapper."""
+    cleaned = (
+        pl.col("error_reason").str.replace_all(_WRAPPER, " ").str.replace_all(r"\s+", " ")
+    ).str.strip_chars()
+    reason = pl.coalesce(
+        pl.col("scim_detail"),
+        pl.when(cleaned.str.len_chars() > 0).then(cleaned),
+        pl.col("skip_reason"),
+        pl.col("failed_step_description"),
+    )
+    return (
+        pl.when(reason.str.len_chars() > REASON_LIMIT)
+        .then(reason.str.slice(0, REASON_LIMIT - 1) + "…")
+        .otherwise(reason)
+    )
+
+
+def _finding(rule: Rule, hit: Hit, ctx: Context) -> Finding:
+    rows = ctx.of(hit.event_ids)
+    return Finding(
+        rule_id=rule.id,
+        title=rule.title,
+        severity=hit.severity or rule.severity,
+        guide_steps=list(rule.guide_steps),
+        message=hit.message,
+        events=rows.height,
+        affected=_affected(rows),
+        first_seen=rows["activity_time"].min() if rows.height else None,
+        last_seen=rows["activity_time"].max() if rows.height else None,
+        cycles=_cycles(rows),
+        evidence=_evidence(rows),
+        remediation=rule.remediation,
+        event_ids=rows["event_id"].to_list(),
+        details=hit.details,
+        kind=rule.kind,
+    )
+
+
+def _affected(rows: pl.DataFrame) -> list[Affected]:
+    people = (
+        rows.group_by("person")
+        .agg(
+            pl.col("object_type").drop_nulls().first(),
+            pl.col("source_display_name").drop_nulls().first(),
+            pl.len().alias("n"),
+        )
+        .sort(["n", "person"], descending=[True, False])
+    )
+    return [
+        Affected(id=p, type=t or "Unknown", display_name=d, events=n)
+        for p, t, d, n in people.iter_rows()
+    ]
+
+
+def _cycles(rows: pl.DataFrame) -> list[str]:
+    first = rows.group_by("cycle_id").agg(pl.col("activity_time").min()).drop_nulls("cycle_id")
+    return first.sort("activity_time")["cycle_id"].to_list()
+
+
+def _evidence(rows: pl.DataFrame) -> list[Evidence]:
+    """Failures first, one event per person before a second one, oldest first."""
+    picked = (
+        rows.sort("activity_time")
+        .with_columns(pl.int_range(pl.len()).over("person").alias("_nth"))
+        .sort(["_nth", pl.col("status") != "failure", "activity_time"])
+        .head(EVIDENCE_LIMIT)
+        .sort("activity_time")
+        .with_columns(short_reason().alias("_reason"))
+    )
+    return [
+        Evidence(
+            event_id=r["event_id"],
+            time=r["activity_time"],
+            cycle_id=r["cycle_id"],
+            action=r["action"],
+            status=r["status"],
+            error_code=r["error_code"],
+            http_status=r["http_status"],
+            reason=r["_reason"],
+        )
+        for r in picked.iter_rows(named=True)
+    ]
+
+
+def _explained(findings: Sequence[Finding]) -> set[str]:
+    return {e for f in findings if f.kind in ("cause", "noise") for e in f.event_ids}
+
+
+def _unexplained(ctx: Context, findings: Sequence[Finding]) -> list[UnexplainedGroup]:
+    left = ctx.failures.filter(~pl.col("event_id").is_in(list(_explained(findings))))
+    if left.height == 0:
+        return []
+    groups = (
+        left.sort("activity_time")
+        .with_columns(short_reason().alias("_reason"))
+        .group_by(["error_code", "http_status"], maintain_order=True)
+        .agg(
+            pl.len().alias("count"),
+            pl.col("_reason").drop_nulls().first(),
+            pl.col("person").n_unique().alias("affected"),
+        )
+        .sort(["count", "error_code"], descending=[True, False], nulls_last=True)
+    )
+    return [
+        UnexplainedGroup(code, status, count, reason, affected)
+        for code, status, count, reason, affected in groups.iter_rows()
+    ]
+
+
+def _summary(ctx: Context, findings: Sequence[Finding], job: JobStatus | None) -> dict[str, Any]:
+    events = ctx.events
+    status = events["status"]
+    start, end = events["activity_time"].min(), events["activity_time"].max()
+    failures = int((status == "failure").sum())
+    explained = ctx.failures.filter(pl.col("event_id").is_in(list(_explained(findings)))).height
+    skip = events["skip_reason"].str.to_lowercase()
+    return {
+        "events": events.height,
+        "failures": failures,
+        "skipped": int((status == "skipped").sum()),
+        "successes": int((status == "success").sum()),
+        "warnings": int((status == "warning").sum()),
+        "cycles": events["cycle_id"].drop_nulls().n_unique(),
+        "time_range": {"start": start, "end": end},
+        "users": events.filter(pl.col("object_type") == "User")["person"].n_unique(),
+        "groups": events.filter(pl.col("object_type") == "Group")["person"].n_unique(),
+        "apps": sorted(events["app_name"].drop_nulls().unique().to_list()),
+        "explained_failures": explained,
+        "unexplained_failures": failures - explained,
+        "expected_skips": {
+            "not_effectively_entitled": int((skip == "noteffectivelyentitled").sum()),
+            "redundant_export": int((skip == "redundantexport").sum()),
+        },
+        "findings_by_severity": {
+            s: n for s in ("critical", "high", "medium", "low", "info")
+            if (n := sum(f.severity == s for f in findings))
+        },
+        "job_status": _job_summary(job),
+    }
+
+
+def _job_summary(job: JobStatus | None) -> dict[str, Any] | None:
+    if job is None:
+        return None
+    return {
+        "code": job.code,
+        "quarantined": job.quarantined,
+        "quarantine_reason": job.quarantine_reason,
+        "quarantine_since": job.quarantine_since,
+        "error_code": job.error_code,
+        "error_message": job.error_message,
+    }

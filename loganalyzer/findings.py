@@ -1,0 +1,124 @@
+"""What a diagnosis produces: findings, unexplained failures, and the rules that ran.
+
+This is the contract between the rule engine and everything that presents results (the
+``diagnose`` JSON, the HTML/Markdown reports, ``why``). ``to_json`` gives the stable machine
+shape documented in the README; bump ``SCHEMA_VERSION`` on any incompatible change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+SCHEMA_VERSION = "1.0"
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+
+
+def severity_rank(severity: str) -> int:
+    """0 for critical ... 4 for info; used for sorting and ``--fail-on``."""
+    return SEVERITIES.index(severity)
+
+
+@dataclass
+class Affected:
+    """One user or group a finding is about."""
+
+    id: str  # lower-cased UPN or email when known, else the Entra object id
+    type: str  # "User", "Group", ...
+    display_name: str | None
+    events: int
+
+
+@dataclass
+class Evidence:
+    """One event shown as evidence (a capped sample; counts are on the finding)."""
+
+    event_id: str
+    time: datetime
+    cycle_id: str | None
+    action: str | None
+    status: str | None
+    error_code: str | None
+    http_status: int | None
+    reason: str | None  # short: the SCIM detail when there is one
+
+
+@dataclass
+class Finding:
+    rule_id: str
+    title: str
+    severity: str
+    guide_steps: list[str]  # first = where it is fixed
+    message: str  # one sentence naming who or what
+    events: int
+    affected: list[Affected]
+    first_seen: datetime | None
+    last_seen: datetime | None
+    cycles: list[str]
+    evidence: list[Evidence]
+    remediation: str
+    event_ids: list[str] = field(default_factory=list, repr=False)  # every event it explains
+    details: dict[str, Any] = field(default_factory=dict)  # rule-specific extras
+    # cause: a setup mistake; consequence: a symptom (escrow, quarantine) of failures no cause
+    # explains; noise: expected events (unassigned users) counted at info; error: a rule crashed
+    kind: str = "cause"
+
+
+@dataclass
+class UnexplainedGroup:
+    """Failures no rule explains, grouped by error code and HTTP status."""
+
+    error_code: str | None
+    http_status: int | None
+    count: int
+    sample_reason: str | None
+    affected: int
+
+
+@dataclass
+class RuleInfo:
+    rule_id: str
+    title: str
+    severity: str
+    guide_steps: list[str]
+    kind: str = "cause"
+    patterns: list[int] = field(default_factory=list)  # failure-catalog patterns covered
+
+
+@dataclass
+class Diagnosis:
+    summary: dict[str, Any]
+    findings: list[Finding]
+    unexplained: list[UnexplainedGroup]
+    rules_run: list[RuleInfo]
+    rule_errors: list[str] = field(default_factory=list)  # a crashing rule, never a crashed run
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def to_json(diagnosis: Diagnosis) -> dict[str, Any]:
+    """The stable machine-readable shape (``diagnose --format json``)."""
+    findings = []
+    for finding in diagnosis.findings:
+        item = asdict(finding)
+        item.pop("event_ids")
+        findings.append(item)
+    return _jsonable(
+        {
+            "schema_version": SCHEMA_VERSION,
+            "summary": diagnosis.summary,
+            "findings": findings,
+            "unexplained": [asdict(u) for u in diagnosis.unexplained],
+            "rules_run": [asdict(r) for r in diagnosis.rules_run],
+            "rule_errors": diagnosis.rule_errors,
+        }
+    )

@@ -1,0 +1,143 @@
+"""What to ask Graph for: the time window and selection, spelled as an OData ``$filter``.
+
+Pure functions, no network: the fetch code (``graph.py``) and the command line share them.
+Graph's ``/auditLogs/provisioning`` filters are case-sensitive (even ``eq``), support only
+strict ``gt``/``lt`` on ``activityDateTime``, and ``$orderby`` is unreliable, so callers sort
+client-side.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+
+DEFAULT_GRAPH_URL = "https://graph.microsoft.com/v1.0"
+DEFAULT_SINCE = "7d"
+STATUSES = ("failure", "skipped", "success", "warning")
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+class QueryError(ValueError):
+    """An option value that cannot become a Graph request (the CLI exits 2 with it)."""
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """Half-open ``[start, end)`` in UTC."""
+
+    start: datetime
+    end: datetime
+
+    def to_json(self) -> list[str]:
+        return [odata_time(self.start), odata_time(self.end)]
+
+    @classmethod
+    def from_json(cls, pair: list[str]) -> TimeWindow:
+        return cls(parse_time(pair[0]), parse_time(pair[1]))
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which events: every field is optional and they combine with ``and``."""
+
+    app: str | None = None  # servicePrincipal/displayName, case-sensitive
+    service_principal_id: str | None = None
+    job_id: str | None = None
+    status: str | None = None
+    extra: str | None = None  # one more OData clause, e.g. from user_filter()
+
+    def to_json(self) -> dict[str, str | None]:
+        return asdict(self)
+
+
+def parse_duration(text: str) -> timedelta:
+    """``30m``, ``12h``, ``7d``, ``2w`` -> a timedelta."""
+    match = _DURATION.match(text)
+    if match is None:
+        raise QueryError(f"'{text}' is not a duration (expected a number and m, h, d or w: 7d)")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def parse_time(text: str) -> datetime:
+    """ISO 8601 date or date-time; no offset means UTC."""
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise QueryError(
+            f"'{text}' is not a date (expected 2026-03-24 or 2026-03-24T07:00:00Z)"
+        ) from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _is_date_only(text: str) -> bool:
+    return len(text.strip()) == 10
+
+
+def resolve_window(
+    since: str | None, date_from: str | None, date_to: str | None, now: datetime
+) -> TimeWindow:
+    """``--since`` counts back from ``now``; ``--to`` given as a date includes that whole day."""
+    if since and (date_from or date_to):
+        raise QueryError("give either --since or --from/--to, not both")
+    if date_from or date_to:
+        end = now
+        if date_to:
+            end = parse_time(date_to) + timedelta(days=1 if _is_date_only(date_to) else 0)
+        start = parse_time(date_from) if date_from else end - parse_duration(DEFAULT_SINCE)
+    else:
+        start, end = now - parse_duration(since or DEFAULT_SINCE), now
+    if start >= end:
+        raise QueryError(f"the time window is empty ({odata_time(start)} is not before "
+                         f"{odata_time(end)})")
+    return TimeWindow(start, end)
+
+
+def odata_time(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def odata_string(value: str) -> str:
+    """A quoted OData string literal (a single quote is doubled)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def build_filter(window: TimeWindow | None, selection: Selection) -> str:
+    """The ``$filter`` value. ``gt start-1s`` keeps events stamped exactly at ``start``
+    (Graph stamps whole seconds and has no ``ge``)."""
+    if selection.status and selection.status not in STATUSES:
+        raise QueryError(f"--status must be one of {', '.join(STATUSES)}, not '{selection.status}'")
+    clauses = []
+    if window is not None:
+        clauses.append(f"activityDateTime gt {odata_time(window.start - timedelta(seconds=1))}")
+        clauses.append(f"activityDateTime lt {odata_time(window.end)}")
+    fields = (
+        ("servicePrincipal/displayName", selection.app),
+        ("servicePrincipal/id", selection.service_principal_id),
+        ("jobId", selection.job_id),
+        ("provisioningStatusInfo/status", selection.status),
+    )
+    clauses += [f"{name} eq {odata_string(value)}" for name, value in fields if value]
+    if selection.extra:
+        clauses.append(selection.extra)
+    return " and ".join(clauses)
+
+
+def user_filter(user: str) -> str | None:
+    """A clause narrowing the request to one user, or None when Graph cannot filter on it.
+
+    An Entra object id matches ``sourceIdentity/id`` exactly. A display name becomes
+    ``contains(sourceIdentity/displayName, ...)``, which is case-sensitive: the caller should
+    still match case-insensitively on what comes back, and fall back to an unfiltered fetch
+    when it finds nobody. UPNs and e-mail addresses live in ``details`` bags that Graph cannot
+    filter, so they return None (fetch the window and match client-side).
+    """
+    user = user.strip()
+    if _GUID.match(user):
+        return f"sourceIdentity/id eq {odata_string(user.lower())}"
+    if not user or "@" in user:
+        return None
+    return f"contains(sourceIdentity/displayName, {odata_string(user)})"

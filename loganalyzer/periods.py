@@ -1,0 +1,101 @@
+"""The period a report covers (``--since 7d``, ``--from``/``--to``) and the one before it.
+
+``--since`` counts back from the newest event in the input, not from the clock, so an export
+analysed a week later still gives the same report, and a weekly job that fetched the last 14
+days compares two full weeks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import polars as pl
+
+from loganalyzer.normalize import Frames
+from loganalyzer.problems import InputError
+
+_SINCE = re.compile(r"^\s*(\d+)\s*([hdw])\s*$", re.IGNORECASE)
+_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
+
+
+@dataclass(frozen=True)
+class Period:
+    """A half-open interval [start, end) of activity time, UTC."""
+
+    start: datetime
+    end: datetime
+
+    def previous(self) -> Period:
+        """The period of the same length that ends where this one starts."""
+        return Period(self.start - (self.end - self.start), self.start)
+
+    @property
+    def length(self) -> timedelta:
+        return self.end - self.start
+
+
+def parse_since(text: str) -> timedelta:
+    """'7d', '36h', '2w' -> a duration; InputError naming the option otherwise."""
+    match = _SINCE.match(text)
+    if not match or int(match.group(1)) == 0:
+        raise InputError("--since", f"expected a length such as 7d, 36h or 2w, got {text!r}")
+    return timedelta(**{_UNITS[match.group(2).lower()]: int(match.group(1))})
+
+
+def parse_bound(option: str, text: str, end_of_day: bool) -> datetime:
+    """An ISO date or date-time (UTC unless it has an offset); a bare --to date includes its day."""
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+            day = date.fromisoformat(text.strip())
+            moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            return moment + timedelta(days=1) if end_of_day else moment
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(
+            option, f"expected a date (2026-03-01) or date-time (2026-03-01T08:00Z), got {text!r}"
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def choose_period(
+    events: pl.DataFrame,
+    since: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+) -> Period | None:
+    """The period the options ask for, or None for 'everything in the input'."""
+    if since and (start or end):
+        raise InputError("--since", "use either --since or --from/--to, not both")
+    if since:
+        newest = events["activity_time"].max()
+        # the newest event itself belongs to the period: end just after it
+        finish = newest + timedelta(microseconds=1)
+        return Period(finish - parse_since(since), finish)
+    if not (start or end):
+        return None
+    first = (
+        parse_bound("--from", start, end_of_day=False) if start else events["activity_time"].min()
+    )
+    last = (
+        parse_bound("--to", end, end_of_day=True)
+        if end
+        else events["activity_time"].max() + timedelta(microseconds=1)
+    )
+    if last <= first:
+        raise InputError("--to", f"must be after --from ({first.isoformat()})")
+    return Period(first, last)
+
+
+def select(frames: Frames, period: Period) -> Frames:
+    """The events in the period, with their steps and modified properties."""
+    events = frames.events.filter(
+        (pl.col("activity_time") >= period.start) & (pl.col("activity_time") < period.end)
+    )
+    ids = events.select("event_id")
+    return Frames(
+        events,
+        frames.steps.join(ids, on="event_id", how="semi"),
+        frames.modified_properties.join(ids, on="event_id", how="semi"),
+    )

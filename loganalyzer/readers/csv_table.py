@@ -1,0 +1,116 @@
+"""A CSV file as a header plus rows that know their line numbers.
+
+Exports quote multi-line cells (reasons with CRLF, JSON bodies), so rows are read with the csv
+module (``newline=''``) rather than split on lines, and every row carries the physical line it
+starts on for error messages. A leading BOM, Excel's ``sep=;`` hint line, and comma,
+semicolon or tab delimiters are accepted. A row the csv module cannot parse becomes a Problem;
+text that is not UTF-8 stops the run with the line it was met on.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from loganalyzer.problems import InputError, Problem
+from loganalyzer.readers.sources import Source
+
+csv.field_size_limit(1 << 30)  # a ProvisioningSteps JSON cell can exceed the 128 KiB default
+
+_DELIMITERS = (",", ";", "\t")
+
+
+@dataclass(frozen=True)
+class CsvRow:
+    line: int  # physical line the row starts on (the header is line 1)
+    number: int  # 1-based position among data rows
+    cells: list[str]
+
+
+def _open_text(source: Source) -> io.TextIOWrapper:
+    return io.TextIOWrapper(source.open_binary(), encoding="utf-8-sig", newline="")
+
+
+def _not_utf8(source: Source, line: int, exc: UnicodeDecodeError) -> InputError:
+    return InputError(
+        source.name,
+        f"is not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); "
+        "export it again or save it as UTF-8 (CSV UTF-8 in Excel)",
+        f"near line {line}",
+    )
+
+
+@dataclass(frozen=True)
+class CsvTable:
+    """One CSV file: its header and how to read its rows again."""
+
+    source: Source
+    header: list[str]
+    delimiter: str
+    header_lines: int  # lines before the first data row (the sep= hint and the header)
+
+    @staticmethod
+    def open(source: Source) -> CsvTable:
+        try:
+            with _open_text(source) as text:
+                first = text.readline()
+                skipped = 0
+                delimiter = None
+                hint = first.rstrip("\r\n")
+                if hint.lower().startswith("sep=") and len(hint) == 5:
+                    delimiter, skipped = hint[4], 1
+                    first = text.readline()
+                delimiter = delimiter or max(_DELIMITERS, key=first.count)
+                reader = csv.reader(io.StringIO(first), delimiter=delimiter)
+                header = next(reader, [])
+        except UnicodeDecodeError as exc:
+            raise _not_utf8(source, 1, exc) from exc
+        except csv.Error:
+            header = []  # a header line cut inside quotes: reported as an unknown header
+        if not any(cell.strip() for cell in header):
+            raise InputError(source.name, "has no header row (expected column names on line 1)")
+        return CsvTable(source, header, delimiter, skipped + 1)
+
+    def rows(self) -> Iterator[CsvRow | Problem]:
+        """Data rows, padded to the header's width; blank rows are skipped."""
+        width = len(self.header)
+        with _open_text(self.source) as text:
+            for _ in range(self.header_lines):
+                text.readline()
+            reader = csv.reader(text, delimiter=self.delimiter, strict=True)
+            line_offset = self.header_lines
+            number = 0
+            last_line = 0
+            while True:
+                start = line_offset + last_line + 1
+                try:
+                    cells = next(reader)
+                except StopIteration:
+                    return
+                except UnicodeDecodeError as exc:
+                    raise _not_utf8(self.source, start, exc) from exc
+                except csv.Error as exc:
+                    last_line = reader.line_num
+                    yield Problem(self.source.name, f"line {start}", _csv_error(exc))
+                    continue
+                last_line = reader.line_num
+                if not any(cell.strip() for cell in cells):
+                    continue
+                number += 1
+                if len(cells) > width and any(c.strip() for c in cells[width:]):
+                    yield Problem(
+                        self.source.name, f"line {start}",
+                        f"has {len(cells)} cells but the header has {width} columns "
+                        "(an unquoted delimiter inside a value?); the row is skipped",
+                    )
+                    continue
+                cells = cells[:width] + [""] * (width - len(cells))
+                yield CsvRow(start, number, cells)
+
+
+def _csv_error(exc: csv.Error) -> str:
+    if "unexpected end of data" in str(exc):
+        return "a quoted cell is never closed (truncated file?); the rest of the file is not read"
+    return f"unreadable CSV row ({exc}); the row is skipped"

@@ -1,0 +1,164 @@
+"""One person's events as a story: oldest first, one line each, with a reason in plain words.
+
+The reason is the SCIM ``detail`` the app returned (not the whole ``StatusCode ... Web
+Response ...`` wrapper), else a shortened error reason, else what a skip means. Skips are
+classified from the scoping step's details, because ``NotEffectivelyEntitled`` alone does not
+say whether the user was unassigned, inactive or filtered out.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import polars as pl
+
+from loganalyzer.normalize import Frames, step_details
+
+# Skip classes (stable: they appear in the JSON verdict).
+NOT_ASSIGNED = "not_assigned"
+INACTIVE = "inactive_in_entra"
+SCOPING_FILTER = "scoping_filter"
+ALREADY_IN_SYNC = "already_in_sync"
+NOT_ENTITLED = "not_entitled"
+
+SKIP_WORDS = {
+    NOT_ASSIGNED: "not assigned to the app (directly or through a group it is a direct member of)",
+    INACTIVE: "disabled or soft-deleted in Entra",
+    SCOPING_FILTER: "left out by a scoping filter",
+    ALREADY_IN_SYNC: "already in sync: nothing to change",
+    NOT_ENTITLED: "not in provisioning scope (not assigned, or no entitlement)",
+}
+_DONE_WORDS = {
+    "create": "created in Flowcase",
+    "update": "updated in Flowcase",
+    "disable": "disabled in Flowcase (active = false)",
+    "delete": "deleted from Flowcase",
+    "stageddelete": "staged for deletion",
+}
+# Folded step-detail keys that tell why an object was skipped (portal and on-demand spellings).
+_ASSIGNED = ("assignedtotheapplication", "assigned")
+_ACTIVE = ("activeinthesourcesystem", "isactive")
+_FILTER_PASSED = ("scopingfilterevaluationpassed",)
+_SCOPE_RESULT = ("scopeevaluationresult",)
+_WRAPPER = [
+    r"^StatusCode:\s*\w+\s*",
+    r"Message:\s*Processing of the HTTP request resulted in an exception\..*?for details\.\s*",
+    r"Web Response:\s*",
+    r"\.?\s*This operation was retried.*$",
+]
+REASON_WIDTH = 160
+
+
+@dataclass
+class Entry:
+    """One event of the timeline."""
+
+    event_id: str
+    time: datetime
+    cycle_id: str | None
+    app_name: str | None
+    action: str | None
+    status: str | None
+    failed_step: str | None
+    http_status: int | None
+    error_code: str | None
+    skip: str | None  # one of the skip classes, or the raw SkipReason
+    reason: str | None
+
+
+def shorten(text: str | None, width: int = REASON_WIDTH) -> str | None:
+    """An error reason without the HTTP wrapper, on one line, at most ``width`` characters."""
+    if not text:
+        return None
+    flat = " ".join(text.split())
+    for pattern in _WRAPPER:
+        flat = re.sub(pattern, "", flat, flags=re.IGNORECASE)
+    flat = flat.strip() or " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1].rstrip() + "…"
+
+
+def _is_false(value: str | None) -> bool:
+    return value is not None and value.strip().lower() == "false"
+
+
+def _failing_clauses(scope_result: str | None) -> list[str]:
+    """Scoping filter clauses that evaluated to false, from ``ScopeEvaluationResult`` JSON."""
+    try:
+        parsed = json.loads(scope_result or "{}")
+    except json.JSONDecodeError:
+        return []
+    if not isinstance(parsed, dict):
+        return []
+    return [name for name, passed in parsed.items() if str(passed).lower() == "false"]
+
+
+def classify_skip(skip_reason: str | None, details: dict[str, str]) -> tuple[str | None, str]:
+    """(skip class, plain words) for one skipped event, from its SkipReason and scoping details."""
+    reason = (skip_reason or "").lower()
+    clauses = _failing_clauses(_first(details, _SCOPE_RESULT))
+    if reason == "redundantexport":
+        return ALREADY_IN_SYNC, SKIP_WORDS[ALREADY_IN_SYNC]
+    if _is_false(_first(details, _ASSIGNED)):
+        return NOT_ASSIGNED, SKIP_WORDS[NOT_ASSIGNED]
+    if _is_false(_first(details, _ACTIVE)):
+        return INACTIVE, SKIP_WORDS[INACTIVE]
+    if clauses or _is_false(_first(details, _FILTER_PASSED)):
+        words = SKIP_WORDS[SCOPING_FILTER]
+        return SCOPING_FILTER, f"{words}: {', '.join(clauses)}" if clauses else words
+    if reason == "noteffectivelyentitled":
+        return NOT_ENTITLED, SKIP_WORDS[NOT_ENTITLED]
+    if skip_reason:
+        return skip_reason, f"skipped ({skip_reason})"
+    return None, "skipped"
+
+
+def _first(details: dict[str, str], keys: tuple[str, ...]) -> str | None:
+    return next((details[k] for k in keys if k in details), None)
+
+
+def _details_by_event(frames: Frames, event_ids: list[str]) -> dict[str, dict[str, str]]:
+    wanted = _ASSIGNED + _ACTIVE + _FILTER_PASSED + _SCOPE_RESULT
+    steps = frames.steps.filter(pl.col("event_id").is_in(event_ids))
+    rows = step_details(steps).filter(pl.col("attribute_key").is_in(wanted))
+    found: dict[str, dict[str, str]] = {}
+    for event_id, key, value in rows.select("event_id", "attribute_key", "value").iter_rows():
+        found.setdefault(event_id, {}).setdefault(key, value)
+    return found
+
+
+def _reason(row: dict, skip_words: str | None) -> str | None:
+    status = row["status"]
+    if status == "skipped":
+        return skip_words
+    if status == "success":
+        return _DONE_WORDS.get(row["action"] or "", "succeeded")
+    detail = row["scim_detail"]
+    if detail:
+        return shorten(detail)
+    return shorten(row["error_reason"]) or shorten(row["failed_step_description"])
+
+
+def build(frames: Frames, event_ids: list[str]) -> list[Entry]:
+    """The events, oldest first (ties keep file order)."""
+    events = frames.events.filter(pl.col("event_id").is_in(event_ids)).sort(
+        "activity_time", "source_record", nulls_last=True
+    )
+    skipped = events.filter(pl.col("status") == "skipped")["event_id"].to_list()
+    details = _details_by_event(frames, skipped) if skipped else {}
+    entries = []
+    for row in events.iter_rows(named=True):
+        skip, words = (None, None)
+        if row["status"] == "skipped":
+            skip, words = classify_skip(row["skip_reason"], details.get(row["event_id"], {}))
+        entries.append(
+            Entry(
+                event_id=row["event_id"], time=row["activity_time"], cycle_id=row["cycle_id"],
+                app_name=row["app_name"], action=row["action"], status=row["status"],
+                failed_step=row["failed_step"], http_status=row["http_status"],
+                error_code=row["error_code"], skip=skip, reason=_reason(row, words),
+            )
+        )
+    return entries

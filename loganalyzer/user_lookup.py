@@ -1,0 +1,214 @@
+"""Find one person in the events frame from whatever identifier an admin typed.
+
+People type a UPN, a mail address, the userName or email sent to Flowcase, an externalId, the
+Entra object id, the Flowcase id or a display name, in any case (Graph's own filters are
+case-sensitive, which is what trips them up). One person may be logged under several of these
+across events, so a person's events are grouped by the Entra object id wherever it is known;
+an event that lacks it joins the person whose other identifiers it shares, if exactly one does.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import polars as pl
+
+from loganalyzer.normalize import Frames, step_details
+
+# Columns a person can be looked up by (lower-cased for comparison).
+LOOKUP_COLUMNS = (
+    "upn", "mail", "user_name_sent", "email_sent", "external_id", "source_id", "target_id",
+    "identity_key", "source_display_name",
+)
+# Columns that identify one person unambiguously (a display name may be shared, so it is not one).
+LINK_COLUMNS = ("upn", "mail", "user_name_sent", "email_sent", "external_id", "target_id")
+# Step detail keys (folded) that name the object when the event columns do not.
+DETAIL_KEYS = ("reportableidentifier", "username", "externalid", "identifier")
+
+
+@dataclass
+class Person:
+    """One Entra user as the export knows them."""
+
+    key: str  # the Entra object id, else the lower-cased identifier the log used
+    object_id: str | None
+    display_name: str | None
+    upns: list[str]
+    mails: list[str]
+    user_names_sent: list[str]
+    emails_sent: list[str]
+    external_ids: list[str]
+    flowcase_ids: list[str]
+    events: int
+    first_seen: datetime | None
+    last_seen: datetime | None
+    last_status: str | None
+    event_ids: list[str] = field(default_factory=list, repr=False)
+
+    def label(self) -> str:
+        """'Display Name <upn>' for headings."""
+        who = self.upns[0] if self.upns else (self.mails or self.user_names_sent or [self.key])[0]
+        return f"{self.display_name} <{who}>" if self.display_name else who
+
+
+@dataclass
+class Coverage:
+    """What the export covers, for 'nobody matches' answers."""
+
+    events: int
+    start: datetime | None
+    end: datetime | None
+    apps: list[str]
+
+
+@dataclass
+class Lookup:
+    """The outcome of resolving a query: no one, exactly one person, or several."""
+
+    query: str
+    people: list[Person]
+    matched_on: str | None  # "identifier", "partial identifier", "step details"
+    suggestions: list[str]
+    coverage: Coverage
+
+    @property
+    def person(self) -> Person | None:
+        return self.people[0] if len(self.people) == 1 else None
+
+
+def _lowered(events: pl.DataFrame) -> pl.DataFrame:
+    """User events with lower-cased lookup columns (groups are never the answer to 'why USER')."""
+    users = events.filter(pl.col("object_type").fill_null("") != "Group")
+    return users.select(
+        "event_id",
+        *[pl.col(c).str.to_lowercase().alias(f"_{c}") for c in LOOKUP_COLUMNS],
+    )
+
+
+def _owners(lowered: pl.DataFrame) -> pl.DataFrame:
+    """event_id -> person key: the object id, else the one object id sharing an identifier."""
+    orphans = lowered.filter(pl.col("_source_id").is_null())
+    keyed = lowered.select("event_id", pl.col("_source_id").alias("person_key")).filter(
+        pl.col("person_key").is_not_null()
+    )
+    if orphans.is_empty():
+        return keyed
+    orphan_values = orphans.unpivot(
+        index="event_id", on=[f"_{c}" for c in LINK_COLUMNS], value_name="value"
+    ).filter(pl.col("value").is_not_null()).select("event_id", "value")
+    values = orphan_values["value"].unique().implode()
+    known = (
+        lowered.filter(pl.col("_source_id").is_not_null())
+        .filter(pl.any_horizontal(pl.col(f"_{c}").is_in(values) for c in LINK_COLUMNS))
+        .unpivot(index="_source_id", on=[f"_{c}" for c in LINK_COLUMNS], value_name="value")
+        .filter(pl.col("value").is_not_null())
+        .select("value", "_source_id")
+        .unique()
+    )
+    linked = (
+        orphan_values.join(known, on="value")
+        .group_by("event_id")
+        .agg(pl.col("_source_id").unique())
+        .filter(pl.col("_source_id").list.len() == 1)
+        .select("event_id", pl.col("_source_id").list.first().alias("person_key"))
+    )
+    unlinked = orphans.join(linked, on="event_id", how="anti").select(
+        "event_id", pl.coalesce("_identity_key", "event_id").alias("person_key")
+    )
+    return pl.concat([keyed, linked, unlinked])
+
+
+def _match_events(lowered: pl.DataFrame, q: str) -> tuple[pl.DataFrame, str | None]:
+    columns = [pl.col(f"_{c}") for c in LOOKUP_COLUMNS]
+    exact = lowered.filter(pl.any_horizontal(c == q for c in columns))
+    if not exact.is_empty():
+        return exact, "identifier"
+    partial = lowered.filter(
+        pl.any_horizontal(
+            *(c.str.starts_with(q) for c in columns),
+            pl.col("_source_display_name").str.contains(q, literal=True),
+        )
+    )
+    if not partial.is_empty():
+        return partial, "partial identifier"
+    return partial, None
+
+
+def _match_details(frames: Frames, lowered: pl.DataFrame, q: str) -> pl.DataFrame:
+    """Events whose step details name the query (ReportableIdentifier, matched userName, ...)."""
+    steps = frames.steps.filter(pl.col("event_id").is_in(lowered["event_id"].implode()))
+    details = step_details(steps).filter(
+        pl.col("attribute_key").is_in(DETAIL_KEYS) & (pl.col("value").str.to_lowercase() == q)
+    )
+    return lowered.filter(pl.col("event_id").is_in(details["event_id"].unique().implode()))
+
+
+def _people(events: pl.DataFrame, owners: pl.DataFrame, keys: list[str]) -> list[Person]:
+    def distinct(column: str) -> pl.Expr:
+        return pl.col(column).drop_nulls().unique(maintain_order=True).alias(column)
+
+    mine = owners.filter(pl.col("person_key").is_in(keys))
+    rows = (
+        events.join(mine, on="event_id")
+        .sort("activity_time", "source_record", nulls_last=True)
+        .group_by("person_key", maintain_order=True)
+        .agg(
+            pl.col("source_id").drop_nulls().first(),
+            pl.col("source_display_name").drop_nulls().last(),
+            distinct("upn"), distinct("mail"), distinct("user_name_sent"),
+            distinct("email_sent"), distinct("external_id"), distinct("target_id"),
+            pl.len().alias("events"),
+            pl.col("activity_time").min().alias("first_seen"),
+            pl.col("activity_time").max().alias("last_seen"),
+            pl.col("status").last().alias("last_status"),
+            pl.col("event_id"),
+        )
+        .sort("last_seen", descending=True, nulls_last=True)
+    )
+    return [
+        Person(
+            key=r["person_key"], object_id=r["source_id"], display_name=r["source_display_name"],
+            upns=r["upn"], mails=r["mail"], user_names_sent=r["user_name_sent"],
+            emails_sent=r["email_sent"], external_ids=r["external_id"],
+            flowcase_ids=r["target_id"], events=r["events"], first_seen=r["first_seen"],
+            last_seen=r["last_seen"], last_status=r["last_status"], event_ids=r["event_id"],
+        )
+        for r in rows.iter_rows(named=True)
+    ]
+
+
+def coverage(events: pl.DataFrame) -> Coverage:
+    apps = events["app_name"].drop_nulls().unique().sort().to_list()
+    return Coverage(events.height, events["activity_time"].min(), events["activity_time"].max(),
+                    apps)
+
+
+def closest_identifiers(lowered: pl.DataFrame, q: str, limit: int = 5) -> list[str]:
+    """Identifiers spelled most like the query (difflib over the lower-cased identifiers)."""
+    names = (
+        lowered.select(pl.concat_list(f"_{c}" for c in LOOKUP_COLUMNS).alias("v"))
+        .explode("v")
+        .drop_nulls()
+        .unique()["v"]
+        .to_list()
+    )
+    return difflib.get_close_matches(q, names, n=limit, cutoff=0.6)
+
+
+def lookup(frames: Frames, query: str) -> Lookup:
+    """Resolve ``query`` (case-insensitive) to the people it may mean, with all their events."""
+    q = query.strip().lower()
+    lowered = _lowered(frames.events)
+    matched, how = _match_events(lowered, q) if q else (lowered.clear(), None)
+    if how is None and q:
+        matched = _match_details(frames, lowered, q)
+        how = "step details" if not matched.is_empty() else None
+    cover = coverage(frames.events)
+    if how is None:
+        return Lookup(query, [], None, closest_identifiers(lowered, q), cover)
+    owners = _owners(lowered)
+    keys = owners.filter(pl.col("event_id").is_in(matched["event_id"].implode()))
+    people = _people(frames.events, owners, keys["person_key"].unique().to_list())
+    return Lookup(query, people, how, [], cover)

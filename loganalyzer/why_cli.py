@@ -1,0 +1,60 @@
+"""The `why` command: parse options, call ``query.why``, print. Exit 2 unless one person matched."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from loganalyzer.cli import Inputs, Quiet, app, fail_input, load_inputs
+from loganalyzer.problems import InputError
+from loganalyzer.query import to_json, why
+from loganalyzer.why_render import render_markdown, render_terminal
+
+FORMATS = ("terminal", "md", "json")
+
+
+def _job_status(path: Path | None) -> dict | None:
+    if path is None:
+        return None
+    try:
+        status = json.loads(path.read_text(encoding="utf-8-sig"))
+    except OSError as exc:
+        raise fail_input(InputError(str(path), f"cannot read: {exc.strerror}")) from None
+    except json.JSONDecodeError as exc:
+        raise fail_input(
+            InputError(str(path), f"not JSON ({exc.msg}); expected the JSON of GET "
+                       "/servicePrincipals/{id}/synchronization/jobs/{jobId}", f"line {exc.lineno}")
+        ) from None
+    if not isinstance(status, dict):
+        raise fail_input(InputError(str(path), "expected a JSON object (a synchronization job)"))
+    return status
+
+
+@app.command("why")
+def why_command(
+    user: Annotated[str, typer.Argument(help="UPN, mail, userName/email sent, externalId, "
+                                              "Entra object id, Flowcase id or display name.")],
+    inputs: Inputs,
+    fmt: Annotated[str, typer.Option("--format", help="terminal, md or json")] = "terminal",
+    job_status: Annotated[
+        Path | None,
+        typer.Option("--job-status", help="JSON of the sync job (quarantine, last error)."),
+    ] = None,
+    quiet: Quiet = False,
+) -> None:
+    """Why did this user fail, or why are they not in Flowcase? Timeline, verdict and fix."""
+    if fmt not in FORMATS:
+        raise fail_input(InputError("--format", f"'{fmt}' is not one of {', '.join(FORMATS)}"))
+    status = _job_status(job_status)
+    answer = why(load_inputs(inputs, quiet), user, status)
+    if fmt == "json":
+        typer.echo(json.dumps(to_json(answer), indent=2))
+    elif fmt == "md":
+        typer.echo(render_markdown(answer))
+    else:
+        typer.echo(render_terminal(answer))
+    if not answer.resolved:
+        raise typer.Exit(2)

@@ -1,0 +1,182 @@
+"""`why` answers as terminal text and as Markdown for pasting into a ticket.
+
+Both read the same ``WhyAnswer``; the JSON shape lives in ``query.to_json``. Markdown table
+cells are escaped here, because log text (SCIM details, display names) can contain ``|``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from diagnostics.guide_steps import step_label
+from loganalyzer.query import AMBIGUOUS, Explanation, Verdict, WhyAnswer
+from loganalyzer.timeline import Entry
+from loganalyzer.user_lookup import Person
+
+CANDIDATE_LIMIT = 20
+
+
+def _time(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "?"
+
+
+def _steps(steps: list[str]) -> str:
+    if not steps:
+        return "no guide step"
+    first = f"guide step {step_label(steps[0])}"
+    return first + (f" (also {', '.join(steps[1:])})" if len(steps) > 1 else "")
+
+
+def _identifiers(person: Person) -> list[tuple[str, str]]:
+    pairs = [
+        ("UPN", person.upns), ("mail", person.mails), ("userName sent", person.user_names_sent),
+        ("email sent", person.emails_sent), ("externalId", person.external_ids),
+        ("Entra object id", [person.object_id] if person.object_id else []),
+        ("Flowcase id", person.flowcase_ids),
+    ]
+    return [(name, ", ".join(values)) for name, values in pairs if values]
+
+
+def _candidate_line(p: Person) -> str:
+    upn = p.upns[0] if p.upns else (p.mails or p.user_names_sent or ["-"])[0]
+    return (
+        f"{p.display_name or '-'} | UPN {upn} | object id {p.object_id or '-'} | "
+        f"last {p.last_status or '?'} at {_time(p.last_seen)} | {p.events} events"
+    )
+
+
+def _unresolved_lines(answer: WhyAnswer) -> list[str]:
+    found = answer.lookup
+    if answer.verdict.state == AMBIGUOUS:
+        lines = [answer.verdict.message, ""]
+        lines += [f"  {_candidate_line(p)}" for p in found.people[:CANDIDATE_LIMIT]]
+        if len(found.people) > CANDIDATE_LIMIT:
+            lines.append(f"  ... and {len(found.people) - CANDIDATE_LIMIT} more")
+        return lines
+    lines = [answer.verdict.message]
+    if found.suggestions:
+        lines.append("Closest identifiers: " + ", ".join(found.suggestions))
+    if answer.verdict.note:
+        lines.append(answer.verdict.note)
+    return lines
+
+
+def _explanation_lines(e: Explanation, indent: str = "  ") -> list[str]:
+    head = f"{indent}[{e.severity}] {e.rule_id}: {e.title} ({_steps(e.guide_steps)})"
+    lines = [head, f"{indent}  {e.message}"]
+    if e.fix:
+        lines.append(f"{indent}  Fix: {e.fix}")
+    return lines
+
+
+def _verdict_lines(v: Verdict) -> list[str]:
+    lines = [f"Verdict: {v.state.upper().replace('_', ' ')} (latest event {_time(v.since)} UTC)",
+             f"  {v.message}"]
+    if v.rule_id:
+        lines.append(f"  Rule: {v.rule_id}: {v.title} ({_steps(v.guide_steps)})")
+    elif v.guide_steps:
+        lines.append(f"  Where to fix: {_steps(v.guide_steps)}")
+    if v.fix:
+        lines.append(f"  Fix: {v.fix}")
+    if v.note:
+        lines.append(f"  Note: {v.note}")
+    return lines
+
+
+def _row(e: Entry) -> list[str]:
+    return [
+        _time(e.time), (e.cycle_id or "-")[:8], e.action or "-", e.status or "-",
+        e.failed_step or "-", str(e.http_status or "-"), e.reason or "-",
+    ]
+
+
+HEADER = ["time (UTC)", "cycle", "action", "status", "step", "HTTP", "reason"]
+
+
+def render_terminal(answer: WhyAnswer) -> str:
+    """One screen: who, verdict, job-wide findings first, then the timeline."""
+    person = answer.lookup.person
+    if person is None:
+        lines = _unresolved_lines(answer)
+        lines += ["", "Job-wide findings in this export:"] if answer.job_wide else []
+        for e in answer.job_wide:
+            lines += _explanation_lines(e)
+        return "\n".join(lines)
+    lines = [person.label()]
+    lines += [f"  {name}: {value}" for name, value in _identifiers(person)]
+    lines += [f"  {person.events} events, {_time(person.first_seen)} to "
+              f"{_time(person.last_seen)} UTC", ""]
+    if answer.job_wide:
+        lines.append("Fix first (job-wide, explains this user too):")
+        for e in answer.job_wide:
+            lines += _explanation_lines(e)
+        lines.append("")
+    lines += _verdict_lines(answer.verdict)
+    others = [
+        e for e in answer.explanations if not e.job_wide and e.rule_id != answer.verdict.rule_id
+    ]
+    if others:
+        lines += ["", "Also explains this user:"]
+        for e in others:
+            lines += _explanation_lines(e)
+    rows = [HEADER] + [_row(e) for e in answer.timeline]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER) - 1)]
+    lines += ["", "Timeline (oldest first):"]
+    for r in rows:
+        lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) +
+                     "  " + r[-1])
+    return "\n".join(lines)
+
+
+def _md(text: object) -> str:
+    """A Markdown table cell: no line breaks, pipes and markup characters escaped."""
+    flat = " ".join(str(text).split())
+    for char in "\\|*_`<>[]":
+        flat = flat.replace(char, "\\" + char)
+    return flat
+
+
+def render_markdown(answer: WhyAnswer) -> str:
+    """For a ticket: verdict and fix first, then the timeline as a table."""
+    person = answer.lookup.person
+    if person is None:
+        lines = [f"### Why: {_md(answer.lookup.query)}", ""]
+        if answer.verdict.state == AMBIGUOUS:
+            lines += [_md(answer.verdict.message), "",
+                      "| display name | UPN | object id | last status | events |",
+                      "|---|---|---|---|---|"]
+            for p in answer.lookup.people[:CANDIDATE_LIMIT]:
+                lines.append(
+                    f"| {_md(p.display_name or '-')} | {_md((p.upns or ['-'])[0])} | "
+                    f"{_md(p.object_id or '-')} | {_md(p.last_status or '?')} "
+                    f"{_time(p.last_seen)} | {p.events} |"
+                )
+        else:
+            lines += [_md(line) for line in _unresolved_lines(answer)]
+        for e in answer.job_wide:
+            lines += [f"- **Job-wide:** {_md(e.message)} ({_steps(e.guide_steps)}). "
+                      f"Fix: {_md(e.fix or '-')}"]
+        return "\n".join(lines)
+    v = answer.verdict
+    lines = [f"### Why: {_md(person.label())}", ""]
+    lines += [f"- {name}: `{value}`" for name, value in _identifiers(person)]
+    lines.append("")
+    for e in answer.job_wide:
+        lines.append(f"- **Fix first (job-wide):** {_md(e.message)} — "
+                     f"{_steps(e.guide_steps)}. Fix: {_md(e.fix or '-')}")
+    lines.append(f"- **Verdict: {v.state.replace('_', ' ')}** ({_time(v.since)} UTC): "
+                 f"{_md(v.message)}")
+    if v.rule_id or v.guide_steps:
+        rule = f"`{v.rule_id}` {_md(v.title)}, " if v.rule_id else ""
+        lines.append(f"- **Where:** {rule}{_steps(v.guide_steps)}")
+    if v.fix:
+        lines.append(f"- **Fix:** {_md(v.fix)}")
+    if v.note:
+        lines.append(f"- **Note:** {_md(v.note)}")
+    lines += ["", "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    for e in answer.timeline:
+        cells = _row(e)
+        cells[1] = e.cycle_id or "-"
+        lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
+    return "\n".join(lines)
+

@@ -1,0 +1,129 @@
+"""Bad input: one line naming the file, record and what was expected; exit 2; good records kept."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from loganalyzer.cli import app
+from loganalyzer.ingest import load
+from loganalyzer.problems import InputError
+
+DATA = Path(__file__).parent / "data"
+RECORDS = json.loads((DATA / "graph-records-captured.json").read_text())
+
+
+def run(*args: str):
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def assert_one_line_error(stderr: str, *fragments: str) -> None:
+    errors = [line for line in stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, stderr
+    assert "Traceback" not in stderr
+    for fragment in fragments:
+        assert fragment in errors[0]
+
+
+def test_truncated_download_keeps_good_records(tmp_path):
+    text = json.dumps(RECORDS, indent=2)
+    cut = text[: text.index('"provisioningSteps"', text.index(RECORDS[1]["id"]))]
+    path = tmp_path / "cut.json"
+    path.write_text(cut)
+    dataset = load([path])
+    assert dataset.frames.events["event_id"].to_list() == [RECORDS[0]["id"]]
+    [problem] = dataset.problems
+    assert problem.file == str(path)
+    assert problem.location.startswith("record 2 (line ")
+    assert "truncated" in problem.message
+
+
+def test_broken_record_in_the_middle_is_skipped_and_later_ones_kept(tmp_path):
+    middle = dict(RECORDS[1], id="middle")
+    text = json.dumps([RECORDS[0], middle, RECORDS[1]], indent=2)
+    start = text.index('"id": "middle"')
+    broken = text[:start] + '"id": "middle" "oops": 1,' + text[start + len('"id": "middle",'):]
+    path = tmp_path / "broken.json"
+    path.write_text(broken)
+    dataset = load([path])
+    assert sorted(dataset.frames.events["event_id"]) == sorted(r["id"] for r in RECORDS)
+    [problem] = dataset.problems
+    assert problem.location.startswith("record 2")
+    code, _, stderr = run("summary", str(path))
+    assert code == 0
+    assert f"skipped 1 record(s) in {path}" in stderr
+
+
+def test_records_missing_required_fields(tmp_path):
+    no_id = dict(RECORDS[0])
+    del no_id["id"]
+    no_time = dict(RECORDS[1])
+    del no_time["activityDateTime"]
+    bad_time = dict(RECORDS[1], id="x1", activityDateTime="yesterday")
+    path = tmp_path / "missing.json"
+    path.write_text(json.dumps([no_id, no_time, bad_time, RECORDS[1]]))
+    dataset = load([path])
+    assert dataset.frames.events["event_id"].to_list() == [RECORDS[1]["id"]]
+    messages = {p.location: p.message for p in dataset.problems}
+    assert messages["record 1"].startswith("missing 'id'")
+    assert messages["record 2"].startswith("missing 'activityDateTime'")
+    assert messages["record 3"] == "unreadable 'activityDateTime' yesterday"
+
+
+def test_ndjson_bad_line_named(tmp_path):
+    path = tmp_path / "lines.json"
+    path.write_text(json.dumps(RECORDS[0]) + "\n{not json}\n" + json.dumps(RECORDS[1]) + "\n")
+    dataset = load([path])
+    assert dataset.frames.events.height == 2
+    [problem] = dataset.problems
+    assert problem.location == "line 2"
+
+
+@pytest.mark.parametrize(
+    ("content", "fragments"),
+    [
+        (b"", ["is empty"]),
+        (b"   \n", ["is empty"]),
+        (json.dumps(json.loads((DATA / "job-status-quarantine.json").read_text())).encode(),
+         ["synchronization job status", "--job-status"]),
+        (b'{"hello": "world"}', ["not a provisioning log"]),
+        (b"[1, 2, 3]", ["no usable provisioning event", "expected a JSON object"]),
+        ('[{"id": "caf\u00e9"}]'.encode("latin-1") + b" " * 10, ["not UTF-8", "0xe9"]),
+        (b"\x00\x01\x02binary", ["binary file"]),
+    ],
+    ids=["empty", "blank", "job-status", "other-json", "not-objects", "latin-1", "binary"],
+)
+def test_unusable_files_give_one_line_and_exit_2(tmp_path, content, fragments):
+    path = tmp_path / "input.json"
+    path.write_bytes(content)
+    with pytest.raises(InputError):
+        load([path])
+    code, stdout, stderr = run("summary", str(path))
+    assert code == 2
+    assert stdout == ""
+    assert_one_line_error(stderr, str(path), *fragments)
+
+
+def test_missing_path_and_empty_folder(tmp_path):
+    code, _, stderr = run("summary", str(tmp_path / "nope.json"))
+    assert code == 2
+    assert_one_line_error(stderr, "no such file or folder")
+    (tmp_path / "empty").mkdir()
+    code, _, stderr = run("summary", str(tmp_path / "empty"))
+    assert code == 2
+    assert_one_line_error(stderr, "folder holds no log files")
+
+
+def test_corrupt_archives(tmp_path):
+    (tmp_path / "x.zip").write_bytes(b"PK\x03\x04 not really")
+    code, _, stderr = run("summary", str(tmp_path / "x.zip"))
+    assert code == 2
+    assert_one_line_error(stderr, "not a readable .zip archive")
+    (tmp_path / "y.json.gz").write_bytes(b"\x1f\x8b\x08 truncated")
+    code, _, stderr = run("ingest", str(tmp_path / "y.json.gz"), "-o", str(tmp_path / "s"))
+    assert code == 2
+    assert_one_line_error(stderr, "cannot be read")

@@ -1,0 +1,191 @@
+"""Every JSON shape of the provisioning log reads into the same canonical events.
+
+The records are the two real captures quoted in the formats reference (a skipped SCIM group
+record from graph2otel and Sumo Logic's SCIM failure record with an escrow retry).
+"""
+
+from __future__ import annotations
+
+import copy
+import gzip
+import json
+import zipfile
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from loganalyzer.ingest import ingest_to_store, load
+
+DATA = Path(__file__).parent / "data"
+RECORDS = json.loads((DATA / "graph-records-captured.json").read_text())
+GROUP_SKIP, SCIM_FAILURE = RECORDS
+
+
+def write_json(path: Path, obj, indent=None) -> Path:
+    path.write_text(json.dumps(obj, indent=indent))
+    return path
+
+
+def envelope(record: dict) -> dict:
+    """A diagnostic-settings storage record: 7-digit fractions and the envelope around it."""
+    props = copy.deepcopy(record)
+    props["activityDateTime"] = record["activityDateTime"].replace("Z", ".4270244Z")
+    return {
+        "time": props["activityDateTime"],
+        "resourceId": f"/tenants/{record['tenantId']}/providers/Microsoft.aadiam",
+        "operationName": "Provisioning activity",
+        "category": "ProvisioningLogs",
+        "properties": props,
+    }
+
+
+def beta(record: dict) -> dict:
+    """The beta shape: deprecated action/statusInfo, capitalised step types."""
+    rec = copy.deepcopy(record)
+    rec["action"] = rec["provisioningAction"].capitalize()
+    status = rec["provisioningStatusInfo"]
+    info = {"status": status["status"]}
+    if status["errorInformation"]:
+        info = {"@odata.type": "#microsoft.graph.statusDetails", **info,
+                **status["errorInformation"], "errorCategory": "NonServiceFailure"}
+    rec["statusInfo"] = info
+    for step in rec["provisioningSteps"]:
+        step["provisioningStepType"] = step["provisioningStepType"].capitalize()
+    return rec
+
+
+def canonical(events: pl.DataFrame) -> list[dict]:
+    keep = ["event_id", "activity_time", "status", "action", "error_code", "http_status",
+            "scim_type", "retry_count", "object_type", "upn", "user_name_sent", "email_sent",
+            "external_id", "target_id", "skip_reason", "failed_step", "app_name"]
+    return events.sort("event_id").select(keep).to_dicts()
+
+
+@pytest.fixture
+def expected(tmp_path) -> list[dict]:
+    return canonical(load([write_json(tmp_path / "ref.json", RECORDS)]).frames.events)
+
+
+def test_captured_records_normalise_to_what_they_say(tmp_path):
+    events = load([write_json(tmp_path / "a.json", RECORDS)]).frames.events
+    failure = events.filter(pl.col("status") == "failure").row(0, named=True)
+    assert failure["action"] == "create"
+    assert failure["http_status"] == 409
+    assert failure["scim_type"] == "uniqueness"
+    assert failure["retry_count"] == 1
+    assert failure["is_escrow_retry"] is True
+    assert failure["failed_step"] == "EntryExportAdd"
+    assert failure["user_name_sent"] == "craig_ranger@test.com"
+    assert failure["email_sent"] == "Craig_Ranger@test .com"
+    assert failure["upn"] == "craig_ranger@test .com"
+    assert failure["object_type"] == "User"
+    skip = events.filter(pl.col("status") == "skipped").row(0, named=True)
+    assert skip["object_type"] == "Group"
+    assert skip["skip_reason"] == "RedundantExport"
+    assert skip["target_id"] == "ffsdj2g8zwtfkd"
+    assert skip["error_code"] is None  # errorInformation: null
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda d: write_json(d / "p.json", RECORDS, indent=2), id="portal-pretty"),
+        pytest.param(
+            lambda d: write_json(
+                d / "page.json",
+                {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#auditLogs/"
+                 "provisioning", "value": RECORDS},
+                indent=4,
+            ),
+            id="graph-page",
+        ),
+        pytest.param(
+            lambda d: write_json(d / "beta.json", {"value": [beta(r) for r in RECORDS]}),
+            id="graph-beta-page",
+        ),
+    ],
+)
+def test_json_shapes_read_the_same(tmp_path, expected, make):
+    assert canonical(load([make(tmp_path)]).frames.events) == expected
+
+
+def test_graph_pages_in_a_folder(tmp_path, expected):
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    write_json(folder / "page-001.json", {"value": [RECORDS[0]], "@odata.nextLink": "https://x"})
+    write_json(folder / "page-002.json", {"value": [RECORDS[1]]})
+    assert canonical(load([folder]).frames.events) == expected
+
+
+def test_storage_envelopes_ndjson_and_gzip(tmp_path):
+    lines = "\n".join(json.dumps(envelope(r)) for r in RECORDS) + "\n"
+    plain = tmp_path / "PT1H.json"
+    plain.write_text(lines)
+    zipped = tmp_path / "PT1H.json.gz"
+    zipped.write_bytes(gzip.compress(lines.encode()))
+    for path in (plain, zipped):
+        events = load([path]).frames.events
+        assert events.height == 2
+        times = events.sort("event_id")["activity_time"].dt.microsecond().to_list()
+        assert times == [427024, 427024]  # 7-digit fraction kept to the microsecond
+
+
+def test_zip_archive_member(tmp_path, expected):
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("ProvisioningLogs.json", json.dumps(RECORDS))
+    dataset = load([archive])
+    assert canonical(dataset.frames.events) == expected
+    assert list(dataset.kinds) == [f"{archive}!ProvisioningLogs.json"]
+
+
+def test_beta_record_with_only_deprecated_status(tmp_path):
+    rec = beta(SCIM_FAILURE)
+    del rec["provisioningStatusInfo"]
+    del rec["provisioningAction"]
+    events = load([write_json(tmp_path / "b.json", [rec])]).frames.events
+    row = events.row(0, named=True)
+    assert (row["status"], row["action"], row["http_status"]) == ("failure", "create", 409)
+    assert row["error_category"] == "nonservicefailure"
+
+
+def test_doc_quirks_service_principal_array_and_initiating_type(tmp_path):
+    rec = copy.deepcopy(GROUP_SKIP)
+    rec["servicePrincipal"] = [rec["servicePrincipal"]]
+    rec["initiatedBy"] = {"initiatingType": "system", "id": "", "displayName": "Azure AD "
+                          "Provisioning Service"}
+    events = load([write_json(tmp_path / "q.json", [rec])]).frames.events
+    assert events["app_name"].to_list() == ["Grafana PS"]
+    assert events["initiated_by"].to_list() == ["Azure AD Provisioning Service"]
+
+
+def test_same_event_in_two_inputs_counts_once(tmp_path):
+    first = write_json(tmp_path / "a.json", RECORDS)
+    second = write_json(tmp_path / "b.json", {"value": [RECORDS[1]]})
+    dataset = load([first, second])
+    assert dataset.frames.events.height == 2
+    assert dataset.duplicates == 1
+    assert dataset.frames.steps.height == sum(len(r["provisioningSteps"]) for r in RECORDS)
+
+
+def test_unknown_enum_values_are_kept(tmp_path):
+    rec = copy.deepcopy(SCIM_FAILURE)
+    rec["provisioningAction"] = "stagedDelete"
+    rec["provisioningStatusInfo"]["status"] = "unknownFutureValue"
+    rec["provisioningSteps"][0]["provisioningStepType"] = "referenceResolution"
+    frames = load([write_json(tmp_path / "e.json", [rec])]).frames
+    assert frames.events.row(0, named=True)["action"] == "stageddelete"
+    assert frames.events.row(0, named=True)["status"] == "unknownfuturevalue"
+    assert frames.steps["step_type"][0] == "referenceresolution"
+
+
+def test_store_round_trip(tmp_path):
+    source = write_json(tmp_path / "a.json", RECORDS)
+    manifest = ingest_to_store([source], tmp_path / "store")
+    assert manifest["counts"]["events"] == 2
+    from_store = load([tmp_path / "store"]).frames
+    from_file = load([source]).frames
+    assert from_store.events.equals(from_file.events)
+    assert from_store.steps.equals(from_file.steps)
+    assert from_store.modified_properties.equals(from_file.modified_properties)

@@ -1,0 +1,101 @@
+"""Parsing of the error reason texts Entra writes (shapes from the formats reference)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import polars as pl
+import pytest
+
+from loganalyzer import reasons
+
+SUMO = (
+    "StatusCode: Conflict\r\nMessage: Processing of the HTTP request resulted in an exception. "
+    "Please see the HTTP response returned by the 'Response' property of this exception for "
+    "details.\r\nWeb Response: \r\n{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:Error\"],"
+    "\"detail\":\"unclaimed user already exists for that email address.  Please claim user "
+    "instead of provisioning them.\",\"status\":409,\"scimType\":\"uniqueness\"}. This operation "
+    "was retried 1 times. It will be retried again after this date: "
+    "2026-03-24T13:23:44.9198514Z UTC"
+)
+COLLAPSED = (
+    "StatusCode: BadRequest Message: Processing of the HTTP request resulted in an exception. "
+    "Please see the HTTP response returned by the 'Response' property of this exception for "
+    "details. Web Response: {\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:Error\"],"
+    "\"status\":\"400\",\"detail\":\"User must be Active.\"}. This operation was retried zero "
+    "times. It will be retried again after this date: 2026-11-03T10:00:00Z UTC"
+)
+PLAIN_BODY = (
+    "StatusCode: BadRequest\r\nMessage: Processing of the HTTP request resulted in an exception. "
+    "Please see the HTTP response returned by the 'Response' property of this exception for "
+    "details.\r\nWeb Response: Value not supported for attribute department. This operation was "
+    "retried 3 times. It will be retried again after this date: 2026-11-04T07:00:00.1234567Z UTC"
+)
+CONNECTOR = (
+    "Message: Contoso returned an error response with the HTTP status code 409.  This response "
+    "indicates that a user or a group already exisits with the same name."
+)
+TEST_CONNECTION = (
+    "An HTTP/404 Not Found response was returned rather than the expected HTTP/200 OK response"
+)
+CREDENTIALS = "Response Status Code: BadRequest\nResponse Content: {\"error\":\"invalid token\"}"
+
+
+def parse(reason: str | None) -> dict:
+    frame = pl.DataFrame({"reason": [reason]}, schema={"reason": pl.Utf8})
+    body = reasons.response_body_expr(pl.col("reason"))
+    out = frame.with_columns(body).with_columns(
+        reasons.http_status_expr(pl.col("reason"), pl.col("response_body")),
+        reasons.scim_detail_expr(pl.col("response_body")),
+        reasons.scim_type_expr(pl.col("response_body")),
+        reasons.retry_count_expr(pl.col("reason")),
+        reasons.next_retry_expr(pl.col("reason")),
+    )
+    return out.row(0, named=True)
+
+
+def test_full_scim_reason_with_crlf():
+    got = parse(SUMO)
+    assert got["http_status"] == 409
+    assert got["scim_type"] == "uniqueness"
+    assert got["scim_detail"].startswith("unclaimed user already exists")
+    assert got["response_body"].startswith('{"schemas"')
+    assert got["response_body"].endswith('"scimType":"uniqueness"}')
+    assert got["retry_count"] == 1
+    assert got["next_retry_time"] == datetime(2026, 3, 24, 13, 23, 44, 919851, tzinfo=UTC)
+
+
+def test_collapsed_line_breaks_status_as_string_and_retried_zero_times():
+    got = parse(COLLAPSED)
+    assert got["http_status"] == 400
+    assert got["scim_detail"] == "User must be Active."
+    assert got["retry_count"] == 0
+    assert got["next_retry_time"] == datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
+
+
+def test_plain_text_body_is_its_own_detail():
+    got = parse(PLAIN_BODY)
+    assert got["http_status"] == 400
+    assert got["scim_detail"] == "Value not supported for attribute department"
+    assert got["scim_type"] is None
+    assert got["retry_count"] == 3
+
+
+@pytest.mark.parametrize(
+    ("reason", "status"),
+    [(CONNECTOR, 409), (TEST_CONNECTION, 404), (CREDENTIALS, 400), ("StatusCode: 503", 503)],
+)
+def test_status_from_other_shapes(reason, status):
+    assert parse(reason)["http_status"] == status
+
+
+def test_no_reason_gives_nulls():
+    got = parse(None)
+    assert all(got[k] is None for k in ("http_status", "scim_detail", "retry_count"))
+
+
+def test_every_dotnet_status_name_maps():
+    for name, code in [("Unauthorized", 401), ("Forbidden", 403), ("NotFound", 404),
+                       ("TooManyRequests", 429), ("InternalServerError", 500),
+                       ("UnprocessableEntity", 422), ("ServiceUnavailable", 503)]:
+        assert parse(f"StatusCode: {name}\r\nMessage: x")["http_status"] == code
