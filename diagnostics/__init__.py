@@ -41,7 +41,9 @@ def rule_from_module_checked(module: Any, name: str) -> Rule:
     """Validate a rule module and check that its file name carries its id."""
     rule = rule_from_module(module)
     if not name.startswith(rule.id.lower() + "_"):
-        raise RuleDefinitionError(f"{module.__file__}: file name must start with {rule.id.lower()}_")
+        raise RuleDefinitionError(
+            f"{module.__file__}: file name must start with {rule.id.lower()}_"
+        )
     return rule
 
 

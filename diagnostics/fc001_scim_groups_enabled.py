@@ -25,8 +25,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from diagnostics.rulekit import Context, Hit, http_in, ids, is_failure, mentions, plural
-from diagnostics.rulekit import quote_list
+from diagnostics.rulekit import Context, Hit, http_in, ids, is_failure, mentions, plural, quote_list
 
 ID = "FC001"
 TITLE = "SCIM group provisioning is still enabled"

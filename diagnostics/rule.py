@@ -95,7 +95,9 @@ def rule_from_module(module: ModuleType) -> Rule:
     if kind not in KINDS:
         raise RuleDefinitionError(f"{where}: KIND must be one of {KINDS}, got {kind!r}")
     remediation = need(
-        "REMEDIATION", lambda v: isinstance(v, str) and v.strip() != "", "the fix, quoting the guide"
+        "REMEDIATION",
+        lambda v: isinstance(v, str) and v.strip() != "",
+        "the fix, quoting the guide",
     )
     evaluate = need("evaluate", callable, "a function evaluate(ctx) -> Iterable[Hit]")
     summary, doc = parse_doc(module.__doc__ or "")

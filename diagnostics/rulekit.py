@@ -175,6 +175,27 @@ def events_of_people(ctx: Context, people: Iterable[str], where: pl.Expr) -> lis
     return ids(ctx.events.filter(pl.col("person").is_in(list(people)) & where))
 
 
+def whole_cycles(ctx: Context, failures: pl.DataFrame) -> list[str]:
+    """Cycles in which every request to the app is one of these failures (skips send none)."""
+    per_cycle = ctx.events.filter(pl.col("status") != "skipped").group_by("cycle_id").agg(
+        pl.len().alias("n"),
+        pl.col("event_id").is_in(failures["event_id"].implode()).sum().alias("failed"),
+    )
+    full = per_cycle.filter((pl.col("n") == pl.col("failed")) & pl.col("cycle_id").is_not_null())
+    return sorted(full["cycle_id"].to_list())
+
+
+def people_in(frame: pl.DataFrame) -> list[str]:
+    """Distinct identities in a frame with a ``person`` column, sorted."""
+    return sorted(frame["person"].drop_nulls().unique().to_list())
+
+
+def describe(frame: pl.DataFrame, noun: str = "user", nouns: str | None = None) -> str:
+    """'3 users (a@x.no, b@x.no, c@x.no)' for a message."""
+    people = people_in(frame)
+    return f"{plural(len(people), noun, nouns)} ({quote_list(people)})"
+
+
 def count_by(frame: pl.DataFrame, value: str) -> list[tuple[str, int]]:
     """(value, number of distinct people) pairs, most people first."""
     rows = (

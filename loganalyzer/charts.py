@@ -42,7 +42,6 @@ _REMOVED = re.compile(
     r"<\?xml.*?\?>|<!DOCTYPE.*?>|<!--.*?-->|<metadata>.*?</metadata>|<style[^>]*>.*?</style>",
     re.DOTALL,
 )
-_SIZE = re.compile(r'^<svg([^>]*?) width="[^"]*" height="[^"]*"')
 
 
 def _inline_svg(fig: Figure, chart_id: str, label: str) -> str:
@@ -60,9 +59,7 @@ def _inline_svg(fig: Figure, chart_id: str, label: str) -> str:
             .replace(f'href="#{old}"', f'href="#{new}"')
         )
     aria = label.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
-    return _SIZE.sub(
-        rf'<svg\1 class="chart-svg" role="img" aria-label="{aria}"', svg, count=1
-    )
+    return svg.replace("<svg ", f'<svg class="chart-svg" role="img" aria-label="{aria}" ', 1)
 
 
 def stacked_bars(

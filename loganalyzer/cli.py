@@ -118,4 +118,6 @@ def version() -> None:
 
 if __name__ == "__main__":
     app()
+import loganalyzer.fetch_cli  # noqa: E402, F401  (registers `fetch`, `fetch-job`)
+import loganalyzer.report_cli  # noqa: E402, F401  (registers `report`)
 from loganalyzer import why_cli  # noqa: E402, F401  (registers `why`)

@@ -166,7 +166,7 @@ class FetchOptions:
     connection: GraphConnection = GraphConnection()
     page_size: int = DEFAULT_PAGE_SIZE
     incremental: Path | None = None
-    overlap: timedelta = timedelta(minutes=30)
+    overlap: timedelta = timedelta(hours=1)
     restart: bool = False
 
     def request(self) -> dict[str, Any]:
@@ -536,26 +536,29 @@ def _page_events(page: Any, url: str) -> list[dict]:
 
 
 class _Meter:
-    """Progress text: pages, events, rate, and where in the window the download is."""
+    """Progress text: pages, events, rate, and where in the window the download is. Graph
+    answers newest first (it does not promise it), so the direction is read off the first page."""
 
     def __init__(self, window: TimeWindow | None) -> None:
         self.window = window
         self.started = time.monotonic()
-        self.first_time: datetime | None = None
+        self.newest_first: bool | None = None
 
-    def line(self, pages: int, events: int, last_time: str | None) -> str:
+    def line(self, pages: int, events: int, page: list[Any]) -> str:
         rate = events / max(time.monotonic() - self.started, 1e-6)
         text = f"fetched {pages:,} page(s), {events:,} events ({rate:,.0f}/s)"
-        when = _event_time(last_time)
-        if when is None:
+        times = [t for e in page if isinstance(e, dict)
+                 if (t := _event_time(e.get("activityDateTime"))) is not None]
+        if not times:
             return text
-        self.first_time = self.first_time or when
-        text += f", at {when:%Y-%m-%d %H:%M} UTC"
+        if self.newest_first is None:
+            self.newest_first = times[0] >= times[-1]
+        text += f", at {times[-1]:%Y-%m-%d %H:%M} UTC"
         if self.window:
-            span = (self.window.end - self.window.start).total_seconds()
-            done = abs((self.first_time - when).total_seconds()) / span if span else 1.0
-            text += f" (~{min(done, 1.0):.0%} of {self.window.start:%Y-%m-%d %H:%M} to " \
-                    f"{self.window.end:%Y-%m-%d %H:%M})"
+            start, end = self.window.start, self.window.end
+            done = (end - times[-1]) if self.newest_first else (times[-1] - start)
+            share = max(0.0, min(done / (end - start), 1.0))
+            text += f" ({share:.0%} of {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M})"
         return text
 
 
@@ -603,9 +606,7 @@ async def _download_pages(
         state.events += len(fresh)
         result.events += len(fresh)
         state.save(out_dir)
-        last = fresh[-1].get("activityDateTime") if fresh and isinstance(fresh[-1], dict) \
-            else None
-        progress(meter.line(result.pages, result.events, last))
+        progress(meter.line(result.pages, result.events, fresh))
     state.complete = True
     state.save(out_dir)
     if options.incremental:
@@ -675,6 +676,9 @@ def save_sync_job(
 ) -> JobFiles:
     """Save the job (status, quarantine, last execution) and its schema, raw, into
     ``out_dir/sync-job.json`` and ``out_dir/sync-schema.json``."""
+    if out_dir.is_dir() and ((out_dir / RUN_STATE_NAME).exists() or last_page_number(out_dir)):
+        raise QueryError(f"{out_dir} holds downloaded log pages; save the job elsewhere, or every "
+                         "command reading that folder would meet a file that is not a log")
     out_dir.mkdir(parents=True, exist_ok=True)
     job_path, schema_path = out_dir / JOB_FILE, out_dir / SCHEMA_FILE
 

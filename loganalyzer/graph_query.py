@@ -12,13 +12,14 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
+from loganalyzer.periods import parse_bound, parse_since
+from loganalyzer.problems import InputError
+
 DEFAULT_GRAPH_URL = "https://graph.microsoft.com/v1.0"
 DEFAULT_SINCE = "7d"
 STATUSES = ("failure", "skipped", "success", "warning")
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 class QueryError(ValueError):
@@ -54,42 +55,31 @@ class Selection:
         return asdict(self)
 
 
-def parse_duration(text: str) -> timedelta:
-    """``30m``, ``12h``, ``7d``, ``2w`` -> a timedelta."""
-    match = _DURATION.match(text)
-    if match is None:
-        raise QueryError(f"'{text}' is not a duration (expected a number and m, h, d or w: 7d)")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
-
-
 def parse_time(text: str) -> datetime:
-    """ISO 8601 date or date-time; no offset means UTC."""
+    """An ISO 8601 timestamp as Graph and our state files write it, in UTC."""
     try:
-        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        value = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise QueryError(
-            f"'{text}' is not a date (expected 2026-03-24 or 2026-03-24T07:00:00Z)"
-        ) from None
+        raise QueryError(f"'{text}' is not an ISO 8601 time") from None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _is_date_only(text: str) -> bool:
-    return len(text.strip()) == 10
 
 
 def resolve_window(
     since: str | None, date_from: str | None, date_to: str | None, now: datetime
 ) -> TimeWindow:
-    """``--since`` counts back from ``now``; ``--to`` given as a date includes that whole day."""
+    """The window to download. Unlike a report's ``--since`` (which counts back from the newest
+    event of an export), a fetch counts back from ``now``; a bare ``--to`` date includes its day."""
     if since and (date_from or date_to):
         raise QueryError("give either --since or --from/--to, not both")
-    if date_from or date_to:
-        end = now
-        if date_to:
-            end = parse_time(date_to) + timedelta(days=1 if _is_date_only(date_to) else 0)
-        start = parse_time(date_from) if date_from else end - parse_duration(DEFAULT_SINCE)
-    else:
-        start, end = now - parse_duration(since or DEFAULT_SINCE), now
+    try:
+        if date_from or date_to:
+            end = parse_bound("--to", date_to, end_of_day=True) if date_to else now
+            start = (parse_bound("--from", date_from, end_of_day=False) if date_from
+                     else end - parse_since(DEFAULT_SINCE))
+        else:
+            start, end = now - parse_since(since or DEFAULT_SINCE), now
+    except InputError as exc:
+        raise QueryError(str(exc)) from None
     if start >= end:
         raise QueryError(f"the time window is empty ({odata_time(start)} is not before "
                          f"{odata_time(end)})")

@@ -83,8 +83,8 @@ MAIN_COLUMNS: dict[str, tuple[str, ...]] = {
 STEP_COLUMNS: dict[str, tuple[str, ...]] = {
     "changeId": ("Change ID",),
     "eventId": ("ID", "Id", "Log ID", "Activity ID", "Event ID"),
-    "order": ("Step Number", "Step No", "Step Index", "Step Order", "Order", "Index",
-              "Sequence"),
+    "order": ("Step", "Step Number", "Step No", "Step Index", "Step Order", "Order", "Index",
+              "Sequence"),  # a number; file order when it is not one
     "name": ("Step Name", "Name", "provisioningSteps.name"),
     "provisioningStepType": ("Step Type", "Type", "Provisioning Step Type",
                              "provisioningSteps.provisioningStepType"),

@@ -8,6 +8,7 @@ files go to ``csv_portal`` to be joined on change ID.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 
 from loganalyzer.problems import InputError, Problem
@@ -64,7 +65,23 @@ def read_csv_sources(sources: list[Source]) -> tuple[Iterator[dict | Problem], l
         if portal is not None:
             yield from portal.read()
 
-    return items(), notes
+    return _first_copies(items(), notes), notes
+
+
+def _first_copies(items: Iterator[dict | Problem], notes: list[str]) -> Iterator[dict | Problem]:
+    """An event given twice (the .zip and its extracted files, two overlapping exports) is
+    passed on once; the copies are counted in a note."""
+    seen: set[str] = set()
+    copies: Counter[str] = Counter()
+    for item in items:
+        if isinstance(item, dict):
+            if item["id"] in seen:
+                copies[item["source_file"]] += 1
+                continue
+            seen.add(item["id"])
+        yield item
+    for file, count in copies.items():
+        notes.append(f"{file}: {count} event(s) already read from another file; used once")
 
 
 def _require_id(table: CsvTable) -> None:

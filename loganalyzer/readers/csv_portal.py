@@ -69,13 +69,18 @@ class _Children:
         self.by_change.setdefault(child.change_id, []).append(child)
 
     def take(self, change_id: str | None, event_id: str) -> list[dict[str, Any]]:
-        """The rows of one event, in step order; rows naming another event id stay put."""
+        """The rows of one event, in step order; rows naming another event id stay put.
+
+        When two files hold rows for the same change (the .zip and its extracted files, or
+        overlapping downloads) they are copies: the first file's rows are used.
+        """
         rows = self.by_change.get(change_id or "", [])
         rows = [r for r in rows if r.event_id in (None, event_id)]
-        if rows and all(r.order is not None for r in rows):
-            rows = sorted(rows, key=lambda r: r.order or 0)
         for row in rows:
             row.used = True
+        rows = [r for r in rows if r.file == rows[0].file]
+        if rows and all(r.order is not None for r in rows):
+            rows = sorted(rows, key=lambda r: r.order or 0)
         return [r.value for r in rows]
 
     def orphans(self) -> dict[str, list[_Child]]:

@@ -88,6 +88,19 @@ def graph_keys(value: Any) -> Any:
     return value
 
 
+_NAMED_OBJECTS = {"initiatedBy", "servicePrincipal", "sourceSystem", "targetSystem",
+                  "sourceIdentity", "targetIdentity"}
+
+
+def _named(value: Any, prop: str) -> Any:
+    """Log Analytics writes an object's display name as ``Name``; Graph calls it
+    ``displayName`` (a step's ``name`` is its step name and stays)."""
+    if prop in _NAMED_OBJECTS and isinstance(value, dict) and "displayName" not in value:
+        if "name" in value:
+            value["displayName"] = value.pop("name")
+    return value
+
+
 class _BadJson(ValueError):
     pass
 
@@ -170,7 +183,7 @@ def record_from_row(
                 ))
                 continue
             if parsed is not None:
-                graph[JSON_COLUMNS[key]] = graph_keys(parsed)
+                graph[JSON_COLUMNS[key]] = _named(graph_keys(parsed), JSON_COLUMNS[key])
         elif key in RESULT_COLUMNS:
             results[key] = _scalar(value)
     missing = [name for name, prop in (("Id", "id"), ("TimeGenerated", "activityDateTime"))

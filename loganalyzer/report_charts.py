@@ -1,0 +1,176 @@
+"""The report's charts: the numbers behind each one (a table, for Markdown) and its SVG.
+
+Events are bucketed per day when the report spans two days or more, else per cycle. Every
+aggregate is one Polars group-by over the whole frame; failures are attributed to findings with
+a join on event id, never a loop over events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import polars as pl
+
+from loganalyzer import charts
+from loganalyzer.engine import lead_order
+from loganalyzer.findings import Finding
+from loganalyzer.periods import Period
+
+TOP_ERROR_CODES = 10
+FINDING_SERIES = 6
+STATUS_COLORS = {
+    "success": "#009E73",
+    "failure": "#D55E00",
+    "skipped": "#9E9E9E",
+    "warning": "#E69F00",
+}
+
+
+@dataclass
+class Chart:
+    id: str
+    title: str
+    description: str  # one sentence: what it shows (alt text, and the Markdown lead-in)
+    columns: list[str]  # the data behind it, shown as a table in Markdown
+    rows: list[list[str]]
+    svg: str
+
+
+def build_charts(
+    events: pl.DataFrame, findings: list[Finding], period: Period | None
+) -> list[Chart]:
+    """Events by status; and when anything failed, failures by finding and top error codes."""
+    bucket, unit, label = _buckets(events, period)
+    bucketed = events.select("event_id", "status", "error_code", bucket.alias("bucket"))
+    # every chart over time shares the same x axis, days or cycles without failures included
+    axis = (
+        bucketed.select("bucket").unique().sort("bucket", nulls_last=True)
+        .with_columns(pl.col("bucket").dt.strftime(label).fill_null("(no cycle)").alias("label"))
+    )
+    result = [_status_chart(bucketed, axis, unit)]
+    failures = bucketed.filter(pl.col("status") == "failure")
+    if failures.height:
+        result.append(_findings_chart(failures, axis, findings, unit))
+        result.append(_error_code_chart(failures))
+    return result
+
+
+def _buckets(events: pl.DataFrame, period: Period | None) -> tuple[pl.Expr, str, str]:
+    """Per day when the report spans two days or more, else per cycle (by its start)."""
+    first, last = events["activity_time"].min(), events["activity_time"].max()
+    span = period.length if period else (last - first if first else timedelta(0))
+    if span >= timedelta(days=2):
+        return pl.col("activity_time").dt.truncate("1d"), "day", "%Y-%m-%d"
+    return pl.col("activity_time").min().over("cycle_id"), "cycle", "%m-%d %H:%M"
+
+
+def _pivot(frame: pl.DataFrame, column: str, axis: pl.DataFrame) -> pl.DataFrame:
+    counts = (
+        frame.group_by("bucket", column).len()
+        .pivot(column, index="bucket", values="len")
+    )
+    return axis.join(counts, on="bucket", how="left", nulls_equal=True).fill_null(0)
+
+
+def _table_rows(labels: list[str], series: dict[str, list[int]]) -> list[list[str]]:
+    return [
+        [label, *(f"{values[i]:,}" for values in series.values())]
+        for i, label in enumerate(labels)
+    ]
+
+
+def _status_chart(bucketed: pl.DataFrame, axis: pl.DataFrame, unit: str) -> Chart:
+    table = _pivot(bucketed, "status", axis)
+    statuses = [s for s in STATUS_COLORS if s in table.columns]
+    statuses += sorted(set(table.columns) - set(STATUS_COLORS) - {"bucket", "label"})
+    labels = table["label"].to_list()
+    series = {s: table[s].to_list() for s in statuses}
+    title = f"Events by status per {unit}"
+    return Chart(
+        id="chart-status",
+        title=title,
+        description=f"Events per {unit}, stacked by status ({', '.join(statuses)}).",
+        columns=[unit.capitalize(), *statuses],
+        rows=_table_rows(labels, series),
+        svg=charts.stacked_bars("chart-status", title, labels, series, STATUS_COLORS),
+    )
+
+
+def _leading_finding(failures: pl.DataFrame, findings: list[Finding]) -> pl.DataFrame:
+    """Each failure labelled with the finding that leads for it (``engine.lead_order``)."""
+    ordered = [f for f in lead_order(findings) if f.event_ids]
+    names = [f"{f.rule_id} {f.title}" for f in ordered]
+    ids: list[str] = []
+    ranks: list[int] = []
+    for rank, finding in enumerate(ordered):
+        ids.extend(finding.event_ids)
+        ranks.extend([rank] * len(finding.event_ids))
+    explained = (
+        pl.DataFrame({"event_id": ids, "rank": ranks},
+                     schema={"event_id": pl.Utf8, "rank": pl.Int64})
+        .sort("rank")
+        .unique("event_id", keep="first")
+        .with_columns(
+            pl.col("rank").replace_strict(list(range(len(names))), names, return_dtype=pl.Utf8)
+            .alias("finding")
+        )
+    )
+    return failures.join(explained, on="event_id", how="left").with_columns(
+        pl.col("finding").fill_null("unexplained")
+    )
+
+
+def _findings_chart(
+    failures: pl.DataFrame, axis: pl.DataFrame, findings: list[Finding], unit: str
+) -> Chart:
+    labelled = _leading_finding(failures, findings)
+    totals = labelled.group_by("finding").len().sort(["len", "finding"], descending=[True, False])
+    named = [f for f in totals["finding"].to_list() if f != "unexplained"][:FINDING_SERIES]
+    keep = pl.col("finding").is_in(named) | (pl.col("finding") == "unexplained")
+    labelled = labelled.with_columns(
+        pl.when(keep).then(pl.col("finding")).otherwise(pl.lit("other findings")).alias("finding")
+    )
+    table = _pivot(labelled, "finding", axis)
+    order = [n for n in [*named, "other findings", "unexplained"] if n in table.columns]
+    labels = table["label"].to_list()
+    series = {n: table[n].to_list() for n in order}
+    colors = {n: charts.PALETTE[i % len(charts.PALETTE)] for i, n in enumerate(named)}
+    colors.update({"other findings": "#555555", "unexplained": charts.GREY})
+    legend = {n: n if len(n) <= 45 else n[:44] + "…" for n in order}
+    title = f"Failures by finding per {unit}"
+    return Chart(
+        id="chart-findings",
+        title=title,
+        description=(
+            f"Failed events per {unit}, each counted once, under the finding that leads for it."
+        ),
+        columns=[unit.capitalize(), *order],
+        rows=_table_rows(labels, series),
+        svg=charts.stacked_bars(
+            "chart-findings",
+            title,
+            labels,
+            {legend[n]: v for n, v in series.items()},
+            {legend[n]: colors[n] for n in order},
+            ylabel="failed events",
+        ),
+    )
+
+
+def _error_code_chart(failures: pl.DataFrame) -> Chart:
+    top = (
+        failures.group_by(pl.col("error_code").fill_null("(no error code)")).len()
+        .sort(["len", "error_code"], descending=[True, False])
+        .head(TOP_ERROR_CODES)
+    )
+    labels, values = top["error_code"].to_list(), top["len"].to_list()
+    title = "Top error codes"
+    return Chart(
+        id="chart-error-codes",
+        title=title,
+        description=f"The {len(labels)} most frequent error codes among failed events.",
+        columns=["Error code", "Failed events"],
+        rows=[[label, f"{value:,}"] for label, value in zip(labels, values, strict=True)],
+        svg=charts.horizontal_bars("chart-error-codes", title, labels, values, "failed events"),
+    )

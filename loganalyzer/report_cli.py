@@ -1,0 +1,132 @@
+"""The `report` command: options -> period(s) -> diagnosis -> report model -> HTML or Markdown.
+
+Exit codes: 0 written; 1 written, and a finding is at or above ``--fail-on``; 2 unusable input
+or options (one line naming the file or option).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from diagnostics.job_status import JobStatus, JobStatusError, parse_job_status
+from loganalyzer.cli import Inputs, Quiet, app, fail_input, load_inputs
+from loganalyzer.engine import diagnose
+from loganalyzer.findings import SEVERITIES
+from loganalyzer.ingest import Dataset
+from loganalyzer.periods import Period, choose_period, select
+from loganalyzer.problems import InputError
+from loganalyzer.redact import redact_report
+from loganalyzer.report import Analysis, build_report, fails_at
+from loganalyzer.report_render import RENDERERS
+
+
+def _read_job_status(path: Path) -> JobStatus:
+    try:
+        return parse_job_status(json.loads(path.read_text(encoding="utf-8-sig")))
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read: {exc.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(
+            str(path),
+            "not JSON; expected the JSON of GET /servicePrincipals/{id}/synchronization/jobs/"
+            f"{{jobId}} ({exc})",
+        ) from None
+    except JobStatusError as exc:
+        raise InputError(str(path), str(exc)) from None
+
+
+def _format(fmt: str | None, output: Path | None) -> str:
+    if fmt is None:
+        fmt = "md" if output is not None and output.suffix.lower() == ".md" else "html"
+    if fmt not in RENDERERS:
+        raise InputError("--format", f"expected one of {', '.join(RENDERERS)}, got {fmt!r}")
+    return fmt
+
+
+def _analyse(dataset: Dataset, period: Period | None, job: JobStatus | None) -> Analysis:
+    frames = select(dataset.frames, period) if period else dataset.frames
+    selected = dataclasses.replace(dataset, frames=frames)
+    return Analysis(selected, diagnose(frames, job), period)
+
+
+@app.command("report")
+def report_command(
+    inputs: Inputs,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="html or md (default: from the -o suffix, else html)."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Only the last 7d / 36h / 2w before the newest event."),
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", help="Start date or date-time, UTC (inclusive).")
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option("--to", help="End date (inclusive) or date-time (exclusive), UTC."),
+    ] = None,
+    compare_previous: Annotated[
+        bool,
+        typer.Option(
+            "--compare-previous",
+            help="Also analyse the period of the same length before: new, resolved, rate change.",
+        ),
+    ] = False,
+    fail_on: Annotated[
+        str | None,
+        typer.Option("--fail-on", help="Exit 1 when a finding is at or above: "
+                     + ", ".join(SEVERITIES) + "."),
+    ] = None,
+    title: Annotated[str | None, typer.Option("--title", help="Report title.")] = None,
+    job_status: Annotated[
+        Path | None,
+        typer.Option("--job-status", help="JSON of the sync job (quarantine, last error)."),
+    ] = None,
+    redact: Annotated[
+        bool,
+        typer.Option("--redact", help="Replace names, UPNs, emails and object ids by pseudonyms."),
+    ] = False,
+    quiet: Quiet = False,
+) -> None:
+    """Write an HTML or Markdown health report: verdict, findings, charts, cycles."""
+    try:
+        chosen = _format(fmt, output)
+        if fail_on is not None and fail_on not in SEVERITIES:
+            raise InputError("--fail-on", f"expected one of {', '.join(SEVERITIES)}")
+        job = _read_job_status(job_status) if job_status else None
+        dataset = load_inputs(inputs, quiet)
+        period = choose_period(dataset.frames.events, since, start, end)
+        if compare_previous and period is None:
+            raise InputError("--compare-previous", "needs a period: --since or --from/--to")
+        current = _analyse(dataset, period, job)
+        if period is not None and current.dataset.frames.events.height == 0:
+            raise InputError(
+                ", ".join(map(str, inputs)),
+                f"no events from {period.start:%Y-%m-%d %H:%M} to {period.end:%Y-%m-%d %H:%M} UTC",
+            )
+        previous = _analyse(dataset, period.previous(), None) if compare_previous else None
+    except InputError as exc:
+        raise fail_input(exc) from None
+    report = build_report(current, previous, title=title, job_status=job)
+    if redact:
+        report = redact_report(report, dataset.frames)
+    text = RENDERERS[chosen](report)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise fail_input(InputError(str(output), f"cannot write: {exc.strerror}")) from None
+    if fail_on is not None and fails_at(current.diagnosis, fail_on):
+        raise typer.Exit(1)

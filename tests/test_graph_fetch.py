@@ -1,0 +1,215 @@
+"""`fetch` against the loopback Graph: paging, filters, retries, resume, incremental."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import timedelta
+
+import polars as pl
+import pytest
+from fake_graph import OTHER_APP, FakeGraph, make_events
+from graph_support import START, TOKEN, events, options, page_ids, pages
+
+from loganalyzer.graph import GraphError, GraphRequestError, fetch_to_folder
+from loganalyzer.graph_query import QueryError, Selection
+from loganalyzer.ingest import load
+
+LOGS = "/auditLogs/provisioning"
+
+
+@pytest.fixture
+def graph():
+    with FakeGraph(events(), token=TOKEN) as fake:
+        yield fake
+
+
+def test_every_event_arrives_exactly_once_across_pages(graph, tmp_path):
+    result = fetch_to_folder(options(graph), tmp_path / "out")
+    ids = page_ids(tmp_path / "out")
+    assert sorted(ids) == sorted(e["id"] for e in graph.events)
+    assert len(ids) == len(set(ids))
+    served = [s for s in graph.served if s.status == 200]
+    assert result.pages == len(served) == -(-len(graph.events) // 40) > 2
+    # each file is the page as Graph sent it: envelope, order, and the nextLink it followed
+    files = pages(tmp_path / "out")
+    assert [[e["id"] for e in p["value"]] for p in files] == [s.ids for s in served]
+    assert all("@odata.context" in p for p in files)
+    assert all(p["@odata.nextLink"].startswith(graph.url) for p in files[:-1])
+    assert "@odata.nextLink" not in files[-1]
+
+
+@pytest.mark.parametrize(
+    ("selection", "keep"),
+    [
+        (Selection(app=OTHER_APP.name), lambda e: e["servicePrincipal"]["displayName"]
+         == OTHER_APP.name),
+        (Selection(service_principal_id=OTHER_APP.service_principal_id),
+         lambda e: e["servicePrincipal"]["id"] == OTHER_APP.service_principal_id),
+        (Selection(job_id=OTHER_APP.job_id), lambda e: e["jobId"] == OTHER_APP.job_id),
+        (Selection(status="failure"), lambda e: e["provisioningStatusInfo"]["status"]
+         == "failure"),
+    ],
+    ids=["app", "service-principal", "job", "status"],
+)
+def test_selection_is_filtered_server_side(graph, tmp_path, selection, keep):
+    expected = {e["id"] for e in graph.events if keep(e)}
+    assert 0 < len(expected) < len(graph.events)
+    fetch_to_folder(options(graph, selection=selection), tmp_path)
+    assert sorted(page_ids(tmp_path)) == sorted(expected)
+    [first, *_] = graph.log_requests(LOGS)
+    assert "$filter" in first.query  # the server did the filtering, not the client
+
+
+def test_time_window_is_half_open_and_filtered_server_side(graph, tmp_path):
+    opts = options(graph, date_from="2026-03-01T04:00:00Z", date_to="2026-03-01T06:00:00Z")
+    fetch_to_folder(opts, tmp_path)
+    expected = {e["id"] for e in graph.events
+                if "2026-03-01T04:00:00Z" <= e["activityDateTime"] < "2026-03-01T06:00:00Z"}
+    assert len(expected) == 24  # one event every 5 minutes, 04:00 included, 06:00 not
+    assert set(page_ids(tmp_path)) == expected
+
+
+def test_app_name_is_case_sensitive_and_says_so(graph, tmp_path):
+    result = fetch_to_folder(options(graph, selection=Selection(app="flowcase")), tmp_path)
+    assert result.events == 0
+    assert any("case-sensitively" in note for note in result.notes)
+
+
+def test_429_retry_after_is_honoured(graph, tmp_path):
+    graph.fail(LOGS, 429, retry_after="1", skip=1)
+    result = fetch_to_folder(options(graph), tmp_path)
+    assert sorted(page_ids(tmp_path)) == sorted(e["id"] for e in graph.events)
+    requests = graph.log_requests(LOGS)
+    throttled = next(i for i, s in enumerate(requests) if s.status == 429)
+    retry = requests[throttled + 1]
+    assert retry.query == requests[throttled].query and retry.status == 200
+    assert retry.retry_attempt == "1"
+    assert retry.at - requests[throttled].at >= 0.95
+    assert result.pages == len(pages(tmp_path))
+
+
+def test_503_is_retried_with_backoff(graph, tmp_path):
+    graph.fail(LOGS, 503, skip=2)
+    fetch_to_folder(options(graph), tmp_path)
+    ids = page_ids(tmp_path)
+    assert sorted(ids) == sorted(e["id"] for e in graph.events)
+    assert [s.status for s in graph.log_requests(LOGS)].count(503) == 1
+
+
+def test_dropped_connection_mid_body_is_retried(graph, tmp_path):
+    graph.drop(LOGS, skip=1, times=2)
+    fetch_to_folder(options(graph), tmp_path)
+    ids = page_ids(tmp_path)
+    assert sorted(ids) == sorted(e["id"] for e in graph.events)
+    assert len(ids) == len(set(ids))
+    assert not list(tmp_path.glob("*.part"))
+
+
+def test_gives_up_after_bounded_tries_then_resumes(graph, tmp_path):
+    graph.drop(LOGS, skip=2, times=3)  # FAST allows 3 tries
+    with pytest.raises(GraphError) as failure:
+        fetch_to_folder(options(graph), tmp_path)
+    assert failure.value.exit_code == 3
+    assert "re-run the same command to resume" in str(failure.value)
+    assert len(pages(tmp_path)) == 2
+    result = fetch_to_folder(options(graph), tmp_path)
+    assert result.resumed and result.total_events == len(graph.events)
+    ids = page_ids(tmp_path)
+    assert sorted(ids) == sorted(e["id"] for e in graph.events)
+    first_requests = [s for s in graph.log_requests(LOGS) if "$skiptoken" not in s.query]
+    assert len(first_requests) == 1  # the resumed run went on from the saved nextLink
+
+
+def test_resume_after_interruption_has_no_duplicates(graph, tmp_path):
+    seen = []
+
+    def interrupt_after_two_pages(line: str) -> None:
+        seen.append(line)
+        if len(seen) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        fetch_to_folder(options(graph), tmp_path, interrupt_after_two_pages)
+    assert len(pages(tmp_path)) == 2
+    requests_before = len(graph.log_requests(LOGS))
+    result = fetch_to_folder(options(graph), tmp_path)
+    assert result.resumed
+    ids = page_ids(tmp_path)
+    assert len(ids) == len(set(ids)) == len(graph.events)
+    assert len(graph.log_requests(LOGS)) - requests_before == result.pages
+    assert load([tmp_path]).duplicates == 0
+
+
+def test_finished_download_is_not_fetched_again(graph, tmp_path):
+    fetch_to_folder(options(graph), tmp_path)
+    served = len(graph.served)
+    again = fetch_to_folder(options(graph), tmp_path)
+    assert again.already_complete and again.total_events == len(graph.events)
+    assert len(graph.served) == served
+
+
+def test_folder_of_another_request_is_refused(graph, tmp_path):
+    fetch_to_folder(options(graph, selection=Selection(status="failure")), tmp_path)
+    with pytest.raises(QueryError, match="another request"):
+        fetch_to_folder(options(graph), tmp_path)
+    fresh = fetch_to_folder(options(graph, restart=True), tmp_path)
+    assert fresh.events == len(graph.events) == len(page_ids(tmp_path))
+
+
+def test_incremental_fetches_only_new_events(tmp_path):
+    first = make_events(60, START, timedelta(minutes=5))  # 00:00 .. 04:55
+    with FakeGraph(first, token=TOKEN) as graph:
+        state = tmp_path / "flowcase.state"
+        base = options(graph, incremental=state, date_from="2026-03-01",
+                       date_to="2026-03-01T05:00:00Z")
+        run1 = fetch_to_folder(base, tmp_path / "logs")
+        assert run1.events == 60
+        watermark = json.loads(state.read_text())["watermark"]
+        assert watermark == "2026-03-01T05:00:00Z"
+        # late arrivals stamped before the watermark, and new activity after it
+        late = make_events(3, START + timedelta(hours=4, minutes=31), timedelta(minutes=7),
+                           seed=11)
+        new = make_events(30, START + timedelta(hours=5), timedelta(minutes=5), seed=12)
+        graph.events += late + new
+        run2 = fetch_to_folder(replace(base, date_to="2026-03-01T08:00:00Z"), tmp_path / "logs")
+    assert run2.events == len(late + new)
+    assert run2.known_skipped == 12  # the overlap hour (04:00-05:00) asked again, dropped
+    assert "activityDateTime gt 2026-03-01T03:59:59Z" in run2.filter
+    ids = page_ids(tmp_path / "logs")
+    assert sorted(ids) == sorted(e["id"] for e in first + late + new)
+    assert json.loads(state.read_text())["watermark"] == "2026-03-01T08:00:00Z"
+    assert load([tmp_path / "logs"]).duplicates == 0
+
+
+def test_incremental_state_of_another_selection_is_refused(graph, tmp_path):
+    state = tmp_path / "s.state"
+    fetch_to_folder(options(graph, incremental=state), tmp_path / "a")
+    other = options(graph, incremental=state, selection=Selection(job_id=OTHER_APP.job_id))
+    with pytest.raises(QueryError, match="another selection"):
+        fetch_to_folder(other, tmp_path / "b")
+
+
+def test_next_link_to_another_host_is_refused(graph, tmp_path):
+    graph.fail(LOGS, 200, body={"value": [], "@odata.nextLink":
+                                "https://collector.example.net/v1.0/auditLogs/provisioning"})
+    with pytest.raises(GraphRequestError, match="refusing to send the token"):
+        fetch_to_folder(options(graph), tmp_path)
+
+
+def test_fetched_folder_analyses_like_the_file_export(graph, tmp_path):
+    export = tmp_path / "portal-download.json"
+    export.write_text(json.dumps(graph.events, indent=2))
+    fetch_to_folder(options(graph), tmp_path / "fetched")
+    fetched, exported = load([tmp_path / "fetched"]), load([export])
+    assert fetched.problems == exported.problems == []
+    for name in ("events", "steps", "modified_properties"):
+        ours = getattr(fetched.frames, name)
+        theirs = getattr(exported.frames, name)
+        keys = ["event_id"] + [k for k in ("step_index", "property_index") if k in ours.columns]
+        drop = [c for c in ("source_file", "source_record") if c in ours.columns]
+        assert ours.height == theirs.height > 0
+        assert ours.drop(drop).sort(keys).equals(theirs.drop(drop).sort(keys)), name
+    statuses = fetched.frames.events.group_by("status").len().sort("status")
+    assert statuses.equals(exported.frames.events.group_by("status").len().sort("status"))
+    assert pl.Series(page_ids(tmp_path / "fetched")).n_unique() == len(graph.events)
