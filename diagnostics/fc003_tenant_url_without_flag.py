@@ -25,17 +25,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from diagnostics.rulekit import (
-    Context,
-    Hit,
-    describe,
-    http_in,
-    ids,
-    mentions,
-    no_http_status,
-    plural,
-)
-from diagnostics.vocabulary import BOOLEAN, PATCH_SHAPE
+from diagnostics.active import string_boolean_failures
+from diagnostics.rulekit import Context, Hit, describe, ids, plural
 
 ID = "FC003"
 TITLE = "The Tenant URL probably lacks the ?aadOptscim062020 flag"
@@ -49,22 +40,7 @@ REMEDIATION = (
     "do not work. Then check that roles are mapped with "
     "AppRoleAssignmentsComplex([appRoleAssignments]) -> roles (step 7a) and restart provisioning."
 )
-BOOLEAN_TEXT = ("true", "false")
 EMPTY = ("", "[]", "{}", "null", "none")
-
-
-def bad_patch_events(ctx: Context) -> pl.DataFrame:
-    """Update/disable failures about booleans or PATCH shape, with proper active values sent."""
-    active = ctx.sent_where(r"^active$").select(
-        "event_id", pl.col("value").str.strip_chars().str.to_lowercase().alias("active")
-    )
-    non_boolean = active.filter(~pl.col("active").is_in(BOOLEAN_TEXT))["event_id"]
-    return ctx.failures.filter(
-        pl.col("action").is_in(["update", "disable"])
-        & (http_in(400, 422) | no_http_status())
-        & (mentions(BOOLEAN) | mentions(PATCH_SHAPE))
-        & ~pl.col("event_id").is_in(non_boolean.implode())
-    )
 
 
 def roleless_exports(ctx: Context) -> pl.DataFrame:
@@ -85,7 +61,7 @@ def roleless_exports(ctx: Context) -> pl.DataFrame:
 
 
 def evaluate(ctx: Context) -> list[Hit]:
-    patch = bad_patch_events(ctx)
+    patch = string_boolean_failures(ctx)
     roleless = roleless_exports(ctx)
     if patch.height == 0 and roleless.height == 0:
         return []

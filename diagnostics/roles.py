@@ -77,6 +77,11 @@ def is_department_manager(role: str) -> bool:
     return role.lower().startswith(DEPARTMENT_MANAGER)
 
 
+def department_manager_role() -> pl.Expr:
+    """The ``role`` column holds a departmentmanager value (any case)."""
+    return pl.col("role").str.to_lowercase().str.starts_with(DEPARTMENT_MANAGER)
+
+
 def _department_manager_problem(role: str) -> str | None:
     parts = role.split(":")
     if parts[0] != DEPARTMENT_MANAGER:

@@ -159,17 +159,19 @@ def _findings_chart(
 
 
 def _error_code_chart(failures: pl.DataFrame) -> Chart:
-    top = (
+    codes = (
         failures.group_by(pl.col("error_code").fill_null("(no error code)")).len()
         .sort(["len", "error_code"], descending=[True, False])
-        .head(TOP_ERROR_CODES)
     )
+    top = codes.head(TOP_ERROR_CODES)
     labels, values = top["error_code"].to_list(), top["len"].to_list()
+    cut = codes.height > top.height
+    shown = f"; the {TOP_ERROR_CODES} most frequent of {codes.height}" if cut else ""
     title = "Top error codes"
     return Chart(
         id="chart-error-codes",
         title=title,
-        description=f"The {len(labels)} most frequent error codes among failed events.",
+        description=f"Failed events by error code, most frequent first{shown}.",
         columns=["Error code", "Failed events"],
         rows=[[label, f"{value:,}"] for label, value in zip(labels, values, strict=True)],
         svg=charts.horizontal_bars("chart-error-codes", title, labels, values, "failed events"),

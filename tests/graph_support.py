@@ -6,10 +6,9 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from fake_graph import FakeGraph, served_events
-
 from loganalyzer.graph import AuthOptions, FetchOptions, GraphConnection, RetryPolicy
 from loganalyzer.graph_query import Selection
+from tests.fake_graph import FakeGraph, served_events
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 TOKEN = "eyJ0eXAiOiJKV1QiLCJub25jZSI6InRlc3QtdG9rZW4tZG8tbm90LXByaW50In0.c2lnbmF0dXJl"

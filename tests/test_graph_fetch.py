@@ -8,12 +8,12 @@ from datetime import timedelta
 
 import polars as pl
 import pytest
-from fake_graph import OTHER_APP, FakeGraph, make_events
-from graph_support import START, TOKEN, events, options, page_ids, pages
 
 from loganalyzer.graph import GraphError, GraphRequestError, fetch_to_folder
 from loganalyzer.graph_query import QueryError, Selection
 from loganalyzer.ingest import load
+from tests.fake_graph import OTHER_APP, FakeGraph, make_events
+from tests.graph_support import START, TOKEN, events, options, page_ids, pages
 
 LOGS = "/auditLogs/provisioning"
 

@@ -1,0 +1,45 @@
+"""The ``active`` attribute as sent, shared by the flag rule (FC003) and the soft-delete rule
+(FC014) so a boolean complaint is attributed once: to the missing flag when Entra sent a
+proper ``True``/``False`` string, to the mapping when it sent something else."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from diagnostics.rulekit import Context, http_in, mentions, no_http_status
+from diagnostics.vocabulary import BOOLEAN, COUNTRY, DEPARTMENT, MANAGER, PATCH_SHAPE, ROLE
+
+BOOLEAN_TEXT = ("true", "false")
+
+
+def sent_active(ctx: Context) -> pl.DataFrame:
+    """event_id, person, action, status and the lower-cased ``active`` value sent."""
+    return ctx.sent_where(r"^active$").select(
+        "event_id",
+        "person",
+        "action",
+        "status",
+        pl.col("value").alias("raw"),
+        pl.col("value").str.strip_chars().str.to_lowercase().alias("active"),
+    )
+
+
+def non_boolean_active(ctx: Context) -> pl.DataFrame:
+    """Requests whose ``active`` value is not a boolean ('Disabled', '1', '')."""
+    return sent_active(ctx).filter(~pl.col("active").fill_null("").is_in(BOOLEAN_TEXT))
+
+
+def string_boolean_failures(ctx: Context) -> pl.DataFrame:
+    """Update/disable failures about a boolean or the PATCH shape, where Entra sent a proper
+    True/False: the pre-2020 SCIM client sends booleans as strings."""
+    improper = non_boolean_active(ctx)["event_id"]
+    return ctx.failures.filter(
+        pl.col("action").is_in(["update", "disable"])
+        & (http_in(400, 422) | no_http_status())
+        & (mentions(BOOLEAN) | mentions(PATCH_SHAPE))
+        & ~mentions(MANAGER)
+        & ~mentions(DEPARTMENT)
+        & ~mentions(ROLE)
+        & ~mentions(COUNTRY)
+        & ~pl.col("event_id").is_in(improper.implode())
+    )

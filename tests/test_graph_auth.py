@@ -1,0 +1,121 @@
+"""Sign-in and refusals: 401/403 name what is missing (exit 2); tokens and secrets never show."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from typer.testing import CliRunner
+
+from loganalyzer.cli import app
+from loganalyzer.graph import GraphError, fetch_to_folder
+from tests.fake_graph import FakeGraph
+from tests.graph_support import TOKEN, events, options, page_ids
+
+LOGS = "/auditLogs/provisioning"
+SECRET = "s3cr3t~Value.From_Env-9f2c"
+WINDOW = ("--from", "2026-03-01", "--to", "2026-03-31")  # the served events' month
+
+
+@pytest.fixture(autouse=True)
+def no_ambient_credentials(monkeypatch):
+    for name in ("GRAPH_ACCESS_TOKEN", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID",
+                 "AZURE_CLIENT_ID", "AZURE_CLIENT_CERTIFICATE_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def graph():
+    with FakeGraph(events(), token=TOKEN) as fake:
+        yield fake
+
+
+def fetch(graph: FakeGraph, out, *args: str, env: dict | None = None):
+    args = (*WINDOW, *args)
+    result = CliRunner().invoke(
+        app, ["fetch", "--graph-url", graph.url, "-o", str(out), *args],
+        env=env,
+    )
+    return result.exit_code, result.stdout, result.stderr
+
+
+def one_error_line(stderr: str) -> str:
+    errors = [line for line in stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "Traceback" not in stderr, stderr
+    return errors[0]
+
+
+def test_401_names_the_missing_permissions_and_exits_2(graph, tmp_path):
+    code, _, stderr = fetch(graph, tmp_path, "--access-token", "expired-or-foreign-token")
+    assert code == 2
+    line = one_error_line(stderr)
+    for missing in ("401", "AuditLog.Read.All", "Directory.Read.All", "P1 or P2",
+                    "object id, not its application (client) id"):
+        assert missing in line
+    assert "expired-or-foreign-token" not in stderr
+
+
+def test_403_without_licence_says_so_and_exits_2(graph, tmp_path):
+    graph.fail(LOGS, 403, body={"error": {
+        "code": "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+        "message": "Tenant does not have a SKU required for this operation"}})
+    code, _, stderr = fetch(graph, tmp_path, env={"GRAPH_ACCESS_TOKEN": TOKEN})
+    assert code == 2
+    line = one_error_line(stderr)
+    assert "Authentication_RequestFromNonPremiumTenantOrB2CTenant" in line
+    assert "P1 or P2" in line and "AuditLog.Read.All" in line
+
+
+def test_token_from_environment_is_used_and_never_shown(graph, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    code, stdout, stderr = fetch(graph, tmp_path / "out", env={"GRAPH_ACCESS_TOKEN": TOKEN})
+    assert code == 0, stderr
+    assert graph.served and all(s.authorization == f"Bearer {TOKEN}" for s in graph.served)
+    assert sorted(page_ids(tmp_path / "out")) == sorted(e["id"] for e in graph.events)
+    written = "".join(p.read_text() for p in (tmp_path / "out").iterdir())
+    for text in (stdout, stderr, caplog.text, written):
+        assert TOKEN not in text
+
+
+def test_token_never_shows_through_retries_and_failures(graph, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    graph.drop(LOGS, skip=1)
+    graph.fail(LOGS, 500, skip=1)
+    graph.drop(LOGS, skip=2, times=5)  # then more drops than the policy allows
+    with pytest.raises(GraphError) as failure:
+        fetch_to_folder(options(graph), tmp_path)
+    assert any(s.status == 500 for s in graph.served)
+    texts = [str(failure.value), repr(failure.value), caplog.text,
+             repr(options(graph)), repr(options(graph).connection.auth)]
+    texts += [r.getMessage() for r in caplog.records]
+    assert not [t for t in texts if TOKEN in t]
+
+
+def test_client_secret_needs_tenant_and_client_and_is_never_shown(graph, tmp_path):
+    code, stdout, stderr = fetch(graph, tmp_path, env={"AZURE_CLIENT_SECRET": SECRET})
+    assert code == 2
+    assert "--tenant-id" in one_error_line(stderr) and "AZURE_TENANT_ID" in stderr
+    assert SECRET not in stdout + stderr
+    assert not graph.served
+
+
+def test_one_sign_in_method_at_a_time(graph, tmp_path):
+    code, _, stderr = fetch(graph, tmp_path, "--access-token", TOKEN, "--managed-identity")
+    assert code == 2
+    assert "choose one way to sign in" in one_error_line(stderr)
+    assert TOKEN not in stderr
+
+
+def test_missing_certificate_file_is_named(graph, tmp_path):
+    code, _, stderr = fetch(graph, tmp_path, "--certificate", str(tmp_path / "app.pem"),
+                            "--tenant-id", "t", "--client-id", "c")
+    assert code == 2
+    assert "app.pem" in one_error_line(stderr)
+
+
+def test_bad_filter_option_exits_2_without_a_request(graph, tmp_path):
+    code, _, stderr = fetch(graph, tmp_path, "--from", "yesterday", env={
+        "GRAPH_ACCESS_TOKEN": TOKEN})
+    assert code == 2
+    assert "--from" in one_error_line(stderr)
+    assert not graph.served
