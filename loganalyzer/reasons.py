@@ -84,11 +84,12 @@ def response_body_expr(reason: pl.Expr) -> pl.Expr:
 
 
 def _unescape_json_string(expr: pl.Expr) -> pl.Expr:
+    """Undo JSON string escapes well enough for display (line breaks become spaces)."""
     return (
-        expr.str.replace_all(r"\\r\\n|\\n|\\r", " ")
-        .str.replace_all(r'\\"', '"', literal=True)
-        .str.replace_all(r"\\/", "/", literal=True)
-        .str.replace_all(r"\\\\", "\\", literal=True)
+        expr.str.replace_all(r"\\r\\n|\\n|\\r|\\t", " ")
+        .str.replace_all('\\"', '"', literal=True)
+        .str.replace_all("\\/", "/", literal=True)
+        .str.replace_all("\\\\", "\\", literal=True)
     )
 
 

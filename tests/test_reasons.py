@@ -99,3 +99,14 @@ def test_every_dotnet_status_name_maps():
                        ("TooManyRequests", 429), ("InternalServerError", 500),
                        ("UnprocessableEntity", 422), ("ServiceUnavailable", 503)]:
         assert parse(f"StatusCode: {name}\r\nMessage: x")["http_status"] == code
+
+
+def test_json_escapes_in_detail_are_undone():
+    reason = (
+        'StatusCode: NotFound\r\nMessage: x\r\nWeb Response: {"detail":"No department named '
+        '\\"Sales EMEA\\" was found.\\nSee https:\\/\\/docs","status":404}. This operation was '
+        "retried 0 times."
+    )
+    assert parse(reason)["scim_detail"] == (
+        'No department named "Sales EMEA" was found. See https://docs'
+    )
