@@ -7,7 +7,15 @@ from __future__ import annotations
 import polars as pl
 
 from diagnostics.rulekit import Context, http_in, mentions, no_http_status
-from diagnostics.vocabulary import BOOLEAN, COUNTRY, DEPARTMENT, MANAGER, PATCH_SHAPE, ROLE
+from diagnostics.vocabulary import (
+    BOOLEAN,
+    COUNTRY,
+    DEPARTMENT,
+    MANAGER,
+    PATCH_SHAPE,
+    ROLE,
+    TRANSIENT,
+)
 
 BOOLEAN_TEXT = ("true", "false")
 
@@ -35,7 +43,7 @@ def string_boolean_failures(ctx: Context) -> pl.DataFrame:
     improper = non_boolean_active(ctx)["event_id"]
     return ctx.failures.filter(
         pl.col("action").is_in(["update", "disable"])
-        & (http_in(400, 422) | no_http_status())
+        & (http_in(400, 422) | (no_http_status() & ~mentions(TRANSIENT)))
         & (mentions(BOOLEAN) | mentions(PATCH_SHAPE))
         & ~mentions(MANAGER)
         & ~mentions(DEPARTMENT)

@@ -27,8 +27,11 @@ def _flag(ctx: Context, keys: list[str], value: str) -> pl.Series:
 
 
 def unassigned_skips(ctx: Context) -> pl.DataFrame:
-    """Skipped events of active objects that are not assigned (or not entitled)."""
-    skipped = ctx.events.filter(pl.col("status") == "skipped")
+    """Skipped events of active users that are not assigned (or not entitled); groups that
+    are not assigned are the group rule's evidence."""
+    skipped = ctx.events.filter(
+        (pl.col("status") == "skipped") & (pl.col("object_type") != "Group").fill_null(True)
+    )
     not_entitled = (pl.col("skip_reason").str.to_lowercase() == NOT_ENTITLED).fill_null(False)
     unassigned = pl.col("event_id").is_in(_flag(ctx, ASSIGNED_KEYS, "false").implode())
     inactive = pl.col("event_id").is_in(_flag(ctx, ACTIVE_KEYS, "false").implode())

@@ -25,8 +25,18 @@ from __future__ import annotations
 
 import polars as pl
 
-from diagnostics.rulekit import Context, Hit, ids, is_failure, mentions, plural, quote_list
-from diagnostics.vocabulary import MANAGER, ROLE
+from diagnostics.rulekit import (
+    Context,
+    Hit,
+    http_in,
+    ids,
+    is_failure,
+    mentions,
+    no_http_status,
+    plural,
+    quote_list,
+)
+from diagnostics.vocabulary import MANAGER, MANAGER_ROLE, ROLE
 
 ID = "FC002"
 TITLE = "The unsupported manager attribute is mapped"
@@ -50,7 +60,13 @@ def evaluate(ctx: Context) -> list[Hit]:
     events = users.filter(
         pl.col("event_id").is_in(sent["event_id"].implode())
         | pl.col("event_id").is_in(resolving["event_id"].implode())
-        | (is_failure() & mentions(MANAGER) & ~mentions(ROLE))
+        | (
+            is_failure()
+            & (http_in(400, 404, 422) | no_http_status())
+            & mentions(MANAGER)
+            & ~mentions(MANAGER_ROLE)
+            & ~mentions(ROLE)
+        )
     )
     if events.height == 0:
         return []

@@ -38,7 +38,7 @@ from diagnostics.rulekit import (
     plural,
     whole_cycles,
 )
-from diagnostics.vocabulary import AUTH
+from diagnostics.vocabulary import AUTH, FORBIDDEN
 
 ID = "FC004"
 TITLE = "Flowcase rejects the secret token"
@@ -61,7 +61,11 @@ def auth_failures(ctx: Context) -> pl.DataFrame:
         & (
             http_in(401)
             | code_like(CREDENTIAL_CODE)
-            | (no_http_status() & (code_like(r"unauthori[sz]ed$") | mentions(AUTH)))
+            | (
+                no_http_status()
+                & (code_like(r"unauthori[sz]ed$") | mentions(AUTH))
+                & ~mentions(FORBIDDEN)
+            )
         )
     )
 

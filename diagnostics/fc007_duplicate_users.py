@@ -38,7 +38,7 @@ from diagnostics.rulekit import (
     plural,
     quote_list,
 )
-from diagnostics.vocabulary import COUNTRY, DEPARTMENT, DUPLICATE, ROLE
+from diagnostics.vocabulary import ACTIVE, COUNTRY, DEPARTMENT, DUPLICATE, ROLE
 
 ID = "FC007"
 TITLE = "Duplicate users or identifiers that do not match pre-existing Flowcase data"
@@ -60,17 +60,19 @@ def _lower_cased_identifier() -> pl.Expr:
 
 
 def conflict_failures(ctx: Context) -> pl.DataFrame:
-    return ctx.failures.filter(
-        (
-            http_in(409)
-            | (pl.col("scim_type").str.to_lowercase() == "uniqueness").fill_null(False)
-            | code_like(CONFLICT_CODE)
-            | mentions(DUPLICATE)
-        )
+    structural = (
+        http_in(409)
+        | (pl.col("scim_type").str.to_lowercase() == "uniqueness").fill_null(False)
+        | code_like(CONFLICT_CODE)
+    )
+    worded = (
+        mentions(DUPLICATE)
         & ~mentions(DEPARTMENT)
         & ~mentions(ROLE)
         & ~mentions(COUNTRY)
+        & ~mentions(ACTIVE)
     )
+    return ctx.failures.filter(structural | worded)
 
 
 def created_after_no_match(ctx: Context, events: pl.DataFrame) -> pl.DataFrame:

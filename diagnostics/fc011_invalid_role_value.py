@@ -24,19 +24,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from diagnostics.roles import department_manager_role, sent_roles
-from diagnostics.rulekit import (
-    Context,
-    Hit,
-    describe,
-    http_in,
-    ids,
-    mentions,
-    no_http_status,
-    plural,
-    quote_list,
-)
-from diagnostics.vocabulary import ROLE
+from diagnostics.roles import SIMPLE_FORM, invalid_roles, role_failures
+from diagnostics.rulekit import Context, Hit, describe, ids, plural, quote_list
 
 ID = "FC011"
 TITLE = "App role value is not a Flowcase role"
@@ -52,22 +41,9 @@ REMEDIATION = (
 )
 
 
-def role_failures(ctx: Context, excluded: pl.Series) -> pl.DataFrame:
-    """400/422 failures about a role, except the given events."""
-    return ctx.failures.filter(
-        (http_in(400, 422) | no_http_status())
-        & mentions(ROLE)
-        & ~mentions("departmentmanager")
-        & ~pl.col("event_id").is_in(excluded.implode())
-    )
-
-
 def evaluate(ctx: Context) -> list[Hit]:
-    roles = sent_roles(ctx)
-    invalid = roles.filter(pl.col("problem").is_not_null())
-    simple = invalid.filter(~department_manager_role())
-    manager_forms = invalid.filter(~pl.col("event_id").is_in(simple["event_id"].implode()))
-    failures = role_failures(ctx, manager_forms["event_id"])
+    simple = invalid_roles(ctx).filter(pl.col("form") == SIMPLE_FORM)
+    failures = role_failures(ctx).filter(pl.col("form") == SIMPLE_FORM)
     events = ctx.events.filter(
         pl.col("event_id").is_in(simple["event_id"].implode())
         | pl.col("event_id").is_in(failures["event_id"].implode())

@@ -24,18 +24,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from diagnostics.roles import department_manager_role, sent_roles
-from diagnostics.rulekit import (
-    Context,
-    Hit,
-    describe,
-    http_in,
-    ids,
-    mentions,
-    no_http_status,
-    quote_list,
-)
-from diagnostics.vocabulary import DEPARTMENT, ROLE
+from diagnostics.roles import MANAGER_FORM, invalid_roles, role_failures
+from diagnostics.rulekit import Context, Hit, describe, ids, quote_list
 
 ID = "FC012"
 TITLE = "departmentmanager role value has spaces or a bad format"
@@ -53,14 +43,8 @@ REMEDIATION = (
 
 
 def evaluate(ctx: Context) -> list[Hit]:
-    roles = sent_roles(ctx).filter(
-        department_manager_role()
-    )
-    invalid = roles.filter(pl.col("problem").is_not_null())
-    failures = ctx.failures.filter(
-        (http_in(400, 422) | no_http_status())
-        & (mentions("departmentmanager") | (mentions(ROLE) & mentions(DEPARTMENT)))
-    )
+    invalid = invalid_roles(ctx).filter(pl.col("form") == MANAGER_FORM)
+    failures = role_failures(ctx).filter(pl.col("form") == MANAGER_FORM)
     events = ctx.events.filter(
         pl.col("event_id").is_in(invalid["event_id"].implode())
         | pl.col("event_id").is_in(failures["event_id"].implode())

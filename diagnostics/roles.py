@@ -15,7 +15,8 @@ from typing import Any
 
 import polars as pl
 
-from diagnostics.rulekit import Context
+from diagnostics.rulekit import Context, http_in, mentions, no_http_status
+from diagnostics.vocabulary import ROLE, TRANSIENT
 
 SIMPLE_ROLES = frozenset(
     {
@@ -144,4 +145,44 @@ def sent_roles(ctx: Context) -> pl.DataFrame:
         .join(verdicts, on="role", how="left")
         .select("event_id", "person", "status", "action", "role", "problem")
         .unique(["event_id", "role"], maintain_order=True)
+    )
+
+
+SIMPLE_FORM = "simple"
+MANAGER_FORM = DEPARTMENT_MANAGER
+
+
+def invalid_roles(ctx: Context) -> pl.DataFrame:
+    """Sent role values with a problem, and whether they are a departmentmanager form."""
+    return (
+        sent_roles(ctx)
+        .filter(pl.col("problem").is_not_null())
+        .with_columns(
+            pl.when(department_manager_role())
+            .then(pl.lit(MANAGER_FORM))
+            .otherwise(pl.lit(SIMPLE_FORM))
+            .alias("form")
+        )
+    )
+
+
+def role_failures(ctx: Context) -> pl.DataFrame:
+    """Client-error failures about roles, each given to one form (``form`` column): the form
+    of the invalid value the request sent, else of any departmentmanager value it sent, else
+    what the text names (a concrete ``departmentmanager:<x>`` value), else the simple roles."""
+    sent = sent_roles(ctx)
+    invalid = invalid_roles(ctx)
+    simple_bad = invalid.filter(pl.col("form") == SIMPLE_FORM)["event_id"].implode()
+    manager_sent = sent.filter(department_manager_role())["event_id"].implode()
+    text_names_manager = mentions(r"departmentmanager:\w|invalid departmentmanager")
+    return ctx.failures.filter(
+        (http_in(400, 422) | (no_http_status() & ~mentions(TRANSIENT)))
+        & (mentions(ROLE) | mentions(DEPARTMENT_MANAGER))
+    ).with_columns(
+        pl.when(pl.col("event_id").is_in(simple_bad))
+        .then(pl.lit(SIMPLE_FORM))
+        .when(pl.col("event_id").is_in(manager_sent) | text_names_manager)
+        .then(pl.lit(MANAGER_FORM))
+        .otherwise(pl.lit(SIMPLE_FORM))
+        .alias("form")
     )

@@ -4,8 +4,9 @@ Rules read canonical columns only. The context adds two derived columns to the e
 nearly every rule needs and that only make sense over a whole export:
 
 * ``person``: one identity per object across all its events (the latest lower-cased UPN,
-  mail or sent userName/email of its Entra object id, else the event's ``identity_key``), so a
-  skip that carries only an object id and a failure that carries the UPN count as one user;
+  mail, sent userName/email or UPN-like ``ReportableIdentifier`` of its Entra object id, else
+  the event's ``identity_key``), so a skip that carries only an object id and a failure that
+  carries the UPN count as one user;
 * ``text``: the lower-cased error code, app response and additional details with Entra's
   fixed wrapper sentences removed, for keyword patterns (``vocabulary.py``).
 """
@@ -92,9 +93,12 @@ class Context:
 
     @cached_property
     def events(self) -> pl.DataFrame:
-        events = self.frames.events
+        events = self.frames.events.join(self._reported_names(), on="event_id", how="left")
         own_key = pl.coalesce(
-            *(pl.col(c).str.to_lowercase() for c in ("upn", "mail", "user_name_sent", "email_sent"))
+            *(
+                pl.col(c).str.to_lowercase()
+                for c in ("upn", "mail", "user_name_sent", "email_sent", "_reported")
+            )
         )
         best = (
             events.filter(pl.col("source_id").is_not_null())
@@ -104,9 +108,7 @@ class Context:
             .group_by("source_id")
             .agg(pl.col("_key").last().alias("_best"))
         )
-        cleaned = (
-            pl.col("error_reason").str.to_lowercase().str.replace_all(_WRAPPER, " ")
-        )
+        cleaned = pl.col("error_reason").str.to_lowercase().str.replace_all(_WRAPPER, " ")
         text = pl.concat_str(
             [
                 pl.col("error_code"),
@@ -121,13 +123,25 @@ class Context:
             .with_columns(
                 pl.coalesce(
                     "_best",
+                    own_key,
                     "identity_key",
                     pl.col("target_id").str.to_lowercase(),
                     "event_id",
                 ).alias("person"),
                 text.alias("text"),
             )
-            .drop("_best")
+            .drop("_best", "_reported")
+        )
+
+    def _reported_names(self) -> pl.DataFrame:
+        """event_id -> a UPN-like ``ReportableIdentifier`` (CSV exports lack the source UPN)."""
+        return (
+            self.step_details.filter(
+                (pl.col("attribute_key") == "reportableidentifier")
+                & pl.col("value").str.contains("@")
+            )
+            .group_by("event_id", maintain_order=True)
+            .agg(pl.col("value").first().alias("_reported"))
         )
 
     @cached_property

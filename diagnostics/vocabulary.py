@@ -15,37 +15,51 @@ _END = r"([^a-z_]|$)"
 
 DEPARTMENT = rf"depart|{_EDGE}depts?{_END}|{_EDGE}offices?{_END}|{_EDGE}org(anization)?al? unit"
 AMBIGUOUS = (
-    r"ambiguous|multiple|more than one|several|not unique|non-unique|duplicat"
-    r"|match(es|ed)? \d+|\d+ match|which one|cannot (be )?determine|could not determine"
+    r"ambiguous|multiple|more than one|several|not unique|non-unique|uniquely|duplicat"
+    r"|match(es|ed)? \d+|\d+ match|which one|can ?not (be )?determine|could not determine"
 )
 DUPLICATE = (
-    r"already (exi\w*|in use|taken|registered|provisioned|been|claimed|present)|duplicat"
-    r"|conflict|not unique|must be unique|uniqueness|unique (constraint|key|index|violation)"
-    r"|is taken|in use by|exists? with (the )?same|same (email|username|user name|e-mail)"
+    r"already[ _](exi\w*|in[ _]use|taken|registered|provisioned|been|claimed|present|in)"
+    r"|exists already|(user|email|username|account)[ _]?(exists|taken)|duplicat|conflict"
+    r"|not unique|must be unique|uniqueness|unique (constraint|key|index|violation)"
+    rf"|{_EDGE}taken{_END}|in use by|exists? with (the )?same"
+    r"|same (email|username|user name|e-mail)"
 )
 MISSING = (
-    r"required|missing|mandatory|must (be provided|be present|be specified|be set|not be "
-    r"(empty|null|blank))|can ?not be (empty|null|blank)|is (empty|blank|null)|no value"
-    r"|not provided|was not supplied|not specified"
+    r"required|missing|mandatory|must (be provided|be present|be specified|be set|have a value"
+    r"|not be (empty|null|blank))|can(no|')?t be (empty|null|blank)|is (empty|blank|null)"
+    r"|no value|not provided|was not supplied|not specified"
 )
 ROLE = rf"{_EDGE}roles?{_END}|app ?roles?|approle|{_EDGE}permission ?set"
 MANAGER = rf"{_EDGE}manager(s|id|\.value)?{_END}"
+# role names and titles that contain "manager" but are not the manager attribute
+MANAGER_ROLE = r"(international|country|reference|department|project|account|line|office) ?manager"
 COUNTRY = r"countr(y|ies)"
 BOOLEAN = (
     rf"boolean|{_EDGE}bool{_END}|true or false|true/false|expected (a )?(true|false)"
     r"|not a valid (bool|true|false)"
 )
-ACTIVE = rf"{_EDGE}(in)?active{_END}|deactivat|soft.?delet|issoftdeleted|{_EDGE}disabled{_END}"
+ACTIVE = (
+    rf"{_EDGE}(in)?active{_END}|deactivat|soft.?delet|issoftdeleted|{_EDGE}disabled{_END}"
+    r"|suspended"
+)
 PATCH_SHAPE = (
-    rf"{_EDGE}patch{_END}|{_EDGE}op{_END}|operations?\b.*\b(invalid|unsupported|not supported)"
-    r"|invalid (path|operation)|unsupported (path|operation|op)"
+    r"(invalid|unsupported|malformed|unknown|unable to parse|could not parse|bad) (the )?patch"
+    r"|patch (operation|request|body|op)s? (is |are )?(invalid|malformed|not supported|unsupported)"
+    r"|(invalid|unsupported|unknown) ['\"]?op(eration)?['\"]?([^a-z]|$)"
+    rf"|{_EDGE}op(eration)?s? ('?\w+'? )?(value |field )?(must|should|is invalid|is not supported"
+    r"|not supported)"
 )
 AUTH = (
-    r"invalid (api )?(token|key|credential)|token (is )?(invalid|expired|missing)"
-    r"|unauthori[sz]ed|authentication (failed|required)|not authenticated|bearer|api[ -]?key"
+    r"invalid[ _](api[ _])?(token|key|credential|auth)|token (is )?(invalid|expired|missing)"
+    r"|unauthori[sz]ed|authentication (failed|required)|not[ _]auth(enticat)?ed|bearer"
+    r"|api[ -]?key|bad credentials|invalid[ _]authentication"
 )
-FORBIDDEN = r"forbidden|insufficient (rights|privileges|permissions?)|not permitted|access denied"
+FORBIDDEN = (
+    r"forbidden|insufficient[ _](rights|privileges|permissions?|scope)|not permitted"
+    r"|access denied|permission denied|not authori[sz]ed to|missing (the )?(scope|permission)"
+)
 TRANSIENT = (
-    r"timed? ?out|timeout|too many requests|rate limit|throttl|service unavailable"
-    r"|temporarily unavailable|bad gateway|gateway timeout|internal server error"
+    r"timed? ?out|time-?out|too many requests|rate.?limit|throttl|service unavailable"
+    r"|temporarily unavailable|bad gateway|internal server error"
 )

@@ -427,8 +427,18 @@ class _Session:
         code, message = _graph_error(body)
         said = self.secrets.scrub(f"{status} {code}: {message}".strip().rstrip(":")[:300])
         path = urlsplit(url).path
-        if status in (401, 403):
+        if status == 401:
+            raise GraphAuthError(
+                f"Graph did not accept the sign-in for {path} ({said}; an expired token, one for "
+                f"another tenant, or one not issued for {_scope(self.root)}): {permissions}"
+            )
+        if status == 403:
             raise GraphAuthError(f"Graph refused {path} ({said}): {permissions}")
+        if status in (400, 410) and "skiptoken" in url.lower():
+            raise GraphRequestError(
+                f"Graph no longer accepts the saved paging position ({said}); pass --restart "
+                "to download this request again"
+            )
         if status in _RETRIED_BY_KIOTA:
             raise GraphError(
                 f"Graph is still throttling or unavailable after {self._policy.max_retries} "

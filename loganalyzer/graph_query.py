@@ -81,8 +81,7 @@ def resolve_window(
     except InputError as exc:
         raise QueryError(str(exc)) from None
     if start >= end:
-        raise QueryError(f"the time window is empty ({odata_time(start)} is not before "
-                         f"{odata_time(end)})")
+        raise QueryError(f"--to ({odata_time(end)}) must be after --from ({odata_time(start)})")
     return TimeWindow(start, end)
 
 

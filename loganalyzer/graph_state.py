@@ -118,11 +118,12 @@ def within_overlap(recent: dict[str, str], end: datetime, overlap: timedelta) ->
     """Keep the ids whose events lie in ``[end - overlap, ...)``: the next run asks for those
     again and must recognise them."""
     cutoff = end - overlap
-    return {i: t for i, t in recent.items() if _safe_time(t) is None or _safe_time(t) >= cutoff}
+    return {i: t for i, t in recent.items() if _at_or_after(t, cutoff)}
 
 
-def _safe_time(text: str) -> datetime | None:
+def _at_or_after(text: str, cutoff: datetime) -> bool:
+    """An unreadable time is kept: forgetting an id would fetch its event twice."""
     try:
-        return parse_time(text)
+        return parse_time(text) >= cutoff
     except QueryError:
-        return None
+        return True

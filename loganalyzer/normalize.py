@@ -152,66 +152,97 @@ def sent_attributes(steps: pl.DataFrame, modified_properties: pl.DataFrame) -> p
     return pl.concat([from_props, from_export], how="vertical")
 
 
-def _first_detail(details: pl.DataFrame, keys: list[str], step_types: list[str] | None):
-    """Per event, the first non-empty value of any of ``keys`` (folded) in those step types."""
-    wanted = details.filter(pl.col("attribute_key").is_in(keys))
-    if step_types is not None:
-        wanted = wanted.filter(pl.col("step_type").is_in(step_types))
-    return (
-        wanted.filter(pl.col("value").str.strip_chars().str.len_chars() > 0)
-        .sort("event_id", "step_index")
-        .group_by("event_id", maintain_order=True)
-        .agg(pl.col("value").first())
+# (fact column, folded detail key, step types to look in or None for any step)
+_DETAIL_FACTS = (
+    ("skip_reason", "skipreason", None),
+    ("step_upn", "userprincipalname", ("import",)),
+    ("step_mail", "mail", ("import",)),
+    ("export_user_name", USERNAME_KEY, ("export",)),
+    ("export_email", EMAIL_KEY, ("export",)),
+    ("export_external_id", "externalid", ("export",)),
+    ("matched_target_id", "id", ("matching",)),
+    ("reportable_identifier", "reportableidentifier", None),
+)
+_PROPERTY_FACTS = (
+    ("prop_user_name", USERNAME_KEY),
+    ("prop_email", EMAIL_KEY),
+    ("prop_external_id", "externalid"),
+)
+# spellings as logged (camelCase on the wire, PascalCase in some exports): an exact-match
+# filter is far cheaper than folding every detail key of every step
+_FACT_SPELLINGS = [
+    spelling
+    for word in (
+        "skipReason", "userPrincipalName", "mail", "userName", "externalId", "id",
+        "reportableIdentifier", 'emails[type eq "work"]value', 'emails[type eq "work"].value',
     )
+    for spelling in (word, word[0].upper() + word[1:], word.lower())
+]
+
+
+def _pick_first(long: pl.DataFrame, facts: list[str]) -> pl.DataFrame:
+    """Long (event_id, fact, value) rows in step order -> one column per fact, first value."""
+    wide = (
+        long.filter(pl.col("fact").is_not_null() & (pl.col("value").str.strip_chars() != ""))
+        .group_by("event_id", "fact", maintain_order=True)
+        .agg(pl.col("value").first())
+        .pivot(on="fact", index="event_id", values="value")
+    )
+    missing = [pl.lit(None, pl.Utf8).alias(f) for f in facts if f not in wide.columns]
+    return wide.with_columns(missing).select("event_id", *facts)
+
+
+def _detail_facts(steps: pl.DataFrame) -> pl.DataFrame:
+    details = (
+        steps.select("event_id", "step_index", "step_type", "details")
+        .explode("details")
+        .unnest("details")
+        .filter(pl.col("key").is_in(_FACT_SPELLINGS))
+        .with_columns(attribute_key(pl.col("key")).alias("attribute_key"))
+    )
+    fact = pl.lit(None, pl.Utf8)
+    for name, key, step_types in reversed(_DETAIL_FACTS):
+        hit = pl.col("attribute_key") == key
+        if step_types:
+            hit = hit & pl.col("step_type").is_in(step_types)
+        fact = pl.when(hit).then(pl.lit(name)).otherwise(fact)
+    return _pick_first(details.with_columns(fact.alias("fact")), [f[0] for f in _DETAIL_FACTS])
+
+
+def _property_facts(props: pl.DataFrame) -> pl.DataFrame:
+    fact = pl.lit(None, pl.Utf8)
+    for name, key in _PROPERTY_FACTS:
+        fact = pl.when(pl.col("attribute_key") == key).then(pl.lit(name)).otherwise(fact)
+    long = props.select("event_id", fact.alias("fact"), pl.col("new_value").alias("value"))
+    return _pick_first(long, [f[0] for f in _PROPERTY_FACTS])
 
 
 def _step_facts(steps: pl.DataFrame, props: pl.DataFrame) -> pl.DataFrame:
-    """Per-event facts that live in steps and modified properties."""
-    details = step_details(steps)
-
-    def first(name, keys, step_types=None):
-        return _first_detail(details, keys, step_types).rename({"value": name})
-
-    failed = (
-        steps.filter(pl.col("status").is_in(["failure", "skipped"]))
-        .sort("event_id", pl.col("status") != "failure", "step_index")
+    """Per-event facts that live in steps and modified properties (one row per event)."""
+    per_step = (
+        steps.sort("event_id", "step_index")
         .group_by("event_id", maintain_order=True)
         .agg(
-            pl.col("name").first().alias("failed_step"),
-            pl.col("description").first().alias("failed_step_description"),
+            (pl.col("name") == "EntryEscrowRetry").any().alias("is_escrow_retry"),
+            # the first failed step, else the first skipped one
+            pl.col("name").sort_by(pl.col("status").replace_strict(
+                {"failure": 0, "skipped": 1}, default=2, return_dtype=pl.Int8
+            ), maintain_order=True).first().alias("_name"),
+            pl.col("description").sort_by(pl.col("status").replace_strict(
+                {"failure": 0, "skipped": 1}, default=2, return_dtype=pl.Int8
+            ), maintain_order=True).first().alias("_description"),
+            pl.col("status").is_in(["failure", "skipped"]).any().alias("_has_failed"),
+        )
+        .select(
+            "event_id",
+            "is_escrow_retry",
+            pl.when("_has_failed").then("_name").alias("failed_step"),
+            pl.when("_has_failed").then("_description").alias("failed_step_description"),
         )
     )
-    escrow = steps.group_by("event_id").agg(
-        (pl.col("name") == "EntryEscrowRetry").any().alias("is_escrow_retry")
+    return per_step.join(_detail_facts(steps), on="event_id", how="left").join(
+        _property_facts(props), on="event_id", how="left"
     )
-    sent_props = props.filter(pl.col("new_value").str.strip_chars().str.len_chars() > 0)
-
-    def from_props(name, key):
-        return (
-            sent_props.filter(pl.col("attribute_key") == key)
-            .group_by("event_id", maintain_order=True)
-            .agg(pl.col("new_value").first().alias(name))
-        )
-
-    parts = [
-        failed,
-        escrow,
-        first("skip_reason", ["skipreason"]),
-        first("step_upn", ["userprincipalname"], ["import"]),
-        first("step_mail", ["mail"], ["import"]),
-        first("export_user_name", [USERNAME_KEY], ["export"]),
-        first("export_email", [EMAIL_KEY], ["export"]),
-        first("export_external_id", ["externalid"], ["export"]),
-        first("matched_target_id", ["id"], ["matching"]),
-        first("reportable_identifier", ["reportableidentifier"]),
-        from_props("prop_user_name", USERNAME_KEY),
-        from_props("prop_email", EMAIL_KEY),
-        from_props("prop_external_id", "externalid"),
-    ]
-    facts = steps.select("event_id").unique()
-    for part in parts:
-        facts = facts.join(part, on="event_id", how="left")
-    return facts
 
 
 def normalize(raw: pl.DataFrame) -> tuple[Frames, list[Problem]]:

@@ -37,7 +37,6 @@ PERSONAL_COLUMNS = (
     "source_id",
     "target_id",
 )
-NOT_TEXT = {"svg"}  # chart markup: drawn from counts, error codes and rule titles only
 _EMAIL = re.compile(r"[\w.%+'-]+@[\w-]+(?:\.[\w-]+)+")
 
 
@@ -109,8 +108,7 @@ def _strings(value: Any, out: list[str]) -> None:
         out.append(value)
     elif is_dataclass(value):
         for f in fields(value):
-            if f.name not in NOT_TEXT:
-                _strings(getattr(value, f.name), out)
+            _strings(getattr(value, f.name), out)
     elif isinstance(value, list):
         for item in value:
             _strings(item, out)
@@ -122,11 +120,7 @@ def _rebuilt(value: Any, replaced: Any) -> Any:
     if is_dataclass(value):
         return replace(
             value,
-            **{
-                f.name: _rebuilt(getattr(value, f.name), replaced)
-                for f in fields(value)
-                if f.name not in NOT_TEXT
-            },
+            **{f.name: _rebuilt(getattr(value, f.name), replaced) for f in fields(value)},
         )
     if isinstance(value, list):
         return [_rebuilt(item, replaced) for item in value]

@@ -1,8 +1,9 @@
-"""The report's charts: the numbers behind each one (a table, for Markdown) and its SVG.
+"""The numbers behind the report's charts: drawn as SVG in HTML, shown as tables in Markdown.
 
-Events are bucketed per day when the report spans two days or more, else per cycle. Every
-aggregate is one Polars group-by over the whole frame; failures are attributed to findings with
-a join on event id, never a loop over events.
+Events are bucketed per day when the report spans two days or more, else per cycle, and every
+chart over time shares that axis. Each aggregate is one Polars group-by over the whole frame;
+failures are attributed to findings with a join on event id, never a loop over events. Drawing
+(matplotlib, the slow part) happens only when HTML is rendered.
 """
 
 from __future__ import annotations
@@ -25,16 +26,37 @@ STATUS_COLORS = {
     "skipped": "#9E9E9E",
     "warning": "#E69F00",
 }
+OTHER_COLOR = "#555555"
+
+
+@dataclass
+class Series:
+    name: str
+    values: list[int]
+    color: str
 
 
 @dataclass
 class Chart:
     id: str
+    kind: str  # "stacked" (bars over time) or "ranked" (horizontal bars, largest first)
     title: str
     description: str  # one sentence: what it shows (alt text, and the Markdown lead-in)
-    columns: list[str]  # the data behind it, shown as a table in Markdown
-    rows: list[list[str]]
-    svg: str
+    axis: str  # what the labels are: "Day", "Cycle", "Error code"
+    labels: list[str]
+    series: list[Series]
+    value_label: str
+
+    @property
+    def columns(self) -> list[str]:
+        return [self.axis, *(s.name for s in self.series)]
+
+    @property
+    def rows(self) -> list[list[str]]:
+        return [
+            [label, *(f"{s.values[i]:,}" for s in self.series)]
+            for i, label in enumerate(self.labels)
+        ]
 
 
 def build_charts(
@@ -43,7 +65,6 @@ def build_charts(
     """Events by status; and when anything failed, failures by finding and top error codes."""
     bucket, unit, label = _buckets(events, period)
     bucketed = events.select("event_id", "status", "error_code", bucket.alias("bucket"))
-    # every chart over time shares the same x axis, days or cycles without failures included
     axis = (
         bucketed.select("bucket").unique().sort("bucket", nulls_last=True)
         .with_columns(pl.col("bucket").dt.strftime(label).fill_null("(no cycle)").alias("label"))
@@ -56,6 +77,26 @@ def build_charts(
     return result
 
 
+def draw(chart: Chart) -> str:
+    """The chart as inline SVG."""
+    if chart.kind == "ranked":
+        values = chart.series[0].values
+        return charts.horizontal_bars(chart.id, chart.title, chart.labels, values,
+                                      chart.value_label)
+    return charts.stacked_bars(
+        chart.id,
+        chart.title,
+        chart.labels,
+        {_legend(s.name): s.values for s in chart.series},
+        {_legend(s.name): s.color for s in chart.series},
+        chart.value_label,
+    )
+
+
+def _legend(name: str) -> str:
+    return name if len(name) <= 45 else name[:44] + "…"
+
+
 def _buckets(events: pl.DataFrame, period: Period | None) -> tuple[pl.Expr, str, str]:
     """Per day when the report spans two days or more, else per cycle (by its start)."""
     first, last = events["activity_time"].min(), events["activity_time"].max()
@@ -66,34 +107,25 @@ def _buckets(events: pl.DataFrame, period: Period | None) -> tuple[pl.Expr, str,
 
 
 def _pivot(frame: pl.DataFrame, column: str, axis: pl.DataFrame) -> pl.DataFrame:
-    counts = (
-        frame.group_by("bucket", column).len()
-        .pivot(column, index="bucket", values="len")
-    )
+    counts = frame.group_by("bucket", column).len().pivot(column, index="bucket", values="len")
     return axis.join(counts, on="bucket", how="left", nulls_equal=True).fill_null(0)
-
-
-def _table_rows(labels: list[str], series: dict[str, list[int]]) -> list[list[str]]:
-    return [
-        [label, *(f"{values[i]:,}" for values in series.values())]
-        for i, label in enumerate(labels)
-    ]
 
 
 def _status_chart(bucketed: pl.DataFrame, axis: pl.DataFrame, unit: str) -> Chart:
     table = _pivot(bucketed, "status", axis)
     statuses = [s for s in STATUS_COLORS if s in table.columns]
     statuses += sorted(set(table.columns) - set(STATUS_COLORS) - {"bucket", "label"})
-    labels = table["label"].to_list()
-    series = {s: table[s].to_list() for s in statuses}
-    title = f"Events by status per {unit}"
     return Chart(
         id="chart-status",
-        title=title,
+        kind="stacked",
+        title=f"Events by status per {unit}",
         description=f"Events per {unit}, stacked by status ({', '.join(statuses)}).",
-        columns=[unit.capitalize(), *statuses],
-        rows=_table_rows(labels, series),
-        svg=charts.stacked_bars("chart-status", title, labels, series, STATUS_COLORS),
+        axis=unit.capitalize(),
+        labels=table["label"].to_list(),
+        series=[
+            Series(s, table[s].to_list(), STATUS_COLORS.get(s, OTHER_COLOR)) for s in statuses
+        ],
+        value_label="events",
     )
 
 
@@ -132,29 +164,20 @@ def _findings_chart(
         pl.when(keep).then(pl.col("finding")).otherwise(pl.lit("other findings")).alias("finding")
     )
     table = _pivot(labelled, "finding", axis)
-    order = [n for n in [*named, "other findings", "unexplained"] if n in table.columns]
-    labels = table["label"].to_list()
-    series = {n: table[n].to_list() for n in order}
     colors = {n: charts.PALETTE[i % len(charts.PALETTE)] for i, n in enumerate(named)}
-    colors.update({"other findings": "#555555", "unexplained": charts.GREY})
-    legend = {n: n if len(n) <= 45 else n[:44] + "…" for n in order}
-    title = f"Failures by finding per {unit}"
+    colors.update({"other findings": OTHER_COLOR, "unexplained": charts.GREY})
+    order = [n for n in [*named, "other findings", "unexplained"] if n in table.columns]
     return Chart(
         id="chart-findings",
-        title=title,
+        kind="stacked",
+        title=f"Failures by finding per {unit}",
         description=(
             f"Failed events per {unit}, each counted once, under the finding that leads for it."
         ),
-        columns=[unit.capitalize(), *order],
-        rows=_table_rows(labels, series),
-        svg=charts.stacked_bars(
-            "chart-findings",
-            title,
-            labels,
-            {legend[n]: v for n, v in series.items()},
-            {legend[n]: colors[n] for n in order},
-            ylabel="failed events",
-        ),
+        axis=unit.capitalize(),
+        labels=table["label"].to_list(),
+        series=[Series(n, table[n].to_list(), colors[n]) for n in order],
+        value_label="failed events",
     )
 
 
@@ -164,15 +187,15 @@ def _error_code_chart(failures: pl.DataFrame) -> Chart:
         .sort(["len", "error_code"], descending=[True, False])
     )
     top = codes.head(TOP_ERROR_CODES)
-    labels, values = top["error_code"].to_list(), top["len"].to_list()
     cut = codes.height > top.height
     shown = f"; the {TOP_ERROR_CODES} most frequent of {codes.height}" if cut else ""
-    title = "Top error codes"
     return Chart(
         id="chart-error-codes",
-        title=title,
+        kind="ranked",
+        title="Top error codes",
         description=f"Failed events by error code, most frequent first{shown}.",
-        columns=["Error code", "Failed events"],
-        rows=[[label, f"{value:,}"] for label, value in zip(labels, values, strict=True)],
-        svg=charts.horizontal_bars("chart-error-codes", title, labels, values, "failed events"),
+        axis="Error code",
+        labels=top["error_code"].to_list(),
+        series=[Series("Failed events", top["len"].to_list(), charts.PALETTE[0])],
+        value_label="failed events",
     )

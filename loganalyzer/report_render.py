@@ -3,7 +3,7 @@
 Escaping is the environment's job, not the template author's: the HTML environment autoescapes,
 and the Markdown one runs every ``{{ value }}`` through ``md_escape`` (its ``finalize``), so a
 template cannot forget it. Both neutralise values a spreadsheet would run as a formula when a
-table is pasted into one. Only the charts' SVG, made by ``charts.py``, is marked safe.
+table is pasted into one. Only the charts' SVG, drawn by ``charts.py``, is marked safe.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import jinja2
 import markupsafe
 
 from loganalyzer.report import Report
+from loganalyzer.report_charts import draw
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "report_templates"
 
@@ -65,7 +66,7 @@ def _environment(autoescape: bool, escape: Callable[[str], str]) -> jinja2.Envir
 def render_html(report: Report) -> str:
     """One self-contained page: inline CSS and SVG, no script, no external resource."""
     template = _environment(True, neutralise_formula).get_template("report.html.j2")
-    svg = {chart.id: markupsafe.Markup(chart.svg) for chart in report.charts}
+    svg = {chart.id: markupsafe.Markup(draw(chart)) for chart in report.charts}
     return template.render(report=report, svg=svg)
 
 

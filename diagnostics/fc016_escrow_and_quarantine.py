@@ -1,0 +1,128 @@
+"""Objects fail cycle after cycle (escrow) and the job may be quarantined.
+
+What it detects:
+    Objects whose failures are escrow retries (an ``EntryEscrowRetry`` step, or "This
+    operation was retried N times" with N >= 1) or that fail in three or more cycles; with
+    ``--job-status``, a job in quarantine, joined to the failing requests that caused it and
+    to the findings that explain those requests.
+Why provisioning fails:
+    Entra retries a failed object on a back-off (6 h, 12 h, 24 h, ... for 28 days). While the
+    cause stays, the same objects fail every cycle, the escrow grows and, past Entra's
+    thresholds (over 40% of requests failing) or on a credentials error, the job is
+    quarantined: cycles slow to once a day and are disabled after four weeks.
+Evidence:
+    ``EntryEscrowRetry`` steps, retry counts, failures of one object in several cycles; the
+    job status ``code`` Quarantine, ``quarantine.reason`` and ``lastExecution.error``.
+Fix:
+    Fix the cause named by the other findings first (the token in step 3 for
+    ``EncounteredQuarantineException``), then restart provisioning (step 8b: "Restart
+    provisioning" clears the escrow and the quarantine).
+Known false positives:
+    None: this finding is a consequence; its cause is the finding that explains the same
+    events, which leads for each user.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from diagnostics.rulekit import Context, Hit, describe, ids, plural, quote_list
+
+ID = "FC016"
+TITLE = "Objects fail cycle after cycle (escrow) and the job may be quarantined"
+SEVERITY = "high"
+GUIDE_STEPS = ("3", "8b")
+PATTERNS = (16,)
+KIND = "consequence"
+REMEDIATION = (
+    "Fix the cause the other findings name for these objects (for a quarantine with "
+    'EncounteredQuarantineException: the Secret Token token="API_KEY" and Tenant URL of guide '
+    'step 3), then on the Provisioning screen use "Restart provisioning" so Entra clears the '
+    "escrow and the quarantine and retries now instead of on its 6-24 hour back-off "
+    "(step 8b); watch the next cycle in the provisioning logs."
+)
+MANY_CYCLES = 3
+CREDENTIAL_QUARANTINE = "EncounteredQuarantineException"
+
+
+def escrowed_failures(ctx: Context) -> pl.DataFrame:
+    """Every failure of objects that failed on an escrow retry or in MANY_CYCLES cycles."""
+    failures = ctx.failures
+    retried = failures.filter(
+        pl.col("is_escrow_retry") | (pl.col("retry_count") >= 1).fill_null(False)
+    )["person"]
+    repeated = (
+        failures.group_by("person")
+        .agg(pl.col("cycle_id").n_unique().alias("cycles"))
+        .filter(pl.col("cycles") >= MANY_CYCLES)["person"]
+    )
+    stuck = pl.concat([retried, repeated]).unique()
+    return failures.filter(pl.col("person").is_in(stuck.implode()))
+
+
+def quarantine_causes(ctx: Context) -> pl.DataFrame:
+    """The failing requests that put the job in quarantine."""
+    job = ctx.job
+    credential = job.quarantine_reason == CREDENTIAL_QUARANTINE or "credential" in (
+        job.error_code or ""
+    ).lower()
+    if credential:
+        auth = [
+            e for f in ctx.prior if f.kind == "cause" and f.rule_id in ("FC004", "FC005")
+            for e in f.event_ids
+        ]
+        return ctx.failures.filter(pl.col("event_id").is_in(auth))
+    return ctx.failures
+
+
+def explained_by(ctx: Context, failures: pl.DataFrame) -> list[str]:
+    """'FC008 Department does not exist in Flowcase (24 failures)' for the prior findings."""
+    wanted = set(failures["event_id"].to_list())
+    found = []
+    for finding in ctx.prior:
+        if finding.kind != "cause":
+            continue
+        n = len(wanted.intersection(finding.event_ids))
+        if n:
+            found.append((n, f"{finding.rule_id} {finding.title} ({plural(n, 'failure')})"))
+    return [text for _, text in sorted(found, key=lambda pair: -pair[0])]
+
+
+def evaluate(ctx: Context) -> list[Hit]:
+    stuck = escrowed_failures(ctx)
+    quarantined = ctx.job is not None and ctx.job.quarantined
+    if stuck.height == 0 and not quarantined:
+        return []
+    parts = []
+    details: dict = {}
+    if stuck.height:
+        parts.append(
+            f"{describe(stuck, 'object')} keep failing cycle after cycle "
+            f"({plural(stuck.height, 'failure')} in "
+            f"{plural(stuck['cycle_id'].n_unique(), 'cycle')}, retried from escrow)"
+        )
+    causes = stuck
+    if quarantined:
+        job = ctx.job
+        causes = quarantine_causes(ctx)
+        text = f"the sync job is in quarantine ({job.quarantine_reason or 'no reason given'}"
+        if job.quarantine_since:
+            text += f" since {job.quarantine_since}"
+        if job.error_code:
+            text += f"; last error {job.error_code}"
+        parts.append(text + ")")
+        details["quarantine"] = {
+            "reason": job.quarantine_reason,
+            "since": job.quarantine_since,
+            "error_code": job.error_code,
+            "error_message": job.error_message,
+            "failing_requests": causes.height,
+        }
+    reasons = explained_by(ctx, pl.concat([stuck, causes]).unique("event_id"))
+    if reasons:
+        parts.append("caused by " + quote_list(reasons, 3))
+    details["caused_by"] = reasons
+    message = "; ".join(parts)
+    event_ids = ids(pl.concat([stuck.select("event_id"), causes.select("event_id")]))
+    severity = None if quarantined else "medium"
+    return [Hit(event_ids, message[0].upper() + message[1:] + ".", severity, details)]
