@@ -138,10 +138,7 @@ def evaluate(ctx: Context) -> list[Hit]:
         clashing = shared.filter(pl.col("event_id").is_in(conflicts["event_id"].implode()))
         if clashing.height:
             keys = sorted(clashing["key"].unique().to_list())
-            part += (
-                f"; another Entra user already sends {quote_list(keys)} "
-                f"({plural(clashing['person'].n_unique(), 'account')} share an identifier)"
-            )
+            part += f"; another Entra user already sends {quote_list(keys)}"
         parts.append(part)
     if recased.height:
         keys = sorted(recased["key"].unique().to_list())

@@ -19,7 +19,7 @@ AMBIGUOUS = (
     r"|match(es|ed)? \d+|\d+ match|which one|can ?not (be )?determine|could not determine"
 )
 DUPLICATE = (
-    r"already[ _](exi\w*|in[ _]use|taken|registered|provisioned|been|claimed|present|in)"
+    r"already[ _](exi\w*|in[ _]use|taken|registered|provisioned|been|claimed|present|in )"
     r"|exists already|(user|email|username|account)[ _]?(exists|taken)|duplicat|conflict"
     r"|not unique|must be unique|uniqueness|unique (constraint|key|index|violation)"
     rf"|{_EDGE}taken{_END}|in use by|exists? with (the )?same"

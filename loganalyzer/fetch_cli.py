@@ -23,7 +23,8 @@ from loganalyzer.periods import parse_since
 from loganalyzer.problems import InputError
 
 if TYPE_CHECKING:
-    from loganalyzer.graph import FetchOptions, FetchResult, GraphConnection
+    from loganalyzer.graph import GraphConnection
+    from loganalyzer.graph_fetch import FetchOptions, FetchResult
 
 Since = Annotated[
     str | None,
@@ -105,9 +106,9 @@ def fetch_options(
     status: str | StatusChoice | None = None,
     extra_filter: str | None = None,
 ) -> FetchOptions:
-    """Options for ``graph.fetch_to_folder``; ``extra_filter`` is one more OData clause, such
+    """Options for ``graph_fetch.fetch_to_folder``; ``extra_filter`` is one more OData clause, such
     as ``graph_query.user_filter(user)``."""
-    from loganalyzer.graph import FetchOptions
+    from loganalyzer.graph_fetch import FetchOptions
 
     selection = Selection(app_name, service_principal_id, job_id, status and str(status),
                           extra_filter)
@@ -116,7 +117,8 @@ def fetch_options(
 
 def run_fetch(options: FetchOptions, out_dir: Path, quiet: bool) -> FetchResult:
     """Fetch with progress on stderr; a one-line message and the right exit code on failure."""
-    from loganalyzer.graph import GraphError, fetch_to_folder
+    from loganalyzer.graph import GraphError
+    from loganalyzer.graph_fetch import fetch_to_folder
 
     show = progress_printer(quiet)
     try:
@@ -211,6 +213,10 @@ def fetch_command(
         f"wrote {output}{resumed}: {result.pages:,} pages, {result.events:,} events in "
         f"{result.seconds:.1f} s{known}; filter: {result.filter}"
     )
+    if incremental and result.window:
+        start = result.window.end - gap
+        typer.echo(f"{incremental}: the next run asks for events from {start:%Y-%m-%d %H:%M} "
+                   "UTC on")
 
 
 def _pick_job(jobs: list[dict], service_principal_id: str) -> str:

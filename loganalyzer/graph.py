@@ -1,10 +1,11 @@
-"""Microsoft Graph: sign in, then download provisioning-log pages and sync-job JSON, raw.
+"""Microsoft Graph: sign in, GET with bounded retries, save responses raw; the sync job.
 
 The only module that imports msgraph-core, kiota and azure-identity. Requests go through the
 SDK's httpx client (``GraphClientFactory``) so kiota's ``RetryHandler`` honours 429
 ``Retry-After`` and backs off on 503/504; bodies are written to disk exactly as received,
 because the SDK's models turn real values (step type ``import``, unknown enums) into None.
-Dropped connections, truncated bodies and 500/502 get a bounded retry of our own.
+Dropped connections, truncated bodies and 500/502 get a bounded retry of our own. Paging
+through provisioning logs is ``graph_fetch``'s job.
 
 Tokens and secrets never reach output: they are sent only as the ``Authorization`` header to
 the Graph root the user chose (a nextLink to another host is refused), and every error
@@ -17,18 +18,19 @@ import asyncio
 import contextlib
 import io
 import json
+import logging
 import os
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
-from azure.core.exceptions import ClientAuthenticationError
+from azure.core.exceptions import AzureError, ClientAuthenticationError
 from azure.identity import (
     AzureAuthorityHosts,
     CertificateCredential,
@@ -41,32 +43,14 @@ from kiota_http.middleware.middleware import REQUEST_OPTIONS_KEY
 from kiota_http.middleware.options import RetryHandlerOption
 from msgraph_core import GraphClientFactory
 
-from loganalyzer.graph_query import (
-    DEFAULT_GRAPH_URL,
-    QueryError,
-    Selection,
-    TimeWindow,
-    build_filter,
-    odata_time,
-    parse_time,
-    resolve_window,
-)
-from loganalyzer.graph_state import (
-    PAGE_PATTERN,
-    RUN_STATE_NAME,
-    IncrementalState,
-    RunState,
-    last_page_number,
-    page_name,
-    within_overlap,
-)
+from loganalyzer.graph_query import DEFAULT_GRAPH_URL, QueryError
+from loganalyzer.graph_state import RUN_STATE_NAME, last_page_number
 
 ENV_ACCESS_TOKEN = "GRAPH_ACCESS_TOKEN"
 ENV_SECRET = "AZURE_CLIENT_SECRET"
 ENV_TENANT = "AZURE_TENANT_ID"
 ENV_CLIENT = "AZURE_CLIENT_ID"
 ENV_CERT_PASSWORD = "AZURE_CLIENT_CERTIFICATE_PASSWORD"
-DEFAULT_PAGE_SIZE = 500
 JOB_FILE = "sync-job.json"
 SCHEMA_FILE = "sync-schema.json"
 
@@ -81,6 +65,10 @@ SYNC_PERMISSIONS = (
     "(an application may also need Application.ReadWrite.OwnedBy); --service-principal-id "
     "takes the enterprise application's object id, not its application (client) id"
 )
+NO_CREDENTIAL = (
+    "no credential found; set GRAPH_ACCESS_TOKEN, or AZURE_CLIENT_SECRET with AZURE_TENANT_ID and "
+    "AZURE_CLIENT_ID, run `az login`, or pass --device-code, --managed-identity or --certificate"
+)
 _AUTHORITIES = {  # national-cloud Graph hosts -> their sign-in authority
     "graph.microsoft.us": AzureAuthorityHosts.AZURE_GOVERNMENT,
     "dod-graph.microsoft.us": AzureAuthorityHosts.AZURE_GOVERNMENT,
@@ -88,11 +76,9 @@ _AUTHORITIES = {  # national-cloud Graph hosts -> their sign-in authority
 }
 _RETRIED_BY_KIOTA = {429, 503, 504}
 
-Progress = Callable[[str], None]
-
-
-def _quiet(_: str) -> None:
-    pass
+# azure-identity warns at length when a credential in the chain is unavailable; our one-line
+# error says what to do. Applications that configure logging still receive the records.
+logging.getLogger("azure.identity").addHandler(logging.NullHandler())
 
 
 class GraphError(Exception):
@@ -152,55 +138,6 @@ class GraphConnection:
     @property
     def root(self) -> str:
         return self.graph_url.rstrip("/")
-
-
-@dataclass(frozen=True)
-class FetchOptions:
-    """One ``fetch``: the window (``since`` or ``date_from``/``date_to``; default the last
-    7 days), the selection, and, for scheduled runs, an incremental state file."""
-
-    selection: Selection = Selection()
-    since: str | None = None
-    date_from: str | None = None
-    date_to: str | None = None
-    connection: GraphConnection = GraphConnection()
-    page_size: int = DEFAULT_PAGE_SIZE
-    incremental: Path | None = None
-    overlap: timedelta = timedelta(hours=1)
-    restart: bool = False
-
-    def request(self) -> dict[str, Any]:
-        """What identifies this download for resuming (not the window's absolute times, so
-        ``--since 7d`` re-run later still resumes the unfinished download)."""
-        if self.incremental:
-            spec = "incremental"
-        elif self.since or not (self.date_from or self.date_to):
-            spec = f"since {self.since or '7d'}"
-        else:
-            spec = f"from {self.date_from or ''} to {self.date_to or ''}"
-        return {
-            "graph_url": self.connection.root,
-            "selection": self.selection.to_json(),
-            "time": spec,
-        }
-
-
-@dataclass
-class FetchResult:
-    """What a ``fetch`` did: counts are for this run; ``total_*`` for the folder's download."""
-
-    folder: Path
-    filter: str
-    window: TimeWindow | None
-    pages: int = 0
-    events: int = 0
-    total_pages: int = 0
-    total_events: int = 0
-    known_skipped: int = 0
-    resumed: bool = False
-    already_complete: bool = False
-    seconds: float = 0.0
-    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -324,9 +261,12 @@ class _Tokens:
         if self._token is None or time.time() > self._expires - 300:
             try:
                 token = self._credential.get_token(self._scope)
-            except ClientAuthenticationError as exc:
+            except AzureError as exc:
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                raise GraphAuthError(
+                if isinstance(self._credential, DefaultAzureCredential):
+                    first = NO_CREDENTIAL
+                kind = GraphAuthError if isinstance(exc, ClientAuthenticationError) else GraphError
+                raise kind(
                     self._secrets.scrub(f"could not sign in with {self.method}: {first}")
                 ) from None
             self._token, self._expires = token.token, float(token.expires_on)
@@ -351,7 +291,7 @@ def _graph_error(body: bytes) -> tuple[str, str]:
         return "", " ".join(body[:200].decode("utf-8", errors="replace").split())
 
 
-class _Session:
+class GraphSession:
     """GETs against one Graph root through the SDK's middleware, with our own retry loop."""
 
     def __init__(self, connection: GraphConnection) -> None:
@@ -452,91 +392,8 @@ class _Session:
         raise GraphRequestError(f"Graph rejected {path} ({said})")
 
 
-def _run(coro_factory: Callable[[_Session], Any], connection: GraphConnection) -> Any:
-    async def main() -> Any:
-        session = _Session(connection)
-        try:
-            return await coro_factory(session)
-        finally:
-            await session.close()
-
-    return asyncio.run(main())
-
-
-# ----------------------------------------------------------------------------- logs
-
-
-def fetch_to_folder(
-    options: FetchOptions, out_dir: Path, progress: Progress = _quiet
-) -> FetchResult:
-    """Download ``/auditLogs/provisioning`` into ``out_dir`` as ``page-NNNNN.json`` files.
-
-    Pages are written as they arrive; a re-run with the same options resumes an unfinished
-    download; with ``options.incremental`` only events newer than the last run are written.
-    Every reader (``ingest.load``) reads the folder. Raises ``GraphError`` (and its
-    subclasses) and ``QueryError``; both carry a one-line, secret-free message.
-    """
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise QueryError(f"{out_dir} is a file; -o takes a folder for the downloaded pages")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if options.restart:
-        _discard_download(out_dir)
-    incremental = IncrementalState.load(options.incremental) if options.incremental else None
-    if incremental and incremental.request != options.request():
-        raise QueryError(
-            f"{options.incremental} was written for another selection or Graph root "
-            f"({incremental.request}); use a separate state file per selection"
-        )
-    state, result = _plan(options, out_dir, incremental)
-    if result.already_complete:
-        return result
-    return _run(lambda s: _download_pages(s, options, out_dir, state, incremental, result,
-                                          progress), options.connection)
-
-
-def _discard_download(folder: Path) -> None:
-    for path in folder.iterdir():
-        if PAGE_PATTERN.match(path.name) or path.name.endswith(".json.part") or \
-                path.name == RUN_STATE_NAME:
-            path.unlink()
-
-
-def _plan(
-    options: FetchOptions, out_dir: Path, incremental: IncrementalState | None
-) -> tuple[RunState, FetchResult]:
-    """Resume the folder's unfinished download, or start a new one."""
-    previous = RunState.load(out_dir)
-    request = options.request()
-    if previous is not None and previous.request == request and (
-        not previous.complete or not options.incremental
-    ):
-        window = TimeWindow.from_json(previous.window) if previous.window else None
-        result = FetchResult(out_dir, previous.filter, window, resumed=not previous.complete,
-                             already_complete=previous.complete,
-                             total_pages=previous.pages, total_events=previous.events)
-        return previous, result
-    if previous is not None and previous.request != request:
-        unfinished = "an unfinished" if not previous.complete else "a"
-        raise QueryError(
-            f"{out_dir} holds {unfinished} download of another request ({previous.filter}); "
-            "use another folder, re-run that command, or pass --restart to discard it"
-        )
-    now = datetime.now(UTC)
-    window = resolve_window(options.since, options.date_from, options.date_to, now)
-    if incremental is not None:
-        window = TimeWindow(max(window.start, incremental.start_after(options.overlap)),
-                            window.end)
-    query = build_filter(window, options.selection)
-    first_url = f"{options.connection.root}/auditLogs/provisioning?" + urlencode(
-        {"$filter": query, "$top": options.page_size}, quote_via=quote, safe="$"
-    )
-    first_page = last_page_number(out_dir) + 1
-    state = RunState(request, query, window.to_json(), first_url, first_page, first_page)
-    return state, FetchResult(out_dir, query, window)
-
-
-def _page_events(page: Any, url: str) -> list[dict]:
+def page_values(page: Any, url: str) -> list[dict]:
+    """The ``value`` list of a Graph collection page; a one-line error for anything else."""
     if not isinstance(page, dict) or not isinstance(page.get("value"), list):
         keys = ", ".join(list(page)[:5]) if isinstance(page, dict) else type(page).__name__
         raise GraphRequestError(
@@ -545,123 +402,17 @@ def _page_events(page: Any, url: str) -> list[dict]:
     return page["value"]
 
 
-class _Meter:
-    """Progress text: pages, events, rate, and where in the window the download is. Graph
-    answers newest first (it does not promise it), so the direction is read off the first page."""
+def run_session(work: Callable[[GraphSession], Any], connection: GraphConnection) -> Any:
+    """Run ``work(session)`` (a coroutine) in a fresh event loop; the session is closed after."""
 
-    def __init__(self, window: TimeWindow | None) -> None:
-        self.window = window
-        self.started = time.monotonic()
-        self.newest_first: bool | None = None
+    async def main() -> Any:
+        session = GraphSession(connection)
+        try:
+            return await work(session)
+        finally:
+            await session.close()
 
-    def line(self, pages: int, events: int, page: list[Any]) -> str:
-        rate = events / max(time.monotonic() - self.started, 1e-6)
-        text = f"fetched {pages:,} page(s), {events:,} events ({rate:,.0f}/s)"
-        times = [t for e in page if isinstance(e, dict)
-                 if (t := _event_time(e.get("activityDateTime"))) is not None]
-        if not times:
-            return text
-        if self.newest_first is None:
-            self.newest_first = times[0] >= times[-1]
-        text += f", at {times[-1]:%Y-%m-%d %H:%M} UTC"
-        if self.window:
-            start, end = self.window.start, self.window.end
-            done = (end - times[-1]) if self.newest_first else (times[-1] - start)
-            share = max(0.0, min(done / (end - start), 1.0))
-            text += f" ({share:.0%} of {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M})"
-        return text
-
-
-def _event_time(text: Any) -> datetime | None:
-    try:
-        return parse_time(text) if isinstance(text, str) else None
-    except QueryError:
-        return None
-
-
-async def _download_pages(
-    session: _Session,
-    options: FetchOptions,
-    out_dir: Path,
-    state: RunState,
-    incremental: IncrementalState | None,
-    result: FetchResult,
-    progress: Progress,
-) -> FetchResult:
-    window = TimeWindow.from_json(state.window) if state.window else None
-    known = incremental.recent if incremental else {}
-    overlap_start = window.end - options.overlap if window and options.incremental else None
-    meter = _Meter(window)
-    while state.next_link:
-        url = state.next_link
-        part = out_dir / (page_name(state.next_page) + ".part")
-        page = await session.download(url, part, LOGS_PERMISSIONS)
-        events = _page_events(page, url)
-        fresh = [e for e in events if not (isinstance(e, dict) and e.get("id") in known)]
-        result.known_skipped += len(events) - len(fresh)
-        if len(fresh) != len(events):
-            page["value"] = fresh
-            part.write_text(json.dumps(page, ensure_ascii=False), encoding="utf-8")
-        if fresh or not options.incremental:
-            os.replace(part, out_dir / page_name(state.next_page))
-            state.next_page += 1
-            state.pages += 1
-            result.pages += 1
-        else:
-            part.unlink()
-        if overlap_start is not None:
-            state.recent.update(_ids_since(fresh, overlap_start))
-        link = page.get("@odata.nextLink")
-        state.next_link = session.check_origin(link) if isinstance(link, str) and link else None
-        state.events += len(fresh)
-        result.events += len(fresh)
-        state.save(out_dir)
-        progress(meter.line(result.pages, result.events, fresh))
-    state.complete = True
-    state.save(out_dir)
-    if options.incremental:
-        _advance_incremental(options, state, incremental, window)
-    result.total_pages, result.total_events = state.pages, state.events
-    result.seconds = time.monotonic() - meter.started
-    result.notes.extend(_empty_notes(options.selection, state.events))
-    return result
-
-
-def _ids_since(events: list[Any], start: datetime) -> dict[str, str]:
-    found = {}
-    for event in events:
-        if isinstance(event, dict) and isinstance(event.get("id"), str):
-            when = _event_time(event.get("activityDateTime"))
-            if when is None or when >= start:
-                found[event["id"]] = event.get("activityDateTime") or ""
-    return found
-
-
-def _advance_incremental(
-    options: FetchOptions,
-    state: RunState,
-    incremental: IncrementalState | None,
-    window: TimeWindow | None,
-) -> None:
-    assert options.incremental is not None and window is not None
-    recent = {**(incremental.recent if incremental else {}), **state.recent}
-    IncrementalState(
-        options.request(), odata_time(window.end), within_overlap(recent, window.end,
-                                                                  options.overlap)
-    ).save(options.incremental)
-
-
-def _empty_notes(selection: Selection, events: int) -> list[str]:
-    if events:
-        return []
-    notes = ["Graph returned no events for this request"]
-    if selection.app:
-        notes.append("--app is compared case-sensitively with the enterprise application's "
-                     "display name")
-    if selection.service_principal_id:
-        notes.append("--service-principal-id must be the enterprise application's object id, "
-                     "not its application (client) id")
-    return notes
+    return asyncio.run(main())
 
 
 # ----------------------------------------------------------------------------- sync job
@@ -674,11 +425,11 @@ def _jobs_url(root: str, service_principal_id: str) -> str:
 def list_sync_jobs(service_principal_id: str, connection: GraphConnection) -> list[dict]:
     """The synchronization jobs of one service principal (``id``, ``templateId``, status)."""
 
-    async def get(session: _Session) -> list[dict]:
+    async def get(session: GraphSession) -> list[dict]:
         url = _jobs_url(session.root, service_principal_id)
-        return _page_events(await session.download(url, None, SYNC_PERMISSIONS), url)
+        return page_values(await session.download(url, None, SYNC_PERMISSIONS), url)
 
-    return _run(get, connection)
+    return run_session(get, connection)
 
 
 def save_sync_job(
@@ -692,7 +443,7 @@ def save_sync_job(
     out_dir.mkdir(parents=True, exist_ok=True)
     job_path, schema_path = out_dir / JOB_FILE, out_dir / SCHEMA_FILE
 
-    async def get(session: _Session) -> JobFiles:
+    async def get(session: GraphSession) -> JobFiles:
         url = f"{_jobs_url(session.root, service_principal_id)}/{quote(job_id, safe='')}"
         job = await session.download(url, job_path, SYNC_PERMISSIONS)
         await session.download(f"{url}/schema", schema_path, SYNC_PERMISSIONS)
@@ -702,4 +453,4 @@ def save_sync_job(
         return JobFiles(job_id, job_path, schema_path, code,
                         code == "Quarantine" or bool(status.get("quarantine")))
 
-    return _run(get, connection)
+    return run_session(get, connection)

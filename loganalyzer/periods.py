@@ -75,16 +75,15 @@ def choose_period(
         return Period(finish - parse_since(since), finish)
     if not (start or end):
         return None
-    first = (
-        parse_bound("--from", start, end_of_day=False) if start else events["activity_time"].min()
-    )
-    last = (
-        parse_bound("--to", end, end_of_day=True)
-        if end
-        else events["activity_time"].max() + timedelta(microseconds=1)
-    )
+    oldest, newest = events["activity_time"].min(), events["activity_time"].max()
+    first = parse_bound("--from", start, end_of_day=False) if start else oldest
+    last = parse_bound("--to", end, end_of_day=True) if end else newest + timedelta(microseconds=1)
     if last <= first:
-        raise InputError("--to", f"must be after --from ({first.isoformat()})")
+        if not end:
+            raise InputError("--from", f"is after the newest event ({newest:%Y-%m-%d %H:%M} UTC)")
+        if not start:
+            raise InputError("--to", f"is before the oldest event ({oldest:%Y-%m-%d %H:%M} UTC)")
+        raise InputError("--to", f"must be after --from ({first:%Y-%m-%d %H:%M} UTC)")
     return Period(first, last)
 
 

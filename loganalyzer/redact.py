@@ -86,8 +86,10 @@ class _Replacer:
         if not texts:
             return texts
         if self.patterns:
-            found = pl.Series(texts, dtype=pl.Utf8).str.extract_many(
-                self.patterns, ascii_case_insensitive=True
+            # find candidates in lower-cased text (Unicode-aware: 'Østergaard'), then replace
+            # them in the original with a case-insensitive whole-word pattern
+            found = pl.Series([t.lower() for t in texts], dtype=pl.Utf8).str.extract_many(
+                self.patterns
             )
             texts = [
                 self._replace_known(text, hits) if hits else text

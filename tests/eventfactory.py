@@ -131,6 +131,7 @@ class Export:
         escrow: bool = False,
         skip_reason: str | None = None,
         assigned: bool = True,
+        active: bool = True,
         matched_id: str | None = None,
         source: Mapping[str, str] | None = None,
         object_id: str | None = None,
@@ -141,7 +142,7 @@ class Export:
         if sent is None and status != "skipped":
             sent = {"userName": upn.lower(), EMAIL: upn.lower(), "active": "True"}
         steps = [self._import_step(upn, name, oid, action, escrow, source)]
-        steps.append(self._scoping_step(assigned))
+        steps.append(self._scoping_step(assigned, active))
         if status == "skipped":
             steps.append(self._skip_step(upn, skip_reason or "NotEffectivelyEntitled"))
             action = "other"
@@ -332,14 +333,14 @@ class Export:
         }
 
     @staticmethod
-    def _scoping_step(assigned: bool) -> dict[str, Any]:
+    def _scoping_step(assigned: bool, active: bool = True) -> dict[str, Any]:
         return {
             "name": "EntrySynchronizationScoping",
             "provisioningStepType": "scoping",
             "status": "success",
             "description": "Determine if User in scope by evaluating against each scoping filter",
             "details": {
-                "Active in the source system": "True",
+                "Active in the source system": str(active),
                 "Assigned to the application": str(assigned),
                 "User has the required role": str(assigned),
                 "ScopeEvaluationResult": "{}",

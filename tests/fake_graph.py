@@ -19,9 +19,10 @@ import re
 import secrets
 import socket
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -407,7 +408,7 @@ class FakeGraph:
                 url = urlsplit(self.path)
                 query = {k: v[0] for k, v in parse_qs(url.query).items()}
                 record = Served(url.path, query, 0, self.headers.get("Authorization"),
-                                self.headers.get("Retry-Attempt"), at=_now())
+                                self.headers.get("Retry-Attempt"), at=time.time())
                 fake.served.append(record)
                 fault = fake._take_fault(url.path)
                 if fake.token and self.headers.get("Authorization") != f"Bearer {fake.token}":
@@ -448,7 +449,3 @@ class FakeGraph:
         if parts[:1] == ["servicePrincipals"] and len(parts) >= 4:
             return self._synchronization(parts)
         return 404, {"error": _GRAPH_ERRORS[404]}
-
-
-def _now() -> float:
-    return datetime.now(UTC).timestamp()

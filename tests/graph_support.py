@@ -6,7 +6,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from loganalyzer.graph import AuthOptions, FetchOptions, GraphConnection, RetryPolicy
+from loganalyzer.graph import AuthOptions, GraphConnection, RetryPolicy
+from loganalyzer.graph_fetch import FetchOptions
 from loganalyzer.graph_query import Selection
 from tests.fake_graph import FakeGraph, served_events
 

@@ -8,7 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from loganalyzer.cli import app
-from loganalyzer.graph import GraphError, fetch_to_folder
+from loganalyzer.graph import GraphError
+from loganalyzer.graph_fetch import fetch_to_folder
 from tests.fake_graph import FakeGraph
 from tests.graph_support import TOKEN, events, options, page_ids
 
@@ -119,3 +120,45 @@ def test_bad_filter_option_exits_2_without_a_request(graph, tmp_path):
     assert code == 2
     assert "--from" in one_error_line(stderr)
     assert not graph.served
+
+
+class StubSecretCredential:
+    """Stands in for azure-identity's ClientSecretCredential (no network in tests)."""
+
+    issued: list[str] = []
+
+    def __init__(self, tenant_id: str, client_id: str, secret: str, **_kwargs) -> None:
+        self.secret = secret
+
+    def get_token(self, scope: str):
+        from azure.core.credentials import AccessToken
+        from azure.core.exceptions import ClientAuthenticationError
+
+        if self.secret != SECRET:
+            raise ClientAuthenticationError(
+                f"AADSTS7000215: Invalid client secret provided ({self.secret}).\nTrace ID: 1")
+        assert scope.endswith("/.default")
+        StubSecretCredential.issued.append(scope)
+        return AccessToken(TOKEN, 4_102_444_800)
+
+
+def test_client_secret_from_environment_signs_in_once(graph, tmp_path, monkeypatch):
+    monkeypatch.setattr("loganalyzer.graph.ClientSecretCredential", StubSecretCredential)
+    StubSecretCredential.issued.clear()
+    env = {"AZURE_CLIENT_SECRET": SECRET, "AZURE_TENANT_ID": "t", "AZURE_CLIENT_ID": "c"}
+    code, stdout, stderr = fetch(graph, tmp_path, "--page-size", "50", env=env)
+    assert code == 0, stderr
+    assert StubSecretCredential.issued == [graph.url.split("/v1.0")[0] + "/.default"]
+    assert len(graph.served) > 1  # the cached token served every page
+    assert SECRET not in stdout + stderr and TOKEN not in stdout + stderr
+
+
+def test_rejected_client_secret_is_scrubbed_from_the_message(graph, tmp_path, monkeypatch):
+    monkeypatch.setattr("loganalyzer.graph.ClientSecretCredential", StubSecretCredential)
+    wrong = "wrong-secret-value-123"
+    env = {"AZURE_CLIENT_SECRET": wrong, "AZURE_TENANT_ID": "t", "AZURE_CLIENT_ID": "c"}
+    code, stdout, stderr = fetch(graph, tmp_path, env=env)
+    assert code == 2
+    line = one_error_line(stderr)
+    assert "AADSTS7000215" in line and "[redacted]" in line
+    assert wrong not in stdout + stderr

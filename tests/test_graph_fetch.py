@@ -9,7 +9,8 @@ from datetime import timedelta
 import polars as pl
 import pytest
 
-from loganalyzer.graph import GraphError, GraphRequestError, fetch_to_folder
+from loganalyzer.graph import GraphError, GraphRequestError
+from loganalyzer.graph_fetch import fetch_to_folder
 from loganalyzer.graph_query import QueryError, Selection
 from loganalyzer.ingest import load
 from tests.fake_graph import OTHER_APP, FakeGraph, make_events

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from loganalyzer.graph import fetch_to_folder
+from loganalyzer.graph_fetch import fetch_to_folder
 from loganalyzer.graph_query import (
     QueryError,
     Selection,

@@ -10,20 +10,24 @@ steps and the attributes sent to Flowcase.
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from loganalyzer.problems import InputError, Problem
+from loganalyzer.readers.csv_details import parse_details
 from loganalyzer.readers.csv_headers import CsvKind, HeaderMap
-from loganalyzer.readers.csv_table import CsvRow, CsvTable
+from loganalyzer.readers.csv_table import CsvTable
 from loganalyzer.readers.records import raw_record
 
 _NO_VALUE = {"none", "null"}  # how an empty error code/reason may be written
 _ERROR_PATHS = {"provisioningStatusInfo.errorInformation.errorCode",
                 "provisioningStatusInfo.errorInformation.reason"}
+_STEP_FIELDS = ("name", "provisioningStepType", "status", "description", "details")
+_PROPERTY_FIELDS = ("displayName", "oldValue", "newValue")
+_KEY_FIELDS = ("changeId", "eventId", "order")
+
+Cells = list[str]
 
 
 @dataclass(frozen=True)
@@ -38,24 +42,21 @@ class PortalFile:
     def name(self) -> str:
         return self.table.source.name
 
-    def cell(self, row: CsvRow, field: str) -> str | None:
-        index = self.columns.positions.get(field)
-        if index is None:
-            return None
-        value = row.cells[index].strip()
-        return value or None
+    def picker(self, fields: tuple[str, ...]) -> Callable[[Cells], list[str | None]]:
+        """cells -> the stripped value of each field (None when empty or not a column)."""
+        indexes = [self.columns.positions.get(f) for f in fields]
+        return lambda cells: [None if i is None else cells[i].strip() or None for i in indexes]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Child:
-    """A step or property row waiting for its event."""
+    """A step or property row waiting for its event: where it is and its picked values."""
 
     file: str
     line: int
-    change_id: str
     event_id: str | None
     order: int | None
-    value: dict[str, Any]
+    values: list[str | None]
     used: bool = False
 
 
@@ -65,30 +66,31 @@ class _Children:
 
     by_change: dict[str, list[_Child]] = field(default_factory=dict)
 
-    def add(self, child: _Child) -> None:
-        self.by_change.setdefault(child.change_id, []).append(child)
+    def add(self, change_id: str, child: _Child) -> None:
+        self.by_change.setdefault(change_id, []).append(child)
 
-    def take(self, change_id: str | None, event_id: str) -> list[dict[str, Any]]:
+    def take(self, change_id: str | None, event_id: str) -> list[_Child]:
         """The rows of one event, in step order; rows naming another event id stay put.
 
         When two files hold rows for the same change (the .zip and its extracted files, or
         overlapping downloads) they are copies: the first file's rows are used.
         """
-        rows = self.by_change.get(change_id or "", [])
-        rows = [r for r in rows if r.event_id in (None, event_id)]
+        rows = [r for r in self.by_change.get(change_id or "", ())
+                if r.event_id is None or r.event_id == event_id]
         for row in rows:
             row.used = True
         rows = [r for r in rows if r.file == rows[0].file]
-        if rows and all(r.order is not None for r in rows):
-            rows = sorted(rows, key=lambda r: r.order or 0)
-        return [r.value for r in rows]
+        if all(r.order is not None for r in rows):
+            rows.sort(key=lambda r: r.order or 0)
+        return rows
 
-    def orphans(self) -> dict[str, list[_Child]]:
-        unused: dict[str, list[_Child]] = {}
-        for rows in self.by_change.values():
+    def orphans(self) -> dict[str, list[tuple[int, str]]]:
+        """file -> (line, change ID) of every row no event took."""
+        unused: dict[str, list[tuple[int, str]]] = {}
+        for change_id, rows in self.by_change.items():
             for row in rows:
                 if not row.used:
-                    unused.setdefault(row.file, []).append(row)
+                    unused.setdefault(row.file, []).append((row.line, change_id))
         return unused
 
 
@@ -99,55 +101,24 @@ def _order(text: str | None) -> int | None:
         return None
 
 
-_PAIR_SEPARATOR = re.compile(r"\s*(?:=|:\s)\s*")
+def _event_builder(main: PortalFile) -> Callable[[Cells], dict[str, Any]]:
+    """cells -> a nested Graph object, one dotted path per known column."""
+    columns = [(path.split("."), index, path in _ERROR_PATHS)
+               for path, index in main.columns.positions.items()]
 
+    def build(cells: Cells) -> dict[str, Any]:
+        obj: dict[str, Any] = {}
+        for parts, index, is_error in columns:
+            value = cells[index].strip()
+            if not value or (is_error and value.casefold() in _NO_VALUE):
+                continue
+            target = obj
+            for part in parts[:-1]:
+                target = target.setdefault(part, {})
+            target[parts[-1]] = value
+        return obj
 
-def parse_details(text: str | None) -> dict[str, str] | list[Any] | None:
-    """A step's ``Details`` cell: JSON (object or key/value list) or ``key=value`` text.
-
-    Pairs are split on new lines, else on ``;``, else on ``,``; a piece without ``=`` (or
-    ``: ``) continues the previous value, so ``Doe, John`` survives. None when unreadable.
-    """
-    if not text or not text.strip():
-        return {}
-    text = text.strip()
-    if text[0] in "{[":
-        try:
-            parsed = json.loads(text)
-        except json.JSONDecodeError:
-            parsed = None
-        if isinstance(parsed, dict | list):
-            return parsed
-    separator = next((s for s in ("\n", ";", ",") if s in text), None)
-    pieces = text.splitlines() if separator == "\n" else text.split(separator or "\n")
-    pairs: dict[str, str] = {}
-    last: str | None = None
-    for piece in pieces:
-        parts = _PAIR_SEPARATOR.split(piece.strip(), maxsplit=1)
-        if len(parts) == 2 and parts[0]:
-            last = parts[0]
-            pairs[last] = parts[1]
-        elif last is not None:
-            pairs[last] += (separator or "") + piece
-        elif piece.strip():
-            return None
-    return pairs or None
-
-
-def _set_path(target: dict[str, Any], path: str, value: str) -> None:
-    *parents, leaf = path.split(".")
-    for part in parents:
-        target = target.setdefault(part, {})
-    target[leaf] = value
-
-
-def _event(file: PortalFile, row: CsvRow) -> dict[str, Any]:
-    obj: dict[str, Any] = {}
-    for path, index in file.columns.positions.items():
-        value = row.cells[index].strip()
-        if value and not (path in _ERROR_PATHS and value.casefold() in _NO_VALUE):
-            _set_path(obj, path, value)
-    return obj
+    return build
 
 
 class PortalReader:
@@ -158,6 +129,7 @@ class PortalReader:
         self.steps = [f for f in files if f.kind is CsvKind.STEPS]
         self.props = [f for f in files if f.kind is CsvKind.PROPERTIES]
         self.notes = notes
+        self.unreadable_details: dict[str, list[int]] = {}
         if not self.mains:
             other = (self.steps + self.props)[0]
             raise InputError(
@@ -172,40 +144,45 @@ class PortalReader:
     def read(self) -> Iterator[dict | Problem]:
         step_rows, prop_rows = _Children(), _Children()
         for file in self.steps:
-            yield from self._collect(file, step_rows, _step)
+            yield from self._collect(file, step_rows, _STEP_FIELDS)
         for file in self.props:
-            yield from self._collect(file, prop_rows, _property)
+            yield from self._collect(file, prop_rows, _PROPERTY_FIELDS)
         for main in self.mains:
             self._note_missing_files(main)
             yield from self._events(main, step_rows, prop_rows)
         self._note_orphans(step_rows, "step")
         self._note_orphans(prop_rows, "modified-property")
+        for file, lines in self.unreadable_details.items():
+            self.notes.append(
+                f"{file}: {len(lines)} step(s) have Details that are neither JSON nor "
+                f"key=value text (first at line {lines[0]}); they are kept without details"
+            )
 
-    def _collect(self, file: PortalFile, into: _Children, build) -> Iterator[Problem]:
+    def _collect(self, file: PortalFile, into: _Children,
+                 fields: tuple[str, ...]) -> Iterator[Problem]:
         self._note_columns(file)
-        unreadable: list[int] = []
+        pick = file.picker(_KEY_FIELDS + fields)
         for row in file.table.rows():
             if isinstance(row, Problem):
                 yield row
                 continue
-            change_id = file.cell(row, "changeId")
+            change_id, event_id, order, *values = pick(row.cells)
             if change_id is None:
                 yield Problem(file.name, f"line {row.line}",
                               "no Change ID, so it belongs to no event; the row is skipped")
-                continue
-            value = build(file, row)
-            if isinstance(value, Problem):
-                yield value
-                continue
-            if value.get("details", {}) is None:
-                unreadable.append(row.line)
-            into.add(_Child(file.name, row.line, change_id, file.cell(row, "eventId"),
-                            _order(file.cell(row, "order")), value))
-        if unreadable:
-            self.notes.append(
-                f"{file.name}: {len(unreadable)} step(s) have Details that are neither JSON nor "
-                f"key=value text (first at line {unreadable[0]}); they are kept without details"
-            )
+            elif fields is _PROPERTY_FIELDS and values[0] is None:
+                yield Problem(file.name, f"line {row.line}", "no property name (expected "
+                              "'Attribute' or 'Display Name'); the row is skipped")
+            else:
+                into.add(change_id, _Child(file.name, row.line, event_id, _order(order), values))
+
+    def _step(self, child: _Child) -> dict[str, Any]:
+        name, step_type, status, description, details_text = child.values
+        details = parse_details(details_text)
+        if details is None:
+            self.unreadable_details.setdefault(child.file, []).append(child.line)
+        return {"name": name, "provisioningStepType": step_type, "status": status,
+                "description": description, "details": details}
 
     def _events(self, main: PortalFile, steps: _Children,
                 props: _Children) -> Iterator[dict | Problem]:
@@ -215,18 +192,23 @@ class PortalReader:
                 f"{main.name}: no 'ID' column: the change ID stands in for the event id, so the "
                 "same events loaded from another export are not recognised as duplicates"
             )
+        build = _event_builder(main)
         for row in main.table.rows():
             if isinstance(row, Problem):
                 yield row
                 continue
-            obj = _event(main, row)
+            obj = build(row.cells)
             obj.setdefault("id", obj.get("changeId"))
             if not obj.get("id") or not obj.get("activityDateTime"):
                 yield Problem(main.name, f"line {row.line}",
                               "no ID/Change ID or no date (expected both); the row is skipped")
                 continue
-            obj["provisioningSteps"] = steps.take(obj.get("changeId"), obj["id"])
-            obj["modifiedProperties"] = props.take(obj.get("changeId"), obj["id"])
+            change_id = obj.get("changeId")
+            obj["provisioningSteps"] = [self._step(c) for c in steps.take(change_id, obj["id"])]
+            obj["modifiedProperties"] = [
+                dict(zip(_PROPERTY_FIELDS, c.values, strict=True))
+                for c in props.take(change_id, obj["id"])
+            ]
             yield raw_record(obj, main.name, row.number)
 
     def _note_missing_files(self, main: PortalFile) -> None:
@@ -252,8 +234,9 @@ class PortalReader:
 
     def _note_orphans(self, children: _Children, what: str) -> None:
         for file, rows in children.orphans().items():
-            changes = sorted({r.change_id for r in rows})
-            lines = ", ".join(str(r.line) for r in rows[:5]) + (", ..." if len(rows) > 5 else "")
+            changes = sorted({change_id for _, change_id in rows})
+            lines = ", ".join(str(line) for line, _ in rows[:5])
+            lines += ", ..." if len(rows) > 5 else ""
             self.notes.append(
                 f"{file}: {len(rows)} {what} row(s) (lines {lines}) name {len(changes)} change "
                 f"ID(s) that match no event in the main file(s), e.g. {changes[0]}; "
@@ -274,27 +257,3 @@ def _require_main_columns(main: PortalFile) -> None:
             f"looks like a portal provisioning log but has no {' and no '.join(missing)}; "
             f"columns found: {', '.join(h.strip() for h in main.table.header)}",
         )
-
-
-def _step(file: PortalFile, row: CsvRow) -> dict[str, Any]:
-    """Details that cannot be read leave ``details`` None; the caller reports it."""
-    return {
-        "name": file.cell(row, "name"),
-        "provisioningStepType": file.cell(row, "provisioningStepType"),
-        "status": file.cell(row, "status"),
-        "description": file.cell(row, "description"),
-        "details": parse_details(file.cell(row, "details")),
-    }
-
-
-def _property(file: PortalFile, row: CsvRow) -> dict[str, Any] | Problem:
-    name = file.cell(row, "displayName")
-    if name is None:
-        return Problem(file.name, f"line {row.line}",
-                       "no property name (expected 'Property' or 'Display Name'); the row is "
-                       "skipped")
-    return {
-        "displayName": name,
-        "oldValue": file.cell(row, "oldValue"),
-        "newValue": file.cell(row, "newValue"),
-    }

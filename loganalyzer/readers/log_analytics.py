@@ -95,9 +95,9 @@ _NAMED_OBJECTS = {"initiatedBy", "servicePrincipal", "sourceSystem", "targetSyst
 def _named(value: Any, prop: str) -> Any:
     """Log Analytics writes an object's display name as ``Name``; Graph calls it
     ``displayName`` (a step's ``name`` is its step name and stays)."""
-    if prop in _NAMED_OBJECTS and isinstance(value, dict) and "displayName" not in value:
-        if "name" in value:
-            value["displayName"] = value.pop("name")
+    named = isinstance(value, dict) and "name" in value and "displayName" not in value
+    if prop in _NAMED_OBJECTS and named:
+        value["displayName"] = value.pop("name")
     return value
 
 

@@ -1,0 +1,180 @@
+"""`loganalyzer diagnose` and `loganalyzer rules`: formats, exit codes, the JSON contract."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLES
+from eventfactory import Export
+from typer.testing import CliRunner
+
+from diagnostics import RULES
+from loganalyzer.cli import app
+
+FAILING = str(SAMPLES / "failing-initial.json")
+HEALTHY = str(SAMPLES / "healthy-incremental.json")
+TOKEN = str(SAMPLES / "pattern-04-bad-token.json")
+TOKEN_JOB = str(SAMPLES / "job-status" / "pattern-04-bad-token.job.json")
+
+FINDING_KEYS = {
+    "rule_id", "title", "severity", "guide_steps", "message", "events", "affected",
+    "first_seen", "last_seen", "cycles", "evidence", "remediation", "details", "kind",
+}
+EVIDENCE_KEYS = {
+    "event_id", "time", "cycle_id", "action", "status", "error_code", "http_status", "reason",
+}
+
+
+def run(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def as_json(*args: str) -> dict:
+    result = run("diagnose", *args, "--format", "json", "-q")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_json_follows_the_documented_contract() -> None:
+    doc = as_json(FAILING)
+    assert doc["schema_version"] == "1.0"
+    assert set(doc) == {
+        "schema_version", "summary", "findings", "unexplained", "rules_run", "rule_errors",
+    }
+    summary = doc["summary"]
+    assert {"events", "failures", "skipped", "cycles", "time_range"} <= set(summary)
+    assert summary["time_range"]["start"].startswith("2026-03-24T07:38:46")
+    assert (summary["events"], summary["failures"], summary["cycles"]) == (57, 18, 1)
+    for finding in doc["findings"]:
+        assert set(finding) == FINDING_KEYS
+        assert finding["events"] >= len(finding["affected"]) > 0
+        for affected in finding["affected"]:
+            assert set(affected) == {"id", "type", "display_name", "events"}
+        for evidence in finding["evidence"]:
+            assert set(evidence) == EVIDENCE_KEYS
+    ids = [f["rule_id"] for f in doc["findings"]]
+    assert ids == ["FC008", "FC007", "FC011", "FC018", "FC006"]  # steps 1, 1, 4, 5, 7a
+    dept = doc["findings"][0]
+    assert dept["guide_steps"] == ["1", "7a"] and "'Sales EMEA' (4 users)" in dept["message"]
+    assert doc["unexplained"] == []
+    assert len(doc["rules_run"]) == len(RULES)
+
+
+def test_json_unexplained_groups(tmp_path: Path) -> None:
+    x = Export()
+    x.user("a@contoso.no", status="failure", http=418, detail="short and stout", error_code="Tea")
+    export = tmp_path / "odd.json"
+    export.write_text(json.dumps(x.records))
+    doc = as_json(str(export))
+    assert doc["unexplained"] == [
+        {"error_code": "Tea", "http_status": 418, "count": 1,
+         "sample_reason": "short and stout", "affected": 1}
+    ]
+
+
+def test_terminal_lists_findings_with_fix_then_unexplained() -> None:
+    result = run("diagnose", FAILING, "-q")
+    assert result.exit_code == 0
+    text = result.stdout
+    first = text.index("[HIGH] FC008")
+    assert first < text.index("Fix: \"Department names sent via SCIM") < text.index("[HIGH] FC007")
+    assert text.index("[HIGH] FC006") < text.index("Unexplained failures: none.")
+    assert "guide step 1 (Prerequisites & Important Notes)" in text
+
+
+def test_markdown_escapes_what_comes_from_the_log(tmp_path: Path) -> None:
+    x = Export()
+    x.user(
+        "a@contoso.no", status="failure", http=400,
+        detail="Department 'A|B <script>' does not exist",
+        sent={"userName": "a@contoso.no",
+              "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department": "A|B"},
+    )
+    export = tmp_path / "odd.json"
+    export.write_text(json.dumps(x.records))
+    out = tmp_path / "diagnosis.md"
+    result = run("diagnose", str(export), "--format", "md", "-o", str(out), "-q")
+    assert result.exit_code == 0 and result.stdout == ""
+    text = out.read_text()
+    assert "<script>" not in text and "\\<script\\>" in text
+    row = next(line for line in text.splitlines() if line.startswith("| 20"))
+    assert row.count(" | ") == 6  # the '|' inside the reason does not add a cell
+
+
+@pytest.mark.parametrize(
+    ("path", "fail_on", "code"),
+    [
+        (FAILING, "high", 1),
+        (FAILING, "critical", 0),
+        (HEALTHY, "low", 0),
+        (HEALTHY, "info", 1),  # the unassigned users are counted at info
+        (HEALTHY, None, 0),
+        (FAILING, None, 0),
+    ],
+)
+def test_fail_on(path: str, fail_on: str | None, code: int) -> None:
+    args = ["diagnose", path, "-q"] + (["--fail-on", fail_on] if fail_on else [])
+    assert run(*args).exit_code == code
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--format", "html"], "--format must be one of terminal, md, json"),
+        (["--fail-on", "urgent"], "--fail-on must be one of critical"),
+        (["--job-status", "/nonexistent/job.json"], "/nonexistent/job.json: cannot read"),
+    ],
+)
+def test_bad_options_exit_2_with_one_line(args: list[str], message: str) -> None:
+    result = run("diagnose", FAILING, *args, "-q")
+    assert result.exit_code == 2
+    assert message in result.stderr and "Traceback" not in result.output
+
+
+def test_job_status_that_is_not_json_or_not_a_job(tmp_path: Path) -> None:
+    broken = tmp_path / "job.json"
+    broken.write_text('{"status": ')
+    result = run("diagnose", FAILING, "--job-status", str(broken), "-q")
+    assert result.exit_code == 2 and "job.json: line 1" in result.stderr
+    broken.write_text('{"value": [{"id": "a"}, {"id": "b"}]}')
+    result = run("diagnose", FAILING, "--job-status", str(broken), "-q")
+    assert result.exit_code == 2 and "expected one synchronization job, found 2" in result.stderr
+    broken.write_text('["not", "a", "job"]')
+    assert run("diagnose", FAILING, "--job-status", str(broken), "-q").exit_code == 2
+
+
+def test_unusable_input_exits_2(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.json"
+    empty.write_text("")
+    result = run("diagnose", str(empty), "-q")
+    assert result.exit_code == 2 and "empty.json" in result.stderr
+
+
+def test_job_status_joins_the_quarantine_to_the_401s() -> None:
+    doc = as_json(TOKEN, "--job-status", TOKEN_JOB)
+    by_id = {f["rule_id"]: f for f in doc["findings"]}
+    assert "EncounteredQuarantineException" in by_id["FC004"]["message"]
+    quarantine = by_id["FC016"]
+    assert quarantine["details"]["quarantine"]["failing_requests"] == by_id["FC004"]["events"]
+    assert quarantine["details"]["caused_by"][0].startswith("FC004")
+    assert doc["summary"]["job_status"]["quarantined"] is True
+
+
+def test_rules_list_and_show() -> None:
+    listing = run("rules", "list")
+    assert listing.exit_code == 0
+    for rule in RULES:
+        assert rule.id in listing.stdout
+    assert "FC008  high      1,7a        Department does not exist in Flowcase" in listing.stdout
+    as_list = json.loads(run("rules", "list", "--format", "json").stdout)
+    assert [r["rule_id"] for r in as_list] == [r.id for r in RULES]
+    shown = run("rules", "show", "fc001")
+    assert shown.exit_code == 0
+    for section in ("What it detects:", "Why provisioning fails:", "Evidence:", "Fix:",
+                    "Known false positives:", "Remediation:"):
+        assert section in shown.stdout
+    assert "7b (Disable SCIM Group Support)" in shown.stdout
+    missing = run("rules", "show", "FC999")
+    assert missing.exit_code == 2 and "no rule 'FC999'" in missing.stderr

@@ -1,0 +1,222 @@
+"""The engine: ordering, the leading finding, isolation of a crashing rule, unexplained, summary."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from eventfactory import DEPARTMENT, EMAIL, Export
+
+from diagnostics import RULES
+from diagnostics.job_status import JobStatusError, parse_job_status
+from loganalyzer import engine
+from loganalyzer.engine import (
+    EVIDENCE_LIMIT,
+    diagnose,
+    findings_for_events,
+    lead_order,
+    leading_finding_for,
+)
+from loganalyzer.findings import severity_rank
+from loganalyzer.normalize import Frames
+from loganalyzer.schema import empty_frame
+
+
+def dept_failure(x: Export, upn: str, department: str = "Sales EMEA", **kw) -> dict:
+    return x.user(
+        upn, status="failure", http=400, detail=f"Department '{department}' does not exist",
+        sent={"userName": upn.lower(), EMAIL: upn.lower(), DEPARTMENT: department}, **kw,
+    )
+
+
+def mixed_export() -> Export:
+    """A token problem, unknown departments, throttling and a user skipped as unassigned."""
+    x = Export()
+    dept_failure(x, "silje.bakken@contoso.no", cycle="c1")
+    dept_failure(x, "oskar.nystrom@contoso.se", cycle="c1")
+    x.user("anna.berg@contoso.no", cycle="c1", status="failure", http=429, body="Too many")
+    x.user("kari.nilsen@contoso.no", cycle="c2", status="failure", http=401, body="")
+    x.user("per.olsen@contoso.no", cycle="c2", status="failure", http=401, body="")
+    x.user("tuva.aas@contoso.no", cycle="c2", status="skipped", assigned=False)
+    return x
+
+
+def test_findings_are_ordered_by_guide_step_then_severity() -> None:
+    diagnosis = diagnose(mixed_export().frames())
+    assert [f.rule_id for f in diagnosis.findings] == ["FC008", "FC004", "FC018", "FC017"]
+    x = mixed_export()
+    for cycle in ("c3", "c4", "c5"):
+        x.user("kari.nilsen@contoso.no", cycle=cycle, status="failure", http=401, body="")
+    steps3 = [f for f in diagnose(x.frames()).findings if f.guide_steps[:1] == ["3"]]
+    assert [f.rule_id for f in steps3] == ["FC004", "FC016"]
+    assert severity_rank(steps3[0].severity) < severity_rank(steps3[1].severity)
+
+
+def test_event_ids_hold_every_event_a_finding_explains() -> None:
+    x = Export()
+    failing = [dept_failure(x, f"user{i}@contoso.no", cycle=f"c{i % 3}")["id"] for i in range(9)]
+    x.user("fine@contoso.no")
+    finding = next(f for f in diagnose(x.frames()).findings if f.rule_id == "FC008")
+    assert sorted(finding.event_ids) == sorted(failing)
+    assert finding.events == 9 and len(finding.affected) == 9
+    assert len(finding.evidence) == EVIDENCE_LIMIT
+    assert len({e.event_id for e in finding.evidence}) == EVIDENCE_LIMIT
+    assert finding.cycles == ["c0", "c1", "c2"]  # in order of first appearance
+
+
+def test_evidence_shows_different_users_before_repeats() -> None:
+    x = Export()
+    for cycle in ("c1", "c2", "c3", "c4", "c5", "c6"):
+        dept_failure(x, "ingrid.holm@contoso.no", cycle=cycle)
+    last = dept_failure(x, "line.skov@contoso.dk", cycle="c6")
+    finding = next(f for f in diagnose(x.frames()).findings if f.rule_id == "FC008")
+    shown = [e.event_id for e in finding.evidence]
+    assert len(shown) == EVIDENCE_LIMIT and last["id"] in shown
+
+
+def test_the_earliest_guide_step_leads_for_a_user() -> None:
+    x = Export()
+    x.user(
+        "Erik.Dahl@contoso.no", status="failure", http=409, detail="User already exists",
+        sent={"userName": "Erik.Dahl@contoso.no", EMAIL: "erik.dahl@contoso.no"},
+    )
+    diagnosis = diagnose(x.frames())
+    assert {f.rule_id for f in diagnosis.findings} >= {"FC006", "FC007"}
+    assert leading_finding_for(diagnosis, "ERIK.DAHL@contoso.no").rule_id == "FC007"
+
+
+def test_a_cause_leads_over_escrow_whatever_its_guide_step() -> None:
+    x = Export()
+    for cycle in ("c1", "c2", "c3"):
+        x.user(
+            "niels.juhl@contoso.dk", cycle=cycle, action="update", status="failure", http=500,
+            detail="An unexpected error occurred", escrow=cycle != "c1", matched_id="9",
+        )
+    diagnosis = diagnose(x.frames())
+    escrow = next(f for f in diagnosis.findings if f.rule_id == "FC016")
+    assert escrow.kind == "consequence" and escrow.guide_steps[0] == "3"
+    assert leading_finding_for(diagnosis, "niels.juhl@contoso.dk").rule_id == "FC017"
+    ids = [r["id"] for r in x.records]
+    assert [f.rule_id for f in findings_for_events(diagnosis, ids)] == ["FC017", "FC016"]
+    assert lead_order(reversed(diagnosis.findings))[0].rule_id == "FC017"
+
+
+def test_nobody_leads_for_an_unknown_user() -> None:
+    assert leading_finding_for(diagnose(mixed_export().frames()), "ghost@contoso.no") is None
+
+
+def test_a_crashing_rule_is_reported_and_the_run_goes_on(monkeypatch) -> None:
+    def boom(ctx):
+        raise ValueError("column 'x' not found")
+
+    broken = tuple(
+        dataclasses.replace(r, evaluate=boom) if r.id == "FC004" else r for r in RULES
+    )
+    monkeypatch.setattr(engine, "RULES", broken)
+    diagnosis = diagnose(mixed_export().frames())
+    assert len(diagnosis.rule_errors) == 1
+    assert "FC004" in diagnosis.rule_errors[0]
+    assert "column 'x' not found" in diagnosis.rule_errors[0]
+    error = next(f for f in diagnosis.findings if f.rule_id == "FC004")
+    assert error.kind == "error" and error.severity == "info" and error.events == 0
+    assert {"FC008", "FC017"} <= {f.rule_id for f in diagnosis.findings}
+    assert diagnosis.summary["unexplained_failures"] == 2  # the 401s nobody explained
+
+
+def test_unexplained_failures_are_grouped_by_code_and_status() -> None:
+    x = Export()
+    for upn in ("a@contoso.no", "b@contoso.no", "a@contoso.no"):
+        x.user(upn, status="failure", http=418, detail="I'm a teapot", error_code="Teapot")
+    x.user("c@contoso.no", status="failure", http=400, detail="Something odd happened")
+    dept_failure(x, "d@contoso.no")
+    diagnosis = diagnose(x.frames())
+    groups = [(u.error_code, u.http_status, u.count, u.affected) for u in diagnosis.unexplained]
+    assert groups == [
+        ("Teapot", 418, 3, 2),
+        ("SystemForCrossDomainIdentityManagementServiceIncompatible", 400, 1, 1),
+    ]
+    assert diagnosis.unexplained[0].sample_reason == "I'm a teapot"
+    assert diagnosis.summary["failures"] == 5
+    assert diagnosis.summary["explained_failures"] == 1
+    assert diagnosis.summary["unexplained_failures"] == 4
+
+
+def test_escrow_alone_does_not_explain_a_failure() -> None:
+    x = Export()
+    for cycle in ("c1", "c2", "c3"):
+        x.user("odd@contoso.no", cycle=cycle, status="failure", http=400, detail="Unexpected")
+    diagnosis = diagnose(x.frames())
+    assert [f.rule_id for f in diagnosis.findings] == ["FC016"]
+    assert diagnosis.unexplained[0].count == 3
+
+
+def test_summary_counts_and_time_range() -> None:
+    diagnosis = diagnose(mixed_export().frames())
+    s = diagnosis.summary
+    assert (s["events"], s["failures"], s["skipped"], s["cycles"]) == (6, 5, 1, 2)
+    assert s["time_range"]["start"] < s["time_range"]["end"]
+    assert s["expected_skips"]["not_effectively_entitled"] == 1
+    assert s["users"] == 6 and s["groups"] == 0
+
+
+def test_a_healthy_export_has_nothing_above_low() -> None:
+    x = Export()
+    roles = '[{"primary":false,"type":"WindowsAzureActiveDirectoryRole","value":"consultant"}]'
+    for i in range(5):
+        x.user(
+            f"user{i}@contoso.no",
+            sent={"userName": f"user{i}@contoso.no", EMAIL: f"user{i}@contoso.no",
+                  "active": "True", "roles": roles, DEPARTMENT: "Consulting",
+                  "urn:ietf:params:scim:schemas:extension:flowcase:2.0:User:countryCode": "NO"},
+            source={"appRoleAssignments": "consultant"},
+        )
+        x.user(f"user{i}@contoso.no", cycle="cycle-2", status="skipped",
+               skip_reason="RedundantExport")
+    x.user("leaver@contoso.no", action="disable", sent={"active": "False"}, matched_id="7")
+    x.user("gone@contoso.no", action="delete", sent={}, matched_id="8")
+    x.user("outsider@contoso.no", status="skipped", assigned=False)
+    diagnosis = diagnose(x.frames())
+    loud = [f for f in diagnosis.findings if severity_rank(f.severity) < severity_rank("low")]
+    assert loud == []
+    assert [f.rule_id for f in diagnosis.findings] == ["FC018"]
+    assert diagnosis.summary["expected_skips"] == {
+        "not_effectively_entitled": 1, "redundant_export": 5,
+    }
+
+
+def test_an_empty_export_gives_an_empty_diagnosis() -> None:
+    frames = Frames(*(empty_frame(n) for n in ("events", "steps", "modified_properties")))
+    diagnosis = diagnose(frames)
+    assert diagnosis.findings == [] and diagnosis.unexplained == []
+    assert diagnosis.summary["events"] == 0 and not diagnosis.rule_errors
+
+
+def test_job_status_can_be_given_as_dict_or_parsed() -> None:
+    quarantine = {"reason": "EncounteredQuarantineException"}
+    job = {"status": {"code": "Quarantine", "quarantine": quarantine}}
+    frames = mixed_export().frames()
+    as_dict = diagnose(frames, job)
+    parsed = diagnose(frames, parse_job_status(job))
+    assert as_dict.summary["job_status"]["quarantined"] is True
+    assert [f.message for f in as_dict.findings] == [f.message for f in parsed.findings]
+    with pytest.raises(JobStatusError):
+        diagnose(frames, {"value": []})
+
+
+def test_rules_lists_every_rule_in_id_order() -> None:
+    infos = engine.rules()
+    assert [i.rule_id for i in infos] == sorted(r.id for r in RULES)
+    assert all(i.patterns for i in infos)
+
+
+def test_person_joins_a_skip_with_only_an_object_id_to_the_users_upn() -> None:
+    x = Export()
+    x.user("nora.strand@contoso.no", action="update", matched_id="1")
+    skip = x.user("nora.strand@contoso.no", cycle="c2", status="skipped", assigned=False)
+    object_id = skip["sourceIdentity"]["id"]
+    skip["sourceIdentity"]["details"] = {}
+    skip["provisioningSteps"][0]["details"] = {"objectId": object_id}
+    skip["provisioningSteps"][-1]["details"]["ReportableIdentifier"] = object_id
+    finding = next(f for f in diagnose(x.frames()).findings if f.rule_id == "FC013")
+    assert [a.id for a in finding.affected] == ["nora.strand@contoso.no"]
+    assert finding.event_ids == [skip["id"]]

@@ -1,0 +1,222 @@
+"""The `report` command: periods, the weekly comparison, job status, --fail-on and bad options.
+
+Most runs write Markdown: it carries the same model as HTML and needs no chart drawing, which
+keeps these tests fast. Expected numbers are counted from the raw sample JSON, not from the code.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLES
+from report_support import md_section, md_tables, run_report
+
+from diagnostics import RULES
+
+WEEKLY = SAMPLES / "weekly-two-periods.json"
+MANIFEST = json.loads((SAMPLES / "manifest.json").read_text())
+QUARANTINE_JOB = SAMPLES / "job-status" / "pattern-16-quarantine-escrow.job.json"
+
+
+def _raw(name: str) -> list[dict]:
+    return json.loads((SAMPLES / name).read_text())
+
+
+def _time(record: dict) -> datetime:
+    return datetime.fromisoformat(record["activityDateTime"].replace("Z", "+00:00"))
+
+
+def _figures(markdown: str) -> dict[str, tuple[str, str]]:
+    table = md_tables(md_section(markdown, "Key figures"))[0]
+    return {row[0]: (row[1], row[2]) for row in table[1:]}
+
+
+def _report(tmp_path: Path, *args: str | Path, name: str = "report.md") -> tuple[int, str]:
+    target = tmp_path / name
+    result = run_report(*args, "-o", target)
+    return result.exit_code, target.read_text(encoding="utf-8") if target.exists() else ""
+
+
+def _rule_ids(section: str) -> set[str]:
+    """The Rule column of the table in a comparison section (empty when it has no table)."""
+    tables = md_tables(section)
+    return {row[1] for row in tables[0][1:]} if tables else set()
+
+
+def _rules_for(patterns: set[int]) -> set[str]:
+    return {rule.id for rule in RULES if set(rule.patterns) & patterns and rule.kind != "noise"}
+
+
+# ---------------------------------------------------------------- periods and the weekly report
+
+
+def test_since_counts_back_from_the_newest_event(tmp_path: Path) -> None:
+    records = _raw("weekly-two-periods.json")
+    newest = max(_time(r) for r in records)
+    expected = sum(_time(r) > newest - timedelta(days=7) for r in records)
+    code, markdown = _report(tmp_path, WEEKLY, "--since", "7d")
+    assert code == 0
+    assert _figures(markdown)["Events"][0] == f"{expected:,}"
+    assert expected < len(records)
+
+
+def test_a_bare_to_date_includes_its_whole_day(tmp_path: Path) -> None:
+    records = _raw("weekly-two-periods.json")
+    start, end = datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 9, tzinfo=UTC)
+    expected = sum(start <= _time(r) < end for r in records)
+    code, markdown = _report(tmp_path, WEEKLY, "--from", "2026-03-02", "--to", "2026-03-08")
+    assert code == 0
+    assert _figures(markdown)["Events"][0] == f"{expected:,}"
+
+
+def test_weekly_comparison_names_new_and_resolved_findings(tmp_path: Path) -> None:
+    """Week 1's problems were fixed; week 2 brought a new app-role problem (manifest)."""
+    periods = {}
+    for finding in MANIFEST["files"]["weekly-two-periods.json"]["findings"]:
+        periods.setdefault(finding["pattern"], set()).add(finding["period"])
+    only_first = {p for p, weeks in periods.items() if weeks == {"week1"}}
+    only_second = {p for p, weeks in periods.items() if weeks == {"week2"}}
+    both = {p for p, weeks in periods.items() if weeks == {"week1", "week2"}}
+    assert only_first and only_second  # the sample is what this test needs
+
+    code, markdown = _report(
+        tmp_path, WEEKLY, "--from", "2026-03-02", "--to", "2026-03-08", "--compare-previous"
+    )
+    assert code == 0
+    section = md_section(markdown, "Compared with the previous period")
+    new, resolved, ongoing = (
+        _rule_ids(md_section(section, heading))
+        for heading in ("New findings", "Resolved findings", "Ongoing findings")
+    )
+    assert _rules_for(only_second) <= new
+    assert _rules_for(only_first) <= resolved
+    assert not new & _rules_for(only_first)
+    assert _rules_for(both) <= ongoing
+
+    records = _raw("weekly-two-periods.json")
+
+    def rate(start: datetime, end: datetime) -> float:
+        inside = [r for r in records if start <= _time(r) < end]
+        failed = sum(r["provisioningStatusInfo"]["status"] == "failure" for r in inside)
+        return 100 * failed / len(inside)
+
+    before = rate(datetime(2026, 2, 23, tzinfo=UTC), datetime(2026, 3, 2, tzinfo=UTC))
+    now = rate(datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 9, tzinfo=UTC))
+    direction = "up" if now > before else "down"
+    assert (
+        f"Failure rate {before:.1f}% before, {now:.1f}% now: "
+        f"{direction} {abs(now - before):.1f} percentage points" in section
+    )
+    # the findings themselves are tagged as new or ongoing
+    findings = md_section(markdown, "Findings")
+    assert "(new)" in findings and "(ongoing)" in findings
+
+
+def test_weekly_job_with_since_reports_the_role_problem_as_new(tmp_path: Path) -> None:
+    code, markdown = _report(tmp_path, WEEKLY, "--since", "7d", "--compare-previous")
+    assert code == 0
+    assert _rule_ids(md_section(markdown, "New findings")) == _rules_for({11})
+
+
+# ---------------------------------------------------------------- job status, title, output
+
+
+def test_job_status_in_quarantine_fails_the_verdict(tmp_path: Path) -> None:
+    job = json.loads(QUARANTINE_JOB.read_text())
+    reason = job["status"]["quarantine"]["reason"]
+    code, markdown = _report(
+        tmp_path, SAMPLES / "pattern-16-quarantine-escrow.json", "--job-status", QUARANTINE_JOB
+    )
+    assert code == 0
+    assert _figures(markdown)["Quarantine"][0] == "in quarantine"
+    verdict = md_section(markdown, "Health: failing")
+    assert "quarantine" in verdict and reason in verdict
+
+
+def test_healthy_job_status_is_shown_as_not_quarantined(tmp_path: Path) -> None:
+    code, markdown = _report(
+        tmp_path, SAMPLES / "healthy-incremental.json",
+        "--job-status", SAMPLES / "job-status" / "healthy.job.json",
+    )
+    assert code == 0
+    assert _figures(markdown)["Quarantine"][0] == "not quarantined"
+    assert "## Health: healthy" in markdown
+
+
+def test_title_and_format_from_the_file_suffix(tmp_path: Path) -> None:
+    code, markdown = _report(
+        tmp_path, SAMPLES / "healthy-incremental.json", "--title", "Northwind | weekly"
+    )
+    assert code == 0
+    assert markdown.startswith("# Northwind \\| weekly\n")
+
+
+def test_without_output_file_the_report_goes_to_stdout() -> None:
+    result = run_report(SAMPLES / "healthy-incremental.json", "--format", "md")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("# Provisioning report: Flowcase SCIM")
+
+
+# ---------------------------------------------------------------- --fail-on
+
+
+@pytest.mark.parametrize(
+    ("sample", "fail_on", "expected"),
+    [
+        ("pattern-04-bad-token.json", "critical", 1),
+        ("pattern-04-bad-token.json", "info", 1),
+        ("pattern-17-transient.json", "high", 0),
+        ("pattern-17-transient.json", "low", 1),
+        ("healthy-incremental.json", "low", 0),
+    ],
+)
+def test_fail_on_exit_code(tmp_path: Path, sample: str, fail_on: str, expected: int) -> None:
+    code, markdown = _report(tmp_path, SAMPLES / sample, "--fail-on", fail_on)
+    assert code == expected
+    assert markdown.startswith("# ")  # the report is written either way
+
+
+# ---------------------------------------------------------------- bad options and input
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--fail-on", "urgent"], "--fail-on: expected one of critical"),
+        (["--format", "pdf"], "--format: expected one of html, md"),
+        (["--since", "7x"], "--since: expected a length such as 7d"),
+        (["--since", "7d", "--from", "2026-03-01"], "use either --since or --from/--to"),
+        (["--from", "2026-13-01"], "--from: expected a date"),
+        (["--from", "2026-03-05", "--to", "2026-03-01"], "--to: must be after --from"),
+        (["--compare-previous"], "--compare-previous: needs a period"),
+        (["--from", "2030-01-01"], "--from: is after the newest event (2026-03-08 22:13 UTC)"),
+        (["--to", "2020-01-01"], "--to: is before the oldest event (2026-02-23 01:16 UTC)"),
+        (["--from", "2026-02-01", "--to", "2026-02-10"], "no events from 2026-02-01 00:00 to"),
+    ],
+)
+def test_bad_options_exit_2_with_one_line(tmp_path: Path, args: list[str], message: str) -> None:
+    result = run_report(WEEKLY, *args, "-o", tmp_path / "r.md")
+    assert result.exit_code == 2
+    assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "r.md").exists()
+
+
+def test_bad_job_status_files_exit_2(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.json"
+    not_json = tmp_path / "job.json"
+    not_json.write_text('{"status": ')
+    not_a_job = tmp_path / "events.json"
+    not_a_job.write_text(json.dumps({"value": [{"id": 1}, {"id": 2}]}))
+    for path, message in (
+        (missing, "cannot read"),
+        (not_json, "not JSON"),
+        (not_a_job, "expected one synchronization job"),
+    ):
+        result = run_report(SAMPLES / "healthy-incremental.json", "--job-status", path)
+        assert result.exit_code == 2, result.output
+        assert str(path) in result.output and message in result.output
+        assert "Traceback" not in result.output

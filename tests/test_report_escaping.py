@@ -1,0 +1,169 @@
+"""Hostile values in a real export come out as text, never as markup, in HTML and Markdown.
+
+The failing sample is rewritten the way an attacker (or an unlucky admin) could shape Entra data:
+display names, the app's name, SCIM error details inside the reason's response body and an error
+code carry script tags, image tags with handlers, pipes, template syntax, spreadsheet formulas,
+line breaks and Markdown syntax. The reports must show each one, escaped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLES
+from report_support import md_tables, run_report
+
+from loganalyzer.report_render import md_escape, neutralise_formula
+
+SCRIPT = "<script>alert(1)</script>"
+IMG = "<img src=x onerror=alert(1)>"
+PIPE = "Ops | Admin"
+TEMPLATE = "{{7*7}} {% if 1 %}yes{% endif %}"
+FORMULA = '=HYPERLINK("http://evil.example/","click")'
+NEWLINES = "first line\r\nsecond line\n| --- |"
+MARKDOWN = "`code` *bold* [link](http://evil.example) ![x](http://evil.example/x.png)"
+HOSTILE = [SCRIPT, IMG, PIPE, TEMPLATE, FORMULA, NEWLINES, MARKDOWN]
+APP = "Flowcase <b>SCIM</b> | {{7*7}}"
+
+
+def _hostile_export(path: Path) -> Path:
+    records = json.loads((SAMPLES / "failing-initial.json").read_text())
+    failures = [r for r in records if r["provisioningStatusInfo"]["status"] == "failure"]
+    for i, record in enumerate(failures):
+        hostile = HOSTILE[i % len(HOSTILE)]
+        record["sourceIdentity"]["displayName"] = hostile
+        record["sourceIdentity"]["details"]["DisplayName"] = hostile
+        for prop in record["modifiedProperties"]:
+            if prop["displayName"] == "displayName":
+                prop["newValue"] = hostile
+        error = record["provisioningStatusInfo"]["errorInformation"]
+        body = json.dumps({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+            "detail": f"{HOSTILE[(i + 3) % len(HOSTILE)]} is not valid",
+            "status": 400,
+        })
+        error["reason"] = re.sub(
+            r"Web Response:\s*(\{.*\}|.*?)\. This operation",
+            lambda _m, body=body: f"Web Response: {body}. This operation",
+            error["reason"],
+            flags=re.DOTALL,
+        )
+    failures[-1]["provisioningStatusInfo"]["errorInformation"]["errorCode"] = FORMULA
+    for record in records:
+        record["servicePrincipal"]["displayName"] = APP
+    path.write_text(json.dumps(records), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    folder = tmp_path_factory.mktemp("hostile")
+    export = _hostile_export(folder / "hostile.json")
+    out = {}
+    for fmt in ("html", "md"):
+        target = folder / f"report.{fmt}"
+        result = run_report(export, "--format", fmt, "-o", target)
+        assert result.exit_code == 0, result.output
+        out[fmt] = target.read_text(encoding="utf-8")
+    return out
+
+
+class _Page(HTMLParser):
+    """Tags, link targets and text cells of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: set[str] = set()
+        self.attributes: list[tuple[str, str]] = []
+        self.cells: list[str] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        self.attributes += [(k, v or "") for k, v in attrs]
+        if tag in ("td", "th", "dd", "p", "h1", "h3"):
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th", "dd", "p", "h1", "h3") and self._cell is not None:
+            self.cells.append("".join(self._cell))
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def test_html_shows_hostile_values_as_text(reports: dict[str, str]) -> None:
+    html = reports["html"]
+    page = _Page()
+    page.feed(html)
+    assert not {"script", "img", "b", "iframe", "object"} & page.tags
+    assert not [a for a in page.attributes if a[0].startswith("on")]
+    assert all(v.startswith("#") for k, v in page.attributes if k in ("href", "src", "xlink:href"))
+    # the values made it into the report, escaped
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "Flowcase &lt;b&gt;SCIM&lt;/b&gt; | {{7*7}}" in html
+    assert "{{7*7}} {% if 1 %}yes{% endif %}" in html  # data, never evaluated
+    assert "49" not in " ".join(c for c in page.cells if "7*7" in c)
+
+
+def test_html_cells_never_start_like_a_formula(reports: dict[str, str]) -> None:
+    page = _Page()
+    page.feed(reports["html"])
+    starts = [c for c in page.cells if c.strip()[:1] in ("=", "+", "-", "@")]
+    assert starts == []
+    assert any(c.strip().startswith("'=HYPERLINK(") for c in page.cells)
+
+
+def test_markdown_has_no_markup_from_the_logs(reports: dict[str, str]) -> None:
+    markdown = reports["md"]
+    assert not re.search(r"(?<!\\)<", markdown), "raw HTML"
+    assert not re.search(r"(?<!\\)`", markdown), "unescaped backtick"
+    assert not re.search(r"(?<!\\)[\[\]]", markdown), "unescaped link bracket"
+    assert r"\<script\>alert(1)\</script\>" in markdown
+    assert r"\<img src=x onerror=alert(1)\>" in markdown
+    assert r"Ops \| Admin" in markdown
+    assert r"{{7\*7}} {% if 1 %}yes{% endif %}" in markdown  # data, never evaluated
+    assert "first line second line \\| --- \\|" in markdown  # one line, pipes escaped
+
+
+def test_markdown_tables_keep_their_shape(reports: dict[str, str]) -> None:
+    tables = md_tables(reports["md"])
+    assert len(tables) >= 8
+    for table in tables:
+        assert len({len(row) for row in table}) == 1, table
+    cells = [cell for table in tables for row in table for cell in row]
+    assert [c for c in cells if c[:1] in ("=", "+", "-", "@")] == []
+    assert any(c.startswith("'=HYPERLINK(") for c in cells)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("a|b", r"a\|b"),
+        ("line1\r\nline2\nline3", "line1 line2 line3"),
+        ("`x`", r"\`x\`"),
+        ("<b>x</b>", r"\<b\>x\</b\>"),
+        ("[a](http://x)", r"\[a\](http://x)"),
+        ("=1+1", "'=1+1"),
+        ("+47 22 00 00 00", "'+47 22 00 00 00"),
+        ("-2", "'-2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("a\\b", r"a\\b"),
+        ("{{ x }}", "{{ x }}"),
+        ("tab\there", "tab here"),
+    ],
+)
+def test_md_escape(value: str, expected: str) -> None:
+    assert md_escape(value) == expected
+
+
+def test_formula_neutralising_leaves_ordinary_text_alone() -> None:
+    assert neutralise_formula("user=admin") == "user=admin"
+    assert neutralise_formula("  =cmd") == "'  =cmd"
