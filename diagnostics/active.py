@@ -22,6 +22,10 @@ BOOLEAN_TEXT = ("true", "false")
 
 def sent_active(ctx: Context) -> pl.DataFrame:
     """event_id, person, action, status and the lower-cased ``active`` value sent."""
+    return ctx.memo("sent_active", lambda: _sent_active(ctx))
+
+
+def _sent_active(ctx: Context) -> pl.DataFrame:
     return ctx.sent_where(r"^active$").select(
         "event_id",
         "person",
@@ -40,6 +44,10 @@ def non_boolean_active(ctx: Context) -> pl.DataFrame:
 def string_boolean_failures(ctx: Context) -> pl.DataFrame:
     """Update/disable failures about a boolean or the PATCH shape, where Entra sent a proper
     True/False: the pre-2020 SCIM client sends booleans as strings."""
+    return ctx.memo("string_boolean_failures", lambda: _string_boolean_failures(ctx))
+
+
+def _string_boolean_failures(ctx: Context) -> pl.DataFrame:
     improper = non_boolean_active(ctx)["event_id"]
     return ctx.failures.filter(
         pl.col("action").is_in(["update", "disable"])

@@ -19,9 +19,8 @@ ACTIVE_KEYS = ["activeinthesourcesystem", "isactive"]
 
 def _flag(ctx: Context, keys: list[str], value: str) -> pl.Series:
     """Event ids with a step detail among ``keys`` equal to ``value`` (case-insensitive)."""
-    hits = ctx.step_details.filter(
-        pl.col("attribute_key").is_in(keys)
-        & (pl.col("value").str.strip_chars().str.to_lowercase() == value)
+    hits = ctx.details(keys).filter(
+        pl.col("value").str.strip_chars().str.to_lowercase() == value
     )
     return hits["event_id"].unique()
 
@@ -29,6 +28,10 @@ def _flag(ctx: Context, keys: list[str], value: str) -> pl.Series:
 def unassigned_skips(ctx: Context) -> pl.DataFrame:
     """Skipped events of active users that are not assigned (or not entitled); groups that
     are not assigned are the group rule's evidence."""
+    return ctx.memo("unassigned_skips", lambda: _unassigned_skips(ctx))
+
+
+def _unassigned_skips(ctx: Context) -> pl.DataFrame:
     skipped = ctx.events.filter(
         (pl.col("status") == "skipped") & (pl.col("object_type") != "Group").fill_null(True)
     )

@@ -33,6 +33,10 @@ def sent_departments(ctx: Context) -> pl.DataFrame:
 
 def department_failures(ctx: Context) -> pl.DataFrame:
     """Failures about the department, with a ``department`` column (sent, else quoted)."""
+    return ctx.memo("department_failures", lambda: _department_failures(ctx))
+
+
+def _department_failures(ctx: Context) -> pl.DataFrame:
     sent = sent_departments(ctx)
     failures = ctx.failures.join(sent, on="event_id", how="left")
     quotes_value = pl.col("text").str.contains(

@@ -47,16 +47,14 @@ def roleless_exports(ctx: Context) -> pl.DataFrame:
     """Exports of users with role assignments in Entra when no event ever sent roles."""
     if ctx.sent_where(r"^roles").height:
         return ctx.events.clear()
-    assigned = ctx.step_details.filter(
-        (pl.col("step_type") == "import")
-        & (pl.col("attribute_key") == "approleassignments")
-        & ~pl.col("value").str.strip_chars().str.to_lowercase().is_in(EMPTY)
+    assigned = ctx.details(["approleassignments"], ["import"]).filter(
+        ~pl.col("value").str.strip_chars().str.to_lowercase().is_in(EMPTY)
     )["event_id"]
     people = ctx.events.filter(pl.col("event_id").is_in(assigned.implode()))["person"]
     return ctx.events.filter(
         pl.col("person").is_in(people.implode())
         & pl.col("action").is_in(["create", "update"])
-        & pl.col("event_id").is_in(ctx.sent["event_id"].implode())
+        & pl.col("event_id").is_in(ctx.exporting_events.implode())
     )
 
 

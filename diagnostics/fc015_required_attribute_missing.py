@@ -70,7 +70,7 @@ def evaluate(ctx: Context) -> list[Hit]:
         & client_error
         & (pl.col("action") == "create")
         & (pl.col("user_name_sent").is_null() | pl.col("email_sent").is_null())
-        & pl.col("event_id").is_in(ctx.sent["event_id"].implode())
+        & pl.col("event_id").is_in(ctx.exporting_events.implode())
     )
     events = ctx.events.filter(
         code_like(MISSING_CODE) | import_skipped | says_missing | without_identifier

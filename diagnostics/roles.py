@@ -128,6 +128,10 @@ def role_problem(role: str) -> str | None:
 
 def sent_roles(ctx: Context) -> pl.DataFrame:
     """One row per (event, role value) sent in a ``roles`` attribute, with its problem."""
+    return ctx.memo("sent_roles", lambda: _sent_roles(ctx))
+
+
+def _sent_roles(ctx: Context) -> pl.DataFrame:
     sent = ctx.sent_where(r"^roles").filter(pl.col("value").is_not_null())
     raw = sent["value"].unique().to_list()
     parsed = pl.DataFrame(
@@ -154,6 +158,10 @@ MANAGER_FORM = DEPARTMENT_MANAGER
 
 def invalid_roles(ctx: Context) -> pl.DataFrame:
     """Sent role values with a problem, and whether they are a departmentmanager form."""
+    return ctx.memo("invalid_roles", lambda: _invalid_roles(ctx))
+
+
+def _invalid_roles(ctx: Context) -> pl.DataFrame:
     return (
         sent_roles(ctx)
         .filter(pl.col("problem").is_not_null())
@@ -170,6 +178,10 @@ def role_failures(ctx: Context) -> pl.DataFrame:
     """Client-error failures about roles, each given to one form (``form`` column): the form
     of the invalid value the request sent, else of any departmentmanager value it sent, else
     what the text names (a concrete ``departmentmanager:<x>`` value), else the simple roles."""
+    return ctx.memo("role_failures", lambda: _role_failures(ctx))
+
+
+def _role_failures(ctx: Context) -> pl.DataFrame:
     sent = sent_roles(ctx)
     invalid = invalid_roles(ctx)
     simple_bad = invalid.filter(pl.col("form") == SIMPLE_FORM)["event_id"].implode()

@@ -8,12 +8,14 @@ nearly every rule needs and that only make sense over a whole export:
   the event's ``identity_key``), so a skip that carries only an object id and a failure that
   carries the UPN count as one user;
 * ``text``: the lower-cased error code, app response and additional details with Entra's
-  fixed wrapper sentences removed, for keyword patterns (``vocabulary.py``).
+  fixed wrapper sentences removed, for keyword patterns (``vocabulary.py``);
+* ``label``: the person, or a group's display name, for messages.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+import re
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -22,14 +24,14 @@ import polars as pl
 
 from diagnostics.job_status import JobStatus
 from loganalyzer.findings import Finding
-from loganalyzer.normalize import Frames, sent_attributes, step_details
+from loganalyzer.normalize import Frames
 
+BOOKKEEPING_KEYS = ["ReportableIdentifier", "SkipReason"]  # export details that are not sent
 _WRAPPER = (
-    r"processing of the http request resulted in an exception\.? please see the http response "
-    r"returned by the 'response' property of this exception for details\.?"
-    r"|this operation was retried (\d+|zero) times\..*$"
-    r"|it will be retried again after this date:.*$"
+    "processing of the http request resulted in an exception. please see the http response "
+    "returned by the 'response' property of this exception for details."
 )
+_RETRY_TAIL = "this operation was retried"
 
 
 @dataclass
@@ -78,8 +80,18 @@ def quote_list(values: Sequence[str], limit: int = 5) -> str:
     return shown if len(values) <= limit else f"{shown} and {len(values) - limit} more"
 
 
+def _folded(expr: pl.Expr) -> pl.Expr:
+    """Same folding as ``normalize.attribute_key``: lower-case letters and digits only."""
+    return expr.str.to_lowercase().str.replace_all(r"[^a-z0-9]", "")
+
+
 class Context:
-    """The canonical frames of one diagnosis, with derived columns computed once."""
+    """The canonical frames of one diagnosis, with derived columns computed once.
+
+    Step details are open property bags (millions of pairs in a large export), so they are
+    never exploded whole: ``details`` and ``sent_where`` pick the wanted keys inside each bag
+    first and cache the result per query.
+    """
 
     def __init__(
         self,
@@ -90,10 +102,23 @@ class Context:
         self.frames = frames
         self.job = job
         self.prior = list(prior)  # findings of cause/noise rules, for consequence rules
+        self._cache: dict[Any, Any] = {}
+
+    def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """Compute once per diagnosis what several rules share (``roles.sent_roles``, ...)."""
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
 
     @cached_property
     def events(self) -> pl.DataFrame:
-        events = self.frames.events.join(self._reported_names(), on="event_id", how="left")
+        reported = self.details(("reportableidentifier",)).filter(
+            pl.col("value").str.contains("@")
+        )
+        names = reported.group_by("event_id", maintain_order=True).agg(
+            pl.col("value").first().alias("_reported")
+        )
+        events = self.frames.events.join(names, on="event_id", how="left")
         own_key = pl.coalesce(
             *(
                 pl.col(c).str.to_lowercase()
@@ -108,7 +133,11 @@ class Context:
             .group_by("source_id")
             .agg(pl.col("_key").last().alias("_best"))
         )
-        cleaned = pl.col("error_reason").str.to_lowercase().str.replace_all(_WRAPPER, " ")
+        reason = pl.col("error_reason").str.to_lowercase()
+        tail = reason.str.find(_RETRY_TAIL, literal=True)
+        cleaned = (
+            pl.when(tail.is_not_null()).then(reason.str.slice(0, tail)).otherwise(reason)
+        ).str.replace(_WRAPPER, " ", literal=True)
         text = pl.concat_str(
             [
                 pl.col("error_code"),
@@ -118,30 +147,19 @@ class Context:
             separator=" ",
             ignore_nulls=True,
         ).str.to_lowercase()
+        person = pl.coalesce(
+            "_best", own_key, "identity_key", pl.col("target_id").str.to_lowercase(), "event_id"
+        )
         return (
             events.join(best, on="source_id", how="left")
+            .with_columns(person.alias("person"), text.alias("text"))
             .with_columns(
-                pl.coalesce(
-                    "_best",
-                    own_key,
-                    "identity_key",
-                    pl.col("target_id").str.to_lowercase(),
-                    "event_id",
-                ).alias("person"),
-                text.alias("text"),
+                pl.when(pl.col("object_type") == "Group")
+                .then(pl.coalesce("source_display_name", "person"))
+                .otherwise(pl.col("person"))
+                .alias("label")
             )
             .drop("_best", "_reported")
-        )
-
-    def _reported_names(self) -> pl.DataFrame:
-        """event_id -> a UPN-like ``ReportableIdentifier`` (CSV exports lack the source UPN)."""
-        return (
-            self.step_details.filter(
-                (pl.col("attribute_key") == "reportableidentifier")
-                & pl.col("value").str.contains("@")
-            )
-            .group_by("event_id", maintain_order=True)
-            .agg(pl.col("value").first().alias("_reported"))
         )
 
     @cached_property
@@ -149,22 +167,106 @@ class Context:
         return self.events.filter(is_failure())
 
     @cached_property
-    def sent(self) -> pl.DataFrame:
-        """Attributes sent to the app, one row each, with the event's person/status/action."""
-        facts = self.events.select(
-            "event_id", "person", "status", "action", "object_type", "cycle_id", "activity_time"
+    def _detail_keys(self) -> dict[str, str]:
+        """Every distinct step-detail key as logged -> its folded form (a few dozen)."""
+        raw = (
+            self.frames.steps.select(
+                pl.col("details").list.eval(pl.element().struct.field("key")).explode().unique()
+            )
+            .to_series()
+            .drop_nulls()
+            .to_list()
         )
-        return sent_attributes(self.frames.steps, self.frames.modified_properties).join(
-            facts, on="event_id", how="inner"
-        )
+        return {key: re.sub(r"[^a-z0-9]", "", key.lower()) for key in raw}
 
     @cached_property
-    def step_details(self) -> pl.DataFrame:
-        return step_details(self.frames.steps)
+    def _property_keys(self) -> list[str]:
+        """Distinct folded attribute keys of the modified properties."""
+        return self.frames.modified_properties["attribute_key"].drop_nulls().unique().to_list()
+
+    def _pick(self, steps: pl.DataFrame, raw_keys: list[str]) -> pl.DataFrame:
+        """Explode only the detail pairs whose key (as logged) is in ``raw_keys``."""
+        picked = steps.with_columns(
+            pl.col("details").list.eval(
+                pl.element().filter(pl.element().struct.field("key").is_in(raw_keys))
+            )
+        ).filter(pl.col("details").list.len() > 0)
+        return (
+            picked.select("event_id", "step_index", "name", "step_type", "status", "details")
+            .explode("details")
+            .unnest("details")
+            .with_columns(_folded(pl.col("key")).alias("attribute_key"))
+        )
+
+    def details(
+        self, keys: Collection[str], step_types: Collection[str] | None = None
+    ) -> pl.DataFrame:
+        """Step details whose folded key is one of ``keys`` (folded, e.g. ``"skipreason"``):
+        event_id, step_index, name, step_type, status, key, attribute_key, value."""
+        wanted = tuple(sorted(keys))
+        types = tuple(sorted(step_types)) if step_types is not None else None
+
+        def compute() -> pl.DataFrame:
+            steps = self.frames.steps
+            if types is not None:
+                steps = steps.filter(pl.col("step_type").is_in(types))
+            raw = [k for k, folded in self._detail_keys.items() if folded in wanted]
+            return self._pick(steps, raw)
+
+        return self.memo(("details", wanted, types), compute)
 
     def sent_where(self, key_pattern: str) -> pl.DataFrame:
-        """Sent attributes whose folded key (``attribute_key``) matches a regex."""
-        return self.sent.filter(pl.col("attribute_key").str.contains(key_pattern))
+        """Attributes sent to the app whose folded key matches a regex (modified properties
+        and export details), one row each: event_id, attribute_key, name, value, origin, and
+        the event's person, status, action, object_type, cycle_id, activity_time."""
+
+        def compute() -> pl.DataFrame:
+            pattern = re.compile(key_pattern)
+            prop_keys = [k for k in self._property_keys if pattern.search(k)]
+            props = self.frames.modified_properties.filter(
+                pl.col("attribute_key").is_in(prop_keys)
+            ).select(
+                "event_id",
+                "attribute_key",
+                "name",
+                pl.col("new_value").alias("value"),
+                pl.lit("modifiedProperties").alias("origin"),
+            )
+            raw = [
+                k for k, folded in self._detail_keys.items()
+                if pattern.search(folded) and k not in BOOKKEEPING_KEYS
+            ]
+            exported = self._pick(
+                self.frames.steps.filter(pl.col("step_type") == "export"), raw
+            ).select(
+                "event_id",
+                "attribute_key",
+                pl.col("key").alias("name"),
+                "value",
+                pl.lit("export").alias("origin"),
+            )
+            facts = self.events.select(
+                "event_id", "person", "status", "action", "object_type", "cycle_id",
+                "activity_time",
+            )
+            return pl.concat([props, exported], how="vertical").join(
+                facts, on="event_id", how="inner"
+            )
+
+        return self.memo(("sent", key_pattern), compute)
+
+    @cached_property
+    def exporting_events(self) -> pl.Series:
+        """Ids of events that sent any attribute to the app."""
+        exported = self.frames.steps.filter(
+            (pl.col("step_type") == "export")
+            & (
+                pl.col("details")
+                .list.eval(pl.element().struct.field("key").is_in(BOOKKEEPING_KEYS).not_())
+                .list.any()
+            )
+        )["event_id"]
+        return pl.concat([self.frames.modified_properties["event_id"], exported]).unique()
 
     def of(self, event_ids: Iterable[str]) -> pl.DataFrame:
         """The events with these ids."""
@@ -205,9 +307,9 @@ def people_in(frame: pl.DataFrame) -> list[str]:
 
 
 def describe(frame: pl.DataFrame, noun: str = "user", nouns: str | None = None) -> str:
-    """'3 users (a@x.no, b@x.no, c@x.no)' for a message."""
-    people = people_in(frame)
-    return f"{plural(len(people), noun, nouns)} ({quote_list(people)})"
+    """'3 users (a@x.no, b@x.no, c@x.no)' for a message; groups by their display name."""
+    labels = sorted(frame["label"].drop_nulls().unique().to_list())
+    return f"{plural(len(labels), noun, nouns)} ({quote_list(labels)})"
 
 
 def count_by(frame: pl.DataFrame, value: str) -> list[tuple[str, int]]:

@@ -14,12 +14,14 @@ from typing import Any
 
 import polars as pl
 
-from diagnostics.guide_steps import STEPS, step_rank
+from diagnostics.guide_steps import STEPS
 from loganalyzer import timeline as tl
-from loganalyzer.findings import Finding, severity_rank
+from loganalyzer.engine import diagnose, findings_for_events, lead_order
+from loganalyzer.findings import Finding
+from loganalyzer.frame_source import FrameSource
 from loganalyzer.ingest import Dataset
 from loganalyzer.normalize import Frames
-from loganalyzer.user_lookup import Lookup, lookup
+from loganalyzer.user_lookup import Lookup, Person, lookup
 
 # Verdict states (stable: they appear in the JSON).
 PROVISIONED = "provisioned"
@@ -89,16 +91,15 @@ def _explanation(finding: Finding, job_wide: bool) -> Explanation:
     )
 
 
-def leading_order(findings: list[Finding]) -> list[Finding]:
-    """Earliest guide step first (a bad token explains every later failure), then severity."""
-    return sorted(findings, key=lambda f: (step_rank(f.guide_steps), severity_rank(f.severity)))
-
-
-def _is_job_wide(finding: Finding, person_key: str, object_id: str | None) -> bool:
-    """A finding about the job or other objects (a halted cycle, a bad token) that covers them."""
-    ids = {a.id.lower() for a in finding.affected}
-    mine = {person_key.lower(), (object_id or "").lower()}
-    return bool(finding.cycles) and (len(ids - mine) > 0 or not ids)
+def _is_job_wide(finding: Finding, cycles: set[str], mine: set[str]) -> bool:
+    """A finding about the whole job that reaches this person: a critical one in their cycles
+    (halting group 404s, every request refused) or one about the job itself (quarantine)."""
+    if finding.kind == "noise" or finding.severity == "info":
+        return False
+    if not finding.affected:
+        return finding.kind != "error"
+    others = any(a.id.lower() not in mine for a in finding.affected)
+    return finding.severity == "critical" and others and bool(cycles & set(finding.cycles))
 
 
 def _skip_verdict(entry: tl.Entry) -> tuple[str, list[str], str, str | None]:
@@ -173,56 +174,79 @@ def _verdict(entries: list[tl.Entry], leading: Finding | None) -> Verdict:
     return Verdict(PROVISIONED, reason, last.time, message, **rule)
 
 
-def _frames(source: Dataset | Frames) -> Frames:
-    return source.frames if isinstance(source, Dataset) else source
+Source = Dataset | Frames | FrameSource
 
 
-def context_frames(frames: Frames, event_ids: list[str]) -> Frames:
-    """The person's events plus every event of the cycles they were in (job-wide evidence)."""
-    events = frames.events
-    mine = events.filter(pl.col("event_id").is_in(event_ids))
-    cycles = mine["cycle_id"].drop_nulls().unique().implode()
-    keep = events.filter(pl.col("event_id").is_in(event_ids) | pl.col("cycle_id").is_in(cycles))
-    ids = keep["event_id"].implode()
-    return Frames(
-        keep,
-        frames.steps.filter(pl.col("event_id").is_in(ids)),
-        frames.modified_properties.filter(pl.col("event_id").is_in(ids)),
+def _source(source: Source) -> FrameSource:
+    if isinstance(source, FrameSource):
+        return source
+    return FrameSource.from_frames(source.frames if isinstance(source, Dataset) else source)
+
+
+def _latest_cycles(events: pl.DataFrame) -> list[str]:
+    """The newest cycle of each job: what the job looks like now."""
+    return (
+        events.filter(pl.col("cycle_id").is_not_null())
+        .group_by("job_id", "cycle_id")
+        .agg(pl.col("activity_time").max())
+        .sort("activity_time")
+        .group_by("job_id")
+        .agg(pl.col("cycle_id").last())["cycle_id"]
+        .to_list()
     )
 
 
-def _diagnose(frames: Frames, job_status: dict | None) -> list[Finding]:
-    from loganalyzer.engine import diagnose
+def context_event_ids(events: pl.DataFrame, person: Person) -> pl.Series:
+    """What can explain this person: their events, the cycles of their latest event and latest
+    failure (job-wide trouble such as halting group 404s), and other objects sharing one of
+    their identifiers (duplicates). Bounded by a cycle, not the export, so it stays fast."""
+    mine = events.filter(pl.col("event_id").is_in(person.event_ids)).sort("activity_time")
+    latest = mine.tail(1)["cycle_id"].to_list()
+    failed = mine.filter(pl.col("status") == "failure").tail(1)["cycle_id"].to_list()
+    cycles = [c for c in latest + failed if c is not None]
+    names = [v.lower() for v in person.upns + person.mails + person.user_names_sent
+             + person.emails_sent]
+    shares = pl.any_horizontal(
+        pl.col(c).str.to_lowercase().is_in(names)
+        for c in ("upn", "mail", "user_name_sent", "email_sent")
+    )
+    return events.filter(
+        pl.col("event_id").is_in(person.event_ids) | pl.col("cycle_id").is_in(cycles) | shares
+    )["event_id"]
 
-    return diagnose(frames, job_status).findings
+
+def _identifiers(person: Person) -> set[str]:
+    values = person.upns + person.mails + person.user_names_sent + person.emails_sent
+    return {v.lower() for v in values} | {person.key.lower()} | {
+        (person.object_id or "").lower()
+    }
 
 
-def why(source: Dataset | Frames, user: str, job_status: dict | None = None) -> WhyAnswer:
+def why(source: Source, user: str, job_status: dict | None = None) -> WhyAnswer:
     """Resolve ``user`` case-insensitively; timeline, verdict and the findings that explain it."""
-    frames = _frames(source)
-    found = lookup(frames, user)
+    src = _source(source)
+    found = lookup(src, user)
     person = found.person
     if person is None:
-        return _unresolved(frames, found, job_status)
+        return _unresolved(src, found, job_status)
+    frames = src.subset(context_event_ids(src.events, person))
     entries = tl.build(frames, person.event_ids)
-    findings = _diagnose(context_frames(frames, person.event_ids), job_status)
-    mine = set(person.event_ids)
-    explaining = leading_order([f for f in findings if mine & set(f.event_ids)])
-    latest = entries[-1].event_id
-    about_latest = [f for f in explaining if latest in f.event_ids]
+    diagnosis = diagnose(frames, job_status)
+    mine = _identifiers(person)
+    cycles = {e.cycle_id for e in entries if e.cycle_id}
+    job_wide = lead_order(f for f in diagnosis.findings if _is_job_wide(f, cycles, mine))
+    personal = [f for f in findings_for_events(diagnosis, person.event_ids) if f not in job_wide]
+    about_latest = findings_for_events(diagnosis, [entries[-1].event_id])
     leading = about_latest[0] if about_latest else None
-    if leading is None and entries[-1].status == "failure" and explaining:
-        leading = explaining[0]
-    job_wide = [
-        _explanation(f, True) for f in explaining
-        if _is_job_wide(f, person.key, person.object_id)
-    ]
-    personal = [_explanation(f, False) for f in explaining
-                if not _is_job_wide(f, person.key, person.object_id)]
-    return WhyAnswer(found, _verdict(entries, leading), entries, job_wide, job_wide + personal)
+    if leading is None and entries[-1].status == "failure":
+        leading = next(iter(job_wide + personal), None)
+    explanations = [_explanation(f, True) for f in job_wide]
+    explanations += [_explanation(f, False) for f in personal]
+    return WhyAnswer(found, _verdict(entries, leading), entries,
+                     [e for e in explanations if e.job_wide], explanations)
 
 
-def _unresolved(frames: Frames, found: Lookup, job_status: dict | None) -> WhyAnswer:
+def _unresolved(src: FrameSource, found: Lookup, job_status: dict | None) -> WhyAnswer:
     if found.people:
         message = f"{len(found.people)} people match '{found.query}'; name one of them exactly."
         return WhyAnswer(found, Verdict(AMBIGUOUS, None, None, message, None, None, [], None, None))
@@ -232,10 +256,14 @@ def _unresolved(frames: Frames, found: Lookup, job_status: dict | None) -> WhyAn
         f"Never seen: no event in this export names '{found.query}'. The export covers "
         f"{cover.events:,} events from {_when(cover.start)} to {_when(cover.end)} ({apps})."
     )
+    latest = _latest_cycles(src.events)
+    frames = src.subset(src.events.filter(pl.col("cycle_id").is_in(latest))["event_id"])
+    diagnosis = diagnose(frames, job_status)
+    cycles = set(latest)
     job_wide = [
         _explanation(f, True)
-        for f in leading_order(_diagnose(frames, job_status))
-        if f.cycles and severity_rank(f.severity) <= severity_rank("high")
+        for f in lead_order(diagnosis.findings)
+        if _is_job_wide(f, cycles, set())
     ]
     verdict = Verdict(NEVER_SEEN, None, None, message, None, None, [], None, None,
                       note="Check the spelling, the time range of the export, and the app.")

@@ -6,7 +6,7 @@ is replaced wherever it appears in the report's text, as a whole word and ignori
 other email address left in free text (a response body naming a manager) is replaced too.
 
 One person gets one pseudonym for all their identifiers (``user-1a2b3c4d@redacted`` for
-addresses, ``user-1a2b3c4d`` for names and ids), derived from the rulebook's person key, so the
+addresses, ``user-1a2b3c4d`` for names and ids), derived from their Entra object id, so the
 same user reads the same across findings and across weekly reports. It is a hash, not
 encryption: someone who already knows an address can check whether it is in the report.
 """
@@ -20,12 +20,9 @@ from typing import Any
 
 import polars as pl
 
-from diagnostics.rulekit import Context
-from loganalyzer.normalize import Frames
 from loganalyzer.report import Report
 
 PERSONAL_COLUMNS = (
-    "person",
     "upn",
     "mail",
     "user_name_sent",
@@ -49,29 +46,37 @@ def _pseudonym(kind: str, key: str, value: str) -> str:
     return f"{kind}-{_digest(key)}{suffix}"
 
 
-def pseudonyms(frames: Frames) -> dict[str, str]:
-    """Lower-cased identifier -> pseudonym, for every user and group in the events."""
+def pseudonyms(events: pl.DataFrame) -> dict[str, str]:
+    """Lower-cased identifier -> pseudonym, for every user and group in the events.
+
+    The key of a person is their Entra object id (else their identity key), so the UPN, mail,
+    display name and ids of one object share one pseudonym.
+    """
     people = (
-        Context(frames).events.select(
+        events.select(
             pl.when(pl.col("object_type") == "Group")
             .then(pl.lit("group"))
             .otherwise(pl.lit("user"))
             .alias("kind"),
+            pl.coalesce("source_id", "identity_key", pl.col("target_id").str.to_lowercase())
+            .str.to_lowercase()
+            .alias("key"),
             *PERSONAL_COLUMNS,
         )
+        .drop_nulls("key")
         .unique()
-        .unpivot(index=["kind", "person"], on=list(PERSONAL_COLUMNS[1:]))
-        .select("kind", "person", pl.col("value").str.strip_chars())
+        .unpivot(index=["kind", "key"], on=list(PERSONAL_COLUMNS))
+        .select("kind", "key", pl.col("value").str.strip_chars())
         .drop_nulls()
         .filter(
             (pl.col("value").str.len_chars() >= 3)
             & ~pl.col("value").str.contains(r"^\d{1,5}$")  # a short number is not a person
         )
+        .unique(["value"], keep="first", maintain_order=True)
     )
     mapping: dict[str, str] = {}
-    for kind, person, value in people.iter_rows():
-        mapping.setdefault(value.lower(), _pseudonym(kind, person, value))
-        mapping.setdefault(person.lower(), _pseudonym(kind, person, person))
+    for kind, key, value in people.iter_rows():
+        mapping.setdefault(value.lower(), _pseudonym(kind, key, value))
     return mapping
 
 
@@ -129,9 +134,14 @@ def _rebuilt(value: Any, replaced: Any) -> Any:
     return value
 
 
-def redact_report(report: Report, frames: Frames) -> Report:
+def redact_report(report: Report, events: pl.DataFrame) -> Report:
     """The same report with every personal identifier replaced by its pseudonym."""
+    mapping = pseudonyms(events)
+    for finding in report.findings + report.notices:
+        for row in finding.affected:  # ids a rule derived, e.g. from a step's details
+            kind = "group" if row.type == "Group" else "user"
+            mapping.setdefault(row.id.lower(), _pseudonym(kind, row.id, row.id))
     texts: list[str] = []
     _strings(report, texts)
-    replaced = iter(_Replacer(pseudonyms(frames))(texts))
+    replaced = iter(_Replacer(mapping)(texts))
     return replace(_rebuilt(report, replaced), redacted=True)

@@ -1,10 +1,9 @@
-"""One report model built from the events and their diagnosis, rendered as HTML or Markdown.
+"""The report model: one period's events and diagnosis (and the period before), ready to lay out.
 
-The model holds everything a reader sees, already ordered and capped, so the two templates in
-``report_templates/`` are twins that only lay it out. Values from the logs stay raw in the
-model; each renderer escapes them (HTML autoescape; Markdown escaping of every ``{{ }}``), and
-both neutralise strings a spreadsheet would run as a formula. All aggregation is vectorised in
-Polars, so building a report costs about the same for 200 or 200,000 events.
+The model holds everything a reader sees, already ordered, formatted and capped, so the two
+templates in ``report_templates/`` are twins that only lay it out (``report_render.py``).
+Values from the logs stay raw here; the renderers escape them. Every aggregate is a Polars
+expression over the whole frame: no Python loop runs per event.
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ import polars as pl
 
 from diagnostics.guide_steps import STEPS
 from diagnostics.job_status import JobStatus
-from diagnostics.rulekit import Context
 from loganalyzer import __version__
 from loganalyzer.engine import report_order
 from loganalyzer.findings import Diagnosis, Finding, severity_rank
@@ -356,9 +354,8 @@ def _key_figures(
     events = current.dataset.frames.events
     total = events.height
     counts = dict(events.group_by("status").len().iter_rows())
-    # the rulebook's notion of a person: one per Entra object across its events
-    users = Context(current.dataset.frames).events.filter(pl.col("object_type") == "User")
-    failed_users = users.filter(pl.col("status") == "failure")["person"].n_unique()
+    users = events.filter(pl.col("object_type") == "User")
+    failed_users = users.filter(pl.col("status") == "failure")["identity_key"].n_unique()
 
     def share(status: str, note: str = "") -> tuple[str, str]:
         n = counts.get(status, 0)
@@ -373,7 +370,7 @@ def _key_figures(
         KeyFigure(
             "Users affected",
             f"{failed_users:,}",
-            f"with a failed event, of {users['person'].n_unique():,} users seen",
+            f"with a failed event, of {users['identity_key'].n_unique():,} users seen",
         ),
         KeyFigure("Cycles run", f"{cycles.height:,}"),
         KeyFigure(

@@ -1,28 +1,51 @@
 """The `report` command: options -> period(s) -> diagnosis -> report model -> HTML or Markdown.
 
 Exit codes: 0 written; 1 written, and a finding is at or above ``--fail-on``; 2 unusable input
-or options (one line naming the file or option).
+or options (one line naming the file or option); 3 Graph unavailable (with ``--graph``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from diagnostics.job_status import JobStatus, JobStatusError, parse_job_status
-from loganalyzer.cli import Inputs, Quiet, app, fail_input, load_inputs
+from loganalyzer.cli import Quiet, app, fail_input, load_inputs
 from loganalyzer.engine import diagnose
+from loganalyzer.fetch_cli import (
+    AccessToken,
+    App,
+    Certificate,
+    ClientId,
+    DeviceCode,
+    GraphUrl,
+    JobId,
+    ManagedIdentity,
+    ServicePrincipalId,
+    TenantId,
+    connection,
+    fetch_options,
+    fetched_folder,
+)
 from loganalyzer.findings import SEVERITIES
+from loganalyzer.graph_query import DEFAULT_GRAPH_URL
 from loganalyzer.ingest import Dataset
-from loganalyzer.periods import Period, choose_period, select
+from loganalyzer.periods import Period, choose_period, parse_bound, parse_since, select
 from loganalyzer.problems import InputError
 from loganalyzer.redact import redact_report
 from loganalyzer.report import Analysis, build_report, fails_at
 from loganalyzer.report_render import RENDERERS
+
+Inputs = Annotated[
+    list[Path] | None,
+    typer.Argument(help="Exports (any format, files, folders, .zip, .gz) or stores; or --graph.",
+                   show_default=False),
+]
 
 
 def _read_job_status(path: Path) -> JobStatus:
@@ -48,6 +71,23 @@ def _format(fmt: str | None, output: Path | None) -> str:
     return fmt
 
 
+def _graph_window(
+    since: str | None, start: str | None, end: str | None, compare: bool
+) -> tuple[str | None, str | None, str | None]:
+    """What to fetch (since, from, to): the period, and the one before it with --compare-previous.
+    """
+    if since:
+        hours = parse_since(since) * (2 if compare else 1) // timedelta(hours=1)
+        return f"{hours}h", None, None
+    if not (start or end):
+        return None, None, None
+    first = parse_bound("--from", start, end_of_day=False) if start else None
+    last = parse_bound("--to", end, end_of_day=True) if end else None
+    if compare and first is not None:
+        first -= (last or datetime.now(UTC)) - first
+    return None, first and first.isoformat(), last and last.isoformat()
+
+
 def _analyse(dataset: Dataset, period: Period | None, job: JobStatus | None) -> Analysis:
     frames = select(dataset.frames, period) if period else dataset.frames
     selected = dataclasses.replace(dataset, frames=frames)
@@ -56,7 +96,7 @@ def _analyse(dataset: Dataset, period: Period | None, job: JobStatus | None) -> 
 
 @app.command("report")
 def report_command(
-    inputs: Inputs,
+    inputs: Inputs = None,
     fmt: Annotated[
         str | None,
         typer.Option("--format", help="html or md (default: from the -o suffix, else html)."),
@@ -96,22 +136,52 @@ def report_command(
         bool,
         typer.Option("--redact", help="Replace names, UPNs, emails and object ids by pseudonyms."),
     ] = False,
+    graph: Annotated[
+        bool,
+        typer.Option("--graph", help="Fetch the logs from Microsoft Graph (sign-in as `fetch`)."),
+    ] = False,
+    app_name: App = None,
+    service_principal_id: ServicePrincipalId = None,
+    job_id: JobId = None,
+    graph_url: GraphUrl = DEFAULT_GRAPH_URL,
+    access_token: AccessToken = None,
+    certificate: Certificate = None,
+    device_code: DeviceCode = False,
+    managed_identity: ManagedIdentity = False,
+    tenant_id: TenantId = None,
+    client_id: ClientId = None,
     quiet: Quiet = False,
 ) -> None:
-    """Write an HTML or Markdown health report: verdict, findings, charts, cycles."""
+    """Write an HTML or Markdown health report: verdict, findings, charts, cycles.
+
+    Exit codes: 0 written, 1 written and a finding is at or above --fail-on, 2 bad input or
+    options, 3 Graph unavailable (--graph).
+    """
     try:
         chosen = _format(fmt, output)
         if fail_on is not None and fail_on not in SEVERITIES:
             raise InputError("--fail-on", f"expected one of {', '.join(SEVERITIES)}")
+        if bool(inputs) == graph:
+            raise InputError("report", "give exports or stores to read, or --graph (not both)")
         job = _read_job_status(job_status) if job_status else None
-        dataset = load_inputs(inputs, quiet)
+        if graph:
+            window = _graph_window(since, start, end, compare_previous)
+            options = fetch_options(
+                connection(graph_url, access_token, certificate, device_code, managed_identity,
+                           tenant_id, client_id),
+                *window, app_name, service_principal_id, job_id,
+            )
+            with fetched_folder(options, quiet) as folder:
+                dataset = load_inputs([folder], quiet)
+        else:
+            dataset = load_inputs(inputs, quiet)
         period = choose_period(dataset.frames.events, since, start, end)
         if compare_previous and period is None:
             raise InputError("--compare-previous", "needs a period: --since or --from/--to")
         current = _analyse(dataset, period, job)
         if period is not None and current.dataset.frames.events.height == 0:
             raise InputError(
-                ", ".join(map(str, inputs)),
+                "the input",
                 f"no events from {period.start:%Y-%m-%d %H:%M} to {period.end:%Y-%m-%d %H:%M} UTC",
             )
         previous = _analyse(dataset, period.previous(), None) if compare_previous else None
@@ -119,7 +189,7 @@ def report_command(
         raise fail_input(exc) from None
     report = build_report(current, previous, title=title, job_status=job)
     if redact:
-        report = redact_report(report, dataset.frames)
+        report = redact_report(report, dataset.frames.events)
     text = RENDERERS[chosen](report)
     if output is None:
         typer.echo(text, nl=False)

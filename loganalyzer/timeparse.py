@@ -21,6 +21,9 @@ _FALLBACK_FORMATS = (
     ("%m/%d/%Y, %I:%M:%S%.f %p", False),
     ("%m/%d/%Y %I:%M:%S%.f %p", False),
     ("%m/%d/%Y %H:%M:%S%.f", False),
+    # a portal CSV opened and saved again in Excel (en-US) loses the seconds
+    ("%m/%d/%Y %H:%M", False),
+    ("%m/%d/%Y %I:%M %p", False),
 )
 
 
@@ -29,7 +32,7 @@ def _cleaned(text: pl.Expr) -> pl.Expr:
         text.str.strip_chars()
         .str.replace(r"\s*UTC$", "")
         .str.replace(r"Z$", "+00:00")
-        .str.replace(r"(\.\d{1,9})\d+", "$1")  # chrono reads at most 9 fractional digits
+        .str.replace(r"(\.\d{9})\d+", "$1")  # chrono reads at most 9 fractional digits
     )
     return pl.when(cleaned.str.starts_with("0001-01-01")).then(None).otherwise(cleaned)
 

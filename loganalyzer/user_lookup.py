@@ -15,7 +15,8 @@ from datetime import datetime
 
 import polars as pl
 
-from loganalyzer.normalize import Frames, step_details
+from loganalyzer.frame_source import FrameSource
+from loganalyzer.normalize import step_details
 
 # Columns a person can be looked up by (lower-cased for comparison).
 LOOKUP_COLUMNS = (
@@ -136,9 +137,9 @@ def _match_events(lowered: pl.DataFrame, q: str) -> tuple[pl.DataFrame, str | No
     return partial, None
 
 
-def _match_details(frames: Frames, lowered: pl.DataFrame, q: str) -> pl.DataFrame:
+def _match_details(source: FrameSource, lowered: pl.DataFrame, q: str) -> pl.DataFrame:
     """Events whose step details name the query (ReportableIdentifier, matched userName, ...)."""
-    steps = frames.steps.filter(pl.col("event_id").is_in(lowered["event_id"].implode()))
+    steps = source.steps_of(lowered["event_id"])
     details = step_details(steps).filter(
         pl.col("attribute_key").is_in(DETAIL_KEYS) & (pl.col("value").str.to_lowercase() == q)
     )
@@ -197,18 +198,18 @@ def closest_identifiers(lowered: pl.DataFrame, q: str, limit: int = 5) -> list[s
     return difflib.get_close_matches(q, names, n=limit, cutoff=0.6)
 
 
-def lookup(frames: Frames, query: str) -> Lookup:
+def lookup(source: FrameSource, query: str) -> Lookup:
     """Resolve ``query`` (case-insensitive) to the people it may mean, with all their events."""
     q = query.strip().lower()
-    lowered = _lowered(frames.events)
+    lowered = _lowered(source.events)
     matched, how = _match_events(lowered, q) if q else (lowered.clear(), None)
     if how is None and q:
-        matched = _match_details(frames, lowered, q)
+        matched = _match_details(source, lowered, q)
         how = "step details" if not matched.is_empty() else None
-    cover = coverage(frames.events)
+    cover = coverage(source.events)
     if how is None:
         return Lookup(query, [], None, closest_identifiers(lowered, q), cover)
     owners = _owners(lowered)
     keys = owners.filter(pl.col("event_id").is_in(matched["event_id"].implode()))
-    people = _people(frames.events, owners, keys["person_key"].unique().to_list())
+    people = _people(source.events, owners, keys["person_key"].unique().to_list())
     return Lookup(query, people, how, [], cover)

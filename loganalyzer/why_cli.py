@@ -6,14 +6,30 @@ import json
 from pathlib import Path
 from typing import Annotated
 
+import polars as pl
 import typer
 
-from loganalyzer.cli import Inputs, Quiet, app, fail_input, load_inputs
-from loganalyzer.problems import InputError
+from loganalyzer.cli import Inputs, Quiet, app, err, fail_input, load_inputs
+from loganalyzer.frame_source import FrameSource, all_stores
+from loganalyzer.problems import InputError, summarize_problems
 from loganalyzer.query import to_json, why
 from loganalyzer.why_render import render_markdown, render_terminal
 
 FORMATS = ("terminal", "md", "json")
+
+
+def _load(inputs: list[Path], quiet: bool) -> FrameSource:
+    """Stores are read lazily (events now, steps per event later); exports are loaded whole."""
+    if not all_stores(inputs):
+        return FrameSource.from_frames(load_inputs(inputs, quiet).frames)
+    try:
+        source = FrameSource.from_stores(inputs)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        names = ", ".join(str(p) for p in inputs)
+        raise fail_input(InputError(names, f"unreadable store ({exc}); re-run ingest")) from None
+    for line in summarize_problems(source.problems):
+        err(line)
+    return source
 
 
 def _job_status(path: Path | None) -> dict | None:
@@ -49,7 +65,7 @@ def why_command(
     if fmt not in FORMATS:
         raise fail_input(InputError("--format", f"'{fmt}' is not one of {', '.join(FORMATS)}"))
     status = _job_status(job_status)
-    answer = why(load_inputs(inputs, quiet), user, status)
+    answer = why(_load(inputs, quiet), user, status)
     if fmt == "json":
         typer.echo(json.dumps(to_json(answer), indent=2))
     elif fmt == "md":

@@ -17,13 +17,16 @@ import json
 import os
 import queue
 import subprocess
+import sys
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import SAMPLES
+from report_support import hostile_export
 from typer.testing import CliRunner
 
 from loganalyzer.cli import app
@@ -147,74 +150,93 @@ class DevTools:
         os.close(self._reader)
 
 
-@pytest.fixture(scope="module")
-def html_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The weekly report of the two-week sample, with the quarantine job status: every part."""
-    path = tmp_path_factory.mktemp("browser") / "weekly report.html"
-    result = CliRunner().invoke(
-        app,
-        [
-            "report", str(SAMPLES / "weekly-two-periods.json"), "--since", "7d",
-            "--compare-previous", "--job-status",
-            str(SAMPLES / "job-status" / "pattern-16-quarantine-escrow.job.json"),
-            "--title", "Weekly provisioning health", "-o", str(path), "-q",
-        ],
-    )
+def _render(path: Path, *args: str | Path) -> Path:
+    result = CliRunner().invoke(app, ["report", *map(str, args), "-o", str(path), "-q"])
     assert result.exit_code == 0, result.output
     return path
 
 
 @pytest.fixture(scope="module")
-def page(html_report: Path) -> dict[str, Any]:
-    """Load the report in headless Chromium; return what the page did and showed."""
+def browser() -> Iterator[DevTools]:
     _require_chromium()
-    url = html_report.resolve().as_uri()
     with tempfile.TemporaryDirectory(prefix="loganalyzer-chromium-") as profile:
-        browser = DevTools(Path(profile))
+        devtools = DevTools(Path(profile))
         try:
-            target = browser.send("Target.createTarget", url="about:blank")["targetId"]
-            session = browser.send("Target.attachToTarget", targetId=target, flatten=True)[
-                "sessionId"
-            ]
-            for domain in ("Page", "Runtime", "Log", "Network"):
-                browser.send(f"{domain}.enable", session)
-            browser.send(
-                "Emulation.setDeviceMetricsOverride", session,
-                width=1280, height=900, deviceScaleFactor=1, mobile=False,
-            )
-            browser.events.clear()
-            browser.send("Page.navigate", session, url=url)
-            browser.wait_for("Page.loadEventFired")
-            browser.drain(0.5)
-            shown = browser.send(
-                "Runtime.evaluate", session, returnByValue=True,
-                expression="""({
-                    title: document.title,
-                    sections: [...document.querySelectorAll('section[id]')].map(s => s.id),
-                    headings: [...document.querySelectorAll('h2')].map(h => h.textContent),
-                    charts: document.querySelectorAll('figure.chart svg').length,
-                    chartWidths: [...document.querySelectorAll('figure.chart svg')]
-                        .map(s => s.getBoundingClientRect().width),
-                    scripts: document.scripts.length,
-                    findings: document.querySelectorAll('article.finding').length,
-                    text: document.body.innerText,
-                })""",
-            )["result"]["value"]
-            size = browser.send("Page.getLayoutMetrics", session)["cssContentSize"]
-            png = browser.send(
-                "Page.captureScreenshot", session, format="png", captureBeyondViewport=True,
-                clip={"x": 0, "y": 0, "width": size["width"], "height": size["height"],
-                      "scale": 1},
-            )["data"]
-            pdf = browser.send("Page.printToPDF", session, printBackground=True)["data"]
-            events = list(browser.events)
+            yield devtools
         finally:
-            browser.close()
+            devtools.close()
+
+
+def _visit(browser: DevTools, html: Path, screenshot: str) -> dict[str, Any]:
+    """Open the file in a new tab; return what the page did and showed, keep a screenshot."""
+    url = html.resolve().as_uri()
+    target = browser.send("Target.createTarget", url="about:blank")["targetId"]
+    session = browser.send("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+    for domain in ("Page", "Runtime", "Log", "Network"):
+        browser.send(f"{domain}.enable", session)
+    browser.send(
+        "Emulation.setDeviceMetricsOverride", session,
+        width=1280, height=900, deviceScaleFactor=1, mobile=False,
+    )
+    browser.events.clear()
+    browser.send("Page.navigate", session, url=url)
+    browser.wait_for("Page.loadEventFired")
+    browser.drain(0.5)
+    shown = browser.send(
+        "Runtime.evaluate", session, returnByValue=True,
+        expression="""({
+            title: document.title,
+            sections: [...document.querySelectorAll('section[id]')].map(s => s.id),
+            headings: [...document.querySelectorAll('h2')].map(h => h.textContent),
+            charts: document.querySelectorAll('figure.chart svg').length,
+            chartWidths: [...document.querySelectorAll('figure.chart svg')]
+                .map(s => s.getBoundingClientRect().width),
+            scripts: document.scripts.length,
+            images: document.images.length,
+            findings: document.querySelectorAll('article.finding').length,
+            text: document.body.innerText,
+        })""",
+    )["result"]["value"]
+    size = browser.send("Page.getLayoutMetrics", session)["cssContentSize"]
+    png = browser.send(
+        "Page.captureScreenshot", session, format="png", captureBeyondViewport=True,
+        clip={"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1},
+    )["data"]
+    pdf = browser.send("Page.printToPDF", session, printBackground=True)["data"]
+    events = [e for e in browser.events if e.get("sessionId") == session]
+    browser.send("Target.closeTarget", targetId=target)
     ARTIFACTS.mkdir(exist_ok=True)
-    screenshot = ARTIFACTS / "report-weekly.png"
-    screenshot.write_bytes(base64.b64decode(png))
+    (ARTIFACTS / screenshot).write_bytes(base64.b64decode(png))
     return {"url": url, "shown": shown, "events": events, "pdf": base64.b64decode(pdf),
-            "screenshot": screenshot}
+            "screenshot": ARTIFACTS / screenshot}
+
+
+@pytest.fixture(scope="module")
+def page(browser: DevTools, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The weekly report of the two-week sample with a quarantined job status: every part."""
+    html = _render(
+        tmp_path_factory.mktemp("browser") / "weekly report.html",
+        SAMPLES / "weekly-two-periods.json", "--since", "7d", "--compare-previous",
+        "--job-status", SAMPLES / "job-status" / "pattern-16-quarantine-escrow.job.json",
+        "--title", "Weekly provisioning health",
+    )
+    return _visit(browser, html, "report-weekly.png")
+
+
+@pytest.fixture(scope="module")
+def hostile_page(browser: DevTools, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A report of an export whose names and reasons carry script and image tags."""
+    folder = tmp_path_factory.mktemp("hostile")
+    html = _render(folder / "hostile.html", hostile_export(folder / "hostile.json"))
+    return _visit(browser, html, "report-hostile.png")
+
+
+def _requests(visit: dict[str, Any]) -> list[str]:
+    return [
+        e["params"]["request"]["url"]
+        for e in visit["events"]
+        if e.get("method") == "Network.requestWillBeSent"
+    ]
 
 
 def _problems(events: list[dict[str, Any]]) -> list[str]:
@@ -235,13 +257,21 @@ def test_loads_without_console_errors(page: dict[str, Any]) -> None:
 
 
 def test_requests_nothing_but_the_file_itself(page: dict[str, Any]) -> None:
-    requested = [
-        e["params"]["request"]["url"]
-        for e in page["events"]
-        if e.get("method") == "Network.requestWillBeSent"
-    ]
-    assert requested == [page["url"]]
+    assert _requests(page) == [page["url"]]
     assert page["shown"]["scripts"] == 0
+
+
+def test_hostile_values_stay_text_in_the_browser(hostile_page: dict[str, Any]) -> None:
+    """No script runs, no image loads, no dialog opens: the tags are shown, not parsed."""
+    assert _problems(hostile_page["events"]) == []
+    assert _requests(hostile_page) == [hostile_page["url"]]
+    assert not [e for e in hostile_page["events"]
+                if e.get("method") == "Page.javascriptDialogOpening"]
+    shown = hostile_page["shown"]
+    assert shown["scripts"] == 0 and shown["images"] == 0
+    assert "<script>alert(1)</script>" in shown["text"]
+    assert "<img src=x onerror=alert(1)>" in shown["text"]
+    assert shown["title"] == "Provisioning report: Flowcase <b>SCIM</b> | {{7*7}}"
 
 
 def test_every_section_is_shown(page: dict[str, Any]) -> None:
@@ -260,3 +290,15 @@ def test_every_section_is_shown(page: dict[str, Any]) -> None:
 def test_prints_and_keeps_a_screenshot(page: dict[str, Any]) -> None:
     assert page["pdf"].startswith(b"%PDF")
     assert page["screenshot"].stat().st_size > 10_000
+
+
+def test_missing_chromium_skips_on_a_laptop_but_fails_in_ci(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="no-chromium not found"):
+        _require_chromium()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="must run in CI"):
+        _require_chromium()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SAMPLES
+from fake_graph import FLOWCASE, FakeGraph, make_events
 from report_support import md_section, md_tables, run_report
 
 from diagnostics import RULES
@@ -220,3 +221,31 @@ def test_bad_job_status_files_exit_2(tmp_path: Path) -> None:
         assert result.exit_code == 2, result.output
         assert str(path) in result.output and message in result.output
         assert "Traceback" not in result.output
+
+
+# ---------------------------------------------------------------- --graph
+
+
+def test_graph_fetches_the_period_and_reports_it(tmp_path: Path) -> None:
+    served = make_events(60, datetime(2026, 3, 1, tzinfo=UTC), timedelta(hours=1))
+    token = "test-token-not-printed"
+    inside = [
+        e for e in served
+        if e["servicePrincipal"]["displayName"] == FLOWCASE.name
+        and datetime(2026, 3, 2, tzinfo=UTC) <= _time(e) < datetime(2026, 3, 3, tzinfo=UTC)
+    ]
+    with FakeGraph(served, token=token) as graph:
+        code, markdown = _report(
+            tmp_path, "--graph", "--graph-url", graph.url, "--access-token", token,
+            "--app", FLOWCASE.name, "--from", "2026-03-02", "--to", "2026-03-02",
+        )
+    assert code == 0
+    assert _figures(markdown)["Events"][0] == f"{len(inside):,}"
+    assert token not in markdown
+
+
+def test_files_and_graph_together_or_neither_exit_2() -> None:
+    for args in ([], [str(WEEKLY), "--graph"]):
+        result = run_report(*args)
+        assert result.exit_code == 2
+        assert "give exports or stores to read, or --graph" in result.output

@@ -8,61 +8,19 @@ line breaks and Markdown syntax. The reports must show each one, escaped.
 
 from __future__ import annotations
 
-import json
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
-from conftest import SAMPLES
-from report_support import md_tables, run_report
+from report_support import hostile_export, md_tables, run_report
 
 from loganalyzer.report_render import md_escape, neutralise_formula
-
-SCRIPT = "<script>alert(1)</script>"
-IMG = "<img src=x onerror=alert(1)>"
-PIPE = "Ops | Admin"
-TEMPLATE = "{{7*7}} {% if 1 %}yes{% endif %}"
-FORMULA = '=HYPERLINK("http://evil.example/","click")'
-NEWLINES = "first line\r\nsecond line\n| --- |"
-MARKDOWN = "`code` *bold* [link](http://evil.example) ![x](http://evil.example/x.png)"
-HOSTILE = [SCRIPT, IMG, PIPE, TEMPLATE, FORMULA, NEWLINES, MARKDOWN]
-APP = "Flowcase <b>SCIM</b> | {{7*7}}"
-
-
-def _hostile_export(path: Path) -> Path:
-    records = json.loads((SAMPLES / "failing-initial.json").read_text())
-    failures = [r for r in records if r["provisioningStatusInfo"]["status"] == "failure"]
-    for i, record in enumerate(failures):
-        hostile = HOSTILE[i % len(HOSTILE)]
-        record["sourceIdentity"]["displayName"] = hostile
-        record["sourceIdentity"]["details"]["DisplayName"] = hostile
-        for prop in record["modifiedProperties"]:
-            if prop["displayName"] == "displayName":
-                prop["newValue"] = hostile
-        error = record["provisioningStatusInfo"]["errorInformation"]
-        body = json.dumps({
-            "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
-            "detail": f"{HOSTILE[(i + 3) % len(HOSTILE)]} is not valid",
-            "status": 400,
-        })
-        error["reason"] = re.sub(
-            r"Web Response:\s*(\{.*\}|.*?)\. This operation",
-            lambda _m, body=body: f"Web Response: {body}. This operation",
-            error["reason"],
-            flags=re.DOTALL,
-        )
-    failures[-1]["provisioningStatusInfo"]["errorInformation"]["errorCode"] = FORMULA
-    for record in records:
-        record["servicePrincipal"]["displayName"] = APP
-    path.write_text(json.dumps(records), encoding="utf-8")
-    return path
 
 
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     folder = tmp_path_factory.mktemp("hostile")
-    export = _hostile_export(folder / "hostile.json")
+    export = hostile_export(folder / "hostile.json")
     out = {}
     for fmt in ("html", "md"):
         target = folder / f"report.{fmt}"

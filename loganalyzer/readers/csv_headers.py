@@ -159,8 +159,9 @@ def map_header(header: Iterable[str], kind: CsvKind) -> HeaderMap:
 def classify_portal(header: list[str]) -> tuple[CsvKind, HeaderMap] | None:
     """Which of the three portal files this header belongs to, or None.
 
-    Old/new values make the properties file; step type, details or step name with a change ID
-    (and no event time) make the steps file; an event id or time makes the main file.
+    Old/new values with a change ID make the properties file; a change ID with step columns
+    (and no event time) the steps file; an event time with an event id or change ID the main
+    file.
     """
     props = map_header(header, CsvKind.PROPERTIES)
     if props.has("changeId") and ("oldValue" in props.positions or "newValue" in props.positions):
@@ -171,13 +172,13 @@ def classify_portal(header: list[str]) -> tuple[CsvKind, HeaderMap] | None:
     step_fields &= steps.positions.keys()
     if steps.has("changeId") and step_fields and "activityDateTime" not in main.positions:
         return CsvKind.STEPS, steps
-    if "id" in main.positions or "activityDateTime" in main.positions:
+    if main.has("activityDateTime") and ("id" in main.positions or main.has("changeId")):
         return CsvKind.MAIN, main
     return None
 
 
 EXPECTED = (
-    "a portal CSV download (ProvisioningLogs with 'ID' and 'Date (UTC)' or 'Change ID'; "
+    "a portal CSV download (ProvisioningLogs with 'Date (UTC)' and 'ID' or 'Change ID'; "
     "its steps file with 'Change ID' and 'Step Type'/'Details'; its modified-properties file "
     "with 'Change ID' and 'Old Value'/'New Value') or a Log Analytics AADProvisioningLogs "
     "export (with 'TimeGenerated' and 'Id')"

@@ -134,12 +134,10 @@ class PortalReader:
             other = (self.steps + self.props)[0]
             raise InputError(
                 other.name,
-                f"is the {other.kind.value.removeprefix('portal CSV ')} file of a portal CSV "
-                "download, but its main ProvisioningLogs file was not given (expected all "
-                "three files of the download, or its .zip)",
+                f"is the {other.kind.value.removeprefix('portal CSV (').rstrip(')')} file of a "
+                "portal CSV download, but its main ProvisioningLogs file was not given "
+                "(expected all three files of the download, or its .zip)",
             )
-        for main in self.mains:
-            _require_main_columns(main)
 
     def read(self) -> Iterator[dict | Problem]:
         step_rows, prop_rows = _Children(), _Children()
@@ -242,18 +240,3 @@ class PortalReader:
                 f"ID(s) that match no event in the main file(s), e.g. {changes[0]}; "
                 "they are not used"
             )
-
-
-def _require_main_columns(main: PortalFile) -> None:
-    has = main.columns.positions
-    missing = []
-    if "activityDateTime" not in has:
-        missing.append("a date ('Date (UTC)' or 'activityDateTime')")
-    if "id" not in has and "changeId" not in has:
-        missing.append("an event id ('ID' or 'Change ID')")
-    if missing:
-        raise InputError(
-            main.name,
-            f"looks like a portal provisioning log but has no {' and no '.join(missing)}; "
-            f"columns found: {', '.join(h.strip() for h in main.table.header)}",
-        )
