@@ -8,6 +8,7 @@ import polars as pl
 
 from diagnostics.rulekit import Context, http_in, mentions, no_http_status
 from diagnostics.vocabulary import (
+    ACTIVE_ATTRIBUTE,
     BOOLEAN,
     COUNTRY,
     DEPARTMENT,
@@ -15,6 +16,7 @@ from diagnostics.vocabulary import (
     PATCH_SHAPE,
     ROLE,
     TRANSIENT,
+    VALUE_REJECTED,
 )
 
 BOOLEAN_TEXT = ("true", "false")
@@ -49,10 +51,20 @@ def string_boolean_failures(ctx: Context) -> pl.DataFrame:
 
 def _string_boolean_failures(ctx: Context) -> pl.DataFrame:
     improper = non_boolean_active(ctx)["event_id"]
+    proper = sent_active(ctx).filter(pl.col("active").is_in(BOOLEAN_TEXT))["event_id"]
+    complaint = (
+        mentions(BOOLEAN)
+        | mentions(PATCH_SHAPE)
+        | (
+            pl.col("event_id").is_in(proper.implode())
+            & mentions(ACTIVE_ATTRIBUTE)
+            & mentions(VALUE_REJECTED)
+        )
+    )
     return ctx.failures.filter(
         pl.col("action").is_in(["update", "disable"])
         & (http_in(400, 422) | (no_http_status() & ~mentions(TRANSIENT)))
-        & (mentions(BOOLEAN) | mentions(PATCH_SHAPE))
+        & complaint
         & ~mentions(MANAGER)
         & ~mentions(DEPARTMENT)
         & ~mentions(ROLE)

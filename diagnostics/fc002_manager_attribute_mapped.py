@@ -4,8 +4,8 @@ What it detects:
     Users for whom Entra sent the enterprise ``manager`` attribute (modified properties or
     export details, any spelling: ``urn:...:enterprise:2.0:User:manager``,
     ``urnietfparamsscimschemasextensionenterprise20Usermanager``, ``manager.value``), user
-    events with a reference-resolution step (Entra resolving the manager reference), and
-    failures whose error text names the manager.
+    events with a reference-resolution step or an ``UnableToResolveReferenceAttributeValue``
+    error (Entra resolving the manager reference), and failures whose text names the manager.
 Why provisioning fails:
     Flowcase does not support the manager attribute because of bugs in Entra's SCIM
     implementation of it: requests that carry it are rejected or leave the user half-updated,
@@ -28,6 +28,7 @@ import polars as pl
 from diagnostics.rulekit import (
     Context,
     Hit,
+    code_like,
     http_in,
     ids,
     is_failure,
@@ -60,6 +61,7 @@ def evaluate(ctx: Context) -> list[Hit]:
     events = users.filter(
         pl.col("event_id").is_in(sent["event_id"].implode())
         | pl.col("event_id").is_in(resolving["event_id"].implode())
+        | (is_failure() & code_like(r"resolvereference|referenceattribute"))
         | (
             is_failure()
             & (http_in(400, 404, 422) | no_http_status())

@@ -19,8 +19,9 @@ Fix:
     (ToLower mappings, same UPN/email/externalId), merge or remove duplicates in Flowcase,
     and test with Provision on demand (step 8a) before bulk provisioning.
 Known false positives:
-    Department or role errors that contain the word "duplicate" are left to their own rules;
-    upper-case identifiers that cause the conflict are reported by FC006.
+    Department or role errors that contain the word "duplicate", and 409s about something
+    else ("User must be Active.") are left to their own rules; upper-case identifiers that
+    cause the conflict are also reported by FC006.
 """
 
 from __future__ import annotations
@@ -65,14 +66,14 @@ def conflict_failures(ctx: Context) -> pl.DataFrame:
         | (pl.col("scim_type").str.to_lowercase() == "uniqueness").fill_null(False)
         | code_like(CONFLICT_CODE)
     )
-    worded = (
-        mentions(DUPLICATE)
-        & ~mentions(DEPARTMENT)
-        & ~mentions(ROLE)
-        & ~mentions(COUNTRY)
-        & ~mentions(ACTIVE)
+    about_something_else = (
+        mentions(DEPARTMENT) | mentions(ROLE) | mentions(COUNTRY) | mentions(ACTIVE)
     )
-    return ctx.failures.filter(structural | worded)
+    # a 409 that says "User must be Active." is about the user's state, not a duplicate
+    return ctx.failures.filter(
+        (structural & (mentions(DUPLICATE) | ~about_something_else))
+        | (mentions(DUPLICATE) & ~about_something_else)
+    )
 
 
 def created_after_no_match(ctx: Context, events: pl.DataFrame) -> pl.DataFrame:

@@ -1,7 +1,7 @@
 """Transient trouble at Flowcase: throttling, server errors, time-outs.
 
 What it detects:
-    Failures with HTTP 429 or 5xx, error codes ending in ``TooManyRequests``,
+    Failures of users with HTTP 429 or 5xx, error codes ending in ``TooManyRequests``,
     ``InternalServerError``, ``ServiceUnavailable``, ``Timeout``, ``WebExceptionProtocolError``
     or ``InternalError``, and time-out texts when no HTTP status was logged. Objects whose
     last event is still such a failure after several cycles raise the severity.
@@ -17,7 +17,7 @@ Fix:
     support case with the listed requests (time, user, response).
 Known false positives:
     A 500 caused by bad data (for example an unexpected attribute) is reported here until a
-    rule for that data exists.
+    rule for that data exists. Group requests are left to FC001: Flowcase has no groups.
 """
 
 from __future__ import annotations
@@ -69,10 +69,13 @@ def keeps_failing(ctx: Context, failures: pl.DataFrame) -> list[str]:
 
 def evaluate(ctx: Context) -> list[Hit]:
     failures = ctx.failures.filter(
-        http_in(429)
+        (pl.col("object_type") != "Group").fill_null(True)
+        & (
+            http_in(429)
         | http_at_least(500)
         | code_like(TRANSIENT_CODE)
-        | (no_http_status() & mentions(TRANSIENT))
+            | (no_http_status() & mentions(TRANSIENT))
+        )
     )
     if failures.height == 0:
         return []

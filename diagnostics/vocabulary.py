@@ -13,13 +13,17 @@ from __future__ import annotations
 _EDGE = r"(^|[^a-z_])"
 _END = r"([^a-z_]|$)"
 
-DEPARTMENT = rf"depart|{_EDGE}depts?{_END}|{_EDGE}offices?{_END}|{_EDGE}org(anization)?al? unit"
+DEPARTMENT = (
+    rf"depart|{_EDGE}depts?{_END}|{_EDGE}offices?{_END}|{_EDGE}org(anization)?al? unit"
+    r"|division|business ?unit"
+)
 AMBIGUOUS = (
     r"ambiguous|multiple|more than one|several|not unique|non-unique|uniquely|duplicat"
     r"|match(es|ed)? \d+|\d+ match|which one|can ?not (be )?determine|could not determine"
 )
 DUPLICATE = (
-    r"already[ _](exi\w*|in[ _]use|taken|registered|provisioned|been|claimed|present|in )"
+    r"already[ _](exi\w*|in[ _]use|taken|registered|provisioned|been|claimed|present|in "
+    r"|used|assigned to another|associated|linked)|(used|owned) by another|belongs to another"
     r"|exists already|(user|email|username|account)[ _]?(exists|taken)|duplicat|conflict"
     r"|not unique|must be unique|uniqueness|unique (constraint|key|index|violation)"
     rf"|{_EDGE}taken{_END}|in use by|exists? with (the )?same"
@@ -39,12 +43,19 @@ BOOLEAN = (
     rf"boolean|{_EDGE}bool{_END}|true or false|true/false|expected (a )?(true|false)"
     r"|not a valid (bool|true|false)"
 )
+# an app rejecting the *value or type* of an attribute (not its meaning, "must be Active")
+VALUE_REJECTED = (
+    r"invalid|not (a )?valid|(wrong|unexpected|incorrect) type|type mismatch|pars(e|ing)"
+    r"|expected|deseriali[sz]|format|unrecognized|cannot convert|could not convert"
+)
+ACTIVE_ATTRIBUTE = rf"{_EDGE}active{_END}"
 ACTIVE = (
     rf"{_EDGE}(in)?active{_END}|deactivat|soft.?delet|issoftdeleted|{_EDGE}disabled{_END}"
     r"|suspended"
 )
 PATCH_SHAPE = (
-    r"(invalid|unsupported|malformed|unknown|unable to parse|could not parse|bad) (the )?patch"
+    r"(invalid|unsupported|malformed|unknown|unable to parse|could not parse|bad) (the )?"
+    r"(scim )?patch"
     r"|patch (operation|request|body|op)s? (is |are )?(invalid|malformed|not supported|unsupported)"
     r"|(invalid|unsupported|unknown) ['\"]?op(eration)?['\"]?([^a-z]|$)"
     rf"|{_EDGE}op(eration)?s? ('?\w+'? )?(value |field )?(must|should|is invalid|is not supported"

@@ -120,5 +120,5 @@ if __name__ == "__main__":
     app()
 import loganalyzer.fetch_cli  # noqa: E402, F401  (registers `fetch`, `fetch-job`)
 import loganalyzer.report_cli  # noqa: E402, F401  (registers `report`)
-from loganalyzer import why_cli  # noqa: E402, F401  (registers `why`)
+import loganalyzer.why_cli  # noqa: E402, F401  (registers `why`)
 import loganalyzer.diagnose_cli  # noqa: E402, F401  (registers `diagnose`, `rules`)

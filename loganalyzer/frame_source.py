@@ -20,10 +20,19 @@ from loganalyzer.readers.sources import STORE_MANIFEST, is_store
 
 Fetch = Callable[[str, pl.Expr], pl.DataFrame]  # (frame name, row filter) -> rows
 
+# The event columns needed to find a person and pick what can explain them; the other
+# columns (reasons, bodies, ...) are read only for the events picked.
+INDEX_COLUMNS = (
+    "event_id", "activity_time", "job_id", "cycle_id", "app_name", "action", "status",
+    "object_type", "source_id", "source_display_name", "target_id", "upn", "mail",
+    "user_name_sent", "email_sent", "external_id", "identity_key", "source_record",
+)
+
 
 @dataclass
 class FrameSource:
-    """All events, plus steps and modified properties on demand."""
+    """An index of every event (at least ``INDEX_COLUMNS``); whole rows and their steps and
+    modified properties on demand."""
 
     events: pl.DataFrame
     fetch: Fetch = field(repr=False)
@@ -39,15 +48,17 @@ class FrameSource:
     @staticmethod
     def from_stores(stores: list[Path]) -> FrameSource:
         """Stores written by ``loganalyzer ingest``; an event in two stores counts once."""
-        events = pl.concat([pl.read_parquet(s / "events.parquet") for s in stores])
-        events = events.unique("event_id", keep="first", maintain_order=True)
+        events = pl.concat(
+            [pl.read_parquet(s / "events.parquet", columns=list(INDEX_COLUMNS)) for s in stores]
+        ).unique("event_id", keep="first", maintain_order=True)
 
         def fetch(name: str, keep: pl.Expr) -> pl.DataFrame:
             parts = pl.collect_all([pl.scan_parquet(s / f"{name}.parquet").filter(keep)
                                     for s in stores])
             if len(parts) == 1:
                 return parts[0]
-            key = ["event_id", "step_index" if name == "steps" else "property_index"]
+            key = {"events": ["event_id"], "steps": ["event_id", "step_index"],
+                   "modified_properties": ["event_id", "property_index"]}[name]
             return pl.concat(parts).unique(key, maintain_order=True)
 
         problems = [p for s in stores for p in _manifest_problems(s)]
@@ -58,10 +69,15 @@ class FrameSource:
         ids = pl.Series(list(event_ids), dtype=pl.Utf8).implode()
         keep = pl.col("event_id").is_in(ids)
         return Frames(
-            self.events.filter(keep),
+            self.fetch("events", keep),
             self.fetch("steps", keep),
             self.fetch("modified_properties", keep),
         )
+
+    def rows(self, event_ids: Iterable[str], columns: Iterable[str]) -> pl.DataFrame:
+        """Some columns of these events (cheaper than whole rows on a store)."""
+        ids = pl.Series(list(event_ids), dtype=pl.Utf8).implode()
+        return self.fetch("events", pl.col("event_id").is_in(ids)).select(list(columns))
 
     def steps_of(self, event_ids: Iterable[str]) -> pl.DataFrame:
         ids = pl.Series(list(event_ids), dtype=pl.Utf8).implode()

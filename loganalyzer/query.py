@@ -21,7 +21,7 @@ from loganalyzer.findings import Finding
 from loganalyzer.frame_source import FrameSource
 from loganalyzer.ingest import Dataset
 from loganalyzer.normalize import Frames
-from loganalyzer.user_lookup import Lookup, Person, lookup
+from loganalyzer.user_lookup import Lookup, Person, equals_any, lookup
 
 # Verdict states (stable: they appear in the JSON).
 PROVISIONED = "provisioned"
@@ -196,22 +196,26 @@ def _latest_cycles(events: pl.DataFrame) -> list[str]:
     )
 
 
-def context_event_ids(events: pl.DataFrame, person: Person) -> pl.Series:
-    """What can explain this person: their events, the cycles of their latest event and latest
-    failure (job-wide trouble such as halting group 404s), and other objects sharing one of
-    their identifiers (duplicates). Bounded by a cycle, not the export, so it stays fast."""
+def context_cycles(events: pl.DataFrame, person: Person) -> set[str]:
+    """Cycles whose job-wide trouble reaches this person: the cycle of their latest event and
+    of their latest failure, and each job's newest cycle (a halted job stops everyone)."""
     mine = events.filter(pl.col("event_id").is_in(person.event_ids)).sort("activity_time")
     latest = mine.tail(1)["cycle_id"].to_list()
     failed = mine.filter(pl.col("status") == "failure").tail(1)["cycle_id"].to_list()
-    cycles = [c for c in latest + failed if c is not None]
-    names = [v.lower() for v in person.upns + person.mails + person.user_names_sent
-             + person.emails_sent]
+    return {c for c in latest + failed + _latest_cycles(events) if c is not None}
+
+
+def context_event_ids(events: pl.DataFrame, person: Person, cycles: set[str]) -> pl.Series:
+    """What can explain this person: their events, the events of ``cycles``, and other objects
+    sharing one of their identifiers (duplicates). Bounded by a few cycles, not the export."""
+    names = sorted(_identifiers(person) - {person.key.lower(), (person.object_id or "").lower()})
     shares = pl.any_horizontal(
-        pl.col(c).str.to_lowercase().is_in(names)
-        for c in ("upn", "mail", "user_name_sent", "email_sent")
+        equals_any(c, names) for c in ("upn", "mail", "user_name_sent", "email_sent")
     )
     return events.filter(
-        pl.col("event_id").is_in(person.event_ids) | pl.col("cycle_id").is_in(cycles) | shares
+        pl.col("event_id").is_in(person.event_ids)
+        | pl.col("cycle_id").is_in(sorted(cycles))
+        | shares
     )["event_id"]
 
 
@@ -229,11 +233,11 @@ def why(source: Source, user: str, job_status: dict | None = None) -> WhyAnswer:
     person = found.person
     if person is None:
         return _unresolved(src, found, job_status)
-    frames = src.subset(context_event_ids(src.events, person))
+    cycles = context_cycles(src.events, person)
+    frames = src.subset(context_event_ids(src.events, person, cycles))
     entries = tl.build(frames, person.event_ids)
     diagnosis = diagnose(frames, job_status)
     mine = _identifiers(person)
-    cycles = {e.cycle_id for e in entries if e.cycle_id}
     job_wide = lead_order(f for f in diagnosis.findings if _is_job_wide(f, cycles, mine))
     personal = [f for f in findings_for_events(diagnosis, person.event_ids) if f not in job_wide]
     about_latest = findings_for_events(diagnosis, [entries[-1].event_id])

@@ -1,7 +1,8 @@
 """One person's events as a story: oldest first, one line each, with a reason in plain words.
 
 The reason is the SCIM ``detail`` the app returned (not the whole ``StatusCode ... Web
-Response ...`` wrapper), else a shortened error reason, else what a skip means. Skips are
+Response ...`` wrapper), else a shortened error reason (the engine's ``short_reason``, so
+evidence and timeline read the same), else what a skip means. Skips are
 classified from the scoping step's details, because ``NotEffectivelyEntitled`` alone does not
 say whether the user was unassigned, inactive or filtered out.
 """
@@ -9,12 +10,12 @@ say whether the user was unassigned, inactive or filtered out.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
 import polars as pl
 
+from loganalyzer.engine import short_reason
 from loganalyzer.normalize import Frames, step_details
 
 # Skip classes (stable: they appear in the JSON verdict).
@@ -43,13 +44,6 @@ _ASSIGNED = ("assignedtotheapplication", "assigned")
 _ACTIVE = ("activeinthesourcesystem", "isactive")
 _FILTER_PASSED = ("scopingfilterevaluationpassed",)
 _SCOPE_RESULT = ("scopeevaluationresult",)
-_WRAPPER = [
-    r"^StatusCode:\s*\w+\s*",
-    r"Message:\s*Processing of the HTTP request resulted in an exception\..*?for details\.\s*",
-    r"Web Response:\s*",
-    r"\.?\s*This operation was retried.*$",
-]
-REASON_WIDTH = 160
 
 
 @dataclass
@@ -67,17 +61,6 @@ class Entry:
     error_code: str | None
     skip: str | None  # one of the skip classes, or the raw SkipReason
     reason: str | None
-
-
-def shorten(text: str | None, width: int = REASON_WIDTH) -> str | None:
-    """An error reason without the HTTP wrapper, on one line, at most ``width`` characters."""
-    if not text:
-        return None
-    flat = " ".join(text.split())
-    for pattern in _WRAPPER:
-        flat = re.sub(pattern, "", flat, flags=re.IGNORECASE)
-    flat = flat.strip() or " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1].rstrip() + "…"
 
 
 def _is_false(value: str | None) -> bool:
@@ -129,16 +112,14 @@ def _details_by_event(frames: Frames, event_ids: list[str]) -> dict[str, dict[st
     return found
 
 
-def _reason(row: dict, skip_words: str | None) -> str | None:
-    status = row["status"]
-    if status == "skipped":
-        return skip_words
-    if status == "success":
-        return _DONE_WORDS.get(row["action"] or "", "succeeded")
-    detail = row["scim_detail"]
-    if detail:
-        return shorten(detail)
-    return shorten(row["error_reason"]) or shorten(row["failed_step_description"])
+def _failure_reasons(events: pl.DataFrame) -> pl.DataFrame:
+    """event_id -> short reason, computed once per distinct reason (failures repeat a lot)."""
+    inputs = ["scim_detail", "error_reason", "skip_reason", "failed_step_description"]
+    failures = events.filter(pl.col("status") != "success", pl.col("status") != "skipped")
+    distinct = failures.select(inputs).unique().with_columns(short_reason().alias("reason"))
+    return failures.select("event_id", *inputs).join(
+        distinct, on=inputs, how="left", nulls_equal=True
+    ).select("event_id", "reason")
 
 
 def build(frames: Frames, event_ids: list[str]) -> list[Entry]:
@@ -146,19 +127,25 @@ def build(frames: Frames, event_ids: list[str]) -> list[Entry]:
     events = frames.events.filter(pl.col("event_id").is_in(event_ids)).sort(
         "activity_time", "source_record", nulls_last=True
     )
-    skipped = events.filter(pl.col("status") == "skipped")["event_id"].to_list()
-    details = _details_by_event(frames, skipped) if skipped else {}
+    events = events.join(_failure_reasons(events), on="event_id", how="left").with_columns(
+        pl.when(pl.col("status") == "success")
+        .then(pl.col("action").replace_strict(_DONE_WORDS, default="succeeded"))
+        .otherwise(pl.col("reason"))
+        .alias("reason")
+    )
+    skipped = events.filter(pl.col("status") == "skipped")
+    details = _details_by_event(frames, skipped["event_id"].to_list())
+    skips = {
+        event_id: classify_skip(reason, details.get(event_id, {}))
+        for event_id, reason in skipped.select("event_id", "skip_reason").iter_rows()
+    }
+    columns = ("event_id", "activity_time", "cycle_id", "app_name", "action", "status",
+               "failed_step", "http_status", "error_code", "reason")
     entries = []
-    for row in events.iter_rows(named=True):
-        skip, words = (None, None)
-        if row["status"] == "skipped":
-            skip, words = classify_skip(row["skip_reason"], details.get(row["event_id"], {}))
-        entries.append(
-            Entry(
-                event_id=row["event_id"], time=row["activity_time"], cycle_id=row["cycle_id"],
-                app_name=row["app_name"], action=row["action"], status=row["status"],
-                failed_step=row["failed_step"], http_status=row["http_status"],
-                error_code=row["error_code"], skip=skip, reason=_reason(row, words),
-            )
-        )
+    for event_id, time, cycle, app, action, status, step, http, code, reason in events.select(
+        columns
+    ).iter_rows():
+        skip, words = skips.get(event_id, (None, reason))
+        entries.append(Entry(event_id, time, cycle, app, action, status, step, http, code, skip,
+                             words))
     return entries

@@ -253,6 +253,32 @@ def test_unknown_columns_are_ignored_and_listed_once(tmp_path):
                       "Risk Level"]
 
 
+def test_without_an_id_column_the_change_id_is_the_event_id(tmp_path):
+    folder = download(tmp_path / "dl")
+    header = [h for h in MAIN_HEADER if h != "ID"]
+    write(folder / "ProvisioningLogs.csv", header, [r[:1] + r[2:] for r in MAIN_ROWS])
+    dataset = load([folder])
+    assert dataset.frames.events["event_id"].sort().to_list() == [
+        "chg-erik", "chg-ingrid", "chg-kari"]
+    assert by_id(dataset.frames.events)["chg-erik"]["skip_reason"] == "NotEffectivelyEntitled"
+    assert any("the change ID stands in for the event id" in n for n in dataset.notes)
+
+
+def test_step_and_property_rows_without_their_keys_are_problems(tmp_path):
+    folder = download(tmp_path / "dl")
+    steps = write(folder / "ProvisioningLogs_ProvisioningSteps.csv", STEPS_HEADER,
+                  [["", "1", "EntryImport", "Import", "Success", "x", "{}"], *STEPS_ROWS])
+    props = write(folder / "ProvisioningLogs_ModifiedProperties.csv", PROPS_HEADER,
+                  [*PROPS_ROWS, ["chg-kari", "", "", "orphan value"]])
+    dataset = load([folder])
+    assert [(p.file, p.location, p.message.split(",")[0].split(" (")[0])
+            for p in dataset.problems] == [
+        (str(steps), "line 2", "no Change ID"),
+        (str(props), f"line {len(PROPS_ROWS) + 2}", "no property name"),
+    ]
+    assert dataset.frames.steps.height == len(STEPS_ROWS)
+
+
 def test_change_id_shared_by_two_events_uses_the_step_files_event_id(tmp_path):
     rows = [list(MAIN_ROWS[0]), list(MAIN_ROWS[1])]
     rows[1][4] = rows[0][4]  # both events carry the same change id
@@ -268,7 +294,7 @@ def test_change_id_shared_by_two_events_uses_the_step_files_event_id(tmp_path):
     assert events[rows[1][1]]["skip_reason"] == "RedundantExport"
 
 
-def test_zip_and_its_extracted_files_count_each_event_once(tmp_path):
+def test_zip_and_its_extracted_files_count_each_event_once():
     dataset = load([SAMPLES / "formats" / "csv"])  # the three files plus the same .zip
     json_events = load([SAMPLES / "failing-initial.json"]).frames
     assert dataset.frames.events.height == json_events.events.height

@@ -9,6 +9,7 @@ error code and reason, and fill them in when ``ProvisioningStatusInfo`` lacks th
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -62,6 +63,9 @@ _GRAPH_KEYS = {
 }
 
 
+_KEY_NAMES: dict[str, str] = {}  # each spelling met -> its Graph name (few distinct keys)
+
+
 def is_log_analytics_header(header: list[str]) -> bool:
     """``TimeGenerated`` plus a column only AADProvisioningLogs has."""
     folded = {fold_header(h) for h in header}
@@ -79,13 +83,26 @@ def graph_keys(value: Any) -> Any:
     as they are (their keys are attribute names, not Graph properties)."""
     if isinstance(value, list):
         return [graph_keys(item) for item in value]
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         renamed: dict[str, Any] = {}
         for key, inner in value.items():
-            name = _GRAPH_KEYS.get(str(key).casefold(), str(key))
-            renamed[name] = inner if name == "details" else graph_keys(inner)
+            name = _KEY_NAMES.get(key)
+            if name is None:
+                name = _KEY_NAMES[key] = _GRAPH_KEYS.get(str(key).casefold(), str(key))
+            nested = isinstance(inner, dict | list) and name != "details"
+            renamed[name] = graph_keys(inner) if nested else inner
         return renamed
     return value
+
+
+@functools.lru_cache(maxsize=1024)
+def _role(column: str) -> tuple[str, str] | None:
+    """What a column is (scalar, json, result) and its Graph name; cached per spelling."""
+    key = fold_header(column)
+    for role, table in (("scalar", SCALAR_COLUMNS), ("json", JSON_COLUMNS)):
+        if key in table:
+            return role, table[key]
+    return ("result", key) if key in RESULT_COLUMNS else None
 
 
 _NAMED_OBJECTS = {"initiatedBy", "servicePrincipal", "sourceSystem", "targetSystem",
@@ -105,14 +122,14 @@ class _BadJson(ValueError):
     pass
 
 
-def _json_cell(value: Any, column: str) -> Any:
+def _json_cell(value: Any, prop: str) -> Any:
     """A dynamic column: already parsed (JSON export) or JSON text (CSV, query API)."""
     if not isinstance(value, str):
         return value
     text = value.strip()
     if not text or text.casefold() in _NO_VALUE:
         return None
-    if fold_header(column) == "sourcesystem" and text[0] not in "{[":
+    if prop == "sourceSystem" and text[0] not in "{[":
         return None  # the generic Log Analytics "agent type" column ("Azure"), not the system
     try:
         parsed = json.loads(text)
@@ -169,13 +186,16 @@ def record_from_row(
     results: dict[str, Any] = {}
     bad_cells: list[Problem] = []
     for column, value in row.items():
-        key = fold_header(str(column))
-        if key in SCALAR_COLUMNS:
+        role = _role(str(column))
+        if role is None:
+            continue
+        kind, name = role
+        if kind == "scalar":
             cell = _scalar(value)
-            graph[SCALAR_COLUMNS[key]] = _duration(cell) if key == "durationms" else cell
-        elif key in JSON_COLUMNS:
+            graph[name] = _duration(cell) if name == "durationInMilliseconds" else cell
+        elif kind == "json":
             try:
-                parsed = _json_cell(value, str(column))
+                parsed = _json_cell(value, name)
             except _BadJson as exc:
                 bad_cells.append(Problem(
                     file, location,
@@ -183,9 +203,9 @@ def record_from_row(
                 ))
                 continue
             if parsed is not None:
-                graph[JSON_COLUMNS[key]] = _named(graph_keys(parsed), JSON_COLUMNS[key])
-        elif key in RESULT_COLUMNS:
-            results[key] = _scalar(value)
+                graph[name] = _named(graph_keys(parsed), name)
+        else:
+            results[name] = _scalar(value)
     missing = [name for name, prop in (("Id", "id"), ("TimeGenerated", "activityDateTime"))
                if not graph.get(prop)]
     if missing:
