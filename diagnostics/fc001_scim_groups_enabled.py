@@ -25,7 +25,17 @@ from __future__ import annotations
 
 import polars as pl
 
-from diagnostics.rulekit import Context, Hit, http_in, ids, is_failure, mentions, plural, quote_list
+from diagnostics.rulekit import (
+    Context,
+    Hit,
+    describe,
+    http_in,
+    ids,
+    is_failure,
+    mentions,
+    plural,
+    quote_list,
+)
 
 ID = "FC001"
 TITLE = "SCIM group provisioning is still enabled"
@@ -64,13 +74,7 @@ def evaluate(ctx: Context) -> list[Hit]:
     if events.height == 0:
         return []
     failures = events.filter(is_failure())
-    names = sorted(
-        events.select(pl.coalesce("source_display_name", "person"))
-        .to_series()
-        .drop_nulls()
-        .unique()
-        .to_list()
-    )
+    names = sorted(events["label"].drop_nulls().unique().to_list())
     if failures.height == 0:
         message = (
             f"The SCIM group mapping is on: {plural(len(names), 'group')} "
@@ -79,12 +83,15 @@ def evaluate(ctx: Context) -> list[Hit]:
         )
         return [Hit(ids(events), message, severity="medium", details={"groups": names})]
     not_found = failures.filter(http_in(404)).height
+    failed = sorted(failures["label"].unique().to_list())
     halted = halted_cycles(ctx, failures)
     message = (
-        f"{plural(len(names), 'group')} ({quote_list(names)}) failed "
-        f"{plural(failures.height, 'time')} ({not_found} with HTTP 404) because the SCIM group "
-        "mapping is still enabled"
+        f"{describe(failures, 'group')} failed {plural(failures.height, 'time')} "
+        f"({not_found} with HTTP 404) because the SCIM group mapping is still enabled"
     )
+    others = len(names) - len(failed)
+    if others > 0:
+        message += f"; {plural(others, 'more group')} appear in events that did not fail"
     if halted:
         message += f"; {plural(len(halted), 'cycle')} stopped after the first group 404"
     details = {"groups": names, "failures": failures.height, "halted_cycles": halted}

@@ -118,7 +118,7 @@ def version() -> None:
 
 if __name__ == "__main__":
     app()
+import loganalyzer.diagnose_cli  # noqa: E402, F401  (registers `diagnose`, `rules`)
 import loganalyzer.fetch_cli  # noqa: E402, F401  (registers `fetch`, `fetch-job`)
 import loganalyzer.report_cli  # noqa: E402, F401  (registers `report`)
 import loganalyzer.why_cli  # noqa: E402, F401  (registers `why`)
-import loganalyzer.diagnose_cli  # noqa: E402, F401  (registers `diagnose`, `rules`)

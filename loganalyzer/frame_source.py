@@ -12,13 +12,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import polars as pl
+import pyarrow.parquet as pq
 
 from loganalyzer.normalize import Frames
 from loganalyzer.problems import Problem
 from loganalyzer.readers.sources import STORE_MANIFEST, is_store
+from loganalyzer.schema import empty_frame
 
-Fetch = Callable[[str, pl.Expr], pl.DataFrame]  # (frame name, row filter) -> rows
+# (frame name, event ids, columns or None for all) -> the rows of those events
+Fetch = Callable[[str, pl.Series, list[str] | None], pl.DataFrame]
 
 # The event columns needed to find a person and pick what can explain them; the other
 # columns (reasons, bodies, ...) are read only for the events picked.
@@ -40,8 +44,9 @@ class FrameSource:
 
     @staticmethod
     def from_frames(frames: Frames) -> FrameSource:
-        def fetch(name: str, keep: pl.Expr) -> pl.DataFrame:
-            return getattr(frames, name).filter(keep)
+        def fetch(name: str, ids: pl.Series, columns: list[str] | None) -> pl.DataFrame:
+            rows = getattr(frames, name).filter(pl.col("event_id").is_in(ids.implode()))
+            return rows.select(columns) if columns else rows
 
         return FrameSource(frames.events, fetch)
 
@@ -52,9 +57,8 @@ class FrameSource:
             [pl.read_parquet(s / "events.parquet", columns=list(INDEX_COLUMNS)) for s in stores]
         ).unique("event_id", keep="first", maintain_order=True)
 
-        def fetch(name: str, keep: pl.Expr) -> pl.DataFrame:
-            parts = pl.collect_all([pl.scan_parquet(s / f"{name}.parquet").filter(keep)
-                                    for s in stores])
+        def fetch(name: str, ids: pl.Series, columns: list[str] | None) -> pl.DataFrame:
+            parts = [_read_matching(s / f"{name}.parquet", ids, columns) for s in stores]
             if len(parts) == 1:
                 return parts[0]
             key = {"events": ["event_id"], "steps": ["event_id", "step_index"],
@@ -66,22 +70,40 @@ class FrameSource:
 
     def subset(self, event_ids: Iterable[str]) -> Frames:
         """The canonical frames of just these events."""
-        ids = pl.Series(list(event_ids), dtype=pl.Utf8).implode()
-        keep = pl.col("event_id").is_in(ids)
+        ids = _ids(event_ids)
         return Frames(
-            self.fetch("events", keep),
-            self.fetch("steps", keep),
-            self.fetch("modified_properties", keep),
+            self.fetch("events", ids, None),
+            self.fetch("steps", ids, None),
+            self.fetch("modified_properties", ids, None),
         )
 
     def rows(self, event_ids: Iterable[str], columns: Iterable[str]) -> pl.DataFrame:
         """Some columns of these events (cheaper than whole rows on a store)."""
-        ids = pl.Series(list(event_ids), dtype=pl.Utf8).implode()
-        return self.fetch("events", pl.col("event_id").is_in(ids)).select(list(columns))
+        return self.fetch("events", _ids(event_ids), list(columns))
 
     def steps_of(self, event_ids: Iterable[str]) -> pl.DataFrame:
-        ids = pl.Series(list(event_ids), dtype=pl.Utf8).implode()
-        return self.fetch("steps", pl.col("event_id").is_in(ids))
+        ids = _ids(event_ids)
+        return self.fetch("steps", ids, None) if len(ids) else empty_frame("steps")
+
+
+def _ids(event_ids: Iterable[str]) -> pl.Series:
+    return pl.Series("event_id", list(event_ids), dtype=pl.Utf8)
+
+
+def _read_matching(path: Path, ids: pl.Series, columns: list[str] | None) -> pl.DataFrame:
+    """The rows of these events, decoding only the row groups that hold them: a store is
+    written in time order, so one person's recent events sit in one or two of them."""
+    wanted = ids.implode()
+    keys = pl.read_parquet(path, columns=["event_id"]).with_row_index("_row")
+    rows = keys.filter(pl.col("event_id").is_in(wanted))["_row"].to_numpy()
+    read = None if columns is None else list(dict.fromkeys(["event_id", *columns]))
+    parquet = pq.ParquetFile(path)
+    sizes = [parquet.metadata.row_group(g).num_rows for g in range(parquet.num_row_groups)]
+    groups = np.unique(np.searchsorted(np.cumsum(sizes), rows, side="right")).tolist()
+    if not groups:
+        return pl.read_parquet(path, columns=read, n_rows=0)
+    frame = pl.from_arrow(parquet.read_row_groups(groups, columns=read))
+    return frame.filter(pl.col("event_id").is_in(wanted))
 
 
 def all_stores(inputs: list[Path]) -> bool:

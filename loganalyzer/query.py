@@ -31,6 +31,8 @@ DELETED = "deleted"
 NEVER_SEEN = "never_seen"
 AMBIGUOUS = "ambiguous"
 
+HISTORY_LIMIT = 200
+
 NESTED_GROUP_NOTE = (
     "Logs cannot tell 'not assigned' apart from 'only in a nested group': if the user is in a "
     "group that is assigned to the app only through another group, assign that group (or the "
@@ -196,26 +198,33 @@ def _latest_cycles(events: pl.DataFrame) -> list[str]:
     )
 
 
-def context_cycles(events: pl.DataFrame, person: Person) -> set[str]:
+def recent_events(person: Person) -> list[str]:
+    """The person's events the rule engine sees: the latest ``HISTORY_LIMIT`` (the timeline
+    shows them all). Keeps the answer interactive for someone logged thousands of times."""
+    return person.event_ids[-HISTORY_LIMIT:]
+
+
+def context_cycles(events: pl.DataFrame, recent: list[str]) -> set[str]:
     """Cycles whose job-wide trouble reaches this person: the cycle of their latest event and
     of their latest failure, and each job's newest cycle (a halted job stops everyone)."""
-    mine = events.filter(pl.col("event_id").is_in(person.event_ids)).sort("activity_time")
+    mine = events.filter(pl.col("event_id").is_in(recent)).sort("activity_time")
     latest = mine.tail(1)["cycle_id"].to_list()
     failed = mine.filter(pl.col("status") == "failure").tail(1)["cycle_id"].to_list()
     return {c for c in latest + failed + _latest_cycles(events) if c is not None}
 
 
-def context_event_ids(events: pl.DataFrame, person: Person, cycles: set[str]) -> pl.Series:
-    """What can explain this person: their events, the events of ``cycles``, and other objects
-    sharing one of their identifiers (duplicates). Bounded by a few cycles, not the export."""
+def context_event_ids(
+    events: pl.DataFrame, person: Person, recent: list[str], cycles: set[str]
+) -> pl.Series:
+    """What can explain this person: their recent events, the events of ``cycles``, and other
+    objects sharing one of their identifiers (duplicates). A few cycles, not the export."""
     names = sorted(_identifiers(person) - {person.key.lower(), (person.object_id or "").lower()})
     shares = pl.any_horizontal(
         equals_any(c, names) for c in ("upn", "mail", "user_name_sent", "email_sent")
     )
+    others = shares & ~pl.col("event_id").is_in(person.event_ids)
     return events.filter(
-        pl.col("event_id").is_in(person.event_ids)
-        | pl.col("cycle_id").is_in(sorted(cycles))
-        | shares
+        pl.col("event_id").is_in(recent) | pl.col("cycle_id").is_in(sorted(cycles)) | others
     )["event_id"]
 
 
@@ -233,9 +242,11 @@ def why(source: Source, user: str, job_status: dict | None = None) -> WhyAnswer:
     person = found.person
     if person is None:
         return _unresolved(src, found, job_status)
-    cycles = context_cycles(src.events, person)
-    frames = src.subset(context_event_ids(src.events, person, cycles))
-    entries = tl.build(frames, person.event_ids)
+    rows = src.rows(person.event_ids, tl.COLUMNS)
+    entries = tl.build(rows, src.steps_of(tl.needs_details(rows)))
+    recent = recent_events(person)
+    cycles = context_cycles(src.events, recent)
+    frames = src.subset(context_event_ids(src.events, person, recent, cycles))
     diagnosis = diagnose(frames, job_status)
     mine = _identifiers(person)
     job_wide = lead_order(f for f in diagnosis.findings if _is_job_wide(f, cycles, mine))

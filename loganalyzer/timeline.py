@@ -16,7 +16,7 @@ from datetime import datetime
 import polars as pl
 
 from loganalyzer.engine import short_reason
-from loganalyzer.normalize import Frames, step_details
+from loganalyzer.normalize import step_details
 
 # Skip classes (stable: they appear in the JSON verdict).
 NOT_ASSIGNED = "not_assigned"
@@ -102,9 +102,17 @@ def _first(details: dict[str, str], keys: tuple[str, ...]) -> str | None:
     return next((details[k] for k in keys if k in details), None)
 
 
-def _details_by_event(frames: Frames, event_ids: list[str]) -> dict[str, dict[str, str]]:
+def needs_details(events: pl.DataFrame) -> list[str]:
+    """Skipped events whose class needs their scoping details (all but RedundantExport)."""
+    skipped = events.filter(
+        (pl.col("status") == "skipped")
+        & (pl.col("skip_reason").str.to_lowercase() != "redundantexport").fill_null(True)
+    )
+    return skipped["event_id"].to_list()
+
+
+def _details_by_event(steps: pl.DataFrame) -> dict[str, dict[str, str]]:
     wanted = _ASSIGNED + _ACTIVE + _FILTER_PASSED + _SCOPE_RESULT
-    steps = frames.steps.filter(pl.col("event_id").is_in(event_ids))
     rows = step_details(steps).filter(pl.col("attribute_key").is_in(wanted))
     found: dict[str, dict[str, str]] = {}
     for event_id, key, value in rows.select("event_id", "attribute_key", "value").iter_rows():
@@ -122,11 +130,17 @@ def _failure_reasons(events: pl.DataFrame) -> pl.DataFrame:
     ).select("event_id", "reason")
 
 
-def build(frames: Frames, event_ids: list[str]) -> list[Entry]:
-    """The events, oldest first (ties keep file order)."""
-    events = frames.events.filter(pl.col("event_id").is_in(event_ids)).sort(
-        "activity_time", "source_record", nulls_last=True
-    )
+COLUMNS = (
+    "event_id", "activity_time", "cycle_id", "app_name", "action", "status", "failed_step",
+    "failed_step_description", "http_status", "error_code", "error_reason", "scim_detail",
+    "skip_reason", "source_record",
+)
+
+
+def build(events: pl.DataFrame, steps: pl.DataFrame) -> list[Entry]:
+    """One entry per event (``COLUMNS``), oldest first, ties in file order; ``steps`` holds
+    at least the steps of the events ``needs_details`` names."""
+    events = events.sort("activity_time", "source_record", nulls_last=True)
     events = events.join(_failure_reasons(events), on="event_id", how="left").with_columns(
         pl.when(pl.col("status") == "success")
         .then(pl.col("action").replace_strict(_DONE_WORDS, default="succeeded"))
@@ -134,7 +148,8 @@ def build(frames: Frames, event_ids: list[str]) -> list[Entry]:
         .alias("reason")
     )
     skipped = events.filter(pl.col("status") == "skipped")
-    details = _details_by_event(frames, skipped["event_id"].to_list())
+    skipped_ids = skipped["event_id"].implode()
+    details = _details_by_event(steps.filter(pl.col("event_id").is_in(skipped_ids)))
     skips = {
         event_id: classify_skip(reason, details.get(event_id, {}))
         for event_id, reason in skipped.select("event_id", "skip_reason").iter_rows()

@@ -13,7 +13,7 @@ from loganalyzer.cli import Inputs, Quiet, app, err, fail_input, load_inputs
 from loganalyzer.frame_source import FrameSource, all_stores
 from loganalyzer.problems import InputError, summarize_problems
 from loganalyzer.query import to_json, why
-from loganalyzer.why_render import render_markdown, render_terminal
+from loganalyzer.why_render import TIMELINE_LIMIT, render_markdown, render_terminal
 
 FORMATS = ("terminal", "md", "json")
 
@@ -59,6 +59,9 @@ def why_command(
         Path | None,
         typer.Option("--job-status", help="JSON of the sync job (quarantine, last error)."),
     ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", help="Latest events shown (terminal, md); 0 = all.")
+    ] = TIMELINE_LIMIT,
     quiet: Quiet = False,
 ) -> None:
     """Why did this user fail, or why are they not in Flowcase? Timeline, verdict and fix."""
@@ -69,8 +72,8 @@ def why_command(
     if fmt == "json":
         typer.echo(json.dumps(to_json(answer), indent=2))
     elif fmt == "md":
-        typer.echo(render_markdown(answer))
+        typer.echo(render_markdown(answer, limit))
     else:
-        typer.echo(render_terminal(answer))
+        typer.echo(render_terminal(answer, limit))
     if not answer.resolved:
         raise typer.Exit(2)

@@ -14,10 +14,15 @@ from loganalyzer.timeline import Entry
 from loganalyzer.user_lookup import Person
 
 CANDIDATE_LIMIT = 20
+TIMELINE_LIMIT = 40  # latest events shown by default; the JSON always has them all
 
 
 def _time(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "?"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def _steps(steps: list[str]) -> str:
@@ -41,7 +46,7 @@ def _candidate_line(p: Person) -> str:
     upn = p.upns[0] if p.upns else (p.mails or p.user_names_sent or ["-"])[0]
     return (
         f"{p.display_name or '-'} | UPN {upn} | object id {p.object_id or '-'} | "
-        f"last {p.last_status or '?'} at {_time(p.last_seen)} | {p.events} events"
+        f"last {p.last_status or '?'} at {_time(p.last_seen)} | {_plural(p.events, 'event')}"
     )
 
 
@@ -93,7 +98,15 @@ def _row(e: Entry) -> list[str]:
 HEADER = ["time (UTC)", "cycle", "action", "status", "step", "HTTP", "reason"]
 
 
-def render_terminal(answer: WhyAnswer) -> str:
+def _shown(timeline: list[Entry], limit: int) -> tuple[list[Entry], str | None]:
+    """The latest ``limit`` entries (0 = all) and a line saying how many were left out."""
+    if limit <= 0 or len(timeline) <= limit:
+        return timeline, None
+    hidden = len(timeline) - limit
+    return timeline[-limit:], f"{hidden} earlier events not shown (--limit 0 shows all)"
+
+
+def render_terminal(answer: WhyAnswer, limit: int = TIMELINE_LIMIT) -> str:
     """One screen: who, verdict, job-wide findings first, then the timeline."""
     person = answer.lookup.person
     if person is None:
@@ -104,7 +117,7 @@ def render_terminal(answer: WhyAnswer) -> str:
         return "\n".join(lines)
     lines = [person.label()]
     lines += [f"  {name}: {value}" for name, value in _identifiers(person)]
-    lines += [f"  {person.events} events, {_time(person.first_seen)} to "
+    lines += [f"  {_plural(person.events, 'event')}, {_time(person.first_seen)} to "
               f"{_time(person.last_seen)} UTC", ""]
     if answer.job_wide:
         lines.append("Fix first (job-wide, explains this user too):")
@@ -119,9 +132,10 @@ def render_terminal(answer: WhyAnswer) -> str:
         lines += ["", "Also explains this user:"]
         for e in others:
             lines += _explanation_lines(e)
-    rows = [HEADER] + [_row(e) for e in answer.timeline]
+    shown, hidden = _shown(answer.timeline, limit)
+    rows = [HEADER] + [_row(e) for e in shown]
     widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER) - 1)]
-    lines += ["", "Timeline (oldest first):"]
+    lines += ["", "Timeline (oldest first):"] + ([f"  ({hidden})"] if hidden else [])
     for r in rows:
         lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) +
                      "  " + r[-1])
@@ -136,7 +150,7 @@ def _md(text: object) -> str:
     return flat
 
 
-def render_markdown(answer: WhyAnswer) -> str:
+def render_markdown(answer: WhyAnswer, limit: int = TIMELINE_LIMIT) -> str:
     """For a ticket: verdict and fix first, then the timeline as a table."""
     person = answer.lookup.person
     if person is None:
@@ -173,8 +187,10 @@ def render_markdown(answer: WhyAnswer) -> str:
         lines.append(f"- **Fix:** {_md(v.fix)}")
     if v.note:
         lines.append(f"- **Note:** {_md(v.note)}")
-    lines += ["", "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
-    for e in answer.timeline:
+    shown, hidden = _shown(answer.timeline, limit)
+    lines += [""] + ([f"_{hidden}._", ""] if hidden else [])
+    lines += ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    for e in shown:
         cells = _row(e)
         cells[1] = e.cycle_id or "-"
         lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
