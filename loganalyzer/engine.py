@@ -90,9 +90,15 @@ def findings_for_events(diagnosis: Diagnosis, event_ids: Iterable[str]) -> list[
 
 
 def leading_finding_for(diagnosis: Diagnosis, identity_key: str) -> Finding | None:
-    """The finding that leads for one user or group (``Affected.id``, case-insensitive)."""
+    """The finding that leads for one user or group: ``Affected.id`` (or a group's display
+    name), case-insensitive."""
     key = identity_key.strip().lower()
-    about = [f for f in diagnosis.findings if any(a.id.lower() == key for a in f.affected)]
+
+    def names(a: Affected) -> set[str]:
+        group_name = a.display_name if a.type == "Group" and a.display_name else a.id
+        return {a.id.lower(), group_name.lower()}
+
+    about = [f for f in diagnosis.findings if any(key in names(a) for a in f.affected)]
     ordered = lead_order(about)
     return ordered[0] if ordered else None
 

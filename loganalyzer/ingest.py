@@ -45,38 +45,43 @@ def _quiet(_: str) -> None:
 
 
 class _Deduper:
-    """The same event read twice (two overlapping exports, a resumed download) counts once."""
+    """The same event read twice (two overlapping exports, a resumed download) counts once.
+
+    Raw batches are de-duplicated on ``id`` before normalising, so a repeated event never
+    contributes a second copy of its steps; stores (already canonical) on ``event_id``.
+    """
 
     def __init__(self) -> None:
-        self.seen: set[str] = set()
+        self.seen = pl.Series("id", [], dtype=pl.Utf8)
         self.duplicates = 0
 
-    def __call__(self, frames: Frames) -> Frames:
-        events = frames.events.unique("event_id", keep="first", maintain_order=True)
-        fresh = events.filter(~pl.col("event_id").is_in(list(self.seen)))
-        self.duplicates += frames.events.height - fresh.height
-        ids = fresh["event_id"]
-        self.seen.update(ids.to_list())
-        if fresh.height == frames.events.height:
+    def _keep(self, ids: pl.Series) -> pl.Series:
+        """True for the first sighting of each id; rows without an id pass (reported later)."""
+        keep = ids.is_null() | (ids.is_first_distinct() & ~ids.is_in(self.seen.implode()))
+        self.duplicates += len(ids) - int(keep.sum())
+        self.seen = pl.concat([self.seen, ids.filter(keep & ids.is_not_null()).rename("id")])
+        return keep
+
+    def raw(self, raw: pl.DataFrame) -> pl.DataFrame:
+        return raw.filter(self._keep(raw["id"]))
+
+    def frames(self, frames: Frames) -> Frames:
+        events = frames.events.filter(self._keep(frames.events["event_id"]))
+        if events.height == frames.events.height:
             return frames
-        # steps/properties of a duplicated id are identical copies: keep one copy
-        keep = pl.col("event_id").is_in(ids.implode())
-        steps = frames.steps.filter(keep).unique(["event_id", "step_index"], maintain_order=True)
-        props = frames.modified_properties.filter(keep).unique(
-            ["event_id", "property_index"], maintain_order=True
-        )
-        return Frames(fresh, steps, props)
+        keep = pl.col("event_id").is_in(events["event_id"].implode())
+        return Frames(events, frames.steps.filter(keep), frames.modified_properties.filter(keep))
 
 
 def _normalized_batches(
-    inputs: list[Path], read_log: ReadLog, workdir: Path, progress: Progress
+    inputs: list[Path], read_log: ReadLog, workdir: Path, progress: Progress, dedupe: _Deduper
 ) -> tuple[Iterator[Frames], list[Path]]:
     sources, stores = expand(inputs, workdir)
 
     def batches() -> Iterator[Frames]:
         events = 0
         for raw in prefetch(read_sources(sources, read_log)):
-            frames, problems = normalize(raw)
+            frames, problems = normalize(raw, keep=dedupe.raw)
             read_log.problems.extend(problems)
             events += frames.events.height
             progress(f"read {events:,} events")
@@ -92,13 +97,13 @@ def load(inputs: list[Path], progress: Progress = _quiet) -> Dataset:
     parts: list[Frames] = []
     notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="loganalyzer-") as tmp:
-        batches, stores = _normalized_batches(inputs, read_log, Path(tmp), progress)
+        batches, stores = _normalized_batches(inputs, read_log, Path(tmp), progress, dedupe)
         for store in stores:
             frames, manifest = read_store(store)
             read_log.problems.extend(Problem(**p) for p in manifest.get("problems", []))
             notes.extend(manifest.get("notes", []))
-            parts.append(dedupe(frames))
-        parts.extend(dedupe(frames) for frames in batches)
+            parts.append(dedupe.frames(frames))
+        parts.extend(batches)
     _require_events(inputs, parts, read_log)
     return Dataset(
         Frames.concat(parts),
@@ -141,8 +146,8 @@ def ingest_to_store(inputs: list[Path], store: Path, progress: Progress = _quiet
     counts = dict.fromkeys(FRAME_SCHEMAS, 0)
     try:
         with tempfile.TemporaryDirectory(prefix="loganalyzer-") as tmp:
-            batches, stores = _normalized_batches(inputs, read_log, Path(tmp), progress)
-            loaded = (dedupe(read_store(s)[0]) for s in stores)
+            batches, stores = _normalized_batches(inputs, read_log, Path(tmp), progress, dedupe)
+            loaded = (dedupe.frames(read_store(s)[0]) for s in stores)
             for frames in itertools.chain(loaded, batches):
                 for name in FRAME_SCHEMAS:
                     table = getattr(frames, name).to_arrow()

@@ -7,6 +7,7 @@ returned as problems with their file and record number, never dropped silently.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
@@ -245,9 +246,17 @@ def _step_facts(steps: pl.DataFrame, props: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def normalize(raw: pl.DataFrame) -> tuple[Frames, list[Problem]]:
-    """Turn a batch of raw records into canonical frames plus the records that were unusable."""
+def normalize(
+    raw: pl.DataFrame, keep: Callable[[pl.DataFrame], pl.DataFrame] | None = None
+) -> tuple[Frames, list[Problem]]:
+    """Turn a batch of raw records into canonical frames plus the records that were unusable.
+
+    ``keep`` filters the usable records first (ingest passes its de-duplicator, so an unusable
+    copy of an event never claims its id).
+    """
     raw, problems = _drop_unusable(raw)
+    if keep is not None:
+        raw = keep(raw)
     steps = _steps(raw)
     props = _modified_properties(raw)
     facts = _step_facts(steps, props)
@@ -342,7 +351,11 @@ def normalize(raw: pl.DataFrame) -> tuple[Frames, list[Problem]]:
             "external_id"
         ),
         pl.coalesce(
-            upn, pl.col("step_mail"), user_name_sent, email_sent, source_id,
+            upn, pl.col("step_mail"), user_name_sent, email_sent,
+            # the skip step's ReportableIdentifier is the UPN when it looks like one
+            pl.when(pl.col("reportable_identifier").str.contains("@"))
+            .then(pl.col("reportable_identifier")),
+            source_id,
             pl.col("reportable_identifier"),
         )
         .str.to_lowercase()

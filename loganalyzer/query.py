@@ -141,7 +141,9 @@ def _skip_verdict(entry: tl.Entry) -> tuple[str, list[str], str, str | None]:
     return (f"Skipped: {entry.reason}.", [], "Check the skip reason in the event's steps.", None)
 
 
-def _verdict(entries: list[tl.Entry], leading: Finding | None) -> Verdict:
+def _verdict(entries: list[tl.Entry], leading: Finding | None, job_wide: bool) -> Verdict:
+    """The latest event decides the state; ``leading`` (if any) is the rule behind it, already
+    shown among the job-wide findings when ``job_wide``."""
     last = entries[-1]
     rule = dict(
         rule_id=leading.rule_id if leading else None,
@@ -155,7 +157,9 @@ def _verdict(entries: list[tl.Entry], leading: Finding | None) -> Verdict:
         if last.http_status:
             what += f" with HTTP {last.http_status}"
         message = f"Failing: the latest {what}: {last.reason or 'no reason logged'}."
-        if leading:
+        if leading and job_wide:
+            message += f" Explained by the job-wide finding {leading.rule_id} above."
+        elif leading:
             message += f" {leading.message}"
         else:
             message += " No rule explains it (see 'unexplained' in diagnose)."
@@ -257,7 +261,8 @@ def why(source: Source, user: str, job_status: dict | None = None) -> WhyAnswer:
         leading = next(iter(job_wide + personal), None)
     explanations = [_explanation(f, True) for f in job_wide]
     explanations += [_explanation(f, False) for f in personal]
-    return WhyAnswer(found, _verdict(entries, leading), entries,
+    verdict = _verdict(entries, leading, any(leading is f for f in job_wide))
+    return WhyAnswer(found, verdict, entries,
                      [e for e in explanations if e.job_wide], explanations)
 
 

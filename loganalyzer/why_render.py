@@ -120,7 +120,7 @@ def render_terminal(answer: WhyAnswer, limit: int = TIMELINE_LIMIT) -> str:
     lines += [f"  {_plural(person.events, 'event')}, {_time(person.first_seen)} to "
               f"{_time(person.last_seen)} UTC", ""]
     if answer.job_wide:
-        lines.append("Fix first (job-wide, explains this user too):")
+        lines.append("Job-wide problems (fix these first: they stop every user's changes):")
         for e in answer.job_wide:
             lines += _explanation_lines(e)
         lines.append("")

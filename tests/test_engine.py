@@ -101,6 +101,15 @@ def test_a_cause_leads_over_escrow_whatever_its_guide_step() -> None:
     assert lead_order(reversed(diagnosis.findings))[0].rule_id == "FC017"
 
 
+def test_a_group_is_found_by_its_name() -> None:
+    x = Export()
+    x.group("Flowcase Users", http=404)
+    x.group("Flowcase Users", http=404, cycle="c2")
+    x.group("Flowcase Users", http=404, cycle="c3")
+    diagnosis = diagnose(x.frames())
+    assert leading_finding_for(diagnosis, "flowcase users").rule_id == "FC001"
+
+
 def test_nobody_leads_for_an_unknown_user() -> None:
     assert leading_finding_for(diagnose(mixed_export().frames()), "ghost@contoso.no") is None
 

@@ -189,3 +189,13 @@ def test_store_round_trip(tmp_path):
     assert from_store.events.equals(from_file.events)
     assert from_store.steps.equals(from_file.steps)
     assert from_store.modified_properties.equals(from_file.modified_properties)
+
+
+def test_event_repeated_in_one_file_keeps_one_copy_of_its_steps(tmp_path):
+    path = write_json(tmp_path / "twice.json", [SCIM_FAILURE, GROUP_SKIP, SCIM_FAILURE])
+    dataset = load([path])
+    frames = dataset.frames
+    assert frames.events.height == 2
+    assert dataset.duplicates == 1
+    assert frames.steps.height == sum(len(r["provisioningSteps"]) for r in RECORDS)
+    assert frames.modified_properties.height == len(SCIM_FAILURE["modifiedProperties"])
