@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from diagnostics.active import sent_active
 from diagnostics.rulekit import Context
 
 NOT_ENTITLED = "noteffectivelyentitled"
@@ -42,12 +43,20 @@ def _unassigned_skips(ctx: Context) -> pl.DataFrame:
 
 
 def exported_while_unassigned(ctx: Context) -> pl.DataFrame:
-    """Events that reached the app although scoping said the object is not assigned."""
+    """Creates and updates that reached the app although scoping said the object is not
+    assigned; deactivations (active=false, a soft-delete step) are how Entra *removes* an
+    unassigned user and do not count."""
     unassigned = _flag(ctx, ASSIGNED_KEYS, "false")
+    deactivating = sent_active(ctx).filter(pl.col("active") == "false")["event_id"]
+    soft_delete = ctx.frames.steps.filter(
+        pl.col("name").str.to_lowercase().str.contains("softdelete|disable")
+    )["event_id"]
     return ctx.events.filter(
         pl.col("event_id").is_in(unassigned.implode())
         & pl.col("status").is_in(["success", "failure"])
         & pl.col("action").is_in(["create", "update"])
+        & ~pl.col("event_id").is_in(deactivating.implode())
+        & ~pl.col("event_id").is_in(soft_delete.implode())
     )
 
 

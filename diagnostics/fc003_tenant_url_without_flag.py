@@ -4,7 +4,8 @@ What it detects:
     Two indirect signs, each medium confidence: (1) update or disable requests rejected
     because a boolean arrived as text or the PATCH body had an unexpected shape, while the
     ``active`` value Entra sent was a proper ``True``/``False``; (2) users whose Entra import
-    shows app role assignments although no event of the export sent a ``roles`` attribute.
+    shows app role assignments although no event of the export sent a ``roles`` attribute
+    (decided only when the export holds a create of such a user: updates send only changes).
 Why provisioning fails:
     Without ``?aadOptscim062020`` Entra runs its pre-2020 SCIM client: PATCH operations carry
     booleans as the strings ``"True"``/``"False"`` and use non-standard shapes, and features
@@ -44,18 +45,24 @@ EMPTY = ("", "[]", "{}", "null", "none")
 
 
 def roleless_exports(ctx: Context) -> pl.DataFrame:
-    """Exports of users with role assignments in Entra when no event ever sent roles."""
+    """Exports of users with role assignments in Entra when no event ever sent roles.
+
+    Decided only when a create of such a user is in the export: a create sends every mapped
+    attribute, while an update sends only what changed (roles unchanged -> not sent)."""
     if ctx.sent_where(r"^roles").height:
         return ctx.events.clear()
     assigned = ctx.details(["approleassignments"], ["import"]).filter(
         ~pl.col("value").str.strip_chars().str.to_lowercase().is_in(EMPTY)
     )["event_id"]
     people = ctx.events.filter(pl.col("event_id").is_in(assigned.implode()))["person"]
-    return ctx.events.filter(
+    exports = ctx.events.filter(
         pl.col("person").is_in(people.implode())
         & pl.col("action").is_in(["create", "update"])
         & pl.col("event_id").is_in(ctx.exporting_events.implode())
     )
+    if exports.filter(pl.col("action") == "create").height == 0:
+        return ctx.events.clear()
+    return exports
 
 
 def evaluate(ctx: Context) -> list[Hit]:

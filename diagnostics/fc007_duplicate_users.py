@@ -21,7 +21,7 @@ Fix:
 Known false positives:
     Department or role errors that contain the word "duplicate", and 409s about something
     else ("User must be Active.") are left to their own rules; upper-case identifiers that
-    cause the conflict are also reported by FC006.
+    cause the conflict are also reported by FC006; group conflicts belong to FC001.
 """
 
 from __future__ import annotations
@@ -71,8 +71,11 @@ def conflict_failures(ctx: Context) -> pl.DataFrame:
     )
     # a 409 that says "User must be Active." is about the user's state, not a duplicate
     return ctx.failures.filter(
-        (structural & (mentions(DUPLICATE) | ~about_something_else))
-        | (mentions(DUPLICATE) & ~about_something_else)
+        (pl.col("object_type") != "Group").fill_null(True)
+        & (
+            (structural & (mentions(DUPLICATE) | ~about_something_else))
+            | (mentions(DUPLICATE) & ~about_something_else)
+        )
     )
 
 

@@ -39,7 +39,7 @@ from diagnostics.rulekit import (
     plural,
     quote_list,
 )
-from diagnostics.vocabulary import ACTIVE, BOOLEAN, DEPARTMENT, ROLE
+from diagnostics.vocabulary import ACTIVE, BOOLEAN, DEPARTMENT, ROLE, TRANSIENT
 
 ID = "FC014"
 TITLE = "Soft delete / active is mapped wrongly"
@@ -59,7 +59,7 @@ def evaluate(ctx: Context) -> list[Hit]:
     inverted = sent_active(ctx).filter(
         (pl.col("action") == "create") & (pl.col("active") == "false")
     )
-    client_error = http_in(400, 404, 409, 422) | no_http_status()
+    client_error = http_in(400, 404, 409, 422) | (no_http_status() & ~mentions(TRANSIENT))
     flag_issue = string_boolean_failures(ctx)["event_id"]
     failures = ctx.failures.filter(
         client_error

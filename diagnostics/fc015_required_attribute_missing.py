@@ -4,7 +4,8 @@ What it detects:
     Error codes ``MandatoryFieldsMissing``/``MissingValues``/``SchemaAttributeNotFound``,
     ``ImportSkipped`` (the matching attribute, mail or UPN, is empty), 400/422 failures whose
     text says something is required or missing (not about a department, role, manager or
-    country), and failed creates that sent attributes but no ``userName`` or no work email.
+    country), and failed creates that sent attributes but no ``userName`` or no work email
+    when the error text does not point at another attribute.
 Why provisioning fails:
     Flowcase needs ``userName`` and ``emails[type eq "work"].value`` on every user. If the
     attribute is missing from the attribute list (step 6) or the Entra source is empty, the
@@ -35,7 +36,16 @@ from diagnostics.rulekit import (
     mentions,
     no_http_status,
 )
-from diagnostics.vocabulary import COUNTRY, DEPARTMENT, MANAGER, MISSING, ROLE
+from diagnostics.vocabulary import (
+    ACTIVE,
+    BOOLEAN,
+    COUNTRY,
+    DEPARTMENT,
+    DUPLICATE,
+    MANAGER,
+    MISSING,
+    ROLE,
+)
 
 ID = "FC015"
 TITLE = "A required attribute is missing from the attribute list or empty"
@@ -56,21 +66,20 @@ def evaluate(ctx: Context) -> list[Hit]:
     import_skipped = (pl.col("skip_reason").str.to_lowercase() == "importskipped").fill_null(
         False
     ) | code_like(r"importskipped$")
-    says_missing = (
-        is_failure()
-        & client_error
-        & mentions(MISSING)
-        & ~mentions(DEPARTMENT)
-        & ~mentions(ROLE)
-        & ~mentions(MANAGER)
-        & ~mentions(COUNTRY)
+    other_subject = (
+        mentions(DEPARTMENT) | mentions(ROLE) | mentions(MANAGER) | mentions(COUNTRY)
     )
+    says_missing = is_failure() & client_error & mentions(MISSING) & ~other_subject
     without_identifier = (
         is_failure()
         & client_error
         & (pl.col("action") == "create")
         & (pl.col("user_name_sent").is_null() | pl.col("email_sent").is_null())
         & pl.col("event_id").is_in(ctx.exporting_events.implode())
+        & ~other_subject
+        & ~mentions(DUPLICATE)
+        & ~mentions(BOOLEAN)
+        & ~mentions(ACTIVE)
     )
     events = ctx.events.filter(
         code_like(MISSING_CODE) | import_skipped | says_missing | without_identifier

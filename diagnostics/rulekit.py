@@ -1,6 +1,6 @@
 """What a rule sees (``Context``) and returns (``Hit``), plus small expression helpers.
 
-Rules read canonical columns only. The context adds two derived columns to the events that
+Rules read canonical columns only. The context adds three derived columns to the events that
 nearly every rule needs and that only make sense over a whole export:
 
 * ``person``: one identity per object across all its events (the latest lower-cased UPN,
@@ -272,23 +272,10 @@ class Context:
         """The events with these ids."""
         return self.events.filter(pl.col("event_id").is_in(list(event_ids)))
 
-    def people(self, event_ids: Iterable[str]) -> list[str]:
-        """Distinct identities of these events, sorted."""
-        return sorted(self.of(event_ids)["person"].drop_nulls().unique().to_list())
-
-    def who(self, event_ids: Iterable[str], limit: int = 5) -> str:
-        """'a@x.no, b@x.no and 3 more' for a message."""
-        return quote_list(self.people(event_ids), limit)
-
 
 def ids(frame: pl.DataFrame) -> list[str]:
     """The distinct event ids of a frame, in order of appearance."""
     return frame["event_id"].unique(maintain_order=True).to_list()
-
-
-def events_of_people(ctx: Context, people: Iterable[str], where: pl.Expr) -> list[str]:
-    """Event ids of these people's events that satisfy ``where``."""
-    return ids(ctx.events.filter(pl.col("person").is_in(list(people)) & where))
 
 
 def whole_cycles(ctx: Context, failures: pl.DataFrame) -> list[str]:
@@ -301,23 +288,7 @@ def whole_cycles(ctx: Context, failures: pl.DataFrame) -> list[str]:
     return sorted(full["cycle_id"].to_list())
 
 
-def people_in(frame: pl.DataFrame) -> list[str]:
-    """Distinct identities in a frame with a ``person`` column, sorted."""
-    return sorted(frame["person"].drop_nulls().unique().to_list())
-
-
 def describe(frame: pl.DataFrame, noun: str = "user", nouns: str | None = None) -> str:
     """'3 users (a@x.no, b@x.no, c@x.no)' for a message; groups by their display name."""
     labels = sorted(frame["label"].drop_nulls().unique().to_list())
     return f"{plural(len(labels), noun, nouns)} ({quote_list(labels)})"
-
-
-def count_by(frame: pl.DataFrame, value: str) -> list[tuple[str, int]]:
-    """(value, number of distinct people) pairs, most people first."""
-    rows = (
-        frame.group_by(value)
-        .agg(pl.col("person").n_unique().alias("n"))
-        .sort(["n", value], descending=[True, False])
-        .iter_rows()
-    )
-    return [(v, n) for v, n in rows if v is not None]

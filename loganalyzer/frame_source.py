@@ -81,9 +81,14 @@ class FrameSource:
         """Some columns of these events (cheaper than whole rows on a store)."""
         return self.fetch("events", _ids(event_ids), list(columns))
 
-    def steps_of(self, event_ids: Iterable[str]) -> pl.DataFrame:
+    def steps_of(
+        self, event_ids: Iterable[str], columns: list[str] | None = None
+    ) -> pl.DataFrame:
         ids = _ids(event_ids)
-        return self.fetch("steps", ids, None) if len(ids) else empty_frame("steps")
+        if len(ids):
+            return self.fetch("steps", ids, columns)
+        empty = empty_frame("steps")
+        return empty.select(columns) if columns else empty
 
 
 def _ids(event_ids: Iterable[str]) -> pl.Series:

@@ -2,26 +2,29 @@
 
 ``why(dataset_or_frames, user, job_status=None) -> WhyAnswer`` is the library entry point the
 CLI and the benchmark call. The user is resolved on the events frame first; the rule engine then
-runs only on what can explain this person (their events plus the cycles they were in), so the
-answer stays interactive on a 200,000-event store.
+runs only on what can explain this person (their latest events, the cycles of their latest event
+and failure, each job's newest cycle, and objects sharing their identifiers), so the answer stays
+interactive on a 200,000-event store.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from diagnostics.guide_steps import STEPS
 from loganalyzer import timeline as tl
 from loganalyzer.engine import diagnose, findings_for_events, lead_order
-from loganalyzer.findings import Finding
+from loganalyzer.findings import Diagnosis, Finding, RuleInfo
 from loganalyzer.frame_source import FrameSource
-from loganalyzer.ingest import Dataset
 from loganalyzer.normalize import Frames
 from loganalyzer.user_lookup import Lookup, Person, equals_any, lookup
+
+if TYPE_CHECKING:  # ingest pulls in the report stack; `why` on a store never needs it
+    from loganalyzer.ingest import Dataset
 
 # Verdict states (stable: they appear in the JSON).
 PROVISIONED = "provisioned"
@@ -31,7 +34,7 @@ DELETED = "deleted"
 NEVER_SEEN = "never_seen"
 AMBIGUOUS = "ambiguous"
 
-HISTORY_LIMIT = 200
+HISTORY_LIMIT = 200  # a person's latest events the rule engine sees (the timeline has all)
 
 NESTED_GROUP_NOTE = (
     "Logs cannot tell 'not assigned' apart from 'only in a nested group': if the user is in a "
@@ -102,6 +105,18 @@ def _is_job_wide(finding: Finding, cycles: set[str], mine: set[str]) -> bool:
         return finding.kind != "error"
     others = any(a.id.lower() not in mine for a in finding.affected)
     return finding.severity == "critical" and others and bool(cycles & set(finding.cycles))
+
+
+NOT_ASSIGNED_PATTERN = 13  # failure catalog: not assigned, or only in a nested group
+
+
+def _contradicted(finding: Finding, entry: tl.Entry, rules: list[RuleInfo]) -> bool:
+    """A 'not assigned' rule cannot explain a skip whose scoping details say the user was
+    assigned but filtered out or inactive."""
+    if entry.skip not in (tl.SCOPING_FILTER, tl.INACTIVE):
+        return False
+    patterns = {r.rule_id: r.patterns for r in rules}
+    return NOT_ASSIGNED_PATTERN in patterns.get(finding.rule_id, [])
 
 
 def _skip_verdict(entry: tl.Entry) -> tuple[str, list[str], str, str | None]:
@@ -180,13 +195,10 @@ def _verdict(entries: list[tl.Entry], leading: Finding | None, job_wide: bool) -
     return Verdict(PROVISIONED, reason, last.time, message, **rule)
 
 
-Source = Dataset | Frames | FrameSource
-
-
-def _source(source: Source) -> FrameSource:
+def _source(source: Dataset | Frames | FrameSource) -> FrameSource:
     if isinstance(source, FrameSource):
         return source
-    return FrameSource.from_frames(source.frames if isinstance(source, Dataset) else source)
+    return FrameSource.from_frames(source if isinstance(source, Frames) else source.frames)
 
 
 def _latest_cycles(events: pl.DataFrame) -> list[str]:
@@ -239,7 +251,9 @@ def _identifiers(person: Person) -> set[str]:
     }
 
 
-def why(source: Source, user: str, job_status: dict | None = None) -> WhyAnswer:
+def why(
+    source: Dataset | Frames | FrameSource, user: str, job_status: dict | None = None
+) -> WhyAnswer:
     """Resolve ``user`` case-insensitively; timeline, verdict and the findings that explain it."""
     src = _source(source)
     found = lookup(src, user)
@@ -250,20 +264,33 @@ def why(source: Source, user: str, job_status: dict | None = None) -> WhyAnswer:
     entries = tl.build(rows, src.steps_of(tl.needs_details(rows)))
     recent = recent_events(person)
     cycles = context_cycles(src.events, recent)
-    frames = src.subset(context_event_ids(src.events, person, recent, cycles))
-    diagnosis = diagnose(frames, job_status)
+    diagnosis = diagnose(src.subset(context_event_ids(src.events, person, recent, cycles)),
+                         job_status)
+    return _explained(found, entries, diagnosis, cycles)
+
+
+def _explained(found: Lookup, entries: list[tl.Entry], diagnosis: Diagnosis,
+               cycles: set[str]) -> WhyAnswer:
+    """Job-wide findings first, then the ones about this person; the verdict's rule is the
+    leading finding about their latest event."""
+    person = found.people[0]
     mine = _identifiers(person)
     job_wide = lead_order(f for f in diagnosis.findings if _is_job_wide(f, cycles, mine))
-    personal = [f for f in findings_for_events(diagnosis, person.event_ids) if f not in job_wide]
-    about_latest = findings_for_events(diagnosis, [entries[-1].event_id])
+    wide = {id(f) for f in job_wide}
+    personal = [f for f in findings_for_events(diagnosis, person.event_ids) if id(f) not in wide]
+    latest = entries[-1]
+    about_latest = [
+        f for f in findings_for_events(diagnosis, [latest.event_id])
+        if not _contradicted(f, latest, diagnosis.rules_run)
+    ]
     leading = about_latest[0] if about_latest else None
-    if leading is None and entries[-1].status == "failure":
+    if leading is None and latest.status == "failure":
         leading = next(iter(job_wide + personal), None)
-    explanations = [_explanation(f, True) for f in job_wide]
-    explanations += [_explanation(f, False) for f in personal]
-    verdict = _verdict(entries, leading, any(leading is f for f in job_wide))
-    return WhyAnswer(found, verdict, entries,
-                     [e for e in explanations if e.job_wide], explanations)
+    verdict = _verdict(entries, leading, id(leading) in wide)
+    return WhyAnswer(
+        found, verdict, entries, [_explanation(f, True) for f in job_wide],
+        [_explanation(f, True) for f in job_wide] + [_explanation(f, False) for f in personal],
+    )
 
 
 def _unresolved(src: FrameSource, found: Lookup, job_status: dict | None) -> WhyAnswer:

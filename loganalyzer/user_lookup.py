@@ -17,13 +17,14 @@ from datetime import datetime
 import polars as pl
 
 from loganalyzer.frame_source import FrameSource
-from loganalyzer.normalize import step_details
+from loganalyzer.normalize import attribute_key
 
 # Columns a person can be looked up by, strongest first: an exact match in an earlier tier
 # wins, so a UPN typed in full is not made ambiguous by another account that merely *sent*
 # the same email (that account is shown as a duplicate instead).
 TIERS: tuple[tuple[str, ...], ...] = (
-    ("upn", "mail", "source_id", "target_id", "identity_key"),
+    ("upn", "source_id", "target_id", "identity_key"),
+    ("mail",),
     ("user_name_sent", "email_sent", "external_id"),
     ("source_display_name",),
 )
@@ -102,33 +103,47 @@ def equals_any(column: str, values: list[str]) -> pl.Expr:
     return pl.col(column).str.contains(f"(?i)^(?:{alternatives})$").fill_null(False)
 
 
+def _unique_owner(matches: pl.DataFrame) -> pl.DataFrame:
+    """event_id -> source id, for events whose matches name exactly one object."""
+    return (
+        matches.group_by("event_id")
+        .agg(pl.col("_source_id").unique())
+        .filter(pl.col("_source_id").list.len() == 1)
+        .select("event_id", pl.col("_source_id").list.first().alias("person_key"))
+    )
+
+
 def _owners(lowered: pl.DataFrame) -> pl.DataFrame:
-    """event_id -> person key: the object id, else the one object id sharing an identifier."""
+    """event_id -> person key: the object id, else the one object id that shares the event's
+    strongest identifier (UPN with UPN first, ...), else the one sharing any identifier."""
     orphans = lowered.filter(pl.col("_source_id").is_null())
     keyed = lowered.select("event_id", pl.col("_source_id").alias("person_key")).filter(
         pl.col("person_key").is_not_null()
     )
     if orphans.is_empty():
         return keyed
+    link = [f"_{c}" for c in LINK_COLUMNS]
     orphan_values = orphans.unpivot(
-        index="event_id", on=[f"_{c}" for c in LINK_COLUMNS], value_name="value"
-    ).filter(pl.col("value").is_not_null()).select("event_id", "value")
+        index="event_id", on=link, variable_name="column", value_name="value"
+    ).filter(pl.col("value").is_not_null())
     values = orphan_values["value"].unique().implode()
     known = (
         lowered.filter(pl.col("_source_id").is_not_null())
-        .filter(pl.any_horizontal(pl.col(f"_{c}").is_in(values) for c in LINK_COLUMNS))
-        .unpivot(index="_source_id", on=[f"_{c}" for c in LINK_COLUMNS], value_name="value")
+        .filter(pl.any_horizontal(pl.col(c).is_in(values) for c in link))
+        .unpivot(index="_source_id", on=link, variable_name="column", value_name="value")
         .filter(pl.col("value").is_not_null())
-        .select("value", "_source_id")
         .unique()
     )
-    linked = (
-        orphan_values.join(known, on="value")
-        .group_by("event_id")
-        .agg(pl.col("_source_id").unique())
-        .filter(pl.col("_source_id").list.len() == 1)
-        .select("event_id", pl.col("_source_id").list.first().alias("person_key"))
+    rank = {c: i for i, c in enumerate(link)}
+    same = orphan_values.join(known, on=["column", "value"]).with_columns(
+        pl.col("column").replace_strict(rank).alias("_rank")
     )
+    best = same.filter(pl.col("_rank") == pl.col("_rank").min().over("event_id"))
+    by_kind = _unique_owner(best)
+    any_kind = _unique_owner(
+        orphan_values.join(known.select("value", "_source_id").unique(), on="value")
+    ).join(by_kind, on="event_id", how="anti")
+    linked = pl.concat([by_kind, any_kind])
     unlinked = orphans.join(linked, on="event_id", how="anti").select(
         "event_id", pl.coalesce("_identity_key", "event_id").alias("person_key")
     )
@@ -152,7 +167,8 @@ def _pool(users: pl.DataFrame, matched: pl.DataFrame) -> pl.DataFrame:
 
 
 def _match_events(users: pl.DataFrame, q: str) -> tuple[pl.DataFrame, str | None]:
-    for tier, how in zip(TIERS, ("identifier", "sent identifier", "display name"), strict=True):
+    names = ("identifier", "mail", "sent identifier", "display name")
+    for tier, how in zip(TIERS, names, strict=True):
         exact = users.filter(pl.any_horizontal(equals_any(c, [q]) for c in tier))
         if not exact.is_empty():
             return exact, how
@@ -170,9 +186,18 @@ def _match_events(users: pl.DataFrame, q: str) -> tuple[pl.DataFrame, str | None
 
 def _match_details(source: FrameSource, users: pl.DataFrame, q: str) -> pl.DataFrame:
     """Events whose step details name the query (ReportableIdentifier, matched userName, ...)."""
-    steps = source.steps_of(users["event_id"])
-    details = step_details(steps).filter(
-        pl.col("attribute_key").is_in(DETAIL_KEYS) & (pl.col("value").str.to_lowercase() == q)
+    steps = source.steps_of(users["event_id"], columns=["event_id", "step_index", "details"])
+    value = pl.element().struct.field("value")
+    naming = steps.filter(  # a regex over the values first: exploding 800,000 steps is slow
+        pl.col("details").list.eval(value.str.contains(f"(?i)^{re.escape(q)}$")).list.any()
+    )
+    details = (
+        naming.explode("details")
+        .unnest("details")
+        .filter(
+            attribute_key(pl.col("key")).is_in(DETAIL_KEYS)
+            & (pl.col("value").str.to_lowercase() == q)
+        )
     )
     return users.filter(pl.col("event_id").is_in(details["event_id"].unique().implode()))
 

@@ -1,0 +1,143 @@
+"""The `why` command: exit codes, what ambiguity and not-found say, JSON and Markdown, stores."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+from why_records import Person, create, failed_create, not_entitled, scim_error, write_export
+
+from loganalyzer.cli import app
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
+FAILING = SAMPLES / "failing-initial.json"
+BAD_TOKEN = SAMPLES / "pattern-04-bad-token.json"
+BAD_TOKEN_JOB = SAMPLES / "job-status" / "pattern-04-bad-token.job.json"
+
+
+def run(*args: object):
+    return CliRunner().invoke(app, ["why", *map(str, args), "-q"])
+
+
+def test_affected_user_exits_0_with_verdict_rule_and_timeline():
+    result = run("OLE.JOHANSEN@NORTHWIND.NO", FAILING)
+    assert result.exit_code == 0, result.output
+    assert "Verdict: FAILING" in result.output
+    assert "FC007" in result.output and "guide step 1 Prerequisites" in result.output
+    assert "Timeline (oldest first):" in result.output
+    assert "409" in result.output
+
+
+def test_ambiguous_name_lists_everyone_with_upn_object_id_and_last_status():
+    result = run("henrik", FAILING)
+    assert result.exit_code == 2
+    assert "2 people match 'henrik'" in result.output
+    for expected in ("UPN adm.henrik.lie@northwind.no", "UPN henrik.lie@northwind.no",
+                     "object id ", "last failure at", "last success at"):
+        assert expected in result.output
+
+
+def test_nobody_matches_exit_2_with_coverage_and_closest_identifiers():
+    result = run("ole.johanson@northwind.no", FAILING)
+    assert result.exit_code == 2
+    assert "no event in this export names 'ole.johanson@northwind.no'" in result.output
+    assert "57 events from 2026-03-24 07:38 UTC to 2026-03-24 08:06 UTC" in result.output
+    assert "(Flowcase SCIM)" in result.output
+    assert "Closest identifiers: ole.johansen@northwind.no" in result.output
+
+
+def test_json_shape():
+    result = run("RAGNHILD.SUNDE@northwind.no", BAD_TOKEN, "--format", "json",
+                 "--job-status", BAD_TOKEN_JOB)
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.output)
+    assert answer["user"]["upns"] == ["ragnhild.sunde@northwind.no"]
+    assert answer["user"]["object_id"]
+    verdict = answer["verdict"]
+    assert {"state", "rule_id", "guide_steps", "message", "fix"} <= set(verdict)
+    assert verdict["state"] == "failing"
+    assert verdict["rule_id"] == "FC004" and verdict["guide_steps"] == ["3"]
+    assert 'token="' in verdict["fix"]
+    assert answer["job_wide"][0]["rule_id"] == "FC004"
+    assert "FC016" in [e["rule_id"] for e in answer["explanations"]]  # the quarantine
+    entry = answer["timeline"][-1]
+    assert {"time", "cycle_id", "action", "status", "failed_step", "http_status",
+            "reason"} <= set(entry)
+    assert entry["http_status"] == 401 and entry["status"] == "failure"
+    assert entry["time"].startswith("2026-03-09T08:22:10")
+
+
+def test_json_for_nobody_is_still_one_object():
+    result = run("nobody@northwind.no", FAILING, "--format", "json")
+    assert result.exit_code == 2
+    answer = json.loads(result.output)
+    assert answer["user"] is None and answer["timeline"] == []
+    assert answer["verdict"]["state"] == "never_seen"
+    assert answer["export"]["events"] == 57
+
+
+def test_markdown_escapes_log_text_in_table_cells(tmp_path):
+    kari = Person("2c9d7e4f-6b58-4a10-8e1a-5d92b3e1a7c4", "kari.nilsen@northwind.no",
+                  "Kari | Nilsen", "")
+    body = scim_error(400, "Attribute 'department' value 'R|D' is not supported")
+    export = write_export(tmp_path / "e.json", [
+        failed_create(kari, "2026-03-10T09:20:00Z", "c1", "BadRequest", body)])
+    result = run("kari.nilsen@northwind.no", export, "--format", "md")
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.output.splitlines() if line.startswith("| 2026")]
+    assert len(rows) == 1
+    assert "R\\|D" in rows[0]
+    assert rows[0].count(" | ") == 6  # seven cells: the pipe in the detail did not split one
+    assert "### Why: Kari \\| Nilsen" in result.output
+
+
+def test_terminal_shows_the_latest_events_and_says_how_many_are_hidden(tmp_path):
+    kari = Person("2c9d7e4f-6b58-4a10-8e1a-5d92b3e1a7c4", "kari.nilsen@northwind.no",
+                  "Kari Nilsen", "")
+    records = [not_entitled(kari, f"2026-03-{day:02d}T09:00:00Z", f"c{day}")
+               for day in range(1, 11)]
+    export = write_export(tmp_path / "e.json", records)
+    result = run("kari.nilsen@northwind.no", export, "--limit", "3")
+    assert "7 earlier events not shown" in result.output
+    assert "2026-03-10 09:00:00" in result.output and "2026-03-07 09:00:00" not in result.output
+
+
+def test_store_gives_the_same_answer_as_the_export(tmp_path):
+    store = tmp_path / "store"
+    ingest = CliRunner().invoke(app, ["ingest", str(FAILING), "-o", str(store), "-q"])
+    assert ingest.exit_code == 0, ingest.output
+    from_export = json.loads(run("erik.dahl@NORTHWIND.no", FAILING, "--format", "json").output)
+    from_store = json.loads(run("erik.dahl@NORTHWIND.no", store, "--format", "json").output)
+    assert from_store == from_export
+    assert from_store["verdict"]["guide_steps"][0] == "1"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--format", "xml"], "'xml' is not one of terminal, md, json"),
+        (["--job-status", SAMPLES / "README.md"], "not JSON"),
+        (["--job-status", SAMPLES / "missing.json"], "cannot read"),
+    ],
+)
+def test_bad_options_exit_2_with_one_line(args, message):
+    result = run("erik.dahl@northwind.no", FAILING, *args)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_skipped_user_in_a_scenario_built_from_the_factory(tmp_path):
+    ida = Person("0f9e8d7c-6b5a-4c3d-9e2f-1a0b9c8d7e6f", "ida.eriksen@northwind.no",
+                 "Ida Eriksen", "5c4b3a29180f7e6d5c4b3a29")
+    export = write_export(tmp_path / "e.json", [
+        create(ida, "2026-03-01T09:00:00Z", "c1"),
+        not_entitled(ida, "2026-03-02T09:00:00Z", "c2"),
+    ])
+    result = run("IDA ERIKSEN", export, "--format", "json")
+    verdict = json.loads(result.output)["verdict"]
+    assert verdict["state"] == "skipped" and verdict["reason"] == "not_assigned"
+    # she was provisioned before: the 'lost assignment' rule explains it, at guide step 5
+    assert verdict["rule_id"] == "FC013" and verdict["guide_steps"][0] == "5"

@@ -1,0 +1,87 @@
+"""One person's story: order, plain-word reasons, and what a skip really means."""
+
+from __future__ import annotations
+
+import json
+
+from why_records import (
+    Person,
+    create,
+    failed_create,
+    in_sync,
+    not_entitled,
+    scim_error,
+    write_export,
+)
+
+from loganalyzer import query
+from loganalyzer.ingest import load
+from loganalyzer.timeline import classify_skip
+
+KARI = Person("2c9d7e4f-6b58-4a10-8e1a-5d92b3e1a7c4", "kari.nilsen@northwind.no", "Kari Nilsen",
+              "a1b2c3d4e5f60718293a4b5c")
+C1, C2, C3 = ("5f0e2d4c-6b8a-4c1e-9d3f-7a5b3c1e9f02", "7a5b3c1e-9f02-4c1e-9d3f-5f0e2d4c6b8a",
+              "9d3f7a5b-3c1e-4f02-8c1e-5f0e2d4c6b8a")
+
+
+def _answer(tmp_path, records, user="KARI.NILSEN@NORTHWIND.NO"):
+    return query.why(load([write_export(tmp_path / "export.json", records)]), user)
+
+
+def test_timeline_is_oldest_first_with_the_scim_detail_as_reason(tmp_path):
+    records = [  # a portal download lists newest first
+        in_sync(KARI, "2026-03-10T10:40:00Z", C3),
+        create(KARI, "2026-03-10T10:00:00Z", C2),
+        failed_create(KARI, "2026-03-10T09:20:00Z", C1, "BadRequest",
+                      scim_error(400, "Department 'Sales EMEA' does not exist")),
+    ]
+    answer = _answer(tmp_path, records)
+    assert [e.status for e in answer.timeline] == ["failure", "success", "skipped"]
+    first = answer.timeline[0]
+    assert first.http_status == 400
+    assert first.failed_step == "EntryExportAdd"
+    assert first.reason == "Department 'Sales EMEA' does not exist"  # not the whole wrapper
+    assert answer.timeline[1].reason == "created in Flowcase"
+    assert answer.timeline[2].skip == "already_in_sync"
+    assert answer.verdict.state == "provisioned"
+    assert answer.verdict.reason == "already_in_sync"
+
+
+def test_latest_failure_makes_the_user_failing(tmp_path):
+    records = [
+        create(KARI, "2026-03-10T09:00:00Z", C1),
+        failed_create(KARI, "2026-03-10T10:00:00Z", C2, "Conflict",
+                      scim_error(409, "A user with this email already exists", "uniqueness")),
+    ]
+    verdict = _answer(tmp_path, records).verdict
+    assert verdict.state == "failing"
+    assert "409" in verdict.message
+    assert "A user with this email already exists" in verdict.message
+
+
+def test_unassigned_user_is_skipped_with_guide_step_5_and_the_nested_group_caveat(tmp_path):
+    verdict = _answer(tmp_path, [not_entitled(KARI, "2026-03-10T09:00:00Z", C1)]).verdict
+    assert verdict.state == "skipped"
+    assert verdict.reason == "not_assigned"
+    assert verdict.guide_steps[0] == "5"
+    assert "nested group" in verdict.note
+
+
+def test_scoping_filter_skip_names_the_failing_clause(tmp_path):
+    scope = json.dumps({"Nordics filter.country EQUALS 'NO'": False})
+    record = not_entitled(KARI, "2026-03-10T09:00:00Z", C1, assigned=True,
+                          filter_passed=False, scope=scope)
+    answer = _answer(tmp_path, [record])
+    assert answer.timeline[0].skip == "scoping_filter"
+    assert "Nordics filter.country EQUALS 'NO'" in answer.timeline[0].reason
+    assert answer.verdict.state == "skipped"
+    assert answer.verdict.reason == "scoping_filter"
+    assert "Source Object Scope" in answer.verdict.fix
+
+
+def test_skip_classes_from_on_demand_detail_spellings():
+    # provision-on-demand writes IsActive / Assigned instead of the portal's long keys
+    assert classify_skip("NotEffectivelyEntitled", {"assigned": "False"})[0] == "not_assigned"
+    assert classify_skip("NotEffectivelyEntitled", {"isactive": "False"})[0] == "inactive_in_entra"
+    assert classify_skip("NotEffectivelyEntitled", {})[0] == "not_entitled"
+    assert classify_skip("RedundantExport", {"assigned": "True"})[0] == "already_in_sync"
