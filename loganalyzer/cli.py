@@ -116,8 +116,7 @@ def version() -> None:
     typer.echo(__version__)
 
 
-if __name__ == "__main__":
-    app()
+# Each command module registers its commands on `app` when imported.
 import loganalyzer.diagnose_cli  # noqa: E402, F401  (registers `diagnose`, `rules`)
 import loganalyzer.fetch_cli  # noqa: E402, F401  (registers `fetch`, `fetch-job`)
 import loganalyzer.report_cli  # noqa: E402, F401  (registers `report`)

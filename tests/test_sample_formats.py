@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from conftest import SAMPLES
 
 from loganalyzer.ingest import load
-from conftest import SAMPLES
 
 FORMATS = SAMPLES / "formats"
 COMPARED = [
