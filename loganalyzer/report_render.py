@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import markupsafe
 from loganalyzer.report import Report
 from loganalyzer.report_charts import draw
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "report_templates"
+TEMPLATES = Path(str(resources.files("report_templates")))
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&$])")
 _LINE_BREAKS = re.compile(r"[\r\n\t\x0b\x0c\x85\u2028\u2029]+")
