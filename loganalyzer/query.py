@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from diagnostics.guide_steps import STEPS
+from diagnostics.job_status import JobStatus
 from loganalyzer import timeline as tl
 from loganalyzer.engine import diagnose, findings_for_events, lead_order
 from loganalyzer.findings import Diagnosis, Finding, RuleInfo
@@ -252,7 +253,7 @@ def _identifiers(person: Person) -> set[str]:
 
 
 def why(
-    source: Dataset | Frames | FrameSource, user: str, job_status: dict | None = None
+    source: Dataset | Frames | FrameSource, user: str, job_status: JobStatus | dict | None = None
 ) -> WhyAnswer:
     """Resolve ``user`` case-insensitively; timeline, verdict and the findings that explain it."""
     src = _source(source)
@@ -293,7 +294,7 @@ def _explained(found: Lookup, entries: list[tl.Entry], diagnosis: Diagnosis,
     )
 
 
-def _unresolved(src: FrameSource, found: Lookup, job_status: dict | None) -> WhyAnswer:
+def _unresolved(src: FrameSource, found: Lookup, job_status: JobStatus | dict | None) -> WhyAnswer:
     if found.people:
         message = f"{len(found.people)} people match '{found.query}'; name one of them exactly."
         return WhyAnswer(found, Verdict(AMBIGUOUS, None, None, message, None, None, [], None, None))

@@ -10,6 +10,7 @@ import polars as pl
 import typer
 
 from loganalyzer.cli import Inputs, Quiet, app, err, fail_input, load_inputs
+from loganalyzer.diagnose_cli import read_job_status
 from loganalyzer.frame_source import FrameSource, all_stores
 from loganalyzer.problems import InputError, summarize_problems
 from loganalyzer.query import to_json, why
@@ -32,23 +33,6 @@ def _load(inputs: list[Path], quiet: bool) -> FrameSource:
     return source
 
 
-def _job_status(path: Path | None) -> dict | None:
-    if path is None:
-        return None
-    try:
-        status = json.loads(path.read_text(encoding="utf-8-sig"))
-    except OSError as exc:
-        raise fail_input(InputError(str(path), f"cannot read: {exc.strerror}")) from None
-    except json.JSONDecodeError as exc:
-        raise fail_input(
-            InputError(str(path), f"not JSON ({exc.msg}); expected the JSON of GET "
-                       "/servicePrincipals/{id}/synchronization/jobs/{jobId}", f"line {exc.lineno}")
-        ) from None
-    if not isinstance(status, dict):
-        raise fail_input(InputError(str(path), "expected a JSON object (a synchronization job)"))
-    return status
-
-
 @app.command("why")
 def why_command(
     user: Annotated[str, typer.Argument(help="UPN, mail, userName/email sent, externalId, "
@@ -67,7 +51,7 @@ def why_command(
     """Why did this user fail, or why are they not in Flowcase? Timeline, verdict and fix."""
     if fmt not in FORMATS:
         raise fail_input(InputError("--format", f"'{fmt}' is not one of {', '.join(FORMATS)}"))
-    status = _job_status(job_status)
+    status = read_job_status(job_status) if job_status else None
     answer = why(_load(inputs, quiet), user, status)
     if fmt == "json":
         typer.echo(json.dumps(to_json(answer), indent=2))

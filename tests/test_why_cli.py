@@ -39,6 +39,26 @@ def test_ambiguous_name_lists_everyone_with_upn_object_id_and_last_status():
         assert expected in result.output
 
 
+def test_ambiguous_json_lists_the_candidates():
+    result = run("henrik", FAILING, "--format", "json")
+    assert result.exit_code == 2
+    answer = json.loads(result.output)
+    assert answer["user"] is None
+    assert answer["verdict"]["state"] == "ambiguous"
+    upns = sorted(c["upns"][0] for c in answer["candidates"])
+    assert upns == ["adm.henrik.lie@northwind.no", "henrik.lie@northwind.no"]
+    assert all(c["object_id"] and c["last_status"] for c in answer["candidates"])
+
+
+def test_nobody_in_a_halted_job_is_told_about_the_group_404s():
+    result = run("new.hire@northwind.no", SAMPLES / "group-404-halt.json", "--format", "json")
+    assert result.exit_code == 2
+    answer = json.loads(result.output)
+    assert answer["verdict"]["state"] == "never_seen"
+    assert [f["rule_id"] for f in answer["job_wide"]] == ["FC001"]
+    assert answer["job_wide"][0]["guide_steps"][0] == "7b"
+
+
 def test_nobody_matches_exit_2_with_coverage_and_closest_identifiers():
     result = run("ole.johanson@northwind.no", FAILING)
     assert result.exit_code == 2
@@ -120,9 +140,13 @@ def test_store_gives_the_same_answer_as_the_export(tmp_path):
         (["--format", "xml"], "'xml' is not one of terminal, md, json"),
         (["--job-status", SAMPLES / "README.md"], "not JSON"),
         (["--job-status", SAMPLES / "missing.json"], "cannot read"),
+        (["--job-status", "{job}"], "expected a synchronization job"),
     ],
 )
-def test_bad_options_exit_2_with_one_line(args, message):
+def test_bad_options_exit_2_with_one_line(args, message, tmp_path):
+    job = tmp_path / "job.json"
+    job.write_text('{"id": "scim.x.y", "status": "Active"}')  # status must be an object
+    args = [job if a == "{job}" else a for a in args]
     result = run("erik.dahl@northwind.no", FAILING, *args)
     assert result.exit_code == 2
     assert message in result.output

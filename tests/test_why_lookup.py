@@ -21,6 +21,7 @@ from loganalyzer.user_lookup import lookup
 
 ANNA = Person("6f1c2a9e-3b7d-4e15-9a0c-1d2e3f405161", "Anna.Berg@contoso.com", "Anna Berg",
               "3e223d8131124723b8fabaea", employee_id="104125")
+ANNA_LOWER = Person(ANNA.object_id, "anna.berg@contoso.com", "Anna Berg", ANNA.flowcase_id)
 BOB = Person("0b7e4a21-5c3d-4f60-8e1a-2b3c4d5e6f70", "bob@contoso.com", "Bob Stone",
              "62ccaf26825e8d254081d7c6")
 BOB2 = Person("9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d", "bob.stone@contoso.com", "Bob Stone",
@@ -39,6 +40,8 @@ def source(tmp_path_factory) -> FrameSource:
                       user_name="Anna.Berg@contoso.com", source_id=False),
         create(ANNA, "2026-03-01T10:00:00Z", C1),
         in_sync(ANNA, "2026-03-01T11:00:00Z", C2),
+        # the same object later logged with a differently cased UPN
+        in_sync(ANNA_LOWER, "2026-03-01T11:40:00Z", C2),
         not_entitled(BOB, "2026-03-01T10:01:00Z", C1),
         create(BOB2, "2026-03-01T10:05:00Z", C1),
         # an admin account that exports Anna's mail address
@@ -66,8 +69,9 @@ def test_every_identifier_finds_the_same_person_with_all_events(source, typed):
     assert found.person is not None, found
     assert found.person.object_id == ANNA.object_id
     # the 409 logged without an object id is hers too: it shares her UPN and nobody else's
-    assert found.person.events == 3
+    assert found.person.events == 4
     assert found.person.last_status == "skipped"
+    assert sorted(found.person.upns) == ["Anna.Berg@contoso.com", "anna.berg@contoso.com"]
 
 
 def test_upn_beats_another_account_that_only_sent_the_same_email(source):
@@ -102,7 +106,7 @@ def test_nobody_matches_suggests_the_closest_identifiers(source):
     found = lookup(source, "Anna.Berg@contoso.con")
     assert found.people == []
     assert "anna.berg@contoso.com" in found.suggestions
-    assert found.coverage.events == 6
+    assert found.coverage.events == 7
     assert found.coverage.apps == ["Flowcase SCIM"]
     assert found.coverage.start.isoformat().startswith("2026-03-01T09:00")
 
