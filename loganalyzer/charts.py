@@ -12,13 +12,10 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import matplotlib
-
-matplotlib.use("svg")
-
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
-from matplotlib.figure import Figure  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 _STYLE = {
     "svg.hashsalt": "loganalyzer",  # stable clip-path ids
@@ -44,11 +41,21 @@ _REMOVED = re.compile(
 )
 
 
+def _pyplot():
+    """Matplotlib on first use: importing it costs ~0.4 s that only HTML charts need."""
+    import matplotlib
+
+    matplotlib.use("svg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def _inline_svg(fig: Figure, chart_id: str, label: str) -> str:
     """The figure as an ``<svg>`` element safe to place inside an HTML page."""
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
-    plt.close(fig)
+    _pyplot().close(fig)
     svg = _REMOVED.sub("", buffer.getvalue()).strip()
     prefix = f"{chart_id}-"
     for old in set(_ID.findall(svg)):
@@ -71,6 +78,7 @@ def stacked_bars(
     ylabel: str = "events",
 ) -> str:
     """Vertical stacked bars, one stack per category (a day or a cycle), one colour per series."""
+    plt = _pyplot()
     with plt.rc_context(_STYLE):
         width = min(10.0, max(5.0, 0.28 * len(categories) + 3))
         fig, ax = plt.subplots(figsize=(width, 3.2))
@@ -94,6 +102,7 @@ def horizontal_bars(
     chart_id: str, title: str, labels: Sequence[str], values: Sequence[int], xlabel: str
 ) -> str:
     """Ranked horizontal bars, largest on top (top error codes)."""
+    plt = _pyplot()
     with plt.rc_context(_STYLE):
         fig, ax = plt.subplots(figsize=(8.0, 0.32 * len(labels) + 1.0))
         positions = list(range(len(labels)))[::-1]
