@@ -220,26 +220,25 @@ def _property_facts(props: pl.DataFrame) -> pl.DataFrame:
 
 def _step_facts(steps: pl.DataFrame, props: pl.DataFrame) -> pl.DataFrame:
     """Per-event facts that live in steps and modified properties (one row per event)."""
-    per_step = (
-        steps.sort("event_id", "step_index")
+    failed = (
+        steps.filter(pl.col("status").is_in(["failure", "skipped"]))
+        .sort("event_id", pl.col("status") != "failure", "step_index")
         .group_by("event_id", maintain_order=True)
         .agg(
-            (pl.col("name") == "EntryEscrowRetry").any().alias("is_escrow_retry"),
-            # the first failed step, else the first skipped one
-            pl.col("name").sort_by(pl.col("status").replace_strict(
-                {"failure": 0, "skipped": 1}, default=2, return_dtype=pl.Int8
-            ), maintain_order=True).first().alias("_name"),
-            pl.col("description").sort_by(pl.col("status").replace_strict(
-                {"failure": 0, "skipped": 1}, default=2, return_dtype=pl.Int8
-            ), maintain_order=True).first().alias("_description"),
-            pl.col("status").is_in(["failure", "skipped"]).any().alias("_has_failed"),
+            pl.col("name").first().alias("failed_step"),
+            pl.col("description").first().alias("failed_step_description"),
         )
-        .select(
-            "event_id",
-            "is_escrow_retry",
-            pl.when("_has_failed").then("_name").alias("failed_step"),
-            pl.when("_has_failed").then("_description").alias("failed_step_description"),
-        )
+    )
+    escrow = (
+        steps.filter(pl.col("name") == "EntryEscrowRetry")
+        .select("event_id", pl.lit(True).alias("is_escrow_retry"))
+        .unique("event_id")
+    )
+    per_step = (
+        steps.select("event_id")
+        .unique()
+        .join(failed, on="event_id", how="left")
+        .join(escrow, on="event_id", how="left")
     )
     return per_step.join(_detail_facts(steps), on="event_id", how="left").join(
         _property_facts(props), on="event_id", how="left"

@@ -37,7 +37,9 @@ EVENT_COLUMNS = {
     "durationInMilliseconds": "BIGINT",
     "initiatedBy": "STRUCT(id VARCHAR, displayName VARCHAR, initiatorType VARCHAR, "
     "initiatingType VARCHAR)",
-    "servicePrincipal": "JSON",
+    # an object on the wire; the v1.0 doc's array form makes DuckDB refuse the file and the
+    # careful reader (which folds it) take over
+    "servicePrincipal": "STRUCT(id VARCHAR, displayName VARCHAR, name VARCHAR)",
     "sourceSystem": _SYSTEM,
     "targetSystem": _SYSTEM,
     "sourceIdentity": _IDENTITY,
@@ -52,26 +54,35 @@ _EVENT_STRUCT = "STRUCT(" + ", ".join(f'"{k}" {v}' for k, v in EVENT_COLUMNS.ite
 
 
 def _projection(prefix: str) -> str:
-    """SELECT list producing RAW_SCHEMA from columns under ``prefix`` ('' or 'e.')."""
-    cols = []
-    for name in EVENT_COLUMNS:
-        ref = f'{prefix}"{name}"'
-        if name == "servicePrincipal":
-            obj = f"(CASE WHEN json_type({ref}) = 'ARRAY' THEN {ref}->0 ELSE {ref} END)"
-            cols.append(
-                f"CASE WHEN {ref} IS NULL OR json_type({ref}) = 'NULL' THEN NULL ELSE "
-                f"{{'id': json_extract_string({obj}, '$.id'), 'displayName': "
-                f"coalesce(json_extract_string({obj}, '$.displayName'), "
-                f"json_extract_string({obj}, '$.name'))}} END AS \"servicePrincipal\""
-            )
-        elif name == "initiatedBy":
-            cols.append(
-                f"{{'id': {ref}.id, 'displayName': {ref}.displayName, 'initiatorType': "
-                f"coalesce({ref}.initiatorType, {ref}.initiatingType)}} AS \"initiatedBy\""
-            )
-        else:
-            cols.append(f'{ref} AS "{name}"')
-    return ", ".join(cols)
+    """SELECT list of the event columns under ``prefix`` ('' or 'e.'), parsed as typed.
+
+    Folding variants (``initiatingType``, ``servicePrincipal.name``) is left to Polars: in SQL
+    it cost a fifth of the read time.
+    """
+    return ", ".join(f'{prefix}"{name}" AS "{name}"' for name in EVENT_COLUMNS)
+
+
+_FOLD_VARIANTS = (
+    pl.struct(
+        pl.col("initiatedBy").struct.field("id"),
+        pl.col("initiatedBy").struct.field("displayName"),
+        pl.coalesce(
+            pl.col("initiatedBy").struct.field("initiatorType"),
+            pl.col("initiatedBy").struct.field("initiatingType"),
+        ).alias("initiatorType"),
+    ).alias("initiatedBy"),
+    pl.when(pl.col("servicePrincipal").is_not_null())
+    .then(
+        pl.struct(
+            pl.col("servicePrincipal").struct.field("id"),
+            pl.coalesce(
+                pl.col("servicePrincipal").struct.field("displayName"),
+                pl.col("servicePrincipal").struct.field("name"),
+            ).alias("displayName"),
+        )
+    )
+    .alias("servicePrincipal"),
+)
 
 
 def _query(source: Source, kind: Kind, envelope: bool) -> str:
@@ -109,6 +120,7 @@ def read_fast(
             frame = pl.from_arrow(batch)
             assert isinstance(frame, pl.DataFrame)
             frame = frame.with_columns(
+                *_FOLD_VARIANTS,
                 pl.lit(source.name).alias("source_file"),
                 (pl.int_range(pl.len(), dtype=pl.Int64) + offset + 1).alias("source_record"),
             )
