@@ -1,17 +1,23 @@
 """Users already in Flowcase are now skipped as not assigned (assignment lost or nested group).
 
 What it detects:
-    Skips with ``SkipReason`` ``NotEffectivelyEntitled`` or "Assigned to the application"
-    False, of active users that Flowcase already has: the skip names a Flowcase (target) id,
-    or the export shows an earlier successful create, update or disable of the same user.
+    Skips whose scoping details say the user is not assigned ("Assigned to the application"
+    or, on demand, ``Assigned`` False; without any assignment flag, a ``NotEffectivelyEntitled``
+    text saying "not assigned to the application"), of active users that Flowcase already
+    has: the skip names a Flowcase (target) id, or the export shows an earlier successful
+    create, update or disable of the same user. ``NotEffectivelyEntitled`` alone is not
+    enough: skips of assigned users that a scoping filter leaves out are FC020's, and skips
+    of users disabled in Entra ("Active in the source system" / ``IsActive`` False) are
+    nobody's.
 Why provisioning fails:
     Only users assigned to the app directly, or through a group assigned directly, are
     provisioned: assignment does not cascade to nested groups. When a user is moved into a
     nested group or their assignment is removed, Entra disables them in Flowcase and skips
     every later change, so Flowcase silently goes stale.
 Evidence:
-    The skip events (step ``EntrySynchronizationSkip`` / scoping details) after earlier
-    successful exports or with a target id.
+    The skip events (step ``EntrySynchronizationSkip`` with the ``EntrySynchronizationScoping``
+    details "Assigned to the application" False) after earlier successful exports or with a
+    target id.
 Fix:
     Step 5: assign the users (or a group they are direct members of) to the app under Users
     and Groups; check that the scope is "Sync only assigned users and groups" (step 3).

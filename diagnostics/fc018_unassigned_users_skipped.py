@@ -1,15 +1,17 @@
 """Unassigned users are skipped (expected, counted only).
 
 What it detects:
-    Skips with ``SkipReason`` ``NotEffectivelyEntitled`` or "Assigned to the application"
-    False of active users that Flowcase does not have (no target id, no earlier successful
-    export in the log).
+    Skips whose scoping details say the user is not assigned ("Assigned to the application"
+    or, on demand, ``Assigned`` False; without any assignment flag, a ``NotEffectivelyEntitled``
+    text saying "not assigned to the application") of active users that Flowcase does not
+    have (no target id, no earlier successful export in the log). Assigned users a scoping
+    filter leaves out and users disabled in Entra are not counted here.
 Why provisioning fails:
     It does not: Entra looks at every user of the tenant and skips those outside the app.
     This finding only counts them, so a person missing from Flowcase can be looked up.
 Evidence:
     ``EntrySynchronizationSkip`` steps with ``NotEffectivelyEntitled``; scoping details with
-    "Assigned to the application" False.
+    "Assigned to the application" False (or, when no flag is logged, the skip text).
 Fix:
     Nothing, unless one of them should be in Flowcase: then assign them (or a group they are
     direct members of) to the app in step 5; nested groups do not cascade.

@@ -6,18 +6,23 @@ Registered on the main app by one import at the bottom of ``cli.py``.
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from diagnostics import RULES, rule_by_id
 from diagnostics.guide_steps import STEPS
-from diagnostics.job_status import JobStatus, JobStatusError, parse_job_status
 from loganalyzer import engine
-from loganalyzer.cli import Inputs, Quiet, app, err, load_inputs
+from loganalyzer.cli import Quiet, app, err, fail_input, load_inputs
 from loganalyzer.diagnosis_text import render_markdown, render_terminal
+from loganalyzer.fetch_cli import FetchWindow
 from loganalyzer.findings import SEVERITIES, severity_rank, to_json
+from loganalyzer.graph_inputs import GraphSource, InputsOrGraph, graph_inputs
+from loganalyzer.job_status_file import JobStatusOption, read_job_status
+from loganalyzer.option_groups import with_options
+from loganalyzer.problems import InputError
 
 FORMATS = ("terminal", "md", "json")
 
@@ -30,28 +35,10 @@ def _bad_usage(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-def read_job_status(path: Path) -> JobStatus:
-    """The sync job JSON given with --job-status; exit 2 naming the file when unusable."""
-    try:
-        document: Any = json.loads(path.read_text(encoding="utf-8-sig"))
-    except OSError as exc:
-        raise _bad_usage(f"{path}: cannot read the job status ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise _bad_usage(f"{path}: the job status is not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise _bad_usage(
-            f"{path}: line {exc.lineno} column {exc.colno}: not JSON ({exc.msg}); expected "
-            "the response of GET /servicePrincipals/{id}/synchronization/jobs/{jobId}"
-        ) from None
-    try:
-        return parse_job_status(document)
-    except JobStatusError as exc:
-        raise _bad_usage(f"{path}: {exc}") from None
-
-
 @app.command()
+@with_options(window=FetchWindow, graph=GraphSource)
 def diagnose(
-    inputs: Inputs,
+    inputs: InputsOrGraph = None,
     fmt: Annotated[str, typer.Option("--format", help="terminal, md or json")] = "terminal",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to this file instead.")
@@ -64,22 +51,29 @@ def diagnose(
             "(critical, high, medium, low, info).",
         ),
     ] = None,
-    job_status: Annotated[
-        Path | None,
-        typer.Option(
-            "--job-status",
-            help="Sync job JSON (GET .../synchronization/jobs/{jobId}): quarantine and last error.",
-        ),
-    ] = None,
+    job_status: JobStatusOption = None,
+    *,
+    graph: GraphSource,
+    window: FetchWindow,
     quiet: Quiet = False,
 ) -> None:
-    """Run the rulebook: every failure mapped to the setup-guide step where it is fixed."""
+    """Run the rulebook: every failure mapped to the setup-guide step where it is fixed.
+
+    Reads exports or stores, or with --graph fetches the window (default: the last 7 days)
+    from Microsoft Graph first. Exit codes: 0 done, 1 a finding at or above --fail-on, 2 bad
+    input or options, 3 Graph unavailable.
+    """
     if fmt not in FORMATS:
         raise _bad_usage(f"--format must be one of {', '.join(FORMATS)}, not '{fmt}'")
     if fail_on is not None and fail_on not in SEVERITIES:
         raise _bad_usage(f"--fail-on must be one of {', '.join(SEVERITIES)}, not '{fail_on}'")
-    job = read_job_status(job_status) if job_status else None
-    diagnosis = engine.diagnose(load_inputs(inputs, quiet).frames, job)
+    try:
+        job = read_job_status(job_status) if job_status else None
+        with ExitStack() as stack:
+            frames = load_inputs(graph_inputs(inputs, graph, stack, quiet, window), quiet).frames
+    except InputError as exc:
+        raise fail_input(exc) from None
+    diagnosis = engine.diagnose(frames, job)
     if fmt == "json":
         text = json.dumps(to_json(diagnosis), indent=2, ensure_ascii=False)
     elif fmt == "md":

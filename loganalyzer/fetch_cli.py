@@ -1,4 +1,4 @@
-"""The `fetch` and `fetch-job` commands, and the pieces `report`/`diagnose`/`why --graph` reuse.
+"""The `fetch` and `fetch-job` commands, and the option groups `--graph` (graph_inputs.py) reuses.
 
 Parsing options and printing only; the work is in ``graph.py`` (imported when a command runs,
 so other commands do not pay for loading the Graph SDK).
@@ -10,7 +10,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -19,6 +19,7 @@ import typer
 
 from loganalyzer.cli import Quiet, app, err, progress_printer
 from loganalyzer.graph_query import DEFAULT_GRAPH_URL, STATUSES, QueryError, Selection
+from loganalyzer.option_groups import with_options
 from loganalyzer.periods import parse_since
 from loganalyzer.problems import InputError
 
@@ -78,41 +79,57 @@ ClientId = Annotated[
 ]
 
 
-def connection(
-    graph_url: str = DEFAULT_GRAPH_URL,
-    access_token: str | None = None,
-    certificate: Path | None = None,
-    device_code: bool = False,
-    managed_identity: bool = False,
-    tenant_id: str | None = None,
-    client_id: str | None = None,
-) -> GraphConnection:
-    """The Graph root and sign-in method from the command-line options."""
-    from loganalyzer.graph import AuthOptions, GraphConnection
+@dataclass(frozen=True)
+class SignIn:
+    """Where Graph is and how to sign in: the options of `fetch`, `fetch-job` and `--graph`."""
 
-    auth = AuthOptions(access_token, certificate, device_code, managed_identity, tenant_id,
-                       client_id)
-    return GraphConnection(graph_url, auth)
+    graph_url: GraphUrl = DEFAULT_GRAPH_URL
+    access_token: AccessToken = field(default=None, repr=False)
+    certificate: Certificate = None
+    device_code: DeviceCode = False
+    managed_identity: ManagedIdentity = False
+    tenant_id: TenantId = None
+    client_id: ClientId = None
+
+    def connection(self) -> GraphConnection:
+        from loganalyzer.graph import AuthOptions, GraphConnection
+
+        auth = AuthOptions(self.access_token, self.certificate, self.device_code,
+                           self.managed_identity, self.tenant_id, self.client_id)
+        return GraphConnection(self.graph_url, auth)
 
 
-def fetch_options(
-    graph: GraphConnection,
-    since: str | None = None,
-    date_from: str | None = None,
-    date_to: str | None = None,
-    app_name: str | None = None,
-    service_principal_id: str | None = None,
-    job_id: str | None = None,
-    status: str | StatusChoice | None = None,
-    extra_filter: str | None = None,
-) -> FetchOptions:
-    """Options for ``graph_fetch.fetch_to_folder``; ``extra_filter`` is one more OData clause, such
-    as ``graph_query.user_filter(user)``."""
+@dataclass(frozen=True)
+class EventFilter:
+    """Which events Graph sends (its server-side ``$filter``)."""
+
+    app_name: App = None
+    service_principal_id: ServicePrincipalId = None
+    job_id: JobId = None
+    status: Status = None
+
+    def selection(self, extra: str | None = None) -> Selection:
+        """``extra`` is one more OData clause, such as ``graph_query.user_filter(user)``."""
+        return Selection(self.app_name, self.service_principal_id, self.job_id,
+                         self.status and str(self.status), extra)
+
+
+@dataclass(frozen=True)
+class FetchWindow:
+    """The time window to fetch (default: the last 7 days)."""
+
+    since: Since = None
+    date_from: DateFrom = None
+    date_to: DateTo = None
+
+
+def fetch_options(sign_in: SignIn, window: FetchWindow, events: EventFilter,
+                  extra_filter: str | None = None) -> FetchOptions:
+    """Options for ``graph_fetch.fetch_to_folder``."""
     from loganalyzer.graph_fetch import FetchOptions
 
-    selection = Selection(app_name, service_principal_id, job_id, status and str(status),
-                          extra_filter)
-    return FetchOptions(selection, since, date_from, date_to, graph)
+    return FetchOptions(events.selection(extra_filter), window.since, window.date_from,
+                        window.date_to, sign_in.connection())
 
 
 def run_fetch(options: FetchOptions, out_dir: Path, quiet: bool) -> FetchResult:
@@ -140,25 +157,28 @@ def run_fetch(options: FetchOptions, out_dir: Path, quiet: bool) -> FetchResult:
     return result
 
 
+class NothingFetched(InputError):
+    """Graph had no events for the request (`why --graph` then asks again without its filter)."""
+
+
 @contextmanager
 def fetched_folder(options: FetchOptions, quiet: bool) -> Iterator[Path]:
     """For ``--graph`` on analysis commands: fetch into a temporary folder, yield it for
-    ``load_inputs([folder], quiet)``, remove it afterwards."""
+    ``load_inputs([folder], quiet)``, remove it afterwards; ``NothingFetched`` when empty."""
     with tempfile.TemporaryDirectory(prefix="loganalyzer-graph-") as tmp:
-        run_fetch(options, Path(tmp), quiet)
+        result = run_fetch(options, Path(tmp), quiet)
+        if result.total_events == 0:
+            raise NothingFetched("Microsoft Graph", f"no provisioning events for {result.filter}")
         yield Path(tmp)
 
 
 @app.command("fetch")
+@with_options(window=FetchWindow, events=EventFilter, sign_in=SignIn)
 def fetch_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the page files.")],
-    since: Since = None,
-    date_from: DateFrom = None,
-    date_to: DateTo = None,
-    app_name: App = None,
-    service_principal_id: ServicePrincipalId = None,
-    job_id: JobId = None,
-    status: Status = None,
+    *,
+    window: FetchWindow,
+    events: EventFilter,
     incremental: Annotated[
         Path | None,
         typer.Option("--incremental", help="State file: fetch only what is new since the last "
@@ -172,13 +192,7 @@ def fetch_command(
         bool, typer.Option("--restart", help="Discard an earlier download in the folder.")
     ] = False,
     page_size: Annotated[int, typer.Option("--page-size", min=1, max=999)] = 500,
-    graph_url: GraphUrl = DEFAULT_GRAPH_URL,
-    access_token: AccessToken = None,
-    certificate: Certificate = None,
-    device_code: DeviceCode = False,
-    managed_identity: ManagedIdentity = False,
-    tenant_id: TenantId = None,
-    client_id: ClientId = None,
+    sign_in: SignIn,
     quiet: Quiet = False,
 ) -> None:
     """Download provisioning logs from Microsoft Graph into a folder every command reads.
@@ -188,10 +202,7 @@ def fetch_command(
     AZURE_TENANT_ID, AZURE_CLIENT_ID); else the default chain (Azure CLI login, ...).
     Exit codes: 0 done, 2 bad options or access refused, 3 Graph unavailable (re-run resumes).
     """
-    graph = connection(graph_url, access_token, certificate, device_code, managed_identity,
-                       tenant_id, client_id)
-    options = fetch_options(graph, since, date_from, date_to, app_name, service_principal_id,
-                            job_id, status)
+    options = fetch_options(sign_in, window, events)
     try:
         gap = parse_since(overlap)
     except InputError as exc:
@@ -242,20 +253,16 @@ def _pick_job(jobs: list[dict], service_principal_id: str) -> str:
 
 
 @app.command("fetch-job")
+@with_options(sign_in=SignIn)
 def fetch_job_command(
     service_principal_id: Annotated[
         str, typer.Option("--service-principal-id", help="The enterprise application's Object "
                           "ID (not its Application/client ID).")
     ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the JSON files.")],
+    *,
     job_id: JobId = None,
-    graph_url: GraphUrl = DEFAULT_GRAPH_URL,
-    access_token: AccessToken = None,
-    certificate: Certificate = None,
-    device_code: DeviceCode = False,
-    managed_identity: ManagedIdentity = False,
-    tenant_id: TenantId = None,
-    client_id: ClientId = None,
+    sign_in: SignIn,
 ) -> None:
     """Save the sync job's status (quarantine, last run, error) and schema (mappings).
 
@@ -264,8 +271,7 @@ def fetch_job_command(
     """
     from loganalyzer.graph import GraphError, list_sync_jobs, save_sync_job
 
-    graph = connection(graph_url, access_token, certificate, device_code, managed_identity,
-                       tenant_id, client_id)
+    graph = sign_in.connection()
     try:
         if job_id is None:
             job_id = _pick_job(list_sync_jobs(service_principal_id, graph), service_principal_id)

@@ -7,60 +7,27 @@ or options (one line naming the file or option); 3 Graph unavailable (with ``--g
 from __future__ import annotations
 
 import dataclasses
-import json
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from diagnostics.job_status import JobStatus, JobStatusError, parse_job_status
+from diagnostics.job_status import JobStatus
 from loganalyzer.cli import Quiet, app, fail_input, load_inputs
 from loganalyzer.engine import diagnose
-from loganalyzer.fetch_cli import (
-    AccessToken,
-    App,
-    Certificate,
-    ClientId,
-    DeviceCode,
-    GraphUrl,
-    JobId,
-    ManagedIdentity,
-    ServicePrincipalId,
-    TenantId,
-    connection,
-    fetch_options,
-    fetched_folder,
-)
+from loganalyzer.fetch_cli import FetchWindow
 from loganalyzer.findings import SEVERITIES
-from loganalyzer.graph_query import DEFAULT_GRAPH_URL
+from loganalyzer.graph_inputs import GraphSource, InputsOrGraph, graph_inputs
 from loganalyzer.ingest import Dataset
+from loganalyzer.job_status_file import JobStatusOption, read_job_status
+from loganalyzer.option_groups import with_options
 from loganalyzer.periods import Period, choose_period, parse_bound, parse_since, select
 from loganalyzer.problems import InputError
 from loganalyzer.redact import redact_report
 from loganalyzer.report import Analysis, build_report, fails_at
 from loganalyzer.report_render import RENDERERS
-
-Inputs = Annotated[
-    list[Path] | None,
-    typer.Argument(help="Exports (any format, files, folders, .zip, .gz) or stores; or --graph.",
-                   show_default=False),
-]
-
-
-def _read_job_status(path: Path) -> JobStatus:
-    try:
-        return parse_job_status(json.loads(path.read_text(encoding="utf-8-sig")))
-    except OSError as exc:
-        raise InputError(str(path), f"cannot read: {exc.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(
-            str(path),
-            "not JSON; expected the JSON of GET /servicePrincipals/{id}/synchronization/jobs/"
-            f"{{jobId}} ({exc})",
-        ) from None
-    except JobStatusError as exc:
-        raise InputError(str(path), str(exc)) from None
 
 
 def _format(fmt: str | None, output: Path | None) -> str:
@@ -71,21 +38,20 @@ def _format(fmt: str | None, output: Path | None) -> str:
     return fmt
 
 
-def _graph_window(
-    since: str | None, start: str | None, end: str | None, compare: bool
-) -> tuple[str | None, str | None, str | None]:
+def _graph_window(since: str | None, start: str | None, end: str | None,
+                  compare: bool) -> FetchWindow:
     """What to fetch (since, from, to): the period, and the one before it with --compare-previous.
     """
     if since:
         hours = parse_since(since) * (2 if compare else 1) // timedelta(hours=1)
-        return f"{hours}h", None, None
+        return FetchWindow(f"{hours}h")
     if not (start or end):
-        return None, None, None
+        return FetchWindow()
     first = parse_bound("--from", start, end_of_day=False) if start else None
     last = parse_bound("--to", end, end_of_day=True) if end else None
     if compare and first is not None:
         first -= (last or datetime.now(UTC)) - first
-    return None, first and first.isoformat(), last and last.isoformat()
+    return FetchWindow(None, first and first.isoformat(), last and last.isoformat())
 
 
 def _analyse(dataset: Dataset, period: Period | None, job: JobStatus | None) -> Analysis:
@@ -95,8 +61,9 @@ def _analyse(dataset: Dataset, period: Period | None, job: JobStatus | None) -> 
 
 
 @app.command("report")
+@with_options(graph=GraphSource)
 def report_command(
-    inputs: Inputs = None,
+    inputs: InputsOrGraph = None,
     fmt: Annotated[
         str | None,
         typer.Option("--format", help="html or md (default: from the -o suffix, else html)."),
@@ -128,28 +95,13 @@ def report_command(
                      + ", ".join(SEVERITIES) + "."),
     ] = None,
     title: Annotated[str | None, typer.Option("--title", help="Report title.")] = None,
-    job_status: Annotated[
-        Path | None,
-        typer.Option("--job-status", help="JSON of the sync job (quarantine, last error)."),
-    ] = None,
+    job_status: JobStatusOption = None,
     redact: Annotated[
         bool,
         typer.Option("--redact", help="Replace names, UPNs, emails and object ids by pseudonyms."),
     ] = False,
-    graph: Annotated[
-        bool,
-        typer.Option("--graph", help="Fetch the logs from Microsoft Graph (sign-in as `fetch`)."),
-    ] = False,
-    app_name: App = None,
-    service_principal_id: ServicePrincipalId = None,
-    job_id: JobId = None,
-    graph_url: GraphUrl = DEFAULT_GRAPH_URL,
-    access_token: AccessToken = None,
-    certificate: Certificate = None,
-    device_code: DeviceCode = False,
-    managed_identity: ManagedIdentity = False,
-    tenant_id: TenantId = None,
-    client_id: ClientId = None,
+    *,
+    graph: GraphSource,
     quiet: Quiet = False,
 ) -> None:
     """Write an HTML or Markdown health report: verdict, findings, charts, cycles.
@@ -161,20 +113,10 @@ def report_command(
         chosen = _format(fmt, output)
         if fail_on is not None and fail_on not in SEVERITIES:
             raise InputError("--fail-on", f"expected one of {', '.join(SEVERITIES)}")
-        if bool(inputs) == graph:
-            raise InputError("report", "give exports or stores to read, or --graph (not both)")
-        job = _read_job_status(job_status) if job_status else None
-        if graph:
-            window = _graph_window(since, start, end, compare_previous)
-            options = fetch_options(
-                connection(graph_url, access_token, certificate, device_code, managed_identity,
-                           tenant_id, client_id),
-                *window, app_name, service_principal_id, job_id,
-            )
-            with fetched_folder(options, quiet) as folder:
-                dataset = load_inputs([folder], quiet)
-        else:
-            dataset = load_inputs(inputs, quiet)
+        job = read_job_status(job_status) if job_status else None
+        window = _graph_window(since, start, end, compare_previous) if graph.enabled else None
+        with ExitStack() as stack:
+            dataset = load_inputs(graph_inputs(inputs, graph, stack, quiet, window), quiet)
         period = choose_period(dataset.frames.events, since, start, end)
         if compare_previous and period is None:
             raise InputError("--compare-previous", "needs a period: --since or --from/--to")

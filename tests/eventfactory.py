@@ -132,17 +132,25 @@ class Export:
         skip_reason: str | None = None,
         assigned: bool = True,
         active: bool = True,
+        scope_filter: Mapping[str, bool] | None = None,
+        scoping: Mapping[str, str] | None = None,
         matched_id: str | None = None,
         source: Mapping[str, str] | None = None,
         object_id: str | None = None,
     ) -> dict[str, Any]:
-        """One user event. ``sent`` maps SCIM attribute paths to the values Entra sent."""
+        """One user event. ``sent`` maps SCIM attribute paths to the values Entra sent.
+
+        ``scope_filter`` maps scoping-filter clauses to whether they passed; ``scoping``
+        replaces the scoping step's details as logged (e.g. the on-demand keys ``IsActive``,
+        ``Assigned``), and an empty mapping leaves the scoping step out.
+        """
         oid = object_id or self.object_id(upn.lower())
         name = display_name or upn.split("@")[0].replace(".", " ").title()
         if sent is None and status != "skipped":
             sent = {"userName": upn.lower(), EMAIL: upn.lower(), "active": "True"}
         steps = [self._import_step(upn, name, oid, action, escrow, source)]
-        steps.append(self._scoping_step(assigned, active))
+        if scoping is None or scoping:
+            steps.append(self._scoping_step(assigned, active, scope_filter or {}, scoping))
         if status == "skipped":
             steps.append(self._skip_step(upn, skip_reason or "NotEffectivelyEntitled"))
             action = "other"
@@ -333,19 +341,26 @@ class Export:
         }
 
     @staticmethod
-    def _scoping_step(assigned: bool, active: bool = True) -> dict[str, Any]:
+    def _scoping_step(
+        assigned: bool,
+        active: bool,
+        scope_filter: Mapping[str, bool],
+        details: Mapping[str, str] | None,
+    ) -> dict[str, Any]:
+        if details is None:
+            details = {
+                "Active in the source system": str(active),
+                "Assigned to the application": str(assigned),
+                "User has the required role": str(assigned),
+                "ScopeEvaluationResult": json.dumps(dict(scope_filter), separators=(",", ":")),
+                "Scoping filter evaluation passed": str(all(scope_filter.values())),
+            }
         return {
             "name": "EntrySynchronizationScoping",
             "provisioningStepType": "scoping",
             "status": "success",
             "description": "Determine if User in scope by evaluating against each scoping filter",
-            "details": {
-                "Active in the source system": str(active),
-                "Assigned to the application": str(assigned),
-                "User has the required role": str(assigned),
-                "ScopeEvaluationResult": "{}",
-                "Scoping filter evaluation passed": "True",
-            },
+            "details": dict(details),
         }
 
     @staticmethod

@@ -1,6 +1,9 @@
-"""The command-line side of Graph fetching: messages, exit codes, and the `--graph` helper."""
+"""The command-line side of Graph fetching: messages, exit codes, and `--graph` on the analysis
+commands (diagnose gives what the file export gives, why narrows the request to the user)."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 import typer
@@ -8,7 +11,7 @@ from typer.testing import CliRunner
 
 from loganalyzer.cli import app, load_inputs
 from loganalyzer.fetch_cli import fetched_folder, run_fetch
-from tests.fake_graph import FLOWCASE, FakeGraph
+from tests.fake_graph import FLOWCASE, SAMPLE, FakeGraph
 from tests.graph_support import TOKEN, events, options
 
 LOGS = "/auditLogs/provisioning"
@@ -64,3 +67,137 @@ def test_fetched_folder_feeds_analysis_and_is_removed(graph):
         assert folder.exists()
     assert not folder.exists()
     assert sorted(dataset.frames.events["event_id"]) == sorted(e["id"] for e in graph.events)
+
+
+# ---------------------------------------------------------------- --graph on diagnose and why
+
+WINDOW = ("--from", "2026-03-01", "--to", "2026-03-31")
+
+
+def analyse(graph: FakeGraph, *args: str):
+    """An analysis command with --graph against the stand-in; the token never shows."""
+    result = CliRunner().invoke(
+        app, [*args, "--graph", "--graph-url", graph.url, "--access-token", TOKEN, *WINDOW])
+    assert TOKEN not in result.stdout and TOKEN not in result.stderr
+    return result
+
+
+def first_page_filters(graph: FakeGraph) -> list[str]:
+    """The $filter of each request that started a download (later pages carry a skiptoken)."""
+    return [s.query.get("$filter", "") for s in graph.log_requests(LOGS)
+            if "$skiptoken" not in s.query]
+
+
+def test_diagnose_graph_gives_the_findings_of_the_file_export(graph, tmp_path):
+    export = tmp_path / "provisioning.json"
+    export.write_text(json.dumps({"value": graph.events}), encoding="utf-8")
+    from_file = CliRunner().invoke(app, ["diagnose", str(export), "--format", "json", "-q"])
+    assert from_file.exit_code == 0, from_file.output
+    expected = json.loads(from_file.stdout)
+    assert expected["summary"]["events"] == len(graph.events) and expected["findings"]
+
+    fetched = analyse(graph, "diagnose", "--format", "json")
+    assert fetched.exit_code == 0, fetched.output
+    assert json.loads(fetched.stdout) == expected
+    assert "read " in fetched.stderr  # progress is shown, the token is not
+
+
+def _unique_person(graph: FakeGraph) -> dict:
+    """The sourceIdentity of a generated user whose display name names nobody else, not even
+    as part of another name (so `why NAME` has exactly one answer)."""
+    names = [e["sourceIdentity"]["displayName"].lower() for e in graph.events]
+    for event in graph.events:
+        identity = event["sourceIdentity"]
+        name = identity["displayName"].lower()
+        if identity["identityType"] == "User" and sum(name in other for other in names) == 1:
+            return identity
+    raise AssertionError("the stand-in serves no user with a unique display name")
+
+
+def _events_of(graph: FakeGraph, identity: dict) -> set[str]:
+    return {e["id"] for e in graph.events if e["sourceIdentity"]["id"] == identity["id"]}
+
+
+@pytest.mark.parametrize(
+    ("query", "narrowing"),
+    [
+        (lambda who: who["displayName"], "contains(sourceIdentity/displayName, '{name}')"),
+        (lambda who: who["id"].upper(), "sourceIdentity/id eq '{id}'"),
+        (lambda who: who["details"]["UserPrincipalName"].upper(), None),
+    ],
+    ids=["display name", "object id", "upn"],
+)
+def test_why_graph_asks_graph_for_the_user_where_it_can(graph, query, narrowing):
+    person = _unique_person(graph)
+    result = analyse(graph, "why", query(person), "--format", "json")
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["user"]["object_id"] == person["id"]
+    assert {entry["event_id"] for entry in answer["timeline"]} == _events_of(graph, person)
+    [sent] = first_page_filters(graph)
+    if narrowing is None:  # Graph cannot filter on a UPN: the window, matched here
+        assert "sourceIdentity" not in sent
+    else:
+        assert sent.endswith(narrowing.format(name=person["displayName"], id=person["id"]))
+    assert "found nobody" not in result.stderr
+
+
+def test_why_graph_fetches_again_when_the_case_sensitive_filter_misses(graph):
+    person = _unique_person(graph)
+    typed = person["displayName"].lower()
+    assert typed != person["displayName"]
+    result = analyse(graph, "why", typed, "--format", "json")
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["user"]["object_id"] == person["id"]
+    assert {entry["event_id"] for entry in answer["timeline"]} == _events_of(graph, person)
+    narrowed, whole = first_page_filters(graph)
+    assert f"contains(sourceIdentity/displayName, '{typed}')" in narrowed
+    assert "sourceIdentity" not in whole
+    assert "case-sensitive" in result.stderr and "fetching the whole window" in result.stderr
+
+
+def test_why_graph_for_nobody_says_so_after_the_whole_window(graph):
+    result = analyse(graph, "why", "Nobody Atall", "--format", "json")
+    assert result.exit_code == 2
+    answer = json.loads(result.stdout)
+    assert answer["verdict"]["state"] == "never_seen"
+    assert answer["export"]["events"] == len(graph.events)  # judged on the whole window
+    assert len(first_page_filters(graph)) == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["diagnose", "{export}", "--app", FLOWCASE.name], "--app: only applies with --graph"),
+        (["why", "ada", "{export}", "--since", "7d"], "--since: only applies with --graph"),
+        (["report", "{export}", "--access-token", TOKEN], "--access-token: only applies with"),
+        (["diagnose", "{export}", "--graph"], "give exports or stores to read, or --graph"),
+        (["why", "ada"], "give exports or stores to read, or --graph"),
+    ],
+)
+def test_graph_options_need_graph_and_exclude_files(args, message):
+    export = str(SAMPLE)
+    result = CliRunner().invoke(app, [export if a == "{export}" else a for a in args])
+    assert result.exit_code == 2
+    assert message in result.stderr and "Traceback" not in result.output
+    assert TOKEN not in result.output
+
+
+def test_why_graph_when_the_filter_finds_only_a_group_judges_the_whole_window():
+    """`contains` also matches groups, which are never the answer to `why`: the narrowed fetch
+    alone would describe three group events; the whole window gives the file export's answer."""
+    export = SAMPLE.parent / "group-404-halt.json"
+    served = json.loads(export.read_text(encoding="utf-8"))
+    from_file = CliRunner().invoke(
+        app, ["why", "Flowcase Managers", str(export), "--format", "json", "-q"])
+    assert from_file.exit_code == 2
+    expected = json.loads(from_file.stdout)
+    assert expected["verdict"]["state"] == "never_seen" and expected["job_wide"]
+    with FakeGraph(served, token=TOKEN) as graph:
+        result = analyse(graph, "why", "Flowcase Managers", "--format", "json")
+        narrowed, whole = first_page_filters(graph)
+    assert result.exit_code == 2
+    assert json.loads(result.stdout) == expected
+    assert "contains(sourceIdentity/displayName, 'Flowcase Managers')" in narrowed
+    assert "sourceIdentity" not in whole

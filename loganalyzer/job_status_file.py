@@ -1,0 +1,37 @@
+"""The ``--job-status`` option of diagnose, report and why, and reading the file it names."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from diagnostics.job_status import JobStatus, JobStatusError, parse_job_status
+from loganalyzer.problems import InputError
+
+EXPECTED = "the JSON of GET /servicePrincipals/{id}/synchronization/jobs/{jobId}"
+
+JobStatusOption = Annotated[
+    Path | None,
+    typer.Option("--job-status", help="The sync job's JSON (GET .../synchronization/jobs/{jobId}, "
+                 "as `fetch-job` saves it): quarantine and last error."),
+]
+
+
+def read_job_status(path: Path) -> JobStatus:
+    """The job status in ``path``; ``InputError`` naming the file and what was expected."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8-sig"))
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read the job status ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise InputError(str(path), f"not UTF-8 text; expected {EXPECTED}") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(str(path), f"not JSON ({exc.msg}); expected {EXPECTED}",
+                         location=f"line {exc.lineno} column {exc.colno}") from None
+    try:
+        return parse_job_status(document)
+    except JobStatusError as exc:
+        raise InputError(str(path), str(exc)) from None
