@@ -1,74 +1,31 @@
-"""The command line: parse options, call the library, print. Nothing else lives here."""
+"""The command line: ``ingest``, ``summary`` and ``version`` here, the other commands in their
+own ``*_cli`` modules. Each command parses options, calls the library and prints; nothing else.
+"""
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from loganalyzer import __version__
-from loganalyzer.ingest import Dataset, ingest_to_store, load
-from loganalyzer.problems import InputError, summarize_problems
+# importing a command module registers its commands on `app`
+from loganalyzer import __version__, diagnose_cli, fetch_cli, report_cli, why_cli  # noqa: F401
+from loganalyzer.cli_common import (
+    Inputs,
+    Quiet,
+    app,
+    err,
+    fail_input,
+    load_inputs,
+    progress_printer,
+)
+from loganalyzer.ingest import ingest_to_store
+from loganalyzer.problems import InputError, Problem, summarize_problems
 from loganalyzer.summary import render_summary_text, summarize
 
-app = typer.Typer(
-    help="Diagnose Microsoft Entra ID provisioning logs of SCIM provisioning into Flowcase.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-
-Inputs = Annotated[
-    list[Path],
-    typer.Argument(
-        help="Exports (JSON, NDJSON, CSV, Log Analytics; files, folders, .zip, .gz) or stores.",
-        show_default=False,
-    ),
-]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")]
-
-
-def err(message: str) -> None:
-    typer.echo(message, err=True)
-
-
-def fail_input(exc: InputError) -> typer.Exit:
-    """Unusable input: one line naming the file, record and what was expected; exit code 2."""
-    err(f"error: {exc}")
-    return typer.Exit(2)
-
-
-def progress_printer(quiet: bool):
-    """Progress on stderr, overwriting one line when stderr is a terminal."""
-    if quiet:
-        return lambda _msg: None
-    tty = sys.stderr.isatty()
-
-    def show(message: str) -> None:
-        if tty:
-            sys.stderr.write(f"\r{message}\033[K")
-            sys.stderr.flush()
-        else:
-            err(message)
-
-    return show
-
-
-def load_inputs(inputs: list[Path], quiet: bool) -> Dataset:
-    """Load exports or stores, reporting skipped records; exit 2 on unusable input."""
-    show = progress_printer(quiet)
-    try:
-        dataset = load(inputs, show)
-    except InputError as exc:
-        raise fail_input(exc) from None
-    if not quiet and sys.stderr.isatty():
-        sys.stderr.write("\n")
-    for line in summarize_problems(dataset.problems):
-        err(line)
-    return dataset
+__all__ = ["app", "load_inputs"]
 
 
 @app.command()
@@ -88,8 +45,6 @@ def ingest(
         f"{counts['modified_properties']:,} modified properties; "
         f"{manifest['duplicates_dropped']:,} duplicate events dropped"
     )
-    from loganalyzer.problems import Problem
-
     for line in summarize_problems([Problem(**p) for p in manifest["problems"]]):
         err(line)
     for note in manifest["notes"]:
@@ -114,10 +69,3 @@ def summary(
 def version() -> None:
     """Print the tool version."""
     typer.echo(__version__)
-
-
-# Each command module registers its commands on `app` when imported.
-import loganalyzer.diagnose_cli  # noqa: E402, F401  (registers `diagnose`, `rules`)
-import loganalyzer.fetch_cli  # noqa: E402, F401  (registers `fetch`, `fetch-job`)
-import loganalyzer.report_cli  # noqa: E402, F401  (registers `report`)
-import loganalyzer.why_cli  # noqa: E402, F401  (registers `why`)

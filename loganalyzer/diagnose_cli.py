@@ -15,7 +15,7 @@ import typer
 from diagnostics import RULES, rule_by_id
 from diagnostics.guide_steps import STEPS
 from loganalyzer import engine
-from loganalyzer.cli import Quiet, app, err, fail_input, load_inputs
+from loganalyzer.cli_common import Quiet, app, err, fail_input, load_inputs
 from loganalyzer.diagnosis_text import render_markdown, render_terminal
 from loganalyzer.fetch_cli import FetchWindow
 from loganalyzer.findings import SEVERITIES, severity_rank, to_json

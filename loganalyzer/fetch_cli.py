@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from loganalyzer.cli import Quiet, app, err, progress_printer
+from loganalyzer.cli_common import Quiet, app, err, progress_printer
 from loganalyzer.graph_query import DEFAULT_GRAPH_URL, STATUSES, QueryError, Selection
 from loganalyzer.option_groups import with_options
 from loganalyzer.periods import parse_since

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from diagnostics.job_status import JobStatus
-from loganalyzer.cli import Quiet, app, fail_input, load_inputs
+from loganalyzer.cli_common import Quiet, app, fail_input, load_inputs
 from loganalyzer.engine import diagnose
 from loganalyzer.fetch_cli import FetchWindow
 from loganalyzer.findings import SEVERITIES

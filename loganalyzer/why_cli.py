@@ -11,7 +11,7 @@ import polars as pl
 import typer
 
 from diagnostics.job_status import JobStatus
-from loganalyzer.cli import Quiet, app, err, fail_input, load_inputs
+from loganalyzer.cli_common import Quiet, app, err, fail_input, load_inputs
 from loganalyzer.fetch_cli import FetchWindow, NothingFetched
 from loganalyzer.frame_source import FrameSource, all_stores
 from loganalyzer.graph_inputs import GraphSource, InputsOrGraph, graph_inputs
