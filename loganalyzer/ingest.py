@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from loganalyzer.normalize import Frames, normalize
 from loganalyzer.prefetch import prefetch
 from loganalyzer.problems import InputError, Problem
 from loganalyzer.readers import ReadLog, read_sources
-from loganalyzer.readers.sources import STORE_MANIFEST, expand
+from loganalyzer.readers.sources import STORE_MANIFEST, expand, is_store
 from loganalyzer.schema import FRAME_SCHEMAS
 
 Progress = Callable[[str], None]
@@ -137,9 +138,32 @@ def read_store(store: Path) -> tuple[Frames, dict]:
     return frames, manifest
 
 
+def _check_target(store: Path) -> None:
+    """Refuse to replace anything but an earlier store (or an empty folder)."""
+    if store.exists() and not (is_store(store) or (store.is_dir() and not any(store.iterdir()))):
+        raise InputError(str(store), "exists and is not a store; choose a new folder for -o")
+
+
 def ingest_to_store(inputs: list[Path], store: Path, progress: Progress = _quiet) -> dict:
-    """Stream exports into a Parquet store without holding them in memory; return the manifest."""
-    store.mkdir(parents=True, exist_ok=True)
+    """Stream exports into a Parquet store without holding them in memory; return the manifest.
+
+    The store is written into a hidden sibling folder and renamed into place at the end, so a
+    failed or interrupted run never leaves a store that looks complete.
+    """
+    _check_target(store)
+    store.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=f".{store.name}.partial-", dir=store.parent))
+    try:
+        manifest = _write_store(inputs, partial, progress)
+        if store.exists():
+            shutil.rmtree(store)
+        partial.rename(store)
+        return manifest
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+
+
+def _write_store(inputs: list[Path], store: Path, progress: Progress) -> dict:
     read_log = ReadLog()
     dedupe = _Deduper()
     writers: dict[str, pq.ParquetWriter] = {}

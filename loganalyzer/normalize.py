@@ -54,9 +54,26 @@ EMAIL_KEY = "emailstypeeqworkvalue"
 USERNAME_KEY = "username"
 
 
-def _lower_enum(expr: pl.Expr) -> pl.Expr:
-    """Enum values compare case-insensitively; unknown values are kept (lower-cased)."""
-    return pl.when(expr.str.len_chars() > 0).then(expr.str.to_lowercase()).otherwise(None)
+# Graph's enum members, lower-cased (case differs between v1.0, beta, docs and exports)
+ACTIONS = ("other", "create", "delete", "disable", "update", "stageddelete", "unknownfuturevalue")
+RESULTS = ("success", "failure", "skipped", "warning", "unknownfuturevalue")
+STEP_TYPES = (
+    "import", "scoping", "matching", "processing", "referenceresolution", "export",
+    "unknownfuturevalue",
+)
+ERROR_CATEGORIES = ("failure", "nonservicefailure", "success", "unknownfuturevalue")
+
+
+def _enum(expr: pl.Expr, members: tuple[str, ...]) -> pl.Expr:
+    """Known members compare case-insensitively (stored lower-cased); unknown values verbatim."""
+    lowered = expr.str.to_lowercase()
+    return (
+        pl.when(lowered.is_in(members))
+        .then(lowered)
+        .when(expr.str.strip_chars() != "")
+        .then(expr)
+        .otherwise(None)
+    )
 
 
 def _blank_to_null(expr: pl.Expr) -> pl.Expr:
@@ -89,8 +106,8 @@ def _steps(raw: pl.DataFrame) -> pl.DataFrame:
         "event_id",
         "step_index",
         "name",
-        _lower_enum(pl.col("provisioningStepType")).alias("step_type"),
-        _lower_enum(pl.col("status")).alias("status"),
+        _enum(pl.col("provisioningStepType"), STEP_TYPES).alias("step_type"),
+        _enum(pl.col("status"), RESULTS).alias("status"),
         "description",
         pl.col("details").fill_null(pl.lit([], dtype=STEPS_SCHEMA["details"])),
     ).cast(STEPS_SCHEMA)
@@ -267,7 +284,9 @@ def normalize(
     src = pl.col("sourceIdentity")
     tgt = pl.col("targetIdentity")
 
-    events = raw.with_columns(_blank_to_null(reason).alias("error_reason")).with_columns(
+    events = raw.with_columns(
+        reasons.scrub_secrets(_blank_to_null(reason)).alias("error_reason")
+    ).with_columns(
         reasons.response_body_expr(pl.col("error_reason"))
     )
     body = pl.col("response_body")
@@ -302,24 +321,27 @@ def normalize(
         pl.col("sourceSystem").struct.field("displayName").alias("source_system"),
         pl.col("targetSystem").struct.field("displayName").alias("target_system"),
         pl.col("initiatedBy").struct.field("displayName").alias("initiated_by"),
-        _lower_enum(pl.coalesce(pl.col("provisioningAction"), pl.col("action"))).alias("action"),
-        _lower_enum(
-            pl.coalesce(psi.struct.field("status"), legacy.struct.field("status"))
+        _enum(pl.coalesce(pl.col("provisioningAction"), pl.col("action")), ACTIONS).alias(
+            "action"
+        ),
+        _enum(
+            pl.coalesce(psi.struct.field("status"), legacy.struct.field("status")), RESULTS
         ).alias("status"),
         pl.col("durationInMilliseconds").alias("duration_ms"),
         _blank_to_null(
             pl.coalesce(err.struct.field("errorCode"), legacy.struct.field("errorCode"))
         ).alias("error_code"),
-        _lower_enum(
-            pl.coalesce(err.struct.field("errorCategory"), legacy.struct.field("errorCategory"))
+        _enum(
+            pl.coalesce(err.struct.field("errorCategory"), legacy.struct.field("errorCategory")),
+            ERROR_CATEGORIES,
         ).alias("error_category"),
         "error_reason",
-        pl.coalesce(
+        reasons.scrub_secrets(pl.coalesce(
             err.struct.field("additionalDetails"), legacy.struct.field("additionalDetails")
-        ).alias("error_additional_details"),
-        pl.coalesce(
+        )).alias("error_additional_details"),
+        reasons.scrub_secrets(pl.coalesce(
             err.struct.field("recommendedAction"), legacy.struct.field("recommendedAction")
-        ).alias("error_recommended_action"),
+        )).alias("error_recommended_action"),
         reasons.http_status_expr(pl.col("error_reason"), body),
         "response_body",
         reasons.scim_detail_expr(body),

@@ -127,3 +127,56 @@ def test_corrupt_archives(tmp_path):
     code, _, stderr = run("ingest", str(tmp_path / "y.json.gz"), "-o", str(tmp_path / "s"))
     assert code == 2
     assert_one_line_error(stderr, "cannot be read")
+
+
+def test_zip_members_with_the_same_name_are_both_read(tmp_path):
+    import zipfile
+
+    archive = tmp_path / "two.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("a/export.json", json.dumps([RECORDS[0]]))
+        z.writestr("b/export.json", json.dumps([RECORDS[1]]))
+    dataset = load([archive])
+    assert sorted(dataset.frames.events["event_id"]) == sorted(r["id"] for r in RECORDS)
+    assert dataset.duplicates == 0
+
+
+def test_failed_ingest_leaves_no_store_behind(tmp_path):
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(RECORDS))
+    empty = tmp_path / "empty.json"
+    empty.write_text("")
+    store = tmp_path / "store"
+    code, _, stderr = run("ingest", str(good), str(empty), "-o", str(store))
+    assert code == 2
+    assert_one_line_error(stderr, "is empty")
+    assert not store.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_ingest_refuses_to_overwrite_a_folder_that_is_not_a_store(tmp_path):
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(RECORDS))
+    target = tmp_path / "documents"
+    target.mkdir()
+    (target / "keep.txt").write_text("mine")
+    code, _, stderr = run("ingest", str(good), "-o", str(target))
+    assert code == 2
+    assert_one_line_error(stderr, "is not a store")
+    assert (target / "keep.txt").read_text() == "mine"
+    code, _, _ = run("ingest", str(good), "-o", str(tmp_path / "store"))
+    code_again, _, _ = run("ingest", str(good), "-o", str(tmp_path / "store"))
+    assert (code, code_again) == (0, 0)  # an earlier store is replaced
+
+
+def test_folder_with_a_job_status_file_reads_the_logs_and_says_what_it_skipped(tmp_path):
+    folder = tmp_path / "ticket"
+    folder.mkdir()
+    (folder / "export.json").write_text(json.dumps(RECORDS))
+    (folder / "job.json").write_text((DATA / "job-status-quarantine.json").read_text())
+    dataset = load([folder])
+    assert dataset.frames.events.height == 2
+    [note] = dataset.notes
+    assert note.startswith(f"skipped {folder / 'job.json'}: is a synchronization job status")
+    code, _, _ = run("summary", str(folder / "job.json"))
+    assert code == 2  # named directly, it is still an error

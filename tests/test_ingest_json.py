@@ -169,15 +169,18 @@ def test_same_event_in_two_inputs_counts_once(tmp_path):
     assert dataset.frames.steps.height == sum(len(r["provisioningSteps"]) for r in RECORDS)
 
 
-def test_unknown_enum_values_are_kept(tmp_path):
+def test_enum_members_fold_case_and_unknown_values_are_kept_verbatim(tmp_path):
     rec = copy.deepcopy(SCIM_FAILURE)
     rec["provisioningAction"] = "stagedDelete"
     rec["provisioningStatusInfo"]["status"] = "unknownFutureValue"
     rec["provisioningSteps"][0]["provisioningStepType"] = "referenceResolution"
+    rec["provisioningSteps"][1]["provisioningStepType"] = "SomethingNew"
+    rec["provisioningStatusInfo"]["errorInformation"]["errorCategory"] = "NewCategory"
     frames = load([write_json(tmp_path / "e.json", [rec])]).frames
-    assert frames.events.row(0, named=True)["action"] == "stageddelete"
-    assert frames.events.row(0, named=True)["status"] == "unknownfuturevalue"
-    assert frames.steps["step_type"][0] == "referenceresolution"
+    event = frames.events.row(0, named=True)
+    assert (event["action"], event["status"]) == ("stageddelete", "unknownfuturevalue")
+    assert event["error_category"] == "NewCategory"
+    assert frames.steps["step_type"].to_list() == ["referenceresolution", "SomethingNew"]
 
 
 def test_store_round_trip(tmp_path):

@@ -110,3 +110,22 @@ def test_json_escapes_in_detail_are_undone():
     assert parse(reason)["scim_detail"] == (
         'No department named "Sales EMEA" was found. See https://docs'
     )
+
+
+@pytest.mark.parametrize(
+    "secret_text",
+    [
+        "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJl",
+        'the token was token="3f9a8b7c6d5e4f30a1b2"',
+        '{"detail":"bad api_key: 3f9a8b7c6d5e4f30a1b2","status":401}',
+        "Authorization: Basic dXNlcjpwYXNzd29yZDEyMw==",
+        "secret_token=3f9a8b7c6d5e4f30a1b2&x=1",
+    ],
+)
+def test_secrets_in_reasons_are_masked(secret_text):
+    frame = pl.DataFrame({"t": [f"StatusCode: Unauthorized\r\nWeb Response: {secret_text}"]})
+    masked = frame.select(reasons.scrub_secrets(pl.col("t"))).item()
+    for secret in ("3f9a8b7c6d5e4f30a1b2", "c2lnbmF0dXJl", "eyJzdWIi", "dXNlcjpwYXNzd29yZDEyMw"):
+        assert secret not in masked
+    assert "[REDACTED]" in masked
+    assert masked.startswith("StatusCode: Unauthorized")

@@ -78,7 +78,14 @@ def read_sources(sources: list[Source], read_log: ReadLog) -> Iterator[pl.DataFr
     """Read every source, whatever its kind, as RAW_SCHEMA batches."""
     csv_sources: list[Source] = []
     for source in sources:
-        kind = sniff(source)
+        try:
+            kind = sniff(source)
+        except InputError as exc:
+            if not source.in_folder:
+                raise
+            # a folder may hold other files (a job status, a manifest): say so, read the rest
+            read_log.notes.append(f"skipped {source.name}: {exc.message}")
+            continue
         read_log.kinds[source.name] = kind.value
         if kind is Kind.CSV:
             csv_sources.append(source)

@@ -11,7 +11,7 @@ import codecs
 import gzip
 import shutil
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from loganalyzer.problems import InputError
@@ -28,6 +28,7 @@ class Source:
     name: str
     path: Path
     gzip: bool = False
+    in_folder: bool = False  # found by walking a folder, not named by the user
 
     def open_binary(self):
         return gzip.open(self.path, "rb") if self.gzip else open(self.path, "rb")  # noqa: SIM115
@@ -42,7 +43,8 @@ class Source:
 
 
 def is_store(path: Path) -> bool:
-    return path.is_dir() and (path / STORE_MARKER).is_file()
+    """A folder ``ingest`` finished: it writes the manifest last, after every Parquet file."""
+    return path.is_dir() and (path / STORE_MARKER).is_file() and (path / STORE_MANIFEST).is_file()
 
 
 def expand(inputs: list[Path], workdir: Path) -> tuple[list[Source], list[Path]]:
@@ -63,7 +65,9 @@ def expand(inputs: list[Path], workdir: Path) -> tuple[list[Source], list[Path]]
             if not files:
                 raise InputError(str(path), "folder holds no log files (.json, .csv, .gz, .zip)")
             for file in files:
-                sources.extend(_expand_file(file, str(file), workdir))
+                sources.extend(
+                    replace(s, in_folder=True) for s in _expand_file(file, str(file), workdir)
+                )
         else:
             sources.extend(_expand_file(path, str(path), workdir))
     return [_as_utf8(s, workdir) for s in sources], stores
@@ -86,16 +90,17 @@ def _expand_zip(path: Path, name: str, workdir: Path) -> list[Source]:
     target.mkdir()
     found: list[Source] = []
     with archive:
-        for member in archive.infolist():
+        for number, member in enumerate(archive.infolist()):
             inner = Path(member.filename)
             if member.is_dir() or inner.name.startswith(".") or "__MACOSX" in inner.parts:
                 continue
             if inner.suffix.lower() not in LOG_SUFFIXES:
                 continue
-            out = target / inner.name
+            out = target / f"{number}-{inner.name}"  # members in two folders may share a name
             with archive.open(member) as src, open(out, "wb") as dst:
                 shutil.copyfileobj(src, dst, 1 << 20)
-            found.extend(_expand_file(out, f"{name}!{member.filename}", workdir))
+            inner_sources = _expand_file(out, f"{name}!{member.filename}", workdir)
+            found.extend(replace(s, in_folder=True) for s in inner_sources)
     if not found:
         raise InputError(name, "archive holds no log files (.json, .csv, .gz)")
     return found
@@ -109,7 +114,7 @@ def _as_utf8(source: Source, workdir: Path) -> Source:
         with source.open_binary() as raw, open(out, "w", encoding="utf-8") as dst:
             text = codecs.getreader("utf-16")(raw)
             shutil.copyfileobj(text, dst, 1 << 20)
-        return Source(source.name, out)
+        return Source(source.name, out, in_folder=source.in_folder)
     return source
 
 

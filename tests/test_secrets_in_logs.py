@@ -1,0 +1,64 @@
+"""A credential echoed in a log's error text never reaches any output."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from loganalyzer.cli import app
+
+DATA = Path(__file__).parent / "data"
+TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJmbG93Y2FzZSJ9.SIGNATUREabcdef"
+API_KEY = "fc_live_8d7e6f5a4b3c2d1e"
+
+
+@pytest.fixture
+def export(tmp_path) -> Path:
+    records = json.loads((DATA / "graph-records-captured.json").read_text())
+    failure = copy.deepcopy(records[1])
+    info = failure["provisioningStatusInfo"]["errorInformation"]
+    info["errorCode"] = "SystemForCrossDomainIdentityManagementCredentialValidationFailure"
+    info["reason"] = (
+        "StatusCode: Unauthorized\r\nMessage: Processing of the HTTP request resulted in an "
+        "exception.\r\nWeb Response: \r\n{\"detail\":\"Invalid token " + f'token=\\"{API_KEY}\\"'
+        + f" (Authorization: Bearer {TOKEN})\",\"status\":401}}. This operation was retried 0 "
+        "times. It will be retried again after this date: 2026-03-24T13:23:44.9198514Z UTC"
+    )
+    info["additionalDetails"] = f"api_key={API_KEY}"
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps([records[0], failure]))
+    return path
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["diagnose", "--format", "json"],
+        ["diagnose", "--format", "md"],
+        ["diagnose"],
+        ["why", "craig_ranger@test .com"],
+        ["why", "craig_ranger@test .com", "--format", "json"],
+        ["report", "--format", "md", "-o", "-"],
+    ],
+    ids=lambda c: " ".join(c[:3]),
+)
+def test_no_output_shows_the_credential(export, tmp_path, command):
+    args = list(command)
+    if args[0] == "why":
+        args.insert(2, str(export))
+    elif args[-1] == "-":
+        args[-1] = str(tmp_path / "report.md")
+        args.insert(1, str(export))
+    else:
+        args.insert(1, str(export))
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code in (0, 1), result.output
+    written = (tmp_path / "report.md").read_text() if args[0] == "report" else ""
+    for text in (result.stdout, result.stderr, written):
+        assert TOKEN not in text and "SIGNATUREabcdef" not in text
+        assert API_KEY not in text
+    assert "REDACTED" in result.stdout + written
