@@ -5,9 +5,11 @@ covers users that are not assigned, users a scoping filter leaves out and users 
 Entra alike, and its text always lists "not assigned to the application" as a possible reason.
 The scoping details say which it was: "Assigned to the application" (on demand:
 ``Assigned``), "Scoping filter evaluation passed" with the clauses in
-``ScopeEvaluationResult``, and "Active in the source system" (on demand: ``IsActive``). The
-assignment rules share this one classification, so a scoping-filter skip is never called
-"not assigned" and a disabled account is never an assignment problem.
+``ScopeEvaluationResult``, and "Active in the source system" (on demand: ``IsActive``).
+``classify_skips`` is the one classification: the assignment rules read it through
+``skip_classes`` and the ``why`` timeline calls it directly, so the rulebook and ``why`` never
+disagree about a skip, a scoping-filter skip is never called "not assigned" and a disabled
+account is never an assignment problem.
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ import polars as pl
 from diagnostics.active import sent_active
 from diagnostics.rulekit import Context
 
-# Skip classes (the ``skip_class`` column of ``skip_classes``).
+# Skip classes (the ``skip_class`` column; stable: `why` puts them in its JSON verdict).
 NOT_ASSIGNED = "not_assigned"
 SCOPING_FILTER = "scoping_filter"
-INACTIVE = "inactive"
+INACTIVE = "inactive_in_entra"
 
 ASSIGNED_KEYS = ["assignedtotheapplication", "assigned"]
 ACTIVE_KEYS = ["activeinthesourcesystem", "isactive"]
@@ -88,21 +90,17 @@ def _evidence(details: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def skip_classes(ctx: Context) -> pl.DataFrame:
-    """Skipped user events with ``skip_class`` (``not_assigned``, ``scoping_filter``,
-    ``inactive`` or null when the evidence says none of these) and ``clauses``, the scoping
-    filter clauses that failed. Groups that are not assigned are the group rule's evidence."""
-    return ctx.memo("skip_classes", lambda: _skip_classes(ctx))
-
-
-def _skip_classes(ctx: Context) -> pl.DataFrame:
-    skipped = ctx.events.filter(
-        (pl.col("status") == "skipped") & (pl.col("object_type") != "Group").fill_null(True)
-    )
-    details = ctx.details(SCOPING_KEYS).join(skipped.select("event_id"), on="event_id", how="semi")
+def classify_skips(skipped: pl.DataFrame, details: pl.DataFrame) -> pl.DataFrame:
+    """event_id, ``skip_class`` (``not_assigned``, ``scoping_filter``, ``inactive_in_entra`` or
+    null when the evidence says none of these) and ``clauses`` (the scoping-filter clauses that
+    failed), one row per event of ``skipped`` (event_id, failed_step_description).
+    ``details`` are their step details in ``normalize.step_details`` form; keys other than
+    the scoping ones are ignored."""
+    details = details.filter(pl.col("attribute_key").is_in(SCOPING_KEYS))
     flags = ["_inactive", "_unassigned", "_assigned", "_filter_failed", "_filter_passed"]
     skipped = (
-        skipped.join(_evidence(details), on="event_id", how="left")
+        skipped.select("event_id", "failed_step_description")
+        .join(_evidence(details), on="event_id", how="left")
         .join(_clauses(details), on="event_id", how="left")
         .with_columns(pl.col(flags).fill_null(False), pl.col("clauses").fill_null([]))
     )
@@ -127,7 +125,21 @@ def _skip_classes(ctx: Context) -> pl.DataFrame:
         .when(~pl.col("_assigned") & says_unassigned).then(pl.lit(NOT_ASSIGNED))
         .otherwise(pl.lit(None, dtype=pl.Utf8))
     )
-    return skipped.with_columns(skip_class.alias("skip_class")).drop(flags)
+    return skipped.select("event_id", skip_class.alias("skip_class"), "clauses")
+
+
+def skip_classes(ctx: Context) -> pl.DataFrame:
+    """Skipped user events with ``classify_skips``' ``skip_class`` and ``clauses``, computed
+    once per diagnosis. Groups that are not assigned are the group rule's evidence."""
+    return ctx.memo("skip_classes", lambda: _skip_classes(ctx))
+
+
+def _skip_classes(ctx: Context) -> pl.DataFrame:
+    skipped = ctx.events.filter(
+        (pl.col("status") == "skipped") & (pl.col("object_type") != "Group").fill_null(True)
+    )
+    details = ctx.details(SCOPING_KEYS).join(skipped.select("event_id"), on="event_id", how="semi")
+    return skipped.join(classify_skips(skipped, details), on="event_id", how="left")
 
 
 def unassigned_skips(ctx: Context) -> pl.DataFrame:

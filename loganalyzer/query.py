@@ -19,7 +19,7 @@ from diagnostics.guide_steps import STEPS
 from diagnostics.job_status import JobStatus
 from loganalyzer import timeline as tl
 from loganalyzer.engine import diagnose, findings_for_events, lead_order
-from loganalyzer.findings import Diagnosis, Finding, RuleInfo
+from loganalyzer.findings import Diagnosis, Finding
 from loganalyzer.frame_source import FrameSource
 from loganalyzer.normalize import Frames
 from loganalyzer.user_lookup import Lookup, Person, equals_any, lookup
@@ -108,24 +108,12 @@ def _is_job_wide(finding: Finding, cycles: set[str], mine: set[str]) -> bool:
     return finding.severity == "critical" and others and bool(cycles & set(finding.cycles))
 
 
-NOT_ASSIGNED_PATTERN = 13  # failure catalog: not assigned, or only in a nested group
-
-
-def _contradicted(finding: Finding, entry: tl.Entry, rules: list[RuleInfo]) -> bool:
-    """A 'not assigned' rule cannot explain a skip whose scoping details say the user was
-    assigned but filtered out or inactive."""
-    if entry.skip not in (tl.SCOPING_FILTER, tl.INACTIVE):
-        return False
-    patterns = {r.rule_id: r.patterns for r in rules}
-    return NOT_ASSIGNED_PATTERN in patterns.get(finding.rule_id, [])
-
-
 def _skip_verdict(entry: tl.Entry) -> tuple[str, list[str], str, str | None]:
     """(message, guide steps, fix, note) for a skipped latest event no finding explains."""
     if entry.skip == tl.NOT_ASSIGNED:
         return (
-            "Skipped: the user is not assigned to the app (NotEffectivelyEntitled, 'Assigned "
-            "to the application' False).",
+            "Skipped: the user is not assigned to the app (NotEffectivelyEntitled; 'Assigned "
+            "to the application' False, or no flag and the skip says so).",
             ["5"],
             "Assign the user, or a group they are a direct member of, under Users and Groups "
             "of the enterprise application.",
@@ -280,10 +268,10 @@ def _explained(found: Lookup, entries: list[tl.Entry], diagnosis: Diagnosis,
     wide = {id(f) for f in job_wide}
     personal = [f for f in findings_for_events(diagnosis, person.event_ids) if id(f) not in wide]
     latest = entries[-1]
-    about_latest = [
-        f for f in findings_for_events(diagnosis, [latest.event_id])
-        if not _contradicted(f, latest, diagnosis.rules_run)
-    ]
+    # The assignment rules and the timeline share one skip classification, so a finding
+    # about the latest skip never contradicts its class: FC013/FC018 explain only "not
+    # assigned" skips, FC020 only scoping-filter ones.
+    about_latest = findings_for_events(diagnosis, [latest.event_id])
     leading = about_latest[0] if about_latest else None
     if leading is None and latest.status == "failure":
         leading = next(iter(job_wide + personal), None)

@@ -2,26 +2,25 @@
 
 The reason is the SCIM ``detail`` the app returned (not the whole ``StatusCode ... Web
 Response ...`` wrapper), else a shortened error reason (the engine's ``short_reason``, so
-evidence and timeline read the same), else what a skip means. Skips are
-classified from the scoping step's details, because ``NotEffectivelyEntitled`` alone does not
-say whether the user was unassigned, inactive or filtered out.
+evidence and timeline read the same), else what a skip means. Skips are classified by the
+rulebook's ``classify_skips`` (one classification, so ``why`` and ``diagnose`` agree), with two
+classes only the timeline needs on top: in sync (``RedundantExport``) and not entitled
+(``NotEffectivelyEntitled`` that the scoping evidence does not explain).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
 import polars as pl
 
+from diagnostics.assignment import INACTIVE, NOT_ASSIGNED, SCOPING_FILTER, classify_skips
 from loganalyzer.engine import short_reason
 from loganalyzer.normalize import step_details
 
-# Skip classes (stable: they appear in the JSON verdict).
-NOT_ASSIGNED = "not_assigned"
-INACTIVE = "inactive_in_entra"
-SCOPING_FILTER = "scoping_filter"
+# Skip classes (stable: they appear in the JSON verdict). The scoping ones are the rulebook's
+# (``diagnostics.assignment``); these two exist only here.
 ALREADY_IN_SYNC = "already_in_sync"
 NOT_ENTITLED = "not_entitled"
 
@@ -39,11 +38,6 @@ _DONE_WORDS = {
     "delete": "deleted from Flowcase",
     "stageddelete": "staged for deletion",
 }
-# Folded step-detail keys that tell why an object was skipped (portal and on-demand spellings).
-_ASSIGNED = ("assignedtotheapplication", "assigned")
-_ACTIVE = ("activeinthesourcesystem", "isactive")
-_FILTER_PASSED = ("scopingfilterevaluationpassed",)
-_SCOPE_RESULT = ("scopeevaluationresult",)
 
 
 @dataclass
@@ -63,43 +57,22 @@ class Entry:
     reason: str | None
 
 
-def _is_false(value: str | None) -> bool:
-    return value is not None and value.strip().lower() == "false"
-
-
-def _failing_clauses(scope_result: str | None) -> list[str]:
-    """Scoping filter clauses that evaluated to false, from ``ScopeEvaluationResult`` JSON."""
-    try:
-        parsed = json.loads(scope_result or "{}")
-    except json.JSONDecodeError:
-        return []
-    if not isinstance(parsed, dict):
-        return []
-    return [name for name, passed in parsed.items() if str(passed).lower() == "false"]
-
-
-def classify_skip(skip_reason: str | None, details: dict[str, str]) -> tuple[str | None, str]:
-    """(skip class, plain words) for one skipped event, from its SkipReason and scoping details."""
+def _described(
+    skip_reason: str | None, skip_class: str | None, clauses: list[str]
+) -> tuple[str | None, str]:
+    """(skip class, plain words) for one skipped event from its SkipReason and scoping class."""
     reason = (skip_reason or "").lower()
-    clauses = _failing_clauses(_first(details, _SCOPE_RESULT))
     if reason == "redundantexport":
         return ALREADY_IN_SYNC, SKIP_WORDS[ALREADY_IN_SYNC]
-    if _is_false(_first(details, _ASSIGNED)):
-        return NOT_ASSIGNED, SKIP_WORDS[NOT_ASSIGNED]
-    if _is_false(_first(details, _ACTIVE)):
-        return INACTIVE, SKIP_WORDS[INACTIVE]
-    if clauses or _is_false(_first(details, _FILTER_PASSED)):
-        words = SKIP_WORDS[SCOPING_FILTER]
-        return SCOPING_FILTER, f"{words}: {', '.join(clauses)}" if clauses else words
+    if skip_class == SCOPING_FILTER and clauses:
+        return skip_class, f"{SKIP_WORDS[skip_class]}: {', '.join(clauses)}"
+    if skip_class is not None:
+        return skip_class, SKIP_WORDS[skip_class]
     if reason == "noteffectivelyentitled":
         return NOT_ENTITLED, SKIP_WORDS[NOT_ENTITLED]
     if skip_reason:
         return skip_reason, f"skipped ({skip_reason})"
     return None, "skipped"
-
-
-def _first(details: dict[str, str], keys: tuple[str, ...]) -> str | None:
-    return next((details[k] for k in keys if k in details), None)
 
 
 def needs_details(events: pl.DataFrame) -> list[str]:
@@ -111,13 +84,16 @@ def needs_details(events: pl.DataFrame) -> list[str]:
     return skipped["event_id"].to_list()
 
 
-def _details_by_event(steps: pl.DataFrame) -> dict[str, dict[str, str]]:
-    wanted = _ASSIGNED + _ACTIVE + _FILTER_PASSED + _SCOPE_RESULT
-    rows = step_details(steps).filter(pl.col("attribute_key").is_in(wanted))
-    found: dict[str, dict[str, str]] = {}
-    for event_id, key, value in rows.select("event_id", "attribute_key", "value").iter_rows():
-        found.setdefault(event_id, {}).setdefault(key, value)
-    return found
+def _skips(skipped: pl.DataFrame, steps: pl.DataFrame) -> dict[str, tuple[str | None, str]]:
+    """event_id -> (skip class, plain words) for the skipped events."""
+    details = step_details(steps.filter(pl.col("event_id").is_in(skipped["event_id"].implode())))
+    classes = skipped.select("event_id", "skip_reason").join(
+        classify_skips(skipped, details), on="event_id", how="left"
+    )
+    return {
+        event_id: _described(reason, skip_class, clauses or [])
+        for event_id, reason, skip_class, clauses in classes.iter_rows()
+    }
 
 
 def _failure_reasons(events: pl.DataFrame) -> pl.DataFrame:
@@ -147,13 +123,7 @@ def build(events: pl.DataFrame, steps: pl.DataFrame) -> list[Entry]:
         .otherwise(pl.col("reason"))
         .alias("reason")
     )
-    skipped = events.filter(pl.col("status") == "skipped")
-    skipped_ids = skipped["event_id"].implode()
-    details = _details_by_event(steps.filter(pl.col("event_id").is_in(skipped_ids)))
-    skips = {
-        event_id: classify_skip(reason, details.get(event_id, {}))
-        for event_id, reason in skipped.select("event_id", "skip_reason").iter_rows()
-    }
+    skips = _skips(events.filter(pl.col("status") == "skipped"), steps)
     columns = ("event_id", "activity_time", "cycle_id", "app_name", "action", "status",
                "failed_step", "http_status", "error_code", "reason")
     entries = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from eventfactory import Export
 from why_records import (
     Person,
     create,
@@ -16,7 +17,7 @@ from why_records import (
 
 from loganalyzer import query
 from loganalyzer.ingest import load
-from loganalyzer.timeline import classify_skip
+from loganalyzer.timeline import build
 
 KARI = Person("2c9d7e4f-6b58-4a10-8e1a-5d92b3e1a7c4", "kari.nilsen@northwind.no", "Kari Nilsen",
               "a1b2c3d4e5f60718293a4b5c")
@@ -81,7 +82,15 @@ def test_scoping_filter_skip_names_the_failing_clause(tmp_path):
 
 def test_skip_classes_from_on_demand_detail_spellings():
     # provision-on-demand writes IsActive / Assigned instead of the portal's long keys
-    assert classify_skip("NotEffectivelyEntitled", {"assigned": "False"})[0] == "not_assigned"
-    assert classify_skip("NotEffectivelyEntitled", {"isactive": "False"})[0] == "inactive_in_entra"
-    assert classify_skip("NotEffectivelyEntitled", {})[0] == "not_entitled"
-    assert classify_skip("RedundantExport", {"assigned": "True"})[0] == "already_in_sync"
+    export = Export()
+    for upn, active, assigned, reason in [
+        ("ida@contoso.no", "True", "False", "NotEffectivelyEntitled"),
+        ("jon@contoso.no", "False", "True", "NotEffectivelyEntitled"),
+        ("liv@contoso.no", "True", "True", "NotEffectivelyEntitled"),
+        ("ola@contoso.no", "True", "True", "RedundantExport"),
+    ]:
+        export.user(upn, status="skipped", skip_reason=reason,
+                    scoping={"IsActive": active, "Assigned": assigned})
+    frames = export.frames()
+    skips = [e.skip for e in build(frames.events, frames.steps)]
+    assert skips == ["not_assigned", "inactive_in_entra", "not_entitled", "already_in_sync"]
