@@ -1,8 +1,8 @@
 """The period a report covers (``--since 7d``, ``--from``/``--to``) and the one before it.
 
-``--since`` counts back from the newest event in the input, not from the clock, so an export
-analysed a week later still gives the same report, and a weekly job that fetched the last 14
-days compares two full weeks.
+For an export, ``--since`` counts back from the newest event in the input, not from the clock,
+so an export analysed a week later still gives the same report. For a live fetch (``--graph``)
+it counts back from now, so a job that stopped provisioning shows an empty last week.
 """
 
 from __future__ import annotations
@@ -64,14 +64,18 @@ def choose_period(
     since: str | None = None,
     start: str | None = None,
     end: str | None = None,
+    now: datetime | None = None,
 ) -> Period | None:
-    """The period the options ask for, or None for 'everything in the input'."""
+    """The period the options ask for, or None for 'everything in the input'.
+
+    ``now`` anchors ``--since`` at the clock (a live fetch: a job that went quiet must show an
+    empty week, not an older busy one); without it ``--since`` ends at the newest event.
+    """
     if since and (start or end):
         raise InputError("--since", "use either --since or --from/--to, not both")
     if since:
-        newest = events["activity_time"].max()
         # the newest event itself belongs to the period: end just after it
-        finish = newest + timedelta(microseconds=1)
+        finish = now or events["activity_time"].max() + timedelta(microseconds=1)
         return Period(finish - parse_since(since), finish)
     if not (start or end):
         return None

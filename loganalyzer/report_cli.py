@@ -117,7 +117,8 @@ def report_command(
         window = _graph_window(since, start, end, compare_previous) if graph.enabled else None
         with ExitStack() as stack:
             dataset = load_inputs(graph_inputs(inputs, graph, stack, quiet, window), quiet)
-        period = choose_period(dataset.frames.events, since, start, end)
+        now = datetime.now(UTC) if graph.enabled else None
+        period = choose_period(dataset.frames.events, since, start, end, now)
         if compare_previous and period is None:
             raise InputError("--compare-previous", "needs a period: --since or --from/--to")
         current = _analyse(dataset, period, job)
