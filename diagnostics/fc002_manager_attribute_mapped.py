@@ -29,11 +29,10 @@ from diagnostics.rulekit import (
     Context,
     Hit,
     code_like,
-    http_in,
+    failures_where,
     ids,
     is_failure,
     mentions,
-    no_http_status,
     plural,
     quote_list,
 )
@@ -63,8 +62,7 @@ def evaluate(ctx: Context) -> list[Hit]:
         | pl.col("event_id").is_in(resolving["event_id"].implode())
         | (is_failure() & code_like(r"resolvereference|referenceattribute"))
         | (
-            is_failure()
-            & (http_in(400, 404, 422) | no_http_status())
+            failures_where(http=(400, 404, 422), text=True)
             & mentions(MANAGER)
             & ~mentions(MANAGER_ROLE)
             & ~mentions(ROLE)

@@ -30,11 +30,9 @@ from diagnostics.rulekit import (
     Hit,
     code_like,
     describe,
-    http_in,
+    failures_where,
     ids,
-    is_failure,
     mentions,
-    no_http_status,
     plural,
     whole_cycles,
 )
@@ -57,15 +55,10 @@ QUARANTINE_EXCEPTION = "EncounteredQuarantineException"
 
 def auth_failures(ctx: Context) -> pl.DataFrame:
     return ctx.events.filter(
-        is_failure()
-        & (
-            http_in(401)
-            | code_like(CREDENTIAL_CODE)
-            | (
-                no_http_status()
-                & (code_like(r"unauthori[sz]ed$") | mentions(AUTH))
-                & ~mentions(FORBIDDEN)
-            )
+        failures_where(
+            http=(401,),
+            codes=CREDENTIAL_CODE,
+            text=(code_like(r"unauthori[sz]ed$") | mentions(AUTH)) & ~mentions(FORBIDDEN),
         )
     )
 
@@ -85,10 +78,10 @@ def evaluate(ctx: Context) -> list[Hit]:
     from_job = job_says_credentials(ctx)
     if failures.height == 0 and not from_job:
         return []
+    full = whole_cycles(ctx, failures) if failures.height else []
     parts = []
     if failures.height:
         cycles = failures["cycle_id"].n_unique()
-        full = whole_cycles(ctx, failures)
         part = (
             f"Flowcase refused the credentials: {plural(failures.height, 'request')} for "
             f"{describe(failures, 'object')} failed with 401 or a credentials error in "
@@ -105,6 +98,6 @@ def evaluate(ctx: Context) -> list[Hit]:
             f"{': ' + job.error_code if job.error_code else ''}"
             f"{' “' + job.error_message + '”' if job.error_message else ''})"
         )
-    details = {"whole_cycles": whole_cycles(ctx, failures) if failures.height else []}
+    details = {"whole_cycles": full}
     message = "; ".join(parts)
     return [Hit(ids(failures), message[0].upper() + message[1:] + ".", details=details)]

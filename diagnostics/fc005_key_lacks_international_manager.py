@@ -24,13 +24,9 @@ from __future__ import annotations
 from diagnostics.rulekit import (
     Context,
     Hit,
-    code_like,
     describe,
-    http_in,
+    failures_where,
     ids,
-    is_failure,
-    mentions,
-    no_http_status,
     plural,
     whole_cycles,
 )
@@ -50,11 +46,8 @@ REMEDIATION = (
 
 def evaluate(ctx: Context) -> list[Hit]:
     refused = ctx.events.filter(
-        is_failure()
-        & (
-            http_in(403)
-            | code_like(r"(insufficientrights|notpermitted|forbidden)$")
-            | (no_http_status() & mentions(FORBIDDEN))
+        failures_where(
+            http=(403,), codes=r"(insufficientrights|notpermitted|forbidden)$", text=FORBIDDEN
         )
     )
     if refused.height == 0:

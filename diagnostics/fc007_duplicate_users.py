@@ -127,9 +127,9 @@ def evaluate(ctx: Context) -> list[Hit]:
     if conflicts.height + recased.height == 0:
         return []
     shared = shared_identifiers(ctx)
+    blind = created_after_no_match(ctx, conflicts)
     parts = []
     if conflicts.height:
-        blind = created_after_no_match(ctx, conflicts)
         part = (
             f"{describe(conflicts)} could not be provisioned because Flowcase already has "
             f"them ({plural(conflicts.height, 'conflict')})"
@@ -153,7 +153,7 @@ def evaluate(ctx: Context) -> list[Hit]:
     message = "; ".join(parts)
     details = {
         "conflicts": conflicts.height,
-        "created_after_no_match": created_after_no_match(ctx, conflicts).height,
+        "created_after_no_match": blind.height,
         "shared_identifiers": sorted(shared["key"].unique().to_list()),
         "recased_identifiers": sorted(recased["key"].unique().to_list()),
     }

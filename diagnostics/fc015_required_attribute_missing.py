@@ -30,11 +30,9 @@ from diagnostics.rulekit import (
     Hit,
     code_like,
     describe,
-    http_in,
+    failures_where,
     ids,
-    is_failure,
     mentions,
-    no_http_status,
 )
 from diagnostics.vocabulary import (
     ACTIVE,
@@ -62,17 +60,16 @@ MISSING_CODE = r"(mandatoryfieldsmissing|missingvalues|schemaattributenotfound)$
 
 
 def evaluate(ctx: Context) -> list[Hit]:
-    client_error = http_in(400, 422) | no_http_status()
+    client_failure = failures_where(http=(400, 422), text=True)
     import_skipped = (pl.col("skip_reason").str.to_lowercase() == "importskipped").fill_null(
         False
     ) | code_like(r"importskipped$")
     other_subject = (
         mentions(DEPARTMENT) | mentions(ROLE) | mentions(MANAGER) | mentions(COUNTRY)
     )
-    says_missing = is_failure() & client_error & mentions(MISSING) & ~other_subject
+    says_missing = client_failure & mentions(MISSING) & ~other_subject
     without_identifier = (
-        is_failure()
-        & client_error
+        client_failure
         & (pl.col("action") == "create")
         & (pl.col("user_name_sent").is_null() | pl.col("email_sent").is_null())
         & pl.col("event_id").is_in(ctx.exporting_events.implode())

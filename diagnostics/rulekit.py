@@ -7,8 +7,9 @@ nearly every rule needs and that only make sense over a whole export:
   mail, sent userName/email or UPN-like ``ReportableIdentifier`` of its Entra object id, else
   the event's ``identity_key``), so a skip that carries only an object id and a failure that
   carries the UPN count as one user;
-* ``text``: the lower-cased error code, app response and additional details with Entra's
-  fixed wrapper sentences removed, for keyword patterns (``vocabulary.py``);
+* ``text``: the lower-cased error code, app response (``response_body``, else the reason
+  without Entra's fixed wrapper, ``reasons.reason_text_expr``) and additional details, for
+  keyword patterns (``vocabulary.py``);
 * ``label``: the person, or a group's display name, for messages.
 """
 
@@ -24,14 +25,14 @@ import polars as pl
 
 from diagnostics.job_status import JobStatus
 from loganalyzer.findings import Finding
-from loganalyzer.normalize import Frames
-
-BOOKKEEPING_KEYS = ["ReportableIdentifier", "SkipReason"]  # export details that are not sent
-_WRAPPER = (
-    "processing of the http request resulted in an exception. please see the http response "
-    "returned by the 'response' property of this exception for details."
+from loganalyzer.normalize import (
+    BOOKKEEPING_KEYS,
+    Frames,
+    detail_keys,
+    sent_attributes,
+    step_details,
 )
-_RETRY_TAIL = "this operation was retried"
+from loganalyzer.reasons import reason_text_expr
 
 
 @dataclass
@@ -70,6 +71,26 @@ def is_failure() -> pl.Expr:
     return pl.col("status") == "failure"
 
 
+def failures_where(
+    http: Collection[int] = (),
+    codes: str | None = None,
+    text: str | pl.Expr | bool = False,
+) -> pl.Expr:
+    """A failure answered with one of the ``http`` statuses, or whose error code matches the
+    regex ``codes``, or that has no HTTP status (exports often lose it) and whose text matches
+    ``text`` (a regex for ``mentions``, an expression, or ``True`` for any text)."""
+    if isinstance(text, bool):
+        unlogged = pl.lit(text)
+    elif isinstance(text, str):
+        unlogged = mentions(text)
+    else:
+        unlogged = text
+    matched = (no_http_status() & unlogged) | http_in(*http)
+    if codes is not None:
+        matched = matched | code_like(codes)
+    return is_failure() & matched
+
+
 def plural(count: int, word: str, words: str | None = None) -> str:
     return f"{count} {word if count == 1 else (words or word + 's')}"
 
@@ -80,17 +101,12 @@ def quote_list(values: Sequence[str], limit: int = 5) -> str:
     return shown if len(values) <= limit else f"{shown} and {len(values) - limit} more"
 
 
-def _folded(expr: pl.Expr) -> pl.Expr:
-    """Same folding as ``normalize.attribute_key``: lower-case letters and digits only."""
-    return expr.str.to_lowercase().str.replace_all(r"[^a-z0-9]", "")
-
-
 class Context:
     """The canonical frames of one diagnosis, with derived columns computed once.
 
     Step details are open property bags (millions of pairs in a large export), so they are
-    never exploded whole: ``details`` and ``sent_where`` pick the wanted keys inside each bag
-    first and cache the result per query.
+    never exploded whole: ``details`` and ``sent_where`` ask ``normalize.step_details`` /
+    ``sent_attributes`` for the wanted keys only and cache the result per query.
     """
 
     def __init__(
@@ -133,15 +149,12 @@ class Context:
             .group_by("source_id")
             .agg(pl.col("_key").last().alias("_best"))
         )
-        reason = pl.col("error_reason").str.to_lowercase()
-        tail = reason.str.find(_RETRY_TAIL, literal=True)
-        cleaned = (
-            pl.when(tail.is_not_null()).then(reason.str.slice(0, tail)).otherwise(reason)
-        ).str.replace(_WRAPPER, " ", literal=True)
+        # the reason is only read when there is no body (a few percent of the events)
+        without_body = pl.when(pl.col("response_body").is_null()).then(pl.col("error_reason"))
         text = pl.concat_str(
             [
                 pl.col("error_code"),
-                pl.coalesce(pl.col("response_body").str.to_lowercase(), cleaned),
+                pl.coalesce(pl.col("response_body"), reason_text_expr(without_body)),
                 pl.col("error_additional_details"),
             ],
             separator=" ",
@@ -167,42 +180,21 @@ class Context:
         return self.events.filter(is_failure())
 
     @cached_property
-    def _detail_keys(self) -> dict[str, str]:
-        """Every distinct step-detail key as logged -> its folded form (a few dozen)."""
-        raw = (
-            self.frames.steps.select(
-                pl.col("details").list.eval(pl.element().struct.field("key")).explode().unique()
-            )
-            .to_series()
-            .drop_nulls()
-            .to_list()
-        )
-        return {key: re.sub(r"[^a-z0-9]", "", key.lower()) for key in raw}
+    def _spellings(self) -> dict[str, str]:
+        """Every distinct step-detail key as logged -> its folded form."""
+        return detail_keys(self.frames.steps)
 
     @cached_property
-    def _property_keys(self) -> list[str]:
-        """Distinct folded attribute keys of the modified properties."""
-        return self.frames.modified_properties["attribute_key"].drop_nulls().unique().to_list()
-
-    def _pick(self, steps: pl.DataFrame, raw_keys: list[str]) -> pl.DataFrame:
-        """Explode only the detail pairs whose key (as logged) is in ``raw_keys``."""
-        picked = steps.with_columns(
-            pl.col("details").list.eval(
-                pl.element().filter(pl.element().struct.field("key").is_in(raw_keys))
-            )
-        ).filter(pl.col("details").list.len() > 0)
-        return (
-            picked.select("event_id", "step_index", "name", "step_type", "status", "details")
-            .explode("details")
-            .unnest("details")
-            .with_columns(_folded(pl.col("key")).alias("attribute_key"))
-        )
+    def _attribute_keys(self) -> list[str]:
+        """Distinct folded keys of the step details and modified properties."""
+        props = self.frames.modified_properties["attribute_key"].drop_nulls().unique()
+        return sorted(set(self._spellings.values()) | set(props.to_list()))
 
     def details(
         self, keys: Collection[str], step_types: Collection[str] | None = None
     ) -> pl.DataFrame:
         """Step details whose folded key is one of ``keys`` (folded, e.g. ``"skipreason"``):
-        event_id, step_index, name, step_type, status, key, attribute_key, value."""
+        event_id, step_index, name, step_type, status, key, value, attribute_key."""
         wanted = tuple(sorted(keys))
         types = tuple(sorted(step_types)) if step_types is not None else None
 
@@ -210,8 +202,7 @@ class Context:
             steps = self.frames.steps
             if types is not None:
                 steps = steps.filter(pl.col("step_type").is_in(types))
-            raw = [k for k, folded in self._detail_keys.items() if folded in wanted]
-            return self._pick(steps, raw)
+            return step_details(steps, wanted, self._spellings)
 
         return self.memo(("details", wanted, types), compute)
 
@@ -222,47 +213,27 @@ class Context:
 
         def compute() -> pl.DataFrame:
             pattern = re.compile(key_pattern)
-            prop_keys = [k for k in self._property_keys if pattern.search(k)]
-            props = self.frames.modified_properties.filter(
-                pl.col("attribute_key").is_in(prop_keys)
-            ).select(
-                "event_id",
-                "attribute_key",
-                "name",
-                pl.col("new_value").alias("value"),
-                pl.lit("modifiedProperties").alias("origin"),
-            )
-            raw = [
-                k for k, folded in self._detail_keys.items()
-                if pattern.search(folded) and k not in BOOKKEEPING_KEYS
-            ]
-            exported = self._pick(
-                self.frames.steps.filter(pl.col("step_type") == "export"), raw
-            ).select(
-                "event_id",
-                "attribute_key",
-                pl.col("key").alias("name"),
-                "value",
-                pl.lit("export").alias("origin"),
-            )
+            keys = [k for k in self._attribute_keys if pattern.search(k)]
             facts = self.events.select(
                 "event_id", "person", "status", "action", "object_type", "cycle_id",
                 "activity_time",
             )
-            return pl.concat([props, exported], how="vertical").join(
-                facts, on="event_id", how="inner"
+            sent = sent_attributes(
+                self.frames.steps, self.frames.modified_properties, keys, self._spellings
             )
+            return sent.join(facts, on="event_id", how="inner")
 
         return self.memo(("sent", key_pattern), compute)
 
     @cached_property
     def exporting_events(self) -> pl.Series:
         """Ids of events that sent any attribute to the app."""
+        bookkeeping = [k for k, folded in self._spellings.items() if folded in BOOKKEEPING_KEYS]
         exported = self.frames.steps.filter(
             (pl.col("step_type") == "export")
             & (
                 pl.col("details")
-                .list.eval(pl.element().struct.field("key").is_in(BOOKKEEPING_KEYS).not_())
+                .list.eval(pl.element().struct.field("key").is_in(bookkeeping).not_())
                 .list.any()
             )
         )["event_id"]

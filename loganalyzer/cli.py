@@ -45,7 +45,8 @@ def ingest(
         f"{counts['modified_properties']:,} modified properties; "
         f"{manifest['duplicates_dropped']:,} duplicate events dropped"
     )
-    for line in summarize_problems([Problem(**p) for p in manifest["problems"]]):
+    problems = [Problem(**p) for p in manifest["problems"]]
+    for line in summarize_problems(problems, where_all=f"all are listed in {output}/manifest.json"):
         err(line)
     for note in manifest["notes"]:
         err(f"note: {note}")

@@ -12,7 +12,13 @@ from typing import Annotated
 import typer
 
 from loganalyzer.ingest import Dataset, load
-from loganalyzer.problems import InputError, summarize_problems
+from loganalyzer.problems import (
+    ALL_IN_MANIFEST,
+    ALL_VIA_INGEST,
+    InputError,
+    summarize_problems,
+)
+from loganalyzer.readers.sources import is_store
 
 app = typer.Typer(
     help="Diagnose Microsoft Entra ID provisioning logs of SCIM provisioning into Flowcase.",
@@ -66,6 +72,7 @@ def load_inputs(inputs: list[Path], quiet: bool) -> Dataset:
         raise fail_input(exc) from None
     if not quiet and sys.stderr.isatty():
         sys.stderr.write("\n")
-    for line in summarize_problems(dataset.problems):
+    where_all = ALL_IN_MANIFEST if all(is_store(p) for p in inputs) else ALL_VIA_INGEST
+    for line in summarize_problems(dataset.problems, where_all=where_all):
         err(line)
     return dataset

@@ -2,7 +2,8 @@
 
 Both put the findings first (guide-step order, each with its fix), then the failures no rule
 explains, then what was counted as expected noise. Markdown escapes every value taken from
-a log, since error bodies can hold ``|``, ``<`` and newlines.
+a log with ``markdown.md_escape`` (as the report does), since error bodies can hold ``|``,
+``<``, newlines and spreadsheet formulas.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import datetime
 
 from diagnostics.guide_steps import STEPS
 from loganalyzer.findings import Diagnosis, Finding
+from loganalyzer.markdown import md_escape
 
 AFFECTED_SHOWN = 10
 WIDTH = 100
@@ -101,14 +103,6 @@ def _unexplained_text(diagnosis: Diagnosis) -> list[str]:
             "  ",
         )
     return [*lines, ""]
-
-
-def md_escape(value: object) -> str:
-    """A value from a log, safe inside Markdown text and table cells."""
-    text = " ".join(str(value).split())
-    for char in "\\`*_[]|<>#":
-        text = text.replace(char, "\\" + char)
-    return text
 
 
 def render_markdown(diagnosis: Diagnosis) -> str:

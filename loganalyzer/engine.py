@@ -18,6 +18,7 @@ from diagnostics.guide_steps import step_rank
 from diagnostics.job_status import JobStatus, parse_job_status
 from diagnostics.rule import Rule
 from diagnostics.rulekit import Context, Hit
+from loganalyzer import reasons
 from loganalyzer.findings import (
     Affected,
     Diagnosis,
@@ -31,11 +32,6 @@ from loganalyzer.normalize import Frames
 
 EVIDENCE_LIMIT = 5
 REASON_LIMIT = 200
-_WRAPPER = (
-    r"(?i)Processing of the HTTP request resulted in an exception\.? Please see the HTTP "
-    r"response returned by the 'Response' property of this exception for details\.?"
-    r"|This operation was retried (\d+|zero) times\..*$|Message:\s*|Web Response:\s*"
-)
 _KIND_ORDER = {"cause": 0, "consequence": 1, "noise": 2, "error": 3}
 
 
@@ -131,21 +127,8 @@ def _error_finding(rule: Rule, message: str) -> Finding:
 
 
 def short_reason() -> pl.Expr:
-    """One line per event: the SCIM detail, else the reason without Entra's wrapper."""
-    cleaned = (
-        pl.col("error_reason").str.replace_all(_WRAPPER, " ").str.replace_all(r"\s+", " ")
-    ).str.strip_chars()
-    reason = pl.coalesce(
-        pl.col("scim_detail"),
-        pl.when(cleaned.str.len_chars() > 0).then(cleaned),
-        pl.col("skip_reason"),
-        pl.col("failed_step_description"),
-    )
-    return (
-        pl.when(reason.str.len_chars() > REASON_LIMIT)
-        .then(reason.str.slice(0, REASON_LIMIT - 1) + "…")
-        .otherwise(reason)
-    )
+    """One line per event for evidence and timelines (``reasons.short_reason_expr``)."""
+    return reasons.short_reason_expr(REASON_LIMIT)
 
 
 def _finding(rule: Rule, hit: Hit, ctx: Context) -> Finding:

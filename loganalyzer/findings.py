@@ -95,13 +95,15 @@ class Diagnosis:
     rule_errors: list[str] = field(default_factory=list)  # a crashing rule, never a crashed run
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """Datetimes as ISO 8601 text and tuples as lists, through dicts and lists: the JSON
+    shapes of ``diagnose`` and ``why`` both go through this."""
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     return value
 
 
@@ -112,7 +114,7 @@ def to_json(diagnosis: Diagnosis) -> dict[str, Any]:
         item = asdict(finding)
         item.pop("event_ids")
         findings.append(item)
-    return _jsonable(
+    return jsonable(
         {
             "schema_version": SCHEMA_VERSION,
             "summary": diagnosis.summary,

@@ -7,7 +7,7 @@ returned as problems with their file and record number, never dropped silently.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import polars as pl
@@ -133,8 +133,46 @@ def _modified_properties(raw: pl.DataFrame) -> pl.DataFrame:
     ).cast(MODIFIED_PROPERTIES_SCHEMA)
 
 
-def step_details(steps: pl.DataFrame) -> pl.DataFrame:
-    """One row per (event, step, detail key): the long form rules and identity lookups use."""
+# export-step details that describe the request rather than carry a sent attribute (folded)
+BOOKKEEPING_KEYS = ("reportableidentifier", "skipreason")
+
+
+def detail_keys(steps: pl.DataFrame) -> dict[str, str]:
+    """Every distinct step-detail key as logged -> its ``attribute_key`` (a few dozen)."""
+    keys = (
+        steps.select(
+            pl.col("details")
+            .list.eval(pl.element().struct.field("key"))
+            .explode()
+            .unique()
+            .drop_nulls()
+            .alias("key")
+        )
+        .with_columns(attribute_key(pl.col("key")).alias("folded"))
+    )
+    return dict(keys.iter_rows())
+
+
+def step_details(
+    steps: pl.DataFrame,
+    keys: Collection[str] | None = None,
+    spellings: dict[str, str] | None = None,
+) -> pl.DataFrame:
+    """One row per (event, step, detail key): the long form rules and identity lookups use.
+
+    ``keys`` keeps only these folded keys. A large export holds millions of detail pairs, so
+    they are picked inside each step by their spellings as logged (``spellings``: what
+    ``detail_keys`` returns, passed in by callers that ask often) before anything is exploded.
+    Columns: event_id, step_index, name, step_type, status, key, value, attribute_key.
+    """
+    if keys is not None:
+        logged = spellings if spellings is not None else detail_keys(steps)
+        raw = [key for key, folded in logged.items() if folded in keys]
+        steps = steps.with_columns(
+            pl.col("details").list.eval(
+                pl.element().filter(pl.element().struct.field("key").is_in(raw))
+            )
+        )
     return (
         steps.select("event_id", "step_index", "name", "step_type", "status", "details")
         .filter(pl.col("details").list.len() > 0)
@@ -144,11 +182,19 @@ def step_details(steps: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def sent_attributes(steps: pl.DataFrame, modified_properties: pl.DataFrame) -> pl.DataFrame:
+def sent_attributes(
+    steps: pl.DataFrame,
+    modified_properties: pl.DataFrame,
+    keys: Collection[str] | None = None,
+    spellings: dict[str, str] | None = None,
+) -> pl.DataFrame:
     """Attributes Entra sent to Flowcase: modified properties plus export-step details.
 
-    Columns: event_id, attribute_key, name, value, origin ("modifiedProperties"|"export").
+    ``keys`` and ``spellings`` as for ``step_details``. Columns: event_id, attribute_key,
+    name, value, origin ("modifiedProperties"|"export").
     """
+    if keys is not None:
+        modified_properties = modified_properties.filter(pl.col("attribute_key").is_in(keys))
     from_props = modified_properties.select(
         "event_id",
         "attribute_key",
@@ -156,9 +202,10 @@ def sent_attributes(steps: pl.DataFrame, modified_properties: pl.DataFrame) -> p
         pl.col("new_value").alias("value"),
         pl.lit("modifiedProperties").alias("origin"),
     )
+    exported = steps.filter(pl.col("step_type") == "export")
     from_export = (
-        step_details(steps.filter(pl.col("step_type") == "export"))
-        .filter(~pl.col("key").is_in(["ReportableIdentifier", "SkipReason"]))
+        step_details(exported, keys, spellings)
+        .filter(~pl.col("attribute_key").is_in(BOOKKEEPING_KEYS))
         .select(
             "event_id",
             "attribute_key",

@@ -18,6 +18,18 @@ class Problem:
         return f"{self.file}: {self.location}: {self.message}"
 
 
+@dataclass(frozen=True)
+class Ignored:
+    """One field of a kept record that was ignored because it had the wrong type, and why."""
+
+    file: str
+    location: str
+    message: str  # "'provisioningSteps' is a string, expected an array of steps; ignored"
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.location}: {self.message}"
+
+
 class InputError(Exception):
     """Input that cannot be used at all. The CLI prints it on one line and exits with code 2."""
 
@@ -29,13 +41,23 @@ class InputError(Exception):
         super().__init__(f"{where}: {message}")
 
 
-def summarize_problems(problems: list[Problem], limit: int = 5) -> list[str]:
-    """Short lines for the terminal: count per file and message kind, then the first few."""
+# How to see every skipped record: stores keep them all; other inputs can be ingested into one.
+ALL_IN_MANIFEST = "all are listed in the store's manifest.json"
+ALL_VIA_INGEST = (
+    "run `loganalyzer ingest -o STORE` on the same inputs to list them all in STORE/manifest.json"
+)
+
+
+def summarize_problems(
+    problems: list[Problem], *, where_all: str, limit: int = 5
+) -> list[str]:
+    """Short lines for the terminal: count per file, then the first few and ``where_all``
+    (how to see the rest) when there are more."""
     if not problems:
         return []
     by_file = Counter(p.file for p in problems)
     lines = [f"skipped {n} record(s) in {f}" for f, n in by_file.items()]
     lines += [f"  {p}" for p in problems[:limit]]
     if len(problems) > limit:
-        lines.append(f"  ... and {len(problems) - limit} more (see the store's manifest.json)")
+        lines.append(f"  ... and {len(problems) - limit} more ({where_all})")
     return lines

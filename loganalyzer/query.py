@@ -19,7 +19,7 @@ from diagnostics.guide_steps import STEPS
 from diagnostics.job_status import JobStatus
 from loganalyzer import timeline as tl
 from loganalyzer.engine import diagnose, findings_for_events, lead_order
-from loganalyzer.findings import Diagnosis, Finding
+from loganalyzer.findings import Diagnosis, Finding, jsonable
 from loganalyzer.frame_source import FrameSource
 from loganalyzer.normalize import Frames
 from loganalyzer.user_lookup import Lookup, Person, equals_any, lookup
@@ -310,16 +310,6 @@ def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "?"
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
-
-
 def to_json(answer: WhyAnswer) -> dict[str, Any]:
     """The documented machine shape of `why --format json`."""
     person = answer.lookup.person
@@ -328,7 +318,7 @@ def to_json(answer: WhyAnswer) -> dict[str, Any]:
         user = asdict(person)
         user.pop("event_ids")
     cover = answer.lookup.coverage
-    return _jsonable(
+    return jsonable(
         {
             "query": answer.lookup.query,
             "matched_on": answer.lookup.matched_on,

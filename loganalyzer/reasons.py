@@ -83,6 +83,49 @@ def response_body_expr(reason: pl.Expr) -> pl.Expr:
     return pl.when(body.str.len_chars() > 0).then(body).otherwise(None).alias("response_body")
 
 
+_WRAPPER_SENTENCE = (
+    r"(?i)Processing of the HTTP request resulted in an exception\.? Please see the HTTP "
+    r"response returned by the 'Response' property of this exception for details\.?"
+    r"|Message:|Web Response:"
+)
+_RETRY_SENTENCE = "This operation was retried"
+
+
+def reason_text_expr(reason: pl.Expr) -> pl.Expr:
+    """The reason without Entra's fixed wrapper (its exception sentence, the ``Message:`` and
+    ``Web Response:`` labels, the retry sentence), on one line; null when nothing is left.
+
+    What is left is what the app or Entra actually said, for keyword rules and for display.
+    """
+    end = reason.str.find(_RETRY_SENTENCE, literal=True)
+    kept = pl.when(end.is_not_null()).then(reason.str.slice(0, end)).otherwise(reason)
+    text = (
+        kept.str.replace_all(_WRAPPER_SENTENCE, " ")
+        .str.replace_all(r"\s{2,}|[\r\n\t]", " ")
+        .str.replace(r" \.? ?$", "")  # the period an empty 'Web Response:' leaves behind
+        .str.strip_chars()
+    )
+    return pl.when(text.str.len_chars() > 0).then(text).otherwise(None)
+
+
+def short_reason_expr(limit: int) -> pl.Expr:
+    """One line per event from canonical event columns: the SCIM detail, else the reason
+    without Entra's wrapper, else the skip reason or the failed step's description; cut to
+    ``limit`` characters. Reads only ``scim_detail``, ``error_reason``, ``skip_reason`` and
+    ``failed_step_description``, so callers can compute it once per distinct combination."""
+    reason = pl.coalesce(
+        pl.col("scim_detail"),
+        reason_text_expr(pl.col("error_reason")),
+        pl.col("skip_reason"),
+        pl.col("failed_step_description"),
+    )
+    return (
+        pl.when(reason.str.len_chars() > limit)
+        .then(reason.str.slice(0, limit - 1) + "…")
+        .otherwise(reason)
+    )
+
+
 def _unescape_json_string(expr: pl.Expr) -> pl.Expr:
     """Undo JSON string escapes well enough for display (line breaks become spaces)."""
     return (

@@ -8,7 +8,6 @@ table is pasted into one. Only the charts' SVG, drawn by ``charts.py``, is marke
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -17,26 +16,11 @@ from typing import Any
 import jinja2
 import markupsafe
 
+from loganalyzer.markdown import md_escape, neutralise_formula
 from loganalyzer.report import Report
 from loganalyzer.report_charts import draw
 
 TEMPLATES = Path(str(resources.files("report_templates")))
-
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&$])")
-_LINE_BREAKS = re.compile(r"[\r\n\t\x0b\x0c\x85\u2028\u2029]+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_FORMULA_START = ("=", "+", "-", "@")
-
-
-def neutralise_formula(text: str) -> str:
-    """A value starting like a formula (``=HYPERLINK(...)``) gets a leading quote (OWASP)."""
-    return "'" + text if text.lstrip().startswith(_FORMULA_START) else text
-
-
-def md_escape(value: str) -> str:
-    """Literal text on one line: safe in a Markdown table cell, heading or paragraph."""
-    text = _CONTROL.sub("", _LINE_BREAKS.sub(" ", value))
-    return _MD_SPECIAL.sub(r"\\\1", neutralise_formula(text))
 
 
 def _shown(value: Any, escape: Callable[[str], str]) -> Any:

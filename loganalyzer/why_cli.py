@@ -18,7 +18,7 @@ from loganalyzer.graph_inputs import GraphSource, InputsOrGraph, graph_inputs
 from loganalyzer.graph_query import user_filter
 from loganalyzer.job_status_file import JobStatusOption, read_job_status
 from loganalyzer.option_groups import with_options
-from loganalyzer.problems import InputError, summarize_problems
+from loganalyzer.problems import ALL_IN_MANIFEST, InputError, summarize_problems
 from loganalyzer.query import WhyAnswer, to_json, why
 from loganalyzer.why_render import TIMELINE_LIMIT, render_markdown, render_terminal
 
@@ -34,7 +34,7 @@ def _load(inputs: list[Path], quiet: bool) -> FrameSource:
     except (OSError, pl.exceptions.PolarsError) as exc:
         names = ", ".join(str(p) for p in inputs)
         raise fail_input(InputError(names, f"unreadable store ({exc}); re-run ingest")) from None
-    for line in summarize_problems(source.problems):
+    for line in summarize_problems(source.problems, where_all=ALL_IN_MANIFEST):
         err(line)
     return source
 

@@ -1,7 +1,8 @@
 """`why` answers as terminal text and as Markdown for pasting into a ticket.
 
-Both read the same ``WhyAnswer``; the JSON shape lives in ``query.to_json``. Markdown table
-cells are escaped here, because log text (SCIM details, display names) can contain ``|``.
+Both read the same ``WhyAnswer``; the JSON shape lives in ``query.to_json``. Markdown escapes
+every value from the logs with ``markdown.md_escape`` (as the report does), because log text
+(SCIM details, display names) can contain ``|``, markup and spreadsheet formulas.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from diagnostics.guide_steps import step_label
+from loganalyzer.markdown import md_escape
 from loganalyzer.query import AMBIGUOUS, Explanation, Verdict, WhyAnswer
 from loganalyzer.timeline import Entry
 from loganalyzer.user_lookup import Person
@@ -142,12 +144,16 @@ def render_terminal(answer: WhyAnswer, limit: int = TIMELINE_LIMIT) -> str:
     return "\n".join(lines)
 
 
-def _md(text: object) -> str:
-    """A Markdown table cell: no line breaks, pipes and markup characters escaped."""
-    flat = " ".join(str(text).split())
-    for char in "\\|*_`<>[]":
-        flat = flat.replace(char, "\\" + char)
-    return flat
+def _md(value: object | None) -> str:
+    """A log value as Markdown text; ``-`` (not escaped as a formula) when there is none."""
+    return "-" if value is None or value == "" else md_escape(value)
+
+
+def _md_row(e: Entry) -> list[str]:
+    return [
+        _time(e.time), _md(e.cycle_id), _md(e.action), _md(e.status), _md(e.failed_step),
+        _md(e.http_status), _md(e.reason),
+    ]
 
 
 def render_markdown(answer: WhyAnswer, limit: int = TIMELINE_LIMIT) -> str:
@@ -161,23 +167,23 @@ def render_markdown(answer: WhyAnswer, limit: int = TIMELINE_LIMIT) -> str:
                       "|---|---|---|---|---|"]
             for p in answer.lookup.people[:CANDIDATE_LIMIT]:
                 lines.append(
-                    f"| {_md(p.display_name or '-')} | {_md((p.upns or ['-'])[0])} | "
-                    f"{_md(p.object_id or '-')} | {_md(p.last_status or '?')} "
+                    f"| {_md(p.display_name)} | {_md(p.upns[0] if p.upns else None)} | "
+                    f"{_md(p.object_id)} | {_md(p.last_status or '?')} "
                     f"{_time(p.last_seen)} | {p.events} |"
                 )
         else:
-            lines += [_md(line) for line in _unresolved_lines(answer)]
+            lines += [md_escape(line) for line in _unresolved_lines(answer)]
         for e in answer.job_wide:
             lines += [f"- **Job-wide:** {_md(e.message)} ({_steps(e.guide_steps)}). "
-                      f"Fix: {_md(e.fix or '-')}"]
+                      f"Fix: {_md(e.fix)}"]
         return "\n".join(lines)
     v = answer.verdict
     lines = [f"### Why: {_md(person.label())}", ""]
-    lines += [f"- {name}: `{value}`" for name, value in _identifiers(person)]
+    lines += [f"- {name}: {_md(value)}" for name, value in _identifiers(person)]
     lines.append("")
     for e in answer.job_wide:
         lines.append(f"- **Fix first (job-wide):** {_md(e.message)} — "
-                     f"{_steps(e.guide_steps)}. Fix: {_md(e.fix or '-')}")
+                     f"{_steps(e.guide_steps)}. Fix: {_md(e.fix)}")
     lines.append(f"- **Verdict: {v.state.replace('_', ' ')}** ({_time(v.since)} UTC): "
                  f"{_md(v.message)}")
     if v.rule_id or v.guide_steps:
@@ -190,9 +196,6 @@ def render_markdown(answer: WhyAnswer, limit: int = TIMELINE_LIMIT) -> str:
     shown, hidden = _shown(answer.timeline, limit)
     lines += [""] + ([f"_{hidden}._", ""] if hidden else [])
     lines += ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
-    for e in shown:
-        cells = _row(e)
-        cells[1] = e.cycle_id or "-"
-        lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
+    lines += ["| " + " | ".join(_md_row(e)) + " |" for e in shown]
     return "\n".join(lines)
 

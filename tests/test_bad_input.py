@@ -94,8 +94,14 @@ def test_ndjson_bad_line_named(tmp_path):
         (b"[1, 2, 3]", ["no usable provisioning event", "expected a JSON object"]),
         ('[{"id": "caf\u00e9"}]'.encode("latin-1") + b" " * 10, ["not UTF-8", "0xe9"]),
         (b"\x00\x01\x02binary", ["binary file"]),
+        (b"null\n", ["holds only JSON null", "expected a provisioning log export"]),
+        (b"  1735\n", ["holds only a bare JSON number", "expected a provisioning log export"]),
+        (b'"Audit logs"', ["holds only a bare JSON string", "or CSV with a header row"]),
+        (b"Provisioning logs for March\nexported by IT\n",
+         ["neither JSON nor CSV", "first line has no comma, semicolon or tab"]),
     ],
-    ids=["empty", "blank", "job-status", "other-json", "not-objects", "latin-1", "binary"],
+    ids=["empty", "blank", "job-status", "other-json", "not-objects", "latin-1", "binary",
+         "null", "number", "string", "plain-text"],
 )
 def test_unusable_files_give_one_line_and_exit_2(tmp_path, content, fragments):
     path = tmp_path / "input.json"
@@ -180,3 +186,29 @@ def test_folder_with_a_job_status_file_reads_the_logs_and_says_what_it_skipped(t
     assert note.startswith(f"skipped {folder / 'job.json'}: is a synchronization job status")
     code, _, _ = run("summary", str(folder / "job.json"))
     assert code == 2  # named directly, it is still an error
+
+
+def many_broken_records(path: Path) -> Path:
+    """Seven NDJSON lines cut mid-record around one good record: more than the terminal lists."""
+    lines = [json.dumps(RECORDS[1])] + [json.dumps(RECORDS[0])[:40]] * 7
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_more_problems_than_shown_says_how_to_see_them_all(tmp_path):
+    export = many_broken_records(tmp_path / "export.jsonl")
+    code, _, stderr = run("summary", str(export))
+    assert code == 0
+    assert f"skipped 7 record(s) in {export}" in stderr
+    assert "... and 2 more (run `loganalyzer ingest -o STORE` on the same inputs" in stderr
+    assert "the store's manifest.json" not in stderr  # there is no store
+
+    store = tmp_path / "store"
+    code, _, stderr = run("ingest", str(export), "-o", str(store), "-q")
+    assert code == 0
+    assert f"... and 2 more (all are listed in {store}/manifest.json)" in stderr
+    assert len(json.loads((store / "manifest.json").read_text())["problems"]) == 7
+
+    code, _, stderr = run("summary", str(store))
+    assert code == 0
+    assert "... and 2 more (all are listed in the store's manifest.json)" in stderr

@@ -3,8 +3,9 @@
 The manifest is the generator's ground truth: for each file, which failure-catalog patterns it
 contains, their guide steps and the complete set of affected identities (users: lower-cased
 UPN; groups: display name), plus the unassigned users that are expected noise. For each
-pattern the rules covering it must fire, cite the pattern's first guide step first, and
-together name exactly the affected identities; no other pattern's rule may fire above low.
+pattern, the one rule that covers it with the manifest's guide steps (in that order, first
+step first) must fire and name exactly the affected identities; no other pattern's rule may
+fire above low.
 """
 
 from __future__ import annotations
@@ -56,8 +57,16 @@ def expected_by_pattern(findings: list[dict]) -> dict[int, dict]:
     merged: dict[int, dict] = {}
     for item in findings:
         entry = merged.setdefault(item["pattern"], {"steps": item["guide_steps"], "ids": set()})
+        assert entry["steps"] == item["guide_steps"], f"pattern {item['pattern']}: steps differ"
         entry["ids"] |= set(item["affected"])
     return merged
+
+
+def covering(pattern: int, steps: list[str], findings: list[Finding]) -> list[Finding]:
+    """Findings of the rule for ``pattern`` whose guide steps begin with ``steps``."""
+    return [
+        f for f in rules_for(pattern, findings) if f.guide_steps[: len(steps)] == steps
+    ]
 
 
 def check(diagnosis: Diagnosis, expected: list[dict], check_ids: bool = True,
@@ -65,14 +74,14 @@ def check(diagnosis: Diagnosis, expected: list[dict], check_ids: bool = True,
     assert not diagnosis.rule_errors
     wanted = expected_by_pattern(expected)
     for pattern, want in wanted.items():
-        found = rules_for(pattern, diagnosis.findings)
-        assert found, f"pattern {pattern}: no rule fired"
-        first_steps = {f.guide_steps[0] if f.guide_steps else None for f in found}
-        assert (want["steps"] or [None])[0] in first_steps, (pattern, first_steps)
+        found = covering(pattern, want["steps"], diagnosis.findings)
+        fired = {f.rule_id: f.guide_steps for f in rules_for(pattern, diagnosis.findings)}
+        assert found, f"pattern {pattern}: no rule fired with steps {want['steps']}: {fired}"
+        assert len({f.rule_id for f in found}) == 1, (pattern, fired)
         if check_ids:
             ids = {identity(a) for f in found for a in f.affected}
             assert ids == want["ids"], (
-                f"pattern {pattern}: missing {sorted(want['ids'] - ids)}, "
+                f"pattern {pattern} ({found[0].rule_id}): missing {sorted(want['ids'] - ids)}, "
                 f"extra {sorted(ids - want['ids'])}"
             )
     for finding in diagnosis.findings if only_listed else []:

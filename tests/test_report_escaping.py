@@ -8,19 +8,27 @@ line breaks and Markdown syntax. The reports must show each one, escaped.
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
-from report_support import hostile_export, md_tables, run_report
+from report_support import FORMULA, SCRIPT, hostile_export, md_tables, run_report
+from typer.testing import CliRunner
 
-from loganalyzer.report_render import md_escape, neutralise_formula
+from loganalyzer.cli import app
+from loganalyzer.markdown import md_escape, neutralise_formula
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    folder = tmp_path_factory.mktemp("hostile")
-    export = hostile_export(folder / "hostile.json")
+def export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return hostile_export(tmp_path_factory.mktemp("hostile") / "hostile.json")
+
+
+@pytest.fixture(scope="module")
+def reports(export: Path) -> dict[str, str]:
+    folder = export.parent
     out = {}
     for fmt in ("html", "md"):
         target = folder / f"report.{fmt}"
@@ -125,3 +133,26 @@ def test_md_escape(value: str, expected: str) -> None:
 def test_formula_neutralising_leaves_ordinary_text_alone() -> None:
     assert neutralise_formula("user=admin") == "user=admin"
     assert neutralise_formula("  =cmd") == "'  =cmd"
+
+
+def test_diagnose_and_why_markdown_escape_log_values_as_the_report_does(
+    export: Path, reports: dict[str, str]
+) -> None:
+    """The user whose display name is a formula and whose SCIM error detail is a script tag."""
+    failures = [r for r in json.loads(export.read_text())
+                if r["provisioningStatusInfo"]["status"] == "failure"]
+    person = next(r["sourceIdentity"] for r in failures
+                  if r["sourceIdentity"]["displayName"] == FORMULA)
+    runner = CliRunner()
+    diagnosis = runner.invoke(app, ["diagnose", str(export), "--format", "md", "-q"])
+    why = runner.invoke(app, ["why", person["details"]["UserPrincipalName"], str(export),
+                              "--format", "md", "-q"])
+    assert diagnosis.exit_code == 0 and why.exit_code == 0, diagnosis.output + why.output
+    script_reason = md_escape(f"{SCRIPT} is not valid")
+    for markdown in (reports["md"], diagnosis.stdout, why.stdout):
+        assert script_reason in markdown and md_escape(FORMULA) in markdown
+        assert not re.search(r"(?<!\\)<", markdown), "raw HTML"
+        cells = [c for table in md_tables(markdown) for row in table for c in row]
+        # "-" alone is the why table's "no value"; anything else may not start like a formula
+        assert [c for c in cells if c[:1] in ("=", "+", "@") or c[:1] == "-" != c] == []
+    assert why.stdout.startswith(f"### Why: {md_escape(FORMULA)} ")

@@ -1,12 +1,14 @@
 """Readers: one module per source format. Only readers know raw shapes.
 
 Every reader yields batches of ``schema.RAW_SCHEMA`` rows (Graph-shaped records) and reports
-records it could not use as ``Problem``s and file-level remarks as notes.
+records it could not use as ``Problem``s, and file-level remarks and fields it left out of a
+kept record (``Ignored``) as notes: only skipped records count as problems.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -14,17 +16,18 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from loganalyzer.problems import InputError, Problem
+from loganalyzer.problems import Ignored, InputError, Problem
 from loganalyzer.readers import csv_logs, log_analytics
 from loganalyzer.readers.json_careful import read_careful
 from loganalyzer.readers.json_fast import read_fast
-from loganalyzer.readers.records import records_to_frame
+from loganalyzer.readers.records import Item, records_to_frame
 from loganalyzer.readers.sniff import Kind, sniff
 from loganalyzer.readers.sources import Source
 
 log = logging.getLogger(__name__)
 
 BATCH_ROWS = 20_000
+IGNORED_SHOWN = 20  # per file: a file whose every record has the same fault says so 20 times
 
 
 @dataclass
@@ -34,13 +37,31 @@ class ReadLog:
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     kinds: dict[str, str] = field(default_factory=dict)  # source name -> Kind value
+    ignored: Counter[str] = field(default_factory=Counter)  # file -> fields left out
+
+    def add_ignored(self, item: Ignored) -> None:
+        """A note per ignored field, up to IGNORED_SHOWN per file; the rest are counted."""
+        self.ignored[item.file] += 1
+        if self.ignored[item.file] <= IGNORED_SHOWN:
+            self.notes.append(str(item))
+
+    def count_unshown_ignored(self) -> None:
+        for file, count in self.ignored.items():
+            if count > IGNORED_SHOWN:
+                self.notes.append(
+                    f"{file}: {count - IGNORED_SHOWN} more field(s) of the wrong type ignored "
+                    f"({count} in all); their records are kept"
+                )
 
 
-def _batched(items: Iterator[dict | Problem], read_log: ReadLog) -> Iterator[pl.DataFrame]:
+def _batched(items: Iterator[Item], read_log: ReadLog) -> Iterator[pl.DataFrame]:
     rows: list[dict] = []
     for item in items:
         if isinstance(item, Problem):
             read_log.problems.append(item)
+            continue
+        if isinstance(item, Ignored):
+            read_log.add_ignored(item)
             continue
         rows.append(item)
         if len(rows) >= BATCH_ROWS:
@@ -66,12 +87,18 @@ def _read_json(source: Source, kind: Kind, read_log: ReadLog) -> Iterator[pl.Dat
             return
         except (duckdb.Error, pa.ArrowException, OSError) as exc:
             log.info("fast JSON reader refused %s (%s); reading record by record", source.name, exc)
-    rest = (
-        item
-        for item in read_careful(source, kind)
-        if isinstance(item, Problem) or item["source_record"] > done
-    )
-    yield from _batched(rest, read_log)
+    yield from _batched(_after(read_careful(source, kind), done), read_log)
+
+
+def _after(items: Iterator[Item], done: int) -> Iterator[Item]:
+    """What the fast reader did not already yield: rows after record ``done``, the fields
+    ignored on them (which follow their row), and every Problem."""
+    new_record = True
+    for item in items:
+        if isinstance(item, dict):
+            new_record = item["source_record"] > done
+        if new_record or isinstance(item, Problem):
+            yield item
 
 
 def read_sources(sources: list[Source], read_log: ReadLog) -> Iterator[pl.DataFrame]:
@@ -99,6 +126,7 @@ def read_sources(sources: list[Source], read_log: ReadLog) -> Iterator[pl.DataFr
         read_log.notes.extend(notes)
         for source in csv_sources:
             read_log.kinds[source.name] = csv_logs.describe(source)
+    read_log.count_unshown_ignored()
 
 
 __all__ = ["InputError", "ReadLog", "read_sources"]

@@ -16,6 +16,7 @@ from loganalyzer.readers import log_analytics
 from loganalyzer.readers.csv_headers import EXPECTED, CsvKind, classify_portal, fold_header
 from loganalyzer.readers.csv_portal import PortalFile, PortalReader
 from loganalyzer.readers.csv_table import CsvTable
+from loganalyzer.readers.records import Item
 from loganalyzer.readers.sources import Source
 
 
@@ -41,7 +42,7 @@ def describe(source: Source) -> str:
     return found.value if isinstance(found, CsvKind) else found.kind.value
 
 
-def read_csv_sources(sources: list[Source]) -> tuple[Iterator[dict | Problem], list[str]]:
+def read_csv_sources(sources: list[Source]) -> tuple[Iterator[Item], list[str]]:
     """Every CSV source of one call -> RAW rows and Problems, plus notes filled while iterating.
 
     Headers are read (and bad files refused) at once; rows are read as the iterator is used.
@@ -59,7 +60,7 @@ def read_csv_sources(sources: list[Source]) -> tuple[Iterator[dict | Problem], l
             log_analytics_tables.append(table)
     portal = PortalReader(portal_files, notes) if portal_files else None
 
-    def items() -> Iterator[dict | Problem]:
+    def items() -> Iterator[Item]:
         for table in log_analytics_tables:
             yield from _log_analytics_rows(table, notes)
         if portal is not None:
@@ -68,7 +69,7 @@ def read_csv_sources(sources: list[Source]) -> tuple[Iterator[dict | Problem], l
     return _first_copies(items(), notes), notes
 
 
-def _first_copies(items: Iterator[dict | Problem], notes: list[str]) -> Iterator[dict | Problem]:
+def _first_copies(items: Iterator[Item], notes: list[str]) -> Iterator[Item]:
     """An event given twice (the .zip and its extracted files, two overlapping exports) is
     passed on once; the copies are counted in a note."""
     seen: set[str] = set()
@@ -93,7 +94,7 @@ def _require_id(table: CsvTable) -> None:
         )
 
 
-def _log_analytics_rows(table: CsvTable, notes: list[str]) -> Iterator[dict | Problem]:
+def _log_analytics_rows(table: CsvTable, notes: list[str]) -> Iterator[Item]:
     unknown = [h.strip() for h in table.header if not log_analytics.is_known_column(h)]
     if unknown:
         notes.append(f"{table.source.name}: columns not used: {', '.join(unknown)}")

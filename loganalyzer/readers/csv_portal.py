@@ -18,7 +18,7 @@ from loganalyzer.problems import InputError, Problem
 from loganalyzer.readers.csv_details import parse_details
 from loganalyzer.readers.csv_headers import CsvKind, HeaderMap
 from loganalyzer.readers.csv_table import CsvTable
-from loganalyzer.readers.records import raw_record
+from loganalyzer.readers.records import Item, raw_record
 
 _NO_VALUE = {"none", "null"}  # how an empty error code/reason may be written
 _ERROR_PATHS = {"provisioningStatusInfo.errorInformation.errorCode",
@@ -139,7 +139,7 @@ class PortalReader:
                 "(expected all three files of the download, or its .zip)",
             )
 
-    def read(self) -> Iterator[dict | Problem]:
+    def read(self) -> Iterator[Item]:
         step_rows, prop_rows = _Children(), _Children()
         for file in self.steps:
             yield from self._collect(file, step_rows, _STEP_FIELDS)
@@ -183,7 +183,7 @@ class PortalReader:
                 "description": description, "details": details}
 
     def _events(self, main: PortalFile, steps: _Children,
-                props: _Children) -> Iterator[dict | Problem]:
+                props: _Children) -> Iterator[Item]:
         self._note_columns(main)
         if "id" not in main.columns.positions:
             self.notes.append(
@@ -207,7 +207,9 @@ class PortalReader:
                 dict(zip(_PROPERTY_FIELDS, c.values, strict=True))
                 for c in props.take(change_id, obj["id"])
             ]
-            yield raw_record(obj, main.name, row.number)
+            event, ignored = raw_record(obj, main.name, row.number, f"line {row.line}")
+            yield event
+            yield from ignored
 
     def _note_missing_files(self, main: PortalFile) -> None:
         if not self.steps:

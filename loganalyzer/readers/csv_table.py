@@ -3,8 +3,9 @@
 Exports quote multi-line cells (reasons with CRLF, JSON bodies), so rows are read with the csv
 module (``newline=''``) rather than split on lines, and every row carries the physical line it
 starts on for error messages. A leading BOM, Excel's ``sep=;`` hint line, and comma,
-semicolon or tab delimiters are accepted. A row the csv module cannot parse becomes a Problem;
-text that is not UTF-8 stops the run with the line it was met on.
+semicolon or tab delimiters are accepted. A row the csv module cannot parse, or with fewer or
+more cells than the header, becomes a Problem (exports write every cell, so such a row was cut
+or edited by hand); text that is not UTF-8 stops the run with the line it was met on.
 """
 
 from __future__ import annotations
@@ -74,7 +75,8 @@ class CsvTable:
         return CsvTable(source, header, delimiter, skipped + 1)
 
     def rows(self) -> Iterator[CsvRow | Problem]:
-        """Data rows, padded to the header's width; blank rows are skipped."""
+        """Data rows as wide as the header (extra empty cells are dropped); blank rows are
+        skipped."""
         width = len(self.header)
         name = self.source.name
         number = 0
@@ -90,11 +92,14 @@ class CsvTable:
                         if not any(cells):
                             continue
                         number += 1
-                        if len(cells) != width:
-                            if len(cells) > width and any(c.strip() for c in cells[width:]):
+                        if len(cells) < width:
+                            yield Problem(name, f"line {row_start}", _too_short(cells, width))
+                            continue
+                        if len(cells) > width:
+                            if any(c.strip() for c in cells[width:]):
                                 yield Problem(name, f"line {row_start}", _too_wide(cells, width))
                                 continue
-                            cells = cells[:width] + [""] * (width - len(cells))
+                            cells = cells[:width]
                         yield CsvRow(row_start, number, cells)
                     return
                 except UnicodeDecodeError as exc:
@@ -107,6 +112,11 @@ class CsvTable:
 def _too_wide(cells: list[str], width: int) -> str:
     return (f"has {len(cells)} cells but the header has {width} columns "
             "(an unquoted delimiter inside a value?); the row is skipped")
+
+
+def _too_short(cells: list[str], width: int) -> str:
+    return (f"has {len(cells)} cells but the header has {width} columns (a cut or hand-edited "
+            "row, or a line break outside quotes?); the row is skipped")
 
 
 def _csv_error(exc: csv.Error) -> str:

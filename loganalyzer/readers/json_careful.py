@@ -2,7 +2,8 @@
 
 Used when the fast reader refuses a file (truncated download, a hand-edited record, a value of
 an unexpected type). Every good record is kept; every bad one becomes a ``Problem`` naming
-the line and what was expected.
+the line and what was expected, and a field of the wrong type on a kept record an ``Ignored``
+right after its row.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from loganalyzer.problems import InputError, Problem
-from loganalyzer.readers.records import raw_record
+from loganalyzer.readers.records import Item, raw_record
 from loganalyzer.readers.sniff import Kind
 from loganalyzer.readers.sources import Source
 
@@ -49,8 +50,9 @@ def _event_or_problem(obj: Any, source: Source, where: str) -> dict | Problem:
     return obj
 
 
-def read_careful(source: Source, kind: Kind) -> Iterator[dict | Problem]:
-    """Yield RAW rows (dicts ready for records_to_frame) and Problems, in file order."""
+def read_careful(source: Source, kind: Kind) -> Iterator[Item]:
+    """Yield RAW rows (dicts ready for records_to_frame), Problems and Ignored fields, in file
+    order."""
     with source.open_binary() as handle:
         text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="strict").read()
     if kind is Kind.NDJSON:
@@ -75,7 +77,17 @@ def _skip_ws(text: str, pos: int) -> int:
     return pos
 
 
-def _read_lines(source: Source, text: str) -> Iterator[dict | Problem]:
+def _record(obj: Any, source: Source, where: str, record: int) -> Iterator[Item]:
+    item = _event_or_problem(obj, source, where)
+    if isinstance(item, Problem):
+        yield item
+        return
+    row, ignored = raw_record(item, source.name, record, where)
+    yield row
+    yield from ignored
+
+
+def _read_lines(source: Source, text: str) -> Iterator[Item]:
     record = 0
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -87,13 +99,12 @@ def _read_lines(source: Source, text: str) -> Iterator[dict | Problem]:
         except ValueError as exc:
             yield Problem(source.name, where, f"malformed JSON ({exc.msg} at column {exc.colno})")
             continue
-        item = _event_or_problem(obj, source, where)
-        yield item if isinstance(item, Problem) else raw_record(item, source.name, record)
+        yield from _record(obj, source, where, record)
 
 
 def _read_array_items(
     source: Source, text: str, pos: int, single: bool = False
-) -> Iterator[dict | Problem]:
+) -> Iterator[Item]:
     record = 0
     while True:
         pos = _skip_ws(text, pos)
@@ -116,8 +127,7 @@ def _read_array_items(
             yield Problem(source.name, where, f"malformed JSON ({exc.msg} at line {exc.lineno})")
             pos = resume
             continue
-        item = _event_or_problem(obj, source, where)
-        yield item if isinstance(item, Problem) else raw_record(item, source.name, record)
+        yield from _record(obj, source, where, record)
         if single:
             return
         pos = end

@@ -14,9 +14,9 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from loganalyzer.problems import InputError, Problem
+from loganalyzer.problems import Ignored, InputError, Problem
 from loganalyzer.readers.csv_headers import fold_header
-from loganalyzer.readers.records import raw_record
+from loganalyzer.readers.records import Item, raw_record
 from loganalyzer.readers.sources import Source
 
 # Log Analytics column (folded, see fold_header) -> Graph property.
@@ -160,7 +160,10 @@ def _first_object(value: Any) -> dict[str, Any]:
 
 def _apply_results(graph: dict[str, Any], results: dict[str, Any]) -> None:
     """ResultType/ResultSignature/ResultDescription fill what ProvisioningStatusInfo lacks;
-    ``None`` and empty mean "no error"."""
+    ``None`` and empty mean "no error". A status of the wrong type is left for ``raw_record``
+    to report."""
+    if not isinstance(graph.get("provisioningStatusInfo"), Mapping | list | None):
+        return
     status_info = _first_object(graph.get("provisioningStatusInfo"))
     error = _first_object(status_info.get("errorInformation"))
     given = {k: v for k, v in results.items() if isinstance(v, str) and v.casefold() not in
@@ -179,12 +182,13 @@ def _apply_results(graph: dict[str, Any], results: dict[str, Any]) -> None:
 
 def record_from_row(
     row: Mapping[str, Any], file: str, location: str, number: int
-) -> Iterator[dict | Problem]:
-    """One AADProvisioningLogs row (column name -> value) -> a RAW row, plus a Problem per
-    unreadable JSON cell; a row without ``Id`` or ``TimeGenerated`` is one Problem instead."""
+) -> Iterator[Item]:
+    """One AADProvisioningLogs row (column name -> value) -> a RAW row, then an Ignored per
+    unreadable JSON cell or field of the wrong type; a row without ``Id`` or ``TimeGenerated``
+    is one Problem instead."""
     graph: dict[str, Any] = {}
     results: dict[str, Any] = {}
-    bad_cells: list[Problem] = []
+    bad_cells: list[Ignored] = []
     for column, value in row.items():
         role = _role(str(column))
         if role is None:
@@ -197,7 +201,7 @@ def record_from_row(
             try:
                 parsed = _json_cell(value, name)
             except _BadJson as exc:
-                bad_cells.append(Problem(
+                bad_cells.append(Ignored(
                     file, location,
                     f"column {column}: malformed JSON ({exc}); the record is kept without it",
                 ))
@@ -215,12 +219,14 @@ def record_from_row(
             "the record is skipped",
         )
         return
-    yield from bad_cells
     _apply_results(graph, results)
-    yield raw_record(graph, file, number)
+    row, ignored = raw_record(graph, file, number, location)
+    yield row
+    yield from bad_cells
+    yield from ignored
 
 
-def read_json(source: Source) -> Iterator[dict | Problem]:
+def read_json(source: Source) -> Iterator[Item]:
     """A JSON array of row objects, or the query API's ``{"tables": [...]}``."""
     with source.open_binary() as handle:
         data = handle.read()
@@ -254,7 +260,7 @@ def read_json(source: Source) -> Iterator[dict | Problem]:
 _DECODER = json.JSONDecoder()
 
 
-def _array_rows(source: Source, text: str, pos: int) -> Iterator[dict | Problem]:
+def _array_rows(source: Source, text: str, pos: int) -> Iterator[Item]:
     number = 0
     while True:
         while pos < len(text) and text[pos] in " \t\r\n,":
@@ -282,7 +288,7 @@ def _column_names(table: Mapping[str, Any]) -> list[str]:
     return [str(c.get("name") if isinstance(c, Mapping) else c) for c in table.get("columns") or []]
 
 
-def _table_rows(source: Source, tables: list[Any]) -> Iterator[dict | Problem]:
+def _table_rows(source: Source, tables: list[Any]) -> Iterator[Item]:
     wanted = [t for t in tables
               if isinstance(t, Mapping) and is_log_analytics_header(_column_names(t))]
     if not wanted:  # other tables (statistics) are ignored

@@ -6,6 +6,10 @@ tolerated variations of that shape are folded: ``details`` bags become key/value
 ``servicePrincipal`` given as an array (as the v1.0 doc shows it) becomes its first object,
 on-demand style ``type``/``name`` keys become ``identityType``/``displayName``, and values
 that should be strings (numbers, booleans, nested JSON in details) become strings.
+
+A field of the wrong type (steps given as a string, a status that is a number) cannot be
+folded: it is left out of the row and reported as an ``Ignored`` naming the field and what was
+expected, so every reader says the same thing for the same fault and the record is kept.
 """
 
 from __future__ import annotations
@@ -16,7 +20,11 @@ from typing import Any
 
 import polars as pl
 
+from loganalyzer.problems import Ignored, Problem
 from loganalyzer.schema import RAW_SCHEMA
+
+# What a reader yields: a RAW row, a record it skipped, or a field it left out of a kept row.
+Item = dict[str, Any] | Problem | Ignored
 
 
 def _text(value: Any) -> str | None:
@@ -31,92 +39,141 @@ def _text(value: Any) -> str | None:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _details(bag: Any) -> list[dict[str, str | None]]:
-    if isinstance(bag, Mapping):
-        return [{"key": str(k), "value": _text(v)} for k, v in bag.items() if k != "@odata.type"]
-    if isinstance(bag, list):  # already key/value pairs
+def _json_type(value: Any) -> str:
+    """What a value is, in JSON's words ("a string", "an array")."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "an array" if isinstance(value, list) else "an object"
+
+
+class _Fields:
+    """Reads one record's fields, collecting a message for each one of the wrong type."""
+
+    def __init__(self) -> None:
+        self.ignored: list[str] = []
+
+    def wrong(self, path: str, value: Any, expected: str) -> None:
+        self.ignored.append(f"'{path}' is {_json_type(value)}, expected {expected}; ignored")
+
+    def object(self, value: Any, path: str) -> Mapping[str, Any] | None:
+        """An object, or the first object of an array (the v1.0 doc's servicePrincipal)."""
+        if value is None:
+            return None
+        first = (value[0] if value else None) if isinstance(value, list) else value
+        if first is None or isinstance(first, Mapping):
+            return first
+        self.wrong(path, value, "an object")
+        return None
+
+    def items(
+        self, value: Any, path: str, expected: str, item: str
+    ) -> list[tuple[int, Mapping[str, Any]]]:
+        """(1-based position, object) of an array's objects; a non-array, and each item that
+        is not an object, noted."""
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.wrong(path, value, f"an array of {expected}")
+            return []
+        kept = []
+        for index, entry in enumerate(value, start=1):
+            if isinstance(entry, Mapping):
+                kept.append((index, entry))
+            else:
+                self.wrong(f"{path}[{index}]", entry, f"{item} object")
+        return kept
+
+    def details(self, bag: Any, path: str) -> list[dict[str, str | None]]:
+        if isinstance(bag, Mapping):
+            return [
+                {"key": str(k), "value": _text(v)} for k, v in bag.items() if k != "@odata.type"
+            ]
+        pairs = self.items(bag, path, "key/value pairs", "a key/value")
         return [
-            {"key": str(item.get("key")), "value": _text(item.get("value"))}
-            for item in bag
-            if isinstance(item, Mapping) and item.get("key") is not None
+            {"key": str(pair.get("key")), "value": _text(pair.get("value"))}
+            for _, pair in pairs
+            if pair.get("key") is not None
         ]
-    return []
 
+    def integer(self, value: Any, path: str) -> int | None:
+        if value in (None, ""):
+            return None
+        try:
+            return int(float(value))
+        except (TypeError, ValueError):
+            shown = f"'{value}'" if isinstance(value, str) else _json_type(value)
+            self.ignored.append(f"'{path}' is {shown}, expected a number; ignored")
+            return None
 
-def _object(value: Any) -> Mapping[str, Any] | None:
-    if isinstance(value, list):
-        value = value[0] if value else None
-    return value if isinstance(value, Mapping) else None
+    def identity(self, value: Any, path: str) -> dict[str, Any] | None:
+        obj = self.object(value, path)
+        if obj is None:
+            return None
+        return {
+            "id": _text(obj.get("id")),
+            "displayName": _text(obj.get("displayName", obj.get("name"))),
+            "identityType": _text(obj.get("identityType", obj.get("type"))),
+            "details": self.details(obj.get("details"), f"{path}.details"),
+        }
 
+    def system(self, value: Any, path: str) -> dict[str, Any] | None:
+        obj = self.object(value, path)
+        if obj is None:
+            return None
+        return {
+            "id": _text(obj.get("id")),
+            "displayName": _text(obj.get("displayName", obj.get("name"))),
+            "details": self.details(obj.get("details"), f"{path}.details"),
+        }
 
-def _identity(value: Any) -> dict[str, Any] | None:
-    obj = _object(value)
-    if obj is None:
-        return None
-    return {
-        "id": _text(obj.get("id")),
-        "displayName": _text(obj.get("displayName", obj.get("name"))),
-        "identityType": _text(obj.get("identityType", obj.get("type"))),
-        "details": _details(obj.get("details")),
-    }
+    def status_info(self, value: Any, path: str) -> dict[str, Any] | None:
+        obj = self.object(value, path)
+        if obj is None:
+            return None
+        error = self.object(obj.get("errorInformation"), f"{path}.errorInformation")
+        return {
+            "status": _text(obj.get("status")),
+            "errorInformation": {k: _text(error.get(k)) for k in _ERROR_KEYS} if error else None,
+        }
 
+    def legacy_status(self, value: Any, path: str) -> dict[str, Any] | None:
+        obj = self.object(value, path)
+        if obj is None:
+            return None
+        return {"status": _text(obj.get("status")), **{k: _text(obj.get(k)) for k in _ERROR_KEYS}}
 
-def _system(value: Any) -> dict[str, Any] | None:
-    obj = _object(value)
-    if obj is None:
-        return None
-    return {
-        "id": _text(obj.get("id")),
-        "displayName": _text(obj.get("displayName", obj.get("name"))),
-        "details": _details(obj.get("details")),
-    }
+    def step(self, step: Mapping[str, Any], path: str) -> dict[str, Any]:
+        return {
+            "name": _text(step.get("name")),
+            "provisioningStepType": _text(step.get("provisioningStepType", step.get("type"))),
+            "status": _text(step.get("status")),
+            "description": _text(step.get("description")),
+            "details": self.details(step.get("details"), f"{path}.details"),
+        }
 
 
 _ERROR_KEYS = ("errorCode", "reason", "additionalDetails", "errorCategory", "recommendedAction")
 
 
-def _status_info(value: Any) -> dict[str, Any] | None:
-    obj = _object(value)
-    if obj is None:
-        return None
-    error = _object(obj.get("errorInformation"))
-    return {
-        "status": _text(obj.get("status")),
-        "errorInformation": {k: _text(error.get(k)) for k in _ERROR_KEYS} if error else None,
-    }
+def raw_record(
+    obj: Mapping[str, Any], source_file: str, source_record: int, location: str | None = None
+) -> tuple[dict[str, Any], list[Ignored]]:
+    """One Graph-shaped object -> one row of RAW_SCHEMA, and the fields left out of it.
 
-
-def _legacy_status(value: Any) -> dict[str, Any] | None:
-    obj = _object(value)
-    if obj is None:
-        return None
-    return {"status": _text(obj.get("status")), **{k: _text(obj.get(k)) for k in _ERROR_KEYS}}
-
-
-def _step(step: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "name": _text(step.get("name")),
-        "provisioningStepType": _text(step.get("provisioningStepType", step.get("type"))),
-        "status": _text(step.get("status")),
-        "description": _text(step.get("description")),
-        "details": _details(step.get("details")),
-    }
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(float(value)) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
-
-
-def raw_record(obj: Mapping[str, Any], source_file: str, source_record: int) -> dict[str, Any]:
-    """One Graph-shaped object -> one row of RAW_SCHEMA."""
-    initiated = _object(obj.get("initiatedBy")) or {}
-    principal = _object(obj.get("servicePrincipal"))
-    steps = obj.get("provisioningSteps") or []
-    props = obj.get("modifiedProperties") or []
-    return {
+    ``location`` names the record for people ("line 12"); it defaults to its record number.
+    """
+    fields = _Fields()
+    initiated = fields.object(obj.get("initiatedBy"), "initiatedBy") or {}
+    principal = fields.object(obj.get("servicePrincipal"), "servicePrincipal")
+    steps = fields.items(obj.get("provisioningSteps"), "provisioningSteps", "steps", "a step")
+    props = fields.items(
+        obj.get("modifiedProperties"), "modifiedProperties", "properties", "a property"
+    )
+    row = {
         "id": _text(obj.get("id")),
         "activityDateTime": _text(obj.get("activityDateTime")),
         "tenantId": _text(obj.get("tenantId")),
@@ -125,7 +182,9 @@ def raw_record(obj: Mapping[str, Any], source_file: str, source_record: int) -> 
         "changeId": _text(obj.get("changeId")),
         "provisioningAction": _text(obj.get("provisioningAction")),
         "action": _text(obj.get("action")),
-        "durationInMilliseconds": _int(obj.get("durationInMilliseconds")),
+        "durationInMilliseconds": fields.integer(
+            obj.get("durationInMilliseconds"), "durationInMilliseconds"
+        ),
         "initiatedBy": {
             "id": _text(initiated.get("id")),
             "displayName": _text(initiated.get("displayName")),
@@ -139,25 +198,30 @@ def raw_record(obj: Mapping[str, Any], source_file: str, source_record: int) -> 
         }
         if principal
         else None,
-        "sourceSystem": _system(obj.get("sourceSystem")),
-        "targetSystem": _system(obj.get("targetSystem")),
-        "sourceIdentity": _identity(obj.get("sourceIdentity")),
-        "targetIdentity": _identity(obj.get("targetIdentity")),
-        "provisioningStatusInfo": _status_info(obj.get("provisioningStatusInfo")),
-        "statusInfo": _legacy_status(obj.get("statusInfo")),
-        "provisioningSteps": [_step(s) for s in steps if isinstance(s, Mapping)],
+        "sourceSystem": fields.system(obj.get("sourceSystem"), "sourceSystem"),
+        "targetSystem": fields.system(obj.get("targetSystem"), "targetSystem"),
+        "sourceIdentity": fields.identity(obj.get("sourceIdentity"), "sourceIdentity"),
+        "targetIdentity": fields.identity(obj.get("targetIdentity"), "targetIdentity"),
+        "provisioningStatusInfo": fields.status_info(
+            obj.get("provisioningStatusInfo"), "provisioningStatusInfo"
+        ),
+        "statusInfo": fields.legacy_status(obj.get("statusInfo"), "statusInfo"),
+        "provisioningSteps": [
+            fields.step(step, f"provisioningSteps[{n}]") for n, step in steps
+        ],
         "modifiedProperties": [
             {
                 "displayName": _text(p.get("displayName")),
                 "oldValue": _text(p.get("oldValue")),
                 "newValue": _text(p.get("newValue")),
             }
-            for p in props
-            if isinstance(p, Mapping)
+            for _, p in props
         ],
         "source_file": source_file,
         "source_record": source_record,
     }
+    where = location or f"record {source_record}"
+    return row, [Ignored(source_file, where, message) for message in fields.ignored]
 
 
 def records_to_frame(rows: Iterable[dict[str, Any]]) -> pl.DataFrame:

@@ -1,4 +1,8 @@
-"""Decide what kind of log a file is from its content, never from its name."""
+"""Decide what kind of log a file is from its content, never from its name.
+
+Text that is neither a JSON array or object nor a CSV header (a bare ``null``, a number, a
+note saved as .txt) is refused here, saying what it looks like, rather than read as CSV.
+"""
 
 from __future__ import annotations
 
@@ -36,7 +40,36 @@ def sniff(source: Source) -> Kind:
         return Kind.LOG_ANALYTICS_JSON if _LOG_ANALYTICS_KEYS.search(text) else Kind.JSON_ARRAY
     if text.startswith("{"):
         return _sniff_object(source, text)
+    _require_csv_header(source, text)
     return Kind.CSV
+
+
+_EXPECTED = (
+    "expected a provisioning log export: JSON (a portal download array, a Graph page, "
+    "JSON lines) or CSV with a header row"
+)
+_JSON_TYPES = {type(None): "JSON null", bool: "a bare JSON boolean", int: "a bare JSON number",
+               float: "a bare JSON number", str: "a bare JSON string"}
+
+
+def _require_csv_header(source: Source, text: str) -> None:
+    """A lone JSON value, or a first line without a delimiter, is not a CSV export."""
+    try:
+        value, end = json.JSONDecoder().raw_decode(text)
+    except ValueError:
+        pass
+    else:
+        if not text[end:].strip():
+            raise InputError(source.name, f"holds only {_JSON_TYPES[type(value)]}; {_EXPECTED}")
+    first = text.partition("\n")[0].rstrip("\r")
+    if first.lower().startswith("sep=") and len(first) == 5:
+        return
+    if not any(delimiter in first for delimiter in (",", ";", "\t")):
+        raise InputError(
+            source.name,
+            f"is text that is neither JSON nor CSV (its first line has no comma, semicolon or "
+            f"tab); {_EXPECTED}",
+        )
 
 
 def _sniff_object(source: Source, text: str) -> Kind:
