@@ -134,7 +134,14 @@ class Context:
         names = reported.group_by("event_id", maintain_order=True).agg(
             pl.col("value").first().alias("_reported")
         )
-        events = self.frames.events.join(names, on="event_id", how="left")
+        # the reason is read only where there is no body: a few percent of the events, and
+        # string regexes cost per row even where the value is null
+        bare = self.frames.events.filter(
+            pl.col("response_body").is_null() & pl.col("error_reason").is_not_null()
+        ).select("event_id", reason_text_expr(pl.col("error_reason")).alias("_said"))
+        events = self.frames.events.join(names, on="event_id", how="left").join(
+            bare, on="event_id", how="left"
+        )
         own_key = pl.coalesce(
             *(
                 pl.col(c).str.to_lowercase()
@@ -149,12 +156,10 @@ class Context:
             .group_by("source_id")
             .agg(pl.col("_key").last().alias("_best"))
         )
-        # the reason is only read when there is no body (a few percent of the events)
-        without_body = pl.when(pl.col("response_body").is_null()).then(pl.col("error_reason"))
         text = pl.concat_str(
             [
                 pl.col("error_code"),
-                pl.coalesce(pl.col("response_body"), reason_text_expr(without_body)),
+                pl.coalesce("response_body", "_said"),
                 pl.col("error_additional_details"),
             ],
             separator=" ",
@@ -172,7 +177,7 @@ class Context:
                 .otherwise(pl.col("person"))
                 .alias("label")
             )
-            .drop("_best", "_reported")
+            .drop("_best", "_reported", "_said")
         )
 
     @cached_property
