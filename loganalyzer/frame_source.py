@@ -12,9 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import polars as pl
-import pyarrow.parquet as pq
 
 from loganalyzer.normalize import Frames
 from loganalyzer.problems import Problem
@@ -96,19 +94,12 @@ def _ids(event_ids: Iterable[str]) -> pl.Series:
 
 
 def _read_matching(path: Path, ids: pl.Series, columns: list[str] | None) -> pl.DataFrame:
-    """The rows of these events, decoding only the row groups that hold them: a store is
-    written in time order, so one person's recent events sit in one or two of them."""
-    wanted = ids.implode()
-    keys = pl.read_parquet(path, columns=["event_id"]).with_row_index("_row")
-    rows = keys.filter(pl.col("event_id").is_in(wanted))["_row"].to_numpy()
-    read = None if columns is None else list(dict.fromkeys(["event_id", *columns]))
-    parquet = pq.ParquetFile(path)
-    sizes = [parquet.metadata.row_group(g).num_rows for g in range(parquet.num_row_groups)]
-    groups = np.unique(np.searchsorted(np.cumsum(sizes), rows, side="right")).tolist()
-    if not groups:
-        return pl.read_parquet(path, columns=read, n_rows=0)
-    frame = pl.from_arrow(parquet.read_row_groups(groups, columns=read))
-    return frame.filter(pl.col("event_id").is_in(wanted))
+    """The rows of these events: Polars pushes the filter into the Parquet scan and decodes
+    the other columns only for matching rows."""
+    rows = pl.scan_parquet(path).filter(pl.col("event_id").is_in(ids.implode()))
+    if columns is not None:
+        rows = rows.select(list(dict.fromkeys(["event_id", *columns])))
+    return rows.collect()
 
 
 def all_stores(inputs: list[Path]) -> bool:

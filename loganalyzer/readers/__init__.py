@@ -12,14 +12,11 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-import duckdb
 import polars as pl
-import pyarrow as pa
 
 from loganalyzer.problems import Ignored, InputError, Problem
 from loganalyzer.readers import csv_logs, log_analytics
 from loganalyzer.readers.json_careful import read_careful
-from loganalyzer.readers.json_fast import read_fast
 from loganalyzer.readers.records import Item, records_to_frame
 from loganalyzer.readers.sniff import Kind, sniff
 from loganalyzer.readers.sources import Source
@@ -80,12 +77,14 @@ def _read_json(source: Source, kind: Kind, read_log: ReadLog) -> Iterator[pl.Dat
     """Fast reader first; on any refusal, the careful reader continues after what was read."""
     done = 0
     if kind is not Kind.JSON_OBJECT:
+        from loganalyzer.readers import json_fast  # DuckDB loads only when JSON is read
+
         try:
-            for batch in read_fast(source, kind, _is_envelope_lines(source), BATCH_ROWS):
+            for batch in json_fast.read_fast(source, kind, _is_envelope_lines(source), BATCH_ROWS):
                 done += batch.height
                 yield batch
             return
-        except (duckdb.Error, pa.ArrowException, OSError) as exc:
+        except json_fast.REFUSALS as exc:
             log.info("fast JSON reader refused %s (%s); reading record by record", source.name, exc)
     yield from _batched(_after(read_careful(source, kind), done), read_log)
 

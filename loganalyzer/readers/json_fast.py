@@ -12,12 +12,15 @@ from collections.abc import Iterator
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from loganalyzer.readers.sniff import Kind
 from loganalyzer.readers.sources import Source
 from loganalyzer.schema import RAW_SCHEMA
 
 THREADS = 2
+# what the fast reader raises for input it cannot read (the careful reader then takes over)
+REFUSALS = (duckdb.Error, pa.ArrowException, OSError)
 _MAP = "MAP(VARCHAR, VARCHAR)"
 _IDENTITY = f"STRUCT(id VARCHAR, displayName VARCHAR, identityType VARCHAR, details {_MAP})"
 _SYSTEM = f"STRUCT(id VARCHAR, displayName VARCHAR, details {_MAP})"
