@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
+from conftest import ROOT
 from typer.main import get_command
 
-from conftest import ROOT
 from loganalyzer.cli import app
 from loganalyzer.schema import FRAME_SCHEMAS
 
