@@ -121,14 +121,12 @@ class _Fields:
         }
 
     def system(self, value: Any, path: str) -> dict[str, Any] | None:
-        obj = self.object(value, path)
-        if obj is None:
+        """A provisioningSystem: an identity without a type."""
+        identity = self.identity(value, path)
+        if identity is None:
             return None
-        return {
-            "id": _text(obj.get("id")),
-            "displayName": _text(obj.get("displayName", obj.get("name"))),
-            "details": self.details(obj.get("details"), f"{path}.details"),
-        }
+        del identity["identityType"]
+        return identity
 
     def status_info(self, value: Any, path: str) -> dict[str, Any] | None:
         obj = self.object(value, path)
