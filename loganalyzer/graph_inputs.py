@@ -38,6 +38,21 @@ class GraphSource:
     events: EventFilter = field(default_factory=EventFilter)
     sign_in: SignIn = field(default_factory=SignIn)
 
+    def describe(self) -> str:
+        """What was asked of Graph, for a report's header (it must say so even with no event)."""
+        chosen = self.events
+        parts = [
+            f"{label} {value}"
+            for label, value in (
+                ("app", chosen.app_name and f"'{chosen.app_name}'"),
+                ("service principal", chosen.service_principal_id),
+                ("job", chosen.job_id),
+                ("status", chosen.status and str(chosen.status)),
+            )
+            if value
+        ]
+        return f"Microsoft Graph: {', '.join(parts) or 'every app and job'}"
+
 
 def graph_inputs(
     inputs: list[Path] | None,

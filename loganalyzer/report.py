@@ -28,6 +28,9 @@ from loganalyzer.summary import cycle_table
 EVIDENCE_ROWS = 10
 AFFECTED_ROWS = 25
 CYCLE_ROWS = 60
+NO_EVENTS = (
+    "No provisioning events in the period: nothing changed (Entra logs only changes)"
+)
 
 
 # ---------------------------------------------------------------------------- the model
@@ -160,6 +163,8 @@ class Report:
     comparison: Comparison | None = None
     notes: list[str] = field(default_factory=list)
     redacted: bool = False
+    selection: str = ""  # what was asked of Graph (--graph), else ""
+    no_events: bool = False  # a quiet period: normal when nothing changed in Entra
 
 
 @dataclass
@@ -181,8 +186,14 @@ def build_report(
     title: str | None = None,
     job_status: JobStatus | None = None,
     generated_at: datetime | None = None,
+    selection: str = "",
 ) -> Report:
-    """The report of one period, compared with the one before when ``previous`` is given."""
+    """The report of one period, compared with the one before when ``previous`` is given.
+
+    A period without events still gets a full report (zero figures, no findings): Entra logs
+    only changes, so a quiet week of a healthy job has none. ``selection`` says what was asked
+    of Graph, as the events cannot say which app or job a quiet report is about.
+    """
     events = current.dataset.frames.events
     diagnosis = current.diagnosis
     ordered = sorted(diagnosis.findings, key=report_order)
@@ -190,13 +201,19 @@ def build_report(
     halted = _halted_cycles(diagnosis)
     before = {f.rule_id for f in previous.diagnosis.findings} if previous else None
     views = [_finding_view(f, _change(f, before)) for f in ordered]
-    apps = _values(events, "app_name")
-    verdict, reason = _verdict(events, diagnosis, ordered, job_status)
+    # a quiet period cannot name its tenant, app and job; the period before may
+    named = previous.dataset.frames.events if previous and not events.height else events
+    apps = _values(named, "app_name")
+    verdict, reason = (
+        _verdict(events, diagnosis, ordered, job_status)
+        if events.height
+        else _quiet_verdict(diagnosis, ordered, job_status)
+    )
     return Report(
         title=title or f"Provisioning report: {', '.join(apps) or 'Flowcase SCIM'}",
-        tenants=_values(events, "tenant_id"),
+        tenants=_values(named, "tenant_id"),
         apps=apps,
-        jobs=_values(events, "job_id"),
+        jobs=_values(named, "job_id"),
         period=_period_text(events, current.period),
         generated_at=_when(generated_at or datetime.now(UTC)),
         tool_version=__version__,
@@ -205,7 +222,7 @@ def build_report(
         figures=_key_figures(current, cycles, halted, job_status),
         findings=[v for v in views if v.severity != "info"],
         notices=[v for v in views if v.severity == "info"],
-        charts=build_charts(events, diagnosis.findings, current.period),
+        charts=build_charts(events, diagnosis.findings, current.period) if events.height else [],
         cycles=_cycle_rows(cycles, halted),
         cycles_more=max(0, cycles.height - CYCLE_ROWS),
         unexplained=[
@@ -226,6 +243,8 @@ def build_report(
         rule_errors=list(diagnosis.rule_errors),
         comparison=_comparison(current, previous) if previous else None,
         notes=_input_notes(current.dataset),
+        selection=selection,
+        no_events=events.height == 0,
     )
 
 
@@ -285,6 +304,8 @@ def _period_text(events: pl.DataFrame, period: Period | None) -> str:
     seen = (
         f"events from {_when(events['activity_time'].min())} "
         f"to {_when(events['activity_time'].max())}"
+        if events.height
+        else "no events"
     )
     if period is None:
         return seen
@@ -313,11 +334,8 @@ def _verdict(
     unexplained = sum(u.count for u in diagnosis.unexplained)
     failed = _rate(int((events["status"] == "failure").sum()), events.height)
     if job_status is not None and job_status.quarantined:
-        why = job_status.quarantine_reason or "no reason given"
-        if job_status.error_message:
-            why += f": {job_status.error_message.rstrip('.')}"
         first = f"; fix first: {_step_phrase(loud[0])}" if loud else ""
-        return "failing", f"The provisioning job is in quarantine ({why}){first}."
+        return "failing", f"{_job_trouble(job_status)}{first}."
     if loud:
         return "failing", (
             f"{_count(len(loud), 'finding')} at high severity or above and {failed} of events "
@@ -337,6 +355,57 @@ def _verdict(
     low = sum(f.severity == "low" for f in ordered)
     extra = f"; {_count(low, 'low-severity finding')} listed for information" if low else ""
     return "healthy", f"No finding above low severity and {failed} of events failed{extra}."
+
+
+def _quiet_verdict(
+    diagnosis: Diagnosis, ordered: list[Finding], job_status: JobStatus | None
+) -> tuple[str, str]:
+    """The verdict of a period without events: healthy (nothing changed), unless the job status
+    says the job is in quarantine, failed or is not running, or a rule still found something
+    (from the job status alone)."""
+    loud = [f for f in ordered if severity_rank(f.severity) <= severity_rank("high")]
+    first = f"; fix first: {_step_phrase(loud[0])}" if loud else ""
+    trouble = _job_trouble(job_status)
+    if trouble:
+        return "failing", f"{trouble}, and the period has no provisioning events{first}."
+    if loud:
+        return "failing", (
+            f"The period has no provisioning events, but {_count(len(loud), 'finding')} at high "
+            f"severity or above{first}."
+        )
+    code = job_status.code if job_status else None
+    if code in ("Paused", "NotRun", "NotConfigured"):
+        return "degraded", (
+            f"The provisioning job is not running (status {code}), so nothing was provisioned "
+            "in the period; start provisioning on the enterprise application if it should run."
+        )
+    medium = [f for f in ordered if f.severity == "medium"]
+    if medium or diagnosis.rule_errors:
+        parts = [_count(len(medium), "medium-severity finding")] if medium else []
+        if diagnosis.rule_errors:
+            parts.append(f"{_count(len(diagnosis.rule_errors), 'rule')} that could not run")
+        return "degraded", f"The period has no provisioning events, but {' and '.join(parts)}."
+    advice = (
+        f"the job status is {code or 'unknown'}"
+        if job_status
+        else "if changes were expected, check that the job is running (fetch-job shows its status)"
+    )
+    return "healthy", f"{NO_EVENTS}; {advice}."
+
+
+def _job_trouble(job: JobStatus | None) -> str:
+    """'The provisioning job is in quarantine (why)' or '... last run failed (error)', or ''."""
+    if job is None:
+        return ""
+    if job.quarantined:
+        why = job.quarantine_reason or "no reason given"
+        if job.error_message:
+            why += f": {job.error_message.rstrip('.')}"
+        return f"The provisioning job is in quarantine ({why})"
+    if (job.last_execution_state or "").lower() == "failed":
+        error = ": ".join(e.rstrip(".") for e in (job.error_code, job.error_message) if e)
+        return f"The provisioning job's last run failed ({error or 'no error given'})"
+    return ""
 
 
 def _step_phrase(finding: Finding) -> str:
@@ -481,11 +550,14 @@ def _comparison(current: Analysis, previous: Analysis) -> Comparison:
     now = _by_rule(current.diagnosis.findings)
     before = _by_rule(previous.diagnosis.findings)
     prev_events = previous.dataset.frames.events.height
+    now_events = current.dataset.frames.events.height
     rate_now = _failure_rate(current.dataset.frames.events)
     rate_before = _failure_rate(previous.dataset.frames.events)
     points = 100 * (rate_now - rate_before)
     if not prev_events:
         change = "nothing to compare with, the previous period has no events"
+    elif not now_events:
+        change = "nothing to compare with, this period has no events"
     elif abs(points) < 0.05:
         change = "unchanged"
     else:
@@ -502,7 +574,7 @@ def _comparison(current: Analysis, previous: Analysis) -> Comparison:
         previous_period=f"{_when(period.start)} to {_when(period.end)}" if period else "",
         previous_events=prev_events,
         failure_rate_before=f"{100 * rate_before:.1f}%" if prev_events else "n/a",
-        failure_rate_now=f"{100 * rate_now:.1f}%",
+        failure_rate_now=f"{100 * rate_now:.1f}%" if now_events else "n/a",
         failure_rate_change=change,
         new=[b for r, b in now.items() if r not in before],
         resolved=resolved,

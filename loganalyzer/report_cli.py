@@ -1,5 +1,9 @@
 """The `report` command: options -> period(s) -> diagnosis -> report model -> HTML or Markdown.
 
+With ``--graph`` a period without events is reported, not refused: Entra logs only changes, so
+a quiet week of a healthy job has none, and the weekly job must not fail for it. An export
+without events in the period stays unusable input (exit 2).
+
 Exit codes: 0 written; 1 written, and a finding is at or above ``--fail-on``; 2 unusable input
 or options (one line naming the file or option); 3 Graph unavailable (with ``--graph``).
 """
@@ -12,16 +16,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
+import polars as pl
 import typer
 
 from diagnostics.job_status import JobStatus
 from loganalyzer.cli_common import Quiet, app, fail_input, load_inputs
 from loganalyzer.engine import diagnose
-from loganalyzer.fetch_cli import FetchWindow
+from loganalyzer.fetch_cli import FetchWindow, NothingFetched
 from loganalyzer.findings import SEVERITIES
 from loganalyzer.graph_inputs import GraphSource, InputsOrGraph, graph_inputs
+from loganalyzer.graph_query import QueryError, resolve_window
 from loganalyzer.ingest import Dataset
 from loganalyzer.job_status_file import JobStatusOption, read_job_status
+from loganalyzer.normalize import Frames
 from loganalyzer.option_groups import with_options
 from loganalyzer.periods import Period, choose_period, parse_bound, parse_since, select
 from loganalyzer.problems import InputError
@@ -52,6 +59,32 @@ def _graph_window(since: str | None, start: str | None, end: str | None,
     if compare and first is not None:
         first -= (last or datetime.now(UTC)) - first
     return FetchWindow(None, first and first.isoformat(), last and last.isoformat())
+
+
+def _load(inputs: list[Path] | None, graph: GraphSource, window: FetchWindow | None,
+          quiet: bool) -> Dataset:
+    """The inputs, or the live fetch; Graph having no event for the window is an empty
+    dataset (a quiet period), with the request it answered noted in the report."""
+    with ExitStack() as stack:
+        try:
+            return load_inputs(graph_inputs(inputs, graph, stack, quiet, window), quiet)
+        except NothingFetched as exc:
+            return Dataset(Frames.concat([]), notes=[f"Microsoft Graph returned {exc.message}."])
+
+
+def _graph_period(since: str | None, start: str | None, end: str | None,
+                  events: pl.DataFrame) -> Period | None:
+    """The period of a live fetch: from the clock and the options as the fetch counted it, not
+    from the events (there may be none). Without period options: None (everything fetched),
+    or with no event at all the window fetched, so the report still says which days were quiet.
+    """
+    if not (since or start or end) and events.height:
+        return None
+    try:
+        window = resolve_window(since, start, end, datetime.now(UTC))
+    except QueryError as exc:
+        raise InputError("--from/--to", str(exc)) from None
+    return Period(window.start, window.end)
 
 
 def _analyse(dataset: Dataset, period: Period | None, job: JobStatus | None) -> Analysis:
@@ -114,15 +147,17 @@ def report_command(
         if fail_on is not None and fail_on not in SEVERITIES:
             raise InputError("--fail-on", f"expected one of {', '.join(SEVERITIES)}")
         job = read_job_status(job_status) if job_status else None
-        window = _graph_window(since, start, end, compare_previous) if graph.enabled else None
-        with ExitStack() as stack:
-            dataset = load_inputs(graph_inputs(inputs, graph, stack, quiet, window), quiet)
-        now = datetime.now(UTC) if graph.enabled else None
-        period = choose_period(dataset.frames.events, since, start, end, now)
-        if compare_previous and period is None:
+        if compare_previous and not (since or start or end):
             raise InputError("--compare-previous", "needs a period: --since or --from/--to")
+        window = _graph_window(since, start, end, compare_previous) if graph.enabled else None
+        dataset = _load(inputs, graph, window, quiet)
+        period = (
+            _graph_period(since, start, end, dataset.frames.events)
+            if graph.enabled
+            else choose_period(dataset.frames.events, since, start, end)
+        )
         current = _analyse(dataset, period, job)
-        if period is not None and current.dataset.frames.events.height == 0:
+        if not graph.enabled and period is not None and current.dataset.frames.events.height == 0:
             raise InputError(
                 "the input",
                 f"no events from {period.start:%Y-%m-%d %H:%M} to {period.end:%Y-%m-%d %H:%M} UTC",
@@ -130,7 +165,8 @@ def report_command(
         previous = _analyse(dataset, period.previous(), None) if compare_previous else None
     except InputError as exc:
         raise fail_input(exc) from None
-    report = build_report(current, previous, title=title, job_status=job)
+    report = build_report(current, previous, title=title, job_status=job,
+                          selection=graph.describe() if graph.enabled else "")
     if redact:
         report = redact_report(report, dataset.frames.events)
     text = RENDERERS[chosen](report)
