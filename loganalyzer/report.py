@@ -18,7 +18,7 @@ import polars as pl
 from diagnostics.guide_steps import STEPS
 from diagnostics.job_status import JobStatus
 from loganalyzer import __version__
-from loganalyzer.engine import report_order
+from loganalyzer.engine import lead_order, report_order
 from loganalyzer.findings import Diagnosis, Finding, severity_rank
 from loganalyzer.ingest import Dataset
 from loganalyzer.periods import Period
@@ -321,6 +321,11 @@ def _halted_cycles(diagnosis: Diagnosis) -> set[str]:
     return {c for f in diagnosis.findings for c in f.details.get("halted_cycles", [])}
 
 
+def _fix_first(loud: list[Finding]) -> str:
+    """The cause to fix first: a consequence (escrow, quarantine) never leads over its cause."""
+    return f"fix first: {_step_phrase(lead_order(loud)[0])}"
+
+
 def _verdict(
     events: pl.DataFrame,
     diagnosis: Diagnosis,
@@ -334,12 +339,12 @@ def _verdict(
     unexplained = sum(u.count for u in diagnosis.unexplained)
     failed = _rate(int((events["status"] == "failure").sum()), events.height)
     if job_status is not None and job_status.quarantined:
-        first = f"; fix first: {_step_phrase(loud[0])}" if loud else ""
+        first = f"; {_fix_first(loud)}" if loud else ""
         return "failing", f"{_job_trouble(job_status)}{first}."
     if loud:
         return "failing", (
             f"{_count(len(loud), 'finding')} at high severity or above and {failed} of events "
-            f"failed; fix first: {_step_phrase(loud[0])}."
+            f"failed; {_fix_first(loud)}."
         )
     if medium or unexplained or diagnosis.rule_errors:
         parts = []
@@ -364,7 +369,7 @@ def _quiet_verdict(
     says the job is in quarantine, failed or is not running, or a rule still found something
     (from the job status alone)."""
     loud = [f for f in ordered if severity_rank(f.severity) <= severity_rank("high")]
-    first = f"; fix first: {_step_phrase(loud[0])}" if loud else ""
+    first = f"; {_fix_first(loud)}" if loud else ""
     trouble = _job_trouble(job_status)
     if trouble:
         return "failing", f"{trouble}, and the period has no provisioning events{first}."

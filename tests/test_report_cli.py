@@ -249,3 +249,22 @@ def test_files_and_graph_together_or_neither_exit_2() -> None:
         result = run_report(*args)
         assert result.exit_code == 2
         assert "give exports or stores to read, or --graph" in result.output
+
+
+def test_quarantine_verdict_names_the_cause_to_fix_first_not_the_escrow(tmp_path):
+    """FC016 (escrow/quarantine) is a consequence: the verdict must point at its cause."""
+    from conftest import SAMPLES
+    from typer.testing import CliRunner
+
+    from loganalyzer.cli import app
+
+    out = tmp_path / "weekly.md"
+    result = CliRunner().invoke(app, [
+        "report", str(SAMPLES / "weekly-two-periods.json"), "--since", "7d", "--format", "md",
+        "-o", str(out), "-q", "--job-status",
+        str(SAMPLES / "job-status" / "pattern-16-quarantine-escrow.job.json"),
+    ])
+    assert result.exit_code == 0, result.output
+    verdict = next(line for line in out.read_text().splitlines() if "fix first" in line)
+    assert "quarantine" in verdict
+    assert "fix first: App role value is not a Flowcase role (guide step 4" in verdict
