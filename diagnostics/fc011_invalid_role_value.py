@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from diagnostics.roles import SIMPLE_FORM, invalid_roles, role_failures
+from diagnostics.roles import SIMPLE_FORM, role_evidence
 from diagnostics.rulekit import Context, Hit, describe, ids, plural, quote_list
 
 ID = "FC011"
@@ -42,12 +42,7 @@ REMEDIATION = (
 
 
 def evaluate(ctx: Context) -> list[Hit]:
-    simple = invalid_roles(ctx).filter(pl.col("form") == SIMPLE_FORM)
-    failures = role_failures(ctx).filter(pl.col("form") == SIMPLE_FORM)
-    events = ctx.events.filter(
-        pl.col("event_id").is_in(simple["event_id"].implode())
-        | pl.col("event_id").is_in(failures["event_id"].implode())
-    )
+    simple, failures, events = role_evidence(ctx, SIMPLE_FORM)
     if events.height == 0:
         return []
     by_value = (

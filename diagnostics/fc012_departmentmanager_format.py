@@ -22,9 +22,7 @@ Known false positives:
 
 from __future__ import annotations
 
-import polars as pl
-
-from diagnostics.roles import MANAGER_FORM, invalid_roles, role_failures
+from diagnostics.roles import MANAGER_FORM, role_evidence
 from diagnostics.rulekit import Context, Hit, describe, ids, quote_list
 
 ID = "FC012"
@@ -43,12 +41,7 @@ REMEDIATION = (
 
 
 def evaluate(ctx: Context) -> list[Hit]:
-    invalid = invalid_roles(ctx).filter(pl.col("form") == MANAGER_FORM)
-    failures = role_failures(ctx).filter(pl.col("form") == MANAGER_FORM)
-    events = ctx.events.filter(
-        pl.col("event_id").is_in(invalid["event_id"].implode())
-        | pl.col("event_id").is_in(failures["event_id"].implode())
-    )
+    invalid, failures, events = role_evidence(ctx, MANAGER_FORM)
     if events.height == 0:
         return []
     values = [

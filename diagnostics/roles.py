@@ -198,3 +198,15 @@ def _role_failures(ctx: Context) -> pl.DataFrame:
         .otherwise(pl.lit(SIMPLE_FORM))
         .alias("form")
     )
+
+
+def role_evidence(ctx: Context, form: str) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """For one form (simple roles or departmentmanager): the invalid values sent, the role
+    failures, and every event either explains."""
+    invalid = invalid_roles(ctx).filter(pl.col("form") == form)
+    failures = role_failures(ctx).filter(pl.col("form") == form)
+    events = ctx.events.filter(
+        pl.col("event_id").is_in(invalid["event_id"].implode())
+        | pl.col("event_id").is_in(failures["event_id"].implode())
+    )
+    return invalid, failures, events
