@@ -292,6 +292,13 @@ def _unresolved(src: FrameSource, found: Lookup, job_status: JobStatus | dict | 
         f"Never seen: no event in this export names '{found.query}'. The export covers "
         f"{cover.events:,} events from {_when(cover.start)} to {_when(cover.end)} ({apps})."
     )
+    group_events = _group_events(src.events, found.query)
+    if group_events:
+        message = (
+            f"'{found.query}' is a group ({group_events} event(s) in this export), not a user: "
+            "`why` explains users. Flowcase does not take SCIM groups; the findings below say "
+            "what its events show."
+        )
     latest = _latest_cycles(src.events)
     frames = src.subset(src.events.filter(pl.col("cycle_id").is_in(latest))["event_id"])
     diagnosis = diagnose(frames, job_status)
@@ -301,9 +308,20 @@ def _unresolved(src: FrameSource, found: Lookup, job_status: JobStatus | dict | 
         for f in lead_order(diagnosis.findings)
         if _is_job_wide(f, cycles, set())
     ]
-    verdict = Verdict(NEVER_SEEN, None, None, message, None, None, [], None, None,
-                      note="Check the spelling, the time range of the export, and the app.")
+    note = "Check the spelling, the time range of the export, and the app."
+    if group_events:
+        note = None
+    verdict = Verdict(NEVER_SEEN, None, None, message, None, None, [], None, None, note=note)
     return WhyAnswer(found, verdict, [], job_wide, job_wide)
+
+
+def _group_events(events: pl.DataFrame, query: str) -> int:
+    """How many events are of a group named (or with the object id) ``query``."""
+    wanted = query.strip().lower()
+    named = (pl.col("source_display_name").str.to_lowercase() == wanted) | (
+        pl.col("source_id").str.to_lowercase() == wanted
+    )
+    return events.filter((pl.col("object_type") == "Group") & named).height
 
 
 def _when(moment: datetime | None) -> str:

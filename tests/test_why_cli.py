@@ -165,3 +165,18 @@ def test_skipped_user_in_a_scenario_built_from_the_factory(tmp_path):
     assert verdict["state"] == "skipped" and verdict["reason"] == "not_assigned"
     # she was provisioned before: the 'lost assignment' rule explains it, at guide step 5
     assert verdict["rule_id"] == "FC013" and verdict["guide_steps"][0] == "5"
+
+
+def test_a_group_name_is_recognised_as_a_group_not_never_seen():
+    from conftest import SAMPLES
+    from typer.testing import CliRunner
+
+    from loganalyzer.cli import app
+
+    result = CliRunner().invoke(
+        app, ["why", "flowcase users no", str(SAMPLES / "group-404-halt.json"), "-q"]
+    )
+    assert result.exit_code == 2
+    assert "is a group (3 event(s) in this export), not a user" in result.stdout
+    assert "Never seen" not in result.stdout
+    assert "FC001" in result.stdout  # the group-mapping finding explains its events
