@@ -305,3 +305,15 @@ def test_sample_workspace_export_equals_the_json_download(from_json, name):
         got, want = getattr(dataset.frames, frame), getattr(from_json, frame)
         keys = list(got.columns[:2])
         assert got.sort(keys).equals(want.sort(keys)), frame
+
+
+def test_json_array_with_a_broken_row_keeps_the_rows_after_it(tmp_path):
+    rows = [json.dumps(r) for r in ROWS]
+    rows[1] = rows[1].replace('"Id":', '"Id" ', 1)  # one malformed row in the middle
+    path = tmp_path / "la.json"
+    path.write_text("[\n" + ",\n".join(rows) + "\n]")
+    dataset = load([path])
+    assert sorted(dataset.frames.events["event_id"]) == sorted([FAILED["Id"], SKIPPED["Id"]])
+    [problem] = dataset.problems
+    assert problem.location.startswith("record 2 (line 3)")
+    assert problem.message.startswith("malformed JSON")

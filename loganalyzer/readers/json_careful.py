@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from loganalyzer.problems import InputError, Problem
@@ -102,20 +102,23 @@ def _read_lines(source: Source, text: str) -> Iterator[Item]:
         yield from _record(obj, source, where, record)
 
 
-def _read_array_items(
-    source: Source, text: str, pos: int, single: bool = False
-) -> Iterator[Item]:
-    record = 0
+def array_items(
+    source: Source, text: str, pos: int, is_item: Callable[[Any], bool], single: bool = False
+) -> Iterator[tuple[int, str, Any] | Problem]:
+    """(number, where, value) for each element of the JSON array starting at ``pos``, or a
+    Problem for one that does not decode; after a broken element the walk resumes at the next
+    one ``is_item`` recognises (nested objects are not), so later elements are kept."""
+    number = 0
     while True:
         pos = _skip_ws(text, pos)
         if pos >= len(text) or text[pos] == "]":
             return
-        record += 1
-        where = f"record {record} (line {_line_of(text, pos)})"
+        number += 1
+        where = f"record {number} (line {_line_of(text, pos)})"
         try:
-            obj, end = _DECODER.raw_decode(text, pos)
+            value, end = _DECODER.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
-            resume = _resync(text, pos + 1)
+            resume = _resync(text, pos + 1, is_item)
             if resume is None:
                 yield Problem(
                     source.name, where,
@@ -127,21 +130,36 @@ def _read_array_items(
             yield Problem(source.name, where, f"malformed JSON ({exc.msg} at line {exc.lineno})")
             pos = resume
             continue
-        yield from _record(obj, source, where, record)
+        yield number, where, value
         if single:
             return
         pos = end
 
 
-def _resync(text: str, pos: int) -> int | None:
-    """Find the next top-level event after a broken one: an object that decodes and has event
-    keys (nested step objects do not)."""
+def _is_event(value: Any) -> bool:
+    return isinstance(value, dict) and "activityDateTime" in value
+
+
+def _read_array_items(
+    source: Source, text: str, pos: int, single: bool = False
+) -> Iterator[Item]:
+    for item in array_items(source, text, pos, _is_event, single):
+        if isinstance(item, Problem):
+            yield item
+        else:
+            number, where, value = item
+            yield from _record(value, source, where, number)
+
+
+def _resync(text: str, pos: int, is_item: Callable[[Any], bool]) -> int | None:
+    """Where the next element after a broken one starts: an object that decodes and that
+    ``is_item`` recognises (nested objects, such as steps, are not)."""
     for match in _NEXT_OBJECT.finditer(text, pos):
         start = match.end() - 1
         try:
-            obj, _ = _DECODER.raw_decode(text, start)
+            value, _ = _DECODER.raw_decode(text, start)
         except json.JSONDecodeError:
             continue
-        if isinstance(obj, dict) and "activityDateTime" in obj:
+        if is_item(value):
             return start
     return None

@@ -16,6 +16,7 @@ from typing import Any
 
 from loganalyzer.problems import Ignored, InputError, Problem
 from loganalyzer.readers.csv_headers import fold_header
+from loganalyzer.readers.json_careful import array_items
 from loganalyzer.readers.records import Item, raw_record
 from loganalyzer.readers.sources import Source
 
@@ -257,27 +258,18 @@ def read_json(source: Source) -> Iterator[Item]:
         raise InputError(source.name, "expected a JSON array of rows or {\"tables\": [...]}")
 
 
-_DECODER = json.JSONDecoder()
+
+
+def _is_row(value: Any) -> bool:
+    return isinstance(value, Mapping) and any(fold_header(k) == "timegenerated" for k in value)
 
 
 def _array_rows(source: Source, text: str, pos: int) -> Iterator[Item]:
-    number = 0
-    while True:
-        while pos < len(text) and text[pos] in " \t\r\n,":
-            pos += 1
-        if pos >= len(text) or text[pos] == "]":
-            return
-        number += 1
-        where = f"record {number} (line {text.count(chr(10), 0, pos) + 1})"
-        try:
-            row, pos = _DECODER.raw_decode(text, pos)
-        except json.JSONDecodeError as exc:
-            yield Problem(
-                source.name, where,
-                f"malformed or truncated JSON ({exc.msg}); the rest of the file "
-                f"({len(text) - exc.pos} characters) is not read",
-            )
-            return
+    for item in array_items(source, text, pos, _is_row):
+        if isinstance(item, Problem):
+            yield item
+            continue
+        number, where, row = item
         if not isinstance(row, Mapping):
             yield Problem(source.name, where, f"expected a row object, found {type(row).__name__}")
             continue
