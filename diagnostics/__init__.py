@@ -1,4 +1,5 @@
-"""The rulebook: one module per rule (``fcNNN_<problem>.py``), discovered and validated here.
+"""The rulebook: one module per rule in ``rules/`` (``fcNNN_<problem>.py``), discovered and
+validated here; ``facts/`` holds the evidence several rules share.
 
 Adding a rule is adding a file; nothing registers it by hand. Importing this package imports
 every rule module and checks its metadata (``rule.rule_from_module``), so a malformed rule
@@ -14,6 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from diagnostics import rules as _rules_package
 from diagnostics.rule import Rule, RuleDefinitionError, rule_from_module
 
 _RULE_MODULE = re.compile(r"^fc\d{3}_\w+$")
@@ -22,10 +24,10 @@ GUIDE_WARNINGS_FILE = Path(__file__).with_name("guide_warnings.json")
 
 def _discover() -> tuple[Rule, ...]:
     found: list[Rule] = []
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+    for info in sorted(pkgutil.iter_modules(_rules_package.__path__), key=lambda i: i.name):
         if not _RULE_MODULE.match(info.name):
             continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
+        module = importlib.import_module(f"{_rules_package.__name__}.{info.name}")
         found.append(rule_from_module_checked(module, info.name))
     seen: dict[str, str] = {}
     for rule in found:

@@ -23,7 +23,7 @@ from typing import Any
 
 import polars as pl
 
-from diagnostics.job_status import JobStatus
+from diagnostics.facts.job_status import JobStatus
 from loganalyzer.findings import Finding
 from loganalyzer.normalize import (
     BOOKKEEPING_KEYS,

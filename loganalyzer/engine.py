@@ -14,8 +14,8 @@ from typing import Any
 import polars as pl
 
 from diagnostics import RULES
+from diagnostics.facts.job_status import JobStatus, parse_job_status
 from diagnostics.guide_steps import step_rank
-from diagnostics.job_status import JobStatus, parse_job_status
 from diagnostics.rule import Rule
 from diagnostics.rulekit import Context, Hit
 from loganalyzer import reasons

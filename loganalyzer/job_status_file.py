@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from diagnostics.job_status import JobStatus, JobStatusError, parse_job_status
+from diagnostics.facts.job_status import JobStatus, JobStatusError, parse_job_status
 from loganalyzer.problems import InputError
 
 EXPECTED = "the JSON of GET /servicePrincipals/{id}/synchronization/jobs/{jobId}"

@@ -6,9 +6,9 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from loganalyzer.graph import AuthOptions, GraphConnection, RetryPolicy
-from loganalyzer.graph_fetch import FetchOptions
-from loganalyzer.graph_query import Selection
+from loganalyzer.graph.client import AuthOptions, GraphConnection, RetryPolicy
+from loganalyzer.graph.fetch import FetchOptions
+from loganalyzer.graph.query import Selection
 from tests.fake_graph import FakeGraph, served_events
 
 START = datetime(2026, 3, 1, tzinfo=UTC)

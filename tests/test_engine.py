@@ -8,7 +8,7 @@ import pytest
 from eventfactory import DEPARTMENT, EMAIL, Export
 
 from diagnostics import RULES
-from diagnostics.job_status import JobStatusError, parse_job_status
+from diagnostics.facts.job_status import JobStatusError, parse_job_status
 from loganalyzer import engine
 from loganalyzer.engine import (
     EVIDENCE_LIMIT,

@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from loganalyzer.cli import app
-from loganalyzer.graph import GraphError
-from loganalyzer.graph_fetch import fetch_to_folder
+from loganalyzer.graph.client import GraphError
+from loganalyzer.graph.fetch import fetch_to_folder
 from tests.fake_graph import FakeGraph
 from tests.graph_support import TOKEN, events, options, page_ids
 
@@ -143,7 +143,7 @@ class StubSecretCredential:
 
 
 def test_client_secret_from_environment_signs_in_once(graph, tmp_path, monkeypatch):
-    monkeypatch.setattr("loganalyzer.graph.ClientSecretCredential", StubSecretCredential)
+    monkeypatch.setattr("loganalyzer.graph.client.ClientSecretCredential", StubSecretCredential)
     StubSecretCredential.issued.clear()
     env = {"AZURE_CLIENT_SECRET": SECRET, "AZURE_TENANT_ID": "t", "AZURE_CLIENT_ID": "c"}
     code, stdout, stderr = fetch(graph, tmp_path, "--page-size", "50", env=env)
@@ -154,7 +154,7 @@ def test_client_secret_from_environment_signs_in_once(graph, tmp_path, monkeypat
 
 
 def test_rejected_client_secret_is_scrubbed_from_the_message(graph, tmp_path, monkeypatch):
-    monkeypatch.setattr("loganalyzer.graph.ClientSecretCredential", StubSecretCredential)
+    monkeypatch.setattr("loganalyzer.graph.client.ClientSecretCredential", StubSecretCredential)
     wrong = "wrong-secret-value-123"
     env = {"AZURE_CLIENT_SECRET": wrong, "AZURE_TENANT_ID": "t", "AZURE_CLIENT_ID": "c"}
     code, stdout, stderr = fetch(graph, tmp_path, env=env)

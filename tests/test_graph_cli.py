@@ -10,7 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from loganalyzer.cli import app, load_inputs
-from loganalyzer.fetch_cli import fetched_folder, run_fetch
+from loganalyzer.cli.fetch import fetched_folder, run_fetch
 from tests.fake_graph import FLOWCASE, SAMPLE, FakeGraph
 from tests.graph_support import TOKEN, events, options
 

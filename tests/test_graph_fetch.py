@@ -9,9 +9,9 @@ from datetime import timedelta
 import polars as pl
 import pytest
 
-from loganalyzer.graph import GraphError, GraphRequestError
-from loganalyzer.graph_fetch import fetch_to_folder
-from loganalyzer.graph_query import QueryError, Selection
+from loganalyzer.graph.client import GraphError, GraphRequestError
+from loganalyzer.graph.fetch import fetch_to_folder
+from loganalyzer.graph.query import QueryError, Selection
 from loganalyzer.ingest import load
 from tests.fake_graph import OTHER_APP, FakeGraph, make_events
 from tests.graph_support import START, TOKEN, events, options, page_ids, pages

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from loganalyzer.graph_fetch import fetch_to_folder
-from loganalyzer.graph_query import (
+from loganalyzer.graph.fetch import fetch_to_folder
+from loganalyzer.graph.query import (
     QueryError,
     Selection,
     TimeWindow,

@@ -12,9 +12,9 @@ from report_support import run_report
 
 from loganalyzer.engine import diagnose
 from loganalyzer.ingest import load
-from loganalyzer.redact import pseudonyms, redact_report
-from loganalyzer.report import Analysis, Report, RuleRow, build_report
-from loganalyzer.report_render import render_html, render_markdown
+from loganalyzer.report.model import Analysis, Report, RuleRow, build_report
+from loganalyzer.report.redact import pseudonyms, redact_report
+from loganalyzer.report.render import render_html, render_markdown
 
 EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 PERSONAL_PROPERTIES = {"userName", 'emails[type eq "work"].value', "displayName", "externalId"}

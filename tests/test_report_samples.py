@@ -22,8 +22,8 @@ from report_support import md_section, md_tables
 from diagnostics.guide_steps import STEPS
 from loganalyzer.engine import diagnose
 from loganalyzer.ingest import load
-from loganalyzer.report import Analysis, Report, build_report
-from loganalyzer.report_render import render_html, render_markdown
+from loganalyzer.report.model import Analysis, Report, build_report
+from loganalyzer.report.render import render_html, render_markdown
 
 MANIFEST = json.loads((SAMPLES / "manifest.json").read_text())
 EXPORTS = sorted(p.name for p in SAMPLES.glob("*.json") if p.name != "manifest.json")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from diagnostics.job_status import JobStatusError, parse_job_status
-from diagnostics.roles import parse_roles, role_problem
+from diagnostics.facts.job_status import JobStatusError, parse_job_status
+from diagnostics.facts.roles import parse_roles, role_problem
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from diagnostics import vocabulary as v
+from diagnostics.facts import vocabulary as v
 
 MATCHES = {
     "DUPLICATE": [

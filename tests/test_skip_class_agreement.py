@@ -13,9 +13,9 @@ import json
 import pytest
 from eventfactory import Export
 
-from diagnostics.assignment import skip_classes
+from diagnostics.facts.assignment import skip_classes
 from diagnostics.rulekit import Context
-from loganalyzer import query
+from loganalyzer.why import query
 
 MARKETING = "Marketing department filter.department EQUALS 'Marketing'"
 NORWAY = "Norway only.country EQUALS 'NO'"

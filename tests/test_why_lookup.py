@@ -15,9 +15,9 @@ from why_records import (
     write_export,
 )
 
-from loganalyzer.frame_source import FrameSource
 from loganalyzer.ingest import load
-from loganalyzer.user_lookup import lookup
+from loganalyzer.why.frame_source import FrameSource
+from loganalyzer.why.lookup import lookup
 
 ANNA = Person("6f1c2a9e-3b7d-4e15-9a0c-1d2e3f405161", "Anna.Berg@contoso.com", "Anna Berg",
               "3e223d8131124723b8fabaea", employee_id="104125")

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from diagnostics.guide_steps import step_rank
-from loganalyzer import query
-from loganalyzer.frame_source import FrameSource
 from loganalyzer.ingest import load
+from loganalyzer.why import query
+from loganalyzer.why.frame_source import FrameSource
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
 MANIFEST = json.loads((SAMPLES / "manifest.json").read_text())["files"]

@@ -15,9 +15,9 @@ from why_records import (
     write_export,
 )
 
-from loganalyzer import query
 from loganalyzer.ingest import load
-from loganalyzer.timeline import build
+from loganalyzer.why import query
+from loganalyzer.why.timeline import build
 
 KARI = Person("2c9d7e4f-6b58-4a10-8e1a-5d92b3e1a7c4", "kari.nilsen@northwind.no", "Kari Nilsen",
               "a1b2c3d4e5f60718293a4b5c")

@@ -1,0 +1,79 @@
+"""Department evidence shared by the department rules, so they split failures the same way.
+
+A failure is about the department when the app answered 400/404/422 (or no HTTP status was
+logged) and its text mentions a department/office in any wording, or quotes the department
+value this very request sent. Role errors about ``departmentmanager`` values are not.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from diagnostics.facts.vocabulary import AMBIGUOUS, DEPARTMENT, ROLE
+from diagnostics.rulekit import Context, http_in, mentions, no_http_status
+
+DEPARTMENT_KEY = r"department$"
+COUNTRY_KEY = r"country(code|name)$"
+_QUOTED_AFTER_DEPARTMENT = r"(?i)department[^'\"]{0,40}['\"]([^'\"]{1,80})['\"]"
+_ASKS_FOR_COUNTRY = (
+    r"(specify|provide|send|add|map|include|select|requires?|needs?|missing) "
+    r"(a |the |one |either )?country"
+)
+
+
+def sent_departments(ctx: Context) -> pl.DataFrame:
+    """event_id -> the department value the request sent (first one)."""
+    return (
+        ctx.sent_where(DEPARTMENT_KEY)
+        .filter(pl.col("value").str.strip_chars().str.len_chars() > 0)
+        .group_by("event_id", maintain_order=True)
+        .agg(pl.col("value").first().alias("department"))
+    )
+
+
+def department_failures(ctx: Context) -> pl.DataFrame:
+    """Failures about the department, with a ``department`` column (sent, else quoted)."""
+    return ctx.memo("department_failures", lambda: _department_failures(ctx))
+
+
+def _department_failures(ctx: Context) -> pl.DataFrame:
+    sent = sent_departments(ctx)
+    failures = ctx.failures.join(sent, on="event_id", how="left")
+    quotes_value = pl.col("text").str.contains(
+        pl.col("department").str.to_lowercase(), literal=True
+    ) & (pl.col("department").str.len_chars() >= 3)
+    quoted = pl.coalesce("scim_detail", "response_body", "error_reason").str.extract(
+        _QUOTED_AFTER_DEPARTMENT, 1
+    )
+    return failures.filter(
+        (http_in(400, 404, 422) | no_http_status())
+        & (mentions(DEPARTMENT) | quotes_value.fill_null(False))
+        & ~mentions("departmentmanager")
+        & ~mentions(ROLE)
+    ).with_columns(pl.coalesce("department", quoted).alias("department"))
+
+
+def is_ambiguous() -> pl.Expr:
+    """The department exists more than once (in several countries)."""
+    return mentions(AMBIGUOUS) | mentions(_ASKS_FOR_COUNTRY)
+
+
+def country_sent(ctx: Context, event_ids: pl.Series) -> pl.DataFrame:
+    """Sent countryCode/countryName attributes of these events."""
+    return ctx.sent_where(COUNTRY_KEY).filter(pl.col("event_id").is_in(event_ids.implode()))
+
+
+def grouped(frame: pl.DataFrame) -> str:
+    """"'Sales EMEA' (4 users), 'R&D' (1 user)" — most users first."""
+    rows = (
+        frame.group_by("department")
+        .agg(pl.col("person").n_unique().alias("n"))
+        .sort(["n", "department"], descending=[True, False], nulls_last=True)
+        .iter_rows()
+    )
+    parts = [
+        f"'{name}' ({n} user{'s' if n != 1 else ''})" if name is not None
+        else f"a department the log does not name ({n} user{'s' if n != 1 else ''})"
+        for name, n in rows
+    ]
+    return ", ".join(parts)

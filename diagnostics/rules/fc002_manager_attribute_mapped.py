@@ -1,0 +1,85 @@
+"""The unsupported manager attribute is mapped.
+
+What it detects:
+    Users for whom Entra sent the enterprise ``manager`` attribute (modified properties or
+    export details, any spelling: ``urn:...:enterprise:2.0:User:manager``,
+    ``urnietfparamsscimschemasextensionenterprise20Usermanager``, ``manager.value``), user
+    events with a reference-resolution step or an ``UnableToResolveReferenceAttributeValue``
+    error (Entra resolving the manager reference), and failures whose text names the manager.
+Why provisioning fails:
+    Flowcase does not support the manager attribute because of bugs in Entra's SCIM
+    implementation of it: requests that carry it are rejected or leave the user half-updated,
+    and reference resolution adds extra failing exports.
+Evidence:
+    The manager attribute among the attributes sent, ``referenceResolution`` steps on user
+    events, 400s whose body names ``manager``.
+Fix:
+    Delete the manager mapping (step 7a) and remove the attribute from the attribute list
+    (step 6).
+Known false positives:
+    A custom Flowcase attribute whose name ends in "manager" would be counted; role values
+    such as ``countrymanager`` are not (they are values, not attribute names).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from diagnostics.facts.vocabulary import MANAGER, MANAGER_ROLE, ROLE
+from diagnostics.rulekit import (
+    Context,
+    Hit,
+    code_like,
+    failures_where,
+    ids,
+    is_failure,
+    mentions,
+    plural,
+    quote_list,
+)
+
+ID = "FC002"
+TITLE = "The unsupported manager attribute is mapped"
+SEVERITY = "high"
+GUIDE_STEPS = ("1", "6", "7a")
+PATTERNS = (2,)
+REMEDIATION = (
+    'Remove the manager mapping: in Provisioning > Mappings > "Provision Azure Active Directory '
+    'Users" delete the mapping to '
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager, then under "
+    '"Show advanced options" > "Edit attribute list for customappsso" delete the manager '
+    'attribute (guide steps 1 and 6: "Do not map any attribute against it").'
+)
+MANAGER_KEY = r"^(urn\w*enterprise\w*user)?manager(value|id)?$"
+
+
+def evaluate(ctx: Context) -> list[Hit]:
+    sent = ctx.sent_where(MANAGER_KEY)
+    resolving = ctx.frames.steps.filter(pl.col("step_type") == "referenceresolution")
+    users = ctx.events.filter(pl.col("object_type") != "Group")
+    events = users.filter(
+        pl.col("event_id").is_in(sent["event_id"].implode())
+        | pl.col("event_id").is_in(resolving["event_id"].implode())
+        | (is_failure() & code_like(r"resolvereference|referenceattribute"))
+        | (
+            failures_where(http=(400, 404, 422), text=True)
+            & mentions(MANAGER)
+            & ~mentions(MANAGER_ROLE)
+            & ~mentions(ROLE)
+        )
+    )
+    if events.height == 0:
+        return []
+    people = sorted(events["person"].unique().to_list())
+    failing = events.filter(is_failure())
+    message = (
+        f"The manager attribute is mapped: Entra sent or resolved it for "
+        f"{plural(len(people), 'user')} ({quote_list(people)})"
+    )
+    if failing.height:
+        message += f", and {plural(failing.height, 'request')} failed"
+    details = {"users_sent_manager": sent["person"].n_unique(), "failures": failing.height}
+    return [
+        Hit(ids(events), message + ".", severity=None if failing.height else "medium",
+            details=details)
+    ]

@@ -1,0 +1,103 @@
+"""Flowcase rejects the secret token (wrong format or wrong key).
+
+What it detects:
+    Requests failing with HTTP 401 / ``StatusCode: Unauthorized``, error codes ending in
+    ``InvalidCredentials`` or ``CredentialValidation...`` (any connector prefix), and failures
+    without an HTTP status whose code or text says the credentials were refused. Reports the
+    cycles in which every request failed this way, and joins a job status that is quarantined
+    with ``EncounteredQuarantineException`` or a credentials error.
+Why provisioning fails:
+    Flowcase expects the Secret Token as ``token="API_KEY"`` including the double quotes. A
+    bare key, a key without quotes, a revoked key or a typo makes every request fail with 401,
+    so nothing is provisioned and Entra quarantines the job.
+Evidence:
+    401 responses, credential error codes, whole cycles of 401s, the job's quarantine reason
+    and ``lastExecution.error`` (``SystemForCrossDomainIdentityManagementInvalidCredentials``).
+Fix:
+    Step 3: set the Secret Token to ``token="YOUR_API_KEY_HERE"`` with the quotes, click Test
+    Connection, then restart provisioning to leave quarantine.
+Known false positives:
+    A generic ``Unauthorized`` error code with an HTTP 403 is a permission problem (FC005), not
+    a token problem, and is left to that rule.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from diagnostics.facts.vocabulary import AUTH, FORBIDDEN
+from diagnostics.rulekit import (
+    Context,
+    Hit,
+    code_like,
+    describe,
+    failures_where,
+    ids,
+    mentions,
+    plural,
+    whole_cycles,
+)
+
+ID = "FC004"
+TITLE = "Flowcase rejects the secret token"
+SEVERITY = "critical"
+GUIDE_STEPS = ("3",)
+PATTERNS = (4,)
+REMEDIATION = (
+    'Set the Secret Token to your API key in this exact format: token="YOUR_API_KEY_HERE" — '
+    '"The token must be wrapped as token="API_KEY" including the double quotes." Check that the '
+    "key is current and the Tenant URL is right, click \"Test Connection\", then restart "
+    "provisioning to lift the quarantine (guide step 3)."
+)
+CREDENTIAL_CODE = r"(invalidcredentials|credentials?validation\w*)$"
+QUARANTINE_EXCEPTION = "EncounteredQuarantineException"
+
+
+def auth_failures(ctx: Context) -> pl.DataFrame:
+    return ctx.events.filter(
+        failures_where(
+            http=(401,),
+            codes=CREDENTIAL_CODE,
+            text=(code_like(r"unauthori[sz]ed$") | mentions(AUTH)) & ~mentions(FORBIDDEN),
+        )
+    )
+
+
+def job_says_credentials(ctx: Context) -> bool:
+    job = ctx.job
+    if job is None:
+        return False
+    code = (job.error_code or "").lower()
+    return job.quarantine_reason == QUARANTINE_EXCEPTION or bool(
+        code.endswith(("invalidcredentials", "unauthorized")) or "credentialvalidation" in code
+    )
+
+
+def evaluate(ctx: Context) -> list[Hit]:
+    failures = auth_failures(ctx)
+    from_job = job_says_credentials(ctx)
+    if failures.height == 0 and not from_job:
+        return []
+    full = whole_cycles(ctx, failures) if failures.height else []
+    parts = []
+    if failures.height:
+        cycles = failures["cycle_id"].n_unique()
+        part = (
+            f"Flowcase refused the credentials: {plural(failures.height, 'request')} for "
+            f"{describe(failures, 'object')} failed with 401 or a credentials error in "
+            f"{plural(cycles, 'cycle')}"
+        )
+        if full:
+            part += f" (every request of {plural(len(full), 'cycle')})"
+        parts.append(part)
+    if from_job:
+        job = ctx.job
+        parts.append(
+            f"the sync job is {'in quarantine' if job.quarantined else job.code or 'failing'}"
+            f" ({job.quarantine_reason or job.last_execution_state or 'no reason given'}"
+            f"{': ' + job.error_code if job.error_code else ''}"
+            f"{' “' + job.error_message + '”' if job.error_message else ''})"
+        )
+    details = {"whole_cycles": full}
+    message = "; ".join(parts)
+    return [Hit(ids(failures), message[0].upper() + message[1:] + ".", details=details)]

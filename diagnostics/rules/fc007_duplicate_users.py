@@ -1,0 +1,161 @@
+"""Users are duplicated or collide with pre-existing Flowcase users.
+
+What it detects:
+    (1) Failures that say the user already exists: HTTP 409, ``scimType`` uniqueness, error
+    codes ending in ``EntryConflict``/``Conflict``/``DuplicateTargetEntries``/
+    ``DuplicateSourceEntries``, or "already exists"/"duplicate"/"conflict" in the text, and
+    which of them came right after a matching step that found no Flowcase user or sent an
+    identifier another Entra object also sends; (2) one identifier created successfully under
+    different casings (the same person created twice).
+Why provisioning fails:
+    Entra matches existing Flowcase users by userName, then email. When pre-existing Flowcase
+    data holds other values (another UPN, other casing, an old email), matching finds nothing,
+    Entra creates the user and Flowcase refuses the copy, or accepts it and now has two.
+Evidence:
+    Conflict failures with their SCIM detail; the matching step ("no matching User was found");
+    identifiers shared by several Entra objects or sent in several casings.
+Fix:
+    Steps 1 and 7a: make userName/email in Entra mirror the pre-existing Flowcase users
+    (ToLower mappings, same UPN/email/externalId), merge or remove duplicates in Flowcase,
+    and test with Provision on demand (step 8a) before bulk provisioning.
+Known false positives:
+    Department or role errors that contain the word "duplicate", and 409s about something
+    else ("User must be Active.") are left to their own rules; upper-case identifiers that
+    cause the conflict are also reported by FC006; group conflicts belong to FC001.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from diagnostics.facts.vocabulary import ACTIVE, COUNTRY, DEPARTMENT, DUPLICATE, ROLE
+from diagnostics.rulekit import (
+    Context,
+    Hit,
+    code_like,
+    describe,
+    http_in,
+    ids,
+    mentions,
+    plural,
+    quote_list,
+)
+
+ID = "FC007"
+TITLE = "Duplicate users or identifiers that do not match pre-existing Flowcase data"
+SEVERITY = "high"
+GUIDE_STEPS = ("1", "7a", "8a")
+PATTERNS = (7,)
+REMEDIATION = (
+    "\"Ensure your attribute mapping mirrors the existing user information as closely as "
+    "possible — especially unique identifiers such as email, UPN, and external IDs\" (guide "
+    "steps 1 and 7a): compare the userName/email Entra sends with the Flowcase user it collides "
+    "with, fix the Entra value or the Flowcase user, merge duplicates, keep userName matching "
+    "precedence 1 and email precedence 2, and test with Provision on demand (step 8a)."
+)
+CONFLICT_CODE = r"(entryconflict|conflict|duplicatetargetentries|duplicatesourceentries)$"
+
+
+def _lower_cased_identifier() -> pl.Expr:
+    return pl.coalesce("user_name_sent", "email_sent").str.to_lowercase()
+
+
+def conflict_failures(ctx: Context) -> pl.DataFrame:
+    structural = (
+        http_in(409)
+        | (pl.col("scim_type").str.to_lowercase() == "uniqueness").fill_null(False)
+        | code_like(CONFLICT_CODE)
+    )
+    about_something_else = (
+        mentions(DEPARTMENT) | mentions(ROLE) | mentions(COUNTRY) | mentions(ACTIVE)
+    )
+    # a 409 that says "User must be Active." is about the user's state, not a duplicate
+    return ctx.failures.filter(
+        (pl.col("object_type") != "Group").fill_null(True)
+        & (
+            (structural & (mentions(DUPLICATE) | ~about_something_else))
+            | (mentions(DUPLICATE) & ~about_something_else)
+        )
+    )
+
+
+def created_after_no_match(ctx: Context, events: pl.DataFrame) -> pl.DataFrame:
+    """Of these events, those whose matching step found no Flowcase user."""
+    steps = ctx.frames.steps.filter(
+        (pl.col("step_type") == "matching")
+        & (
+            (pl.col("name") == "EntrySynchronizationAdd")
+            | pl.col("description").str.to_lowercase().str.contains("no matching")
+        )
+    )
+    return events.filter(pl.col("event_id").is_in(steps["event_id"].implode()))
+
+
+def shared_identifiers(ctx: Context) -> pl.DataFrame:
+    """Sent identifiers (lower-cased) that more than one Entra object sends: key, source_id."""
+    sent = ctx.sent_where(r"^(username|emails\w*value)$").filter(
+        pl.col("value").is_not_null() & (pl.col("object_type") != "Group").fill_null(True)
+    ).with_columns(pl.col("value").str.to_lowercase().alias("key"))
+    owners = sent.join(ctx.events.select("event_id", "source_id"), on="event_id").filter(
+        pl.col("source_id").is_not_null()
+    )
+    shared = owners.group_by("key").agg(pl.col("source_id").n_unique().alias("n")).filter(
+        pl.col("n") > 1
+    )
+    return owners.filter(pl.col("key").is_in(shared["key"].implode())).select(
+        "event_id", "person", "key", "source_id"
+    )
+
+
+def recased_creates(ctx: Context) -> pl.DataFrame:
+    """Successful creates of one identifier under several casings (a person created twice)."""
+    created = ctx.events.filter(
+        (pl.col("action") == "create") & (pl.col("status") == "success")
+    ).with_columns(
+        pl.coalesce("user_name_sent", "email_sent").alias("raw"),
+        _lower_cased_identifier().alias("key"),
+    ).filter(pl.col("raw").is_not_null())
+    twice = created.group_by("key").agg(pl.col("raw").n_unique().alias("spellings")).filter(
+        pl.col("spellings") > 1
+    )
+    return created.filter(pl.col("key").is_in(twice["key"].implode()))
+
+
+def evaluate(ctx: Context) -> list[Hit]:
+    conflicts = conflict_failures(ctx)
+    recased = recased_creates(ctx)
+    if conflicts.height + recased.height == 0:
+        return []
+    shared = shared_identifiers(ctx)
+    blind = created_after_no_match(ctx, conflicts)
+    parts = []
+    if conflicts.height:
+        part = (
+            f"{describe(conflicts)} could not be provisioned because Flowcase already has "
+            f"them ({plural(conflicts.height, 'conflict')})"
+        )
+        if blind.height:
+            part += (
+                f"; {plural(blind.height, 'create')} followed a matching step that found no "
+                "Flowcase user, so the identifiers differ from the existing Flowcase data"
+            )
+        clashing = shared.filter(pl.col("event_id").is_in(conflicts["event_id"].implode()))
+        if clashing.height:
+            keys = sorted(clashing["key"].unique().to_list())
+            part += f"; another Entra user already sends {quote_list(keys)}"
+        parts.append(part)
+    if recased.height:
+        keys = sorted(recased["key"].unique().to_list())
+        parts.append(
+            f"{plural(len(keys), 'user')} ({quote_list(keys)}) were created twice under "
+            "differently cased identifiers"
+        )
+    message = "; ".join(parts)
+    details = {
+        "conflicts": conflicts.height,
+        "created_after_no_match": blind.height,
+        "shared_identifiers": sorted(shared["key"].unique().to_list()),
+        "recased_identifiers": sorted(recased["key"].unique().to_list()),
+    }
+    event_ids = ids(pl.concat([conflicts.select("event_id"), recased.select("event_id")]))
+    return [Hit(event_ids, message[0].upper() + message[1:] + ".", details=details)]

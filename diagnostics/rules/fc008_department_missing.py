@@ -1,0 +1,50 @@
+"""A department does not exist in Flowcase.
+
+What it detects:
+    Failures answered 400/404/422 (or without an HTTP status) whose text mentions a
+    department or office in any wording ("Department 'X' does not exist", "Value not supported
+    for attribute department", "Unknown department") or quotes the department value the
+    request sent; grouped by department value.
+Why provisioning fails:
+    Flowcase's SCIM API does not create departments: a user whose department name is not
+    already a department in Flowcase is refused, and keeps failing every cycle.
+Evidence:
+    The failure and its SCIM detail; the department value sent
+    (``urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department``).
+Fix:
+    Create the department in Flowcase (Countries & Departments) or correct the Entra
+    department value so it matches an existing one exactly; then restart provisioning.
+Known false positives:
+    A department that exists in several countries is reported by FC009, not here; role errors
+    about departmentmanager values are left to the role rules.
+"""
+
+from __future__ import annotations
+
+from diagnostics.facts.departments import department_failures, grouped, is_ambiguous
+from diagnostics.rulekit import Context, Hit, describe, ids
+
+ID = "FC008"
+TITLE = "Department does not exist in Flowcase"
+SEVERITY = "high"
+GUIDE_STEPS = ("1", "7a")
+PATTERNS = (8,)
+REMEDIATION = (
+    '"Department names sent via SCIM must already exist in Flowcase — the SCIM API will not '
+    'create new departments" (guide step 1): create each listed department in Flowcase (see '
+    "the Countries & Departments UI or API) or fix the user's department in Entra to an "
+    "existing name (the department mapping of step 7a sends it as-is), then restart "
+    "provisioning so the escrowed users are retried."
+)
+
+
+def evaluate(ctx: Context) -> list[Hit]:
+    failures = department_failures(ctx).filter(~is_ambiguous())
+    if failures.height == 0:
+        return []
+    message = (
+        f"Flowcase has no department {grouped(failures)}; {describe(failures)} could not be "
+        "provisioned."
+    )
+    departments = sorted(failures["department"].drop_nulls().unique().to_list())
+    return [Hit(ids(failures), message, details={"departments": departments})]

@@ -1,0 +1,62 @@
+"""Both countryCode and countryName are mapped.
+
+What it detects:
+    Requests that sent both a ``...:countryCode`` and a ``...:countryName`` attribute
+    (modified properties or export details, any spelling), and failures whose text names both
+    country attributes without being about a department.
+Why provisioning fails:
+    Flowcase accepts one country attribute to pick a department's country; "Using both will
+    cause an HTTP 400 error", so every create or update carrying both is refused.
+Evidence:
+    Both attribute paths among the sent attributes of failing (400) requests; bodies such as
+    "countryCode and countryName are mutually exclusive".
+Fix:
+    Step 7a: delete one of the two mappings; keep countryCode (ISO 3166) or countryName.
+Known false positives:
+    If Flowcase ever accepted both, successful requests carrying both are still reported, at
+    medium severity, because the guide forbids the combination.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from diagnostics.facts.vocabulary import DEPARTMENT
+from diagnostics.rulekit import Context, Hit, describe, ids, is_failure, mentions
+
+ID = "FC010"
+TITLE = "Both countryCode and countryName are mapped"
+SEVERITY = "high"
+GUIDE_STEPS = ("7a",)
+PATTERNS = (10,)
+REMEDIATION = (
+    '"Use either countryCode (ISO 3166-2) or countryName, but never both. Using both will '
+    'cause an HTTP 400 error." (guide step 7a): in the attribute mappings delete either the '
+    "mapping to urn:...:flowcase:2.0:User:countryCode or the one to ...:countryName, save, "
+    "and restart provisioning."
+)
+
+
+def evaluate(ctx: Context) -> list[Hit]:
+    codes = ctx.sent_where(r"countrycode$")["event_id"]
+    names = ctx.sent_where(r"countryname$")["event_id"]
+    both = codes.filter(codes.is_in(names.implode()))
+    events = ctx.events.filter(
+        pl.col("event_id").is_in(both.implode())
+        | (
+            is_failure()
+            & mentions(r"country ?code")
+            & mentions(r"country ?name")
+            & ~mentions(DEPARTMENT)
+        )
+    )
+    if events.height == 0:
+        return []
+    failures = events.filter(is_failure())
+    message = f"Both countryCode and countryName were sent for {describe(events)}"
+    if failures.height:
+        message += f"; {failures.height} of those requests failed"
+    return [
+        Hit(ids(events), message + ".", severity=None if failures.height else "medium",
+            details={"failures": failures.height})
+    ]

@@ -1,0 +1,94 @@
+"""Soft delete / the active attribute is mapped wrongly.
+
+What it detects:
+    ``active`` values sent that are not booleans (``Disabled``, ``1``, empty), creates that
+    send ``active`` False (an inverted Switch), disable and delete requests that fail with a
+    client error, and failures whose text is about the user being active/inactive/deleted
+    (for example "User must be Active.") without being a boolean-format complaint.
+Why provisioning fails:
+    Guide step 7a maps ``Switch([isSoftDeleted],, "False","True","True","False")`` to
+    ``active``: when a user is soft-deleted in Entra, Flowcase receives active=false and
+    deactivates the user; 30 days later Entra sends DELETE. Any other expression sends values
+    Flowcase refuses, or deactivates the wrong users, and later changes to a deactivated
+    user fail.
+Evidence:
+    The ``active`` values sent; failing ``disable``/``delete`` events; bodies such as
+    "Invalid value 'Disabled' for attribute 'active'" or "User must be Active.".
+Fix:
+    Step 7a: map ``isSoftDeleted`` with the Expression
+    ``Switch([isSoftDeleted],, "False","True","True","False")`` to ``active``. Reactivate
+    users in Flowcase who were deactivated by mistake.
+Known false positives:
+    A delete of a user already removed by hand in Flowcase fails with 404 and is reported here;
+    it is harmless.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from diagnostics.facts.active import non_boolean_active, sent_active, string_boolean_failures
+from diagnostics.facts.vocabulary import ACTIVE, BOOLEAN, DEPARTMENT, ROLE, TRANSIENT
+from diagnostics.rulekit import (
+    Context,
+    Hit,
+    describe,
+    http_in,
+    ids,
+    mentions,
+    no_http_status,
+    plural,
+    quote_list,
+)
+
+ID = "FC014"
+TITLE = "Soft delete / active is mapped wrongly"
+SEVERITY = "high"
+GUIDE_STEPS = ("7a", "delete")
+PATTERNS = (14,)
+REMEDIATION = (
+    'Map isSoftDeleted with the Expression Switch([isSoftDeleted],, "False","True","True","False") '
+    "to active (guide step 7a), so a soft-deleted Entra user is deactivated in Flowcase "
+    "(active=false); thirty days after deletion in Entra, Entra sends DELETE and the user is "
+    "removed (guide: Deleting Users). Reactivate any Flowcase user deactivated by mistake."
+)
+
+
+def evaluate(ctx: Context) -> list[Hit]:
+    odd = non_boolean_active(ctx)
+    inverted = sent_active(ctx).filter(
+        (pl.col("action") == "create") & (pl.col("active") == "false")
+    )
+    client_error = http_in(400, 404, 409, 422) | (no_http_status() & ~mentions(TRANSIENT))
+    flag_issue = string_boolean_failures(ctx)["event_id"]
+    failures = ctx.failures.filter(
+        client_error
+        & ~pl.col("event_id").is_in(flag_issue.implode())
+        & (
+            pl.col("action").is_in(["disable", "delete"])
+            | (mentions(ACTIVE) & ~mentions(BOOLEAN) & ~mentions(DEPARTMENT) & ~mentions(ROLE))
+        )
+    )
+    events = ctx.events.filter(
+        pl.col("event_id").is_in(odd["event_id"].implode())
+        | pl.col("event_id").is_in(inverted["event_id"].implode())
+        | pl.col("event_id").is_in(failures["event_id"].implode())
+    )
+    if events.height == 0:
+        return []
+    parts = []
+    if odd.height:
+        values = odd["raw"].fill_null("(empty)").unique(maintain_order=True).to_list()
+        parts.append(f"active was sent as {quote_list([repr(v) for v in values])} instead of "
+                     "True/False")
+    if inverted.height:
+        parts.append(f"{plural(inverted['person'].n_unique(), 'user')} were created inactive")
+    if failures.height:
+        parts.append(f"{plural(failures.height, 'disable, delete or update request')} failed")
+    message = f"Soft delete is mapped wrongly for {describe(events)}: " + "; ".join(parts) + "."
+    details = {
+        "active_values": sorted(odd["raw"].fill_null("").unique().to_list()),
+        "created_inactive": inverted["person"].n_unique(),
+        "failures": failures.height,
+    }
+    return [Hit(ids(events), message, details=details)]

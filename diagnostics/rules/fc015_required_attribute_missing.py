@@ -1,0 +1,93 @@
+"""A required attribute is missing from the attribute list or empty.
+
+What it detects:
+    Error codes ``MandatoryFieldsMissing``/``MissingValues``/``SchemaAttributeNotFound``,
+    ``ImportSkipped`` (the matching attribute, mail or UPN, is empty), 400/422 failures whose
+    text says something is required or missing (not about a department, role, manager or
+    country), and failed creates that sent attributes but no ``userName`` or no work email
+    when the error text does not point at another attribute.
+Why provisioning fails:
+    Flowcase needs ``userName`` and ``emails[type eq "work"].value`` on every user. If the
+    attribute is missing from the attribute list (step 6) or the Entra source is empty, the
+    create is refused; a user without the matching attribute is not even imported.
+Evidence:
+    The error code or SCIM detail ("emails is required"); the attributes the request sent;
+    ``SkipReason`` ``ImportSkipped`` with the empty matching attribute.
+Fix:
+    Step 6: make sure id, userName, roles and ``emails[type eq "work"].value`` are in the
+    attribute list and mapped (step 7a); fill in mail/UPN in Entra for the listed users.
+Known false positives:
+    Users without a mailbox on purpose (service accounts) are listed too; leave them
+    unassigned.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from diagnostics.facts.vocabulary import (
+    ACTIVE,
+    BOOLEAN,
+    COUNTRY,
+    DEPARTMENT,
+    DUPLICATE,
+    MANAGER,
+    MISSING,
+    ROLE,
+)
+from diagnostics.rulekit import (
+    Context,
+    Hit,
+    code_like,
+    describe,
+    failures_where,
+    ids,
+    mentions,
+)
+
+ID = "FC015"
+TITLE = "A required attribute is missing from the attribute list or empty"
+SEVERITY = "high"
+GUIDE_STEPS = ("6", "7a")
+PATTERNS = (15,)
+REMEDIATION = (
+    "Add the required attributes in \"Edit attribute list for customappsso\" (guide step 6): "
+    'id (Primary Key and Required), userName (Required), roles, emails[type eq "work"].value '
+    "(Required); map them as in step 7a (ToLower([mail], ) for the email), and fill in the "
+    "empty mail or userPrincipalName of the listed users in Entra."
+)
+MISSING_CODE = r"(mandatoryfieldsmissing|missingvalues|schemaattributenotfound)$"
+
+
+def evaluate(ctx: Context) -> list[Hit]:
+    client_failure = failures_where(http=(400, 422), text=True)
+    import_skipped = (pl.col("skip_reason").str.to_lowercase() == "importskipped").fill_null(
+        False
+    ) | code_like(r"importskipped$")
+    other_subject = (
+        mentions(DEPARTMENT) | mentions(ROLE) | mentions(MANAGER) | mentions(COUNTRY)
+    )
+    says_missing = client_failure & mentions(MISSING) & ~other_subject
+    without_identifier = (
+        client_failure
+        & (pl.col("action") == "create")
+        & (pl.col("user_name_sent").is_null() | pl.col("email_sent").is_null())
+        & pl.col("event_id").is_in(ctx.exporting_events.implode())
+        & ~other_subject
+        & ~mentions(DUPLICATE)
+        & ~mentions(BOOLEAN)
+        & ~mentions(ACTIVE)
+    )
+    events = ctx.events.filter(
+        code_like(MISSING_CODE) | import_skipped | says_missing | without_identifier
+    )
+    if events.height == 0:
+        return []
+    skipped = events.filter(import_skipped)
+    message = f"Required attributes were missing or empty for {describe(events)}"
+    if skipped.height:
+        message += (
+            f"; {skipped['person'].n_unique()} of them were not even imported because the "
+            "matching attribute is empty"
+        )
+    return [Hit(ids(events), message + ".", details={"import_skipped": skipped.height})]

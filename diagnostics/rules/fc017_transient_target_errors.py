@@ -1,0 +1,98 @@
+"""Transient trouble at Flowcase: throttling, server errors, time-outs.
+
+What it detects:
+    Failures of users with HTTP 429 or 5xx, error codes ending in ``TooManyRequests``,
+    ``InternalServerError``, ``ServiceUnavailable``, ``Timeout``, ``WebExceptionProtocolError``
+    or ``InternalError``, and time-out texts when no HTTP status was logged. Objects whose
+    last event is still such a failure after several cycles raise the severity.
+Why provisioning fails:
+    It usually does not: Entra retries these requests on its own (40 minutes, then on the
+    escrow back-off). An object that keeps getting 5xx, however, points at data Flowcase
+    cannot process and needs a support case.
+Evidence:
+    The HTTP status and error code of each failure; per object, the cycles it failed in and
+    whether a later request succeeded.
+Fix:
+    Nothing for one-off throttling or 5xx. For objects that keep failing, open a Flowcase
+    support case with the listed requests (time, user, response).
+Known false positives:
+    A 500 caused by bad data (for example an unexpected attribute) is reported here until a
+    rule for that data exists. Group requests are left to FC001: Flowcase has no groups.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from diagnostics.facts.vocabulary import TRANSIENT
+from diagnostics.rulekit import (
+    Context,
+    Hit,
+    code_like,
+    describe,
+    http_at_least,
+    http_in,
+    ids,
+    mentions,
+    no_http_status,
+    plural,
+    quote_list,
+)
+
+ID = "FC017"
+TITLE = "Transient trouble at Flowcase (throttling, server errors, time-outs)"
+SEVERITY = "low"
+GUIDE_STEPS = ()
+PATTERNS = (17,)
+REMEDIATION = (
+    "Nothing for occasional 429/5xx/time-outs: Entra retries them. For an object that keeps "
+    "failing across cycles, open a Flowcase support case with its failing requests (time, "
+    "user, response), and restart provisioning once it is fixed."
+)
+TRANSIENT_CODE = (
+    r"(toomanyrequests|internalservererror|serviceunavailable|timeout|gatewaytimeout"
+    r"|badgateway|webexceptionprotocolerror|internalerror)$"
+)
+
+
+def keeps_failing(ctx: Context, failures: pl.DataFrame) -> list[str]:
+    """People with these failures in two or more cycles whose latest event is still one."""
+    latest = ctx.events.sort("activity_time").group_by("person").agg(
+        pl.col("event_id").last().alias("latest")
+    )
+    spread = failures.group_by("person").agg(pl.col("cycle_id").n_unique().alias("cycles"))
+    stuck = spread.join(latest, on="person").filter(
+        (pl.col("cycles") >= 2) & pl.col("latest").is_in(failures["event_id"].implode())
+    )
+    return sorted(stuck["person"].to_list())
+
+
+def evaluate(ctx: Context) -> list[Hit]:
+    failures = ctx.failures.filter(
+        (pl.col("object_type") != "Group").fill_null(True)
+        & (
+            http_in(429)
+        | http_at_least(500)
+        | code_like(TRANSIENT_CODE)
+            | (no_http_status() & mentions(TRANSIENT))
+        )
+    )
+    if failures.height == 0:
+        return []
+    statuses = sorted(
+        {str(s) for s in failures["http_status"].drop_nulls().to_list()}
+        | {c for c in failures.filter(no_http_status())["error_code"].drop_nulls().to_list()}
+    )
+    message = (
+        f"{plural(failures.height, 'request')} for {describe(failures, 'object')} failed "
+        f"transiently ({', '.join(statuses)})"
+    )
+    stuck = keeps_failing(ctx, failures)
+    if stuck:
+        message += f"; {plural(len(stuck), 'object')} keep failing: {quote_list(stuck)}"
+    else:
+        message += "; Entra retries them"
+    return [
+        Hit(ids(failures), message + ".", severity="medium" if stuck else None,
+            details={"keeps_failing": stuck})
+    ]

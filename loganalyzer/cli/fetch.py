@@ -1,0 +1,286 @@
+"""The `fetch` and `fetch-job` commands, and the option groups `--graph` (graph_inputs.py) reuses.
+
+Parsing options and printing only; the work is in ``graph.py`` (imported when a command runs,
+so other commands do not pay for loading the Graph SDK).
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from loganalyzer.cli.common import Quiet, app, err, progress_printer
+from loganalyzer.cli.options import with_options
+from loganalyzer.graph.query import DEFAULT_GRAPH_URL, STATUSES, QueryError, Selection
+from loganalyzer.periods import parse_since
+from loganalyzer.problems import InputError
+
+if TYPE_CHECKING:
+    from loganalyzer.graph.client import GraphConnection
+    from loganalyzer.graph.fetch import FetchOptions, FetchResult
+
+Since = Annotated[
+    str | None,
+    typer.Option("--since", help="Fetch this far back from now: 7d, 36h, 2w (default 7d)."),
+]
+DateFrom = Annotated[str | None, typer.Option("--from", help="Start: 2026-03-01 or ISO time.")]
+DateTo = Annotated[
+    str | None, typer.Option("--to", help="End (a bare date includes that day); default now.")
+]
+App = Annotated[
+    str | None,
+    typer.Option("--app", help="Enterprise application display name. Graph compares it "
+                 "CASE-SENSITIVELY: spell it exactly as in the Entra admin center."),
+]
+ServicePrincipalId = Annotated[
+    str | None,
+    typer.Option("--service-principal-id", help="The enterprise application's Object ID "
+                 "(not its Application/client ID)."),
+]
+JobId = Annotated[str | None, typer.Option("--job-id", help="Provisioning job id.")]
+StatusChoice = StrEnum("StatusChoice", {status: status for status in STATUSES})
+Status = Annotated[StatusChoice | None, typer.Option("--status", help="Only this status.")]
+GraphUrl = Annotated[
+    str,
+    typer.Option("--graph-url", help="Graph root (national clouds: https://graph.microsoft.us"
+                 "/v1.0, ...)."),
+]
+AccessToken = Annotated[
+    str | None,
+    typer.Option("--access-token", show_default=False,
+                 help="A bearer token you already have. Prefer the GRAPH_ACCESS_TOKEN "
+                 "environment variable: arguments are visible to other users of the machine."),
+]
+Certificate = Annotated[
+    Path | None,
+    typer.Option("--certificate", help="Sign in as an app with this certificate (PEM/PFX; "
+                 "password from AZURE_CLIENT_CERTIFICATE_PASSWORD)."),
+]
+DeviceCode = Annotated[
+    bool, typer.Option("--device-code", help="Sign in as yourself with a code in a browser.")
+]
+ManagedIdentity = Annotated[
+    bool, typer.Option("--managed-identity", help="Use the Azure managed identity.")
+]
+TenantId = Annotated[
+    str | None, typer.Option("--tenant-id", help="Tenant (default: AZURE_TENANT_ID).")
+]
+ClientId = Annotated[
+    str | None,
+    typer.Option("--client-id", help="App (client) id to sign in as (default: AZURE_CLIENT_ID)."),
+]
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """Where Graph is and how to sign in: the options of `fetch`, `fetch-job` and `--graph`."""
+
+    graph_url: GraphUrl = DEFAULT_GRAPH_URL
+    access_token: AccessToken = field(default=None, repr=False)
+    certificate: Certificate = None
+    device_code: DeviceCode = False
+    managed_identity: ManagedIdentity = False
+    tenant_id: TenantId = None
+    client_id: ClientId = None
+
+    def connection(self) -> GraphConnection:
+        from loganalyzer.graph.client import AuthOptions, GraphConnection
+
+        auth = AuthOptions(self.access_token, self.certificate, self.device_code,
+                           self.managed_identity, self.tenant_id, self.client_id)
+        return GraphConnection(self.graph_url, auth)
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """Which events Graph sends (its server-side ``$filter``)."""
+
+    app_name: App = None
+    service_principal_id: ServicePrincipalId = None
+    job_id: JobId = None
+    status: Status = None
+
+    def selection(self, extra: str | None = None) -> Selection:
+        """``extra`` is one more OData clause, such as ``graph_query.user_filter(user)``."""
+        return Selection(self.app_name, self.service_principal_id, self.job_id,
+                         self.status and str(self.status), extra)
+
+
+@dataclass(frozen=True)
+class FetchWindow:
+    """The time window to fetch (default: the last 7 days)."""
+
+    since: Since = None
+    date_from: DateFrom = None
+    date_to: DateTo = None
+
+
+def fetch_options(sign_in: SignIn, window: FetchWindow, events: EventFilter,
+                  extra_filter: str | None = None) -> FetchOptions:
+    """Options for ``graph_fetch.fetch_to_folder``."""
+    from loganalyzer.graph.fetch import FetchOptions
+
+    return FetchOptions(events.selection(extra_filter), window.since, window.date_from,
+                        window.date_to, sign_in.connection())
+
+
+def run_fetch(options: FetchOptions, out_dir: Path, quiet: bool) -> FetchResult:
+    """Fetch with progress on stderr; a one-line message and the right exit code on failure."""
+    from loganalyzer.graph.client import GraphError
+    from loganalyzer.graph.fetch import fetch_to_folder
+
+    show = progress_printer(quiet)
+    try:
+        result = fetch_to_folder(options, out_dir, show)
+    except (QueryError, InputError) as exc:
+        err(f"error: {exc}")
+        raise typer.Exit(2) from None
+    except GraphError as exc:
+        err(f"error: {exc}")
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        err(f"\ninterrupted: {out_dir} keeps the pages so far; re-run the same command to resume")
+        raise typer.Exit(130) from None
+    finally:
+        if not quiet and sys.stderr.isatty():
+            sys.stderr.write("\n")
+    for note in result.notes:
+        err(f"note: {note}")
+    return result
+
+
+class NothingFetched(InputError):
+    """Graph had no events for the request (`why --graph` then asks again without its filter)."""
+
+
+@contextmanager
+def fetched_folder(options: FetchOptions, quiet: bool) -> Iterator[Path]:
+    """For ``--graph`` on analysis commands: fetch into a temporary folder, yield it for
+    ``load_inputs([folder], quiet)``, remove it afterwards; ``NothingFetched`` when empty."""
+    with tempfile.TemporaryDirectory(prefix="loganalyzer-graph-") as tmp:
+        result = run_fetch(options, Path(tmp), quiet)
+        if result.total_events == 0:
+            raise NothingFetched("Microsoft Graph", f"no provisioning events for {result.filter}")
+        yield Path(tmp)
+
+
+@app.command("fetch")
+@with_options(window=FetchWindow, events=EventFilter, sign_in=SignIn)
+def fetch_command(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the page files.")],
+    *,
+    window: FetchWindow,
+    events: EventFilter,
+    incremental: Annotated[
+        Path | None,
+        typer.Option("--incremental", help="State file: fetch only what is new since the last "
+                     "run with this file (for scheduled runs)."),
+    ] = None,
+    overlap: Annotated[
+        str, typer.Option("--overlap", help="With --incremental: ask again for this much "
+                          "before the last run's end, for late records (1h, 2h).")
+    ] = "1h",
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Discard an earlier download in the folder.")
+    ] = False,
+    page_size: Annotated[int, typer.Option("--page-size", min=1, max=999)] = 500,
+    sign_in: SignIn,
+    quiet: Quiet = False,
+) -> None:
+    """Download provisioning logs from Microsoft Graph into a folder every command reads.
+
+    Sign-in, first match wins: --access-token / --certificate / --device-code /
+    --managed-identity; else GRAPH_ACCESS_TOKEN; else AZURE_CLIENT_SECRET (with
+    AZURE_TENANT_ID, AZURE_CLIENT_ID); else the default chain (Azure CLI login, ...).
+    Exit codes: 0 done, 2 bad options or access refused, 3 Graph unavailable (re-run resumes).
+    """
+    options = fetch_options(sign_in, window, events)
+    try:
+        gap = parse_since(overlap)
+    except InputError as exc:
+        err(f"error: {exc}")
+        raise typer.Exit(2) from None
+    options = replace(options, incremental=incremental, overlap=gap, restart=restart,
+                      page_size=page_size)
+    result = run_fetch(options, output, quiet)
+    if result.already_complete:
+        typer.echo(
+            f"{output} already holds this download, complete ({result.total_pages:,} pages, "
+            f"{result.total_events:,} events); --restart fetches it again, --incremental STATE "
+            "fetches only new events"
+        )
+        return
+    resumed = " (resumed)" if result.resumed else ""
+    known = f"; {result.known_skipped:,} already fetched skipped" if result.known_skipped else ""
+    typer.echo(
+        f"wrote {output}{resumed}: {result.pages:,} pages, {result.events:,} events in "
+        f"{result.seconds:.1f} s{known}; filter: {result.filter}"
+    )
+    if incremental and result.window:
+        start = result.window.end - gap
+        typer.echo(f"{incremental}: the next run asks for events from {start:%Y-%m-%d %H:%M} "
+                   "UTC on")
+
+
+def _pick_job(jobs: list[dict], service_principal_id: str) -> str:
+    """The single job, or ask at a terminal; else exit 2 listing them."""
+    if not jobs:
+        err(f"error: service principal {service_principal_id} has no synchronization job "
+            "(is provisioning set up? --service-principal-id takes the object id)")
+        raise typer.Exit(2)
+    ids = [str(job.get("id")) for job in jobs]
+    if len(ids) == 1:
+        return ids[0]
+    listing = "; ".join(
+        f"{job.get('id')} ({job.get('templateId')}, {(job.get('status') or {}).get('code')})"
+        for job in jobs
+    )
+    if not sys.stdin.isatty():
+        err(f"error: several synchronization jobs, pass --job-id: {listing}")
+        raise typer.Exit(2)
+    err(f"several synchronization jobs: {listing}")
+    while (chosen := typer.prompt("job id").strip()) not in ids:
+        err(f"'{chosen}' is not one of them")
+    return chosen
+
+
+@app.command("fetch-job")
+@with_options(sign_in=SignIn)
+def fetch_job_command(
+    service_principal_id: Annotated[
+        str, typer.Option("--service-principal-id", help="The enterprise application's Object "
+                          "ID (not its Application/client ID).")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the JSON files.")],
+    *,
+    job_id: JobId = None,
+    sign_in: SignIn,
+) -> None:
+    """Save the sync job's status (quarantine, last run, error) and schema (mappings).
+
+    Writes sync-job.json (for `diagnose --job-status`) and sync-schema.json. Needs
+    Synchronization.Read.All. Keep them out of the folder of `fetch` pages.
+    """
+    from loganalyzer.graph.client import GraphError, list_sync_jobs, save_sync_job
+
+    graph = sign_in.connection()
+    try:
+        if job_id is None:
+            job_id = _pick_job(list_sync_jobs(service_principal_id, graph), service_principal_id)
+        files = save_sync_job(service_principal_id, job_id, output, graph)
+    except QueryError as exc:
+        err(f"error: {exc}")
+        raise typer.Exit(2) from None
+    except GraphError as exc:
+        err(f"error: {exc}")
+        raise typer.Exit(exc.exit_code) from None
+    state = f"status {files.status_code}" + (", QUARANTINED" if files.quarantined else "")
+    typer.echo(f"saved {files.job} ({state}) and {files.schema} for job {files.job_id}")

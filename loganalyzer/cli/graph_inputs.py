@@ -1,0 +1,79 @@
+"""`--graph` on the analysis commands (`report`, `diagnose`, `why`): one set of options, one fetch.
+
+A command declares ``graph: GraphSource`` under ``@with_options(graph=GraphSource)``, which gives
+it `--graph` and the filter and sign-in options of `fetch`; ``graph_inputs`` then turns its
+arguments into the paths to load.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from loganalyzer.cli.fetch import EventFilter, FetchWindow, SignIn, fetch_options, fetched_folder
+from loganalyzer.cli.options import options_given
+from loganalyzer.problems import InputError
+
+InputsOrGraph = Annotated[
+    list[Path] | None,
+    typer.Argument(help="Exports (any format, files, folders, .zip, .gz) or stores; or --graph.",
+                   show_default=False),
+]
+GraphFlag = Annotated[
+    bool,
+    typer.Option("--graph", help="Fetch the logs from Microsoft Graph instead (filter and "
+                 "sign-in options as for `fetch`)."),
+]
+
+
+@dataclass(frozen=True)
+class GraphSource:
+    """`--graph` and what to fetch with it; the time window is the command's own."""
+
+    enabled: GraphFlag = False
+    events: EventFilter = field(default_factory=EventFilter)
+    sign_in: SignIn = field(default_factory=SignIn)
+
+    def describe(self) -> str:
+        """What was asked of Graph, for a report's header (it must say so even with no event)."""
+        chosen = self.events
+        parts = [
+            f"{label} {value}"
+            for label, value in (
+                ("app", chosen.app_name and f"'{chosen.app_name}'"),
+                ("service principal", chosen.service_principal_id),
+                ("job", chosen.job_id),
+                ("status", chosen.status and str(chosen.status)),
+            )
+            if value
+        ]
+        return f"Microsoft Graph: {', '.join(parts) or 'every app and job'}"
+
+
+def graph_inputs(
+    inputs: list[Path] | None,
+    graph: GraphSource,
+    stack: ExitStack,
+    quiet: bool,
+    window: FetchWindow | None = None,
+    extra_filter: str | None = None,
+) -> list[Path]:
+    """The paths to load: ``inputs``, or with ``--graph`` a temporary folder of pages fetched now
+    (removed when ``stack`` closes). ``extra_filter`` is one more OData clause for Graph.
+
+    ``InputError`` for files and --graph together or neither, and for a Graph option (or
+    ``window``) given without --graph, which would otherwise be silently ignored.
+    """
+    if bool(inputs) == graph.enabled:
+        raise InputError("INPUTS", "give exports or stores to read, or --graph (not both)")
+    if not graph.enabled:
+        given = options_given(graph) + (options_given(window) if window else [])
+        if given:
+            raise InputError(given[0], "only applies with --graph")
+        return list(inputs or [])
+    options = fetch_options(graph.sign_in, window or FetchWindow(), graph.events, extra_filter)
+    return [stack.enter_context(fetched_folder(options, quiet))]

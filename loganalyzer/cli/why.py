@@ -1,0 +1,97 @@
+"""The `why` command: parse options, call ``query.why``, print. Exit 2 unless one person matched."""
+
+from __future__ import annotations
+
+import json
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+
+from diagnostics.facts.job_status import JobStatus
+from loganalyzer.cli.common import Quiet, app, err, fail_input, load_inputs
+from loganalyzer.cli.fetch import FetchWindow, NothingFetched
+from loganalyzer.cli.graph_inputs import GraphSource, InputsOrGraph, graph_inputs
+from loganalyzer.cli.options import with_options
+from loganalyzer.graph.query import user_filter
+from loganalyzer.job_status_file import JobStatusOption, read_job_status
+from loganalyzer.problems import ALL_IN_MANIFEST, InputError, summarize_problems
+from loganalyzer.why.frame_source import FrameSource, all_stores
+from loganalyzer.why.query import WhyAnswer, to_json, why
+from loganalyzer.why.render import TIMELINE_LIMIT, render_markdown, render_terminal
+
+FORMATS = ("terminal", "md", "json")
+
+
+def _load(inputs: list[Path], quiet: bool) -> FrameSource:
+    """Stores are read lazily (events now, steps per event later); exports are loaded whole."""
+    if not all_stores(inputs):
+        return FrameSource.from_frames(load_inputs(inputs, quiet).frames)
+    try:
+        source = FrameSource.from_stores(inputs)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        names = ", ".join(str(p) for p in inputs)
+        raise fail_input(InputError(names, f"unreadable store ({exc}); re-run ingest")) from None
+    for line in summarize_problems(source.problems, where_all=ALL_IN_MANIFEST):
+        err(line)
+    return source
+
+
+def _answer(user: str, inputs: list[Path] | None, graph: GraphSource, window: FetchWindow,
+            status: JobStatus | None, quiet: bool) -> WhyAnswer:
+    """With --graph, ask Graph for this user's events only where it can filter on them; its
+    filters are case-sensitive, so when that finds nobody, fetch the whole window and match
+    case-insensitively here."""
+    narrowed = user_filter(user) if graph.enabled else None
+    with ExitStack() as stack:
+        if narrowed:
+            try:
+                paths = graph_inputs(inputs, graph, stack, quiet, window, narrowed)
+                answer = why(_load(paths, quiet), user, status)
+                if answer.lookup.people:
+                    return answer
+            except NothingFetched:
+                pass
+            err(f"note: Graph found nobody with {narrowed} (its filters are case-sensitive); "
+                "fetching the whole window to match here")
+        return why(_load(graph_inputs(inputs, graph, stack, quiet, window), quiet), user, status)
+
+
+@app.command("why")
+@with_options(window=FetchWindow, graph=GraphSource)
+def why_command(
+    user: Annotated[str, typer.Argument(help="UPN, mail, userName/email sent, externalId, "
+                                              "Entra object id, Flowcase id or display name.")],
+    inputs: InputsOrGraph = None,
+    fmt: Annotated[str, typer.Option("--format", help="terminal, md or json")] = "terminal",
+    job_status: JobStatusOption = None,
+    limit: Annotated[
+        int, typer.Option("--limit", help="Latest events shown (terminal, md); 0 = all.")
+    ] = TIMELINE_LIMIT,
+    *,
+    graph: GraphSource,
+    window: FetchWindow,
+    quiet: Quiet = False,
+) -> None:
+    """Why did this user fail, or why are they not in Flowcase? Timeline, verdict and fix.
+
+    Reads exports or stores, or with --graph fetches this user's events of the window (default:
+    the last 7 days) from Microsoft Graph first.
+    """
+    try:
+        if fmt not in FORMATS:
+            raise InputError("--format", f"'{fmt}' is not one of {', '.join(FORMATS)}")
+        status = read_job_status(job_status) if job_status else None
+        answer = _answer(user, inputs, graph, window, status, quiet)
+    except InputError as exc:
+        raise fail_input(exc) from None
+    if fmt == "json":
+        typer.echo(json.dumps(to_json(answer), indent=2))
+    elif fmt == "md":
+        typer.echo(render_markdown(answer, limit))
+    else:
+        typer.echo(render_terminal(answer, limit))
+    if not answer.resolved:
+        raise typer.Exit(2)

@@ -1,0 +1,296 @@
+"""Download provisioning logs into a folder of Graph pages, resumably and incrementally.
+
+``fetch_to_folder`` plans the request (a new window, or the folder's unfinished download),
+follows every ``@odata.nextLink`` through ``graph.GraphSession``, writes each page as it
+arrives, saves the resume state after every page, and for scheduled runs drops the events an
+earlier run already fetched. Nothing here talks to the SDK directly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from loganalyzer.graph.client import (
+    LOGS_PERMISSIONS,
+    GraphConnection,
+    GraphSession,
+    page_values,
+    run_session,
+)
+from loganalyzer.graph.query import (
+    DEFAULT_SINCE,
+    QueryError,
+    Selection,
+    TimeWindow,
+    build_filter,
+    odata_time,
+    parse_time,
+    resolve_window,
+)
+from loganalyzer.graph.state import (
+    PAGE_PATTERN,
+    RUN_STATE_NAME,
+    IncrementalState,
+    RunState,
+    last_page_number,
+    page_name,
+    within_overlap,
+)
+
+DEFAULT_PAGE_SIZE = 500
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class FetchOptions:
+    """One ``fetch``: the window (``since`` or ``date_from``/``date_to``; default the last
+    7 days), the selection, and, for scheduled runs, an incremental state file."""
+
+    selection: Selection = Selection()
+    since: str | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+    connection: GraphConnection = GraphConnection()
+    page_size: int = DEFAULT_PAGE_SIZE
+    incremental: Path | None = None
+    overlap: timedelta = timedelta(hours=1)
+    restart: bool = False
+
+    def request(self) -> dict[str, Any]:
+        """What identifies this download for resuming (not the window's absolute times, so
+        ``--since 7d`` re-run later still resumes the unfinished download)."""
+        if self.incremental:
+            spec = "incremental"
+        elif self.since or not (self.date_from or self.date_to):
+            spec = f"since {self.since or DEFAULT_SINCE}"
+        else:
+            spec = f"from {self.date_from or ''} to {self.date_to or ''}"
+        return {
+            "graph_url": self.connection.root,
+            "selection": self.selection.to_json(),
+            "time": spec,
+        }
+
+
+@dataclass
+class FetchResult:
+    """What a ``fetch`` did: counts are for this run; ``total_*`` for the folder's download."""
+
+    folder: Path
+    filter: str
+    window: TimeWindow | None
+    pages: int = 0
+    events: int = 0
+    total_pages: int = 0
+    total_events: int = 0
+    known_skipped: int = 0
+    resumed: bool = False
+    already_complete: bool = False
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+def fetch_to_folder(
+    options: FetchOptions, out_dir: Path, progress: Progress = _quiet
+) -> FetchResult:
+    """Download ``/auditLogs/provisioning`` into ``out_dir`` as ``page-NNNNN.json`` files.
+
+    Pages are written as they arrive; a re-run with the same options resumes an unfinished
+    download; with ``options.incremental`` only events newer than the last run are written.
+    Every reader (``ingest.load``) reads the folder. Raises ``GraphError`` (and its
+    subclasses) and ``QueryError``; both carry a one-line, secret-free message.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise QueryError(f"{out_dir} is a file; -o takes a folder for the downloaded pages")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if options.restart:
+        _discard_download(out_dir)
+    incremental = IncrementalState.load(options.incremental) if options.incremental else None
+    if incremental and incremental.request != options.request():
+        raise QueryError(
+            f"{options.incremental} was written for another selection or Graph root "
+            f"({incremental.request}); use a separate state file per selection"
+        )
+    state, result = _plan(options, out_dir, incremental)
+    if result.already_complete:
+        return result
+    return run_session(
+        lambda s: _download_pages(s, options, out_dir, state, incremental, result, progress),
+        options.connection,
+    )
+
+
+def _discard_download(folder: Path) -> None:
+    for path in folder.iterdir():
+        if PAGE_PATTERN.match(path.name) or path.name.endswith(".json.part") or \
+                path.name == RUN_STATE_NAME:
+            path.unlink()
+
+
+def _plan(
+    options: FetchOptions, out_dir: Path, incremental: IncrementalState | None
+) -> tuple[RunState, FetchResult]:
+    """Resume the folder's unfinished download, or start a new one."""
+    previous = RunState.load(out_dir)
+    request = options.request()
+    if previous is not None and previous.request == request and (
+        not previous.complete or not options.incremental
+    ):
+        window = TimeWindow.from_json(previous.window) if previous.window else None
+        result = FetchResult(out_dir, previous.filter, window, resumed=not previous.complete,
+                             already_complete=previous.complete,
+                             total_pages=previous.pages, total_events=previous.events)
+        return previous, result
+    if previous is not None and previous.request != request:
+        unfinished = "an unfinished" if not previous.complete else "a"
+        raise QueryError(
+            f"{out_dir} holds {unfinished} download of another request ({previous.filter}); "
+            "use another folder, re-run that command, or pass --restart to discard it"
+        )
+    now = datetime.now(UTC)
+    window = resolve_window(options.since, options.date_from, options.date_to, now)
+    if incremental is not None:
+        window = TimeWindow(max(window.start, incremental.start_after(options.overlap)),
+                            window.end)
+    query = build_filter(window, options.selection)
+    first_url = f"{options.connection.root}/auditLogs/provisioning?" + urlencode(
+        {"$filter": query, "$top": options.page_size}, quote_via=quote, safe="$"
+    )
+    first_page = last_page_number(out_dir) + 1
+    state = RunState(request, query, window.to_json(), first_url, first_page, first_page)
+    return state, FetchResult(out_dir, query, window)
+
+
+class _Meter:
+    """Progress text: pages, events, rate, and where in the window the download is. Graph
+    answers newest first (it does not promise it), so the direction is read off the first page."""
+
+    def __init__(self, window: TimeWindow | None) -> None:
+        self.window = window
+        self.started = time.monotonic()
+        self.newest_first: bool | None = None
+
+    def line(self, pages: int, events: int, page: list[Any]) -> str:
+        rate = events / max(time.monotonic() - self.started, 1e-6)
+        text = f"fetched {pages:,} page(s), {events:,} events ({rate:,.0f}/s)"
+        times = [t for e in page if isinstance(e, dict)
+                 if (t := _event_time(e.get("activityDateTime"))) is not None]
+        if not times:
+            return text
+        if self.newest_first is None:
+            self.newest_first = times[0] >= times[-1]
+        text += f", at {times[-1]:%Y-%m-%d %H:%M} UTC"
+        if self.window:
+            start, end = self.window.start, self.window.end
+            done = (end - times[-1]) if self.newest_first else (times[-1] - start)
+            share = max(0.0, min(done / (end - start), 1.0))
+            text += f" ({share:.0%} of {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M})"
+        return text
+
+
+def _event_time(text: Any) -> datetime | None:
+    try:
+        return parse_time(text) if isinstance(text, str) else None
+    except QueryError:
+        return None
+
+
+async def _download_pages(
+    session: GraphSession,
+    options: FetchOptions,
+    out_dir: Path,
+    state: RunState,
+    incremental: IncrementalState | None,
+    result: FetchResult,
+    progress: Progress,
+) -> FetchResult:
+    window = TimeWindow.from_json(state.window) if state.window else None
+    known = incremental.recent if incremental else {}
+    overlap_start = window.end - options.overlap if window and options.incremental else None
+    meter = _Meter(window)
+    while state.next_link:
+        url = state.next_link
+        part = out_dir / (page_name(state.next_page) + ".part")
+        page = await session.download(url, part, LOGS_PERMISSIONS)
+        events = page_values(page, url)
+        fresh = [e for e in events if not (isinstance(e, dict) and e.get("id") in known)]
+        result.known_skipped += len(events) - len(fresh)
+        if len(fresh) != len(events):
+            page["value"] = fresh
+            part.write_text(json.dumps(page, ensure_ascii=False), encoding="utf-8")
+        if fresh or not options.incremental:
+            os.replace(part, out_dir / page_name(state.next_page))
+            state.next_page += 1
+            state.pages += 1
+            result.pages += 1
+        else:
+            part.unlink()
+        if overlap_start is not None:
+            state.recent.update(_ids_since(fresh, overlap_start))
+        link = page.get("@odata.nextLink")
+        state.next_link = session.check_origin(link) if isinstance(link, str) and link else None
+        state.events += len(fresh)
+        result.events += len(fresh)
+        state.save(out_dir)
+        progress(meter.line(result.pages, result.events, fresh))
+    state.complete = True
+    state.save(out_dir)
+    if options.incremental:
+        _advance_incremental(options, state, incremental, window)
+    result.total_pages, result.total_events = state.pages, state.events
+    result.seconds = time.monotonic() - meter.started
+    result.notes.extend(_empty_notes(options.selection, state.events))
+    return result
+
+
+def _ids_since(events: list[Any], start: datetime) -> dict[str, str]:
+    found = {}
+    for event in events:
+        if isinstance(event, dict) and isinstance(event.get("id"), str):
+            when = _event_time(event.get("activityDateTime"))
+            if when is None or when >= start:
+                found[event["id"]] = event.get("activityDateTime") or ""
+    return found
+
+
+def _advance_incremental(
+    options: FetchOptions,
+    state: RunState,
+    incremental: IncrementalState | None,
+    window: TimeWindow | None,
+) -> None:
+    assert options.incremental is not None and window is not None
+    recent = {**(incremental.recent if incremental else {}), **state.recent}
+    IncrementalState(
+        options.request(), odata_time(window.end), within_overlap(recent, window.end,
+                                                                  options.overlap)
+    ).save(options.incremental)
+
+
+def _empty_notes(selection: Selection, events: int) -> list[str]:
+    if events:
+        return []
+    notes = ["Graph returned no events for this request"]
+    if selection.app:
+        notes.append("--app is compared case-sensitively with the enterprise application's "
+                     "display name")
+    if selection.service_principal_id:
+        notes.append("--service-principal-id must be the enterprise application's object id, "
+                     "not its application (client) id")
+    return notes
+
+

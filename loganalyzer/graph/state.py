@@ -1,0 +1,129 @@
+"""What a Graph download remembers between runs: where it stopped, and what is already fetched.
+
+Two small JSON files, both written atomically so an interrupted run never leaves half a file:
+
+* the *run state*, ``OUT/.fetch-state.json`` (hidden, so the readers skip it): the request,
+  the ``@odata.nextLink`` to continue from and the next page number. A re-run of the same
+  command reads it and resumes.
+* the *incremental state*, the file named by ``--incremental STATE``: the watermark (the end of
+  the last completed window) and the ids of events inside the overlap before it, so the next
+  run asks for ``watermark - overlap`` onwards and drops what it already has.
+
+Neither file ever holds a token or secret.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from loganalyzer.graph.query import QueryError, parse_time
+
+RUN_STATE_NAME = ".fetch-state.json"
+PAGE_PATTERN = re.compile(r"^page-(\d+)\.json$")
+STATE_FORMAT = 1
+
+
+def page_name(number: int) -> str:
+    return f"page-{number:05d}.json"
+
+
+def last_page_number(folder: Path) -> int:
+    """The highest page number already in ``folder`` (0 when none)."""
+    numbers = [int(m.group(1)) for p in folder.iterdir() if (m := PAGE_PATTERN.match(p.name))]
+    return max(numbers, default=0)
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _read_state(path: Path, what: str) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise QueryError(f"{path}: unreadable {what} ({exc}); delete it to start over") from None
+    if not isinstance(data, dict) or data.get("format") != STATE_FORMAT:
+        raise QueryError(f"{path}: not a {what} written by this version of loganalyzer")
+    return data
+
+
+@dataclass
+class RunState:
+    """One download into one folder. ``request`` identifies it: a re-run with the same
+    request resumes, a different one is refused until the first finishes or is discarded."""
+
+    request: dict[str, Any]
+    filter: str
+    window: list[str] | None
+    next_link: str | None
+    next_page: int
+    first_page: int
+    pages: int = 0
+    events: int = 0
+    complete: bool = False
+    recent: dict[str, str] = field(default_factory=dict)  # id -> activityDateTime (incremental)
+    format: int = STATE_FORMAT
+
+    @classmethod
+    def load(cls, folder: Path) -> RunState | None:
+        path = folder / RUN_STATE_NAME
+        if not path.exists():
+            return None
+        data = _read_state(path, "download state")
+        try:
+            return cls(**data)
+        except TypeError:
+            raise QueryError(f"{path}: not a download state of this version; delete it") from None
+
+    def save(self, folder: Path) -> None:
+        write_json_atomic(folder / RUN_STATE_NAME, asdict(self))
+
+
+@dataclass
+class IncrementalState:
+    """Where the last completed scheduled run stopped."""
+
+    request: dict[str, Any]
+    watermark: str
+    recent: dict[str, str]  # ids of events in the overlap before the watermark
+    format: int = STATE_FORMAT
+
+    @classmethod
+    def load(cls, path: Path) -> IncrementalState | None:
+        if not path.exists():
+            return None
+        data = _read_state(path, "incremental state")
+        try:
+            return cls(**data)
+        except TypeError:
+            raise QueryError(f"{path}: not an incremental state of this version") from None
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(path, asdict(self))
+
+    def start_after(self, overlap: timedelta) -> datetime:
+        return parse_time(self.watermark) - overlap
+
+
+def within_overlap(recent: dict[str, str], end: datetime, overlap: timedelta) -> dict[str, str]:
+    """Keep the ids whose events lie in ``[end - overlap, ...)``: the next run asks for those
+    again and must recognise them."""
+    cutoff = end - overlap
+    return {i: t for i, t in recent.items() if _at_or_after(t, cutoff)}
+
+
+def _at_or_after(text: str, cutoff: datetime) -> bool:
+    """An unreadable time is kept: forgetting an id would fetch its event twice."""
+    try:
+        return parse_time(text) >= cutoff
+    except QueryError:
+        return True

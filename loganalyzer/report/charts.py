@@ -1,0 +1,201 @@
+"""The numbers behind the report's charts: drawn as SVG in HTML, shown as tables in Markdown.
+
+Events are bucketed per day when the report spans two days or more, else per cycle, and every
+chart over time shares that axis. Each aggregate is one Polars group-by over the whole frame;
+failures are attributed to findings with a join on event id, never a loop over events. Drawing
+(matplotlib, the slow part) happens only when HTML is rendered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import polars as pl
+
+from loganalyzer.engine import lead_order
+from loganalyzer.findings import Finding
+from loganalyzer.periods import Period
+from loganalyzer.report import plot
+
+TOP_ERROR_CODES = 10
+FINDING_SERIES = 6
+STATUS_COLORS = {
+    "success": "#009E73",
+    "failure": "#D55E00",
+    "skipped": "#9E9E9E",
+    "warning": "#E69F00",
+}
+OTHER_COLOR = "#555555"
+
+
+@dataclass
+class Series:
+    name: str
+    values: list[int]
+    color: str
+
+
+@dataclass
+class Chart:
+    id: str
+    kind: str  # "stacked" (bars over time) or "ranked" (horizontal bars, largest first)
+    title: str
+    description: str  # one sentence: what it shows (alt text, and the Markdown lead-in)
+    axis: str  # what the labels are: "Day", "Cycle", "Error code"
+    labels: list[str]
+    series: list[Series]
+    value_label: str
+
+    @property
+    def columns(self) -> list[str]:
+        return [self.axis, *(s.name for s in self.series)]
+
+    @property
+    def rows(self) -> list[list[str]]:
+        return [
+            [label, *(f"{s.values[i]:,}" for s in self.series)]
+            for i, label in enumerate(self.labels)
+        ]
+
+
+def build_charts(
+    events: pl.DataFrame, findings: list[Finding], period: Period | None
+) -> list[Chart]:
+    """Events by status; and when anything failed, failures by finding and top error codes."""
+    bucket, unit, label = _buckets(events, period)
+    bucketed = events.select("event_id", "status", "error_code", bucket.alias("bucket"))
+    axis = (
+        bucketed.select("bucket").unique().sort("bucket", nulls_last=True)
+        .with_columns(pl.col("bucket").dt.strftime(label).fill_null("(no cycle)").alias("label"))
+    )
+    result = [_status_chart(bucketed, axis, unit)]
+    failures = bucketed.filter(pl.col("status") == "failure")
+    if failures.height:
+        result.append(_findings_chart(failures, axis, findings, unit))
+        result.append(_error_code_chart(failures))
+    return result
+
+
+def draw(chart: Chart) -> str:
+    """The chart as inline SVG."""
+    if chart.kind == "ranked":
+        values = chart.series[0].values
+        return plot.horizontal_bars(chart.id, chart.title, chart.labels, values,
+                                      chart.value_label)
+    return plot.stacked_bars(
+        chart.id,
+        chart.title,
+        chart.labels,
+        {_legend(s.name): s.values for s in chart.series},
+        {_legend(s.name): s.color for s in chart.series},
+        chart.value_label,
+    )
+
+
+def _legend(name: str) -> str:
+    return name if len(name) <= 45 else name[:44] + "…"
+
+
+def _buckets(events: pl.DataFrame, period: Period | None) -> tuple[pl.Expr, str, str]:
+    """Per day when the report spans two days or more, else per cycle (by its start)."""
+    first, last = events["activity_time"].min(), events["activity_time"].max()
+    span = period.length if period else (last - first if first else timedelta(0))
+    if span >= timedelta(days=2):
+        return pl.col("activity_time").dt.truncate("1d"), "day", "%Y-%m-%d"
+    return pl.col("activity_time").min().over("cycle_id"), "cycle", "%m-%d %H:%M"
+
+
+def _pivot(frame: pl.DataFrame, column: str, axis: pl.DataFrame) -> pl.DataFrame:
+    counts = frame.group_by("bucket", column).len().pivot(column, index="bucket", values="len")
+    return axis.join(counts, on="bucket", how="left", nulls_equal=True).fill_null(0)
+
+
+def _status_chart(bucketed: pl.DataFrame, axis: pl.DataFrame, unit: str) -> Chart:
+    table = _pivot(bucketed, "status", axis)
+    statuses = [s for s in STATUS_COLORS if s in table.columns]
+    statuses += sorted(set(table.columns) - set(STATUS_COLORS) - {"bucket", "label"})
+    return Chart(
+        id="chart-status",
+        kind="stacked",
+        title=f"Events by status per {unit}",
+        description=f"Events per {unit}, stacked by status ({', '.join(statuses)}).",
+        axis=unit.capitalize(),
+        labels=table["label"].to_list(),
+        series=[
+            Series(s, table[s].to_list(), STATUS_COLORS.get(s, OTHER_COLOR)) for s in statuses
+        ],
+        value_label="events",
+    )
+
+
+def _leading_finding(failures: pl.DataFrame, findings: list[Finding]) -> pl.DataFrame:
+    """Each failure labelled with the finding that leads for it (``engine.lead_order``)."""
+    ordered = [f for f in lead_order(findings) if f.event_ids]
+    names = [f"{f.rule_id} {f.title}" for f in ordered]
+    ids: list[str] = []
+    ranks: list[int] = []
+    for rank, finding in enumerate(ordered):
+        ids.extend(finding.event_ids)
+        ranks.extend([rank] * len(finding.event_ids))
+    explained = (
+        pl.DataFrame({"event_id": ids, "rank": ranks},
+                     schema={"event_id": pl.Utf8, "rank": pl.Int64})
+        .sort("rank")
+        .unique("event_id", keep="first")
+        .with_columns(
+            pl.col("rank").replace_strict(list(range(len(names))), names, return_dtype=pl.Utf8)
+            .alias("finding")
+        )
+    )
+    return failures.join(explained, on="event_id", how="left").with_columns(
+        pl.col("finding").fill_null("unexplained")
+    )
+
+
+def _findings_chart(
+    failures: pl.DataFrame, axis: pl.DataFrame, findings: list[Finding], unit: str
+) -> Chart:
+    labelled = _leading_finding(failures, findings)
+    totals = labelled.group_by("finding").len().sort(["len", "finding"], descending=[True, False])
+    named = [f for f in totals["finding"].to_list() if f != "unexplained"][:FINDING_SERIES]
+    keep = pl.col("finding").is_in(named) | (pl.col("finding") == "unexplained")
+    labelled = labelled.with_columns(
+        pl.when(keep).then(pl.col("finding")).otherwise(pl.lit("other findings")).alias("finding")
+    )
+    table = _pivot(labelled, "finding", axis)
+    colors = {n: plot.PALETTE[i % len(plot.PALETTE)] for i, n in enumerate(named)}
+    colors.update({"other findings": OTHER_COLOR, "unexplained": plot.GREY})
+    order = [n for n in [*named, "other findings", "unexplained"] if n in table.columns]
+    return Chart(
+        id="chart-findings",
+        kind="stacked",
+        title=f"Failures by finding per {unit}",
+        description=(
+            f"Failed events per {unit}, each counted once, under the finding that leads for it."
+        ),
+        axis=unit.capitalize(),
+        labels=table["label"].to_list(),
+        series=[Series(n, table[n].to_list(), colors[n]) for n in order],
+        value_label="failed events",
+    )
+
+
+def _error_code_chart(failures: pl.DataFrame) -> Chart:
+    codes = (
+        failures.group_by(pl.col("error_code").fill_null("(no error code)")).len()
+        .sort(["len", "error_code"], descending=[True, False])
+    )
+    top = codes.head(TOP_ERROR_CODES)
+    cut = codes.height > top.height
+    shown = f"; the {TOP_ERROR_CODES} most frequent of {codes.height}" if cut else ""
+    return Chart(
+        id="chart-error-codes",
+        kind="ranked",
+        title="Top error codes",
+        description=f"Failed events by error code, most frequent first{shown}.",
+        axis="Error code",
+        labels=top["error_code"].to_list(),
+        series=[Series("Failed events", top["len"].to_list(), plot.PALETTE[0])],
+        value_label="failed events",
+    )

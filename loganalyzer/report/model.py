@@ -1,0 +1,587 @@
+"""The report model: one period's events and diagnosis (and the period before), ready to lay out.
+
+The model holds everything a reader sees, already ordered, formatted and capped, so the two
+templates in ``report_templates/`` are twins that only lay it out (``report_render.py``).
+Values from the logs stay raw here; the renderers escape them. Every aggregate is a Polars
+expression over the whole frame: no Python loop runs per event.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import polars as pl
+
+from diagnostics.facts.job_status import JobStatus
+from diagnostics.guide_steps import STEPS
+from loganalyzer import __version__
+from loganalyzer.engine import lead_order, report_order
+from loganalyzer.findings import Diagnosis, Finding, severity_rank
+from loganalyzer.ingest import Dataset
+from loganalyzer.periods import Period
+from loganalyzer.report.charts import Chart, build_charts
+from loganalyzer.summary import cycle_table
+
+EVIDENCE_ROWS = 10
+AFFECTED_ROWS = 25
+CYCLE_ROWS = 60
+NO_EVENTS = (
+    "No provisioning events in the period: nothing changed (Entra logs only changes)"
+)
+
+
+# ---------------------------------------------------------------------------- the model
+
+
+@dataclass
+class KeyFigure:
+    label: str
+    value: str
+    note: str = ""
+
+
+@dataclass
+class StepRef:
+    id: str
+    title: str
+
+
+@dataclass
+class AffectedRow:
+    id: str
+    type: str
+    display_name: str
+    events: int
+
+
+@dataclass
+class EvidenceRow:
+    time: str
+    cycle: str
+    action: str
+    status: str
+    error_code: str
+    http_status: str
+    reason: str
+
+
+@dataclass
+class FindingView:
+    rule_id: str
+    title: str
+    severity: str
+    message: str
+    steps: list[StepRef]
+    events: int
+    first_seen: str
+    last_seen: str
+    cycles: int
+    remediation: str
+    affected: list[AffectedRow]
+    affected_more: int
+    evidence: list[EvidenceRow]
+    evidence_more: int
+    change: str = ""  # "new" or "ongoing" in a comparison, else ""
+
+
+@dataclass
+class CycleRow:
+    start: str
+    duration: str
+    events: int
+    success: int
+    failure: int
+    skipped: int
+    halted: str
+    cycle_id: str
+
+
+@dataclass
+class UnexplainedRow:
+    error_code: str
+    http_status: str
+    count: int
+    affected: int
+    sample_reason: str
+
+
+@dataclass
+class RuleRow:
+    rule_id: str
+    title: str
+    severity: str
+    steps: str
+    kind: str
+
+
+@dataclass
+class FindingBrief:
+    rule_id: str
+    title: str
+    severity: str
+    message: str
+    events_before: int
+    events_now: int
+
+
+@dataclass
+class Comparison:
+    previous_period: str
+    previous_events: int
+    failure_rate_before: str
+    failure_rate_now: str
+    failure_rate_change: str
+    new: list[FindingBrief]
+    resolved: list[FindingBrief]
+    ongoing: list[FindingBrief]
+
+
+@dataclass
+class Report:
+    title: str
+    tenants: list[str]
+    apps: list[str]
+    jobs: list[str]
+    period: str
+    generated_at: str
+    tool_version: str
+    verdict: str  # healthy | degraded | failing
+    verdict_reason: str
+    figures: list[KeyFigure]
+    findings: list[FindingView]  # low severity and above
+    notices: list[FindingView]  # info: expected noise, rules that could not run
+    charts: list[Chart]
+    cycles: list[CycleRow]
+    cycles_more: int
+    unexplained: list[UnexplainedRow]
+    unexplained_failures: int
+    rules: list[RuleRow]
+    rule_errors: list[str]
+    comparison: Comparison | None = None
+    notes: list[str] = field(default_factory=list)
+    redacted: bool = False
+    selection: str = ""  # what was asked of Graph (--graph), else ""
+    no_events: bool = False  # a quiet period: normal when nothing changed in Entra
+
+
+@dataclass
+class Analysis:
+    """One period's events and what the rulebook said about them."""
+
+    dataset: Dataset
+    diagnosis: Diagnosis
+    period: Period | None = None
+
+
+# ---------------------------------------------------------------------------- building
+
+
+def build_report(
+    current: Analysis,
+    previous: Analysis | None = None,
+    *,
+    title: str | None = None,
+    job_status: JobStatus | None = None,
+    generated_at: datetime | None = None,
+    selection: str = "",
+) -> Report:
+    """The report of one period, compared with the one before when ``previous`` is given.
+
+    A period without events still gets a full report (zero figures, no findings): Entra logs
+    only changes, so a quiet week of a healthy job has none. ``selection`` says what was asked
+    of Graph, as the events cannot say which app or job a quiet report is about.
+    """
+    events = current.dataset.frames.events
+    diagnosis = current.diagnosis
+    ordered = sorted(diagnosis.findings, key=report_order)
+    cycles = cycle_table(events)
+    halted = _halted_cycles(diagnosis)
+    before = {f.rule_id for f in previous.diagnosis.findings} if previous else None
+    views = [_finding_view(f, _change(f, before)) for f in ordered]
+    # a quiet period cannot name its tenant, app and job; the period before may
+    named = previous.dataset.frames.events if previous and not events.height else events
+    apps = _values(named, "app_name")
+    verdict, reason = (
+        _verdict(events, diagnosis, ordered, job_status)
+        if events.height
+        else _quiet_verdict(diagnosis, ordered, job_status)
+    )
+    return Report(
+        title=title or f"Provisioning report: {', '.join(apps) or 'Flowcase SCIM'}",
+        tenants=_values(named, "tenant_id"),
+        apps=apps,
+        jobs=_values(named, "job_id"),
+        period=_period_text(events, current.period),
+        generated_at=_when(generated_at or datetime.now(UTC)),
+        tool_version=__version__,
+        verdict=verdict,
+        verdict_reason=reason,
+        figures=_key_figures(current, cycles, halted, job_status),
+        findings=[v for v in views if v.severity != "info"],
+        notices=[v for v in views if v.severity == "info"],
+        charts=build_charts(events, diagnosis.findings, current.period) if events.height else [],
+        cycles=_cycle_rows(cycles, halted),
+        cycles_more=max(0, cycles.height - CYCLE_ROWS),
+        unexplained=[
+            UnexplainedRow(
+                error_code=u.error_code or "(none)",
+                http_status=str(u.http_status) if u.http_status is not None else "",
+                count=u.count,
+                affected=u.affected,
+                sample_reason=_short(u.sample_reason or "", 300),
+            )
+            for u in sorted(diagnosis.unexplained, key=lambda u: -u.count)
+        ],
+        unexplained_failures=sum(u.count for u in diagnosis.unexplained),
+        rules=[
+            RuleRow(r.rule_id, r.title, r.severity, ", ".join(r.guide_steps) or "none", r.kind)
+            for r in sorted(diagnosis.rules_run, key=lambda r: r.rule_id)
+        ],
+        rule_errors=list(diagnosis.rule_errors),
+        comparison=_comparison(current, previous) if previous else None,
+        notes=_input_notes(current.dataset),
+        selection=selection,
+        no_events=events.height == 0,
+    )
+
+
+def fails_at(diagnosis: Diagnosis, severity: str) -> bool:
+    """True when a finding is at or above ``severity`` (``--fail-on``)."""
+    limit = severity_rank(severity)
+    return any(severity_rank(f.severity) <= limit for f in diagnosis.findings)
+
+
+def _change(finding: Finding, before: set[str] | None) -> str:
+    if before is None:
+        return ""
+    return "ongoing" if finding.rule_id in before else "new"
+
+
+def _values(events: pl.DataFrame, column: str) -> list[str]:
+    return events.get_column(column).drop_nulls().unique().sort().to_list()
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else ""
+
+
+def _when_text(text: str | None) -> str:
+    """A Graph timestamp string shown like the others ('' and the 0001 sentinel: unknown)."""
+    match = re.match(r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})", text or "")
+    if not match or match.group(1).startswith("0001"):
+        return text or ""
+    return f"{match.group(1)} {match.group(2)} UTC"
+
+
+def _short(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _rate(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "n/a"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _duration(delta: timedelta | None) -> str:
+    if delta is None:
+        return ""
+    seconds = delta.total_seconds()
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _period_text(events: pl.DataFrame, period: Period | None) -> str:
+    seen = (
+        f"events from {_when(events['activity_time'].min())} "
+        f"to {_when(events['activity_time'].max())}"
+        if events.height
+        else "no events"
+    )
+    if period is None:
+        return seen
+    return f"{_when(period.start)} to {_when(period.end)} ({seen})"
+
+
+def _failure_rate(events: pl.DataFrame) -> float:
+    return float((events["status"] == "failure").mean()) if events.height else 0.0
+
+
+def _halted_cycles(diagnosis: Diagnosis) -> set[str]:
+    """Cycles a rule reports as halted (``details["halted_cycles"]``, e.g. by group 404s)."""
+    return {c for f in diagnosis.findings for c in f.details.get("halted_cycles", [])}
+
+
+def _fix_first(loud: list[Finding]) -> str:
+    """The cause to fix first: a consequence (escrow, quarantine) never leads over its cause."""
+    return f"fix first: {_step_phrase(lead_order(loud)[0])}"
+
+
+def _verdict(
+    events: pl.DataFrame,
+    diagnosis: Diagnosis,
+    ordered: list[Finding],
+    job_status: JobStatus | None,
+) -> tuple[str, str]:
+    """failing: quarantine or a high/critical finding; degraded: a medium finding, failures no
+    rule explains, or a rule that crashed; healthy otherwise. With the reason in one sentence."""
+    loud = [f for f in ordered if severity_rank(f.severity) <= severity_rank("high")]
+    medium = [f for f in ordered if f.severity == "medium"]
+    unexplained = sum(u.count for u in diagnosis.unexplained)
+    failed = _rate(int((events["status"] == "failure").sum()), events.height)
+    if job_status is not None and job_status.quarantined:
+        first = f"; {_fix_first(loud)}" if loud else ""
+        return "failing", f"{_job_trouble(job_status)}{first}."
+    if loud:
+        return "failing", (
+            f"{_count(len(loud), 'finding')} at high severity or above and {failed} of events "
+            f"failed; {_fix_first(loud)}."
+        )
+    if medium or unexplained or diagnosis.rule_errors:
+        parts = []
+        if medium:
+            parts.append(_count(len(medium), "medium-severity finding"))
+        if unexplained:
+            parts.append(f"{_count(unexplained, 'failure')} no rule explains")
+        if diagnosis.rule_errors:
+            parts.append(f"{_count(len(diagnosis.rule_errors), 'rule')} that could not run")
+        return "degraded", (
+            f"No high-severity finding, but {' and '.join(parts)}; {failed} of events failed."
+        )
+    low = sum(f.severity == "low" for f in ordered)
+    extra = f"; {_count(low, 'low-severity finding')} listed for information" if low else ""
+    return "healthy", f"No finding above low severity and {failed} of events failed{extra}."
+
+
+def _quiet_verdict(
+    diagnosis: Diagnosis, ordered: list[Finding], job_status: JobStatus | None
+) -> tuple[str, str]:
+    """The verdict of a period without events: healthy (nothing changed), unless the job status
+    says the job is in quarantine, failed or is not running, or a rule still found something
+    (from the job status alone)."""
+    loud = [f for f in ordered if severity_rank(f.severity) <= severity_rank("high")]
+    first = f"; {_fix_first(loud)}" if loud else ""
+    trouble = _job_trouble(job_status)
+    if trouble:
+        return "failing", f"{trouble}, and the period has no provisioning events{first}."
+    if loud:
+        return "failing", (
+            f"The period has no provisioning events, but {_count(len(loud), 'finding')} at high "
+            f"severity or above{first}."
+        )
+    code = job_status.code if job_status else None
+    if code in ("Paused", "NotRun", "NotConfigured"):
+        return "degraded", (
+            f"The provisioning job is not running (status {code}), so nothing was provisioned "
+            "in the period; start provisioning on the enterprise application if it should run."
+        )
+    medium = [f for f in ordered if f.severity == "medium"]
+    if medium or diagnosis.rule_errors:
+        parts = [_count(len(medium), "medium-severity finding")] if medium else []
+        if diagnosis.rule_errors:
+            parts.append(f"{_count(len(diagnosis.rule_errors), 'rule')} that could not run")
+        return "degraded", f"The period has no provisioning events, but {' and '.join(parts)}."
+    advice = (
+        f"the job status is {code or 'unknown'}"
+        if job_status
+        else "if changes were expected, check that the job is running (fetch-job shows its status)"
+    )
+    return "healthy", f"{NO_EVENTS}; {advice}."
+
+
+def _job_trouble(job: JobStatus | None) -> str:
+    """'The provisioning job is in quarantine (why)' or '... last run failed (error)', or ''."""
+    if job is None:
+        return ""
+    if job.quarantined:
+        why = job.quarantine_reason or "no reason given"
+        if job.error_message:
+            why += f": {job.error_message.rstrip('.')}"
+        return f"The provisioning job is in quarantine ({why})"
+    if (job.last_execution_state or "").lower() == "failed":
+        error = ": ".join(e.rstrip(".") for e in (job.error_code, job.error_message) if e)
+        return f"The provisioning job's last run failed ({error or 'no error given'})"
+    return ""
+
+
+def _step_phrase(finding: Finding) -> str:
+    step = finding.guide_steps[0] if finding.guide_steps else None
+    where = f" (guide step {step} {STEPS[step]})" if step in STEPS else ""
+    return f"{finding.title}{where}"
+
+
+def _key_figures(
+    current: Analysis,
+    cycles: pl.DataFrame,
+    halted: set[str],
+    job_status: JobStatus | None,
+) -> list[KeyFigure]:
+    events = current.dataset.frames.events
+    total = events.height
+    counts = dict(events.group_by("status").len().iter_rows())
+    users = events.filter(pl.col("object_type") == "User")
+    failed_users = users.filter(pl.col("status") == "failure")["identity_key"].n_unique()
+
+    def share(status: str, note: str = "") -> tuple[str, str]:
+        n = counts.get(status, 0)
+        return _rate(n, total), f"{n:,} events{note}"
+
+    durations = cycles["duration"]
+    figures = [
+        KeyFigure("Events", f"{total:,}"),
+        KeyFigure("Success rate", *share("success")),
+        KeyFigure("Failure rate", *share("failure")),
+        KeyFigure("Skip rate", *share("skipped", "; skipping unassigned users is expected")),
+        KeyFigure(
+            "Users affected",
+            f"{failed_users:,}",
+            f"with a failed event, of {users['identity_key'].n_unique():,} users seen",
+        ),
+        KeyFigure("Cycles run", f"{cycles.height:,}"),
+        KeyFigure(
+            "Cycle duration",
+            f"median {_duration(durations.median())}" if cycles.height else "n/a",
+            f"longest {_duration(durations.max())}" if cycles.height else "",
+        ),
+        KeyFigure(
+            "Halted cycles",
+            f"{len(halted):,}",
+            "stopped early by failures that block the cycle" if halted else "",
+        ),
+    ]
+    if counts.get("warning"):
+        figures.insert(4, KeyFigure("Warning rate", *share("warning")))
+    if job_status is not None:
+        figures.append(_quarantine_figure(job_status))
+    return figures
+
+
+def _quarantine_figure(job: JobStatus) -> KeyFigure:
+    if not job.quarantined:
+        return KeyFigure("Quarantine", "not quarantined", f"job status {job.code or 'unknown'}")
+    since = f"since {_when_text(job.quarantine_since)}" if job.quarantine_since else ""
+    return KeyFigure("Quarantine", "in quarantine", since)
+
+
+def _finding_view(finding: Finding, change: str) -> FindingView:
+    affected = sorted(finding.affected, key=lambda a: (-a.events, a.id))[:AFFECTED_ROWS]
+    evidence = finding.evidence[:EVIDENCE_ROWS]
+    return FindingView(
+        rule_id=finding.rule_id,
+        title=finding.title,
+        severity=finding.severity,
+        message=finding.message,
+        steps=[StepRef(s, STEPS.get(s, "")) for s in finding.guide_steps],
+        events=finding.events,
+        first_seen=_when(finding.first_seen),
+        last_seen=_when(finding.last_seen),
+        cycles=len(finding.cycles),
+        remediation=finding.remediation,
+        affected=[AffectedRow(a.id, a.type, a.display_name or "", a.events) for a in affected],
+        affected_more=len(finding.affected) - len(affected),
+        evidence=[
+            EvidenceRow(
+                time=e.time.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+                cycle=(e.cycle_id or "")[:8],
+                action=e.action or "",
+                status=e.status or "",
+                error_code=e.error_code or "",
+                http_status=str(e.http_status) if e.http_status is not None else "",
+                reason=_short(e.reason or "", 200),
+            )
+            for e in evidence
+        ],
+        evidence_more=max(0, finding.events - len(evidence)),
+        change=change,
+    )
+
+
+def _cycle_rows(cycles: pl.DataFrame, halted: set[str]) -> list[CycleRow]:
+    return [
+        CycleRow(
+            start=row["start"].strftime("%Y-%m-%d %H:%M"),
+            duration=_duration(row["duration"]),
+            events=row["events"],
+            success=row["success"],
+            failure=row["failure"],
+            skipped=row["skipped"],
+            halted="halted" if row["cycle_id"] in halted else "",
+            cycle_id=row["cycle_id"] or "(none)",
+        )
+        for row in cycles.tail(CYCLE_ROWS).iter_rows(named=True)
+    ]
+
+
+def _input_notes(dataset: Dataset) -> list[str]:
+    notes = list(dataset.notes)
+    if dataset.problems:
+        notes.append(
+            f"{len(dataset.problems):,} input record(s) could not be read and are not counted."
+        )
+    if dataset.duplicates:
+        notes.append(f"{dataset.duplicates:,} duplicate event(s) were counted once.")
+    return notes
+
+
+# ---------------------------------------------------------------------------- comparison
+
+
+def _by_rule(findings: list[Finding]) -> dict[str, FindingBrief]:
+    """One line per rule (a rule may report several findings, e.g. one per department)."""
+    grouped: dict[str, list[Finding]] = defaultdict(list)
+    for finding in sorted(findings, key=report_order):
+        grouped[finding.rule_id].append(finding)
+    briefs = {}
+    for rule_id, group in grouped.items():
+        first = group[0]
+        more = f" (and {_count(len(group) - 1, 'more finding')} of this rule)" if group[1:] else ""
+        briefs[rule_id] = FindingBrief(
+            rule_id, first.title, first.severity, first.message + more, 0,
+            sum(f.events for f in group),
+        )
+    return briefs
+
+
+def _comparison(current: Analysis, previous: Analysis) -> Comparison:
+    now = _by_rule(current.diagnosis.findings)
+    before = _by_rule(previous.diagnosis.findings)
+    prev_events = previous.dataset.frames.events.height
+    now_events = current.dataset.frames.events.height
+    rate_now = _failure_rate(current.dataset.frames.events)
+    rate_before = _failure_rate(previous.dataset.frames.events)
+    points = 100 * (rate_now - rate_before)
+    if not prev_events:
+        change = "nothing to compare with, the previous period has no events"
+    elif not now_events:
+        change = "nothing to compare with, this period has no events"
+    elif abs(points) < 0.05:
+        change = "unchanged"
+    else:
+        change = f"{'up' if points > 0 else 'down'} {abs(points):.1f} percentage points"
+    for rule_id, brief in now.items():
+        brief.events_before = before[rule_id].events_now if rule_id in before else 0
+    resolved = [
+        FindingBrief(b.rule_id, b.title, b.severity, b.message, b.events_now, 0)
+        for rule_id, b in before.items()
+        if rule_id not in now
+    ]
+    period = previous.period
+    return Comparison(
+        previous_period=f"{_when(period.start)} to {_when(period.end)}" if period else "",
+        previous_events=prev_events,
+        failure_rate_before=f"{100 * rate_before:.1f}%" if prev_events else "n/a",
+        failure_rate_now=f"{100 * rate_now:.1f}%" if now_events else "n/a",
+        failure_rate_change=change,
+        new=[b for r, b in now.items() if r not in before],
+        resolved=resolved,
+        ongoing=[b for r, b in now.items() if r in before],
+    )

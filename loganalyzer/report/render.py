@@ -1,0 +1,63 @@
+"""Render the report model with the twin templates in ``report_templates/``.
+
+Escaping is the environment's job, not the template author's: the HTML environment autoescapes,
+and the Markdown one runs every ``{{ value }}`` through ``md_escape`` (its ``finalize``), so a
+template cannot forget it. Both neutralise values a spreadsheet would run as a formula when a
+table is pasted into one. Only the charts' SVG, drawn by ``charts.py``, is marked safe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import markupsafe
+
+from loganalyzer.markdown import md_escape, neutralise_formula
+from loganalyzer.report.charts import draw
+from loganalyzer.report.model import Report
+
+TEMPLATES = Path(str(resources.files("report_templates")))
+
+
+def _shown(value: Any, escape: Callable[[str], str]) -> Any:
+    """Numbers with thousands separators, None as empty, text through ``escape``."""
+    if value is None:
+        return ""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+        return escape(value)
+    return value
+
+
+def _environment(autoescape: bool, escape: Callable[[str], str]) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=autoescape,
+        finalize=lambda value: _shown(value, escape),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["plural"] = lambda n, noun: f"{n:,} {noun}{'' if n == 1 else 's'}"
+    return env
+
+
+def render_html(report: Report) -> str:
+    """One self-contained page: inline CSS and SVG, no script, no external resource."""
+    template = _environment(True, neutralise_formula).get_template("report.html.j2")
+    svg = {chart.id: markupsafe.Markup(draw(chart)) for chart in report.charts}
+    return template.render(report=report, svg=svg)
+
+
+def render_markdown(report: Report) -> str:
+    """Markdown for GitHub, Azure DevOps and Jira: headings and tables, no raw HTML."""
+    return _environment(False, md_escape).get_template("report.md.j2").render(report=report)
+
+
+RENDERERS: dict[str, Callable[[Report], str]] = {"html": render_html, "md": render_markdown}

@@ -1,0 +1,267 @@
+"""Find one person in the events frame from whatever identifier an admin typed.
+
+People type a UPN, a mail address, the userName or email sent to Flowcase, an externalId, the
+Entra object id, the Flowcase id or a display name, in any case (Graph's own filters are
+case-sensitive, which is what trips them up). One person may be logged under several of these
+across events, so a person's events are grouped by the Entra object id wherever it is known;
+an event that lacks it joins the person whose other identifiers it shares, if exactly one does.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import polars as pl
+
+from loganalyzer.normalize import attribute_key
+from loganalyzer.why.frame_source import FrameSource
+
+# Columns a person can be looked up by, strongest first: an exact match in an earlier tier
+# wins, so a UPN typed in full is not made ambiguous by another account that merely *sent*
+# the same email (that account is shown as a duplicate instead).
+TIERS: tuple[tuple[str, ...], ...] = (
+    ("upn", "source_id", "target_id", "identity_key"),
+    ("mail",),
+    ("user_name_sent", "email_sent", "external_id"),
+    ("source_display_name",),
+)
+LOOKUP_COLUMNS = tuple(c for tier in TIERS for c in tier)
+# Columns that identify one person unambiguously (a display name may be shared, so it is not one).
+LINK_COLUMNS = ("upn", "mail", "user_name_sent", "email_sent", "external_id", "target_id")
+# Step detail keys (folded) that name the object when the event columns do not.
+DETAIL_KEYS = ("reportableidentifier", "username", "externalid", "identifier")
+
+
+@dataclass
+class Person:
+    """One Entra user as the export knows them."""
+
+    key: str  # the Entra object id, else the lower-cased identifier the log used
+    object_id: str | None
+    display_name: str | None
+    upns: list[str]
+    mails: list[str]
+    user_names_sent: list[str]
+    emails_sent: list[str]
+    external_ids: list[str]
+    flowcase_ids: list[str]
+    events: int
+    first_seen: datetime | None
+    last_seen: datetime | None
+    last_status: str | None
+    event_ids: list[str] = field(default_factory=list, repr=False)
+
+    def label(self) -> str:
+        """'Display Name <upn>' for headings."""
+        who = self.upns[0] if self.upns else (self.mails or self.user_names_sent or [self.key])[0]
+        return f"{self.display_name} <{who}>" if self.display_name else who
+
+
+@dataclass
+class Coverage:
+    """What the export covers, for 'nobody matches' answers."""
+
+    events: int
+    start: datetime | None
+    end: datetime | None
+    apps: list[str]
+
+
+@dataclass
+class Lookup:
+    """The outcome of resolving a query: no one, exactly one person, or several."""
+
+    query: str
+    people: list[Person]
+    matched_on: str | None  # "identifier", "partial identifier", "step details"
+    suggestions: list[str]
+    coverage: Coverage
+
+    @property
+    def person(self) -> Person | None:
+        return self.people[0] if len(self.people) == 1 else None
+
+
+def _users(events: pl.DataFrame) -> pl.DataFrame:
+    """Groups are never the answer to 'why USER'."""
+    return events.filter(pl.col("object_type").fill_null("") != "Group")
+
+
+def _lowered(users: pl.DataFrame) -> pl.DataFrame:
+    return users.select(
+        "event_id", *[pl.col(c).str.to_lowercase().alias(f"_{c}") for c in LOOKUP_COLUMNS]
+    )
+
+
+def equals_any(column: str, values: list[str]) -> pl.Expr:
+    """Case-insensitive equality with any of ``values`` (a regex: faster than lower-casing
+    every row of a 200,000-event frame)."""
+    alternatives = "|".join(re.escape(v) for v in values)
+    return pl.col(column).str.contains(f"(?i)^(?:{alternatives})$").fill_null(False)
+
+
+def _unique_owner(matches: pl.DataFrame) -> pl.DataFrame:
+    """event_id -> source id, for events whose matches name exactly one object."""
+    return (
+        matches.group_by("event_id")
+        .agg(pl.col("_source_id").unique())
+        .filter(pl.col("_source_id").list.len() == 1)
+        .select("event_id", pl.col("_source_id").list.first().alias("person_key"))
+    )
+
+
+def _owners(lowered: pl.DataFrame) -> pl.DataFrame:
+    """event_id -> person key: the object id, else the one object id that shares the event's
+    strongest identifier (UPN with UPN first, ...), else the one sharing any identifier."""
+    orphans = lowered.filter(pl.col("_source_id").is_null())
+    keyed = lowered.select("event_id", pl.col("_source_id").alias("person_key")).filter(
+        pl.col("person_key").is_not_null()
+    )
+    if orphans.is_empty():
+        return keyed
+    link = [f"_{c}" for c in LINK_COLUMNS]
+    orphan_values = orphans.unpivot(
+        index="event_id", on=link, variable_name="column", value_name="value"
+    ).filter(pl.col("value").is_not_null())
+    values = orphan_values["value"].unique().implode()
+    known = (
+        lowered.filter(pl.col("_source_id").is_not_null())
+        .filter(pl.any_horizontal(pl.col(c).is_in(values) for c in link))
+        .unpivot(index="_source_id", on=link, variable_name="column", value_name="value")
+        .filter(pl.col("value").is_not_null())
+        .unique()
+    )
+    rank = {c: i for i, c in enumerate(link)}
+    same = orphan_values.join(known, on=["column", "value"]).with_columns(
+        pl.col("column").replace_strict(rank).alias("_rank")
+    )
+    best = same.filter(pl.col("_rank") == pl.col("_rank").min().over("event_id"))
+    by_kind = _unique_owner(best)
+    any_kind = _unique_owner(
+        orphan_values.join(known.select("value", "_source_id").unique(), on="value")
+    ).join(by_kind, on="event_id", how="anti")
+    linked = pl.concat([by_kind, any_kind])
+    unlinked = orphans.join(linked, on="event_id", how="anti").select(
+        "event_id", pl.coalesce("_identity_key", "event_id").alias("person_key")
+    )
+    return pl.concat([keyed, linked, unlinked])
+
+
+def _pool(users: pl.DataFrame, matched: pl.DataFrame) -> pl.DataFrame:
+    """The rows that can belong to the matched people: their object ids' events, events
+    without an object id, and the events whose identifiers those share."""
+    ids = matched["source_id"].drop_nulls().unique().implode()
+    orphan = pl.col("source_id").is_null()
+    orphans = users.filter(orphan)
+    values = (
+        orphans.select(pl.concat_list(LINK_COLUMNS).alias("v")).explode("v")["v"]
+        .drop_nulls().str.to_lowercase().unique().to_list()
+    )
+    if len(values) > 1000:  # an export without object ids: compare everything
+        return users
+    shares = pl.any_horizontal(equals_any(c, values) for c in LINK_COLUMNS) if values else False
+    return users.filter(pl.col("source_id").is_in(ids) | orphan | shares)
+
+
+def _match_events(users: pl.DataFrame, q: str) -> tuple[pl.DataFrame, str | None]:
+    names = ("identifier", "mail", "sent identifier", "display name")
+    for tier, how in zip(TIERS, names, strict=True):
+        exact = users.filter(pl.any_horizontal(equals_any(c, [q]) for c in tier))
+        if not exact.is_empty():
+            return exact, how
+    starts = f"(?i)^{re.escape(q)}"
+    partial = users.filter(
+        pl.any_horizontal(
+            *(pl.col(c).str.contains(starts).fill_null(False) for c in LOOKUP_COLUMNS),
+            pl.col("source_display_name").str.contains(f"(?i){re.escape(q)}").fill_null(False),
+        )
+    )
+    if not partial.is_empty():
+        return partial, "partial identifier"
+    return partial, None
+
+
+def _match_details(source: FrameSource, users: pl.DataFrame, q: str) -> pl.DataFrame:
+    """Events whose step details name the query (ReportableIdentifier, matched userName, ...)."""
+    steps = source.steps_of(users["event_id"], columns=["event_id", "step_index", "details"])
+    value = pl.element().struct.field("value")
+    naming = steps.filter(  # a regex over the values first: exploding 800,000 steps is slow
+        pl.col("details").list.eval(value.str.contains(f"(?i)^{re.escape(q)}$")).list.any()
+    )
+    details = (
+        naming.explode("details")
+        .unnest("details")
+        .filter(
+            attribute_key(pl.col("key")).is_in(DETAIL_KEYS)
+            & (pl.col("value").str.to_lowercase() == q)
+        )
+    )
+    return users.filter(pl.col("event_id").is_in(details["event_id"].unique().implode()))
+
+
+def _people(events: pl.DataFrame, owners: pl.DataFrame, keys: list[str]) -> list[Person]:
+    def distinct(column: str) -> pl.Expr:
+        return pl.col(column).drop_nulls().unique(maintain_order=True).alias(column)
+
+    mine = owners.filter(pl.col("person_key").is_in(keys))
+    rows = (
+        events.join(mine, on="event_id")
+        .sort("activity_time", "source_record", nulls_last=True)
+        .group_by("person_key", maintain_order=True)
+        .agg(
+            pl.col("source_id").drop_nulls().first(),
+            pl.col("source_display_name").drop_nulls().last(),
+            distinct("upn"), distinct("mail"), distinct("user_name_sent"),
+            distinct("email_sent"), distinct("external_id"), distinct("target_id"),
+            pl.len().alias("events"),
+            pl.col("activity_time").min().alias("first_seen"),
+            pl.col("activity_time").max().alias("last_seen"),
+            pl.col("status").last().alias("last_status"),
+            pl.col("event_id"),
+        )
+        .sort("last_seen", descending=True, nulls_last=True)
+    )
+    return [
+        Person(
+            key=r["person_key"], object_id=r["source_id"], display_name=r["source_display_name"],
+            upns=r["upn"], mails=r["mail"], user_names_sent=r["user_name_sent"],
+            emails_sent=r["email_sent"], external_ids=r["external_id"],
+            flowcase_ids=r["target_id"], events=r["events"], first_seen=r["first_seen"],
+            last_seen=r["last_seen"], last_status=r["last_status"], event_ids=r["event_id"],
+        )
+        for r in rows.iter_rows(named=True)
+    ]
+
+
+def coverage(events: pl.DataFrame) -> Coverage:
+    apps = events["app_name"].drop_nulls().unique().sort().to_list()
+    return Coverage(events.height, events["activity_time"].min(), events["activity_time"].max(),
+                    apps)
+
+
+def closest_identifiers(users: pl.DataFrame, q: str, limit: int = 5) -> list[str]:
+    """Identifiers spelled most like the query (difflib over the lower-cased identifiers)."""
+    names: set[str] = set()
+    for column in LOOKUP_COLUMNS:
+        names.update(users[column].drop_nulls().unique().str.to_lowercase().to_list())
+    return difflib.get_close_matches(q, sorted(names), n=limit, cutoff=0.6)
+
+
+def lookup(source: FrameSource, query: str) -> Lookup:
+    """Resolve ``query`` (case-insensitive) to the people it may mean, with all their events."""
+    q = query.strip().lower()
+    users = _users(source.events)
+    matched, how = _match_events(users, q) if q else (users.clear(), None)
+    if how is None and q:
+        matched = _match_details(source, users, q)
+        how = "step details" if not matched.is_empty() else None
+    cover = coverage(source.events)
+    if how is None:
+        return Lookup(query, [], None, closest_identifiers(users, q), cover)
+    owners = _owners(_lowered(_pool(users, matched)))
+    keys = owners.filter(pl.col("event_id").is_in(matched["event_id"].implode()))
+    people = _people(users, owners, keys["person_key"].unique().to_list())
+    return Lookup(query, people, how, [], cover)

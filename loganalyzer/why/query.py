@@ -1,0 +1,355 @@
+"""`why USER`: resolve the user, tell their story, and give a verdict on their latest state.
+
+``why(dataset_or_frames, user, job_status=None) -> WhyAnswer`` is the library entry point the
+CLI and the benchmark call. The user is resolved on the events frame first; the rule engine then
+runs only on what can explain this person (their latest events, the cycles of their latest event
+and failure, each job's newest cycle, and objects sharing their identifiers), so the answer stays
+interactive on a 200,000-event store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from diagnostics.facts.job_status import JobStatus
+from diagnostics.guide_steps import STEPS
+from loganalyzer.engine import diagnose, findings_for_events, lead_order
+from loganalyzer.findings import Diagnosis, Finding, jsonable
+from loganalyzer.normalize import Frames
+from loganalyzer.why import timeline as tl
+from loganalyzer.why.frame_source import FrameSource
+from loganalyzer.why.lookup import Lookup, Person, equals_any, lookup
+
+if TYPE_CHECKING:  # ingest pulls in the report stack; `why` on a store never needs it
+    from loganalyzer.ingest import Dataset
+
+# Verdict states (stable: they appear in the JSON).
+PROVISIONED = "provisioned"
+FAILING = "failing"
+SKIPPED = "skipped"
+DELETED = "deleted"
+NEVER_SEEN = "never_seen"
+AMBIGUOUS = "ambiguous"
+
+HISTORY_LIMIT = 200  # a person's latest events the rule engine sees (the timeline has all)
+
+NESTED_GROUP_NOTE = (
+    "Logs cannot tell 'not assigned' apart from 'only in a nested group': if the user is in a "
+    "group that is assigned to the app only through another group, assign that group (or the "
+    "user) directly, because nested groups do not cascade."
+)
+
+
+@dataclass
+class Explanation:
+    """A finding as it concerns this user."""
+
+    rule_id: str | None
+    title: str | None
+    severity: str | None
+    guide_steps: list[str]
+    guide_step_title: str | None
+    message: str
+    fix: str | None
+    job_wide: bool = False
+
+
+@dataclass
+class Verdict:
+    state: str
+    reason: str | None  # failure or skip class (already_in_sync, not_assigned, ...)
+    since: datetime | None  # time of the latest event
+    message: str
+    rule_id: str | None
+    title: str | None
+    guide_steps: list[str]
+    guide_step_title: str | None
+    fix: str | None
+    note: str | None = None
+
+
+@dataclass
+class WhyAnswer:
+    lookup: Lookup
+    verdict: Verdict
+    timeline: list[tl.Entry] = field(default_factory=list)
+    job_wide: list[Explanation] = field(default_factory=list)  # fix these first
+    explanations: list[Explanation] = field(default_factory=list)  # leading first
+
+    @property
+    def resolved(self) -> bool:
+        return self.lookup.person is not None
+
+
+def _title(steps: list[str]) -> str | None:
+    return STEPS.get(steps[0]) if steps else None
+
+
+def _explanation(finding: Finding, job_wide: bool) -> Explanation:
+    return Explanation(
+        rule_id=finding.rule_id, title=finding.title, severity=finding.severity,
+        guide_steps=list(finding.guide_steps), guide_step_title=_title(finding.guide_steps),
+        message=finding.message, fix=finding.remediation, job_wide=job_wide,
+    )
+
+
+def _is_job_wide(finding: Finding, cycles: set[str], mine: set[str]) -> bool:
+    """A finding about the whole job that reaches this person: a critical one in their cycles
+    (halting group 404s, every request refused) or one about the job itself (quarantine)."""
+    if finding.kind == "noise" or finding.severity == "info":
+        return False
+    if not finding.affected:
+        return finding.kind != "error"
+    others = any(a.id.lower() not in mine for a in finding.affected)
+    return finding.severity == "critical" and others and bool(cycles & set(finding.cycles))
+
+
+def _skip_verdict(entry: tl.Entry) -> tuple[str, list[str], str, str | None]:
+    """(message, guide steps, fix, note) for a skipped latest event no finding explains."""
+    if entry.skip == tl.NOT_ASSIGNED:
+        return (
+            "Skipped: the user is not assigned to the app (NotEffectivelyEntitled; 'Assigned "
+            "to the application' False, or no flag and the skip says so).",
+            ["5"],
+            "Assign the user, or a group they are a direct member of, under Users and Groups "
+            "of the enterprise application.",
+            NESTED_GROUP_NOTE,
+        )
+    if entry.skip == tl.NOT_ENTITLED:
+        return (
+            "Skipped as not effectively entitled: not assigned, or assigned without an app role "
+            "that allows provisioning.",
+            ["5"],
+            "Assign the user (or a group they are a direct member of) to the app with a role.",
+            NESTED_GROUP_NOTE,
+        )
+    if entry.skip == tl.SCOPING_FILTER:
+        return (
+            f"Skipped: {entry.reason}.",
+            [],
+            "Change the user's attribute in Entra, or the scoping filter under Provisioning > "
+            "Mappings > Provision Azure Active Directory Users > Source Object Scope.",
+            "The setup guide does not use scoping filters; someone added one.",
+        )
+    if entry.skip == tl.INACTIVE:
+        return (
+            "Skipped: the account is disabled or soft-deleted in Entra.",
+            ["delete"],
+            "Nothing to fix if the user left; otherwise re-enable the account in Entra.",
+            None,
+        )
+    return (f"Skipped: {entry.reason}.", [], "Check the skip reason in the event's steps.", None)
+
+
+def _verdict(entries: list[tl.Entry], leading: Finding | None, job_wide: bool) -> Verdict:
+    """The latest event decides the state; ``leading`` (if any) is the rule behind it, already
+    shown among the job-wide findings when ``job_wide``."""
+    last = entries[-1]
+    rule = dict(
+        rule_id=leading.rule_id if leading else None,
+        title=leading.title if leading else None,
+        guide_steps=list(leading.guide_steps) if leading else [],
+        guide_step_title=_title(leading.guide_steps) if leading else None,
+        fix=leading.remediation if leading else None,
+    )
+    if last.status == "failure":
+        what = f"{last.action or 'request'} failed"
+        if last.http_status:
+            what += f" with HTTP {last.http_status}"
+        message = f"Failing: the latest {what}: {last.reason or 'no reason logged'}."
+        if leading and job_wide:
+            message += f" Explained by the job-wide finding {leading.rule_id} above."
+        elif leading:
+            message += f" {leading.message}"
+        else:
+            message += " No rule explains it (see 'unexplained' in diagnose)."
+        return Verdict(FAILING, last.error_code, last.time, message, **rule)
+    if last.status == "skipped" and last.skip != tl.ALREADY_IN_SYNC:
+        message, steps, fix, note = _skip_verdict(last)
+        if leading is None:
+            rule.update(guide_steps=steps, guide_step_title=_title(steps), fix=fix)
+        return Verdict(SKIPPED, last.skip, last.time, message, note=note, **rule)
+    if last.status == "success" and last.action == "delete":
+        return Verdict(DELETED, None, last.time, "Deleted from Flowcase.", **rule)
+    reason = tl.ALREADY_IN_SYNC if last.skip == tl.ALREADY_IN_SYNC else last.status
+    message = (
+        "Provisioned: Flowcase already matches Entra (RedundantExport)."
+        if reason == tl.ALREADY_IN_SYNC
+        else f"Provisioned: {last.reason or last.status}."
+    )
+    return Verdict(PROVISIONED, reason, last.time, message, **rule)
+
+
+def _source(source: Dataset | Frames | FrameSource) -> FrameSource:
+    if isinstance(source, FrameSource):
+        return source
+    return FrameSource.from_frames(source if isinstance(source, Frames) else source.frames)
+
+
+def _latest_cycles(events: pl.DataFrame) -> list[str]:
+    """The newest cycle of each job: what the job looks like now."""
+    return (
+        events.filter(pl.col("cycle_id").is_not_null())
+        .group_by("job_id", "cycle_id")
+        .agg(pl.col("activity_time").max())
+        .sort("activity_time")
+        .group_by("job_id")
+        .agg(pl.col("cycle_id").last())["cycle_id"]
+        .to_list()
+    )
+
+
+def recent_events(person: Person) -> list[str]:
+    """The person's events the rule engine sees: the latest ``HISTORY_LIMIT`` (the timeline
+    shows them all). Keeps the answer interactive for someone logged thousands of times."""
+    return person.event_ids[-HISTORY_LIMIT:]
+
+
+def context_cycles(events: pl.DataFrame, recent: list[str]) -> set[str]:
+    """Cycles whose job-wide trouble reaches this person: the cycle of their latest event and
+    of their latest failure, and each job's newest cycle (a halted job stops everyone)."""
+    mine = events.filter(pl.col("event_id").is_in(recent)).sort("activity_time")
+    latest = mine.tail(1)["cycle_id"].to_list()
+    failed = mine.filter(pl.col("status") == "failure").tail(1)["cycle_id"].to_list()
+    return {c for c in latest + failed + _latest_cycles(events) if c is not None}
+
+
+def context_event_ids(
+    events: pl.DataFrame, person: Person, recent: list[str], cycles: set[str]
+) -> pl.Series:
+    """What can explain this person: their recent events, the events of ``cycles``, and other
+    objects sharing one of their identifiers (duplicates). A few cycles, not the export."""
+    names = sorted(_identifiers(person) - {person.key.lower(), (person.object_id or "").lower()})
+    shares = pl.any_horizontal(
+        equals_any(c, names) for c in ("upn", "mail", "user_name_sent", "email_sent")
+    )
+    others = shares & ~pl.col("event_id").is_in(person.event_ids)
+    return events.filter(
+        pl.col("event_id").is_in(recent) | pl.col("cycle_id").is_in(sorted(cycles)) | others
+    )["event_id"]
+
+
+def _identifiers(person: Person) -> set[str]:
+    values = person.upns + person.mails + person.user_names_sent + person.emails_sent
+    return {v.lower() for v in values} | {person.key.lower()} | {
+        (person.object_id or "").lower()
+    }
+
+
+def why(
+    source: Dataset | Frames | FrameSource, user: str, job_status: JobStatus | dict | None = None
+) -> WhyAnswer:
+    """Resolve ``user`` case-insensitively; timeline, verdict and the findings that explain it."""
+    src = _source(source)
+    found = lookup(src, user)
+    person = found.person
+    if person is None:
+        return _unresolved(src, found, job_status)
+    rows = src.rows(person.event_ids, tl.COLUMNS)
+    entries = tl.build(rows, src.steps_of(tl.needs_details(rows)))
+    recent = recent_events(person)
+    cycles = context_cycles(src.events, recent)
+    diagnosis = diagnose(src.subset(context_event_ids(src.events, person, recent, cycles)),
+                         job_status)
+    return _explained(found, entries, diagnosis, cycles)
+
+
+def _explained(found: Lookup, entries: list[tl.Entry], diagnosis: Diagnosis,
+               cycles: set[str]) -> WhyAnswer:
+    """Job-wide findings first, then the ones about this person; the verdict's rule is the
+    leading finding about their latest event."""
+    person = found.people[0]
+    mine = _identifiers(person)
+    job_wide = lead_order(f for f in diagnosis.findings if _is_job_wide(f, cycles, mine))
+    wide = {id(f) for f in job_wide}
+    personal = [f for f in findings_for_events(diagnosis, person.event_ids) if id(f) not in wide]
+    latest = entries[-1]
+    # The assignment rules and the timeline share one skip classification, so a finding
+    # about the latest skip never contradicts its class: FC013/FC018 explain only "not
+    # assigned" skips, FC020 only scoping-filter ones.
+    about_latest = findings_for_events(diagnosis, [latest.event_id])
+    leading = about_latest[0] if about_latest else None
+    if leading is None and latest.status == "failure":
+        leading = next(iter(job_wide + personal), None)
+    verdict = _verdict(entries, leading, id(leading) in wide)
+    return WhyAnswer(
+        found, verdict, entries, [_explanation(f, True) for f in job_wide],
+        [_explanation(f, True) for f in job_wide] + [_explanation(f, False) for f in personal],
+    )
+
+
+def _unresolved(src: FrameSource, found: Lookup, job_status: JobStatus | dict | None) -> WhyAnswer:
+    if found.people:
+        message = f"{len(found.people)} people match '{found.query}'; name one of them exactly."
+        return WhyAnswer(found, Verdict(AMBIGUOUS, None, None, message, None, None, [], None, None))
+    cover = found.coverage
+    apps = ", ".join(cover.apps) or "no app name"
+    message = (
+        f"Never seen: no event in this export names '{found.query}'. The export covers "
+        f"{cover.events:,} events from {_when(cover.start)} to {_when(cover.end)} ({apps})."
+    )
+    group_events = _group_events(src.events, found.query)
+    if group_events:
+        message = (
+            f"'{found.query}' is a group ({group_events} event(s) in this export), not a user: "
+            "`why` explains users. Flowcase does not take SCIM groups; the findings below say "
+            "what its events show."
+        )
+    latest = _latest_cycles(src.events)
+    frames = src.subset(src.events.filter(pl.col("cycle_id").is_in(latest))["event_id"])
+    diagnosis = diagnose(frames, job_status)
+    cycles = set(latest)
+    job_wide = [
+        _explanation(f, True)
+        for f in lead_order(diagnosis.findings)
+        if _is_job_wide(f, cycles, set())
+    ]
+    note = "Check the spelling, the time range of the export, and the app."
+    if group_events:
+        note = None
+    verdict = Verdict(NEVER_SEEN, None, None, message, None, None, [], None, None, note=note)
+    return WhyAnswer(found, verdict, [], job_wide, job_wide)
+
+
+def _group_events(events: pl.DataFrame, query: str) -> int:
+    """How many events are of a group named (or with the object id) ``query``."""
+    wanted = query.strip().lower()
+    named = (pl.col("source_display_name").str.to_lowercase() == wanted) | (
+        pl.col("source_id").str.to_lowercase() == wanted
+    )
+    return events.filter((pl.col("object_type") == "Group") & named).height
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "?"
+
+
+def to_json(answer: WhyAnswer) -> dict[str, Any]:
+    """The documented machine shape of `why --format json`."""
+    person = answer.lookup.person
+    user = None
+    if person is not None:
+        user = asdict(person)
+        user.pop("event_ids")
+    cover = answer.lookup.coverage
+    return jsonable(
+        {
+            "query": answer.lookup.query,
+            "matched_on": answer.lookup.matched_on,
+            "user": user,
+            "verdict": asdict(answer.verdict),
+            "job_wide": [asdict(e) for e in answer.job_wide],
+            "explanations": [asdict(e) for e in answer.explanations],
+            "timeline": [asdict(e) for e in answer.timeline],
+            "candidates": [
+                {k: v for k, v in asdict(p).items() if k != "event_ids"}
+                for p in answer.lookup.people
+            ] if person is None else [],
+            "suggestions": answer.lookup.suggestions,
+            "export": asdict(cover),
+        }
+    )

@@ -1,0 +1,201 @@
+"""`why` answers as terminal text and as Markdown for pasting into a ticket.
+
+Both read the same ``WhyAnswer``; the JSON shape lives in ``query.to_json``. Markdown escapes
+every value from the logs with ``markdown.md_escape`` (as the report does), because log text
+(SCIM details, display names) can contain ``|``, markup and spreadsheet formulas.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from diagnostics.guide_steps import step_label
+from loganalyzer.markdown import md_escape
+from loganalyzer.why.lookup import Person
+from loganalyzer.why.query import AMBIGUOUS, Explanation, Verdict, WhyAnswer
+from loganalyzer.why.timeline import Entry
+
+CANDIDATE_LIMIT = 20
+TIMELINE_LIMIT = 40  # latest events shown by default; the JSON always has them all
+
+
+def _time(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "?"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _steps(steps: list[str]) -> str:
+    if not steps:
+        return "no guide step"
+    first = f"guide step {step_label(steps[0])}"
+    return first + (f" (also {', '.join(steps[1:])})" if len(steps) > 1 else "")
+
+
+def _identifiers(person: Person) -> list[tuple[str, str]]:
+    pairs = [
+        ("UPN", person.upns), ("mail", person.mails), ("userName sent", person.user_names_sent),
+        ("email sent", person.emails_sent), ("externalId", person.external_ids),
+        ("Entra object id", [person.object_id] if person.object_id else []),
+        ("Flowcase id", person.flowcase_ids),
+    ]
+    return [(name, ", ".join(values)) for name, values in pairs if values]
+
+
+def _candidate_line(p: Person) -> str:
+    upn = p.upns[0] if p.upns else (p.mails or p.user_names_sent or ["-"])[0]
+    return (
+        f"{p.display_name or '-'} | UPN {upn} | object id {p.object_id or '-'} | "
+        f"last {p.last_status or '?'} at {_time(p.last_seen)} | {_plural(p.events, 'event')}"
+    )
+
+
+def _unresolved_lines(answer: WhyAnswer) -> list[str]:
+    found = answer.lookup
+    if answer.verdict.state == AMBIGUOUS:
+        lines = [answer.verdict.message, ""]
+        lines += [f"  {_candidate_line(p)}" for p in found.people[:CANDIDATE_LIMIT]]
+        if len(found.people) > CANDIDATE_LIMIT:
+            lines.append(f"  ... and {len(found.people) - CANDIDATE_LIMIT} more")
+        return lines
+    lines = [answer.verdict.message]
+    if found.suggestions:
+        lines.append("Closest identifiers: " + ", ".join(found.suggestions))
+    if answer.verdict.note:
+        lines.append(answer.verdict.note)
+    return lines
+
+
+def _explanation_lines(e: Explanation, indent: str = "  ") -> list[str]:
+    head = f"{indent}[{e.severity}] {e.rule_id}: {e.title} ({_steps(e.guide_steps)})"
+    lines = [head, f"{indent}  {e.message}"]
+    if e.fix:
+        lines.append(f"{indent}  Fix: {e.fix}")
+    return lines
+
+
+def _verdict_lines(v: Verdict) -> list[str]:
+    lines = [f"Verdict: {v.state.upper().replace('_', ' ')} (latest event {_time(v.since)} UTC)",
+             f"  {v.message}"]
+    if v.rule_id:
+        lines.append(f"  Rule: {v.rule_id}: {v.title} ({_steps(v.guide_steps)})")
+    elif v.guide_steps:
+        lines.append(f"  Where to fix: {_steps(v.guide_steps)}")
+    if v.fix:
+        lines.append(f"  Fix: {v.fix}")
+    if v.note:
+        lines.append(f"  Note: {v.note}")
+    return lines
+
+
+def _row(e: Entry) -> list[str]:
+    return [
+        _time(e.time), (e.cycle_id or "-")[:8], e.action or "-", e.status or "-",
+        e.failed_step or "-", str(e.http_status or "-"), e.reason or "-",
+    ]
+
+
+HEADER = ["time (UTC)", "cycle", "action", "status", "step", "HTTP", "reason"]
+
+
+def _shown(timeline: list[Entry], limit: int) -> tuple[list[Entry], str | None]:
+    """The latest ``limit`` entries (0 = all) and a line saying how many were left out."""
+    if limit <= 0 or len(timeline) <= limit:
+        return timeline, None
+    hidden = len(timeline) - limit
+    return timeline[-limit:], f"{hidden} earlier events not shown (--limit 0 shows all)"
+
+
+def render_terminal(answer: WhyAnswer, limit: int = TIMELINE_LIMIT) -> str:
+    """One screen: who, verdict, job-wide findings first, then the timeline."""
+    person = answer.lookup.person
+    if person is None:
+        lines = _unresolved_lines(answer)
+        lines += ["", "Job-wide findings in this export:"] if answer.job_wide else []
+        for e in answer.job_wide:
+            lines += _explanation_lines(e)
+        return "\n".join(lines)
+    lines = [person.label()]
+    lines += [f"  {name}: {value}" for name, value in _identifiers(person)]
+    lines += [f"  {_plural(person.events, 'event')}, {_time(person.first_seen)} to "
+              f"{_time(person.last_seen)} UTC", ""]
+    if answer.job_wide:
+        lines.append("Job-wide problems (fix these first: they stop every user's changes):")
+        for e in answer.job_wide:
+            lines += _explanation_lines(e)
+        lines.append("")
+    lines += _verdict_lines(answer.verdict)
+    others = [
+        e for e in answer.explanations if not e.job_wide and e.rule_id != answer.verdict.rule_id
+    ]
+    if others:
+        lines += ["", "Also explains this user:"]
+        for e in others:
+            lines += _explanation_lines(e)
+    shown, hidden = _shown(answer.timeline, limit)
+    rows = [HEADER] + [_row(e) for e in shown]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER) - 1)]
+    lines += ["", "Timeline (oldest first):"] + ([f"  ({hidden})"] if hidden else [])
+    for r in rows:
+        lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) +
+                     "  " + r[-1])
+    return "\n".join(lines)
+
+
+def _md(value: object | None) -> str:
+    """A log value as Markdown text; ``-`` (not escaped as a formula) when there is none."""
+    return "-" if value is None or value == "" else md_escape(value)
+
+
+def _md_row(e: Entry) -> list[str]:
+    return [
+        _time(e.time), _md(e.cycle_id), _md(e.action), _md(e.status), _md(e.failed_step),
+        _md(e.http_status), _md(e.reason),
+    ]
+
+
+def render_markdown(answer: WhyAnswer, limit: int = TIMELINE_LIMIT) -> str:
+    """For a ticket: verdict and fix first, then the timeline as a table."""
+    person = answer.lookup.person
+    if person is None:
+        lines = [f"### Why: {_md(answer.lookup.query)}", ""]
+        if answer.verdict.state == AMBIGUOUS:
+            lines += [_md(answer.verdict.message), "",
+                      "| display name | UPN | object id | last status | events |",
+                      "|---|---|---|---|---|"]
+            for p in answer.lookup.people[:CANDIDATE_LIMIT]:
+                lines.append(
+                    f"| {_md(p.display_name)} | {_md(p.upns[0] if p.upns else None)} | "
+                    f"{_md(p.object_id)} | {_md(p.last_status or '?')} "
+                    f"{_time(p.last_seen)} | {p.events} |"
+                )
+        else:
+            lines += [md_escape(line) for line in _unresolved_lines(answer)]
+        for e in answer.job_wide:
+            lines += [f"- **Job-wide:** {_md(e.message)} ({_steps(e.guide_steps)}). "
+                      f"Fix: {_md(e.fix)}"]
+        return "\n".join(lines)
+    v = answer.verdict
+    lines = [f"### Why: {_md(person.label())}", ""]
+    lines += [f"- {name}: {_md(value)}" for name, value in _identifiers(person)]
+    lines.append("")
+    for e in answer.job_wide:
+        lines.append(f"- **Fix first (job-wide):** {_md(e.message)} — "
+                     f"{_steps(e.guide_steps)}. Fix: {_md(e.fix)}")
+    lines.append(f"- **Verdict: {v.state.replace('_', ' ')}** ({_time(v.since)} UTC): "
+                 f"{_md(v.message)}")
+    if v.rule_id or v.guide_steps:
+        rule = f"`{v.rule_id}` {_md(v.title)}, " if v.rule_id else ""
+        lines.append(f"- **Where:** {rule}{_steps(v.guide_steps)}")
+    if v.fix:
+        lines.append(f"- **Fix:** {_md(v.fix)}")
+    if v.note:
+        lines.append(f"- **Note:** {_md(v.note)}")
+    shown, hidden = _shown(answer.timeline, limit)
+    lines += [""] + ([f"_{hidden}._", ""] if hidden else [])
+    lines += ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    lines += ["| " + " | ".join(_md_row(e)) + " |" for e in shown]
+    return "\n".join(lines)
+

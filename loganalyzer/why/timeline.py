@@ -1,0 +1,136 @@
+"""One person's events as a story: oldest first, one line each, with a reason in plain words.
+
+The reason is the SCIM ``detail`` the app returned (not the whole ``StatusCode ... Web
+Response ...`` wrapper), else a shortened error reason (the engine's ``short_reason``, so
+evidence and timeline read the same), else what a skip means. Skips are classified by the
+rulebook's ``classify_skips`` (one classification, so ``why`` and ``diagnose`` agree), with two
+classes only the timeline needs on top: in sync (``RedundantExport``) and not entitled
+(``NotEffectivelyEntitled`` that the scoping evidence does not explain).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import polars as pl
+
+from diagnostics.facts.assignment import INACTIVE, NOT_ASSIGNED, SCOPING_FILTER, classify_skips
+from loganalyzer.engine import short_reason
+from loganalyzer.normalize import step_details
+
+# Skip classes (stable: they appear in the JSON verdict). The scoping ones are the rulebook's
+# (``diagnostics.facts.assignment``); these two exist only here.
+ALREADY_IN_SYNC = "already_in_sync"
+NOT_ENTITLED = "not_entitled"
+
+SKIP_WORDS = {
+    NOT_ASSIGNED: "not assigned to the app (directly or through a group it is a direct member of)",
+    INACTIVE: "disabled or soft-deleted in Entra",
+    SCOPING_FILTER: "left out by a scoping filter",
+    ALREADY_IN_SYNC: "already in sync: nothing to change",
+    NOT_ENTITLED: "not in provisioning scope (not assigned, or no entitlement)",
+}
+_DONE_WORDS = {
+    "create": "created in Flowcase",
+    "update": "updated in Flowcase",
+    "disable": "disabled in Flowcase (active = false)",
+    "delete": "deleted from Flowcase",
+    "stageddelete": "staged for deletion",
+}
+
+
+@dataclass
+class Entry:
+    """One event of the timeline."""
+
+    event_id: str
+    time: datetime
+    cycle_id: str | None
+    app_name: str | None
+    action: str | None
+    status: str | None
+    failed_step: str | None
+    http_status: int | None
+    error_code: str | None
+    skip: str | None  # one of the skip classes, or the raw SkipReason
+    reason: str | None
+
+
+def _described(
+    skip_reason: str | None, skip_class: str | None, clauses: list[str]
+) -> tuple[str | None, str]:
+    """(skip class, plain words) for one skipped event from its SkipReason and scoping class."""
+    reason = (skip_reason or "").lower()
+    if reason == "redundantexport":
+        return ALREADY_IN_SYNC, SKIP_WORDS[ALREADY_IN_SYNC]
+    if skip_class == SCOPING_FILTER and clauses:
+        return skip_class, f"{SKIP_WORDS[skip_class]}: {', '.join(clauses)}"
+    if skip_class is not None:
+        return skip_class, SKIP_WORDS[skip_class]
+    if reason == "noteffectivelyentitled":
+        return NOT_ENTITLED, SKIP_WORDS[NOT_ENTITLED]
+    if skip_reason:
+        return skip_reason, f"skipped ({skip_reason})"
+    return None, "skipped"
+
+
+def needs_details(events: pl.DataFrame) -> list[str]:
+    """Skipped events whose class needs their scoping details (all but RedundantExport)."""
+    skipped = events.filter(
+        (pl.col("status") == "skipped")
+        & (pl.col("skip_reason").str.to_lowercase() != "redundantexport").fill_null(True)
+    )
+    return skipped["event_id"].to_list()
+
+
+def _skips(skipped: pl.DataFrame, steps: pl.DataFrame) -> dict[str, tuple[str | None, str]]:
+    """event_id -> (skip class, plain words) for the skipped events."""
+    details = step_details(steps.filter(pl.col("event_id").is_in(skipped["event_id"].implode())))
+    classes = skipped.select("event_id", "skip_reason").join(
+        classify_skips(skipped, details), on="event_id", how="left"
+    )
+    return {
+        event_id: _described(reason, skip_class, clauses or [])
+        for event_id, reason, skip_class, clauses in classes.iter_rows()
+    }
+
+
+def _failure_reasons(events: pl.DataFrame) -> pl.DataFrame:
+    """event_id -> short reason, computed once per distinct reason (failures repeat a lot)."""
+    inputs = ["scim_detail", "error_reason", "skip_reason", "failed_step_description"]
+    failures = events.filter(pl.col("status") != "success", pl.col("status") != "skipped")
+    distinct = failures.select(inputs).unique().with_columns(short_reason().alias("reason"))
+    return failures.select("event_id", *inputs).join(
+        distinct, on=inputs, how="left", nulls_equal=True
+    ).select("event_id", "reason")
+
+
+COLUMNS = (
+    "event_id", "activity_time", "cycle_id", "app_name", "action", "status", "failed_step",
+    "failed_step_description", "http_status", "error_code", "error_reason", "scim_detail",
+    "skip_reason", "source_record",
+)
+
+
+def build(events: pl.DataFrame, steps: pl.DataFrame) -> list[Entry]:
+    """One entry per event (``COLUMNS``), oldest first, ties in file order; ``steps`` holds
+    at least the steps of the events ``needs_details`` names."""
+    events = events.sort("activity_time", "source_record", nulls_last=True)
+    events = events.join(_failure_reasons(events), on="event_id", how="left").with_columns(
+        pl.when(pl.col("status") == "success")
+        .then(pl.col("action").replace_strict(_DONE_WORDS, default="succeeded"))
+        .otherwise(pl.col("reason"))
+        .alias("reason")
+    )
+    skips = _skips(events.filter(pl.col("status") == "skipped"), steps)
+    columns = ("event_id", "activity_time", "cycle_id", "app_name", "action", "status",
+               "failed_step", "http_status", "error_code", "reason")
+    entries = []
+    for event_id, time, cycle, app, action, status, step, http, code, reason in events.select(
+        columns
+    ).iter_rows():
+        skip, words = skips.get(event_id, (None, reason))
+        entries.append(Entry(event_id, time, cycle, app, action, status, step, http, code, skip,
+                             words))
+    return entries
