@@ -1,0 +1,98 @@
+"""One app's provisioning configuration, as msgraph-sdk's typed models, wherever it was read.
+
+``fetch-config`` and ``check --graph`` fill it from Graph; ``check --config DIR`` from saved or
+hand-copied files (``config_files``). The configuration checks read only this, so a check
+gives the same answer online and offline. A part that could not be read (a permission Graph
+refused, a file not given) is ``None`` and ``unavailable`` says why, so a check can say it was
+not run instead of passing silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from msgraph.generated.models.app_role import AppRole
+    from msgraph.generated.models.app_role_assignment import AppRoleAssignment
+    from msgraph.generated.models.application import Application
+    from msgraph.generated.models.directory_object import DirectoryObject
+    from msgraph.generated.models.service_principal import ServicePrincipal
+    from msgraph.generated.models.synchronization import Synchronization
+    from msgraph.generated.models.synchronization_job import SynchronizationJob
+    from msgraph.generated.models.synchronization_schema import SynchronizationSchema
+
+# The parts a check can need; ``unavailable`` is keyed by them.
+APP_ROLES = "app roles"
+JOBS = "synchronization job"
+SCHEMA = "synchronization schema"
+ASSIGNMENTS = "assignments"
+MEMBERS = "group members"
+SECRETS = "provisioning settings (Tenant URL, scope)"
+PARTS = (APP_ROLES, JOBS, SCHEMA, ASSIGNMENTS, MEMBERS, SECRETS)
+
+
+@dataclass
+class JobConfig:
+    """One synchronization job and its schema (either may be missing offline)."""
+
+    job_id: str | None
+    job: SynchronizationJob | None = None
+    schema: SynchronizationSchema | None = None
+
+
+@dataclass
+class GroupMembers:
+    """An assigned group's members: direct, and through nested groups (transitive)."""
+
+    group_id: str
+    direct: list[DirectoryObject] | None = None
+    transitive: list[DirectoryObject] | None = None
+
+
+@dataclass
+class ConfigSnapshot:
+    source: str  # "Microsoft Graph: service principal ..." or the folder
+    service_principal: ServicePrincipal | None = None
+    application: Application | None = None
+    jobs: list[JobConfig] = field(default_factory=list)
+    assignments: list[AppRoleAssignment] | None = None
+    members: dict[str, GroupMembers] = field(default_factory=dict)
+    synchronization: Synchronization | None = None
+    unavailable: dict[str, str] = field(default_factory=dict)  # part -> why
+
+    def app_roles(self) -> list[AppRole] | None:
+        """The app roles: the application's (manifest) when given, else the service
+        principal's (Graph copies them from the application)."""
+        for owner in (self.application, self.service_principal):
+            if owner is not None and owner.app_roles is not None:
+                return list(owner.app_roles)
+        return None
+
+    def schemas(self) -> list[tuple[str | None, SynchronizationSchema]]:
+        return [(j.job_id, j.schema) for j in self.jobs if j.schema is not None]
+
+    def job_models(self) -> list[SynchronizationJob]:
+        return [j.job for j in self.jobs if j.job is not None]
+
+    def secret(self, key: str) -> str | None:
+        """A non-secret provisioning setting (``BaseAddress``, ``SyncAll``) if Graph gave it."""
+        secrets = self.synchronization.secrets if self.synchronization else None
+        for pair in secrets or []:
+            name = getattr(pair.key, "value", pair.key)
+            if name == key:
+                return pair.value
+        return None
+
+    def has(self, part: str) -> bool:
+        present = {
+            APP_ROLES: self.app_roles() is not None,
+            JOBS: bool(self.job_models()),
+            SCHEMA: bool(self.schemas()),
+            ASSIGNMENTS: self.assignments is not None,
+            MEMBERS: self.assignments is not None and all(
+                m.direct is not None and m.transitive is not None
+                for m in self.members.values()),
+            SECRETS: self.secret("BaseAddress") is not None or self.secret("SyncAll") is not None,
+        }
+        return present[part]
