@@ -5,7 +5,12 @@
 ``@odata.nextLink`` back to itself carrying an opaque ``$skiptoken``, and applies ``$filter`` the
 way Graph documents it: ``and``-joined clauses, ``activityDateTime gt/lt/eq``, ``eq`` on ids,
 names and status, ``contains`` on display names, all case-sensitive; anything else is a 400.
-It also serves ``/servicePrincipals/{id}/synchronization/jobs[/{jobId}[/schema]]``.
+It also serves ``/servicePrincipals/{id}/synchronization/jobs[/{jobId}[/schema]]`` and, for the
+configuration checks, ``/servicePrincipals/{id}`` (and ``?$filter=displayName eq '…'``),
+``/servicePrincipals/{id}/synchronization``, ``/servicePrincipals/{id}/appRoleAssignedTo``,
+``/groups/{id}/members`` and ``/transitiveMembers`` (collections paged by ``$top``, default
+``config_page``, with ``$select``), ``/users/{id or UPN}``, and
+``POST .../jobs/{jobId}/provisionOnDemand`` answering Graph's ``stringKeyStringValuePair``.
 
 Faults are scripted per path: a status (429 with ``Retry-After``, 503, 401, 403 with Graph's
 error bodies) or a connection dropped half-way through the body. Every request is logged.
@@ -275,6 +280,20 @@ class Fault:
 
 
 @dataclass
+class ConfigData:
+    """What the fake serves for the configuration endpoints (Graph JSON, keyed by id)."""
+
+    service_principals: dict[str, dict] = field(default_factory=dict)
+    synchronization: dict[str, dict] = field(default_factory=dict)  # sp -> {"secrets": [...]}
+    assignments: dict[str, list[dict]] = field(default_factory=dict)  # sp -> appRoleAssignments
+    members: dict[str, list[dict]] = field(default_factory=dict)  # group -> directoryObjects
+    transitive: dict[str, list[dict]] = field(default_factory=dict)
+    users: list[dict] = field(default_factory=list)
+    on_demand: dict[str, tuple[dict, dict]] = field(default_factory=dict)  # user id -> (key, value)
+    page: int = 2  # default $top of configuration collections: small, so paging is exercised
+
+
+@dataclass
 class Served:
     path: str
     query: dict[str, str]
@@ -303,8 +322,11 @@ class FakeGraph:
 
     def __init__(self, events: list[dict], token: str | None = None, default_top: int = 100,
                  jobs: dict[str, list[dict]] | None = None,
-                 schemas: dict[str, dict] | None = None) -> None:
+                 schemas: dict[str, dict] | None = None, config: ConfigData | None = None
+                 ) -> None:
         self.events = list(events)
+        self.config = config or ConfigData()
+        self.posts: list[tuple[str, dict]] = []
         self.token = token
         self.default_top = default_top
         self.jobs = jobs or {}
@@ -378,6 +400,89 @@ class FakeGraph:
                                        f"&$skiptoken={token}")
         return 200, page
 
+    def _collection(self, items: list[dict], query: dict[str, str], context: str,
+                    path: str) -> tuple[int, dict]:
+        """A Graph collection page with $select, $top and an absolute nextLink."""
+        if "$skiptoken" in query:
+            with self._lock:
+                entry = self._pages.get(query["$skiptoken"])
+            if entry is None:
+                return 400, {"error": {"code": "BadRequest", "message": "Invalid skip token."}}
+            items, offset, top = entry
+        else:
+            offset, top = 0, int(query.get("$top", self.config.page))
+            if "$select" in query:
+                keep = set(query["$select"].split(",")) | {"@odata.type"}
+                items = [{k: v for k, v in item.items() if k in keep} for item in items]
+        page = {"@odata.context": f"{self.url}/$metadata#{context}",
+                "value": items[offset:offset + top]}
+        if offset + top < len(items):
+            token = secrets.token_hex(16)
+            with self._lock:
+                self._pages[token] = (items, offset + top, top)
+            page["@odata.nextLink"] = f"{self.url}/{path}?$top={top}&$skiptoken={token}"
+        return 200, page
+
+    def _service_principals(self, parts: list[str], query: dict[str, str]) -> tuple[int, dict]:
+        config = self.config
+        if len(parts) == 1:  # ?$filter=displayName eq '...'
+            match = re.fullmatch(r"displayName eq '((?:[^']|'')*)'", query.get("$filter", ""))
+            if not match:
+                return 400, {"error": _GRAPH_ERRORS[400]}
+            name = match.group(1).replace("''", "'")
+            found = [sp for sp in config.service_principals.values()
+                     if sp.get("displayName") == name]
+            return self._collection(found, query, "servicePrincipals", "servicePrincipals")
+        sp = parts[1]
+        if len(parts) == 2 and sp in config.service_principals:
+            return 200, {"@odata.context": f"{self.url}/$metadata#servicePrincipals/$entity",
+                         **config.service_principals[sp]}
+        if parts[2:] == ["appRoleAssignedTo"] and sp in config.assignments:
+            return self._collection(config.assignments[sp], query,
+                                    f"servicePrincipals('{sp}')/appRoleAssignedTo",
+                                    f"servicePrincipals/{sp}/appRoleAssignedTo")
+        if parts[2:] == ["synchronization"] and sp in config.synchronization:
+            return 200, {"@odata.context": f"{self.url}/$metadata#servicePrincipals('{sp}')/"
+                                           "synchronization/$entity",
+                         **config.synchronization[sp]}
+        if len(parts) >= 4:
+            return self._synchronization(parts)
+        return 404, {"error": _GRAPH_ERRORS[404]}
+
+    def _groups(self, parts: list[str], query: dict[str, str]) -> tuple[int, dict]:
+        if len(parts) != 3 or parts[2] not in ("members", "transitiveMembers"):
+            return 404, {"error": _GRAPH_ERRORS[404]}
+        table = self.config.members if parts[2] == "members" else self.config.transitive
+        if parts[1] not in table:
+            return 404, {"error": _GRAPH_ERRORS[404]}
+        return self._collection(table[parts[1]], query, "directoryObjects", "/".join(parts))
+
+    def _users(self, parts: list[str]) -> tuple[int, dict]:
+        wanted = parts[1].lower() if len(parts) == 2 else ""
+        for user in self.config.users:
+            if wanted in (user["id"].lower(), user.get("userPrincipalName", "").lower()):
+                return 200, {"@odata.context": f"{self.url}/$metadata#users/$entity", **user}
+        return 404, {"error": _GRAPH_ERRORS[404]}
+
+    def _post(self, path: str, body: dict) -> tuple[int, dict]:
+        parts = [p for p in path.split("/") if p][1:]
+        self.posts.append(("/".join(parts), body))
+        if len(parts) != 6 or parts[0] != "servicePrincipals" or parts[5] != "provisionOnDemand":
+            return 404, {"error": _GRAPH_ERRORS[404]}
+        if parts[4] not in {job["id"] for job in self.jobs.get(parts[1], [])}:
+            return 404, {"error": _GRAPH_ERRORS[404]}
+        try:
+            subject = body["parameters"][0]["subjects"][0]
+        except (KeyError, IndexError, TypeError):
+            return 400, {"error": {"code": "BadRequest", "message": "Invalid parameters."}}
+        result = self.config.on_demand.get(subject.get("objectId"))
+        if result is None:
+            return 404, {"error": _GRAPH_ERRORS[404]}
+        key, value = result
+        return 200, {"@odata.context": f"{self.url}/$metadata#microsoft.graph."
+                                       "stringKeyStringValuePair",
+                     "key": json.dumps(key), "value": json.dumps(value)}
+
     def _synchronization(self, parts: list[str]) -> tuple[int, dict]:
         # servicePrincipals/{sp}/synchronization/jobs[/{job}[/schema]]
         sp = parts[1]
@@ -422,6 +527,25 @@ class FakeGraph:
                                   if isinstance(e, dict)] if "auditLogs" in url.path else []
                     self._send(record, status, body, drop=bool(fault and fault.drop))
 
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                url = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                try:
+                    body = json.loads(self.rfile.read(length) or b"{}")
+                except ValueError:
+                    body = {}
+                record = Served(url.path, {}, 0, self.headers.get("Authorization"),
+                                self.headers.get("Retry-Attempt"), at=time.time())
+                fake.served.append(record)
+                fault = fake._take_fault(url.path)
+                if fake.token and self.headers.get("Authorization") != f"Bearer {fake.token}":
+                    self._send(record, 401, {"error": _GRAPH_ERRORS[401]})
+                elif fault and not fault.drop:
+                    error = fault.body or {"error": _GRAPH_ERRORS.get(fault.status, {})}
+                    self._send(record, fault.status, error, fault.retry_after)
+                else:
+                    self._send(record, *fake._post(url.path, body))
+
             def _send(self, record: Served, status: int, body: dict,
                       retry_after: str | None = None, drop: bool = False) -> None:
                 record.status = status
@@ -446,6 +570,10 @@ class FakeGraph:
         parts = [p for p in path.split("/") if p][1:]  # drop "v1.0"
         if parts == ["auditLogs", "provisioning"]:
             return self._provisioning(query)
-        if parts[:1] == ["servicePrincipals"] and len(parts) >= 4:
-            return self._synchronization(parts)
+        if parts[:1] == ["servicePrincipals"]:
+            return self._service_principals(parts, query)
+        if parts[:1] == ["groups"]:
+            return self._groups(parts, query)
+        if parts[:1] == ["users"]:
+            return self._users(parts)
         return 404, {"error": _GRAPH_ERRORS[404]}

@@ -228,24 +228,29 @@ class _Reader:
 
 
 def read_config_dir(folder: Path, note: Callable[[str], None]) -> ConfigSnapshot:
-    """Every configuration file in ``folder`` (recursively); ``note`` hears about files that are
-    not configuration. InputError when nothing in it is."""
-    if not folder.is_dir():
-        raise InputError(str(folder), "is not a folder; --config takes the folder fetch-config "
+    """Every configuration file in ``folder`` (recursively; a single file works too); ``note``
+    hears about files that are not configuration. InputError when nothing in it is."""
+    if folder.is_file():
+        paths = [folder]
+    elif folder.is_dir():
+        paths = sorted(p for p in folder.rglob("*.json") if p.is_file())
+    else:
+        raise InputError(str(folder), "does not exist; --config takes the folder fetch-config "
                          "wrote, or one holding the files copied by hand")
     reader = _Reader(folder)
     found = 0
-    for path in sorted(p for p in folder.rglob("*.json") if p.is_file()):
+    for path in paths:
         try:
             doc = json.loads(path.read_text(encoding="utf-8-sig"))
         except UnicodeDecodeError:
             note(f"{path}: is not UTF-8 text; skipped")
             continue
         except ValueError as exc:
-            raise InputError(str(path), f"is not valid JSON ({exc})") from None
+            note(f"{path}: is not one JSON document ({exc}); skipped")
+            continue
         kind = recognise(doc)
         if kind is None:
-            note(f"{path}: not a configuration file ({EXPECTED}); skipped")
+            note(f"{path}: is not a configuration file; skipped")
             continue
         reader.add(path, doc, kind)
         found += kind != "notes"

@@ -1,0 +1,169 @@
+"""`check` and `fetch-config`: the Entra configuration against the setup guide.
+
+Parsing options and printing only; reading is ``graph.config_fetch`` (online) or
+``graph.config_files`` (offline), checking ``config_check``. The Graph modules are imported
+when a command runs, so other commands do not pay for loading the SDK.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from loganalyzer.cli.common import Quiet, app, err, fail_input
+from loganalyzer.cli.fetch import App, JobId, ServicePrincipalId, SignIn
+from loganalyzer.cli.options import options_given, with_options
+from loganalyzer.findings import SEVERITIES, severity_rank
+from loganalyzer.problems import InputError
+
+if TYPE_CHECKING:
+    from loganalyzer.config_check import ConfigResult
+    from loganalyzer.graph.config_fetch import AppTarget
+    from loganalyzer.graph.config_model import ConfigSnapshot
+
+FORMATS = ("terminal", "md", "json")
+ConfigDir = Annotated[
+    Path | None,
+    typer.Option("--config", help="Folder of configuration files: what fetch-config or fetch-job "
+                 "saved, or the schema (schema editor > Download) and app manifest copied by "
+                 "hand. Each file is recognised by its content."),
+]
+
+
+@dataclass(frozen=True)
+class AppChoice:
+    """Which enterprise app's configuration to read from Graph."""
+
+    app_name: App = None
+    service_principal_id: ServicePrincipalId = None
+    job_id: JobId = None
+
+    def target(self) -> AppTarget:
+        from loganalyzer.graph.config_fetch import AppTarget
+
+        if not (self.app_name or self.service_principal_id):
+            raise InputError("--graph", "needs --app NAME or --service-principal-id ID")
+        return AppTarget(self.service_principal_id, self.app_name, self.job_id)
+
+
+def _exit_for(exc: Exception) -> typer.Exit:
+    err(f"error: {exc}")
+    return typer.Exit(getattr(exc, "exit_code", 2))
+
+
+def read_snapshot(config_dir: Path | None, graph: bool, choice: AppChoice, sign_in: SignIn,
+                  quiet: bool) -> ConfigSnapshot:
+    """The configuration from --config DIR or --graph; exits 2/3 with one line on failure."""
+    from loganalyzer.graph.client import GraphError
+
+    try:
+        if (config_dir is None) == (not graph):
+            raise InputError("--config", "give --config DIR or --graph (one of them)")
+        if config_dir is not None:
+            given = options_given(choice) + options_given(sign_in)
+            if given:
+                raise InputError(given[0], "only applies with --graph")
+            from loganalyzer.graph.config_files import read_config_dir
+
+            return read_config_dir(config_dir, lambda m: None if quiet else err(f"note: {m}"))
+        from loganalyzer.graph.config_fetch import fetch_config
+
+        return fetch_config(sign_in.connection(), choice.target())[1]
+    except InputError as exc:
+        raise fail_input(exc) from None
+    except GraphError as exc:
+        raise _exit_for(exc) from None
+
+
+def render(result: ConfigResult, fmt: str) -> str:
+    from loganalyzer.config_check import to_json
+    from loganalyzer.config_render import render_markdown, render_terminal
+
+    if fmt == "json":
+        return json.dumps(to_json(result), indent=2, ensure_ascii=False)
+    return render_markdown(result) if fmt == "md" else render_terminal(result)
+
+
+@app.command("check")
+@with_options(choice=AppChoice, sign_in=SignIn)
+def check_command(
+    config_dir: ConfigDir = None,
+    graph: Annotated[bool, typer.Option("--graph", help="Read the configuration from Microsoft "
+                                        "Graph (needs --app or --service-principal-id).")] = False,
+    fmt: Annotated[str, typer.Option("--format", help="terminal, md or json")] = "terminal",
+    output: Annotated[Path | None, typer.Option("--output", "-o",
+                                                help="Write to this file instead.")] = None,
+    fail_on: Annotated[str | None, typer.Option(
+        "--fail-on", help="Exit 1 when a finding is at or above this severity.")] = None,
+    *,
+    choice: AppChoice,
+    sign_in: SignIn,
+    quiet: Quiet = False,
+) -> None:
+    """Check the Entra configuration against the Flowcase setup guide, before anything fails.
+
+    Mappings, attribute list, group mapping, app roles, nested-group assignments, the job's
+    quarantine and (when Graph returns them) the Tenant URL and scope. Permissions with --graph:
+    Application.Read.All, Synchronization.Read.All, GroupMember.Read.All; a part Graph refuses is
+    listed as not checked. Exit codes: 0 done, 1 a finding at or above --fail-on, 2 bad input or
+    options, 3 Graph unavailable.
+    """
+    from loganalyzer.config_check import run_checks
+
+    if fmt not in FORMATS:
+        raise _exit_for(ValueError(f"--format must be one of {', '.join(FORMATS)}, not '{fmt}'"))
+    if fail_on is not None and fail_on not in SEVERITIES:
+        raise _exit_for(ValueError(f"--fail-on must be one of {', '.join(SEVERITIES)}, "
+                                   f"not '{fail_on}'"))
+    result = run_checks(read_snapshot(config_dir, graph, choice, sign_in, quiet))
+    text = render(result, fmt)
+    if output is None:
+        typer.echo(text)
+    else:
+        try:
+            output.write_text(text + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise _exit_for(ValueError(f"{output}: cannot write ({exc.strerror})")) from None
+        if not quiet:
+            err(f"wrote {output}")
+    if fail_on is not None and any(
+            severity_rank(f.severity) <= severity_rank(fail_on) for f in result.findings):
+        raise typer.Exit(1)
+
+
+@app.command("fetch-config")
+@with_options(choice=AppChoice, sign_in=SignIn)
+def fetch_config_command(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the JSON files.")],
+    *,
+    choice: AppChoice,
+    sign_in: SignIn,
+) -> None:
+    """Save the app's configuration from Microsoft Graph, one JSON file per response.
+
+    For `check --config DIR` and `diagnose/report/why --config DIR`. Needs
+    Application.Read.All (app, roles, assignments), Synchronization.Read.All (jobs, schema) and
+    GroupMember.Read.All (members of assigned groups); what Graph refuses is noted in
+    DIR/fetch-config.json and the rest is saved. The provisioning token is never saved.
+    """
+    from loganalyzer.graph.client import GraphError
+    from loganalyzer.graph.config_fetch import fetch_config
+    from loganalyzer.graph.config_files import write_config_dir
+
+    graph = sign_in.connection()
+    try:
+        sp_id, snap = fetch_config(graph, choice.target())
+        written = write_config_dir(snap, output, graph.root, sp_id,
+                                   datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    except InputError as exc:
+        raise fail_input(exc) from None
+    except GraphError as exc:
+        raise _exit_for(exc) from None
+    typer.echo(f"wrote {len(written)} files to {output} for service principal {sp_id}")
+    for part, why in snap.unavailable.items():
+        err(f"note: not read: {part}: {why}")

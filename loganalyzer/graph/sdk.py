@@ -1,0 +1,135 @@
+"""msgraph-sdk's typed ``GraphServiceClient`` on the same sign-in and retries as ``client``.
+
+Configuration objects (service principal, app roles, jobs, schema, assignments, members) are
+read through the SDK's request builders and typed models; collections through msgraph-core's
+``PageIterator``. Sign-in is ``client``'s (``_Tokens``: the options and environment ``fetch``
+accepts), handed to kiota as an ``AccessTokenProvider`` that only gives the token to the Graph
+host the user chose. Provisioning log pages stay on ``client``'s raw reader on purpose (the
+SDK's models drop real values there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+from kiota_abstractions.api_error import APIError
+from kiota_abstractions.authentication import (
+    AccessTokenProvider,
+    AllowedHostsValidator,
+    BaseBearerTokenAuthenticationProvider,
+)
+from kiota_http.middleware.options import RetryHandlerOption
+from msgraph import GraphRequestAdapter, GraphServiceClient
+from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+from msgraph_core import GraphClientFactory, PageIterator
+
+from loganalyzer.graph.client import (
+    GraphAuthError,
+    GraphConnection,
+    GraphError,
+    GraphRequestError,
+    _Secrets,
+    _Tokens,
+)
+
+T = TypeVar("T")
+_RETRIED_BY_KIOTA = {429, 503, 504}
+
+
+class _TokenProvider(AccessTokenProvider):
+    def __init__(self, tokens: _Tokens, host: str) -> None:
+        self._tokens = tokens
+        self._hosts = AllowedHostsValidator([host])
+
+    async def get_authorization_token(self, uri: str, additional_authentication_context=None
+                                      ) -> str:
+        if not self._hosts.is_url_host_valid(uri):
+            return ""  # never hand the token to another host (a nextLink elsewhere)
+        return self._tokens.bearer()
+
+    def get_allowed_hosts_validator(self) -> AllowedHostsValidator:
+        return self._hosts
+
+
+class GraphClient:
+    """A ``GraphServiceClient`` for one Graph root; ``call`` turns SDK errors into ours."""
+
+    def __init__(self, connection: GraphConnection) -> None:
+        self.root = connection.root
+        self.secrets = _Secrets()
+        self.tokens = _Tokens(connection.auth, self.root, self.secrets)
+        option = RetryHandlerOption(delay=connection.retry.base_delay,
+                                    max_retries=connection.retry.max_retries)
+        self._retries = connection.retry.max_retries
+        self._http = GraphClientFactory.create_with_default_middleware(
+            client=httpx.AsyncClient(base_url=self.root, timeout=httpx.Timeout(100, connect=30)),
+            options={RetryHandlerOption.get_key(): option})
+        auth = BaseBearerTokenAuthenticationProvider(
+            _TokenProvider(self.tokens, urlsplit(self.root).hostname or ""))
+        adapter = GraphRequestAdapter(auth, self._http)
+        adapter.base_url = self.root
+        self.sdk = GraphServiceClient(request_adapter=adapter)
+
+    async def close(self) -> None:
+        await self._http.aclose()
+        self.tokens.close()
+
+    async def call(self, what: str, permission: str, request: Awaitable[T]) -> T:
+        """Await one SDK request; a one-line GraphError naming ``what`` and the permission."""
+        try:
+            return await request
+        except APIError as exc:
+            raise self._error(exc, what, permission) from None
+        except httpx.TransportError as exc:
+            raise GraphError(self.secrets.scrub(
+                f"Graph at {self.root} could not be reached for {what} "
+                f"({exc or type(exc).__name__}); try again later")) from None
+
+    async def collect(self, what: str, permission: str, first: Awaitable[Any]) -> list:
+        """Every item of a collection: the first page, then ``PageIterator`` over nextLinks."""
+        page = await self.call(what, permission, first)
+        items: list = []
+        if page is None:
+            return items
+        iterator = PageIterator(page, self.sdk.request_adapter,
+                                error_mapping={"XXX": ODataError})
+        await self.call(what, permission, iterator.iterate(lambda item: items.append(item) or True))
+        return items
+
+    def _error(self, exc: APIError, what: str, permission: str) -> GraphError:
+        status = exc.response_status_code or 0
+        error = getattr(exc, "error", None)
+        code = getattr(error, "code", None) or ""
+        message = " ".join(str(getattr(error, "message", None) or exc.message or "").split())
+        said = self.secrets.scrub(f"{status} {code}: {message}".strip().rstrip(":")[:300])
+        if status == 401:
+            return GraphAuthError(f"Graph did not accept the sign-in for {what} ({said})")
+        if status == 403:
+            return PermissionMissing(what, permission, said)
+        if status in _RETRIED_BY_KIOTA:
+            return GraphError(f"Graph is still throttling or unavailable after {self._retries} "
+                              f"retries ({said}); wait and re-run the same command")
+        if status == 404:
+            return GraphRequestError(f"Graph has no {what} ({said})")
+        return GraphRequestError(f"Graph rejected the request for {what} ({said})")
+
+
+class PermissionMissing(GraphAuthError):
+    """Graph said 403: the message names the permission the read needs."""
+
+    def __init__(self, what: str, permission: str, said: str) -> None:
+        self.what, self.permission = what, permission
+        super().__init__(f"Graph refused to read {what} ({said}): it needs the {permission} "
+                         "permission")
+
+
+async def with_client(connection: GraphConnection,
+                      work: Callable[[GraphClient], Awaitable[T]]) -> T:
+    client = GraphClient(connection)
+    try:
+        return await work(client)
+    finally:
+        await client.close()
