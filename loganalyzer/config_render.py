@@ -38,6 +38,13 @@ def confirmation(rule_id: str, result: ConfigResult | None) -> str | None:
         f"{f.check_id} {f.message}" for f in found)
 
 
+def _logs(log_rules: list[str]) -> str:
+    """Where the logs take over from a check that could not run."""
+    if not log_rules:
+        return ""
+    return f" (in the logs: {' and '.join(log_rules)})"
+
+
 def _steps(finding: ConfigFinding) -> str:
     return ", ".join(step_label(s) for s in finding.guide_steps)
 
@@ -56,7 +63,7 @@ def render_terminal(result: ConfigResult, title: str | None = None) -> str:
     if result.not_checked:
         lines.append("Not checked:")
         for n in result.not_checked:
-            lines += _wrap(f"{n.check_id} {n.title}: {n.reason}", "  ")
+            lines += _wrap(f"{n.check_id} {n.title}: {n.reason}{_logs(n.log_rules)}", "  ")
         lines.append("")
     lines.append(f"Checks run: {len(result.checks) - len(result.not_checked)} of "
                  f"{len(result.checks)}.")
@@ -80,6 +87,6 @@ def render_markdown(result: ConfigResult, level: int = 1) -> str:
     if result.not_checked:
         lines += [f"{h}# Not checked", ""]
         lines += [f"- {n.check_id} {md_escape(n.title)}: {md_escape(n.reason)}"
-                  for n in result.not_checked]
+                  f"{_logs(n.log_rules)}" for n in result.not_checked]
         lines.append("")
     return "\n".join(lines)

@@ -41,8 +41,7 @@ FLAG = "aadoptscim062020"
 def evaluate(config: ConfigSnapshot) -> list[ConfigHit]:
     url = config.secret("BaseAddress")
     if url is None:
-        raise NotCheckable(config.unavailable.get(
-            SECRETS, "Graph did not return the Tenant URL") + "; log rule FC003 covers it")
+        raise NotCheckable(config.unavailable.get(SECRETS, "Graph did not return the Tenant URL"))
     query = urlsplit(url.strip()).query.lower()
     if FLAG in [part.split("=")[0] for part in query.split("&")]:
         return []

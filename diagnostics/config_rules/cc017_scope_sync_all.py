@@ -35,9 +35,8 @@ REMEDIATION = (
 def evaluate(config: ConfigSnapshot) -> list[ConfigHit]:
     value = config.secret("SyncAll")
     if value is None:
-        raise NotCheckable(config.unavailable.get(
-            SECRETS, "Graph did not return the scope setting") + "; log rules FC019 and FC020 "
-            "cover it")
+        raise NotCheckable(config.unavailable.get(SECRETS,
+                                                  "Graph did not return the scope setting"))
     if value.strip().lower() != "true":
         return []
     return [ConfigHit("Scope is \"Sync all users and groups\": every user of the tenant is "

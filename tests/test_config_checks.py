@@ -1,0 +1,216 @@
+"""The configuration checks on the sample configurations, offline: each check fires on bad/ and
+stays quiet on good/, files are recognised by their content, and broken files are refused."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from diagnostics.config_rules import CONFIG_RULES
+from loganalyzer.cli import app
+from loganalyzer.config_check import ConfigResult, run_checks
+from loganalyzer.graph.config_files import read_config_dir
+from loganalyzer.problems import InputError
+from tests.graph_support import CONFIG
+
+ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+
+
+def check(folder: Path) -> ConfigResult:
+    return run_checks(read_config_dir(folder, lambda _note: None))
+
+
+@pytest.fixture(scope="module")
+def bad() -> ConfigResult:
+    return check(CONFIG / "bad")
+
+
+@pytest.fixture(scope="module")
+def good() -> ConfigResult:
+    return check(CONFIG / "good")
+
+
+def finding(result: ConfigResult, check_id: str):
+    (found,) = [f for f in result.findings if f.check_id == check_id]
+    return found
+
+
+def evidence_text(result: ConfigResult, check_id: str) -> str:
+    return " | ".join(f"{e.subject}: {e.current} -> {e.expected}"
+                      for e in finding(result, check_id).evidence)
+
+
+@pytest.mark.parametrize("rule", CONFIG_RULES, ids=lambda r: r.id)
+def test_each_check_fires_on_bad_and_stays_quiet_on_good(rule, bad, good) -> None:
+    assert [f.check_id for f in bad.findings].count(rule.id) == 1
+    assert rule.id not in {f.check_id for f in good.findings}
+    assert rule.id not in {n.check_id for n in bad.not_checked + good.not_checked}
+
+
+def test_bad_evidence_is_current_against_expected(bad) -> None:
+    assert "Enabled = Yes -> Enabled = No" in evidence_text(bad, "CC001")
+    assert ("userName mapping: Direct [userPrincipalName], matching precedence 1 -> Expression "
+            "ToLower([userPrincipalName], ), matching precedence 1") in evidence_text(bad, "CC003")
+    assert "not used for matching -> Expression ToLower([mail], ), matching precedence 2" in (
+        evidence_text(bad, "CC004"))
+    assert 'Switch([IsSoftDeleted], , "False", "False", "True", "True")' in (
+        evidence_text(bad, "CC005"))
+    assert "SingleAppRoleAssignment([appRoleAssignments])" in evidence_text(bad, "CC006")
+    assert f"to {ENTERPRISE}:division -> to {ENTERPRISE}:department" in evidence_text(bad, "CC008")
+    required = evidence_text(bad, "CC009")
+    assert "attribute roles: listed, no flags -> listed (Multi-Value)" in required
+    assert "https://northwind.flowcase.com/api/scim/v2?aadOptscim062020" in (
+        evidence_text(bad, "CC016"))
+
+
+def test_roles_are_judged_case_sensitively_and_the_default_roles_are_left_alone(bad) -> None:
+    assert finding(bad, "CC010").message == (
+        "1 app role value(s) are not Flowcase roles: 'Consultant'.")
+    malformed = evidence_text(bad, "CC011")
+    assert "'departmentmanager:Engineering': old form" in malformed
+    assert "country code 'no' must be upper case ('NO')" in malformed
+    every = " ".join(f.message for f in bad.findings)
+    assert "msiam_access" not in every and "'User'" not in every
+    assert "'countrymanager'" in finding(bad, "CC012").message
+    assert "app role 'External' (external): User -> User/Group" in evidence_text(bad, "CC013")
+
+
+def test_nested_group_users_are_counted_with_a_sample(bad) -> None:
+    nested = finding(bad, "CC014")
+    # kari.nilsen is in the nested group too, but assigned on her own: not counted
+    assert nested.details == {"users": 2, "sample": ["marte.solberg@northwind.no",
+                                                     "ole.johansen@northwind.no"]}
+    assert "only through Consultants Oslo" in evidence_text(bad, "CC014")
+
+
+def test_quarantine_says_the_reason_and_since_when(bad) -> None:
+    quarantine = finding(bad, "CC015")
+    assert quarantine.severity == "critical"
+    assert "EncounteredEscrowProportionThreshold: More than 40% of the provisioning" in (
+        quarantine.message)
+    assert "since 2026-03-26 03:05 UTC" in evidence_text(bad, "CC015")
+
+
+def test_every_fix_quotes_the_guide(bad) -> None:
+    for f in bad.findings:
+        assert '"' in f.remediation and "step" in f.remediation, f.check_id
+
+
+def test_the_template_defaults_in_the_schema_metadata_are_not_read() -> None:
+    schema = json.loads((CONFIG / "good" / "schema-1.json").read_text())
+    defaults = schema["synchronizationRules"][0]["metadata"][0]
+    assert defaults["key"] == "defaultSourceObjectMappings"
+    assert f"{ENTERPRISE}:manager" in defaults["value"]  # the template maps it; good/ does not
+
+
+def copy_renamed(source: Path, target: Path) -> Path:
+    """The files of ``source`` under meaningless names, as an admin might save them."""
+    target.mkdir()
+    for n, path in enumerate(sorted(source.glob("*.json"))):
+        shutil.copy(path, target / f"download ({n}).json")
+    return target
+
+
+def test_files_are_recognised_by_content_not_name(tmp_path, bad) -> None:
+    renamed = check(copy_renamed(CONFIG / "bad", tmp_path / "bad"))
+    assert [f.check_id for f in renamed.findings] == [f.check_id for f in bad.findings]
+
+
+def test_fetch_job_output_and_an_old_style_manifest_are_read(tmp_path) -> None:
+    folder = tmp_path / "hand"
+    folder.mkdir()
+    bad = CONFIG / "bad"
+    shutil.copy(bad / "sync-job.json", folder / "sync-job.json")
+    shutil.copy(bad / "Flowcase SCIM schema.json", folder / "sync-schema.json")
+    manifest = json.loads((bad / "manifest.json").read_text())
+    old_style = {"id": manifest["id"], "appId": manifest["appId"], "name": "Flowcase SCIM",
+                 "appRoles": [{**r, "lang": None} for r in manifest["appRoles"]],
+                 "oauth2Permissions": [], "requiredResourceAccess": []}
+    (folder / "manifest.txt.json").write_text(json.dumps(old_style))
+    result = check(folder)
+    assert {"CC001", "CC010", "CC015"} <= {f.check_id for f in result.findings}
+    not_checked = {n.check_id: n.reason for n in result.not_checked}
+    assert set(not_checked) == {"CC014", "CC016", "CC017"}
+    assert "holds no file with the app role assignments" in not_checked["CC014"]
+    shown = " ".join(CliRunner().invoke(app, ["check", "--config", str(folder)]).stdout.split())
+    assert "CC016 The Tenant URL lacks ?aadOptscim062020: " in shown
+    assert "(fetch-config, when Graph returns them) (in the logs: FC003)" in shown
+    assert "(in the logs: FC019 and FC020)" in shown
+
+
+def test_the_guides_manager_spelling_is_the_manager_too(tmp_path) -> None:
+    schema = json.loads((CONFIG / "good" / "schema-1.json").read_text())
+    users = schema["synchronizationRules"][0]["objectMappings"][1]["attributeMappings"]
+    users.append({**users[-1], "targetAttributeName":
+                  "urn:ietf:params:scim:schemas:extension:scim:2.0:EnterpriseUser:manager",
+                  "source": {"expression": "[manager]", "name": "manager", "type": "Attribute",
+                             "parameters": []}})
+    (tmp_path / "schema.json").write_text(json.dumps(schema))
+    result = check(tmp_path)
+    assert [f.check_id for f in result.findings] == ["CC002"]
+
+
+def test_spacing_and_case_of_an_expression_do_not_matter(tmp_path) -> None:
+    schema = json.loads((CONFIG / "good" / "schema-1.json").read_text())
+    for mapping in schema["synchronizationRules"][0]["objectMappings"][1]["attributeMappings"]:
+        if mapping["targetAttributeName"] == "active":  # the guide's own spelling
+            mapping["source"]["expression"] = (
+                'Switch([isSoftDeleted],, "False","True","True","False")')
+        if mapping["targetAttributeName"] == "userName":
+            mapping["source"]["expression"] = "ToLower([userPrincipalName])"
+    (tmp_path / "schema.json").write_text(json.dumps(schema))
+    assert check(tmp_path).findings == []
+
+
+def test_a_field_of_the_wrong_type_is_refused_with_its_path(tmp_path) -> None:
+    schema = json.loads((CONFIG / "good" / "schema-1.json").read_text())
+    schema["synchronizationRules"][0]["objectMappings"][0]["enabled"] = "No"
+    (tmp_path / "schema.json").write_text(json.dumps(schema))
+    with pytest.raises(InputError) as error:
+        read_config_dir(tmp_path, lambda _n: None)
+    assert str(error.value) == ("schema.json: synchronizationRules[0].objectMappings[0].enabled: "
+                                "is a string, expected true or false")
+
+
+def test_a_folder_without_configuration_is_one_line_and_exit_2(samples) -> None:
+    result = CliRunner().invoke(app, ["check", "--config", str(samples / "formats"), "-q"])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"error: {samples / 'formats'}: holds no configuration file")
+
+
+def test_check_command_shows_every_mistake_and_fails_on_high() -> None:
+    result = CliRunner().invoke(app, ["check", "--config", str(CONFIG / "bad"),
+                                      "--fail-on", "high"])
+    assert result.exit_code == 1
+    assert "17 finding(s) (2 critical, 11 high, 3 medium, 1 low)" in result.stdout
+    assert all(f"] {r.id} " in result.stdout for r in CONFIG_RULES)
+    good = CliRunner().invoke(app, ["check", "--config", str(CONFIG / "good"), "--fail-on", "low"])
+    assert good.exit_code == 0 and "no findings" in good.stdout
+
+
+def test_check_json_and_markdown(tmp_path) -> None:
+    result = CliRunner().invoke(app, ["check", "--config", str(CONFIG / "bad"), "--format",
+                                      "json"])
+    data = json.loads(result.stdout)
+    assert len(data["findings"]) == 17 and data["not_checked"] == []
+    assert data["findings"][0]["evidence"][0] == {
+        "subject": "Provision Azure Active Directory Groups", "current": "Enabled = Yes",
+        "expected": "Enabled = No"}
+    out = tmp_path / "check.md"
+    CliRunner().invoke(app, ["check", "--config", str(CONFIG / "bad"), "--format", "md",
+                             "-o", str(out), "-q"])
+    text = out.read_text()
+    assert "| what | current | expected |" in text
+    assert 'emails\\[type eq "work"\\].value' in text  # escaped
+
+
+def test_graph_options_need_graph() -> None:
+    result = CliRunner().invoke(app, ["check", "--config", str(CONFIG / "good"), "--app", "X"])
+    assert result.exit_code == 2 and "error: --app: only applies with --graph" in result.stderr
+    neither = CliRunner().invoke(app, ["check"])
+    assert neither.exit_code == 2 and "give --config DIR or --graph" in neither.stderr
