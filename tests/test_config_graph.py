@@ -1,0 +1,137 @@
+"""Reading the configuration from the loopback Graph with msgraph-sdk: the same findings online
+as offline, paging, fetch-config's files, and 403s that name the missing permission."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from loganalyzer.cli import app
+from loganalyzer.config_check import run_checks
+from loganalyzer.graph.client import GraphError
+from loganalyzer.graph.config_fetch import NO_SECRETS, AppTarget, fetch_config
+from loganalyzer.graph.config_files import read_config_dir
+from tests.graph_support import CONFIG, SP_ID, TOKEN, config_graph, connection
+
+APP = "Flowcase SCIM"
+
+
+def online(graph, **target) -> tuple:
+    return fetch_config(connection(graph), AppTarget(**(target or {"app_name": APP})))
+
+
+def ids(result) -> list[str]:
+    return [f.check_id for f in result.findings]
+
+
+def run(graph, *args: str):
+    result = CliRunner().invoke(app, [*args, "--graph-url", graph.url],
+                                env={"GRAPH_ACCESS_TOKEN": TOKEN})
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("sample", ["good", "bad"])
+def test_graph_gives_the_same_findings_as_the_files(sample) -> None:
+    offline = run_checks(read_config_dir(CONFIG / sample, lambda _n: None))
+    with config_graph(CONFIG / sample, token=TOKEN) as graph:
+        sp_id, snap = online(graph)
+        paged = [s for s in graph.served if "$skiptoken" in s.query]
+    result = run_checks(snap)
+    assert sp_id == SP_ID
+    assert ids(result) == ids(offline) and result.not_checked == []
+    assert [f.evidence for f in result.findings] == [f.evidence for f in offline.findings]
+    assert paged, "collections of more than $top items are read through their nextLinks"
+
+
+def test_members_and_assignments_are_paged_and_selected() -> None:
+    with config_graph(CONFIG / "bad", token=TOKEN) as graph:
+        online(graph, service_principal_id=SP_ID)
+        nested = graph.log_requests("/transitiveMembers")
+    # Flowcase Consultants: 3 users + the nested group + its 3 users = 7 objects, in 4 pages
+    # of 2; Flowcase Managers: 2 users, one page
+    assert len(nested) == 5
+    assert nested[0].query["$select"] == "id,displayName,userPrincipalName,mail"
+    assert all(s.authorization == f"Bearer {TOKEN}" for s in nested)
+
+
+def test_fetch_config_files_give_the_same_check_and_hold_no_token(tmp_path) -> None:
+    out = tmp_path / "config"
+    with config_graph(CONFIG / "bad", token=TOKEN) as graph:
+        graph.config.synchronization[SP_ID]["secrets"].append(
+            {"key": "SecretToken", "value": 'token="fc_live_9f8e7d6c5b4a"'})
+        code, stdout, stderr = run(graph, "fetch-config", "--app", APP, "-o", str(out))
+        assert code == 0, stderr
+        _, snap = online(graph)
+    assert stdout.startswith(f"wrote 10 files to {out} for service principal {SP_ID}")
+    saved = " ".join(p.read_text() for p in out.glob("*.json"))
+    assert "fc_live_9f8e7d6c5b4a" not in saved and "SecretToken" not in saved
+    assert TOKEN not in saved
+    assert ids(run_checks(read_config_dir(out, lambda _n: None))) == ids(run_checks(snap))
+    notes = json.loads((out / "fetch-config.json").read_text())
+    assert notes["servicePrincipalId"] == SP_ID and notes["unavailable"] == {}
+
+
+def test_fetch_config_refuses_a_folder_it_did_not_write(tmp_path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    with config_graph(CONFIG / "good", token=TOKEN) as graph:
+        code, _, stderr = run(graph, "fetch-config", "--app", APP, "-o", str(tmp_path))
+    assert code == 2 and "was not written by fetch-config" in stderr
+
+
+@pytest.mark.parametrize(("path", "permission", "checks"), [
+    (f"/servicePrincipals/{SP_ID}/synchronization/jobs", "Synchronization.Read.All",
+     {"CC001", "CC002", "CC003", "CC004", "CC005", "CC006", "CC007", "CC008", "CC009", "CC015"}),
+    ("/appRoleAssignedTo", "Application.Read.All", {"CC014"}),
+    ("/transitiveMembers", "GroupMember.Read.All", {"CC014"}),
+    (f"/v1.0/servicePrincipals/{SP_ID}", "Application.Read.All",
+     {"CC010", "CC011", "CC012", "CC013"}),
+])
+def test_a_refused_part_is_not_checked_and_names_the_permission(path, permission, checks) -> None:
+    with config_graph(CONFIG / "bad", token=TOKEN) as graph:
+        graph.fail(path, 403)
+        _, snap = online(graph, service_principal_id=SP_ID)
+    result = run_checks(snap)
+    not_checked = {n.check_id: n.reason for n in result.not_checked}
+    assert set(not_checked) == checks
+    for reason in not_checked.values():
+        assert "(403 Authorization_RequestDenied: Insufficient privileges" in reason
+        assert reason.endswith(f"it needs the {permission} permission")
+    assert set(ids(result)) == {r for r in ids(run_checks(
+        read_config_dir(CONFIG / "bad", lambda _n: None)))} - checks
+
+
+def test_settings_graph_does_not_return_are_not_checked_with_the_log_rule() -> None:
+    with config_graph(CONFIG / "bad", token=TOKEN) as graph:
+        graph.config.synchronization[SP_ID] = {"id": SP_ID, "secrets": []}
+        code, stdout, _ = run(graph, "check", "--graph", "--app", APP)
+    shown = " ".join(stdout.split())
+    assert code == 0
+    assert f"CC016 The Tenant URL lacks ?aadOptscim062020: {NO_SECRETS} (in the logs: FC003)" in (
+        shown)
+    assert "(in the logs: FC019 and FC020)" in shown and "Checks run: 15 of 17." in shown
+
+
+def test_check_graph_exit_codes() -> None:
+    with config_graph(CONFIG / "bad", token=TOKEN) as graph:
+        code, stdout, _ = run(graph, "check", "--graph", "--app", APP, "--fail-on", "critical")
+        assert code == 1 and "17 finding(s)" in stdout
+        code, _, stderr = run(graph, "check", "--graph", "--app", "flowcase scim")
+        assert code == 2 and "no enterprise application is named 'flowcase scim'" in stderr
+        code, _, stderr = run(graph, "check", "--graph")
+        assert code == 2 and "needs --app NAME or --service-principal-id ID" in stderr
+    with config_graph(CONFIG / "bad", token="another-token") as graph:
+        code, _, stderr = run(graph, "check", "--graph", "--app", APP)
+    assert code == 2 and stderr.count("\n") == 1
+    assert "Graph did not accept the sign-in" in stderr and TOKEN not in stderr
+
+
+def test_graph_still_unavailable_is_exit_3_material() -> None:
+    with config_graph(CONFIG / "good", token=TOKEN) as graph:
+        graph.fail("/servicePrincipals", 503, times=20, retry_after="0")
+        with pytest.raises(GraphError) as error:
+            online(graph)
+        retries = len(graph.log_requests("/servicePrincipals"))
+    assert error.value.exit_code == 3 and retries == 4  # the first try and 3 retries
+    assert "still throttling or unavailable after 3 retries" in str(error.value)
