@@ -160,3 +160,17 @@ def test_loader_rejects_malformed_rules_naming_the_file(attrs, complaint) -> Non
     with pytest.raises(RuleDefinitionError, match=complaint) as raised:
         rule_from_module(_module(**attrs))
     assert "fc999_fake.py" in str(raised.value)
+
+
+def test_every_guide_warning_says_which_configuration_check_covers_it() -> None:
+    from diagnostics.config_rules import CONFIG_RULES, config_rule_by_id
+
+    for warning in guide_warnings():
+        checks = warning.get("config_checks")
+        if checks:
+            assert all(config_rule_by_id(c) is not None for c in checks), warning
+            assert "config_not_checkable" not in warning, warning
+        else:
+            assert len(warning.get("config_not_checkable", "")) > 30, warning
+    cited = {c for w in guide_warnings() for c in w.get("config_checks", [])}
+    assert cited == {r.id for r in CONFIG_RULES}

@@ -7,7 +7,7 @@ Why provisioning fails:
     A disabled role cannot be assigned; users meant to have it get no role or another one, and
     no provisioning log ever says so.
 Evidence:
-    Each role's value and its enabled state.
+    Each disabled role's display name and value, against "enabled".
 Fix:
     Step 4: App registrations > App roles: open the role, tick "Enable this app role", Apply.
 Known false positives:

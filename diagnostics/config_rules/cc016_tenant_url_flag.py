@@ -14,7 +14,7 @@ Fix:
     Step 3: set the Tenant URL to ``https://<company>.flowcase.com/api/scim/v2?aadOptscim062020``,
     Test Connection, save, and restart provisioning.
 Known false positives:
-    None known.
+    None known: the flag is a query parameter of the URL and is compared without case.
 """
 
 from __future__ import annotations
