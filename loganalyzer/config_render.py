@@ -35,7 +35,7 @@ def confirmation(rule_id: str, result: ConfigResult | None) -> str | None:
     if not found:
         return None
     return "Confirmed by the configuration: " + "; ".join(
-        f"{f.check_id} {f.message}" for f in found)
+        f"{f.check_id} {f.message.rstrip('.')}" for f in found) + "."
 
 
 def _logs(log_rules: list[str]) -> str:

@@ -27,7 +27,7 @@ TITLE = "roles is not AppRoleAssignmentsComplex"
 SEVERITY = "high"
 GUIDE_STEPS = ("7a",)
 NEEDS = (SCHEMA,)
-LOG_RULES = ("FC003", "FC011")
+LOG_RULES = ("FC003",)
 REMEDIATION = (
     "Map appRoleAssignments with the Expression AppRoleAssignmentsComplex([appRoleAssignments]) "
     'to roles (guide step 7a, "Required Attribute Mappings ... must be configured exactly as '

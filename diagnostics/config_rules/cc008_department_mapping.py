@@ -37,7 +37,7 @@ TITLE = "department is not mapped to the enterprise department"
 SEVERITY = "medium"
 GUIDE_STEPS = ("7a",)
 NEEDS = (SCHEMA,)
-LOG_RULES = ("FC008", "FC009")
+LOG_RULES = ()
 REMEDIATION = (
     "Map department Direct to "
     "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department "

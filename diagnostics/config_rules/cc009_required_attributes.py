@@ -27,7 +27,7 @@ TITLE = "Required attributes are missing from the attribute list"
 SEVERITY = "high"
 GUIDE_STEPS = ("6",)
 NEEDS = (SCHEMA,)
-LOG_RULES = ("FC015", "FC003")
+LOG_RULES = ("FC015",)
 REMEDIATION = (
     'Under "Show advanced options" > "Edit attribute list for customappsso" add id (Primary Key '
     "and Required), userName (Required), roles (Multi-Value) and emails[type eq \"work\"].value "

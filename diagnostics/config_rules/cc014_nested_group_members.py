@@ -28,7 +28,7 @@ TITLE = "Users reach the app only through a nested group"
 SEVERITY = "high"
 GUIDE_STEPS = ("5",)
 NEEDS = (ASSIGNMENTS, MEMBERS)
-LOG_RULES = ("FC018", "FC013")
+LOG_RULES = ("FC018",)
 REMEDIATION = (
     "Assign each nested group (or its users) to the app under Users and Groups, with the app "
     'role they need (guide step 5: "If you assign an Entra group, only users directly in that '

@@ -17,6 +17,7 @@ import typer
 
 from loganalyzer.cli.common import Quiet, app, err, fail_input
 from loganalyzer.cli.fetch import App, JobId, ServicePrincipalId, SignIn
+from loganalyzer.cli.graph_inputs import GraphSource
 from loganalyzer.cli.options import options_given, with_options
 from loganalyzer.findings import SEVERITIES, severity_rank
 from loganalyzer.problems import InputError
@@ -167,3 +168,18 @@ def fetch_config_command(
     typer.echo(f"wrote {len(written)} files to {output} for service principal {sp_id}")
     for part, why in snap.unavailable.items():
         err(f"note: not read: {part}: {why}")
+
+
+def config_for(config_dir: Path | None, graph: GraphSource, quiet: bool) -> ConfigResult | None:
+    """For diagnose/report/why: the checked configuration from --config DIR, or with --graph
+    and an app chosen from Graph (a refusal is a note, not an error). InputError for a bad DIR.
+    """
+    from loganalyzer.config_logs import load
+    from loganalyzer.graph.config_fetch import AppTarget
+
+    chosen = graph.events
+    target = (AppTarget(chosen.service_principal_id, chosen.app_name, chosen.job_id)
+              if graph.enabled and config_dir is None
+              and (chosen.service_principal_id or chosen.app_name) else None)
+    connection = graph.sign_in.connection() if target else None
+    return load(config_dir, target, connection, lambda m: None if quiet else err(f"note: {m}"))

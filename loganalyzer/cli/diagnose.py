@@ -15,10 +15,13 @@ import typer
 from diagnostics import RULES, rule_by_id
 from diagnostics.guide_steps import STEPS
 from loganalyzer import engine
+from loganalyzer.cli.check import ConfigDir, config_for
 from loganalyzer.cli.common import Quiet, app, err, fail_input, load_inputs
 from loganalyzer.cli.fetch import FetchWindow
 from loganalyzer.cli.graph_inputs import GraphSource, InputsOrGraph, graph_inputs
 from loganalyzer.cli.options import with_options
+from loganalyzer.config_check import to_json as config_json
+from loganalyzer.config_logs import confirm, section
 from loganalyzer.diagnosis_text import render_markdown, render_terminal
 from loganalyzer.findings import SEVERITIES, severity_rank, to_json
 from loganalyzer.job_status_file import JobStatusOption, read_job_status
@@ -52,6 +55,7 @@ def diagnose(
         ),
     ] = None,
     job_status: JobStatusOption = None,
+    config_dir: ConfigDir = None,
     *,
     graph: GraphSource,
     window: FetchWindow,
@@ -71,15 +75,19 @@ def diagnose(
         job = read_job_status(job_status) if job_status else None
         with ExitStack() as stack:
             frames = load_inputs(graph_inputs(inputs, graph, stack, quiet, window), quiet).frames
+        configuration = config_for(config_dir, graph, quiet)
     except InputError as exc:
         raise fail_input(exc) from None
     diagnosis = engine.diagnose(frames, job)
+    confirm(diagnosis.findings, configuration)
     if fmt == "json":
-        text = json.dumps(to_json(diagnosis), indent=2, ensure_ascii=False)
+        data = to_json(diagnosis) | (
+            {"configuration": config_json(configuration)} if configuration else {})
+        text = json.dumps(data, indent=2, ensure_ascii=False)
     elif fmt == "md":
-        text = render_markdown(diagnosis)
+        text = section(render_markdown(diagnosis), configuration, fmt)
     else:
-        text = render_terminal(diagnosis)
+        text = section(render_terminal(diagnosis), configuration, fmt)
     if output is None:
         typer.echo(text)
     else:

@@ -1,0 +1,70 @@
+"""Logs and configuration together, for `diagnose`, `report` and `why` with ``--config DIR``
+(or ``--graph`` with an app chosen, when the permissions allow).
+
+The configuration findings get their own section, and a log finding whose cause a
+configuration finding confirms says so in its message ("Confirmed by the configuration:
+CC003 userName is mapped Direct [userPrincipalName] …"). The commands call ``load`` and then
+``confirm``; the output modules only add the section.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from loganalyzer.config_check import ConfigResult, run_checks
+from loganalyzer.config_render import confirmation, render_markdown, render_terminal
+
+
+def load(config_dir: Path | None, graph_target: Any, connection: Any,
+         note: Callable[[str], None]) -> ConfigResult | None:
+    """The checked configuration: from ``config_dir`` (InputError when unusable), else from
+    Graph for ``graph_target`` (an ``AppTarget``) where Graph allows; else None."""
+    if config_dir is not None:
+        from loganalyzer.graph.config_files import read_config_dir
+
+        return run_checks(read_config_dir(config_dir, note))
+    if graph_target is None:
+        return None
+    from loganalyzer.graph.client import GraphError
+    from loganalyzer.graph.config_fetch import fetch_config
+
+    try:
+        return run_checks(fetch_config(connection, graph_target)[1])
+    except GraphError as exc:
+        note(f"configuration not checked: {exc}")
+        return None
+
+
+def confirm(items: Iterable[Any], result: ConfigResult | None) -> None:
+    """Append the confirming configuration finding to each log finding's (or why
+    explanation's) message; ``items`` have ``rule_id`` and ``message``."""
+    for item in items:
+        text = confirmation(item.rule_id, result) if item.rule_id else None
+        if text:
+            item.message = f"{item.message.rstrip()} {text}"
+
+
+def without_people(result: ConfigResult) -> ConfigResult:
+    """For ``--redact``: findings that name people keep their counts, not the names."""
+    findings = []
+    for finding in result.findings:
+        if "sample" in finding.details:
+            evidence = [replace(e, current=e.current.split(":")[0]) for e in finding.evidence]
+            finding = replace(finding, message=finding.message.split(" (")[0] + ".",
+                              evidence=evidence,
+                              details={k: v for k, v in finding.details.items()
+                                       if k != "sample"})
+        findings.append(finding)
+    return replace(result, findings=findings)
+
+
+def section(text: str, result: ConfigResult | None, fmt: str) -> str:
+    """``text`` (terminal or Markdown output) with the configuration section appended."""
+    if result is None:
+        return text
+    if fmt == "md":
+        return f"{text.rstrip()}\n\n{render_markdown(result, level=2)}"
+    return f"{text.rstrip()}\n\n{render_terminal(result, title='CONFIGURATION')}"
