@@ -4,8 +4,9 @@ The same contract as a log rule (``rule.py``): a check file defines ``ID`` (``CC
 ``TITLE``, ``SEVERITY``, ``GUIDE_STEPS``, ``REMEDIATION`` (quoting the guide), ``NEEDS`` (the
 parts of the configuration it reads, ``config_model.PARTS``), ``LOG_RULES`` (the log rules
 whose cause this check confirms: they see the same mistake once it has hurt someone), a
-docstring with the sections of ``rule.DOC_SECTIONS`` and ``evaluate(config) -> Iterable[ConfigHit]``. A check that cannot be
-decided from what was read raises ``NotCheckable`` with the reason.
+docstring with the sections of ``rule.DOC_SECTIONS`` and
+``evaluate(config) -> Iterable[ConfigHit]``. A check that cannot be decided from what was read
+raises ``NotCheckable`` with the reason.
 """
 
 from __future__ import annotations
