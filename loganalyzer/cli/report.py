@@ -20,10 +20,12 @@ import polars as pl
 import typer
 
 from diagnostics.facts.job_status import JobStatus
+from loganalyzer.cli.check import ConfigDir, config_for
 from loganalyzer.cli.common import Quiet, app, fail_input, load_inputs
 from loganalyzer.cli.fetch import FetchWindow, NothingFetched
 from loganalyzer.cli.graph_inputs import GraphSource, InputsOrGraph, graph_inputs
 from loganalyzer.cli.options import with_options
+from loganalyzer.config_logs import confirm, without_people
 from loganalyzer.engine import diagnose
 from loganalyzer.findings import SEVERITIES
 from loganalyzer.graph.query import QueryError, resolve_window
@@ -133,6 +135,7 @@ def report_command(
         bool,
         typer.Option("--redact", help="Replace names, UPNs, emails and object ids by pseudonyms."),
     ] = False,
+    config_dir: ConfigDir = None,
     *,
     graph: GraphSource,
     quiet: Quiet = False,
@@ -163,10 +166,14 @@ def report_command(
                 f"no events from {period.start:%Y-%m-%d %H:%M} to {period.end:%Y-%m-%d %H:%M} UTC",
             )
         previous = _analyse(dataset, period.previous(), None) if compare_previous else None
+        configuration = config_for(config_dir, graph, quiet)
     except InputError as exc:
         raise fail_input(exc) from None
+    confirm(current.diagnosis.findings, configuration)
     report = build_report(current, previous, title=title, job_status=job,
                           selection=graph.describe() if graph.enabled else "")
+    if configuration is not None:
+        report.configuration = without_people(configuration) if redact else configuration
     if redact:
         report = redact_report(report, dataset.frames.events)
     text = RENDERERS[chosen](report)

@@ -11,10 +11,13 @@ import polars as pl
 import typer
 
 from diagnostics.facts.job_status import JobStatus
+from loganalyzer.cli.check import ConfigDir, config_for
 from loganalyzer.cli.common import Quiet, app, err, fail_input, load_inputs
 from loganalyzer.cli.fetch import FetchWindow, NothingFetched
 from loganalyzer.cli.graph_inputs import GraphSource, InputsOrGraph, graph_inputs
 from loganalyzer.cli.options import with_options
+from loganalyzer.config_check import to_json as config_json
+from loganalyzer.config_logs import confirm, section
 from loganalyzer.graph.query import user_filter
 from loganalyzer.job_status_file import JobStatusOption, read_job_status
 from loganalyzer.problems import ALL_IN_MANIFEST, InputError, summarize_problems
@@ -70,6 +73,7 @@ def why_command(
     limit: Annotated[
         int, typer.Option("--limit", help="Latest events shown (terminal, md); 0 = all.")
     ] = TIMELINE_LIMIT,
+    config_dir: ConfigDir = None,
     *,
     graph: GraphSource,
     window: FetchWindow,
@@ -85,13 +89,17 @@ def why_command(
             raise InputError("--format", f"'{fmt}' is not one of {', '.join(FORMATS)}")
         status = read_job_status(job_status) if job_status else None
         answer = _answer(user, inputs, graph, window, status, quiet)
+        configuration = config_for(config_dir, graph, quiet)
     except InputError as exc:
         raise fail_input(exc) from None
+    confirm([answer.verdict, *answer.job_wide, *answer.explanations], configuration)
     if fmt == "json":
-        typer.echo(json.dumps(to_json(answer), indent=2))
+        data = to_json(answer) | (
+            {"configuration": config_json(configuration)} if configuration else {})
+        typer.echo(json.dumps(data, indent=2))
     elif fmt == "md":
-        typer.echo(render_markdown(answer, limit))
+        typer.echo(section(render_markdown(answer, limit), configuration, fmt))
     else:
-        typer.echo(render_terminal(answer, limit))
+        typer.echo(section(render_terminal(answer, limit), configuration, fmt))
     if not answer.resolved:
         raise typer.Exit(2)

@@ -18,6 +18,7 @@ import polars as pl
 from diagnostics.facts.job_status import JobStatus
 from diagnostics.guide_steps import STEPS
 from loganalyzer import __version__
+from loganalyzer.config_check import ConfigResult
 from loganalyzer.engine import lead_order, report_order
 from loganalyzer.findings import Diagnosis, Finding, severity_rank
 from loganalyzer.ingest import Dataset
@@ -165,6 +166,7 @@ class Report:
     redacted: bool = False
     selection: str = ""  # what was asked of Graph (--graph), else ""
     no_events: bool = False  # a quiet period: normal when nothing changed in Entra
+    configuration: ConfigResult | None = None  # with --config, or --graph and an app
 
 
 @dataclass
