@@ -53,7 +53,7 @@ def _body(doc: dict) -> dict:
     return {k: v for k, v in doc.items() if k != "@odata.context"}
 
 
-def config_graph(folder: Path, **kwargs) -> FakeGraph:
+def config_graph(folder: Path, events: list[dict] | None = None, **kwargs) -> FakeGraph:
     """A FakeGraph serving the configuration in a sample folder (good/ or bad/): the bodies
     are the files themselves. bad/ holds an app manifest instead of a service principal, so its
     roles are served on good/'s service principal."""
@@ -85,7 +85,7 @@ def config_graph(folder: Path, **kwargs) -> FakeGraph:
         sp = json.loads((CONFIG / "good" / "service-principal.json").read_text())
         data.service_principals[SP_ID] = {**_body(sp), "appRoles": roles}
     schemas = {job["id"]: schemas["schema"] for job in jobs[SP_ID]}
-    return FakeGraph([], jobs=jobs, schemas=schemas, config=data, **kwargs)
+    return FakeGraph(events or [], jobs=jobs, schemas=schemas, config=data, **kwargs)
 
 
 def connection(graph: FakeGraph, token: str = TOKEN) -> GraphConnection:

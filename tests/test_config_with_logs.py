@@ -1,0 +1,92 @@
+"""Logs and configuration together: diagnose, report and why with --config DIR."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from loganalyzer.cli import app
+from tests.fake_graph import FLOWCASE
+from tests.graph_support import CONFIG, TOKEN, config_graph, events
+
+LOGS = "sample_logs/failing-initial.json"
+
+
+def invoke(*args: str):
+    result = CliRunner().invoke(app, [*args, "-q"])
+    assert result.exit_code in (0, 1), result.stderr
+    return result.stdout
+
+
+def test_diagnose_confirms_the_log_finding_and_adds_a_configuration_section() -> None:
+    data = json.loads(invoke("diagnose", LOGS, "--config", str(CONFIG / "bad"), "--format",
+                             "json"))
+    lowercase = next(f for f in data["findings"] if f["rule_id"] == "FC006")
+    assert ("Confirmed by the configuration: CC003 userName is mapped Direct [userPrincipalName], "
+            "matching precedence 1") in lowercase["message"]
+    departments = next(f for f in data["findings"] if f["rule_id"] == "FC008")
+    assert "Confirmed by the configuration" not in departments["message"]
+    assert len(data["configuration"]["findings"]) == 17
+
+
+def test_a_good_configuration_confirms_nothing() -> None:
+    text = invoke("diagnose", LOGS, "--config", str(CONFIG / "good"))
+    assert "Confirmed by the configuration" not in text
+    assert "CONFIGURATION" in text
+    assert "no findings." in text.split("CONFIGURATION")[1]
+
+
+def test_without_config_the_output_is_unchanged() -> None:
+    assert "CONFIGURATION" not in invoke("diagnose", LOGS)
+
+
+def test_why_says_the_configuration_confirms_the_verdict() -> None:
+    text = invoke("why", "anna.berg@northwind.no", LOGS, "--config", str(CONFIG / "bad"))
+    verdict = " ".join(text.split("Verdict:")[1].split("Timeline")[0].split())
+    assert "Confirmed by the configuration: CC003 userName is mapped Direct" in verdict
+    data = json.loads(invoke("why", "anna.berg@northwind.no", LOGS, "--config",
+                             str(CONFIG / "bad"), "--format", "json"))
+    assert data["configuration"]["findings"][0]["check_id"] == "CC001"
+
+
+def test_report_has_a_configuration_section_in_html_and_markdown(tmp_path) -> None:
+    html = tmp_path / "r.html"
+    invoke("report", LOGS, "--config", str(CONFIG / "bad"), "-o", str(html))
+    page = html.read_text()
+    assert page.count('id="config-cc') == 17
+    assert "<td>userName mapping</td><td class=\"mono\">Direct [userPrincipalName], matching " \
+           "precedence 1</td>" in page
+    assert "emails[type eq &#34;work&#34;].value" in page  # escaped, not raw HTML
+    md = invoke("report", LOGS, "--config", str(CONFIG / "bad"), "--format", "md")
+    assert "## Configuration" in md and 'emails\\[type eq "work"\\].value' in md
+
+
+def test_redacted_report_keeps_the_nested_group_count_not_the_names(tmp_path) -> None:
+    md = invoke("report", LOGS, "--config", str(CONFIG / "bad"), "--format", "md", "--redact")
+    config = md.split("## Configuration")[1]
+    assert "2 user(s) reach the app only through a nested group" in config
+    assert "ole.johansen" not in config and "marte.solberg" not in config
+
+
+def test_a_bad_config_folder_is_exit_2() -> None:
+    result = CliRunner().invoke(app, ["diagnose", LOGS, "--config", "sample_logs/formats", "-q"])
+    assert result.exit_code == 2 and "holds no configuration file" in result.stderr
+
+
+def test_diagnose_graph_with_an_app_fetches_the_configuration_too() -> None:
+    with config_graph(CONFIG / "bad", events=events(), token=TOKEN) as graph:
+        result = CliRunner().invoke(
+            app, ["diagnose", "--graph", "--app", FLOWCASE.name, "--graph-url", graph.url,
+                  "--from", "2026-03-01", "--to", "2026-03-31", "--format", "json", "-q"],
+            env={"GRAPH_ACCESS_TOKEN": TOKEN})
+        graph.fail("/appRoleAssignedTo", 403)
+        refused = CliRunner().invoke(
+            app, ["diagnose", "--graph", "--app", FLOWCASE.name, "--graph-url", graph.url,
+                  "--from", "2026-03-01", "--to", "2026-03-31", "--format", "json", "-q"],
+            env={"GRAPH_ACCESS_TOKEN": TOKEN})
+    assert result.exit_code == 0, result.stderr
+    assert len(json.loads(result.stdout)["configuration"]["findings"]) == 17
+    not_checked = json.loads(refused.stdout)["configuration"]["not_checked"]
+    assert [n["check_id"] for n in not_checked] == ["CC014"]
+    assert not_checked[0]["reason"].endswith("needs the Application.Read.All permission")
