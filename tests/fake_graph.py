@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_logs" / "failing-initial.json"
@@ -458,7 +458,7 @@ class FakeGraph:
         return self._collection(table[parts[1]], query, "directoryObjects", "/".join(parts))
 
     def _users(self, parts: list[str]) -> tuple[int, dict]:
-        wanted = parts[1].lower() if len(parts) == 2 else ""
+        wanted = unquote(parts[1]).lower() if len(parts) == 2 else ""
         for user in self.config.users:
             if wanted in (user["id"].lower(), user.get("userPrincipalName", "").lower()):
                 return 200, {"@odata.context": f"{self.url}/$metadata#users/$entity", **user}

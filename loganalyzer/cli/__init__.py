@@ -5,7 +5,7 @@ typer app and what every command shares, ``options`` the option groups declared 
 Importing this package registers every command on ``app``.
 """
 
-from loganalyzer.cli import check, diagnose, fetch, ingest, report, why  # noqa: F401  (registers)
+from loganalyzer.cli import check, diagnose, fetch, ingest, report, retest, why  # noqa: F401
 from loganalyzer.cli.common import app, load_inputs
 
 __all__ = ["app", "load_inputs"]
