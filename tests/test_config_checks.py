@@ -214,3 +214,17 @@ def test_graph_options_need_graph() -> None:
     assert result.exit_code == 2 and "error: --app: only applies with --graph" in result.stderr
     neither = CliRunner().invoke(app, ["check"])
     assert neither.exit_code == 2 and "give --config DIR or --graph" in neither.stderr
+
+
+def test_the_samples_are_what_their_generator_writes(tmp_path) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("config_generate", CONFIG / "generate.py")
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    generator.main(tmp_path)
+    for sample in ("good", "bad"):
+        written = {p.name: p.read_text() for p in (tmp_path / sample).glob("*.json")}
+        committed = {p.name: p.read_text() for p in (CONFIG / sample).glob("*.json")}
+        assert written == committed, sample
+    assert set(generator.MISTAKES) == {r.id for r in CONFIG_RULES}

@@ -466,7 +466,7 @@ def assignments(nested: bool) -> dict:
     return page(f"servicePrincipals('{SP}')/appRoleAssignedTo", value)
 
 
-def main() -> None:
+def main(out: Path = HERE) -> None:
     jobs_context = f"servicePrincipals('{SP}')/synchronization/jobs"
     good = {
         "fetch-config.json": fetch_notes(),
@@ -488,8 +488,8 @@ def main() -> None:
         "app-role-assignments.json": assignments(nested=True),
         **members_pages(nested=True),
     }
-    write(HERE / "good", good)
-    write(HERE / "bad", bad)
+    write(out / "good", good)
+    write(out / "bad", bad)
 
 
 if __name__ == "__main__":
