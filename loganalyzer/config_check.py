@@ -46,6 +46,8 @@ class ConfigResult:
     findings: list[ConfigFinding]
     not_checked: list[NotChecked]
     checks: list[str]  # every check id that ran or was considered
+    snapshot: ConfigSnapshot | None = field(default=None, repr=False, compare=False)
+    drift: list = field(default_factory=list)  # config_drift.Drift rows, with a previous run
 
     def by_log_rule(self) -> dict[str, list[ConfigFinding]]:
         """Log rule id -> the configuration findings that confirm its cause."""
@@ -88,7 +90,8 @@ def run_checks(config: ConfigSnapshot) -> ConfigResult:
             findings += outcome
     findings.sort(key=lambda f: (severity_rank(f.severity), step_rank(f.guide_steps),
                                  f.check_id))
-    return ConfigResult(config.source, findings, not_checked, [r.id for r in CONFIG_RULES])
+    return ConfigResult(config.source, findings, not_checked, [r.id for r in CONFIG_RULES],
+                        config)
 
 
 def to_json(result: ConfigResult) -> dict[str, Any]:

@@ -90,3 +90,36 @@ def test_diagnose_graph_with_an_app_fetches_the_configuration_too() -> None:
     not_checked = json.loads(refused.stdout)["configuration"]["not_checked"]
     assert [n["check_id"] for n in not_checked] == ["CC014"]
     assert not_checked[0]["reason"].endswith("needs the Application.Read.All permission")
+
+
+def test_report_shows_configuration_drift_between_two_runs(tmp_path) -> None:
+    md = invoke("report", LOGS, "--config", str(CONFIG / "bad"), "--previous-config",
+                str(CONFIG / "good"), "--format", "md")
+    drift = md.split("### Changed since the previous configuration")[1].split("###")[0]
+    assert ("| object mapping 'Provision Azure Active Directory Groups' | disabled | enabled |"
+            in drift)
+    assert ("| mapping to userName | Expression ToLower(\\[userPrincipalName\\], ), matching "
+            "precedence 1 | Direct \\[userPrincipalName\\], matching precedence 1 |") in drift
+    assert "| users assigned directly | 0 | 1 |" in drift
+    assert "kari.nilsen" not in drift and "Kari Nilsen" not in drift  # users counted, not named
+    same = invoke("report", LOGS, "--config", str(CONFIG / "good"), "--previous-config",
+                  str(CONFIG / "good"), "--format", "md")
+    assert "## Configuration" in same and "Changed since the previous" not in same
+
+
+def test_drift_compares_only_the_parts_both_runs_hold(tmp_path) -> None:
+    from loganalyzer.config_drift import drift
+    from loganalyzer.graph.config_files import read_config_dir
+
+    schema_only = tmp_path / "schema"
+    schema_only.mkdir()
+    (schema_only / "s.json").write_text((CONFIG / "good" / "schema-1.json").read_text())
+    changes = drift(read_config_dir(schema_only, print), read_config_dir(CONFIG / "bad", print))
+    assert changes and all(c.setting.startswith(("mapping", "attribute", "object mapping"))
+                           for c in changes)
+
+
+def test_previous_config_needs_a_current_one() -> None:
+    result = CliRunner().invoke(app, ["report", LOGS, "--previous-config", str(CONFIG / "good"),
+                                      "--format", "md", "-q"])
+    assert result.exit_code == 2 and "needs the current configuration too" in result.stderr

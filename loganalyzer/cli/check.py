@@ -183,3 +183,17 @@ def config_for(config_dir: Path | None, graph: GraphSource, quiet: bool) -> Conf
               and (chosen.service_principal_id or chosen.app_name) else None)
     connection = graph.sign_in.connection() if target else None
     return load(config_dir, target, connection, lambda m: None if quiet else err(f"note: {m}"))
+
+
+def with_drift(current: ConfigResult | None, previous: Path, quiet: bool) -> ConfigResult:
+    """``current`` with the drift from the configuration in ``previous``; InputError when there
+    is no current configuration to compare with."""
+    from loganalyzer.config_drift import drift
+    from loganalyzer.graph.config_files import read_config_dir
+
+    if current is None or current.snapshot is None:
+        raise InputError("--previous-config", "needs the current configuration too: --config "
+                         "DIR, or --graph with --app or --service-principal-id")
+    before = read_config_dir(previous, lambda m: None if quiet else err(f"note: {m}"))
+    current.drift = drift(before, current.snapshot)
+    return current

@@ -20,7 +20,7 @@ import polars as pl
 import typer
 
 from diagnostics.facts.job_status import JobStatus
-from loganalyzer.cli.check import ConfigDir, config_for
+from loganalyzer.cli.check import ConfigDir, config_for, with_drift
 from loganalyzer.cli.common import Quiet, app, fail_input, load_inputs
 from loganalyzer.cli.fetch import FetchWindow, NothingFetched
 from loganalyzer.cli.graph_inputs import GraphSource, InputsOrGraph, graph_inputs
@@ -136,6 +136,11 @@ def report_command(
         typer.Option("--redact", help="Replace names, UPNs, emails and object ids by pseudonyms."),
     ] = False,
     config_dir: ConfigDir = None,
+    previous_config: Annotated[
+        Path | None,
+        typer.Option("--previous-config", help="An earlier configuration folder: the report "
+                     "shows what changed since (configuration drift)."),
+    ] = None,
     *,
     graph: GraphSource,
     quiet: Quiet = False,
@@ -167,6 +172,8 @@ def report_command(
             )
         previous = _analyse(dataset, period.previous(), None) if compare_previous else None
         configuration = config_for(config_dir, graph, quiet)
+        if previous_config is not None:
+            configuration = with_drift(configuration, previous_config, quiet)
     except InputError as exc:
         raise fail_input(exc) from None
     confirm(current.diagnosis.findings, configuration)
