@@ -61,7 +61,7 @@ def test_fetch_config_files_give_the_same_check_and_hold_no_token(tmp_path) -> N
     with config_graph(CONFIG / "bad", token=TOKEN) as graph:
         graph.config.synchronization[SP_ID]["secrets"].append(
             {"key": "SecretToken", "value": 'token="fc_live_9f8e7d6c5b4a"'})
-        code, stdout, stderr = run(graph, "fetch-config", "--app", APP, "-o", str(out))
+        code, stdout, stderr = run(graph, "fetch-config", "--graph", "--app", APP, "-o", str(out))
         assert code == 0, stderr
         _, snap = online(graph)
     assert stdout.startswith(f"wrote 10 files to {out} for service principal {SP_ID}")

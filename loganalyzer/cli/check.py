@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from loganalyzer.graph.config_model import ConfigSnapshot
 
 FORMATS = ("terminal", "md", "json")
+GraphOnly = Annotated[
+    bool, typer.Option("--graph", help="Microsoft Graph: the only source of this command; "
+                       "may be left out.")]
 ConfigDir = Annotated[
     Path | None,
     typer.Option("--config", help="Folder of configuration files: what fetch-config or fetch-job "
@@ -141,6 +144,7 @@ def check_command(
 @with_options(choice=AppChoice, sign_in=SignIn)
 def fetch_config_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the JSON files.")],
+    _graph: GraphOnly = True,
     *,
     choice: AppChoice,
     sign_in: SignIn,

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from loganalyzer.cli.check import AppChoice
+from loganalyzer.cli.check import AppChoice, GraphOnly
 from loganalyzer.cli.common import app, err, fail_input
 from loganalyzer.cli.fetch import SignIn
 from loganalyzer.cli.options import with_options
@@ -51,6 +51,7 @@ def retest_command(
                                                     "provision again.", show_default=False)],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask: provision now.")] = False,
     fmt: Annotated[str, typer.Option("--format", help="terminal or json")] = "terminal",
+    _graph: GraphOnly = True,
     *,
     choice: AppChoice,
     sign_in: SignIn,
