@@ -123,3 +123,17 @@ def test_previous_config_needs_a_current_one() -> None:
     result = CliRunner().invoke(app, ["report", LOGS, "--previous-config", str(CONFIG / "good"),
                                       "--format", "md", "-q"])
     assert result.exit_code == 2 and "needs the current configuration too" in result.stderr
+
+
+def test_configuration_values_are_escaped_in_the_html_report(tmp_path) -> None:
+    import shutil
+
+    folder = tmp_path / "config"
+    shutil.copytree(CONFIG / "bad", folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["appRoles"][2]["value"] = "<img src=x onerror=alert(1)>"
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    html = tmp_path / "r.html"
+    invoke("report", LOGS, "--config", str(folder), "-o", str(html))
+    page = html.read_text()
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
