@@ -64,9 +64,21 @@ STEP_TYPES = (
 ERROR_CATEGORIES = ("failure", "nonservicefailure", "success", "unknownfuturevalue")
 
 
-def _enum(expr: pl.Expr, members: tuple[str, ...]) -> pl.Expr:
-    """Known members compare case-insensitively (stored lower-cased); unknown values verbatim."""
+# The diagnostic-settings copy writes step types and statuses as the enums' ordinals (§3.1).
+STEP_TYPE_ORDINALS = dict(enumerate(("import", "scoping", "matching", "processing",
+                                     "referenceresolution", "export")))
+RESULT_ORDINALS = dict(enumerate(("success", "failure", "skipped", "warning")))
+UNKNOWN_STATUS = "unknown"  # an event whose status no field of any spelling gave
+
+
+def _enum(
+    expr: pl.Expr, members: tuple[str, ...], ordinals: dict[int, str] | None = None
+) -> pl.Expr:
+    """Known members compare case-insensitively (stored lower-cased); an ordinal (``"2"``)
+    becomes its member when ``ordinals`` are given; unknown values verbatim."""
     lowered = expr.str.to_lowercase()
+    if ordinals:
+        lowered = lowered.replace({str(n): name for n, name in ordinals.items()})
     return (
         pl.when(lowered.is_in(members))
         .then(lowered)
@@ -106,8 +118,8 @@ def _steps(raw: pl.DataFrame) -> pl.DataFrame:
         "event_id",
         "step_index",
         "name",
-        _enum(pl.col("provisioningStepType"), STEP_TYPES).alias("step_type"),
-        _enum(pl.col("status"), RESULTS).alias("status"),
+        _enum(pl.col("provisioningStepType"), STEP_TYPES, STEP_TYPE_ORDINALS).alias("step_type"),
+        _enum(pl.col("status"), RESULTS, RESULT_ORDINALS).alias("status"),
         "description",
         pl.col("details").fill_null(pl.lit([], dtype=STEPS_SCHEMA["details"])),
     ).cast(STEPS_SCHEMA)
@@ -371,8 +383,10 @@ def normalize(
         _enum(pl.coalesce(pl.col("provisioningAction"), pl.col("action")), ACTIONS).alias(
             "action"
         ),
-        _enum(
-            pl.coalesce(psi.struct.field("status"), legacy.struct.field("status")), RESULTS
+        pl.coalesce(
+            _enum(psi.struct.field("status"), RESULTS, RESULT_ORDINALS),
+            _enum(legacy.struct.field("status"), RESULTS, RESULT_ORDINALS),
+            pl.lit(UNKNOWN_STATUS),
         ).alias("status"),
         pl.col("durationInMilliseconds").alias("duration_ms"),
         _blank_to_null(

@@ -54,7 +54,7 @@ def test_portal_json_records_with_wrongly_typed_fields_are_kept_and_each_field_n
     props = dataset.frames.modified_properties
     assert props.filter(props["event_id"] == "odd-props").height == len(
         FAILURE["modifiedProperties"])
-    assert events["status-number"]["status"] is None
+    assert events["status-number"]["status"] == "unknown"  # counted, never healthy
     ignored = [n for n in dataset.notes if n.endswith("; ignored")]
     assert [n.split(": ", 1)[0] for n in ignored] == [str(path)] * 4
     located = [n.split(": ", 1)[1] for n in ignored]

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from loganalyzer.cli import app
 from loganalyzer.ingest import load
 from loganalyzer.problems import InputError
-from loganalyzer.readers.log_analytics import graph_keys
+from loganalyzer.readers.spelling import graph_keys
 
 WORKSPACE = "5f0e2d4c-6b8a-4c1e-9d3f-7a5b3c1e9f02"
 TENANT = "b3e1a7c4-5d92-4f6e-8a10-2c9d7e4f6b58"

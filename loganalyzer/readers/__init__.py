@@ -7,7 +7,9 @@ kept record (``Ignored``) as notes: only skipped records count as problems.
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,6 +19,7 @@ import polars as pl
 from loganalyzer.problems import Ignored, InputError, Problem
 from loganalyzer.readers import csv_logs, log_analytics
 from loganalyzer.readers.json_careful import read_careful
+from loganalyzer.readers.on_demand import read_on_demand
 from loganalyzer.readers.records import Item, records_to_frame
 from loganalyzer.readers.sniff import Kind, sniff
 from loganalyzer.readers.sources import Source
@@ -73,10 +76,21 @@ def _is_envelope_lines(source: Source) -> bool:
     return '"properties"' in head and '"category"' in head
 
 
+# the diagnostic-settings spelling (formats reference 3.1): capitalised keys, numbered enums
+_DIAGNOSTIC_SPELLING = re.compile(r'"(Id|Name|Status|Type)"\s*:')
+
+
+def _is_diagnostic_spelling(source: Source) -> bool:
+    return bool(_DIAGNOSTIC_SPELLING.search(source.head(65536).decode("utf-8", errors="ignore")))
+
+
 def _read_json(source: Source, kind: Kind, read_log: ReadLog) -> Iterator[pl.DataFrame]:
-    """Fast reader first; on any refusal, the careful reader continues after what was read."""
+    """Fast reader first; on any refusal, the careful reader continues after what was read.
+
+    The fast reader matches keys case-sensitively, so the diagnostic-settings spelling goes to
+    the careful reader, which folds it."""
     done = 0
-    if kind is not Kind.JSON_OBJECT:
+    if kind is not Kind.JSON_OBJECT and not _is_diagnostic_spelling(source):
         from loganalyzer.readers import json_fast  # DuckDB loads only when JSON is read
 
         try:
@@ -100,6 +114,11 @@ def _after(items: Iterator[Item], done: int) -> Iterator[Item]:
             yield item
 
 
+def _whole_json(source: Source) -> dict:
+    with source.open_binary() as handle:
+        return json.loads(handle.read().decode("utf-8-sig"))
+
+
 def read_sources(sources: list[Source], read_log: ReadLog) -> Iterator[pl.DataFrame]:
     """Read every source, whatever its kind, as RAW_SCHEMA batches."""
     csv_sources: list[Source] = []
@@ -117,6 +136,8 @@ def read_sources(sources: list[Source], read_log: ReadLog) -> Iterator[pl.DataFr
             csv_sources.append(source)
         elif kind is Kind.LOG_ANALYTICS_JSON:
             yield from _batched(log_analytics.read_json(source), read_log)
+        elif kind is Kind.ON_DEMAND:
+            yield from _batched(read_on_demand(source, _whole_json(source)), read_log)
         else:
             yield from _read_json(source, kind, read_log)
     if csv_sources:

@@ -18,6 +18,7 @@ from loganalyzer.problems import InputError, Problem
 from loganalyzer.readers.records import Item, raw_record
 from loganalyzer.readers.sniff import Kind
 from loganalyzer.readers.sources import Source
+from loganalyzer.readers.spelling import from_envelope, graph_spelling
 
 _DECODER = json.JSONDecoder()
 _NEXT_OBJECT = re.compile(r"[,\[]\s*\{")
@@ -29,10 +30,12 @@ def _line_of(text: str, pos: int) -> int:
 
 
 def unwrap(obj: Any) -> Any:
-    """A storage-export envelope carries the Graph object under ``properties``."""
+    """A storage-export envelope carries the event under ``properties``; either way the event
+    comes back in Graph's spelling (the diagnostic-settings copy writes ``Id``/``Name``/
+    ``Status``)."""
     if isinstance(obj, dict) and isinstance(obj.get("properties"), dict) and "category" in obj:
-        return obj["properties"]
-    return obj
+        return from_envelope(obj)
+    return graph_spelling(obj) if isinstance(obj, dict) else obj
 
 
 def _event_or_problem(obj: Any, source: Source, where: str) -> dict | Problem:

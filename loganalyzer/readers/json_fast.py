@@ -20,7 +20,12 @@ from loganalyzer.schema import RAW_SCHEMA
 
 THREADS = 2
 # what the fast reader raises for input it cannot read (the careful reader then takes over)
-REFUSALS = (duckdb.Error, pa.ArrowException, OSError)
+class NoStatus(ValueError):
+    """A record whose status the fast reader found nowhere: it may be spelled in a way only the
+    careful reader folds (``Status``), so that reader takes the file over."""
+
+
+REFUSALS = (duckdb.Error, pa.ArrowException, OSError, NoStatus)
 _MAP = "MAP(VARCHAR, VARCHAR)"
 _IDENTITY = f"STRUCT(id VARCHAR, displayName VARCHAR, identityType VARCHAR, details {_MAP})"
 _SYSTEM = f"STRUCT(id VARCHAR, displayName VARCHAR, details {_MAP})"
@@ -88,6 +93,12 @@ _FOLD_VARIANTS = (
 )
 
 
+_NO_STATUS = (
+    pl.col("provisioningStatusInfo").struct.field("status").is_null()
+    & pl.col("statusInfo").struct.field("status").is_null()
+)
+
+
 def _query(source: Source, kind: Kind, envelope: bool) -> str:
     path = str(source.path).replace("'", "''")
     compression = "gzip" if source.gzip else "none"
@@ -127,6 +138,8 @@ def read_fast(
                 pl.lit(source.name).alias("source_file"),
                 (pl.int_range(pl.len(), dtype=pl.Int64) + offset + 1).alias("source_record"),
             )
+            if frame.select(_NO_STATUS.any()).item():
+                raise NoStatus(f"a record after record {offset} has no status")
             offset += frame.height
             yield frame.cast(RAW_SCHEMA).select(list(RAW_SCHEMA))
     finally:

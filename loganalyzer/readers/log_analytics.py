@@ -19,6 +19,7 @@ from loganalyzer.readers.csv_headers import fold_header
 from loganalyzer.readers.json_careful import array_items
 from loganalyzer.readers.records import Item, raw_record
 from loganalyzer.readers.sources import Source
+from loganalyzer.readers.spelling import graph_keys, named
 
 # Log Analytics column (folded, see fold_header) -> Graph property.
 SCALAR_COLUMNS = {
@@ -52,21 +53,6 @@ _DISTINCTIVE = {"resulttype", "resultsignature", "aadtenantid", "provisioningste
                 "provisioningstatusinfo"}
 _NO_VALUE = {"", "none", "null"}
 
-# Graph's inner key spellings; JSON-text columns may carry them in any casing.
-_GRAPH_KEYS = {
-    key.casefold(): key
-    for key in (
-        "id", "displayName", "name", "identityType", "type", "details", "initiatorType",
-        "initiatingType", "status", "errorInformation", "errorCode", "reason",
-        "additionalDetails", "errorCategory", "recommendedAction", "provisioningStepType",
-        "description", "oldValue", "newValue",
-    )
-}
-
-
-_KEY_NAMES: dict[str, str] = {}  # each spelling met -> its Graph name (few distinct keys)
-
-
 def is_log_analytics_header(header: list[str]) -> bool:
     """``TimeGenerated`` plus a column only AADProvisioningLogs has."""
     folded = {fold_header(h) for h in header}
@@ -79,23 +65,6 @@ def is_known_column(column: str) -> bool:
                (SCALAR_COLUMNS, JSON_COLUMNS, RESULT_COLUMNS, IGNORED_COLUMNS))
 
 
-def graph_keys(value: Any) -> Any:
-    """Rename inner keys case-insensitively to Graph's camelCase; ``details`` bags are kept
-    as they are (their keys are attribute names, not Graph properties)."""
-    if isinstance(value, list):
-        return [graph_keys(item) for item in value]
-    if isinstance(value, dict):
-        renamed: dict[str, Any] = {}
-        for key, inner in value.items():
-            name = _KEY_NAMES.get(key)
-            if name is None:
-                name = _KEY_NAMES[key] = _GRAPH_KEYS.get(str(key).casefold(), str(key))
-            nested = isinstance(inner, dict | list) and name != "details"
-            renamed[name] = graph_keys(inner) if nested else inner
-        return renamed
-    return value
-
-
 @functools.lru_cache(maxsize=1024)
 def _role(column: str) -> tuple[str, str] | None:
     """What a column is (scalar, json, result) and its Graph name; cached per spelling."""
@@ -104,19 +73,6 @@ def _role(column: str) -> tuple[str, str] | None:
         if key in table:
             return role, table[key]
     return ("result", key) if key in RESULT_COLUMNS else None
-
-
-_NAMED_OBJECTS = {"initiatedBy", "servicePrincipal", "sourceSystem", "targetSystem",
-                  "sourceIdentity", "targetIdentity"}
-
-
-def _named(value: Any, prop: str) -> Any:
-    """Log Analytics writes an object's display name as ``Name``; Graph calls it
-    ``displayName`` (a step's ``name`` is its step name and stays)."""
-    named = isinstance(value, dict) and "name" in value and "displayName" not in value
-    if prop in _NAMED_OBJECTS and named:
-        value["displayName"] = value.pop("name")
-    return value
 
 
 class _BadJson(ValueError):
@@ -208,7 +164,7 @@ def record_from_row(
                 ))
                 continue
             if parsed is not None:
-                graph[name] = _named(graph_keys(parsed), name)
+                graph[name] = named(graph_keys(parsed), name)
         else:
             results[name] = _scalar(value)
     missing = [name for name, prop in (("Id", "id"), ("TimeGenerated", "activityDateTime"))

@@ -187,7 +187,8 @@ def raw_record(
             "id": _text(initiated.get("id")),
             "displayName": _text(initiated.get("displayName")),
             "initiatorType": _text(
-                initiated.get("initiatorType", initiated.get("initiatingType"))
+                initiated.get("initiatorType", initiated.get("initiatingType",
+                                                             initiated.get("type")))
             ),
         },
         "servicePrincipal": {

@@ -11,6 +11,7 @@ import re
 from enum import StrEnum
 
 from loganalyzer.problems import InputError
+from loganalyzer.readers.on_demand import is_on_demand
 from loganalyzer.readers.sources import Source, check_utf8
 
 
@@ -20,6 +21,7 @@ class Kind(StrEnum):
     NDJSON = "JSON lines"  # one Graph object or storage envelope per line
     JSON_OBJECT = "single JSON event"
     LOG_ANALYTICS_JSON = "Log Analytics JSON"
+    ON_DEMAND = "provisionOnDemand result"  # {"key": "<JSON>", "value": "<JSON>"} or its value
     CSV = "CSV"
 
 
@@ -81,6 +83,8 @@ def _sniff_object(source: Source, text: str) -> Kind:
         one_line_object = False
     if one_line_object and rest.lstrip().startswith("{"):
         return Kind.NDJSON
+    if _is_on_demand(text):
+        return Kind.ON_DEMAND
     if '"tables"' in text[:200] and '"rows"' in text:
         return Kind.LOG_ANALYTICS_JSON
     if _GRAPH_PAGE.search(text):
@@ -92,6 +96,15 @@ def _sniff_object(source: Source, text: str) -> Kind:
     if _EVENT_KEYS.search(text):
         return Kind.JSON_OBJECT
     raise InputError(source.name, _not_a_log_hint(text))
+
+
+def _is_on_demand(text: str) -> bool:
+    if '"startTime"' not in text and '"key"' not in text:
+        return False
+    try:
+        return is_on_demand(json.loads(text))
+    except ValueError:
+        return False  # longer than the head: not a one-user on-demand result
 
 
 def _not_a_log_hint(text: str) -> str:
