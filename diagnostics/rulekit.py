@@ -33,6 +33,9 @@ from loganalyzer.normalize import (
     step_details,
 )
 from loganalyzer.reasons import reason_text_expr
+from loganalyzer.wording import plural, quote_list, verb
+
+__all__ = ["plural", "quote_list", "verb"]  # rules take the one wording helper from here
 
 
 @dataclass
@@ -89,16 +92,6 @@ def failures_where(
     if codes is not None:
         matched = matched | code_like(codes)
     return is_failure() & matched
-
-
-def plural(count: int, word: str, words: str | None = None) -> str:
-    return f"{count} {word if count == 1 else (words or word + 's')}"
-
-
-def quote_list(values: Sequence[str], limit: int = 5) -> str:
-    """'a, b, c and 4 more' for one-sentence messages."""
-    shown = ", ".join(values[:limit])
-    return shown if len(values) <= limit else f"{shown} and {len(values) - limit} more"
 
 
 class Context:

@@ -14,6 +14,7 @@ from datetime import datetime
 from diagnostics.guide_steps import STEPS
 from loganalyzer.findings import Diagnosis, Finding
 from loganalyzer.markdown import md_escape
+from loganalyzer.wording import plural
 
 AFFECTED_SHOWN = 10
 WIDTH = 100
@@ -57,6 +58,9 @@ def _wrap(text: str, indent: str) -> list[str]:
 def render_terminal(diagnosis: Diagnosis) -> str:
     """Plain text: findings with their fix, then unexplained failures and expected skips."""
     lines = [_headline(diagnosis), ""]
+    for note in diagnosis.notes:
+        lines += _wrap(f"Note: {note}.", "")
+    lines += [""] if diagnosis.notes else []
     if not diagnosis.findings:
         lines += ["No findings: every failure rule is quiet.", ""]
     for f in diagnosis.findings:
@@ -82,6 +86,7 @@ def render_terminal(diagnosis: Diagnosis) -> str:
         lines += _wrap(f"Fix: {f.remediation}", "  ")
         lines.append("")
     lines += _unexplained_text(diagnosis)
+    lines += _unexplained_skips_text(diagnosis)
     skips = diagnosis.summary["expected_skips"]
     lines.append(
         f"Expected skips (counted, not failures): {skips['redundant_export']:,} RedundantExport, "
@@ -105,9 +110,25 @@ def _unexplained_text(diagnosis: Diagnosis) -> list[str]:
     return [*lines, ""]
 
 
+def _unexplained_skips_text(diagnosis: Diagnosis) -> list[str]:
+    if not diagnosis.unexplained_skips:
+        return []
+    total = sum(u.count for u in diagnosis.unexplained_skips)
+    lines = [f"Unexplained skips ({total:,}; no rule knows these skip reasons yet):"]
+    for u in diagnosis.unexplained_skips:
+        lines += _wrap(
+            f"{u.skip_reason}: {plural(u.count, 'skip')}, {plural(u.affected, 'object')}; "
+            f"e.g. {u.sample_text or '(no description logged)'}",
+            "  ",
+        )
+    return [*lines, ""]
+
+
 def render_markdown(diagnosis: Diagnosis) -> str:
     """A Markdown document with the same content as the terminal text."""
     out = ["# Provisioning diagnosis", "", md_escape(_headline(diagnosis)), ""]
+    out += [f"> **Note:** {md_escape(note)}." for note in diagnosis.notes]
+    out += [""] if diagnosis.notes else []
     if not diagnosis.findings:
         out += ["No findings: every failure rule is quiet.", ""]
     for f in diagnosis.findings:
@@ -153,6 +174,19 @@ def render_markdown(diagnosis: Diagnosis) -> str:
         ]
     else:
         out.append("None.")
+    if diagnosis.unexplained_skips:
+        out += [
+            "",
+            "## Unexplained skips",
+            "",
+            "| skip reason | skips | objects | sample text |",
+            "|---|---|---|---|",
+        ]
+        out += [
+            f"| {md_escape(u.skip_reason)} | {u.count} | {u.affected} | "
+            f"{md_escape(u.sample_text or '')} |"
+            for u in diagnosis.unexplained_skips
+        ]
     skips = diagnosis.summary["expected_skips"]
     out += [
         "",

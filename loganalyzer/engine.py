@@ -26,9 +26,11 @@ from loganalyzer.findings import (
     Finding,
     RuleInfo,
     UnexplainedGroup,
+    UnexplainedSkip,
     severity_rank,
 )
-from loganalyzer.normalize import Frames
+from loganalyzer.normalize import UNKNOWN_STATUS, Frames
+from loganalyzer.wording import plural, verb
 
 EVIDENCE_LIMIT = 5
 REASON_LIMIT = 200
@@ -54,12 +56,25 @@ def diagnose(frames: Frames, job_status: dict | JobStatus | None = None) -> Diag
         for rule in (r for r in RULES if r.kind in phase):
             findings.extend(_run(rule, ctx, errors))
     findings.sort(key=report_order)
+    summary = _summary(ctx, findings, job)
     return Diagnosis(
-        summary=_summary(ctx, findings, job),
+        summary=summary,
         findings=findings,
         unexplained=_unexplained(ctx, findings),
         rules_run=rules(),
         rule_errors=errors,
+        notes=[unknown_status_note(summary["unknown_status"])] if summary["unknown_status"]
+        else [],
+        unexplained_skips=_unexplained_skips(ctx, findings),
+    )
+
+
+def unknown_status_note(count: int) -> str:
+    """Events whose status no field gave (an unfamiliar export shape): never healthy."""
+    return (
+        f"{plural(count, 'event')} {verb(count, 'has', 'have')} no readable status and "
+        f"{verb(count, 'is', 'are')} counted as 'unknown': the diagnosis cannot call them "
+        "healthy; check the export's shape (see the inputs page of the manual)"
     )
 
 
@@ -223,6 +238,43 @@ def _unexplained(ctx: Context, findings: Sequence[Finding]) -> list[UnexplainedG
     ]
 
 
+# skips that are expected and counted (``expected_skips``), never "unexplained"
+EXPECTED_SKIPS = ("redundantexport",)
+NO_SKIP_REASON = "(no skip reason logged)"
+
+
+def _unexplained_skips(ctx: Context, findings: Sequence[Finding]) -> list[UnexplainedSkip]:
+    skipped = ctx.events.filter(
+        (pl.col("status") == "skipped")
+        & ~pl.col("skip_reason").str.to_lowercase().is_in(EXPECTED_SKIPS).fill_null(False)
+        & ~pl.col("event_id").is_in(list(_explained(findings)))
+    )
+    if skipped.height == 0:
+        return []
+    groups = (
+        skipped.sort("activity_time")
+        .with_columns(pl.col("skip_reason").fill_null(NO_SKIP_REASON))
+        .group_by("skip_reason", maintain_order=True)
+        .agg(
+            pl.len().alias("count"),
+            pl.col("failed_step_description").drop_nulls().first(),
+            pl.col("person").n_unique().alias("affected"),
+        )
+        .sort(["count", "skip_reason"], descending=[True, False])
+    )
+    return [
+        UnexplainedSkip(reason, count, _clip(sample), affected)
+        for reason, count, sample, affected in groups.iter_rows()
+    ]
+
+
+def _clip(text: str | None) -> str | None:
+    if text is None:
+        return None
+    text = " ".join(text.split())
+    return text if len(text) <= REASON_LIMIT else text[: REASON_LIMIT - 1] + "…"
+
+
 def _summary(ctx: Context, findings: Sequence[Finding], job: JobStatus | None) -> dict[str, Any]:
     events = ctx.events
     status = events["status"]
@@ -236,6 +288,7 @@ def _summary(ctx: Context, findings: Sequence[Finding], job: JobStatus | None) -
         "skipped": int((status == "skipped").sum()),
         "successes": int((status == "success").sum()),
         "warnings": int((status == "warning").sum()),
+        "unknown_status": int((status == UNKNOWN_STATUS).sum()),
         "cycles": events["cycle_id"].drop_nulls().n_unique(),
         "time_range": {"start": start, "end": end},
         "users": events.filter(pl.col("object_type") == "User")["person"].n_unique(),

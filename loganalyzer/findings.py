@@ -77,6 +77,17 @@ class UnexplainedGroup:
 
 
 @dataclass
+class UnexplainedSkip:
+    """Skipped events no rule explains, grouped by skip reason (a reason the rulebook does
+    not know yet is shown, never counted as noise)."""
+
+    skip_reason: str  # SkipReason as logged, else "(no skip reason logged)"
+    count: int
+    sample_text: str | None  # the skipped step's description
+    affected: int
+
+
+@dataclass
 class RuleInfo:
     rule_id: str
     title: str
@@ -93,6 +104,9 @@ class Diagnosis:
     unexplained: list[UnexplainedGroup]
     rules_run: list[RuleInfo]
     rule_errors: list[str] = field(default_factory=list)  # a crashing rule, never a crashed run
+    # what the reader should know about the input: other apps left out, unreadable statuses
+    notes: list[str] = field(default_factory=list)
+    unexplained_skips: list[UnexplainedSkip] = field(default_factory=list)
 
 
 def jsonable(value: Any) -> Any:
@@ -120,7 +134,9 @@ def to_json(diagnosis: Diagnosis) -> dict[str, Any]:
             "summary": diagnosis.summary,
             "findings": findings,
             "unexplained": [asdict(u) for u in diagnosis.unexplained],
+            "unexplained_skips": [asdict(u) for u in diagnosis.unexplained_skips],
             "rules_run": [asdict(r) for r in diagnosis.rules_run],
             "rule_errors": diagnosis.rule_errors,
+            "notes": diagnosis.notes,
         }
     )

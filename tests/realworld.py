@@ -31,10 +31,12 @@ TENANT = "b3e1a7c4-5d92-4f6e-8a10-2c9d7e4f6b58"
 TENANT_HEX = TENANT.replace("-", "")
 FLOWCASE_JOB = f"scim.{TENANT_HEX}.4c7e2a91-0b3d-4e58-a6f2-9d1c8b7e5a30"
 FLOWCASE_SP = "e2c4a6f8-1b3d-4c5e-9f7a-0d2b4c6e8f10"
-ENTRA = {"details": {}, "displayName": "Microsoft Entra ID", "id": "e156568c-b65b-40a1-82ca-8afd5500c140"}
+ENTRA = {"details": {}, "displayName": "Microsoft Entra ID",
+         "id": "e156568c-b65b-40a1-82ca-8afd5500c140"}
 LEGACY_ENTRA = {"details": {}, "displayName": "Azure Active Directory",
                 "id": "0404601d-a9c0-4ec7-bbcd-02660120d8c9"}
 SYSTEM = {"displayName": "Azure AD Provisioning Service", "id": "", "initiatorType": "system"}
+ENTERPRISE_USER = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 WRAPPER = ("Message: Processing of the HTTP request resulted in an exception. Please see the HTTP "
            "response returned by the 'Response' property of this exception for details.")
 
@@ -141,7 +143,7 @@ def flowcase_events() -> list[dict[str, Any]]:
         props=[{"displayName": "active", "newValue": "True", "oldValue": None},
                {"displayName": "userName", "newValue": "anna.berg@northwind.no", "oldValue": None}],
         target_identity={"details": {}, "displayName": "", "id": "5f3b8a5c1e6d4c7f9a2b5d6e",
-                         "identityType": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"},
+                         "identityType": ENTERPRISE_USER},
     )
     redundant = _event(
         "fc-skip-lars", "2026-03-24T07:41:02Z", job, app, action="other", status="skipped",
@@ -258,7 +260,8 @@ def grafana_scim_group() -> dict[str, Any]:
 
 def airtable_conflict() -> dict[str, Any]:
     """§1.7 (b): Airtable's 409 'unclaimed user already exists' with an escrow retry step."""
-    craig = {"details": {"DisplayName": "Craig Ranger", "UserPrincipalName": "craig_ranger@test.com",
+    craig = {"details": {"DisplayName": "Craig Ranger",
+                         "UserPrincipalName": "craig_ranger@test.com",
                          "id": "b028a46a-9c4a-424a-954b-521d60f8e8da", "odatatype": "User"},
              "displayName": "Craig Ranger", "id": "b028a46a-9c4a-424a-954b-521d60f8e8da",
              "identityType": "User"}
@@ -342,17 +345,13 @@ def aws_role_imports(count: int = 3) -> list[dict[str, Any]]:
         events.append(_event(
             f"aws-roles-{n}", f"2026-03-24T08:0{n}:54Z",
             f"aws.{TENANT_HEX}.10a7a801-7101-4c69-ae00-ce9f75f8460a",
-            {"servicePrincipal": {"displayName": "AWS Single-Account Access",
-                                  "id": "6cc35b93-185a-4485-a519-50c09549a3ad"},
-             "targetSystem": {"details": {"ApplicationId": "bcf4d658-ac9f-408d-bf04-e86dc10328fb",
-                                          "ServicePrincipalDisplayName": "AWS Single-Account Access",
-                                          "ServicePrincipalId": "6cc35b93-185a-4485-a519-50c09549a3ad"},
-                              "displayName": "Azure Active Directory",
-                              "id": "e69d4bd2-2da2-483e-bc49-aad4080b91b3"}},
+            _app("AWS Single-Account Access", "6cc35b93-185a-4485-a519-50c09549a3ad",
+                 "bcf4d658-ac9f-408d-bf04-e86dc10328fb", "Azure Active Directory"),
             action="create", status="failure" if failed else "success",
             source_system={"details": {}, "displayName": "Amazon Web Services (AWS)",
                            "id": "d1e090e1-f2f4-4678-be44-6442ffff0621"},
-            source={"details": {}, "displayName": "", "id": f"60a7a801-7101-4c69-ae00-ce9f75f846{n:02d}",
+            source={"details": {}, "displayName": "",
+                    "id": f"60a7a801-7101-4c69-ae00-ce9f75f846{n:02d}",
                     "identityType": "RolesCompound"},
             target_identity={"details": {}, "displayName": "", "identityType": "ServicePrincipal",
                              "id": "6cc35b93-185a-4485-a519-50c09549a3ad"},
@@ -675,7 +674,8 @@ def write_blob_folder(root: Path, events: list[dict]) -> Path:
     for hour, records in sorted(by_hour.items()):
         day, h = hour.split("T")
         y, m, d = day.split("-")
-        folder = container / f"tenantId={TENANT}" / f"y={y}" / f"m={m}" / f"d={d}" / f"h={h}" / "m=00"
+        folder = (container / f"tenantId={TENANT}" / f"y={y}" / f"m={m}" / f"d={d}" / f"h={h}"
+                  / "m=00")
         folder.mkdir(parents=True, exist_ok=True)
         write_ndjson(folder / "PT1H.json", records)
     return container

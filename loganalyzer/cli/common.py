@@ -5,12 +5,14 @@ Command modules import from here (never from ``cli``), so any of them can be imp
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from loganalyzer import scope
 from loganalyzer.ingest import Dataset, load
 from loganalyzer.problems import (
     ALL_IN_MANIFEST,
@@ -76,3 +78,17 @@ def load_inputs(inputs: list[Path], quiet: bool) -> Dataset:
     for line in summarize_problems(dataset.problems, where_all=where_all):
         err(line)
     return dataset
+
+
+def flowcase_only(dataset: Dataset, apps: list[str] | None, inputs: list[Path] | None
+                  ) -> tuple[Dataset, scope.Scope]:
+    """Flowcase's events only (``scope.choose``; ``--app`` values in ``apps``); the other
+    apps' events are counted in a note. Exit 2 listing the apps when none or several could be
+    Flowcase's."""
+    names = ", ".join(str(p) for p in inputs) if inputs else "Microsoft Graph"
+    try:
+        chosen = scope.choose(dataset.frames, apps or (), names)
+    except InputError as exc:
+        raise fail_input(exc) from None
+    notes = chosen.notes() + dataset.notes
+    return dataclasses.replace(dataset, frames=chosen.frames, notes=notes), chosen

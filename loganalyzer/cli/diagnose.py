@@ -16,7 +16,7 @@ from diagnostics import RULES, rule_by_id
 from diagnostics.guide_steps import STEPS
 from loganalyzer import engine
 from loganalyzer.cli.check import ConfigDir, config_for
-from loganalyzer.cli.common import Quiet, app, err, fail_input, load_inputs
+from loganalyzer.cli.common import Quiet, app, err, fail_input, flowcase_only, load_inputs
 from loganalyzer.cli.fetch import FetchWindow
 from loganalyzer.cli.graph_inputs import GraphSource, InputsOrGraph, graph_inputs
 from loganalyzer.cli.options import with_options
@@ -74,11 +74,14 @@ def diagnose(
     try:
         job = read_job_status(job_status) if job_status else None
         with ExitStack() as stack:
-            frames = load_inputs(graph_inputs(inputs, graph, stack, quiet, window), quiet).frames
+            loaded = load_inputs(graph_inputs(inputs, graph, stack, quiet, window), quiet)
         configuration = config_for(config_dir, graph, quiet)
     except InputError as exc:
         raise fail_input(exc) from None
-    diagnosis = engine.diagnose(frames, job)
+    dataset, chosen = flowcase_only(loaded, graph.events.app_name, inputs)
+    diagnosis = engine.diagnose(dataset.frames, job)
+    diagnosis.notes[:0] = chosen.notes()
+    diagnosis.summary["scope"] = chosen.to_json()
     confirm(diagnosis.findings, configuration)
     if fmt == "json":
         data = to_json(diagnosis) | (

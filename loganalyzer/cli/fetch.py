@@ -22,6 +22,7 @@ from loganalyzer.cli.options import with_options
 from loganalyzer.graph.query import DEFAULT_GRAPH_URL, STATUSES, QueryError, Selection
 from loganalyzer.periods import parse_since
 from loganalyzer.problems import InputError
+from loganalyzer.scope import GUID, JOB_ID
 
 if TYPE_CHECKING:
     from loganalyzer.graph.client import GraphConnection
@@ -36,9 +37,10 @@ DateTo = Annotated[
     str | None, typer.Option("--to", help="End (a bare date includes that day); default now.")
 ]
 App = Annotated[
-    str | None,
-    typer.Option("--app", help="Enterprise application display name. Graph compares it "
-                 "CASE-SENSITIVELY: spell it exactly as in the Entra admin center."),
+    list[str] | None,
+    typer.Option("--app", help="The app: display name, service principal (Object) ID or job "
+                 "id; repeatable. Graph compares a display name CASE-SENSITIVELY: spell it "
+                 "exactly as in the Entra admin center."),
 ]
 ServicePrincipalId = Annotated[
     str | None,
@@ -109,9 +111,21 @@ class EventFilter:
     status: Status = None
 
     def selection(self, extra: str | None = None) -> Selection:
-        """``extra`` is one more OData clause, such as ``graph_query.user_filter(user)``."""
-        return Selection(self.app_name, self.service_principal_id, self.job_id,
-                         self.status and str(self.status), extra)
+        """``extra`` is one more OData clause, such as ``graph_query.user_filter(user)``.
+
+        One ``--app`` is sent to Graph as the filter it is (a service principal id, a job id
+        or a display name); several are not (Graph's filter takes one), and the analysis then
+        picks their events from what comes back."""
+        app, principal, job = None, self.service_principal_id, self.job_id
+        if self.app_name and len(self.app_name) == 1:
+            value = self.app_name[0].strip()
+            if GUID.match(value) and principal is None:
+                principal = value.lower()
+            elif JOB_ID.match(value) and job is None:
+                job = value
+            else:
+                app = value
+        return Selection(app, principal, job, self.status and str(self.status), extra)
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ class GraphSource:
         parts = [
             f"{label} {value}"
             for label, value in (
-                ("app", chosen.app_name and f"'{chosen.app_name}'"),
+                ("app", chosen.app_name and ", ".join(f"'{a}'" for a in chosen.app_name)),
                 ("service principal", chosen.service_principal_id),
                 ("job", chosen.job_id),
                 ("status", chosen.status and str(chosen.status)),
@@ -71,7 +71,9 @@ def graph_inputs(
     if bool(inputs) == graph.enabled:
         raise InputError("INPUTS", "give exports or stores to read, or --graph (not both)")
     if not graph.enabled:
-        given = options_given(graph) + (options_given(window) if window else [])
+        # --app also chooses among the apps of files and stores (scope.choose)
+        given = [o for o in options_given(graph) if o != "--app"]
+        given += options_given(window) if window else []
         if given:
             raise InputError(given[0], "only applies with --graph")
         return list(inputs or [])

@@ -21,7 +21,7 @@ import typer
 
 from diagnostics.facts.job_status import JobStatus
 from loganalyzer.cli.check import ConfigDir, config_for, with_drift
-from loganalyzer.cli.common import Quiet, app, fail_input, load_inputs
+from loganalyzer.cli.common import Quiet, app, fail_input, flowcase_only, load_inputs
 from loganalyzer.cli.fetch import FetchWindow, NothingFetched
 from loganalyzer.cli.graph_inputs import GraphSource, InputsOrGraph, graph_inputs
 from loganalyzer.cli.options import with_options
@@ -158,7 +158,8 @@ def report_command(
         if compare_previous and not (since or start or end):
             raise InputError("--compare-previous", "needs a period: --since or --from/--to")
         window = _graph_window(since, start, end, compare_previous) if graph.enabled else None
-        dataset = _load(inputs, graph, window, quiet)
+        dataset, scoped = flowcase_only(_load(inputs, graph, window, quiet),
+                                        graph.events.app_name, inputs)
         period = (
             _graph_period(since, start, end, dataset.frames.events)
             if graph.enabled
@@ -178,7 +179,8 @@ def report_command(
         raise fail_input(exc) from None
     confirm(current.diagnosis.findings, configuration)
     report = build_report(current, previous, title=title, job_status=job,
-                          selection=graph.describe() if graph.enabled else "")
+                          selection=graph.describe() if graph.enabled else "",
+                          other_apps=scoped.note() or "")
     if configuration is not None:
         report.configuration = without_people(configuration) if redact else configuration
     if redact:

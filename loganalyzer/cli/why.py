@@ -11,8 +11,9 @@ import polars as pl
 import typer
 
 from diagnostics.facts.job_status import JobStatus
+from loganalyzer import scope
 from loganalyzer.cli.check import ConfigDir, config_for
-from loganalyzer.cli.common import Quiet, app, err, fail_input, load_inputs
+from loganalyzer.cli.common import Quiet, app, err, fail_input, flowcase_only, load_inputs
 from loganalyzer.cli.fetch import FetchWindow, NothingFetched
 from loganalyzer.cli.graph_inputs import GraphSource, InputsOrGraph, graph_inputs
 from loganalyzer.cli.options import with_options
@@ -20,7 +21,9 @@ from loganalyzer.config_check import to_json as config_json
 from loganalyzer.config_logs import confirm, section
 from loganalyzer.graph.query import user_filter
 from loganalyzer.job_status_file import JobStatusOption, read_job_status
+from loganalyzer.normalize import Frames
 from loganalyzer.problems import ALL_IN_MANIFEST, InputError, summarize_problems
+from loganalyzer.schema import empty_frame
 from loganalyzer.why.frame_source import FrameSource, all_stores
 from loganalyzer.why.query import WhyAnswer, to_json, why
 from loganalyzer.why.render import TIMELINE_LIMIT, render_markdown, render_terminal
@@ -28,18 +31,33 @@ from loganalyzer.why.render import TIMELINE_LIMIT, render_markdown, render_termi
 FORMATS = ("terminal", "md", "json")
 
 
-def _load(inputs: list[Path], quiet: bool) -> FrameSource:
-    """Stores are read lazily (events now, steps per event later); exports are loaded whole."""
+def _load(inputs: list[Path], quiet: bool, apps: list[str] | None) -> tuple[FrameSource, list[str]]:
+    """Flowcase's events (``scope.choose``) and the notes on the rest. Stores are read lazily
+    (events now, steps per event later); exports are loaded whole."""
+    names = ", ".join(str(p) for p in inputs)
     if not all_stores(inputs):
-        return FrameSource.from_frames(load_inputs(inputs, quiet).frames)
+        dataset, chosen = flowcase_only(load_inputs(inputs, quiet), apps, inputs)
+        return FrameSource.from_frames(dataset.frames), chosen.notes()
     try:
         source = FrameSource.from_stores(inputs)
     except (OSError, pl.exceptions.PolarsError) as exc:
-        names = ", ".join(str(p) for p in inputs)
         raise fail_input(InputError(names, f"unreadable store ({exc}); re-run ingest")) from None
     for line in summarize_problems(source.problems, where_all=ALL_IN_MANIFEST):
         err(line)
-    return source
+    index = Frames(source.events, empty_frame("steps"), empty_frame("modified_properties"))
+    try:
+        chosen = scope.choose(index, apps or (), names)
+    except InputError as exc:
+        raise fail_input(exc) from None
+    return source.narrowed(chosen.frames.events), chosen.notes()
+
+
+def _why(paths: list[Path], user: str, status: JobStatus | None, quiet: bool,
+         apps: list[str] | None) -> WhyAnswer:
+    source, notes = _load(paths, quiet, apps)
+    answer = why(source, user, status)
+    answer.notes = notes
+    return answer
 
 
 def _answer(user: str, inputs: list[Path] | None, graph: GraphSource, window: FetchWindow,
@@ -48,18 +66,19 @@ def _answer(user: str, inputs: list[Path] | None, graph: GraphSource, window: Fe
     filters are case-sensitive, so when that finds nobody, fetch the whole window and match
     case-insensitively here."""
     narrowed = user_filter(user) if graph.enabled else None
+    apps = graph.events.app_name
     with ExitStack() as stack:
         if narrowed:
             try:
                 paths = graph_inputs(inputs, graph, stack, quiet, window, narrowed)
-                answer = why(_load(paths, quiet), user, status)
+                answer = _why(paths, user, status, quiet, apps)
                 if answer.lookup.people:
                     return answer
             except NothingFetched:
                 pass
             err(f"note: Graph found nobody with {narrowed} (its filters are case-sensitive); "
                 "fetching the whole window to match here")
-        return why(_load(graph_inputs(inputs, graph, stack, quiet, window), quiet), user, status)
+        return _why(graph_inputs(inputs, graph, stack, quiet, window), user, status, quiet, apps)
 
 
 @app.command("why")

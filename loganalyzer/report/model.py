@@ -25,6 +25,7 @@ from loganalyzer.ingest import Dataset
 from loganalyzer.periods import Period
 from loganalyzer.report.charts import Chart, build_charts
 from loganalyzer.summary import cycle_table
+from loganalyzer.wording import plural
 
 EVIDENCE_ROWS = 10
 AFFECTED_ROWS = 25
@@ -110,6 +111,14 @@ class UnexplainedRow:
 
 
 @dataclass
+class UnexplainedSkipRow:
+    skip_reason: str
+    count: int
+    affected: int
+    sample_text: str
+
+
+@dataclass
 class RuleRow:
     rule_id: str
     title: str
@@ -167,6 +176,8 @@ class Report:
     selection: str = ""  # what was asked of Graph (--graph), else ""
     no_events: bool = False  # a quiet period: normal when nothing changed in Entra
     configuration: ConfigResult | None = None  # with --config, or --graph and an app
+    other_apps: str = ""  # "412 events of 3 other apps not diagnosed: Box 300, ..."
+    unexplained_skips: list[UnexplainedSkipRow] = field(default_factory=list)
 
 
 @dataclass
@@ -189,6 +200,7 @@ def build_report(
     job_status: JobStatus | None = None,
     generated_at: datetime | None = None,
     selection: str = "",
+    other_apps: str = "",
 ) -> Report:
     """The report of one period, compared with the one before when ``previous`` is given.
 
@@ -244,9 +256,14 @@ def build_report(
         ],
         rule_errors=list(diagnosis.rule_errors),
         comparison=_comparison(current, previous) if previous else None,
-        notes=_input_notes(current.dataset),
+        notes=_input_notes(current.dataset) + diagnosis.notes,
         selection=selection,
         no_events=events.height == 0,
+        other_apps=other_apps,
+        unexplained_skips=[
+            UnexplainedSkipRow(u.skip_reason, u.count, u.affected, _short(u.sample_text or "", 300))
+            for u in diagnosis.unexplained_skips
+        ],
     )
 
 
@@ -285,10 +302,6 @@ def _short(text: str, limit: int) -> str:
 
 def _rate(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "n/a"
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _duration(delta: timedelta | None) -> str:
@@ -345,22 +358,25 @@ def _verdict(
         return "failing", f"{_job_trouble(job_status)}{first}."
     if loud:
         return "failing", (
-            f"{_count(len(loud), 'finding')} at high severity or above and {failed} of events "
+            f"{plural(len(loud), 'finding')} at high severity or above and {failed} of events "
             f"failed; {_fix_first(loud)}."
         )
-    if medium or unexplained or diagnosis.rule_errors:
+    unknown = diagnosis.summary.get("unknown_status", 0)
+    if medium or unexplained or diagnosis.rule_errors or unknown:
         parts = []
+        if unknown:
+            parts.append(f"{plural(unknown, 'event')} whose status could not be read")
         if medium:
-            parts.append(_count(len(medium), "medium-severity finding"))
+            parts.append(plural(len(medium), "medium-severity finding"))
         if unexplained:
-            parts.append(f"{_count(unexplained, 'failure')} no rule explains")
+            parts.append(f"{plural(unexplained, 'failure')} no rule explains")
         if diagnosis.rule_errors:
-            parts.append(f"{_count(len(diagnosis.rule_errors), 'rule')} that could not run")
+            parts.append(f"{plural(len(diagnosis.rule_errors), 'rule')} that could not run")
         return "degraded", (
             f"No high-severity finding, but {' and '.join(parts)}; {failed} of events failed."
         )
     low = sum(f.severity == "low" for f in ordered)
-    extra = f"; {_count(low, 'low-severity finding')} listed for information" if low else ""
+    extra = f"; {plural(low, 'low-severity finding')} listed for information" if low else ""
     return "healthy", f"No finding above low severity and {failed} of events failed{extra}."
 
 
@@ -377,7 +393,7 @@ def _quiet_verdict(
         return "failing", f"{trouble}, and the period has no provisioning events{first}."
     if loud:
         return "failing", (
-            f"The period has no provisioning events, but {_count(len(loud), 'finding')} at high "
+            f"The period has no provisioning events, but {plural(len(loud), 'finding')} at high "
             f"severity or above{first}."
         )
     code = job_status.code if job_status else None
@@ -388,9 +404,9 @@ def _quiet_verdict(
         )
     medium = [f for f in ordered if f.severity == "medium"]
     if medium or diagnosis.rule_errors:
-        parts = [_count(len(medium), "medium-severity finding")] if medium else []
+        parts = [plural(len(medium), "medium-severity finding")] if medium else []
         if diagnosis.rule_errors:
-            parts.append(f"{_count(len(diagnosis.rule_errors), 'rule')} that could not run")
+            parts.append(f"{plural(len(diagnosis.rule_errors), 'rule')} that could not run")
         return "degraded", f"The period has no provisioning events, but {' and '.join(parts)}."
     advice = (
         f"the job status is {code or 'unknown'}"
@@ -545,7 +561,7 @@ def _by_rule(findings: list[Finding]) -> dict[str, FindingBrief]:
     briefs = {}
     for rule_id, group in grouped.items():
         first = group[0]
-        more = f" (and {_count(len(group) - 1, 'more finding')} of this rule)" if group[1:] else ""
+        more = f" (and {plural(len(group) - 1, 'more finding')} of this rule)" if group[1:] else ""
         briefs[rule_id] = FindingBrief(
             rule_id, first.title, first.severity, first.message + more, 0,
             sum(f.events for f in group),

@@ -19,6 +19,7 @@ import markupsafe
 from loganalyzer.markdown import md_escape, neutralise_formula
 from loganalyzer.report.charts import draw
 from loganalyzer.report.model import Report
+from loganalyzer.wording import plural
 
 TEMPLATES = Path(str(resources.files("report_templates")))
 
@@ -44,7 +45,7 @@ def _environment(autoescape: bool, escape: Callable[[str], str]) -> jinja2.Envir
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["plural"] = lambda n, noun: f"{n:,} {noun}{'' if n == 1 else 's'}"
+    env.filters["plural"] = plural
     return env
 
 

@@ -25,7 +25,8 @@ Fetch = Callable[[str, pl.Series, list[str] | None], pl.DataFrame]
 # The event columns needed to find a person and pick what can explain them; the other
 # columns (reasons, bodies, ...) are read only for the events picked.
 INDEX_COLUMNS = (
-    "event_id", "activity_time", "job_id", "cycle_id", "app_name", "action", "status",
+    "event_id", "activity_time", "job_id", "cycle_id", "app_name", "service_principal_id",
+    "target_system", "action", "status",
     "object_type", "source_id", "source_display_name", "target_id", "upn", "mail",
     "user_name_sent", "email_sent", "external_id", "identity_key", "source_record",
 )
@@ -65,6 +66,10 @@ class FrameSource:
 
         problems = [p for s in stores for p in _manifest_problems(s)]
         return FrameSource(events, fetch, problems)
+
+    def narrowed(self, events: pl.DataFrame) -> FrameSource:
+        """The same source holding only these events (``scope.choose`` picked them)."""
+        return FrameSource(events, self.fetch, self.problems)
 
     def subset(self, event_ids: Iterable[str]) -> Frames:
         """The canonical frames of just these events."""

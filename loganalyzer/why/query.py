@@ -79,6 +79,7 @@ class WhyAnswer:
     timeline: list[tl.Entry] = field(default_factory=list)
     job_wide: list[Explanation] = field(default_factory=list)  # fix these first
     explanations: list[Explanation] = field(default_factory=list)  # leading first
+    notes: list[str] = field(default_factory=list)  # other apps left out, ...
 
     @property
     def resolved(self) -> bool:
@@ -106,6 +107,12 @@ def _is_job_wide(finding: Finding, cycles: set[str], mine: set[str]) -> bool:
         return finding.kind != "error"
     others = any(a.id.lower() not in mine for a in finding.affected)
     return finding.severity == "critical" and others and bool(cycles & set(finding.cycles))
+
+
+# a skip reason no classification knows: a rule may still explain it (FC021), else it is
+# listed among the unexplained skips of `diagnose`
+UNKNOWN_SKIP_FIX = ("Check the skip reason in the event's steps; `diagnose` lists it among the "
+                    "unexplained skips.")
 
 
 def _skip_verdict(entry: tl.Entry) -> tuple[str, list[str], str, str | None]:
@@ -142,7 +149,7 @@ def _skip_verdict(entry: tl.Entry) -> tuple[str, list[str], str, str | None]:
             "Nothing to fix if the user left; otherwise re-enable the account in Entra.",
             None,
         )
-    return (f"Skipped: {entry.reason}.", [], "Check the skip reason in the event's steps.", None)
+    return (f"Skipped: {entry.reason}.", [], UNKNOWN_SKIP_FIX, None)
 
 
 def _verdict(entries: list[tl.Entry], leading: Finding | None, job_wide: bool) -> Verdict:
@@ -170,6 +177,8 @@ def _verdict(entries: list[tl.Entry], leading: Finding | None, job_wide: bool) -
         return Verdict(FAILING, last.error_code, last.time, message, **rule)
     if last.status == "skipped" and last.skip != tl.ALREADY_IN_SYNC:
         message, steps, fix, note = _skip_verdict(last)
+        if leading is not None and fix == UNKNOWN_SKIP_FIX:
+            message = f"Skipped ({last.skip}): {leading.message}"
         if leading is None:
             rule.update(guide_steps=steps, guide_step_title=_title(steps), fix=fix)
         return Verdict(SKIPPED, last.skip, last.time, message, note=note, **rule)
@@ -351,5 +360,6 @@ def to_json(answer: WhyAnswer) -> dict[str, Any]:
             ] if person is None else [],
             "suggestions": answer.lookup.suggestions,
             "export": asdict(cover),
+            "notes": answer.notes,
         }
     )

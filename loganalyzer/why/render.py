@@ -14,6 +14,7 @@ from loganalyzer.markdown import md_escape
 from loganalyzer.why.lookup import Person
 from loganalyzer.why.query import AMBIGUOUS, Explanation, Verdict, WhyAnswer
 from loganalyzer.why.timeline import Entry
+from loganalyzer.wording import plural
 
 CANDIDATE_LIMIT = 20
 TIMELINE_LIMIT = 40  # latest events shown by default; the JSON always has them all
@@ -21,10 +22,6 @@ TIMELINE_LIMIT = 40  # latest events shown by default; the JSON always has them 
 
 def _time(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "?"
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def _steps(steps: list[str]) -> str:
@@ -48,7 +45,7 @@ def _candidate_line(p: Person) -> str:
     upn = p.upns[0] if p.upns else (p.mails or p.user_names_sent or ["-"])[0]
     return (
         f"{p.display_name or '-'} | UPN {upn} | object id {p.object_id or '-'} | "
-        f"last {p.last_status or '?'} at {_time(p.last_seen)} | {_plural(p.events, 'event')}"
+        f"last {p.last_status or '?'} at {_time(p.last_seen)} | {plural(p.events, 'event')}"
     )
 
 
@@ -109,7 +106,12 @@ def _shown(timeline: list[Entry], limit: int) -> tuple[list[Entry], str | None]:
 
 
 def render_terminal(answer: WhyAnswer, limit: int = TIMELINE_LIMIT) -> str:
-    """One screen: who, verdict, job-wide findings first, then the timeline."""
+    """One screen: who, verdict, job-wide findings first, then the timeline; notes last."""
+    notes = [f"Note: {note}." for note in answer.notes]
+    return "\n".join([_terminal(answer, limit), *([""] + notes if notes else [])])
+
+
+def _terminal(answer: WhyAnswer, limit: int) -> str:
     person = answer.lookup.person
     if person is None:
         lines = _unresolved_lines(answer)
@@ -119,7 +121,7 @@ def render_terminal(answer: WhyAnswer, limit: int = TIMELINE_LIMIT) -> str:
         return "\n".join(lines)
     lines = [person.label()]
     lines += [f"  {name}: {value}" for name, value in _identifiers(person)]
-    lines += [f"  {_plural(person.events, 'event')}, {_time(person.first_seen)} to "
+    lines += [f"  {plural(person.events, 'event')}, {_time(person.first_seen)} to "
               f"{_time(person.last_seen)} UTC", ""]
     if answer.job_wide:
         lines.append("Job-wide problems (fix these first: they stop every user's changes):")
@@ -157,7 +159,12 @@ def _md_row(e: Entry) -> list[str]:
 
 
 def render_markdown(answer: WhyAnswer, limit: int = TIMELINE_LIMIT) -> str:
-    """For a ticket: verdict and fix first, then the timeline as a table."""
+    """For a ticket: verdict and fix first, then the timeline as a table; notes last."""
+    notes = [f"> **Note:** {md_escape(note)}." for note in answer.notes]
+    return "\n".join([_markdown(answer, limit), *([""] + notes if notes else [])])
+
+
+def _markdown(answer: WhyAnswer, limit: int) -> str:
     person = answer.lookup.person
     if person is None:
         lines = [f"### Why: {_md(answer.lookup.query)}", ""]

@@ -1,0 +1,25 @@
+"""Counting words in messages: one helper, so no message says "1 users were" or "(s)".
+
+Every rule message, note, headline and verdict builds its counts here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """'1 user', '2 users', '1,204 events'; ``words`` for irregular plurals ('1 entry',
+    '2 entries')."""
+    return f"{count:,} {word if count == 1 else (words or word + 's')}"
+
+
+def verb(count: int, singular: str, plural_form: str) -> str:
+    """The verb that agrees with ``count``: ``verb(1, 'was', 'were')`` is 'was'."""
+    return singular if count == 1 else plural_form
+
+
+def quote_list(values: Sequence[str], limit: int = 5) -> str:
+    """'a, b, c and 4 more' for one-sentence messages."""
+    shown = ", ".join(values[:limit])
+    return shown if len(values) <= limit else f"{shown} and {len(values) - limit} more"
