@@ -8,8 +8,9 @@ nearly every rule needs and that only make sense over a whole export:
   the event's ``identity_key``), so a skip that carries only an object id and a failure that
   carries the UPN count as one user;
 * ``text``: the lower-cased error code, app response (``response_body``, else the reason
-  without Entra's fixed wrapper, ``reasons.reason_text_expr``) and additional details, for
-  keyword patterns (``vocabulary.py``);
+  without Entra's fixed wrapper, ``reasons.reason_text_expr``) and additional details, with
+  Entra's own names blanked (``reasons.without_entra_words``: "Azure Active Directory" is not
+  about ``active``), for keyword patterns (``vocabulary.py``);
 * ``label``: the person, or a group's display name, for messages.
 """
 
@@ -32,7 +33,7 @@ from loganalyzer.normalize import (
     sent_attributes,
     step_details,
 )
-from loganalyzer.reasons import reason_text_expr
+from loganalyzer.reasons import reason_text_expr, without_entra_words
 from loganalyzer.wording import plural, quote_list, verb
 
 __all__ = ["plural", "quote_list", "verb"]  # rules take the one wording helper from here
@@ -131,7 +132,10 @@ class Context:
         # string regexes cost per row even where the value is null
         bare = self.frames.events.filter(
             pl.col("response_body").is_null() & pl.col("error_reason").is_not_null()
-        ).select("event_id", reason_text_expr(pl.col("error_reason")).alias("_said"))
+        ).select(
+            "event_id",
+            without_entra_words(reason_text_expr(pl.col("error_reason"))).alias("_said"),
+        )
         events = self.frames.events.join(names, on="event_id", how="left").join(
             bare, on="event_id", how="left"
         )
@@ -153,7 +157,7 @@ class Context:
             [
                 pl.col("error_code"),
                 pl.coalesce("response_body", "_said"),
-                pl.col("error_additional_details"),
+                without_entra_words(pl.col("error_additional_details")),
             ],
             separator=" ",
             ignore_nulls=True,

@@ -36,9 +36,10 @@ def _headline(diagnosis: Diagnosis) -> str:
     s = diagnosis.summary
     span = s["time_range"]
     return (
-        f"{s['events']:,} events, {_when(span['start'])} to {_when(span['end'])} UTC, "
-        f"{s['cycles']} cycle(s): {s['failures']:,} failures ({s['explained_failures']:,} "
-        f"explained, {s['unexplained_failures']:,} unexplained), {s['skipped']:,} skipped."
+        f"{plural(s['events'], 'event')}, {_when(span['start'])} to {_when(span['end'])} UTC, "
+        f"{plural(s['cycles'], 'cycle')}: {plural(s['failures'], 'failure')} "
+        f"({s['explained_failures']:,} explained, {s['unexplained_failures']:,} unexplained), "
+        f"{s['skipped']:,} skipped."
     )
 
 
@@ -71,7 +72,7 @@ def render_terminal(diagnosis: Diagnosis) -> str:
         if f.events:
             lines.append(
                 f"  Seen {_when(f.first_seen)} to {_when(f.last_seen)} in "
-                f"{len(f.cycles)} cycle(s), {f.events} event(s)"
+                f"{plural(len(f.cycles), 'cycle')}, {plural(f.events, 'event')}"
             )
         if f.evidence:
             lines.append("  Evidence:")
@@ -103,8 +104,9 @@ def _unexplained_text(diagnosis: Diagnosis) -> list[str]:
     lines = [f"Unexplained failures ({sum(u.count for u in diagnosis.unexplained)}):"]
     for u in diagnosis.unexplained:
         lines += _wrap(
-            f"{u.error_code or '(no code)'} / HTTP {u.http_status or '-'}: {u.count} failure(s),"
-            f" {u.affected} object(s); e.g. {u.sample_reason or '(no reason logged)'}",
+            f"{u.error_code or '(no code)'} / HTTP {u.http_status or '-'}: "
+            f"{plural(u.count, 'failure')}, {plural(u.affected, 'object')}; "
+            f"e.g. {u.sample_reason or '(no reason logged)'}",
             "  ",
         )
     return [*lines, ""]

@@ -108,6 +108,22 @@ def reason_text_expr(reason: pl.Expr) -> pl.Expr:
     return pl.when(text.str.len_chars() > 0).then(text).otherwise(None)
 
 
+# Entra's own words around what the app said: directory and connector names, the exception
+# sentence. Keyword rules must never match them ("Azure Active Directory" is not about
+# ``active``), so they are blanked out of the text rules search.
+_ENTRA_WORDS = (
+    r"(?i)azure active directory( \(target tenant\))?|microsoft entra( id)?|\bazure ad\b"
+    r"|\bcustomappsso\b|\bactive directory\b"
+    r"|please see the http response returned by the 'response' property of this exception for "
+    r"details\.?|processing of the http request resulted in an exception\.?"
+)
+
+
+def without_entra_words(text: pl.Expr) -> pl.Expr:
+    """``text`` with Entra's directory/connector names and exception sentences blanked."""
+    return text.str.replace_all(_ENTRA_WORDS, " ")
+
+
 def short_reason_expr(limit: int) -> pl.Expr:
     """One line per event from canonical event columns: the SCIM detail, else the reason
     without Entra's wrapper, else the skip reason or the failed step's description; cut to

@@ -82,13 +82,14 @@ def evaluate(ctx: Context) -> list[Hit]:
             "Flowcase does not support groups."
         )
         return [Hit(ids(events), message, severity="medium", details={"groups": names})]
-    not_found = failures.filter(http_in(404)).height
+    not_found = failures.filter(http_in(404))
     failed = sorted(failures["label"].unique().to_list())
-    halted = halted_cycles(ctx, failures)
-    message = (
-        f"{describe(failures, 'group')} failed {plural(failures.height, 'time')} "
-        f"({not_found} with HTTP 404) because the SCIM group mapping is still enabled"
-    )
+    # "halted" needs a group 404 (what Flowcase answers) followed by the cycle stopping
+    halted = halted_cycles(ctx, not_found) if not_found.height else []
+    message = f"{describe(failures, 'group')} failed {plural(failures.height, 'time')}"
+    if not_found.height:
+        message += f" ({not_found.height} with HTTP 404)"
+    message += " because the SCIM group mapping is still enabled"
     others = len(names) - len(failed)
     if others > 0:
         message += f"; {plural(others, 'more group')} appear in events that did not fail"

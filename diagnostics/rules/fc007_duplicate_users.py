@@ -39,6 +39,7 @@ from diagnostics.rulekit import (
     mentions,
     plural,
     quote_list,
+    verb,
 )
 
 ID = "FC007"
@@ -147,7 +148,8 @@ def evaluate(ctx: Context) -> list[Hit]:
     if recased.height:
         keys = sorted(recased["key"].unique().to_list())
         parts.append(
-            f"{plural(len(keys), 'user')} ({quote_list(keys)}) were created twice under "
+            f"{plural(len(keys), 'user')} ({quote_list(keys)}) "
+            f"{verb(len(keys), 'was', 'were')} created twice under "
             "differently cased identifiers"
         )
     message = "; ".join(parts)

@@ -3,8 +3,10 @@
 What it detects:
     ``active`` values sent that are not booleans (``Disabled``, ``1``, empty), creates that
     send ``active`` False (an inverted Switch), disable and delete requests that fail with a
-    client error, and failures whose text is about the user being active/inactive/deleted
-    (for example "User must be Active.") without being a boolean-format complaint.
+    client error, and failures of requests about the active state (that sent ``active``, or
+    went to a user Flowcase holds inactive) whose response is about the user being
+    active/inactive/deleted (for example "User must be Active.") without being a
+    boolean-format complaint. Entra's own words ("Azure Active Directory") never count.
 Why provisioning fails:
     Guide step 7a maps ``Switch([isSoftDeleted],, "False","True","True","False")`` to
     ``active``: when a user is soft-deleted in Entra, Flowcase receives active=false and
@@ -39,6 +41,7 @@ from diagnostics.rulekit import (
     no_http_status,
     plural,
     quote_list,
+    verb,
 )
 
 ID = "FC014"
@@ -54,6 +57,14 @@ REMEDIATION = (
 )
 
 
+def _inactive_in_flowcase(ctx: Context) -> pl.Series:
+    """Events whose matching step found the Flowcase user with ``active`` False."""
+    target = ctx.details(("active",), step_types=("matching",))
+    return target.filter(pl.col("value").str.strip_chars().str.to_lowercase() == "false")[
+        "event_id"
+    ].unique()
+
+
 def evaluate(ctx: Context) -> list[Hit]:
     odd = non_boolean_active(ctx)
     inverted = sent_active(ctx).filter(
@@ -61,13 +72,19 @@ def evaluate(ctx: Context) -> list[Hit]:
     )
     client_error = http_in(400, 404, 409, 422) | (no_http_status() & ~mentions(TRANSIENT))
     flag_issue = string_boolean_failures(ctx)["event_id"]
+    # only requests about the active state: a disable or delete, a request that sent
+    # ``active``, or one to a user Flowcase holds inactive (its matching step says so)
+    about_active = (
+        pl.col("action").is_in(["disable", "delete"])
+        | pl.col("event_id").is_in(sent_active(ctx)["event_id"].implode())
+        | pl.col("event_id").is_in(_inactive_in_flowcase(ctx).implode())
+    )
+    says_active = mentions(ACTIVE) & ~mentions(BOOLEAN) & ~mentions(DEPARTMENT) & ~mentions(ROLE)
     failures = ctx.failures.filter(
         client_error
         & ~pl.col("event_id").is_in(flag_issue.implode())
-        & (
-            pl.col("action").is_in(["disable", "delete"])
-            | (mentions(ACTIVE) & ~mentions(BOOLEAN) & ~mentions(DEPARTMENT) & ~mentions(ROLE))
-        )
+        & about_active
+        & (pl.col("action").is_in(["disable", "delete"]) | says_active)
     )
     events = ctx.events.filter(
         pl.col("event_id").is_in(odd["event_id"].implode())
@@ -82,7 +99,8 @@ def evaluate(ctx: Context) -> list[Hit]:
         parts.append(f"active was sent as {quote_list([repr(v) for v in values])} instead of "
                      "True/False")
     if inverted.height:
-        parts.append(f"{plural(inverted['person'].n_unique(), 'user')} were created inactive")
+        created = inverted["person"].n_unique()
+        parts.append(f"{plural(created, 'user')} {verb(created, 'was', 'were')} created inactive")
     if failures.height:
         parts.append(f"{plural(failures.height, 'disable, delete or update request')} failed")
     message = f"Soft delete is mapped wrongly for {describe(events)}: " + "; ".join(parts) + "."

@@ -43,6 +43,7 @@ from diagnostics.rulekit import (
     failures_where,
     ids,
     mentions,
+    verb,
 )
 
 ID = "FC015"
@@ -86,8 +87,10 @@ def evaluate(ctx: Context) -> list[Hit]:
     skipped = events.filter(import_skipped)
     message = f"Required attributes were missing or empty for {describe(events)}"
     if skipped.height:
+        not_imported = skipped["person"].n_unique()
         message += (
-            f"; {skipped['person'].n_unique()} of them were not even imported because the "
+            f"; {not_imported} of them {verb(not_imported, 'was', 'were')} not even imported "
+            "because the "
             "matching attribute is empty"
         )
     return [Hit(ids(events), message + ".", details={"import_skipped": skipped.height})]

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from diagnostics.rulekit import Context, Hit, describe, ids, plural, quote_list
+from diagnostics.rulekit import Context, Hit, describe, ids, plural, quote_list, verb
 
 ID = "FC016"
 TITLE = "Objects fail cycle after cycle (escrow) and the job may be quarantined"
@@ -97,7 +97,8 @@ def evaluate(ctx: Context) -> list[Hit]:
     details: dict = {}
     if stuck.height:
         parts.append(
-            f"{describe(stuck, 'object')} keep failing cycle after cycle "
+            f"{describe(stuck, 'object')} "
+            f"{verb(stuck['person'].n_unique(), 'keeps', 'keep')} failing cycle after cycle "
             f"({plural(stuck.height, 'failure')} in "
             f"{plural(stuck['cycle_id'].n_unique(), 'cycle')}, retried from escrow)"
         )

@@ -37,6 +37,7 @@ from diagnostics.rulekit import (
     no_http_status,
     plural,
     quote_list,
+    verb,
 )
 
 ID = "FC017"
@@ -89,9 +90,10 @@ def evaluate(ctx: Context) -> list[Hit]:
     )
     stuck = keeps_failing(ctx, failures)
     if stuck:
-        message += f"; {plural(len(stuck), 'object')} keep failing: {quote_list(stuck)}"
+        message += (f"; {plural(len(stuck), 'object')} {verb(len(stuck), 'keeps', 'keep')} "
+                    f"failing: {quote_list(stuck)}")
     else:
-        message += "; Entra retries them"
+        message += f"; Entra retries {verb(failures.height, 'it', 'them')}"
     return [
         Hit(ids(failures), message + ".", severity="medium" if stuck else None,
             details={"keeps_failing": stuck})
