@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import polars as pl
 
+from loganalyzer import scope
+from loganalyzer.engine import unknown_status_note
 from loganalyzer.ingest import Dataset
+from loganalyzer.normalize import UNKNOWN_STATUS
 
 
 def _counts(events: pl.DataFrame, column: str) -> dict[str, int]:
@@ -32,9 +36,23 @@ def cycle_table(events: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _scope(dataset: Dataset) -> dict[str, Any]:
+    """Every app, and which one diagnose/report/why would take as Flowcase's (or why none)."""
+    try:
+        return scope.choose(dataset.frames).to_json()
+    except scope.ScopeError as exc:
+        found = [{k: v for k, v in asdict(a).items() if k != "keys"} for a in exc.apps]
+        return {"diagnosed": [], "chosen_by": None, "other_events": sum(a.events for a in
+                exc.apps), "other_apps": found, "note": exc.message.splitlines()[0]
+                + "; diagnose, report and why need --app", "choice_note": None}
+
+
 def summarize(dataset: Dataset) -> dict[str, Any]:
-    """Counts by status, action, object type and cycle; time range; jobs and apps; input health."""
+    """Counts by status, action, object type and cycle; time range; jobs and apps; which app
+    is Flowcase's; input health."""
     events = dataset.frames.events
+    unknown = int((events["status"] == UNKNOWN_STATUS).sum())
+    notes = [unknown_status_note(unknown)] if unknown else []
     start, end = events["activity_time"].min(), events["activity_time"].max()
     cycles = cycle_table(events)
     return {
@@ -48,6 +66,7 @@ def summarize(dataset: Dataset) -> dict[str, Any]:
         "by_object_type": _counts(events, "object_type"),
         "apps": _counts(events, "app_name"),
         "jobs": _counts(events, "job_id"),
+        "flowcase": _scope(dataset),
         "cycles": [
             {
                 **{k: v for k, v in row.items() if k not in ("start", "end", "duration")},
@@ -61,7 +80,7 @@ def summarize(dataset: Dataset) -> dict[str, Any]:
             "kinds": dataset.kinds,
             "skipped_records": len(dataset.problems),
             "duplicate_events_dropped": dataset.duplicates,
-            "notes": dataset.notes,
+            "notes": notes + dataset.notes,
         },
     }
 
@@ -82,6 +101,10 @@ def render_summary_text(summary: dict[str, Any]) -> str:
     ):
         parts = ", ".join(f"{k} {v:,}" for k, v in summary[key].items())
         lines.append(f"{title + ':':13} {parts}")
+    chosen = summary["flowcase"]
+    diagnosed = ", ".join(f"{a['name']} ({a['events']:,})" for a in chosen["diagnosed"])
+    lines.append(f"{'Flowcase:':13} {diagnosed or 'none chosen'}")
+    lines += [f"{'':13} {n}" for n in (chosen["choice_note"], chosen["note"]) if n]
     lines += ["", f"Cycles ({len(summary['cycles'])}):"]
     lines.append(
         f"  {'start (UTC)':20} {'minutes':>8} {'events':>7} {'success':>7} {'failure':>7} "

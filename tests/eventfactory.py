@@ -135,6 +135,7 @@ class Export:
         scope_filter: Mapping[str, bool] | None = None,
         scoping: Mapping[str, str] | None = None,
         matched_id: str | None = None,
+        matched_active: str | None = None,
         source: Mapping[str, str] | None = None,
         object_id: str | None = None,
     ) -> dict[str, Any]:
@@ -142,7 +143,8 @@ class Export:
 
         ``scope_filter`` maps scoping-filter clauses to whether they passed; ``scoping``
         replaces the scoping step's details as logged (e.g. the on-demand keys ``IsActive``,
-        ``Assigned``), and an empty mapping leaves the scoping step out.
+        ``Assigned``), and an empty mapping leaves the scoping step out. ``matched_active`` is
+        the ``active`` value the matching step found in Flowcase.
         """
         oid = object_id or self.object_id(upn.lower())
         name = display_name or upn.split("@")[0].replace(".", " ").title()
@@ -155,7 +157,7 @@ class Export:
             steps.append(self._skip_step(upn, skip_reason or "NotEffectivelyEntitled"))
             action = "other"
         else:
-            steps.append(self._matching_step(upn, action, matched_id))
+            steps.append(self._matching_step(upn, action, matched_id, matched_active))
             steps.append(self._export_step(upn, action, status, sent or {}, sent_in))
         error = None
         if status == "failure":
@@ -364,7 +366,7 @@ class Export:
         }
 
     @staticmethod
-    def _matching_step(upn, action, matched_id) -> dict[str, Any]:
+    def _matching_step(upn, action, matched_id, matched_active=None) -> dict[str, Any]:
         if action == "create" and not matched_id:
             return {
                 "name": "EntrySynchronizationAdd",
@@ -379,7 +381,8 @@ class Export:
             "provisioningStepType": "matching",
             "status": "success",
             "description": f"Retrieved  '{upn}' from {TARGET}",
-            "details": {"id": matched_id or "ffsdj2g8zwtfkd", "userName": upn.lower()},
+            "details": {"id": matched_id or "ffsdj2g8zwtfkd", "userName": upn.lower(),
+                        **({"active": matched_active} if matched_active else {})},
         }
 
     @staticmethod

@@ -21,6 +21,7 @@ role import into Entra, Airtable, ServiceNow, a second non-gallery SCIM app (Gra
 from __future__ import annotations
 
 import copy
+import csv
 import gzip
 import json
 import zlib
@@ -679,3 +680,52 @@ def write_blob_folder(root: Path, events: list[dict]) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         write_ndjson(folder / "PT1H.json", records)
     return container
+
+
+def write_log_analytics_csv(path: Path, events: list[dict]) -> Path:
+    """The portal's "Export to CSV" of an ``AADProvisioningLogs`` query: JSON text in cells."""
+    rows = [log_analytics_row(e) for e in events]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def healthy_with_boilerplate() -> list[dict[str, Any]]:
+    """Flowcase events no rule may fire on although Entra's own words are everywhere: step
+    texts and scoping details naming "Azure Active Directory", "active", "role", "manager",
+    and failures whose only text is Entra's wrapper (no HTTP status, no app response)."""
+    job, app = FLOWCASE_JOB, FLOWCASE_APP
+    events = [e for e in flowcase_events() if e["id"] in ("fc-create-anna", "fc-skip-lars",
+                                                          "fc-disable-kim")]
+    boilerplate = [
+        "Failed to update User 'x' in customappsso; Error: " + WRAPPER
+        + " The object is synchronised from Azure Active Directory.",
+        "Message: customappsso returned an error response. " + WRAPPER
+        + " Microsoft Entra ID will retry; the user stays active in Azure Active Directory.",
+        WRAPPER + " Directory: Azure Active Directory (target tenant); Microsoft Entra ID.",
+    ]
+    for n, reason in enumerate(boilerplate):
+        upn = f"boiler{n}@northwind.no"
+        events.append(_user_event(
+            f"fc-boiler-{n}", f"2026-03-24T07:5{n}:00Z", job, app, upn, action="update",
+            status="failure",
+            error=_error("SystemForCrossDomainIdentityManagementServiceIncompatible", reason),
+            steps=[
+                _step("EntryImportUpdate", "import", "success",
+                      f"Received User '{upn}' change of type (Update) from Azure Active "
+                      "Directory", {"objectId": f"0000000{n}", "IsSoftDeleted": "False",
+                                    "accountEnabled": "True", "manager": "", "department": ""}),
+                _step("EntrySynchronizationScoping", "scoping", "success",
+                      "Determine if User in scope by evaluating against each scoping filter",
+                      {"Active in the source system": "True",
+                       "Assigned to the application": "True",
+                       "User has the required role": "True",
+                       "Scoping filter evaluation passed": "True"}),
+                _step("EntryExportUpdate", "export", "failure",
+                      f"Failed to update User '{upn}' in customappsso",
+                      {"ReportableIdentifier": upn, "title": "Consultant"}),
+            ],
+        ))
+    return events

@@ -94,7 +94,9 @@ def test_diagnose_graph_gives_the_findings_of_the_file_export(graph, tmp_path):
     from_file = CliRunner().invoke(app, ["diagnose", str(export), "--format", "json", "-q"])
     assert from_file.exit_code == 0, from_file.output
     expected = json.loads(from_file.stdout)
-    assert expected["summary"]["events"] == len(graph.events) and expected["findings"]
+    flowcase = [e for e in graph.events if e["servicePrincipal"]["displayName"] == FLOWCASE.name]
+    assert expected["summary"]["events"] == len(flowcase) and expected["findings"]
+    assert expected["summary"]["scope"]["other_events"] == len(graph.events) - len(flowcase)
 
     fetched = analyse(graph, "diagnose", "--format", "json")
     assert fetched.exit_code == 0, fetched.output
@@ -107,6 +109,8 @@ def _unique_person(graph: FakeGraph) -> dict:
     as part of another name (so `why NAME` has exactly one answer)."""
     names = [e["sourceIdentity"]["displayName"].lower() for e in graph.events]
     for event in graph.events:
+        if event["servicePrincipal"]["displayName"] != FLOWCASE.name:
+            continue  # the other app's users are not Flowcase's (scope.choose)
         identity = event["sourceIdentity"]
         name = identity["displayName"].lower()
         if identity["identityType"] == "User" and sum(name in other for other in names) == 1:
@@ -162,14 +166,17 @@ def test_why_graph_for_nobody_says_so_after_the_whole_window(graph):
     assert result.exit_code == 2
     answer = json.loads(result.stdout)
     assert answer["verdict"]["state"] == "never_seen"
-    assert answer["export"]["events"] == len(graph.events)  # judged on the whole window
+    flowcase = [e for e in graph.events if e["servicePrincipal"]["displayName"] == FLOWCASE.name]
+    assert answer["export"]["events"] == len(flowcase)  # judged on the whole window's Flowcase
+    assert any("other app not diagnosed: Airtable" in n for n in answer["notes"])
     assert len(first_page_filters(graph)) == 2
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["diagnose", "{export}", "--app", FLOWCASE.name], "--app: only applies with --graph"),
+        (["diagnose", "{export}", "--job-id", FLOWCASE.job_id],
+         "--job-id: only applies with --graph"),
         (["why", "ada", "{export}", "--since", "7d"], "--since: only applies with --graph"),
         (["report", "{export}", "--access-token", TOKEN], "--access-token: only applies with"),
         (["diagnose", "{export}", "--graph"], "give exports or stores to read, or --graph"),

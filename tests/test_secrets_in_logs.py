@@ -29,6 +29,9 @@ def export(tmp_path) -> Path:
         "times. It will be retried again after this date: 2026-03-24T13:23:44.9198514Z UTC"
     )
     info["additionalDetails"] = f"api_key={API_KEY}"
+    # Flowcase's event beside another SCIM app's (only Flowcase's are diagnosed)
+    failure["servicePrincipal"] = {"id": "e2c4a6f8-1b3d-4c5e-9f7a-0d2b4c6e8f10",
+                                   "displayName": "Flowcase"}
     path = tmp_path / "export.json"
     path.write_text(json.dumps([records[0], failure]))
     return path

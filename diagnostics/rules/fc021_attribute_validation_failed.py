@@ -14,9 +14,10 @@ Evidence:
     ``AttributeValidationFailed``, ``PropertyName`` and ``ReportableIdentifier``, as in the
     record quoted in section 4.3 of the formats reference.
 Fix:
-    Fill in the value in Entra for the listed users, or, when the attribute is not needed,
-    change or remove its mapping (guide step 7a). Flowcase requires id, userName and
-    ``emails[type eq "work"].value`` (guide step 6): those must be filled in, not unmapped.
+    Fill in the value in Entra for the listed users, or, when Flowcase does not need the
+    attribute, remove it from the attribute list (guide step 6) and its mapping (step 7a).
+    Flowcase requires id, userName and ``emails[type eq "work"].value`` (step 6): those must
+    be filled in, not removed.
 Known false positives:
     None known: the skip reason is Entra's own verdict. Accounts that are meant to stay out of
     Flowcase (service accounts without a surname) are listed too; unassign them.
@@ -31,14 +32,15 @@ from diagnostics.rulekit import Context, Hit, describe, ids, plural, verb
 ID = "FC021"
 TITLE = "A value the mapping needs is empty or invalid in Entra (user skipped)"
 SEVERITY = "medium"
-GUIDE_STEPS = ("7a", "6")
+GUIDE_STEPS = ("6", "7a")
 PATTERNS = (15,)
 REMEDIATION = (
     "Fill in the value in Entra for the listed users (the attribute is named above), or, if "
-    "Flowcase does not need it, change or remove that mapping under Provisioning > Mappings > "
-    "Provision Azure Active Directory Users (guide step 7a). The required attributes of guide "
-    'step 6 (id, userName, emails[type eq "work"].value) must be filled in, not unmapped. '
-    "Then provision one listed user on demand (step 8a) to check."
+    "Flowcase does not need it, remove it from the attribute list (guide step 6) and change or "
+    "remove its mapping under Provisioning > Mappings > Provision Azure Active Directory Users "
+    '(step 7a). The required attributes of step 6 (id, userName, emails[type eq "work"].value) '
+    "must be filled in, not removed. Then provision one listed user on demand (step 8a) to "
+    "check."
 )
 SKIP_REASON = "attributevalidationfailed"
 _PROPERTY_IN_TEXT = r"value of the property (\S+?) is missing or invalid"

@@ -70,16 +70,17 @@ def read_csv_sources(sources: list[Source]) -> tuple[Iterator[Item], list[str]]:
 
 
 def _first_copies(items: Iterator[Item], notes: list[str]) -> Iterator[Item]:
-    """An event given twice (the .zip and its extracted files, two overlapping exports) is
-    passed on once; the copies are counted in a note."""
-    seen: set[str] = set()
+    """An event given in two files (the .zip and its extracted files, two overlapping exports)
+    is passed on once; the copies are counted in a note. An id repeated inside one file is
+    passed on: ingest counts it among the duplicate events."""
+    seen: dict[str, str] = {}  # event id -> the file it was first read from
     copies: Counter[str] = Counter()
     for item in items:
         if isinstance(item, dict):
-            if item["id"] in seen:
+            first = seen.setdefault(item["id"], item["source_file"])
+            if first != item["source_file"]:
                 copies[item["source_file"]] += 1
                 continue
-            seen.add(item["id"])
         yield item
     for file, count in copies.items():
         notes.append(f"{file}: {count} event(s) already read from another file; used once")
