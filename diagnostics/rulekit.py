@@ -261,6 +261,11 @@ def whole_cycles(ctx: Context, failures: pl.DataFrame) -> list[str]:
     return sorted(full["cycle_id"].to_list())
 
 
+def people(frame: pl.DataFrame) -> int:
+    """How many users or groups ``describe`` names (for the verb that follows it)."""
+    return frame["label"].drop_nulls().n_unique()
+
+
 def describe(frame: pl.DataFrame, noun: str = "user", nouns: str | None = None) -> str:
     """'3 users (a@x.no, b@x.no, c@x.no)' for a message; groups by their display name."""
     labels = sorted(frame["label"].drop_nulls().unique().to_list())

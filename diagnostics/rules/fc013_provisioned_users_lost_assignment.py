@@ -29,7 +29,7 @@ Known false positives:
 from __future__ import annotations
 
 from diagnostics.facts.assignment import previously_provisioned, unassigned_skips
-from diagnostics.rulekit import Context, Hit, describe, ids
+from diagnostics.rulekit import Context, Hit, describe, ids, people, plural, verb
 
 ID = "FC013"
 TITLE = "Provisioned users are now skipped as not assigned (assignment lost or nested group)"
@@ -49,7 +49,8 @@ def evaluate(ctx: Context) -> list[Hit]:
     if skips.height == 0:
         return []
     message = (
-        f"{describe(skips)} that Flowcase already has are now skipped as not assigned to the "
-        f"app ({skips.height} skips): moved into a nested group or unassigned."
+        f"{describe(skips)} that Flowcase already has {verb(people(skips), 'is', 'are')} now "
+        f"skipped as not assigned to the app ({plural(skips.height, 'skip')}): moved into a "
+        "nested group or unassigned."
     )
     return [Hit(ids(skips), message[0].upper() + message[1:])]

@@ -22,7 +22,7 @@ Known false positives:
 from __future__ import annotations
 
 from diagnostics.facts.assignment import previously_provisioned, unassigned_skips
-from diagnostics.rulekit import Context, Hit, describe, ids
+from diagnostics.rulekit import Context, Hit, describe, ids, people, plural, verb
 
 ID = "FC018"
 TITLE = "Unassigned users are skipped (expected)"
@@ -44,7 +44,8 @@ def evaluate(ctx: Context) -> list[Hit]:
     if noise.height == 0:
         return []
     message = (
-        f"{describe(noise)} were skipped as not assigned to the app ({noise.height} skips); "
+        f"{describe(noise)} {verb(people(noise), 'was', 'were')} skipped as not assigned to the "
+        f"app ({plural(noise.height, 'skip')}); "
         "expected for people outside the app."
     )
     return [Hit(ids(noise), message[0].upper() + message[1:])]

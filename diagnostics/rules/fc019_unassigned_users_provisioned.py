@@ -20,7 +20,7 @@ Known false positives:
 from __future__ import annotations
 
 from diagnostics.facts.assignment import exported_while_unassigned
-from diagnostics.rulekit import Context, Hit, describe, ids
+from diagnostics.rulekit import Context, Hit, describe, ids, people, plural, verb
 
 ID = "FC019"
 TITLE = 'Unassigned users are provisioned (scope is "Sync all users and groups")'
@@ -39,7 +39,8 @@ def evaluate(ctx: Context) -> list[Hit]:
     if exported.height == 0:
         return []
     message = (
-        f"{describe(exported)} were sent to Flowcase although they are not assigned to the app "
-        f"({exported.height} requests): the scope is probably \"Sync all users and groups\"."
+        f"{describe(exported)} {verb(people(exported), 'was', 'were')} sent to Flowcase although "
+        f"not assigned to the app ({plural(exported.height, 'request')}): the scope is probably "
+        "\"Sync all users and groups\"."
     )
     return [Hit(ids(exported), message[0].upper() + message[1:])]

@@ -18,6 +18,7 @@ from loganalyzer.readers.csv_portal import PortalFile, PortalReader
 from loganalyzer.readers.csv_table import CsvTable
 from loganalyzer.readers.records import Item
 from loganalyzer.readers.sources import Source
+from loganalyzer.wording import plural
 
 
 def _classify(table: CsvTable) -> CsvKind | PortalFile:
@@ -83,7 +84,8 @@ def _first_copies(items: Iterator[Item], notes: list[str]) -> Iterator[Item]:
                 continue
         yield item
     for file, count in copies.items():
-        notes.append(f"{file}: {count} event(s) already read from another file; used once")
+        notes.append(f"{file}: {plural(count, 'event')} already read from another file; "
+                     "used once")
 
 
 def _require_id(table: CsvTable) -> None:

@@ -25,7 +25,7 @@ from loganalyzer.ingest import Dataset
 from loganalyzer.periods import Period
 from loganalyzer.report.charts import Chart, build_charts
 from loganalyzer.summary import cycle_table
-from loganalyzer.wording import plural
+from loganalyzer.wording import plural, verb
 
 EVIDENCE_ROWS = 10
 AFFECTED_ROWS = 25
@@ -543,10 +543,12 @@ def _input_notes(dataset: Dataset) -> list[str]:
     notes = list(dataset.notes)
     if dataset.problems:
         notes.append(
-            f"{len(dataset.problems):,} input record(s) could not be read and are not counted."
+            f"{plural(len(dataset.problems), 'input record')} could not be read and "
+            f"{verb(len(dataset.problems), 'is', 'are')} not counted."
         )
     if dataset.duplicates:
-        notes.append(f"{dataset.duplicates:,} duplicate event(s) were counted once.")
+        notes.append(f"{plural(dataset.duplicates, 'duplicate event')} "
+                     f"{verb(dataset.duplicates, 'was', 'were')} counted once.")
     return notes
 
 

@@ -1,0 +1,51 @@
+"""The one wording helper every message counts with."""
+
+from __future__ import annotations
+
+import pytest
+
+from loganalyzer.wording import plural, quote_list, verb
+
+
+@pytest.mark.parametrize(
+    ("count", "word", "words", "expected"),
+    [
+        (0, "user", None, "0 users"),
+        (1, "user", None, "1 user"),
+        (2, "user", None, "2 users"),
+        (1204, "event", None, "1,204 events"),
+        (1, "entry", "entries", "1 entry"),
+        (3, "entry", "entries", "3 entries"),
+    ],
+)
+def test_plural(count, word, words, expected):
+    assert plural(count, word, words) == expected
+
+
+def test_verb_agrees_with_the_count():
+    assert f"{plural(1, 'user')} {verb(1, 'was', 'were')} created" == "1 user was created"
+    assert f"{plural(2, 'object')} {verb(2, 'keeps', 'keep')} failing" == "2 objects keep failing"
+
+
+def test_quote_list_says_how_many_more():
+    assert quote_list(["a", "b"]) == "a, b"
+    assert quote_list([str(n) for n in range(7)], limit=3) == "0, 1, 2 and 4 more"
+
+
+def test_no_message_of_the_samples_says_one_in_the_plural(tmp_path):
+    """Every diagnose message of the bundled samples: no '1 users', no '(s)', no '..'."""
+    import re
+
+    from conftest import SAMPLES
+
+    from loganalyzer.diagnosis_text import render_terminal
+    from loganalyzer.engine import diagnose
+    from loganalyzer.ingest import load
+
+    bad = re.compile(r"\b1 (users|objects|events|failures|cycles|skips|groups)\b|\(s\)|\w\.\.(?!\.)"
+                     r"|\b1 \w+ (were|keep|have)\b")
+    for sample in sorted(SAMPLES.glob("*.json")):
+        if sample.name == "manifest.json":
+            continue
+        text = render_terminal(diagnose(load([sample]).frames))
+        assert not bad.search(text), (sample.name, bad.search(text).group(0))
