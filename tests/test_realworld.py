@@ -338,3 +338,34 @@ def test_unknown_skip_reason_is_listed_never_noise():
     assert (unknown.skip_reason, unknown.count) == ("AnchorChangePending", 1)
     assert "anchor attribute changed" in unknown.sample_text
     assert pl.Series([f.rule_id for f in diagnosis.findings]).to_list() == ["FC021"]
+
+
+def test_app_names_from_the_log_are_escaped_in_every_report(tmp_path):
+    hostile = [dict(e, servicePrincipal={"id": "sp-x", "displayName": "<script>alert(1)</script>|"})
+               for e in rw.box_group_conflicts(2)]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(rw.flowcase_events() + hostile))
+    html = runner.invoke(app, ["report", str(path), "-q", "--format", "html"]).stdout
+    assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    md = runner.invoke(app, ["report", str(path), "-q", "--format", "md"]).stdout
+    assert "<script>" not in md
+    diagnose_md = runner.invoke(app, ["diagnose", str(path), "-q", "--format", "md"]).stdout
+    assert "<script>" not in diagnose_md
+
+
+def test_fetch_takes_one_app():
+    result = runner.invoke(app, ["fetch", "-o", "out", "--app", "A", "--app", "B"])
+    assert result.exit_code == 2 and "fetch filters on one app" in result.stderr
+
+
+def test_one_app_value_becomes_the_graph_filter_it_is():
+    from loganalyzer.cli.fetch import EventFilter
+
+    def selection(*apps):
+        chosen = EventFilter(app_name=list(apps)).selection()
+        return chosen.app, chosen.service_principal_id, chosen.job_id
+
+    assert selection("Flowcase SCIM") == ("Flowcase SCIM", None, None)
+    assert selection(rw.FLOWCASE_SP.upper()) == (None, rw.FLOWCASE_SP, None)
+    assert selection(rw.FLOWCASE_JOB) == (None, None, rw.FLOWCASE_JOB)
+    assert selection("Flowcase", "Box") == (None, None, None)

@@ -216,6 +216,10 @@ def fetch_command(
     AZURE_TENANT_ID, AZURE_CLIENT_ID); else the default chain (Azure CLI login, ...).
     Exit codes: 0 done, 2 bad options or access refused, 3 Graph unavailable (re-run resumes).
     """
+    if events.app_name and len(events.app_name) > 1:
+        err("error: --app: fetch filters on one app (Graph's filter takes one); fetch without "
+            "--app and choose among the apps with diagnose/report/why --app")
+        raise typer.Exit(2)
     options = fetch_options(sign_in, window, events)
     try:
         gap = parse_since(overlap)

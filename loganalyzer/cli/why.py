@@ -13,7 +13,7 @@ import typer
 from diagnostics.facts.job_status import JobStatus
 from loganalyzer import scope
 from loganalyzer.cli.check import ConfigDir, config_for
-from loganalyzer.cli.common import Quiet, app, err, fail_input, flowcase_only, load_inputs
+from loganalyzer.cli.common import Quiet, app, err, fail_input, load_inputs
 from loganalyzer.cli.fetch import FetchWindow, NothingFetched
 from loganalyzer.cli.graph_inputs import GraphSource, InputsOrGraph, graph_inputs
 from loganalyzer.cli.options import with_options
@@ -32,12 +32,14 @@ FORMATS = ("terminal", "md", "json")
 
 
 def _load(inputs: list[Path], quiet: bool, apps: list[str] | None) -> tuple[FrameSource, list[str]]:
-    """Flowcase's events (``scope.choose``) and the notes on the rest. Stores are read lazily
-    (events now, steps per event later); exports are loaded whole."""
+    """Flowcase's events (``scope.choose``; ``ScopeError`` when none or several apps could be
+    Flowcase's) and the notes on the rest. Stores are read lazily (events now, steps per event
+    later); exports are loaded whole."""
     names = ", ".join(str(p) for p in inputs)
     if not all_stores(inputs):
-        dataset, chosen = flowcase_only(load_inputs(inputs, quiet), apps, inputs)
-        return FrameSource.from_frames(dataset.frames), chosen.notes()
+        frames = load_inputs(inputs, quiet).frames
+        chosen = scope.choose(frames, apps or (), names)
+        return FrameSource.from_frames(chosen.frames), chosen.notes()
     try:
         source = FrameSource.from_stores(inputs)
     except (OSError, pl.exceptions.PolarsError) as exc:
@@ -45,10 +47,7 @@ def _load(inputs: list[Path], quiet: bool, apps: list[str] | None) -> tuple[Fram
     for line in summarize_problems(source.problems, where_all=ALL_IN_MANIFEST):
         err(line)
     index = Frames(source.events, empty_frame("steps"), empty_frame("modified_properties"))
-    try:
-        chosen = scope.choose(index, apps or (), names)
-    except InputError as exc:
-        raise fail_input(exc) from None
+    chosen = scope.choose(index, apps or (), names)
     return source.narrowed(chosen.frames.events), chosen.notes()
 
 
@@ -74,8 +73,8 @@ def _answer(user: str, inputs: list[Path] | None, graph: GraphSource, window: Fe
                 answer = _why(paths, user, status, quiet, apps)
                 if answer.lookup.people:
                     return answer
-            except NothingFetched:
-                pass
+            except (NothingFetched, scope.ScopeError):
+                pass  # nothing of this user, or only in other apps: judge the whole window
             err(f"note: Graph found nobody with {narrowed} (its filters are case-sensitive); "
                 "fetching the whole window to match here")
         return _why(graph_inputs(inputs, graph, stack, quiet, window), user, status, quiet, apps)
