@@ -122,6 +122,10 @@ def _choice_line(app: AppEvents) -> str:
     return f"  {app.name} ({kind}): {plural(app.events, 'event')}   --app '{app.app_value}'"
 
 
+def _inbound(target_system: str | None) -> bool:
+    return bool(INBOUND_TARGET.search(target_system or ""))
+
+
 def _template(job_id: str | None) -> str:
     return (job_id or "").split(".", 1)[0].casefold()
 
@@ -151,10 +155,11 @@ def _job_key() -> pl.Expr:
 def apps(frames: Frames) -> list[AppEvents]:
     """Every app of the input, most events first."""
     rows = list(jobs(frames).iter_rows(named=True))
-    grouped: dict[str, list[dict]] = {}
+    grouped: dict[tuple[str, bool], list[dict]] = {}
     for row in rows:
-        grouped.setdefault(row["service_principal_id"] or row["app_name"] or row[_JOB_KEY],
-                           []).append(row)
+        # decided per job: an app's inbound job (into Entra/AD) never joins its outbound one
+        app = row["service_principal_id"] or row["app_name"] or row[_JOB_KEY]
+        grouped.setdefault((app, _inbound(row["target_system"])), []).append(row)
     names = [next((r["app_name"] for r in g if r["app_name"]), None) for g in grouped.values()]
     found = [_app(group, names.count(name) > 1) for group, name in zip(grouped.values(), names,
                                                                          strict=True)]
@@ -165,7 +170,7 @@ def _app(rows: list[dict], name_shared: bool) -> AppEvents:
     name = next((r["app_name"] for r in rows if r["app_name"]), None)
     sp_id = next((r["service_principal_id"] for r in rows if r["service_principal_id"]), None)
     job_ids = tuple(r["job_id"] for r in rows if r["job_id"])
-    targets = " ".join(r["target_system"] or "" for r in rows)
+    targets = " / ".join(r["target_system"] or "" for r in rows)
     value = (name if name and not name_shared else None) or sp_id or (job_ids[0] if job_ids
                                                                       else "")
     identified = bool(name or sp_id or job_ids)
@@ -175,7 +180,7 @@ def _app(rows: list[dict], name_shared: bool) -> AppEvents:
         job_ids=job_ids,
         events=sum(r["events"] for r in rows),
         app_value=value,
-        inbound=bool(INBOUND_TARGET.search(targets)),
+        inbound=_inbound(rows[0]["target_system"]),
         named_flowcase=bool(FLOWCASE_NAME.search(f"{name or ''} {targets}")),
         # events naming no app or job (a pasted on-demand result) can only be the user's app
         scim=not identified or SCIM_TARGET in targets.casefold()

@@ -369,3 +369,15 @@ def test_one_app_value_becomes_the_graph_filter_it_is():
     assert selection(rw.FLOWCASE_SP.upper()) == (None, rw.FLOWCASE_SP, None)
     assert selection(rw.FLOWCASE_JOB) == (None, None, rw.FLOWCASE_JOB)
     assert selection("Flowcase", "Box") == (None, None, None)
+
+
+def test_the_choice_is_made_per_job():
+    """One service principal with an outbound SCIM job and an inbound one (writeback into
+    Entra): only the outbound job's events are Flowcase's."""
+    outbound = rw.flowcase_events()
+    inbound = [dict(e, id=f"in-{e['id']}", jobId=f"flowcaseInbound.{rw.TENANT_HEX}",
+                    targetSystem={"id": "t", "displayName": "Microsoft Entra ID", "details": {}})
+               for e in rw.flowcase_events()[:2]]
+    chosen = scope.choose(_frames(outbound + inbound))
+    assert chosen.frames.events.height == len(outbound)
+    assert [(a.name, a.inbound, a.events) for a in chosen.others] == [("Flowcase", True, 2)]
