@@ -42,7 +42,11 @@ def test_json_follows_the_documented_contract() -> None:
     assert doc["schema_version"] == "1.0"
     assert set(doc) == {
         "schema_version", "summary", "findings", "unexplained", "rules_run", "rule_errors",
+        "notes", "unexplained_skips",
     }
+    assert doc["notes"] == [] and doc["unexplained_skips"] == []
+    assert doc["summary"]["scope"]["diagnosed"][0]["name"] == "Flowcase SCIM"
+    assert doc["summary"]["scope"]["other_events"] == 0 and doc["summary"]["unknown_status"] == 0
     summary = doc["summary"]
     assert {"events", "failures", "skipped", "cycles", "time_range"} <= set(summary)
     assert summary["time_range"]["start"].startswith("2026-03-24T07:38:46")
