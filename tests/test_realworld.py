@@ -381,3 +381,15 @@ def test_the_choice_is_made_per_job():
     chosen = scope.choose(_frames(outbound + inbound))
     assert chosen.frames.events.height == len(outbound)
     assert [(a.name, a.inbound, a.events) for a in chosen.others] == [("Flowcase", True, 2)]
+
+
+def test_an_export_mixing_both_spellings_is_read_whole(tmp_path):
+    """Envelopes in the diagnostic-settings spelling and one spelled like Graph: the fast
+    reader's diagnostic columns would lose that one's app, so the careful reader reads all."""
+    graph_spelled = {"time": "2026-03-24T07:40:11Z", "category": "ProvisioningLogs",
+                     "properties": rw.flowcase_events()[0]}
+    records = [rw.envelope(e) for e in rw.other_apps()] + [graph_spelled]
+    frames = load([rw.write_ndjson(tmp_path / "PT1H.json", records)]).frames
+    assert frames.events.height == len(records)
+    assert frames.events["app_name"].null_count() == 0
+    assert frames.events["status"].is_in(["success", "failure", "skipped"]).all()

@@ -87,14 +87,16 @@ def _is_diagnostic_spelling(source: Source) -> bool:
 def _read_json(source: Source, kind: Kind, read_log: ReadLog) -> Iterator[pl.DataFrame]:
     """Fast reader first; on any refusal, the careful reader continues after what was read.
 
-    The fast reader matches keys case-sensitively, so the diagnostic-settings spelling goes to
-    the careful reader, which folds it."""
+    The fast reader matches keys case-sensitively: envelopes in the diagnostic-settings
+    spelling get their own columns, and that spelling anywhere else goes to the careful reader,
+    which folds every spelling."""
     done = 0
-    if kind is not Kind.JSON_OBJECT and not _is_diagnostic_spelling(source):
+    envelope, diagnostic = _is_envelope_lines(source), _is_diagnostic_spelling(source)
+    if kind is not Kind.JSON_OBJECT and (envelope or not diagnostic):
         from loganalyzer.readers import json_fast  # DuckDB loads only when JSON is read
 
         try:
-            for batch in json_fast.read_fast(source, kind, _is_envelope_lines(source), BATCH_ROWS):
+            for batch in json_fast.read_fast(source, kind, envelope, BATCH_ROWS, diagnostic):
                 done += batch.height
                 yield batch
             return

@@ -60,6 +60,24 @@ EVENT_COLUMNS = {
 }
 _EVENT_STRUCT = "STRUCT(" + ", ".join(f'"{k}" {v}' for k, v in EVENT_COLUMNS.items()) + ")"
 
+# The diagnostic-settings / event-hub copy (formats reference 3.1) spells the nested objects
+# ``Id``/``Name``/``Type``/``Status``; DuckDB matches keys case-sensitively, so it has its own
+# columns, renamed to Graph's in Polars (``_FOLD_DIAGNOSTIC``).
+_DIAG_IDENTITY = f'STRUCT("Id" VARCHAR, "Name" VARCHAR, identityType VARCHAR, details {_MAP})'
+_DIAG_SYSTEM = f'STRUCT("Id" VARCHAR, "Name" VARCHAR, details {_MAP})'
+DIAGNOSTIC_COLUMNS = {
+    **EVENT_COLUMNS,
+    "initiatedBy": 'STRUCT("Type" VARCHAR, "Id" VARCHAR, "Name" VARCHAR)',
+    "servicePrincipal": 'STRUCT("Id" VARCHAR, "Name" VARCHAR)',
+    "sourceSystem": _DIAG_SYSTEM,
+    "targetSystem": _DIAG_SYSTEM,
+    "sourceIdentity": _DIAG_IDENTITY,
+    "targetIdentity": _DIAG_IDENTITY,
+    "provisioningStatusInfo": f'STRUCT("Status" VARCHAR, errorInformation STRUCT({_ERROR}))',
+    "statusInfo": f'STRUCT("Status" VARCHAR, {_ERROR})',
+}
+_DIAG_STRUCT = "STRUCT(" + ", ".join(f'"{k}" {v}' for k, v in DIAGNOSTIC_COLUMNS.items()) + ")"
+
 
 def _projection(prefix: str) -> str:
     """SELECT list of the event columns under ``prefix`` ('' or 'e.'), parsed as typed.
@@ -99,7 +117,33 @@ _NO_STATUS = (
 )
 
 
-def _query(source: Source, kind: Kind, envelope: bool) -> str:
+def _field(column: str, name: str, alias: str) -> pl.Expr:
+    return pl.col(column).struct.field(name).alias(alias)
+
+
+_ERROR_NAMES = ["errorCode", "reason", "additionalDetails", "errorCategory", "recommendedAction"]
+_FOLD_DIAGNOSTIC = (
+    pl.struct(_field("initiatedBy", "Id", "id"), _field("initiatedBy", "Name", "displayName"),
+              _field("initiatedBy", "Type", "initiatorType")).alias("initiatedBy"),
+    pl.col("servicePrincipal").struct.rename_fields(["id", "displayName"]),
+    *(pl.col(c).struct.rename_fields(["id", "displayName", "details"])
+      for c in ("sourceSystem", "targetSystem")),
+    *(pl.col(c).struct.rename_fields(["id", "displayName", "identityType", "details"])
+      for c in ("sourceIdentity", "targetIdentity")),
+    # the envelope's resultType is the status when the record has none (3.1)
+    pl.struct(
+        pl.coalesce(pl.col("provisioningStatusInfo").struct.field("Status"), "resultType")
+        .alias("status"),
+        _field("provisioningStatusInfo", "errorInformation", "errorInformation"),
+    ).alias("provisioningStatusInfo"),
+    pl.col("statusInfo").struct.rename_fields(["status", *_ERROR_NAMES]),
+)
+# in the diagnostic spelling, a record spelled like Graph would lose its app: refuse the file
+_NO_APP = pl.col("servicePrincipal").struct.field("Id").is_null() & pl.col(
+    "servicePrincipal").struct.field("Name").is_null()
+
+
+def _query(source: Source, kind: Kind, envelope: bool, diagnostic: bool = False) -> str:
     path = str(source.path).replace("'", "''")
     compression = "gzip" if source.gzip else "none"
     opts = f"compression='{compression}', maximum_object_size=16777216"
@@ -110,6 +154,13 @@ def _query(source: Source, kind: Kind, envelope: bool) -> str:
         )
         return f"SELECT {_projection('e.')} FROM ({inner})"
     fmt = "array" if kind is Kind.JSON_ARRAY else "newline_delimited"
+    if envelope and diagnostic:
+        columns = f"{{'properties': '{_DIAG_STRUCT}', 'resultType': 'VARCHAR'}}"
+        inner = (
+            f"SELECT properties AS e, resultType FROM read_json('{path}', format='{fmt}', "
+            f"columns={columns}, {opts})"
+        )
+        return f"SELECT {_projection('e.')}, resultType FROM ({inner})"
     if envelope:
         columns = f"{{'properties': '{_EVENT_STRUCT}'}}"
         inner = (
@@ -123,18 +174,25 @@ def _query(source: Source, kind: Kind, envelope: bool) -> str:
 
 
 def read_fast(
-    source: Source, kind: Kind, envelope: bool, batch_rows: int
+    source: Source, kind: Kind, envelope: bool, batch_rows: int, diagnostic: bool = False
 ) -> Iterator[pl.DataFrame]:
-    """Yield RAW_SCHEMA batches. Raises duckdb.Error on anything it cannot read."""
+    """Yield RAW_SCHEMA batches. Raises duckdb.Error on anything it cannot read.
+
+    ``diagnostic``: the envelopes' ``properties`` use the diagnostic-settings spelling."""
+    diagnostic = diagnostic and envelope and kind is not Kind.GRAPH_PAGE
     con = duckdb.connect(config={"threads": THREADS, "preserve_insertion_order": True})
     try:
-        reader = con.sql(_query(source, kind, envelope)).to_arrow_reader(batch_rows)
+        reader = con.sql(_query(source, kind, envelope, diagnostic)).to_arrow_reader(batch_rows)
         offset = 0
         for batch in reader:
             frame = pl.from_arrow(batch)
             assert isinstance(frame, pl.DataFrame)
+            if diagnostic:
+                if frame.select(_NO_APP.any()).item():
+                    raise NoStatus(f"a record after record {offset} is not in the "
+                                   "diagnostic-settings spelling")
             frame = frame.with_columns(
-                *_FOLD_VARIANTS,
+                *(_FOLD_DIAGNOSTIC if diagnostic else _FOLD_VARIANTS),
                 pl.lit(source.name).alias("source_file"),
                 (pl.int_range(pl.len(), dtype=pl.Int64) + offset + 1).alias("source_record"),
             )
