@@ -729,3 +729,33 @@ def healthy_with_boilerplate() -> list[dict[str, Any]]:
             ],
         ))
     return events
+
+
+def write_all(folder: Path) -> dict[str, Path]:
+    """Every shape of the tenant-wide export, and an on-demand result, into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    events = tenant_wide()
+    export = folder / "tenant-wide.json"
+    export.write_text(json.dumps(events, indent=1), encoding="utf-8")
+    la_json = folder / "AADProvisioningLogs.json"
+    la_json.write_text(json.dumps([log_analytics_row(e) for e in events], indent=1))
+    on_demand = folder / "provision-on-demand.json"
+    on_demand.write_text(json.dumps(on_demand_response(flowcase_events()[2]), indent=1))
+    return {
+        "portal array": export,
+        "diagnostic-settings NDJSON": write_ndjson(folder / "PT1H.json",
+                                                   [envelope(e) for e in events]),
+        "diagnostic-settings .gz": write_ndjson(folder / "PT1H.json.gz",
+                                                [envelope(e) for e in events], compress=True),
+        "storage blob folder": write_blob_folder(folder / "storage", events),
+        "Log Analytics JSON": la_json,
+        "Log Analytics CSV": write_log_analytics_csv(folder / "AADProvisioningLogs.csv", events),
+        "provisionOnDemand result": on_demand,
+    }
+
+
+if __name__ == "__main__":  # python tests/realworld.py OUT: the files, to try the CLI on
+    import sys
+
+    for shape, path in write_all(Path(sys.argv[1])).items():
+        print(f"{shape}: {path}")
