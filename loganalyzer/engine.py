@@ -73,8 +73,9 @@ def unknown_status_note(count: int) -> str:
     """Events whose status no field gave (an unfamiliar export shape): never healthy."""
     return (
         f"{plural(count, 'event')} {verb(count, 'has', 'have')} no readable status and "
-        f"{verb(count, 'is', 'are')} counted as 'unknown': the diagnosis cannot call them "
-        "healthy; check the export's shape (see the inputs page of the manual)"
+        f"{verb(count, 'is', 'are')} counted as 'unknown': the diagnosis cannot call "
+        f"{verb(count, 'it', 'them')} healthy; check the export's shape (see the inputs page "
+        "of the manual)"
     )
 
 
