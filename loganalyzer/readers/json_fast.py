@@ -19,13 +19,15 @@ from loganalyzer.readers.sources import Source
 from loganalyzer.schema import RAW_SCHEMA
 
 THREADS = 2
+
+
+class Unfolded(ValueError):
+    """A record the fast reader's columns do not fit (no status found, or Graph's spelling in a
+    diagnostic-settings file): the careful reader, which folds every spelling, takes over."""
+
+
 # what the fast reader raises for input it cannot read (the careful reader then takes over)
-class NoStatus(ValueError):
-    """A record whose status the fast reader found nowhere: it may be spelled in a way only the
-    careful reader folds (``Status``), so that reader takes the file over."""
-
-
-REFUSALS = (duckdb.Error, pa.ArrowException, OSError, NoStatus)
+REFUSALS = (duckdb.Error, pa.ArrowException, OSError, Unfolded)
 _MAP = "MAP(VARCHAR, VARCHAR)"
 _IDENTITY = f"STRUCT(id VARCHAR, displayName VARCHAR, identityType VARCHAR, details {_MAP})"
 _SYSTEM = f"STRUCT(id VARCHAR, displayName VARCHAR, details {_MAP})"
@@ -187,17 +189,16 @@ def read_fast(
         for batch in reader:
             frame = pl.from_arrow(batch)
             assert isinstance(frame, pl.DataFrame)
-            if diagnostic:
-                if frame.select(_NO_APP.any()).item():
-                    raise NoStatus(f"a record after record {offset} is not in the "
-                                   "diagnostic-settings spelling")
+            if diagnostic and frame.select(_NO_APP.any()).item():
+                raise Unfolded(f"a record after record {offset} is not in the "
+                               "diagnostic-settings spelling")
             frame = frame.with_columns(
                 *(_FOLD_DIAGNOSTIC if diagnostic else _FOLD_VARIANTS),
                 pl.lit(source.name).alias("source_file"),
                 (pl.int_range(pl.len(), dtype=pl.Int64) + offset + 1).alias("source_record"),
             )
             if frame.select(_NO_STATUS.any()).item():
-                raise NoStatus(f"a record after record {offset} has no status")
+                raise Unfolded(f"a record after record {offset} has no status")
             offset += frame.height
             yield frame.cast(RAW_SCHEMA).select(list(RAW_SCHEMA))
     finally:
