@@ -393,3 +393,14 @@ def test_an_export_mixing_both_spellings_is_read_whole(tmp_path):
     assert frames.events.height == len(records)
     assert frames.events["app_name"].null_count() == 0
     assert frames.events["status"].is_in(["success", "failure", "skipped"]).all()
+
+
+def test_why_never_calls_an_unreadable_status_provisioned(tmp_path):
+    record = rw.envelope(rw.flowcase_events()[1])
+    del record["properties"]["provisioningStatusInfo"]["Status"]
+    del record["properties"]["statusInfo"]
+    del record["resultType"]
+    path = rw.write_ndjson(tmp_path / "PT1H.json", [record])
+    answer = json.loads(runner.invoke(app, ["why", "lars.hansen@northwind.no", str(path), "-q",
+                                            "--format", "json"]).stdout)
+    assert answer["verdict"]["state"] == "unknown"

@@ -19,7 +19,7 @@ from diagnostics.facts.job_status import JobStatus
 from diagnostics.guide_steps import STEPS
 from loganalyzer.engine import diagnose, findings_for_events, lead_order
 from loganalyzer.findings import Diagnosis, Finding, jsonable
-from loganalyzer.normalize import Frames
+from loganalyzer.normalize import UNKNOWN_STATUS, Frames
 from loganalyzer.why import timeline as tl
 from loganalyzer.why.frame_source import FrameSource
 from loganalyzer.why.lookup import Lookup, Person, equals_any, lookup
@@ -34,6 +34,7 @@ SKIPPED = "skipped"
 DELETED = "deleted"
 NEVER_SEEN = "never_seen"
 AMBIGUOUS = "ambiguous"
+UNKNOWN = "unknown"  # the latest event's status could not be read: never called provisioned
 
 HISTORY_LIMIT = 200  # a person's latest events the rule engine sees (the timeline has all)
 
@@ -184,6 +185,10 @@ def _verdict(entries: list[tl.Entry], leading: Finding | None, job_wide: bool) -
         return Verdict(SKIPPED, last.skip, last.time, message, note=note, **rule)
     if last.status == "success" and last.action == "delete":
         return Verdict(DELETED, None, last.time, "Deleted from Flowcase.", **rule)
+    if last.status == UNKNOWN_STATUS:
+        return Verdict(UNKNOWN, None, last.time, "Unknown: the export does not say whether the "
+                       "latest event succeeded (no readable status); its steps are in the "
+                       "timeline below.", **rule)
     reason = tl.ALREADY_IN_SYNC if last.skip == tl.ALREADY_IN_SYNC else last.status
     message = (
         "Provisioned: Flowcase already matches Entra (RedundantExport)."
