@@ -5,9 +5,9 @@
 (``{"result": "Skipped", "details": {"errorCode": …, "errorMessage": …}}``), the value a
 provisioning-log-like object with other names (``type`` for the step type, ``startTime``,
 ``statusInfo``, identities with ``type``/``name``). The SDK cannot model what is inside those
-strings, so they are parsed here. This is a minimal reader for ``retest``; the shared readers
-(``readers/records.py``) already fold the identity and system spellings, so the value becomes a
-Graph-shaped record and goes through the same normalisation and rulebook as any export.
+strings, so they are parsed here; ``readers/on_demand.py`` (which also reads a pasted response
+as an export) turns the pair into a Graph-shaped record, so it goes through the same
+normalisation and rulebook as any export.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from loganalyzer import engine
 from loganalyzer.findings import Finding
 from loganalyzer.normalize import normalize
 from loganalyzer.problems import InputError
+from loganalyzer.readers.on_demand import as_event
 from loganalyzer.readers.records import raw_record, records_to_frame
 
 
@@ -49,32 +50,6 @@ def _loads(text: Any, what: str, subject: str) -> dict:
     return value
 
 
-def as_log_record(value: dict, service_principal_id: str, job_id: str) -> dict:
-    """The on-demand ``value`` as a Graph ``provisioningObjectSummary``."""
-    steps = []
-    for step in value.get("provisioningSteps") or []:
-        if isinstance(step, dict):
-            steps.append({**step, "provisioningStepType": step.get("provisioningStepType",
-                                                                    step.get("type"))})
-    return {
-        "id": value.get("id") or value.get("changeId"),
-        "activityDateTime": value.get("activityDateTime") or value.get("startTime")
-        or value.get("endTime"),
-        "changeId": value.get("changeId"),
-        "jobId": job_id,
-        "provisioningAction": value.get("provisioningAction") or value.get("action"),
-        "servicePrincipal": {"id": service_principal_id},
-        "sourceIdentity": value.get("sourceIdentity"),
-        "targetIdentity": value.get("targetIdentity"),
-        "sourceSystem": value.get("sourceSystem"),
-        "targetSystem": value.get("targetSystem"),
-        "statusInfo": value.get("statusInfo"),
-        "provisioningStatusInfo": value.get("provisioningStatusInfo"),
-        "provisioningSteps": steps,
-        "modifiedProperties": value.get("modifiedProperties") or [],
-    }
-
-
 def read_on_demand(subject: str, key: str | None, value: str | None,
                    service_principal_id: str, job_id: str) -> OnDemandResult:
     """Parse one response and run the rulebook on it."""
@@ -85,7 +60,8 @@ def read_on_demand(subject: str, key: str | None, value: str | None,
                             details.get("errorCode"), details.get("errorMessage"))
     result.steps = [(str(s.get("name")), str(s.get("status")), str(s.get("description") or ""))
                     for s in event.get("provisioningSteps") or [] if isinstance(s, dict)]
-    record = as_log_record(event, service_principal_id, job_id)
+    record = {**as_event(outcome, event), "jobId": job_id,
+              "servicePrincipal": {"id": service_principal_id}}
     if record["id"] and record["activityDateTime"]:
         row, _ignored = raw_record(record, "provisionOnDemand", 1, f"the result for {subject}")
         frames, _problems = normalize(records_to_frame([row]))

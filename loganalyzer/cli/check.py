@@ -181,10 +181,9 @@ def config_for(config_dir: Path | None, graph: GraphSource, quiet: bool) -> Conf
     from loganalyzer.config_logs import load
     from loganalyzer.graph.config_fetch import AppTarget
 
-    chosen = graph.events
-    target = (AppTarget(chosen.service_principal_id, chosen.app_name, chosen.job_id)
-              if graph.enabled and config_dir is None
-              and (chosen.service_principal_id or chosen.app_name) else None)
+    app, principal, job = graph.events.graph_app()
+    target = (AppTarget(principal, app, job)
+              if graph.enabled and config_dir is None and (principal or app) else None)
     connection = graph.sign_in.connection() if target else None
     return load(config_dir, target, connection, lambda m: None if quiet else err(f"note: {m}"))
 

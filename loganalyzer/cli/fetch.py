@@ -37,6 +37,11 @@ DateTo = Annotated[
     str | None, typer.Option("--to", help="End (a bare date includes that day); default now.")
 ]
 App = Annotated[
+    str | None,
+    typer.Option("--app", help="Enterprise application display name. Graph compares it "
+                 "CASE-SENSITIVELY: spell it exactly as in the Entra admin center."),
+]
+Apps = Annotated[
     list[str] | None,
     typer.Option("--app", help="The app: display name, service principal (Object) ID or job "
                  "id; repeatable. Graph compares a display name CASE-SENSITIVELY: spell it "
@@ -105,17 +110,15 @@ class SignIn:
 class EventFilter:
     """Which events Graph sends (its server-side ``$filter``)."""
 
-    app_name: App = None
+    app_name: Apps = None
     service_principal_id: ServicePrincipalId = None
     job_id: JobId = None
     status: Status = None
 
-    def selection(self, extra: str | None = None) -> Selection:
-        """``extra`` is one more OData clause, such as ``graph_query.user_filter(user)``.
-
-        One ``--app`` is sent to Graph as the filter it is (a service principal id, a job id
-        or a display name); several are not (Graph's filter takes one), and the analysis then
-        picks their events from what comes back."""
+    def graph_app(self) -> tuple[str | None, str | None, str | None]:
+        """(display name, service principal id, job id) to ask Graph for. One ``--app`` is the
+        filter it is (a GUID, a job id, else a display name); several are not (Graph's filter
+        takes one), and the analysis then picks their events from what comes back."""
         app, principal, job = None, self.service_principal_id, self.job_id
         if self.app_name and len(self.app_name) == 1:
             value = self.app_name[0].strip()
@@ -125,7 +128,11 @@ class EventFilter:
                 job = value
             else:
                 app = value
-        return Selection(app, principal, job, self.status and str(self.status), extra)
+        return app, principal, job
+
+    def selection(self, extra: str | None = None) -> Selection:
+        """``extra`` is one more OData clause, such as ``graph_query.user_filter(user)``."""
+        return Selection(*self.graph_app(), self.status and str(self.status), extra)
 
 
 @dataclass(frozen=True)

@@ -45,8 +45,9 @@ def _decoded(text: Any, source: Source, what: str) -> dict[str, Any]:
     return dict(value)
 
 
-def _event(key: Mapping[str, Any], value: Mapping[str, Any]) -> dict[str, Any]:
-    """The decoded pair as a Graph ``provisioningObjectSummary``."""
+def as_event(key: Mapping[str, Any], value: Mapping[str, Any]) -> dict[str, Any]:
+    """The decoded pair as a Graph ``provisioningObjectSummary`` (also what ``retest`` reads:
+    ``loganalyzer/on_demand.py``)."""
     event = graph_spelling(value)
     details = key.get("details") if isinstance(key.get("details"), Mapping) else {}
     info = event.get("statusInfo") if isinstance(event.get("statusInfo"), Mapping) else {}
@@ -95,6 +96,6 @@ def read_on_demand(source: Source, document: Mapping[str, Any]) -> Iterator[Item
         value = _decoded(document["value"], source, "value")
     else:
         key, value = {}, dict(document)
-    row, ignored = raw_record(_event(key, value), source.name, 1, "the provisionOnDemand result")
+    row, ignored = raw_record(as_event(key, value), source.name, 1, "the provisionOnDemand result")
     yield row
     yield from ignored
