@@ -14,6 +14,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from rich.console import Group, RenderableType
+from rich.text import Text
+
 from loganalyzer.config_check import ConfigResult, run_checks
 from loganalyzer.config_render import confirmation, render_markdown, render_terminal
 
@@ -68,3 +71,10 @@ def section(text: str, result: ConfigResult | None, fmt: str) -> str:
     if fmt == "md":
         return f"{text.rstrip()}\n\n{render_markdown(result, level=2)}"
     return f"{text.rstrip()}\n\n{render_terminal(result, title='CONFIGURATION')}"
+
+
+def terminal_section(answer: RenderableType, result: ConfigResult | None) -> RenderableType:
+    """A rich terminal answer (``diagnose``, ``why``) with the configuration section after it."""
+    if result is None:
+        return answer
+    return Group(answer, Text(""), Text(render_terminal(result, title="CONFIGURATION")))

@@ -1,23 +1,36 @@
-"""Render a Diagnosis for people: the terminal text and a Markdown document.
+"""Render a Diagnosis for people: rich terminal output and a Markdown document.
 
-Both put the findings first (guide-step order, each with its fix), then the failures no rule
-explains, then what was counted as expected noise. Markdown escapes every value taken from
-a log with ``markdown.md_escape`` (as the report does), since error bodies can hold ``|``,
-``<``, newlines and spreadsheet formulas.
+Both open with the verdict, the cause to fix first and the count of findings by severity, then
+list the findings causes first (``engine.report_order``), each with its fix and, for a
+consequence, the cause it follows from; then the failures no rule explains, what was counted
+as expected noise, and the findings accepted with ``--ignore`` or a baseline. Markdown escapes
+every value taken from a log with ``markdown.md_escape`` (as the report does); the terminal
+output is built from rich ``Text``, never markup, so a log value cannot style it.
 """
 
 from __future__ import annotations
 
-import textwrap
 from datetime import datetime
+
+from rich.console import Group, RenderableType
+from rich.padding import Padding
+from rich.text import Text
 
 from diagnostics.guide_steps import STEPS
 from loganalyzer.findings import Diagnosis, Finding
 from loganalyzer.markdown import md_escape
+from loganalyzer.verdict import Verdict, severity_counts, step_phrase
 from loganalyzer.wording import plural
 
 AFFECTED_SHOWN = 10
-WIDTH = 100
+SEVERITY_STYLES = {
+    "critical": "bold white on red",
+    "high": "bold red",
+    "medium": "bold yellow",
+    "low": "cyan",
+    "info": "dim",
+}
+VERDICT_STYLES = {"failing": "bold red", "degraded": "bold yellow", "healthy": "bold green"}
 
 
 def _when(value: datetime | None) -> str:
@@ -32,7 +45,20 @@ def _steps(finding: Finding) -> str:
     return text + (f", also {', '.join(rest)}" if rest else "")
 
 
-def _headline(diagnosis: Diagnosis) -> str:
+def headline(diagnosis: Diagnosis, verdict: Verdict) -> list[str]:
+    """The first lines of every rendering: verdict, fix first, findings by severity."""
+    counts = severity_counts(diagnosis.findings)
+    if diagnosis.suppressed:
+        counts += f" ({len(diagnosis.suppressed)} suppressed)"
+    first = verdict.fix_first
+    return [
+        f"Verdict: {verdict.state}. {verdict.reason}.",
+        f"Fix first: {first.rule_id} {step_phrase(first)}" if first else "Fix first: nothing",
+        f"Findings: {counts}",
+    ]
+
+
+def _counts_line(diagnosis: Diagnosis) -> str:
     s = diagnosis.summary
     span = s["time_range"]
     return (
@@ -52,83 +78,130 @@ def _affected_line(finding: Finding) -> str:
     return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
 
 
-def _wrap(text: str, indent: str) -> list[str]:
-    return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent) or [indent]
+def caused_by(finding: Finding) -> str:
+    """For a consequence (escrow, quarantine): the findings it follows from, or ''."""
+    causes = finding.details.get("caused_by") or []
+    return "; ".join(causes) if finding.kind == "consequence" else ""
 
 
-def render_terminal(diagnosis: Diagnosis) -> str:
-    """Plain text: findings with their fix, then unexplained failures and expected skips."""
-    lines = [_headline(diagnosis), ""]
+def _indent(text: str | Text, level: int = 1) -> Padding:
+    return Padding(text if isinstance(text, Text) else Text(text), (0, 0, 0, 2 * level),
+                   expand=False)
+
+
+def render_terminal(diagnosis: Diagnosis, verdict: Verdict) -> RenderableType:
+    """Findings with their fix, then unexplained failures, expected skips and suppressed
+    findings; rich wraps it to the terminal (or ``console.PLAIN_WIDTH`` in a file or pipe)."""
+    lines = headline(diagnosis, verdict)
+    first = verdict.fix_first
+    top = Text(lines[0])
+    top.stylize(VERDICT_STYLES.get(verdict.state, ""), len("Verdict: "),
+                len("Verdict: ") + len(verdict.state))
+    parts: list[RenderableType] = [top, Text(lines[1], style="bold" if first else ""),
+                                   Text(lines[2]), Text(_counts_line(diagnosis)), Text("")]
     for note in diagnosis.notes:
-        lines += _wrap(f"Note: {note}.", "")
-    lines += [""] if diagnosis.notes else []
+        parts.append(Text(f"Note: {note}."))
+    parts += [Text("")] if diagnosis.notes else []
     if not diagnosis.findings:
-        lines += ["No findings: every failure rule is quiet.", ""]
+        parts += [Text("No findings: every failure rule is quiet."), Text("")]
     for f in diagnosis.findings:
-        lines.append(f"[{f.severity.upper()}] {f.rule_id} {f.title} — {_steps(f)}")
-        lines += _wrap(f.message, "  ")
-        if f.affected:
-            lines += _wrap(f"Affected ({len(f.affected)}): {_affected_line(f)}", "  ")
-        if f.events:
-            lines.append(
-                f"  Seen {_when(f.first_seen)} to {_when(f.last_seen)} in "
-                f"{plural(len(f.cycles), 'cycle')}, {plural(f.events, 'event')}"
-            )
-        if f.evidence:
-            lines.append("  Evidence:")
-        for e in f.evidence:
-            http = f"HTTP {e.http_status}" if e.http_status else "no HTTP status"
-            lines.append(
-                f"    {_when(e.time)}  {e.action or '-'} {e.status or '-'}, {http}, "
-                f"{e.error_code or 'no error code'}"
-            )
-            if e.reason:
-                lines += _wrap(e.reason, "      ")
-        lines += _wrap(f"Fix: {f.remediation}", "  ")
-        lines.append("")
-    lines += _unexplained_text(diagnosis)
-    lines += _unexplained_skips_text(diagnosis)
+        parts += _finding_terminal(f)
+    parts += _unexplained_text(diagnosis)
+    parts += _unexplained_skips_text(diagnosis)
     skips = diagnosis.summary["expected_skips"]
-    lines.append(
+    parts.append(Text(
         f"Expected skips (counted, not failures): {skips['redundant_export']:,} RedundantExport, "
         f"{skips['not_effectively_entitled']:,} NotEffectivelyEntitled."
-    )
-    lines.append(f"Rules run: {len(diagnosis.rules_run)}.")
-    lines += [f"Rule error: {e}" for e in diagnosis.rule_errors]
-    return "\n".join(lines)
+    ))
+    parts += _suppressed_text(diagnosis)
+    parts.append(Text(f"Rules run: {len(diagnosis.rules_run)}."))
+    parts += [Text(f"Rule error: {e}", style="red") for e in diagnosis.rule_errors]
+    return Group(*parts)
 
 
-def _unexplained_text(diagnosis: Diagnosis) -> list[str]:
+def _finding_terminal(f: Finding) -> list[RenderableType]:
+    title = Text()
+    title.append(f"[{f.severity.upper()}]", style=SEVERITY_STYLES.get(f.severity, ""))
+    title.append(f" {f.rule_id} {f.title} — {_steps(f)}", style="bold")
+    out: list[RenderableType] = [title, _indent(f.message)]
+    cause = caused_by(f)
+    if cause:
+        out.append(_indent(Text(f"Caused by: {cause}; fix that first.", style="bold")))
+    if f.affected:
+        out.append(_indent(f"Affected ({len(f.affected)}): {_affected_line(f)}"))
+    if f.events:
+        out.append(_indent(f"Seen {_when(f.first_seen)} to {_when(f.last_seen)} in "
+                           f"{plural(len(f.cycles), 'cycle')}, {plural(f.events, 'event')}"))
+    if f.evidence:
+        out.append(_indent("Evidence:"))
+    for e in f.evidence:
+        http = f"HTTP {e.http_status}" if e.http_status else "no HTTP status"
+        out.append(_indent(f"{_when(e.time)}  {e.action or '-'} {e.status or '-'}, {http}, "
+                           f"{e.error_code or 'no error code'}", 2))
+        if e.reason:
+            out.append(_indent(Text(e.reason, style="dim"), 3))
+    out += [_indent(f"Fix: {f.remediation}"), Text("")]
+    return out
+
+
+def _unexplained_text(diagnosis: Diagnosis) -> list[RenderableType]:
     if not diagnosis.unexplained:
-        return ["Unexplained failures: none.", ""]
-    lines = [f"Unexplained failures ({sum(u.count for u in diagnosis.unexplained)}):"]
-    for u in diagnosis.unexplained:
-        lines += _wrap(
-            f"{u.error_code or '(no code)'} / HTTP {u.http_status or '-'}: "
-            f"{plural(u.count, 'failure')}, {plural(u.affected, 'object')}; "
-            f"e.g. {u.sample_reason or '(no reason logged)'}",
-            "  ",
-        )
-    return [*lines, ""]
+        return [Text("Unexplained failures: none."), Text("")]
+    out: list[RenderableType] = [
+        Text(f"Unexplained failures ({sum(u.count for u in diagnosis.unexplained)}):")
+    ]
+    out += [
+        _indent(f"{u.error_code or '(no code)'} / HTTP {u.http_status or '-'}: "
+                f"{plural(u.count, 'failure')}, {plural(u.affected, 'object')}; "
+                f"e.g. {u.sample_reason or '(no reason logged)'}")
+        for u in diagnosis.unexplained
+    ]
+    return [*out, Text("")]
 
 
-def _unexplained_skips_text(diagnosis: Diagnosis) -> list[str]:
+def _unexplained_skips_text(diagnosis: Diagnosis) -> list[RenderableType]:
     if not diagnosis.unexplained_skips:
         return []
     total = sum(u.count for u in diagnosis.unexplained_skips)
-    lines = [f"Unexplained skips ({total:,}; no rule knows these skip reasons yet):"]
-    for u in diagnosis.unexplained_skips:
-        lines += _wrap(
-            f"{u.skip_reason}: {plural(u.count, 'skip')}, {plural(u.affected, 'object')}; "
-            f"e.g. {u.sample_text or '(no description logged)'}",
-            "  ",
-        )
-    return [*lines, ""]
+    out: list[RenderableType] = [
+        Text(f"Unexplained skips ({total:,}; no rule knows these skip reasons yet):")
+    ]
+    out += [
+        _indent(f"{u.skip_reason}: {plural(u.count, 'skip')}, {plural(u.affected, 'object')}; "
+                f"e.g. {u.sample_text or '(no description logged)'}")
+        for u in diagnosis.unexplained_skips
+    ]
+    return [*out, Text("")]
 
 
-def render_markdown(diagnosis: Diagnosis) -> str:
+def _suppressed_lines(diagnosis: Diagnosis) -> list[str]:
+    return [
+        f"{s.finding.rule_id} {s.finding.severity} {s.finding.title}: {s.finding.events} "
+        f"event(s), {len(s.finding.affected)} affected ({s.source})"
+        for s in diagnosis.suppressed
+    ]
+
+
+def _suppressed_text(diagnosis: Diagnosis) -> list[RenderableType]:
+    if not diagnosis.suppressed:
+        return []
+    return [Text(f"Suppressed ({len(diagnosis.suppressed)}, accepted):", style="dim"),
+            *(_indent(Text(line, style="dim")) for line in _suppressed_lines(diagnosis))]
+
+
+def render_markdown(diagnosis: Diagnosis, verdict: Verdict) -> str:
     """A Markdown document with the same content as the terminal text."""
-    out = ["# Provisioning diagnosis", "", md_escape(_headline(diagnosis)), ""]
+    verdict_line, first_line, counts_line = headline(diagnosis, verdict)
+    out = [
+        "# Provisioning diagnosis",
+        "",
+        f"**{md_escape(verdict_line)}**",
+        "",
+        f"- {md_escape(first_line)}",
+        f"- {md_escape(counts_line)}",
+        f"- {md_escape(_counts_line(diagnosis))}",
+        "",
+    ]
     out += [f"> **Note:** {md_escape(note)}." for note in diagnosis.notes]
     out += [""] if diagnosis.notes else []
     if not diagnosis.findings:
@@ -142,6 +215,8 @@ def render_markdown(diagnosis: Diagnosis) -> str:
             md_escape(f.message),
             "",
         ]
+        if caused_by(f):
+            out += [f"**Caused by:** {md_escape(caused_by(f))}; fix that first.", ""]
         if f.affected:
             out += [f"**Affected ({len(f.affected)}):** {md_escape(_affected_line(f))}", ""]
         if f.evidence:
@@ -196,5 +271,8 @@ def render_markdown(diagnosis: Diagnosis) -> str:
         f"{skips['not_effectively_entitled']:,} NotEffectivelyEntitled. "
         f"Rules run: {len(diagnosis.rules_run)}.",
     ]
+    if diagnosis.suppressed:
+        out += ["", "## Suppressed (accepted)", ""]
+        out += [f"- {md_escape(line)}" for line in _suppressed_lines(diagnosis)]
     out += [f"- Rule error: {md_escape(e)}" for e in diagnosis.rule_errors]
     return "\n".join(out) + "\n"

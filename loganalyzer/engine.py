@@ -8,7 +8,7 @@ in ``rule_errors`` plus an info finding naming it; the run goes on.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import polars as pl
@@ -45,16 +45,25 @@ def rules() -> list[RuleInfo]:
     ]
 
 
-def diagnose(frames: Frames, job_status: dict | JobStatus | None = None) -> Diagnosis:
-    """Run every rule; ``job_status`` is the sync job JSON (``GET .../jobs/{jobId}``)."""
+def diagnose(
+    frames: Frames,
+    job_status: dict | JobStatus | None = None,
+    progress: Callable[..., None] | None = None,
+) -> Diagnosis:
+    """Run every rule; ``job_status`` is the sync job JSON (``GET .../jobs/{jobId}``);
+    ``progress(message, done, total)`` is told before each rule."""
     job = parse_job_status(job_status) if isinstance(job_status, dict) else job_status
     ctx = Context(frames, job)
     findings: list[Finding] = []
     errors: list[str] = []
+    done = 0
     for phase in (("cause", "noise"), ("consequence",)):
         ctx.prior = list(findings)
         for rule in (r for r in RULES if r.kind in phase):
+            if progress is not None:
+                progress(f"rule {rule.id}", done, len(RULES))
             findings.extend(_run(rule, ctx, errors))
+            done += 1
     findings.sort(key=report_order)
     summary = _summary(ctx, findings, job)
     return Diagnosis(
@@ -80,10 +89,13 @@ def unknown_status_note(count: int) -> str:
 
 
 def report_order(finding: Finding) -> tuple:
-    """Guide step (1 ... delete, none last), most severe first, then most events."""
+    """How every output lists findings: causes before their consequences (escrow, quarantine)
+    and expected noise, then most severe first, then guide step (1 ... delete, none last),
+    then most events."""
     return (
-        step_rank(finding.guide_steps),
+        _KIND_ORDER.get(finding.kind, 9),
         severity_rank(finding.severity),
+        step_rank(finding.guide_steps),
         -finding.events,
         finding.rule_id,
     )
@@ -92,7 +104,16 @@ def report_order(finding: Finding) -> tuple:
 def lead_order(findings: Iterable[Finding]) -> list[Finding]:
     """Which finding leads for one user: causes before consequences and noise, then the
     earliest guide step (a bad token explains every later failure), then severity."""
-    return sorted(findings, key=lambda f: (_KIND_ORDER.get(f.kind, 9), *report_order(f)))
+    return sorted(
+        findings,
+        key=lambda f: (
+            _KIND_ORDER.get(f.kind, 9),
+            step_rank(f.guide_steps),
+            severity_rank(f.severity),
+            -f.events,
+            f.rule_id,
+        ),
+    )
 
 
 def findings_for_events(diagnosis: Diagnosis, event_ids: Iterable[str]) -> list[Finding]:

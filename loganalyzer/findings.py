@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 
 
@@ -98,6 +98,14 @@ class RuleInfo:
 
 
 @dataclass
+class Suppressed:
+    """A finding accepted with ``--ignore`` or a baseline (``accept.py``): not counted, listed."""
+
+    finding: Finding
+    source: str  # "ignored: FC019" (--ignore) or "baseline: weekly-baseline.json"
+
+
+@dataclass
 class Diagnosis:
     summary: dict[str, Any]
     findings: list[Finding]
@@ -107,6 +115,7 @@ class Diagnosis:
     # what the reader should know about the input: other apps left out, unreadable statuses
     notes: list[str] = field(default_factory=list)
     unexplained_skips: list[UnexplainedSkip] = field(default_factory=list)
+    suppressed: list[Suppressed] = field(default_factory=list)
 
 
 def jsonable(value: Any) -> Any:
@@ -121,22 +130,28 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def to_json(diagnosis: Diagnosis) -> dict[str, Any]:
-    """The stable machine-readable shape (``diagnose --format json``)."""
-    findings = []
-    for finding in diagnosis.findings:
-        item = asdict(finding)
-        item.pop("event_ids")
-        findings.append(item)
+def _finding_json(finding: Finding) -> dict[str, Any]:
+    item = asdict(finding)
+    item.pop("event_ids")
+    return item
+
+
+def to_json(diagnosis: Diagnosis, verdict: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The stable machine-readable shape (``diagnose --format json``); ``verdict`` is
+    ``verdict.to_json`` of the same diagnosis."""
     return jsonable(
         {
             "schema_version": SCHEMA_VERSION,
+            "verdict": verdict,
             "summary": diagnosis.summary,
-            "findings": findings,
+            "findings": [_finding_json(f) for f in diagnosis.findings],
             "unexplained": [asdict(u) for u in diagnosis.unexplained],
             "unexplained_skips": [asdict(u) for u in diagnosis.unexplained_skips],
             "rules_run": [asdict(r) for r in diagnosis.rules_run],
             "rule_errors": diagnosis.rule_errors,
             "notes": diagnosis.notes,
+            "suppressed": [
+                {"source": s.source, **_finding_json(s.finding)} for s in diagnosis.suppressed
+            ],
         }
     )

@@ -11,6 +11,7 @@ import itertools
 import json
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,7 +28,8 @@ from loganalyzer.readers import ReadLog, read_sources
 from loganalyzer.readers.sources import STORE_MANIFEST, expand, is_store
 from loganalyzer.schema import FRAME_SCHEMAS
 
-Progress = Callable[[str], None]
+# progress(message, done, total): done and total count input files (None when unknown)
+Progress = Callable[..., None]
 
 
 @dataclass
@@ -41,7 +43,7 @@ class Dataset:
     duplicates: int = 0
 
 
-def _quiet(_: str) -> None:
+def _quiet(*_: object) -> None:
     pass
 
 
@@ -81,11 +83,18 @@ def _normalized_batches(
 
     def batches() -> Iterator[Frames]:
         events = 0
+        started = time.monotonic()
         for raw in prefetch(read_sources(sources, read_log)):
             frames, problems = normalize(raw, keep=dedupe.raw)
             read_log.problems.extend(problems)
             events += frames.events.height
-            progress(f"read {events:,} events")
+            rate = events / max(time.monotonic() - started, 1e-6)
+            # with several files, a file counts as done once the next one has started; the
+            # share of one file read is not known
+            several = len(sources) > 1
+            progress(f"read {events:,} events ({rate:,.0f}/s)",
+                     max(len(read_log.kinds) - 1, 0) if several else None,
+                     len(sources) if several else None)
             yield frames
 
     return batches(), stores

@@ -6,6 +6,9 @@ from dataclasses import asdict
 from typing import Any
 
 import polars as pl
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
 
 from loganalyzer import scope
 from loganalyzer.engine import unknown_status_note
@@ -85,13 +88,12 @@ def summarize(dataset: Dataset) -> dict[str, Any]:
     }
 
 
-def render_summary_text(summary: dict[str, Any]) -> str:
-    """Plain text for the terminal."""
+def render_summary(summary: dict[str, Any]) -> RenderableType:
+    """Tables for the terminal (plain text when piped: ``cli.console.plain``)."""
     tr = summary["time_range"]
-    lines = [
-        f"{summary['events']:,} events from {tr['start']} to {tr['end']}",
-        "",
-    ]
+    counts = Table(box=None, show_header=False, pad_edge=False)
+    counts.add_column(style="bold")
+    counts.add_column(overflow="fold")
     for title, key in (
         ("Status", "by_status"),
         ("Action", "by_action"),
@@ -99,28 +101,33 @@ def render_summary_text(summary: dict[str, Any]) -> str:
         ("App", "apps"),
         ("Job", "jobs"),
     ):
-        parts = ", ".join(f"{k} {v:,}" for k, v in summary[key].items())
-        lines.append(f"{title + ':':13} {parts}")
+        counts.add_row(title, ", ".join(f"{k} {v:,}" for k, v in summary[key].items()))
     chosen = summary["flowcase"]
     diagnosed = ", ".join(f"{a['name']} ({a['events']:,})" for a in chosen["diagnosed"])
-    lines.append(f"{'Flowcase:':13} {diagnosed or 'none chosen'}")
-    lines += [f"{'':13} {n}" for n in (chosen["choice_note"], chosen["note"]) if n]
-    lines += ["", f"Cycles ({len(summary['cycles'])}):"]
-    lines.append(
-        f"  {'start (UTC)':20} {'minutes':>8} {'events':>7} {'success':>7} {'failure':>7} "
-        f"{'skipped':>7}  cycle id"
-    )
+    counts.add_row("Flowcase", diagnosed or "none chosen")
+    for note in (chosen["choice_note"], chosen["note"]):
+        if note:
+            counts.add_row("", note)
+    cycles = Table(title=f"Cycles ({len(summary['cycles'])})", title_justify="left",
+                   box=None, pad_edge=False, header_style="bold")
+    for name in ("start (UTC)", "minutes", "events", "success", "failure", "skipped"):
+        cycles.add_column(name, justify="left" if name.startswith("start") else "right",
+                          no_wrap=True)
+    cycles.add_column("cycle id", no_wrap=True)
     for c in summary["cycles"]:
-        lines.append(
-            f"  {c['start'][:19]:20} {c['duration_seconds'] / 60:8.1f} {c['events']:7,} "
-            f"{c['success']:7,} {c['failure']:7,} {c['skipped']:7,}  {c['cycle_id']}"
+        cycles.add_row(
+            c["start"][:16].replace("T", " "), f"{c['duration_seconds'] / 60:.1f}",
+            f"{c['events']:,}", f"{c['success']:,}", f"{c['failure']:,}", f"{c['skipped']:,}",
+            c["cycle_id"] or "",
         )
     inp = summary["input"]
-    lines += [
-        "",
+    files = [
         f"Input: {len(inp['kinds'])} file(s); skipped records: {inp['skipped_records']}; "
         f"duplicate events dropped: {inp['duplicate_events_dropped']}",
+        *(f"  {name}: {kind}" for name, kind in inp["kinds"].items()),
+        *(f"  note: {n}" for n in inp["notes"]),
     ]
-    lines += [f"  {name}: {kind}" for name, kind in inp["kinds"].items()]
-    lines += [f"  note: {n}" for n in inp["notes"]]
-    return "\n".join(lines)
+    return Group(
+        Text(f"{summary['events']:,} events from {tr['start']} to {tr['end']}"),
+        counts, Text(""), cycles, Text(""), Text("\n".join(files)),
+    )

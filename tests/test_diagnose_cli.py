@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -39,14 +40,17 @@ def as_json(*args: str) -> dict:
 
 def test_json_follows_the_documented_contract() -> None:
     doc = as_json(FAILING)
-    assert doc["schema_version"] == "1.0"
+    assert doc["schema_version"] == "1.1"
     assert set(doc) == {
-        "schema_version", "summary", "findings", "unexplained", "rules_run", "rule_errors",
-        "notes", "unexplained_skips",
+        "schema_version", "verdict", "summary", "findings", "unexplained", "rules_run",
+        "rule_errors", "notes", "unexplained_skips", "suppressed",
     }
     assert doc["notes"] == [] and doc["unexplained_skips"] == []
     assert doc["summary"]["scope"]["diagnosed"][0]["name"] == "Flowcase SCIM"
     assert doc["summary"]["scope"]["other_events"] == 0 and doc["summary"]["unknown_status"] == 0
+    assert doc["verdict"]["state"] == "failing"
+    assert doc["verdict"]["fix_first"]["rule_id"] == "FC008"
+    assert doc["suppressed"] == []
     summary = doc["summary"]
     assert {"events", "failures", "skipped", "cycles", "time_range"} <= set(summary)
     assert summary["time_range"]["start"].startswith("2026-03-24T07:38:46")
@@ -59,7 +63,8 @@ def test_json_follows_the_documented_contract() -> None:
         for evidence in finding["evidence"]:
             assert set(evidence) == EVIDENCE_KEYS
     ids = [f["rule_id"] for f in doc["findings"]]
-    assert ids == ["FC008", "FC007", "FC011", "FC018", "FC006"]  # steps 1, 1, 4, 5, 7a
+    # causes first (high: steps 1, 1, 4, 7a), then the info-level noise (FC018)
+    assert ids == ["FC008", "FC007", "FC011", "FC006", "FC018"]
     dept = doc["findings"][0]
     assert dept["guide_steps"] == ["1", "7a"] and "'Sales EMEA' (4 users)" in dept["message"]
     assert doc["unexplained"] == []
@@ -126,8 +131,10 @@ def test_fail_on(path: str, fail_on: str | None, code: int) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--format", "html"], "--format must be one of terminal, md, json"),
-        (["--fail-on", "urgent"], "--fail-on must be one of critical"),
+        (["--format", "html"], "'html' is not one of 'terminal', 'md', 'json'"),
+        (["--fail-on", "urgent"], "'urgent' is not one of 'critical', 'high'"),
+        (["-o", "d.html"], "-o d.html: this command writes terminal, md, json, not html"),
+        (["--format", "md", "-o", "d.json"], "the suffix says json but --format is md"),
         (["--job-status", "/nonexistent/job.json"], "/nonexistent/job.json: cannot read"),
     ],
 )
@@ -171,7 +178,9 @@ def test_rules_list_and_show() -> None:
     assert listing.exit_code == 0
     for rule in RULES:
         assert rule.id in listing.stdout
-    assert "FC008  high      1,7a        Department does not exist in Flowcase" in listing.stdout
+    assert re.search(r"FC008  high +cause +1,7a +Department does not exist in Flowcase",
+                     listing.stdout)
+    assert re.search(r"FC017  medium +cause +- +Transient", listing.stdout)
     as_list = json.loads(run("rules", "list", "--format", "json").stdout)
     assert [r["rule_id"] for r in as_list] == [r.id for r in RULES]
     shown = run("rules", "show", "fc001")
@@ -182,3 +191,29 @@ def test_rules_list_and_show() -> None:
     assert "7b (Disable SCIM Group Support)" in shown.stdout
     missing = run("rules", "show", "FC999")
     assert missing.exit_code == 2 and "no rule 'FC999'" in missing.stderr
+
+
+def test_the_first_lines_are_verdict_fix_first_and_counts_and_the_cause_leads():
+    shown = run("diagnose", str(SAMPLES / "group-404-halt.json"), "-q").stdout.splitlines()
+    assert shown[0] == ("Verdict: failing. 1 finding at high severity or above and 25.5% of "
+                        "events failed.")
+    assert shown[1] == ("Fix first: FC001 SCIM group provisioning is still enabled (guide step "
+                        "7b Disable SCIM Group Support)")
+    assert shown[2] == "Findings: 1 critical, 1 medium, 1 info"
+    tags = [line.split()[1] for line in shown if line.startswith("[")]
+    assert tags == ["FC001", "FC016", "FC018"]  # the cause before its escrow consequence
+    escrow = shown.index(next(line for line in shown if line.startswith("[MEDIUM] FC016")))
+    assert any(line.strip().startswith("Caused by: FC001 SCIM group provisioning")
+               for line in shown[escrow:escrow + 8])
+
+
+def test_since_on_a_file_diagnoses_only_that_period():
+    weekly = str(SAMPLES / "weekly-two-periods.json")
+    everything = as_json(weekly)["summary"]
+    last_week = as_json(weekly, "--since", "7d")["summary"]
+    assert last_week["time_range"]["end"] == everything["time_range"]["end"]
+    assert 0 < last_week["events"] < everything["events"]
+    assert last_week["time_range"]["start"] >= "2026-03-01T22:13:02"
+    period = as_json(weekly, "--from", "2026-03-02", "--to", "2026-03-03")["summary"]
+    assert period["time_range"]["start"].startswith("2026-03-02")
+    assert period["time_range"]["end"] < "2026-03-04"

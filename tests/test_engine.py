@@ -41,9 +41,10 @@ def mixed_export() -> Export:
     return x
 
 
-def test_findings_are_ordered_by_guide_step_then_severity() -> None:
+def test_findings_are_ordered_causes_first_then_by_severity_then_guide_step() -> None:
     diagnosis = diagnose(mixed_export().frames())
-    assert [f.rule_id for f in diagnosis.findings] == ["FC008", "FC004", "FC018", "FC017"]
+    # the info-level noise (FC018, step 5) comes after the low cause without a step (FC017)
+    assert [f.rule_id for f in diagnosis.findings] == ["FC004", "FC008", "FC017", "FC018"]
     x = mixed_export()
     for cycle in ("c3", "c4", "c5"):
         x.user("kari.nilsen@contoso.no", cycle=cycle, status="failure", http=401, body="")

@@ -125,7 +125,7 @@ def test_gives_up_after_bounded_tries_then_resumes(graph, tmp_path):
 def test_resume_after_interruption_has_no_duplicates(graph, tmp_path):
     seen = []
 
-    def interrupt_after_two_pages(line: str) -> None:
+    def interrupt_after_two_pages(line: str, *_: float | None) -> None:
         seen.append(line)
         if len(seen) == 2:
             raise KeyboardInterrupt

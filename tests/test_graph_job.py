@@ -32,34 +32,35 @@ def fetch_job(graph: FakeGraph, out: Path, *args: str,
     result = CliRunner().invoke(app, ["fetch-job", "--graph-url", graph.url, "-o", str(out),
                                       "--service-principal-id", sp, *args],
                                 env={"GRAPH_ACCESS_TOKEN": TOKEN})
-    return result.exit_code, result.stdout, result.stderr
+    assert result.stdout == ""  # fetch-job writes files; what it says goes to stderr
+    return result.exit_code, result.stderr
 
 
 def test_saves_job_status_and_schema_as_received(tmp_path):
     with serve(QUARANTINED) as graph:
-        code, stdout, stderr = fetch_job(graph, tmp_path, "--job-id", QUARANTINED["id"])
+        code, said = fetch_job(graph, tmp_path, "--job-id", QUARANTINED["id"])
         served = [s.path for s in graph.served]
-    assert code == 0, stderr
+    assert code == 0, said
     job = json.loads((tmp_path / "sync-job.json").read_text())
     schema = json.loads((tmp_path / "sync-schema.json").read_text())
     assert job["status"] == QUARANTINED["status"] and job["@odata.context"].endswith("$entity")
     assert schema["synchronizationRules"] == SCHEMA["synchronizationRules"]
-    assert "QUARANTINED" in stdout and "status Quarantine" in stdout
+    assert "QUARANTINED" in said and "status Quarantine" in said
     base = f"/v1.0/servicePrincipals/{FLOWCASE.service_principal_id}/synchronization/jobs/"
     assert served == [base + QUARANTINED["id"], base + QUARANTINED["id"] + "/schema"]
 
 
 def test_the_single_job_is_picked_without_a_job_id(tmp_path):
     with serve(QUARANTINED) as graph:
-        code, stdout, _ = fetch_job(graph, tmp_path)
+        code, said = fetch_job(graph, tmp_path)
     assert code == 0
-    assert QUARANTINED["id"] in stdout
+    assert QUARANTINED["id"] in said
     assert json.loads((tmp_path / "sync-job.json").read_text())["id"] == QUARANTINED["id"]
 
 
 def test_several_jobs_without_a_terminal_exit_2_listing_them(tmp_path):
     with serve(QUARANTINED, SECOND) as graph:
-        code, _, stderr = fetch_job(graph, tmp_path)
+        code, stderr = fetch_job(graph, tmp_path)
     assert code == 2
     assert QUARANTINED["id"] in stderr and SECOND["id"] in stderr and "--job-id" in stderr
     assert not (tmp_path / "sync-job.json").exists()
@@ -67,7 +68,7 @@ def test_several_jobs_without_a_terminal_exit_2_listing_them(tmp_path):
 
 def test_unknown_service_principal_points_at_object_id_versus_client_id(tmp_path):
     with serve(QUARANTINED) as graph:
-        code, _, stderr = fetch_job(graph, tmp_path, sp="8adf8e6e-67b2-4cf2-a259-e3dc5476c621")
+        code, stderr = fetch_job(graph, tmp_path, sp="8adf8e6e-67b2-4cf2-a259-e3dc5476c621")
     assert code == 2
     assert "Request_ResourceNotFound" in stderr
     assert "object id, not its application (client) id" in stderr
@@ -76,7 +77,7 @@ def test_unknown_service_principal_points_at_object_id_versus_client_id(tmp_path
 def test_403_names_the_synchronization_permission(tmp_path):
     with serve(QUARANTINED) as graph:
         graph.fail("/synchronization/", 403)
-        code, _, stderr = fetch_job(graph, tmp_path, "--job-id", QUARANTINED["id"])
+        code, stderr = fetch_job(graph, tmp_path, "--job-id", QUARANTINED["id"])
     assert code == 2
     assert "Synchronization.Read.All" in stderr and TOKEN not in stderr
 
@@ -85,6 +86,6 @@ def test_403_names_the_synchronization_permission(tmp_path):
 def test_refuses_a_folder_of_log_pages(tmp_path, marker):
     (tmp_path / marker).write_text("{}")
     with serve(QUARANTINED) as graph:
-        code, _, stderr = fetch_job(graph, tmp_path, "--job-id", QUARANTINED["id"])
+        code, stderr = fetch_job(graph, tmp_path, "--job-id", QUARANTINED["id"])
         assert not graph.served
     assert code == 2 and "log pages" in stderr

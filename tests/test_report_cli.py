@@ -186,8 +186,9 @@ def test_fail_on_exit_code(tmp_path: Path, sample: str, fail_on: str, expected: 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--fail-on", "urgent"], "--fail-on: expected one of critical"),
-        (["--format", "pdf"], "--format: expected one of html, md"),
+        (["--fail-on", "urgent"], "'urgent' is not one of 'critical', 'high'"),
+        (["--format", "pdf"], "'pdf' is not one of 'html', 'md', 'json', 'xlsx'"),
+        (["--format", "html"], "r.md: the suffix says md but --format is html"),
         (["--since", "7x"], "--since: expected a length such as 7d"),
         (["--since", "7d", "--from", "2026-03-01"], "use either --since or --from/--to"),
         (["--from", "2026-13-01"], "--from: expected a date"),

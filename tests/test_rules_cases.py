@@ -28,6 +28,7 @@ from eventfactory import COUNTRY_CODE, COUNTRY_NAME, DEPARTMENT, EMAIL, MANAGER,
 
 from diagnostics import RULES
 from loganalyzer.engine import diagnose
+from loganalyzer.findings import severity_rank
 
 CASES_DIR = Path(__file__).parent / "rule_cases"
 SHORT_NAMES = {
@@ -85,6 +86,11 @@ def _ident(affected) -> str:
 def test_rule_case(rule_id: str, case: dict[str, Any]) -> None:
     diagnosis = diagnose(build(case["events"]).frames(), case.get("job_status"))
     assert not diagnosis.rule_errors
+    listed = {r.id: severity_rank(r.severity) for r in RULES}
+    louder = [
+        f.rule_id for f in diagnosis.findings if severity_rank(f.severity) < listed[f.rule_id]
+    ]
+    assert not louder, f"fired above the severity `rules list` shows: {louder}"
     found = [f for f in diagnosis.findings if f.rule_id == rule_id]
     expect = case["expect"]
     if not expect["fires"]:

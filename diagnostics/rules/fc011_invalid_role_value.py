@@ -17,7 +17,7 @@ Fix:
     assign the user a role that is; then re-provision the affected users.
 Known false positives:
     A role Flowcase adds after this rulebook was written would be reported until the valid
-    set in ``diagnostics/roles.py`` is updated.
+    set in ``diagnostics/facts/roles.py`` is updated.
 """
 
 from __future__ import annotations

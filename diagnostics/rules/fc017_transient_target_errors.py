@@ -4,7 +4,8 @@ What it detects:
     Failures of users with HTTP 429 or 5xx, error codes ending in ``TooManyRequests``,
     ``InternalServerError``, ``ServiceUnavailable``, ``Timeout``, ``WebExceptionProtocolError``
     or ``InternalError``, and time-out texts when no HTTP status was logged. Objects whose
-    last event is still such a failure after several cycles raise the severity.
+    last event is still such a failure after several cycles raise the severity from low to
+    medium (listed as medium: a rule is listed at the highest severity it reports).
 Why provisioning fails:
     It usually does not: Entra retries these requests on its own (40 minutes, then on the
     escrow back-off). An object that keeps getting 5xx, however, points at data Flowcase
@@ -42,7 +43,7 @@ from diagnostics.rulekit import (
 
 ID = "FC017"
 TITLE = "Transient trouble at Flowcase (throttling, server errors, time-outs)"
-SEVERITY = "low"
+SEVERITY = "medium"
 GUIDE_STEPS = ()
 PATTERNS = (17,)
 REMEDIATION = (
@@ -95,6 +96,6 @@ def evaluate(ctx: Context) -> list[Hit]:
     else:
         message += f"; Entra retries {verb(failures.height, 'it', 'them')}"
     return [
-        Hit(ids(failures), message + ".", severity="medium" if stuck else None,
+        Hit(ids(failures), message + ".", severity=None if stuck else "low",
             details={"keeps_failing": stuck})
     ]

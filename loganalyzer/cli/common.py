@@ -11,8 +11,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer._click.exceptions import ClickException, NoArgsIsHelpError  # typer vendors click
+from typer.core import TyperGroup
 
-from loganalyzer import scope
+from loganalyzer import __version__, scope
+from loganalyzer.cli.console import progress_bar
 from loganalyzer.ingest import Dataset, load
 from loganalyzer.problems import (
     ALL_IN_MANIFEST,
@@ -22,12 +25,58 @@ from loganalyzer.problems import (
 )
 from loganalyzer.readers.sources import is_store
 
+
+class OneLineErrors(TyperGroup):
+    """Usage errors as one line on stderr and exit code 2, not typer's boxed panel: the same
+    shape as every other error of the tool, and easy to read in a scheduled job's mail."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
+             **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except NoArgsIsHelpError as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except ClickException as exc:
+            # typer validates choices with pydantic, whose "Value error, " prefix says nothing
+            message = " ".join(exc.format_message().replace("Value error, ", "").split())
+            ctx = getattr(exc, "ctx", None)
+            hint = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+            typer.echo(f"error: {message}{hint}", err=True)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            typer.echo("aborted", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
+    name="loganalyzer",
+    cls=OneLineErrors,
     help="Diagnose Microsoft Entra ID provisioning logs of SCIM provisioning into Flowcase.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    rich_markup_mode=None,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True,
+                     help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Diagnose Microsoft Entra ID provisioning logs of SCIM provisioning into Flowcase."""
 
 Inputs = Annotated[
     list[Path],
@@ -36,7 +85,9 @@ Inputs = Annotated[
         show_default=False,
     ),
 ]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")]
+Quiet = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress, notes or 'wrote FILE' on stderr.")
+]
 
 
 def err(message: str) -> None:
@@ -49,31 +100,13 @@ def fail_input(exc: InputError) -> typer.Exit:
     return typer.Exit(2)
 
 
-def progress_printer(quiet: bool):
-    """Progress on stderr, overwriting one line when stderr is a terminal."""
-    if quiet:
-        return lambda _msg: None
-    tty = sys.stderr.isatty()
-
-    def show(message: str) -> None:
-        if tty:
-            sys.stderr.write(f"\r{message}\033[K")
-            sys.stderr.flush()
-        else:
-            err(message)
-
-    return show
-
-
 def load_inputs(inputs: list[Path], quiet: bool) -> Dataset:
     """Load exports or stores, reporting skipped records; exit 2 on unusable input."""
-    show = progress_printer(quiet)
     try:
-        dataset = load(inputs, show)
+        with progress_bar(quiet) as progress:
+            dataset = load(inputs, progress)
     except InputError as exc:
         raise fail_input(exc) from None
-    if not quiet and sys.stderr.isatty():
-        sys.stderr.write("\n")
     where_all = ALL_IN_MANIFEST if all(is_store(p) for p in inputs) else ALL_VIA_INGEST
     for line in summarize_problems(dataset.problems, where_all=where_all):
         err(line)

@@ -1,36 +1,44 @@
 """`diagnose`, `rules list` and `rules show`: parse options, call the engine, print.
 
-Registered on the main app by one import at the bottom of ``cli.py``.
+Registered on the main app by the import in ``cli/__init__.py``.
 """
 
 from __future__ import annotations
 
 import json
 from contextlib import ExitStack
-from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
+from rich.text import Text
 
 from diagnostics import RULES, rule_by_id
 from diagnostics.guide_steps import STEPS
 from loganalyzer import engine
 from loganalyzer.cli.check import ConfigDir, config_for
 from loganalyzer.cli.common import Quiet, app, err, fail_input, flowcase_only, load_inputs
+from loganalyzer.cli.console import progress_bar
 from loganalyzer.cli.fetch import FetchWindow
 from loganalyzer.cli.graph_inputs import GraphSource, InputsOrGraph, graph_inputs
-from loganalyzer.cli.options import with_options
+from loganalyzer.cli.options import AcceptOptions, FailOn, with_options
+from loganalyzer.cli.outputs import Format, output_options, targets, write
 from loganalyzer.config_check import to_json as config_json
-from loganalyzer.config_logs import confirm, section
-from loganalyzer.diagnosis_text import render_markdown, render_terminal
-from loganalyzer.findings import SEVERITIES, severity_rank, to_json
+from loganalyzer.config_logs import confirm, section, terminal_section
+from loganalyzer.diagnosis_text import SEVERITY_STYLES, render_markdown, render_terminal
+from loganalyzer.findings import severity_rank, to_json
 from loganalyzer.job_status_file import JobStatusOption, read_job_status
+from loganalyzer.normalize import Frames
+from loganalyzer.periods import choose_period, select
 from loganalyzer.problems import InputError
-
-FORMATS = ("terminal", "md", "json")
+from loganalyzer.verdict import verdict
 
 rules_app = typer.Typer(help="Browse the rulebook.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
+
+DiagnoseOutput = output_options("diagnose", (Format.terminal, Format.md, Format.json),
+                                Format.terminal)
+RulesOutput = output_options("rules-list", (Format.terminal, Format.json), Format.terminal)
 
 
 def _bad_usage(message: str) -> typer.Exit:
@@ -38,68 +46,63 @@ def _bad_usage(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
+def in_period(frames: Frames, window: FetchWindow, graph: GraphSource) -> Frames:
+    """Files and stores: only the events of --since/--from/--to (``--since`` counts back from
+    the newest event); with --graph the fetch already asked for that window."""
+    if graph.enabled:
+        return frames
+    period = choose_period(frames.events, window.since, window.date_from, window.date_to)
+    return select(frames, period) if period else frames
+
+
 @app.command()
-@with_options(window=FetchWindow, graph=GraphSource)
+@with_options(window=FetchWindow, graph=GraphSource, out=DiagnoseOutput, accepting=AcceptOptions)
 def diagnose(
     inputs: InputsOrGraph = None,
-    fmt: Annotated[str, typer.Option("--format", help="terminal, md or json")] = "terminal",
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file instead.")
-    ] = None,
-    fail_on: Annotated[
-        str | None,
-        typer.Option(
-            "--fail-on",
-            help="Exit 1 when a finding is at or above this severity "
-            "(critical, high, medium, low, info).",
-        ),
-    ] = None,
+    fail_on: FailOn = None,
     job_status: JobStatusOption = None,
     config_dir: ConfigDir = None,
     *,
-    graph: GraphSource,
+    out: DiagnoseOutput,
     window: FetchWindow,
+    accepting: AcceptOptions,
+    graph: GraphSource,
     quiet: Quiet = False,
 ) -> None:
-    """Run the rulebook: every failure mapped to the setup-guide step where it is fixed.
+    """Run the rulebook: verdict, the cause to fix first, every finding mapped to the
+    setup-guide step where it is fixed.
 
     Reads exports or stores, or with --graph fetches the window (default: the last 7 days)
     from Microsoft Graph first. Exit codes: 0 done, 1 a finding at or above --fail-on, 2 bad
     input or options, 3 Graph unavailable.
     """
-    if fmt not in FORMATS:
-        raise _bad_usage(f"--format must be one of {', '.join(FORMATS)}, not '{fmt}'")
-    if fail_on is not None and fail_on not in SEVERITIES:
-        raise _bad_usage(f"--fail-on must be one of {', '.join(SEVERITIES)}, not '{fail_on}'")
     try:
+        found = targets(out)
+        acceptance = accepting.read()
         job = read_job_status(job_status) if job_status else None
         with ExitStack() as stack:
             loaded = load_inputs(graph_inputs(inputs, graph, stack, quiet, window), quiet)
         configuration = config_for(config_dir, graph, quiet)
+        dataset, chosen = flowcase_only(loaded, graph.events.app_name, inputs)
+        frames = in_period(dataset.frames, window, graph)
+        with progress_bar(quiet, echo_last=False) as progress:
+            diagnosis = engine.diagnose(frames, job, progress)
+        diagnosis.notes[:0] = chosen.notes()
+        diagnosis.summary["scope"] = chosen.to_json()
+        diagnosis = accepting.settle(diagnosis, acceptance, quiet)
+        confirm(diagnosis.findings, configuration)
+        health = verdict(diagnosis, job)
+        write(found, {
+            Format.json: lambda: json.dumps(
+                to_json(diagnosis, health.to_json())
+                | ({"configuration": config_json(configuration)} if configuration else {}),
+                indent=2, ensure_ascii=False),
+            Format.md: lambda: section(render_markdown(diagnosis, health), configuration, "md"),
+            Format.terminal: lambda: terminal_section(render_terminal(diagnosis, health),
+                                                      configuration),
+        }, quiet)
     except InputError as exc:
         raise fail_input(exc) from None
-    dataset, chosen = flowcase_only(loaded, graph.events.app_name, inputs)
-    diagnosis = engine.diagnose(dataset.frames, job)
-    diagnosis.notes[:0] = chosen.notes()
-    diagnosis.summary["scope"] = chosen.to_json()
-    confirm(diagnosis.findings, configuration)
-    if fmt == "json":
-        data = to_json(diagnosis) | (
-            {"configuration": config_json(configuration)} if configuration else {})
-        text = json.dumps(data, indent=2, ensure_ascii=False)
-    elif fmt == "md":
-        text = section(render_markdown(diagnosis), configuration, fmt)
-    else:
-        text = section(render_terminal(diagnosis), configuration, fmt)
-    if output is None:
-        typer.echo(text)
-    else:
-        try:
-            output.write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
-        except OSError as exc:
-            raise _bad_usage(f"{output}: cannot write ({exc.strerror})") from None
-        if not quiet:
-            err(f"wrote {output}")
     for message in diagnosis.rule_errors:
         err(f"rule error: {message}")
     if fail_on is not None and any(
@@ -108,20 +111,27 @@ def diagnose(
         raise typer.Exit(1)
 
 
-@rules_app.command("list")
-def rules_list(
-    fmt: Annotated[str, typer.Option("--format", help="terminal or json")] = "terminal",
-) -> None:
-    """Every rule: id, severity, guide steps, title."""
-    if fmt == "json":
-        typer.echo(json.dumps([r.__dict__ for r in engine.rules()], indent=2))
-        return
-    if fmt != "terminal":
-        raise _bad_usage(f"--format must be terminal or json, not '{fmt}'")
-    typer.echo(f"{'id':6} {'severity':9} {'steps':11} title")
+def _rules_table() -> Table:
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for name in ("id", "severity", "kind", "steps", "title"):
+        table.add_column(name, no_wrap=name != "title")
     for rule in RULES:
-        steps = ",".join(rule.guide_steps) or "-"
-        typer.echo(f"{rule.id:6} {rule.severity:9} {steps:11} {rule.title}")
+        table.add_row(rule.id, Text(rule.severity, style=SEVERITY_STYLES[rule.severity]),
+                      rule.kind, ",".join(rule.guide_steps) or "-", rule.title)
+    return table
+
+
+@rules_app.command("list")
+@with_options(out=RulesOutput)
+def rules_list(*, out: RulesOutput, quiet: Quiet = False) -> None:
+    """Every rule: id, the highest severity it reports, kind, guide steps, title."""
+    try:
+        write(targets(out), {
+            Format.json: lambda: json.dumps([r.__dict__ for r in engine.rules()], indent=2),
+            Format.terminal: _rules_table,
+        }, quiet)
+    except InputError as exc:
+        raise fail_input(exc) from None
 
 
 @rules_app.command("show")

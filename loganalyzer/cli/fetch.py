@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from loganalyzer.cli.common import Quiet, app, err, progress_printer
+from loganalyzer.cli.common import Quiet, app, err
+from loganalyzer.cli.console import progress_bar
 from loganalyzer.cli.options import with_options
 from loganalyzer.graph.query import DEFAULT_GRAPH_URL, STATUSES, QueryError, Selection
 from loganalyzer.periods import parse_since
@@ -30,11 +31,16 @@ if TYPE_CHECKING:
 
 Since = Annotated[
     str | None,
-    typer.Option("--since", help="Fetch this far back from now: 7d, 36h, 2w (default 7d)."),
+    typer.Option("--since", help="Only the last 7d, 36h or 2w: before the newest event read, "
+                 "or before now when fetching from Graph (default there: 7d)."),
 ]
-DateFrom = Annotated[str | None, typer.Option("--from", help="Start: 2026-03-01 or ISO time.")]
+DateFrom = Annotated[
+    str | None, typer.Option("--from", help="Start: 2026-03-01 or an ISO date-time, UTC.")
+]
 DateTo = Annotated[
-    str | None, typer.Option("--to", help="End (a bare date includes that day); default now.")
+    str | None,
+    typer.Option("--to", help="End: a date (that day included) or an ISO date-time, UTC "
+                 "(default: the newest event, or now when fetching)."),
 ]
 App = Annotated[
     str | None,
@@ -137,7 +143,8 @@ class EventFilter:
 
 @dataclass(frozen=True)
 class FetchWindow:
-    """The time window to fetch (default: the last 7 days)."""
+    """`--since`/`--from`/`--to`: the period to analyse, and the window to fetch with --graph
+    (default: the last 7 days); the same options on every command."""
 
     since: Since = None
     date_from: DateFrom = None
@@ -158,9 +165,9 @@ def run_fetch(options: FetchOptions, out_dir: Path, quiet: bool) -> FetchResult:
     from loganalyzer.graph.client import GraphError
     from loganalyzer.graph.fetch import fetch_to_folder
 
-    show = progress_printer(quiet)
     try:
-        result = fetch_to_folder(options, out_dir, show)
+        with progress_bar(quiet) as progress:
+            result = fetch_to_folder(options, out_dir, progress)
     except (QueryError, InputError) as exc:
         err(f"error: {exc}")
         raise typer.Exit(2) from None
@@ -170,9 +177,6 @@ def run_fetch(options: FetchOptions, out_dir: Path, quiet: bool) -> FetchResult:
     except KeyboardInterrupt:
         err(f"\ninterrupted: {out_dir} keeps the pages so far; re-run the same command to resume")
         raise typer.Exit(130) from None
-    finally:
-        if not quiet and sys.stderr.isatty():
-            sys.stderr.write("\n")
     for note in result.notes:
         err(f"note: {note}")
     return result
@@ -236,8 +240,9 @@ def fetch_command(
     options = replace(options, incremental=incremental, overlap=gap, restart=restart,
                       page_size=page_size)
     result = run_fetch(options, output, quiet)
+    say = (lambda _text: None) if quiet else err
     if result.already_complete:
-        typer.echo(
+        say(
             f"{output} already holds this download, complete ({result.total_pages:,} pages, "
             f"{result.total_events:,} events); --restart fetches it again, --incremental STATE "
             "fetches only new events"
@@ -245,13 +250,13 @@ def fetch_command(
         return
     resumed = " (resumed)" if result.resumed else ""
     known = f"; {result.known_skipped:,} already fetched skipped" if result.known_skipped else ""
-    typer.echo(
+    say(
         f"wrote {output}{resumed}: {result.pages:,} pages, {result.events:,} events in "
         f"{result.seconds:.1f} s{known}; filter: {result.filter}"
     )
     if incremental and result.window:
         start = result.window.end - gap
-        typer.echo(f"{incremental}: the next run asks for events from {start:%Y-%m-%d %H:%M} "
+        say(f"{incremental}: the next run asks for events from {start:%Y-%m-%d %H:%M} "
                    "UTC on")
 
 
@@ -288,6 +293,7 @@ def fetch_job_command(
     *,
     job_id: JobId = None,
     sign_in: SignIn,
+    quiet: Quiet = False,
 ) -> None:
     """Save the sync job's status (quarantine, last run, error) and schema (mappings).
 
@@ -308,4 +314,5 @@ def fetch_job_command(
         err(f"error: {exc}")
         raise typer.Exit(exc.exit_code) from None
     state = f"status {files.status_code}" + (", QUARANTINED" if files.quarantined else "")
-    typer.echo(f"saved {files.job} ({state}) and {files.schema} for job {files.job_id}")
+    if not quiet:
+        err(f"wrote {files.job} ({state}) and {files.schema} for job {files.job_id}")

@@ -65,15 +65,16 @@ def graph_inputs(
     """The paths to load: ``inputs``, or with ``--graph`` a temporary folder of pages fetched now
     (removed when ``stack`` closes). ``extra_filter`` is one more OData clause for Graph.
 
-    ``InputError`` for files and --graph together or neither, and for a Graph option (or
-    ``window``) given without --graph, which would otherwise be silently ignored.
+    ``InputError`` for files and --graph together or neither, and for a Graph option given
+    without --graph, which would otherwise be silently ignored. (The window applies to files
+    too: the command selects its period from what was read.)
     """
     if bool(inputs) == graph.enabled:
         raise InputError("INPUTS", "give exports or stores to read, or --graph (not both)")
     if not graph.enabled:
-        # --app also chooses among the apps of files and stores (scope.choose)
+        # --app also chooses among the apps of files and stores (scope.choose); the window
+        # selects the period of what was read
         given = [o for o in options_given(graph) if o != "--app"]
-        given += options_given(window) if window else []
         if given:
             raise InputError(given[0], "only applies with --graph")
         return list(inputs or [])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Annotated
@@ -16,11 +17,15 @@ from loganalyzer.cli.common import (
     err,
     fail_input,
     load_inputs,
-    progress_printer,
 )
+from loganalyzer.cli.console import progress_bar
+from loganalyzer.cli.fetch import FetchWindow
+from loganalyzer.cli.options import with_options
+from loganalyzer.cli.outputs import Format, output_options, targets, write
 from loganalyzer.ingest import ingest_to_store
+from loganalyzer.periods import choose_period, select
 from loganalyzer.problems import InputError, Problem, summarize_problems
-from loganalyzer.summary import render_summary_text, summarize
+from loganalyzer.summary import render_summary, summarize
 
 
 @app.command()
@@ -31,11 +36,12 @@ def ingest(
 ) -> None:
     """Parse exports once and write the canonical frames as a Parquet STORE."""
     try:
-        manifest = ingest_to_store(inputs, output, progress_printer(quiet))
+        with progress_bar(quiet) as progress:
+            manifest = ingest_to_store(inputs, output, progress)
     except InputError as exc:
         raise fail_input(exc) from None
     counts = manifest["counts"]
-    typer.echo(
+    err(
         f"wrote {output}: {counts['events']:,} events, {counts['steps']:,} steps, "
         f"{counts['modified_properties']:,} modified properties; "
         f"{manifest['duplicates_dropped']:,} duplicate events dropped"
@@ -47,18 +53,28 @@ def ingest(
         err(f"note: {note}")
 
 
+SummaryOutput = output_options("summary", (Format.terminal, Format.json), Format.terminal)
+
+
 @app.command()
-def summary(
-    inputs: Inputs,
-    fmt: Annotated[str, typer.Option("--format", help="terminal or json")] = "terminal",
-    quiet: Quiet = False,
-) -> None:
+@with_options(window=FetchWindow, out=SummaryOutput)
+def summary(inputs: Inputs, *, window: FetchWindow, out: SummaryOutput,
+            quiet: Quiet = False) -> None:
     """Counts by status, action, object type and cycle; time range; jobs and apps."""
-    result = summarize(load_inputs(inputs, quiet))
-    if fmt == "json":
-        typer.echo(json.dumps(result, indent=2))
-    else:
-        typer.echo(render_summary_text(result))
+    try:
+        found = targets(out)
+        dataset = load_inputs(inputs, quiet)
+        period = choose_period(dataset.frames.events, window.since, window.date_from,
+                               window.date_to)
+        if period is not None:
+            dataset = dataclasses.replace(dataset, frames=select(dataset.frames, period))
+        result = summarize(dataset)
+        write(found, {
+            Format.json: lambda: json.dumps(result, indent=2),
+            Format.terminal: lambda: render_summary(result),
+        }, quiet)
+    except InputError as exc:
+        raise fail_input(exc) from None
 
 
 @app.command()

@@ -6,6 +6,9 @@ whose fields are ``Annotated[..., typer.Option(...)]`` with defaults (a field ma
 a dataclass); ``@with_options(name=Group)`` puts the fields in the command's signature where its
 parameter ``name`` stands (so ``--help`` lists them there) and hands the command one ``Group``
 instance as ``name``.
+
+Below the machinery, the groups and options every analysing command shares, so each spells
+them the same: `--fail-on` (a typed choice) and the acceptance of known findings.
 """
 
 from __future__ import annotations
@@ -13,10 +16,20 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import json
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar, get_args, get_type_hints
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar, get_args, get_type_hints
 
+import typer
 from typer.models import OptionInfo
+
+from diagnostics import RULES
+from loganalyzer import accept
+from loganalyzer.findings import SEVERITIES, Diagnosis
+from loganalyzer.problems import InputError
 
 Command = TypeVar("Command", bound=Callable[..., Any])
 
@@ -103,3 +116,56 @@ def options_given(instance: Any) -> list[str]:
         elif value != _default(field):
             given.append(_flag(hint, field.name))
     return given
+
+
+# ---------------------------------------------------------------------------- shared groups
+
+SeverityChoice = StrEnum("SeverityChoice", {s: s for s in SEVERITIES})
+FailOn = Annotated[
+    SeverityChoice | None,
+    typer.Option("--fail-on", show_default=False,
+                 help="Exit 1 when a finding (not suppressed) is at or above this severity."),
+]
+
+
+@dataclass(frozen=True)
+class AcceptOptions:
+    """`--ignore`, `--baseline`, `--write-baseline`: findings that are known and accepted."""
+
+    ignore: Annotated[
+        list[str] | None,
+        typer.Option("--ignore", metavar="RULE[:IDENTITY]", show_default=False,
+                     help="Accept RULE's findings, or only those about IDENTITY (a UPN, email, "
+                     "object id or group name); repeatable."),
+    ] = None
+    baseline: Annotated[
+        Path | None,
+        typer.Option("--baseline", metavar="FILE", show_default=False,
+                     help="Accept the findings listed in FILE (written by --write-baseline); a "
+                     "finding about anyone new shows again."),
+    ] = None
+    write_baseline: Annotated[
+        Path | None,
+        typer.Option("--write-baseline", metavar="FILE", show_default=False,
+                     help="Write this run's findings to FILE, to accept them in later runs."),
+    ] = None
+
+    def read(self) -> accept.Acceptance:
+        """What to accept; ``InputError`` for a malformed --ignore or baseline."""
+        acceptance = accept.parse_ignore(self.ignore or [], {rule.id for rule in RULES})
+        return accept.read_baseline(self.baseline, acceptance) if self.baseline else acceptance
+
+    def settle(self, diagnosis: Diagnosis, acceptance: accept.Acceptance,
+               quiet: bool) -> Diagnosis:
+        """Write the baseline (every finding of the run), then move accepted findings to
+        ``diagnosis.suppressed``."""
+        if self.write_baseline:
+            text = json.dumps(accept.baseline(diagnosis), indent=2, ensure_ascii=False)
+            try:
+                self.write_baseline.write_text(text + "\n", encoding="utf-8")
+            except OSError as exc:
+                raise InputError(str(self.write_baseline),
+                                 f"cannot write ({exc.strerror})") from None
+            if not quiet:
+                typer.echo(f"wrote {self.write_baseline}", err=True)
+        return accept.apply(diagnosis, acceptance)

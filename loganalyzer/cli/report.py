@@ -1,4 +1,5 @@
-"""The `report` command: options -> period(s) -> diagnosis -> report model -> HTML or Markdown.
+"""The `report` command: options -> period(s) -> diagnosis -> report model -> HTML, Markdown,
+Excel or the JSON of the diagnosis, as many as `-o` names, from one analysis.
 
 With ``--graph`` a period without events is reported, not refused: Entra logs only changes, so
 a quiet week of a healthy job has none, and the weekly job must not fail for it. An export
@@ -11,6 +12,7 @@ or options (one line naming the file or option); 3 Graph unavailable (with ``--g
 from __future__ import annotations
 
 import dataclasses
+import json
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,14 +22,18 @@ import polars as pl
 import typer
 
 from diagnostics.facts.job_status import JobStatus
+from loganalyzer import accept
 from loganalyzer.cli.check import ConfigDir, config_for, with_drift
 from loganalyzer.cli.common import Quiet, app, fail_input, flowcase_only, load_inputs
+from loganalyzer.cli.console import progress_bar
 from loganalyzer.cli.fetch import FetchWindow, NothingFetched
 from loganalyzer.cli.graph_inputs import GraphSource, InputsOrGraph, graph_inputs
-from loganalyzer.cli.options import with_options
+from loganalyzer.cli.options import AcceptOptions, FailOn, with_options
+from loganalyzer.cli.outputs import Format, output_options, targets, write
+from loganalyzer.config_check import to_json as config_json
 from loganalyzer.config_logs import confirm, without_people
 from loganalyzer.engine import diagnose
-from loganalyzer.findings import SEVERITIES
+from loganalyzer.findings import Diagnosis, to_json
 from loganalyzer.graph.query import QueryError, resolve_window
 from loganalyzer.ingest import Dataset
 from loganalyzer.job_status_file import JobStatusOption, read_job_status
@@ -36,15 +42,9 @@ from loganalyzer.periods import Period, choose_period, parse_bound, parse_since,
 from loganalyzer.problems import InputError
 from loganalyzer.report.model import Analysis, build_report, fails_at
 from loganalyzer.report.redact import redact_report
-from loganalyzer.report.render import RENDERERS
-
-
-def _format(fmt: str | None, output: Path | None) -> str:
-    if fmt is None:
-        fmt = "md" if output is not None and output.suffix.lower() == ".md" else "html"
-    if fmt not in RENDERERS:
-        raise InputError("--format", f"expected one of {', '.join(RENDERERS)}, got {fmt!r}")
-    return fmt
+from loganalyzer.report.render import render_html, render_markdown
+from loganalyzer.report.xlsx import render_xlsx
+from loganalyzer.verdict import verdict
 
 
 def _graph_window(since: str | None, start: str | None, end: str | None,
@@ -89,34 +89,26 @@ def _graph_period(since: str | None, start: str | None, end: str | None,
     return Period(window.start, window.end)
 
 
-def _analyse(dataset: Dataset, period: Period | None, job: JobStatus | None) -> Analysis:
+def _analyse(dataset: Dataset, period: Period | None, job: JobStatus | None,
+             quiet: bool = True) -> Analysis:
     frames = select(dataset.frames, period) if period else dataset.frames
     selected = dataclasses.replace(dataset, frames=frames)
-    return Analysis(selected, diagnose(frames, job), period)
+    with progress_bar(quiet, echo_last=False) as progress:
+        return Analysis(selected, diagnose(frames, job, progress), period)
+
+
+ReportOutput = output_options("report", (Format.html, Format.md, Format.json, Format.xlsx),
+                              Format.html)
+
+
+def _accepted(analysis: Analysis, diagnosis: Diagnosis) -> Analysis:
+    return dataclasses.replace(analysis, diagnosis=diagnosis)
 
 
 @app.command("report")
-@with_options(graph=GraphSource)
+@with_options(window=FetchWindow, graph=GraphSource, out=ReportOutput, accepting=AcceptOptions)
 def report_command(
     inputs: InputsOrGraph = None,
-    fmt: Annotated[
-        str | None,
-        typer.Option("--format", help="html or md (default: from the -o suffix, else html)."),
-    ] = None,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
-    ] = None,
-    since: Annotated[
-        str | None,
-        typer.Option("--since", help="Only the last 7d / 36h / 2w before the newest event."),
-    ] = None,
-    start: Annotated[
-        str | None, typer.Option("--from", help="Start date or date-time, UTC (inclusive).")
-    ] = None,
-    end: Annotated[
-        str | None,
-        typer.Option("--to", help="End date (inclusive) or date-time (exclusive), UTC."),
-    ] = None,
     compare_previous: Annotated[
         bool,
         typer.Option(
@@ -124,16 +116,13 @@ def report_command(
             help="Also analyse the period of the same length before: new, resolved, rate change.",
         ),
     ] = False,
-    fail_on: Annotated[
-        str | None,
-        typer.Option("--fail-on", help="Exit 1 when a finding is at or above: "
-                     + ", ".join(SEVERITIES) + "."),
-    ] = None,
+    fail_on: FailOn = None,
     title: Annotated[str | None, typer.Option("--title", help="Report title.")] = None,
     job_status: JobStatusOption = None,
     redact: Annotated[
         bool,
-        typer.Option("--redact", help="Replace names, UPNs, emails and object ids by pseudonyms."),
+        typer.Option("--redact", help="Replace names, UPNs, emails and object ids by pseudonyms "
+                     "(HTML, Markdown and Excel)."),
     ] = False,
     config_dir: ConfigDir = None,
     previous_config: Annotated[
@@ -142,30 +131,39 @@ def report_command(
                      "shows what changed since (configuration drift)."),
     ] = None,
     *,
+    out: ReportOutput,
+    window: FetchWindow,
+    accepting: AcceptOptions,
     graph: GraphSource,
     quiet: Quiet = False,
 ) -> None:
-    """Write an HTML or Markdown health report: verdict, findings, charts, cycles.
+    """Write the health report: verdict, findings, charts, cycles; HTML, Markdown, JSON or an
+    Excel workbook, several from one run (-o weekly.html -o findings.json -o weekly.xlsx).
 
     Exit codes: 0 written, 1 written and a finding is at or above --fail-on, 2 bad input or
     options, 3 Graph unavailable (--graph).
     """
+    since, start, end = window.since, window.date_from, window.date_to
     try:
-        chosen = _format(fmt, output)
-        if fail_on is not None and fail_on not in SEVERITIES:
-            raise InputError("--fail-on", f"expected one of {', '.join(SEVERITIES)}")
+        found = targets(out)
+        if redact and any(t.fmt is Format.json for t in found):
+            raise InputError("--redact", "applies to html, md and xlsx; the JSON keeps the ids "
+                             "(write it without --redact)")
+        acceptance = accepting.read()
         job = read_job_status(job_status) if job_status else None
         if compare_previous and not (since or start or end):
             raise InputError("--compare-previous", "needs a period: --since or --from/--to")
-        window = _graph_window(since, start, end, compare_previous) if graph.enabled else None
-        dataset, scoped = flowcase_only(_load(inputs, graph, window, quiet),
+        fetch_window = _graph_window(since, start, end, compare_previous) if graph.enabled else None
+        dataset, scoped = flowcase_only(_load(inputs, graph, fetch_window, quiet),
                                         graph.events.app_name, inputs)
         period = (
             _graph_period(since, start, end, dataset.frames.events)
             if graph.enabled
             else choose_period(dataset.frames.events, since, start, end)
         )
-        current = _analyse(dataset, period, job)
+        current = _analyse(dataset, period, job, quiet)
+        current.diagnosis.summary["scope"] = scoped.to_json()  # the JSON says what was left out
+        current = _accepted(current, accepting.settle(current.diagnosis, acceptance, quiet))
         if not graph.enabled and period is not None and current.dataset.frames.events.height == 0:
             raise InputError(
                 "the input",
@@ -175,23 +173,27 @@ def report_command(
         configuration = config_for(config_dir, graph, quiet)
         if previous_config is not None:
             configuration = with_drift(configuration, previous_config, quiet)
+        if previous is not None:
+            previous = _accepted(previous, accept.apply(previous.diagnosis, acceptance))
+        confirm(current.diagnosis.findings, configuration)
+        report = build_report(current, previous, title=title, job_status=job,
+                              selection=graph.describe() if graph.enabled else "",
+                              other_apps=scoped.note() or "")
+        if configuration is not None:
+            report.configuration = without_people(configuration) if redact else configuration
+        if redact:
+            report = redact_report(report, dataset.frames.events)
+        health = verdict(current.diagnosis, job)
+        write(found, {
+            Format.html: lambda: render_html(report),
+            Format.md: lambda: render_markdown(report),
+            Format.xlsx: lambda: render_xlsx(report),
+            Format.json: lambda: json.dumps(
+                to_json(current.diagnosis, health.to_json())
+                | ({"configuration": config_json(configuration)} if configuration else {}),
+                indent=2, ensure_ascii=False),
+        }, quiet)
     except InputError as exc:
         raise fail_input(exc) from None
-    confirm(current.diagnosis.findings, configuration)
-    report = build_report(current, previous, title=title, job_status=job,
-                          selection=graph.describe() if graph.enabled else "",
-                          other_apps=scoped.note() or "")
-    if configuration is not None:
-        report.configuration = without_people(configuration) if redact else configuration
-    if redact:
-        report = redact_report(report, dataset.frames.events)
-    text = RENDERERS[chosen](report)
-    if output is None:
-        typer.echo(text, nl=False)
-    else:
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise fail_input(InputError(str(output), f"cannot write: {exc.strerror}")) from None
     if fail_on is not None and fails_at(current.diagnosis, fail_on):
         raise typer.Exit(1)

@@ -17,18 +17,20 @@ from loganalyzer.cli.common import Quiet, app, err, fail_input, load_inputs
 from loganalyzer.cli.fetch import FetchWindow, NothingFetched
 from loganalyzer.cli.graph_inputs import GraphSource, InputsOrGraph, graph_inputs
 from loganalyzer.cli.options import with_options
+from loganalyzer.cli.outputs import Format, output_options, targets, write
 from loganalyzer.config_check import to_json as config_json
-from loganalyzer.config_logs import confirm, section
+from loganalyzer.config_logs import confirm, section, terminal_section
 from loganalyzer.graph.query import user_filter
 from loganalyzer.job_status_file import JobStatusOption, read_job_status
 from loganalyzer.normalize import Frames
+from loganalyzer.periods import choose_period
 from loganalyzer.problems import ALL_IN_MANIFEST, InputError, summarize_problems
 from loganalyzer.schema import empty_frame
 from loganalyzer.why.frame_source import FrameSource, all_stores
 from loganalyzer.why.query import WhyAnswer, to_json, why
 from loganalyzer.why.render import TIMELINE_LIMIT, render_markdown, render_terminal
 
-FORMATS = ("terminal", "md", "json")
+WhyOutput = output_options("why", (Format.terminal, Format.md, Format.json), Format.terminal)
 
 
 def _load(inputs: list[Path], quiet: bool, apps: list[str] | None) -> tuple[FrameSource, list[str]]:
@@ -52,11 +54,21 @@ def _load(inputs: list[Path], quiet: bool, apps: list[str] | None) -> tuple[Fram
 
 
 def _why(paths: list[Path], user: str, status: JobStatus | None, quiet: bool,
-         apps: list[str] | None) -> WhyAnswer:
+         apps: list[str] | None, window: FetchWindow | None = None) -> WhyAnswer:
+    """``window``: the period of files and stores to judge (with --graph the fetch asked)."""
     source, notes = _load(paths, quiet, apps)
-    answer = why(source, user, status)
+    answer = why(_in_period(source, window) if window else source, user, status)
     answer.notes = notes
     return answer
+
+
+def _in_period(source: FrameSource, window: FetchWindow) -> FrameSource:
+    """Files and stores: only the events of --since/--from/--to, as for `diagnose`."""
+    period = choose_period(source.events, window.since, window.date_from, window.date_to)
+    if period is None:
+        return source
+    at = pl.col("activity_time")
+    return source.narrowed(source.events.filter((at >= period.start) & (at < period.end)))
 
 
 def _answer(user: str, inputs: list[Path] | None, graph: GraphSource, window: FetchWindow,
@@ -77,22 +89,23 @@ def _answer(user: str, inputs: list[Path] | None, graph: GraphSource, window: Fe
                 pass  # nothing of this user, or only in other apps: judge the whole window
             err(f"note: Graph found nobody with {narrowed} (its filters are case-sensitive); "
                 "fetching the whole window to match here")
-        return _why(graph_inputs(inputs, graph, stack, quiet, window), user, status, quiet, apps)
+        paths = graph_inputs(inputs, graph, stack, quiet, window)
+        return _why(paths, user, status, quiet, apps, None if graph.enabled else window)
 
 
 @app.command("why")
-@with_options(window=FetchWindow, graph=GraphSource)
+@with_options(window=FetchWindow, graph=GraphSource, out=WhyOutput)
 def why_command(
     user: Annotated[str, typer.Argument(help="UPN, mail, userName/email sent, externalId, "
                                               "Entra object id, Flowcase id or display name.")],
     inputs: InputsOrGraph = None,
-    fmt: Annotated[str, typer.Option("--format", help="terminal, md or json")] = "terminal",
     job_status: JobStatusOption = None,
     limit: Annotated[
         int, typer.Option("--limit", help="Latest events shown (terminal, md); 0 = all.")
     ] = TIMELINE_LIMIT,
     config_dir: ConfigDir = None,
     *,
+    out: WhyOutput,
     graph: GraphSource,
     window: FetchWindow,
     quiet: Quiet = False,
@@ -100,24 +113,25 @@ def why_command(
     """Why did this user fail, or why are they not in Flowcase? Timeline, verdict and fix.
 
     Reads exports or stores, or with --graph fetches this user's events of the window (default:
-    the last 7 days) from Microsoft Graph first.
+    the last 7 days) from Microsoft Graph first. Exit codes: 0 one person found, 2 nobody or
+    several (the answer says which), bad input or options, 3 Graph unavailable.
     """
     try:
-        if fmt not in FORMATS:
-            raise InputError("--format", f"'{fmt}' is not one of {', '.join(FORMATS)}")
+        found = targets(out)
         status = read_job_status(job_status) if job_status else None
         answer = _answer(user, inputs, graph, window, status, quiet)
         configuration = config_for(config_dir, graph, quiet)
+        confirm([answer.verdict, *answer.job_wide, *answer.explanations], configuration)
+        write(found, {
+            Format.json: lambda: json.dumps(
+                to_json(answer)
+                | ({"configuration": config_json(configuration)} if configuration else {}),
+                indent=2),
+            Format.md: lambda: section(render_markdown(answer, limit), configuration, "md"),
+            Format.terminal: lambda: terminal_section(render_terminal(answer, limit),
+                                                      configuration),
+        }, quiet)
     except InputError as exc:
         raise fail_input(exc) from None
-    confirm([answer.verdict, *answer.job_wide, *answer.explanations], configuration)
-    if fmt == "json":
-        data = to_json(answer) | (
-            {"configuration": config_json(configuration)} if configuration else {})
-        typer.echo(json.dumps(data, indent=2))
-    elif fmt == "md":
-        typer.echo(section(render_markdown(answer, limit), configuration, fmt))
-    else:
-        typer.echo(section(render_terminal(answer, limit), configuration, fmt))
     if not answer.resolved:
         raise typer.Exit(2)

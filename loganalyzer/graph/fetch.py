@@ -47,10 +47,11 @@ from loganalyzer.graph.state import (
 
 DEFAULT_PAGE_SIZE = 500
 
-Progress = Callable[[str], None]
+# progress(message, done, total): the share of the time window fetched, when known
+Progress = Callable[..., None]
 
 
-def _quiet(_: str) -> None:
+def _quiet(*_: object) -> None:
     pass
 
 
@@ -183,6 +184,7 @@ class _Meter:
         self.window = window
         self.started = time.monotonic()
         self.newest_first: bool | None = None
+        self.done: float | None = None  # share of the window fetched
 
     def line(self, pages: int, events: int, page: list[Any]) -> str:
         rate = events / max(time.monotonic() - self.started, 1e-6)
@@ -197,9 +199,13 @@ class _Meter:
         if self.window:
             start, end = self.window.start, self.window.end
             done = (end - times[-1]) if self.newest_first else (times[-1] - start)
-            share = max(0.0, min(done / (end - start), 1.0))
-            text += f" ({share:.0%} of {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M})"
+            self.done = max(0.0, min(done / (end - start), 1.0))
+            text += f" ({self.done:.0%} of {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M})"
         return text
+
+    def share(self) -> tuple[float | None, float | None]:
+        """(done, total) of the window for a progress bar; (None, None) while unknown."""
+        return (self.done, 1.0) if self.done is not None else (None, None)
 
 
 def _event_time(text: Any) -> datetime | None:
@@ -246,7 +252,7 @@ async def _download_pages(
         state.events += len(fresh)
         result.events += len(fresh)
         state.save(out_dir)
-        progress(meter.line(result.pages, result.events, fresh))
+        progress(meter.line(result.pages, result.events, fresh), *meter.share())
     state.complete = True
     state.save(out_dir)
     if options.incremental:

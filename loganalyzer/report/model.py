@@ -19,20 +19,18 @@ from diagnostics.facts.job_status import JobStatus
 from diagnostics.guide_steps import STEPS
 from loganalyzer import __version__
 from loganalyzer.config_check import ConfigResult
-from loganalyzer.engine import lead_order, report_order
+from loganalyzer.engine import report_order
 from loganalyzer.findings import Diagnosis, Finding, severity_rank
 from loganalyzer.ingest import Dataset
 from loganalyzer.periods import Period
 from loganalyzer.report.charts import Chart, build_charts
 from loganalyzer.summary import cycle_table
+from loganalyzer.verdict import severity_counts, verdict
 from loganalyzer.wording import plural, verb
 
 EVIDENCE_ROWS = 10
 AFFECTED_ROWS = 25
 CYCLE_ROWS = 60
-NO_EVENTS = (
-    "No provisioning events in the period: nothing changed (Entra logs only changes)"
-)
 
 
 # ---------------------------------------------------------------------------- the model
@@ -87,6 +85,8 @@ class FindingView:
     evidence: list[EvidenceRow]
     evidence_more: int
     change: str = ""  # "new" or "ongoing" in a comparison, else ""
+    kind: str = "cause"  # cause, consequence, noise, error
+    caused_by: str = ""  # a consequence's causes: "FC004 Flowcase rejects ... (12 failures)"
 
 
 @dataclass
@@ -116,6 +116,18 @@ class UnexplainedSkipRow:
     count: int
     affected: int
     sample_text: str
+
+
+@dataclass
+class SuppressedRow:
+    """A finding accepted with --ignore or a baseline: listed, not counted."""
+
+    rule_id: str
+    severity: str
+    title: str
+    events: int
+    affected: int
+    source: str
 
 
 @dataclass
@@ -178,6 +190,8 @@ class Report:
     configuration: ConfigResult | None = None  # with --config, or --graph and an app
     other_apps: str = ""  # "412 events of 3 other apps not diagnosed: Box 300, ..."
     unexplained_skips: list[UnexplainedSkipRow] = field(default_factory=list)
+    finding_counts: str = ""  # "1 critical, 2 medium" (suppressed ones not counted)
+    suppressed: list[SuppressedRow] = field(default_factory=list)
 
 
 @dataclass
@@ -218,11 +232,7 @@ def build_report(
     # a quiet period cannot name its tenant, app and job; the period before may
     named = previous.dataset.frames.events if previous and not events.height else events
     apps = _values(named, "app_name")
-    verdict, reason = (
-        _verdict(events, diagnosis, ordered, job_status)
-        if events.height
-        else _quiet_verdict(diagnosis, ordered, job_status)
-    )
+    health = verdict(diagnosis, job_status)
     return Report(
         title=title or f"Provisioning report: {', '.join(apps) or 'Flowcase SCIM'}",
         tenants=_values(named, "tenant_id"),
@@ -231,8 +241,14 @@ def build_report(
         period=_period_text(events, current.period),
         generated_at=_when(generated_at or datetime.now(UTC)),
         tool_version=__version__,
-        verdict=verdict,
-        verdict_reason=reason,
+        verdict=health.state,
+        verdict_reason=health.sentence,
+        finding_counts=severity_counts(diagnosis.findings),
+        suppressed=[
+            SuppressedRow(s.finding.rule_id, s.finding.severity, s.finding.title,
+                          s.finding.events, len(s.finding.affected), s.source)
+            for s in diagnosis.suppressed
+        ],
         figures=_key_figures(current, cycles, halted, job_status),
         findings=[v for v in views if v.severity != "info"],
         notices=[v for v in views if v.severity == "info"],
@@ -336,107 +352,6 @@ def _halted_cycles(diagnosis: Diagnosis) -> set[str]:
     return {c for f in diagnosis.findings for c in f.details.get("halted_cycles", [])}
 
 
-def _fix_first(loud: list[Finding]) -> str:
-    """The cause to fix first: a consequence (escrow, quarantine) never leads over its cause."""
-    return f"fix first: {_step_phrase(lead_order(loud)[0])}"
-
-
-def _verdict(
-    events: pl.DataFrame,
-    diagnosis: Diagnosis,
-    ordered: list[Finding],
-    job_status: JobStatus | None,
-) -> tuple[str, str]:
-    """failing: quarantine or a high/critical finding; degraded: a medium finding, failures no
-    rule explains, or a rule that crashed; healthy otherwise. With the reason in one sentence."""
-    loud = [f for f in ordered if severity_rank(f.severity) <= severity_rank("high")]
-    medium = [f for f in ordered if f.severity == "medium"]
-    unexplained = sum(u.count for u in diagnosis.unexplained)
-    failed = _rate(int((events["status"] == "failure").sum()), events.height)
-    if job_status is not None and job_status.quarantined:
-        first = f"; {_fix_first(loud)}" if loud else ""
-        return "failing", f"{_job_trouble(job_status)}{first}."
-    if loud:
-        return "failing", (
-            f"{plural(len(loud), 'finding')} at high severity or above and {failed} of events "
-            f"failed; {_fix_first(loud)}."
-        )
-    unknown = diagnosis.summary.get("unknown_status", 0)
-    if medium or unexplained or diagnosis.rule_errors or unknown:
-        parts = []
-        if unknown:
-            parts.append(f"{plural(unknown, 'event')} whose status could not be read")
-        if medium:
-            parts.append(plural(len(medium), "medium-severity finding"))
-        if unexplained:
-            parts.append(f"{plural(unexplained, 'failure')} no rule explains")
-        if diagnosis.rule_errors:
-            parts.append(f"{plural(len(diagnosis.rule_errors), 'rule')} that could not run")
-        return "degraded", (
-            f"No high-severity finding, but {' and '.join(parts)}; {failed} of events failed."
-        )
-    low = sum(f.severity == "low" for f in ordered)
-    extra = f"; {plural(low, 'low-severity finding')} listed for information" if low else ""
-    return "healthy", f"No finding above low severity and {failed} of events failed{extra}."
-
-
-def _quiet_verdict(
-    diagnosis: Diagnosis, ordered: list[Finding], job_status: JobStatus | None
-) -> tuple[str, str]:
-    """The verdict of a period without events: healthy (nothing changed), unless the job status
-    says the job is in quarantine, failed or is not running, or a rule still found something
-    (from the job status alone)."""
-    loud = [f for f in ordered if severity_rank(f.severity) <= severity_rank("high")]
-    first = f"; {_fix_first(loud)}" if loud else ""
-    trouble = _job_trouble(job_status)
-    if trouble:
-        return "failing", f"{trouble}, and the period has no provisioning events{first}."
-    if loud:
-        return "failing", (
-            f"The period has no provisioning events, but {plural(len(loud), 'finding')} at high "
-            f"severity or above{first}."
-        )
-    code = job_status.code if job_status else None
-    if code in ("Paused", "NotRun", "NotConfigured"):
-        return "degraded", (
-            f"The provisioning job is not running (status {code}), so nothing was provisioned "
-            "in the period; start provisioning on the enterprise application if it should run."
-        )
-    medium = [f for f in ordered if f.severity == "medium"]
-    if medium or diagnosis.rule_errors:
-        parts = [plural(len(medium), "medium-severity finding")] if medium else []
-        if diagnosis.rule_errors:
-            parts.append(f"{plural(len(diagnosis.rule_errors), 'rule')} that could not run")
-        return "degraded", f"The period has no provisioning events, but {' and '.join(parts)}."
-    advice = (
-        f"the job status is {code or 'unknown'}"
-        if job_status
-        else "if changes were expected, check that the job is running (fetch-job shows its status)"
-    )
-    return "healthy", f"{NO_EVENTS}; {advice}."
-
-
-def _job_trouble(job: JobStatus | None) -> str:
-    """'The provisioning job is in quarantine (why)' or '... last run failed (error)', or ''."""
-    if job is None:
-        return ""
-    if job.quarantined:
-        why = job.quarantine_reason or "no reason given"
-        if job.error_message:
-            why += f": {job.error_message.rstrip('.')}"
-        return f"The provisioning job is in quarantine ({why})"
-    if (job.last_execution_state or "").lower() == "failed":
-        error = ": ".join(e.rstrip(".") for e in (job.error_code, job.error_message) if e)
-        return f"The provisioning job's last run failed ({error or 'no error given'})"
-    return ""
-
-
-def _step_phrase(finding: Finding) -> str:
-    step = finding.guide_steps[0] if finding.guide_steps else None
-    where = f" (guide step {step} {STEPS[step]})" if step in STEPS else ""
-    return f"{finding.title}{where}"
-
-
 def _key_figures(
     current: Analysis,
     cycles: pl.DataFrame,
@@ -520,6 +435,9 @@ def _finding_view(finding: Finding, change: str) -> FindingView:
         ],
         evidence_more=max(0, finding.events - len(evidence)),
         change=change,
+        kind=finding.kind,
+        caused_by="; ".join(finding.details.get("caused_by") or [])
+        if finding.kind == "consequence" else "",
     )
 
 

@@ -7,15 +7,23 @@ every value from the logs with ``markdown.md_escape`` (as the report does), beca
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
+from rich.console import Group, RenderableType
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
 from diagnostics.guide_steps import step_label
+from loganalyzer.diagnosis_text import SEVERITY_STYLES
 from loganalyzer.markdown import md_escape
 from loganalyzer.why.lookup import Person
 from loganalyzer.why.query import AMBIGUOUS, Explanation, Verdict, WhyAnswer
 from loganalyzer.why.timeline import Entry
 from loganalyzer.wording import plural
 
+VERDICT_STYLES = {"FAILING": "bold red", "PROVISIONED": "bold green"}
 CANDIDATE_LIMIT = 20
 TIMELINE_LIMIT = 40  # latest events shown by default; the JSON always has them all
 
@@ -105,20 +113,47 @@ def _shown(timeline: list[Entry], limit: int) -> tuple[list[Entry], str | None]:
     return timeline[-limit:], f"{hidden} earlier events not shown (--limit 0 shows all)"
 
 
-def render_terminal(answer: WhyAnswer, limit: int = TIMELINE_LIMIT) -> str:
-    """One screen: who, verdict, job-wide findings first, then the timeline; notes last."""
-    notes = [f"Note: {note}." for note in answer.notes]
-    return "\n".join([_terminal(answer, limit), *([""] + notes if notes else [])])
+def _styled(line: str) -> RenderableType:
+    """One line of the answer as rich text, indented as written (wrapped lines keep the
+    indent), with the severity tag or the verdict coloured."""
+    text = line.lstrip(" ")
+    rich_text = Text(text)
+    if not text:
+        return rich_text
+    tag = re.match(r"\[(critical|high|medium|low|info)\]", text)
+    if tag:
+        rich_text.stylize(SEVERITY_STYLES[tag.group(1)], 0, tag.end())
+    verdict = re.match(r"Verdict: ([A-Z]+(?: [A-Z]+)*)", text)
+    if verdict:
+        rich_text.stylize(VERDICT_STYLES.get(verdict.group(1).split()[0], "bold"),
+                          len("Verdict: "), verdict.end())
+    return Padding(rich_text, (0, 0, 0, len(line) - len(text)), expand=False)
 
 
-def _terminal(answer: WhyAnswer, limit: int) -> str:
+def _timeline_table(rows: list[Entry]) -> Padding:
+    table = Table(box=None, pad_edge=False, header_style="bold", padding=(0, 2, 0, 0))
+    for name in HEADER:
+        table.add_column(name, no_wrap=name != "reason", overflow="fold")
+    for entry in rows:
+        table.add_row(*_row(entry))
+    return Padding(table, (0, 0, 0, 2), expand=False)
+
+
+def render_terminal(answer: WhyAnswer, limit: int = TIMELINE_LIMIT) -> RenderableType:
+    """One screen: who, verdict, job-wide findings first, then the timeline; notes last (rich:
+    wrapped to the terminal, or to ``console.PLAIN_WIDTH`` in a file or pipe)."""
+    notes = [Text(f"Note: {note}.") for note in answer.notes]
+    return Group(_terminal(answer, limit), *([Text("")] + notes if notes else []))
+
+
+def _terminal(answer: WhyAnswer, limit: int) -> RenderableType:
     person = answer.lookup.person
     if person is None:
         lines = _unresolved_lines(answer)
         lines += ["", "Job-wide findings in this export:"] if answer.job_wide else []
         for e in answer.job_wide:
             lines += _explanation_lines(e)
-        return "\n".join(lines)
+        return Group(*map(_styled, lines))
     lines = [person.label()]
     lines += [f"  {name}: {value}" for name, value in _identifiers(person)]
     lines += [f"  {plural(person.events, 'event')}, {_time(person.first_seen)} to "
@@ -137,13 +172,8 @@ def _terminal(answer: WhyAnswer, limit: int) -> str:
         for e in others:
             lines += _explanation_lines(e)
     shown, hidden = _shown(answer.timeline, limit)
-    rows = [HEADER] + [_row(e) for e in shown]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER) - 1)]
     lines += ["", "Timeline (oldest first):"] + ([f"  ({hidden})"] if hidden else [])
-    for r in rows:
-        lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) +
-                     "  " + r[-1])
-    return "\n".join(lines)
+    return Group(*map(_styled, lines), _timeline_table(shown))
 
 
 def _md(value: object | None) -> str:

@@ -1,0 +1,131 @@
+"""Accepted findings: `--ignore RULE[:IDENTITY]` and baseline files, like Ruff's and Checkov's.
+
+A weekly job must be able to say "FC019 is known and accepted" without hiding what is new. A
+finding is suppressed when its rule is accepted as a whole, or when every user or group it
+names is accepted for that rule; one more person affected brings the whole finding back. What
+was suppressed is kept (``Diagnosis.suppressed``) and listed in a short section of every output.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from loganalyzer.findings import SEVERITIES, Diagnosis, Finding, Suppressed
+from loganalyzer.problems import InputError
+
+BASELINE_VERSION = 1
+_SPEC = re.compile(r"^(FC\d{3})(?::(.+))?$", re.IGNORECASE)
+WHOLE_RULE = "*"
+
+
+@dataclass
+class Acceptance:
+    """Accepted identities per rule id (``WHOLE_RULE`` accepts every finding of the rule),
+    with where each acceptance came from, for the suppressed section."""
+
+    accepted: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def add(self, rule_id: str, identity: str, source: str) -> None:
+        self.accepted[rule_id.upper()].add(identity.strip().lower())
+        self.sources.setdefault(rule_id.upper(), source)
+
+    def __bool__(self) -> bool:
+        return bool(self.accepted)
+
+    def covers(self, finding: Finding) -> bool:
+        names = self.accepted.get(finding.rule_id)
+        if not names:
+            return False
+        if WHOLE_RULE in names:
+            return True
+        return bool(finding.affected) and all(_names(a) & names for a in finding.affected)
+
+
+def _names(affected) -> set[str]:
+    names = {affected.id.lower()}
+    if affected.display_name:
+        names.add(affected.display_name.lower())
+    return names
+
+
+def parse_ignore(specs: list[str], rule_ids: set[str]) -> Acceptance:
+    """``FC019`` or ``FC019:ida.eriksen@northwind.no``; an unknown rule id is an error."""
+    acceptance = Acceptance()
+    for spec in specs:
+        match = _SPEC.match(spec.strip())
+        if not match:
+            raise InputError("--ignore",
+                             f"expected RULE or RULE:IDENTITY (e.g. FC019), got {spec!r}")
+        rule_id = match.group(1).upper()
+        if rule_id not in rule_ids:
+            raise InputError("--ignore", f"no rule {rule_id}; `loganalyzer rules list` shows them")
+        acceptance.add(rule_id, match.group(2) or WHOLE_RULE, f"ignored: {spec.strip()}")
+    return acceptance
+
+
+def read_baseline(path: Path, acceptance: Acceptance) -> Acceptance:
+    """Add the findings accepted in a baseline file written by ``--write-baseline``."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read the baseline ({exc.strerror})") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(str(path), f"line {exc.lineno}: not JSON ({exc.msg})") from None
+    entries = data.get("accepted") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        raise InputError(str(path),
+                         'expected a baseline: {"accepted": [...]} from --write-baseline')
+    for n, entry in enumerate(entries, 1):
+        rule_id = entry.get("rule_id") if isinstance(entry, dict) else None
+        identities = entry.get("identities") if isinstance(entry, dict) else None
+        if not isinstance(rule_id, str) or not isinstance(identities, list):
+            raise InputError(str(path), f"accepted[{n}]: expected rule_id and identities")
+        for identity in identities or [WHOLE_RULE]:
+            acceptance.add(rule_id, str(identity), f"baseline: {path.name}")
+    return acceptance
+
+
+def baseline(diagnosis: Diagnosis) -> dict:
+    """The baseline accepting every finding of ``diagnosis`` (suppressed ones included)."""
+    findings = [*diagnosis.findings, *(s.finding for s in diagnosis.suppressed)]
+    entries: dict[str, set[str]] = defaultdict(set)
+    titles: dict[str, str] = {}
+    for finding in findings:
+        if finding.kind == "error":
+            continue
+        titles[finding.rule_id] = finding.title
+        entries[finding.rule_id] |= {a.id for a in finding.affected} or {WHOLE_RULE}
+    return {
+        "baseline_version": BASELINE_VERSION,
+        "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "accepted": [
+            {"rule_id": rule_id, "title": titles[rule_id],
+             "identities": sorted(entries[rule_id] - {WHOLE_RULE})
+             if entries[rule_id] != {WHOLE_RULE} else []}
+            for rule_id in sorted(entries)
+        ],
+    }
+
+
+def apply(diagnosis: Diagnosis, acceptance: Acceptance) -> Diagnosis:
+    """The diagnosis without the accepted findings, which move to ``suppressed``."""
+    if not acceptance:
+        return diagnosis
+    kept, suppressed = [], list(diagnosis.suppressed)
+    for finding in diagnosis.findings:
+        if acceptance.covers(finding):
+            suppressed.append(Suppressed(finding, acceptance.sources[finding.rule_id]))
+        else:
+            kept.append(finding)
+    summary = dict(diagnosis.summary)
+    summary["findings_by_severity"] = {
+        s: n for s in SEVERITIES if (n := sum(f.severity == s for f in kept))
+    }
+    return dataclasses.replace(diagnosis, summary=summary, findings=kept, suppressed=suppressed)

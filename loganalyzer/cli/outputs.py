@@ -1,0 +1,150 @@
+"""`--format` and `-o/--output`: one vocabulary for every command that prints a result.
+
+A command declares ``out: Output`` with ``Output = output_options("diagnose", ...)`` under
+``@with_options(out=Output)``: `--format` is then a typed choice of that command's formats
+(listed in --help, refused by click with the same one-line error everywhere) and `-o` may be
+given several times, each file in the format its suffix names, so one run writes the HTML
+report, the JSON and the ticket's Markdown. A `--format` that contradicts a suffix is an error;
+HTML and Excel never go to a terminal (they need ``-o FILE``, or ``-o -`` to print anyway).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import RenderableType
+
+from loganalyzer.cli.console import plain, stdout_console
+from loganalyzer.problems import InputError
+
+
+class Format(StrEnum):
+    terminal = "terminal"
+    md = "md"
+    json = "json"
+    html = "html"
+    xlsx = "xlsx"
+
+
+SUFFIXES = {
+    ".txt": Format.terminal, ".md": Format.md,
+    ".markdown": Format.md, ".json": Format.json, ".html": Format.html, ".htm": Format.html,
+    ".xlsx": Format.xlsx,
+}
+NOT_FOR_TERMINALS = (Format.html, Format.xlsx)
+STDOUT = "-"
+
+# a format's content: text, bytes (xlsx) or, for the terminal format, something rich prints
+Content = str | bytes | RenderableType
+Renderers = dict[Format, Callable[[], Content]]
+
+
+@dataclass(frozen=True)
+class Target:
+    """One output: a format and a file (None: stdout)."""
+
+    fmt: Format
+    path: Path | None
+
+
+def output_options(command: str, formats: tuple[Format, ...], default: Format) -> type:
+    """The option group of ``command``: `--format` (a choice of ``formats``) and `-o`."""
+    name = f"{command.title().replace('-', '')}Format"
+    choice = StrEnum(name, {f.value: f.value for f in formats})
+    suffixes = ", ".join(s for s, f in SUFFIXES.items() if f in formats)
+    fields = [
+        ("fmt", Annotated[choice | None, typer.Option(
+            "--format", show_default=False,
+            help=f"Output format (default: from the -o suffix, else {default.value}).")], None),
+        ("outputs", Annotated[list[Path] | None, typer.Option(
+            "--output", "-o", show_default=False, metavar="FILE",
+            help=f"Write to this file, in the format of its suffix ({suffixes}); repeat for "
+            "several outputs from one run; - is stdout.")], None),
+    ]
+    group = dataclasses.make_dataclass(f"{choice.__name__}Output", fields, frozen=True)
+    group.formats = formats
+    group.default = default
+    return group
+
+
+def targets(out) -> list[Target]:
+    """Where each output goes; ``InputError`` for a suffix the command cannot write, a
+    `--format` that contradicts it, two outputs to stdout, or HTML/Excel to a terminal."""
+    chosen = Format(out.fmt.value) if out.fmt is not None else None
+    paths = list(out.outputs or [])
+    found: list[Target] = []
+    for path in paths:
+        if str(path) == STDOUT:
+            found.append(Target(chosen or out.default, None))
+            continue
+        by_suffix = SUFFIXES.get(path.suffix.lower())
+        if by_suffix is None and chosen is None:
+            raise InputError(f"-o {path}", "cannot tell the format from the suffix; give "
+                             "--format or name the file " + _suffix_list(out.formats))
+        if by_suffix is not None and chosen is not None and by_suffix != chosen:
+            raise InputError(f"-o {path}", f"the suffix says {by_suffix.value} but --format "
+                             f"is {chosen.value}")
+        fmt = by_suffix or chosen
+        if fmt not in out.formats:
+            raise InputError(f"-o {path}", f"this command writes "
+                             f"{', '.join(f.value for f in out.formats)}, not {fmt.value}")
+        found.append(Target(fmt, path))
+    if not paths:
+        found.append(Target(chosen or out.default, None))
+        if found[0].fmt in NOT_FOR_TERMINALS and sys.stdout.isatty():
+            raise InputError("--format", f"{found[0].fmt.value} is not shown in a terminal: "
+                             f"write it with -o FILE (or -o - to print it anyway)")
+    if sum(t.path is None for t in found) > 1:
+        raise InputError("-o", "only one output can go to stdout")
+    named = [t.path.resolve() for t in found if t.path is not None]
+    if len(named) != len(set(named)):
+        raise InputError("-o", "the same file is named twice")
+    return found
+
+
+def _suffix_list(formats: tuple[Format, ...]) -> str:
+    return "/".join(s for s, f in SUFFIXES.items() if f in formats)
+
+
+def write(found: list[Target], renderers: Renderers, quiet: bool) -> None:
+    """Render each format once and write it; "wrote FILE" on stderr unless ``quiet``."""
+    cache: dict[Format, Content] = {}
+    for target in found:
+        if target.fmt not in cache:
+            cache[target.fmt] = renderers[target.fmt]()
+        content = cache[target.fmt]
+        if target.path is None:
+            _to_stdout(content)
+            continue
+        if not isinstance(content, str | bytes):
+            content = plain(content)
+        try:
+            if isinstance(content, bytes):
+                target.path.write_bytes(content)
+            else:
+                target.path.write_text(content if content.endswith("\n") else content + "\n",
+                                       encoding="utf-8")
+        except OSError as exc:
+            raise InputError(str(target.path), f"cannot write ({exc.strerror})") from None
+        if not quiet:
+            typer.echo(f"wrote {target.path}", err=True)
+
+
+def _to_stdout(content: Content) -> None:
+    if isinstance(content, bytes):
+        sys.stdout.flush()
+        sys.stdout.buffer.write(content)
+        sys.stdout.buffer.flush()
+    elif isinstance(content, str):
+        typer.echo(content, nl=not content.endswith("\n"))
+    elif sys.stdout.isatty():
+        stdout_console().print(content)
+    else:
+        typer.echo(plain(content), nl=False)

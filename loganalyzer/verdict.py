@@ -1,0 +1,155 @@
+"""The verdict on a diagnosis: healthy, degraded or failing, why, and which cause to fix first.
+
+One verdict for every output: the report's health section and the first lines of ``diagnose``
+(terminal, Markdown and JSON) say the same thing. A consequence (escrow, quarantine) never
+leads over its cause (``engine.lead_order``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from diagnostics.facts.job_status import JobStatus
+from diagnostics.guide_steps import STEPS
+from loganalyzer.engine import lead_order
+from loganalyzer.findings import SEVERITIES, Diagnosis, Finding, severity_rank
+from loganalyzer.wording import plural
+
+NO_EVENTS = (
+    "No provisioning events in the period: nothing changed (Entra logs only changes)"
+)
+
+
+@dataclass
+class Verdict:
+    state: str  # healthy | degraded | failing
+    reason: str  # one sentence, without the fix-first clause
+    fix_first: Finding | None  # the cause to fix first, among the high and critical findings
+
+    def to_json(self) -> dict:
+        """The verdict in ``diagnose --format json``."""
+        first = self.fix_first
+        return {
+            "state": self.state,
+            "reason": self.reason,
+            "fix_first": {"rule_id": first.rule_id, "title": first.title,
+                          "guide_step": (first.guide_steps or [None])[0]} if first else None,
+        }
+
+    @property
+    def sentence(self) -> str:
+        """The reason and, when there is one, what to fix first: the report's verdict line."""
+        first = f"; fix first: {step_phrase(self.fix_first)}" if self.fix_first else ""
+        return f"{self.reason}{first}."
+
+
+def verdict(diagnosis: Diagnosis, job_status: JobStatus | None = None) -> Verdict:
+    """failing: quarantine or a high/critical finding; degraded: a medium finding, failures no
+    rule explains, or a rule that crashed; healthy otherwise. A period without events has its
+    own wording (nothing changed is normal)."""
+    loud = [f for f in diagnosis.findings if severity_rank(f.severity) <= severity_rank("high")]
+    first = lead_order(loud)[0] if loud else None
+    if not diagnosis.summary.get("events"):
+        state, reason = _quiet(diagnosis, loud, job_status)
+    else:
+        state, reason = _busy(diagnosis, loud, job_status)
+    return Verdict(state, reason, first)
+
+
+def severity_counts(findings: list[Finding]) -> str:
+    """'1 critical, 2 medium, 1 info', most severe first; 'none' without findings."""
+    counts = [(s, sum(f.severity == s for f in findings)) for s in SEVERITIES]
+    return ", ".join(f"{n} {s}" for s, n in counts if n) or "none"
+
+
+def step_phrase(finding: Finding) -> str:
+    """'FC008 Department does not exist in Flowcase (guide step 1 Departments)'."""
+    step = finding.guide_steps[0] if finding.guide_steps else None
+    where = f" (guide step {step} {STEPS[step]})" if step in STEPS else ""
+    return f"{finding.title}{where}"
+
+
+def _busy(
+    diagnosis: Diagnosis, loud: list[Finding], job_status: JobStatus | None
+) -> tuple[str, str]:
+    findings = diagnosis.findings
+    medium = [f for f in findings if f.severity == "medium"]
+    unexplained = sum(u.count for u in diagnosis.unexplained)
+    failed = _rate(diagnosis.summary["failures"], diagnosis.summary["events"])
+    if job_status is not None and job_status.quarantined:
+        return "failing", job_trouble(job_status)
+    if loud:
+        return "failing", (
+            f"{plural(len(loud), 'finding')} at high severity or above and {failed} of events "
+            "failed"
+        )
+    unknown = diagnosis.summary.get("unknown_status", 0)
+    if medium or unexplained or diagnosis.rule_errors or unknown:
+        parts = []
+        if unknown:
+            parts.append(f"{plural(unknown, 'event')} whose status could not be read")
+        if medium:
+            parts.append(plural(len(medium), "medium-severity finding"))
+        if unexplained:
+            parts.append(f"{plural(unexplained, 'failure')} no rule explains")
+        if diagnosis.rule_errors:
+            parts.append(f"{plural(len(diagnosis.rule_errors), 'rule')} that could not run")
+        return "degraded", (
+            f"No high-severity finding, but {' and '.join(parts)}; {failed} of events failed"
+        )
+    low = sum(f.severity == "low" for f in findings)
+    extra = f"; {plural(low, 'low-severity finding')} listed for information" if low else ""
+    return "healthy", f"No finding above low severity and {failed} of events failed{extra}"
+
+
+def _quiet(
+    diagnosis: Diagnosis, loud: list[Finding], job_status: JobStatus | None
+) -> tuple[str, str]:
+    """A period without events: healthy (nothing changed), unless the job status says the job
+    is in quarantine, failed or is not running, or a rule still found something (from the job
+    status alone)."""
+    trouble = job_trouble(job_status)
+    if trouble:
+        return "failing", f"{trouble}, and the period has no provisioning events"
+    if loud:
+        return "failing", (
+            f"The period has no provisioning events, but {plural(len(loud), 'finding')} at high "
+            "severity or above"
+        )
+    code = job_status.code if job_status else None
+    if code in ("Paused", "NotRun", "NotConfigured"):
+        return "degraded", (
+            f"The provisioning job is not running (status {code}), so nothing was provisioned "
+            "in the period; start provisioning on the enterprise application if it should run"
+        )
+    medium = [f for f in diagnosis.findings if f.severity == "medium"]
+    if medium or diagnosis.rule_errors:
+        parts = [plural(len(medium), "medium-severity finding")] if medium else []
+        if diagnosis.rule_errors:
+            parts.append(f"{plural(len(diagnosis.rule_errors), 'rule')} that could not run")
+        return "degraded", f"The period has no provisioning events, but {' and '.join(parts)}"
+    advice = (
+        f"the job status is {code or 'unknown'}"
+        if job_status
+        else "if changes were expected, check that the job is running (fetch-job shows its status)"
+    )
+    return "healthy", f"{NO_EVENTS}; {advice}"
+
+
+def job_trouble(job: JobStatus | None) -> str:
+    """'The provisioning job is in quarantine (why)' or '... last run failed (error)', or ''."""
+    if job is None:
+        return ""
+    if job.quarantined:
+        why = job.quarantine_reason or "no reason given"
+        if job.error_message:
+            why += f": {job.error_message.rstrip('.')}"
+        return f"The provisioning job is in quarantine ({why})"
+    if (job.last_execution_state or "").lower() == "failed":
+        error = ": ".join(e.rstrip(".") for e in (job.error_code, job.error_message) if e)
+        return f"The provisioning job's last run failed ({error or 'no error given'})"
+    return ""
+
+
+def _rate(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "n/a"

@@ -1,0 +1,103 @@
+"""Accepting known findings: `--ignore RULE[:IDENTITY]`, `--baseline` and `--write-baseline`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLES
+from typer.testing import CliRunner
+
+from loganalyzer.cli import app
+
+LOST = str(SAMPLES / "pattern-13-not-assigned.json")  # FC013 (medium, 4 people), FC018 (info)
+LOST_PEOPLE = ["elias.akesson@northwind.se", "frederik.lund@northwind.dk",
+               "nora.strand@northwind.no", "per.olsen@northwind.no"]
+
+
+def diagnose(*args: str) -> dict:
+    result = CliRunner().invoke(app, ["diagnose", LOST, "--format", "json", "-q", *args])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def ids(doc: dict, key: str = "findings") -> list[str]:
+    return [f["rule_id"] for f in doc[key]]
+
+
+def test_ignoring_a_rule_moves_its_findings_to_suppressed():
+    doc = diagnose("--ignore", "fc013")
+    assert ids(doc) == ["FC018"] and ids(doc, "suppressed") == ["FC013"]
+    assert doc["suppressed"][0]["source"] == "ignored: fc013"
+    assert doc["summary"]["findings_by_severity"] == {"info": 1}
+    assert doc["verdict"]["state"] == "healthy"
+
+
+def test_ignoring_some_people_keeps_the_finding_until_all_of_them_are_accepted():
+    doc = diagnose(*(a for p in LOST_PEOPLE[:3] for a in ("--ignore", f"FC013:{p}")))
+    assert "FC013" in ids(doc) and doc["suppressed"] == []
+    doc = diagnose(*(a for p in LOST_PEOPLE for a in ("--ignore", f"FC013:{p.upper()}")))
+    assert "FC013" not in ids(doc) and ids(doc, "suppressed") == ["FC013"]
+
+
+def test_fail_on_does_not_count_suppressed_findings():
+    run = CliRunner().invoke
+    assert run(app, ["diagnose", LOST, "-q", "--fail-on", "medium"]).exit_code == 1
+    assert run(app, ["diagnose", LOST, "-q", "--fail-on", "medium", "--ignore", "FC013"]
+               ).exit_code == 0
+
+
+def test_a_baseline_accepts_this_weeks_findings_and_lets_new_people_through(tmp_path):
+    baseline = tmp_path / "baseline.json"
+    result = CliRunner().invoke(app, ["diagnose", LOST, "--write-baseline", str(baseline)])
+    assert result.exit_code == 0 and f"wrote {baseline}" in result.stderr
+    written = json.loads(baseline.read_text())
+    fc013 = next(e for e in written["accepted"] if e["rule_id"] == "FC013")
+    assert fc013["identities"] == LOST_PEOPLE
+    doc = diagnose("--baseline", str(baseline))
+    assert doc["findings"] == [] and ids(doc, "suppressed") == ["FC013", "FC018"]
+    assert doc["suppressed"][0]["source"] == "baseline: baseline.json"
+    fc013["identities"] = LOST_PEOPLE[1:]  # someone new is affected: the finding is back
+    baseline.write_text(json.dumps(written))
+    assert ids(diagnose("--baseline", str(baseline))) == ["FC013"]
+
+
+def test_every_output_lists_what_was_suppressed(tmp_path):
+    md, html, text = tmp_path / "r.md", tmp_path / "r.html", tmp_path / "d.txt"
+    run = CliRunner().invoke
+    assert run(app, ["report", LOST, "--ignore", "FC013", "-o", str(md), "-o", str(html), "-q"]
+               ).exit_code == 0
+    assert run(app, ["diagnose", LOST, "--ignore", "FC013", "-o", str(text), "-q"]).exit_code == 0
+    assert "## Suppressed (accepted)" in md.read_text()
+    assert "| FC013 | medium |" in md.read_text() and "| ignored: FC013 |" in md.read_text()
+    assert '<section id="suppressed">' in html.read_text()
+    shown = text.read_text()
+    assert "Suppressed (1, accepted):" in shown and "(ignored: FC013)" in shown
+    assert "Findings: 1 info (1 suppressed)" in shown
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{", "line 1: not JSON"),
+        ('{"rules": []}', 'expected a baseline: {"accepted": [...]}'),
+        ('{"accepted": [{"rule_id": "FC013"}]}', "accepted[1]: expected rule_id and identities"),
+    ],
+)
+def test_a_broken_baseline_is_one_line_exit_2(tmp_path: Path, content: str, message: str):
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(content)
+    result = CliRunner().invoke(app, ["diagnose", LOST, "--baseline", str(baseline), "-q"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {baseline}: {message}")
+    assert len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [("FC999", "no rule FC999"), ("escrow", "expected RULE or RULE:IDENTITY")],
+)
+def test_a_bad_ignore_is_refused(spec: str, message: str):
+    result = CliRunner().invoke(app, ["diagnose", LOST, "--ignore", spec, "-q"])
+    assert result.exit_code == 2 and message in result.stderr

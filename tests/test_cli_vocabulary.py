@@ -1,0 +1,280 @@
+"""Every command speaks the same command line: the same option names and choices, a one-line
+usage error with exit 2, `-o` whose suffix picks the format, and colour and progress only on a
+terminal. The test walks the commands typer registers, so a new command is checked too."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, SAMPLES
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from loganalyzer import __version__
+from loganalyzer.cli import app
+
+SAMPLE = str(SAMPLES / "group-404-halt.json")
+ANSI = re.compile(r"\x1b\[")
+
+
+def _walk(command, path=()):
+    subcommands = getattr(command, "commands", None)
+    if subcommands is None:
+        yield " ".join(path), command
+        return
+    for name, sub in subcommands.items():
+        yield from _walk(sub, (*path, name))
+
+
+COMMANDS = dict(_walk(get_command(app)))
+# commands that print a result, with the formats each writes and an argument list to run it
+RESULTS = {
+    "summary": ({"terminal", "json"}, [SAMPLE]),
+    "diagnose": ({"terminal", "md", "json"}, [SAMPLE]),
+    "report": ({"html", "md", "json", "xlsx"}, [SAMPLE]),
+    "why": ({"terminal", "md", "json"}, ["anna.berg@northwind.no", SAMPLE]),
+    "rules list": ({"terminal", "json"}, []),
+}
+SUFFIX = {"terminal": "txt", "md": "md", "json": "json", "html": "html", "xlsx": "xlsx"}
+
+
+def run(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def options(name: str) -> dict[str, object]:
+    """Each option's first long flag -> its click parameter."""
+    found = {}
+    for param in COMMANDS[name].params:
+        longs = [o for o in param.opts if o.startswith("--")]
+        if longs:
+            found[longs[0]] = param
+    return found
+
+
+def choices(param) -> set[str]:
+    """The values of an option typed as an Enum (typer lists them in --help and checks them)."""
+    kind = param.type_descriptor.annotation
+    return {member.value for member in kind} if isinstance(kind, type) else set()
+
+
+def test_the_walk_finds_every_command():
+    assert set(RESULTS) <= set(COMMANDS)
+    assert {"ingest", "fetch", "fetch-job", "rules show"} <= set(COMMANDS)
+
+
+@pytest.mark.parametrize("name", sorted(RESULTS))
+def test_result_commands_share_format_and_output(name):
+    formats, _ = RESULTS[name]
+    found = options(name)
+    assert {"--format", "--output", "--quiet"} <= set(found)
+    assert choices(found["--format"]) == formats
+    assert "-o" in found["--output"].opts and found["--output"].multiple
+    shown = " ".join(run(*name.split(), "--help").stdout.split())
+    listed = re.search(r"--format <([a-z|]+)>", shown)
+    assert listed and set(listed.group(1).split("|")) == formats
+
+
+def test_shared_options_have_one_meaning_everywhere():
+    def described(flag: str) -> dict[str, str]:
+        return {
+            name: options(name)[flag].help for name in COMMANDS if flag in options(name)
+        }
+
+    for flag in ("--since", "--from", "--to", "--fail-on", "--ignore", "--baseline",
+                 "--write-baseline", "--quiet", "--graph", "--job-status"):
+        helps = described(flag)
+        assert helps, flag
+        assert len(set(helps.values())) == 1, f"{flag} is described differently: {helps}"
+    assert set(described("--since")) >= {"diagnose", "report", "why", "fetch"}
+    assert set(described("--fail-on")) == {"diagnose", "report"}
+    assert set(described("--ignore")) == {"diagnose", "report"}
+    severities = {name: choices(options(name)["--fail-on"]) for name in ("diagnose", "report")}
+    assert severities["diagnose"] == severities["report"] != set()
+
+
+@pytest.mark.parametrize("name", sorted(set(COMMANDS) - {"version", "rules show"}))
+def test_every_command_takes_quiet(name):
+    assert "--quiet" in options(name)
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_a_usage_error_is_one_line_on_stderr_with_exit_2(name):
+    result = run(*name.split(), "--no-such-option")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: No such option: --no-such-option")
+    assert "╭" not in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("name", ["summary", "diagnose", "report"])
+def test_a_bad_format_is_refused_the_same_way_everywhere(name):
+    result = run(*name.split(), SAMPLE, "--format", "xyz", "-q")
+    assert result.exit_code == 2
+    assert re.fullmatch(
+        r"error: Invalid value for '--format': 'xyz' is not one of .* \(see loganalyzer "
+        + name + r" --help\)\n",
+        result.stderr,
+    )
+
+
+@pytest.mark.parametrize("name", sorted(RESULTS))
+def test_the_suffix_picks_the_format_and_several_outputs_come_from_one_run(name, tmp_path):
+    formats, args = RESULTS[name]
+    paths = [tmp_path / f"out.{SUFFIX[f]}" for f in sorted(formats)]
+    result = run(*name.split(), *args, *(a for p in paths for a in ("-o", str(p))))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[-len(paths):] == [f"wrote {p}" for p in paths]
+    for path in paths:
+        data = path.read_bytes()
+        if path.suffix == ".json":
+            json.loads(data)
+        elif path.suffix == ".html":
+            assert data.startswith(b"<!DOCTYPE html>")
+        elif path.suffix == ".xlsx":
+            assert data.startswith(b"PK")  # a zip, read back in test_report_xlsx
+        elif path.suffix == ".md":
+            assert data.startswith(b"#")
+        else:
+            assert not ANSI.search(data.decode())
+
+
+@pytest.mark.parametrize("name", sorted(RESULTS))
+def test_suffix_errors_are_one_line(name, tmp_path):
+    formats, args = RESULTS[name]
+    other = next(f for f in SUFFIX if f not in formats)
+    unknown = run(*name.split(), *args, "-o", str(tmp_path / "out.pdf"), "-q")
+    assert unknown.exit_code == 2 and "cannot tell the format from the suffix" in unknown.stderr
+    refused = run(*name.split(), *args, "-o", str(tmp_path / f"out.{SUFFIX[other]}"), "-q")
+    assert refused.exit_code == 2 and f"not {other}" in refused.stderr
+    first = sorted(formats)[0]
+    second = sorted(formats)[1]
+    clash = run(*name.split(), *args, "--format", first, "-o",
+                str(tmp_path / f"out.{SUFFIX[second]}"), "-q")
+    assert clash.exit_code == 2
+    assert f"the suffix says {second} but --format is {first}" in clash.stderr
+    for result in (unknown, refused, clash):
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_quiet_silences_wrote_and_progress(tmp_path):
+    result = run("diagnose", SAMPLE, "-o", str(tmp_path / "d.json"), "-q")
+    assert result.exit_code == 0 and result.stderr == "" and result.stdout == ""
+
+
+def test_version():
+    assert run("--version").stdout.strip() == __version__
+
+
+def _in_terminal(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    """Run the CLI with stdout and stderr on a pseudo-terminal; what the terminal showed."""
+    main, child = pty.openpty()
+    environment = {**os.environ, "COLUMNS": "120", "TERM": "xterm-256color", **(env or {})}
+    environment.pop("NO_COLOR", None)
+    environment.update(env or {})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "loganalyzer", *args], stdout=child, stderr=child,
+        stdin=subprocess.DEVNULL, env=environment, cwd=ROOT,
+    )
+    os.close(child)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(main)
+    return process.wait(timeout=60), b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_a_terminal_gets_colour_by_severity_and_the_width_of_the_terminal():
+    code, shown = _in_terminal("diagnose", SAMPLE, "-q")
+    assert code == 0
+    assert ANSI.search(shown)
+    assert "\x1b[1;37;41m[CRITICAL]" in shown  # the severity tag in its colour
+    widths = {len(ANSI.sub("", re.sub(r"\x1b\[[0-9;]*m", "", line))) for line in
+              shown.splitlines()}
+    assert 100 < max(widths) <= 120  # wrapped at the terminal's 120 columns, not 100
+
+
+def test_no_color_and_pipes_get_plain_text():
+    code, shown = _in_terminal("diagnose", SAMPLE, "-q", env={"NO_COLOR": "1"})
+    assert code == 0 and not re.search(r"\x1b\[[0-9;]*m", shown)
+    piped = run("diagnose", SAMPLE)
+    assert not ANSI.search(piped.stdout) and not ANSI.search(piped.stderr)
+    assert "\r" not in piped.stderr  # no progress line redrawn on a pipe
+    assert max(len(line) for line in piped.stdout.splitlines()) <= 100
+
+
+def test_html_never_goes_to_a_terminal(tmp_path):
+    code, shown = _in_terminal("report", SAMPLE, "-q")
+    assert code == 2
+    assert "html is not shown in a terminal: write it with -o FILE" in shown
+    assert "<html" not in shown
+    piped = run("report", SAMPLE, "-q")  # to a pipe or a file it is fine
+    assert piped.exit_code == 0 and piped.stdout.startswith("<!DOCTYPE html>")
+
+
+def test_a_progress_bar_on_a_terminal_is_gone_at_the_end(tmp_path):
+    code, shown = _in_terminal("ingest", SAMPLE, "-o", str(tmp_path / "store"))
+    assert code == 0
+    assert f"wrote {tmp_path / 'store'}" in shown
+    assert not re.search(r"read \d+ events.*wrote", shown.split("\n")[-2] if shown else "")
+
+
+def test_shell_completion_is_offered():
+    shown = run("--help").stdout
+    assert "--install-completion" in shown and "--show-completion" in shown
+
+
+def test_the_entry_point_is_the_same_app():
+    assert Path(ROOT / "loganalyzer" / "__main__.py").read_text().count("app()") == 1
+
+
+def test_why_on_a_terminal_colours_its_verdict_and_severities():
+    code, shown = _in_terminal("why", "ragnhild.sunde@northwind.no",
+                               str(SAMPLES / "pattern-04-bad-token.json"), "-q")
+    assert code == 0
+    assert "Verdict: \x1b[1;31mFAILING\x1b[0m" in shown
+    assert "\x1b[1;37;41m[critical]\x1b[0m FC004" in shown
+
+
+@pytest.mark.parametrize("name", ["summary", "diagnose", "report"])
+def test_since_selects_the_same_period_of_a_file_everywhere(name, tmp_path):
+    weekly = str(SAMPLES / "weekly-two-periods.json")
+    out = tmp_path / "out.json"
+    result = run(name, weekly, "--since", "7d", "-o", str(out), "-q")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text())
+    summary = doc.get("summary", doc)
+    assert summary["events"] == 171  # the last 7 days before the newest event, of 372
+
+
+@pytest.mark.parametrize("name", sorted(n for n in COMMANDS if "--format" in options(n)))
+def test_any_command_with_a_format_uses_the_output_group(name):
+    found = options(name)
+    assert choices(found["--format"]), f"{name}: --format is not a typed choice"
+    assert "--output" in found and found["--output"].multiple, f"{name}: no repeatable -o"
+
+
+def test_start_up_does_not_load_what_only_some_outputs_need():
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, loganalyzer.cli; "
+         "print(sorted(m for m in ('pandas', 'openpyxl', 'matplotlib', 'msgraph') "
+         "if m in sys.modules))"],
+        capture_output=True, text=True, cwd=ROOT, check=True,
+    )
+    assert loaded.stdout.strip() == "[]"

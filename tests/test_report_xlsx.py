@@ -1,0 +1,84 @@
+"""`report -o findings.xlsx`: an Excel workbook an admin can filter, read back as written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+from conftest import SAMPLES
+from eventfactory import Export
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from loganalyzer.cli import app
+
+SHEETS = ["Summary", "Findings", "Affected", "Evidence", "Cycles", "Unexplained", "Suppressed"]
+
+
+def write_workbook(tmp_path: Path, *args: str) -> Path:
+    target = tmp_path / "findings.xlsx"
+    result = CliRunner().invoke(app, ["report", *args, "-o", str(target), "-q"])
+    assert result.exit_code == 0, result.output
+    return target
+
+
+def test_one_sheet_per_table_with_the_reports_rows(tmp_path):
+    target = write_workbook(tmp_path, str(SAMPLES / "group-404-halt.json"))
+    sheets = pd.read_excel(target, sheet_name=None)
+    assert list(sheets) == SHEETS
+    summary = dict(zip(sheets["Summary"]["Item"], sheets["Summary"]["Value"], strict=True))
+    assert summary["Verdict"] == "failing" and "fix first" in summary["Why"]
+    findings = sheets["Findings"]
+    # causes first: the critical group mapping, then its escrow consequence, then the noise
+    assert findings["Rule"].tolist() == ["FC001", "FC016", "FC018"]
+    assert findings.loc[1, "Kind"] == "consequence"
+    assert findings.loc[1, "Caused by"].startswith("FC001 SCIM group provisioning")
+    assert findings.loc[0, "Events"] == 15
+    affected = sheets["Affected"]
+    assert "Flowcase Managers" in affected[affected["Rule"] == "FC001"]["Display name"].tolist()
+    evidence = sheets["Evidence"]
+    assert evidence[evidence["Rule"] == "FC001"]["HTTP"].dropna().eq(404).all()
+    cycles = sheets["Cycles"]
+    assert len(cycles) == 3 and cycles["Events"].sum() == 47
+    assert sheets["Suppressed"].empty and list(sheets["Suppressed"].columns)[0] == "Rule"
+
+
+def test_headers_are_frozen_filtered_and_columns_sized(tmp_path):
+    workbook = load_workbook(write_workbook(tmp_path, str(SAMPLES / "group-404-halt.json")))
+    for sheet in workbook.worksheets:
+        assert sheet.freeze_panes == "A2", sheet.title
+        rows = sum(1 for row in sheet.iter_rows() if any(c.value is not None for c in row))
+        last = sheet[1][-1].column_letter
+        assert sheet.auto_filter.ref == f"A1:{last}{rows}", sheet.title
+    findings = workbook["Findings"]
+    widths = {cell.value: findings.column_dimensions[cell.column_letter].width
+              for cell in findings[1]}
+    assert widths["Rule"] < widths["Title"] <= 80  # fitted to the content, capped
+    assert widths["Message"] == 80
+
+
+def test_log_values_stay_text_not_formulas(tmp_path):
+    x = Export()
+    for cycle in ("c1", "c2"):
+        x.user("eve@contoso.no", cycle=cycle, status="failure", http=400,
+               detail="=HYPERLINK(\"http://evil\",\"x\")\x07 Department 'Sales' does not exist",
+               sent={"userName": "eve@contoso.no",
+                     "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department":
+                     "Sales"})
+    export = tmp_path / "odd.json"
+    export.write_text(json.dumps(x.records))
+    workbook = load_workbook(write_workbook(tmp_path, str(export)))
+    cells = [c for sheet in workbook.worksheets for row in sheet.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    reasons = [c.value for c in cells if isinstance(c.value, str) and "HYPERLINK" in c.value]
+    assert reasons and all(r.startswith("'=") and "\x07" not in r for r in reasons)
+
+
+def test_redacted_workbook_has_no_names(tmp_path):
+    target = write_workbook(tmp_path, str(SAMPLES / "group-404-halt.json"), "--redact")
+    text = " ".join(
+        str(v) for frame in pd.read_excel(target, sheet_name=None).values()
+        for v in frame.astype(str).to_numpy().ravel()
+    )
+    assert "@northwind." not in text and "user-" in text  # the tenant URL may stay
