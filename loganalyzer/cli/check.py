@@ -18,8 +18,9 @@ import typer
 from loganalyzer.cli.common import Quiet, app, err, fail_input
 from loganalyzer.cli.fetch import App, JobId, ServicePrincipalId, SignIn
 from loganalyzer.cli.graph_inputs import GraphSource
-from loganalyzer.cli.options import options_given, with_options
-from loganalyzer.findings import SEVERITIES, severity_rank
+from loganalyzer.cli.options import FailOn, options_given, with_options
+from loganalyzer.cli.outputs import Format, output_options, targets, write
+from loganalyzer.findings import severity_rank
 from loganalyzer.problems import InputError
 
 if TYPE_CHECKING:
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
     from loganalyzer.graph.config_fetch import AppTarget
     from loganalyzer.graph.config_model import ConfigSnapshot
 
-FORMATS = ("terminal", "md", "json")
 GraphOnly = Annotated[
     bool, typer.Option("--graph", help="Microsoft Graph: the only source of this command; "
                        "may be left out.")]
@@ -84,27 +84,18 @@ def read_snapshot(config_dir: Path | None, graph: bool, choice: AppChoice, sign_
         raise _exit_for(exc) from None
 
 
-def render(result: ConfigResult, fmt: str) -> str:
-    from loganalyzer.config_check import to_json
-    from loganalyzer.config_render import render_markdown, render_terminal
-
-    if fmt == "json":
-        return json.dumps(to_json(result), indent=2, ensure_ascii=False)
-    return render_markdown(result) if fmt == "md" else render_terminal(result)
+CheckOutput = output_options("check", (Format.terminal, Format.md, Format.json), Format.terminal)
 
 
 @app.command("check")
-@with_options(choice=AppChoice, sign_in=SignIn)
+@with_options(choice=AppChoice, sign_in=SignIn, out=CheckOutput)
 def check_command(
     config_dir: ConfigDir = None,
     graph: Annotated[bool, typer.Option("--graph", help="Read the configuration from Microsoft "
                                         "Graph (needs --app or --service-principal-id).")] = False,
-    fmt: Annotated[str, typer.Option("--format", help="terminal, md or json")] = "terminal",
-    output: Annotated[Path | None, typer.Option("--output", "-o",
-                                                help="Write to this file instead.")] = None,
-    fail_on: Annotated[str | None, typer.Option(
-        "--fail-on", help="Exit 1 when a finding is at or above this severity.")] = None,
+    fail_on: FailOn = None,
     *,
+    out: CheckOutput,
     choice: AppChoice,
     sign_in: SignIn,
     quiet: Quiet = False,
@@ -117,24 +108,22 @@ def check_command(
     listed as not checked. Exit codes: 0 done, 1 a finding at or above --fail-on, 2 bad input or
     options, 3 Graph unavailable.
     """
-    from loganalyzer.config_check import run_checks
+    from loganalyzer.config_check import run_checks, to_json
+    from loganalyzer.config_render import render_markdown, render_terminal
 
-    if fmt not in FORMATS:
-        raise _exit_for(ValueError(f"--format must be one of {', '.join(FORMATS)}, not '{fmt}'"))
-    if fail_on is not None and fail_on not in SEVERITIES:
-        raise _exit_for(ValueError(f"--fail-on must be one of {', '.join(SEVERITIES)}, "
-                                   f"not '{fail_on}'"))
+    try:
+        found = targets(out)
+    except InputError as exc:
+        raise fail_input(exc) from None
     result = run_checks(read_snapshot(config_dir, graph, choice, sign_in, quiet))
-    text = render(result, fmt)
-    if output is None:
-        typer.echo(text)
-    else:
-        try:
-            output.write_text(text + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise _exit_for(ValueError(f"{output}: cannot write ({exc.strerror})")) from None
-        if not quiet:
-            err(f"wrote {output}")
+    try:
+        write(found, {
+            Format.json: lambda: json.dumps(to_json(result), indent=2, ensure_ascii=False),
+            Format.md: lambda: render_markdown(result),
+            Format.terminal: lambda: render_terminal(result),
+        }, quiet)
+    except InputError as exc:
+        raise fail_input(exc) from None
     if fail_on is not None and any(
             severity_rank(f.severity) <= severity_rank(fail_on) for f in result.findings):
         raise typer.Exit(1)
@@ -148,6 +137,7 @@ def fetch_config_command(
     *,
     choice: AppChoice,
     sign_in: SignIn,
+    quiet: Quiet = False,
 ) -> None:
     """Save the app's configuration from Microsoft Graph, one JSON file per response.
 
@@ -169,7 +159,8 @@ def fetch_config_command(
         raise fail_input(exc) from None
     except GraphError as exc:
         raise _exit_for(exc) from None
-    typer.echo(f"wrote {len(written)} files to {output} for service principal {sp_id}")
+    if not quiet:
+        err(f"wrote {len(written)} files to {output} for service principal {sp_id}")
     for part, why in snap.unavailable.items():
         err(f"note: not read: {part}: {why}")
 

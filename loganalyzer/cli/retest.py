@@ -14,12 +14,13 @@ from typing import Annotated
 import typer
 
 from loganalyzer.cli.check import AppChoice, GraphOnly
-from loganalyzer.cli.common import app, err, fail_input
+from loganalyzer.cli.common import Quiet, app, err, fail_input
 from loganalyzer.cli.fetch import SignIn
 from loganalyzer.cli.options import with_options
+from loganalyzer.cli.outputs import Format, output_options, targets, write
 from loganalyzer.problems import InputError
 
-FORMATS = ("terminal", "json")
+RetestOutput = output_options("retest", (Format.terminal, Format.json), Format.terminal)
 
 
 def _interactive() -> bool:
@@ -45,16 +46,17 @@ def _render(results) -> str:
 
 
 @app.command("retest")
-@with_options(choice=AppChoice, sign_in=SignIn)
+@with_options(choice=AppChoice, sign_in=SignIn, out=RetestOutput)
 def retest_command(
     users: Annotated[list[str], typer.Argument(help="UPNs or object ids of the users to "
                                                     "provision again.", show_default=False)],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask: provision now.")] = False,
-    fmt: Annotated[str, typer.Option("--format", help="terminal or json")] = "terminal",
     _graph: GraphOnly = True,
     *,
+    out: RetestOutput,
     choice: AppChoice,
     sign_in: SignIn,
+    quiet: Quiet = False,
 ) -> None:
     """Re-test users after a fix with Provision on demand (guide step 8a); WRITES TO FLOWCASE.
 
@@ -68,8 +70,7 @@ def retest_command(
 
     connection = sign_in.connection()
     try:
-        if fmt not in FORMATS:
-            raise InputError("--format", f"expected one of {', '.join(FORMATS)}, got {fmt!r}")
+        found = targets(out)
         plan = plan_retest(connection, choice.target(), users)
         names = ", ".join(s.display for s in plan.subjects)
         err(f"Provision on demand for {len(plan.subjects)} user(s) of job {plan.job_id}: {names}. "
@@ -87,10 +88,13 @@ def retest_command(
     except GraphError as exc:
         err(f"error: {exc}")
         raise typer.Exit(exc.exit_code) from None
-    if fmt == "json":
-        typer.echo(json.dumps([asdict(r) | {"failed": r.failed} for r in results], indent=2,
-                              default=str))
-    else:
-        typer.echo(_render(results))
+    try:
+        write(found, {
+            Format.json: lambda: json.dumps([asdict(r) | {"failed": r.failed} for r in results],
+                                            indent=2, default=str),
+            Format.terminal: lambda: _render(results),
+        }, quiet)
+    except InputError as exc:
+        raise fail_input(exc) from None
     if any(r.failed for r in results):
         raise typer.Exit(1)
