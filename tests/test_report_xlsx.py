@@ -82,3 +82,12 @@ def test_redacted_workbook_has_no_names(tmp_path):
         for v in frame.astype(str).to_numpy().ravel()
     )
     assert "@northwind." not in text and "user-" in text  # the tenant URL may stay
+
+
+def test_with_config_the_configuration_findings_get_their_sheet(tmp_path):
+    target = write_workbook(tmp_path, str(SAMPLES / "failing-initial.json"),
+                            "--config", str(SAMPLES / "config" / "bad"))
+    sheets = pd.read_excel(target, sheet_name=None)
+    assert list(sheets) == [*SHEETS, "Configuration"]
+    configuration = sheets["Configuration"]
+    assert len(configuration) > 0 and configuration["Check"].str.match(r"CC\d{3}$").all()

@@ -1,8 +1,9 @@
 """The report as an Excel workbook for admins who filter and sort in a spreadsheet.
 
 One sheet per table of the report model (summary, findings, affected people, evidence, cycles,
-unexplained, suppressed), each a pandas DataFrame written through openpyxl, with a frozen header
-row, an auto-filter and column widths fitted to the content. Text from the logs that starts like a
+unexplained, suppressed; the configuration findings with --config), each a pandas DataFrame
+written through openpyxl, with a frozen header row, an auto-filter and column widths fitted to
+the content. Text from the logs that starts like a
 formula gets a leading quote, as in Markdown, so Excel shows it instead of running it; control
 characters, which the file format cannot hold, are dropped.
 """
@@ -37,7 +38,7 @@ def tables(report: Report) -> dict[str, pd.DataFrame]:
                ("Generated", report.generated_at), ("Tool version", report.tool_version)]
     summary += [(f.label, f"{f.value} ({f.note})" if f.note else f.value) for f in report.figures]
     summary += [("Note", note) for note in report.notes]
-    return {
+    sheets = {
         "Summary": pd.DataFrame(summary, columns=["Item", "Value"]),
         "Findings": pd.DataFrame(
             [(v.rule_id, v.severity, v.kind, v.title, v.message, v.caused_by, _steps(v),
@@ -67,6 +68,12 @@ def tables(report: Report) -> dict[str, pd.DataFrame]:
              for s in report.suppressed],
             columns=["Rule", "Severity", "Title", "Events", "Affected", "Accepted by"]),
     }
+    if report.configuration is not None:  # with --config, or --graph and an app
+        sheets["Configuration"] = pd.DataFrame(
+            [(f.check_id, f.severity, f.title, f.message, ", ".join(f.guide_steps),
+              ", ".join(f.log_rules), f.remediation) for f in report.configuration.findings],
+            columns=["Check", "Severity", "Title", "Message", "Guide steps", "Log rules", "Fix"])
+    return sheets
 
 
 def _int(text: str) -> int | None:
