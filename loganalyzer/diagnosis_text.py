@@ -176,8 +176,8 @@ def _unexplained_skips_text(diagnosis: Diagnosis) -> list[RenderableType]:
 
 def _suppressed_lines(diagnosis: Diagnosis) -> list[str]:
     return [
-        f"{s.finding.rule_id} {s.finding.severity} {s.finding.title}: {s.finding.events} "
-        f"event(s), {len(s.finding.affected)} affected ({s.source})"
+        f"{s.finding.rule_id} {s.finding.severity} {s.finding.title}: "
+        f"{plural(s.finding.events, 'event')}, {len(s.finding.affected):,} affected ({s.source})"
         for s in diagnosis.suppressed
     ]
 
