@@ -14,6 +14,7 @@ from loganalyzer import scope
 from loganalyzer.engine import unknown_status_note
 from loganalyzer.ingest import Dataset
 from loganalyzer.normalize import UNKNOWN_STATUS
+from loganalyzer.wording import plural
 
 
 def _counts(events: pl.DataFrame, column: str) -> dict[str, int]:
@@ -122,7 +123,7 @@ def render_summary(summary: dict[str, Any]) -> RenderableType:
         )
     inp = summary["input"]
     files = [
-        f"Input: {len(inp['kinds'])} file(s); skipped records: {inp['skipped_records']}; "
+        f"Input: {plural(len(inp['kinds']), 'file')}; skipped records: {inp['skipped_records']}; "
         f"duplicate events dropped: {inp['duplicate_events_dropped']}",
         *(f"  {name}: {kind}" for name, kind in inp["kinds"].items()),
         *(f"  note: {n}" for n in inp["notes"]),
