@@ -2,7 +2,7 @@
 
 The same contract as a log rule (``rule.py``): a check file defines ``ID`` (``CCnnn``),
 ``TITLE``, ``SEVERITY``, ``GUIDE_STEPS``, ``REMEDIATION`` (quoting the guide), ``NEEDS`` (the
-parts of the configuration it reads, ``config_model.PARTS``), ``LOG_RULES`` (the log rules
+parts of the configuration it reads, ``config.model.PARTS``), ``LOG_RULES`` (the log rules
 whose cause this check confirms: they see the same mistake once it has hurt someone), a
 docstring with the sections of ``rule.DOC_SECTIONS`` and
 ``evaluate(config) -> Iterable[ConfigHit]``. A check that cannot be decided from what was read
@@ -20,8 +20,8 @@ from typing import Any
 
 from diagnostics.guide_steps import STEPS
 from diagnostics.rule import DOC_SECTIONS, RuleDefinitionError, parse_doc
+from loganalyzer.config.model import PARTS
 from loganalyzer.findings import SEVERITIES
-from loganalyzer.graph.config_model import PARTS
 
 _ID = re.compile(r"^CC\d{3}$")
 _LOG_RULE = re.compile(r"^FC\d{3}$")

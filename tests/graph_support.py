@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from loganalyzer.config.files import recognise
 from loganalyzer.graph.client import AuthOptions, GraphConnection, RetryPolicy
-from loganalyzer.graph.config_files import recognise
 from loganalyzer.graph.fetch import FetchOptions
 from loganalyzer.graph.query import Selection
 from tests.fake_graph import ConfigData, FakeGraph, served_events

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from diagnostics.config_rules import CONFIG_RULES
 from loganalyzer.cli import app
-from loganalyzer.config_check import ConfigResult, run_checks
-from loganalyzer.graph.config_files import read_config_dir
+from loganalyzer.config.check import ConfigResult, run_checks
+from loganalyzer.config.files import read_config_dir
 from loganalyzer.problems import InputError
 from tests.graph_support import CONFIG
 

@@ -9,10 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from loganalyzer.cli import app
-from loganalyzer.config_check import run_checks
+from loganalyzer.config.check import run_checks
+from loganalyzer.config.files import read_config_dir
 from loganalyzer.graph.client import GraphError
 from loganalyzer.graph.config_fetch import NO_SECRETS, AppTarget, fetch_config
-from loganalyzer.graph.config_files import read_config_dir
 from tests.graph_support import CONFIG, SP_ID, TOKEN, config_graph, connection
 
 APP = "Flowcase SCIM"

@@ -11,8 +11,8 @@ from diagnostics.config_rule import config_rule_from_module
 from diagnostics.config_rules import CONFIG_RULES, config_rule_by_id
 from diagnostics.guide_steps import STEPS
 from diagnostics.rule import DOC_SECTIONS, RuleDefinitionError
+from loganalyzer.config.model import PARTS
 from loganalyzer.findings import SEVERITIES
-from loganalyzer.graph.config_model import PARTS
 
 
 def test_check_ids_are_unique_and_match_their_files() -> None:

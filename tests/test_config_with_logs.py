@@ -108,8 +108,8 @@ def test_report_shows_configuration_drift_between_two_runs(tmp_path) -> None:
 
 
 def test_drift_compares_only_the_parts_both_runs_hold(tmp_path) -> None:
-    from loganalyzer.config_drift import drift
-    from loganalyzer.graph.config_files import read_config_dir
+    from loganalyzer.config.drift import drift
+    from loganalyzer.config.files import read_config_dir
 
     schema_only = tmp_path / "schema"
     schema_only.mkdir()

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from diagnostics.config_rule import ConfigHit, Mismatch
 from diagnostics.facts.config import object_mappings, schemas
-from loganalyzer.graph.config_model import SCHEMA, ConfigSnapshot
+from loganalyzer.config.model import SCHEMA, ConfigSnapshot
 
 ID = "CC001"
 TITLE = "The group object mapping is enabled"

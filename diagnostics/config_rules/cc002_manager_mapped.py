@@ -30,7 +30,7 @@ from diagnostics.facts.config import (
     target_attributes,
     user_mappings,
 )
-from loganalyzer.graph.config_model import SCHEMA, ConfigSnapshot
+from loganalyzer.config.model import SCHEMA, ConfigSnapshot
 
 ID = "CC002"
 TITLE = "The unsupported manager attribute is mapped or listed"

@@ -22,7 +22,7 @@ Known false positives:
 from __future__ import annotations
 
 from diagnostics.facts.config import GUIDE_USERNAME, expected_mapping
-from loganalyzer.graph.config_model import SCHEMA, ConfigSnapshot
+from loganalyzer.config.model import SCHEMA, ConfigSnapshot
 
 ID = "CC003"
 TITLE = "userName is not lower-cased or not matched first"

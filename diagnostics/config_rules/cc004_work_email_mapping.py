@@ -20,7 +20,7 @@ Known false positives:
 from __future__ import annotations
 
 from diagnostics.facts.config import GUIDE_EMAIL, WORK_EMAIL, expected_mapping
-from loganalyzer.graph.config_model import SCHEMA, ConfigSnapshot
+from loganalyzer.config.model import SCHEMA, ConfigSnapshot
 
 ID = "CC004"
 TITLE = "The work email is not lower-cased or not matched second"

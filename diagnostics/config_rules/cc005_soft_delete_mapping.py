@@ -20,7 +20,7 @@ Known false positives:
 from __future__ import annotations
 
 from diagnostics.facts.config import GUIDE_ACTIVE, expected_mapping
-from loganalyzer.graph.config_model import SCHEMA, ConfigSnapshot
+from loganalyzer.config.model import SCHEMA, ConfigSnapshot
 
 ID = "CC005"
 TITLE = "active is not the guide's soft-delete Switch"

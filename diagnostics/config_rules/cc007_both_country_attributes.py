@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from diagnostics.config_rule import ConfigHit, Mismatch
 from diagnostics.facts.config import describe, schemas, user_mappings
-from loganalyzer.graph.config_model import SCHEMA, ConfigSnapshot
+from loganalyzer.config.model import SCHEMA, ConfigSnapshot
 
 ID = "CC007"
 TITLE = "countryCode and countryName are both mapped"

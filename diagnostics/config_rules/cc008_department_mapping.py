@@ -30,7 +30,7 @@ from diagnostics.facts.config import (
     schemas,
     user_mappings,
 )
-from loganalyzer.graph.config_model import SCHEMA, ConfigSnapshot
+from loganalyzer.config.model import SCHEMA, ConfigSnapshot
 
 ID = "CC008"
 TITLE = "department is not mapped to the enterprise department"

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from diagnostics.config_rule import ConfigHit, Mismatch
 from diagnostics.facts.config import WORK_EMAIL, attribute_key, schemas, target_attributes
-from loganalyzer.graph.config_model import SCHEMA, ConfigSnapshot
+from loganalyzer.config.model import SCHEMA, ConfigSnapshot
 
 ID = "CC009"
 TITLE = "Required attributes are missing from the attribute list"

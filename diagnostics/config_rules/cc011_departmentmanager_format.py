@@ -23,7 +23,7 @@ from __future__ import annotations
 from diagnostics.config_rule import ConfigHit, Mismatch
 from diagnostics.facts.config import app_roles
 from diagnostics.facts.roles import is_department_manager, role_problem
-from loganalyzer.graph.config_model import APP_ROLES, ConfigSnapshot
+from loganalyzer.config.model import APP_ROLES, ConfigSnapshot
 
 ID = "CC011"
 TITLE = "Malformed departmentmanager role values"

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from diagnostics.config_rule import ConfigHit, Mismatch
 from diagnostics.facts.config import app_roles
-from loganalyzer.graph.config_model import APP_ROLES, ConfigSnapshot
+from loganalyzer.config.model import APP_ROLES, ConfigSnapshot
 
 ID = "CC013"
 TITLE = "App roles not assignable to both users and groups"

@@ -21,7 +21,7 @@ Known false positives:
 from __future__ import annotations
 
 from diagnostics.config_rule import ConfigHit, Mismatch, NotCheckable
-from loganalyzer.graph.config_model import ASSIGNMENTS, MEMBERS, ConfigSnapshot
+from loganalyzer.config.model import ASSIGNMENTS, MEMBERS, ConfigSnapshot
 
 ID = "CC014"
 TITLE = "Users reach the app only through a nested group"

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from diagnostics.config_rule import ConfigHit, Mismatch, NotCheckable
 from diagnostics.facts.config import enum_text
-from loganalyzer.graph.config_model import JOBS, ConfigSnapshot
+from loganalyzer.config.model import JOBS, ConfigSnapshot
 
 ID = "CC015"
 TITLE = "The provisioning job is in quarantine or stopped"

@@ -22,7 +22,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from diagnostics.config_rule import ConfigHit, Mismatch, NotCheckable
-from loganalyzer.graph.config_model import SECRETS, ConfigSnapshot
+from loganalyzer.config.model import SECRETS, ConfigSnapshot
 
 ID = "CC016"
 TITLE = "The Tenant URL lacks ?aadOptscim062020"

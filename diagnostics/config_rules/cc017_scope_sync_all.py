@@ -18,7 +18,7 @@ Known false positives:
 from __future__ import annotations
 
 from diagnostics.config_rule import ConfigHit, Mismatch, NotCheckable
-from loganalyzer.graph.config_model import SECRETS, ConfigSnapshot
+from loganalyzer.config.model import SECRETS, ConfigSnapshot
 
 ID = "CC017"
 TITLE = "Scope is Sync all users and groups"

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from diagnostics.config_rule import NotCheckable
-from loganalyzer.graph.config_model import ConfigSnapshot
+from loganalyzer.config.model import ConfigSnapshot
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 DEPARTMENT = f"{ENTERPRISE}:department"

@@ -1,7 +1,7 @@
 """`check` and `fetch-config`: the Entra configuration against the setup guide.
 
 Parsing options and printing only; reading is ``graph.config_fetch`` (online) or
-``graph.config_files`` (offline), checking ``config_check``. The Graph modules are imported
+``config.files`` (offline), checking ``config.check``. The Graph modules are imported
 when a command runs, so other commands do not pay for loading the SDK.
 """
 
@@ -24,9 +24,9 @@ from loganalyzer.findings import severity_rank
 from loganalyzer.problems import InputError
 
 if TYPE_CHECKING:
-    from loganalyzer.config_check import ConfigResult
+    from loganalyzer.config.check import ConfigResult
+    from loganalyzer.config.model import ConfigSnapshot
     from loganalyzer.graph.config_fetch import AppTarget
-    from loganalyzer.graph.config_model import ConfigSnapshot
 
 GraphOnly = Annotated[
     bool, typer.Option("--graph", help="Microsoft Graph: the only source of this command; "
@@ -72,7 +72,7 @@ def read_snapshot(config_dir: Path | None, graph: bool, choice: AppChoice, sign_
             given = options_given(choice) + options_given(sign_in)
             if given:
                 raise InputError(given[0], "only applies with --graph")
-            from loganalyzer.graph.config_files import read_config_dir
+            from loganalyzer.config.files import read_config_dir
 
             return read_config_dir(config_dir, lambda m: None if quiet else err(f"note: {m}"))
         from loganalyzer.graph.config_fetch import fetch_config
@@ -108,8 +108,8 @@ def check_command(
     listed as not checked. Exit codes: 0 done, 1 a finding at or above --fail-on, 2 bad input or
     options, 3 Graph unavailable.
     """
-    from loganalyzer.config_check import run_checks, to_json
-    from loganalyzer.config_render import render_markdown, render_terminal
+    from loganalyzer.config.check import run_checks, to_json
+    from loganalyzer.config.render import render_markdown, render_terminal
 
     try:
         found = targets(out)
@@ -146,9 +146,9 @@ def fetch_config_command(
     GroupMember.Read.All (members of assigned groups); what Graph refuses is noted in
     DIR/fetch-config.json and the rest is saved. The provisioning token is never saved.
     """
+    from loganalyzer.config.files import write_config_dir
     from loganalyzer.graph.client import GraphError
     from loganalyzer.graph.config_fetch import fetch_config
-    from loganalyzer.graph.config_files import write_config_dir
 
     graph = sign_in.connection()
     try:
@@ -169,7 +169,7 @@ def config_for(config_dir: Path | None, graph: GraphSource, quiet: bool) -> Conf
     """For diagnose/report/why: the checked configuration from --config DIR, or with --graph
     and an app chosen from Graph (a refusal is a note, not an error). InputError for a bad DIR.
     """
-    from loganalyzer.config_logs import load
+    from loganalyzer.config.with_logs import load
     from loganalyzer.graph.config_fetch import AppTarget
 
     app, principal, job = graph.events.graph_app()
@@ -182,8 +182,8 @@ def config_for(config_dir: Path | None, graph: GraphSource, quiet: bool) -> Conf
 def with_drift(current: ConfigResult | None, previous: Path, quiet: bool) -> ConfigResult:
     """``current`` with the drift from the configuration in ``previous``; InputError when there
     is no current configuration to compare with."""
-    from loganalyzer.config_drift import drift
-    from loganalyzer.graph.config_files import read_config_dir
+    from loganalyzer.config.drift import drift
+    from loganalyzer.config.files import read_config_dir
 
     if current is None or current.snapshot is None:
         raise InputError("--previous-config", "needs the current configuration too: --config "

@@ -30,8 +30,8 @@ from loganalyzer.cli.fetch import FetchWindow, NothingFetched
 from loganalyzer.cli.graph_inputs import GraphSource, InputsOrGraph, graph_inputs
 from loganalyzer.cli.options import AcceptOptions, FailOn, with_options
 from loganalyzer.cli.outputs import Format, output_options, targets, write
-from loganalyzer.config_check import to_json as config_json
-from loganalyzer.config_logs import confirm, without_people
+from loganalyzer.config.check import to_json as config_json
+from loganalyzer.config.with_logs import confirm, without_people
 from loganalyzer.engine import diagnose
 from loganalyzer.findings import Diagnosis, to_json
 from loganalyzer.graph.query import QueryError, resolve_window

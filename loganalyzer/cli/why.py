@@ -18,8 +18,8 @@ from loganalyzer.cli.fetch import FetchWindow, NothingFetched
 from loganalyzer.cli.graph_inputs import GraphSource, InputsOrGraph, graph_inputs
 from loganalyzer.cli.options import with_options
 from loganalyzer.cli.outputs import Format, output_options, targets, write
-from loganalyzer.config_check import to_json as config_json
-from loganalyzer.config_logs import confirm, section, terminal_section
+from loganalyzer.config.check import to_json as config_json
+from loganalyzer.config.with_logs import confirm, section, terminal_section
 from loganalyzer.graph.query import user_filter
 from loganalyzer.job_status_file import JobStatusOption, read_job_status
 from loganalyzer.normalize import Frames

@@ -27,9 +27,8 @@ from msgraph.generated.service_principals.service_principals_request_builder imp
     ServicePrincipalsRequestBuilder,
 )
 
-from loganalyzer.graph.client import GraphConnection, GraphRequestError
-from loganalyzer.graph.config_files import public_settings
-from loganalyzer.graph.config_model import (
+from loganalyzer.config.files import public_settings
+from loganalyzer.config.model import (
     APP_ROLES,
     ASSIGNMENTS,
     JOBS,
@@ -40,6 +39,7 @@ from loganalyzer.graph.config_model import (
     GroupMembers,
     JobConfig,
 )
+from loganalyzer.graph.client import GraphConnection, GraphRequestError
 from loganalyzer.graph.sdk import GraphClient, PermissionMissing, with_client
 
 APP_READ = "Application.Read.All"

@@ -18,7 +18,7 @@ import polars as pl
 from diagnostics.facts.job_status import JobStatus
 from diagnostics.guide_steps import STEPS
 from loganalyzer import __version__
-from loganalyzer.config_check import ConfigResult
+from loganalyzer.config.check import ConfigResult
 from loganalyzer.engine import report_order
 from loganalyzer.findings import Diagnosis, Finding, severity_rank
 from loganalyzer.ingest import Dataset

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from diagnostics.facts.config import describe, enum_text, object_mappings, target_attributes
-from loganalyzer.graph.config_model import (
+from loganalyzer.config.model import (
     APP_ROLES,
     ASSIGNMENTS,
     JOBS,

@@ -13,8 +13,8 @@ from typing import Any
 from diagnostics.config_rule import ConfigRule, Mismatch, NotCheckable
 from diagnostics.config_rules import CONFIG_RULES
 from diagnostics.guide_steps import step_rank
+from loganalyzer.config.model import ConfigSnapshot
 from loganalyzer.findings import severity_rank
-from loganalyzer.graph.config_model import ConfigSnapshot
 
 SCHEMA_VERSION = "1.0"
 
@@ -47,7 +47,7 @@ class ConfigResult:
     not_checked: list[NotChecked]
     checks: list[str]  # every check id that ran or was considered
     snapshot: ConfigSnapshot | None = field(default=None, repr=False, compare=False)
-    drift: list = field(default_factory=list)  # config_drift.Drift rows, with a previous run
+    drift: list = field(default_factory=list)  # config.drift.Drift rows, with a previous run
 
     def by_log_rule(self) -> dict[str, list[ConfigFinding]]:
         """Log rule id -> the configuration findings that confirm its cause."""

@@ -1,7 +1,7 @@
 """One app's provisioning configuration, as msgraph-sdk's typed models, wherever it was read.
 
 ``fetch-config`` and ``check --graph`` fill it from Graph; ``check --config DIR`` from saved or
-hand-copied files (``config_files``). The configuration checks read only this, so a check
+hand-copied files (``config.files``). The configuration checks read only this, so a check
 gives the same answer online and offline. A part that could not be read (a permission Graph
 refused, a file not given) is ``None`` and ``unavailable`` says why, so a check can say it was
 not run instead of passing silently.

@@ -11,7 +11,7 @@ import textwrap
 from collections import Counter
 
 from diagnostics.guide_steps import step_label
-from loganalyzer.config_check import ConfigFinding, ConfigResult
+from loganalyzer.config.check import ConfigFinding, ConfigResult
 from loganalyzer.findings import SEVERITIES
 from loganalyzer.markdown import md_escape
 

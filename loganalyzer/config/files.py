@@ -31,7 +31,7 @@ from msgraph.generated.models.synchronization import Synchronization
 from msgraph.generated.models.synchronization_job import SynchronizationJob
 from msgraph.generated.models.synchronization_schema import SynchronizationSchema
 
-from loganalyzer.graph.config_model import (
+from loganalyzer.config.model import (
     APP_ROLES,
     ASSIGNMENTS,
     JOBS,

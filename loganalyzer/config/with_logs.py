@@ -17,8 +17,8 @@ from typing import Any
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from loganalyzer.config_check import ConfigResult, run_checks
-from loganalyzer.config_render import confirmation, render_markdown, render_terminal
+from loganalyzer.config.check import ConfigResult, run_checks
+from loganalyzer.config.render import confirmation, render_markdown, render_terminal
 
 
 def load(config_dir: Path | None, graph_target: Any, connection: Any,
@@ -26,7 +26,7 @@ def load(config_dir: Path | None, graph_target: Any, connection: Any,
     """The checked configuration: from ``config_dir`` (InputError when unusable), else from
     Graph for ``graph_target`` (an ``AppTarget``) where Graph allows; else None."""
     if config_dir is not None:
-        from loganalyzer.graph.config_files import read_config_dir
+        from loganalyzer.config.files import read_config_dir
 
         return run_checks(read_config_dir(config_dir, note))
     if graph_target is None:
