@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from loganalyzer import __version__
@@ -27,6 +28,7 @@ from loganalyzer.problems import InputError, Problem
 from loganalyzer.readers import ReadLog, read_sources
 from loganalyzer.readers.sources import STORE_MANIFEST, expand, is_store
 from loganalyzer.schema import FRAME_SCHEMAS
+from loganalyzer.textsafe import shown
 
 # progress(message, done, total): done and total count input files (None when unknown)
 Progress = Callable[..., None]
@@ -79,7 +81,7 @@ class _Deduper:
 def _normalized_batches(
     inputs: list[Path], read_log: ReadLog, workdir: Path, progress: Progress, dedupe: _Deduper
 ) -> tuple[Iterator[Frames], list[Path]]:
-    sources, stores = expand(inputs, workdir)
+    sources, stores = expand(inputs, workdir, read_log.notes)
 
     def batches() -> Iterator[Frames]:
         events = 0
@@ -139,12 +141,56 @@ def _require_events(inputs: list[Path], parts: list[Frames], read_log: ReadLog) 
 
 
 def read_store(store: Path) -> tuple[Frames, dict]:
-    manifest_path = store / STORE_MANIFEST
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-    frames = Frames(
-        *(pl.read_parquet(store / f"{name}.parquet") for name in FRAME_SCHEMAS)
-    )
-    return frames, manifest
+    """A store's frames and manifest; a store that is damaged or not ours is one InputError
+    naming the file and what is wrong (never a traceback)."""
+    manifest = read_manifest(store)
+    check_store(store)
+    frames = []
+    for name, schema in FRAME_SCHEMAS.items():
+        path = store / f"{name}.parquet"
+        try:
+            frames.append(pl.read_parquet(path).select(list(schema)).cast(schema))
+        except (OSError, pl.exceptions.PolarsError, pa.ArrowException) as exc:
+            raise _bad_store_file(path, exc) from exc
+    return Frames(*frames), manifest
+
+
+def _bad_store_file(path: Path, exc: Exception) -> InputError:
+    return InputError(str(path), f"is not a readable store file ({shown(exc, 160)}); run ingest "
+                      "again")
+
+
+def read_manifest(store: Path) -> dict:
+    """The manifest of a store, checked: a JSON object whose problems are well formed."""
+    path = store / STORE_MANIFEST
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:
+        raise InputError(str(path), f"is not a readable store manifest ({shown(exc, 160)}); "
+                         "run ingest again") from exc
+    problems = manifest.get("problems", []) if isinstance(manifest, dict) else None
+    fields = {"file", "location", "message"}
+    if not isinstance(problems, list) or not all(
+        isinstance(p, dict) and set(p) == fields and all(isinstance(v, str) for v in p.values())
+        for p in problems
+    ):
+        raise InputError(str(path), "is not a store manifest written by loganalyzer (expected "
+                         "an object with a list of problems); run ingest again")
+    return manifest
+
+
+def check_store(store: Path) -> None:
+    """Every Parquet file of a store is there, readable, and has the canonical columns."""
+    for name, schema in FRAME_SCHEMAS.items():
+        path = store / f"{name}.parquet"
+        try:
+            found = pq.read_schema(path)
+        except (OSError, pa.ArrowException) as exc:
+            raise _bad_store_file(path, exc) from exc
+        missing = [column for column in schema if column not in found.names]
+        if missing:
+            raise InputError(str(path), f"is not a store file written by loganalyzer (missing "
+                             f"columns: {shown(', '.join(missing), 120)}); run ingest again")
 
 
 def _check_target(store: Path) -> None:

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 import polars as pl
 
 from loganalyzer import reasons
+from loganalyzer.masking import mask_columns, mask_details
 from loganalyzer.problems import Problem
 from loganalyzer.schema import (
     EVENTS_SCHEMA,
     MODIFIED_PROPERTIES_SCHEMA,
     STEPS_SCHEMA,
 )
+from loganalyzer.textsafe import shown
 from loganalyzer.timeparse import parse_utc_column
 
 
@@ -114,7 +116,7 @@ def _steps(raw: pl.DataFrame) -> pl.DataFrame:
         )
         .unnest("provisioningSteps")
     )
-    return steps.select(
+    steps = steps.select(
         "event_id",
         "step_index",
         "name",
@@ -123,6 +125,7 @@ def _steps(raw: pl.DataFrame) -> pl.DataFrame:
         "description",
         pl.col("details").fill_null(pl.lit([], dtype=STEPS_SCHEMA["details"])),
     ).cast(STEPS_SCHEMA)
+    return mask_details(mask_columns(steps, ["description"]), "details")
 
 
 def _modified_properties(raw: pl.DataFrame) -> pl.DataFrame:
@@ -135,7 +138,7 @@ def _modified_properties(raw: pl.DataFrame) -> pl.DataFrame:
         )
         .unnest("modifiedProperties")
     )
-    return props.select(
+    props = props.select(
         "event_id",
         "property_index",
         pl.col("displayName").alias("name"),
@@ -143,6 +146,7 @@ def _modified_properties(raw: pl.DataFrame) -> pl.DataFrame:
         pl.col("oldValue").alias("old_value"),
         pl.col("newValue").alias("new_value"),
     ).cast(MODIFIED_PROPERTIES_SCHEMA)
+    return mask_columns(props, ["old_value", "new_value"])
 
 
 # export-step details that describe the request rather than carry a sent attribute (folded)
@@ -343,8 +347,8 @@ def normalize(
     src = pl.col("sourceIdentity")
     tgt = pl.col("targetIdentity")
 
-    events = raw.with_columns(
-        reasons.scrub_secrets(_blank_to_null(reason)).alias("error_reason")
+    events = mask_columns(
+        raw.with_columns(_blank_to_null(reason).alias("error_reason")), ["error_reason"]
     ).with_columns(
         reasons.response_body_expr(pl.col("error_reason"))
     )
@@ -397,12 +401,12 @@ def normalize(
             ERROR_CATEGORIES,
         ).alias("error_category"),
         "error_reason",
-        reasons.scrub_secrets(pl.coalesce(
+        pl.coalesce(
             err.struct.field("additionalDetails"), legacy.struct.field("additionalDetails")
-        )).alias("error_additional_details"),
-        reasons.scrub_secrets(pl.coalesce(
+        ).alias("error_additional_details"),
+        pl.coalesce(
             err.struct.field("recommendedAction"), legacy.struct.field("recommendedAction")
-        )).alias("error_recommended_action"),
+        ).alias("error_recommended_action"),
         reasons.http_status_expr(pl.col("error_reason"), body),
         "response_body",
         reasons.scim_detail_expr(body),
@@ -445,6 +449,7 @@ def normalize(
         "source_file",
         "source_record",
     ).cast(EVENTS_SCHEMA)
+    events = mask_columns(events, ["error_additional_details", "error_recommended_action"])
     return Frames(events, steps, props), problems
 
 
@@ -475,14 +480,21 @@ def _drop_unusable(raw: pl.DataFrame) -> tuple[pl.DataFrame, list[Problem]]:
         .when(pl.col("activityDateTime").is_null())
         .then(pl.lit("missing 'activityDateTime' (expected an ISO 8601 time)"))
         .when(bad_time)
-        .then(pl.lit("unreadable 'activityDateTime' ") + pl.col("activityDateTime"))
+        .then(pl.lit("unreadable 'activityDateTime' "))
         .otherwise(None)
         .alias("_problem")
     )
     bad = flagged.filter(pl.col("_problem").is_not_null())
     problems = [
-        Problem(row["source_file"] or "?", f"record {row['source_record']}", row["_problem"])
-        for row in bad.select("source_file", "source_record", "_problem").iter_rows(named=True)
+        Problem(
+            row["source_file"] or "?",
+            f"record {row['source_record']}",
+            row["_problem"] + shown(row["activityDateTime"]) if row["_problem"].endswith(" ")
+            else row["_problem"],
+        )
+        for row in bad.select(
+            "source_file", "source_record", "_problem", "activityDateTime"
+        ).iter_rows(named=True)
     ]
     good = flagged.filter(pl.col("_problem").is_null()).drop("_problem")
     return good, problems

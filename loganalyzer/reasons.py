@@ -174,28 +174,3 @@ def retry_count_expr(reason: pl.Expr) -> pl.Expr:
 
 def next_retry_expr(reason: pl.Expr) -> pl.Expr:
     return parse_iso(reason.str.extract(_NEXT_RETRY, 1)).alias("next_retry_time")
-
-
-_SECRET_PATTERNS = (
-    # JSON Web Tokens (bearer tokens Entra or the app may echo back)
-    (r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*", "[REDACTED]"),
-    (r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}", "${1}[REDACTED]"),
-    (r"(?i)(basic\s+)[A-Za-z0-9+/=]{8,}", "${1}[REDACTED]"),
-    # token="KEY", api_key: KEY, secret=KEY, password=KEY, client_secret=KEY
-    (
-        r"(?i)((?:token|secret|password|passwd|api[-_ ]?key|apikey|client[-_]?secret)"
-        r"\\?[\"']?\s*[:=]\s*\\?[\"']?)[^\"'\\\s,;&}]{4,}",
-        "${1}[REDACTED]",
-    ),
-)
-
-
-def scrub_secrets(text: pl.Expr) -> pl.Expr:
-    """Mask credentials a log text may carry (an echoed token, an API key in a body).
-
-    Reports and terminal output are shared in tickets; the setup guide's ``token="API_KEY"``
-    format makes a pasted key in an error body a real risk.
-    """
-    for pattern, replacement in _SECRET_PATTERNS:
-        text = text.str.replace_all(pattern, replacement)
-    return text

@@ -404,15 +404,17 @@ def test_a_csv_that_is_not_a_provisioning_log_names_its_columns(tmp_path):
     assert "expected a portal CSV download" in message
 
 
-def test_not_utf8_late_in_the_file_names_the_line(tmp_path):
+def test_not_utf8_late_in_the_file_skips_that_row_only(tmp_path):
     folder = download(tmp_path / "dl", steps=False, props=False)
     rows = MAIN_ROWS * 400  # well past the 64 KiB the sniffer checks
     text = csv_text(MAIN_HEADER, rows) + "2026-03-25T08:00:00Z,id-x,,,,,,,,Bj"
     path = folder / "ProvisioningLogs.csv"
     path.write_bytes(text.encode("utf-8") + "ørn Ås\r\n".encode("cp1252"))
-    message = load_error(path)
-    assert message.startswith(f"{path}: near line ")
-    assert "is not UTF-8 text (byte 0xf8)" in message
+    dataset = load([path])
+    assert dataset.frames.events.height == len(MAIN_ROWS)  # the 400 copies are one event each
+    [problem] = dataset.problems
+    assert problem.location == f"line {text.count(chr(10)) + 1}"
+    assert problem.message.startswith("is not UTF-8 text (byte 0xf8); the row is skipped")
 
 
 def run_cli(*args: str):

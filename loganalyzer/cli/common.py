@@ -24,6 +24,7 @@ from loganalyzer.problems import (
     summarize_problems,
 )
 from loganalyzer.readers.sources import is_store
+from loganalyzer.textsafe import one_line
 
 
 class OneLineErrors(TyperGroup):
@@ -91,7 +92,8 @@ Quiet = Annotated[
 
 
 def err(message: str) -> None:
-    typer.echo(message, err=True)
+    """One line on stderr; control characters and line breaks from data shown escaped."""
+    typer.echo(one_line(message), err=True)
 
 
 def fail_input(exc: InputError) -> typer.Exit:

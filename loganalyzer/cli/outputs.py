@@ -20,9 +20,11 @@ from typing import Annotated
 
 import typer
 from rich.console import RenderableType
+from rich.segment import Segment, Segments
 
 from loganalyzer.cli.console import plain, stdout_console
 from loganalyzer.problems import InputError
+from loganalyzer.textsafe import json_text, visible
 
 
 class Format(StrEnum):
@@ -121,10 +123,12 @@ def write(found: list[Target], renderers: Renderers, quiet: bool) -> None:
             cache[target.fmt] = renderers[target.fmt]()
         content = cache[target.fmt]
         if target.path is None:
-            _to_stdout(content)
+            _to_stdout(content, target.fmt)
             continue
         if not isinstance(content, str | bytes):
             content = plain(content)
+        if isinstance(content, str):
+            content = _safe(content, target.fmt)
         try:
             if isinstance(content, bytes):
                 target.path.write_bytes(content)
@@ -137,14 +141,25 @@ def write(found: list[Target], renderers: Renderers, quiet: bool) -> None:
             typer.echo(f"wrote {target.path}", err=True)
 
 
-def _to_stdout(content: Content) -> None:
+def _safe(text: str, fmt: Format) -> str:
+    """Control characters from the log shown as escapes (JSON keeps them JSON-escaped)."""
+    return json_text(text) if fmt is Format.json else visible(text)
+
+
+def _to_stdout(content: Content, fmt: Format) -> None:
     if isinstance(content, bytes):
         sys.stdout.flush()
         sys.stdout.buffer.write(content)
         sys.stdout.buffer.flush()
     elif isinstance(content, str):
+        content = _safe(content, fmt)
         typer.echo(content, nl=not content.endswith("\n"))
     elif sys.stdout.isatty():
-        stdout_console().print(content)
+        console = stdout_console()
+        # rich passes ESC through: escape the text of every segment, keep rich's own styling
+        console.print(Segments(
+            segment if segment.control else Segment(visible(segment.text), segment.style)
+            for segment in console.render(content)
+        ))
     else:
-        typer.echo(plain(content), nl=False)
+        typer.echo(_safe(plain(content), fmt), nl=False)

@@ -10,22 +10,28 @@ from __future__ import annotations
 import json
 import logging
 import re
+import shutil
+import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
 
 import polars as pl
 
 from loganalyzer.problems import Ignored, InputError, Problem
 from loganalyzer.readers import csv_logs, log_analytics
-from loganalyzer.readers.json_careful import read_careful
+from loganalyzer.readers.json_careful import EVENT_KEY, Resume, read_careful
 from loganalyzer.readers.on_demand import read_on_demand
 from loganalyzer.readers.records import Item, records_to_frame
 from loganalyzer.readers.sniff import Kind, sniff
 from loganalyzer.readers.sources import Source
+from loganalyzer.textsafe import shown
 
 log = logging.getLogger(__name__)
 
+R = TypeVar("R")
 BATCH_ROWS = 20_000
 IGNORED_SHOWN = 20  # per file: a file whose every record has the same fault says so 20 times
 
@@ -54,9 +60,18 @@ class ReadLog:
                 )
 
 
-def _batched(items: Iterator[Item], read_log: ReadLog) -> Iterator[pl.DataFrame]:
+def _batched(
+    items: Generator[Item, None, R] | Iterator[Item], read_log: ReadLog
+) -> Generator[pl.DataFrame, None, R | None]:
+    """Rows in frames of BATCH_ROWS; problems and notes to ``read_log``; returns what
+    ``items`` returned."""
     rows: list[dict] = []
-    for item in items:
+    while True:
+        try:
+            item = next(items)
+        except StopIteration as stop:
+            result = stop.value
+            break
         if isinstance(item, Problem):
             read_log.problems.append(item)
             continue
@@ -69,11 +84,15 @@ def _batched(items: Iterator[Item], read_log: ReadLog) -> Iterator[pl.DataFrame]
             rows = []
     if rows:
         yield records_to_frame(rows)
+    return result
 
 
 def _is_envelope_lines(source: Source) -> bool:
     head = source.head(4096).decode("utf-8", errors="ignore")
     return '"properties"' in head and '"category"' in head
+
+
+MAX_HAND_BACKS = 4  # damaged places after which the careful reader reads to the end
 
 
 # the diagnostic-settings spelling (formats reference 3.1): capitalised keys, numbered enums
@@ -85,40 +104,82 @@ def _is_diagnostic_spelling(source: Source) -> bool:
 
 
 def _read_json(source: Source, kind: Kind, read_log: ReadLog) -> Iterator[pl.DataFrame]:
-    """Fast reader first; on any refusal, the careful reader continues after what was read.
+    """Fast reader first; on a refusal, the careful reader continues after what was read, and
+    once past the damage hands the rest back to the fast reader, so one bad record costs about
+    what a good file costs.
 
     The fast reader matches keys case-sensitively: envelopes in the diagnostic-settings
     spelling get their own columns, and that spelling anywhere else goes to the careful reader,
     which folds every spelling."""
-    done = 0
     envelope, diagnostic = _is_envelope_lines(source), _is_diagnostic_spelling(source)
-    if kind is not Kind.JSON_OBJECT and (envelope or not diagnostic):
-        from loganalyzer.readers import json_fast  # DuckDB loads only when JSON is read
+    if kind is Kind.JSON_OBJECT or (diagnostic and not envelope):
+        yield from _batched(read_careful(source, kind), read_log)
+        return
+    from loganalyzer.readers import json_fast  # DuckDB loads only when JSON is read
 
-        try:
-            for batch in json_fast.read_fast(source, kind, envelope, BATCH_ROWS, diagnostic):
-                done += batch.height
-                yield batch
-            return
-        except json_fast.REFUSALS as exc:
-            log.info("fast JSON reader refused %s (%s); reading record by record", source.name, exc)
-    yield from _batched(_after(read_careful(source, kind), done), read_log)
+    part, start = source, Resume(0, 0, 1)  # the part of the file still to read, where it starts
+    try:
+        for rounds in range(MAX_HAND_BACKS + 1):
+            read = 0
+            try:
+                for batch in json_fast.read_fast(part, kind, envelope, BATCH_ROWS, diagnostic,
+                                                 start.records):
+                    read += batch.height
+                    yield batch
+                if _count_events(part) <= read:
+                    return
+                # valid JSON holding more events than it yielded: a lost bracket nested some
+                log.info("%s holds events nested in others; reading them one by one", source.name)
+            except json_fast.REFUSALS as exc:
+                log.info("fast JSON reader refused %s (%s); reading record by record",
+                         source.name, exc)
+            careful = read_careful(part, kind, start.records + read,
+                                   rounds < MAX_HAND_BACKS, start)
+            resume = yield from _batched(careful, read_log)
+            if resume is None:
+                return
+            rest = _rest(part, kind, resume.byte)
+            if part is not source:
+                part.path.unlink()
+            part, start = rest, resume
+    finally:
+        if part is not source:
+            part.path.unlink(missing_ok=True)
 
 
-def _after(items: Iterator[Item], done: int) -> Iterator[Item]:
-    """What the fast reader did not already yield: rows after record ``done``, the fields
-    ignored on them (which follow their row), and every Problem."""
-    new_record = True
-    for item in items:
-        if isinstance(item, dict):
-            new_record = item["source_record"] > done
-        if new_record or isinstance(item, Problem):
-            yield item
+def _rest(source: Source, kind: Kind, byte: int) -> Source:
+    """The file from ``byte`` on, as a file of the same kind (an array gets its '[' back)."""
+    with tempfile.NamedTemporaryFile("wb", suffix=".json", delete=False) as out, \
+            source.open_binary() as handle:
+        if kind is not Kind.NDJSON:
+            out.write(b"[")
+        while byte > 0 and (skipped := handle.read(min(byte, 1 << 22))):
+            byte -= len(skipped)
+        shutil.copyfileobj(handle, out, 1 << 22)
+    return Source(source.name, Path(out.name), in_folder=source.in_folder)
+
+
+def _count_events(source: Source) -> int:
+    """How many event keys the file holds (a key inside a string value is escaped, so never
+    counted): one pass at memory speed, to check the fast reader missed none."""
+    key = EVENT_KEY.encode()
+    count, tail = 0, b""
+    with source.open_binary() as handle:
+        while chunk := handle.read(1 << 22):
+            block = tail + chunk
+            count += block.count(key)
+            tail = block[-(len(key) - 1):]
+    return count
 
 
 def _whole_json(source: Source) -> dict:
+    """A Provision-on-demand answer: one small JSON document."""
     with source.open_binary() as handle:
-        return json.loads(handle.read().decode("utf-8-sig"))
+        data = handle.read()
+    try:
+        return json.loads(data.decode("utf-8-sig"))
+    except (ValueError, RecursionError) as exc:  # not UTF-8, malformed, or nested too deep
+        raise InputError(source.name, f"is not a readable JSON document ({shown(exc)})") from exc
 
 
 def read_sources(sources: list[Source], read_log: ReadLog) -> Iterator[pl.DataFrame]:
@@ -127,28 +188,40 @@ def read_sources(sources: list[Source], read_log: ReadLog) -> Iterator[pl.DataFr
     for source in sources:
         try:
             kind = sniff(source)
+            read_log.kinds[source.name] = kind.value
+            if kind is Kind.CSV:
+                csv_sources.append(source)
+            elif kind is Kind.LOG_ANALYTICS_JSON:
+                yield from _batched(log_analytics.read_json(source), read_log)
+            elif kind is Kind.ON_DEMAND:
+                yield from _batched(read_on_demand(source, _whole_json(source)), read_log)
+            else:
+                yield from _read_json(source, kind, read_log)
         except InputError as exc:
             if not source.in_folder:
                 raise
             # a folder may hold other files (a job status, a manifest): say so, read the rest
+            read_log.kinds.pop(source.name, None)
             read_log.notes.append(f"skipped {source.name}: {exc.message}")
-            continue
-        read_log.kinds[source.name] = kind.value
-        if kind is Kind.CSV:
-            csv_sources.append(source)
-        elif kind is Kind.LOG_ANALYTICS_JSON:
-            yield from _batched(log_analytics.read_json(source), read_log)
-        elif kind is Kind.ON_DEMAND:
-            yield from _batched(read_on_demand(source, _whole_json(source)), read_log)
-        else:
-            yield from _read_json(source, kind, read_log)
+        _note_damage(source, read_log)
     if csv_sources:
         items, notes = csv_logs.read_csv_sources(csv_sources)
         yield from _batched(items, read_log)
         read_log.notes.extend(notes)
         for source in csv_sources:
-            read_log.kinds[source.name] = csv_logs.describe(source)
+            kind_name = csv_logs.describe(source)
+            if kind_name:
+                read_log.kinds[source.name] = kind_name
+            _note_damage(source, read_log)
     read_log.count_unshown_ignored()
+
+
+def _note_damage(source: Source, read_log: ReadLog) -> None:
+    """What was wrong with a .gz (met while reading it), once per file."""
+    for message in source.damage:
+        note = f"{source.name}: {message}"
+        if note not in read_log.notes:
+            read_log.notes.append(note)
 
 
 __all__ = ["InputError", "ReadLog", "read_sources"]

@@ -26,7 +26,7 @@ def parse_details(text: str | None) -> dict[str, Any] | list[Any] | None:
     if text[0] in "{[":
         try:
             parsed = json.loads(text)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # malformed, or nested too deep to read
             parsed = None
         if isinstance(parsed, dict | list):
             return parsed

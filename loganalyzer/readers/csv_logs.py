@@ -37,9 +37,13 @@ def _classify(table: CsvTable) -> CsvKind | PortalFile:
     return PortalFile(table, kind, columns)
 
 
-def describe(source: Source) -> str:
-    """The kind of a CSV source, for display ("portal CSV (steps)", "Log Analytics CSV")."""
-    found = _classify(CsvTable.open(source))
+def describe(source: Source) -> str | None:
+    """The kind of a CSV source, for display ("portal CSV (steps)", "Log Analytics CSV");
+    None for one that was skipped."""
+    try:
+        found = _classify(CsvTable.open(source))
+    except InputError:
+        return None
     return found.value if isinstance(found, CsvKind) else found.kind.value
 
 
@@ -52,12 +56,20 @@ def read_csv_sources(sources: list[Source]) -> tuple[Iterator[Item], list[str]]:
     log_analytics_tables: list[CsvTable] = []
     portal_files: list[PortalFile] = []
     for source in sources:
-        table = CsvTable.open(source)
-        found = _classify(table)
+        try:
+            table = CsvTable.open(source)
+            found = _classify(table)
+            if not isinstance(found, PortalFile):
+                _require_id(table)
+        except InputError as exc:
+            if not source.in_folder:
+                raise
+            # a folder or .zip may hold other CSV files (an HR extract): say so, read the rest
+            notes.append(f"skipped {source.name}: {exc.message}")
+            continue
         if isinstance(found, PortalFile):
             portal_files.append(found)
         else:
-            _require_id(table)
             log_analytics_tables.append(table)
     portal = PortalReader(portal_files, notes) if portal_files else None
 

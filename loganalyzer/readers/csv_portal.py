@@ -207,7 +207,12 @@ class PortalReader:
                 dict(zip(_PROPERTY_FIELDS, c.values, strict=True))
                 for c in props.take(change_id, obj["id"])
             ]
-            event, ignored = raw_record(obj, main.name, row.number, f"line {row.line}")
+            try:
+                event, ignored = raw_record(obj, main.name, row.number, f"line {row.line}")
+            except RecursionError:
+                yield Problem(main.name, f"line {row.line}", "a value is nested deeper than "
+                              "about 1,000 levels; the row is skipped")
+                continue
             yield event
             yield from ignored
 

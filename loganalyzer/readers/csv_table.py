@@ -5,13 +5,14 @@ module (``newline=''``) rather than split on lines, and every row carries the ph
 starts on for error messages. A leading BOM, Excel's ``sep=;`` hint line, and comma,
 semicolon or tab delimiters are accepted. A row the csv module cannot parse, or with fewer or
 more cells than the header, becomes a Problem (exports write every cell, so such a row was cut
-or edited by hand); text that is not UTF-8 stops the run with the line it was met on.
+or edited by hand), and so does a row holding bytes that are not UTF-8 (the rest are kept).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -30,17 +31,22 @@ class CsvRow(NamedTuple):
     cells: list[str]
 
 
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")  # undecodable bytes, kept as surrogate escapes
+
+
 def _open_text(source: Source) -> io.TextIOWrapper:
-    return io.TextIOWrapper(source.open_binary(), encoding="utf-8-sig", newline="")
-
-
-def _not_utf8(source: Source, line: int, exc: UnicodeDecodeError) -> InputError:
-    return InputError(
-        source.name,
-        f"is not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); "
-        "export it again or save it as UTF-8 (CSV UTF-8 in Excel)",
-        f"near line {line}",
+    return io.TextIOWrapper(
+        source.open_binary(), encoding="utf-8-sig", errors="surrogateescape", newline=""
     )
+
+
+def _not_utf8(cells: list[str]) -> str | None:
+    for cell in cells:
+        match = _NOT_UTF8.search(cell)
+        if match:
+            return (f"is not UTF-8 text (byte 0x{ord(match.group()) - 0xDC00:02x}); the row is "
+                    "skipped (export it again or save it as UTF-8: CSV UTF-8 in Excel)")
+    return None
 
 
 @dataclass(frozen=True)
@@ -66,12 +72,14 @@ class CsvTable:
                 delimiter = delimiter or max(_DELIMITERS, key=first.count)
                 reader = csv.reader(io.StringIO(first), delimiter=delimiter)
                 header = next(reader, [])
-        except UnicodeDecodeError as exc:
-            raise _not_utf8(source, 1, exc) from exc
         except csv.Error:
             header = []  # a header line cut inside quotes: reported as an unknown header
         if not any(cell.strip() for cell in header):
             raise InputError(source.name, "has no header row (expected column names on line 1)")
+        bad = _not_utf8(header)
+        if bad:
+            raise InputError(source.name, bad.split(";")[0] + "; export it again or save it as "
+                             "UTF-8 (CSV UTF-8 in Excel)", "line 1")
         return CsvTable(source, header, delimiter, skipped + 1)
 
     def rows(self) -> Iterator[CsvRow | Problem]:
@@ -92,6 +100,10 @@ class CsvTable:
                         if not any(cells):
                             continue
                         number += 1
+                        bad = _not_utf8(cells)
+                        if bad:
+                            yield Problem(name, f"line {row_start}", bad)
+                            continue
                         if len(cells) < width:
                             yield Problem(name, f"line {row_start}", _too_short(cells, width))
                             continue
@@ -102,8 +114,6 @@ class CsvTable:
                             cells = cells[:width]
                         yield CsvRow(row_start, number, cells)
                     return
-                except UnicodeDecodeError as exc:
-                    raise _not_utf8(self.source, start, exc) from exc
                 except csv.Error as exc:
                     yield Problem(name, f"line {start}", _csv_error(exc))
                     start = self.header_lines + reader.line_num + 1

@@ -1,32 +1,191 @@
-"""The careful path for JSON exports: record by record, saying exactly where a file breaks.
+"""The careful path for JSON exports: record by record, streaming, saying exactly where a file
+breaks.
 
 Used when the fast reader refuses a file (truncated download, a hand-edited record, a value of
-an unexpected type). Every good record is kept; every bad one becomes a ``Problem`` naming
-the line and what was expected, and a field of the wrong type on a kept record an ``Ignored``
-right after its row.
+an unexpected type, bytes that are not UTF-8). Every good record is kept; every bad one becomes
+a ``Problem`` naming its record number and line, and a field of the wrong type on a kept record
+an ``Ignored`` right after its row.
+
+The file is read in chunks and only the text from the current record on is held, so one bad
+record costs about what a good file costs: memory stays bounded (a record may be up to
+``MAX_RECORD`` characters) and line numbers are counted once, as the text goes by.
 """
 
 from __future__ import annotations
 
-import io
+import codecs
 import json
 import re
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass
+from typing import Any, BinaryIO
 
 from loganalyzer.problems import InputError, Problem
 from loganalyzer.readers.records import Item, raw_record
 from loganalyzer.readers.sniff import Kind
 from loganalyzer.readers.sources import Source
 from loganalyzer.readers.spelling import from_envelope, graph_spelling
+from loganalyzer.textsafe import shown
 
+CHUNK = 1 << 20
+MAX_RECORD = 16 << 20  # the fast reader's limit too (DuckDB maximum_object_size)
+CLEAN_RUN = 500  # good records in a row after damage: the rest can go back to the fast reader
 _DECODER = json.JSONDecoder()
-_NEXT_OBJECT = re.compile(r"[,\[]\s*\{")
+_SKIP = re.compile(r"[\s,]*")
+_NEXT_OBJECT = re.compile(r"[,\[\n]\s*\{")
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")  # undecodable bytes, kept as surrogate escapes
+_GRAPH_VALUE = re.compile(r'"value"\s*:\s*\[')
+_FIRST_KEY = re.compile(r'\{(\s*)("(?:[^"\\]|\\.){1,64}")')
+EVENT_KEY = '"activityDateTime"'  # once per event: more inside one record means nested events
 _EVENT_KEYS = ("activityDateTime", "provisioningSteps", "provisioningStatusInfo", "changeId")
+_TOO_DEEP = "nested deeper than the JSON reader allows (about 1,000 levels)"
 
 
-def _line_of(text: str, pos: int) -> int:
-    return text.count("\n", 0, pos) + 1
+@dataclass(frozen=True)
+class Resume:
+    """Where the careful reader stopped, so the fast one can read the rest: the records read
+    so far, and the byte (of the decompressed file) where the next one starts."""
+
+    records: int
+    byte: int
+    line: int
+
+
+class Broken(ValueError):
+    """A value that does not decode: why, and the absolute position where."""
+
+    def __init__(self, message: str, pos: int):
+        super().__init__(message)
+        self.message = message
+        self.pos = pos
+
+
+def _maybe_cut(exc: json.JSONDecodeError, size: int) -> bool:
+    """Would more text help? True when the decoder ran into the end of what is held."""
+    return exc.pos >= size - 16 or exc.msg.startswith("Unterminated string")
+
+
+class TextStream:
+    """The decoded text of a binary stream, held from the current record on.
+
+    Bytes that are not UTF-8 become surrogate escapes (so one bad byte costs one record, not
+    the file); positions are absolute character offsets; ``line`` and ``column`` count line
+    breaks once, incrementally, so asking for every record's line stays linear.
+    """
+
+    def __init__(self, handle: BinaryIO, first_line: int = 1):
+        self._handle = handle
+        self._decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+        self.buf = ""
+        self.base = 0  # absolute position of buf[0]
+        self.eof = False
+        self._mark = 0  # a position whose line is known
+        self._mark_line = first_line
+        self._base_column = 1  # column of buf[0]
+        self._started = False
+        self._dropped_bytes = 0  # bytes of the file before buf[0] (a BOM included)
+
+    def more(self) -> bool:
+        """Read the next chunk; False when the file is exhausted."""
+        while not self.eof:
+            data = self._handle.read(CHUNK)
+            text = self._decoder.decode(data, final=not data)
+            self.eof = not data
+            if not self._started and (text or self.eof):
+                if text.startswith("\ufeff"):
+                    text, self._dropped_bytes = text[1:], 3
+                self._started = True
+            if text:
+                self.buf += text
+                return True
+        return False
+
+    def char(self, pos: int) -> str:
+        """The character at ``pos`` ('' at the end of the file)."""
+        while pos - self.base >= len(self.buf):
+            if not self.more():
+                return ""
+        return self.buf[pos - self.base]
+
+    def skip(self, pos: int) -> int:
+        """The first position at or after ``pos`` that is not whitespace or a comma; padding
+        is not kept (a gigabyte of spaces costs time, not memory)."""
+        while True:
+            end = _SKIP.match(self.buf, pos - self.base).end()
+            pos = self.base + end
+            if end < len(self.buf) or not self.more():
+                return pos
+            self.drop(pos)
+
+    def find(self, pattern: re.Pattern[str], pos: int, limit: int) -> re.Match[str] | None:
+        """The first match at or after ``pos`` within ``limit`` characters, loading as needed."""
+        while True:
+            match = pattern.search(self.buf, pos - self.base)
+            if match is not None or len(self.buf) - (pos - self.base) > limit:
+                return match
+            if not self.more():
+                return None
+
+    def decode(self, pos: int) -> tuple[Any, int]:
+        """The JSON value at ``pos`` and its end; ``Broken`` when it does not decode."""
+        while True:
+            rel = pos - self.base
+            try:
+                value, end = _DECODER.raw_decode(self.buf, rel)
+            except json.JSONDecodeError as exc:
+                held = len(self.buf) - rel
+                if _maybe_cut(exc, len(self.buf)) and held < MAX_RECORD and self.more():
+                    continue
+                if held >= MAX_RECORD:
+                    raise Broken(f"longer than {MAX_RECORD >> 20} MB or not closed",
+                                 pos) from exc
+                raise Broken(exc.msg, self.base + exc.pos) from exc
+            except RecursionError as exc:
+                raise Broken(_TOO_DEEP, pos) from exc
+            except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+                raise Broken(str(exc), pos) from exc
+            return value, self.base + end
+
+    def not_utf8(self, start: int, end: int) -> str | None:
+        """Why the text between two positions cannot be used, if it held bytes that are not
+        UTF-8."""
+        match = _NOT_UTF8.search(self.buf, start - self.base, end - self.base)
+        if match is None:
+            return None
+        at = self.base + match.start()
+        return (f"is not UTF-8 text (byte 0x{ord(match.group()) - 0xDC00:02x} at line "
+                f"{self.line(at)} column {self.column(at)}); the record is skipped")
+
+    def line(self, pos: int) -> int:
+        """The line of a held position (counted from the last one asked for)."""
+        rel, mark = pos - self.base, self._mark - self.base
+        if rel >= mark:
+            self._mark_line += self.buf.count("\n", mark, rel)
+        else:
+            self._mark_line -= self.buf.count("\n", rel, mark)
+        self._mark = pos
+        return self._mark_line
+
+    def column(self, pos: int) -> int:
+        rel = pos - self.base
+        newline = self.buf.rfind("\n", 0, rel)
+        return rel - newline if newline >= 0 else self._base_column + rel
+
+    def drop(self, pos: int) -> None:
+        """Forget the text before ``pos`` once a chunk of it is read (amortised)."""
+        rel = pos - self.base
+        if rel < CHUNK:
+            return
+        self.line(pos)
+        self._base_column = self.column(pos)
+        self._dropped_bytes += len(self.buf[:rel].encode("utf-8", "surrogateescape"))
+        self.buf = self.buf[rel:]
+        self.base = pos
+
+    def byte(self, pos: int) -> int:
+        """The byte offset in the file of a held position."""
+        held = self.buf[: pos - self.base].encode("utf-8", "surrogateescape")
+        return self._dropped_bytes + len(held)
 
 
 def unwrap(obj: Any) -> Any:
@@ -43,7 +202,7 @@ def _event_or_problem(obj: Any, source: Source, where: str) -> dict | Problem:
     if not isinstance(obj, dict):
         return Problem(source.name, where, f"expected a JSON object, found {type(obj).__name__}")
     if not any(key in obj for key in _EVENT_KEYS):
-        keys = ", ".join(list(obj)[:5]) or "none"
+        keys = shown(", ".join(list(obj)[:5]) or "none")
         return Problem(
             source.name,
             where,
@@ -53,31 +212,44 @@ def _event_or_problem(obj: Any, source: Source, where: str) -> dict | Problem:
     return obj
 
 
-def read_careful(source: Source, kind: Kind) -> Iterator[Item]:
+def read_careful(
+    source: Source, kind: Kind, skip: int = 0, hand_back: bool = False,
+    after: Resume | None = None,
+) -> Generator[Item, None, Resume | None]:
     """Yield RAW rows (dicts ready for records_to_frame), Problems and Ignored fields, in file
-    order."""
+    order; records up to number ``skip`` (which the fast reader already gave) yield no row.
+
+    With ``hand_back``, a JSON array or JSON lines file is read only until CLEAN_RUN good
+    records follow the damage; the return value says where the fast reader can take over.
+    ``after`` says where in the whole file ``source`` (the rest written by ``rest_of``) begins.
+    """
+    after = after or Resume(0, 0, 1)
     with source.open_binary() as handle:
-        text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="strict").read()
-    if kind is Kind.NDJSON:
-        yield from _read_lines(source, text)
-        return
-    if kind is Kind.JSON_OBJECT:
-        yield from _read_array_items(source, text, _skip_ws(text, 0), single=True)
-        return
-    if kind is Kind.GRAPH_PAGE:
-        match = re.search(r'"value"\s*:\s*\[', text)
-        if match is None:
-            raise InputError(source.name, "Graph page without a 'value' array")
-        yield from _read_array_items(source, text, match.end())
-        return
-    start = text.find("[")
-    yield from _read_array_items(source, text, start + 1)
-
-
-def _skip_ws(text: str, pos: int) -> int:
-    while pos < len(text) and text[pos] in " \t\r\n,":
-        pos += 1
-    return pos
+        if kind is Kind.NDJSON:
+            return (yield from _read_lines(source, handle, skip, hand_back, after))
+        stream = TextStream(handle, after.line)
+        pos = stream.skip(0)
+        if kind is Kind.GRAPH_PAGE:
+            match = stream.find(_GRAPH_VALUE, pos, MAX_RECORD)
+            if match is None:
+                raise InputError(source.name, "Graph page without a 'value' array")
+            pos = stream.base + match.end()
+        elif kind is Kind.JSON_ARRAY and stream.char(pos) == "[":
+            pos += 1
+        clean = -1  # good records since the damage (-1: no damage met yet)
+        hand_back = hand_back and kind is Kind.JSON_ARRAY
+        for item in array_items(source, stream, pos, _is_event, first=after.records):
+            if isinstance(item, Problem):
+                yield item
+                clean = 0
+                continue
+            number, where, value, start = item
+            if hand_back and clean >= CLEAN_RUN:
+                return Resume(number - 1, stream.byte(start), stream.line(start))
+            clean += clean >= 0
+            if number > skip:
+                yield from _record(value, source, where, number)
+    return None
 
 
 def _record(obj: Any, source: Source, where: str, record: int) -> Iterator[Item]:
@@ -85,84 +257,217 @@ def _record(obj: Any, source: Source, where: str, record: int) -> Iterator[Item]
     if isinstance(item, Problem):
         yield item
         return
-    row, ignored = raw_record(item, source.name, record, where)
+    try:
+        row, ignored = raw_record(item, source.name, record, where)
+    except RecursionError:
+        yield Problem(source.name, where, f"a field is {_TOO_DEEP}; the record is skipped")
+        return
     yield row
     yield from ignored
 
 
-def _read_lines(source: Source, text: str) -> Iterator[Item]:
-    record = 0
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
+def _lines(handle: BinaryIO) -> Iterator[tuple[int, bytes | None]]:
+    """(byte offset, line) of each line of a binary stream; None for a line longer than
+    MAX_RECORD (not kept)."""
+    offset = 0
+    while True:
+        line = handle.readline(MAX_RECORD)
+        if not line:
+            return
+        start = offset
+        offset += len(line)
+        if len(line) == MAX_RECORD and not line.endswith(b"\n"):
+            while (rest := handle.readline(MAX_RECORD)) and not rest.endswith(b"\n"):
+                offset += len(rest)
+            offset += len(rest)
+            yield start, None
             continue
+        yield start, line
+
+
+def _read_lines(
+    source: Source, handle: BinaryIO, skip: int, hand_back: bool, after: Resume
+) -> Generator[Item, None, Resume | None]:
+    record, clean = after.records, -1  # clean: good lines since the damage (-1: none met yet)
+    for number, (offset, raw) in enumerate(_lines(handle), start=after.line):
+        if raw is not None and not raw.strip():
+            continue
+        if hand_back and clean >= CLEAN_RUN:
+            return Resume(record, offset, number)
         record += 1
-        where = f"line {number}"
-        try:
-            obj = json.loads(line)
-        except ValueError as exc:
-            yield Problem(source.name, where, f"malformed JSON ({exc.msg} at column {exc.colno})")
+        if record <= skip:
             continue
-        yield from _record(obj, source, where, record)
+        items = list(_line_items(source, f"line {number}", raw, record))
+        if any(isinstance(item, Problem) for item in items):
+            clean = 0
+        elif clean >= 0:
+            clean += 1
+        yield from items
+    return None
+
+
+def _line_items(source: Source, where: str, raw: bytes | None, record: int) -> Iterator[Item]:
+    if raw is None:
+        yield Problem(source.name, where,
+                      f"is longer than {MAX_RECORD >> 20} MB; the line is skipped")
+        return
+    try:
+        line = raw.decode("utf-8-sig" if where == "line 1" else "utf-8")
+    except UnicodeDecodeError as exc:
+        yield Problem(source.name, where,
+                      f"is not UTF-8 text (byte 0x{raw[exc.start]:02x} at column "
+                      f"{exc.start + 1}); the line is skipped")
+        return
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        yield Problem(source.name, where, f"malformed JSON ({exc.msg} at column {exc.colno})")
+        return
+    except RecursionError:
+        yield Problem(source.name, where, f"is {_TOO_DEEP}; the line is skipped")
+        return
+    except ValueError as exc:
+        yield Problem(source.name, where, f"unreadable JSON ({shown(exc)})")
+        return
+    yield from _record(obj, source, where, record)
+
+
+def _signature(stream: TextStream, pos: int) -> re.Pattern[str] | None:
+    """How a record starts in this file (``,`` or ``[``, the indentation, ``{``, the first
+    key): during a resync, a match is a record that was lost, any other object a nested one."""
+    rel = pos - stream.base
+    lead = stream.buf[max(0, rel - 256) : rel]
+    indent = lead[len(lead.rstrip()) :]
+    opening = _FIRST_KEY.match(stream.buf, rel)
+    if opening is None:
+        return None
+    return re.compile(
+        r"[,\[\n]" + re.escape(indent) + r"\{" + re.escape(opening.group(1))
+        + re.escape(opening.group(2))
+    )
 
 
 def array_items(
-    source: Source, text: str, pos: int, is_item: Callable[[Any], bool], single: bool = False
-) -> Iterator[tuple[int, str, Any] | Problem]:
-    """(number, where, value) for each element of the JSON array starting at ``pos``, or a
-    Problem for one that does not decode; after a broken element the walk resumes at the next
-    one ``is_item`` recognises (nested objects are not), so later elements are kept."""
-    number = 0
+    source: Source, stream: TextStream, pos: int, is_item: Callable[[Any], bool],
+    key: str = EVENT_KEY, first: int = 0,
+) -> Iterator[tuple[int, str, Any, int] | Problem]:
+    """(number, where, value, start) for each element of the JSON array (or run of concatenated
+    values) starting at ``pos``, or a Problem for each one that cannot be used.
+
+    After a broken element the walk resumes at the next element ``is_item`` recognises; every
+    record start met on the way (the same opening as the file's first record) is reported as
+    lost, with its own number and line, so no loss goes uncounted and later numbers stay
+    exact.
+    """
+    number = first  # records before this part of the file
+    signature: re.Pattern[str] | None = None
+    need_signature = True
     while True:
-        pos = _skip_ws(text, pos)
-        if pos >= len(text) or text[pos] == "]":
-            return
-        number += 1
-        where = f"record {number} (line {_line_of(text, pos)})"
-        try:
-            value, end = _DECODER.raw_decode(text, pos)
-        except json.JSONDecodeError as exc:
-            resume = _resync(text, pos + 1, is_item)
-            if resume is None:
-                yield Problem(
-                    source.name, where,
-                    f"malformed or truncated JSON ({exc.msg} at line {exc.lineno} column "
-                    f"{exc.colno}); the rest of the file ({len(text) - pos} bytes) holds no "
-                    "further readable record",
-                )
+        pos = stream.skip(pos)
+        char = stream.char(pos)
+        if char == "]":
+            after = stream.skip(pos + 1)
+            following = stream.char(after)
+            if following == "[":  # two arrays written one after the other
+                pos = after + 1
+                continue
+            lost: list[tuple[int, str]] = []
+            line = stream.line(pos)
+            resume = (after if following == "{"
+                      else _resync(stream, after - 1, is_item, signature, lost))
+            if resume is None:  # the end (a Graph page's nextLink may follow)
                 return
-            yield Problem(source.name, where, f"malformed JSON ({exc.msg} at line {exc.lineno})")
+            # a stray bracket, or the end of a nested array after damage: read on
+            yield Problem(source.name, f"line {line}",
+                          "unexpected ']' inside the array; the records after it are read")
+            yield from _lost(source, lost, number)
+            number += len(lost)
             pos = resume
             continue
-        yield number, where, value
-        if single:
+        if char == "":
             return
+        number += 1
+        line = stream.line(pos)
+        where = f"record {number} (line {line})"
+        if need_signature:
+            signature, need_signature = _signature(stream, pos), False
+        try:
+            value, end = stream.decode(pos)
+        except Broken as exc:
+            lost = [(line, _where_broken(stream, exc))]
+            resume = _resync(stream, pos, is_item, signature, lost)
+            for offset, (lost_line, message) in enumerate(lost):
+                text = f"malformed JSON ({message})"
+                if resume is None and offset == len(lost) - 1:
+                    text = (f"malformed or truncated JSON ({message}); the rest of the file "
+                            "holds no further readable record")
+                yield Problem(source.name, f"record {number + offset} (line {lost_line})", text)
+            number += len(lost) - 1
+            if resume is None:
+                return
+            pos = resume
+            continue
+        nested = stream.buf.count(key, pos - stream.base, end - stream.base) - 1
+        if nested > 0:  # a lost bracket made the records after it part of this one
+            yield Problem(source.name, where,
+                          f"holds {nested} more record(s) inside it (its brackets are damaged); "
+                          "it is skipped, and the records inside it are read")
+            lost = []
+            resume = _resync(stream, pos, is_item, signature, lost)
+            yield from _lost(source, lost, number)
+            number += len(lost)
+            if resume is None:
+                return
+            pos = resume
+            continue
+        bad = stream.not_utf8(pos, end)
+        if bad:
+            yield Problem(source.name, where, bad)
+        else:
+            yield number, where, value, pos
         pos = end
+        stream.drop(pos)
+
+
+def _lost(source: Source, lost: list[tuple[int, str]], number: int) -> Iterator[Problem]:
+    """A Problem for each record a resync passed, numbered after ``number``."""
+    for offset, (line, message) in enumerate(lost, start=1):
+        yield Problem(source.name, f"record {number + offset} (line {line})",
+                      f"malformed JSON ({message})")
+
+
+def _where_broken(stream: TextStream, exc: Broken) -> str:
+    return f"{exc.message} at line {stream.line(exc.pos)} column {stream.column(exc.pos)}"
+
+
+def _resync(
+    stream: TextStream, pos: int, is_item: Callable[[Any], bool],
+    signature: re.Pattern[str] | None, lost: list[tuple[int, str]],
+) -> int | None:
+    """Where the next usable element after ``pos`` starts (None: nowhere); each record start
+    met on the way that does not decode is added to ``lost`` as (line, why)."""
+    search = pos + 1
+    while True:
+        match = _NEXT_OBJECT.search(stream.buf, search - stream.base)
+        if match is None:
+            search = max(search, stream.base + len(stream.buf) - 64)  # a match may straddle
+            stream.drop(search)
+            if not stream.more():
+                return None
+            continue
+        start = stream.base + match.end() - 1
+        record_start = signature is not None and signature.match(stream.buf, match.start())
+        try:
+            value, _ = stream.decode(start)
+        except Broken as again:
+            if record_start:
+                lost.append((stream.line(start), _where_broken(stream, again)))
+            search = start + 1
+            continue
+        if isinstance(value, dict) and (is_item(value) or record_start):
+            return start
+        search = start + 1
 
 
 def _is_event(value: Any) -> bool:
     return isinstance(value, dict) and "activityDateTime" in value
-
-
-def _read_array_items(
-    source: Source, text: str, pos: int, single: bool = False
-) -> Iterator[Item]:
-    for item in array_items(source, text, pos, _is_event, single):
-        if isinstance(item, Problem):
-            yield item
-        else:
-            number, where, value = item
-            yield from _record(value, source, where, number)
-
-
-def _resync(text: str, pos: int, is_item: Callable[[Any], bool]) -> int | None:
-    """Where the next element after a broken one starts: an object that decodes and that
-    ``is_item`` recognises (nested objects, such as steps, are not)."""
-    for match in _NEXT_OBJECT.finditer(text, pos):
-        start = match.end() - 1
-        try:
-            value, _ = _DECODER.raw_decode(text, start)
-        except json.JSONDecodeError:
-            continue
-        if is_item(value):
-            return start
-    return None

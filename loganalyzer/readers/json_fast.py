@@ -176,16 +176,17 @@ def _query(source: Source, kind: Kind, envelope: bool, diagnostic: bool = False)
 
 
 def read_fast(
-    source: Source, kind: Kind, envelope: bool, batch_rows: int, diagnostic: bool = False
+    source: Source, kind: Kind, envelope: bool, batch_rows: int, diagnostic: bool = False,
+    offset: int = 0,
 ) -> Iterator[pl.DataFrame]:
-    """Yield RAW_SCHEMA batches. Raises duckdb.Error on anything it cannot read.
+    """Yield RAW_SCHEMA batches, numbering records after ``offset``. Raises duckdb.Error on
+    anything it cannot read.
 
     ``diagnostic``: the envelopes' ``properties`` use the diagnostic-settings spelling."""
     diagnostic = diagnostic and envelope and kind is not Kind.GRAPH_PAGE
     con = duckdb.connect(config={"threads": THREADS, "preserve_insertion_order": True})
     try:
         reader = con.sql(_query(source, kind, envelope, diagnostic)).to_arrow_reader(batch_rows)
-        offset = 0
         for batch in reader:
             frame = pl.from_arrow(batch)
             assert isinstance(frame, pl.DataFrame)

@@ -16,10 +16,11 @@ from typing import Any
 
 from loganalyzer.problems import Ignored, InputError, Problem
 from loganalyzer.readers.csv_headers import fold_header
-from loganalyzer.readers.json_careful import array_items
+from loganalyzer.readers.json_careful import TextStream, array_items
 from loganalyzer.readers.records import Item, raw_record
 from loganalyzer.readers.sources import Source
 from loganalyzer.readers.spelling import graph_keys, named
+from loganalyzer.textsafe import shown
 
 # Log Analytics column (folded, see fold_header) -> Graph property.
 SCALAR_COLUMNS = {
@@ -94,6 +95,8 @@ def _json_cell(value: Any, prop: str) -> Any:
             parsed = json.loads(parsed)  # JSON text stored twice encoded
     except json.JSONDecodeError as exc:
         raise _BadJson(f"{exc.msg} at character {exc.pos}") from exc
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise _BadJson(shown(exc)) from exc
     return parsed
 
 
@@ -141,8 +144,19 @@ def record_from_row(
     row: Mapping[str, Any], file: str, location: str, number: int
 ) -> Iterator[Item]:
     """One AADProvisioningLogs row (column name -> value) -> a RAW row, then an Ignored per
-    unreadable JSON cell or field of the wrong type; a row without ``Id`` or ``TimeGenerated``
-    is one Problem instead."""
+    unreadable JSON cell or field of the wrong type; a row without ``Id`` or ``TimeGenerated``,
+    or with a cell nested too deep to read, is one Problem instead."""
+    try:
+        items = list(_row_items(row, file, location, number))
+    except RecursionError:
+        items = [Problem(file, location, "a column holds JSON nested deeper than about 1,000 "
+                                         "levels; the record is skipped")]
+    yield from items
+
+
+def _row_items(
+    row: Mapping[str, Any], file: str, location: str, number: int
+) -> Iterator[Item]:
     graph: dict[str, Any] = {}
     results: dict[str, Any] = {}
     bad_cells: list[Ignored] = []
@@ -184,28 +198,14 @@ def record_from_row(
 
 
 def read_json(source: Source) -> Iterator[Item]:
-    """A JSON array of row objects, or the query API's ``{"tables": [...]}``."""
+    """A JSON array of row objects (streamed), or the query API's ``{"tables": [...]}``."""
     with source.open_binary() as handle:
-        data = handle.read()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            source.name,
-            f"is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-            "export it again or save it as UTF-8",
-        ) from exc
-    start = len(text) - len(text.lstrip())
-    if text[start:start + 1] == "[":
-        yield from _array_rows(source, text, start + 1)
-        return
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            source.name, f"malformed JSON ({exc.msg}); expected a Log Analytics export",
-            f"line {exc.lineno} column {exc.colno}",
-        ) from exc
+        stream = TextStream(handle)
+        start = stream.skip(0)
+        if stream.char(start) == "[":
+            yield from _array_rows(source, stream, start + 1)
+            return
+        document = _whole_document(source, stream, start)
     if isinstance(document, Mapping) and isinstance(document.get("tables"), list):
         yield from _table_rows(source, document["tables"])
     elif isinstance(document, Mapping):
@@ -214,18 +214,45 @@ def read_json(source: Source) -> Iterator[Item]:
         raise InputError(source.name, "expected a JSON array of rows or {\"tables\": [...]}")
 
 
+MAX_DOCUMENT = 128 << 20  # the query API answers at most 64 MB
+
+
+def _whole_document(source: Source, stream: TextStream, start: int) -> Any:
+    """The query API's answer is one object, so it is read whole (up to MAX_DOCUMENT)."""
+    while stream.more():
+        if len(stream.buf) > MAX_DOCUMENT:
+            raise InputError(
+                source.name,
+                f"is a JSON document larger than {MAX_DOCUMENT >> 20} MB; export the rows as a "
+                "JSON array (or CSV) instead",
+            )
+    end = stream.base + len(stream.buf)
+    bad = stream.not_utf8(start, end)
+    if bad:
+        raise InputError(source.name, bad.replace("the record is skipped", "export it again"))
+    try:
+        return json.loads(stream.buf[start - stream.base :])
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            source.name, f"malformed JSON ({exc.msg}); expected a Log Analytics export",
+            f"line {exc.lineno} column {exc.colno}",
+        ) from exc
+    except RecursionError as exc:
+        raise InputError(source.name, "is JSON nested deeper than about 1,000 levels") from exc
+    except ValueError as exc:
+        raise InputError(source.name, f"unreadable JSON ({shown(exc)})") from exc
 
 
 def _is_row(value: Any) -> bool:
     return isinstance(value, Mapping) and any(fold_header(k) == "timegenerated" for k in value)
 
 
-def _array_rows(source: Source, text: str, pos: int) -> Iterator[Item]:
-    for item in array_items(source, text, pos, _is_row):
+def _array_rows(source: Source, stream: TextStream, pos: int) -> Iterator[Item]:
+    for item in array_items(source, stream, pos, _is_row, '"TimeGenerated"'):
         if isinstance(item, Problem):
             yield item
             continue
-        number, where, row = item
+        number, where, row, _ = item
         if not isinstance(row, Mapping):
             yield Problem(source.name, where, f"expected a row object, found {type(row).__name__}")
             continue
@@ -233,7 +260,10 @@ def _array_rows(source: Source, text: str, pos: int) -> Iterator[Item]:
 
 
 def _column_names(table: Mapping[str, Any]) -> list[str]:
-    return [str(c.get("name") if isinstance(c, Mapping) else c) for c in table.get("columns") or []]
+    columns = table.get("columns")
+    if not isinstance(columns, list):
+        return []
+    return [str(c.get("name") if isinstance(c, Mapping) else c) for c in columns]
 
 
 def _table_rows(source: Source, tables: list[Any]) -> Iterator[Item]:
@@ -247,9 +277,16 @@ def _table_rows(source: Source, tables: list[Any]) -> Iterator[Item]:
     number = 0
     for table in wanted:
         columns = _column_names(table)
-        for index, values in enumerate(table.get("rows") or [], start=1):
+        name = shown(table.get("name", "?"), 40)
+        rows = table.get("rows") or []
+        if not isinstance(rows, list):
+            yield Problem(source.name, f"table {name}",
+                          f"'rows' is not an array of rows (found {type(rows).__name__}); "
+                          "the table is skipped")
+            continue
+        for index, values in enumerate(rows, start=1):
             number += 1
-            where = f"table {table.get('name', '?')} row {index}"
+            where = f"table {name} row {index}"
             if not isinstance(values, list) or len(values) != len(columns):
                 yield Problem(source.name, where,
                               f"expected a list of {len(columns)} values matching 'columns'")

@@ -22,6 +22,7 @@ import polars as pl
 
 from loganalyzer.problems import Ignored, Problem
 from loganalyzer.schema import RAW_SCHEMA
+from loganalyzer.textsafe import shown
 
 # What a reader yields: a RAW row, a record it skipped, or a field it left out of a kept row.
 Item = dict[str, Any] | Problem | Ignored
@@ -100,14 +101,22 @@ class _Fields:
         ]
 
     def integer(self, value: Any, path: str) -> int | None:
+        """A whole number that fits 64 bits; anything else (text, 1e400, Infinity) noted."""
         if value in (None, ""):
             return None
+        given = f"'{shown(value, 40)}'" if isinstance(value, str) else _json_type(value)
         try:
-            return int(float(value))
+            number = int(float(value))
         except (TypeError, ValueError):
-            shown = f"'{value}'" if isinstance(value, str) else _json_type(value)
-            self.ignored.append(f"'{path}' is {shown}, expected a number; ignored")
+            self.ignored.append(f"'{path}' is {given}, expected a number; ignored")
             return None
+        except OverflowError:
+            number = 2**63
+        if not -(2**63) <= number < 2**63:
+            self.ignored.append(f"'{path}' is {shown(value, 40)}, out of range (expected a "
+                                "number of milliseconds below 2^63); ignored")
+            return None
+        return number
 
     def identity(self, value: Any, path: str) -> dict[str, Any] | None:
         obj = self.object(value, path)

@@ -34,7 +34,8 @@ def sniff(source: Source) -> Kind:
     head = source.head()
     if not head.strip():
         raise InputError(source.name, "is empty (expected a provisioning log export)")
-    if b"\x00" in head:
+    # a NUL at the start, or many, is a binary file; one NUL inside the text is damage
+    if b"\x00" in head[:4] or head.count(b"\x00") > max(8, len(head) // 100):
         raise InputError(source.name, "is a binary file, not a JSON or CSV log export")
     check_utf8(source, head)
     text = head.decode("utf-8", errors="ignore").lstrip("\ufeff \t\r\n")

@@ -1,20 +1,22 @@
 """Turn what the user named (files, folders, .zip, .gz) into a list of readable sources.
 
-Folders mean every log file inside them; zip members are extracted to a work folder so the
-fast JSON reader can read them by path; UTF-16 text (Excel "Unicode text") is transcoded to
-UTF-8 once, so every reader downstream sees UTF-8.
+Folders mean every log file inside them; zip members are extracted (capped) to a work folder
+so the fast JSON reader can read them by path; UTF-16 text (Excel "Unicode text") is
+transcoded to UTF-8 once, so every reader downstream sees UTF-8. Damaged containers are read
+as far as they are intact (``containers``).
 """
 
 from __future__ import annotations
 
 import codecs
-import gzip
-import shutil
+import io
+import re
 import zipfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from loganalyzer.problems import InputError
+from loganalyzer.readers.containers import GzipStream, extract_zip
 
 LOG_SUFFIXES = {".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".txt", ".log", ".gz", ".zip"}
 STORE_MANIFEST = "manifest.json"
@@ -29,17 +31,24 @@ class Source:
     path: Path
     gzip: bool = False
     in_folder: bool = False  # found by walking a folder, not named by the user
+    # what is wrong with the container, met while reading it (a note each, said once)
+    damage: dict[str, None] = field(default_factory=dict, compare=False, repr=False)
 
     def open_binary(self):
-        return gzip.open(self.path, "rb") if self.gzip else open(self.path, "rb")  # noqa: SIM115
+        if self.gzip:
+            return io.BufferedReader(GzipStream(self.path, self.damage), 1 << 20)
+        return open(self.path, "rb")  # noqa: SIM115
 
     def head(self, size: int = 65536) -> bytes:
-        """The first bytes, decompressed; a broken .gz is an input error, not a traceback."""
+        """The first bytes, decompressed; a .gz damaged from its start is an input error."""
         try:
             with self.open_binary() as handle:
-                return handle.read(size)
-        except (OSError, EOFError) as exc:
+                head = handle.read(size)
+        except OSError as exc:
             raise InputError(self.name, f"cannot be read ({exc})") from exc
+        if not head and self.damage:
+            raise InputError(self.name, f"cannot be read: {next(iter(self.damage))}")
+        return head
 
 
 def is_store(path: Path) -> bool:
@@ -47,8 +56,11 @@ def is_store(path: Path) -> bool:
     return path.is_dir() and (path / STORE_MARKER).is_file() and (path / STORE_MANIFEST).is_file()
 
 
-def expand(inputs: list[Path], workdir: Path) -> tuple[list[Source], list[Path]]:
-    """Split inputs into log sources and Parquet stores written by ``ingest``."""
+def expand(
+    inputs: list[Path], workdir: Path, notes: list[str]
+) -> tuple[list[Source], list[Path]]:
+    """Split inputs into log sources and Parquet stores written by ``ingest``; what is wrong
+    with an archive goes to ``notes``."""
     sources: list[Source] = []
     stores: list[Path] = []
     for given in inputs:
@@ -66,67 +78,77 @@ def expand(inputs: list[Path], workdir: Path) -> tuple[list[Source], list[Path]]
                 raise InputError(str(path), "folder holds no log files (.json, .csv, .gz, .zip)")
             for file in files:
                 sources.extend(
-                    replace(s, in_folder=True) for s in _expand_file(file, str(file), workdir)
+                    replace(s, in_folder=True)
+                    for s in _expand_file(file, str(file), workdir, notes)
                 )
         else:
-            sources.extend(_expand_file(path, str(path), workdir))
+            sources.extend(_expand_file(path, str(path), workdir, notes))
     return [_as_utf8(s, workdir) for s in sources], stores
 
 
-def _expand_file(path: Path, name: str, workdir: Path) -> list[Source]:
+def _expand_file(path: Path, name: str, workdir: Path, notes: list[str]) -> list[Source]:
     if path.suffix.lower() == ".zip":
-        return _expand_zip(path, name, workdir)
+        return _expand_zip(path, name, workdir, notes)
     if path.suffix.lower() == ".gz":
         return [Source(name, path, gzip=True)]
     return [Source(name, path)]
 
 
-def _expand_zip(path: Path, name: str, workdir: Path) -> list[Source]:
-    try:
-        archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as exc:
-        raise InputError(name, f"not a readable .zip archive ({exc})") from exc
+def _expand_zip(path: Path, name: str, workdir: Path, notes: list[str]) -> list[Source]:
     target = workdir / f"zip{len(list(workdir.iterdir()))}"
     target.mkdir()
+    try:
+        members = extract_zip(path, name, target, LOG_SUFFIXES, notes)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise InputError(name, f"not a readable .zip archive ({exc})") from exc
     found: list[Source] = []
-    with archive:
-        for number, member in enumerate(archive.infolist()):
-            inner = Path(member.filename)
-            if member.is_dir() or inner.name.startswith(".") or "__MACOSX" in inner.parts:
-                continue
-            if inner.suffix.lower() not in LOG_SUFFIXES:
-                continue
-            out = target / f"{number}-{inner.name}"  # members in two folders may share a name
-            with archive.open(member) as src, open(out, "wb") as dst:
-                shutil.copyfileobj(src, dst, 1 << 20)
-            inner_sources = _expand_file(out, f"{name}!{member.filename}", workdir)
-            found.extend(replace(s, in_folder=True) for s in inner_sources)
+    for out, label in members:
+        inner_sources = _expand_file(out, label, workdir, notes)
+        found.extend(replace(s, in_folder=True) for s in inner_sources)
     if not found:
-        raise InputError(name, "archive holds no log files (.json, .csv, .gz)")
+        raise InputError(name, "archive holds no readable log files (.json, .csv, .gz)")
     return found
 
 
 def _as_utf8(source: Source, workdir: Path) -> Source:
-    """UTF-16 (with BOM) is transcoded; anything else must be UTF-8 (a BOM is fine)."""
+    """UTF-16 (with BOM) is transcoded; anything else must be UTF-8 (a BOM is fine).
+
+    A lone surrogate or a cut last character is carried over as bytes that are not UTF-8, so
+    the readers report the record that holds it and keep the others.
+    """
     head = source.head(4)
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        out = workdir / f"utf8-{abs(hash(source.name))}{Path(source.name).suffix}"
-        with source.open_binary() as raw, open(out, "w", encoding="utf-8") as dst:
-            text = codecs.getreader("utf-16")(raw)
-            shutil.copyfileobj(text, dst, 1 << 20)
-        return Source(source.name, out, in_folder=source.in_folder)
-    return source
+    if not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return source
+    out = workdir / f"utf8-{len(list(workdir.iterdir()))}{Path(source.name).suffix}"
+    decoder = codecs.getincrementaldecoder("utf-16")("surrogatepass")
+    with source.open_binary() as raw, open(out, "wb") as dst:
+        while True:
+            data = raw.read(1 << 20)
+            try:
+                text = decoder.decode(data, final=not data)
+            except UnicodeDecodeError:  # an odd last byte: half a character
+                text, data = "\ufffd", b""
+            dst.write(text.encode("utf-8", "surrogatepass"))
+            if not data:
+                break
+    return Source(source.name, out, in_folder=source.in_folder, damage=source.damage)
+
+
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+NOT_UTF8_LIMIT = 8  # more bad bytes than this in the first 64 KiB: the file is in another encoding
 
 
 def check_utf8(source: Source, sample: bytes) -> None:
-    """Fail early, naming the byte, when a file is not UTF-8 text."""
-    try:
-        sample.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(sample) - 4:  # not just a character cut at the sample's end
-            bad = sample[exc.start : exc.start + 1].hex()
-            raise InputError(
-                source.name,
-                f"is not UTF-8 text (byte 0x{bad} at offset {exc.start}); "
-                "export it again or save it as UTF-8",
-            ) from exc
+    """Fail early, naming the first byte, when a file is not UTF-8 text at all (a Latin-1 or
+    Windows-1252 export). A few bad bytes are damage: the readers skip the records holding
+    them and keep the rest."""
+    text = sample.decode("utf-8", errors="surrogateescape")
+    cut = len(text) - 4  # a character cut at the sample's end is not a fault
+    bad = [m.start() for m in _NOT_UTF8.finditer(text, 0, max(cut, 0))]
+    if len(bad) > NOT_UTF8_LIMIT:
+        offset = len(text[: bad[0]].encode("utf-8", "surrogateescape"))
+        raise InputError(
+            source.name,
+            f"is not UTF-8 text (byte 0x{sample[offset]:02x} at offset {offset}); "
+            "export it again or save it as UTF-8",
+        )

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 _STYLE = {
     "svg.hashsalt": "loganalyzer",  # stable clip-path ids
     "svg.fonttype": "path",  # text as outlines: no font needed, nothing to escape
+    "text.parse_math": False,  # "$5 … $6" in an error code is drawn as written, not as math
+    "text.usetex": False,
     "font.family": "DejaVu Sans",
     "font.size": 9,
     "axes.spines.top": False,

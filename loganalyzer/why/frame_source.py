@@ -7,16 +7,16 @@ than the whole answer, so a store is read lazily: events eagerly, the rest filte
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
+from loganalyzer.ingest import check_store, read_manifest
 from loganalyzer.normalize import Frames
 from loganalyzer.problems import Problem
-from loganalyzer.readers.sources import STORE_MANIFEST, is_store
+from loganalyzer.readers.sources import is_store
 from loganalyzer.schema import empty_frame
 
 # (frame name, event ids, columns or None for all) -> the rows of those events
@@ -52,6 +52,8 @@ class FrameSource:
     @staticmethod
     def from_stores(stores: list[Path]) -> FrameSource:
         """Stores written by ``loganalyzer ingest``; an event in two stores counts once."""
+        for store in stores:
+            check_store(store)
         events = pl.concat(
             [pl.read_parquet(s / "events.parquet", columns=list(INDEX_COLUMNS)) for s in stores]
         ).unique("event_id", keep="first", maintain_order=True)
@@ -112,7 +114,4 @@ def all_stores(inputs: list[Path]) -> bool:
 
 
 def _manifest_problems(store: Path) -> list[Problem]:
-    path = store / STORE_MANIFEST
-    if not path.exists():
-        return []
-    return [Problem(**p) for p in json.loads(path.read_text()).get("problems", [])]
+    return [Problem(**p) for p in read_manifest(store).get("problems", [])]

@@ -1,0 +1,148 @@
+"""Credentials in log texts are masked by one table, pattern by pattern, before anything is
+written: terminal, Markdown, HTML (also with --redact), JSON and the store."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from loganalyzer.cli import app
+from loganalyzer.ingest import read_store
+from loganalyzer.masking import MASK, PATTERNS, TRIGGER, mask, mask_columns, mask_expr
+
+DATA = Path(__file__).parent / "data"
+
+# the secret part of each table example: none may survive masking
+SECRETS = {
+    "PEM private key": "MIIEowIBAAKCAQEA7x",
+    "JSON Web Token": "eyJzdWIiOiIxMjM0In0",
+    "Authorization: Bearer": "0123456789abcdefSECRET",
+    "Authorization: Basic": "dXNlcjpwYXNzd29yZA==",
+    "GitHub token": "ghp_0123456789abcdefghij",
+    "AWS access key id": "AKIAIOSFODNN7EXAMPLE",
+    "Slack token": "xoxb-123456789012",
+    "Azure SAS signature (sig=)": "AbC%2Bdef%3D",
+    "SharedAccessSignature token": "sig=AbC%3D",
+    "Azure connection-string key (AccountKey=, SharedAccessKey=)": "bXlzZWNyZXRrZXk=",
+    "password in a URL": "hunter2secret",
+}
+
+
+def _secret_of(pattern) -> list[str]:
+    if pattern.name in SECRETS:
+        return [SECRETS[pattern.name]]
+    return ["0123456789abcdef0123456789abcdef", "API_KEY_123"]  # the label pattern's example
+
+
+@pytest.mark.parametrize("pattern", PATTERNS, ids=lambda p: p.name)
+def test_every_pattern_masks_its_example_in_text_and_columns(pattern):
+    assert re.search(TRIGGER, pattern.example)  # else the prefilter would skip it
+    column = pl.DataFrame({"t": [pattern.example]}).select(mask_expr(pl.col("t"))).item()
+    assert mask(pattern.example) == column
+    frame = pl.DataFrame({"t": ["nothing to hide", pattern.example, None]})
+    assert mask_columns(frame, ["t"])["t"].to_list() == ["nothing to hide", column, None]
+    assert MASK in column
+    for secret in _secret_of(pattern):
+        assert secret in pattern.example
+        assert secret not in column
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("https://acct.blob.core.windows.net/c?sv=1&sig=Zm9vYmFy&se=2026",
+         "sv=1&sig=[REDACTED]&se=2026"),
+        ("AccountName=a;AccountKey=Zm9vYmFyYmF6;EndpointSuffix=core.windows.net",
+         "AccountKey=[REDACTED];EndpointSuffix"),
+        ('{"Ocp-Apim-Subscription-Key":"0123456789abcdef"}',
+         '"Ocp-Apim-Subscription-Key":"[REDACTED]"'),
+        ("Endpoint=sb://ns/;SharedAccessKeyName=Root;SharedAccessKey=Zm9vYmFy=",
+         "SharedAccessKeyName=Root;SharedAccessKey=[REDACTED]"),
+        ("-----BEGIN PRIVATE KEY-----\\nMIIBVQIBADANBgkqhkiG9w0B (cut)", "[REDACTED]"),
+    ],
+    ids=["sas-query", "account-key", "apim-json", "service-bus", "pem-cut"],
+)
+def test_the_label_stays_readable(text, kept):
+    assert kept in mask(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "StatusCode: Conflict Message: Processing of the HTTP request resulted in an exception.",
+        '{"detail":"User with userName anna.berg@northwind.no already exists","status":409}',
+        "The token provided is invalid or expired",
+        "Skipped: user is not assigned (SkipReason NotEffectivelyEntitled)",
+        "departmentManager=anna.berg@northwind.no",
+    ],
+)
+def test_ordinary_log_text_is_left_alone(text):
+    assert mask(text) == text
+
+
+@pytest.fixture
+def export(tmp_path) -> Path:
+    """A failed event whose reason, step description, step details and modified properties
+    each carry one kind of secret."""
+    records = json.loads((DATA / "graph-records-captured.json").read_text())
+    failure = copy.deepcopy(records[1])
+    examples = [p.example for p in PATTERNS]
+    info = failure["provisioningStatusInfo"]["errorInformation"]
+    info["reason"] = "StatusCode: Unauthorized Web Response: " + " | ".join(examples[:6])
+    info["additionalDetails"] = examples[6]
+    step = failure["provisioningSteps"][-1]
+    step["description"] = f"Failed to export: {examples[7]}"
+    step["details"] = {"Authorization": examples[8], "ConnectionString": examples[9]}
+    failure["modifiedProperties"] = [
+        {"displayName": "url", "oldValue": examples[10], "newValue": examples[11]}
+    ]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps([records[0], failure]))
+    return path
+
+
+def _assert_no_secret(text: str) -> None:
+    for pattern in PATTERNS:
+        for secret in _secret_of(pattern):
+            assert secret not in text, (pattern.name, secret)
+
+
+def test_the_store_holds_no_secret(export, tmp_path):
+    store = tmp_path / "store"
+    result = CliRunner().invoke(app, ["ingest", str(export), "-o", str(store), "-q"])
+    assert result.exit_code == 0, result.output
+    frames, _ = read_store(store)
+    cells = []
+    for frame in (frames.events, frames.steps, frames.modified_properties):
+        cells += [json.dumps(row, default=str) for row in frame.iter_rows(named=True)]
+    text = "\n".join(cells)
+    assert MASK in text
+    _assert_no_secret(text)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["diagnose"],
+        ["diagnose", "--format", "md"],
+        ["diagnose", "--format", "json"],
+        ["summary", "--format", "json"],
+        ["report", "--format", "html", "-o", "OUT"],
+        ["report", "--format", "html", "--redact", "-o", "OUT"],
+        ["report", "--format", "md", "-o", "OUT"],
+    ],
+    ids=lambda c: " ".join(c),
+)
+def test_no_output_holds_a_secret(export, tmp_path, command):
+    out = tmp_path / "out"
+    args = [command[0], str(export), *[str(out) if a == "OUT" else a for a in command[1:]]]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code in (0, 1), result.output
+    written = out.read_text() if out.exists() else ""
+    _assert_no_secret(result.stdout + result.stderr + written)
