@@ -31,6 +31,9 @@ def read_job_status(path: Path) -> JobStatus:
     except json.JSONDecodeError as exc:
         raise InputError(str(path), f"not JSON ({exc.msg}); expected {EXPECTED}",
                          location=f"line {exc.lineno} column {exc.colno}") from None
+    except (ValueError, RecursionError):  # a huge number, or nested too deep
+        raise InputError(str(path), f"unreadable JSON (a number too long, or nested too "
+                         f"deep); expected {EXPECTED}") from None
     try:
         return parse_job_status(document)
     except JobStatusError as exc:

@@ -248,6 +248,15 @@ def test_class03_deep_nesting_costs_one_record(tmp_path):
         assert len(ids(dataset)) in (4, 5) and len(ids(dataset)) + len(dataset.problems) == 5
 
 
+def test_class03_deep_nesting_where_the_kind_is_sniffed(tmp_path):
+    """Found by the fuzz run: nesting in a Graph page's first line crashed the sniffer."""
+    page = {"@odata.context": "x", "value": records(3)}
+    text = json.dumps(page).replace('"x"', "[" * 5000 + "]" * 5000, 1)
+    path = tmp_path / "page.json"
+    path.write_text(text)
+    assert len(ids(load([path]))) == 3
+
+
 def test_class03_deep_nesting_in_a_csv_details_cell_and_a_log_analytics_column(tmp_path):
     folder = tmp_path / "download"
     folder.mkdir()

@@ -39,6 +39,9 @@ def _decoded(text: Any, source: Source, what: str) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise InputError(source.name, f"'{what}' of the provisionOnDemand response is not JSON "
                          f"text ({exc.msg} at character {exc.pos})") from exc
+    except (ValueError, RecursionError) as exc:  # a huge number, or nested too deep
+        raise InputError(source.name, f"'{what}' of the provisionOnDemand response cannot be "
+                         "read (a number too long, or JSON nested too deep)") from exc
     if not isinstance(value, Mapping):
         raise InputError(source.name, f"'{what}' of the provisionOnDemand response is not a "
                          "JSON object")

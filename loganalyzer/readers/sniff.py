@@ -59,7 +59,7 @@ def _require_csv_header(source: Source, text: str) -> None:
     """A lone JSON value, or a first line without a delimiter, is not a CSV export."""
     try:
         value, end = json.JSONDecoder().raw_decode(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to tell
         pass
     else:
         if not text[end:].strip():
@@ -80,7 +80,7 @@ def _sniff_object(source: Source, text: str) -> Kind:
     try:
         json.loads(first_line)
         one_line_object = True
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to tell
         one_line_object = False
     if one_line_object and rest.lstrip().startswith("{"):
         return Kind.NDJSON
@@ -104,7 +104,7 @@ def _is_on_demand(text: str) -> bool:
         return False
     try:
         return is_on_demand(json.loads(text))
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to tell
         return False  # longer than the head: not a one-user on-demand result
 
 
