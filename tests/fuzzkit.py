@@ -396,7 +396,8 @@ def run_case(case: Case, folder: Path, cli: Callable[[list[str]], tuple[int, str
         message = str(exc)
         if "\n" in message.strip() or not message:
             violations.append("the refusal is not one line")
-        if not _frame_hit(case) and _intact(case) - _damaged_ids(case):
+        csv_swallowed = case.seed.is_csv and "record(s) skipped" in message  # see below
+        if not _frame_hit(case) and _intact(case) - _damaged_ids(case) and not csv_swallowed:
             violations.append(f"refused although intact records remain: {exc}")
     except Exception as exc:  # noqa: BLE001 (the contract: nothing but InputError)
         result = "crash"
@@ -406,9 +407,10 @@ def run_case(case: Case, folder: Path, cli: Callable[[list[str]], tuple[int, str
         kept = len(ids)
         reported = len(dataset.problems)
         missing = _intact(case) - ids
-        if missing and not (case.seed.is_csv and dataset.problems):
-            # in CSV, a quote opened by the damage can swallow the rows after it: they must
-            # at least be reported by line
+        # in CSV, a quote opened by the damage can swallow the rows after it (they must at
+        # least be reported by line), and a damaged header changes what every row means
+        csv_excused = case.seed.is_csv and (dataset.problems or _frame_hit(case))
+        if missing and not csv_excused:
             violations.append(f"{len(missing)} intact record(s) lost, e.g. {sorted(missing)[0]}")
         lost = _needs_report(case, set(_baseline(case.seed) - ids),
                              bool(ids - _baseline(case.seed)))
