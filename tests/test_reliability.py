@@ -523,7 +523,8 @@ def nasty_export(tmp_path) -> Path:
 )
 def test_class10_control_characters_from_data_are_escaped_everywhere(nasty_export, tmp_path,
                                                                       args):
-    out = tmp_path / "out.txt"
+    suffix = next((f".{a}" for a in args if a in ("html", "md")), ".txt")
+    out = tmp_path / f"out{suffix}"
     upn = RECORDS[0]["sourceIdentity"]["details"]["UserPrincipalName"]
     command = [args[0], *([upn] if args[0] == "why" else []), str(nasty_export)]
     command += [str(out) if a == "OUT" else a for a in args[1:] if a != "Anna"]
