@@ -140,7 +140,8 @@ def test_the_store_holds_no_secret(export, tmp_path):
     ids=lambda c: " ".join(c),
 )
 def test_no_output_holds_a_secret(export, tmp_path, command):
-    out = tmp_path / f"out.{command[-3] if 'OUT' in command else 'txt'}"
+    fmt = command[command.index("--format") + 1] if "--format" in command else "txt"
+    out = tmp_path / f"out.{fmt}"
     args = [command[0], str(export), *[str(out) if a == "OUT" else a for a in command[1:]]]
     result = CliRunner().invoke(app, args)
     assert result.exit_code in (0, 1), result.output
