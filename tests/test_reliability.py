@@ -582,3 +582,19 @@ def test_class12_issue_secrets_are_masked_with_redact(tmp_path):
     for secret in ("U0VDUkVUc2ln", "U0FTc2lnbmF0dXJl", "QUNDT1VOVEtFWQ", "0a1b2c3d4e5f607",
                    "UFJJVkFURUtFWQ", "R2l0SHViVG9rZW4"):
         assert secret not in html
+
+
+def test_class10_rich_terminal_output_escapes_data_but_keeps_its_colours(monkeypatch, capsys):
+    from rich.table import Table
+
+    from loganalyzer.cli import outputs
+
+    monkeypatch.setattr(outputs.sys.stdout, "isatty", lambda: True)
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    table = Table()
+    table.add_column("reason", style="bold red")
+    table.add_row(NASTY)
+    outputs._to_stdout(table, outputs.Format.terminal)
+    shown = capsys.readouterr().out
+    assert "\\x1b]0;pwned" in shown and "\\u202e" in shown  # rich drops the BEL itself
+    assert not re.search("\x1b[^\\[]|\x1b\\[2J|[\x07\x9b\u202e]", shown)
