@@ -24,7 +24,7 @@ NO_EVENTS = (
 class Verdict:
     state: str  # healthy | degraded | failing
     reason: str  # one sentence, without the fix-first clause
-    fix_first: Finding | None  # the cause to fix first, among the high and critical findings
+    fix_first: Finding | None  # the cause to fix first (see ``verdict``)
 
     def to_json(self) -> dict:
         """The verdict in ``diagnose --format json``."""
@@ -46,9 +46,15 @@ class Verdict:
 def verdict(diagnosis: Diagnosis, job_status: JobStatus | None = None) -> Verdict:
     """failing: quarantine or a high/critical finding; degraded: a medium finding, failures no
     rule explains, or a rule that crashed; healthy otherwise. A period without events has its
-    own wording (nothing changed is normal)."""
+    own wording (nothing changed is normal).
+
+    The cause to fix first is the leading high or critical finding; without one, the leading
+    medium-severity *cause* (a degraded run still has something to fix). Low findings, noise
+    and consequences never lead."""
     loud = [f for f in diagnosis.findings if severity_rank(f.severity) <= severity_rank("high")]
-    first = lead_order(loud)[0] if loud else None
+    medium_causes = [f for f in diagnosis.findings if f.severity == "medium" and f.kind == "cause"]
+    candidates = loud or medium_causes
+    first = lead_order(candidates)[0] if candidates else None
     if not diagnosis.summary.get("events"):
         state, reason = _quiet(diagnosis, loud, job_status)
     else:

@@ -217,3 +217,14 @@ def test_since_on_a_file_diagnoses_only_that_period():
     period = as_json(weekly, "--from", "2026-03-02", "--to", "2026-03-03")["summary"]
     assert period["time_range"]["start"].startswith("2026-03-02")
     assert period["time_range"]["end"] < "2026-03-04"
+
+
+def test_a_degraded_run_still_names_its_medium_cause_to_fix_first():
+    shown = run("diagnose", str(SAMPLES / "pattern-03-missing-aadoptscim-flag.json"),
+                "-q").stdout.splitlines()
+    assert shown[0].startswith("Verdict: degraded.")
+    assert shown[1].startswith("Fix first: FC003 ")
+    doc = as_json(str(SAMPLES / "pattern-03-missing-aadoptscim-flag.json"))
+    assert doc["verdict"]["fix_first"]["rule_id"] == "FC003"
+    healthy = run("diagnose", str(SAMPLES / "healthy-incremental.json"), "-q").stdout.splitlines()
+    assert healthy[1] == "Fix first: nothing"
