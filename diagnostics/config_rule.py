@@ -19,7 +19,7 @@ from types import ModuleType
 from typing import Any
 
 from diagnostics.guide_steps import STEPS
-from diagnostics.rule import DOC_SECTIONS, RuleDefinitionError, parse_doc
+from diagnostics.rule import attribute_reader, documented
 from loganalyzer.config.model import PARTS
 from loganalyzer.findings import SEVERITIES
 
@@ -68,21 +68,12 @@ class ConfigRule:
 
 def config_rule_from_module(module: ModuleType) -> ConfigRule:
     """Read and validate one check module; raise RuleDefinitionError naming the file."""
-    where = getattr(module, "__file__", module.__name__)
-
-    def need(name: str, check: Callable[[Any], bool], expected: str) -> Any:
-        value = getattr(module, name, None)
-        if value is None or not check(value):
-            raise RuleDefinitionError(f"{where}: {name} must be {expected}, got {value!r}")
-        return value
+    need = attribute_reader(module)
 
     def listed(allowed: Callable[[Any], bool]) -> Callable[[Any], bool]:
         return lambda v: isinstance(v, tuple | list) and all(allowed(x) for x in v)
 
-    summary, doc = parse_doc(module.__doc__ or "")
-    missing = [s for s in DOC_SECTIONS if not doc.get(s)]
-    if missing:
-        raise RuleDefinitionError(f"{where}: docstring lacks section(s) {', '.join(missing)}")
+    summary, doc = documented(module)
     return ConfigRule(
         id=need("ID", lambda v: isinstance(v, str) and bool(_ID.match(v)), "like 'CC001'"),
         title=need("TITLE", lambda v: isinstance(v, str) and v.strip() != "", "a title"),

@@ -68,8 +68,9 @@ def parse_doc(docstring: str) -> tuple[str, dict[str, str]]:
     return summary, {k: " ".join(" ".join(v).split()) for k, v in sections.items()}
 
 
-def rule_from_module(module: ModuleType) -> Rule:
-    """Read and validate one rule module; raise RuleDefinitionError naming the file."""
+def attribute_reader(module: ModuleType) -> Callable[[str, Callable[[Any], bool], str], Any]:
+    """``need(name, check, expected)``: the module's attribute, or a RuleDefinitionError naming
+    the file, the attribute and what was expected (log rules and configuration checks alike)."""
     where = getattr(module, "__file__", module.__name__)
 
     def need(name: str, check: Callable[[Any], bool], expected: str) -> Any:
@@ -78,6 +79,22 @@ def rule_from_module(module: ModuleType) -> Rule:
             raise RuleDefinitionError(f"{where}: {name} must be {expected}, got {value!r}")
         return value
 
+    return need
+
+
+def documented(module: ModuleType) -> tuple[str, dict[str, str]]:
+    """The docstring's first line and its sections; every section of DOC_SECTIONS is required."""
+    summary, doc = parse_doc(module.__doc__ or "")
+    missing = [s for s in DOC_SECTIONS if not doc.get(s)]
+    if missing:
+        where = getattr(module, "__file__", module.__name__)
+        raise RuleDefinitionError(f"{where}: docstring lacks section(s) {', '.join(missing)}")
+    return summary, doc
+
+
+def rule_from_module(module: ModuleType) -> Rule:
+    """Read and validate one rule module; raise RuleDefinitionError naming the file."""
+    need = attribute_reader(module)
     rule_id = need("ID", lambda v: isinstance(v, str) and bool(_ID.match(v)), "like 'FC001'")
     title = need("TITLE", lambda v: isinstance(v, str) and v.strip() != "", "a non-empty title")
     severity = need("SEVERITY", lambda v: v in SEVERITIES, f"one of {SEVERITIES}")
@@ -93,6 +110,7 @@ def rule_from_module(module: ModuleType) -> Rule:
     )
     kind = getattr(module, "KIND", "cause")
     if kind not in KINDS:
+        where = getattr(module, "__file__", module.__name__)
         raise RuleDefinitionError(f"{where}: KIND must be one of {KINDS}, got {kind!r}")
     remediation = need(
         "REMEDIATION",
@@ -100,10 +118,7 @@ def rule_from_module(module: ModuleType) -> Rule:
         "the fix, quoting the guide",
     )
     evaluate = need("evaluate", callable, "a function evaluate(ctx) -> Iterable[Hit]")
-    summary, doc = parse_doc(module.__doc__ or "")
-    missing = [s for s in DOC_SECTIONS if not doc.get(s)]
-    if missing:
-        raise RuleDefinitionError(f"{where}: docstring lacks section(s) {', '.join(missing)}")
+    summary, doc = documented(module)
     return Rule(
         id=rule_id,
         title=title,
