@@ -21,7 +21,7 @@ from typing import TypeVar
 import polars as pl
 
 from loganalyzer.problems import Ignored, InputError, Problem
-from loganalyzer.readers import csv_logs, log_analytics
+from loganalyzer.readers import csv_columnar, csv_logs, log_analytics
 from loganalyzer.readers.json_careful import EVENT_KEY, Resume, read_careful
 from loganalyzer.readers.on_demand import read_on_demand
 from loganalyzer.readers.records import Item, records_to_frame
@@ -182,6 +182,20 @@ def _whole_json(source: Source) -> dict:
         raise InputError(source.name, f"is not a readable JSON document ({shown(exc)})") from exc
 
 
+def _read_csv(sources: list[Source], read_log: ReadLog) -> Iterator[pl.DataFrame]:
+    """A clean portal download column-wise; anything else (or on refusal) row by row."""
+    notes: list[str] = []
+    try:
+        batches = csv_columnar.read_portal(sources, notes, BATCH_ROWS)
+    except csv_columnar.Refused as exc:
+        log.info("columnar CSV reader refused (%s); reading row by row", exc)
+        items, notes = csv_logs.read_csv_sources(sources)
+        yield from _batched(items, read_log)
+    else:
+        yield from batches
+    read_log.notes.extend(notes)
+
+
 def read_sources(sources: list[Source], read_log: ReadLog) -> Iterator[pl.DataFrame]:
     """Read every source, whatever its kind, as RAW_SCHEMA batches."""
     csv_sources: list[Source] = []
@@ -205,9 +219,7 @@ def read_sources(sources: list[Source], read_log: ReadLog) -> Iterator[pl.DataFr
             read_log.notes.append(f"skipped {source.name}: {exc.message}")
         _note_damage(source, read_log)
     if csv_sources:
-        items, notes = csv_logs.read_csv_sources(csv_sources)
-        yield from _batched(items, read_log)
-        read_log.notes.extend(notes)
+        yield from _read_csv(csv_sources, read_log)
         for source in csv_sources:
             kind_name = csv_logs.describe(source)
             if kind_name:

@@ -1,0 +1,122 @@
+"""The column-wise portal CSV reader gives exactly what the row-by-row reader gives, or refuses.
+
+It reads clean downloads only; whatever it reads must equal the careful reader's rows and
+notes, and anything the careful reader reports by line (a cut row, an orphan step, a missing
+date) must make it refuse, so the careful reader still says where.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+from conftest import SAMPLES
+from test_readers_csv import (
+    MAIN_HEADER,
+    MAIN_ROWS,
+    PROPS_HEADER,
+    PROPS_ROWS,
+    STEPS_HEADER,
+    STEPS_ROWS,
+    download,
+    write,
+)
+
+from loganalyzer.ingest import load
+from loganalyzer.readers import BATCH_ROWS, ReadLog, _batched, csv_columnar, csv_logs
+from loganalyzer.readers.sources import expand
+
+
+def both_readers(inputs: list[Path], tmp: Path) -> tuple[pl.DataFrame, list[str],
+                                                          pl.DataFrame, list[str]]:
+    sources, _ = expand(inputs, tmp, [])
+    fast_notes: list[str] = []
+    fast = pl.concat(csv_columnar.read_portal(sources, fast_notes, BATCH_ROWS))
+    items, careful_notes = csv_logs.read_csv_sources(sources)
+    read_log = ReadLog()
+    careful = pl.concat(list(_batched(items, read_log)))
+    assert read_log.problems == []
+    return fast, fast_notes, careful, careful_notes
+
+
+@pytest.mark.parametrize("sample", ["formats/csv/ProvisioningLogs.zip", "formats/csv-variant"])
+def test_bundled_downloads_read_column_wise_equal_the_careful_reader(sample, tmp_path):
+    fast, fast_notes, careful, careful_notes = both_readers([SAMPLES / sample], tmp_path)
+    assert fast.height == careful.height > 50
+    assert fast.equals(careful)
+    assert fast_notes == careful_notes
+
+
+def test_quirks_of_a_clean_download_read_the_same_way(tmp_path):
+    """No ID column, a sep= hint with semicolons, 'None' error codes, key=value and nested
+    details, an @odata.type key, a repeated and an unknown column."""
+    folder = tmp_path / "dl"
+    folder.mkdir()
+    header = [h for h in MAIN_HEADER if h != "ID"] + ["Status", "Flavour"]
+    rows = [[c for i, c in enumerate(r) if MAIN_HEADER[i] != "ID"] + ["Success", "x"]
+            for r in MAIN_ROWS]
+    text = "sep=;\r\n" + ";".join(header) + "\r\n" + "\r\n".join(
+        ";".join('"' + c.replace('"', '""') + '"' for c in row) for row in rows) + "\r\n"
+    (folder / "ProvisioningLogs.csv").write_text(text, encoding="utf-8", newline="")
+    steps = [list(r) for r in STEPS_ROWS]
+    steps[4][6] = "userPrincipalName=erik.dahl@northwind.no; department=Sales, Nordics"
+    steps[6][6] = '{"@odata.type": "x", "n": 3, "nested": {"a": [1, "ø"]}, "flag": true}'
+    write(folder / "ProvisioningLogs_ProvisioningSteps.csv", STEPS_HEADER, steps)
+    write(folder / "ProvisioningLogs_ModifiedProperties.csv", PROPS_HEADER, PROPS_ROWS)
+
+    fast, fast_notes, careful, careful_notes = both_readers([folder], tmp_path)
+    assert fast.equals(careful)
+    assert fast_notes == careful_notes
+    assert any("no 'ID' column" in n for n in fast_notes)
+    kari = fast.row(2, named=True)["provisioningSteps"][0]["details"]
+    assert {"key": "n", "value": "3"} in kari and all(d["key"] != "@odata.type" for d in kari)
+
+
+def _cut_row(folder: Path) -> None:
+    with open(folder / "ProvisioningLogs.csv", "a", encoding="utf-8", newline="") as f:
+        f.write("2026-03-24T07:50:00Z,cut-here\r\n")
+
+
+def _orphan_step(folder: Path) -> None:
+    write(folder / "ProvisioningLogs_ProvisioningSteps.csv", STEPS_HEADER,
+          [*STEPS_ROWS, ["chg-nobody", "1", "EntryImport", "Import", "Success", "", "{}"]])
+
+
+def _no_date(folder: Path) -> None:
+    rows = [list(r) for r in MAIN_ROWS]
+    rows[1][0] = ""
+    write(folder / "ProvisioningLogs.csv", MAIN_HEADER, rows)
+
+
+def _bad_step_number(folder: Path) -> None:
+    rows = [list(r) for r in STEPS_ROWS]
+    rows[0][1] = "four"
+    write(folder / "ProvisioningLogs_ProvisioningSteps.csv", STEPS_HEADER, rows)
+
+
+@pytest.mark.parametrize("damage, said", [
+    (_cut_row, "has 2 cells but the header has 19 columns"),
+    (_orphan_step, "(lines 19) name 1 change ID(s) that match no event"),
+    (_no_date, "ProvisioningLogs.csv: line 6: no ID/Change ID or no date"),
+    (_bad_step_number, None),
+])
+def test_anything_the_careful_reader_reports_makes_it_refuse(damage, said, tmp_path):
+    folder = download(tmp_path / "dl")
+    damage(folder)
+    sources, _ = expand([folder], tmp_path, [])
+    with pytest.raises(csv_columnar.Refused):
+        csv_columnar.read_portal(sources, [], BATCH_ROWS)
+    dataset = load([folder])  # the careful reader then says where, and keeps the good rows
+    told = [str(p) for p in dataset.problems] + dataset.notes
+    assert said is None or any(said in t for t in told), told
+    assert dataset.frames.events.height >= 2
+
+
+def test_zip_and_its_files_together_are_read_by_the_careful_reader(tmp_path):
+    folder = tmp_path / "both"
+    shutil.copytree(SAMPLES / "formats/csv", folder)
+    sources, _ = expand([folder], tmp_path, [])
+    with pytest.raises(csv_columnar.Refused):
+        csv_columnar.read_portal(sources, [], BATCH_ROWS)
