@@ -230,3 +230,16 @@ def test_person_joins_a_skip_with_only_an_object_id_to_the_users_upn() -> None:
     finding = next(f for f in diagnose(x.frames()).findings if f.rule_id == "FC013")
     assert [a.id for a in finding.affected] == ["nora.strand@contoso.no"]
     assert finding.event_ids == [skip["id"]]
+
+
+def test_the_same_export_gives_the_same_messages_every_time():
+    """Hash joins may reorder rows; messages list values in the order they were sent."""
+    from conftest import SAMPLES
+
+    from loganalyzer.ingest import load
+
+    frames = load([SAMPLES / "pattern-12-departmentmanager-format.json"]).frames
+    runs = {
+        tuple((f.rule_id, f.message) for f in diagnose(frames).findings) for _ in range(8)
+    }
+    assert len(runs) == 1

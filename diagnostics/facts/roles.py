@@ -133,20 +133,21 @@ def sent_roles(ctx: Context) -> pl.DataFrame:
 
 def _sent_roles(ctx: Context) -> pl.DataFrame:
     sent = ctx.sent_where(r"^roles").filter(pl.col("value").is_not_null())
-    raw = sent["value"].unique().to_list()
+    raw = sent["value"].unique(maintain_order=True).to_list()
     parsed = pl.DataFrame(
         {"value": raw, "role": [parse_roles(v) for v in raw]},
         schema={"value": pl.Utf8, "role": pl.List(pl.Utf8)},
     ).explode("role")
-    problems = parsed["role"].drop_nulls().unique().to_list()
+    problems = parsed["role"].drop_nulls().unique(maintain_order=True).to_list()
     verdicts = pl.DataFrame(
         {"role": problems, "problem": [role_problem(r) for r in problems]},
         schema={"role": pl.Utf8, "problem": pl.Utf8},
     )
     return (
-        sent.join(parsed, on="value")
+        # joins keep the sent order, so messages list roles the same way on every run
+        sent.join(parsed, on="value", maintain_order="left")
         .filter(pl.col("role").is_not_null())
-        .join(verdicts, on="role", how="left")
+        .join(verdicts, on="role", how="left", maintain_order="left")
         .select("event_id", "person", "status", "action", "role", "problem")
         .unique(["event_id", "role"], maintain_order=True)
     )
