@@ -57,15 +57,21 @@ class _Deduper:
     """
 
     def __init__(self) -> None:
-        self.seen = pl.Series("id", [], dtype=pl.Utf8)
+        # a Python set of the ids: a Polars column of them kept the buffers of every batch
+        # alive, and ingest's memory grew with the export (2.9 GB at 1M events, not 0.65 GB)
+        self.seen: set[str] = set()
         self.duplicates = 0
 
     def _keep(self, ids: pl.Series) -> pl.Series:
         """True for the first sighting of each id; rows without an id pass (reported later)."""
-        keep = ids.is_null() | (ids.is_first_distinct() & ~ids.is_in(self.seen.implode()))
-        self.duplicates += len(ids) - int(keep.sum())
-        self.seen = pl.concat([self.seen, ids.filter(keep & ids.is_not_null()).rename("id")])
-        return keep
+        keep = []
+        for event_id in ids.to_list():
+            fresh = event_id is None or event_id not in self.seen
+            if fresh and event_id is not None:
+                self.seen.add(event_id)
+            keep.append(fresh)
+        self.duplicates += len(keep) - sum(keep)
+        return pl.Series(keep, dtype=pl.Boolean)
 
     def raw(self, raw: pl.DataFrame) -> pl.DataFrame:
         return raw.filter(self._keep(raw["id"]))
