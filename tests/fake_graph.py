@@ -509,23 +509,32 @@ class FakeGraph:
             def log_message(self, *_args: object) -> None:
                 pass
 
+            def _arrive(self, path: str, query: dict) -> tuple[Served, Fault | None, bool]:
+                """Record the request; answer it here when the token is wrong or a fault is
+                queued for it (the third value says it was answered)."""
+                record = Served(path, query, 0, self.headers.get("Authorization"),
+                                self.headers.get("Retry-Attempt"), at=time.time())
+                fake.served.append(record)
+                fault = fake._take_fault(path)
+                if fake.token and self.headers.get("Authorization") != f"Bearer {fake.token}":
+                    self._send(record, 401, {"error": _GRAPH_ERRORS[401]})
+                    return record, fault, True
+                if fault and not fault.drop:
+                    body = fault.body or {"error": _GRAPH_ERRORS.get(fault.status, {})}
+                    self._send(record, fault.status, body, fault.retry_after)
+                    return record, fault, True
+                return record, fault, False
+
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 url = urlsplit(self.path)
                 query = {k: v[0] for k, v in parse_qs(url.query).items()}
-                record = Served(url.path, query, 0, self.headers.get("Authorization"),
-                                self.headers.get("Retry-Attempt"), at=time.time())
-                fake.served.append(record)
-                fault = fake._take_fault(url.path)
-                if fake.token and self.headers.get("Authorization") != f"Bearer {fake.token}":
-                    self._send(record, 401, {"error": _GRAPH_ERRORS[401]})
-                elif fault and not fault.drop:
-                    body = fault.body or {"error": _GRAPH_ERRORS.get(fault.status, {})}
-                    self._send(record, fault.status, body, fault.retry_after)
-                else:
-                    status, body = fake._route(url.path, query)
-                    record.ids = [e.get("id") for e in body.get("value", [])
-                                  if isinstance(e, dict)] if "auditLogs" in url.path else []
-                    self._send(record, status, body, drop=bool(fault and fault.drop))
+                record, fault, answered = self._arrive(url.path, query)
+                if answered:
+                    return
+                status, body = fake._route(url.path, query)
+                record.ids = [e.get("id") for e in body.get("value", [])
+                              if isinstance(e, dict)] if "auditLogs" in url.path else []
+                self._send(record, status, body, drop=bool(fault and fault.drop))
 
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 url = urlsplit(self.path)
@@ -534,16 +543,8 @@ class FakeGraph:
                     body = json.loads(self.rfile.read(length) or b"{}")
                 except ValueError:
                     body = {}
-                record = Served(url.path, {}, 0, self.headers.get("Authorization"),
-                                self.headers.get("Retry-Attempt"), at=time.time())
-                fake.served.append(record)
-                fault = fake._take_fault(url.path)
-                if fake.token and self.headers.get("Authorization") != f"Bearer {fake.token}":
-                    self._send(record, 401, {"error": _GRAPH_ERRORS[401]})
-                elif fault and not fault.drop:
-                    error = fault.body or {"error": _GRAPH_ERRORS.get(fault.status, {})}
-                    self._send(record, fault.status, error, fault.retry_after)
-                else:
+                record, _fault, answered = self._arrive(url.path, {})
+                if not answered:
                     self._send(record, *fake._post(url.path, body))
 
             def _send(self, record: Served, status: int, body: dict,
