@@ -98,9 +98,11 @@ def failures_where(
 class Context:
     """The canonical frames of one diagnosis, with derived columns computed once.
 
-    Step details are open property bags (millions of pairs in a large export), so they are
-    never exploded whole: ``details`` and ``sent_where`` ask ``normalize.step_details`` /
-    ``sent_attributes`` for the wanted keys only and cache the result per query.
+    Steps, modified properties and step details may be lazy (a store: ``Frames``), so rules
+    never see them whole: ``details``, ``sent_where`` and ``steps_where`` collect the rows a
+    question needs and cache the answer per question. A store's ``step_details.parquet``
+    answers ``details`` with a filtered scan; without it (an export in memory, an older
+    store) the wanted keys are picked inside each step before anything is exploded.
     """
 
     def __init__(
@@ -122,22 +124,29 @@ class Context:
 
     @cached_property
     def events(self) -> pl.DataFrame:
-        reported = self.details(("reportableidentifier",)).filter(
+        """The events plus ``person``, ``text`` and ``label``: the derived columns are built
+        on a narrow frame and added beside the original columns, which are shared, not copied."""
+        frame = self.frames.events
+        reported = self._detail_rows(("reportableidentifier",)).filter(
             pl.col("value").str.contains("@")
-        )
+        ).collect()
         names = reported.group_by("event_id", maintain_order=True).agg(
             pl.col("value").first().alias("_reported")
         )
         # the reason is read only where there is no body: a few percent of the events, and
         # string regexes cost per row even where the value is null
-        bare = self.frames.events.filter(
+        bare = frame.filter(
             pl.col("response_body").is_null() & pl.col("error_reason").is_not_null()
         ).select(
             "event_id",
             without_entra_words(reason_text_expr(pl.col("error_reason"))).alias("_said"),
         )
-        events = self.frames.events.join(names, on="event_id", how="left").join(
-            bare, on="event_id", how="left"
+        narrow = frame.select(
+            "event_id", "activity_time", "source_id", "upn", "mail", "user_name_sent",
+            "email_sent", "identity_key", "target_id", "object_type", "source_display_name",
+            "error_code", "response_body", "error_additional_details",
+        ).join(names, on="event_id", how="left", maintain_order="left").join(
+            bare, on="event_id", how="left", maintain_order="left"
         )
         own_key = pl.coalesce(
             *(
@@ -146,7 +155,7 @@ class Context:
             )
         )
         best = (
-            events.filter(pl.col("source_id").is_not_null())
+            narrow.filter(pl.col("source_id").is_not_null())
             .with_columns(own_key.alias("_key"))
             .filter(pl.col("_key").is_not_null())
             .sort("activity_time")
@@ -165,17 +174,19 @@ class Context:
         person = pl.coalesce(
             "_best", own_key, "identity_key", pl.col("target_id").str.to_lowercase(), "event_id"
         )
-        return (
-            events.join(best, on="source_id", how="left")
+        derived = (
+            narrow.join(best, on="source_id", how="left", maintain_order="left")
             .with_columns(person.alias("person"), text.alias("text"))
-            .with_columns(
+            .select(
+                "person",
+                "text",
                 pl.when(pl.col("object_type") == "Group")
                 .then(pl.coalesce("source_display_name", "person"))
                 .otherwise(pl.col("person"))
-                .alias("label")
+                .alias("label"),
             )
-            .drop("_best", "_reported", "_said")
         )
+        return frame.hstack(derived)
 
     @cached_property
     def failures(self) -> pl.DataFrame:
@@ -184,13 +195,36 @@ class Context:
     @cached_property
     def _spellings(self) -> dict[str, str]:
         """Every distinct step-detail key as logged -> its folded form."""
+        if self.frames.details is not None:
+            keys = self.frames.details.select("key", "attribute_key").unique().collect()
+            return dict(keys.iter_rows())
         return detail_keys(self.frames.steps)
 
     @cached_property
     def _attribute_keys(self) -> list[str]:
         """Distinct folded keys of the step details and modified properties."""
-        props = self.frames.modified_properties["attribute_key"].drop_nulls().unique()
+        props = (
+            self.frames.modified_properties.lazy()
+            .select(pl.col("attribute_key").drop_nulls().unique())
+            .collect()["attribute_key"]
+        )
         return sorted(set(self._spellings.values()) | set(props.to_list()))
+
+    def _detail_rows(
+        self, keys: Collection[str] | None, step_types: Collection[str] | None = None
+    ) -> pl.LazyFrame:
+        """Step details (``normalize.step_details`` form) of these folded keys, lazily."""
+        if self.frames.details is not None:
+            rows = self.frames.details
+            if keys is not None:
+                rows = rows.filter(pl.col("attribute_key").is_in(list(keys)))
+            if step_types is not None:
+                rows = rows.filter(pl.col("step_type").is_in(list(step_types)))
+            return rows
+        steps = self.frames.steps.lazy()
+        if step_types is not None:
+            steps = steps.filter(pl.col("step_type").is_in(list(step_types)))
+        return step_details(steps, keys, self._spellings)
 
     def details(
         self, keys: Collection[str], step_types: Collection[str] | None = None
@@ -199,47 +233,45 @@ class Context:
         event_id, step_index, name, step_type, status, key, value, attribute_key."""
         wanted = tuple(sorted(keys))
         types = tuple(sorted(step_types)) if step_types is not None else None
+        return self.memo(("details", wanted, types),
+                         lambda: self._detail_rows(wanted, types).collect())
 
-        def compute() -> pl.DataFrame:
-            steps = self.frames.steps
-            if types is not None:
-                steps = steps.filter(pl.col("step_type").is_in(types))
-            return step_details(steps, wanted, self._spellings)
+    def steps_where(self, condition: pl.Expr, columns: Sequence[str]) -> pl.DataFrame:
+        """Some columns of the steps that meet a condition (never every step in memory)."""
+        return self.frames.steps.lazy().filter(condition).select(columns).collect()
 
-        return self.memo(("details", wanted, types), compute)
-
-    def sent_where(self, key_pattern: str) -> pl.DataFrame:
+    def sent_where(self, key_pattern: str, where: pl.Expr | None = None) -> pl.DataFrame:
         """Attributes sent to the app whose folded key matches a regex (modified properties
         and export details), one row each: event_id, attribute_key, name, value, origin, and
-        the event's person, status, action, object_type, cycle_id, activity_time."""
+        the event's person, status, action, object_type, cycle_id, activity_time.
 
-        def compute() -> pl.DataFrame:
-            pattern = re.compile(key_pattern)
-            keys = [k for k in self._attribute_keys if pattern.search(k)]
-            facts = self.events.select(
-                "event_id", "person", "status", "action", "object_type", "cycle_id",
-                "activity_time",
-            )
-            sent = sent_attributes(
-                self.frames.steps, self.frames.modified_properties, keys, self._spellings
-            )
-            return sent.join(facts, on="event_id", how="inner")
-
-        return self.memo(("sent", key_pattern), compute)
+        ``where`` (over the first five columns) is applied before anything is collected.
+        Answers are not cached: a month of sent attributes is millions of rows, so rules keep
+        what they derive (``memo``), not the rows.
+        """
+        pattern = re.compile(key_pattern)
+        keys = [k for k in self._attribute_keys if pattern.search(k)]
+        sent = sent_attributes(
+            self._detail_rows(keys, ("export",)), self.frames.modified_properties.lazy(), keys
+        )
+        if where is not None:
+            sent = sent.filter(where)
+        facts = self.events.lazy().select(
+            "event_id", "person", "status", "action", "object_type", "cycle_id",
+            "activity_time",
+        )
+        return sent.join(facts, on="event_id", how="inner", maintain_order="left").collect()
 
     @cached_property
     def exporting_events(self) -> pl.Series:
         """Ids of events that sent any attribute to the app."""
-        bookkeeping = [k for k, folded in self._spellings.items() if folded in BOOKKEEPING_KEYS]
-        exported = self.frames.steps.filter(
-            (pl.col("step_type") == "export")
-            & (
-                pl.col("details")
-                .list.eval(pl.element().struct.field("key").is_in(bookkeeping).not_())
-                .list.any()
-            )
-        )["event_id"]
-        return pl.concat([self.frames.modified_properties["event_id"], exported]).unique()
+        exported = (
+            self._detail_rows(None, ("export",))
+            .filter(~pl.col("attribute_key").is_in(BOOKKEEPING_KEYS))
+            .select("event_id")
+        )
+        sent = self.frames.modified_properties.lazy().select("event_id")
+        return pl.concat([sent, exported]).unique().collect()["event_id"]
 
     def of(self, event_ids: Iterable[str]) -> pl.DataFrame:
         """The events with these ids."""

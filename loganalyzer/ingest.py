@@ -1,8 +1,9 @@
 """Load exports and stores into canonical frames, or stream exports into a Parquet store.
 
 A *store* is a folder written by ``loganalyzer ingest``: ``events.parquet``, ``steps.parquet``,
-``modified_properties.parquet`` and ``manifest.json`` (inputs, counts, skipped records). Every
-command accepts a store wherever it accepts an export, so a large export is parsed once.
+``modified_properties.parquet``, ``step_details.parquet`` (the steps' details one per row, for
+rules) and ``manifest.json`` (inputs, counts, skipped records). Every command accepts a store
+wherever it accepts an export, so a large export is parsed once.
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from loganalyzer import __version__
-from loganalyzer.normalize import Frames, normalize
+from loganalyzer.normalize import Frames, normalize, step_details
 from loganalyzer.prefetch import prefetch
 from loganalyzer.problems import InputError, Problem
 from loganalyzer.readers import ReadLog, read_sources
 from loganalyzer.readers.sources import STORE_MANIFEST, expand, is_store
-from loganalyzer.schema import FRAME_SCHEMAS
+from loganalyzer.schema import DETAIL_ROWS_SCHEMA, EVENTS_SCHEMA, FRAME_SCHEMAS
 from loganalyzer.textsafe import shown
 
 # progress(message, done, total): done and total count input files (None when unknown)
@@ -80,8 +81,7 @@ class _Deduper:
         events = frames.events.filter(self._keep(frames.events["event_id"]))
         if events.height == frames.events.height:
             return frames
-        keep = pl.col("event_id").is_in(events["event_id"].implode())
-        return Frames(events, frames.steps.filter(keep), frames.modified_properties.filter(keep))
+        return frames.only(events["event_id"])
 
 
 def _normalized_batches(
@@ -148,17 +148,30 @@ def _require_events(inputs: list[Path], parts: list[Frames], read_log: ReadLog) 
 
 def read_store(store: Path) -> tuple[Frames, dict]:
     """A store's frames and manifest; a store that is damaged or not ours is one InputError
-    naming the file and what is wrong (never a traceback)."""
+    naming the file and what is wrong (never a traceback).
+
+    Events are read into memory; steps, modified properties and step details are scanned
+    lazily, so analysis reads only the rows and columns its questions need. A store written
+    before step details were kept (no ``step_details.parquet``) still opens: its details are
+    derived from the steps, more slowly.
+    """
     manifest = read_manifest(store)
     check_store(store)
-    frames = []
-    for name, schema in FRAME_SCHEMAS.items():
-        path = store / f"{name}.parquet"
-        try:
-            frames.append(pl.read_parquet(path).select(list(schema)).cast(schema))
-        except (OSError, pl.exceptions.PolarsError, pa.ArrowException) as exc:
-            raise _bad_store_file(path, exc) from exc
-    return Frames(*frames), manifest
+    events_path = store / "events.parquet"
+    try:
+        events = pl.read_parquet(events_path).select(list(EVENTS_SCHEMA)).cast(EVENTS_SCHEMA)
+    except (OSError, pl.exceptions.PolarsError, pa.ArrowException) as exc:
+        raise _bad_store_file(events_path, exc) from exc
+    lazy = {
+        name: pl.scan_parquet(store / f"{name}.parquet").select(list(schema)).cast(schema)
+        for name, schema in FRAME_SCHEMAS.items() if name != "events"
+    }
+    details_path = store / DETAILS_FILE
+    details = (
+        pl.scan_parquet(details_path).select(list(DETAIL_ROWS_SCHEMA)).cast(DETAIL_ROWS_SCHEMA)
+        if details_path.exists() else None
+    )
+    return Frames(events, lazy["steps"], lazy["modified_properties"], details), manifest
 
 
 def _bad_store_file(path: Path, exc: Exception) -> InputError:
@@ -199,6 +212,23 @@ def check_store(store: Path) -> None:
                              f"columns: {shown(', '.join(missing), 120)}); run ingest again")
 
 
+DETAILS = "step_details"
+DETAILS_FILE = f"{DETAILS}.parquet"
+
+
+def _file_name(name: str) -> str:
+    return f"{name}.parquet"
+
+
+def _store_tables(frames: Frames) -> dict[str, pa.Table]:
+    """One batch as the store's files: the canonical frames plus the long form of the step
+    details (what rules ask about, found by a filtered scan instead of an explode)."""
+    details = step_details(frames.steps).select(list(DETAIL_ROWS_SCHEMA)).cast(
+        DETAIL_ROWS_SCHEMA)
+    tables = {name: getattr(frames, name).to_arrow() for name in FRAME_SCHEMAS}
+    return tables | {DETAILS: details.to_arrow()}
+
+
 def _check_target(store: Path) -> None:
     """Refuse to replace anything but an earlier store (or an empty folder)."""
     if store.exists() and not (is_store(store) or (store.is_dir() and not any(store.iterdir()))):
@@ -234,20 +264,20 @@ def _write_store(inputs: list[Path], store: Path, progress: Progress) -> dict:
             batches, stores = _normalized_batches(inputs, read_log, Path(tmp), progress, dedupe)
             loaded = (dedupe.frames(read_store(s)[0]) for s in stores)
             for frames in itertools.chain(loaded, batches):
-                for name in FRAME_SCHEMAS:
-                    table = getattr(frames, name).to_arrow()
+                for name, table in _store_tables(frames.collected()).items():
                     if name not in writers:
                         writers[name] = pq.ParquetWriter(
-                            store / f"{name}.parquet", table.schema, compression="zstd"
+                            store / _file_name(name), table.schema, compression="zstd"
                         )
                     writers[name].write_table(table)
-                    counts[name] += table.num_rows
+                    if name in counts:
+                        counts[name] += table.num_rows
     finally:
         for writer in writers.values():
             writer.close()
-    for name in FRAME_SCHEMAS:  # an input with no steps still gets a readable (empty) file
-        if name not in writers:
-            pl.DataFrame(schema=FRAME_SCHEMAS[name]).write_parquet(store / f"{name}.parquet")
+    for name, schema in {**FRAME_SCHEMAS, DETAILS: DETAIL_ROWS_SCHEMA}.items():
+        if name not in writers:  # an input with no steps still gets a readable (empty) file
+            pl.DataFrame(schema=schema).write_parquet(store / _file_name(name))
     if counts["events"] == 0:
         _require_events(inputs, [], read_log)
     manifest = {

@@ -19,28 +19,61 @@ from loganalyzer.schema import (
     EVENTS_SCHEMA,
     MODIFIED_PROPERTIES_SCHEMA,
     STEPS_SCHEMA,
+    empty_frame,
 )
 from loganalyzer.textsafe import shown
 from loganalyzer.timeparse import parse_utc_column
 
+Table = pl.DataFrame | pl.LazyFrame
+
 
 @dataclass
 class Frames:
-    """The canonical model of one or more exports."""
+    """The canonical model of one or more exports.
+
+    Events are always in memory. Steps and modified properties are lazy when read from a store
+    (four rows per event: a month of a large tenant's steps never needs to be in memory whole);
+    ``details`` is the store's long form of every step detail (``step_details`` of all steps),
+    so a rule's question about a few keys is a filtered scan rather than an explode.
+    """
 
     events: pl.DataFrame
-    steps: pl.DataFrame
-    modified_properties: pl.DataFrame
+    steps: Table
+    modified_properties: Table
+    details: pl.LazyFrame | None = None
 
     @staticmethod
     def concat(parts: list[Frames]) -> Frames:
-        from loganalyzer.schema import empty_frame
-
-        def stack(name: str) -> pl.DataFrame:
+        def stack(name: str) -> Table:
             frames = [getattr(p, name) for p in parts]
-            return pl.concat(frames, how="vertical") if frames else empty_frame(name)
+            if not frames:
+                return empty_frame(name)
+            if all(isinstance(f, pl.DataFrame) for f in frames):
+                return pl.concat(frames, how="vertical")
+            return pl.concat([f.lazy() for f in frames], how="vertical")
 
-        return Frames(stack("events"), stack("steps"), stack("modified_properties"))
+        details = [p.details for p in parts]
+        stacked = pl.concat(details) if details and all(d is not None for d in details) else None
+        return Frames(stack("events"), stack("steps"), stack("modified_properties"), stacked)
+
+    def only(self, event_ids: pl.Series) -> Frames:
+        """The same frames holding only these events (scope, period, de-duplication)."""
+        keep = pl.col("event_id").is_in(event_ids.implode())
+        return Frames(
+            self.events.filter(keep),
+            self.steps.filter(keep),
+            self.modified_properties.filter(keep),
+            self.details.filter(keep) if self.details is not None else None,
+        )
+
+    def collected(self) -> Frames:
+        """Every frame in memory (small exports, tests, writing a store from a store)."""
+        return Frames(self.events, _collect(self.steps), _collect(self.modified_properties),
+                      self.details)
+
+
+def _collect(frame: Table) -> pl.DataFrame:
+    return frame.collect() if isinstance(frame, pl.LazyFrame) else frame
 
 
 def attribute_key(expr: pl.Expr) -> pl.Expr:
@@ -153,10 +186,10 @@ def _modified_properties(raw: pl.DataFrame) -> pl.DataFrame:
 BOOKKEEPING_KEYS = ("reportableidentifier", "skipreason")
 
 
-def detail_keys(steps: pl.DataFrame) -> dict[str, str]:
+def detail_keys(steps: Table) -> dict[str, str]:
     """Every distinct step-detail key as logged -> its ``attribute_key`` (a few dozen)."""
     keys = (
-        steps.select(
+        steps.lazy().select(
             pl.col("details")
             .list.eval(pl.element().struct.field("key"))
             .explode()
@@ -166,20 +199,21 @@ def detail_keys(steps: pl.DataFrame) -> dict[str, str]:
         )
         .with_columns(attribute_key(pl.col("key")).alias("folded"))
     )
-    return dict(keys.iter_rows())
+    return dict(keys.collect().iter_rows())
 
 
 def step_details(
-    steps: pl.DataFrame,
+    steps: Table,
     keys: Collection[str] | None = None,
     spellings: dict[str, str] | None = None,
-) -> pl.DataFrame:
-    """One row per (event, step, detail key): the long form rules and identity lookups use.
+) -> Table:
+    """One row per (event, step, detail key): the long form rules and identity lookups use
+    (and a store keeps as ``step_details.parquet``).
 
     ``keys`` keeps only these folded keys. A large export holds millions of detail pairs, so
     they are picked inside each step by their spellings as logged (``spellings``: what
     ``detail_keys`` returns, passed in by callers that ask often) before anything is exploded.
-    Columns: event_id, step_index, name, step_type, status, key, value, attribute_key.
+    Columns: ``DETAIL_ROWS_SCHEMA``; eager in, eager out; lazy in, lazy out.
     """
     if keys is not None:
         logged = spellings if spellings is not None else detail_keys(steps)
@@ -199,18 +233,22 @@ def step_details(
 
 
 def sent_attributes(
-    steps: pl.DataFrame,
-    modified_properties: pl.DataFrame,
+    details: Table,
+    modified_properties: Table,
     keys: Collection[str] | None = None,
-    spellings: dict[str, str] | None = None,
-) -> pl.DataFrame:
+) -> Table:
     """Attributes Entra sent to Flowcase: modified properties plus export-step details.
 
-    ``keys`` and ``spellings`` as for ``step_details``. Columns: event_id, attribute_key,
-    name, value, origin ("modifiedProperties"|"export").
+    ``details`` are step details in ``step_details`` form (any steps; only export steps count);
+    ``keys`` keeps only these folded keys. Columns: event_id, attribute_key, name, value,
+    origin ("modifiedProperties"|"export").
     """
+    exported = details.filter(
+        (pl.col("step_type") == "export") & ~pl.col("attribute_key").is_in(BOOKKEEPING_KEYS)
+    )
     if keys is not None:
         modified_properties = modified_properties.filter(pl.col("attribute_key").is_in(keys))
+        exported = exported.filter(pl.col("attribute_key").is_in(keys))
     from_props = modified_properties.select(
         "event_id",
         "attribute_key",
@@ -218,17 +256,12 @@ def sent_attributes(
         pl.col("new_value").alias("value"),
         pl.lit("modifiedProperties").alias("origin"),
     )
-    exported = steps.filter(pl.col("step_type") == "export")
-    from_export = (
-        step_details(exported, keys, spellings)
-        .filter(~pl.col("attribute_key").is_in(BOOKKEEPING_KEYS))
-        .select(
-            "event_id",
-            "attribute_key",
-            pl.col("key").alias("name"),
-            "value",
-            pl.lit("export").alias("origin"),
-        )
+    from_export = exported.select(
+        "event_id",
+        "attribute_key",
+        pl.col("key").alias("name"),
+        "value",
+        pl.lit("export").alias("origin"),
     )
     return pl.concat([from_props, from_export], how="vertical")
 

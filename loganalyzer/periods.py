@@ -96,9 +96,4 @@ def select(frames: Frames, period: Period) -> Frames:
     events = frames.events.filter(
         (pl.col("activity_time") >= period.start) & (pl.col("activity_time") < period.end)
     )
-    ids = events.select("event_id")
-    return Frames(
-        events,
-        frames.steps.join(ids, on="event_id", how="semi"),
-        frames.modified_properties.join(ids, on="event_id", how="semi"),
-    )
+    return frames.only(events["event_id"])

@@ -141,6 +141,19 @@ MODIFIED_PROPERTIES_SCHEMA: dict[str, pl.DataType] = {
     "new_value": pl.Utf8,
 }
 
+# ``normalize.step_details``: one row per step detail, written by ingest beside the steps so
+# a rule asking for a few keys scans one small column instead of exploding every step
+DETAIL_ROWS_SCHEMA: dict[str, pl.DataType] = {
+    "event_id": pl.Utf8,
+    "step_index": pl.Int16,
+    "name": pl.Utf8,
+    "step_type": pl.Utf8,
+    "status": pl.Utf8,
+    "key": pl.Utf8,
+    "value": pl.Utf8,
+    "attribute_key": pl.Utf8,
+}
+
 FRAME_SCHEMAS = {
     "events": EVENTS_SCHEMA,
     "steps": STEPS_SCHEMA,

@@ -242,8 +242,4 @@ def _narrow(frames: Frames, chosen: list[AppEvents], others: list[AppEvents],
         return Scope(frames, chosen, [], by_option)
     keys = [k for a in chosen for k in a.keys]
     events = frames.events.filter(_job_key().is_in(keys))
-    kept = pl.col("event_id").is_in(events["event_id"].implode())
-    return Scope(
-        Frames(events, frames.steps.filter(kept), frames.modified_properties.filter(kept)),
-        chosen, others, by_option,
-    )
+    return Scope(frames.only(events["event_id"]), chosen, others, by_option)

@@ -16,6 +16,7 @@ import polars as pl
 import pytest
 
 from loganalyzer.ingest import ingest_to_store, load
+from loganalyzer.normalize import step_details
 
 DATA = Path(__file__).parent / "data"
 RECORDS = json.loads((DATA / "graph-records-captured.json").read_text())
@@ -187,11 +188,13 @@ def test_store_round_trip(tmp_path):
     source = write_json(tmp_path / "a.json", RECORDS)
     manifest = ingest_to_store([source], tmp_path / "store")
     assert manifest["counts"]["events"] == 2
-    from_store = load([tmp_path / "store"]).frames
+    from_store = load([tmp_path / "store"]).frames.collected()
     from_file = load([source]).frames
     assert from_store.events.equals(from_file.events)
     assert from_store.steps.equals(from_file.steps)
     assert from_store.modified_properties.equals(from_file.modified_properties)
+    # the store's long form of the step details is the steps' details, one per row
+    assert from_store.details.collect().equals(step_details(from_file.steps))
 
 
 def test_event_repeated_in_one_file_keeps_one_copy_of_its_steps(tmp_path):

@@ -118,8 +118,10 @@ def test_the_store_holds_no_secret(export, tmp_path):
     result = CliRunner().invoke(app, ["ingest", str(export), "-o", str(store), "-q"])
     assert result.exit_code == 0, result.output
     frames, _ = read_store(store)
+    frames = frames.collected()
     cells = []
-    for frame in (frames.events, frames.steps, frames.modified_properties):
+    for frame in (frames.events, frames.steps, frames.modified_properties,
+                  frames.details.collect()):
         cells += [json.dumps(row, default=str) for row in frame.iter_rows(named=True)]
     text = "\n".join(cells)
     assert MASK in text

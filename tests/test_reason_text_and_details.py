@@ -102,7 +102,8 @@ def test_picking_keys_first_gives_the_same_rows_as_exploding_everything():
 
 
 def test_sent_attributes_leave_out_bookkeeping_details_in_any_spelling():
-    sent = sent_attributes(_steps(), empty_frame("modified_properties"))
+    details = step_details(_steps())
+    sent = sent_attributes(details, empty_frame("modified_properties"))
     assert sorted(sent["attribute_key"]) == ["emailstypeeqworkvalue", "username", "username"]
-    only = sent_attributes(_steps(), empty_frame("modified_properties"), ("username",))
+    only = sent_attributes(details, empty_frame("modified_properties"), ("username",))
     assert sorted(only["value"]) == ["Ola@x.no", "kari@x.no"]

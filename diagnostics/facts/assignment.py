@@ -161,8 +161,8 @@ def exported_while_unassigned(ctx: Context) -> pl.DataFrame:
     unassigned user and do not count."""
     unassigned = _flag(ctx, ASSIGNED_KEYS, "false")
     deactivating = sent_active(ctx).filter(pl.col("active") == "false")["event_id"]
-    soft_delete = ctx.frames.steps.filter(
-        pl.col("name").str.to_lowercase().str.contains("softdelete|disable")
+    soft_delete = ctx.steps_where(
+        pl.col("name").str.to_lowercase().str.contains("softdelete|disable"), ["event_id"]
     )["event_id"]
     return ctx.events.filter(
         pl.col("event_id").is_in(unassigned.implode())

@@ -21,11 +21,13 @@ _ASKS_FOR_COUNTRY = (
 )
 
 
-def sent_departments(ctx: Context) -> pl.DataFrame:
-    """event_id -> the department value the request sent (first one)."""
+def sent_departments(ctx: Context, event_ids: pl.Series) -> pl.DataFrame:
+    """event_id -> the department value the request sent (first one), for these events."""
+    wanted = pl.col("event_id").is_in(event_ids.implode()) & (
+        pl.col("value").str.strip_chars().str.len_chars() > 0
+    )
     return (
-        ctx.sent_where(DEPARTMENT_KEY)
-        .filter(pl.col("value").str.strip_chars().str.len_chars() > 0)
+        ctx.sent_where(DEPARTMENT_KEY, where=wanted)
         .group_by("event_id", maintain_order=True)
         .agg(pl.col("value").first().alias("department"))
     )
@@ -37,7 +39,7 @@ def department_failures(ctx: Context) -> pl.DataFrame:
 
 
 def _department_failures(ctx: Context) -> pl.DataFrame:
-    sent = sent_departments(ctx)
+    sent = sent_departments(ctx, ctx.failures["event_id"])
     failures = ctx.failures.join(sent, on="event_id", how="left")
     quotes_value = pl.col("text").str.contains(
         pl.col("department").str.to_lowercase(), literal=True
@@ -60,7 +62,7 @@ def is_ambiguous() -> pl.Expr:
 
 def country_sent(ctx: Context, event_ids: pl.Series) -> pl.DataFrame:
     """Sent countryCode/countryName attributes of these events."""
-    return ctx.sent_where(COUNTRY_KEY).filter(pl.col("event_id").is_in(event_ids.implode()))
+    return ctx.sent_where(COUNTRY_KEY, where=pl.col("event_id").is_in(event_ids.implode()))
 
 
 def grouped(frame: pl.DataFrame) -> str:

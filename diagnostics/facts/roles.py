@@ -132,7 +132,7 @@ def sent_roles(ctx: Context) -> pl.DataFrame:
 
 
 def _sent_roles(ctx: Context) -> pl.DataFrame:
-    sent = ctx.sent_where(r"^roles").filter(pl.col("value").is_not_null())
+    sent = ctx.sent_where(r"^roles", where=pl.col("value").is_not_null())
     raw = sent["value"].unique(maintain_order=True).to_list()
     parsed = pl.DataFrame(
         {"value": raw, "role": [parse_roles(v) for v in raw]},

@@ -55,7 +55,7 @@ MANAGER_KEY = r"^(urn\w*enterprise\w*user)?manager(value|id)?$"
 
 def evaluate(ctx: Context) -> list[Hit]:
     sent = ctx.sent_where(MANAGER_KEY)
-    resolving = ctx.frames.steps.filter(pl.col("step_type") == "referenceresolution")
+    resolving = ctx.steps_where(pl.col("step_type") == "referenceresolution", ["event_id"])
     users = ctx.events.filter(pl.col("object_type") != "Group")
     events = users.filter(
         pl.col("event_id").is_in(sent["event_id"].implode())

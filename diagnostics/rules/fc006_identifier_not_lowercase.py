@@ -43,9 +43,8 @@ ATTRIBUTE_NAMES = {"username": "userName"}
 
 def uppercase_identifiers(ctx: Context) -> pl.DataFrame:
     """Sent userName / work-email values with upper-case letters (event, person, value)."""
-    return ctx.sent_where(IDENTIFIER_KEYS).filter(
-        pl.col("value").is_not_null() & (pl.col("value") != pl.col("value").str.to_lowercase())
-    )
+    upper = pl.col("value").is_not_null() & (pl.col("value") != pl.col("value").str.to_lowercase())
+    return ctx.sent_where(IDENTIFIER_KEYS, where=upper)
 
 
 def evaluate(ctx: Context) -> list[Hit]:

@@ -82,20 +82,22 @@ def conflict_failures(ctx: Context) -> pl.DataFrame:
 
 def created_after_no_match(ctx: Context, events: pl.DataFrame) -> pl.DataFrame:
     """Of these events, those whose matching step found no Flowcase user."""
-    steps = ctx.frames.steps.filter(
+    steps = ctx.steps_where(
         (pl.col("step_type") == "matching")
         & (
             (pl.col("name") == "EntrySynchronizationAdd")
             | pl.col("description").str.to_lowercase().str.contains("no matching")
-        )
+        ),
+        ["event_id"],
     )
     return events.filter(pl.col("event_id").is_in(steps["event_id"].implode()))
 
 
 def shared_identifiers(ctx: Context) -> pl.DataFrame:
     """Sent identifiers (lower-cased) that more than one Entra object sends: key, source_id."""
-    sent = ctx.sent_where(r"^(username|emails\w*value)$").filter(
-        pl.col("value").is_not_null() & (pl.col("object_type") != "Group").fill_null(True)
+    named = pl.col("value").is_not_null()
+    sent = ctx.sent_where(r"^(username|emails\w*value)$", where=named).filter(
+        (pl.col("object_type") != "Group").fill_null(True)
     ).with_columns(pl.col("value").str.to_lowercase().alias("key"))
     owners = sent.join(ctx.events.select("event_id", "source_id"), on="event_id").filter(
         pl.col("source_id").is_not_null()
