@@ -95,6 +95,18 @@ def failures_where(
     return is_failure() & matched
 
 
+# The event columns rules and the engine read. The others (tenant, change id, duration, where
+# the record came from, ...) are left out of ``Context.events``: a rule's filter over a month
+# of events then copies half as much.
+RULE_COLUMNS = (
+    "event_id", "activity_time", "cycle_id", "app_name", "action", "status", "error_code",
+    "error_reason", "error_additional_details", "http_status", "response_body", "scim_detail",
+    "scim_type", "retry_count", "next_retry_time", "failed_step_description", "skip_reason",
+    "is_escrow_retry", "object_type", "source_id", "source_display_name", "target_id", "upn",
+    "mail", "user_name_sent", "email_sent", "identity_key",
+)
+
+
 class Context:
     """The canonical frames of one diagnosis, with derived columns computed once.
 
@@ -124,28 +136,29 @@ class Context:
 
     @cached_property
     def events(self) -> pl.DataFrame:
-        """The events plus ``person``, ``text`` and ``label``: the derived columns are built
-        on a narrow frame and added beside the original columns, which are shared, not copied."""
+        """The events' ``RULE_COLUMNS`` plus ``person``, ``text`` and ``label``: the derived
+        columns are built on a narrow frame and added beside the original columns, which are
+        shared, not copied."""
         frame = self.frames.events
-        reported = self._detail_rows(("reportableidentifier",)).filter(
-            pl.col("value").str.contains("@")
-        ).collect()
-        names = reported.group_by("event_id", maintain_order=True).agg(
-            pl.col("value").first().alias("_reported")
+        reported = (
+            self._detail_rows(("reportableidentifier",))
+            .filter(pl.col("value").str.contains("@"))
+            .group_by("event_id", maintain_order=True)
+            .agg(pl.col("value").first().alias("_reported"))
         )
         # the reason is read only where there is no body: a few percent of the events, and
         # string regexes cost per row even where the value is null
-        bare = frame.filter(
+        bare = frame.lazy().filter(
             pl.col("response_body").is_null() & pl.col("error_reason").is_not_null()
         ).select(
             "event_id",
             without_entra_words(reason_text_expr(pl.col("error_reason"))).alias("_said"),
         )
-        narrow = frame.select(
+        narrow = frame.lazy().select(
             "event_id", "activity_time", "source_id", "upn", "mail", "user_name_sent",
             "email_sent", "identity_key", "target_id", "object_type", "source_display_name",
             "error_code", "response_body", "error_additional_details",
-        ).join(names, on="event_id", how="left", maintain_order="left").join(
+        ).join(reported, on="event_id", how="left", maintain_order="left").join(
             bare, on="event_id", how="left", maintain_order="left"
         )
         own_key = pl.coalesce(
@@ -185,8 +198,9 @@ class Context:
                 .otherwise(pl.col("person"))
                 .alias("label"),
             )
+            .collect()
         )
-        return frame.hstack(derived)
+        return frame.select(RULE_COLUMNS).hstack(derived)
 
     @cached_property
     def failures(self) -> pl.DataFrame:
@@ -227,12 +241,21 @@ class Context:
         return step_details(steps, keys, self._spellings)
 
     def details(
-        self, keys: Collection[str], step_types: Collection[str] | None = None
+        self,
+        keys: Collection[str],
+        step_types: Collection[str] | None = None,
+        where: pl.Expr | None = None,
     ) -> pl.DataFrame:
         """Step details whose folded key is one of ``keys`` (folded, e.g. ``"skipreason"``):
-        event_id, step_index, name, step_type, status, key, value, attribute_key."""
+        event_id, step_index, name, step_type, status, key, value, attribute_key.
+
+        Cached per question; with ``where`` (a filter on those columns, applied before
+        anything is collected) the answer is not cached: ask so when only a few of a month's
+        rows are wanted."""
         wanted = tuple(sorted(keys))
         types = tuple(sorted(step_types)) if step_types is not None else None
+        if where is not None:
+            return self._detail_rows(wanted, types).filter(where).collect()
         return self.memo(("details", wanted, types),
                          lambda: self._detail_rows(wanted, types).collect())
 
@@ -249,6 +272,11 @@ class Context:
         Answers are not cached: a month of sent attributes is millions of rows, so rules keep
         what they derive (``memo``), not the rows.
         """
+        return self.sent_rows(key_pattern, where).collect()
+
+    def sent_rows(self, key_pattern: str, where: pl.Expr | None = None) -> pl.LazyFrame:
+        """``sent_where`` as a lazy query, for rules that aggregate every sent value (only
+        the columns and rows the aggregate needs are then read)."""
         pattern = re.compile(key_pattern)
         keys = [k for k in self._attribute_keys if pattern.search(k)]
         sent = sent_attributes(
@@ -260,7 +288,7 @@ class Context:
             "event_id", "person", "status", "action", "object_type", "cycle_id",
             "activity_time",
         )
-        return sent.join(facts, on="event_id", how="inner", maintain_order="left").collect()
+        return sent.join(facts, on="event_id", how="inner", maintain_order="left")
 
     @cached_property
     def exporting_events(self) -> pl.Series:
@@ -285,9 +313,15 @@ def ids(frame: pl.DataFrame) -> list[str]:
 
 def whole_cycles(ctx: Context, failures: pl.DataFrame) -> list[str]:
     """Cycles in which every request to the app is one of these failures (skips send none)."""
-    per_cycle = ctx.events.filter(pl.col("status") != "skipped").group_by("cycle_id").agg(
-        pl.len().alias("n"),
-        pl.col("event_id").is_in(failures["event_id"].implode()).sum().alias("failed"),
+    per_cycle = (
+        ctx.events.lazy()
+        .filter(pl.col("status") != "skipped")
+        .group_by("cycle_id")
+        .agg(
+            pl.len().alias("n"),
+            pl.col("event_id").is_in(failures["event_id"].implode()).sum().alias("failed"),
+        )
+        .collect()
     )
     full = per_cycle.filter((pl.col("n") == pl.col("failed")) & pl.col("cycle_id").is_not_null())
     return sorted(full["cycle_id"].to_list())

@@ -133,9 +133,10 @@ def _template(job_id: str | None) -> str:
 def jobs(frames: Frames) -> pl.DataFrame:
     """One row per job: its key, job id, app name, service principal, target and source system
     (the most frequent), and the number of events."""
-    events = frames.events.with_columns(_job_key().alias(_JOB_KEY))
     return (
-        events.group_by(_JOB_KEY)
+        frames.events.lazy()  # lazy: only the four columns read, not a copy of every event
+        .with_columns(_job_key().alias(_JOB_KEY))
+        .group_by(_JOB_KEY)
         .agg(
             pl.col("job_id").drop_nulls().first(),
             pl.col("app_name").drop_nulls().mode().first(),
@@ -144,6 +145,7 @@ def jobs(frames: Frames) -> pl.DataFrame:
             pl.len().alias("events"),
         )
         .sort("events", _JOB_KEY, descending=[True, False])
+        .collect()
     )
 
 

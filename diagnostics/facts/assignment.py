@@ -36,9 +36,7 @@ NOT_ASSIGNED_TEXT = "not assigned to the application"
 
 def _flag(ctx: Context, keys: list[str], value: str) -> pl.Series:
     """Event ids with a step detail among ``keys`` equal to ``value`` (case-insensitive)."""
-    hits = ctx.details(SCOPING_KEYS).filter(
-        pl.col("attribute_key").is_in(keys) & (_lowered() == value)
-    )
+    hits = ctx.details(keys, where=_lowered() == value)
     return hits["event_id"].unique()
 
 
@@ -138,7 +136,8 @@ def _skip_classes(ctx: Context) -> pl.DataFrame:
     skipped = ctx.events.filter(
         (pl.col("status") == "skipped") & (pl.col("object_type") != "Group").fill_null(True)
     )
-    details = ctx.details(SCOPING_KEYS).join(skipped.select("event_id"), on="event_id", how="semi")
+    of_skips = pl.col("event_id").is_in(skipped["event_id"].implode())
+    details = ctx.details(SCOPING_KEYS, where=of_skips)
     return skipped.join(classify_skips(skipped, details), on="event_id", how="left")
 
 
@@ -177,12 +176,14 @@ def previously_provisioned(ctx: Context, skips: pl.DataFrame) -> pl.DataFrame:
     """Of these skips, those of objects Flowcase already has: a target id on the skip, or an
     earlier successful create/update/disable in the export."""
     done = (
-        ctx.events.filter(
+        ctx.events.lazy()
+        .filter(
             (pl.col("status") == "success")
             & pl.col("action").is_in(["create", "update", "disable"])
         )
         .group_by("person")
         .agg(pl.col("activity_time").min().alias("provisioned_at"))
+        .collect()
     )
     return skips.join(done, on="person", how="left").filter(
         pl.col("target_id").is_not_null()

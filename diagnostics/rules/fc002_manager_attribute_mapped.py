@@ -56,8 +56,7 @@ MANAGER_KEY = r"^(urn\w*enterprise\w*user)?manager(value|id)?$"
 def evaluate(ctx: Context) -> list[Hit]:
     sent = ctx.sent_where(MANAGER_KEY)
     resolving = ctx.steps_where(pl.col("step_type") == "referenceresolution", ["event_id"])
-    users = ctx.events.filter(pl.col("object_type") != "Group")
-    events = users.filter(
+    about_manager = (
         pl.col("event_id").is_in(sent["event_id"].implode())
         | pl.col("event_id").is_in(resolving["event_id"].implode())
         | (is_failure() & code_like(r"resolvereference|referenceattribute"))
@@ -68,6 +67,7 @@ def evaluate(ctx: Context) -> list[Hit]:
             & ~mentions(ROLE)
         )
     )
+    events = ctx.events.filter((pl.col("object_type") != "Group") & about_manager)
     if events.height == 0:
         return []
     people = sorted(events["person"].unique().to_list())

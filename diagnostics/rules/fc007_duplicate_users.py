@@ -94,19 +94,28 @@ def created_after_no_match(ctx: Context, events: pl.DataFrame) -> pl.DataFrame:
 
 
 def shared_identifiers(ctx: Context) -> pl.DataFrame:
-    """Sent identifiers (lower-cased) that more than one Entra object sends: key, source_id."""
+    """Sent identifiers (lower-cased) that more than one Entra object sends: key, source_id.
+
+    Every sent identifier of the export takes part, so the query stays lazy until the few
+    shared ones are known."""
     named = pl.col("value").is_not_null()
-    sent = ctx.sent_where(r"^(username|emails\w*value)$", where=named).filter(
-        (pl.col("object_type") != "Group").fill_null(True)
-    ).with_columns(pl.col("value").str.to_lowercase().alias("key"))
-    owners = sent.join(ctx.events.select("event_id", "source_id"), on="event_id").filter(
-        pl.col("source_id").is_not_null()
+    owners = (
+        ctx.sent_rows(r"^(username|emails\w*value)$", where=named)
+        .filter((pl.col("object_type") != "Group").fill_null(True))
+        .with_columns(pl.col("value").str.to_lowercase().alias("key"))
+        .join(ctx.events.lazy().select("event_id", "source_id"), on="event_id")
+        .filter(pl.col("source_id").is_not_null())
     )
-    shared = owners.group_by("key").agg(pl.col("source_id").n_unique().alias("n")).filter(
-        pl.col("n") > 1
+    shared = (
+        owners.group_by("key")
+        .agg(pl.col("source_id").n_unique().alias("n"))
+        .filter(pl.col("n") > 1)
+        .select("key")
     )
-    return owners.filter(pl.col("key").is_in(shared["key"].implode())).select(
-        "event_id", "person", "key", "source_id"
+    return (
+        owners.join(shared, on="key", how="semi")
+        .select("event_id", "person", "key", "source_id")
+        .collect()
     )
 
 

@@ -59,10 +59,8 @@ REMEDIATION = (
 
 def _inactive_in_flowcase(ctx: Context) -> pl.Series:
     """Events whose matching step found the Flowcase user with ``active`` False."""
-    target = ctx.details(("active",), step_types=("matching",))
-    return target.filter(pl.col("value").str.strip_chars().str.to_lowercase() == "false")[
-        "event_id"
-    ].unique()
+    inactive = pl.col("value").str.strip_chars().str.to_lowercase() == "false"
+    return ctx.details(("active",), step_types=("matching",), where=inactive)["event_id"].unique()
 
 
 def evaluate(ctx: Context) -> list[Hit]:

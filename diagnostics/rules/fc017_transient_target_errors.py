@@ -59,8 +59,12 @@ TRANSIENT_CODE = (
 
 def keeps_failing(ctx: Context, failures: pl.DataFrame) -> list[str]:
     """People with these failures in two or more cycles whose latest event is still one."""
-    latest = ctx.events.sort("activity_time").group_by("person").agg(
-        pl.col("event_id").last().alias("latest")
+    latest = (
+        ctx.events.lazy()
+        .sort("activity_time")
+        .group_by("person")
+        .agg(pl.col("event_id").last().alias("latest"))
+        .collect()
     )
     spread = failures.group_by("person").agg(pl.col("cycle_id").n_unique().alias("cycles"))
     stuck = spread.join(latest, on="person").filter(
