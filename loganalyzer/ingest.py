@@ -8,6 +8,8 @@ wherever it accepts an export, so a large export is parsed once.
 
 from __future__ import annotations
 
+import atexit
+import dataclasses
 import itertools
 import json
 import shutil
@@ -28,7 +30,12 @@ from loganalyzer.prefetch import prefetch
 from loganalyzer.problems import InputError, Problem
 from loganalyzer.readers import ReadLog, read_sources
 from loganalyzer.readers.sources import STORE_MANIFEST, expand, is_store
-from loganalyzer.schema import DETAIL_ROWS_SCHEMA, EVENTS_SCHEMA, FRAME_SCHEMAS
+from loganalyzer.schema import (
+    DETAIL_ROWS_SCHEMA,
+    EVENTS_SCHEMA,
+    FRAME_SCHEMAS,
+    UNANALYSED_COLUMNS,
+)
 from loganalyzer.textsafe import shown
 
 # progress(message, done, total): done and total count input files (None when unknown)
@@ -108,8 +115,25 @@ def _normalized_batches(
     return batches(), stores
 
 
-def load(inputs: list[Path], progress: Progress = _quiet) -> Dataset:
-    """Read exports and stores into memory (for analysis commands)."""
+# Exports larger than this in all are streamed into a temporary store first and read from it
+# like any store: diagnosing a raw month then costs what ingest plus diagnose on a store cost,
+# instead of holding every step in memory.
+SPILL_BYTES = 256 * 1024**2
+
+
+def load(
+    inputs: list[Path],
+    progress: Progress = _quiet,
+    analysis_only: bool = False,
+    spill_bytes: int = SPILL_BYTES,
+) -> Dataset:
+    """Read exports and stores for analysis: events in memory, a store's steps and properties
+    scanned lazily. ``analysis_only`` leaves out ``UNANALYSED_COLUMNS`` (diagnose and report
+    never read them). Exports larger than ``spill_bytes`` are read through a temporary store,
+    removed when the process exits."""
+    exports = [p for p in inputs if not is_store(p)]
+    if exports and _bytes(exports) > spill_bytes:
+        return _load_spilled(inputs, exports, progress, analysis_only)
     read_log = ReadLog()
     dedupe = _Deduper()
     parts: list[Frames] = []
@@ -117,11 +141,12 @@ def load(inputs: list[Path], progress: Progress = _quiet) -> Dataset:
     with tempfile.TemporaryDirectory(prefix="loganalyzer-") as tmp:
         batches, stores = _normalized_batches(inputs, read_log, Path(tmp), progress, dedupe)
         for store in stores:
-            frames, manifest = read_store(store)
+            frames, manifest = read_store(store, analysis_only)
             read_log.problems.extend(Problem(**p) for p in manifest.get("problems", []))
             notes.extend(manifest.get("notes", []))
             parts.append(dedupe.frames(frames))
-        parts.extend(batches)
+        for frames in batches:
+            parts.append(_analysed(frames) if analysis_only else frames)
     _require_events(inputs, parts, read_log)
     return Dataset(
         Frames.concat(parts),
@@ -130,6 +155,27 @@ def load(inputs: list[Path], progress: Progress = _quiet) -> Dataset:
         read_log.kinds,
         dedupe.duplicates,
     )
+
+
+def _bytes(paths: list[Path]) -> int:
+    files = [f for p in paths for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file()]
+    return sum(f.stat().st_size for f in files)
+
+
+def _load_spilled(inputs: list[Path], exports: list[Path], progress: Progress,
+                  analysis_only: bool) -> Dataset:
+    spill = Path(tempfile.mkdtemp(prefix="loganalyzer-spill-"))
+    atexit.register(shutil.rmtree, spill, ignore_errors=True)
+    store = spill / "store"
+    manifest = ingest_to_store(exports, store, progress)
+    dataset = load([p for p in inputs if is_store(p)] + [store], progress, analysis_only)
+    dataset.kinds = manifest["kinds"] | dataset.kinds
+    dataset.duplicates += manifest["duplicates_dropped"]
+    return dataset
+
+
+def _analysed(frames: Frames) -> Frames:
+    return dataclasses.replace(frames, events=frames.events.drop(UNANALYSED_COLUMNS))
 
 
 def _require_events(inputs: list[Path], parts: list[Frames], read_log: ReadLog) -> None:
@@ -146,20 +192,22 @@ def _require_events(inputs: list[Path], parts: list[Frames], read_log: ReadLog) 
     raise InputError(names, "holds no provisioning events")
 
 
-def read_store(store: Path) -> tuple[Frames, dict]:
+def read_store(store: Path, analysis_only: bool = False) -> tuple[Frames, dict]:
     """A store's frames and manifest; a store that is damaged or not ours is one InputError
     naming the file and what is wrong (never a traceback).
 
     Events are read into memory; steps, modified properties and step details are scanned
     lazily, so analysis reads only the rows and columns its questions need. A store written
     before step details were kept (no ``step_details.parquet``) still opens: its details are
-    derived from the steps, more slowly.
+    derived from the steps, more slowly. ``analysis_only``: without ``UNANALYSED_COLUMNS``.
     """
     manifest = read_manifest(store)
     check_store(store)
     events_path = store / "events.parquet"
     try:
-        events = pl.read_parquet(events_path).select(list(EVENTS_SCHEMA)).cast(EVENTS_SCHEMA)
+        schema = {c: t for c, t in EVENTS_SCHEMA.items()
+                  if not (analysis_only and c in UNANALYSED_COLUMNS)}
+        events = pl.read_parquet(events_path, columns=list(schema)).cast(schema)
     except (OSError, pl.exceptions.PolarsError, pa.ArrowException) as exc:
         raise _bad_store_file(events_path, exc) from exc
     lazy = {

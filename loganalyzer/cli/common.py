@@ -102,11 +102,12 @@ def fail_input(exc: InputError) -> typer.Exit:
     return typer.Exit(2)
 
 
-def load_inputs(inputs: list[Path], quiet: bool) -> Dataset:
-    """Load exports or stores, reporting skipped records; exit 2 on unusable input."""
+def load_inputs(inputs: list[Path], quiet: bool, analysis_only: bool = False) -> Dataset:
+    """Load exports or stores, reporting skipped records; exit 2 on unusable input.
+    ``analysis_only``: for diagnose and report (``ingest.load``)."""
     try:
         with progress_bar(quiet) as progress:
-            dataset = load(inputs, progress)
+            dataset = load(inputs, progress, analysis_only)
     except InputError as exc:
         raise fail_input(exc) from None
     where_all = ALL_IN_MANIFEST if all(is_store(p) for p in inputs) else ALL_VIA_INGEST

@@ -81,7 +81,8 @@ def diagnose(
         acceptance = accepting.read()
         job = read_job_status(job_status) if job_status else None
         with ExitStack() as stack:
-            loaded = load_inputs(graph_inputs(inputs, graph, stack, quiet, window), quiet)
+            loaded = load_inputs(graph_inputs(inputs, graph, stack, quiet, window), quiet,
+                                 analysis_only=True)
         configuration = config_for(config_dir, graph, quiet)
         dataset, chosen = flowcase_only(loaded, graph.events.app_name, inputs)
         frames = in_period(dataset.frames, window, graph)

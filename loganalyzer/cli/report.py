@@ -69,7 +69,8 @@ def _load(inputs: list[Path] | None, graph: GraphSource, window: FetchWindow | N
     dataset (a quiet period), with the request it answered noted in the report."""
     with ExitStack() as stack:
         try:
-            return load_inputs(graph_inputs(inputs, graph, stack, quiet, window), quiet)
+            return load_inputs(graph_inputs(inputs, graph, stack, quiet, window), quiet,
+                               analysis_only=True)
         except NothingFetched as exc:
             return Dataset(Frames.concat([]), notes=[f"Microsoft Graph returned {exc.message}."])
 
