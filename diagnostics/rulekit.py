@@ -140,9 +140,15 @@ class Context:
         columns are built on a narrow frame and added beside the original columns, which are
         shared, not copied."""
         frame = self.frames.events
+        logged = ("upn", "mail", "user_name_sent", "email_sent")
+        # a skip step's UPN-like ReportableIdentifier names only events that name nobody else
+        unnamed = frame.filter(pl.all_horizontal(pl.col(c).is_null() for c in logged))
         reported = (
             self._detail_rows(("reportableidentifier",))
-            .filter(pl.col("value").str.contains("@"))
+            .filter(
+                pl.col("event_id").is_in(unnamed["event_id"].implode())
+                & pl.col("value").str.contains("@")
+            )
             .group_by("event_id", maintain_order=True)
             .agg(pl.col("value").first().alias("_reported"))
         )
@@ -161,12 +167,7 @@ class Context:
         ).join(reported, on="event_id", how="left", maintain_order="left").join(
             bare, on="event_id", how="left", maintain_order="left"
         )
-        own_key = pl.coalesce(
-            *(
-                pl.col(c).str.to_lowercase()
-                for c in ("upn", "mail", "user_name_sent", "email_sent", "_reported")
-            )
-        )
+        own_key = pl.coalesce(*logged, "_reported").str.to_lowercase()
         best = (
             narrow.filter(pl.col("source_id").is_not_null())
             .with_columns(own_key.alias("_key"))
@@ -290,16 +291,18 @@ class Context:
         )
         return sent.join(facts, on="event_id", how="inner", maintain_order="left")
 
-    @cached_property
-    def exporting_events(self) -> pl.Series:
-        """Ids of events that sent any attribute to the app."""
+    def exporting(self, event_ids: pl.Series) -> pl.Series:
+        """Of these events, the ids of those that sent any attribute to the app (a modified
+        property, or an export-step detail other than bookkeeping). Asked for a few candidate
+        events, so the scans read only theirs."""
+        wanted = pl.col("event_id").is_in(event_ids.implode())
         exported = (
             self._detail_rows(None, ("export",))
-            .filter(~pl.col("attribute_key").is_in(BOOKKEEPING_KEYS))
+            .filter(wanted & ~pl.col("attribute_key").is_in(BOOKKEEPING_KEYS))
             .select("event_id")
         )
-        sent = self.frames.modified_properties.lazy().select("event_id")
-        return pl.concat([sent, exported]).unique().collect()["event_id"]
+        sent = self.frames.modified_properties.lazy().filter(wanted).select("event_id")
+        return pl.concat([sent, exported]).unique(maintain_order=True).collect()["event_id"]
 
     def of(self, event_ids: Iterable[str]) -> pl.DataFrame:
         """The events with these ids."""

@@ -8,6 +8,9 @@ still open and diagnose the same, through the steps' own details.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -105,3 +108,34 @@ def test_a_tenant_wide_store_narrows_to_flowcase_like_the_export(tmp_path: Path)
     from_store = chosen(store)
     assert from_store == chosen(export)
     assert [f["rule_id"] for f in from_store["findings"]] == ["FC021"]
+
+
+def test_a_large_export_is_read_through_a_temporary_store(tmp_path: Path) -> None:
+    records = json.loads((SAMPLES / "failing-initial.json").read_text())
+    records = records + [records[3], {**records[5], "id": None}]  # a repeat; no id
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(records))
+    in_memory = load([export])
+    spilled = load([export], spill_bytes=0)
+    assert isinstance(in_memory.frames.steps, pl.DataFrame)
+    assert isinstance(spilled.frames.steps, pl.LazyFrame)  # scanned from the temporary store
+    assert (spilled.kinds, spilled.duplicates, spilled.problems) == (
+        in_memory.kinds, in_memory.duplicates, in_memory.problems)
+    assert spilled.duplicates == 1 and len(spilled.problems) == 1
+    found = [to_json(diagnose(d.frames), {}) | {"generated_at": None}
+             for d in (in_memory, spilled)]
+    assert found[0] == found[1]
+
+
+def test_the_temporary_store_is_removed_when_the_process_exits(tmp_path: Path) -> None:
+    script = (
+        "import sys; from pathlib import Path; from loganalyzer.ingest import load; "
+        "d = load([Path(sys.argv[1])], spill_bytes=0); print(d.frames.steps.collect().height)"
+    )
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    done = subprocess.run([sys.executable, "-c", script, str(SAMPLES / "failing-initial.json")],
+                          env={**os.environ, "TMPDIR": str(temp)}, capture_output=True,
+                          text=True, check=True)
+    assert int(done.stdout) == 222
+    assert list(temp.iterdir()) == []

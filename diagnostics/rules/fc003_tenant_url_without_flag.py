@@ -55,10 +55,11 @@ def roleless_exports(ctx: Context) -> pl.DataFrame:
         ~pl.col("value").str.strip_chars().str.to_lowercase().is_in(EMPTY)
     )["event_id"]
     people = ctx.events.filter(pl.col("event_id").is_in(assigned.implode()))["person"]
-    exports = ctx.events.filter(
-        pl.col("person").is_in(people.implode())
-        & pl.col("action").is_in(["create", "update"])
-        & pl.col("event_id").is_in(ctx.exporting_events.implode())
+    requests = ctx.events.filter(
+        pl.col("person").is_in(people.implode()) & pl.col("action").is_in(["create", "update"])
+    )
+    exports = requests.filter(
+        pl.col("event_id").is_in(ctx.exporting(requests["event_id"]).implode())
     )
     if exports.filter(pl.col("action") == "create").height == 0:
         return ctx.events.clear()

@@ -83,12 +83,12 @@ def conflict_failures(ctx: Context) -> pl.DataFrame:
 def created_after_no_match(ctx: Context, events: pl.DataFrame) -> pl.DataFrame:
     """Of these events, those whose matching step found no Flowcase user."""
     steps = ctx.steps_where(
-        (pl.col("step_type") == "matching")
-        & (
-            (pl.col("name") == "EntrySynchronizationAdd")
-            | pl.col("description").str.to_lowercase().str.contains("no matching")
-        ),
-        ["event_id"],
+        pl.col("event_id").is_in(events["event_id"].implode())
+        & (pl.col("step_type") == "matching"),
+        ["event_id", "name", "description"],
+    ).filter(
+        (pl.col("name") == "EntrySynchronizationAdd")
+        | pl.col("description").str.to_lowercase().str.contains("no matching")
     )
     return events.filter(pl.col("event_id").is_in(steps["event_id"].implode()))
 

@@ -69,15 +69,17 @@ def evaluate(ctx: Context) -> list[Hit]:
         mentions(DEPARTMENT) | mentions(ROLE) | mentions(MANAGER) | mentions(COUNTRY)
     )
     says_missing = client_failure & mentions(MISSING) & ~other_subject
-    without_identifier = (
+    creates_without_identifier = ctx.failures.filter(
         client_failure
         & (pl.col("action") == "create")
         & (pl.col("user_name_sent").is_null() | pl.col("email_sent").is_null())
-        & pl.col("event_id").is_in(ctx.exporting_events.implode())
         & ~other_subject
         & ~mentions(DUPLICATE)
         & ~mentions(BOOLEAN)
         & ~mentions(ACTIVE)
+    )["event_id"]
+    without_identifier = pl.col("event_id").is_in(
+        ctx.exporting(creates_without_identifier).implode()
     )
     events = ctx.events.filter(
         code_like(MISSING_CODE) | import_skipped | says_missing | without_identifier
