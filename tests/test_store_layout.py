@@ -20,9 +20,11 @@ from conftest import SAMPLES
 
 from loganalyzer.engine import diagnose
 from loganalyzer.findings import to_json
-from loganalyzer.ingest import DETAILS_FILE, ingest_to_store, load, read_store
+from loganalyzer.ingest import DETAILS_FILE, SPILL_BYTES, ingest_to_store, load, read_store
 from loganalyzer.normalize import step_details
 from loganalyzer.scope import choose
+from loganalyzer.why.query import to_json as why_json
+from loganalyzer.why.query import why
 
 EXPORTS = sorted(p.name for p in SAMPLES.glob("*.json") if p.name != "manifest.json")
 
@@ -139,3 +141,14 @@ def test_the_temporary_store_is_removed_when_the_process_exits(tmp_path: Path) -
                           text=True, check=True)
     assert int(done.stdout) == 222
     assert list(temp.iterdir()) == []
+
+
+def test_why_answers_the_same_from_a_large_export_read_through_a_store() -> None:
+    export = SAMPLES / "failing-initial.json"
+    in_memory, spilled = (load([export], spill_bytes=spill) for spill in (SPILL_BYTES, 0))
+    events = in_memory.frames.events.sort("status", "identity_key")  # failures, skips first
+    people = events["identity_key"].unique(maintain_order=True).to_list()
+    for user in people[:12]:
+        answer = why_json(why(in_memory, user))
+        assert why_json(why(spilled, user)) == answer, user
+        assert answer["user"] and answer["timeline"]

@@ -44,8 +44,9 @@ class FrameSource:
     @staticmethod
     def from_frames(frames: Frames) -> FrameSource:
         def fetch(name: str, ids: pl.Series, columns: list[str] | None) -> pl.DataFrame:
-            rows = getattr(frames, name).filter(pl.col("event_id").is_in(ids.implode()))
-            return rows.select(columns) if columns else rows
+            # lazy when the frames came from a store (a large export is read through one)
+            rows = getattr(frames, name).lazy().filter(pl.col("event_id").is_in(ids.implode()))
+            return (rows.select(columns) if columns else rows).collect()
 
         return FrameSource(frames.events, fetch)
 
