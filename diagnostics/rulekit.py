@@ -267,7 +267,7 @@ class Context:
     def sent_where(self, key_pattern: str, where: pl.Expr | None = None) -> pl.DataFrame:
         """Attributes sent to the app whose folded key matches a regex (modified properties
         and export details), one row each: event_id, attribute_key, name, value, origin, and
-        the event's person, status, action, object_type, cycle_id, activity_time.
+        the event's person, status, action, object_type, cycle_id, activity_time, source_id.
 
         ``where`` (over the first five columns) is applied before anything is collected.
         Answers are not cached: a month of sent attributes is millions of rows, so rules keep
@@ -287,7 +287,7 @@ class Context:
             sent = sent.filter(where)
         facts = self.events.lazy().select(
             "event_id", "person", "status", "action", "object_type", "cycle_id",
-            "activity_time",
+            "activity_time", "source_id",
         )
         return sent.join(facts, on="event_id", how="inner", maintain_order="left")
 

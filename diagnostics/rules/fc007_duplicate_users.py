@@ -102,9 +102,8 @@ def shared_identifiers(ctx: Context) -> pl.DataFrame:
     owners = (
         ctx.sent_rows(r"^(username|emails\w*value)$", where=named)
         .filter((pl.col("object_type") != "Group").fill_null(True))
-        .with_columns(pl.col("value").str.to_lowercase().alias("key"))
-        .join(ctx.events.lazy().select("event_id", "source_id"), on="event_id")
         .filter(pl.col("source_id").is_not_null())
+        .with_columns(pl.col("value").str.to_lowercase().alias("key"))
     )
     shared = (
         owners.group_by("key")
