@@ -6,7 +6,8 @@ line, as storage-account and Log Analytics exports of a long month are). Each co
 in its own process; its wall time and peak RSS (``os.wait4``) are its own. A watchdog kills
 a process whose RSS passes ``--limit-gb`` (default 10) or when the machine runs short of
 memory, so the baseline never takes the machine over: it is not run at sizes where its RSS at
-the smallest size, scaled, says it would pass the limit.
+the smallest size, scaled, says it would pass the limit. At ``--raw-sizes`` ``diagnose`` also
+reads the export itself (through a temporary store), to compare with ingest + diagnose.
 
     python benchmarks/scale.py                            # 100k, 500k, 1M, 5M
     python benchmarks/scale.py --sizes 100k,1M --csv-sizes 100k
@@ -178,6 +179,9 @@ def run_size(n: int, args: argparse.Namespace, pandas_mb_per_event: list[float])
     go("report STORE --format html",
        [cli, "report", "-q", str(store), "--format", "html", "-o", str(out / "r.html")])
     go("why USER STORE", [cli, "why", who, str(store), "-q"])
+    if n in args.raw_sizes:  # no store: read through a temporary one
+        go("diagnose EXPORT --format json",
+           [cli, "diagnose", "-q", str(export), "--format", "json", "-o", str(out / "d.json")])
     if n in args.csv_sizes:
         folder = csv_for(data, n)
         csv_store = data / f"store-{label(n)}-csv"
@@ -193,6 +197,11 @@ def table(runs: list[Run]) -> str:
     scans = {r.size: r.seconds for r in runs if r.work.startswith("DuckDB") and not r.note}
     json_rate = {r.size: r.seconds / r.size for r in runs
                  if r.work.startswith("ingest EXPORT") and r.seconds and not r.note}
+    parts: dict[int, list[float]] = {}
+    for r in runs:
+        if r.work in ("ingest EXPORT -o STORE", "diagnose STORE --format json") and r.seconds:
+            parts.setdefault(r.size, []).append(r.seconds)
+    separate = {size: sum(s) for size, s in parts.items() if len(s) == 2}
     lines = ["| events | work | seconds | peak RSS | events/s | x DuckDB scan |",
              "|---:|---|---:|---:|---:|---:|"]
     for r in runs:
@@ -203,6 +212,8 @@ def table(runs: list[Run]) -> str:
             lines.append("| " + " | ".join(cells) + " |")
             continue
         ratio = f"{r.seconds / scans[r.size]:.2f}x" if scans.get(r.size) else "-"
+        if r.work.startswith("diagnose EXPORT") and r.size in separate:
+            ratio += f" ({r.seconds / separate[r.size]:.2f}x ingest + diagnose STORE)"
         if r.work.startswith("ingest portal CSV") and json_rate.get(r.size):
             ratio += f" ({r.seconds / r.size / json_rate[r.size]:.2f}x JSON ingest)"
         lines.append(f"| {label(r.size)} | {r.work} | {r.seconds:.1f} | {r.peak_mb:,.0f} MB | "
@@ -225,6 +236,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100k,500k,1M,5M")
     parser.add_argument("--csv-sizes", default="100k,1M")
+    parser.add_argument("--raw-sizes", default="100k,1M",
+                        help="sizes at which diagnose also reads the export itself")
     parser.add_argument("--data", type=Path, default=HERE / "data")
     parser.add_argument("--limit-gb", type=float, default=10.0,
                         help="kill a command whose RSS passes this")
@@ -236,6 +249,7 @@ def main() -> None:
     args = parser.parse_args()
     args.data.mkdir(parents=True, exist_ok=True)
     args.csv_sizes = {parse_size(s) for s in args.csv_sizes.split(",") if s.strip()}
+    args.raw_sizes = {parse_size(s) for s in args.raw_sizes.split(",") if s.strip()}
     sizes = sorted(parse_size(s) for s in args.sizes.split(","))
     pandas_mb_per_event: list[float] = []
     runs: list[Run] = []
