@@ -34,6 +34,7 @@ from loganalyzer.normalize import (
     step_details,
 )
 from loganalyzer.reasons import reason_text_expr, without_entra_words
+from loganalyzer.schema import empty_frame
 from loganalyzer.wording import plural, quote_list, verb
 
 __all__ = ["plural", "quote_list", "verb"]  # rules take the one wording helper from here
@@ -280,15 +281,19 @@ class Context:
         the columns and rows the aggregate needs are then read)."""
         pattern = re.compile(key_pattern)
         keys = [k for k in self._attribute_keys if pattern.search(k)]
+        facts = self.events.lazy().select(
+            "event_id", "person", "status", "action", "object_type", "cycle_id",
+            "activity_time", "source_id",
+        )
+        if not keys:  # no such attribute in the export: nothing to scan or join
+            sent = sent_attributes(empty_frame("steps").pipe(step_details),
+                                   empty_frame("modified_properties"))
+            return sent.lazy().join(facts.clear(), on="event_id", how="inner")
         sent = sent_attributes(
             self._detail_rows(keys, ("export",)), self.frames.modified_properties.lazy(), keys
         )
         if where is not None:
             sent = sent.filter(where)
-        facts = self.events.lazy().select(
-            "event_id", "person", "status", "action", "object_type", "cycle_id",
-            "activity_time", "source_id",
-        )
         return sent.join(facts, on="event_id", how="inner", maintain_order="left")
 
     def exporting(self, event_ids: pl.Series) -> pl.Series:
