@@ -36,6 +36,7 @@ from loganalyzer.schema import (
     FRAME_SCHEMAS,
     UNANALYSED_COLUMNS,
 )
+from loganalyzer.store_index import IndexWriter
 from loganalyzer.textsafe import shown
 
 # progress(message, done, total): done and total count input files (None when unknown)
@@ -307,11 +308,13 @@ def _write_store(inputs: list[Path], store: Path, progress: Progress) -> dict:
     dedupe = _Deduper()
     writers: dict[str, pq.ParquetWriter] = {}
     counts = dict.fromkeys(FRAME_SCHEMAS, 0)
+    index = IndexWriter()  # who and which cycles the store holds, for `why` (store_index)
     try:
         with tempfile.TemporaryDirectory(prefix="loganalyzer-") as tmp:
             batches, stores = _normalized_batches(inputs, read_log, Path(tmp), progress, dedupe)
             loaded = (dedupe.frames(read_store(s)[0]) for s in stores)
             for frames in itertools.chain(loaded, batches):
+                index.add(frames)
                 for name, table in _store_tables(frames.collected()).items():
                     if name not in writers:
                         writers[name] = pq.ParquetWriter(
@@ -328,6 +331,7 @@ def _write_store(inputs: list[Path], store: Path, progress: Progress) -> dict:
             pl.DataFrame(schema=schema).write_parquet(store / _file_name(name))
     if counts["events"] == 0:
         _require_events(inputs, [], read_log)
+    index.write(store)
     manifest = {
         "tool_version": __version__,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),

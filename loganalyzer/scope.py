@@ -130,33 +130,50 @@ def _template(job_id: str | None) -> str:
     return (job_id or "").split(".", 1)[0].casefold()
 
 
+JOB_COLUMNS = ("job_id", "app_name", "service_principal_id", "target_system")
+
+
 def jobs(frames: Frames) -> pl.DataFrame:
     """One row per job: its key, job id, app name, service principal, target and source system
     (the most frequent), and the number of events."""
-    return (
-        frames.events.lazy()  # lazy: only the four columns read, not a copy of every event
-        .with_columns(_job_key().alias(_JOB_KEY))
-        .group_by(_JOB_KEY)
-        .agg(
-            pl.col("job_id").drop_nulls().first(),
-            pl.col("app_name").drop_nulls().mode().first(),
-            pl.col("service_principal_id").drop_nulls().mode().first(),
-            pl.col("target_system").drop_nulls().mode().first(),
-            pl.len().alias("events"),
-        )
-        .sort("events", _JOB_KEY, descending=[True, False])
-        .collect()
+    counts = (  # lazy: only the four columns read, not a copy of every event
+        frames.events.lazy().group_by(JOB_COLUMNS).agg(pl.len().alias("events")).collect()
     )
+    return jobs_of(counts)
 
 
-def _job_key() -> pl.Expr:
+def jobs_of(counts: pl.DataFrame) -> pl.DataFrame:
+    """``jobs`` from event counts per ``JOB_COLUMNS`` (a store's index keeps them, so the
+    apps are known without reading the events). Equally frequent names: the first by name."""
+    counts = counts.with_columns(job_key().alias(_JOB_KEY))
+    found = counts.group_by(_JOB_KEY).agg(pl.col("events").sum())
+    for column in JOB_COLUMNS:
+        most = (
+            counts.filter(pl.col(column).is_not_null())
+            .group_by(_JOB_KEY, column)
+            .agg(pl.col("events").sum().alias("_n"))
+            .sort("_n", column, descending=[True, False])
+            .group_by(_JOB_KEY, maintain_order=True)
+            .agg(pl.col(column).first())
+        )
+        found = found.join(most, on=_JOB_KEY, how="left")
+    return found.select(_JOB_KEY, *JOB_COLUMNS, "events").sort(
+        "events", _JOB_KEY, descending=[True, False])
+
+
+def job_key() -> pl.Expr:
     """A job is its id; events without one are grouped by their app."""
     return pl.coalesce("job_id", "service_principal_id", "app_name", pl.lit(""))
 
 
 def apps(frames: Frames) -> list[AppEvents]:
     """Every app of the input, most events first."""
-    rows = list(jobs(frames).iter_rows(named=True))
+    return apps_of(jobs(frames))
+
+
+def apps_of(jobs: pl.DataFrame) -> list[AppEvents]:
+    """The apps of these ``jobs`` rows, most events first."""
+    rows = list(jobs.iter_rows(named=True))
     grouped: dict[tuple[str, bool], list[dict]] = {}
     for row in rows:
         # decided per job: an app's inbound job (into Entra/AD) never joins its outbound one
@@ -207,19 +224,24 @@ def choose(frames: Frames, wanted: Sequence[str] = (), inputs: str = "INPUTS") -
     each) when a value matches nothing, or when no app or several could be Flowcase's.
     """
     found = apps(frames)
-    if not found:  # no events at all: nothing to choose between
-        return Scope(frames, [], [], by_option=bool(wanted))
-    if wanted:
-        chosen = []
-        for value in wanted:
-            hits = [a for a in found if _matches(a, value)]
-            if not hits:
-                raise ScopeError(inputs, f"--app '{value}' names no app, service principal or "
-                                 "job in the input; the apps are:", found)
-            chosen += [a for a in hits if a not in chosen]
-    else:
-        chosen = _automatic(found, inputs)
+    chosen = pick(found, wanted, inputs)
     return _narrow(frames, chosen, [a for a in found if a not in chosen], bool(wanted))
+
+
+def pick(found: list[AppEvents], wanted: Sequence[str], inputs: str) -> list[AppEvents]:
+    """The apps ``choose`` keeps (none when there are no apps at all)."""
+    if not found:  # no events at all: nothing to choose between
+        return []
+    if not wanted:
+        return _automatic(found, inputs)
+    chosen: list[AppEvents] = []
+    for value in wanted:
+        hits = [a for a in found if _matches(a, value)]
+        if not hits:
+            raise ScopeError(inputs, f"--app '{value}' names no app, service principal or "
+                             "job in the input; the apps are:", found)
+        chosen += [a for a in hits if a not in chosen]
+    return chosen
 
 
 def _automatic(found: list[AppEvents], inputs: str) -> list[AppEvents]:
@@ -243,5 +265,5 @@ def _narrow(frames: Frames, chosen: list[AppEvents], others: list[AppEvents],
     if not others:
         return Scope(frames, chosen, [], by_option)
     keys = [k for a in chosen for k in a.keys]
-    events = frames.events.filter(_job_key().is_in(keys))
+    events = frames.events.filter(job_key().is_in(keys))
     return Scope(frames.only(events["event_id"]), chosen, others, by_option)

@@ -1,0 +1,158 @@
+"""A store's identity index: who is in it and which cycles, so `why` reads one person's rows.
+
+``ingest`` adds every batch it writes (``IndexWriter.add``) and writes two small files beside
+the frames at the end (``IndexWriter.write``):
+
+* ``identities.parquet``: every distinct identifier an event logs (``IDENTIFIER_COLUMNS``, and
+  the ``ReportableIdentifier``/userName/externalId step details, column ``detail``), as logged,
+  with the key its events are read by: the Entra object id, else the identity key, else the
+  event id; and whether the object is a group;
+* ``cycles.parquet``: how many events each job, app and cycle has, and their first and last
+  time (the apps to diagnose, the coverage and each job's newest cycle, without the events).
+
+Both are distinct rows of each batch, de-duplicated again at the end: a few rows per person and
+cycle, whatever the number of events. A store written before the index has neither file; `why`
+then reads all its events (``read_index`` returns None).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from loganalyzer.normalize import Frames, attribute_key
+from loganalyzer.problems import InputError
+from loganalyzer.textsafe import shown
+
+IDENTITIES_FILE = "identities.parquet"
+CYCLES_FILE = "cycles.parquet"
+
+# Event columns a person is looked up by (``why.lookup.TIERS``).
+IDENTIFIER_COLUMNS = (
+    "upn", "source_id", "target_id", "identity_key", "mail", "user_name_sent", "email_sent",
+    "external_id", "source_display_name",
+)
+DETAIL = "detail"  # the identifiers found in step details
+# Step detail keys (folded) that name the object when the event columns do not.
+DETAIL_KEYS = ("reportableidentifier", "username", "externalid", "identifier")
+# The key an event is read by, strongest first: its object id, else its identity key (events
+# without an object id), else its own id (events with neither).
+READ_KEYS = ("source_id", "identity_key", "event_id")
+
+IDENTITIES_SCHEMA: dict[str, pl.DataType] = {
+    "column": pl.Utf8,
+    "value": pl.Utf8,
+    **dict.fromkeys(READ_KEYS, pl.Utf8),
+    "is_group": pl.Boolean,
+}
+CYCLE_COLUMNS = ("job_id", "cycle_id", "app_name", "service_principal_id", "target_system")
+CYCLES_SCHEMA: dict[str, pl.DataType] = {
+    **dict.fromkeys(CYCLE_COLUMNS, pl.Utf8),
+    "events": pl.Int64,
+    "first": pl.Datetime("us", "UTC"),
+    "last": pl.Datetime("us", "UTC"),
+}
+
+
+def read_keys() -> list[pl.Expr]:
+    """An event's read key in ``READ_KEYS`` form: only the strongest one present is kept."""
+    source_id, identity_key = pl.col("source_id"), pl.col("identity_key")
+    return [
+        source_id,
+        pl.when(source_id.is_null()).then(identity_key).alias("identity_key"),
+        pl.when(source_id.is_null() & identity_key.is_null()).then(pl.col("event_id"))
+        .alias("event_id"),
+    ]
+
+
+def identities(frames: Frames) -> pl.DataFrame:
+    """The distinct identifiers of these events (``IDENTITIES_SCHEMA``)."""
+    keys = [*READ_KEYS, "is_group"]
+    events = frames.events.select(
+        pl.col("event_id").alias("_event"), *read_keys(),
+        (pl.col("object_type").fill_null("") == "Group").alias("is_group"),
+        *[pl.col(c).alias(f"_{c}") for c in IDENTIFIER_COLUMNS],
+    )
+    logged = (
+        events.drop("_event")
+        .unique()  # a person's events mostly repeat the same identifiers: unpivot them once
+        .unpivot(index=keys, variable_name="column", value_name="value")
+        .with_columns(pl.col("column").str.strip_prefix("_"))
+    )
+    return pl.concat([logged.select(list(IDENTITIES_SCHEMA)), _named_in_details(frames, events)]
+                     ).filter(pl.col("value").is_not_null()).unique().cast(IDENTITIES_SCHEMA)
+
+
+def _named_in_details(frames: Frames, events: pl.DataFrame) -> pl.DataFrame:
+    """The ``DETAIL_KEYS`` values of the steps, as identities of their events."""
+    pairs = (  # steps are lazy when a store is ingested again: read only these two columns
+        frames.steps.lazy().select("event_id", "details").collect()
+        .explode("details").unnest("details")
+    )
+    spellings = pairs["key"].unique().drop_nulls()  # a few dozen: fold these, not every pair
+    wanted = spellings.filter(attribute_key(spellings).is_in(DETAIL_KEYS)).implode()
+    named = pairs.filter(pl.col("key").is_in(wanted)).select(
+        pl.col("event_id").alias("_event"), "value")
+    return named.join(events.select("_event", *READ_KEYS, "is_group"), on="_event").select(
+        pl.lit(DETAIL).alias("column"), "value", *READ_KEYS, "is_group")
+
+
+def cycles(events: pl.DataFrame) -> pl.DataFrame:
+    """Events per job, app and cycle with their first and last time (``CYCLES_SCHEMA``)."""
+    return (
+        events.group_by(CYCLE_COLUMNS)
+        .agg(pl.len().alias("events"), pl.col("activity_time").min().alias("first"),
+             pl.col("activity_time").max().alias("last"))
+        .cast(CYCLES_SCHEMA)
+    )
+
+
+class IndexWriter:
+    """Collects each batch's distinct identities and cycles while ingest writes the store."""
+
+    def __init__(self) -> None:
+        self._identities: list[pl.DataFrame] = []
+        self._cycles: list[pl.DataFrame] = []
+
+    def add(self, frames: Frames) -> None:
+        self._identities.append(identities(frames))
+        self._cycles.append(cycles(frames.events))
+
+    def write(self, store: Path) -> None:
+        found = pl.concat(self._identities) if self._identities else pl.DataFrame(
+            schema=IDENTITIES_SCHEMA)
+        found.unique().sort("value", "column").write_parquet(store / IDENTITIES_FILE)
+        parts = pl.concat(self._cycles) if self._cycles else pl.DataFrame(schema=CYCLES_SCHEMA)
+        (
+            parts.group_by(CYCLE_COLUMNS)
+            .agg(pl.col("events").sum(), pl.col("first").min(), pl.col("last").max())
+            .sort("first", "job_id", "cycle_id", nulls_last=True)
+            .cast(CYCLES_SCHEMA)
+            .write_parquet(store / CYCLES_FILE)
+        )
+
+
+@dataclass
+class StoreIndex:
+    """A store's identities and cycles (``IDENTITIES_SCHEMA``, ``CYCLES_SCHEMA``)."""
+
+    identities: pl.DataFrame
+    cycles: pl.DataFrame
+
+
+def read_index(store: Path) -> StoreIndex | None:
+    """The index of a store, or None for a store written before it; a damaged index is an
+    InputError naming the file (ingest again), never a different answer."""
+    paths = [store / IDENTITIES_FILE, store / CYCLES_FILE]
+    if not all(p.exists() for p in paths):
+        return None
+    frames = []
+    for path, schema in zip(paths, (IDENTITIES_SCHEMA, CYCLES_SCHEMA), strict=True):
+        try:
+            frames.append(pl.read_parquet(path, columns=list(schema)).cast(schema))
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            raise InputError(str(path), f"is not a readable store index ({shown(exc, 160)}); "
+                             "run ingest again") from exc
+    return StoreIndex(*frames)
