@@ -1,23 +1,26 @@
-"""Canonical frames where the events are in memory and the rest is fetched per event.
+"""Where `why` reads events: every event in memory, the rest fetched per event.
 
-`why` needs every event (to find the person) but steps and modified properties only of the few
-thousand events that can explain them. On a store, reading all 800,000 steps would cost more
-than the whole answer, so a store is read lazily: events eagerly, the rest filtered at scan.
+`why` needs every event of an export (to find the person) but steps and modified properties
+only of the few thousand events that can explain them. On a store without an identity index,
+reading all 800,000 steps would cost more than the whole answer, so the events are read
+eagerly and the rest filtered at scan. A store with an index is read by
+``why.indexed.IndexedStore``, which answers the same questions without every event.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
 
-from loganalyzer.ingest import check_store, read_manifest
 from loganalyzer.normalize import Frames
 from loganalyzer.problems import Problem
 from loganalyzer.readers.sources import is_store
 from loganalyzer.schema import empty_frame
+from loganalyzer.store_index import IDENTIFIER_COLUMNS
 
 # (frame name, event ids, columns or None for all) -> the rows of those events
 Fetch = Callable[[str, pl.Series, list[str] | None], pl.DataFrame]
@@ -33,8 +36,46 @@ INDEX_COLUMNS = (
 
 
 @dataclass
+class Coverage:
+    """What the export covers, for 'nobody matches' answers."""
+
+    events: int
+    start: datetime | None
+    end: datetime | None
+    apps: list[str]
+
+
+def without_groups(events: pl.DataFrame) -> pl.DataFrame:
+    """Groups are never the answer to 'why USER'."""
+    return events.filter(pl.col("object_type").fill_null("") != "Group")
+
+
+def latest_cycles(events: pl.DataFrame) -> list[str]:
+    """The newest cycle of each job: what the job looks like now (``events``: job_id,
+    cycle_id, activity_time)."""
+    return (
+        events.filter(pl.col("cycle_id").is_not_null())
+        .group_by("job_id", "cycle_id")
+        .agg(pl.col("activity_time").max())
+        .sort("activity_time")
+        .group_by("job_id")
+        .agg(pl.col("cycle_id").last())["cycle_id"]
+        .to_list()
+    )
+
+
+def group_events(events: pl.DataFrame, query: str) -> int:
+    """How many events are of a group named (or with the object id) ``query``."""
+    wanted = query.strip().lower()
+    named = (pl.col("source_display_name").str.to_lowercase() == wanted) | (
+        pl.col("source_id").str.to_lowercase() == wanted
+    )
+    return events.filter((pl.col("object_type") == "Group") & named).height
+
+
+@dataclass
 class FrameSource:
-    """An index of every event (at least ``INDEX_COLUMNS``); whole rows and their steps and
+    """Every event (at least ``INDEX_COLUMNS``) in memory; whole rows and their steps and
     modified properties on demand."""
 
     events: pl.DataFrame
@@ -53,6 +94,8 @@ class FrameSource:
     @staticmethod
     def from_stores(stores: list[Path]) -> FrameSource:
         """Stores written by ``loganalyzer ingest``; an event in two stores counts once."""
+        from loganalyzer.ingest import check_store, read_manifest  # pulls in pyarrow
+
         for store in stores:
             check_store(store)
         events = pl.concat(
@@ -60,19 +103,56 @@ class FrameSource:
         ).unique("event_id", keep="first", maintain_order=True)
 
         def fetch(name: str, ids: pl.Series, columns: list[str] | None) -> pl.DataFrame:
-            parts = [_read_matching(s / f"{name}.parquet", ids, columns) for s in stores]
+            parts = [read_matching(s / f"{name}.parquet", ids, columns) for s in stores]
             if len(parts) == 1:
                 return parts[0]
             key = {"events": ["event_id"], "steps": ["event_id", "step_index"],
                    "modified_properties": ["event_id", "property_index"]}[name]
             return pl.concat(parts).unique(key, maintain_order=True)
 
-        problems = [p for s in stores for p in _manifest_problems(s)]
+        problems = [Problem(**p) for s in stores for p in read_manifest(s).get("problems", [])]
         return FrameSource(events, fetch, problems)
 
     def narrowed(self, events: pl.DataFrame) -> FrameSource:
         """The same source holding only these events (``scope.choose`` picked them)."""
         return FrameSource(events, self.fetch, self.problems)
+
+    # What a question can reach. In memory that is every event; an indexed store reads just
+    # these rows (``why.indexed``), so `lookup` and `query` ask here instead of filtering
+    # ``events`` themselves.
+
+    def candidates(self, query: str) -> pl.DataFrame:
+        """Events a lookup of ``query`` (stripped, lower-cased) must see: all of them here."""
+        return self.events
+
+    def reach(self, cycles: Iterable[str], identifiers: Iterable[str]) -> pl.DataFrame:
+        """Events that can explain a person: those already found, the events of ``cycles``
+        and those logging one of ``identifiers`` (lower-cased). All of them here."""
+        return self.events
+
+    def coverage(self) -> Coverage:
+        apps = self.events["app_name"].drop_nulls().unique().sort().to_list()
+        return Coverage(self.events.height, self.events["activity_time"].min(),
+                        self.events["activity_time"].max(), apps)
+
+    def identifiers(self) -> set[str]:
+        """Every identifier of a user, lower-cased (for 'did you mean')."""
+        found = without_groups(self.events)
+        names: set[str] = set()
+        for column in IDENTIFIER_COLUMNS:
+            names.update(found[column].drop_nulls().unique().str.to_lowercase().to_list())
+        return names
+
+    def latest_cycles(self) -> list[str]:
+        return latest_cycles(self.events)
+
+    def group_events(self, query: str) -> int:
+        return group_events(self.events, query)
+
+    def prefetch(self, event_ids: Iterable[str]) -> None:
+        """Read the steps and properties of these events at once (a hint; nothing here)."""
+
+    # Rows of events already found.
 
     def subset(self, event_ids: Iterable[str]) -> Frames:
         """The canonical frames of just these events."""
@@ -101,7 +181,7 @@ def _ids(event_ids: Iterable[str]) -> pl.Series:
     return pl.Series("event_id", list(event_ids), dtype=pl.Utf8)
 
 
-def _read_matching(path: Path, ids: pl.Series, columns: list[str] | None) -> pl.DataFrame:
+def read_matching(path: Path, ids: pl.Series, columns: list[str] | None) -> pl.DataFrame:
     """The rows of these events: Polars pushes the filter into the Parquet scan and decodes
     the other columns only for matching rows."""
     rows = pl.scan_parquet(path).filter(pl.col("event_id").is_in(ids.implode()))
@@ -112,7 +192,3 @@ def _read_matching(path: Path, ids: pl.Series, columns: list[str] | None) -> pl.
 
 def all_stores(inputs: list[Path]) -> bool:
     return bool(inputs) and all(is_store(p) for p in inputs)
-
-
-def _manifest_problems(store: Path) -> list[Problem]:
-    return [Problem(**p) for p in read_manifest(store).get("problems", [])]

@@ -17,7 +17,8 @@ from datetime import datetime
 import polars as pl
 
 from loganalyzer.normalize import attribute_key
-from loganalyzer.why.frame_source import FrameSource
+from loganalyzer.store_index import DETAIL_KEYS
+from loganalyzer.why.frame_source import Coverage, FrameSource, without_groups
 
 # Columns a person can be looked up by, strongest first: an exact match in an earlier tier
 # wins, so a UPN typed in full is not made ambiguous by another account that merely *sent*
@@ -28,11 +29,9 @@ TIERS: tuple[tuple[str, ...], ...] = (
     ("user_name_sent", "email_sent", "external_id"),
     ("source_display_name",),
 )
-LOOKUP_COLUMNS = tuple(c for tier in TIERS for c in tier)
+LOOKUP_COLUMNS = tuple(c for tier in TIERS for c in tier)  # store_index.IDENTIFIER_COLUMNS
 # Columns that identify one person unambiguously (a display name may be shared, so it is not one).
 LINK_COLUMNS = ("upn", "mail", "user_name_sent", "email_sent", "external_id", "target_id")
-# Step detail keys (folded) that name the object when the event columns do not.
-DETAIL_KEYS = ("reportableidentifier", "username", "externalid", "identifier")
 
 
 @dataclass
@@ -61,16 +60,6 @@ class Person:
 
 
 @dataclass
-class Coverage:
-    """What the export covers, for 'nobody matches' answers."""
-
-    events: int
-    start: datetime | None
-    end: datetime | None
-    apps: list[str]
-
-
-@dataclass
 class Lookup:
     """The outcome of resolving a query: no one, exactly one person, or several."""
 
@@ -83,11 +72,6 @@ class Lookup:
     @property
     def person(self) -> Person | None:
         return self.people[0] if len(self.people) == 1 else None
-
-
-def _users(events: pl.DataFrame) -> pl.DataFrame:
-    """Groups are never the answer to 'why USER'."""
-    return events.filter(pl.col("object_type").fill_null("") != "Group")
 
 
 def _lowered(users: pl.DataFrame) -> pl.DataFrame:
@@ -236,32 +220,29 @@ def _people(events: pl.DataFrame, owners: pl.DataFrame, keys: list[str]) -> list
     ]
 
 
-def coverage(events: pl.DataFrame) -> Coverage:
-    apps = events["app_name"].drop_nulls().unique().sort().to_list()
-    return Coverage(events.height, events["activity_time"].min(), events["activity_time"].max(),
-                    apps)
-
-
-def closest_identifiers(users: pl.DataFrame, q: str, limit: int = 5) -> list[str]:
+def closest_identifiers(names: set[str], q: str, limit: int = 5) -> list[str]:
     """Identifiers spelled most like the query (difflib over the lower-cased identifiers)."""
-    names: set[str] = set()
-    for column in LOOKUP_COLUMNS:
-        names.update(users[column].drop_nulls().unique().str.to_lowercase().to_list())
     return difflib.get_close_matches(q, sorted(names), n=limit, cutoff=0.6)
+
+
+def _matches(source: FrameSource, found: pl.DataFrame, q: str) -> tuple[pl.DataFrame, str] | None:
+    """The events matching ``q`` and how, or None."""
+    matched, how = _match_events(found, q)
+    if how is None:
+        matched, how = _match_details(source, found, q), "step details"
+    return None if matched.is_empty() else (matched, how)
 
 
 def lookup(source: FrameSource, query: str) -> Lookup:
     """Resolve ``query`` (case-insensitive) to the people it may mean, with all their events."""
     q = query.strip().lower()
-    users = _users(source.events)
-    matched, how = _match_events(users, q) if q else (users.clear(), None)
-    if how is None and q:
-        matched = _match_details(source, users, q)
-        how = "step details" if not matched.is_empty() else None
-    cover = coverage(source.events)
-    if how is None:
-        return Lookup(query, [], None, closest_identifiers(users, q), cover)
-    owners = _owners(_lowered(_pool(users, matched)))
+    cover = source.coverage()
+    found = without_groups(source.candidates(q)) if q else None
+    match = _matches(source, found, q) if found is not None else None
+    if found is None or match is None:
+        return Lookup(query, [], None, closest_identifiers(source.identifiers(), q), cover)
+    matched, how = match
+    owners = _owners(_lowered(_pool(found, matched)))
     keys = owners.filter(pl.col("event_id").is_in(matched["event_id"].implode()))
-    people = _people(users, owners, keys["person_key"].unique().to_list())
+    people = _people(found, owners, keys["person_key"].unique().to_list())
     return Lookup(query, people, how, [], cover)

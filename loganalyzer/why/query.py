@@ -204,32 +204,25 @@ def _source(source: Dataset | Frames | FrameSource) -> FrameSource:
     return FrameSource.from_frames(source if isinstance(source, Frames) else source.frames)
 
 
-def _latest_cycles(events: pl.DataFrame) -> list[str]:
-    """The newest cycle of each job: what the job looks like now."""
-    return (
-        events.filter(pl.col("cycle_id").is_not_null())
-        .group_by("job_id", "cycle_id")
-        .agg(pl.col("activity_time").max())
-        .sort("activity_time")
-        .group_by("job_id")
-        .agg(pl.col("cycle_id").last())["cycle_id"]
-        .to_list()
-    )
-
-
 def recent_events(person: Person) -> list[str]:
     """The person's events the rule engine sees: the latest ``HISTORY_LIMIT`` (the timeline
     shows them all). Keeps the answer interactive for someone logged thousands of times."""
     return person.event_ids[-HISTORY_LIMIT:]
 
 
-def context_cycles(events: pl.DataFrame, recent: list[str]) -> set[str]:
+def context_cycles(mine: pl.DataFrame, latest: list[str]) -> set[str]:
     """Cycles whose job-wide trouble reaches this person: the cycle of their latest event and
-    of their latest failure, and each job's newest cycle (a halted job stops everyone)."""
-    mine = events.filter(pl.col("event_id").is_in(recent)).sort("activity_time")
-    latest = mine.tail(1)["cycle_id"].to_list()
+    of their latest failure (``mine``: their recent events), and each job's newest cycle
+    (``latest``: a halted job stops everyone)."""
+    mine = mine.sort("activity_time")
+    last = mine.tail(1)["cycle_id"].to_list()
     failed = mine.filter(pl.col("status") == "failure").tail(1)["cycle_id"].to_list()
-    return {c for c in latest + failed + _latest_cycles(events) if c is not None}
+    return {c for c in last + failed + latest if c is not None}
+
+
+def shared_identifiers(person: Person) -> list[str]:
+    """The person's identifiers another object may also log (a duplicate)."""
+    return sorted(_identifiers(person) - {person.key.lower(), (person.object_id or "").lower()})
 
 
 def context_event_ids(
@@ -237,9 +230,9 @@ def context_event_ids(
 ) -> pl.Series:
     """What can explain this person: their recent events, the events of ``cycles``, and other
     objects sharing one of their identifiers (duplicates). A few cycles, not the export."""
-    names = sorted(_identifiers(person) - {person.key.lower(), (person.object_id or "").lower()})
     shares = pl.any_horizontal(
-        equals_any(c, names) for c in ("upn", "mail", "user_name_sent", "email_sent")
+        equals_any(c, shared_identifiers(person))
+        for c in ("upn", "mail", "user_name_sent", "email_sent")
     )
     others = shares & ~pl.col("event_id").is_in(person.event_ids)
     return events.filter(
@@ -264,11 +257,14 @@ def why(
     if person is None:
         return _unresolved(src, found, job_status)
     rows = src.rows(person.event_ids, tl.COLUMNS)
-    entries = tl.build(rows, src.steps_of(tl.needs_details(rows)))
     recent = recent_events(person)
-    cycles = context_cycles(src.events, recent)
-    diagnosis = diagnose(src.subset(context_event_ids(src.events, person, recent, cycles)),
-                         job_status)
+    cycles = context_cycles(rows.filter(pl.col("event_id").is_in(recent)), src.latest_cycles())
+    context = context_event_ids(src.reach(cycles, shared_identifiers(person)), person, recent,
+                                cycles)
+    skipped = tl.needs_details(rows)
+    src.prefetch([*skipped, *context])
+    entries = tl.build(rows, src.steps_of(skipped))
+    diagnosis = diagnose(src.subset(context), job_status)
     return _explained(found, entries, diagnosis, cycles)
 
 
@@ -306,15 +302,16 @@ def _unresolved(src: FrameSource, found: Lookup, job_status: JobStatus | dict | 
         f"Never seen: no event in this export names '{found.query}'. The export covers "
         f"{cover.events:,} events from {_when(cover.start)} to {_when(cover.end)} ({apps})."
     )
-    group_events = _group_events(src.events, found.query)
+    group_events = src.group_events(found.query)
     if group_events:
         message = (
             f"'{found.query}' is a group ({group_events} event(s) in this export), not a user: "
             "`why` explains users. Flowcase does not take SCIM groups; the findings below say "
             "what its events show."
         )
-    latest = _latest_cycles(src.events)
-    frames = src.subset(src.events.filter(pl.col("cycle_id").is_in(latest))["event_id"])
+    latest = src.latest_cycles()
+    reached = src.reach(latest, [])
+    frames = src.subset(reached.filter(pl.col("cycle_id").is_in(latest))["event_id"])
     diagnosis = diagnose(frames, job_status)
     cycles = set(latest)
     job_wide = [
@@ -327,15 +324,6 @@ def _unresolved(src: FrameSource, found: Lookup, job_status: JobStatus | dict | 
         note = None
     verdict = Verdict(NEVER_SEEN, None, None, message, None, None, [], None, None, note=note)
     return WhyAnswer(found, verdict, [], job_wide, job_wide)
-
-
-def _group_events(events: pl.DataFrame, query: str) -> int:
-    """How many events are of a group named (or with the object id) ``query``."""
-    wanted = query.strip().lower()
-    named = (pl.col("source_display_name").str.to_lowercase() == wanted) | (
-        pl.col("source_id").str.to_lowercase() == wanted
-    )
-    return events.filter((pl.col("object_type") == "Group") & named).height
 
 
 def _when(moment: datetime | None) -> str:
