@@ -6,7 +6,7 @@ the frames at the end (``IndexWriter.write``):
 * ``identities.parquet``: every distinct identifier an event logs (``IDENTIFIER_COLUMNS``, and
   the ``ReportableIdentifier``/userName/externalId step details, column ``detail``), as logged,
   with the key its events are read by: the Entra object id, else the identity key, else the
-  event id; and whether the object is a group;
+  event id; whether the object is a group, and its job (``scope.job_key``);
 * ``cycles.parquet``: how many events each job, app and cycle has, and their first and last
   time (the apps to diagnose, the coverage and each job's newest cycle, without the events).
 
@@ -24,6 +24,7 @@ import polars as pl
 
 from loganalyzer.normalize import Frames, attribute_key
 from loganalyzer.problems import InputError
+from loganalyzer.scope import job_key
 from loganalyzer.textsafe import shown
 
 IDENTITIES_FILE = "identities.parquet"
@@ -46,6 +47,7 @@ IDENTITIES_SCHEMA: dict[str, pl.DataType] = {
     "value": pl.Utf8,
     **dict.fromkeys(READ_KEYS, pl.Utf8),
     "is_group": pl.Boolean,
+    "job": pl.Utf8,  # scope.job_key(): `why` judges one app's events
 }
 CYCLE_COLUMNS = ("job_id", "cycle_id", "app_name", "service_principal_id", "target_system")
 CYCLES_SCHEMA: dict[str, pl.DataType] = {
@@ -69,10 +71,11 @@ def read_keys() -> list[pl.Expr]:
 
 def identities(frames: Frames) -> pl.DataFrame:
     """The distinct identifiers of these events (``IDENTITIES_SCHEMA``)."""
-    keys = [*READ_KEYS, "is_group"]
+    keys = [*READ_KEYS, "is_group", "job"]
     events = frames.events.select(
         pl.col("event_id").alias("_event"), *read_keys(),
         (pl.col("object_type").fill_null("") == "Group").alias("is_group"),
+        job_key().alias("job"),
         *[pl.col(c).alias(f"_{c}") for c in IDENTIFIER_COLUMNS],
     )
     logged = (
@@ -95,8 +98,9 @@ def _named_in_details(frames: Frames, events: pl.DataFrame) -> pl.DataFrame:
     wanted = spellings.filter(attribute_key(spellings).is_in(DETAIL_KEYS)).implode()
     named = pairs.filter(pl.col("key").is_in(wanted)).select(
         pl.col("event_id").alias("_event"), "value")
-    return named.join(events.select("_event", *READ_KEYS, "is_group"), on="_event").select(
-        pl.lit(DETAIL).alias("column"), "value", *READ_KEYS, "is_group")
+    return named.join(events.select("_event", *READ_KEYS, "is_group", "job"), on="_event"
+                      ).select(pl.lit(DETAIL).alias("column"), "value", *READ_KEYS, "is_group",
+                               "job")
 
 
 def cycles(events: pl.DataFrame) -> pl.DataFrame:

@@ -27,27 +27,33 @@ from loganalyzer.periods import choose_period
 from loganalyzer.problems import ALL_IN_MANIFEST, InputError, summarize_problems
 from loganalyzer.schema import empty_frame
 from loganalyzer.why.frame_source import FrameSource, all_stores
+from loganalyzer.why.indexed import IndexedStore
 from loganalyzer.why.query import WhyAnswer, to_json, why
 from loganalyzer.why.render import TIMELINE_LIMIT, render_markdown, render_terminal
 
 WhyOutput = output_options("why", (Format.terminal, Format.md, Format.json), Format.terminal)
 
 
-def _load(inputs: list[Path], quiet: bool, apps: list[str] | None) -> tuple[FrameSource, list[str]]:
+def _load(inputs: list[Path], quiet: bool, apps: list[str] | None,
+          indexed: bool = True) -> tuple[FrameSource, list[str]]:
     """Flowcase's events (``scope.choose``; ``ScopeError`` when none or several apps could be
-    Flowcase's) and the notes on the rest. Stores are read lazily (events now, steps per event
-    later); exports are loaded whole."""
+    Flowcase's) and the notes on the rest. A store with an identity index is read through it
+    (``indexed``: unless a period is asked for); other stores lazily (events now, steps per
+    event later); exports are loaded whole."""
     names = ", ".join(str(p) for p in inputs)
     if not all_stores(inputs):
         frames = load_inputs(inputs, quiet).frames
         chosen = scope.choose(frames, apps or (), names)
         return FrameSource.from_frames(chosen.frames), chosen.notes()
     try:
-        source = FrameSource.from_stores(inputs)
+        store = IndexedStore.open(inputs) if indexed else None
+        source = store or FrameSource.from_stores(inputs)
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise fail_input(InputError(names, f"unreadable store ({exc}); re-run ingest")) from None
     for line in summarize_problems(source.problems, where_all=ALL_IN_MANIFEST):
         err(line)
+    if store is not None:
+        return store, store.choose(apps or (), names)
     index = Frames(source.events, empty_frame("steps"), empty_frame("modified_properties"))
     chosen = scope.choose(index, apps or (), names)
     return source.narrowed(chosen.frames.events), chosen.notes()
@@ -56,8 +62,9 @@ def _load(inputs: list[Path], quiet: bool, apps: list[str] | None) -> tuple[Fram
 def _why(paths: list[Path], user: str, status: JobStatus | None, quiet: bool,
          apps: list[str] | None, window: FetchWindow | None = None) -> WhyAnswer:
     """``window``: the period of files and stores to judge (with --graph the fetch asked)."""
-    source, notes = _load(paths, quiet, apps)
-    answer = why(_in_period(source, window) if window else source, user, status)
+    period = window is not None and any((window.since, window.date_from, window.date_to))
+    source, notes = _load(paths, quiet, apps, indexed=not period)
+    answer = why(_in_period(source, window) if window and period else source, user, status)
     answer.notes = notes
     return answer
 

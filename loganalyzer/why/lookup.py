@@ -32,6 +32,8 @@ TIERS: tuple[tuple[str, ...], ...] = (
 LOOKUP_COLUMNS = tuple(c for tier in TIERS for c in tier)  # store_index.IDENTIFIER_COLUMNS
 # Columns that identify one person unambiguously (a display name may be shared, so it is not one).
 LINK_COLUMNS = ("upn", "mail", "user_name_sent", "email_sent", "external_id", "target_id")
+# Columns where another object logging one of a person's identifiers is a duplicate of them.
+SHARED_COLUMNS = ("upn", "mail", "user_name_sent", "email_sent")
 
 
 @dataclass

@@ -22,7 +22,7 @@ from loganalyzer.findings import Diagnosis, Finding, jsonable
 from loganalyzer.normalize import UNKNOWN_STATUS, Frames
 from loganalyzer.why import timeline as tl
 from loganalyzer.why.frame_source import FrameSource
-from loganalyzer.why.lookup import Lookup, Person, equals_any, lookup
+from loganalyzer.why.lookup import SHARED_COLUMNS, Lookup, Person, equals_any, lookup
 
 if TYPE_CHECKING:  # ingest pulls in the report stack; `why` on a store never needs it
     from loganalyzer.ingest import Dataset
@@ -232,7 +232,7 @@ def context_event_ids(
     objects sharing one of their identifiers (duplicates). A few cycles, not the export."""
     shares = pl.any_horizontal(
         equals_any(c, shared_identifiers(person))
-        for c in ("upn", "mail", "user_name_sent", "email_sent")
+        for c in SHARED_COLUMNS
     )
     others = shares & ~pl.col("event_id").is_in(person.event_ids)
     return events.filter(

@@ -1,0 +1,203 @@
+"""`why` on a store with an identity index (``store_index``): read only what a question reaches.
+
+The index names, for every identifier, the key its events are read by (the Entra object id,
+else the identity key, else the event id). A lookup reads the events of the keys whose
+identifiers match the query, plus what ``why.lookup`` needs to decide whom an event without
+an object id belongs to (the objects sharing its identifiers, and the other events that may
+join those objects); a person's context reads their cycles and the objects sharing their
+identifiers; coverage, apps and each job's newest cycle come from the index's cycle counts.
+The same code as on all events then answers, over rows read in store order, so the answer is
+the same; only what is read differs. ``--since``/``--from``/``--to`` and several stores read
+every event as before.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import polars as pl
+
+from loganalyzer import scope
+from loganalyzer.normalize import Frames
+from loganalyzer.problems import Problem
+from loganalyzer.schema import empty_frame
+from loganalyzer.store_index import DETAIL, IDENTIFIER_COLUMNS, READ_KEYS, StoreIndex, read_index
+from loganalyzer.why.frame_source import (
+    Coverage,
+    FrameSource,
+    group_events,
+    latest_cycles,
+    read_matching,
+)
+from loganalyzer.why.lookup import LINK_COLUMNS, SHARED_COLUMNS, equals_any
+
+ROW = "_row"  # an event's row in events.parquet: what is read in several goes stays in order
+
+
+def lookup_keys(identities: pl.DataFrame, q: str) -> pl.DataFrame:
+    """Read keys (``READ_KEYS``) of every event a lookup of ``q`` (stripped, lower-cased) must
+    see: those matching it in any way ``why.lookup`` matches (exactly, by prefix, a display
+    name containing it, a step detail naming it); the objects that matching events without an
+    object id may join; the events without one that may join those objects; and the objects
+    those may join in turn (``lookup._owners`` decides among them)."""
+    people = identities.filter(~pl.col("is_group"))
+    column, value = pl.col("column"), pl.col("value")
+    hits = people.filter(
+        (column.is_in(IDENTIFIER_COLUMNS) & value.str.contains(f"(?i)^{re.escape(q)}"))
+        | ((column == "source_display_name") & value.str.contains(f"(?i){re.escape(q)}"))
+        | ((column == DETAIL) & (value.str.to_lowercase() == q))
+    ).select(READ_KEYS).unique()
+    links = people.filter(column.is_in(LINK_COLUMNS)).select(
+        *READ_KEYS, value.str.to_lowercase().alias("_value"))
+    keyed = links.filter(pl.col("source_id").is_not_null())
+    orphans = links.filter(pl.col("source_id").is_null())
+
+    def sharing(rows: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
+        """The keys of ``rows`` logging an identifier that ``keys`` log."""
+        values = links.join(keys, on=list(READ_KEYS), nulls_equal=True)["_value"]
+        return rows.filter(pl.col("_value").is_in(values.implode())).select(READ_KEYS).unique()
+
+    unkeyed = hits.filter(pl.col("source_id").is_null())
+    people_keys = pl.concat([hits.filter(pl.col("source_id").is_not_null()),
+                             sharing(keyed, unkeyed)])
+    joining = pl.concat([unkeyed, sharing(orphans, people_keys)]).unique()
+    return pl.concat([hits, people_keys, joining, sharing(keyed, joining)]).unique()
+
+
+def _of_keys(keys: pl.DataFrame) -> pl.Expr | None:
+    """Events whose read key is one of ``keys`` (None: no key)."""
+    source_id, identity_key = pl.col("source_id"), pl.col("identity_key")
+    ids = keys["source_id"].drop_nulls().unique()
+    unkeyed = keys.filter(source_id.is_null())
+    names = unkeyed["identity_key"].drop_nulls().unique()
+    bare = unkeyed.filter(identity_key.is_null())["event_id"].drop_nulls().unique()
+    terms = []
+    if len(ids):
+        terms.append(source_id.is_in(ids.implode()))
+    if len(names):
+        terms.append(source_id.is_null() & identity_key.is_in(names.implode()))
+    if len(bare):
+        terms.append(source_id.is_null() & identity_key.is_null()
+                     & pl.col("event_id").is_in(bare.implode()))
+    return pl.any_horizontal(terms) if terms else None
+
+
+class IndexedStore(FrameSource):
+    """A store read through its identity index; ``open`` gives None for a store without one."""
+
+    def __init__(self, store: Path, index: StoreIndex, problems: list[Problem]) -> None:
+        self.store = store
+        self.fetch = self._fetch
+        self.problems = problems
+        self.identities = index.identities
+        self.cycles = index.cycles
+        self._jobs: list[str] | None = None  # the jobs `why` judges (scope); None: all
+        self._found = self._scan().head(0).collect()  # the events read so far
+        self._prefetched: dict[str, tuple[set[str], pl.DataFrame]] = {}
+
+    @staticmethod
+    def open(stores: list[Path]) -> IndexedStore | None:
+        """The one store of the inputs, read through its index (None: read every event;
+        several stores may hold the same event, counted once only by reading them all)."""
+        if len(stores) != 1:
+            return None
+        store = stores[0]
+        index = read_index(store)
+        if index is None:
+            return None
+        from loganalyzer.ingest import check_store, read_manifest  # pulls in pyarrow
+
+        check_store(store)
+        return IndexedStore(store, index,
+                            [Problem(**p) for p in read_manifest(store).get("problems", [])])
+
+    @property
+    def events(self) -> pl.DataFrame:  # type: ignore[override]
+        raise TypeError("an indexed store holds no events in memory: ask candidates/reach")
+
+    def choose(self, wanted: Sequence[str], inputs: str) -> list[str]:
+        """Keep Flowcase's jobs as ``scope.choose`` does (``ScopeError`` likewise); the notes
+        on the apps left out."""
+        counts = self.cycles.group_by(scope.JOB_COLUMNS).agg(pl.col("events").sum())
+        found = scope.apps_of(scope.jobs_of(counts))
+        chosen = scope.pick(found, wanted, inputs)
+        others = [a for a in found if a not in chosen]
+        if others:
+            self._jobs = [k for a in chosen for k in a.keys]
+            self.cycles = self.cycles.filter(scope.job_key().is_in(self._jobs))
+            self.identities = self.identities.filter(pl.col("job").is_in(self._jobs))
+        nothing = Frames(empty_frame("events"), empty_frame("steps"),
+                         empty_frame("modified_properties"))
+        return scope.Scope(nothing, chosen, others, bool(wanted)).notes()
+
+    def _scan(self) -> pl.LazyFrame:
+        return pl.scan_parquet(self.store / "events.parquet").with_row_index(ROW)
+
+    def _read(self, where: pl.Expr | None) -> pl.DataFrame:
+        """The events meeting ``where`` (in the chosen jobs), remembered in store order."""
+        if where is None:
+            return self._found.clear().drop(ROW)
+        if self._jobs is not None:
+            where = where & scope.job_key().is_in(self._jobs)
+        rows = self._scan().filter(where).collect()
+        self._found = pl.concat([self._found, rows]).unique(ROW).sort(ROW)
+        return rows.drop(ROW)
+
+    def candidates(self, query: str) -> pl.DataFrame:
+        return self._read(_of_keys(lookup_keys(self.identities, query)))
+
+    def reach(self, cycles: Iterable[str], identifiers: Iterable[str]) -> pl.DataFrame:
+        wanted = sorted(cycles)
+        if wanted:
+            self._read(pl.col("cycle_id").is_in(wanted))
+        names = list(identifiers)
+        if names:
+            sharing = self.identities.filter(pl.col("column").is_in(SHARED_COLUMNS)
+                                             & equals_any("value", names))
+            self._read(_of_keys(sharing.select(READ_KEYS).unique()))
+        return self._found.drop(ROW)
+
+    def coverage(self) -> Coverage:
+        apps = self.cycles["app_name"].drop_nulls().unique().sort().to_list()
+        return Coverage(int(self.cycles["events"].sum()), self.cycles["first"].min(),
+                        self.cycles["last"].max(), apps)
+
+    def identifiers(self) -> set[str]:
+        named = self.identities.filter(
+            ~pl.col("is_group") & pl.col("column").is_in(IDENTIFIER_COLUMNS))
+        return set(named["value"].str.to_lowercase().unique().to_list())
+
+    def latest_cycles(self) -> list[str]:
+        return latest_cycles(self.cycles.select("job_id", "cycle_id",
+                                                pl.col("last").alias("activity_time")))
+
+    def group_events(self, query: str) -> int:
+        named = self.identities.filter(
+            pl.col("is_group")
+            & pl.col("column").is_in(["source_display_name", "source_id"])
+            & (pl.col("value").str.to_lowercase() == query.strip().lower())
+        )
+        return group_events(self._read(_of_keys(named.select(READ_KEYS).unique())), query)
+
+    def prefetch(self, event_ids: Iterable[str]) -> None:
+        """One read of the steps and properties of all these events: each read of a frame
+        scans its event ids whole."""
+        ids = pl.Series("event_id", sorted(set(event_ids)), dtype=pl.Utf8)
+        for name in ("steps", "modified_properties"):
+            rows = read_matching(self.store / f"{name}.parquet", ids, None)
+            self._prefetched[name] = (set(ids.to_list()), rows)
+
+    def _fetch(self, name: str, ids: pl.Series, columns: list[str] | None) -> pl.DataFrame:
+        wanted = pl.col("event_id").is_in(ids.implode())
+        if name == "events":
+            missing = ids.filter(~ids.is_in(self._found["event_id"].implode()))
+            if len(missing):
+                self._read(pl.col("event_id").is_in(missing.implode()))
+            rows = self._found.filter(wanted).drop(ROW)
+        else:
+            known, read = self._prefetched.get(name, (set(), None))
+            rows = (read.filter(wanted) if read is not None and set(ids.to_list()) <= known
+                    else read_matching(self.store / f"{name}.parquet", ids, None))
+        return rows.select(list(dict.fromkeys(["event_id", *columns]))) if columns else rows
