@@ -19,10 +19,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from loganalyzer import __version__
 from loganalyzer.normalize import Frames, normalize, step_details
@@ -38,6 +37,9 @@ from loganalyzer.schema import (
 )
 from loganalyzer.store_index import IndexWriter
 from loganalyzer.textsafe import shown
+
+if TYPE_CHECKING:  # only writing a store needs pyarrow: every command would pay its import
+    import pyarrow as pa
 
 # progress(message, done, total): done and total count input files (None when unknown)
 Progress = Callable[..., None]
@@ -209,7 +211,7 @@ def read_store(store: Path, analysis_only: bool = False) -> tuple[Frames, dict]:
         schema = {c: t for c, t in EVENTS_SCHEMA.items()
                   if not (analysis_only and c in UNANALYSED_COLUMNS)}
         events = pl.read_parquet(events_path, columns=list(schema)).cast(schema)
-    except (OSError, pl.exceptions.PolarsError, pa.ArrowException) as exc:
+    except (OSError, pl.exceptions.PolarsError) as exc:
         raise _bad_store_file(events_path, exc) from exc
     lazy = {
         name: pl.scan_parquet(store / f"{name}.parquet").select(list(schema)).cast(schema)
@@ -252,10 +254,10 @@ def check_store(store: Path) -> None:
     for name, schema in FRAME_SCHEMAS.items():
         path = store / f"{name}.parquet"
         try:
-            found = pq.read_schema(path)
-        except (OSError, pa.ArrowException) as exc:
+            found = pl.read_parquet_schema(path)
+        except (OSError, pl.exceptions.PolarsError) as exc:
             raise _bad_store_file(path, exc) from exc
-        missing = [column for column in schema if column not in found.names]
+        missing = [column for column in schema if column not in found]
         if missing:
             raise InputError(str(path), f"is not a store file written by loganalyzer (missing "
                              f"columns: {shown(', '.join(missing), 120)}); run ingest again")
@@ -304,6 +306,8 @@ def ingest_to_store(inputs: list[Path], store: Path, progress: Progress = _quiet
 
 
 def _write_store(inputs: list[Path], store: Path, progress: Progress) -> dict:
+    import pyarrow.parquet as pq  # only writing a store needs pyarrow
+
     read_log = ReadLog()
     dedupe = _Deduper()
     writers: dict[str, pq.ParquetWriter] = {}

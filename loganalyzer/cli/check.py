@@ -170,12 +170,14 @@ def config_for(config_dir: Path | None, graph: GraphSource, quiet: bool) -> Conf
     and an app chosen from Graph (a refusal is a note, not an error). InputError for a bad DIR.
     """
     from loganalyzer.config.with_logs import load
-    from loganalyzer.graph.config_fetch import AppTarget
 
     app, principal, job = graph.events.graph_app()
-    target = (AppTarget(principal, app, job)
-              if graph.enabled and config_dir is None and (principal or app) else None)
-    connection = graph.sign_in.connection() if target else None
+    target = connection = None
+    if graph.enabled and config_dir is None and (principal or app):
+        from loganalyzer.graph.config_fetch import AppTarget  # msgraph: only to ask Graph
+
+        target = AppTarget(principal, app, job)
+        connection = graph.sign_in.connection()
     return load(config_dir, target, connection, lambda m: None if quiet else err(f"note: {m}"))
 
 

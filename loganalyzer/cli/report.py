@@ -42,8 +42,6 @@ from loganalyzer.periods import Period, choose_period, parse_bound, parse_since,
 from loganalyzer.problems import InputError
 from loganalyzer.report.model import Analysis, build_report, fails_at
 from loganalyzer.report.redact import redact_report
-from loganalyzer.report.render import render_html, render_markdown
-from loganalyzer.report.xlsx import render_xlsx
 from loganalyzer.verdict import verdict
 
 
@@ -185,6 +183,10 @@ def report_command(
         if redact:
             report = redact_report(report, dataset.frames.events)
         health = verdict(current.diagnosis, job)
+        # jinja2 and the workbook writer: loaded by the report command only
+        from loganalyzer.report.render import render_html, render_markdown
+        from loganalyzer.report.xlsx import render_xlsx
+
         write(found, {
             Format.html: lambda: render_html(report),
             Format.md: lambda: render_markdown(report),

@@ -21,7 +21,7 @@ from typing import TypeVar
 import polars as pl
 
 from loganalyzer.problems import Ignored, InputError, Problem
-from loganalyzer.readers import csv_columnar, csv_logs, log_analytics
+from loganalyzer.readers import csv_logs, log_analytics
 from loganalyzer.readers.json_careful import EVENT_KEY, Resume, read_careful
 from loganalyzer.readers.on_demand import read_on_demand
 from loganalyzer.readers.records import Item, records_to_frame
@@ -184,6 +184,8 @@ def _whole_json(source: Source) -> dict:
 
 def _read_csv(sources: list[Source], read_log: ReadLog) -> Iterator[pl.DataFrame]:
     """A clean portal download column-wise; anything else (or on refusal) row by row."""
+    from loganalyzer.readers import csv_columnar  # pyarrow: every command would pay its import
+
     notes: list[str] = []
     try:
         batches = csv_columnar.read_portal(sources, notes, BATCH_ROWS)

@@ -113,9 +113,17 @@ class IndexedStore(FrameSource):
         return IndexedStore(store, index,
                             [Problem(**p) for p in read_manifest(store).get("problems", [])])
 
+    def __repr__(self) -> str:
+        return f"IndexedStore({self.store})"
+
     @property
     def events(self) -> pl.DataFrame:  # type: ignore[override]
         raise TypeError("an indexed store holds no events in memory: ask candidates/reach")
+
+    @property
+    def events_read(self) -> int:
+        """How many events were read so far (a person and their context, not the store)."""
+        return self._found.height
 
     def choose(self, wanted: Sequence[str], inputs: str) -> list[str]:
         """Keep Flowcase's jobs as ``scope.choose`` does (``ScopeError`` likewise); the notes

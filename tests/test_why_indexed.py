@@ -1,0 +1,218 @@
+"""`why` on a store with an identity index answers exactly as reading every event does.
+
+The index (``store_index``, written by ``ingest``) only changes what `why` reads, so each
+answer (the JSON, exit code included) is compared with the answer from the same store without
+its index, which is how every store written before the index is read.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+import realworld as rw
+from typer.testing import CliRunner
+from why_records import (
+    Person,
+    create,
+    failed_create,
+    in_sync,
+    not_entitled,
+    scim_error,
+    write_export,
+)
+
+from loganalyzer.cli import app
+from loganalyzer.ingest import ingest_to_store
+from loganalyzer.store_index import CYCLES_FILE, IDENTITIES_FILE
+from loganalyzer.why.indexed import IndexedStore
+from loganalyzer.why.query import why
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "sample_logs"
+
+ANNA = Person("6f1c2a9e-3b7d-4e15-9a0c-1d2e3f405161", "Anna.Berg@contoso.com", "Anna Berg",
+              "3e223d8131124723b8fabaea", employee_id="104125")
+BOB = Person("0b7e4a21-5c3d-4f60-8e1a-2b3c4d5e6f70", "bob@contoso.com", "Bob Stone",
+             "62ccaf26825e8d254081d7c6")
+CONSULTANTS = Person("7c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f", "consultants@contoso.com",
+                     "Flowcase Consultants", "")
+ADMIN = Person("4d3c2b1a-0f9e-4d8c-b7a6-958473625140", "adm.anna.berg@contoso.com",
+               "Admin Anna Berg", "", mail="anna.berg@contoso.com")
+C1, C2 = "b5584f93-0fa5-4962-a60a-64675c42a46d", "d63b8c72-743e-460e-b64a-ab0f617d0d43"
+
+
+def _with_and_without_index(inputs: list[Path], folder: Path) -> tuple[Path, Path]:
+    store, old = folder / "store", folder / "old"
+    ingest_to_store(inputs, store)
+    shutil.copytree(store, old)
+    for name in (IDENTITIES_FILE, CYCLES_FILE):
+        (old / name).unlink()
+    return store, old
+
+
+def _answer(store: Path, user: str, *options: str) -> tuple[int, dict]:
+    result = CliRunner().invoke(app, ["why", user, str(store), "--format", "json", "-q",
+                                      *options])
+    assert result.exit_code in (0, 2), result.output
+    return result.exit_code, json.loads(result.stdout)
+
+
+def _assert_same(stores: tuple[Path, Path], users: list[str], *options: str) -> dict[str, dict]:
+    """The answers from the indexed store, after checking each against the store without."""
+    store, old = stores
+    answers = {}
+    for user in users:
+        answer = _answer(store, user, *options)
+        assert answer == _answer(old, user, *options), user
+        answers[user] = answer[1]
+    return answers
+
+
+def _people(store: Path, status: str, count: int) -> list[str]:
+    """UPNs of people whose latest event has this status."""
+    latest = (
+        pl.read_parquet(store / "events.parquet")
+        .filter(pl.col("upn").is_not_null())
+        .sort("activity_time")
+        .group_by("source_id")
+        .agg(pl.col("upn").last(), pl.col("status").last())
+        .filter(pl.col("status") == status)
+        .sort("upn")
+    )
+    return latest["upn"].head(count).to_list()
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory) -> tuple[Path, Path]:
+    exports = sorted(p for p in SAMPLES.glob("*.json") if p.name != "manifest.json")
+    return _with_and_without_index(exports, tmp_path_factory.mktemp("samples"))
+
+
+@pytest.fixture(scope="module")
+def tenant_wide(tmp_path_factory) -> tuple[Path, Path]:
+    """Every app of a tenant, plus Flowcase events logged without an object id, a skip naming
+    its user only in a step detail, a group, and an admin account exporting another person's
+    mail (a duplicate)."""
+    folder = tmp_path_factory.mktemp("tenant")
+    unnamed = not_entitled(BOB, "2026-03-01T10:01:00Z", C1)
+    unnamed["sourceIdentity"] = {"details": {}, "displayName": "", "id": "",
+                                 "identityType": "User"}
+    unnamed["provisioningSteps"][0]["details"] = {}
+    unnamed["provisioningSteps"][-1]["details"]["ReportableIdentifier"] = "Robert.Stone@contoso.com"
+    renamed = in_sync(BOB, "2026-03-01T11:03:00Z", C2)  # Flowcase still has his old userName
+    renamed["provisioningSteps"][1]["details"]["userName"] = "bstone@contoso.com"
+    group = create(CONSULTANTS, "2026-03-01T10:02:00Z", C2)
+    group["sourceIdentity"]["identityType"] = "Group"
+    group["targetIdentity"]["identityType"] = "urn:ietf:params:scim:schemas:core:2.0:Group"
+    records = [
+        unnamed,
+        renamed,
+        group,
+        failed_create(ANNA, "2026-03-01T09:00:00Z", C1, "Conflict",
+                      scim_error(409, "User already exists", "uniqueness"),
+                      user_name="Anna.Berg@contoso.com", source_id=False),
+        create(ANNA, "2026-03-01T10:00:00Z", C1),
+        in_sync(ANNA, "2026-03-01T11:00:00Z", C2),
+        failed_create(ADMIN, "2026-03-01T10:07:00Z", C1, "Conflict",
+                      scim_error(409, "email already in use", "uniqueness"),
+                      email="anna.berg@contoso.com"),
+    ]
+    flowcase = write_export(folder / "flowcase.json", records)
+    tenant = folder / "tenant.json"
+    tenant.write_text(json.dumps(rw.tenant_wide()))
+    return _with_and_without_index([flowcase, tenant], folder)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> tuple[Path, Path]:
+    """A generated month of a tenant (``benchmarks/make_tenant.py``), small."""
+    folder = tmp_path_factory.mktemp("generated")
+    export = folder / "tenant.json"
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "make_tenant.py"), "--events",
+                    "4000", "-o", str(export)], check=True, capture_output=True)
+    return _with_and_without_index([export], folder)
+
+
+def test_samples_answer_as_without_the_index(samples):
+    store = samples[0]
+    users = [*_people(store, "failure", 3), *_people(store, "success", 2),
+             *_people(store, "skipped", 2)]
+    _assert_same(samples, [
+        *users, users[0].upper(), "henrik", "ole", "Oslo Office", "nobody@northwind.no",
+        "olejohansen@northwind.no", "16c8244f-6953-4d74-a6e2-5f2d605f5dee", "104239", "",
+    ])
+
+
+def test_a_period_on_an_indexed_store_answers_as_without_the_index(samples):
+    users = _people(samples[0], "failure", 1) + ["new.hire@northwind.no"]
+    _assert_same(samples, users, "--since", "3d")
+
+
+def test_tenant_wide_store_answers_as_without_the_index(tenant_wide):
+    answers = _assert_same(tenant_wide, [
+        "anna.berg@contoso.com",  # her 409 has no object id: it joins her by UPN
+        ANNA.object_id, ANNA.flowcase_id,  # identifiers that 409 does not log
+        "adm.anna.berg@contoso.com", "Anna", "user0@northwind.no", "nobody@contoso.com",
+        "robert.stone@CONTOSO.com",  # only a skip's ReportableIdentifier names him
+        "BStone@contoso.com",  # only the userName Flowcase returned names him
+        "flowcase consultants", CONSULTANTS.object_id,  # a group
+    ])
+    assert {answers[q]["user"]["events"] for q in ("anna.berg@contoso.com", ANNA.object_id,
+                                                    ANNA.flowcase_id)} == {3}
+    assert answers["robert.stone@CONTOSO.com"]["user"]["events"] == 1
+    assert answers["BStone@contoso.com"]["matched_on"] == "step details"
+    assert "is a group" in answers["flowcase consultants"]["verdict"]["message"]
+    assert answers["user0@northwind.no"]["verdict"]["state"] == "never_seen"  # Box's user
+
+
+def test_another_app_chosen_on_an_indexed_store_answers_as_without_it(tenant_wide):
+    users = ["anna.berg@contoso.com", "user0@northwind.no"]
+    _assert_same(tenant_wide, users, "--app", "Box")
+
+
+def test_generated_tenant_answers_as_without_the_index(generated):
+    store = generated[0]
+    users = [*_people(store, "failure", 3), *_people(store, "success", 2),
+             *_people(store, "skipped", 2)]
+    _assert_same(generated, [*users, "ingrid.hansen", "Nora", "nobody@contoso-big.example"])
+
+
+def test_an_indexed_store_reads_the_person_and_their_cycles_not_every_event(generated):
+    store = generated[0]
+    user = _people(store, "failure", 1)[0]
+    source = IndexedStore.open([store])
+    assert source is not None
+    source.choose((), str(store))
+    person = why(source, user).lookup.person
+    assert person is not None
+    events = pl.read_parquet(store / "events.parquet", columns=["cycle_id"])
+    largest_cycle = events.group_by("cycle_id").len()["len"].max()
+    # the person, the cycles of their latest event and failure and the job's newest cycle
+    assert source.events_read <= person.events + 3 * largest_cycle < events.height / 2
+
+
+def test_a_store_without_the_index_is_read_whole(samples):
+    assert IndexedStore.open([samples[1]]) is None
+    assert IndexedStore.open([samples[0], samples[0]]) is None  # several stores: read whole
+
+
+def test_why_on_a_store_imports_neither_pyarrow_nor_the_graph_sdk(samples):
+    code = (
+        "import sys\n"
+        "from loganalyzer.cli import app\n"
+        "try:\n"
+        f"    app(['why', 'ole', {str(samples[0])!r}, '-q', '--format', 'json'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = {'pyarrow', 'numpy', 'msgraph', 'duckdb', 'jinja2'}\n"
+        "print(sorted(heavy & {m.split('.')[0] for m in sys.modules}), file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stderr.strip().splitlines()[-1] == "[]"
