@@ -8,11 +8,14 @@ the frames at the end (``IndexWriter.write``):
   with the key its events are read by: the Entra object id, else the identity key, else the
   event id; whether the object is a group, and its job (``scope.job_key``);
 * ``cycles.parquet``: how many events each job, app and cycle has, and their first and last
-  time (the apps to diagnose, the coverage and each job's newest cycle, without the events).
+  time (the apps to diagnose, the coverage and each job's newest cycle, without the events);
+* ``rows.parquet``: per event, in ``events.parquet`` order, the first row of its steps and how
+  many there are (two integers an event), so a person's steps are read without scanning every
+  event id of ``steps.parquet``.
 
-Both are distinct rows of each batch, de-duplicated again at the end: a few rows per person and
-cycle, whatever the number of events. A store written before the index has neither file; `why`
-then reads all its events (``read_index`` returns None).
+The first two are distinct rows of each batch, de-duplicated again at the end: a few rows per
+person and cycle, whatever the number of events. A store written before the index has none of
+these files; `why` then reads all its events (``read_index`` returns None).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from loganalyzer.textsafe import shown
 
 IDENTITIES_FILE = "identities.parquet"
 CYCLES_FILE = "cycles.parquet"
+ROWS_FILE = "rows.parquet"
 
 # Event columns a person is looked up by (``why.lookup.TIERS``).
 IDENTIFIER_COLUMNS = (
@@ -69,10 +73,11 @@ def read_keys() -> list[pl.Expr]:
     ]
 
 
-def identities(frames: Frames) -> pl.DataFrame:
-    """The distinct identifiers of these events (``IDENTITIES_SCHEMA``)."""
+def identities(events: pl.DataFrame, steps: pl.DataFrame) -> pl.DataFrame:
+    """The distinct identifiers of these events and their steps (event_id, details)
+    (``IDENTITIES_SCHEMA``)."""
     keys = [*READ_KEYS, "is_group", "job"]
-    events = frames.events.select(
+    events = events.select(
         pl.col("event_id").alias("_event"), *read_keys(),
         (pl.col("object_type").fill_null("") == "Group").alias("is_group"),
         job_key().alias("job"),
@@ -84,16 +89,13 @@ def identities(frames: Frames) -> pl.DataFrame:
         .unpivot(index=keys, variable_name="column", value_name="value")
         .with_columns(pl.col("column").str.strip_prefix("_"))
     )
-    return pl.concat([logged.select(list(IDENTITIES_SCHEMA)), _named_in_details(frames, events)]
+    return pl.concat([logged.select(list(IDENTITIES_SCHEMA)), _named_in_details(steps, events)]
                      ).filter(pl.col("value").is_not_null()).unique().cast(IDENTITIES_SCHEMA)
 
 
-def _named_in_details(frames: Frames, events: pl.DataFrame) -> pl.DataFrame:
+def _named_in_details(steps: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
     """The ``DETAIL_KEYS`` values of the steps, as identities of their events."""
-    pairs = (  # steps are lazy when a store is ingested again: read only these two columns
-        frames.steps.lazy().select("event_id", "details").collect()
-        .explode("details").unnest("details")
-    )
+    pairs = steps.explode("details").unnest("details")
     spellings = pairs["key"].unique().drop_nulls()  # a few dozen: fold these, not every pair
     wanted = spellings.filter(attribute_key(spellings).is_in(DETAIL_KEYS)).implode()
     named = pairs.filter(pl.col("key").is_in(wanted)).select(
@@ -113,16 +115,44 @@ def cycles(events: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def step_rows(events: pl.Series, steps: pl.Series, first: int) -> pl.DataFrame | None:
+    """Per event of ``events`` (in order), the row where its steps start in ``steps.parquet``
+    and how many there are (null without any), given the event ids of the steps written from
+    row ``first`` on; None when an event's steps are not one run of rows."""
+    runs = (
+        steps.to_frame().with_row_index("_at")
+        .group_by("event_id", maintain_order=True)
+        .agg(pl.col("_at").first(), pl.col("_at").last().alias("_last"), pl.len().alias("_n"))
+    )
+    if (runs["_last"] - runs["_at"] + 1 != runs["_n"]).any():
+        return None
+    return events.to_frame().join(runs, on="event_id", how="left", maintain_order="left").select(
+        (pl.col("_at").cast(pl.Int64) + first).alias("start"),
+        pl.col("_n").cast(pl.Int32).alias("rows"),
+    )
+
+
 class IndexWriter:
-    """Collects each batch's distinct identities and cycles while ingest writes the store."""
+    """Collects each batch's distinct identities, cycles and step rows while ingest writes the
+    store, in the order it writes them."""
 
     def __init__(self) -> None:
         self._identities: list[pl.DataFrame] = []
         self._cycles: list[pl.DataFrame] = []
+        self._step_rows: list[pl.DataFrame] | None = []  # None: steps out of event order
+        self._steps_written = 0
 
     def add(self, frames: Frames) -> None:
-        self._identities.append(identities(frames))
+        # steps are lazy when a store is ingested again: read only these two columns
+        steps = frames.steps.lazy().select("event_id", "details").collect()
+        self._identities.append(identities(frames.events, steps))
         self._cycles.append(cycles(frames.events))
+        rows = step_rows(frames.events["event_id"], steps["event_id"], self._steps_written)
+        self._steps_written += steps.height
+        if self._step_rows is not None and rows is not None:
+            self._step_rows.append(rows)
+        else:
+            self._step_rows = None
 
     def write(self, store: Path) -> None:
         found = pl.concat(self._identities) if self._identities else pl.DataFrame(
@@ -136,14 +166,18 @@ class IndexWriter:
             .cast(CYCLES_SCHEMA)
             .write_parquet(store / CYCLES_FILE)
         )
+        if self._step_rows:
+            pl.concat(self._step_rows).write_parquet(store / ROWS_FILE)
 
 
 @dataclass
 class StoreIndex:
-    """A store's identities and cycles (``IDENTITIES_SCHEMA``, ``CYCLES_SCHEMA``)."""
+    """A store's identities and cycles (``IDENTITIES_SCHEMA``, ``CYCLES_SCHEMA``), and where
+    each event's steps are (``rows.parquet``, if written)."""
 
     identities: pl.DataFrame
     cycles: pl.DataFrame
+    rows: Path | None
 
 
 def read_index(store: Path) -> StoreIndex | None:
@@ -159,4 +193,5 @@ def read_index(store: Path) -> StoreIndex | None:
         except (OSError, pl.exceptions.PolarsError) as exc:
             raise InputError(str(path), f"is not a readable store index ({shown(exc, 160)}); "
                              "run ingest again") from exc
-    return StoreIndex(*frames)
+    rows = store / ROWS_FILE
+    return StoreIndex(*frames, rows if rows.exists() else None)

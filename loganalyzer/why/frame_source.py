@@ -16,6 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
+from loganalyzer.ingest import check_store, read_manifest
 from loganalyzer.normalize import Frames
 from loganalyzer.problems import Problem
 from loganalyzer.readers.sources import is_store
@@ -94,8 +95,6 @@ class FrameSource:
     @staticmethod
     def from_stores(stores: list[Path]) -> FrameSource:
         """Stores written by ``loganalyzer ingest``; an event in two stores counts once."""
-        from loganalyzer.ingest import check_store, read_manifest  # pulls in pyarrow
-
         for store in stores:
             check_store(store)
         events = pl.concat(

@@ -20,6 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from loganalyzer import scope
+from loganalyzer.ingest import check_store, read_manifest
 from loganalyzer.normalize import Frames
 from loganalyzer.problems import Problem
 from loganalyzer.schema import empty_frame
@@ -95,7 +96,10 @@ class IndexedStore(FrameSource):
         self.cycles = index.cycles
         self._jobs: list[str] | None = None  # the jobs `why` judges (scope); None: all
         self._found = self._scan().head(0).collect()  # the events read so far
+        self._keys_read = pl.DataFrame(schema=dict.fromkeys(READ_KEYS, pl.Utf8))
         self._prefetched: dict[str, tuple[set[str], pl.DataFrame]] = {}
+        self._rows_file = index.rows
+        self._step_rows: pl.DataFrame | None = None  # read when steps are asked for
 
     @staticmethod
     def open(stores: list[Path]) -> IndexedStore | None:
@@ -107,8 +111,6 @@ class IndexedStore(FrameSource):
         index = read_index(store)
         if index is None:
             return None
-        from loganalyzer.ingest import check_store, read_manifest  # pulls in pyarrow
-
         check_store(store)
         return IndexedStore(store, index,
                             [Problem(**p) for p in read_manifest(store).get("problems", [])])
@@ -153,8 +155,29 @@ class IndexedStore(FrameSource):
         self._found = pl.concat([self._found, rows]).unique(ROW).sort(ROW)
         return rows.drop(ROW)
 
+    def _read_keys(self, keys: pl.DataFrame) -> None:
+        """Read the events of these keys, unless read before (each read scans the store)."""
+        new = keys.join(self._keys_read, on=list(READ_KEYS), how="anti", nulls_equal=True)
+        self._read(_of_keys(new))
+        self._keys_read = pl.concat([self._keys_read, new])
+
+    def _sharing(self, keys: pl.DataFrame) -> pl.DataFrame:
+        """Keys of objects logging one of the ``SHARED_COLUMNS`` identifiers these keys log,
+        compared lower-cased (``reach`` then asks exactly what ``query`` asks)."""
+        shared = self.identities.filter(pl.col("column").is_in(SHARED_COLUMNS))
+        mine = shared.join(keys, on=list(READ_KEYS), nulls_equal=True)
+        values = mine["value"].str.to_lowercase().unique().implode()
+        return shared.filter(pl.col("value").str.to_lowercase().is_in(values)).select(
+            READ_KEYS).unique()
+
     def candidates(self, query: str) -> pl.DataFrame:
-        return self._read(_of_keys(lookup_keys(self.identities, query)))
+        """The events a lookup of ``query`` reaches, read with those of the objects sharing
+        their identifiers: `why` asks for those next (``reach``), and one read of the store
+        costs about as much as two."""
+        keys = lookup_keys(self.identities, query)
+        self._read_keys(pl.concat([keys, self._sharing(keys)]).unique())
+        where = _of_keys(keys)
+        return self._found.filter(where if where is not None else pl.lit(False)).drop(ROW)
 
     def reach(self, cycles: Iterable[str], identifiers: Iterable[str]) -> pl.DataFrame:
         wanted = sorted(cycles)
@@ -164,7 +187,7 @@ class IndexedStore(FrameSource):
         if names:
             sharing = self.identities.filter(pl.col("column").is_in(SHARED_COLUMNS)
                                              & equals_any("value", names))
-            self._read(_of_keys(sharing.select(READ_KEYS).unique()))
+            self._read_keys(sharing.select(READ_KEYS).unique())
         return self._found.drop(ROW)
 
     def coverage(self) -> Coverage:
@@ -190,12 +213,43 @@ class IndexedStore(FrameSource):
         return group_events(self._read(_of_keys(named.select(READ_KEYS).unique())), query)
 
     def prefetch(self, event_ids: Iterable[str]) -> None:
-        """One read of the steps and properties of all these events: each read of a frame
-        scans its event ids whole."""
+        """One read of the steps and properties of all these events."""
         ids = pl.Series("event_id", sorted(set(event_ids)), dtype=pl.Utf8)
-        for name in ("steps", "modified_properties"):
-            rows = read_matching(self.store / f"{name}.parquet", ids, None)
-            self._prefetched[name] = (set(ids.to_list()), rows)
+        self._prefetched = {
+            "steps": (set(ids.to_list()), self._steps_of(ids)),
+            # light rows: a filtered scan beats reading runs of them
+            "modified_properties": (set(ids.to_list()), read_matching(
+                self.store / "modified_properties.parquet", ids, None)),
+        }
+
+    def _steps_of(self, ids: pl.Series) -> pl.DataFrame:
+        """The steps of these events, in store order. Only their runs of rows are read (a
+        filtered scan decodes every column of every row group holding one of them: all of
+        them for a person seen every week of a month), located by the index, else by a scan
+        of the event id column."""
+        scan = pl.scan_parquet(self.store / "steps.parquet")
+        located = self._located(ids)
+        if located is not None:
+            spans, expected = located
+            rows = _read_spans(scan, spans, ids)
+            if rows.height == expected:  # the file is laid out as the index says
+                return rows
+        found = scan.select(pl.col("event_id").is_in(ids.implode()).arg_true()).collect()
+        return _read_spans(scan, [(row, row + 1) for row in found.to_series().to_list()], ids)
+
+    def _located(self, ids: pl.Series) -> tuple[list[tuple[int, int]], int] | None:
+        """(start, end) of the steps of these events and how many, from ``rows.parquet``;
+        None without it, or for an event not read yet."""
+        if self._rows_file is None:
+            return None
+        if self._step_rows is None:
+            self._step_rows = pl.read_parquet(self._rows_file)
+        at = self._found.filter(pl.col("event_id").is_in(ids.implode()))[ROW]
+        if len(at) < ids.n_unique():
+            return None
+        spans = self._step_rows[at.to_list()].drop_nulls().sort("start")
+        return [(start, start + rows) for start, rows in spans.iter_rows()], int(
+            spans["rows"].sum())
 
     def _fetch(self, name: str, ids: pl.Series, columns: list[str] | None) -> pl.DataFrame:
         wanted = pl.col("event_id").is_in(ids.implode())
@@ -207,5 +261,25 @@ class IndexedStore(FrameSource):
         else:
             known, read = self._prefetched.get(name, (set(), None))
             rows = (read.filter(wanted) if read is not None and set(ids.to_list()) <= known
+                    else self._steps_of(ids) if name == "steps"
                     else read_matching(self.store / f"{name}.parquet", ids, None))
         return rows.select(list(dict.fromkeys(["event_id", *columns]))) if columns else rows
+
+
+GAP = 20_000  # rows between two spans read as one: decoding them costs less than another read
+
+
+def _read_spans(scan: pl.LazyFrame, spans: list[tuple[int, int]], ids: pl.Series
+                ) -> pl.DataFrame:
+    """The rows of ``ids`` among these sorted (start, end) row spans, close spans read as one."""
+    runs: list[list[int]] = []
+    for start, end in spans:
+        if runs and start - runs[-1][1] <= GAP:
+            runs[-1][1] = max(runs[-1][1], end)
+        else:
+            runs.append([start, end])
+    if not runs:
+        return scan.head(0).collect()
+    wanted = pl.col("event_id").is_in(ids.implode())
+    return pl.concat([scan.slice(start, end - start).filter(wanted) for start, end in runs]
+                     ).collect()
