@@ -157,7 +157,8 @@ class IndexWriter:
     def write(self, store: Path) -> None:
         found = pl.concat(self._identities) if self._identities else pl.DataFrame(
             schema=IDENTITIES_SCHEMA)
-        found.unique().sort("value", "column").write_parquet(store / IDENTITIES_FILE)
+        found.unique().sort(list(IDENTITIES_SCHEMA), nulls_last=True).write_parquet(
+            store / IDENTITIES_FILE)
         parts = pl.concat(self._cycles) if self._cycles else pl.DataFrame(schema=CYCLES_SCHEMA)
         (
             parts.group_by(CYCLE_COLUMNS)
