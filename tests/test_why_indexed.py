@@ -29,7 +29,7 @@ from why_records import (
 
 from loganalyzer.cli import app
 from loganalyzer.ingest import ingest_to_store
-from loganalyzer.store_index import CYCLES_FILE, IDENTITIES_FILE
+from loganalyzer.store_index import CYCLES_FILE, IDENTITIES_FILE, ROWS_FILE
 from loganalyzer.why.indexed import IndexedStore
 from loganalyzer.why.query import why
 
@@ -51,7 +51,7 @@ def _with_and_without_index(inputs: list[Path], folder: Path) -> tuple[Path, Pat
     store, old = folder / "store", folder / "old"
     ingest_to_store(inputs, store)
     shutil.copytree(store, old)
-    for name in (IDENTITIES_FILE, CYCLES_FILE):
+    for name in (IDENTITIES_FILE, CYCLES_FILE, ROWS_FILE):
         (old / name).unlink()
     return store, old
 
@@ -195,6 +195,19 @@ def test_an_indexed_store_reads_the_person_and_their_cycles_not_every_event(gene
     largest_cycle = events.group_by("cycle_id").len()["len"].max()
     # the person, the cycles of their latest event and failure and the job's newest cycle
     assert source.events_read <= person.events + 3 * largest_cycle < events.height / 2
+
+
+@pytest.mark.parametrize("damage", ["missing", "shifted"])
+def test_step_rows_that_are_missing_or_wrong_cost_time_not_the_answer(samples, tmp_path, damage):
+    store = tmp_path / "store"
+    shutil.copytree(samples[0], store)
+    if damage == "missing":
+        (store / ROWS_FILE).unlink()
+    else:  # as if the steps had been written in another order than the index saw
+        rows = pl.read_parquet(store / ROWS_FILE)
+        rows.with_columns(pl.col("start") + 1).write_parquet(store / ROWS_FILE)
+    users = _people(samples[0], "failure", 2) + _people(samples[0], "skipped", 2)
+    _assert_same((store, samples[1]), users)
 
 
 def test_a_store_without_the_index_is_read_whole(samples):
