@@ -172,8 +172,8 @@ class IndexedStore(FrameSource):
 
     def candidates(self, query: str) -> pl.DataFrame:
         """The events a lookup of ``query`` reaches, read with those of the objects sharing
-        their identifiers: `why` asks for those next (``reach``), and one read of the store
-        costs about as much as two."""
+        their identifiers: `why` asks for those next (``reach``), and one scan of the store for
+        both costs what a scan for either costs."""
         keys = lookup_keys(self.identities, query)
         self._read_keys(pl.concat([keys, self._sharing(keys)]).unique())
         where = _of_keys(keys)
@@ -214,12 +214,13 @@ class IndexedStore(FrameSource):
 
     def prefetch(self, event_ids: Iterable[str]) -> None:
         """One read of the steps and properties of all these events."""
-        ids = pl.Series("event_id", sorted(set(event_ids)), dtype=pl.Utf8)
+        wanted = set(event_ids)
+        ids = pl.Series("event_id", sorted(wanted), dtype=pl.Utf8)
+        properties = self.store / "modified_properties.parquet"
         self._prefetched = {
-            "steps": (set(ids.to_list()), self._steps_of(ids)),
+            "steps": (wanted, self._steps_of(ids)),
             # light rows: a filtered scan beats reading runs of them
-            "modified_properties": (set(ids.to_list()), read_matching(
-                self.store / "modified_properties.parquet", ids, None)),
+            "modified_properties": (wanted, read_matching(properties, ids, None)),
         }
 
     def _steps_of(self, ids: pl.Series) -> pl.DataFrame:
