@@ -94,15 +94,18 @@ def identities(events: pl.DataFrame, steps: pl.DataFrame) -> pl.DataFrame:
 
 
 def _named_in_details(steps: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
-    """The ``DETAIL_KEYS`` values of the steps, as identities of their events."""
+    """The ``DETAIL_KEYS`` values of the steps, as identities of their events; a value the
+    event also logs in a column as it is (most of them: the ReportableIdentifier is the UPN,
+    the userName sent is the one exported) is indexed once, under that column."""
     pairs = steps.explode("details").unnest("details")
     spellings = pairs["key"].unique().drop_nulls()  # a few dozen: fold these, not every pair
     wanted = spellings.filter(attribute_key(spellings).is_in(DETAIL_KEYS)).implode()
     named = pairs.filter(pl.col("key").is_in(wanted)).select(
         pl.col("event_id").alias("_event"), "value")
-    return named.join(events.select("_event", *READ_KEYS, "is_group", "job"), on="_event"
-                      ).select(pl.lit(DETAIL).alias("column"), "value", *READ_KEYS, "is_group",
-                               "job")
+    logged = pl.any_horizontal(
+        (pl.col("value") == pl.col(f"_{c}")).fill_null(False) for c in IDENTIFIER_COLUMNS)
+    return named.join(events, on="_event").filter(~logged).select(
+        pl.lit(DETAIL).alias("column"), "value", *READ_KEYS, "is_group", "job")
 
 
 def cycles(events: pl.DataFrame) -> pl.DataFrame:

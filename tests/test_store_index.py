@@ -13,6 +13,7 @@ from loganalyzer.problems import InputError
 from loganalyzer.store_index import (
     CYCLES_FILE,
     DETAIL,
+    DETAIL_KEYS,
     IDENTIFIER_COLUMNS,
     IDENTITIES_FILE,
     ROWS_FILE,
@@ -45,8 +46,25 @@ def test_every_identifier_of_every_event_is_in_the_index_with_its_object(store):
         assert logged.join(indexed, on=["value", "source_id"], how="anti",
                            nulls_equal=True).is_empty(), column
     ole = index.filter(pl.col("value") == "ole.johansen@northwind.no")
-    assert set(ole["column"]) >= {"upn", "mail", "user_name_sent", "email_sent", DETAIL}
+    assert set(ole["column"]) >= {"upn", "mail", "user_name_sent", "email_sent"}
     assert set(ole["source_id"]) == {OLE}
+
+
+def test_step_details_naming_an_object_otherwise_are_in_the_index(store):
+    """ReportableIdentifier, userName, externalId details: a value the event also logs in a
+    column as it is counts once, under that column; every other one is a ``detail`` row."""
+    events = pl.read_parquet(store / "events.parquet")
+    details = pl.read_parquet(store / "step_details.parquet").filter(
+        pl.col("attribute_key").is_in(DETAIL_KEYS))
+    own = pl.any_horizontal((pl.col("value") == pl.col(c)).fill_null(False)
+                            for c in IDENTIFIER_COLUMNS)
+    named = details.select("event_id", "value").join(events, on="event_id").filter(~own)
+    assert not named.is_empty()  # the samples have Flowcase's own userName in matching steps
+    indexed = pl.read_parquet(store / IDENTITIES_FILE).filter(pl.col("column") == DETAIL)
+    missing = named.select("value", "source_id").join(
+        indexed.select("value", "source_id"), on=["value", "source_id"], how="anti")
+    assert missing.is_empty()
+    assert indexed.height == named.select("value", "source_id").unique().height
 
 
 def test_groups_are_marked_and_every_row_names_its_job(store):

@@ -45,10 +45,13 @@ def lookup_keys(identities: pl.DataFrame, q: str) -> pl.DataFrame:
     those may join in turn (``lookup._owners`` decides among them)."""
     people = identities.filter(~pl.col("is_group"))
     column, value = pl.col("column"), pl.col("value")
+    lowered = value.str.to_lowercase()
     hits = people.filter(
-        (column.is_in(IDENTIFIER_COLUMNS) & value.str.contains(f"(?i)^{re.escape(q)}"))
+        # lower-cased as well: a step detail equal to a column value is indexed only there
+        (column.is_in(IDENTIFIER_COLUMNS)
+         & (value.str.contains(f"(?i)^{re.escape(q)}") | lowered.str.starts_with(q)))
         | ((column == "source_display_name") & value.str.contains(f"(?i){re.escape(q)}"))
-        | ((column == DETAIL) & (value.str.to_lowercase() == q))
+        | ((column == DETAIL) & (lowered == q))
     ).select(READ_KEYS).unique()
     links = people.filter(column.is_in(LINK_COLUMNS)).select(
         *READ_KEYS, value.str.to_lowercase().alias("_value"))
