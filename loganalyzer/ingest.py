@@ -75,8 +75,13 @@ class _Deduper:
 
     def _keep(self, ids: pl.Series) -> pl.Series:
         """True for the first sighting of each id; rows without an id pass (reported later)."""
+        values = ids.to_list()
+        # the usual batch (no null, no repeat, nothing seen before) in C loops, not per id
+        if not ids.null_count() and ids.n_unique() == len(values) and self.seen.isdisjoint(values):
+            self.seen.update(values)
+            return pl.repeat(True, len(values), eager=True)
         keep = []
-        for event_id in ids.to_list():
+        for event_id in values:
             fresh = event_id is None or event_id not in self.seen
             if fresh and event_id is not None:
                 self.seen.add(event_id)
@@ -85,7 +90,8 @@ class _Deduper:
         return pl.Series(keep, dtype=pl.Boolean)
 
     def raw(self, raw: pl.DataFrame) -> pl.DataFrame:
-        return raw.filter(self._keep(raw["id"]))
+        keep = self._keep(raw["id"])
+        return raw if keep.all() else raw.filter(keep)
 
     def frames(self, frames: Frames) -> Frames:
         events = frames.events.filter(self._keep(frames.events["event_id"]))
