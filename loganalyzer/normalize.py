@@ -138,23 +138,47 @@ def _object_type(identity_type: pl.Expr) -> pl.Expr:
     )
 
 
-def _steps(raw: pl.DataFrame) -> pl.DataFrame:
-    steps = (
-        raw.select(pl.col("id").alias("event_id"), pl.col("provisioningSteps"))
-        .with_columns(pl.col("provisioningSteps").list.len().alias("_n"))
-        .filter(pl.col("_n") > 0)
-        .explode("provisioningSteps")
-        .with_columns(
-            (pl.int_range(pl.len()).over("event_id")).cast(pl.Int16).alias("step_index")
+# Each raw record's position in its batch: the key that ties steps, properties and facts to
+# their event (an integer join, where the event id is a string of 36 characters).
+EVENT = "_event"
+
+
+def _by_distinct(column: pl.Series, expr: Callable[[pl.Expr], pl.Expr]) -> pl.Series:
+    """``expr`` over ``column``, computed once per distinct value: step types, statuses and
+    property names repeat a few dozen values over millions of rows."""
+    distinct = column.unique()
+    mapped = distinct.to_frame().select(expr(pl.col(column.name))).to_series()
+    return column.replace(distinct, mapped)
+
+
+def _explode(raw: pl.DataFrame, column: str, index: str) -> pl.DataFrame:
+    """One row per item of the list ``column`` (empty and null lists give none), with the
+    event's id and position and the item's position in its list."""
+    items = pl.col(column)
+    return (
+        raw.select(
+            EVENT, pl.col("id").alias("event_id"), items,
+            pl.int_ranges(items.list.len()).cast(pl.List(pl.Int16)).alias(index),
         )
-        .unnest("provisioningSteps")
+        .filter(items.list.len() > 0)
+        .explode(column, index)
+        .unnest(column)
     )
+
+
+def _steps(raw: pl.DataFrame) -> pl.DataFrame:
+    """STEPS_SCHEMA plus EVENT."""
+    steps = _explode(raw, "provisioningSteps", "step_index")
     steps = steps.select(
+        EVENT,
         "event_id",
         "step_index",
         "name",
-        _enum(pl.col("provisioningStepType"), STEP_TYPES, STEP_TYPE_ORDINALS).alias("step_type"),
-        _enum(pl.col("status"), RESULTS, RESULT_ORDINALS).alias("status"),
+        _by_distinct(
+            steps["provisioningStepType"],
+            lambda e: _enum(e, STEP_TYPES, STEP_TYPE_ORDINALS),
+        ).alias("step_type"),
+        _by_distinct(steps["status"], lambda e: _enum(e, RESULTS, RESULT_ORDINALS)),
         "description",
         pl.col("details").fill_null(pl.lit([], dtype=STEPS_SCHEMA["details"])),
     ).cast(STEPS_SCHEMA)
@@ -162,20 +186,14 @@ def _steps(raw: pl.DataFrame) -> pl.DataFrame:
 
 
 def _modified_properties(raw: pl.DataFrame) -> pl.DataFrame:
-    props = (
-        raw.select(pl.col("id").alias("event_id"), pl.col("modifiedProperties"))
-        .filter(pl.col("modifiedProperties").list.len() > 0)
-        .explode("modifiedProperties")
-        .with_columns(
-            pl.int_range(pl.len()).over("event_id").cast(pl.Int16).alias("property_index")
-        )
-        .unnest("modifiedProperties")
-    )
+    """MODIFIED_PROPERTIES_SCHEMA plus EVENT."""
+    props = _explode(raw, "modifiedProperties", "property_index")
     props = props.select(
+        EVENT,
         "event_id",
         "property_index",
         pl.col("displayName").alias("name"),
-        attribute_key(pl.col("displayName")).alias("attribute_key"),
+        _by_distinct(props["displayName"], attribute_key).alias("attribute_key"),
         pl.col("oldValue").alias("old_value"),
         pl.col("newValue").alias("new_value"),
     ).cast(MODIFIED_PROPERTIES_SCHEMA)
@@ -294,25 +312,26 @@ _FACT_SPELLINGS = [
 ]
 
 
-def _pick_first(long: pl.DataFrame, facts: list[str]) -> pl.DataFrame:
-    """Long (event_id, fact, value) rows in step order -> one column per fact, first value."""
-    wide = (
-        long.filter(pl.col("fact").is_not_null() & (pl.col("value").str.strip_chars() != ""))
-        .group_by("event_id", "fact", maintain_order=True)
-        .agg(pl.col("value").first())
-        .pivot(on="fact", index="event_id", values="value")
-    )
+def _first_values(long: pl.DataFrame, facts: list[str]) -> pl.DataFrame:
+    """Long (EVENT, fact, value) rows in step order -> one row per event with a value, one
+    column per fact: its first value that is not blank."""
+    firsts = long.filter(
+        pl.col("fact").is_not_null() & (pl.col("value").str.strip_chars() != "")
+    ).unique([EVENT, "fact"], keep="first", maintain_order=True)
+    wide = firsts.pivot(on="fact", index=EVENT, values="value")
     missing = [pl.lit(None, pl.Utf8).alias(f) for f in facts if f not in wide.columns]
-    return wide.with_columns(missing).select("event_id", *facts)
+    return wide.with_columns(missing).select(EVENT, *facts)
 
 
 def _detail_facts(steps: pl.DataFrame) -> pl.DataFrame:
     details = (
-        steps.select("event_id", "step_index", "step_type", "details")
+        steps.select(EVENT, "step_type", "details")
         .explode("details")
         .unnest("details")
         .filter(pl.col("key").is_in(_FACT_SPELLINGS))
-        .with_columns(attribute_key(pl.col("key")).alias("attribute_key"))
+    )
+    details = details.with_columns(
+        _by_distinct(details["key"], attribute_key).alias("attribute_key")
     )
     fact = pl.lit(None, pl.Utf8)
     for name, key, step_types in reversed(_DETAIL_FACTS):
@@ -320,42 +339,41 @@ def _detail_facts(steps: pl.DataFrame) -> pl.DataFrame:
         if step_types:
             hit = hit & pl.col("step_type").is_in(step_types)
         fact = pl.when(hit).then(pl.lit(name)).otherwise(fact)
-    return _pick_first(details.with_columns(fact.alias("fact")), [f[0] for f in _DETAIL_FACTS])
+    return _first_values(details.with_columns(fact.alias("fact")),
+                         [f[0] for f in _DETAIL_FACTS])
 
 
 def _property_facts(props: pl.DataFrame) -> pl.DataFrame:
     fact = pl.lit(None, pl.Utf8)
     for name, key in _PROPERTY_FACTS:
         fact = pl.when(pl.col("attribute_key") == key).then(pl.lit(name)).otherwise(fact)
-    long = props.select("event_id", fact.alias("fact"), pl.col("new_value").alias("value"))
-    return _pick_first(long, [f[0] for f in _PROPERTY_FACTS])
+    long = props.select(EVENT, fact.alias("fact"), pl.col("new_value").alias("value"))
+    return _first_values(long, [f[0] for f in _PROPERTY_FACTS])
 
 
 def _step_facts(steps: pl.DataFrame, props: pl.DataFrame) -> pl.DataFrame:
-    """Per-event facts that live in steps and modified properties (one row per event)."""
+    """Per-event facts that live in steps and modified properties: one row per event that
+    has steps (an event without steps gets none, not even its properties' facts)."""
     failed = (
         steps.filter(pl.col("status").is_in(["failure", "skipped"]))
-        .sort("event_id", pl.col("status") != "failure", "step_index")
-        .group_by("event_id", maintain_order=True)
-        .agg(
-            pl.col("name").first().alias("failed_step"),
-            pl.col("description").first().alias("failed_step_description"),
+        # steps are in event and step order: a stable sort puts each event's failures first
+        .sort(EVENT, pl.col("status") != "failure", maintain_order=True)
+        .unique(EVENT, keep="first", maintain_order=True)
+        .select(
+            EVENT,
+            pl.col("name").alias("failed_step"),
+            pl.col("description").alias("failed_step_description"),
         )
     )
     escrow = (
         steps.filter(pl.col("name") == "EntryEscrowRetry")
-        .select("event_id", pl.lit(True).alias("is_escrow_retry"))
-        .unique("event_id")
+        .select(EVENT, pl.lit(True).alias("is_escrow_retry"))
+        .unique(EVENT)
     )
-    per_step = (
-        steps.select("event_id")
-        .unique()
-        .join(failed, on="event_id", how="left")
-        .join(escrow, on="event_id", how="left")
-    )
-    return per_step.join(_detail_facts(steps), on="event_id", how="left").join(
-        _property_facts(props), on="event_id", how="left"
-    )
+    facts = steps.select(EVENT).unique(maintain_order=True)
+    for part in (failed, escrow, _detail_facts(steps), _property_facts(props)):
+        facts = facts.join(part, on=EVENT, how="left", maintain_order="left")
+    return facts
 
 
 def normalize(
@@ -369,6 +387,7 @@ def normalize(
     raw, problems = _drop_unusable(raw)
     if keep is not None:
         raw = keep(raw)
+    raw = raw.with_row_index(EVENT)
     steps = _steps(raw)
     props = _modified_properties(raw)
     facts = _step_facts(steps, props)
@@ -386,9 +405,9 @@ def normalize(
         reasons.response_body_expr(pl.col("error_reason"))
     )
     body = pl.col("response_body")
-    events = events.join(
-        _source_detail(raw, "UserPrincipalName", "source_upn"), on="id", how="left"
-    ).join(facts, left_on="id", right_on="event_id", how="left")
+    events = events.with_columns(
+        _source_detail("UserPrincipalName").alias("source_upn")
+    ).join(facts, on=EVENT, how="left", maintain_order="left")
 
     upn = pl.coalesce(_blank_to_null(pl.col("source_upn")), pl.col("step_upn"))
     user_name_sent = pl.coalesce(pl.col("prop_user_name"), pl.col("export_user_name"))
@@ -483,19 +502,17 @@ def normalize(
         "source_record",
     ).cast(EVENTS_SCHEMA)
     events = mask_columns(events, ["error_additional_details", "error_recommended_action"])
-    return Frames(events, steps, props), problems
+    return Frames(events, steps.drop(EVENT), props.drop(EVENT)), problems
 
 
-def _source_detail(raw: pl.DataFrame, key: str, name: str) -> pl.DataFrame:
-    return raw.select(
-        "id",
+def _source_detail(key: str) -> pl.Expr:
+    return (
         pl.col("sourceIdentity")
         .struct.field("details")
         .list.eval(
             pl.element().filter(pl.element().struct.field("key") == key).struct.field("value")
         )
         .list.first()
-        .alias(name),
     )
 
 
