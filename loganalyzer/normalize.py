@@ -7,6 +7,7 @@ returned as problems with their file and record number, never dropped silently.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
@@ -284,15 +285,15 @@ def sent_attributes(
     return pl.concat([from_props, from_export], how="vertical")
 
 
-# (fact column, folded detail key, step types to look in or None for any step)
+# (fact column, folded detail key, the step type it is read from or None for any step)
 _DETAIL_FACTS = (
     ("skip_reason", "skipreason", None),
-    ("step_upn", "userprincipalname", ("import",)),
-    ("step_mail", "mail", ("import",)),
-    ("export_user_name", USERNAME_KEY, ("export",)),
-    ("export_email", EMAIL_KEY, ("export",)),
-    ("export_external_id", "externalid", ("export",)),
-    ("matched_target_id", "id", ("matching",)),
+    ("step_upn", "userprincipalname", "import"),
+    ("step_mail", "mail", "import"),
+    ("export_user_name", USERNAME_KEY, "export"),
+    ("export_email", EMAIL_KEY, "export"),
+    ("export_external_id", "externalid", "export"),
+    ("matched_target_id", "id", "matching"),
     ("reportable_identifier", "reportableidentifier", None),
 )
 _PROPERTY_FACTS = (
@@ -300,27 +301,35 @@ _PROPERTY_FACTS = (
     ("prop_email", EMAIL_KEY),
     ("prop_external_id", "externalid"),
 )
-# spellings as logged (camelCase on the wire, PascalCase in some exports): an exact-match
-# filter is far cheaper than folding every detail key of every step
-_FACT_SPELLINGS = [
-    spelling
+# spellings as logged (camelCase on the wire, PascalCase in some exports) -> their fact's
+# number: an exact-match lookup is far cheaper than folding every detail key of every step
+_FACT_NUMBER = {key: number for number, (_, key, _) in enumerate(_DETAIL_FACTS)}
+_FACT_SPELLINGS = {
+    spelling: _FACT_NUMBER[re.sub("[^a-z0-9]", "", word.lower())]
     for word in (
         "skipReason", "userPrincipalName", "mail", "userName", "externalId", "id",
         "reportableIdentifier", 'emails[type eq "work"]value', 'emails[type eq "work"].value',
     )
     for spelling in (word, word[0].upper() + word[1:], word.lower())
-]
+}
+_FACT_STEP_TYPE = {s: _DETAIL_FACTS[n][2] for s, n in _FACT_SPELLINGS.items()}
 
 
 def _first_values(long: pl.DataFrame, facts: list[str]) -> pl.DataFrame:
-    """Long (EVENT, fact, value) rows in step order -> one row per event with a value, one
-    column per fact: its first value that is not blank."""
-    firsts = long.filter(
-        pl.col("fact").is_not_null() & (pl.col("value").str.strip_chars() != "")
-    ).unique([EVENT, "fact"], keep="first", maintain_order=True)
+    """Long (EVENT, fact number, value) rows in step order -> one row per event with a value,
+    one column per fact: its first value that is not blank."""
+    nonblank = long.filter(pl.col("value").str.strip_chars() != "")
+    pair = pl.col(EVENT).cast(pl.UInt64) * 256 + pl.col("fact")  # facts are numbered < 256
+    firsts = nonblank.filter(pair.is_first_distinct())
     wide = firsts.pivot(on="fact", index=EVENT, values="value")
-    missing = [pl.lit(None, pl.Utf8).alias(f) for f in facts if f not in wide.columns]
-    return wide.with_columns(missing).select(EVENT, *facts)
+    return wide.select(
+        EVENT,
+        *(
+            pl.col(str(number)).alias(name) if str(number) in wide.columns
+            else pl.lit(None, pl.Utf8).alias(name)
+            for number, name in enumerate(facts)
+        ),
+    )
 
 
 def _detail_facts(steps: pl.DataFrame) -> pl.DataFrame:
@@ -328,26 +337,24 @@ def _detail_facts(steps: pl.DataFrame) -> pl.DataFrame:
         steps.select(EVENT, "step_type", "details")
         .explode("details")
         .unnest("details")
-        .filter(pl.col("key").is_in(_FACT_SPELLINGS))
+        .filter(pl.col("key").is_in(list(_FACT_SPELLINGS)))
     )
-    details = details.with_columns(
-        _by_distinct(details["key"], attribute_key).alias("attribute_key")
+    step_type = pl.col("key").replace_strict(_FACT_STEP_TYPE, return_dtype=pl.Utf8)
+    long = details.filter(step_type.is_null() | (step_type == pl.col("step_type"))).select(
+        EVENT,
+        pl.col("key").replace_strict(_FACT_SPELLINGS, return_dtype=pl.UInt8).alias("fact"),
+        "value",
     )
-    fact = pl.lit(None, pl.Utf8)
-    for name, key, step_types in reversed(_DETAIL_FACTS):
-        hit = pl.col("attribute_key") == key
-        if step_types:
-            hit = hit & pl.col("step_type").is_in(step_types)
-        fact = pl.when(hit).then(pl.lit(name)).otherwise(fact)
-    return _first_values(details.with_columns(fact.alias("fact")),
-                         [f[0] for f in _DETAIL_FACTS])
+    return _first_values(long, [f[0] for f in _DETAIL_FACTS])
 
 
 def _property_facts(props: pl.DataFrame) -> pl.DataFrame:
-    fact = pl.lit(None, pl.Utf8)
-    for name, key in _PROPERTY_FACTS:
-        fact = pl.when(pl.col("attribute_key") == key).then(pl.lit(name)).otherwise(fact)
-    long = props.select(EVENT, fact.alias("fact"), pl.col("new_value").alias("value"))
+    numbers = {key: number for number, (_, key) in enumerate(_PROPERTY_FACTS)}
+    long = props.filter(pl.col("attribute_key").is_in(list(numbers))).select(
+        EVENT,
+        pl.col("attribute_key").replace_strict(numbers, return_dtype=pl.UInt8).alias("fact"),
+        pl.col("new_value").alias("value"),
+    )
     return _first_values(long, [f[0] for f in _PROPERTY_FACTS])
 
 
@@ -399,12 +406,9 @@ def normalize(
     src = pl.col("sourceIdentity")
     tgt = pl.col("targetIdentity")
 
-    events = mask_columns(
+    events = _reason_parts(mask_columns(
         raw.with_columns(_blank_to_null(reason).alias("error_reason")), ["error_reason"]
-    ).with_columns(
-        reasons.response_body_expr(pl.col("error_reason"))
-    )
-    body = pl.col("response_body")
+    ))
     events = events.with_columns(
         _source_detail("UserPrincipalName").alias("source_upn")
     ).join(facts, on=EVENT, how="left", maintain_order="left")
@@ -459,12 +463,12 @@ def normalize(
         pl.coalesce(
             err.struct.field("recommendedAction"), legacy.struct.field("recommendedAction")
         ).alias("error_recommended_action"),
-        reasons.http_status_expr(pl.col("error_reason"), body),
+        "http_status",
         "response_body",
-        reasons.scim_detail_expr(body),
-        reasons.scim_type_expr(body),
-        reasons.retry_count_expr(pl.col("error_reason")),
-        reasons.next_retry_expr(pl.col("error_reason")),
+        "scim_detail",
+        "scim_type",
+        "retry_count",
+        "next_retry_time",
         "failed_step",
         "failed_step_description",
         "skip_reason",
@@ -503,6 +507,24 @@ def normalize(
     ).cast(EVENTS_SCHEMA)
     events = mask_columns(events, ["error_additional_details", "error_recommended_action"])
     return Frames(events, steps.drop(EVENT), props.drop(EVENT)), problems
+
+
+def _reason_parts(events: pl.DataFrame) -> pl.DataFrame:
+    """``events`` with what each error reason says (response body, HTTP status, SCIM detail
+    and type, retries), parsed once per distinct reason: only failures have one."""
+    reason, body = pl.col("error_reason"), pl.col("response_body")
+    parsed = (
+        events.select(reason).drop_nulls().unique()
+        .with_columns(reasons.response_body_expr(reason))
+        .with_columns(
+            reasons.http_status_expr(reason, body),
+            reasons.scim_detail_expr(body),
+            reasons.scim_type_expr(body),
+            reasons.retry_count_expr(reason),
+            reasons.next_retry_expr(reason),
+        )
+    )
+    return events.join(parsed, on="error_reason", how="left", maintain_order="left")
 
 
 def _source_detail(key: str) -> pl.Expr:
