@@ -17,6 +17,7 @@ from loganalyzer import reasons
 from loganalyzer.masking import mask_columns, mask_details
 from loganalyzer.problems import Problem
 from loganalyzer.schema import (
+    DETAIL_KEY_READ,
     EVENTS_SCHEMA,
     MODIFIED_PROPERTIES_SCHEMA,
     STEPS_SCHEMA,
@@ -410,7 +411,7 @@ def normalize(
         raw.with_columns(_blank_to_null(reason).alias("error_reason")), ["error_reason"]
     ))
     events = events.with_columns(
-        _source_detail("UserPrincipalName").alias("source_upn")
+        _detail(src, DETAIL_KEY_READ["sourceIdentity"]).alias("source_upn")
     ).join(facts, on=EVENT, how="left", maintain_order="left")
 
     upn = pl.coalesce(_blank_to_null(pl.col("source_upn")), pl.col("step_upn"))
@@ -427,11 +428,7 @@ def normalize(
         pl.coalesce(
             _blank_to_null(pl.col("servicePrincipal").struct.field("displayName")),
             _blank_to_null(
-                pl.col("targetSystem").struct.field("details").list.eval(
-                    pl.element().filter(
-                        pl.element().struct.field("key") == "ServicePrincipalDisplayName"
-                    ).struct.field("value")
-                ).list.first()
+                _detail(pl.col("targetSystem"), DETAIL_KEY_READ["targetSystem"])
             ),
         ).alias("app_name"),
         _blank_to_null(pl.col("servicePrincipal").struct.field("id")).alias(
@@ -527,9 +524,10 @@ def _reason_parts(events: pl.DataFrame) -> pl.DataFrame:
     return events.join(parsed, on="error_reason", how="left", maintain_order="left")
 
 
-def _source_detail(key: str) -> pl.Expr:
+def _detail(identity: pl.Expr, key: str) -> pl.Expr:
+    """The first value of ``key`` in an identity's or system's details."""
     return (
-        pl.col("sourceIdentity")
+        identity
         .struct.field("details")
         .list.eval(
             pl.element().filter(pl.element().struct.field("key") == key).struct.field("value")

@@ -68,6 +68,16 @@ RAW_SCHEMA: dict[str, pl.DataType] = {
     "source_record": pl.Int64,
 }
 
+# The one key of each identity's and system's ``details`` bag that ``normalize`` reads (None:
+# it reads none). Readers may hand on only that pair: the fast JSON reader does, since DuckDB
+# builds whole bags slowly. Steps' details are always kept whole (rules and the store use them).
+DETAIL_KEY_READ: dict[str, str | None] = {
+    "sourceIdentity": "UserPrincipalName",
+    "targetSystem": "ServicePrincipalDisplayName",
+    "sourceSystem": None,
+    "targetIdentity": None,
+}
+
 EVENTS_SCHEMA: dict[str, pl.DataType] = {
     # identity of the event
     "event_id": pl.Utf8,
