@@ -33,6 +33,7 @@ from loganalyzer.schema import (
     DETAIL_ROWS_SCHEMA,
     EVENTS_SCHEMA,
     FRAME_SCHEMAS,
+    FREE_TEXT,
     UNANALYSED_COLUMNS,
 )
 from loganalyzer.store_index import IndexWriter
@@ -311,6 +312,17 @@ def ingest_to_store(inputs: list[Path], store: Path, progress: Progress = _quiet
         shutil.rmtree(partial, ignore_errors=True)
 
 
+def _with_statistics(name: str) -> list[str]:
+    """The Parquet columns of a frame that get statistics: all but its free text."""
+    columns = []
+    for column, dtype in {**FRAME_SCHEMAS, DETAILS: DETAIL_ROWS_SCHEMA}[name].items():
+        if column not in FREE_TEXT[name]:
+            columns.append(column)
+        elif isinstance(dtype, pl.List):  # key/value details: the keys keep theirs
+            columns.append(f"{column}.list.element.key")
+    return columns
+
+
 def _write_store(inputs: list[Path], store: Path, progress: Progress) -> dict:
     import pyarrow.parquet as pq  # only writing a store needs pyarrow
 
@@ -328,7 +340,8 @@ def _write_store(inputs: list[Path], store: Path, progress: Progress) -> dict:
                 for name, table in _store_tables(frames.collected()).items():
                     if name not in writers:
                         writers[name] = pq.ParquetWriter(
-                            store / _file_name(name), table.schema, compression="zstd"
+                            store / _file_name(name), table.schema, compression="zstd",
+                            write_statistics=_with_statistics(name),
                         )
                     writers[name].write_table(table)
                     if name in counts:

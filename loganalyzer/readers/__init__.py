@@ -12,6 +12,7 @@ import logging
 import re
 import shutil
 import tempfile
+import threading
 from collections import Counter
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
@@ -121,18 +122,21 @@ def _read_json(source: Source, kind: Kind, read_log: ReadLog) -> Iterator[pl.Dat
     try:
         for rounds in range(MAX_HAND_BACKS + 1):
             read = 0
+            count = _EventCount(part)
             try:
                 for batch in json_fast.read_fast(part, kind, envelope, BATCH_ROWS, diagnostic,
                                                  start.records):
                     read += batch.height
                     yield batch
-                if _count_events(part) <= read:
+                if count.result() <= read:
                     return
                 # valid JSON holding more events than it yielded: a lost bracket nested some
                 log.info("%s holds events nested in others; reading them one by one", source.name)
             except json_fast.REFUSALS as exc:
                 log.info("fast JSON reader refused %s (%s); reading record by record",
                          source.name, exc)
+            finally:
+                count.stop()
             careful = read_careful(part, kind, start.records + read,
                                    rounds < MAX_HAND_BACKS, start)
             resume = yield from _batched(careful, read_log)
@@ -159,7 +163,41 @@ def _rest(source: Source, kind: Kind, byte: int) -> Source:
     return Source(source.name, Path(out.name), in_folder=source.in_folder)
 
 
-def _count_events(source: Source) -> int:
+class _EventCount:
+    """How many event keys a file holds, counted in a thread while DuckDB parses the file (a
+    .gz is counted afterwards: decompressing it notes its damage, which the readers report)."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.stopped = threading.Event()
+        self.counted: list[int | BaseException] = []
+        self.thread: threading.Thread | None = None
+        if not source.gzip:
+            self.thread = threading.Thread(target=self._count, name="count-events", daemon=True)
+            self.thread.start()
+
+    def _count(self) -> None:
+        try:
+            self.counted.append(_count_events(self.source, self.stopped))
+        except BaseException as exc:  # raised by result(), in the reading thread
+            self.counted.append(exc)
+
+    def result(self) -> int:
+        if self.thread is None:
+            return _count_events(self.source)
+        self.thread.join()
+        if isinstance(self.counted[0], BaseException):
+            raise self.counted[0]
+        return self.counted[0]
+
+    def stop(self) -> None:
+        """Stop counting (the fast reader refused the file) and wait for the thread."""
+        self.stopped.set()
+        if self.thread is not None:
+            self.thread.join()
+
+
+def _count_events(source: Source, stopped: threading.Event | None = None) -> int:
     """How many event keys the file holds (a key inside a string value is escaped, so never
     counted): one pass at memory speed, to check the fast reader missed none."""
     key = EVENT_KEY.encode()
@@ -168,7 +206,7 @@ def _count_events(source: Source) -> int:
     view = memoryview(block)
     count, held = 0, 0
     with source.open_binary() as handle:
-        while read := handle.readinto(view[held:]):
+        while (read := handle.readinto(view[held:])) and not (stopped and stopped.is_set()):
             end = held + read
             count += block.count(key, 0, end)
             held = min(held_max, end)

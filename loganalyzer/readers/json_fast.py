@@ -14,6 +14,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
+from loganalyzer.prefetch import prefetch
 from loganalyzer.readers.sniff import Kind
 from loganalyzer.readers.sources import Source
 from loganalyzer.schema import DETAIL_KEY_READ, DETAILS, RAW_SCHEMA
@@ -210,7 +211,9 @@ def read_fast(
     con = duckdb.connect(config={"threads": THREADS, "preserve_insertion_order": True})
     try:
         reader = con.sql(_query(source, kind, envelope, diagnostic)).to_arrow_reader(batch_rows)
-        for batch in reader:
+        # DuckDB parses a file on one core, the slowest stage of ingest: it parses the next
+        # batch in its own thread while this one is folded here
+        for batch in prefetch(iter(reader)):
             frame = pl.from_arrow(batch)
             assert isinstance(frame, pl.DataFrame)
             if diagnostic and frame.select(_NO_APP.any()).item():
