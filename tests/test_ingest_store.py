@@ -19,7 +19,8 @@ from loganalyzer.ingest import ingest_to_store, load
 from loganalyzer.readers import _count_events
 from loganalyzer.readers.json_careful import EVENT_KEY
 from loganalyzer.readers.sources import Source
-from loganalyzer.schema import FRAME_SCHEMAS
+from loganalyzer.normalize import step_details
+from loganalyzer.schema import DETAIL_ROWS_SCHEMA, FRAME_SCHEMAS
 
 FORMATS = SAMPLES / "formats"
 EXPORTS = sorted(p for p in SAMPLES.glob("*.json") if p.name != "manifest.json") + [
@@ -39,9 +40,13 @@ RECORDS = json.loads((Path(__file__).parent / "data" / "graph-records-captured.j
 def test_store_holds_what_the_export_reads_as(tmp_path, export):
     manifest = ingest_to_store([export], tmp_path / "store")
     direct, stored = load([export]), load([tmp_path / "store"])
+    from_store = stored.frames.collected()
     for name in FRAME_SCHEMAS:
-        assert_frame_equal(getattr(stored.frames, name), getattr(direct.frames, name),
+        assert_frame_equal(getattr(from_store, name), getattr(direct.frames, name),
                            check_exact=True)
+    details = step_details(direct.frames.steps).select(list(DETAIL_ROWS_SCHEMA))
+    assert_frame_equal(from_store.details.collect(), details.cast(DETAIL_ROWS_SCHEMA),
+                       check_exact=True)
     assert stored.problems == direct.problems
     assert manifest["notes"] == direct.notes
     assert manifest["counts"]["events"] == direct.frames.events.height > 0
