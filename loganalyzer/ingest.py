@@ -283,8 +283,21 @@ def _store_tables(frames: Frames) -> dict[str, pa.Table]:
     details (what rules ask about, found by a filtered scan instead of an explode)."""
     details = step_details(frames.steps).select(list(DETAIL_ROWS_SCHEMA)).cast(
         DETAIL_ROWS_SCHEMA)
-    tables = {name: getattr(frames, name).to_arrow() for name in FRAME_SCHEMAS}
-    return tables | {DETAILS: details.to_arrow()}
+    tables = {name: _arrow(getattr(frames, name)) for name in FRAME_SCHEMAS}
+    return tables | {DETAILS: _arrow(details)}
+
+
+def _arrow(frame: pl.DataFrame) -> pa.Table:
+    """``frame`` for the Parquet writer: text as Polars holds it (string views, no copy; a
+    copy of every string cost a third of the writes), except inside lists, which the writer
+    cannot cut into pages as views."""
+    views = frame.to_arrow(compat_level=pl.CompatLevel.newest())
+    lists = [c for c, dtype in frame.schema.items() if isinstance(dtype, pl.List)]
+    if not lists:
+        return views
+    copied = frame.select(lists).to_arrow()
+    return pa.table([copied[c] if c in lists else views[c] for c in frame.columns],
+                    names=frame.columns)
 
 
 def _check_target(store: Path) -> None:

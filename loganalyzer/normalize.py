@@ -243,13 +243,17 @@ def step_details(
                 pl.element().filter(pl.element().struct.field("key").is_in(raw))
             )
         )
-    return (
+    details = (
         steps.select("event_id", "step_index", "name", "step_type", "status", "details")
         .filter(pl.col("details").list.len() > 0)
         .explode("details")
         .unnest("details")
-        .with_columns(attribute_key(pl.col("key")).alias("attribute_key"))
     )
+    if isinstance(details, pl.DataFrame):  # millions of keys, a few dozen distinct
+        return details.with_columns(
+            _by_distinct(details["key"], attribute_key).alias("attribute_key")
+        )
+    return details.with_columns(attribute_key(pl.col("key")).alias("attribute_key"))
 
 
 def sent_attributes(

@@ -16,10 +16,10 @@ from conftest import SAMPLES
 from polars.testing import assert_frame_equal
 
 from loganalyzer.ingest import ingest_to_store, load
+from loganalyzer.normalize import step_details
 from loganalyzer.readers import _count_events
 from loganalyzer.readers.json_careful import EVENT_KEY
 from loganalyzer.readers.sources import Source
-from loganalyzer.normalize import step_details
 from loganalyzer.schema import DETAIL_ROWS_SCHEMA, FRAME_SCHEMAS
 
 FORMATS = SAMPLES / "formats"
