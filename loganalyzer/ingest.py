@@ -295,6 +295,8 @@ def _arrow(frame: pl.DataFrame) -> pa.Table:
     lists = [c for c, dtype in frame.schema.items() if isinstance(dtype, pl.List)]
     if not lists:
         return views
+    import pyarrow as pa  # only writing a store needs pyarrow
+
     copied = frame.select(lists).to_arrow()
     return pa.table([copied[c] if c in lists else views[c] for c in frame.columns],
                     names=frame.columns)
