@@ -20,6 +20,7 @@ these files; `why` then reads all its events (``read_index`` returns None).
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,6 +136,13 @@ def step_rows(events: pl.Series, steps: pl.Series, first: int) -> pl.DataFrame |
     )
 
 
+def _detached(frame: pl.DataFrame) -> pl.DataFrame:
+    """A copy owning its strings: a few identifiers picked from a batch are views into the
+    batch's whole string buffers (step details included), which kept every batch alive until
+    the end (1M events: ingest peaked at 4.2 GB instead of 1.2 GB)."""
+    return pl.read_ipc(io.BytesIO(frame.write_ipc(None).getvalue()))
+
+
 class IndexWriter:
     """Collects each batch's distinct identities, cycles and step rows while ingest writes the
     store, in the order it writes them."""
@@ -148,8 +156,8 @@ class IndexWriter:
     def add(self, frames: Frames) -> None:
         # steps are lazy when a store is ingested again: read only these two columns
         steps = frames.steps.lazy().select("event_id", "details").collect()
-        self._identities.append(identities(frames.events, steps))
-        self._cycles.append(cycles(frames.events))
+        self._identities.append(_detached(identities(frames.events, steps)))
+        self._cycles.append(_detached(cycles(frames.events)))
         rows = step_rows(frames.events["event_id"], steps["event_id"], self._steps_written)
         self._steps_written += steps.height
         if self._step_rows is not None and rows is not None:
