@@ -136,6 +136,9 @@ def step_rows(events: pl.Series, steps: pl.Series, first: int) -> pl.DataFrame |
     )
 
 
+_MERGE_EVERY = 8
+
+
 def _detached(frame: pl.DataFrame) -> pl.DataFrame:
     """A copy owning its strings: a few identifiers picked from a batch are views into the
     batch's whole string buffers (step details included), which kept every batch alive until
@@ -158,6 +161,8 @@ class IndexWriter:
         steps = frames.steps.lazy().select("event_id", "details").collect()
         self._identities.append(_detached(identities(frames.events, steps)))
         self._cycles.append(_detached(cycles(frames.events)))
+        if len(self._identities) >= _MERGE_EVERY:  # every batch names the same people again
+            self._identities = [pl.concat(self._identities).unique()]
         rows = step_rows(frames.events["event_id"], steps["event_id"], self._steps_written)
         self._steps_written += steps.height
         if self._step_rows is not None and rows is not None:
