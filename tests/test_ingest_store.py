@@ -11,10 +11,12 @@ import copy
 import json
 from pathlib import Path
 
+import polars as pl
 import pytest
 from conftest import SAMPLES
 from polars.testing import assert_frame_equal
 
+from loganalyzer import readers, store_index
 from loganalyzer.ingest import ingest_to_store, load
 from loganalyzer.normalize import step_details
 from loganalyzer.readers import _count_events
@@ -50,6 +52,21 @@ def test_store_holds_what_the_export_reads_as(tmp_path, export):
     assert stored.problems == direct.problems
     assert manifest["notes"] == direct.notes
     assert manifest["counts"]["events"] == direct.frames.events.height > 0
+
+
+def test_small_batches_write_the_same_store(tmp_path, monkeypatch):
+    """Batch boundaries change nothing: facts are tied to their event within a batch, and
+    the identity index folds many batches' identifiers into the same distinct rows."""
+    export = SAMPLES / "weekly-two-periods.json"
+    ingest_to_store([export], tmp_path / "whole")
+    monkeypatch.setattr(readers, "BATCH_ROWS", 7)
+    monkeypatch.setattr(store_index, "_MERGE_EVERY", 3)
+    ingest_to_store([export], tmp_path / "batched")
+    files = sorted(p.name for p in (tmp_path / "whole").glob("*.parquet"))
+    assert len(files) >= 7
+    for name in files:
+        assert_frame_equal(pl.read_parquet(tmp_path / "batched" / name),
+                           pl.read_parquet(tmp_path / "whole" / name), check_exact=True)
 
 
 def test_events_nested_in_another_record_are_found(tmp_path):
