@@ -10,6 +10,8 @@ errors, a few expired tokens). Shapes are those of a real portal download: Graph
     python benchmarks/make_tenant.py --events 1000000 -o data/tenant-1m.json
     python benchmarks/make_tenant.py --events 5000000 --format ndjson -o data/tenant-5m.ndjson
     python benchmarks/make_tenant.py --events 100000 --format csv -o data/tenant-100k-csv
+    python benchmarks/make_tenant.py --events 1000000 --format csv --per-download 100000 \
+        -o data/tenant-1M-csv                      # ten downloads of 100,000 events
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import itertools
 import json
 import random
 import uuid
@@ -203,11 +206,34 @@ MAIN = ("Date (UTC)", "ID", "Job ID", "Cycle ID", "Change ID", "Action", "Status
         "Service Principal ID", "Tenant ID", "User Principal Name")
 
 
-def write_csv(records: Iterator[dict], folder: Path) -> None:
-    """The three files of the portal CSV download (BOM, CRLF reasons, JSON details)."""
+PORTAL_FILE_LIMIT = 100_000  # records per file of a portal download
+
+
+def write_csv(records: Iterator[dict], folder: Path, per_download: int | None = None) -> None:
+    """The three files of the portal CSV download (BOM, CRLF reasons, JSON details).
+
+    With ``per_download``, the events are split into several downloads of at most that many
+    events, as a month larger than the portal's 100,000-record limit arrives (one download per
+    date range); each triple is named after its first event's time, as a user saving them
+    side by side would: ``ProvisioningLogs_2026-10-01T0000.csv``,
+    ``ProvisioningLogs_ProvisioningSteps_2026-10-01T0000.csv``, ...
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    names = ("ProvisioningLogs.csv", "ProvisioningLogs_ProvisioningSteps.csv",
-             "ProvisioningLogs_ModifiedProperties.csv")
+    if per_download is None:
+        _write_download(records, folder, "")
+        return
+    while True:
+        chunk = itertools.islice(records, per_download)
+        first = next(chunk, None)
+        if first is None:
+            return
+        when = first["activityDateTime"][:16].replace(":", "")
+        _write_download(itertools.chain([first], chunk), folder, f"_{when}")
+
+
+def _write_download(records: Iterator[dict], folder: Path, suffix: str) -> None:
+    names = (f"ProvisioningLogs{suffix}.csv", f"ProvisioningLogs_ProvisioningSteps{suffix}.csv",
+             f"ProvisioningLogs_ModifiedProperties{suffix}.csv")
     with contextlib.ExitStack() as stack:
         files = [stack.enter_context(open(folder / n, "w", encoding="utf-8-sig", newline=""))
                  for n in names]
@@ -240,11 +266,14 @@ def main() -> None:
     parser.add_argument("--events", type=int, required=True)
     parser.add_argument("--format", choices=("json", "ndjson", "csv"), default="json")
     parser.add_argument("-o", "--output", type=Path, required=True)
+    parser.add_argument("--per-download", type=int, metavar="N",
+                        help=f"csv: several downloads of at most N events (the portal writes "
+                             f"at most {PORTAL_FILE_LIMIT:,} records per file)")
     args = parser.parse_args()
     args.output.parent.mkdir(parents=True, exist_ok=True)
     records = Tenant(args.events).records()
     if args.format == "csv":
-        write_csv(records, args.output)
+        write_csv(records, args.output, args.per_download)
     else:
         write_json(records, args.output, lines=args.format == "ndjson")
     print(f"wrote {args.output}: {args.events:,} events ({args.format})")

@@ -25,18 +25,32 @@ from test_readers_csv import (
 )
 
 from loganalyzer.ingest import load
-from loganalyzer.readers import BATCH_ROWS, ReadLog, _batched, csv_columnar, csv_logs
+from loganalyzer.readers import (
+    BATCH_ROWS,
+    ReadLog,
+    _batched,
+    csv_columnar,
+    csv_downloads,
+    csv_logs,
+)
+from loganalyzer.readers.csv_portal import PortalReader
 from loganalyzer.readers.sources import expand
+
+
+def downloads_of(inputs: list[Path], tmp: Path) -> list[csv_downloads.Download]:
+    sources, _ = expand(inputs, tmp, [])
+    return csv_downloads.pair(csv_logs.classify(sources, []).portal, [])
 
 
 def both_readers(inputs: list[Path], tmp: Path) -> tuple[pl.DataFrame, list[str],
                                                           pl.DataFrame, list[str]]:
-    sources, _ = expand(inputs, tmp, [])
+    [one] = downloads_of(inputs, tmp)
     fast_notes: list[str] = []
-    fast = pl.concat(csv_columnar.read_portal(sources, fast_notes, BATCH_ROWS))
-    items, careful_notes = csv_logs.read_csv_sources(sources)
+    fast = pl.concat(csv_columnar.read_portal(one, fast_notes, BATCH_ROWS))
+    careful_notes: list[str] = []
     read_log = ReadLog()
-    careful = pl.concat(list(_batched(items, read_log)))
+    careful = pl.concat(list(_batched(PortalReader(one.files, careful_notes).read(),
+                                      read_log)))
     assert read_log.problems == []
     return fast, fast_notes, careful, careful_notes
 
@@ -105,18 +119,19 @@ def _bad_step_number(folder: Path) -> None:
 def test_anything_the_careful_reader_reports_makes_it_refuse(damage, said, tmp_path):
     folder = download(tmp_path / "dl")
     damage(folder)
-    sources, _ = expand([folder], tmp_path, [])
+    [damaged] = downloads_of([folder], tmp_path)
     with pytest.raises(csv_columnar.Refused):
-        csv_columnar.read_portal(sources, [], BATCH_ROWS)
+        csv_columnar.read_portal(damaged, [], BATCH_ROWS)
     dataset = load([folder])  # the careful reader then says where, and keeps the good rows
     told = [str(p) for p in dataset.problems] + dataset.notes
     assert said is None or any(said in t for t in told), told
     assert dataset.frames.events.height >= 2
 
 
-def test_zip_and_its_files_together_are_read_by_the_careful_reader(tmp_path):
+def test_zip_and_its_files_together_are_two_downloads_read_column_wise(tmp_path):
     folder = tmp_path / "both"
     shutil.copytree(SAMPLES / "formats/csv", folder)
-    sources, _ = expand([folder], tmp_path, [])
-    with pytest.raises(csv_columnar.Refused):
-        csv_columnar.read_portal(sources, [], BATCH_ROWS)
+    downloads = downloads_of([folder], tmp_path)
+    assert sorted(len(d.children) for d in downloads) == [2, 2]
+    for one in downloads:  # neither refuses: each is one clean download
+        csv_columnar.read_portal(one, [], BATCH_ROWS)

@@ -22,7 +22,8 @@ from typing import TypeVar
 import polars as pl
 
 from loganalyzer.problems import Ignored, InputError, Problem
-from loganalyzer.readers import csv_logs, log_analytics
+from loganalyzer.readers import csv_columnar, csv_downloads, csv_logs, log_analytics
+from loganalyzer.readers.csv_portal import PortalReader
 from loganalyzer.readers.json_careful import EVENT_KEY, Resume, read_careful
 from loganalyzer.readers.on_demand import read_on_demand
 from loganalyzer.readers.records import Item, records_to_frame
@@ -225,19 +226,33 @@ def _whole_json(source: Source) -> dict:
 
 
 def _read_csv(sources: list[Source], read_log: ReadLog) -> Iterator[pl.DataFrame]:
-    """A clean portal download column-wise; anything else (or on refusal) row by row."""
-    from loganalyzer.readers import csv_columnar  # pyarrow: every command would pay its import
+    """Log Analytics files one by one, row by row; portal downloads one at a time (memory
+    stays bounded by one download), each column-wise or, when that reader refuses it, row by
+    row; an event already read from another file is used once."""
+    files = csv_logs.classify(sources, read_log.notes)
+    downloads = csv_downloads.pair(files.portal, read_log.notes) if files.portal else []
+    groups = [*((t, None) for t in files.log_analytics), *((None, d) for d in downloads)]
+    copies = csv_logs.FirstCopies()
+    for number, (table, download) in enumerate(groups, start=1):
+        batches = (_batched(csv_logs.log_analytics_rows(table, read_log.notes), read_log)
+                   if table is not None else _read_download(download, read_log))
+        yield from copies.group(batches, last=number == len(groups))
+    read_log.notes.extend(copies.notes())
 
+
+def _read_download(download: csv_downloads.Download | None,
+                   read_log: ReadLog) -> Iterator[pl.DataFrame]:
+    """One portal download column-wise; row by row when the columnar reader refuses it."""
+    assert download is not None
     notes: list[str] = []
     try:
-        batches = csv_columnar.read_portal(sources, notes, BATCH_ROWS)
+        batches = csv_columnar.read_portal(download, notes, BATCH_ROWS)
     except csv_columnar.Refused as exc:
         log.info("columnar CSV reader refused (%s); reading row by row", exc)
-        items, notes = csv_logs.read_csv_sources(sources)
-        yield from _batched(items, read_log)
+        yield from _batched(PortalReader(download.files, read_log.notes).read(), read_log)
     else:
+        read_log.notes.extend(notes)
         yield from batches
-    read_log.notes.extend(notes)
 
 
 def read_sources(sources: list[Source], read_log: ReadLog) -> Iterator[pl.DataFrame]:

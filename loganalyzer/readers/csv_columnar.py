@@ -1,12 +1,13 @@
-"""The portal CSV download read column-wise: pyarrow parses, Polars joins on change ID.
+"""One portal CSV download read column-wise: pyarrow parses, Polars joins on change ID.
 
 The record-by-record reader (``csv_portal``) knows every way a download can be broken and says
 where; building a Python dict per event costs it ~30 s per 100,000 events. This reader takes
-the common case, a clean download, at the speed of the JSON path: one file of each kind, every
-row as wide as its header, every event with an id and a date, every step and property with a
-change ID that names an event, numbers where numbers belong, step details that can be read.
-For anything else it refuses before yielding a row and the careful reader reads the files, so
-what is reported and kept is the same whichever reader ran (tests compare the two).
+the common case, a clean download, at the speed of the JSON path: one file of each kind at
+most, every row as wide as its header, every event with an id and a date, every step and
+property with a change ID that names an event, numbers where numbers belong, step details that
+can be read. For anything else it refuses before yielding a row and the careful reader reads
+that download, so what is reported and kept is the same whichever reader ran (tests compare
+the two). Several downloads are paired by ``csv_downloads`` and read one at a time.
 """
 
 from __future__ import annotations
@@ -15,13 +16,11 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from loganalyzer.readers import log_analytics
 from loganalyzer.readers.csv_details import parse_details
-from loganalyzer.readers.csv_headers import CsvKind, classify_portal
+from loganalyzer.readers.csv_downloads import Download
+from loganalyzer.readers.csv_headers import CsvKind
 from loganalyzer.readers.csv_portal import PortalFile, PortalReader
-from loganalyzer.readers.csv_table import CsvTable
 from loganalyzer.readers.records import raw_record
-from loganalyzer.readers.sources import Source
 from loganalyzer.schema import DETAILS, RAW_SCHEMA
 
 
@@ -29,14 +28,13 @@ class Refused(Exception):
     """The download is not clean enough for this reader."""
 
 
-def read_portal(sources: list[Source], notes: list[str], batch_rows: int) -> list[pl.DataFrame]:
-    """RAW_SCHEMA batches of a clean portal download; raises ``Refused`` (having read no
+def read_portal(download: Download, notes: list[str], batch_rows: int) -> list[pl.DataFrame]:
+    """RAW_SCHEMA batches of one clean portal download; raises ``Refused`` (having read no
     row) for anything the careful reader should handle."""
-    files = _portal_files(sources)
-    by_kind = {kind: [f for f in files if f.kind is kind] for kind in CsvKind}
-    if len(by_kind[CsvKind.MAIN]) != 1 or any(len(f) > 1 for f in by_kind.values()):
-        raise Refused("not one file of each kind")
-    main = by_kind[CsvKind.MAIN][0]
+    by_kind = {kind: [f for f in download.children if f.kind is kind] for kind in CsvKind}
+    if any(len(f) > 1 for f in by_kind.values()):
+        raise Refused(f"{download.main.name}: two files of one kind")
+    main = download.main
     steps = by_kind[CsvKind.STEPS][0] if by_kind[CsvKind.STEPS] else None
     props = by_kind[CsvKind.PROPERTIES][0] if by_kind[CsvKind.PROPERTIES] else None
     for child in (steps, props):
@@ -53,19 +51,8 @@ def read_portal(sources: list[Source], notes: list[str], batch_rows: int) -> lis
             raw = raw.join(lists, on="changeId", how="left", maintain_order="left")
             raw = raw.with_columns(pl.col(name).fill_null(pl.lit([], dtype=RAW_SCHEMA[name])))
     raw = raw.select(list(RAW_SCHEMA)).cast(RAW_SCHEMA)
-    _add_notes(PortalReader(files, notes), main, steps, props)
+    _add_notes(PortalReader(download.files, notes), main, steps, props)
     return [raw.slice(start, batch_rows) for start in range(0, raw.height, batch_rows)]
-
-
-def _portal_files(sources: list[Source]) -> list[PortalFile]:
-    files = []
-    for source in sources:
-        table = CsvTable.open(source)
-        portal = classify_portal(table.header)
-        if portal is None or log_analytics.is_log_analytics_header(table.header):
-            raise Refused(f"{source.name} is not a portal file")
-        files.append(PortalFile(table, *portal))
-    return files
 
 
 def _add_notes(reader: PortalReader, main: PortalFile, *children: PortalFile | None) -> None:

@@ -3,18 +3,22 @@
 Every CSV source of one call arrives here together, because the portal download splits each
 event over three files. Each file is classified by its header, never its name: a Log
 Analytics ``AADProvisioningLogs`` export goes row by row to ``log_analytics``; the portal
-files go to ``csv_portal`` to be joined on change ID.
+files go to ``csv_downloads`` to be paired into downloads, each joined on change ID by
+``csv_columnar`` (or ``csv_portal`` when that one refuses).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import polars as pl
 
 from loganalyzer.problems import InputError, Problem
 from loganalyzer.readers import log_analytics
 from loganalyzer.readers.csv_headers import EXPECTED, CsvKind, classify_portal, fold_header
-from loganalyzer.readers.csv_portal import PortalFile, PortalReader
+from loganalyzer.readers.csv_portal import PortalFile
 from loganalyzer.readers.csv_table import CsvTable
 from loganalyzer.readers.records import Item
 from loganalyzer.readers.sources import Source
@@ -47,57 +51,67 @@ def describe(source: Source) -> str | None:
     return found.value if isinstance(found, CsvKind) else found.kind.value
 
 
-def read_csv_sources(sources: list[Source]) -> tuple[Iterator[Item], list[str]]:
-    """Every CSV source of one call -> RAW rows and Problems, plus notes filled while iterating.
+@dataclass
+class CsvFiles:
+    """The CSV sources of one call, classified by header."""
 
-    Headers are read (and bad files refused) at once; rows are read as the iterator is used.
-    """
-    notes: list[str] = []
-    log_analytics_tables: list[CsvTable] = []
-    portal_files: list[PortalFile] = []
+    log_analytics: list[CsvTable] = field(default_factory=list)
+    portal: list[PortalFile] = field(default_factory=list)
+
+
+def classify(sources: list[Source], notes: list[str]) -> CsvFiles:
+    """Read every header and sort the files by kind; a file that is no provisioning log is an
+    InputError, or a note when it was found in a folder or archive (an HR extract beside the
+    logs)."""
+    found = CsvFiles()
     for source in sources:
         try:
             table = CsvTable.open(source)
-            found = _classify(table)
-            if not isinstance(found, PortalFile):
+            kind = _classify(table)
+            if not isinstance(kind, PortalFile):
                 _require_id(table)
         except InputError as exc:
             if not source.in_folder:
                 raise
-            # a folder or .zip may hold other CSV files (an HR extract): say so, read the rest
             notes.append(f"skipped {source.name}: {exc.message}")
             continue
-        if isinstance(found, PortalFile):
-            portal_files.append(found)
+        if isinstance(kind, PortalFile):
+            found.portal.append(kind)
         else:
-            log_analytics_tables.append(table)
-    portal = PortalReader(portal_files, notes) if portal_files else None
-
-    def items() -> Iterator[Item]:
-        for table in log_analytics_tables:
-            yield from _log_analytics_rows(table, notes)
-        if portal is not None:
-            yield from portal.read()
-
-    return _first_copies(items(), notes), notes
+            found.log_analytics.append(table)
+    return found
 
 
-def _first_copies(items: Iterator[Item], notes: list[str]) -> Iterator[Item]:
-    """An event given in two files (the .zip and its extracted files, two overlapping exports)
-    is passed on once; the copies are counted in a note. An id repeated inside one file is
-    passed on: ingest counts it among the duplicate events."""
-    seen: dict[str, str] = {}  # event id -> the file it was first read from
-    copies: Counter[str] = Counter()
-    for item in items:
-        if isinstance(item, dict):
-            first = seen.setdefault(item["id"], item["source_file"])
-            if first != item["source_file"]:
-                copies[item["source_file"]] += 1
-                continue
-        yield item
-    for file, count in copies.items():
-        notes.append(f"{file}: {plural(count, 'event')} already read from another file; "
-                     "used once")
+class FirstCopies:
+    """An event given in two files (the .zip and its extracted files, two downloads with
+    overlapping dates) is passed on once; the copies are counted in a note per file. Files are
+    read one group at a time (a Log Analytics file, a portal download): an id repeated inside
+    one group is passed on, and ingest counts it among the duplicate events."""
+
+    def __init__(self) -> None:
+        self.earlier: set[str] = set()  # ids of the groups already read
+        self.copies: Counter[str] = Counter()
+
+    def group(self, batches: Iterator[pl.DataFrame], last: bool) -> Iterator[pl.DataFrame]:
+        """The batches of one group without events of earlier groups; ``last``: no group
+        follows, so its ids need not be kept."""
+        current: set[str] = set()
+        for batch in batches:
+            ids = batch["id"].to_list()
+            if self.earlier:
+                fresh = pl.Series([i not in self.earlier for i in ids], dtype=pl.Boolean)
+                if not fresh.all():
+                    self.copies.update(batch.filter(~fresh)["source_file"].to_list())
+                    batch = batch.filter(fresh)
+            if not last:
+                current.update(ids)
+            if batch.height:
+                yield batch
+        self.earlier |= current
+
+    def notes(self) -> list[str]:
+        return [f"{file}: {plural(count, 'event')} already read from another file; used once"
+                for file, count in self.copies.items()]
 
 
 def _require_id(table: CsvTable) -> None:
@@ -109,7 +123,8 @@ def _require_id(table: CsvTable) -> None:
         )
 
 
-def _log_analytics_rows(table: CsvTable, notes: list[str]) -> Iterator[Item]:
+def log_analytics_rows(table: CsvTable, notes: list[str]) -> Iterator[Item]:
+    """One Log Analytics CSV file, row by row."""
     unknown = [h.strip() for h in table.header if not log_analytics.is_known_column(h)]
     if unknown:
         notes.append(f"{table.source.name}: columns not used: {', '.join(unknown)}")

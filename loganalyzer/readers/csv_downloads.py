@@ -1,0 +1,148 @@
+"""The portal CSV files of one call, paired into downloads (one main file and its children).
+
+The portal writes at most 100,000 records per file, so a month of a large tenant arrives as
+many downloads of three files each. Reading them one download at a time keeps memory bounded
+by one download, so each steps or properties file must be given to the right main file.
+
+The files of one download share a name once the child's own word is taken out
+(``ProvisioningLogs_ProvisioningSteps_2026-11-01.csv`` -> ``ProvisioningLogs_2026-11-01.csv``,
+``ProvisioningLogs_ModifiedProperties (1).csv`` -> ``ProvisioningLogs (1).csv``), in the same
+folder or archive. That is tried first because it costs nothing; a child whose name finds no
+single main file is given to the main file holding most of its change IDs (the documented
+join key), read for that purpose. A child that matches no main file either way is said in a
+note naming it, never dropped silently; without any main file at all it is an input error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from loganalyzer.problems import InputError, Problem
+from loganalyzer.readers.csv_headers import CsvKind
+from loganalyzer.readers.csv_portal import PortalFile
+
+# the word a child file adds to its download's name, with the separator before it
+_CHILD_WORDS = {
+    CsvKind.STEPS: re.compile(r"[ _.-]?provisioning[ _-]?steps", re.IGNORECASE),
+    CsvKind.PROPERTIES: re.compile(r"[ _.-]?modified[ _-]?properties", re.IGNORECASE),
+}
+_SUFFIXES = re.compile(r"(\.(csv|tsv|txt))?(\.gz)?$", re.IGNORECASE)
+_FOLDER_END = re.compile(r"^(.*[/\\!])?(.*)$", re.DOTALL)
+
+
+@dataclass
+class Download:
+    """One portal download: a main file and the steps/properties files that go with it."""
+
+    main: PortalFile
+    children: list[PortalFile] = field(default_factory=list)
+
+    @property
+    def files(self) -> list[PortalFile]:
+        return [self.main, *self.children]
+
+    def has(self, kind: CsvKind) -> bool:
+        return any(child.kind is kind for child in self.children)
+
+
+def name_key(file: PortalFile) -> tuple[str, str]:
+    """(folder or archive, name without extension or the child's word), case-folded."""
+    match = _FOLDER_END.match(file.name)
+    assert match is not None  # the pattern matches every string
+    folder, base = match.group(1) or "", _SUFFIXES.sub("", match.group(2))
+    if file.kind in _CHILD_WORDS:
+        base = _CHILD_WORDS[file.kind].sub("", base, count=1)
+    return folder.casefold(), base.casefold()
+
+
+def pair(files: list[PortalFile], notes: list[str]) -> list[Download]:
+    """The downloads among ``files``, in the order their main files were given."""
+    mains = [f for f in files if f.kind is CsvKind.MAIN]
+    children = [f for f in files if f.kind is not CsvKind.MAIN]
+    if not mains:
+        _refuse_without_main(children[0])
+    downloads = [Download(main) for main in mains]
+    by_name: dict[tuple[str, str], list[Download]] = defaultdict(list)
+    for download in downloads:
+        by_name[name_key(download.main)].append(download)
+    unpaired = []
+    for child in children:
+        named = by_name.get(name_key(child), [])
+        if len(named) == 1:
+            named[0].children.append(child)
+        else:
+            unpaired.append(child)
+    if unpaired:
+        _pair_by_change_ids(unpaired, downloads, notes)
+    return downloads
+
+
+def _refuse_without_main(child: PortalFile) -> None:
+    raise InputError(
+        child.name,
+        f"is the {_what(child)} file of a portal CSV download, but its main ProvisioningLogs "
+        "file was not given (expected all three files of the download, or its .zip)",
+    )
+
+
+def _what(child: PortalFile) -> str:
+    return child.kind.value.removeprefix("portal CSV (").rstrip(")")
+
+
+def _pair_by_change_ids(children: list[PortalFile], downloads: list[Download],
+                        notes: list[str]) -> None:
+    """Each child to the main file holding most of its change IDs; on a tie, to a main file
+    without a child of that kind yet, then to one in the same folder, then to the first."""
+    main_ids = [change_ids(d.main).implode() for d in downloads]
+    for child in children:
+        ids = change_ids(child)
+        folder = name_key(child)[0]
+        scores = [
+            (int(ids.is_in(known).sum()), not download.has(child.kind),
+             name_key(download.main)[0] == folder, -index)
+            for index, (download, known) in enumerate(zip(downloads, main_ids, strict=True))
+        ]
+        best = max(scores)
+        if best[0]:
+            downloads[-best[3]].children.append(child)
+        elif ids.is_empty():
+            notes.append(f"{child.name}: the {_what(child)} file of a portal CSV download holds "
+                         "no row with a change ID and shares no main file's name; not used")
+        else:
+            notes.append(
+                f"{child.name}: is the {_what(child)} file of a portal CSV download whose main "
+                f"ProvisioningLogs file was not given (no main file shares its name or any of "
+                f"its {len(ids):,} change IDs); its rows are not used"
+            )
+
+
+def change_ids(file: PortalFile) -> pl.Series:
+    """The distinct change IDs of a file (stripped, none empty): only that column is parsed,
+    and a file pyarrow cannot parse is read row by row."""
+    index = file.columns.positions.get("changeId")
+    if index is None:
+        return pl.Series("changeId", [], pl.Utf8)
+    table = file.table
+    names = [f"c{i}" for i in range(len(table.header))]
+    try:
+        with table.source.open_binary() as stream:
+            arrow = pacsv.read_csv(
+                stream,
+                read_options=pacsv.ReadOptions(column_names=names, skip_rows=table.header_lines),
+                parse_options=pacsv.ParseOptions(delimiter=table.delimiter,
+                                                 newlines_in_values=True),
+                convert_options=pacsv.ConvertOptions(
+                    include_columns=[names[index]], column_types={names[index]: pa.string()}),
+            )
+        found = pl.Series("changeId", arrow.column(0))
+    except (pa.ArrowException, OSError):  # a cut row, bytes that are not UTF-8, ...
+        found = pl.Series("changeId", [row.cells[index] for row in table.rows()
+                                       if not isinstance(row, Problem)], pl.Utf8)
+    found = found.str.strip_chars()
+    return found.filter(found != "").unique()
