@@ -15,6 +15,7 @@ import tempfile
 import threading
 from collections import Counter
 from collections.abc import Generator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -226,33 +227,67 @@ def _whole_json(source: Source) -> dict:
 
 
 def _read_csv(sources: list[Source], read_log: ReadLog) -> Iterator[pl.DataFrame]:
-    """Log Analytics files one by one, row by row; portal downloads one at a time (memory
-    stays bounded by one download), each column-wise or, when that reader refuses it, row by
-    row; an event already read from another file is used once."""
+    """Log Analytics files one by one, row by row; then portal downloads one at a time, each
+    column-wise or, when that reader refuses it, row by row. Files given twice are read once;
+    events repeated across downloads are left to ingest's de-duplication."""
     files = csv_logs.classify(sources, read_log.notes)
     downloads = csv_downloads.pair(files.portal, read_log.notes) if files.portal else []
-    groups = [*((t, None) for t in files.log_analytics), *((None, d) for d in downloads)]
-    copies = csv_logs.FirstCopies()
-    for number, (table, download) in enumerate(groups, start=1):
-        batches = (_batched(csv_logs.log_analytics_rows(table, read_log.notes), read_log)
-                   if table is not None else _read_download(download, read_log))
-        yield from copies.group(batches, last=number == len(groups))
-    read_log.notes.extend(copies.notes())
+    groups = [[t.source] for t in files.log_analytics]
+    groups += [[f.table.source for f in d.files] for d in downloads]
+    copies = csv_downloads.copies(groups, read_log.notes)
+    for index, table in enumerate(files.log_analytics):
+        if index not in copies:
+            yield from _batched(csv_logs.log_analytics_rows(table, read_log.notes), read_log)
+    first = len(files.log_analytics)
+    kept = [d for index, d in enumerate(downloads, start=first) if index not in copies]
+    for download, read in _columnar_ahead(kept):
+        yield from _download_batches(download, read, read_log)
 
 
-def _read_download(download: csv_downloads.Download | None,
-                   read_log: ReadLog) -> Iterator[pl.DataFrame]:
-    """One portal download column-wise; row by row when the columnar reader refuses it."""
-    assert download is not None
-    notes: list[str] = []
-    try:
-        batches = csv_columnar.read_portal(download, notes, BATCH_ROWS)
-    except csv_columnar.Refused as exc:
-        log.info("columnar CSV reader refused (%s); reading row by row", exc)
+Columnar = tuple[Iterator[pl.DataFrame], list[str]] | csv_columnar.Refused
+
+
+def _columnar_ahead(
+    downloads: list[csv_downloads.Download],
+) -> Iterator[tuple[csv_downloads.Download, Columnar]]:
+    """Each download as the columnar reader read it (batches and notes) or refused it; the
+    next download is read in a second thread while this one's batches are used, so at most
+    two downloads are held at once."""
+
+    def read(download: csv_downloads.Download) -> Columnar:
+        notes: list[str] = []
+        try:
+            return csv_columnar.read_portal(download, notes, BATCH_ROWS), notes
+        except csv_columnar.Refused as exc:
+            return exc
+
+    if not downloads:
+        return
+    import os
+    if os.environ.get("CSVM_SERIAL"):
+        for download in downloads:
+            yield download, read(download)
+        return
+    with ThreadPoolExecutor(1, thread_name_prefix="csv-ahead") as pool:
+        ahead = pool.submit(read, downloads[0])
+        for index, download in enumerate(downloads):
+            result = ahead.result()
+            if index + 1 < len(downloads):
+                ahead = pool.submit(read, downloads[index + 1])
+            yield download, result
+
+
+def _download_batches(download: csv_downloads.Download, read: Columnar,
+                      read_log: ReadLog) -> Iterator[pl.DataFrame]:
+    """A download's columnar batches, or, when it was refused, its rows read one by one (the
+    careful reader says which rows are bad and where, and keeps the good ones)."""
+    if isinstance(read, csv_columnar.Refused):
+        log.info("columnar CSV reader refused (%s); reading row by row", read)
         yield from _batched(PortalReader(download.files, read_log.notes).read(), read_log)
-    else:
-        read_log.notes.extend(notes)
-        yield from batches
+        return
+    batches, notes = read
+    read_log.notes.extend(notes)
+    yield from batches
 
 
 def read_sources(sources: list[Source], read_log: ReadLog) -> Iterator[pl.DataFrame]:

@@ -12,9 +12,10 @@ the two). Several downloads are paired by ``csv_downloads`` and read one at a ti
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import polars as pl
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
 from loganalyzer.readers.csv_details import parse_details
 from loganalyzer.readers.csv_downloads import Download
@@ -28,9 +29,11 @@ class Refused(Exception):
     """The download is not clean enough for this reader."""
 
 
-def read_portal(download: Download, notes: list[str], batch_rows: int) -> list[pl.DataFrame]:
+def read_portal(download: Download, notes: list[str], batch_rows: int) -> Iterator[pl.DataFrame]:
     """RAW_SCHEMA batches of one clean portal download; raises ``Refused`` (having read no
-    row) for anything the careful reader should handle."""
+    row) for anything the careful reader should handle. The files are read here; each batch
+    is joined to its steps and properties as it is asked for, so it holds its own copy of
+    them and the download is freed once its last batch is taken."""
     by_kind = {kind: [f for f in download.children if f.kind is kind] for kind in CsvKind}
     if any(len(f) > 1 for f in by_kind.values()):
         raise Refused(f"{download.main.name}: two files of one kind")
@@ -41,18 +44,27 @@ def read_portal(download: Download, notes: list[str], batch_rows: int) -> list[p
         if child is not None and "eventId" in child.columns.positions:
             raise Refused("child rows name their event")
     events = _events(main)
-    step_lists = _steps(steps, events) if steps else None
-    prop_lists = _properties(props, events) if props else None
-    raw = events
-    for name, lists in (("provisioningSteps", step_lists), ("modifiedProperties", prop_lists)):
-        if lists is None:
-            raw = raw.with_columns(pl.lit([], dtype=RAW_SCHEMA[name]).alias(name))
-        else:
-            raw = raw.join(lists, on="changeId", how="left", maintain_order="left")
-            raw = raw.with_columns(pl.col(name).fill_null(pl.lit([], dtype=RAW_SCHEMA[name])))
-    raw = raw.select(list(RAW_SCHEMA)).cast(RAW_SCHEMA)
+    lists = {"provisioningSteps": _steps(steps, events) if steps else None,
+             "modifiedProperties": _properties(props, events) if props else None}
     _add_notes(PortalReader(download.files, notes), main, steps, props)
-    return [raw.slice(start, batch_rows) for start in range(0, raw.height, batch_rows)]
+    return _joined(events, lists, batch_rows)
+
+
+def _joined(events: pl.DataFrame, lists: dict[str, pl.DataFrame | None],
+            batch_rows: int) -> Iterator[pl.DataFrame]:
+    last = (events.height - 1) // batch_rows * batch_rows
+    for start in range(0, events.height, batch_rows):
+        raw = events.slice(start, batch_rows)
+        for name, per_change in lists.items():
+            empty = pl.lit([], dtype=RAW_SCHEMA[name])
+            if per_change is None:
+                raw = raw.with_columns(empty.alias(name))
+            else:
+                raw = raw.join(per_change, on="changeId", how="left", maintain_order="left")
+                raw = raw.with_columns(pl.col(name).fill_null(empty))
+        if start == last:
+            lists.clear()  # the steps are freed while the last batch is used
+        yield raw.select(list(RAW_SCHEMA)).cast(RAW_SCHEMA)
 
 
 def _add_notes(reader: PortalReader, main: PortalFile, *children: PortalFile | None) -> None:
@@ -72,30 +84,15 @@ def _add_notes(reader: PortalReader, main: PortalFile, *children: PortalFile | N
 def _read(file: PortalFile) -> pl.DataFrame:
     """Every data row as text (c0, c1, ...) plus ``_row`` (file order); refuses a row of the
     wrong width, text that is not UTF-8 or any other parse error."""
-    table = file.table
-    names = [f"c{i}" for i in range(len(table.header))]
     try:
-        with table.source.open_binary() as stream:
-            arrow = pacsv.read_csv(
-                stream,
-                read_options=pacsv.ReadOptions(
-                    column_names=names, skip_rows=table.header_lines, block_size=1 << 24
-                ),
-                parse_options=pacsv.ParseOptions(
-                    delimiter=table.delimiter, newlines_in_values=True
-                ),
-                convert_options=pacsv.ConvertOptions(
-                    column_types=dict.fromkeys(names, pa.string()),
-                    strings_can_be_null=False,
-                    quoted_strings_can_be_null=False,
-                ),
-            )
+        frame = file.table.text_columns()
     except (pa.ArrowException, OSError) as exc:  # a row of the wrong width, not UTF-8, ...
         raise Refused(f"{file.name}: {exc}") from exc
-    frame = pl.from_arrow(arrow)
-    assert isinstance(frame, pl.DataFrame)
     # the careful reader skips rows whose every cell is empty and does not count them
-    return frame.filter(pl.any_horizontal(pl.all() != "")).with_row_index("_row", offset=1)
+    blank = ~pl.any_horizontal(pl.all() != "")
+    if frame.select(blank.any()).item():
+        frame = frame.filter(~blank)
+    return frame.with_row_index("_row", offset=1)
 
 
 def _value(file: PortalFile, path: str, none_words: bool = False) -> pl.Expr:
@@ -212,44 +209,54 @@ def _steps(file: PortalFile, events: pl.DataFrame) -> pl.DataFrame:
         if not rows.select((pl.col("_has_order") & pl.col("_order").is_not_null()).all()).item():
             raise Refused(f"{file.name}: a step number that is missing or not a number")
         rows = rows.sort("changeId", "_order", "_row")
-    details = _details(rows.select("_row", "_details"), file)
-    steps = rows.join(details, on="_row", how="left", maintain_order="left")
+    steps = rows.with_columns(_details(rows["_details"], file).alias("details"))
     return steps.group_by("changeId", maintain_order=True).agg(
         pl.struct("name", "provisioningStepType", "status", "description", "details")
         .alias("provisioningSteps")
     )
 
 
-# a details cell that is a JSON object of strings, as key/value pairs in their order
+# a details cell that is a JSON object of strings, as key/value pairs in their order; one row
+# out per row in, in order (DuckDB keeps the insertion order of a projection; checked below)
 _DETAILS_SQL = """
-SELECT _row, list_transform(
+SELECT _i, list_transform(
          list_filter(map_entries(m), lambda e: e.key <> '@odata.type'),
          lambda e: struct_pack(key := e.key, value := json_extract_string(e.value, '$'))
        ) AS details,
-       list_bool_and(list_transform(map_values(m), lambda x: starts_with(x::VARCHAR, '"')))
-       AS ok
-FROM (SELECT _row, TRY_CAST(TRY_CAST(_details AS JSON) AS MAP(VARCHAR, JSON)) AS m
-      FROM cells WHERE starts_with(_details, '{'))
+       list_bool_and(list_transform(map_values(m), lambda x: json_type(x) = 'VARCHAR')) AS ok
+FROM (SELECT _i, CASE WHEN starts_with(_details, '{')
+                      THEN TRY(from_json(_details, '"MAP(VARCHAR, JSON)"')) END AS m
+      FROM cells)
 """
 
 
-def _details(cells: pl.DataFrame, file: PortalFile) -> pl.DataFrame:
-    """_row -> details (key/value list). JSON objects of strings are read by DuckDB; the rest
-    (key=value text, arrays, other value types, empty) as the careful reader reads them."""
+def _details(texts: pl.Series, file: PortalFile) -> pl.Series:
+    """The details (key/value list) of each step, in order. JSON objects of strings are read
+    by DuckDB; the rest (key=value text, arrays, other value types) as the careful reader
+    reads them."""
     import duckdb  # loaded only when needed: every command would pay for its import
 
+    cells = pl.DataFrame({"_details": texts}).with_row_index("_i")
     con = duckdb.connect(config={"threads": 2})
     try:
         con.register("cells", cells.to_arrow())
         parsed = con.sql(_DETAILS_SQL).pl()
     finally:
         con.close()
-    fast = parsed.filter(pl.col("ok").fill_null(pl.col("details").list.len() == 0)
-                         & pl.col("details").is_not_null()).select("_row", "details")
-    rest = cells.join(fast, on="_row", how="anti")
+    if not parsed["_i"].is_sorted():
+        parsed = parsed.sort("_i")
+    empty = texts == ""
+    details = parsed["details"].cast(DETAILS)
+    details = pl.select(pl.when(empty).then(pl.lit([], DETAILS)).otherwise(details)).to_series()
+    good = (parsed["ok"].fill_null(details.list.len() == 0) & details.is_not_null()) | empty
+    if good.all():
+        return details.alias("details")
+    rest = cells.filter(~good)
     slow = [_careful_details(text, file) for text in rest["_details"].to_list()]
-    slow_frame = pl.DataFrame({"_row": rest["_row"], "details": pl.Series(slow, dtype=DETAILS)})
-    return pl.concat([fast.cast({"details": DETAILS}), slow_frame])
+    return pl.concat([
+        pl.DataFrame({"_i": cells["_i"], "details": details}).filter(good),
+        pl.DataFrame({"_i": rest["_i"], "details": pl.Series(slow, dtype=DETAILS)}),
+    ]).sort("_i")["details"]
 
 
 def _careful_details(text: str, file: PortalFile) -> list[dict]:

@@ -15,17 +15,18 @@ note naming it, never dropped silently; without any main file at all it is an in
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 import polars as pl
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
 from loganalyzer.problems import InputError, Problem
 from loganalyzer.readers.csv_headers import CsvKind
 from loganalyzer.readers.csv_portal import PortalFile
+from loganalyzer.readers.sources import Source
 
 # the word a child file adds to its download's name, with the separator before it
 _CHILD_WORDS = {
@@ -122,27 +123,49 @@ def _pair_by_change_ids(children: list[PortalFile], downloads: list[Download],
             )
 
 
+def copies(groups: list[list[Source]], notes: list[str]) -> set[int]:
+    """The groups (a download's files, a Log Analytics file) whose every file is byte for byte
+    a file of one earlier group: the .zip beside its extracted files, a download saved twice.
+    They are left out with a note; events repeated in downloads that only overlap (two date
+    ranges) are read, and ingest keeps the first copy of each event id."""
+    left_out: set[int] = set()
+    for index, group in enumerate(groups):
+        for earlier in range(index):
+            if earlier not in left_out and _same_files(group, groups[earlier]):
+                left_out.add(index)
+                notes.append(f"{group[0].name}: the same file(s) as {groups[earlier][0].name}, "
+                             "already read from another file; used once")
+                break
+    return left_out
+
+
+def _same_files(group: list[Source], earlier: list[Source]) -> bool:
+    if len(group) != len(earlier):
+        return False
+    sizes = sorted(s.path.stat().st_size for s in group)
+    if sizes != sorted(s.path.stat().st_size for s in earlier):
+        return False
+    return sorted(map(_digest, group)) == sorted(map(_digest, earlier))
+
+
+def _digest(source: Source) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    with open(source.path, "rb") as handle:
+        while chunk := handle.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def change_ids(file: PortalFile) -> pl.Series:
     """The distinct change IDs of a file (stripped, none empty): only that column is parsed,
     and a file pyarrow cannot parse is read row by row."""
     index = file.columns.positions.get("changeId")
     if index is None:
         return pl.Series("changeId", [], pl.Utf8)
-    table = file.table
-    names = [f"c{i}" for i in range(len(table.header))]
     try:
-        with table.source.open_binary() as stream:
-            arrow = pacsv.read_csv(
-                stream,
-                read_options=pacsv.ReadOptions(column_names=names, skip_rows=table.header_lines),
-                parse_options=pacsv.ParseOptions(delimiter=table.delimiter,
-                                                 newlines_in_values=True),
-                convert_options=pacsv.ConvertOptions(
-                    include_columns=[names[index]], column_types={names[index]: pa.string()}),
-            )
-        found = pl.Series("changeId", arrow.column(0))
+        found = file.table.text_columns(only=index).to_series()
     except (pa.ArrowException, OSError):  # a cut row, bytes that are not UTF-8, ...
-        found = pl.Series("changeId", [row.cells[index] for row in table.rows()
-                                       if not isinstance(row, Problem)], pl.Utf8)
+        found = pl.Series([row.cells[index] for row in file.table.rows()
+                           if not isinstance(row, Problem)], dtype=pl.Utf8)
     found = found.str.strip_chars()
     return found.filter(found != "").unique()

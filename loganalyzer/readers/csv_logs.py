@@ -9,11 +9,8 @@ files go to ``csv_downloads`` to be paired into downloads, each joined on change
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-
-import polars as pl
 
 from loganalyzer.problems import InputError, Problem
 from loganalyzer.readers import log_analytics
@@ -22,7 +19,6 @@ from loganalyzer.readers.csv_portal import PortalFile
 from loganalyzer.readers.csv_table import CsvTable
 from loganalyzer.readers.records import Item
 from loganalyzer.readers.sources import Source
-from loganalyzer.wording import plural
 
 
 def _classify(table: CsvTable) -> CsvKind | PortalFile:
@@ -80,38 +76,6 @@ def classify(sources: list[Source], notes: list[str]) -> CsvFiles:
         else:
             found.log_analytics.append(table)
     return found
-
-
-class FirstCopies:
-    """An event given in two files (the .zip and its extracted files, two downloads with
-    overlapping dates) is passed on once; the copies are counted in a note per file. Files are
-    read one group at a time (a Log Analytics file, a portal download): an id repeated inside
-    one group is passed on, and ingest counts it among the duplicate events."""
-
-    def __init__(self) -> None:
-        self.earlier: set[str] = set()  # ids of the groups already read
-        self.copies: Counter[str] = Counter()
-
-    def group(self, batches: Iterator[pl.DataFrame], last: bool) -> Iterator[pl.DataFrame]:
-        """The batches of one group without events of earlier groups; ``last``: no group
-        follows, so its ids need not be kept."""
-        current: set[str] = set()
-        for batch in batches:
-            ids = batch["id"].to_list()
-            if self.earlier:
-                fresh = pl.Series([i not in self.earlier for i in ids], dtype=pl.Boolean)
-                if not fresh.all():
-                    self.copies.update(batch.filter(~fresh)["source_file"].to_list())
-                    batch = batch.filter(fresh)
-            if not last:
-                current.update(ids)
-            if batch.height:
-                yield batch
-        self.earlier |= current
-
-    def notes(self) -> list[str]:
-        return [f"{file}: {plural(count, 'event')} already read from another file; used once"
-                for file, count in self.copies.items()]
 
 
 def _require_id(table: CsvTable) -> None:

@@ -11,11 +11,16 @@ or edited by hand), and so does a row holding bytes that are not UTF-8 (the rest
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from loganalyzer.problems import InputError, Problem
 from loganalyzer.readers.sources import Source
@@ -82,6 +87,33 @@ class CsvTable:
                              "UTF-8 (CSV UTF-8 in Excel)", "line 1")
         return CsvTable(source, header, delimiter, skipped + 1)
 
+    def text_columns(self, only: int | None = None) -> pl.DataFrame:
+        """Every data row (or only column ``only``) as text, columns named c0, c1, ...,
+        parsed column-wise by pyarrow; a row of the wrong width, bytes that are not UTF-8 or
+        any other parse error raise ``pa.ArrowException``."""
+        names = [f"c{i}" for i in range(len(self.header))]
+        wanted = names if only is None else [names[only]]
+        with self.source.open_binary() as stream:
+            arrow = pacsv.read_csv(
+                stream,
+                read_options=pacsv.ReadOptions(
+                    column_names=names, skip_rows=self.header_lines, block_size=1 << 24
+                ),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=self.delimiter, newlines_in_values=True
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    include_columns=wanted,
+                    column_types=dict.fromkeys(wanted, pa.string()),
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+                memory_pool=_arrow_pool(),
+            )
+        frame = pl.from_arrow(arrow)
+        assert isinstance(frame, pl.DataFrame)
+        return frame
+
     def rows(self) -> Iterator[CsvRow | Problem]:
         """Data rows as wide as the header (extra empty cells are dropped); blank rows are
         skipped."""
@@ -117,6 +149,19 @@ class CsvTable:
                 except csv.Error as exc:
                     yield Problem(name, f"line {start}", _csv_error(exc))
                     start = self.header_lines + reader.line_num + 1
+
+
+@functools.cache
+def _arrow_pool() -> pa.MemoryPool:
+    """Arrow's jemalloc, returning freed pages at once. Its default pool (mimalloc) kept
+    about 250 MB per portal download after the download was freed, so reading many
+    downloads grew memory; the system allocator is the fallback."""
+    try:
+        pool = pa.jemalloc_memory_pool()
+        pa.jemalloc_set_decay_ms(0)
+    except NotImplementedError:  # an Arrow built without jemalloc
+        pool = pa.system_memory_pool()
+    return pool
 
 
 def _too_wide(cells: list[str], width: int) -> str:
