@@ -263,11 +263,6 @@ def _columnar_ahead(
 
     if not downloads:
         return
-    import os
-    if os.environ.get("CSVM_SERIAL"):
-        for download in downloads:
-            yield download, read(download)
-        return
     with ThreadPoolExecutor(1, thread_name_prefix="csv-ahead") as pool:
         ahead = pool.submit(read, downloads[0])
         for index, download in enumerate(downloads):

@@ -119,10 +119,14 @@ def _object(fields: dict[str, pl.Expr]) -> pl.Expr:
 
 
 def _events(main: PortalFile) -> pl.DataFrame:
-    rows = _read(main)
+    # each column's value once (the structs below name some of them several times)
+    known = main.columns.positions
+    rows = _read(main).select(
+        "_row", *(_value(main, path, none_words=path.endswith(("errorCode", "reason")))
+                  .alias(path) for path in known))
 
     def v(path: str) -> pl.Expr:
-        return _value(main, path, none_words=path.endswith(("errorCode", "reason")))
+        return pl.col(path) if path in known else pl.lit(None, pl.Utf8)
 
     no_details = pl.lit([], dtype=DETAILS)
     upn = v("sourceIdentity.details.UserPrincipalName")
