@@ -11,6 +11,7 @@ folder or archive. That is tried first because it costs nothing; a child whose n
 single main file is given to the main file holding most of its change IDs (the documented
 join key), read for that purpose. A child that matches no main file either way is said in a
 note naming it, never dropped silently; without any main file at all it is an input error.
+A download given twice (the .zip beside its extracted files) is found here too, by its bytes.
 """
 
 from __future__ import annotations
