@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import re
 import shutil
 from pathlib import Path
 
@@ -149,6 +150,25 @@ def test_an_orphan_child_file_is_said_and_the_rest_is_read(from_json, tmp_path):
         "was not given (no main file shares its name or any of its 17 change IDs); its rows "
         "are not used",
     ]
+
+
+def test_the_notes_of_several_downloads_are_the_ones_documented(tmp_path):
+    folder = split(tmp_path / "month", THIRDS, dated("2026-03-01", "2026-03-11", "2026-03-21"))
+    (folder / "ProvisioningLogs_2026-03-21.csv").unlink()
+    shutil.copytree(folder, tmp_path / "again")
+    notes = load([folder, tmp_path / "again"]).notes
+    documented = " ".join((Path(__file__).parents[1] / "docs" / "inputs.md").read_text().split())
+    said = {re.sub(r"^\S+: ", "", n).split(" (no main")[0].split(" as ")[0] for n in notes}
+    assert said == {
+        "is the steps file of a portal CSV download whose main ProvisioningLogs file was not "
+        "given",
+        "is the modified properties file of a portal CSV download whose main ProvisioningLogs "
+        "file was not given",
+        "the same file(s)",
+    }
+    for text in said - {"is the modified properties file of a portal CSV download whose main "
+                        "ProvisioningLogs file was not given"}:
+        assert text in documented, text
 
 
 def test_child_files_without_any_main_file_are_one_error(tmp_path):
