@@ -15,15 +15,14 @@ import tempfile
 import threading
 from collections import Counter
 from collections.abc import Generator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import polars as pl
 
 from loganalyzer.problems import Ignored, InputError, Problem
-from loganalyzer.readers import csv_columnar, csv_downloads, csv_logs, log_analytics
+from loganalyzer.readers import csv_logs, log_analytics
 from loganalyzer.readers.csv_portal import PortalReader
 from loganalyzer.readers.json_careful import EVENT_KEY, Resume, read_careful
 from loganalyzer.readers.on_demand import read_on_demand
@@ -31,6 +30,10 @@ from loganalyzer.readers.records import Item, records_to_frame
 from loganalyzer.readers.sniff import Kind, sniff
 from loganalyzer.readers.sources import Source
 from loganalyzer.textsafe import shown
+
+if TYPE_CHECKING:
+    from loganalyzer.readers.csv_columnar import Read
+    from loganalyzer.readers.csv_downloads import Download
 
 log = logging.getLogger(__name__)
 
@@ -230,6 +233,9 @@ def _read_csv(sources: list[Source], read_log: ReadLog) -> Iterator[pl.DataFrame
     """Log Analytics files one by one, row by row; then portal downloads one at a time, each
     column-wise or, when that reader refuses it, row by row. Files given twice are read once;
     events repeated across downloads are left to ingest's de-duplication."""
+    # pyarrow: every command would pay its import
+    from loganalyzer.readers import csv_columnar, csv_downloads
+
     files = csv_logs.classify(sources, read_log.notes)
     downloads = csv_downloads.pair(files.portal, read_log.notes) if files.portal else []
     groups = [[t.source] for t in files.log_analytics]
@@ -240,43 +246,15 @@ def _read_csv(sources: list[Source], read_log: ReadLog) -> Iterator[pl.DataFrame
             yield from _batched(csv_logs.log_analytics_rows(table, read_log.notes), read_log)
     first = len(files.log_analytics)
     kept = [d for index, d in enumerate(downloads, start=first) if index not in copies]
-    for download, read in _columnar_ahead(kept):
+    for download, read in csv_columnar.read_ahead(kept, BATCH_ROWS):
         yield from _download_batches(download, read, read_log)
 
 
-Columnar = tuple[Iterator[pl.DataFrame], list[str]] | csv_columnar.Refused
-
-
-def _columnar_ahead(
-    downloads: list[csv_downloads.Download],
-) -> Iterator[tuple[csv_downloads.Download, Columnar]]:
-    """Each download as the columnar reader read it (batches and notes) or refused it; the
-    next download is read in a second thread while this one's batches are used, so at most
-    two downloads are held at once."""
-
-    def read(download: csv_downloads.Download) -> Columnar:
-        notes: list[str] = []
-        try:
-            return csv_columnar.read_portal(download, notes, BATCH_ROWS), notes
-        except csv_columnar.Refused as exc:
-            return exc
-
-    if not downloads:
-        return
-    with ThreadPoolExecutor(1, thread_name_prefix="csv-ahead") as pool:
-        ahead = pool.submit(read, downloads[0])
-        for index, download in enumerate(downloads):
-            result = ahead.result()
-            if index + 1 < len(downloads):
-                ahead = pool.submit(read, downloads[index + 1])
-            yield download, result
-
-
-def _download_batches(download: csv_downloads.Download, read: Columnar,
+def _download_batches(download: Download, read: Read,
                       read_log: ReadLog) -> Iterator[pl.DataFrame]:
-    """A download's columnar batches, or, when it was refused, its rows read one by one (the
-    careful reader says which rows are bad and where, and keeps the good ones)."""
-    if isinstance(read, csv_columnar.Refused):
+    """A download's columnar batches, or, when that reader refused it, its rows read one by
+    one (the careful reader says which rows are bad and where, and keeps the good ones)."""
+    if not isinstance(read, tuple):
         log.info("columnar CSV reader refused (%s); reading row by row", read)
         yield from _batched(PortalReader(download.files, read_log.notes).read(), read_log)
         return

@@ -13,6 +13,7 @@ the two). Several downloads are paired by ``csv_downloads`` and read one at a ti
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 import pyarrow as pa
@@ -48,6 +49,32 @@ def read_portal(download: Download, notes: list[str], batch_rows: int) -> Iterat
              "modifiedProperties": _properties(props, events) if props else None}
     _add_notes(PortalReader(download.files, notes), main, steps, props)
     return _joined(events, lists, batch_rows)
+
+
+# a download read: its batches (joined as they are asked for) and notes, or the refusal
+Read = tuple[Iterator[pl.DataFrame], list[str]] | Refused
+
+
+def read_ahead(downloads: list[Download], batch_rows: int) -> Iterator[tuple[Download, Read]]:
+    """Each download as ``read_portal`` read or refused it. The next download is read in a
+    second thread while this one's batches are used, so at most two are held at once."""
+
+    def read(download: Download) -> Read:
+        notes: list[str] = []
+        try:
+            return read_portal(download, notes, batch_rows), notes
+        except Refused as exc:
+            return exc
+
+    if not downloads:
+        return
+    with ThreadPoolExecutor(1, thread_name_prefix="csv-ahead") as pool:
+        ahead = pool.submit(read, downloads[0])
+        for index, download in enumerate(downloads):
+            result = ahead.result()
+            if index + 1 < len(downloads):
+                ahead = pool.submit(read, downloads[index + 1])
+            yield download, result
 
 
 def _joined(events: pl.DataFrame, lists: dict[str, pl.DataFrame | None],

@@ -16,14 +16,15 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import polars as pl
-import pyarrow as pa
-import pyarrow.csv as pacsv
 
 from loganalyzer.problems import InputError, Problem
 from loganalyzer.readers.sources import Source
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 csv.field_size_limit(1 << 30)  # a ProvisioningSteps JSON cell can exceed the 128 KiB default
 
@@ -91,6 +92,9 @@ class CsvTable:
         """Every data row (or only column ``only``) as text, columns named c0, c1, ...,
         parsed column-wise by pyarrow; a row of the wrong width, bytes that are not UTF-8 or
         any other parse error raise ``pa.ArrowException``."""
+        import pyarrow as pa  # loaded only when needed: every command would pay for its import
+        import pyarrow.csv as pacsv
+
         names = [f"c{i}" for i in range(len(self.header))]
         wanted = names if only is None else [names[only]]
         with self.source.open_binary() as stream:
@@ -156,6 +160,8 @@ def _arrow_pool() -> pa.MemoryPool:
     """Arrow's jemalloc, returning freed pages at once. Its default pool (mimalloc) kept
     about 250 MB per portal download after the download was freed, so reading many
     downloads grew memory; the system allocator is the fallback."""
+    import pyarrow as pa
+
     try:
         pool = pa.jemalloc_memory_pool()
         pa.jemalloc_set_decay_ms(0)
