@@ -240,7 +240,8 @@ def _steps(file: PortalFile, events: pl.DataFrame) -> pl.DataFrame:
         if not rows.select((pl.col("_has_order") & pl.col("_order").is_not_null()).all()).item():
             raise Refused(f"{file.name}: a step number that is missing or not a number")
         rows = rows.sort("changeId", "_order", "_row")
-    steps = rows.with_columns(_details(rows["_details"], file).alias("details"))
+    details = _details(rows["_details"], file)
+    steps = rows.drop("_details").with_columns(details.alias("details"))  # the text is freed
     return steps.group_by("changeId", maintain_order=True).agg(
         pl.struct("name", "provisioningStepType", "status", "description", "details")
         .alias("provisioningSteps")
@@ -270,7 +271,7 @@ def _details(texts: pl.Series, file: PortalFile) -> pl.Series:
     cells = pl.DataFrame({"_details": texts}).with_row_index("_i")
     con = duckdb.connect(config={"threads": 2})
     try:
-        con.register("cells", cells.to_arrow())
+        con.register("cells", cells.to_arrow(compat_level=pl.CompatLevel.newest()))  # no copy
         parsed = con.sql(_DETAILS_SQL).pl()
     finally:
         con.close()
