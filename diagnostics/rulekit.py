@@ -97,14 +97,24 @@ def failures_where(
 
 
 # The event columns rules and the engine read. The others (tenant, change id, duration, where
-# the record came from, ...) are left out of ``Context.events``: a rule's filter over a month
-# of events then copies half as much.
+# the record came from, ...) are left out of ``Context.scan``: a rule's filter over a month
+# of events then reads half as much.
 RULE_COLUMNS = (
     "event_id", "activity_time", "cycle_id", "app_name", "action", "status", "error_code",
     "error_reason", "error_additional_details", "http_status", "response_body", "scim_detail",
     "scim_type", "retry_count", "next_retry_time", "failed_step_description", "skip_reason",
     "is_escrow_retry", "object_type", "source_id", "source_display_name", "target_id", "upn",
     "mail", "user_name_sent", "email_sent", "identity_key",
+)
+
+
+DERIVED = ("person", "text", "label")  # the columns ``Context`` adds
+# a group by its display name, anyone else by their person
+LABEL = (
+    pl.when(pl.col("object_type") == "Group")
+    .then(pl.coalesce("source_display_name", "person"))
+    .otherwise(pl.col("person"))
+    .alias("label")
 )
 
 
@@ -136,77 +146,117 @@ class Context:
         return self._cache[key]
 
     @cached_property
-    def events(self) -> pl.DataFrame:
-        """The events' ``RULE_COLUMNS`` plus ``person``, ``text`` and ``label``: the derived
-        columns are built on a narrow frame and added beside the original columns, which are
-        shared, not copied."""
-        frame = self.frames.events
-        logged = ("upn", "mail", "user_name_sent", "email_sent")
-        # a skip step's UPN-like ReportableIdentifier names only events that name nobody else
-        unnamed = frame.filter(pl.all_horizontal(pl.col(c).is_null() for c in logged))
-        reported = (
+    def scan(self) -> pl.LazyFrame:
+        """The events' ``RULE_COLUMNS`` plus ``person`` and ``label``, as a lazy query for
+        aggregates over every event (``text`` is added by ``events_where``: joining it to a
+        month of events costs every query that does not read it)."""
+        return self._events.lazy().with_columns(LABEL)
+
+    def events_where(self, condition: pl.Expr) -> pl.DataFrame:
+        """The events (``RULE_COLUMNS``, ``person``, ``text``, ``label``) that meet a
+        condition, in the events' order.
+
+        Found in two passes: the condition is evaluated over only the columns it names, then
+        the matching rows are taken and their text and label computed beside them, rather
+        than for every event of a month."""
+        source = self.scan
+        if "text" in condition.meta.root_names():
+            source = self._with_text(source)
+        keep = source.select(condition.fill_null(False).alias("_keep")).collect()["_keep"]
+        return self._with_text(self._events.filter(keep).lazy().with_columns(LABEL)).select(
+            *RULE_COLUMNS, *DERIVED
+        ).collect()
+
+    def _with_text(self, events: pl.LazyFrame) -> pl.LazyFrame:
+        return events.join(
+            self._texts.lazy(), on="event_id", how="left", maintain_order="left"
+        ).with_columns(pl.col("_text").fill_null("").alias("text")).drop("_text")
+
+    @cached_property
+    def _events(self) -> pl.DataFrame:
+        """``RULE_COLUMNS`` plus ``person``: the loaded columns are shared, not copied, so the
+        one added column is all this holds."""
+        person = pl.coalesce(
+            "_best", self._own_key, "identity_key", pl.col("target_id").str.to_lowercase(),
+            "event_id",
+        )
+        persons = (
+            self.frames.events.lazy()
+            .select("event_id", "source_id", "identity_key", "target_id", *self._LOGGED)
+            .join(self._reported.lazy(), on="event_id", how="left", maintain_order="left")
+            .join(self._best.lazy(), on="source_id", how="left", maintain_order="left")
+            .select(person.alias("person"))
+            .collect()
+        )
+        return self.frames.events.select(RULE_COLUMNS).hstack(persons)
+
+    @cached_property
+    def failures(self) -> pl.DataFrame:
+        """Every failure with the derived columns: the rows most rules start from, kept."""
+        return self.events_where(is_failure())
+
+    _LOGGED = ("upn", "mail", "user_name_sent", "email_sent")
+    _own_key = pl.coalesce(*_LOGGED, "_reported").str.to_lowercase()
+
+    @cached_property
+    def _reported(self) -> pl.DataFrame:
+        """A skip step's UPN-like ReportableIdentifier, for events that name nobody else."""
+        unnamed = (
+            self.frames.events.lazy()
+            .filter(pl.all_horizontal(pl.col(c).is_null() for c in self._LOGGED))
+            .select("event_id")
+        )
+        return (
             self._detail_rows(("reportableidentifier",))
-            .filter(
-                pl.col("event_id").is_in(unnamed["event_id"].implode())
-                & pl.col("value").str.contains("@")
-            )
+            .filter(pl.col("value").str.contains("@"))
+            .join(unnamed, on="event_id", how="semi")
             .group_by("event_id", maintain_order=True)
             .agg(pl.col("value").first().alias("_reported"))
+            .collect()
         )
-        # the reason is read only where there is no body: a few percent of the events, and
-        # string regexes cost per row even where the value is null
-        bare = frame.lazy().filter(
-            pl.col("response_body").is_null() & pl.col("error_reason").is_not_null()
-        ).select(
-            "event_id",
-            without_entra_words(reason_text_expr(pl.col("error_reason"))).alias("_said"),
-        )
-        narrow = frame.lazy().select(
-            "event_id", "activity_time", "source_id", "upn", "mail", "user_name_sent",
-            "email_sent", "identity_key", "target_id", "object_type", "source_display_name",
-            "error_code", "response_body", "error_additional_details",
-        ).join(reported, on="event_id", how="left", maintain_order="left").join(
-            bare, on="event_id", how="left", maintain_order="left"
-        )
-        own_key = pl.coalesce(*logged, "_reported").str.to_lowercase()
-        best = (
-            narrow.filter(pl.col("source_id").is_not_null())
-            .with_columns(own_key.alias("_key"))
+
+    @cached_property
+    def _best(self) -> pl.DataFrame:
+        """Per Entra object id, the key its latest event names it by: one identity per
+        object, so a skip carrying only the object id counts as the user its failure names."""
+        return (
+            self.frames.events.lazy()
+            .filter(pl.col("source_id").is_not_null())
+            .select("event_id", "activity_time", "source_id", *self._LOGGED)
+            .join(self._reported.lazy(), on="event_id", how="left", maintain_order="left")
+            .with_columns(self._own_key.alias("_key"))
             .filter(pl.col("_key").is_not_null())
-            .sort("activity_time")
+            .sort("activity_time", maintain_order=True)
             .group_by("source_id")
             .agg(pl.col("_key").last().alias("_best"))
+            .collect()
         )
+
+    @cached_property
+    def _texts(self) -> pl.DataFrame:
+        """The lower-cased error text of every event that logs any: a few percent of the
+        events, and string regexes cost per row even where the value is null. The reason is
+        read only where there is no app response."""
+        said = without_entra_words(reason_text_expr(pl.col("error_reason")))
         text = pl.concat_str(
             [
                 pl.col("error_code"),
-                pl.coalesce("response_body", "_said"),
+                pl.coalesce(
+                    "response_body",
+                    pl.when(pl.col("response_body").is_null()).then(said),
+                ),
                 without_entra_words(pl.col("error_additional_details")),
             ],
             separator=" ",
             ignore_nulls=True,
         ).str.to_lowercase()
-        person = pl.coalesce(
-            "_best", own_key, "identity_key", pl.col("target_id").str.to_lowercase(), "event_id"
-        )
-        derived = (
-            narrow.join(best, on="source_id", how="left", maintain_order="left")
-            .with_columns(person.alias("person"), text.alias("text"))
-            .select(
-                "person",
-                "text",
-                pl.when(pl.col("object_type") == "Group")
-                .then(pl.coalesce("source_display_name", "person"))
-                .otherwise(pl.col("person"))
-                .alias("label"),
-            )
+        sources = ("error_code", "response_body", "error_reason", "error_additional_details")
+        return (
+            self.frames.events.lazy()
+            .filter(pl.any_horizontal(pl.col(c).is_not_null() for c in sources))
+            .select("event_id", text.alias("_text"))
             .collect()
         )
-        return frame.select(RULE_COLUMNS).hstack(derived)
-
-    @cached_property
-    def failures(self) -> pl.DataFrame:
-        return self.events.filter(is_failure())
 
     @cached_property
     def _spellings(self) -> dict[str, str]:
@@ -281,7 +331,7 @@ class Context:
         the columns and rows the aggregate needs are then read)."""
         pattern = re.compile(key_pattern)
         keys = [k for k in self._attribute_keys if pattern.search(k)]
-        facts = self.events.lazy().select(
+        facts = self.scan.select(
             "event_id", "person", "status", "action", "object_type", "cycle_id",
             "activity_time", "source_id",
         )
@@ -311,7 +361,8 @@ class Context:
 
     def of(self, event_ids: Iterable[str]) -> pl.DataFrame:
         """The events with these ids."""
-        return self.events.filter(pl.col("event_id").is_in(list(event_ids)))
+        wanted = pl.Series(list(event_ids), dtype=pl.Utf8)
+        return self.events_where(pl.col("event_id").is_in(wanted.implode()))
 
 
 def ids(frame: pl.DataFrame) -> list[str]:
@@ -322,7 +373,7 @@ def ids(frame: pl.DataFrame) -> list[str]:
 def whole_cycles(ctx: Context, failures: pl.DataFrame) -> list[str]:
     """Cycles in which every request to the app is one of these failures (skips send none)."""
     per_cycle = (
-        ctx.events.lazy()
+        ctx.scan
         .filter(pl.col("status") != "skipped")
         .group_by("cycle_id")
         .agg(

@@ -266,7 +266,7 @@ NO_SKIP_REASON = "(no skip reason logged)"
 
 
 def _unexplained_skips(ctx: Context, findings: Sequence[Finding]) -> list[UnexplainedSkip]:
-    skipped = ctx.events.filter(
+    skipped = ctx.events_where(
         (pl.col("status") == "skipped")
         & ~pl.col("skip_reason").str.to_lowercase().is_in(EXPECTED_SKIPS).fill_null(False)
         & ~pl.col("event_id").is_in(list(_explained(findings)))
@@ -298,29 +298,40 @@ def _clip(text: str | None) -> str | None:
 
 
 def _summary(ctx: Context, findings: Sequence[Finding], job: JobStatus | None) -> dict[str, Any]:
-    events = ctx.events
-    status = events["status"]
-    start, end = events["activity_time"].min(), events["activity_time"].max()
-    failures = int((status == "failure").sum())
+    status, skip = pl.col("status"), pl.col("skip_reason").str.to_lowercase()
+    person = pl.col("person")
+    counts = ctx.scan.select(
+        pl.len().alias("events"),
+        *((status == s).sum().alias(s) for s in ("failure", "skipped", "success", "warning")),
+        (status == UNKNOWN_STATUS).sum().alias("unknown"),
+        pl.col("cycle_id").drop_nulls().n_unique().alias("cycles"),
+        pl.col("activity_time").min().alias("start"),
+        pl.col("activity_time").max().alias("end"),
+        person.filter(pl.col("object_type") == "User").n_unique().alias("users"),
+        person.filter(pl.col("object_type") == "Group").n_unique().alias("groups"),
+        (skip == "noteffectivelyentitled").sum().alias("not_entitled"),
+        (skip == "redundantexport").sum().alias("redundant"),
+    ).collect().row(0, named=True)
+    apps = ctx.scan.select(pl.col("app_name").drop_nulls().unique()).collect()["app_name"]
+    failures = counts["failure"]
     explained = ctx.failures.filter(pl.col("event_id").is_in(list(_explained(findings)))).height
-    skip = events["skip_reason"].str.to_lowercase()
     return {
-        "events": events.height,
+        "events": counts["events"],
         "failures": failures,
-        "skipped": int((status == "skipped").sum()),
-        "successes": int((status == "success").sum()),
-        "warnings": int((status == "warning").sum()),
-        "unknown_status": int((status == UNKNOWN_STATUS).sum()),
-        "cycles": events["cycle_id"].drop_nulls().n_unique(),
-        "time_range": {"start": start, "end": end},
-        "users": events.filter(pl.col("object_type") == "User")["person"].n_unique(),
-        "groups": events.filter(pl.col("object_type") == "Group")["person"].n_unique(),
-        "apps": sorted(events["app_name"].drop_nulls().unique().to_list()),
+        "skipped": counts["skipped"],
+        "successes": counts["success"],
+        "warnings": counts["warning"],
+        "unknown_status": counts["unknown"],
+        "cycles": counts["cycles"],
+        "time_range": {"start": counts["start"], "end": counts["end"]},
+        "users": counts["users"],
+        "groups": counts["groups"],
+        "apps": sorted(apps.to_list()),
         "explained_failures": explained,
         "unexplained_failures": failures - explained,
         "expected_skips": {
-            "not_effectively_entitled": int((skip == "noteffectivelyentitled").sum()),
-            "redundant_export": int((skip == "redundantexport").sum()),
+            "not_effectively_entitled": counts["not_entitled"],
+            "redundant_export": counts["redundant"],
         },
         "findings_by_severity": {
             s: n for s in ("critical", "high", "medium", "low", "info")

@@ -1,8 +1,8 @@
 """Keyword support patterns against error texts real SCIM apps return (and near misses).
 
-Texts are lower-cased as ``Context.events["text"]`` is. Sources: public issue trackers and Q&A
-threads of SCIM servers behind Entra (Sentry, WSO2, FusionAuth, scimmy, Claude, Slack-style
-error codes, Salesforce, Entra's own connector messages).
+Texts are lower-cased as the ``text`` column of ``Context.events_where`` is. Sources: public
+issue trackers and Q&A threads of SCIM servers behind Entra (Sentry, WSO2, FusionAuth, scimmy,
+Claude, Slack-style error codes, Salesforce, Entra's own connector messages).
 """
 
 from __future__ import annotations

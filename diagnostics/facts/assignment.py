@@ -133,7 +133,7 @@ def skip_classes(ctx: Context) -> pl.DataFrame:
 
 
 def _skip_classes(ctx: Context) -> pl.DataFrame:
-    skipped = ctx.events.filter(
+    skipped = ctx.events_where(
         (pl.col("status") == "skipped") & (pl.col("object_type") != "Group").fill_null(True)
     )
     of_skips = pl.col("event_id").is_in(skipped["event_id"].implode())
@@ -163,7 +163,7 @@ def exported_while_unassigned(ctx: Context) -> pl.DataFrame:
     soft_delete = ctx.steps_where(
         pl.col("name").str.to_lowercase().str.contains("softdelete|disable"), ["event_id"]
     )["event_id"]
-    return ctx.events.filter(
+    return ctx.events_where(
         pl.col("event_id").is_in(unassigned.implode())
         & pl.col("status").is_in(["success", "failure"])
         & pl.col("action").is_in(["create", "update"])
@@ -176,7 +176,7 @@ def previously_provisioned(ctx: Context, skips: pl.DataFrame) -> pl.DataFrame:
     """Of these skips, those of objects Flowcase already has: a target id on the skip, or an
     earlier successful create/update/disable in the export."""
     done = (
-        ctx.events.lazy()
+        ctx.scan
         .filter(
             (pl.col("status") == "success")
             & pl.col("action").is_in(["create", "update", "disable"])

@@ -206,7 +206,7 @@ def role_evidence(ctx: Context, form: str) -> tuple[pl.DataFrame, pl.DataFrame, 
     failures, and every event either explains."""
     invalid = invalid_roles(ctx).filter(pl.col("form") == form)
     failures = role_failures(ctx).filter(pl.col("form") == form)
-    events = ctx.events.filter(
+    events = ctx.events_where(
         pl.col("event_id").is_in(invalid["event_id"].implode())
         | pl.col("event_id").is_in(failures["event_id"].implode())
     )

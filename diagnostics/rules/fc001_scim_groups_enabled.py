@@ -54,7 +54,7 @@ def halted_cycles(ctx: Context, group_failures: pl.DataFrame) -> list[str]:
     """Cycles in which nothing but group events happened after the first group 404."""
     first = group_failures.group_by("cycle_id").agg(pl.col("activity_time").min().alias("t0"))
     later = (
-        ctx.events.lazy()
+        ctx.scan
         .join(first.lazy(), on="cycle_id")
         .filter(pl.col("activity_time") > pl.col("t0"))
         .group_by("cycle_id")
@@ -72,7 +72,7 @@ def evaluate(ctx: Context) -> list[Hit]:
     untyped_group_404 = (
         pl.col("object_type").is_null() & http_in(404) & mentions(r"(^|[^a-z])groups?([^a-z]|$)")
     )
-    events = ctx.events.filter(is_group | untyped_group_404)
+    events = ctx.events_where(is_group | untyped_group_404)
     if events.height == 0:
         return []
     failures = events.filter(is_failure())

@@ -67,7 +67,7 @@ def evaluate(ctx: Context) -> list[Hit]:
             & ~mentions(ROLE)
         )
     )
-    events = ctx.events.filter((pl.col("object_type") != "Group") & about_manager)
+    events = ctx.events_where((pl.col("object_type") != "Group") & about_manager)
     if events.height == 0:
         return []
     people = sorted(events["person"].unique().to_list())

@@ -50,19 +50,19 @@ def roleless_exports(ctx: Context) -> pl.DataFrame:
     Decided only when a create of such a user is in the export: a create sends every mapped
     attribute, while an update sends only what changed (roles unchanged -> not sent)."""
     if ctx.sent_rows(r"^roles").select("event_id").head(1).collect().height:
-        return ctx.events.clear()
+        return ctx.failures.clear()
     assigned = ctx.details(["approleassignments"], ["import"]).filter(
         ~pl.col("value").str.strip_chars().str.to_lowercase().is_in(EMPTY)
     )["event_id"]
-    people = ctx.events.filter(pl.col("event_id").is_in(assigned.implode()))["person"]
-    requests = ctx.events.filter(
+    people = ctx.events_where(pl.col("event_id").is_in(assigned.implode()))["person"]
+    requests = ctx.events_where(
         pl.col("person").is_in(people.implode()) & pl.col("action").is_in(["create", "update"])
     )
     exports = requests.filter(
         pl.col("event_id").is_in(ctx.exporting(requests["event_id"]).implode())
     )
     if exports.filter(pl.col("action") == "create").height == 0:
-        return ctx.events.clear()
+        return ctx.failures.clear()
     return exports
 
 

@@ -54,7 +54,7 @@ QUARANTINE_EXCEPTION = "EncounteredQuarantineException"
 
 
 def auth_failures(ctx: Context) -> pl.DataFrame:
-    return ctx.events.filter(
+    return ctx.failures.filter(
         failures_where(
             http=(401,),
             codes=CREDENTIAL_CODE,

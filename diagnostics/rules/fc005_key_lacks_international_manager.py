@@ -45,7 +45,7 @@ REMEDIATION = (
 
 
 def evaluate(ctx: Context) -> list[Hit]:
-    refused = ctx.events.filter(
+    refused = ctx.failures.filter(
         failures_where(
             http=(403,), codes=r"(insufficientrights|notpermitted|forbidden)$", text=FORBIDDEN
         )

@@ -120,7 +120,7 @@ def shared_identifiers(ctx: Context) -> pl.DataFrame:
 
 def recased_creates(ctx: Context) -> pl.DataFrame:
     """Successful creates of one identifier under several casings (a person created twice)."""
-    created = ctx.events.filter(
+    created = ctx.events_where(
         (pl.col("action") == "create") & (pl.col("status") == "success")
     ).with_columns(
         pl.coalesce("user_name_sent", "email_sent").alias("raw"),

@@ -84,7 +84,7 @@ def evaluate(ctx: Context) -> list[Hit]:
         & about_active
         & (pl.col("action").is_in(["disable", "delete"]) | says_active)
     )
-    events = ctx.events.filter(
+    events = ctx.events_where(
         pl.col("event_id").is_in(odd["event_id"].implode())
         | pl.col("event_id").is_in(inverted["event_id"].implode())
         | pl.col("event_id").is_in(failures["event_id"].implode())

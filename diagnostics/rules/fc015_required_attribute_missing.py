@@ -81,7 +81,7 @@ def evaluate(ctx: Context) -> list[Hit]:
     without_identifier = pl.col("event_id").is_in(
         ctx.exporting(creates_without_identifier).implode()
     )
-    events = ctx.events.filter(
+    events = ctx.events_where(
         code_like(MISSING_CODE) | import_skipped | says_missing | without_identifier
     )
     if events.height == 0:

@@ -60,7 +60,7 @@ TRANSIENT_CODE = (
 def keeps_failing(ctx: Context, failures: pl.DataFrame) -> list[str]:
     """People with these failures in two or more cycles whose latest event is still one."""
     latest = (
-        ctx.events.lazy()
+        ctx.scan
         .sort("activity_time")
         .group_by("person")
         .agg(pl.col("event_id").last().alias("latest"))

@@ -48,7 +48,7 @@ UNNAMED = "(attribute not named in the log)"
 
 
 def evaluate(ctx: Context) -> list[Hit]:
-    skipped = ctx.events.filter(
+    skipped = ctx.events_where(
         (pl.col("skip_reason").str.to_lowercase() == SKIP_REASON).fill_null(False)
     )
     if skipped.height == 0:

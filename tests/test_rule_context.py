@@ -1,0 +1,68 @@
+"""``Context.events_where`` picks rows in two passes (the condition over the columns it names,
+then the rows' derived columns): it must give exactly what filtering every event with all its
+derived columns gives, for conditions on logged columns, on ``person``, ``text`` and ``label``.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from conftest import SAMPLES
+
+from diagnostics.rulekit import DERIVED, RULE_COLUMNS, Context, failures_where, mentions
+from loganalyzer.ingest import ingest_to_store, load
+
+CONDITIONS = {
+    "logged columns": (pl.col("status") == "skipped") & (pl.col("object_type") != "Group"),
+    "error text": mentions(r"department|already exists|group"),
+    "failure with text": failures_where(http=(409,), text=r"exist"),
+    "person": pl.col("person").str.contains(r"^[a-m]"),
+    "label of a group": (pl.col("object_type") == "Group") & pl.col("label").is_not_null(),
+    "null-valued": pl.col("http_status") >= 400,
+    "nothing": pl.lit(False),
+}
+SAMPLE_NAMES = ["failing-initial.json", "group-404-halt.json", "pattern-07-duplicates.json",
+                "pattern-08-unknown-department.json", "pattern-13-not-assigned.json"]
+
+
+def _context(name: str) -> Context:
+    return Context(load([SAMPLES / name]).frames)
+
+
+@pytest.mark.parametrize("name", SAMPLE_NAMES)
+@pytest.mark.parametrize("label", CONDITIONS)
+def test_picked_rows_are_the_filtered_events(name: str, label: str) -> None:
+    ctx = _context(name)
+    everything = ctx.events_where(pl.lit(True))
+    condition = CONDITIONS[label]
+    assert ctx.events_where(condition).equals(everything.filter(condition))
+
+
+@pytest.mark.parametrize("name", SAMPLE_NAMES)
+def test_every_event_keeps_its_order_and_gets_the_derived_columns(name: str) -> None:
+    ctx = _context(name)
+    everything = ctx.events_where(pl.lit(True))
+    assert everything.columns == [*RULE_COLUMNS, *DERIVED]
+    assert everything["event_id"].to_list() == ctx.frames.events["event_id"].to_list()
+    assert everything["person"].null_count() == 0
+    # the text is lower-case, and an event without any error text has an empty one
+    assert (everything["text"] == everything["text"].str.to_lowercase()).all()
+    quiet = everything.filter(pl.col("error_code").is_null() & pl.col("error_reason").is_null()
+                              & pl.col("response_body").is_null())
+    assert (quiet["text"] == "").all()
+    assert ctx.failures.equals(everything.filter(pl.col("status") == "failure"))
+
+
+def test_scan_has_person_and_label_but_not_the_text() -> None:
+    ctx = _context("pattern-07-duplicates.json")
+    scanned = ctx.scan.collect()
+    assert scanned.columns == [*RULE_COLUMNS, "person", "label"]
+    assert scanned.drop("label").equals(ctx.events_where(pl.lit(True)).select(scanned.columns[:-1]))
+
+
+def test_a_store_and_its_export_pick_the_same_rows(tmp_path) -> None:
+    export = SAMPLES / "pattern-08-unknown-department.json"
+    ingest_to_store([export], tmp_path / "store")
+    from_store = Context(load([tmp_path / "store"], analysis_only=True).frames)
+    condition = mentions("department") | (pl.col("status") == "skipped")
+    assert from_store.events_where(condition).equals(_context(export.name).events_where(condition))
