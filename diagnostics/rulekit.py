@@ -118,6 +118,16 @@ LABEL = (
 )
 
 
+def _inputs(columns: Collection[str]) -> set[str]:
+    """The columns of ``Context._events`` that these columns are computed from."""
+    needed = set(columns) - {"text", "label"}
+    if "text" in columns:
+        needed.add("event_id")
+    if "label" in columns:
+        needed |= {"object_type", "source_display_name", "person"}
+    return needed
+
+
 class Context:
     """The canonical frames of one diagnosis, with derived columns computed once.
 
@@ -152,20 +162,32 @@ class Context:
         month of events costs every query that does not read it)."""
         return self._events.lazy().with_columns(LABEL)
 
-    def events_where(self, condition: pl.Expr) -> pl.DataFrame:
-        """The events (``RULE_COLUMNS``, ``person``, ``text``, ``label``) that meet a
-        condition, in the events' order.
+    def events_where(
+        self, condition: pl.Expr, columns: Sequence[str] | None = None
+    ) -> pl.DataFrame:
+        """The events that meet a condition, in the events' order: ``columns`` of
+        ``RULE_COLUMNS``, ``person``, ``text`` and ``label`` (default: all of them).
 
-        Found in two passes: the condition is evaluated over only the columns it names, then
-        the matching rows are taken and their text and label computed beside them, rather
-        than for every event of a month."""
-        source = self.scan
-        if "text" in condition.meta.root_names():
-            source = self._with_text(source)
-        keep = source.select(condition.fill_null(False).alias("_keep")).collect()["_keep"]
-        return self._with_text(self._events.filter(keep).lazy().with_columns(LABEL)).select(
-            *RULE_COLUMNS, *DERIVED
-        ).collect()
+        Events in memory are read in two passes: the condition over only the columns it
+        names, then the matching rows, whose text and label are computed beside them rather
+        than for every event of a month. Lazy events (a large store) are one filtered scan.
+        """
+        wanted = list(columns or (*RULE_COLUMNS, *DERIVED))
+        uses_text = "text" in condition.meta.root_names()
+        if isinstance(self._events, pl.DataFrame):
+            source = self._with_text(self.scan) if uses_text else self.scan
+            keep = source.select(condition.fill_null(False).alias("_keep")).collect()["_keep"]
+            read = [c for c in self._events.columns if c in _inputs(wanted)]
+            picked = self._events.select(read).filter(keep).lazy()
+        elif uses_text:
+            picked = self._with_text(self.scan).filter(condition)
+        else:
+            picked = self.scan.filter(condition)
+        if "label" in wanted:
+            picked = picked.with_columns(LABEL)
+        if "text" in wanted and "text" not in picked.collect_schema():
+            picked = self._with_text(picked)
+        return picked.select(wanted).collect()
 
     def _with_text(self, events: pl.LazyFrame) -> pl.LazyFrame:
         return events.join(
@@ -173,22 +195,32 @@ class Context:
         ).with_columns(pl.col("_text").fill_null("").alias("text")).drop("_text")
 
     @cached_property
-    def _events(self) -> pl.DataFrame:
-        """``RULE_COLUMNS`` plus ``person``: the loaded columns are shared, not copied, so the
-        one added column is all this holds."""
+    def _events(self) -> pl.DataFrame | pl.LazyFrame:
+        """``RULE_COLUMNS`` plus ``person``. Events in memory: the loaded columns are shared,
+        not copied, so the one added column is all this holds. Lazy events: a query that
+        computes ``person`` for the rows and columns each question reads."""
         person = pl.coalesce(
             "_best", self._own_key, "identity_key", pl.col("target_id").str.to_lowercase(),
             "event_id",
+        ).alias("person")
+        events = self.frames.events
+        if isinstance(events, pl.LazyFrame):
+            return (
+                self._with_best(events.select(RULE_COLUMNS))
+                .with_columns(person)
+                .drop("_reported", "_best")
+            )
+        inputs = events.lazy().select(
+            "event_id", "source_id", "identity_key", "target_id", *self._LOGGED
         )
-        persons = (
-            self.frames.events.lazy()
-            .select("event_id", "source_id", "identity_key", "target_id", *self._LOGGED)
-            .join(self._reported.lazy(), on="event_id", how="left", maintain_order="left")
-            .join(self._best.lazy(), on="source_id", how="left", maintain_order="left")
-            .select(person.alias("person"))
-            .collect()
+        return events.select(RULE_COLUMNS).hstack(
+            self._with_best(inputs).select(person).collect()
         )
-        return self.frames.events.select(RULE_COLUMNS).hstack(persons)
+
+    def _with_best(self, events: pl.LazyFrame) -> pl.LazyFrame:
+        return events.join(
+            self._reported.lazy(), on="event_id", how="left", maintain_order="left"
+        ).join(self._best.lazy(), on="source_id", how="left", maintain_order="left")
 
     @cached_property
     def failures(self) -> pl.DataFrame:
@@ -359,10 +391,10 @@ class Context:
         sent = self.frames.modified_properties.lazy().filter(wanted).select("event_id")
         return pl.concat([sent, exported]).unique(maintain_order=True).collect()["event_id"]
 
-    def of(self, event_ids: Iterable[str]) -> pl.DataFrame:
-        """The events with these ids."""
+    def of(self, event_ids: Iterable[str], columns: Sequence[str] | None = None) -> pl.DataFrame:
+        """The events with these ids (``columns`` as in ``events_where``)."""
         wanted = pl.Series(list(event_ids), dtype=pl.Utf8)
-        return self.events_where(pl.col("event_id").is_in(wanted.implode()))
+        return self.events_where(pl.col("event_id").is_in(wanted.implode()), columns)
 
 
 def ids(frame: pl.DataFrame) -> list[str]:

@@ -95,10 +95,9 @@ class _Deduper:
         return raw if keep.all() else raw.filter(keep)
 
     def frames(self, frames: Frames) -> Frames:
-        events = frames.events.filter(self._keep(frames.events["event_id"]))
-        if events.height == frames.events.height:
-            return frames
-        return frames.only(events["event_id"])
+        ids = frames.events.lazy().select("event_id").collect()["event_id"]
+        keep = self._keep(ids)
+        return frames if keep.all() else frames.only(ids.filter(keep))
 
 
 def _normalized_batches(
@@ -129,6 +128,10 @@ def _normalized_batches(
 # like any store: diagnosing a raw month then costs what ingest plus diagnose on a store cost,
 # instead of holding every step in memory.
 SPILL_BYTES = 256 * 1024**2
+# Diagnose and report hold a store's events in memory up to this many (about 0.75 GB a
+# million) and scan them beyond, so memory stays flat as a month grows; scanning costs more
+# time per question.
+EAGER_EVENTS = 1_000_000
 
 
 def load(
@@ -136,14 +139,17 @@ def load(
     progress: Progress = _quiet,
     analysis_only: bool = False,
     spill_bytes: int = SPILL_BYTES,
+    eager_events: int | None = None,
 ) -> Dataset:
     """Read exports and stores for analysis: events in memory, a store's steps and properties
     scanned lazily. ``analysis_only`` leaves out ``UNANALYSED_COLUMNS`` (diagnose and report
-    never read them). Exports larger than ``spill_bytes`` are read through a temporary store,
-    removed when the process exits."""
+    never read them) and scans the events of a store holding more than ``eager_events``
+    instead of reading them (default ``EAGER_EVENTS``). Exports larger than ``spill_bytes``
+    are read through a temporary store, removed when the process exits."""
+    eager_events = EAGER_EVENTS if eager_events is None else eager_events
     exports = [p for p in inputs if not is_store(p)]
     if exports and _bytes(exports) > spill_bytes:
-        return _load_spilled(inputs, exports, progress, analysis_only)
+        return _load_spilled(inputs, exports, progress, analysis_only, eager_events)
     read_log = ReadLog()
     dedupe = _Deduper()
     parts: list[Frames] = []
@@ -151,10 +157,13 @@ def load(
     with tempfile.TemporaryDirectory(prefix="loganalyzer-") as tmp:
         batches, stores = _normalized_batches(inputs, read_log, Path(tmp), progress, dedupe)
         for store in stores:
-            frames, manifest = read_store(store, analysis_only)
+            frames, manifest = read_store(
+                store, analysis_only, scan_over=eager_events if analysis_only else None
+            )
             read_log.problems.extend(Problem(**p) for p in manifest.get("problems", []))
             notes.extend(manifest.get("notes", []))
-            parts.append(dedupe.frames(frames))
+            # a store is de-duplicated by ingest: only several inputs can repeat an event
+            parts.append(frames if len(stores) == 1 and not exports else dedupe.frames(frames))
         for frames in batches:
             parts.append(_analysed(frames) if analysis_only else frames)
     _require_events(inputs, parts, read_log)
@@ -173,12 +182,13 @@ def _bytes(paths: list[Path]) -> int:
 
 
 def _load_spilled(inputs: list[Path], exports: list[Path], progress: Progress,
-                  analysis_only: bool) -> Dataset:
+                  analysis_only: bool, eager_events: int) -> Dataset:
     spill = Path(tempfile.mkdtemp(prefix="loganalyzer-spill-"))
     atexit.register(shutil.rmtree, spill, ignore_errors=True)
     store = spill / "store"
     manifest = ingest_to_store(exports, store, progress)
-    dataset = load([p for p in inputs if is_store(p)] + [store], progress, analysis_only)
+    dataset = load([p for p in inputs if is_store(p)] + [store], progress, analysis_only,
+                   eager_events=eager_events)
     dataset.kinds = manifest["kinds"] | dataset.kinds
     dataset.duplicates += manifest["duplicates_dropped"]
     return dataset
@@ -189,7 +199,7 @@ def _analysed(frames: Frames) -> Frames:
 
 
 def _require_events(inputs: list[Path], parts: list[Frames], read_log: ReadLog) -> None:
-    if any(p.events.height for p in parts):
+    if any(p.event_count() for p in parts):
         return
     names = ", ".join(str(i) for i in inputs)
     if read_log.problems:
@@ -202,14 +212,17 @@ def _require_events(inputs: list[Path], parts: list[Frames], read_log: ReadLog) 
     raise InputError(names, "holds no provisioning events")
 
 
-def read_store(store: Path, analysis_only: bool = False) -> tuple[Frames, dict]:
+def read_store(
+    store: Path, analysis_only: bool = False, scan_over: int | None = None
+) -> tuple[Frames, dict]:
     """A store's frames and manifest; a store that is damaged or not ours is one InputError
     naming the file and what is wrong (never a traceback).
 
-    Events are read into memory; steps, modified properties and step details are scanned
-    lazily, so analysis reads only the rows and columns its questions need. A store written
-    before step details were kept (no ``step_details.parquet``) still opens: its details are
-    derived from the steps, more slowly. ``analysis_only``: without ``UNANALYSED_COLUMNS``.
+    Events are read into memory (scanned when there are more than ``scan_over``); steps,
+    modified properties and step details are scanned lazily, so analysis reads only the rows
+    and columns its questions need. A store written before step details were kept (no
+    ``step_details.parquet``) still opens: its details are derived from the steps, more
+    slowly. ``analysis_only``: without ``UNANALYSED_COLUMNS``.
     """
     manifest = read_manifest(store)
     check_store(store)
@@ -217,7 +230,9 @@ def read_store(store: Path, analysis_only: bool = False) -> tuple[Frames, dict]:
     try:
         schema = {c: t for c, t in EVENTS_SCHEMA.items()
                   if not (analysis_only and c in UNANALYSED_COLUMNS)}
-        events = pl.read_parquet(events_path, columns=list(schema)).cast(schema)
+        events = pl.scan_parquet(events_path).select(list(schema)).cast(schema)
+        if scan_over is None or events.select(pl.len()).collect().item() <= scan_over:
+            events = events.collect()
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise _bad_store_file(events_path, exc) from exc
     lazy = {

@@ -33,13 +33,15 @@ Table = pl.DataFrame | pl.LazyFrame
 class Frames:
     """The canonical model of one or more exports.
 
-    Events are always in memory. Steps and modified properties are lazy when read from a store
-    (four rows per event: a month of a large tenant's steps never needs to be in memory whole);
+    Exports are read into memory. A store's steps, modified properties and step details are
+    scanned lazily (four rows per event: a month of a large tenant's steps never needs to be in
+    memory whole), and so are its events when there are more than the analysis holds in
+    memory (``ingest.EAGER_EVENTS``): code that reads ``events`` goes through ``.lazy()``.
     ``details`` is the store's long form of every step detail (``step_details`` of all steps),
     so a rule's question about a few keys is a filtered scan rather than an explode.
     """
 
-    events: pl.DataFrame
+    events: Table
     steps: Table
     modified_properties: Table
     details: pl.LazyFrame | None = None
@@ -58,8 +60,13 @@ class Frames:
         stacked = pl.concat(details) if details and all(d is not None for d in details) else None
         return Frames(stack("events"), stack("steps"), stack("modified_properties"), stacked)
 
+    def event_count(self) -> int:
+        if isinstance(self.events, pl.DataFrame):
+            return self.events.height
+        return self.events.select(pl.len()).collect().item()
+
     def only(self, event_ids: pl.Series) -> Frames:
-        """The same frames holding only these events (scope, period, de-duplication)."""
+        """The same frames holding only these events (de-duplication)."""
         keep = pl.col("event_id").is_in(event_ids.implode())
         return Frames(
             self.events.filter(keep),
@@ -68,10 +75,24 @@ class Frames:
             self.details.filter(keep) if self.details is not None else None,
         )
 
+    def where(self, condition: pl.Expr) -> Frames:
+        """The events meeting a condition, with only their steps and properties (scope,
+        period). Lazy events stay lazy: the others keep the events' ids by a lazy join."""
+        if isinstance(self.events, pl.DataFrame):
+            return self.only(self.events.filter(condition)["event_id"])
+        events = self.events.filter(condition)
+        ids = events.select("event_id")
+
+        def kept(frame: Table) -> pl.LazyFrame:
+            return frame.lazy().join(ids, on="event_id", how="semi", maintain_order="left")
+
+        details = kept(self.details) if self.details is not None else None
+        return Frames(events, kept(self.steps), kept(self.modified_properties), details)
+
     def collected(self) -> Frames:
         """Every frame in memory (small exports, tests, writing a store from a store)."""
-        return Frames(self.events, _collect(self.steps), _collect(self.modified_properties),
-                      self.details)
+        return Frames(_collect(self.events), _collect(self.steps),
+                      _collect(self.modified_properties), self.details)
 
 
 def _collect(frame: Table) -> pl.DataFrame:

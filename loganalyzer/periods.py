@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 
-from loganalyzer.normalize import Frames
+from loganalyzer.normalize import Frames, Table
 from loganalyzer.problems import InputError
 
 _SINCE = re.compile(r"^\s*(\d+)\s*([hdw])\s*$", re.IGNORECASE)
@@ -60,7 +60,7 @@ def parse_bound(option: str, text: str, end_of_day: bool) -> datetime:
 
 
 def choose_period(
-    events: pl.DataFrame,
+    events: Table,
     since: str | None = None,
     start: str | None = None,
     end: str | None = None,
@@ -73,13 +73,13 @@ def choose_period(
     """
     if since and (start or end):
         raise InputError("--since", "use either --since or --from/--to, not both")
+    if not (since or start or end):
+        return None
+    oldest, newest = time_range(events)
     if since:
         # the newest event itself belongs to the period: end just after it
-        finish = now or events["activity_time"].max() + timedelta(microseconds=1)
+        finish = now or newest + timedelta(microseconds=1)
         return Period(finish - parse_since(since), finish)
-    if not (start or end):
-        return None
-    oldest, newest = events["activity_time"].min(), events["activity_time"].max()
     first = parse_bound("--from", start, end_of_day=False) if start else oldest
     last = parse_bound("--to", end, end_of_day=True) if end else newest + timedelta(microseconds=1)
     if last <= first:
@@ -93,7 +93,12 @@ def choose_period(
 
 def select(frames: Frames, period: Period) -> Frames:
     """The events in the period, with their steps and modified properties."""
-    events = frames.events.filter(
+    return frames.where(
         (pl.col("activity_time") >= period.start) & (pl.col("activity_time") < period.end)
     )
-    return frames.only(events["event_id"])
+
+
+def time_range(events: Table) -> tuple[datetime | None, datetime | None]:
+    """The oldest and newest event time (None, None without events)."""
+    times = pl.col("activity_time")
+    return events.lazy().select(times.min(), times.max().alias("newest")).collect().row(0)

@@ -265,5 +265,4 @@ def _narrow(frames: Frames, chosen: list[AppEvents], others: list[AppEvents],
     if not others:
         return Scope(frames, chosen, [], by_option)
     keys = [k for a in chosen for k in a.keys]
-    events = frames.events.filter(job_key().is_in(keys))
-    return Scope(frames.only(events["event_id"]), chosen, others, by_option)
+    return Scope(frames.where(job_key().is_in(keys)), chosen, others, by_option)

@@ -22,10 +22,11 @@ def _counts(events: pl.DataFrame, column: str) -> dict[str, int]:
     return {(key if key is not None else "(none)"): n for key, n in rows}
 
 
-def cycle_table(events: pl.DataFrame) -> pl.DataFrame:
-    """One row per provisioning cycle, oldest first."""
+def cycle_table(events: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """One row per provisioning cycle, oldest first (events may be lazy)."""
     return (
-        events.group_by("cycle_id", "job_id")
+        events.lazy()
+        .group_by("cycle_id", "job_id")
         .agg(
             pl.col("activity_time").min().alias("start"),
             pl.col("activity_time").max().alias("end"),
@@ -37,6 +38,7 @@ def cycle_table(events: pl.DataFrame) -> pl.DataFrame:
         )
         .with_columns((pl.col("end") - pl.col("start")).alias("duration"))
         .sort("start")
+        .collect()
     )
 
 

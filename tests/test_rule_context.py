@@ -66,3 +66,15 @@ def test_a_store_and_its_export_pick_the_same_rows(tmp_path) -> None:
     from_store = Context(load([tmp_path / "store"], analysis_only=True).frames)
     condition = mentions("department") | (pl.col("status") == "skipped")
     assert from_store.events_where(condition).equals(_context(export.name).events_where(condition))
+
+
+@pytest.mark.parametrize("columns", [["event_id", "label"], ["text", "status"],
+                                     ["person", "activity_time", "text", "label"]])
+@pytest.mark.parametrize("label", ["error text", "person", "logged columns"])
+def test_asking_for_some_columns_gives_those_of_the_same_rows(columns: list[str],
+                                                               label: str) -> None:
+    ctx = _context("group-404-halt.json")
+    condition = CONDITIONS[label]
+    everything = ctx.events_where(pl.lit(True))
+    assert ctx.events_where(condition, columns).equals(everything.filter(condition)
+                                                       .select(columns))

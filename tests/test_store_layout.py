@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -154,3 +155,56 @@ def test_why_answers_the_same_from_a_large_export_read_through_a_store() -> None
         answer = why_json(why(in_memory, user))
         assert why_json(why(spilled, user)) == answer, user
         assert answer["user"] and answer["timeline"]
+
+
+# Past ``ingest.EAGER_EVENTS`` a store's events are scanned, not read: diagnose and report must
+# say exactly what they say with the events in memory. The limit is lowered to 0 so every
+# sample takes the scanning path.
+@pytest.mark.parametrize("name", EXPORTS)
+def test_scanned_events_diagnose_like_events_in_memory(name: str,
+                                                       stores: dict[str, Path]) -> None:
+    scanned = load([stores[name]], analysis_only=True, eager_events=0).frames
+    assert isinstance(scanned.events, pl.LazyFrame)
+    found = to_json(diagnose(choose(scanned).frames), {})
+    found.pop("generated_at", None)
+    assert found == _diagnosis([SAMPLES / name])
+
+
+def _cli(monkeypatch, eager_events: int, *args: str) -> str:
+    from typer.testing import CliRunner
+
+    from loganalyzer import ingest
+    from loganalyzer.cli import app
+
+    monkeypatch.setattr(ingest, "EAGER_EVENTS", eager_events)
+    result = CliRunner().invoke(app, [*args, "-q"])
+    assert result.exit_code in (0, 1), result.output
+    return result.output
+
+
+@pytest.mark.parametrize("name", ["failing-initial.json", "weekly-two-periods.json",
+                                  "group-404-halt.json", "pattern-13-not-assigned.json"])
+@pytest.mark.parametrize("options", [[], ["--since", "7d", "--compare-previous", "--redact"]])
+def test_scanned_events_report_like_events_in_memory(
+    name: str, options: list[str], stores: dict[str, Path], tmp_path: Path, monkeypatch
+) -> None:
+    outputs = {}
+    for eager_events in (10**9, 0):
+        out = tmp_path / f"{eager_events}.md"
+        _cli(monkeypatch, eager_events, "report", str(stores[name]), *options, "-o", str(out))
+        outputs[eager_events] = out.read_text(encoding="utf-8")
+    generated = re.compile(r"[Gg]enerated[^\n|]*")
+    in_memory, scanned = (generated.sub("", outputs[k]) for k in (10**9, 0))
+    assert "Failure rate" in in_memory
+    assert scanned == in_memory
+
+
+def test_scanned_events_narrow_a_tenant_wide_store_to_flowcase(tmp_path: Path) -> None:
+    export = tmp_path / "tenant-wide.json"
+    export.write_text(json.dumps({"value": rw.tenant_wide()}), encoding="utf-8")
+    ingest_to_store([export], tmp_path / "store")
+    scanned = choose(load([tmp_path / "store"], analysis_only=True, eager_events=0).frames)
+    in_memory = choose(load([tmp_path / "store"], analysis_only=True).frames)
+    assert scanned.others and scanned.others == in_memory.others
+    assert scanned.frames.events.collect().equals(in_memory.frames.events)
+    assert scanned.frames.collected().steps.equals(in_memory.frames.collected().steps)

@@ -126,19 +126,30 @@ def classify_skips(skipped: pl.DataFrame, details: pl.DataFrame) -> pl.DataFrame
     return skipped.select("event_id", skip_class.alias("skip_class"), "clauses")
 
 
+# What the assignment rules read of a skip: a month can hold millions of skips, so the
+# classified skips keep these columns only.
+SKIP_COLUMNS = ("event_id", "activity_time", "person", "label", "target_id")
+
+
 def skip_classes(ctx: Context) -> pl.DataFrame:
-    """Skipped user events with ``classify_skips``' ``skip_class`` and ``clauses``, computed
-    once per diagnosis. Groups that are not assigned are the group rule's evidence."""
+    """Skipped user events (``SKIP_COLUMNS``) with ``classify_skips``' ``skip_class`` and
+    ``clauses``, computed once per diagnosis. Groups that are not assigned are the group
+    rule's evidence."""
     return ctx.memo("skip_classes", lambda: _skip_classes(ctx))
 
 
 def _skip_classes(ctx: Context) -> pl.DataFrame:
-    skipped = ctx.events_where(
-        (pl.col("status") == "skipped") & (pl.col("object_type") != "Group").fill_null(True)
+    skipped = (
+        ctx.scan.filter(
+            (pl.col("status") == "skipped") & (pl.col("object_type") != "Group").fill_null(True)
+        )
+        .select(*SKIP_COLUMNS, "failed_step_description")
+        .collect()
     )
     of_skips = pl.col("event_id").is_in(skipped["event_id"].implode())
     details = ctx.details(SCOPING_KEYS, where=of_skips)
-    return skipped.join(classify_skips(skipped, details), on="event_id", how="left")
+    classes = classify_skips(skipped, details)
+    return skipped.select(SKIP_COLUMNS).join(classes, on="event_id", how="left")
 
 
 def unassigned_skips(ctx: Context) -> pl.DataFrame:

@@ -18,7 +18,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
-import polars as pl
 import typer
 
 from diagnostics.facts.job_status import JobStatus
@@ -74,12 +73,12 @@ def _load(inputs: list[Path] | None, graph: GraphSource, window: FetchWindow | N
 
 
 def _graph_period(since: str | None, start: str | None, end: str | None,
-                  events: pl.DataFrame) -> Period | None:
+                  frames: Frames) -> Period | None:
     """The period of a live fetch: from the clock and the options as the fetch counted it, not
     from the events (there may be none). Without period options: None (everything fetched),
     or with no event at all the window fetched, so the report still says which days were quiet.
     """
-    if not (since or start or end) and events.height:
+    if not (since or start or end) and frames.event_count():
         return None
     try:
         window = resolve_window(since, start, end, datetime.now(UTC))
@@ -156,14 +155,14 @@ def report_command(
         dataset, scoped = flowcase_only(_load(inputs, graph, fetch_window, quiet),
                                         graph.events.app_name, inputs)
         period = (
-            _graph_period(since, start, end, dataset.frames.events)
+            _graph_period(since, start, end, dataset.frames)
             if graph.enabled
             else choose_period(dataset.frames.events, since, start, end)
         )
         current = _analyse(dataset, period, job, quiet)
         current.diagnosis.summary["scope"] = scoped.to_json()  # the JSON says what was left out
         current = _accepted(current, accepting.settle(current.diagnosis, acceptance, quiet))
-        if not graph.enabled and period is not None and current.dataset.frames.events.height == 0:
+        if not graph.enabled and period is not None and not current.dataset.frames.event_count():
             raise InputError(
                 "the input",
                 f"no events from {period.start:%Y-%m-%d %H:%M} to {period.end:%Y-%m-%d %H:%M} UTC",

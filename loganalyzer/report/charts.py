@@ -15,7 +15,8 @@ import polars as pl
 
 from loganalyzer.engine import lead_order
 from loganalyzer.findings import Finding
-from loganalyzer.periods import Period
+from loganalyzer.normalize import Table
+from loganalyzer.periods import Period, time_range
 from loganalyzer.report import plot
 
 TOP_ERROR_CODES = 10
@@ -59,18 +60,18 @@ class Chart:
         ]
 
 
-def build_charts(
-    events: pl.DataFrame, findings: list[Finding], period: Period | None
-) -> list[Chart]:
-    """Events by status; and when anything failed, failures by finding and top error codes."""
+def build_charts(events: Table, findings: list[Finding], period: Period | None) -> list[Chart]:
+    """Events by status; and when anything failed, failures by finding and top error codes.
+    Events may be lazy (a large store): only the counts and the failures are collected."""
     bucket, unit, label = _buckets(events, period)
-    bucketed = events.select("event_id", "status", "error_code", bucket.alias("bucket"))
+    bucketed = events.lazy().select("event_id", "status", "error_code", bucket.alias("bucket"))
+    counts = bucketed.group_by("bucket", "status").len().collect()
     axis = (
-        bucketed.select("bucket").unique().sort("bucket", nulls_last=True)
+        counts.select("bucket").unique().sort("bucket", nulls_last=True)
         .with_columns(pl.col("bucket").dt.strftime(label).fill_null("(no cycle)").alias("label"))
     )
-    result = [_status_chart(bucketed, axis, unit)]
-    failures = bucketed.filter(pl.col("status") == "failure")
+    result = [_status_chart(counts, axis, unit)]
+    failures = bucketed.filter(pl.col("status") == "failure").collect()
     if failures.height:
         result.append(_findings_chart(failures, axis, findings, unit))
         result.append(_error_code_chart(failures))
@@ -97,22 +98,23 @@ def _legend(name: str) -> str:
     return name if len(name) <= 45 else name[:44] + "…"
 
 
-def _buckets(events: pl.DataFrame, period: Period | None) -> tuple[pl.Expr, str, str]:
+def _buckets(events: Table, period: Period | None) -> tuple[pl.Expr, str, str]:
     """Per day when the report spans two days or more, else per cycle (by its start)."""
-    first, last = events["activity_time"].min(), events["activity_time"].max()
+    first, last = time_range(events)
     span = period.length if period else (last - first if first else timedelta(0))
     if span >= timedelta(days=2):
         return pl.col("activity_time").dt.truncate("1d"), "day", "%Y-%m-%d"
     return pl.col("activity_time").min().over("cycle_id"), "cycle", "%m-%d %H:%M"
 
 
-def _pivot(frame: pl.DataFrame, column: str, axis: pl.DataFrame) -> pl.DataFrame:
-    counts = frame.group_by("bucket", column).len().pivot(column, index="bucket", values="len")
-    return axis.join(counts, on="bucket", how="left", nulls_equal=True).fill_null(0)
+def _pivot(counts: pl.DataFrame, column: str, axis: pl.DataFrame) -> pl.DataFrame:
+    """Counts per bucket and value (``len``) as one column per value, on the axis."""
+    table = counts.pivot(column, index="bucket", values="len")
+    return axis.join(table, on="bucket", how="left", nulls_equal=True).fill_null(0)
 
 
-def _status_chart(bucketed: pl.DataFrame, axis: pl.DataFrame, unit: str) -> Chart:
-    table = _pivot(bucketed, "status", axis)
+def _status_chart(counts: pl.DataFrame, axis: pl.DataFrame, unit: str) -> Chart:
+    table = _pivot(counts, "status", axis)
     statuses = [s for s in STATUS_COLORS if s in table.columns]
     statuses += sorted(set(table.columns) - set(STATUS_COLORS) - {"bucket", "label"})
     return Chart(
@@ -163,7 +165,7 @@ def _findings_chart(
     labelled = labelled.with_columns(
         pl.when(keep).then(pl.col("finding")).otherwise(pl.lit("other findings")).alias("finding")
     )
-    table = _pivot(labelled, "finding", axis)
+    table = _pivot(labelled.group_by("bucket", "finding").len(), "finding", axis)
     colors = {n: plot.PALETTE[i % len(plot.PALETTE)] for i, n in enumerate(named)}
     colors.update({"other findings": OTHER_COLOR, "unexplained": plot.GREY})
     order = [n for n in [*named, "other findings", "unexplained"] if n in table.columns]

@@ -22,7 +22,8 @@ from loganalyzer.config.check import ConfigResult
 from loganalyzer.engine import report_order
 from loganalyzer.findings import Diagnosis, Finding, severity_rank
 from loganalyzer.ingest import Dataset
-from loganalyzer.periods import Period
+from loganalyzer.normalize import Table
+from loganalyzer.periods import Period, time_range
 from loganalyzer.report.charts import Chart, build_charts
 from loganalyzer.summary import cycle_table
 from loganalyzer.verdict import severity_counts, verdict
@@ -223,6 +224,7 @@ def build_report(
     of Graph, as the events cannot say which app or job a quiet report is about.
     """
     events = current.dataset.frames.events
+    count = current.dataset.frames.event_count()
     diagnosis = current.diagnosis
     ordered = sorted(diagnosis.findings, key=report_order)
     cycles = cycle_table(events)
@@ -230,7 +232,7 @@ def build_report(
     before = {f.rule_id for f in previous.diagnosis.findings} if previous else None
     views = [_finding_view(f, _change(f, before)) for f in ordered]
     # a quiet period cannot name its tenant, app and job; the period before may
-    named = previous.dataset.frames.events if previous and not events.height else events
+    named = previous.dataset.frames.events if previous and not count else events
     apps = _values(named, "app_name")
     health = verdict(diagnosis, job_status)
     return Report(
@@ -252,7 +254,7 @@ def build_report(
         figures=_key_figures(current, cycles, halted, job_status),
         findings=[v for v in views if v.severity != "info"],
         notices=[v for v in views if v.severity == "info"],
-        charts=build_charts(events, diagnosis.findings, current.period) if events.height else [],
+        charts=build_charts(events, diagnosis.findings, current.period) if count else [],
         cycles=_cycle_rows(cycles, halted),
         cycles_more=max(0, cycles.height - CYCLE_ROWS),
         unexplained=[
@@ -274,7 +276,7 @@ def build_report(
         comparison=_comparison(current, previous) if previous else None,
         notes=_input_notes(current.dataset) + diagnosis.notes,
         selection=selection,
-        no_events=events.height == 0,
+        no_events=count == 0,
         other_apps=other_apps,
         unexplained_skips=[
             UnexplainedSkipRow(u.skip_reason, u.count, u.affected, _short(u.sample_text or "", 300))
@@ -295,8 +297,9 @@ def _change(finding: Finding, before: set[str] | None) -> str:
     return "ongoing" if finding.rule_id in before else "new"
 
 
-def _values(events: pl.DataFrame, column: str) -> list[str]:
-    return events.get_column(column).drop_nulls().unique().sort().to_list()
+def _values(events: Table, column: str) -> list[str]:
+    found = events.lazy().select(pl.col(column).drop_nulls().unique().sort()).collect()
+    return found[column].to_list()
 
 
 def _when(moment: datetime | None) -> str:
@@ -331,20 +334,17 @@ def _duration(delta: timedelta | None) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def _period_text(events: pl.DataFrame, period: Period | None) -> str:
-    seen = (
-        f"events from {_when(events['activity_time'].min())} "
-        f"to {_when(events['activity_time'].max())}"
-        if events.height
-        else "no events"
-    )
+def _period_text(events: Table, period: Period | None) -> str:
+    oldest, newest = time_range(events)
+    seen = f"events from {_when(oldest)} to {_when(newest)}" if oldest else "no events"
     if period is None:
         return seen
     return f"{_when(period.start)} to {_when(period.end)} ({seen})"
 
 
-def _failure_rate(events: pl.DataFrame) -> float:
-    return float((events["status"] == "failure").mean()) if events.height else 0.0
+def _failure_rate(events: Table) -> float:
+    rate = events.lazy().select((pl.col("status") == "failure").mean()).collect().item()
+    return float(rate) if rate is not None else 0.0
 
 
 def _halted_cycles(diagnosis: Diagnosis) -> set[str]:
@@ -358,11 +358,14 @@ def _key_figures(
     halted: set[str],
     job_status: JobStatus | None,
 ) -> list[KeyFigure]:
-    events = current.dataset.frames.events
-    total = events.height
-    counts = dict(events.group_by("status").len().iter_rows())
-    users = events.filter(pl.col("object_type") == "User")
-    failed_users = users.filter(pl.col("status") == "failure")["identity_key"].n_unique()
+    events = current.dataset.frames.events.lazy()
+    counts = dict(events.group_by("status").len().collect().iter_rows())
+    total = sum(counts.values())
+    key, is_user = pl.col("identity_key"), pl.col("object_type") == "User"
+    seen_users, failed_users = events.select(
+        key.filter(is_user).n_unique(),
+        key.filter(is_user & (pl.col("status") == "failure")).n_unique().alias("failed"),
+    ).collect().row(0)
 
     def share(status: str, note: str = "") -> tuple[str, str]:
         n = counts.get(status, 0)
@@ -377,7 +380,7 @@ def _key_figures(
         KeyFigure(
             "Users affected",
             f"{failed_users:,}",
-            f"with a failed event, of {users['identity_key'].n_unique():,} users seen",
+            f"with a failed event, of {seen_users:,} users seen",
         ),
         KeyFigure("Cycles run", f"{cycles.height:,}"),
         KeyFigure(
@@ -492,8 +495,8 @@ def _by_rule(findings: list[Finding]) -> dict[str, FindingBrief]:
 def _comparison(current: Analysis, previous: Analysis) -> Comparison:
     now = _by_rule(current.diagnosis.findings)
     before = _by_rule(previous.diagnosis.findings)
-    prev_events = previous.dataset.frames.events.height
-    now_events = current.dataset.frames.events.height
+    prev_events = previous.dataset.frames.event_count()
+    now_events = current.dataset.frames.event_count()
     rate_now = _failure_rate(current.dataset.frames.events)
     rate_before = _failure_rate(previous.dataset.frames.events)
     points = 100 * (rate_now - rate_before)

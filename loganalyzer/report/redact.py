@@ -46,14 +46,15 @@ def _pseudonym(kind: str, key: str, value: str) -> str:
     return f"{kind}-{_digest(key)}{suffix}"
 
 
-def pseudonyms(events: pl.DataFrame) -> dict[str, str]:
+def pseudonyms(events: pl.DataFrame | pl.LazyFrame) -> dict[str, str]:
     """Lower-cased identifier -> pseudonym, for every user and group in the events.
 
     The key of a person is their Entra object id (else their identity key), so the UPN, mail,
     display name and ids of one object share one pseudonym.
     """
     people = (
-        events.select(
+        events.lazy()
+        .select(
             pl.when(pl.col("object_type") == "Group")
             .then(pl.lit("group"))
             .otherwise(pl.lit("user"))
@@ -73,6 +74,7 @@ def pseudonyms(events: pl.DataFrame) -> dict[str, str]:
             & ~pl.col("value").str.contains(r"^\d{1,5}$")  # a short number is not a person
         )
         .unique(["value"], keep="first", maintain_order=True)
+        .collect()
     )
     mapping: dict[str, str] = {}
     for kind, key, value in people.iter_rows():
@@ -134,7 +136,7 @@ def _rebuilt(value: Any, replaced: Any) -> Any:
     return value
 
 
-def redact_report(report: Report, events: pl.DataFrame) -> Report:
+def redact_report(report: Report, events: pl.DataFrame | pl.LazyFrame) -> Report:
     """The same report with every personal identifier replaced by its pseudonym."""
     mapping = pseudonyms(events)
     for finding in report.findings + report.notices:
