@@ -109,6 +109,7 @@ RULE_COLUMNS = (
 
 
 DERIVED = ("person", "text", "label")  # the columns ``Context`` adds
+DERIVED_SET = frozenset(DERIVED)
 # a group by its display name, anyone else by their person
 LABEL = (
     pl.when(pl.col("object_type") == "Group")
@@ -168,9 +169,11 @@ class Context:
         """The events that meet a condition, in the events' order: ``columns`` of
         ``RULE_COLUMNS``, ``person``, ``text`` and ``label`` (default: all of them).
 
-        Events in memory are read in two passes: the condition over only the columns it
-        names, then the matching rows, whose text and label are computed beside them rather
-        than for every event of a month. Lazy events (a large store) are one filtered scan.
+        Read in two passes: the condition over only the columns it names, then the matching
+        rows, whose text and label are computed beside them rather than for every event of a
+        month. Lazy events (a large store) are taken by event id in the second pass, which
+        the Parquet reader filters before decoding the other columns; a condition on logged
+        columns only is one filtered scan.
         """
         wanted = list(columns or (*RULE_COLUMNS, *DERIVED))
         uses_text = "text" in condition.meta.root_names()
@@ -179,8 +182,10 @@ class Context:
             keep = source.select(condition.fill_null(False).alias("_keep")).collect()["_keep"]
             read = [c for c in self._events.columns if c in _inputs(wanted)]
             picked = self._events.select(read).filter(keep).lazy()
-        elif uses_text:
-            picked = self._with_text(self.scan).filter(condition)
+        elif DERIVED_SET.intersection(condition.meta.root_names()):
+            source = self._with_text(self.scan) if uses_text else self.scan
+            found = source.filter(condition).select("event_id").collect()["event_id"]
+            picked = self.scan.filter(pl.col("event_id").is_in(found.implode()))
         else:
             picked = self.scan.filter(condition)
         if "label" in wanted:

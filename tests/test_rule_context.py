@@ -29,13 +29,27 @@ def _context(name: str) -> Context:
     return Context(load([SAMPLES / name]).frames)
 
 
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory) -> dict[str, Context]:
+    """Contexts over stores whose events are scanned, as a store past ``EAGER_EVENTS`` is."""
+    root = tmp_path_factory.mktemp("scanned")
+    contexts = {}
+    for name in SAMPLE_NAMES:
+        ingest_to_store([SAMPLES / name], root / name)
+        frames = load([root / name], analysis_only=True, eager_events=0).frames
+        assert isinstance(frames.events, pl.LazyFrame)
+        contexts[name] = Context(frames)
+    return contexts
+
+
 @pytest.mark.parametrize("name", SAMPLE_NAMES)
 @pytest.mark.parametrize("label", CONDITIONS)
-def test_picked_rows_are_the_filtered_events(name: str, label: str) -> None:
+def test_picked_rows_are_the_filtered_events(name: str, label: str, scanned) -> None:
     ctx = _context(name)
     everything = ctx.events_where(pl.lit(True))
     condition = CONDITIONS[label]
     assert ctx.events_where(condition).equals(everything.filter(condition))
+    assert scanned[name].events_where(condition).equals(everything.filter(condition))
 
 
 @pytest.mark.parametrize("name", SAMPLE_NAMES)
