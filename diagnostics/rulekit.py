@@ -110,6 +110,11 @@ RULE_COLUMNS = (
 
 DERIVED = ("person", "text", "label")  # the columns ``Context`` adds
 DERIVED_SET = frozenset(DERIVED)
+# What ``sent_where`` adds to each sent attribute from its event.
+SENT_FACTS = (
+    "event_id", "person", "status", "action", "object_type", "cycle_id", "activity_time",
+    "source_id",
+)
 # a group by its display name, anyone else by their person
 LABEL = (
     pl.when(pl.col("object_type") == "Group")
@@ -355,33 +360,31 @@ class Context:
     def sent_where(self, key_pattern: str, where: pl.Expr | None = None) -> pl.DataFrame:
         """Attributes sent to the app whose folded key matches a regex (modified properties
         and export details), one row each: event_id, attribute_key, name, value, origin, and
-        the event's person, status, action, object_type, cycle_id, activity_time, source_id.
+        the event's ``SENT_FACTS`` (person, status, action, ...).
 
-        ``where`` (over the first five columns) is applied before anything is collected.
-        Answers are not cached: a month of sent attributes is millions of rows, so rules keep
-        what they derive (``memo``), not the rows.
+        ``where`` (over the first five columns) is applied before anything is collected, and
+        only the events of the rows it keeps are read for their facts. Answers are not
+        cached: a month of sent attributes is millions of rows, so rules keep what they
+        derive (``memo``), not the rows.
         """
-        return self.sent_rows(key_pattern, where).collect()
+        sent = self.sent_values(key_pattern, where).collect()
+        wanted = pl.col("event_id").is_in(sent["event_id"].unique().implode())
+        facts = self.scan.filter(wanted).select(SENT_FACTS).collect()
+        return sent.join(facts, on="event_id", how="inner", maintain_order="left")
 
-    def sent_rows(self, key_pattern: str, where: pl.Expr | None = None) -> pl.LazyFrame:
-        """``sent_where`` as a lazy query, for rules that aggregate every sent value (only
-        the columns and rows the aggregate needs are then read)."""
+    def sent_values(self, key_pattern: str, where: pl.Expr | None = None) -> pl.LazyFrame:
+        """``sent_where``'s first five columns as a lazy query, without the events' facts:
+        for rules that aggregate every sent value (only the rows and columns the aggregate
+        needs are read)."""
         pattern = re.compile(key_pattern)
         keys = [k for k in self._attribute_keys if pattern.search(k)]
-        facts = self.scan.select(
-            "event_id", "person", "status", "action", "object_type", "cycle_id",
-            "activity_time", "source_id",
-        )
-        if not keys:  # no such attribute in the export: nothing to scan or join
-            sent = sent_attributes(empty_frame("steps").pipe(step_details),
-                                   empty_frame("modified_properties"))
-            return sent.lazy().join(facts.clear(), on="event_id", how="inner")
+        if not keys:  # no such attribute in the export: nothing to scan
+            return sent_attributes(empty_frame("steps").pipe(step_details),
+                                   empty_frame("modified_properties")).lazy()
         sent = sent_attributes(
             self._detail_rows(keys, ("export",)), self.frames.modified_properties.lazy(), keys
         )
-        if where is not None:
-            sent = sent.filter(where)
-        return sent.join(facts, on="event_id", how="inner", maintain_order="left")
+        return sent if where is None else sent.filter(where)
 
     def exporting(self, event_ids: pl.Series) -> pl.Series:
         """Of these events, the ids of those that sent any attribute to the app (a modified

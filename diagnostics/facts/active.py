@@ -23,18 +23,25 @@ BOOLEAN_TEXT = ("true", "false")
 
 
 def sent_active(ctx: Context) -> pl.DataFrame:
-    """event_id, person, action, status and the lower-cased ``active`` value sent."""
+    """event_id, person, action, status and the lower-cased ``active`` value sent, of the
+    requests the rules ask about: those that failed, sent False (a deactivation) or anything
+    but True/False. A month of healthy updates sends True millions of times; those are left
+    out."""
     return ctx.memo("sent_active", lambda: _sent_active(ctx))
 
 
 def _sent_active(ctx: Context) -> pl.DataFrame:
-    return ctx.sent_where(r"^active$").select(
+    active = pl.col("value").str.strip_chars().str.to_lowercase()
+    asked = (active != "true").fill_null(True) | pl.col("event_id").is_in(
+        ctx.failures["event_id"].implode()
+    )
+    return ctx.sent_where(r"^active$", where=asked).select(
         "event_id",
         "person",
         "action",
         "status",
         pl.col("value").alias("raw"),
-        pl.col("value").str.strip_chars().str.to_lowercase().alias("active"),
+        active.alias("active"),
     )
 
 

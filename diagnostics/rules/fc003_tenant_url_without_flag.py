@@ -49,7 +49,7 @@ def roleless_exports(ctx: Context) -> pl.DataFrame:
 
     Decided only when a create of such a user is in the export: a create sends every mapped
     attribute, while an update sends only what changed (roles unchanged -> not sent)."""
-    if ctx.sent_rows(r"^roles").select("event_id").head(1).collect().height:
+    if ctx.sent_values(r"^roles").select("event_id").head(1).collect().height:
         return ctx.failures.clear()
     assigned = ctx.details(["approleassignments"], ["import"]).filter(
         ~pl.col("value").str.strip_chars().str.to_lowercase().is_in(EMPTY)

@@ -38,8 +38,8 @@ REMEDIATION = (
 
 
 def evaluate(ctx: Context) -> list[Hit]:
-    codes = ctx.sent_rows(r"countrycode$").select("event_id").collect()["event_id"]
-    names = ctx.sent_rows(r"countryname$").select("event_id").collect()["event_id"]
+    codes = ctx.sent_values(r"countrycode$").select("event_id").collect()["event_id"]
+    names = ctx.sent_values(r"countryname$").select("event_id").collect()["event_id"]
     both = codes.filter(codes.is_in(names.implode()))
     events = ctx.events_where(
         pl.col("event_id").is_in(both.implode())
