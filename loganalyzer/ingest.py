@@ -36,7 +36,7 @@ from loganalyzer.schema import (
     FREE_TEXT,
     UNANALYSED_COLUMNS,
 )
-from loganalyzer.store_index import IndexWriter
+from loganalyzer.store_index import STEP_ROW_GROUP, IndexWriter
 from loganalyzer.textsafe import shown
 
 if TYPE_CHECKING:  # only writing a store needs pyarrow: every command would pay its import
@@ -373,7 +373,8 @@ def _write_store(inputs: list[Path], store: Path, progress: Progress) -> dict:
                             store / _file_name(name), table.schema, compression="zstd",
                             write_statistics=_with_statistics(name),
                         )
-                    writers[name].write_table(table)
+                    writers[name].write_table(  # `why` reads a person's steps by row group
+                        table, row_group_size=STEP_ROW_GROUP if name == "steps" else None)
                     if name in counts:
                         counts[name] += table.num_rows
     finally:

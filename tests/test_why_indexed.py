@@ -139,6 +139,35 @@ def generated(tmp_path_factory) -> tuple[Path, Path]:
     return _with_and_without_index([export], folder)
 
 
+@pytest.fixture(scope="module")
+def small_groups(tmp_path_factory) -> tuple[Path, Path]:
+    """A generated tenant whose steps are written in row groups of 500 rows (20,000 in a real
+    store), so a person's steps are read from many groups, and runs of them cross groups."""
+    folder = tmp_path_factory.mktemp("small_groups")
+    export = folder / "tenant.json"
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "make_tenant.py"), "--events",
+                    "3000", "-o", str(export)], check=True, capture_output=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("loganalyzer.ingest.STEP_ROW_GROUP", 500)
+        return _with_and_without_index([export], folder)
+
+
+def test_steps_are_written_in_row_groups_of_step_row_group_rows(small_groups):
+    import pyarrow.parquet as pq
+
+    groups = pq.ParquetFile(small_groups[0] / "steps.parquet").metadata
+    rows = [groups.row_group(i).num_rows for i in range(groups.num_row_groups)]
+    assert max(rows) == 500 and sum(rows) > 10 * 500
+
+
+def test_many_people_answer_as_without_the_index_from_small_row_groups(small_groups):
+    store = small_groups[0]
+    users = [*_people(store, "failure", 8), *_people(store, "success", 8),
+             *_people(store, "skipped", 8)]
+    assert len(users) == 24
+    _assert_same(small_groups, users)
+
+
 def test_samples_answer_as_without_the_index(samples):
     store = samples[0]
     users = [*_people(store, "failure", 3), *_people(store, "success", 2),

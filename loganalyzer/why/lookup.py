@@ -10,7 +10,9 @@ an event that lacks it joins the person whose other identifiers it shares, if ex
 from __future__ import annotations
 
 import difflib
+import heapq
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -222,9 +224,40 @@ def _people(events: pl.DataFrame, owners: pl.DataFrame, keys: list[str]) -> list
     ]
 
 
-def closest_identifiers(names: set[str], q: str, limit: int = 5) -> list[str]:
-    """Identifiers spelled most like the query (difflib over the lower-cased identifiers)."""
-    return difflib.get_close_matches(q, sorted(names), n=limit, cutoff=0.6)
+def closest_identifiers(names: set[str], q: str, limit: int = 5, cutoff: float = 0.6
+                        ) -> list[str]:
+    """Identifiers spelled most like the query: ``difflib.get_close_matches`` over the
+    lower-cased identifiers, same answer, without its slow ``ratio`` for every one of them
+    (50,000 at 1M events: 0.4 s). Its cheap bound, the characters in common, is counted for
+    all at once, and ``ratio`` (never above that bound) is asked best bound first until no
+    bound left can enter the ``limit`` best."""
+    frame = pl.DataFrame({"name": sorted(names)}, schema={"name": pl.Utf8})
+    common = pl.sum_horizontal(
+        pl.lit(0),
+        *(pl.col("name").str.count_matches(c, literal=True).clip(upper_bound=n)
+          for c, n in Counter(q).items()),
+    )
+    length = pl.col("name").str.len_chars().alias("length")
+    rows = frame.select("name", common.alias("common"), length).filter(
+        2 * pl.col("common") >= cutoff * (pl.col("length") + len(q)) - 1e-9)  # a superset
+    bounds = sorted(((_ratio(common, length + len(q)), name)
+                     for name, common, length in rows.iter_rows()), reverse=True)
+    matcher = difflib.SequenceMatcher()
+    matcher.set_seq2(q)
+    best: list[tuple[float, str]] = []
+    for bound, name in bounds:
+        if bound < cutoff or (len(best) == limit and bound < best[0][0]):
+            break
+        matcher.set_seq1(name)
+        ratio = matcher.ratio()
+        if ratio >= cutoff:
+            (heapq.heappush if len(best) < limit else heapq.heappushpop)(best, (ratio, name))
+    return [name for _, name in heapq.nlargest(limit, best)]
+
+
+def _ratio(matches: int, length: int) -> float:
+    """``difflib``'s ratio of ``matches`` in two strings of ``length`` characters together."""
+    return 2.0 * matches / length if length else 1.0
 
 
 def _matches(source: FrameSource, found: pl.DataFrame, q: str) -> tuple[pl.DataFrame, str] | None:
