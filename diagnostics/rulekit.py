@@ -249,7 +249,7 @@ class Context:
             .select("event_id")
         )
         return (
-            self._detail_rows(("reportableidentifier",))
+            self.detail_rows(("reportableidentifier",))
             .filter(pl.col("value").str.contains("@"))
             .join(unnamed, on="event_id", how="semi")
             .group_by("event_id", maintain_order=True)
@@ -318,10 +318,11 @@ class Context:
         )
         return sorted(set(self._spellings.values()) | set(props.to_list()))
 
-    def _detail_rows(
+    def detail_rows(
         self, keys: Collection[str] | None, step_types: Collection[str] | None = None
     ) -> pl.LazyFrame:
-        """Step details (``normalize.step_details`` form) of these folded keys, lazily."""
+        """Step details (``normalize.step_details`` form) of these folded keys, lazily: for
+        an aggregate over a month of details that should never be in memory at once."""
         if self.frames.details is not None:
             rows = self.frames.details
             if keys is not None:
@@ -349,9 +350,9 @@ class Context:
         wanted = tuple(sorted(keys))
         types = tuple(sorted(step_types)) if step_types is not None else None
         if where is not None:
-            return self._detail_rows(wanted, types).filter(where).collect()
+            return self.detail_rows(wanted, types).filter(where).collect()
         return self.memo(("details", wanted, types),
-                         lambda: self._detail_rows(wanted, types).collect())
+                         lambda: self.detail_rows(wanted, types).collect())
 
     def steps_where(self, condition: pl.Expr, columns: Sequence[str]) -> pl.DataFrame:
         """Some columns of the steps that meet a condition (never every step in memory)."""
@@ -382,7 +383,7 @@ class Context:
             return sent_attributes(empty_frame("steps").pipe(step_details),
                                    empty_frame("modified_properties")).lazy()
         sent = sent_attributes(
-            self._detail_rows(keys, ("export",)), self.frames.modified_properties.lazy(), keys
+            self.detail_rows(keys, ("export",)), self.frames.modified_properties.lazy(), keys
         )
         return sent if where is None else sent.filter(where)
 
@@ -392,7 +393,7 @@ class Context:
         events, so the scans read only theirs."""
         wanted = pl.col("event_id").is_in(event_ids.implode())
         exported = (
-            self._detail_rows(None, ("export",))
+            self.detail_rows(None, ("export",))
             .filter(wanted & ~pl.col("attribute_key").is_in(BOOKKEEPING_KEYS))
             .select("event_id")
         )
@@ -413,14 +414,14 @@ def ids(frame: pl.DataFrame) -> list[str]:
 def whole_cycles(ctx: Context, failures: pl.DataFrame) -> list[str]:
     """Cycles in which every request to the app is one of these failures (skips send none)."""
     per_cycle = (
-        ctx.scan
+        ctx.frames.events.lazy()
         .filter(pl.col("status") != "skipped")
         .group_by("cycle_id")
         .agg(
             pl.len().alias("n"),
             pl.col("event_id").is_in(failures["event_id"].implode()).sum().alias("failed"),
         )
-        .collect()
+        .collect(engine="streaming")
     )
     full = per_cycle.filter((pl.col("n") == pl.col("failed")) & pl.col("cycle_id").is_not_null())
     return sorted(full["cycle_id"].to_list())

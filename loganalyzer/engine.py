@@ -319,8 +319,9 @@ def _summary(ctx: Context, findings: Sequence[Finding], job: JobStatus | None) -
         person.filter(pl.col("object_type") == "Group").n_unique().alias("groups"),
         (skip == "noteffectivelyentitled").sum().alias("not_entitled"),
         (skip == "redundantexport").sum().alias("redundant"),
-    ).collect().row(0, named=True)
-    apps = ctx.scan.select(pl.col("app_name").drop_nulls().unique()).collect()["app_name"]
+    ).collect(engine="streaming").row(0, named=True)
+    apps = ctx.frames.events.lazy().select(pl.col("app_name").drop_nulls().unique())
+    apps = apps.collect(engine="streaming")["app_name"]
     failures = counts["failure"]
     explained = ctx.failures.filter(pl.col("event_id").is_in(list(_explained(findings)))).height
     return {

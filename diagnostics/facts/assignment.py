@@ -56,11 +56,11 @@ def _false_clauses(scope_result: str | None) -> list[str]:
     return sorted(str(k) for k, passed in parsed.items() if str(passed).lower() == "false")
 
 
-def _clauses(details: pl.DataFrame) -> pl.DataFrame:
+def _clauses(details: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     """event_id -> the failing scoping-filter clauses (each distinct JSON parsed once)."""
-    results = details.filter(
+    results = details.lazy().filter(
         pl.col("attribute_key").is_in(SCOPE_RESULT_KEYS) & (_lowered() != "{}")
-    ).select("event_id", "value")
+    ).select("event_id", "value").collect()
     parsed = pl.DataFrame(
         [(v, _false_clauses(v)) for v in results["value"].drop_nulls().unique().to_list()],
         schema={"value": pl.Utf8, "clauses": pl.List(pl.Utf8)},
@@ -73,28 +73,30 @@ def _clauses(details: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _evidence(details: pl.DataFrame) -> pl.DataFrame:
-    """event_id -> which scoping flags are logged True or False (one pass over the pairs)."""
+def _evidence(details: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """event_id -> which scoping flags are logged True or False (one pass over the pairs, in
+    the streaming engine: a month of skips has millions of scoping details)."""
 
     def says(keys: list[str], word: str) -> pl.Expr:
         return (pl.col("attribute_key").is_in(keys) & (_lowered() == word)).any()
 
-    return details.group_by("event_id").agg(
+    return details.lazy().group_by("event_id").agg(
         says(ACTIVE_KEYS, "false").alias("_inactive"),
         says(ASSIGNED_KEYS, "false").alias("_unassigned"),
         says(ASSIGNED_KEYS, "true").alias("_assigned"),
         says(FILTER_PASSED_KEYS, "false").alias("_filter_failed"),
         says(FILTER_PASSED_KEYS, "true").alias("_filter_passed"),
-    )
+    ).collect(engine="streaming")
 
 
-def classify_skips(skipped: pl.DataFrame, details: pl.DataFrame) -> pl.DataFrame:
+def classify_skips(skipped: pl.DataFrame, details: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     """event_id, ``skip_class`` (``not_assigned``, ``scoping_filter``, ``inactive_in_entra`` or
     null when the evidence says none of these) and ``clauses`` (the scoping-filter clauses that
     failed), one row per event of ``skipped`` (event_id, failed_step_description).
     ``details`` are their step details in ``normalize.step_details`` form; keys other than
-    the scoping ones are ignored."""
-    details = details.filter(pl.col("attribute_key").is_in(SCOPING_KEYS))
+    the scoping ones are ignored; they may be lazy, and are then read twice rather than
+    held."""
+    details = details.lazy().filter(pl.col("attribute_key").is_in(SCOPING_KEYS))
     flags = ["_inactive", "_unassigned", "_assigned", "_filter_failed", "_filter_passed"]
     skipped = (
         skipped.select("event_id", "failed_step_description")
@@ -147,8 +149,7 @@ def _skip_classes(ctx: Context) -> pl.DataFrame:
         .collect()
     )
     of_skips = pl.col("event_id").is_in(skipped["event_id"].implode())
-    details = ctx.details(SCOPING_KEYS, where=of_skips)
-    classes = classify_skips(skipped, details)
+    classes = classify_skips(skipped, ctx.detail_rows(SCOPING_KEYS).filter(of_skips))
     return skipped.select(SKIP_COLUMNS).join(classes, on="event_id", how="left")
 
 
@@ -191,10 +192,11 @@ def previously_provisioned(ctx: Context, skips: pl.DataFrame) -> pl.DataFrame:
         .filter(
             (pl.col("status") == "success")
             & pl.col("action").is_in(["create", "update", "disable"])
+            & pl.col("person").is_in(skips["person"].unique().implode())
         )
         .group_by("person")
         .agg(pl.col("activity_time").min().alias("provisioned_at"))
-        .collect()
+        .collect(engine="streaming")
     )
     return skips.join(done, on="person", how="left").filter(
         pl.col("target_id").is_not_null()

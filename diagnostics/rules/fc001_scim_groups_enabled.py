@@ -54,12 +54,12 @@ def halted_cycles(ctx: Context, group_failures: pl.DataFrame) -> list[str]:
     """Cycles in which nothing but group events happened after the first group 404."""
     first = group_failures.group_by("cycle_id").agg(pl.col("activity_time").min().alias("t0"))
     later = (
-        ctx.scan
+        ctx.frames.events.lazy()
         .join(first.lazy(), on="cycle_id")
         .filter(pl.col("activity_time") > pl.col("t0"))
         .group_by("cycle_id")
         .agg((pl.col("object_type") != "Group").fill_null(True).sum().alias("others"))
-        .collect()
+        .collect(engine="streaming")
     )
     stopped = first.join(later, on="cycle_id", how="left").filter(
         pl.col("others").fill_null(0) == 0

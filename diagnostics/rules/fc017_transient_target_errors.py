@@ -59,14 +59,16 @@ TRANSIENT_CODE = (
 
 def keeps_failing(ctx: Context, failures: pl.DataFrame) -> list[str]:
     """People with these failures in two or more cycles whose latest event is still one."""
+    spread = failures.group_by("person").agg(pl.col("cycle_id").n_unique().alias("cycles"))
+    repeated = spread.filter(pl.col("cycles") >= 2)["person"]
     latest = (
-        ctx.scan
+        ctx.scan.filter(pl.col("person").is_in(repeated.implode()))
+        .select("person", "activity_time", "event_id")
         .sort("activity_time")
         .group_by("person")
         .agg(pl.col("event_id").last().alias("latest"))
         .collect()
     )
-    spread = failures.group_by("person").agg(pl.col("cycle_id").n_unique().alias("cycles"))
     stuck = spread.join(latest, on="person").filter(
         (pl.col("cycles") >= 2) & pl.col("latest").is_in(failures["event_id"].implode())
     )
