@@ -168,12 +168,13 @@ def short_reason() -> pl.Expr:
     return reasons.short_reason_expr(REASON_LIMIT)
 
 
-# What a finding reads of its events (a finding can explain a million skips of a month).
+# What a finding reads of its events (a finding can explain a million skips of a month);
+# the reasons' texts are read for its few evidence events only.
 FINDING_COLUMNS = (
     "event_id", "activity_time", "cycle_id", "action", "status", "error_code", "http_status",
-    "person", "object_type", "source_display_name", "scim_detail", "error_reason",
-    "skip_reason", "failed_step_description",
+    "person", "object_type", "source_display_name",
 )
+REASON_COLUMNS = ("scim_detail", "error_reason", "skip_reason", "failed_step_description")
 
 
 def _finding(rule: Rule, hit: Hit, ctx: Context) -> Finding:
@@ -189,7 +190,7 @@ def _finding(rule: Rule, hit: Hit, ctx: Context) -> Finding:
         first_seen=rows["activity_time"].min() if rows.height else None,
         last_seen=rows["activity_time"].max() if rows.height else None,
         cycles=_cycles(rows),
-        evidence=_evidence(rows),
+        evidence=_evidence(ctx, rows),
         remediation=rule.remediation,
         event_ids=rows["event_id"].to_list(),
         details=hit.details,
@@ -218,7 +219,7 @@ def _cycles(rows: pl.DataFrame) -> list[str]:
     return first.sort("activity_time")["cycle_id"].to_list()
 
 
-def _evidence(rows: pl.DataFrame) -> list[Evidence]:
+def _evidence(ctx: Context, rows: pl.DataFrame) -> list[Evidence]:
     """Failures first, one event per person before a second one, oldest first."""
     picked = (
         rows.sort("activity_time")
@@ -226,8 +227,11 @@ def _evidence(rows: pl.DataFrame) -> list[Evidence]:
         .sort(["_nth", pl.col("status") != "failure", "activity_time"])
         .head(EVIDENCE_LIMIT)
         .sort("activity_time")
-        .with_columns(short_reason().alias("_reason"))
     )
+    reasons = ctx.of(picked["event_id"], ("event_id", *REASON_COLUMNS)).select(
+        "event_id", short_reason().alias("_reason")
+    )
+    picked = picked.join(reasons, on="event_id", how="left", maintain_order="left")
     return [
         Evidence(
             event_id=r["event_id"],

@@ -99,9 +99,10 @@ def shared_identifiers(ctx: Context) -> pl.DataFrame:
     person, key, source_id.
 
     Every sent identifier of a month takes part (tens of millions of values), so the owners
-    are first counted over 64-bit hashes of the event and object ids, in Polars' streaming
-    engine: a fifth of the memory of joining the ids themselves. Only the rows of the few
-    candidate identifiers are then read with their facts, and counted again exactly."""
+    are first counted over 64-bit hashes of the identifiers and of the event and object ids,
+    in Polars' streaming engine: at 5M events 0.5 GB instead of 3.7 GB for joining and
+    grouping the strings. Only the rows of the few candidate identifiers are then read with
+    their facts, and counted again exactly (a hash collision cannot make a finding)."""
     named = pl.col("value").is_not_null()
     key = pl.col("value").str.to_lowercase()
     objects = (
@@ -113,15 +114,15 @@ def shared_identifiers(ctx: Context) -> pl.DataFrame:
     )
     candidates = (
         ctx.sent_values(IDENTIFIER_KEYS, where=named)
-        .select(pl.col("event_id").hash().alias("_event"), key.alias("key"))
+        .select(pl.col("event_id").hash().alias("_event"), key.hash().alias("_key"))
         .join(objects, on="_event", how="inner")
-        .group_by("key")
+        .group_by("_key")
         .agg(pl.col("_object").n_unique().alias("n"))
         .filter(pl.col("n") > 1)
-        .collect(engine="streaming")["key"]
+        .collect(engine="streaming")["_key"]
     )
     rows = (
-        ctx.sent_where(IDENTIFIER_KEYS, where=named & key.is_in(candidates.implode()))
+        ctx.sent_where(IDENTIFIER_KEYS, where=named & key.hash().is_in(candidates.implode()))
         .filter((pl.col("object_type") != "Group").fill_null(True)
                 & pl.col("source_id").is_not_null())
         .select("event_id", "person", key.alias("key"), "source_id")
