@@ -304,7 +304,8 @@ class Context:
     def _spellings(self) -> dict[str, str]:
         """Every distinct step-detail key as logged -> its folded form."""
         if self.frames.details is not None:
-            keys = self.frames.details.select("key", "attribute_key").unique().collect()
+            keys = self.frames.details.select("key", "attribute_key").unique()
+            keys = keys.collect(engine="streaming")
             return dict(keys.iter_rows())
         return detail_keys(self.frames.steps)
 
@@ -350,13 +351,14 @@ class Context:
         wanted = tuple(sorted(keys))
         types = tuple(sorted(step_types)) if step_types is not None else None
         if where is not None:
-            return self.detail_rows(wanted, types).filter(where).collect()
+            return self.detail_rows(wanted, types).filter(where).collect(engine="streaming")
         return self.memo(("details", wanted, types),
-                         lambda: self.detail_rows(wanted, types).collect())
+                         lambda: self.detail_rows(wanted, types).collect(engine="streaming"))
 
     def steps_where(self, condition: pl.Expr, columns: Sequence[str]) -> pl.DataFrame:
         """Some columns of the steps that meet a condition (never every step in memory)."""
-        return self.frames.steps.lazy().filter(condition).select(columns).collect()
+        steps = self.frames.steps.lazy().filter(condition).select(columns)
+        return steps.collect(engine="streaming")
 
     def sent_where(self, key_pattern: str, where: pl.Expr | None = None) -> pl.DataFrame:
         """Attributes sent to the app whose folded key matches a regex (modified properties
@@ -368,7 +370,7 @@ class Context:
         cached: a month of sent attributes is millions of rows, so rules keep what they
         derive (``memo``), not the rows.
         """
-        sent = self.sent_values(key_pattern, where).collect()
+        sent = self.sent_values(key_pattern, where).collect(engine="streaming")
         wanted = pl.col("event_id").is_in(sent["event_id"].unique().implode())
         facts = self.scan.filter(wanted).select(SENT_FACTS).collect()
         return sent.join(facts, on="event_id", how="inner", maintain_order="left")

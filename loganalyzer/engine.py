@@ -65,16 +65,17 @@ def diagnose(
             findings.extend(_run(rule, ctx, errors))
             done += 1
     findings.sort(key=report_order)
-    summary = _summary(ctx, findings, job)
+    explained = _explained(findings)
+    summary = _summary(ctx, findings, explained, job)
     return Diagnosis(
         summary=summary,
         findings=findings,
-        unexplained=_unexplained(ctx, findings),
+        unexplained=_unexplained(ctx, explained),
         rules_run=rules(),
         rule_errors=errors,
         notes=[unknown_status_note(summary["unknown_status"])] if summary["unknown_status"]
         else [],
-        unexplained_skips=_unexplained_skips(ctx, findings),
+        unexplained_skips=_unexplained_skips(ctx, explained),
     )
 
 
@@ -247,12 +248,16 @@ def _evidence(ctx: Context, rows: pl.DataFrame) -> list[Evidence]:
     ]
 
 
-def _explained(findings: Sequence[Finding]) -> set[str]:
-    return {e for f in findings if f.kind in ("cause", "noise") for e in f.event_ids}
+def _explained(findings: Sequence[Finding]) -> pl.Series:
+    """The events a cause or noise finding explains (a month's may be millions: one Series,
+    built once, not a Python set per question)."""
+    lists = [pl.Series(f.event_ids, dtype=pl.Utf8) for f in findings
+             if f.kind in ("cause", "noise")]
+    return pl.concat(lists).unique() if lists else pl.Series([], dtype=pl.Utf8)
 
 
-def _unexplained(ctx: Context, findings: Sequence[Finding]) -> list[UnexplainedGroup]:
-    left = ctx.failures.filter(~pl.col("event_id").is_in(list(_explained(findings))))
+def _unexplained(ctx: Context, explained: pl.Series) -> list[UnexplainedGroup]:
+    left = ctx.failures.filter(~pl.col("event_id").is_in(explained.implode()))
     if left.height == 0:
         return []
     groups = (
@@ -277,11 +282,11 @@ EXPECTED_SKIPS = ("redundantexport",)
 NO_SKIP_REASON = "(no skip reason logged)"
 
 
-def _unexplained_skips(ctx: Context, findings: Sequence[Finding]) -> list[UnexplainedSkip]:
+def _unexplained_skips(ctx: Context, explained: pl.Series) -> list[UnexplainedSkip]:
     skipped = ctx.events_where(
         (pl.col("status") == "skipped")
         & ~pl.col("skip_reason").str.to_lowercase().is_in(EXPECTED_SKIPS).fill_null(False)
-        & ~pl.col("event_id").is_in(list(_explained(findings)))
+        & ~pl.col("event_id").is_in(explained.implode())
     )
     if skipped.height == 0:
         return []
@@ -309,7 +314,9 @@ def _clip(text: str | None) -> str | None:
     return text if len(text) <= REASON_LIMIT else text[: REASON_LIMIT - 1] + "…"
 
 
-def _summary(ctx: Context, findings: Sequence[Finding], job: JobStatus | None) -> dict[str, Any]:
+def _summary(
+    ctx: Context, findings: Sequence[Finding], explained_ids: pl.Series, job: JobStatus | None
+) -> dict[str, Any]:
     status, skip = pl.col("status"), pl.col("skip_reason").str.to_lowercase()
     person = pl.col("person")
     counts = ctx.scan.select(
@@ -327,7 +334,7 @@ def _summary(ctx: Context, findings: Sequence[Finding], job: JobStatus | None) -
     apps = ctx.frames.events.lazy().select(pl.col("app_name").drop_nulls().unique())
     apps = apps.collect(engine="streaming")["app_name"]
     failures = counts["failure"]
-    explained = ctx.failures.filter(pl.col("event_id").is_in(list(_explained(findings)))).height
+    explained = ctx.failures.filter(pl.col("event_id").is_in(explained_ids.implode())).height
     return {
         "events": counts["events"],
         "failures": failures,
