@@ -110,6 +110,7 @@ RULE_COLUMNS = (
 
 DERIVED = ("person", "text", "label")  # the columns ``Context`` adds
 DERIVED_SET = frozenset(DERIVED)
+_ROW = "_row"  # a scanned event's position, to give rows back in the events' order
 # What ``sent_where`` adds to each sent attribute from its event.
 SENT_FACTS = (
     "event_id", "person", "status", "action", "object_type", "cycle_id", "activity_time",
@@ -165,8 +166,11 @@ class Context:
     def scan(self) -> pl.LazyFrame:
         """The events' ``RULE_COLUMNS`` plus ``person`` and ``label``, as a lazy query for
         aggregates over every event (``text`` is added by ``events_where``: joining it to a
-        month of events costs every query that does not read it)."""
-        return self._events.lazy().with_columns(LABEL)
+        month of events costs every query that does not read it). Its rows come in no
+        particular order: ask ``events_where`` for rows in the events' order."""
+        if self._in_memory:
+            return self._events.lazy().with_columns(LABEL)
+        return self._scanned.drop(_ROW)
 
     def events_where(
         self, condition: pl.Expr, columns: Sequence[str] | None = None
@@ -182,17 +186,17 @@ class Context:
         """
         wanted = list(columns or (*RULE_COLUMNS, *DERIVED))
         uses_text = "text" in condition.meta.root_names()
-        if isinstance(self._events, pl.DataFrame):
+        if self._in_memory:
             source = self._with_text(self.scan) if uses_text else self.scan
             keep = source.select(condition.fill_null(False).alias("_keep")).collect()["_keep"]
             read = [c for c in self._events.columns if c in _inputs(wanted)]
             picked = self._events.select(read).filter(keep).lazy()
-        elif DERIVED_SET.intersection(condition.meta.root_names()):
-            source = self._with_text(self.scan) if uses_text else self.scan
-            found = source.filter(condition).select("event_id").collect()["event_id"]
-            picked = self.scan.filter(pl.col("event_id").is_in(found.implode()))
         else:
-            picked = self.scan.filter(condition)
+            if DERIVED_SET.intersection(condition.meta.root_names()):
+                source = self._with_text(self._scanned) if uses_text else self._scanned
+                found = source.filter(condition).select("event_id").collect()["event_id"]
+                condition = pl.col("event_id").is_in(found.implode())
+            picked = self._scanned.filter(condition).sort(_ROW)
         if "label" in wanted:
             picked = picked.with_columns(LABEL)
         if "text" in wanted and "text" not in picked.collect_schema():
@@ -205,27 +209,43 @@ class Context:
         ).with_columns(pl.col("_text").fill_null("").alias("text")).drop("_text")
 
     @cached_property
-    def _events(self) -> pl.DataFrame | pl.LazyFrame:
-        """``RULE_COLUMNS`` plus ``person``. Events in memory: the loaded columns are shared,
-        not copied, so the one added column is all this holds. Lazy events: a query that
-        computes ``person`` for the rows and columns each question reads."""
-        person = pl.coalesce(
-            "_best", self._own_key, "identity_key", pl.col("target_id").str.to_lowercase(),
-            "event_id",
-        ).alias("person")
+    def _in_memory(self) -> bool:
+        return isinstance(self.frames.events, pl.DataFrame)
+
+    @cached_property
+    def _events(self) -> pl.DataFrame:
+        """Events in memory: ``RULE_COLUMNS`` plus ``person``. The loaded columns are
+        shared, not copied, so the one added column is all this holds."""
         events = self.frames.events
-        if isinstance(events, pl.LazyFrame):
-            return (
-                self._with_best(events.select(RULE_COLUMNS))
-                .with_columns(person)
-                .drop("_reported", "_best")
-            )
         inputs = events.lazy().select(
             "event_id", "source_id", "identity_key", "target_id", *self._LOGGED
         )
         return events.select(RULE_COLUMNS).hstack(
-            self._with_best(inputs).select(person).collect()
+            self._with_best(inputs).select(self._person).collect()
         )
+
+    @cached_property
+    def _scanned(self) -> pl.LazyFrame:
+        """Scanned events (a large store): ``RULE_COLUMNS``, ``person``, ``label`` and each
+        event's position (``_ROW``). An event of an object whose best identity is known
+        takes it by a join on the object id alone, so the identity columns are read only
+        for the events of objects without one (a month's aggregate over every event's
+        person then reads two columns, not nine)."""
+        events = self.frames.events.lazy().select(RULE_COLUMNS).with_row_index(_ROW)
+        known = pl.col("source_id").is_in(self._best["source_id"].implode()).fill_null(False)
+        named = events.filter(known).join(self._best.lazy(), on="source_id", how="left")
+        others = self._with_best(events.filter(~known)).with_columns(self._person)
+        return pl.concat(
+            [named.rename({"_best": "person"}), others.drop("_reported", "_best")],
+            how="vertical",
+        ).with_columns(LABEL)
+
+    @property
+    def _person(self) -> pl.Expr:
+        return pl.coalesce(
+            "_best", self._own_key, "identity_key", pl.col("target_id").str.to_lowercase(),
+            "event_id",
+        ).alias("person")
 
     def _with_best(self, events: pl.LazyFrame) -> pl.LazyFrame:
         return events.join(

@@ -67,6 +67,13 @@ def test_every_event_keeps_its_order_and_gets_the_derived_columns(name: str) -> 
     assert ctx.failures.equals(everything.filter(pl.col("status") == "failure"))
 
 
+@pytest.mark.parametrize("name", SAMPLE_NAMES)
+def test_scanned_events_have_the_same_person_and_label(name: str, scanned) -> None:
+    """A scanned store's scan comes in no particular order, with the same rows."""
+    in_memory = _context(name).scan.collect().sort("event_id")
+    assert scanned[name].scan.collect().sort("event_id").equals(in_memory)
+
+
 def test_scan_has_person_and_label_but_not_the_text() -> None:
     ctx = _context("pattern-07-duplicates.json")
     scanned = ctx.scan.collect()

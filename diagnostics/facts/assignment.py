@@ -141,12 +141,9 @@ def skip_classes(ctx: Context) -> pl.DataFrame:
 
 
 def _skip_classes(ctx: Context) -> pl.DataFrame:
-    skipped = (
-        ctx.scan.filter(
-            (pl.col("status") == "skipped") & (pl.col("object_type") != "Group").fill_null(True)
-        )
-        .select(*SKIP_COLUMNS, "failed_step_description")
-        .collect()
+    skipped = ctx.events_where(
+        (pl.col("status") == "skipped") & (pl.col("object_type") != "Group").fill_null(True),
+        (*SKIP_COLUMNS, "failed_step_description"),
     )
     of_skips = pl.col("event_id").is_in(skipped["event_id"].implode())
     classes = classify_skips(skipped, ctx.detail_rows(SCOPING_KEYS).filter(of_skips))

@@ -64,7 +64,7 @@ def keeps_failing(ctx: Context, failures: pl.DataFrame) -> list[str]:
     latest = (
         ctx.scan.filter(pl.col("person").is_in(repeated.implode()))
         .select("person", "activity_time", "event_id")
-        .sort("activity_time")
+        .sort("activity_time", "event_id")  # the same latest event, whatever the read order
         .group_by("person")
         .agg(pl.col("event_id").last().alias("latest"))
         .collect()
