@@ -110,7 +110,6 @@ RULE_COLUMNS = (
 
 DERIVED = ("person", "text", "label")  # the columns ``Context`` adds
 DERIVED_SET = frozenset(DERIVED)
-_ROW = "_row"  # a scanned event's position, to give rows back in the events' order
 # What ``sent_where`` adds to each sent attribute from its event.
 SENT_FACTS = (
     "event_id", "person", "status", "action", "object_type", "cycle_id", "activity_time",
@@ -170,7 +169,7 @@ class Context:
         particular order: ask ``events_where`` for rows in the events' order."""
         if self._in_memory:
             return self._events.lazy().with_columns(LABEL)
-        return self._scanned.drop(_ROW)
+        return self._scanned
 
     def events_where(
         self, condition: pl.Expr, columns: Sequence[str] | None = None
@@ -193,10 +192,12 @@ class Context:
             picked = self._events.select(read).filter(keep).lazy()
         else:
             if DERIVED_SET.intersection(condition.meta.root_names()):
-                source = self._with_text(self._scanned) if uses_text else self._scanned
+                source = self._with_text(self.scan) if uses_text else self.scan
                 found = source.filter(condition).select("event_id").collect()["event_id"]
                 condition = pl.col("event_id").is_in(found.implode())
-            picked = self._scanned.filter(condition).sort(_ROW)
+            # the logged columns' condition is read inside the Parquet scan, in file order
+            events = self.frames.events.lazy().select(RULE_COLUMNS).filter(condition)
+            picked = self._with_best(events).with_columns(self._person)
         if "label" in wanted:
             picked = picked.with_columns(LABEL)
         if "text" in wanted and "text" not in picked.collect_schema():
@@ -226,12 +227,12 @@ class Context:
 
     @cached_property
     def _scanned(self) -> pl.LazyFrame:
-        """Scanned events (a large store): ``RULE_COLUMNS``, ``person``, ``label`` and each
-        event's position (``_ROW``). An event of an object whose best identity is known
-        takes it by a join on the object id alone, so the identity columns are read only
-        for the events of objects without one (a month's aggregate over every event's
-        person then reads two columns, not nine)."""
-        events = self.frames.events.lazy().select(RULE_COLUMNS).with_row_index(_ROW)
+        """Scanned events (a large store): ``RULE_COLUMNS``, ``person`` and ``label``, in no
+        particular order. An event of an object whose best identity is known takes it by a
+        join on the object id alone, so the identity columns are read only for the events of
+        objects without one (a month's aggregate over every event's person then reads two
+        columns, not nine)."""
+        events = self.frames.events.lazy().select(RULE_COLUMNS)
         known = pl.col("source_id").is_in(self._best["source_id"].implode()).fill_null(False)
         named = events.filter(known).join(self._best.lazy(), on="source_id", how="left")
         others = self._with_best(events.filter(~known)).with_columns(self._person)
