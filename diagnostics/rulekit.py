@@ -137,11 +137,13 @@ def _inputs(columns: Collection[str]) -> set[str]:
 class Context:
     """The canonical frames of one diagnosis, with derived columns computed once.
 
-    Steps, modified properties and step details may be lazy (a store: ``Frames``), so rules
-    never see them whole: ``details``, ``sent_where`` and ``steps_where`` collect the rows a
-    question needs and cache the answer per question. A store's ``step_details.parquet``
-    answers ``details`` with a filtered scan; without it (an export in memory, an older
-    store) the wanted keys are picked inside each step before anything is exploded.
+    Rules never see a month whole: ``events_where`` and ``failures`` give rows, ``scan`` is
+    for aggregates, and ``details``, ``sent_where`` and ``steps_where`` collect the rows a
+    question needs. Events are in memory (an export, a store up to ``ingest.EAGER_EVENTS``)
+    or scanned (a larger store); steps, modified properties and step details of a store are
+    always scanned. A store's ``step_details.parquet`` answers ``details`` with a filtered
+    scan; without it (an export in memory, an older store) the wanted keys are picked inside
+    each step before anything is exploded.
     """
 
     def __init__(
