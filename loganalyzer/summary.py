@@ -17,8 +17,8 @@ from loganalyzer.normalize import UNKNOWN_STATUS
 from loganalyzer.wording import plural
 
 
-def _counts(events: pl.DataFrame, column: str) -> dict[str, int]:
-    rows = events.group_by(column).len().sort("len", descending=True).iter_rows()
+def _counts(events: pl.LazyFrame, column: str) -> dict[str, int]:
+    rows = events.group_by(column).len().sort("len", descending=True).collect().iter_rows()
     return {(key if key is not None else "(none)"): n for key, n in rows}
 
 
@@ -55,14 +55,18 @@ def _scope(dataset: Dataset) -> dict[str, Any]:
 
 def summarize(dataset: Dataset) -> dict[str, Any]:
     """Counts by status, action, object type and cycle; time range; jobs and apps; which app
-    is Flowcase's; input health."""
-    events = dataset.frames.events
-    unknown = int((events["status"] == UNKNOWN_STATUS).sum())
+    is Flowcase's; input health. The events may be lazy (a large store): only counts are
+    collected."""
+    events = dataset.frames.events.lazy()
+    times = pl.col("activity_time")
+    count, unknown, start, end = events.select(
+        pl.len(), (pl.col("status") == UNKNOWN_STATUS).sum(), times.min(),
+        times.max().alias("end"),
+    ).collect().row(0)
     notes = [unknown_status_note(unknown)] if unknown else []
-    start, end = events["activity_time"].min(), events["activity_time"].max()
     cycles = cycle_table(events)
     return {
-        "events": events.height,
+        "events": count,
         "time_range": {
             "start": start.isoformat() if start else None,
             "end": end.isoformat() if end else None,

@@ -208,3 +208,17 @@ def test_scanned_events_narrow_a_tenant_wide_store_to_flowcase(tmp_path: Path) -
     assert scanned.others and scanned.others == in_memory.others
     assert scanned.frames.events.collect().equals(in_memory.frames.events)
     assert scanned.frames.collected().steps.equals(in_memory.frames.collected().steps)
+
+
+@pytest.mark.parametrize("name", ["failing-initial.json", "weekly-two-periods.json"])
+@pytest.mark.parametrize("options", [[], ["--since", "3d"]])
+def test_scanned_events_summarize_like_events_in_memory(
+    name: str, options: list[str], stores: dict[str, Path], tmp_path: Path, monkeypatch
+) -> None:
+    found = {}
+    for eager_events in (10**9, 0):
+        out = tmp_path / f"{eager_events}.json"
+        _cli(monkeypatch, eager_events, "summary", str(stores[name]), *options, "-o", str(out))
+        found[eager_events] = json.loads(out.read_text(encoding="utf-8"))
+    assert found[0]["events"] > 0 and found[0]["cycles"]
+    assert found[0] == found[10**9]
