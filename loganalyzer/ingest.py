@@ -233,6 +233,8 @@ def read_store(
         events = pl.scan_parquet(events_path).select(list(schema)).cast(schema)
         if scan_over is None or events.select(pl.len()).collect().item() <= scan_over:
             events = events.collect()
+        else:  # decoded once now, so a damaged file is this error, not a traceback later
+            events.select(pl.all().null_count()).collect(engine="streaming")
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise _bad_store_file(events_path, exc) from exc
     lazy = {

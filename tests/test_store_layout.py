@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +19,10 @@ import polars as pl
 import pytest
 import realworld as rw
 from conftest import SAMPLES
+from typer.testing import CliRunner
 
+from loganalyzer import ingest
+from loganalyzer.cli import app
 from loganalyzer.engine import diagnose
 from loganalyzer.findings import to_json
 from loganalyzer.ingest import DETAILS_FILE, SPILL_BYTES, ingest_to_store, load, read_store
@@ -171,15 +175,20 @@ def test_scanned_events_diagnose_like_events_in_memory(name: str,
 
 
 def _cli(monkeypatch, eager_events: int, *args: str) -> str:
-    from typer.testing import CliRunner
-
-    from loganalyzer import ingest
-    from loganalyzer.cli import app
-
     monkeypatch.setattr(ingest, "EAGER_EVENTS", eager_events)
     result = CliRunner().invoke(app, [*args, "-q"])
     assert result.exit_code in (0, 1), result.output
     return result.output
+
+
+def _held_and_scanned(monkeypatch, tmp_path: Path, output: str, *args: str) -> tuple[str, str]:
+    """One command's output with the store's events held in memory, then scanned."""
+    texts = []
+    for eager_events in (10**9, 0):
+        out = tmp_path / f"{eager_events}-{output}"
+        _cli(monkeypatch, eager_events, *args, "-o", str(out))
+        texts.append(out.read_text(encoding="utf-8"))
+    return texts[0], texts[1]
 
 
 @pytest.mark.parametrize("name", ["failing-initial.json", "weekly-two-periods.json",
@@ -188,13 +197,10 @@ def _cli(monkeypatch, eager_events: int, *args: str) -> str:
 def test_scanned_events_report_like_events_in_memory(
     name: str, options: list[str], stores: dict[str, Path], tmp_path: Path, monkeypatch
 ) -> None:
-    outputs = {}
-    for eager_events in (10**9, 0):
-        out = tmp_path / f"{eager_events}.md"
-        _cli(monkeypatch, eager_events, "report", str(stores[name]), *options, "-o", str(out))
-        outputs[eager_events] = out.read_text(encoding="utf-8")
+    in_memory, scanned = _held_and_scanned(monkeypatch, tmp_path, "report.md", "report",
+                                           str(stores[name]), *options)
     generated = re.compile(r"\| Generated \|[^\n]*")  # the clock, not the data
-    in_memory, scanned = (generated.sub("", outputs[k]) for k in (10**9, 0))
+    in_memory, scanned = (generated.sub("", text) for text in (in_memory, scanned))
     assert "Failure rate" in in_memory
     assert scanned == in_memory
 
@@ -215,10 +221,25 @@ def test_scanned_events_narrow_a_tenant_wide_store_to_flowcase(tmp_path: Path) -
 def test_scanned_events_summarize_like_events_in_memory(
     name: str, options: list[str], stores: dict[str, Path], tmp_path: Path, monkeypatch
 ) -> None:
-    found = {}
-    for eager_events in (10**9, 0):
-        out = tmp_path / f"{eager_events}.json"
-        _cli(monkeypatch, eager_events, "summary", str(stores[name]), *options, "-o", str(out))
-        found[eager_events] = json.loads(out.read_text(encoding="utf-8"))
-    assert found[0]["events"] > 0 and found[0]["cycles"]
-    assert found[0] == found[10**9]
+    in_memory, scanned = (json.loads(text) for text in _held_and_scanned(
+        monkeypatch, tmp_path, "summary.json", "summary", str(stores[name]), *options))
+    assert in_memory["events"] > 0 and in_memory["cycles"]
+    assert scanned == in_memory
+
+
+def test_a_damaged_store_with_scanned_events_is_one_error_naming_the_file(
+    stores: dict[str, Path], tmp_path: Path, monkeypatch
+) -> None:
+    """Scanned events are decoded once when the store is opened: damaged data pages (the
+    footer intact) are the store's one-line error, not a traceback from the first query."""
+    store = tmp_path / "store"
+    shutil.copytree(stores["failing-initial.json"], store)
+    events = store / "events.parquet"
+    data = bytearray(events.read_bytes())
+    data[200:len(data) // 2] = b"\x55" * (len(data) // 2 - 200)
+    events.write_bytes(bytes(data))
+    monkeypatch.setattr(ingest, "EAGER_EVENTS", 0)
+    result = CliRunner().invoke(app, ["diagnose", str(store), "-q"])
+    assert result.exit_code == 2
+    assert f"{events}: is not a readable store file" in result.output
+    assert "Traceback" not in result.output
