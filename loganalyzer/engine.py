@@ -333,9 +333,8 @@ def _summary(
         person.filter(pl.col("object_type") == "Group").n_unique().alias("groups"),
         (skip == "noteffectivelyentitled").sum().alias("not_entitled"),
         (skip == "redundantexport").sum().alias("redundant"),
+        pl.col("app_name").drop_nulls().unique().implode().alias("apps"),
     ).collect(engine="streaming").row(0, named=True)
-    apps = ctx.frames.events.lazy().select(pl.col("app_name").drop_nulls().unique())
-    apps = apps.collect(engine="streaming")["app_name"]
     failures = counts["failure"]
     explained = ctx.failures.filter(pl.col("event_id").is_in(explained_ids.implode())).height
     return {
@@ -349,7 +348,7 @@ def _summary(
         "time_range": {"start": counts["start"], "end": counts["end"]},
         "users": counts["users"],
         "groups": counts["groups"],
-        "apps": sorted(apps.to_list()),
+        "apps": sorted(counts["apps"]),
         "explained_failures": explained,
         "unexplained_failures": failures - explained,
         "expected_skips": {
