@@ -17,7 +17,7 @@ from diagnostics import RULES
 from diagnostics.facts.job_status import JobStatus, parse_job_status
 from diagnostics.guide_steps import step_rank
 from diagnostics.rule import Rule
-from diagnostics.rulekit import Context, Hit
+from diagnostics.rulekit import Context, Hit, is_failure
 from loganalyzer import reasons
 from loganalyzer.findings import (
     Affected,
@@ -260,7 +260,10 @@ def _explained(findings: Sequence[Finding]) -> pl.Series:
 
 
 def _unexplained(ctx: Context, explained: pl.Series) -> list[UnexplainedGroup]:
-    left = ctx.failures.filter(~pl.col("event_id").is_in(explained.implode()))
+    left = ctx.events_where(
+        is_failure() & ~pl.col("event_id").is_in(explained.implode()),
+        ("activity_time", "error_code", "http_status", "person", *REASON_COLUMNS),
+    )
     if left.height == 0:
         return []
     groups = (

@@ -9,7 +9,15 @@ import polars as pl
 import pytest
 from conftest import SAMPLES
 
-from diagnostics.rulekit import DERIVED, RULE_COLUMNS, Context, failures_where, mentions
+from diagnostics.rulekit import (
+    DERIVED,
+    FAILURE_COLUMNS,
+    LONG_TEXTS,
+    RULE_COLUMNS,
+    Context,
+    failures_where,
+    mentions,
+)
 from loganalyzer.ingest import ingest_to_store, load
 
 CONDITIONS = {
@@ -64,7 +72,9 @@ def test_every_event_keeps_its_order_and_gets_the_derived_columns(name: str) -> 
     quiet = everything.filter(pl.col("error_code").is_null() & pl.col("error_reason").is_null()
                               & pl.col("response_body").is_null())
     assert (quiet["text"] == "").all()
-    assert ctx.failures.equals(everything.filter(pl.col("status") == "failure"))
+    failed = everything.filter(pl.col("status") == "failure")
+    assert ctx.failures.equals(failed.select(FAILURE_COLUMNS))
+    assert not set(LONG_TEXTS) & set(ctx.failures.columns)
 
 
 @pytest.mark.parametrize("name", SAMPLE_NAMES)

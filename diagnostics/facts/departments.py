@@ -44,15 +44,28 @@ def _department_failures(ctx: Context) -> pl.DataFrame:
     quotes_value = pl.col("text").str.contains(
         pl.col("department").str.to_lowercase(), literal=True
     ) & (pl.col("department").str.len_chars() >= 3)
-    quoted = pl.coalesce("scim_detail", "response_body", "error_reason").str.extract(
-        _QUOTED_AFTER_DEPARTMENT, 1
-    )
-    return failures.filter(
+    about = failures.filter(
         (http_in(400, 404, 422) | no_http_status())
         & (mentions(DEPARTMENT) | quotes_value.fill_null(False))
         & ~mentions("departmentmanager")
         & ~mentions(ROLE)
-    ).with_columns(pl.coalesce("department", quoted).alias("department"))
+    )
+    # the reasons of only these failures: ``ctx.failures`` leaves the long texts out
+    reasons = ctx.events_where(
+        pl.col("event_id").is_in(about["event_id"].implode()),
+        ("event_id", "response_body", "error_reason"),
+    )
+    quoted = (
+        about.select("event_id", "scim_detail")
+        .join(reasons, on="event_id", how="left", maintain_order="left")
+        .select(
+            pl.coalesce("scim_detail", "response_body", "error_reason").str.extract(
+                _QUOTED_AFTER_DEPARTMENT, 1
+            )
+        )
+        .to_series()
+    )
+    return about.with_columns(pl.coalesce(pl.col("department"), quoted).alias("department"))
 
 
 def is_ambiguous() -> pl.Expr:

@@ -87,4 +87,5 @@ def evaluate(ctx: Context) -> list[Hit]:
         "patch_failures": patch.height,
         "users_without_roles_sent": roleless["person"].n_unique(),
     }
-    return [Hit(ids(pl.concat([patch, roleless])), message, details=details)]
+    both = pl.concat([patch.select("event_id"), roleless.select("event_id")])
+    return [Hit(ids(both), message, details=details)]

@@ -46,7 +46,8 @@ CREDENTIAL_QUARANTINE = "EncounteredQuarantineException"
 
 
 def escrowed_failures(ctx: Context) -> pl.DataFrame:
-    """Every failure of objects that failed on an escrow retry or in MANY_CYCLES cycles."""
+    """Every failure (event id, person, label, cycle) of objects that failed on an escrow
+    retry or in MANY_CYCLES cycles."""
     failures = ctx.failures
     retried = failures.filter(
         pl.col("is_escrow_retry") | (pl.col("retry_count") >= 1).fill_null(False)
@@ -57,7 +58,10 @@ def escrowed_failures(ctx: Context) -> pl.DataFrame:
         .filter(pl.col("cycles") >= MANY_CYCLES)["person"]
     )
     stuck = pl.concat([retried, repeated]).unique()
-    return failures.filter(pl.col("person").is_in(stuck.implode()))
+    # the columns the message reads: a month's escrow may be most of its failures
+    return failures.select("event_id", "person", "label", "cycle_id").filter(
+        pl.col("person").is_in(stuck.implode())
+    )
 
 
 def quarantine_causes(ctx: Context) -> pl.DataFrame:
@@ -75,9 +79,9 @@ def quarantine_causes(ctx: Context) -> pl.DataFrame:
     return ctx.failures
 
 
-def explained_by(ctx: Context, failures: pl.DataFrame) -> list[str]:
+def explained_by(ctx: Context, event_ids: list[str]) -> list[str]:
     """'FC008 Department does not exist in Flowcase (24 failures)' for the prior findings."""
-    wanted = set(failures["event_id"].to_list())
+    wanted = set(event_ids)
     found = []
     for finding in ctx.prior:
         if finding.kind != "cause":
@@ -119,11 +123,12 @@ def evaluate(ctx: Context) -> list[Hit]:
             "error_message": job.error_message,
             "failing_requests": causes.height,
         }
-    reasons = explained_by(ctx, pl.concat([stuck, causes]).unique("event_id"))
+    # event ids only: ``stuck`` and ``causes`` may each be a month's failures
+    event_ids = ids(pl.concat([stuck.select("event_id"), causes.select("event_id")]))
+    reasons = explained_by(ctx, event_ids)
     if reasons:
         parts.append("caused by " + quote_list(reasons, 3))
     details["caused_by"] = reasons
     message = "; ".join(parts)
-    event_ids = ids(pl.concat([stuck.select("event_id"), causes.select("event_id")]))
     severity = None if quarantined else "medium"
     return [Hit(event_ids, message[0].upper() + message[1:] + ".", severity, details)]
