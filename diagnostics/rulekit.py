@@ -103,8 +103,9 @@ RULE_COLUMNS = (
     "event_id", "activity_time", "cycle_id", "app_name", "action", "status", "error_code",
     "error_reason", "error_additional_details", "http_status", "response_body", "scim_detail",
     "scim_type", "retry_count", "next_retry_time", "failed_step_description", "skip_reason",
-    "is_escrow_retry", "object_type", "source_id", "source_display_name", "target_id", "upn",
-    "mail", "user_name_sent", "email_sent", "identity_key",
+    "is_escrow_retry", "skip_class", "scope_clauses", "object_type", "source_id",
+    "source_display_name", "target_id", "upn", "mail", "user_name_sent", "email_sent",
+    "identity_key",
 )
 
 
@@ -113,7 +114,10 @@ DERIVED = ("person", "text", "label")  # the columns ``Context`` adds
 # whole diagnosis (at 250k failures a month, 146 MB of mostly unique reasons); rules match
 # ``text`` and read these for the few rows that need them.
 LONG_TEXTS = ("error_reason", "error_additional_details", "response_body")
-FAILURE_COLUMNS = tuple(c for c in (*RULE_COLUMNS, *DERIVED) if c not in LONG_TEXTS)
+FAILURE_COLUMNS = tuple(
+    c for c in (*RULE_COLUMNS, *DERIVED)
+    if c not in LONG_TEXTS and c not in ("skip_class", "scope_clauses")  # skips only
+)
 DERIVED_SET = frozenset(DERIVED)
 # What ``sent_where`` adds to each sent attribute from its event.
 SENT_FACTS = (

@@ -36,6 +36,7 @@ from loganalyzer.schema import (
     FREE_TEXT,
     UNANALYSED_COLUMNS,
 )
+from loganalyzer.skip_classes import SKIP_CLASS_COLUMNS, with_skip_classes
 from loganalyzer.store_index import STEP_ROW_GROUP, IndexWriter
 from loganalyzer.textsafe import shown
 
@@ -227,16 +228,6 @@ def read_store(
     manifest = read_manifest(store)
     check_store(store)
     events_path = store / "events.parquet"
-    try:
-        schema = {c: t for c, t in EVENTS_SCHEMA.items()
-                  if not (analysis_only and c in UNANALYSED_COLUMNS)}
-        events = pl.scan_parquet(events_path).select(list(schema)).cast(schema)
-        if scan_over is None or events.select(pl.len()).collect().item() <= scan_over:
-            events = events.collect()
-        else:  # decoded once now, so a damaged file is this error, not a traceback later
-            events.select(pl.all().null_count()).collect(engine="streaming")
-    except (OSError, pl.exceptions.PolarsError) as exc:
-        raise _bad_store_file(events_path, exc) from exc
     lazy = {
         name: pl.scan_parquet(store / f"{name}.parquet").select(list(schema)).cast(schema)
         for name, schema in FRAME_SCHEMAS.items() if name != "events"
@@ -246,6 +237,20 @@ def read_store(
         pl.scan_parquet(details_path).select(list(DETAIL_ROWS_SCHEMA)).cast(DETAIL_ROWS_SCHEMA)
         if details_path.exists() else None
     )
+    try:
+        schema = {c: t for c, t in EVENTS_SCHEMA.items()
+                  if not (analysis_only and c in UNANALYSED_COLUMNS)}
+        events = pl.scan_parquet(events_path)
+        if lacks_skip_classes(store):
+            events = with_skip_classes(events, details if details is not None
+                                        else step_details(lazy["steps"]))
+        events = events.select(list(schema)).cast(schema)
+        if scan_over is None or events.select(pl.len()).collect().item() <= scan_over:
+            events = events.collect()
+        else:  # decoded once now, so a damaged file is this error, not a traceback later
+            events.select(pl.all().null_count()).collect(engine="streaming")
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise _bad_store_file(events_path, exc) from exc
     return Frames(events, lazy["steps"], lazy["modified_properties"], details), manifest
 
 
@@ -281,10 +286,21 @@ def check_store(store: Path) -> None:
             found = pl.read_parquet_schema(path)
         except (OSError, pl.exceptions.PolarsError) as exc:
             raise _bad_store_file(path, exc) from exc
-        missing = [column for column in schema if column not in found]
+        missing = [column for column in schema if column not in found
+                   and not (name == "events" and column in SKIP_CLASS_COLUMNS)]
         if missing:
             raise InputError(str(path), f"is not a store file written by loganalyzer (missing "
                              f"columns: {shown(', '.join(missing), 120)}); run ingest again")
+
+
+def lacks_skip_classes(store: Path) -> bool:
+    """A store written before events kept their skip class: ``read_store`` classifies its
+    skips when it opens it (an unreadable file is ``check_store``'s error, not this)."""
+    try:
+        found = pl.read_parquet_schema(store / "events.parquet")
+    except (OSError, pl.exceptions.PolarsError):
+        return False
+    return not set(SKIP_CLASS_COLUMNS) <= set(found)
 
 
 DETAILS = "step_details"

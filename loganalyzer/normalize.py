@@ -23,6 +23,7 @@ from loganalyzer.schema import (
     STEPS_SCHEMA,
     empty_frame,
 )
+from loganalyzer.skip_classes import with_skip_classes
 from loganalyzer.textsafe import shown
 from loganalyzer.timeparse import parse_utc_column
 
@@ -526,7 +527,11 @@ def normalize(
         .alias("identity_key"),
         "source_file",
         "source_record",
-    ).cast(EVENTS_SCHEMA)
+    )
+    skips = pl.col("event_id").is_in(events.filter(pl.col("status") == "skipped")["event_id"]
+                                     .implode())
+    events = with_skip_classes(events, step_details(steps.filter(skips)))
+    events = events.select(list(EVENTS_SCHEMA)).cast(EVENTS_SCHEMA)
     events = mask_columns(events, ["error_additional_details", "error_recommended_action"])
     return Frames(events, steps.drop(EVENT), props.drop(EVENT)), problems
 

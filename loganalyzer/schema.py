@@ -112,6 +112,10 @@ EVENTS_SCHEMA: dict[str, pl.DataType] = {
     "failed_step_description": pl.Utf8,
     "skip_reason": pl.Utf8,
     "is_escrow_retry": pl.Boolean,
+    # a skip's class from its scoping details (``skip_classes``): not_assigned,
+    # scoping_filter, inactive_in_entra or null; and the scoping-filter clauses that failed
+    "skip_class": pl.Utf8,
+    "scope_clauses": pl.List(pl.Utf8),
     # the object
     "object_type": pl.Utf8,  # "User", "Group" or the raw identityType
     "source_id": pl.Utf8,  # Entra object id

@@ -1,4 +1,4 @@
-"""`why` and the rulebook read a skip the same way: one classification (``classify_skips``).
+"""`why` and the rulebook read a skip the same way: one classification (``skip_class``).
 
 Each user is first provisioned, then skipped as ``NotEffectivelyEntitled`` with the scoping
 details Entra logs for one situation; the verdict of `why` and the rulebook's ``skip_class``

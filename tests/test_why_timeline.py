@@ -92,5 +92,5 @@ def test_skip_classes_from_on_demand_detail_spellings():
         export.user(upn, status="skipped", skip_reason=reason,
                     scoping={"IsActive": active, "Assigned": assigned})
     frames = export.frames()
-    skips = [e.skip for e in build(frames.events, frames.steps)]
+    skips = [e.skip for e in build(frames.events)]
     assert skips == ["not_assigned", "inactive_in_entra", "not_entitled", "already_in_sync"]

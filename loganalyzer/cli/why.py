@@ -21,6 +21,7 @@ from loganalyzer.cli.outputs import Format, output_options, targets, write
 from loganalyzer.config.check import to_json as config_json
 from loganalyzer.config.with_logs import confirm, section, terminal_section
 from loganalyzer.graph.query import user_filter
+from loganalyzer.ingest import lacks_skip_classes
 from loganalyzer.job_status_file import JobStatusOption, read_job_status
 from loganalyzer.normalize import Frames
 from loganalyzer.periods import choose_period
@@ -39,9 +40,10 @@ def _load(inputs: list[Path], quiet: bool, apps: list[str] | None,
     """Flowcase's events (``scope.choose``; ``ScopeError`` when none or several apps could be
     Flowcase's) and the notes on the rest. A store with an identity index is read through it
     (``indexed``: unless a period is asked for); other stores lazily (events now, steps per
-    event later); exports are loaded whole."""
+    event later); exports, and stores written before events kept their skip class, are
+    loaded whole."""
     names = ", ".join(str(p) for p in inputs)
-    if not all_stores(inputs):
+    if not all_stores(inputs) or any(lacks_skip_classes(p) for p in inputs):
         frames = load_inputs(inputs, quiet).frames
         chosen = scope.choose(frames, apps or (), names)
         return FrameSource.from_frames(chosen.frames), chosen.notes()

@@ -261,9 +261,8 @@ def why(
     cycles = context_cycles(rows.filter(pl.col("event_id").is_in(recent)), src.latest_cycles())
     context = context_event_ids(src.reach(cycles, shared_identifiers(person)), person, recent,
                                 cycles)
-    skipped = tl.needs_details(rows)
-    src.prefetch([*skipped, *context])
-    entries = tl.build(rows, src.steps_of(skipped))
+    src.prefetch(context)
+    entries = tl.build(rows)
     diagnosis = diagnose(src.subset(context), job_status)
     return _explained(found, entries, diagnosis, cycles)
 

@@ -2,10 +2,11 @@
 
 The reason is the SCIM ``detail`` the app returned (not the whole ``StatusCode ... Web
 Response ...`` wrapper), else a shortened error reason (the engine's ``short_reason``, so
-evidence and timeline read the same), else what a skip means. Skips are classified by the
-rulebook's ``classify_skips`` (one classification, so ``why`` and ``diagnose`` agree), with two
-classes only the timeline needs on top: in sync (``RedundantExport``) and not entitled
-(``NotEffectivelyEntitled`` that the scoping evidence does not explain).
+evidence and timeline read the same), else what a skip means. A skip's class is the event's
+``skip_class`` (``loganalyzer.skip_classes``: the one the assignment rules read, so ``why``
+and ``diagnose`` agree), with two classes only the timeline needs on top: in sync
+(``RedundantExport``) and not entitled (``NotEffectivelyEntitled`` that the scoping evidence
+does not explain).
 """
 
 from __future__ import annotations
@@ -15,12 +16,11 @@ from datetime import datetime
 
 import polars as pl
 
-from diagnostics.facts.assignment import INACTIVE, NOT_ASSIGNED, SCOPING_FILTER, classify_skips
 from loganalyzer.engine import short_reason
-from loganalyzer.normalize import step_details
+from loganalyzer.skip_classes import INACTIVE, NOT_ASSIGNED, SCOPING_FILTER
 
 # Skip classes (stable: they appear in the JSON verdict). The scoping ones are the rulebook's
-# (``diagnostics.facts.assignment``); these two exist only here.
+# (``loganalyzer.skip_classes``); these two exist only here.
 ALREADY_IN_SYNC = "already_in_sync"
 NOT_ENTITLED = "not_entitled"
 
@@ -75,24 +75,13 @@ def _described(
     return None, "skipped"
 
 
-def needs_details(events: pl.DataFrame) -> list[str]:
-    """Skipped events whose class needs their scoping details (all but RedundantExport)."""
-    skipped = events.filter(
-        (pl.col("status") == "skipped")
-        & (pl.col("skip_reason").str.to_lowercase() != "redundantexport").fill_null(True)
-    )
-    return skipped["event_id"].to_list()
-
-
-def _skips(skipped: pl.DataFrame, steps: pl.DataFrame) -> dict[str, tuple[str | None, str]]:
+def _skips(skipped: pl.DataFrame) -> dict[str, tuple[str | None, str]]:
     """event_id -> (skip class, plain words) for the skipped events."""
-    details = step_details(steps.filter(pl.col("event_id").is_in(skipped["event_id"].implode())))
-    classes = skipped.select("event_id", "skip_reason").join(
-        classify_skips(skipped, details), on="event_id", how="left"
-    )
     return {
         event_id: _described(reason, skip_class, clauses or [])
-        for event_id, reason, skip_class, clauses in classes.iter_rows()
+        for event_id, reason, skip_class, clauses in skipped.select(
+            "event_id", "skip_reason", "skip_class", "scope_clauses"
+        ).iter_rows()
     }
 
 
@@ -109,13 +98,12 @@ def _failure_reasons(events: pl.DataFrame) -> pl.DataFrame:
 COLUMNS = (
     "event_id", "activity_time", "cycle_id", "app_name", "action", "status", "failed_step",
     "failed_step_description", "http_status", "error_code", "error_reason", "scim_detail",
-    "skip_reason", "source_record",
+    "skip_reason", "skip_class", "scope_clauses", "source_record",
 )
 
 
-def build(events: pl.DataFrame, steps: pl.DataFrame) -> list[Entry]:
-    """One entry per event (``COLUMNS``), oldest first, ties in file order; ``steps`` holds
-    at least the steps of the events ``needs_details`` names."""
+def build(events: pl.DataFrame) -> list[Entry]:
+    """One entry per event (``COLUMNS``), oldest first, ties in file order."""
     events = events.sort("activity_time", "source_record", nulls_last=True)
     events = events.join(_failure_reasons(events), on="event_id", how="left").with_columns(
         pl.when(pl.col("status") == "success")
@@ -123,7 +111,7 @@ def build(events: pl.DataFrame, steps: pl.DataFrame) -> list[Entry]:
         .otherwise(pl.col("reason"))
         .alias("reason")
     )
-    skips = _skips(events.filter(pl.col("status") == "skipped"), steps)
+    skips = _skips(events.filter(pl.col("status") == "skipped"))
     columns = ("event_id", "activity_time", "cycle_id", "app_name", "action", "status",
                "failed_step", "http_status", "error_code", "reason")
     entries = []
