@@ -292,7 +292,8 @@ def _unexplained_skips(ctx: Context, explained: pl.Series) -> list[UnexplainedSk
     skipped = ctx.events_where(
         (pl.col("status") == "skipped")
         & ~pl.col("skip_reason").str.to_lowercase().is_in(EXPECTED_SKIPS).fill_null(False)
-        & ~pl.col("event_id").is_in(explained.implode())
+        & ~pl.col("event_id").is_in(explained.implode()),
+        ("activity_time", "skip_reason", "failed_step_description", "person"),
     )
     if skipped.height == 0:
         return []
