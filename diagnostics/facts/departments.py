@@ -26,8 +26,10 @@ def sent_departments(ctx: Context, event_ids: pl.Series) -> pl.DataFrame:
     wanted = pl.col("event_id").is_in(event_ids.implode()) & (
         pl.col("value").str.strip_chars().str.len_chars() > 0
     )
+    # the values alone (``sent_values``): a month's failures need no event facts here
     return (
-        ctx.sent_where(DEPARTMENT_KEY, where=wanted)
+        ctx.sent_values(DEPARTMENT_KEY, where=wanted)
+        .collect(engine="streaming")
         .group_by("event_id", maintain_order=True)
         .agg(pl.col("value").first().alias("department"))
     )
