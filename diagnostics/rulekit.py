@@ -202,8 +202,12 @@ class Context:
             read = [c for c in self._events.columns if c in _inputs(wanted)]
             picked = self._events.select(read).filter(keep).lazy()
         else:
-            if DERIVED_SET.intersection(condition.meta.root_names()):
-                source = self._with_text(self.scan) if uses_text else self.scan
+            names = set(condition.meta.root_names())
+            if DERIVED_SET & names:
+                # a condition on ``text`` alone needs no one's person: the events as logged
+                source = (self.scan if {"person", "label"} & names
+                          else self.frames.events.lazy().select(RULE_COLUMNS))
+                source = self._with_text(source) if uses_text else source
                 found = source.filter(condition).select("event_id").collect()["event_id"]
                 condition = pl.col("event_id").is_in(found.implode())
             # the logged columns' condition is read inside the Parquet scan, in file order
