@@ -27,7 +27,7 @@ from loganalyzer import __version__
 from loganalyzer.normalize import Frames, normalize, step_details
 from loganalyzer.prefetch import prefetch
 from loganalyzer.problems import InputError, Problem
-from loganalyzer.readers import ReadLog, read_sources
+from loganalyzer.readers import BATCH_ROWS, ReadLog, read_sources
 from loganalyzer.readers.sources import STORE_MANIFEST, expand, is_store
 from loganalyzer.schema import (
     DETAIL_ROWS_SCHEMA,
@@ -371,6 +371,23 @@ def _with_statistics(name: str) -> list[str]:
     return columns
 
 
+def _in_row_groups(batches: Iterator[Frames], events: int) -> Iterator[Frames]:
+    """Normalised batches gathered to at least ``events`` events, each then written as one
+    row group. DuckDB hands NDJSON over in chunks of about 5,600 records whatever is asked:
+    a 5M store of such row groups scanned at twice the cost per event of one written in
+    batches of 20,000, and gathering the raw records instead held 0.5 GB more."""
+    pending: list[Frames] = []
+    held = 0
+    for frames in batches:
+        pending.append(frames.collected())
+        held += pending[-1].event_count()
+        if held >= events:
+            yield Frames.concat(pending)
+            pending, held = [], 0
+    if pending:
+        yield Frames.concat(pending)
+
+
 def _write_store(inputs: list[Path], store: Path, progress: Progress) -> dict:
     import pyarrow.parquet as pq  # only writing a store needs pyarrow
 
@@ -383,9 +400,9 @@ def _write_store(inputs: list[Path], store: Path, progress: Progress) -> dict:
         with tempfile.TemporaryDirectory(prefix="loganalyzer-") as tmp:
             batches, stores = _normalized_batches(inputs, read_log, Path(tmp), progress, dedupe)
             loaded = (dedupe.frames(read_store(s)[0]) for s in stores)
-            for frames in itertools.chain(loaded, batches):
+            for frames in _in_row_groups(itertools.chain(loaded, batches), BATCH_ROWS):
                 index.add(frames)
-                for name, table in _store_tables(frames.collected()).items():
+                for name, table in _store_tables(frames).items():
                     if name not in writers:
                         writers[name] = pq.ParquetWriter(
                             store / _file_name(name), table.schema, compression="zstd",

@@ -15,14 +15,12 @@ import zipfile
 from pathlib import Path
 
 import polars as pl
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from loganalyzer.ingest import ingest_to_store, load
 from loganalyzer.normalize import step_details
 from loganalyzer.readers import BATCH_ROWS
-from loganalyzer.readers.json_fast import gathered
 
 DATA = Path(__file__).parent / "data"
 RECORDS = json.loads((DATA / "graph-records-captured.json").read_text())
@@ -213,16 +211,10 @@ def test_event_repeated_in_one_file_keeps_one_copy_of_its_steps(tmp_path):
     assert frames.modified_properties.height == len(SCIM_FAILURE["modifiedProperties"])
 
 
-def test_batches_are_gathered_to_at_least_the_rows_asked():
-    chunks = [pa.record_batch({"id": list(range(n))}) for n in (3, 3, 3, 3, 1)]
-    assert [t.num_rows for t in gathered(iter(chunks), 5)] == [6, 6, 1]
-    assert [t.num_rows for t in gathered(iter(chunks), 1)] == [3, 3, 3, 3, 1]
-    assert list(gathered(iter([]), 5)) == []
-
-
 def test_an_ndjson_export_is_stored_in_row_groups_of_a_full_batch(tmp_path):
     """DuckDB hands NDJSON over in chunks of a few thousand records; a store of those scanned
-    at twice the cost per event of one written in full batches (5M events: 901 row groups)."""
+    at twice the cost per event of one written in full batches (5M events: 901 row groups).
+    The normalised batches are gathered before they are written."""
     export = tmp_path / "tenant.ndjson"
     subprocess.run([sys.executable, str(Path(__file__).parents[1] / "benchmarks" /
                                         "make_tenant.py"), "--events", "25000",

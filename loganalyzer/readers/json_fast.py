@@ -199,23 +199,6 @@ def _query(source: Source, kind: Kind, envelope: bool, diagnostic: bool = False)
     return f"SELECT {_projection('')} FROM {reader}"
 
 
-def gathered(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.Table]:
-    """``batches`` gathered into tables of at least ``rows`` (the last may hold fewer).
-    DuckDB hands NDJSON over in chunks of a few thousand records whatever is asked; a store
-    written from those had row groups of 5,600 events, and scanning 5M events cost twice as
-    much per event as scanning 1M written in 20,000-event groups."""
-    pending: list[pa.RecordBatch] = []
-    held = 0
-    for batch in batches:
-        pending.append(batch)
-        held += batch.num_rows
-        if held >= rows:
-            yield pa.Table.from_batches(pending)
-            pending, held = [], 0
-    if pending:
-        yield pa.Table.from_batches(pending)
-
-
 def read_fast(
     source: Source, kind: Kind, envelope: bool, batch_rows: int, diagnostic: bool = False,
     offset: int = 0,
@@ -230,7 +213,7 @@ def read_fast(
         reader = con.sql(_query(source, kind, envelope, diagnostic)).to_arrow_reader(batch_rows)
         # DuckDB parses a file on one core, the slowest stage of ingest: it parses the next
         # batch in its own thread while this one is folded here
-        for batch in prefetch(gathered(reader, batch_rows)):
+        for batch in prefetch(iter(reader)):
             frame = pl.from_arrow(batch)
             assert isinstance(frame, pl.DataFrame)
             if diagnostic and frame.select(_NO_APP.any()).item():
