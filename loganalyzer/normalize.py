@@ -528,9 +528,8 @@ def normalize(
         "source_file",
         "source_record",
     )
-    skips = pl.col("event_id").is_in(events.filter(pl.col("status") == "skipped")["event_id"]
-                                     .implode())
-    events = with_skip_classes(events, step_details(steps.filter(skips)))
+    # lazy: with_skip_classes's filter on the skips' ids runs before the details are exploded
+    events = with_skip_classes(events, step_details(steps.lazy()))
     events = events.select(list(EVENTS_SCHEMA)).cast(EVENTS_SCHEMA)
     events = mask_columns(events, ["error_additional_details", "error_recommended_action"])
     return Frames(events, steps.drop(EVENT), props.drop(EVENT)), problems
