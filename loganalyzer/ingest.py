@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from loganalyzer import __version__
+from loganalyzer.dedupe import Deduper
 from loganalyzer.normalize import Frames, normalize, step_details
 from loganalyzer.prefetch import prefetch
 from loganalyzer.problems import InputError, Problem
@@ -62,47 +63,8 @@ def _quiet(*_: object) -> None:
     pass
 
 
-class _Deduper:
-    """The same event read twice (two overlapping exports, a resumed download) counts once.
-
-    Raw batches are de-duplicated on ``id`` before normalising, so a repeated event never
-    contributes a second copy of its steps; stores (already canonical) on ``event_id``.
-    """
-
-    def __init__(self) -> None:
-        # a Python set of the ids: a Polars column of them kept the buffers of every batch
-        # alive, and ingest's memory grew with the export (2.9 GB at 1M events, not 0.65 GB)
-        self.seen: set[str] = set()
-        self.duplicates = 0
-
-    def _keep(self, ids: pl.Series) -> pl.Series:
-        """True for the first sighting of each id; rows without an id pass (reported later)."""
-        values = ids.to_list()
-        # the usual batch (no null, no repeat, nothing seen before) in C loops, not per id
-        if not ids.null_count() and ids.n_unique() == len(values) and self.seen.isdisjoint(values):
-            self.seen.update(values)
-            return pl.repeat(True, len(values), eager=True)
-        keep = []
-        for event_id in values:
-            fresh = event_id is None or event_id not in self.seen
-            if fresh and event_id is not None:
-                self.seen.add(event_id)
-            keep.append(fresh)
-        self.duplicates += len(keep) - sum(keep)
-        return pl.Series(keep, dtype=pl.Boolean)
-
-    def raw(self, raw: pl.DataFrame) -> pl.DataFrame:
-        keep = self._keep(raw["id"])
-        return raw if keep.all() else raw.filter(keep)
-
-    def frames(self, frames: Frames) -> Frames:
-        ids = frames.events.lazy().select("event_id").collect()["event_id"]
-        keep = self._keep(ids)
-        return frames if keep.all() else frames.only(ids.filter(keep))
-
-
 def _normalized_batches(
-    inputs: list[Path], read_log: ReadLog, workdir: Path, progress: Progress, dedupe: _Deduper
+    inputs: list[Path], read_log: ReadLog, workdir: Path, progress: Progress, dedupe: Deduper
 ) -> tuple[Iterator[Frames], list[Path]]:
     sources, stores = expand(inputs, workdir, read_log.notes)
 
@@ -152,7 +114,7 @@ def load(
     if exports and _bytes(exports) > spill_bytes:
         return _load_spilled(inputs, exports, progress, analysis_only, eager_events)
     read_log = ReadLog()
-    dedupe = _Deduper()
+    dedupe = Deduper()
     parts: list[Frames] = []
     notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="loganalyzer-") as tmp:
@@ -392,7 +354,7 @@ def _write_store(inputs: list[Path], store: Path, progress: Progress) -> dict:
     import pyarrow.parquet as pq  # only writing a store needs pyarrow
 
     read_log = ReadLog()
-    dedupe = _Deduper()
+    dedupe = Deduper()
     writers: dict[str, pq.ParquetWriter] = {}
     counts = dict.fromkeys(FRAME_SCHEMAS, 0)
     index = IndexWriter()  # who and which cycles the store holds, for `why` (store_index)
