@@ -30,7 +30,9 @@ from why_records import (
 from loganalyzer.cli import app
 from loganalyzer.ingest import ingest_to_store
 from loganalyzer.store_index import CYCLES_FILE, IDENTITIES_FILE, ROWS_FILE
+from loganalyzer.why.frame_source import FrameSource
 from loganalyzer.why.indexed import IndexedStore
+from loganalyzer.why.query import to_json as why_json
 from loganalyzer.why.query import why
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -176,6 +178,28 @@ def test_samples_answer_as_without_the_index(samples):
         *users, users[0].upper(), "henrik", "ole", "Oslo Office", "nobody@northwind.no",
         "olejohansen@northwind.no", "16c8244f-6953-4d74-a6e2-5f2d605f5dee", "104239", "",
     ])
+
+
+def test_someone_failing_in_each_sample_answers_as_without_the_index(samples):
+    """A failing person of each pattern: their answers rest on step details (sent values,
+    skip and export details), which an indexed store reads one per row, not from the steps."""
+    store, old = samples
+    failed = pl.read_parquet(store / "events.parquet").filter(
+        (pl.col("status") == "failure") & pl.col("upn").is_not_null())
+    # a person not picked yet from each sample: each pattern's evidence (about a second an
+    # answer, both ways, so not all 57)
+    users: list[str] = []
+    for _, people in sorted(failed.group_by("source_file").agg(pl.col("upn").unique().sort())
+                            .iter_rows()):
+        users.extend([p for p in people if p not in users][:1])
+    assert len(users) == 17
+    whole = FrameSource.from_stores([old])
+    explained = 0
+    for user in users:
+        indexed = why_json(why(IndexedStore.open([store]), user))
+        assert indexed == why_json(why(whole, user)), user
+        explained += bool(indexed["explanations"])
+    assert explained == len(users)
 
 
 def test_a_period_on_an_indexed_store_answers_as_without_the_index(samples):

@@ -180,13 +180,17 @@ def _ids(event_ids: Iterable[str]) -> pl.Series:
     return pl.Series("event_id", list(event_ids), dtype=pl.Utf8)
 
 
-def read_matching(path: Path, ids: pl.Series, columns: list[str] | None) -> pl.DataFrame:
+def scan_matching(path: Path, ids: pl.Series, columns: list[str] | None) -> pl.LazyFrame:
     """The rows of these events: Polars pushes the filter into the Parquet scan and decodes
     the other columns only for matching rows."""
     rows = pl.scan_parquet(path).filter(pl.col("event_id").is_in(ids.implode()))
     if columns is not None:
         rows = rows.select(list(dict.fromkeys(["event_id", *columns])))
-    return rows.collect()
+    return rows
+
+
+def read_matching(path: Path, ids: pl.Series, columns: list[str] | None) -> pl.DataFrame:
+    return scan_matching(path, ids, columns).collect()
 
 
 def all_stores(inputs: list[Path]) -> bool:

@@ -20,10 +20,10 @@ from pathlib import Path
 import polars as pl
 
 from loganalyzer import scope
-from loganalyzer.ingest import check_store, read_manifest
+from loganalyzer.ingest import DETAILS_FILE, check_store, read_manifest
 from loganalyzer.normalize import Frames
 from loganalyzer.problems import Problem
-from loganalyzer.schema import empty_frame
+from loganalyzer.schema import DETAIL_ROWS_SCHEMA, STEPS_SCHEMA, empty_frame
 from loganalyzer.store_index import DETAIL, IDENTIFIER_COLUMNS, READ_KEYS, StoreIndex, read_index
 from loganalyzer.why.frame_source import (
     Coverage,
@@ -31,10 +31,14 @@ from loganalyzer.why.frame_source import (
     group_events,
     latest_cycles,
     read_matching,
+    scan_matching,
 )
 from loganalyzer.why.lookup import LINK_COLUMNS, SHARED_COLUMNS, equals_any
 
 ROW = "_row"  # an event's row in events.parquet: what is read in several goes stays in order
+# the steps' columns but their nested details (read from ``step_details.parquet`` instead)
+FLAT_STEP_COLUMNS = tuple(c for c in STEPS_SCHEMA if c != "details")
+DETAIL_ROWS = "details"  # the prefetched step details, one per row
 
 
 def lookup_keys(identities: pl.DataFrame, q: str) -> pl.DataFrame:
@@ -216,15 +220,40 @@ class IndexedStore(FrameSource):
         return group_events(self._read(_of_keys(named.select(READ_KEYS).unique())), query)
 
     def prefetch(self, event_ids: Iterable[str]) -> None:
-        """One read of the steps and properties of all these events."""
+        """One read of the steps, step details and properties of all these events, the three
+        side by side. The steps are read without their ``details`` column when the store
+        keeps the details one per row: that nested column cost most of the read (1M store,
+        7,600 events: 0.72 s with it, 0.20 s without, 0.16 s for their rows of details), and
+        the rules read details from ``Frames.details`` whenever it is there."""
         wanted = set(event_ids)
         ids = pl.Series("event_id", sorted(wanted), dtype=pl.Utf8)
-        properties = self.store / "modified_properties.parquet"
-        self._prefetched = {
-            "steps": (wanted, self._steps_of(ids)),
-            # light rows: a filtered scan beats reading runs of them
-            "modified_properties": (wanted, read_matching(properties, ids, None)),
-        }
+        names = ["steps", "modified_properties"]
+        details = self.store / DETAILS_FILE
+        if details.exists():
+            names.append(DETAIL_ROWS)
+            reads = [scan_matching(self.store / "steps.parquet", ids, FLAT_STEP_COLUMNS),
+                     scan_matching(self.store / "modified_properties.parquet", ids, None),
+                     scan_matching(details, ids, list(DETAIL_ROWS_SCHEMA))]
+            frames = pl.collect_all(reads)
+            frames[2] = frames[2].cast(DETAIL_ROWS_SCHEMA)
+        else:
+            frames = [self._steps_of(ids), read_matching(
+                self.store / "modified_properties.parquet", ids, None)]
+        self._prefetched = {name: (wanted, frame) for name, frame in zip(names, frames,
+                                                                         strict=True)}
+
+    def subset(self, event_ids: Iterable[str]) -> Frames:
+        """The canonical frames of these events; with the store's step details one per row
+        (read by ``prefetch``), the steps without their nested ``details`` column."""
+        known, details = self._prefetched.get(DETAIL_ROWS, (set(), None))
+        ids = pl.Series("event_id", list(event_ids), dtype=pl.Utf8)
+        if details is None or not set(ids.to_list()) <= known:
+            return super().subset(ids)
+        wanted = pl.col("event_id").is_in(ids.implode())
+        return Frames(self.fetch("events", ids, None),
+                      self.fetch("steps", ids, list(FLAT_STEP_COLUMNS)),
+                      self.fetch("modified_properties", ids, None),
+                      details.filter(wanted).lazy())
 
     def _steps_of(self, ids: pl.Series) -> pl.DataFrame:
         """The steps of these events, in store order. Only their runs of rows are read (a
@@ -264,7 +293,8 @@ class IndexedStore(FrameSource):
             rows = self._found.filter(wanted).drop(ROW)
         else:
             known, read = self._prefetched.get(name, (set(), None))
-            rows = (read.filter(wanted) if read is not None and set(ids.to_list()) <= known
+            has_columns = read is not None and set(columns or STEPS_SCHEMA) <= set(read.columns)
+            rows = (read.filter(wanted) if has_columns and set(ids.to_list()) <= known
                     else self._steps_of(ids) if name == "steps"
                     else read_matching(self.store / f"{name}.parquet", ids, None))
         return rows.select(list(dict.fromkeys(["event_id", *columns]))) if columns else rows
