@@ -23,7 +23,7 @@ from loganalyzer import scope
 from loganalyzer.ingest import DETAILS_FILE, check_store, read_manifest
 from loganalyzer.normalize import Frames
 from loganalyzer.problems import Problem
-from loganalyzer.schema import DETAIL_ROWS_SCHEMA, STEPS_SCHEMA, empty_frame
+from loganalyzer.schema import DETAIL_ROWS_SCHEMA, FRAME_SCHEMAS, STEPS_SCHEMA, empty_frame
 from loganalyzer.store_index import DETAIL, IDENTIFIER_COLUMNS, READ_KEYS, StoreIndex, read_index
 from loganalyzer.why.frame_source import (
     Coverage,
@@ -293,7 +293,8 @@ class IndexedStore(FrameSource):
             rows = self._found.filter(wanted).drop(ROW)
         else:
             known, read = self._prefetched.get(name, (set(), None))
-            has_columns = read is not None and set(columns or STEPS_SCHEMA) <= set(read.columns)
+            asked = columns or FRAME_SCHEMAS[name]  # the steps were read without ``details``
+            has_columns = read is not None and set(asked) <= set(read.columns)
             rows = (read.filter(wanted) if has_columns and set(ids.to_list()) <= known
                     else self._steps_of(ids) if name == "steps"
                     else read_matching(self.store / f"{name}.parquet", ids, None))
