@@ -30,6 +30,7 @@ from why_records import (
 from loganalyzer.cli import app
 from loganalyzer.ingest import ingest_to_store
 from loganalyzer.store_index import CYCLES_FILE, IDENTITIES_FILE, ROWS_FILE
+from loganalyzer.why import frame_source, indexed
 from loganalyzer.why.frame_source import FrameSource
 from loganalyzer.why.indexed import IndexedStore
 from loganalyzer.why.query import to_json as why_json
@@ -248,6 +249,36 @@ def test_an_indexed_store_reads_the_person_and_their_cycles_not_every_event(gene
     largest_cycle = events.group_by("cycle_id").len()["len"].max()
     # the person, the cycles of their latest event and failure and the job's newest cycle
     assert source.events_read <= person.events + 3 * largest_cycle < events.height / 2
+
+
+def test_the_context_is_read_once_steps_without_their_nested_details(generated, monkeypatch):
+    """The rule engine's steps, properties and details come from the one prefetch (nothing
+    is read again after it), and the steps' nested ``details`` column, the costly one to
+    decode, is not read for them."""
+    store = generated[0]
+    scanned: list[tuple[str, list[str] | None]] = []
+    read_after: list[str] = []
+    prefetched = IndexedStore.prefetch
+
+    def scan(path, ids, columns):
+        scanned.append((path.name, columns and list(columns)))
+        return frame_source.scan_matching(path, ids, columns)
+
+    def prefetch(self, event_ids):
+        prefetched(self, event_ids)
+        monkeypatch.setattr(indexed, "read_matching",
+                            lambda path, *a: read_after.append(path.name))
+        monkeypatch.setattr(IndexedStore, "_steps_of", lambda s, ids: read_after.append("steps"))
+
+    monkeypatch.setattr(indexed, "scan_matching", scan)
+    monkeypatch.setattr(IndexedStore, "prefetch", prefetch)
+    source = IndexedStore.open([store])
+    source.choose((), str(store))
+    why(source, _people(store, "failure", 1)[0])
+    assert read_after == []
+    names = dict(scanned)
+    assert set(names) == {"steps.parquet", "modified_properties.parquet", "step_details.parquet"}
+    assert "details" not in names["steps.parquet"] and "step_index" in names["steps.parquet"]
 
 
 @pytest.mark.parametrize("damage", ["missing", "other events'"])
