@@ -227,20 +227,20 @@ class IndexedStore(FrameSource):
         the rules read details from ``Frames.details`` whenever it is there."""
         wanted = set(event_ids)
         ids = pl.Series("event_id", sorted(wanted), dtype=pl.Utf8)
-        names = ["steps", "modified_properties"]
+        properties = self.store / "modified_properties.parquet"
         details = self.store / DETAILS_FILE
         if details.exists():
-            names.append(DETAIL_ROWS)
-            reads = [scan_matching(self.store / "steps.parquet", ids, FLAT_STEP_COLUMNS),
-                     scan_matching(self.store / "modified_properties.parquet", ids, None),
-                     scan_matching(details, ids, list(DETAIL_ROWS_SCHEMA))]
-            frames = pl.collect_all(reads)
-            frames[2] = frames[2].cast(DETAIL_ROWS_SCHEMA)
+            reads = {
+                "steps": scan_matching(self.store / "steps.parquet", ids, FLAT_STEP_COLUMNS),
+                "modified_properties": scan_matching(properties, ids, None),
+                DETAIL_ROWS: scan_matching(details, ids, list(DETAIL_ROWS_SCHEMA))
+                .cast(DETAIL_ROWS_SCHEMA),
+            }
+            frames = dict(zip(reads, pl.collect_all(list(reads.values())), strict=True))
         else:
-            frames = [self._steps_of(ids), read_matching(
-                self.store / "modified_properties.parquet", ids, None)]
-        self._prefetched = {name: (wanted, frame) for name, frame in zip(names, frames,
-                                                                         strict=True)}
+            frames = {"steps": self._steps_of(ids),
+                      "modified_properties": read_matching(properties, ids, None)}
+        self._prefetched = {name: (wanted, frame) for name, frame in frames.items()}
 
     def subset(self, event_ids: Iterable[str]) -> Frames:
         """The canonical frames of these events; with the store's step details one per row
