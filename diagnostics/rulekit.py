@@ -110,6 +110,7 @@ RULE_COLUMNS = (
 
 
 DERIVED = ("person", "text", "label")  # the columns ``Context`` adds
+ROW = "_row"  # an event's position among the events in memory
 # The long texts ``text`` is made of: left out of ``Context.failures``, which is kept for the
 # whole diagnosis (at 250k failures a month, 146 MB of mostly unique reasons); rules match
 # ``text`` and read these for the few rows that need them.
@@ -197,8 +198,7 @@ class Context:
         wanted = list(columns or (*RULE_COLUMNS, *DERIVED))
         uses_text = "text" in condition.meta.root_names()
         if self._in_memory:
-            source = self._with_text(self.scan) if uses_text else self.scan
-            keep = source.select(condition.fill_null(False).alias("_keep")).collect()["_keep"]
+            keep = self._meeting(condition)
             read = [c for c in self._events.columns if c in _inputs(wanted)]
             picked = self._events.select(read).filter(keep).lazy()
         else:
@@ -219,9 +219,26 @@ class Context:
             picked = self._with_text(picked)
         return picked.select(wanted).collect()
 
+    def _meeting(self, condition: pl.Expr) -> pl.Series:
+        """Which events in memory meet a row-by-row ``condition``. Every event logging no
+        error text has the same, empty, ``text``: a condition on it is asked of every event
+        with an empty text, then of the few with one (joining a month's events to their texts
+        cost 0.3 s a question at a million events)."""
+        asked = condition.fill_null(False).alias("_keep")
+        if "text" not in condition.meta.root_names():
+            return self.scan.select(asked).collect().to_series()
+        keep = self.scan.with_columns(pl.lit("").alias("text")).select(asked).collect()
+        texts = self._texts
+        names = _inputs(set(condition.meta.root_names()) - {"text"}) | {"event_id"}
+        said = self._events.select(c for c in self._events.columns if c in names)[texts[ROW]]
+        if "label" in condition.meta.root_names():
+            said = said.with_columns(LABEL)
+        met = said.with_columns(texts["_text"].alias("text")).select(asked).to_series()
+        return keep.to_series().scatter(texts[ROW], met)
+
     def _with_text(self, events: pl.LazyFrame) -> pl.LazyFrame:
         return events.join(
-            self._texts.lazy(), on="event_id", how="left", maintain_order="left"
+            self._texts.lazy().drop(ROW), on="event_id", how="left", maintain_order="left"
         ).with_columns(pl.col("_text").fill_null("").alias("text")).drop("_text")
 
     @cached_property
@@ -236,8 +253,9 @@ class Context:
         inputs = events.lazy().select(
             "event_id", "source_id", "identity_key", "target_id", *self._LOGGED
         )
-        return events.select(RULE_COLUMNS).hstack(
-            self._with_best(inputs).select(self._person).collect()
+        person = self._with_best(inputs).select(self._person).collect().to_series()
+        return events.select(RULE_COLUMNS).with_columns(
+            _cut_like(person, events.get_column("event_id"))
         )
 
     @cached_property
@@ -331,8 +349,9 @@ class Context:
         sources = ("error_code", "response_body", "error_reason", "error_additional_details")
         return (
             self.frames.events.lazy()
+            .with_row_index(ROW)
             .filter(pl.any_horizontal(pl.col(c).is_not_null() for c in sources))
-            .select("event_id", text.alias("_text"))
+            .select(ROW, "event_id", text.alias("_text"))
             .collect()
         )
 
@@ -442,6 +461,17 @@ class Context:
         """The events with these ids (``columns`` as in ``events_where``)."""
         wanted = pl.Series(list(event_ids), dtype=pl.Utf8)
         return self.events_where(pl.col("event_id").is_in(wanted.implode()), columns)
+
+
+def _cut_like(series: pl.Series, like: pl.Series) -> pl.Series:
+    """``series`` in pieces of the lengths ``like`` is in (slices, no copy). A frame whose
+    columns are cut alike filters piece by piece; one column cut otherwise made every filter
+    first copy all the others into one piece (70-100 ms a question on a million events)."""
+    series, pieces, start = series.rechunk(), [], 0
+    for length in like.chunk_lengths():
+        pieces.append(series.slice(start, length))
+        start += length
+    return pl.concat(pieces, rechunk=False) if len(pieces) > 1 else series
 
 
 def ids(frame: pl.DataFrame) -> list[str]:

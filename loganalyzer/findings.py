@@ -7,8 +7,9 @@ shape documented in the README; bump ``SCHEMA_VERSION`` on any incompatible chan
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 SCHEMA_VERSION = "1.1"
@@ -58,7 +59,8 @@ class Finding:
     cycles: list[str]
     evidence: list[Evidence]
     remediation: str
-    event_ids: list[str] = field(default_factory=list, repr=False)  # every event it explains
+    # every event it explains: not in the JSON (a finding may explain a million events)
+    event_ids: list[str] = field(default_factory=list, repr=False, metadata={"json": False})
     details: dict[str, Any] = field(default_factory=dict)  # rule-specific extras
     # cause: a setup mistake; consequence: a symptom (escrow, quarantine) of failures no cause
     # explains; noise: expected events (unassigned users) counted at info; error: a rule crashed
@@ -119,21 +121,24 @@ class Diagnosis:
 
 
 def jsonable(value: Any) -> Any:
-    """Datetimes as ISO 8601 text and tuples as lists, through dicts and lists: the JSON
-    shapes of ``diagnose`` and ``why`` both go through this."""
+    """Datetimes as ISO 8601 text, tuples as lists and dataclasses as dicts (but fields marked
+    ``metadata={"json": False}``), through dicts and lists: the JSON shapes of ``diagnose``
+    and ``why`` both go through this. Not ``asdict``: it deep-copies every value, 1.2 s for
+    the 45,000 people a finding of a 1M-event month names."""
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, dict):
         return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
+    if is_dataclass(value) and not isinstance(value, type):
+        return {name: jsonable(getattr(value, name)) for name in _json_fields(type(value))}
     return value
 
 
-def _finding_json(finding: Finding) -> dict[str, Any]:
-    item = asdict(finding)
-    item.pop("event_ids")
-    return item
+@cache
+def _json_fields(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(kind) if f.metadata.get("json", True))
 
 
 def to_json(diagnosis: Diagnosis, verdict: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -144,14 +149,13 @@ def to_json(diagnosis: Diagnosis, verdict: dict[str, Any] | None = None) -> dict
             "schema_version": SCHEMA_VERSION,
             "verdict": verdict,
             "summary": diagnosis.summary,
-            "findings": [_finding_json(f) for f in diagnosis.findings],
-            "unexplained": [asdict(u) for u in diagnosis.unexplained],
-            "unexplained_skips": [asdict(u) for u in diagnosis.unexplained_skips],
-            "rules_run": [asdict(r) for r in diagnosis.rules_run],
+            "findings": diagnosis.findings,
+            "unexplained": diagnosis.unexplained,
+            "unexplained_skips": diagnosis.unexplained_skips,
+            "rules_run": diagnosis.rules_run,
             "rule_errors": diagnosis.rule_errors,
             "notes": diagnosis.notes,
-            "suppressed": [
-                {"source": s.source, **_finding_json(s.finding)} for s in diagnosis.suppressed
-            ],
+            "suppressed": [{"source": s.source, **jsonable(s.finding)}
+                           for s in diagnosis.suppressed],
         }
     )
