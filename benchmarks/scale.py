@@ -14,7 +14,14 @@ reads the export itself (through a temporary store), to compare with ingest + di
 
 The CSV column reads the portal's CSV download of the same events: one triple of files at
 100k, and above the portal's 100,000 records per file one triple per 100,000 events (ten at
-1M), as a month of a large tenant is downloaded.
+1M), as a month of a large tenant is downloaded. At ``--ndjson-sizes`` (default 1M) the same
+events are also ingested from NDJSON, so the 5M NDJSON rate is compared with its own format.
+
+Two floors are measured on each export: DuckDB's bare ``count(*)`` scan, and loganalyzer's
+reader alone (DuckDB's typed read of the columns ingest needs, handed to Polars; nothing
+normalised or written), which is what parsing the file costs before ingest does its work.
+The last table gives each command's events per second against its rate at 1M, in the same
+input format.
 """
 
 from __future__ import annotations
@@ -53,6 +60,19 @@ path = sys.argv[1].replace("'", "''")
 print(duckdb.sql(f"SELECT count(*) FROM read_json('{path}', format='{fmt}', "
                  "maximum_object_size=16777216)").fetchall())
 """
+
+READER = """
+import sys
+from pathlib import Path
+from loganalyzer.readers.json_fast import read_fast
+from loganalyzer.readers.sniff import Kind
+from loganalyzer.readers.sources import Source
+path = Path(sys.argv[1])
+kind = Kind.NDJSON if path.suffix == ".ndjson" else Kind.JSON_ARRAY
+print(sum(f.height for f in read_fast(Source(path.name, path), kind, False, 20_000)))
+"""
+LINEAR_WORK = ("ingest EXPORT -o STORE", "diagnose STORE --format json",
+               "report STORE --format html")
 
 
 @dataclass
@@ -126,9 +146,9 @@ def measure(argv: list[str], limit_mb: float, reserve_mb: float,
     return seconds, usage.ru_maxrss / 1024, ""
 
 
-def export_for(data: Path, n: int) -> Path:
+def export_for(data: Path, n: int, ndjson: bool = False) -> Path:
     """The generated export of ``n`` events (written once, kept)."""
-    fmt = "ndjson" if n >= NDJSON_FROM else "json"
+    fmt = "ndjson" if ndjson or n >= NDJSON_FROM else "json"
     path = data / f"tenant-{label(n)}.{fmt}"
     if not path.exists():
         need = n * BYTES_PER_EVENT * 1.3  # the export plus its store
@@ -189,7 +209,13 @@ def run_size(n: int, args: argparse.Namespace, pandas_mb_per_event: list[float])
         if not runs[-1].note:
             pandas_mb_per_event.append(runs[-1].peak_mb / n)
     go("DuckDB scan (count(*) of read_json)", [sys.executable, "-c", DUCKDB, str(export)])
+    go("reader alone (DuckDB typed read to Polars)", [sys.executable, "-c", READER, str(export)])
     go("ingest EXPORT -o STORE", [cli, "ingest", "-q", str(export), "-o", str(store)])
+    if n in args.ndjson_sizes and export.suffix != ".ndjson":
+        lines = export_for(data, n, ndjson=True)
+        go("ingest NDJSON EXPORT -o STORE (same events)",
+           [cli, "ingest", "-q", str(lines), "-o", str(data / f"store-{label(n)}-ndjson")])
+        shutil.rmtree(data / f"store-{label(n)}-ndjson", ignore_errors=True)
     out = data / "out"
     out.mkdir(exist_ok=True)
     if not store.exists():  # ingest was killed: nothing to analyse at this size
@@ -219,6 +245,7 @@ def run_size(n: int, args: argparse.Namespace, pandas_mb_per_event: list[float])
 
 def table(runs: list[Run]) -> str:
     scans = {r.size: r.seconds for r in runs if r.work.startswith("DuckDB") and not r.note}
+    readers = {r.size: r.seconds for r in runs if r.work.startswith("reader") and not r.note}
     json_rate = {r.size: r.seconds / r.size for r in runs
                  if r.work.startswith("ingest EXPORT") and r.seconds and not r.note}
     parts: dict[int, list[float]] = {}
@@ -238,10 +265,32 @@ def table(runs: list[Run]) -> str:
         ratio = f"{r.seconds / scans[r.size]:.2f}x" if scans.get(r.size) else "-"
         if r.work.startswith("diagnose EXPORT") and r.size in separate:
             ratio += f" ({r.seconds / separate[r.size]:.2f}x ingest + diagnose STORE)"
+        if r.work == "ingest EXPORT -o STORE" and readers.get(r.size):
+            ratio += f" ({r.seconds / readers[r.size]:.2f}x reader alone)"
         if r.work.startswith("ingest portal CSV") and json_rate.get(r.size):
             ratio += f" ({r.seconds / r.size / json_rate[r.size]:.2f}x JSON ingest)"
         lines.append(f"| {label(r.size)} | {r.work} | {r.seconds:.1f} | {r.peak_mb:,.0f} MB | "
                      f"{r.size / r.seconds:,.0f} | {ratio} |")
+    return "\n".join(lines)
+
+
+def rates(runs: list[Run], export_format: dict[int, str]) -> str:
+    """Events per second of ingest, diagnose and report at each size, and their change from
+    1M in the same input format (ingest of NDJSON is compared with NDJSON)."""
+    measured = {}
+    for r in runs:
+        if not r.seconds or r.note:
+            continue
+        if r.work in LINEAR_WORK:
+            fmt = export_format[r.size] if r.work.startswith("ingest") else "store"
+            measured[(r.work.split()[0], fmt, r.size)] = r.size / r.seconds
+        elif r.work.startswith("ingest NDJSON"):
+            measured[("ingest", "ndjson", r.size)] = r.size / r.seconds
+    lines = ["| work | input | events | events/s | against 1M |", "|---|---|---:|---:|---:|"]
+    for (work, fmt, size), rate in sorted(measured.items()):
+        base = measured.get((work, fmt, 1_000_000))
+        change = f"{rate / base - 1:+.0%}" if base else "-"
+        lines.append(f"| {work} | {fmt} | {label(size)} | {rate:,.0f} | {change} |")
     return "\n".join(lines)
 
 
@@ -262,6 +311,8 @@ def main() -> None:
     parser.add_argument("--csv-sizes", default="100k,1M")
     parser.add_argument("--raw-sizes", default="100k,1M",
                         help="sizes at which diagnose also reads the export itself")
+    parser.add_argument("--ndjson-sizes", default="1M",
+                        help="sizes whose events are also ingested from NDJSON")
     parser.add_argument("--data", type=Path, default=HERE / "data")
     parser.add_argument("--limit-gb", type=float, default=10.0,
                         help="kill a command whose RSS passes this")
@@ -274,6 +325,7 @@ def main() -> None:
     args.data.mkdir(parents=True, exist_ok=True)
     args.csv_sizes = {parse_size(s) for s in args.csv_sizes.split(",") if s.strip()}
     args.raw_sizes = {parse_size(s) for s in args.raw_sizes.split(",") if s.strip()}
+    args.ndjson_sizes = {parse_size(s) for s in args.ndjson_sizes.split(",") if s.strip()}
     sizes = sorted(parse_size(s) for s in args.sizes.split(","))
     pandas_mb_per_event: list[float] = []
     runs: list[Run] = []
@@ -283,6 +335,8 @@ def main() -> None:
     print(f"machine: {started} (at the start); load average at the end: "
           f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(table(runs))
+    print()
+    print(rates(runs, {n: export_for(args.data, n).suffix.lstrip(".") for n in sizes}))
 
 
 if __name__ == "__main__":
