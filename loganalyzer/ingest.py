@@ -362,9 +362,16 @@ def _write_store(inputs: list[Path], store: Path, progress: Progress) -> dict:
         with tempfile.TemporaryDirectory(prefix="loganalyzer-") as tmp:
             batches, stores = _normalized_batches(inputs, read_log, Path(tmp), progress, dedupe)
             loaded = (dedupe.frames(read_store(s)[0]) for s in stores)
-            for frames in _in_row_groups(itertools.chain(loaded, batches), BATCH_ROWS):
-                index.add(frames)
-                for name, table in _store_tables(frames).items():
+
+            def tables() -> Iterator[dict[str, pa.Table]]:
+                for frames in _in_row_groups(itertools.chain(loaded, batches), BATCH_ROWS):
+                    index.add(frames)
+                    yield _store_tables(frames)
+
+            # a batch is written while the next one is normalised (Arrow's writer releases
+            # the GIL): three stages on two cores, parse, normalise, write
+            for batch in prefetch(tables()):
+                for name, table in batch.items():
                     if name not in writers:
                         writers[name] = pq.ParquetWriter(
                             store / _file_name(name), table.schema, compression="zstd",
