@@ -262,7 +262,9 @@ def table(runs: list[Run]) -> str:
                 cells[2:4] = [f"{r.seconds:.1f}", f"{r.peak_mb:,.0f} MB"]
             lines.append("| " + " | ".join(cells) + " |")
             continue
-        ratio = f"{r.seconds / scans[r.size]:.2f}x" if scans.get(r.size) else "-"
+        # the scan is of the size's own export: another format's ingest has no ratio to it
+        same_file = "NDJSON" not in r.work
+        ratio = f"{r.seconds / scans[r.size]:.2f}x" if scans.get(r.size) and same_file else "-"
         if r.work.startswith("diagnose EXPORT") and r.size in separate:
             ratio += f" ({r.seconds / separate[r.size]:.2f}x ingest + diagnose STORE)"
         if r.work == "ingest EXPORT -o STORE" and readers.get(r.size):
