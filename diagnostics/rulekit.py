@@ -189,6 +189,9 @@ class Context:
         """The events that meet a condition, in the events' order: ``columns`` of
         ``RULE_COLUMNS``, ``person``, ``text`` and ``label`` (default: all of them).
 
+        The condition judges each event alone (no window, shift or aggregate): events in
+        memory are judged in two groups, those with an error text and those without.
+
         Read in two passes: the condition over only the columns it names, then the matching
         rows, whose text and label are computed beside them rather than for every event of a
         month. Lazy events (a large store) are taken by event id in the second pass, which
@@ -196,9 +199,8 @@ class Context:
         columns only is one filtered scan.
         """
         wanted = list(columns or (*RULE_COLUMNS, *DERIVED))
-        uses_text = "text" in condition.meta.root_names()
         if self._in_memory:
-            keep = self._meeting(condition)
+            keep = self._meets(condition)
             read = [c for c in self._events.columns if c in _inputs(wanted)]
             picked = self._events.select(read).filter(keep).lazy()
         else:
@@ -207,7 +209,7 @@ class Context:
                 # a condition on ``text`` alone needs no one's person: the events as logged
                 source = (self.scan if {"person", "label"} & names
                           else self.frames.events.lazy().select(RULE_COLUMNS))
-                source = self._with_text(source) if uses_text else source
+                source = self._with_text(source) if "text" in names else source
                 found = source.filter(condition).select("event_id").collect()["event_id"]
                 condition = pl.col("event_id").is_in(found.implode())
             # the logged columns' condition is read inside the Parquet scan, in file order
@@ -236,12 +238,12 @@ class Context:
         theirs = self._with_best(
             self.frames.events.lazy().filter(pl.col("event_id").is_in(unknown.implode()))
             .select("event_id", "source_id", "identity_key", "target_id", *self._LOGGED)
-        ).select("event_id", self._person.alias("_theirs"))
+        ).select("event_id", self._person.alias("_theirs")).unique("event_id", keep="first")
         return (rows.lazy().join(theirs, on="event_id", how="left", maintain_order="left")
                 .with_columns(pl.coalesce("_best", "_theirs").alias("person"))
                 .drop("_best", "_theirs"))
 
-    def _meeting(self, condition: pl.Expr) -> pl.Series:
+    def _meets(self, condition: pl.Expr) -> pl.Series:
         """Which events in memory meet a row-by-row ``condition``. Every event logging no
         error text has the same, empty, ``text``: a condition on it is asked of every event
         with an empty text, then of the few with one (joining a month's events to their texts
@@ -374,7 +376,7 @@ class Context:
         ).str.to_lowercase()
         sources = ("error_code", "response_body", "error_reason", "error_additional_details")
         events = self.frames.events.lazy()
-        if self._in_memory:  # their positions, for ``_meeting`` (on a scan, a row index
+        if self._in_memory:  # their positions, for ``_meets`` (on a scan, a row index
             events = events.with_row_index(ROW)  # would keep the filter out of the reader)
         return (
             events

@@ -44,7 +44,8 @@ from loganalyzer.textsafe import shown
 if TYPE_CHECKING:  # only writing a store needs pyarrow: every command would pay its import
     import pyarrow as pa
 
-# progress(message, done, total): done and total count input files (None when unknown)
+# progress(message, done, total): done and total count input files (None when unknown); while
+# ingest writes a store it is called from the thread that normalises, not the caller's
 Progress = Callable[..., None]
 
 

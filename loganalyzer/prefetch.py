@@ -25,6 +25,8 @@ def prefetch(items: Iterator[T], depth: int = 1) -> Iterator[T]:
                 if stop.is_set():
                     return
                 slots.put(item)
+                if stop.is_set():  # the consumer has gone: make no other item
+                    return
             slots.put(_DONE)
         except BaseException as exc:  # handed to the consumer, raised there
             slots.put(exc)
@@ -37,7 +39,10 @@ def prefetch(items: Iterator[T], depth: int = 1) -> Iterator[T]:
             if item is _DONE:
                 return
             if isinstance(item, BaseException):
-                raise item
+                try:
+                    raise item
+                finally:  # the traceback holds this frame: no cycle back to the exception
+                    item = None
             yield item
     finally:
         stop.set()

@@ -55,7 +55,8 @@ class Person:
     first_seen: datetime | None
     last_seen: datetime | None
     last_status: str | None
-    event_ids: list[str] = field(default_factory=list, repr=False)
+    event_ids: list[str] = field(default_factory=list, repr=False,
+                                 metadata={"json": False})  # not in `why`'s JSON
 
     def label(self) -> str:
         """'Display Name <upn>' for headings."""

@@ -9,7 +9,7 @@ interactive on a 200,000-event store.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -332,26 +332,18 @@ def _when(moment: datetime | None) -> str:
 def to_json(answer: WhyAnswer) -> dict[str, Any]:
     """The documented machine shape of `why --format json`."""
     person = answer.lookup.person
-    user = None
-    if person is not None:
-        user = asdict(person)
-        user.pop("event_ids")
-    cover = answer.lookup.coverage
     return jsonable(
         {
             "query": answer.lookup.query,
             "matched_on": answer.lookup.matched_on,
-            "user": user,
-            "verdict": asdict(answer.verdict),
-            "job_wide": [asdict(e) for e in answer.job_wide],
-            "explanations": [asdict(e) for e in answer.explanations],
-            "timeline": [asdict(e) for e in answer.timeline],
-            "candidates": [
-                {k: v for k, v in asdict(p).items() if k != "event_ids"}
-                for p in answer.lookup.people
-            ] if person is None else [],
+            "user": person,
+            "verdict": answer.verdict,
+            "job_wide": answer.job_wide,
+            "explanations": answer.explanations,
+            "timeline": answer.timeline,
+            "candidates": answer.lookup.people if person is None else [],
             "suggestions": answer.lookup.suggestions,
-            "export": asdict(cover),
+            "export": answer.lookup.coverage,
             "notes": answer.notes,
         }
     )
