@@ -274,11 +274,15 @@ def _file_name(name: str) -> str:
     return f"{name}.parquet"
 
 
-def _store_tables(frames: Frames) -> dict[str, pa.Table]:
-    """One batch as the store's files: the canonical frames plus the long form of the step
-    details (what rules ask about, found by a filtered scan instead of an explode)."""
-    details = step_details(frames.steps).select(list(DETAIL_ROWS_SCHEMA)).cast(
-        DETAIL_ROWS_SCHEMA)
+def _long_details(frames: Frames) -> pl.DataFrame:
+    """A batch's step details one per row (``DETAIL_ROWS_SCHEMA``): what rules ask about,
+    found in the store by a filtered scan instead of an explode, and the identifiers the
+    index takes from details."""
+    return step_details(frames.steps).select(list(DETAIL_ROWS_SCHEMA)).cast(DETAIL_ROWS_SCHEMA)
+
+
+def _store_tables(frames: Frames, details: pl.DataFrame) -> dict[str, pa.Table]:
+    """One batch as the store's files: the canonical frames plus their step details."""
     tables = {name: _arrow(getattr(frames, name)) for name in FRAME_SCHEMAS}
     return tables | {DETAILS: _arrow(details)}
 
@@ -366,8 +370,9 @@ def _write_store(inputs: list[Path], store: Path, progress: Progress) -> dict:
 
             def tables() -> Iterator[dict[str, pa.Table]]:
                 for frames in _in_row_groups(itertools.chain(loaded, batches), BATCH_ROWS):
-                    index.add(frames)
-                    yield _store_tables(frames)
+                    details = _long_details(frames)
+                    index.add(frames, details)
+                    yield _store_tables(frames, details)
 
             # a batch is written while the next one is normalised (Arrow's writer releases
             # the GIL): three stages on two cores, parse, normalise, write

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import polars as pl
 
-from loganalyzer.normalize import Frames, attribute_key
+from loganalyzer.normalize import Frames
 from loganalyzer.problems import InputError
 from loganalyzer.scope import job_key
 from loganalyzer.textsafe import shown
@@ -78,9 +78,9 @@ def read_keys() -> list[pl.Expr]:
     ]
 
 
-def identities(events: pl.DataFrame, steps: pl.DataFrame) -> pl.DataFrame:
-    """The distinct identifiers of these events and their steps (event_id, details)
-    (``IDENTITIES_SCHEMA``)."""
+def identities(events: pl.DataFrame, details: pl.DataFrame) -> pl.DataFrame:
+    """The distinct identifiers of these events and of their step details (the long form,
+    ``DETAIL_ROWS_SCHEMA``) (``IDENTITIES_SCHEMA``)."""
     keys = [*READ_KEYS, "is_group", "job"]
     events = events.select(
         pl.col("event_id").alias("_event"), *read_keys(),
@@ -94,18 +94,15 @@ def identities(events: pl.DataFrame, steps: pl.DataFrame) -> pl.DataFrame:
         .unpivot(index=keys, variable_name="column", value_name="value")
         .with_columns(pl.col("column").str.strip_prefix("_"))
     )
-    return pl.concat([logged.select(list(IDENTITIES_SCHEMA)), _named_in_details(steps, events)]
+    return pl.concat([logged.select(list(IDENTITIES_SCHEMA)), _named_in_details(details, events)]
                      ).filter(pl.col("value").is_not_null()).unique().cast(IDENTITIES_SCHEMA)
 
 
-def _named_in_details(steps: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
-    """The ``DETAIL_KEYS`` values of the steps, as identities of their events; a value the
-    event also logs in a column as it is (most of them: the ReportableIdentifier is the UPN,
-    the userName sent is the one exported) is indexed once, under that column."""
-    pairs = steps.explode("details").unnest("details")
-    spellings = pairs["key"].unique().drop_nulls()  # a few dozen: fold these, not every pair
-    wanted = spellings.filter(attribute_key(spellings).is_in(DETAIL_KEYS)).implode()
-    named = pairs.filter(pl.col("key").is_in(wanted)).select(
+def _named_in_details(details: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
+    """The ``DETAIL_KEYS`` values of the step details, as identities of their events; a value
+    the event also logs in a column as it is (most of them: the ReportableIdentifier is the
+    UPN, the userName sent is the one exported) is indexed once, under that column."""
+    named = details.filter(pl.col("attribute_key").is_in(DETAIL_KEYS)).select(
         pl.col("event_id").alias("_event"), "value")
     logged = pl.any_horizontal(
         (pl.col("value") == pl.col(f"_{c}")).fill_null(False) for c in IDENTIFIER_COLUMNS)
@@ -160,10 +157,12 @@ class IndexWriter:
         self._step_rows: list[pl.DataFrame] | None = []  # None: steps out of event order
         self._steps_written = 0
 
-    def add(self, frames: Frames) -> None:
-        # steps are lazy when a store is ingested again: read only these two columns
-        steps = frames.steps.lazy().select("event_id", "details").collect()
-        self._identities.append(_detached(identities(frames.events, steps)))
+    def add(self, frames: Frames, details: pl.DataFrame) -> None:
+        """One batch as written: its frames and the long form of its step details (made once
+        for the index and the writer)."""
+        # steps are lazy when a store is ingested again: read only this column
+        steps = frames.steps.lazy().select("event_id").collect()
+        self._identities.append(_detached(identities(frames.events, details)))
         self._cycles.append(_detached(cycles(frames.events)))
         if len(self._identities) >= _MERGE_EVERY:  # every batch names the same people again
             self._identities = [pl.concat(self._identities).unique()]
