@@ -17,6 +17,8 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
+import realworld
+from conftest import SAMPLES
 
 from loganalyzer.ingest import ingest_to_store, load
 from loganalyzer.normalize import step_details
@@ -224,3 +226,47 @@ def test_an_ndjson_export_is_stored_in_row_groups_of_a_full_batch(tmp_path):
     rows = [groups.row_group(i).num_rows for i in range(groups.num_row_groups)]
     assert sum(rows) == 25_000
     assert len(rows) == 2 and rows[0] >= BATCH_ROWS
+
+
+def _read_with(path: Path, careful: bool) -> pl.DataFrame:
+    """The canonical events of a JSON export read by one reader: the fast one (DuckDB) as
+    every command reads, or the careful one it falls back to on a record it refuses."""
+    from loganalyzer.normalize import normalize
+    from loganalyzer.readers import ReadLog, _batched, _read_json
+    from loganalyzer.readers.json_careful import read_careful
+    from loganalyzer.readers.sniff import Kind, sniff
+    from loganalyzer.readers.sources import Source
+
+    source, log = Source(path.name, path, gzip=path.suffix == ".gz"), ReadLog()
+    kind = sniff(source)
+    assert kind in (Kind.JSON_ARRAY, Kind.GRAPH_PAGE, Kind.NDJSON)
+    raws = (_batched(read_careful(source, kind), log) if careful
+            else _read_json(source, kind, log))
+    frames = [normalize(raw)[0] for raw in raws]
+    assert not log.problems
+    return pl.concat([f.events for f in frames]).drop("source_record")
+
+
+def _tenant_wide_shapes(folder: Path) -> dict[str, Path]:
+    shapes = realworld.write_all(folder)
+    page = {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#auditLogs/"
+            "provisioning", "value": realworld.tenant_wide()}
+    return {"Graph page": write_json(folder / "page.json", page),
+            **{k: shapes[k] for k in ("portal array", "diagnostic-settings NDJSON",
+                                      "diagnostic-settings .gz")}}
+
+
+@pytest.mark.parametrize("path", [
+    *(SAMPLES / p.name for p in sorted(SAMPLES.glob("*.json")) if p.name != "manifest.json"),
+    *("Graph page", "portal array", "diagnostic-settings NDJSON", "diagnostic-settings .gz"),
+], ids=str)
+def test_the_fast_and_the_careful_reader_give_the_same_events(path, tmp_path):
+    """The careful reader takes over wherever the fast one refuses a record, so a file read
+    partly by each must read as if one had read it all: every sample and the formats
+    reference's tenant-wide export in each JSON shape, every column."""
+    if isinstance(path, str):
+        path = _tenant_wide_shapes(tmp_path)[path]
+    fast = _read_with(path, careful=False)
+    careful = _read_with(path, careful=True)
+    assert fast.height == careful.height > 0
+    assert fast.equals(careful)
