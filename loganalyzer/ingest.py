@@ -36,6 +36,7 @@ from loganalyzer.schema import (
     FRAME_SCHEMAS,
     FREE_TEXT,
     UNANALYSED_COLUMNS,
+    conformed,
 )
 from loganalyzer.skip_classes import SKIP_CLASS_COLUMNS, with_skip_classes
 from loganalyzer.store_index import STEP_ROW_GROUP, IndexWriter
@@ -192,12 +193,12 @@ def read_store(
     check_store(store)
     events_path = store / "events.parquet"
     lazy = {
-        name: pl.scan_parquet(store / f"{name}.parquet").select(list(schema)).cast(schema)
+        name: conformed(pl.scan_parquet(store / f"{name}.parquet"), schema)
         for name, schema in FRAME_SCHEMAS.items() if name != "events"
     }
     details_path = store / DETAILS_FILE
     details = (
-        pl.scan_parquet(details_path).select(list(DETAIL_ROWS_SCHEMA)).cast(DETAIL_ROWS_SCHEMA)
+        conformed(pl.scan_parquet(details_path), DETAIL_ROWS_SCHEMA)
         if details_path.exists() else None
     )
     try:
@@ -207,7 +208,7 @@ def read_store(
         if lacks_skip_classes(store):
             events = with_skip_classes(events, details if details is not None
                                         else step_details(lazy["steps"]))
-        events = events.select(list(schema)).cast(schema)
+        events = conformed(events, schema)
         if scan_over is None or events.select(pl.len()).collect().item() <= scan_over:
             events = events.collect()
         else:  # decoded once now, so a damaged file is this error, not a traceback later
@@ -278,7 +279,7 @@ def _long_details(frames: Frames) -> pl.DataFrame:
     """A batch's step details one per row (``DETAIL_ROWS_SCHEMA``): what rules ask about,
     found in the store by a filtered scan instead of an explode, and the identifiers the
     index takes from details."""
-    return step_details(frames.steps).select(list(DETAIL_ROWS_SCHEMA)).cast(DETAIL_ROWS_SCHEMA)
+    return conformed(step_details(frames.steps), DETAIL_ROWS_SCHEMA)
 
 
 def _store_tables(frames: Frames, details: pl.DataFrame) -> dict[str, pa.Table]:

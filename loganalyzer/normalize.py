@@ -21,6 +21,7 @@ from loganalyzer.schema import (
     EVENTS_SCHEMA,
     MODIFIED_PROPERTIES_SCHEMA,
     STEPS_SCHEMA,
+    conformed,
     empty_frame,
 )
 from loganalyzer.skip_classes import with_skip_classes
@@ -530,7 +531,7 @@ def normalize(
     )
     # lazy: with_skip_classes's filter on the skips' ids runs before the details are exploded
     events = with_skip_classes(events, step_details(steps.lazy()))
-    events = events.select(list(EVENTS_SCHEMA)).cast(EVENTS_SCHEMA)
+    events = conformed(events, EVENTS_SCHEMA)
     events = mask_columns(events, ["error_additional_details", "error_recommended_action"])
     return Frames(events, steps.drop(EVENT), props.drop(EVENT)), problems
 

@@ -7,6 +7,8 @@ three canonical frames below. Rules, queries and reports read canonical columns 
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import polars as pl
 
 UTC_TIME = pl.Datetime("us", "UTC")
@@ -191,6 +193,15 @@ FRAME_SCHEMAS = {
     "steps": STEPS_SCHEMA,
     "modified_properties": MODIFIED_PROPERTIES_SCHEMA,
 }
+
+
+Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
+
+
+def conformed(frame: Frame, schema: dict[str, pl.DataType]) -> Frame:
+    """The schema's columns, in its order and of its types: what every reader yields and every
+    store file holds, whatever order or width a source gave them in."""
+    return frame.select(list(schema)).cast(schema)
 
 
 def empty_frame(name: str) -> pl.DataFrame:

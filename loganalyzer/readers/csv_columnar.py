@@ -23,7 +23,7 @@ from loganalyzer.readers.csv_downloads import Download
 from loganalyzer.readers.csv_headers import CsvKind
 from loganalyzer.readers.csv_portal import PortalFile, PortalReader
 from loganalyzer.readers.records import raw_record
-from loganalyzer.schema import DETAILS, RAW_SCHEMA
+from loganalyzer.schema import DETAILS, RAW_SCHEMA, conformed
 
 
 class Refused(Exception):
@@ -91,7 +91,7 @@ def _joined(events: pl.DataFrame, lists: dict[str, pl.DataFrame | None],
                 raw = raw.with_columns(pl.col(name).fill_null(empty))
         if start == last:
             lists.clear()  # the steps are freed while the last batch is used
-        yield raw.select(list(RAW_SCHEMA)).cast(RAW_SCHEMA)
+        yield conformed(raw, RAW_SCHEMA)
 
 
 def _add_notes(reader: PortalReader, main: PortalFile, *children: PortalFile | None) -> None:

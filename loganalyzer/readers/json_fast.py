@@ -17,7 +17,7 @@ import pyarrow as pa
 from loganalyzer.prefetch import prefetch
 from loganalyzer.readers.sniff import Kind
 from loganalyzer.readers.sources import Source
-from loganalyzer.schema import DETAIL_KEY_READ, DETAILS, RAW_SCHEMA
+from loganalyzer.schema import DETAIL_KEY_READ, DETAILS, RAW_SCHEMA, conformed
 
 THREADS = 2
 
@@ -227,6 +227,6 @@ def read_fast(
             if frame.select(_NO_STATUS.any()).item():
                 raise Unfolded(f"a record after record {offset} has no status")
             offset += frame.height
-            yield frame.cast(RAW_SCHEMA).select(list(RAW_SCHEMA))
+            yield conformed(frame, RAW_SCHEMA)
     finally:
         con.close()

@@ -23,7 +23,13 @@ from loganalyzer import scope
 from loganalyzer.ingest import DETAILS_FILE, check_store, read_manifest
 from loganalyzer.normalize import Frames
 from loganalyzer.problems import Problem
-from loganalyzer.schema import DETAIL_ROWS_SCHEMA, FRAME_SCHEMAS, STEPS_SCHEMA, empty_frame
+from loganalyzer.schema import (
+    DETAIL_ROWS_SCHEMA,
+    FRAME_SCHEMAS,
+    STEPS_SCHEMA,
+    conformed,
+    empty_frame,
+)
 from loganalyzer.store_index import DETAIL, IDENTIFIER_COLUMNS, READ_KEYS, StoreIndex, read_index
 from loganalyzer.why.frame_source import (
     Coverage,
@@ -233,8 +239,8 @@ class IndexedStore(FrameSource):
             reads = {
                 "steps": scan_matching(self.store / "steps.parquet", ids, FLAT_STEP_COLUMNS),
                 "modified_properties": scan_matching(properties, ids, None),
-                DETAIL_ROWS: scan_matching(details, ids, list(DETAIL_ROWS_SCHEMA))
-                .cast(DETAIL_ROWS_SCHEMA),
+                DETAIL_ROWS: conformed(scan_matching(details, ids, list(DETAIL_ROWS_SCHEMA)),
+                                       DETAIL_ROWS_SCHEMA),
             }
             frames = dict(zip(reads, pl.collect_all(list(reads.values())), strict=True))
         else:
