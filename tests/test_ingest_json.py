@@ -21,7 +21,7 @@ import realworld
 from conftest import SAMPLES
 
 from loganalyzer.ingest import ingest_to_store, load
-from loganalyzer.normalize import step_details
+from loganalyzer.normalize import Frames, step_details
 from loganalyzer.readers import BATCH_ROWS
 
 DATA = Path(__file__).parent / "data"
@@ -228,8 +228,8 @@ def test_an_ndjson_export_is_stored_in_row_groups_of_a_full_batch(tmp_path):
     assert len(rows) == 2 and rows[0] >= BATCH_ROWS
 
 
-def _read_with(path: Path, careful: bool) -> pl.DataFrame:
-    """The canonical events of a JSON export read by one reader: the fast one (DuckDB) as
+def _read_with(path: Path, careful: bool) -> Frames:
+    """The canonical frames of a JSON export read by one reader: the fast one (DuckDB) as
     every command reads, or the careful one it falls back to on a record it refuses."""
     from loganalyzer.normalize import normalize
     from loganalyzer.readers import ReadLog, _batched, _read_json
@@ -244,7 +244,8 @@ def _read_with(path: Path, careful: bool) -> pl.DataFrame:
             else _read_json(source, kind, log))
     frames = [normalize(raw)[0] for raw in raws]
     assert not log.problems
-    return pl.concat([f.events for f in frames]).drop("source_record")
+    read = Frames.concat(frames).collected()
+    return Frames(read.events.drop("source_record"), read.steps, read.modified_properties)
 
 
 def _tenant_wide_shapes(folder: Path) -> dict[str, Path]:
@@ -268,5 +269,27 @@ def test_the_fast_and_the_careful_reader_give_the_same_events(path, tmp_path):
         path = _tenant_wide_shapes(tmp_path)[path]
     fast = _read_with(path, careful=False)
     careful = _read_with(path, careful=True)
-    assert fast.height == careful.height > 0
-    assert fast.equals(careful)
+    assert fast.events.height == careful.events.height > 0
+    for name in ("events", "steps", "modified_properties"):
+        assert getattr(fast, name).equals(getattr(careful, name)), name
+
+
+def test_both_readers_spell_a_value_logged_as_json_not_text_alike(tmp_path):
+    """Entra logs detail and property values as strings; a boolean, number, object or array
+    in their place must read as the same text whichever reader takes the record (compact
+    JSON, as DuckDB casts it), or a file's values would depend on its other records."""
+    record = realworld.flowcase_events()[0]
+    record["provisioningSteps"][0]["details"] |= {
+        "accountEnabled": True, "ScopeEvaluationResult": {"rule": ["a", 1.5], "note": "é"},
+        "attempt": 3}
+    record["modifiedProperties"].append(
+        {"displayName": "extensionAttribute1", "oldValue": False, "newValue": 42})
+    path = write_json(tmp_path / "export.json", [record])
+    fast, careful = _read_with(path, careful=False), _read_with(path, careful=True)
+    assert fast.steps.equals(careful.steps)
+    assert fast.modified_properties.equals(careful.modified_properties)
+    details = {d["key"]: d["value"] for d in careful.steps["details"][0]}
+    assert details["accountEnabled"] == "true" and details["attempt"] == "3"
+    assert details["ScopeEvaluationResult"] == '{"rule":["a",1.5],"note":"é"}'
+    changed = careful.modified_properties.filter(pl.col("name") == "extensionAttribute1")
+    assert changed.select("old_value", "new_value").rows() == [("false", "42")]
