@@ -218,19 +218,20 @@ def _affected(rows: pl.DataFrame) -> list[Affected]:
 
 def _cycles(rows: pl.DataFrame) -> list[str]:
     first = rows.group_by("cycle_id").agg(pl.col("activity_time").min()).drop_nulls("cycle_id")
-    return first.sort("activity_time")["cycle_id"].to_list()
+    return first.sort("activity_time", "cycle_id")["cycle_id"].to_list()
 
 
 def _evidence(rows: pl.DataFrame) -> list[Evidence]:
-    """Failures first, one event per person before a second one, oldest first; their reasons
-    are read afterwards (``_give_reasons``)."""
+    """Failures first, one event per person before a second one, oldest first (events of the
+    same second by id, so the same events are picked whatever order they were read in); their
+    reasons are read afterwards (``_give_reasons``)."""
     chosen = (  # ordered on four columns: a finding may hold a million events
         rows.select("event_id", "activity_time", "person", "status")
-        .sort("activity_time")
+        .sort("activity_time", "event_id")
         .with_columns(pl.int_range(pl.len()).over("person").alias("_nth"))
-        .sort(["_nth", pl.col("status") != "failure", "activity_time"])
+        .sort(["_nth", pl.col("status") != "failure", "activity_time", "event_id"])
         .head(EVIDENCE_LIMIT)
-        .sort("activity_time")
+        .sort("activity_time", "event_id")
     )
     picked = chosen.select("event_id").join(rows, on="event_id", how="left",
                                             maintain_order="left")
@@ -273,12 +274,12 @@ def _explained(findings: Sequence[Finding]) -> pl.Series:
 def _unexplained(ctx: Context, explained: pl.Series) -> list[UnexplainedGroup]:
     left = ctx.events_where(
         is_failure() & ~pl.col("event_id").is_in(explained.implode()),
-        ("activity_time", "error_code", "http_status", "person", *REASON_COLUMNS),
+        ("event_id", "activity_time", "error_code", "http_status", "person", *REASON_COLUMNS),
     )
     if left.height == 0:
         return []
     groups = (
-        left.sort("activity_time")
+        left.sort("activity_time", "event_id")  # a group's first reason: the same every run
         .with_columns(short_reason().alias("_reason"))
         .group_by(["error_code", "http_status"], maintain_order=True)
         .agg(
@@ -286,7 +287,8 @@ def _unexplained(ctx: Context, explained: pl.Series) -> list[UnexplainedGroup]:
             pl.col("_reason").drop_nulls().first(),
             pl.col("person").n_unique().alias("affected"),
         )
-        .sort(["count", "error_code"], descending=[True, False], nulls_last=True)
+        .sort(["count", "error_code", "http_status"], descending=[True, False, False],
+              nulls_last=True)
     )
     return [
         UnexplainedGroup(code, status, count, reason, affected)
@@ -304,12 +306,12 @@ def _unexplained_skips(ctx: Context, explained: pl.Series) -> list[UnexplainedSk
         (pl.col("status") == "skipped")
         & ~pl.col("skip_reason").str.to_lowercase().is_in(EXPECTED_SKIPS).fill_null(False)
         & ~pl.col("event_id").is_in(explained.implode()),
-        ("activity_time", "skip_reason", "failed_step_description", "person"),
+        ("event_id", "activity_time", "skip_reason", "failed_step_description", "person"),
     )
     if skipped.height == 0:
         return []
     groups = (
-        skipped.sort("activity_time")
+        skipped.sort("activity_time", "event_id")
         .with_columns(pl.col("skip_reason").fill_null(NO_SKIP_REASON))
         .group_by("skip_reason", maintain_order=True)
         .agg(

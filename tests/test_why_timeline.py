@@ -16,7 +16,9 @@ from why_records import (
 )
 
 from loganalyzer.ingest import load
+from loganalyzer.normalize import Frames
 from loganalyzer.why import query
+from loganalyzer.why.frame_source import FrameSource
 from loganalyzer.why.timeline import build
 
 KARI = Person("2c9d7e4f-6b58-4a10-8e1a-5d92b3e1a7c4", "kari.nilsen@northwind.no", "Kari Nilsen",
@@ -94,3 +96,27 @@ def test_skip_classes_from_on_demand_detail_spellings():
     frames = export.frames()
     skips = [e.skip for e in build(frames.events)]
     assert skips == ["not_assigned", "inactive_in_entra", "not_entitled", "already_in_sync"]
+
+
+def test_events_of_the_same_second_give_the_same_answer_however_they_are_held(tmp_path):
+    """Graph logs whole seconds. Kari fails in two cycles in the same second, one of them
+    halted by a bad token: which event is her latest (and so what explains her) follows the
+    file, never the order a join or a store happens to hold the rows in."""
+    at = "2026-03-10T10:00:00Z"
+    others = [Person(f"0b7e4a21-5c3d-4f60-8e1a-2b3c4d5e6f7{n}", f"user{n}@northwind.no",
+                     f"User {n}") for n in range(3)]
+    records = [
+        failed_create(KARI, at, C1, "BadRequest",
+                      scim_error(400, "Department 'Sales EMEA' does not exist")),
+        failed_create(KARI, at, C2, "Unauthorized", ""),
+        *(failed_create(p, at, C2, "Unauthorized", "") for p in others),
+        in_sync(others[0], "2026-03-10T11:00:00Z", C3),  # the job's newest cycle: a later one
+    ]
+    frames = load([write_export(tmp_path / "export.json", records)]).frames
+    held_reversed = Frames(*(getattr(frames, name).reverse()
+                             for name in ("events", "steps", "modified_properties")))
+    answers = [query.to_json(query.why(FrameSource.from_frames(f), "kari.nilsen@northwind.no"))
+               for f in (frames, held_reversed)]
+    assert answers[0] == answers[1]
+    assert [e["status"] for e in answers[0]["timeline"]] == ["failure", "failure"]
+    assert answers[0]["verdict"]["rule_id"] == "FC004"  # her latest: the 401, listed last

@@ -55,7 +55,7 @@ def evaluate(ctx: Context) -> list[Hit]:
     by_attribute: dict[str, list[str]] = {}
     for key, rows in sent.sort("attribute_key").group_by("attribute_key", maintain_order=True):
         name = ATTRIBUTE_NAMES.get(key[0], 'the work email')
-        values = rows.sort("activity_time")["value"].unique(maintain_order=True).to_list()
+        values = rows.sort("activity_time", "value")["value"].unique(maintain_order=True).to_list()
         people = rows["person"].n_unique()
         by_attribute[name] = values
         parts.append(f"{plural(people, 'user')} in {name} ({quote_list(values)})")

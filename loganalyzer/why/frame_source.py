@@ -53,12 +53,12 @@ def without_groups(events: pl.DataFrame) -> pl.DataFrame:
 
 def latest_cycles(events: pl.DataFrame) -> list[str]:
     """The newest cycle of each job: what the job looks like now (``events``: job_id,
-    cycle_id, activity_time)."""
+    cycle_id, activity_time); of two ending in the same second, the greater id."""
     return (
         events.filter(pl.col("cycle_id").is_not_null())
         .group_by("job_id", "cycle_id")
         .agg(pl.col("activity_time").max())
-        .sort("activity_time")
+        .sort("activity_time", "cycle_id")
         .group_by("job_id")
         .agg(pl.col("cycle_id").last())["cycle_id"]
         .to_list()

@@ -21,6 +21,7 @@ import polars as pl
 from loganalyzer.normalize import attribute_key
 from loganalyzer.store_index import DETAIL_KEYS
 from loganalyzer.why.frame_source import Coverage, FrameSource, without_groups
+from loganalyzer.why.timeline import EVENT_ORDER
 
 # Columns a person can be looked up by, strongest first: an exact match in an earlier tier
 # wins, so a UPN typed in full is not made ambiguous by another account that merely *sent*
@@ -198,7 +199,7 @@ def _people(events: pl.DataFrame, owners: pl.DataFrame, keys: list[str]) -> list
     mine = owners.filter(pl.col("person_key").is_in(keys))
     rows = (
         events.join(mine, on="event_id")
-        .sort("activity_time", "source_record", nulls_last=True)
+        .sort(EVENT_ORDER, nulls_last=True)
         .group_by("person_key", maintain_order=True)
         .agg(
             pl.col("source_id").drop_nulls().first(),

@@ -213,8 +213,9 @@ def recent_events(person: Person) -> list[str]:
 def context_cycles(mine: pl.DataFrame, latest: list[str]) -> set[str]:
     """Cycles whose job-wide trouble reaches this person: the cycle of their latest event and
     of their latest failure (``mine``: their recent events), and each job's newest cycle
-    (``latest``: a halted job stops everyone)."""
-    mine = mine.sort("activity_time")
+    (``latest``: a halted job stops everyone). Events of the same second are ordered as the
+    timeline orders them, so its latest event and this one are the same."""
+    mine = mine.sort(tl.EVENT_ORDER, nulls_last=True)
     last = mine.tail(1)["cycle_id"].to_list()
     failed = mine.filter(pl.col("status") == "failure").tail(1)["cycle_id"].to_list()
     return {c for c in last + failed + latest if c is not None}

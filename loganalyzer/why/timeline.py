@@ -101,10 +101,13 @@ COLUMNS = (
     "skip_reason", "skip_class", "scope_clauses", "source_record",
 )
 
+# oldest first; events of the same second in file order, then by id (never by how they are held)
+EVENT_ORDER = ["activity_time", "source_record", "event_id"]
+
 
 def build(events: pl.DataFrame) -> list[Entry]:
-    """One entry per event (``COLUMNS``), oldest first, ties in file order."""
-    events = events.sort("activity_time", "source_record", nulls_last=True)
+    """One entry per event (``COLUMNS``), oldest first, ties in file order (then by id)."""
+    events = events.sort(EVENT_ORDER, nulls_last=True)
     events = events.join(_failure_reasons(events), on="event_id", how="left").with_columns(
         pl.when(pl.col("status") == "success")
         .then(pl.col("action").replace_strict(_DONE_WORDS, default="succeeded"))
