@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 _STYLE = {
@@ -43,21 +44,20 @@ _REMOVED = re.compile(
 )
 
 
-def _pyplot():
-    """Matplotlib on first use: importing it costs ~0.4 s that only HTML charts need."""
-    import matplotlib
+def _figure(width: float, height: float) -> tuple[Figure, Axes]:
+    """A figure of its own, not pyplot's: nothing global to open or close, and pyplot's
+    import (its GUI backend machinery) is never paid. Matplotlib is imported on first use:
+    only HTML charts need it."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("svg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    fig = Figure(figsize=(width, height))
+    return fig, fig.subplots()
 
 
 def _inline_svg(fig: Figure, chart_id: str, label: str) -> str:
     """The figure as an ``<svg>`` element safe to place inside an HTML page."""
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
-    _pyplot().close(fig)
     svg = _REMOVED.sub("", buffer.getvalue()).strip()
     prefix = f"{chart_id}-"
     for old in set(_ID.findall(svg)):
@@ -80,10 +80,10 @@ def stacked_bars(
     ylabel: str = "events",
 ) -> str:
     """Vertical stacked bars, one stack per category (a day or a cycle), one colour per series."""
-    plt = _pyplot()
-    with plt.rc_context(_STYLE):
-        width = min(10.0, max(5.0, 0.28 * len(categories) + 3))
-        fig, ax = plt.subplots(figsize=(width, 3.2))
+    from matplotlib import rc_context
+
+    with rc_context(_STYLE):
+        fig, ax = _figure(min(10.0, max(5.0, 0.28 * len(categories) + 3)), 3.2)
         positions = list(range(len(categories)))
         bottom = [0] * len(categories)
         for index, (name, values) in enumerate(series.items()):
@@ -104,9 +104,10 @@ def horizontal_bars(
     chart_id: str, title: str, labels: Sequence[str], values: Sequence[int], xlabel: str
 ) -> str:
     """Ranked horizontal bars, largest on top (top error codes)."""
-    plt = _pyplot()
-    with plt.rc_context(_STYLE):
-        fig, ax = plt.subplots(figsize=(8.0, 0.32 * len(labels) + 1.0))
+    from matplotlib import rc_context
+
+    with rc_context(_STYLE):
+        fig, ax = _figure(8.0, 0.32 * len(labels) + 1.0)
         positions = list(range(len(labels)))[::-1]
         ax.barh(positions, values, color=PALETTE[0], height=0.7)
         ax.set_yticks(positions, [_shortened(label, 60) for label in labels])

@@ -239,8 +239,7 @@ class IndexedStore(FrameSource):
             reads = {
                 "steps": scan_matching(self.store / "steps.parquet", ids, FLAT_STEP_COLUMNS),
                 "modified_properties": scan_matching(properties, ids, None),
-                DETAIL_ROWS: conformed(scan_matching(details, ids, list(DETAIL_ROWS_SCHEMA)),
-                                       DETAIL_ROWS_SCHEMA),
+                DETAIL_ROWS: conformed(scan_matching(details, ids, None), DETAIL_ROWS_SCHEMA),
             }
             frames = dict(zip(reads, pl.collect_all(list(reads.values())), strict=True))
         else:
