@@ -52,3 +52,21 @@ def test_no_message_of_the_samples_says_one_in_the_plural(tmp_path):
         diagnosis = diagnose(load([sample]).frames)
         text = " ".join(plain(render_terminal(diagnosis, verdict(diagnosis))).split())
         assert not bad.search(text), (sample.name, bad.search(text).group(0))
+
+
+@pytest.mark.parametrize("failing, expected", [
+    (["Flowcase Users NO", "Flowcase Managers"], "1 more group appears in events that did not"),
+    ([], "1 group (Flowcase Users SE) appears in 1 event"),
+])
+def test_fc001_says_one_group_in_the_singular(failing, expected):
+    """A truncated export of the group-404 sample left one group that did not fail."""
+    from eventfactory import Export
+
+    from loganalyzer.engine import diagnose
+
+    export = Export()
+    for name in failing:
+        export.group(name, http=404)
+    export.group("Flowcase Users SE", status="success", http=None)
+    finding = next(f for f in diagnose(export.frames()).findings if f.rule_id == "FC001")
+    assert expected in finding.message

@@ -35,6 +35,7 @@ from diagnostics.rulekit import (
     mentions,
     plural,
     quote_list,
+    verb,
 )
 
 ID = "FC001"
@@ -80,7 +81,8 @@ def evaluate(ctx: Context) -> list[Hit]:
     if failures.height == 0:
         message = (
             f"The SCIM group mapping is on: {plural(len(names), 'group')} "
-            f"({quote_list(names)}) appear in {plural(events.height, 'event')} although "
+            f"({quote_list(names)}) {verb(len(names), 'appears', 'appear')} in "
+            f"{plural(events.height, 'event')} although "
             "Flowcase does not support groups."
         )
         return [Hit(ids(events), message, severity="medium", details={"groups": names})]
@@ -94,7 +96,8 @@ def evaluate(ctx: Context) -> list[Hit]:
     message += " because the SCIM group mapping is still enabled"
     others = len(names) - len(failed)
     if others > 0:
-        message += f"; {plural(others, 'more group')} appear in events that did not fail"
+        message += (f"; {plural(others, 'more group')} {verb(others, 'appears', 'appear')} "
+                    "in events that did not fail")
     if halted:
         message += f"; {plural(len(halted), 'cycle')} stopped after the first group 404"
     details = {"groups": names, "failures": failures.height, "halted_cycles": halted}
