@@ -257,21 +257,31 @@ def test_class03_deep_nesting_where_the_kind_is_sniffed(tmp_path):
     assert len(ids(load([path]))) == 3
 
 
-def test_class03_deep_nesting_in_a_csv_details_cell_and_a_log_analytics_column(tmp_path):
+def _portal_copy(tmp_path: Path) -> tuple[Path, list[list[str]]]:
+    """The sample portal download copied, and its steps file's rows (header first)."""
     folder = tmp_path / "download"
     folder.mkdir()
-    portal = SAMPLES / "formats/csv"
-    for path in portal.glob("*.csv"):
+    for path in (SAMPLES / "formats/csv").glob("*.csv"):
         (folder / path.name).write_bytes(path.read_bytes())
     steps = folder / "ProvisioningLogs_ProvisioningSteps.csv"
     rows = list(csv.reader(io.StringIO(steps.read_text(encoding="utf-8-sig"), newline="")))
-    details = [h.lstrip("\ufeff") for h in rows[0]].index("Details")
-    rows[1][details] = "[" * 5000 + "]" * 5000
+    rows[0] = [h.lstrip("\ufeff") for h in rows[0]]
+    return folder, rows
+
+
+def _write_steps(folder: Path, rows: list[list[str]]) -> None:
     out = io.StringIO(newline="")
     csv.writer(out, lineterminator="\r\n").writerows(rows)
-    steps.write_text(out.getvalue(), encoding="utf-8")
+    (folder / "ProvisioningLogs_ProvisioningSteps.csv").write_text(out.getvalue(),
+                                                                   encoding="utf-8")
+
+
+def test_class03_deep_nesting_in_a_csv_details_cell_and_a_log_analytics_column(tmp_path):
+    folder, rows = _portal_copy(tmp_path)
+    rows[1][rows[0].index("Details")] = "[" * 5000 + "]" * 5000
+    _write_steps(folder, rows)
     dataset = load([folder])
-    assert dataset.frames.events.height == load([portal]).frames.events.height
+    assert dataset.frames.events.height == load([SAMPLES / "formats/csv"]).frames.events.height
     assert any("details" in n.lower() for n in dataset.notes)
 
     la_rows = json.loads((SAMPLES / "formats/log-analytics/AADProvisioningLogs.json").read_text(
@@ -303,6 +313,38 @@ def test_class04_numbers_out_of_range_are_noted_not_fatal(tmp_path):
     notes = [n for n in dataset.notes if "'durationInMilliseconds'" in n]
     assert len(notes) == 5 and all("out of range" in n for n in notes)
     assert not dataset.problems
+
+
+@pytest.mark.parametrize("number", ["inf", "-Infinity", "1e400"])
+def test_class04_a_step_number_out_of_range_in_a_csv_download(tmp_path, number):
+    folder, rows = _portal_copy(tmp_path)
+    rows[1][rows[0].index("Step")] = number
+    _write_steps(folder, rows)
+    code, _, stderr = run("diagnose", str(folder), "-q")
+    assert code == 0 and "Traceback" not in stderr
+    whole = load([SAMPLES / "formats/csv"]).frames.events.height
+    assert load([folder]).frames.events.height == whole
+
+
+def test_class01_half_a_surrogate_pair_escaped_in_json_text(tmp_path):
+    """A text cut inside an emoji: JSON may escape half of its surrogate pair, UTF-8 cannot
+    hold it. The record is kept, the half becomes U+FFFD, in an export and a CSV cell."""
+    events = records(3)
+    events[1]["provisioningSteps"][0]["details"] = {"DisplayName": "Ola \ud83d"}
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(events))  # escaped as "\\ud83d", as JSON allows
+    code, _, stderr = run("diagnose", str(path), "-q")
+    assert code == 0 and "Traceback" not in stderr
+    details = load([path]).frames.steps.filter(pl.col("step_index") == 0)["details"].to_list()
+    assert {"key": "DisplayName", "value": "Ola \ufffd"} in details[1]
+
+    folder, rows = _portal_copy(tmp_path)
+    rows[1][rows[0].index("Details")] = '{"DisplayName": "Ola \\ud83d"}'
+    _write_steps(folder, rows)
+    code, _, stderr = run("diagnose", str(folder), "-q")
+    assert code == 0 and "Traceback" not in stderr
+    steps = load([folder]).frames.steps.explode("details")["details"].struct.field("value")
+    assert "Ola \ufffd" in steps.to_list()
 
 
 # 5. Odd shapes ------------------------------------------------------------------------------

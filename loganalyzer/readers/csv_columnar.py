@@ -22,7 +22,7 @@ from loganalyzer.readers.csv_details import parse_details
 from loganalyzer.readers.csv_downloads import Download
 from loganalyzer.readers.csv_headers import CsvKind
 from loganalyzer.readers.csv_portal import PortalFile, PortalReader
-from loganalyzer.readers.records import raw_record
+from loganalyzer.readers.records import raw_record, valid_unicode
 from loganalyzer.schema import DETAILS, RAW_SCHEMA, conformed
 
 
@@ -284,7 +284,7 @@ def _details(texts: pl.Series, file: PortalFile) -> pl.Series:
     if good.all():
         return details.alias("details")
     rest = cells.filter(~good)
-    slow = [_careful_details(text, file) for text in rest["_details"].to_list()]
+    slow = valid_unicode([_careful_details(text, file) for text in rest["_details"].to_list()])
     return pl.concat([
         pl.DataFrame({"_i": cells["_i"], "details": details}).filter(good),
         pl.DataFrame({"_i": rest["_i"], "details": pl.Series(slow, dtype=DETAILS)}),

@@ -97,7 +97,7 @@ class _Children:
 def _order(text: str | None) -> int | None:
     try:
         return int(float(text)) if text else None
-    except ValueError:
+    except (ValueError, OverflowError):  # "abc", "nan"; "inf", "1e400"
         return None
 
 

@@ -231,4 +231,20 @@ def raw_record(
 
 def records_to_frame(rows: Iterable[dict[str, Any]]) -> pl.DataFrame:
     """Rows already passed through ``raw_record`` -> a frame with exactly RAW_SCHEMA."""
-    return pl.DataFrame(list(rows), schema=RAW_SCHEMA)
+    rows = list(rows)
+    try:
+        return pl.DataFrame(rows, schema=RAW_SCHEMA)
+    except UnicodeEncodeError:  # rare: the rows are cleaned only when Polars refuses them
+        return pl.DataFrame(valid_unicode(rows), schema=RAW_SCHEMA)
+
+
+def valid_unicode(value: Any) -> Any:
+    """JSON may escape half of a surrogate pair ("\\ud83d": a text cut inside an emoji), which
+    UTF-8 cannot hold: each half becomes U+FFFD and the rest of the text is kept."""
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, dict):
+        return {key: valid_unicode(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [valid_unicode(item) for item in value]
+    return value
