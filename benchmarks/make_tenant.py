@@ -23,6 +23,7 @@ import itertools
 import json
 import random
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -216,19 +217,23 @@ def write_csv(records: Iterator[dict], folder: Path, per_download: int | None = 
     events, as a month larger than the portal's 100,000-record limit arrives (one download per
     date range); each triple is named after its first event's time, as a user saving them
     side by side would: ``ProvisioningLogs_2026-10-01T0000.csv``,
-    ``ProvisioningLogs_ProvisioningSteps_2026-10-01T0000.csv``, ...
+    ``ProvisioningLogs_ProvisioningSteps_2026-10-01T0000.csv``, ...; a second download starting
+    in the same minute gets ``-2`` (and so on), never the first one's files.
     """
     folder.mkdir(parents=True, exist_ok=True)
     if per_download is None:
         _write_download(records, folder, "")
         return
+    used: Counter[str] = Counter()
     while True:
         chunk = itertools.islice(records, per_download)
         first = next(chunk, None)
         if first is None:
             return
         when = first["activityDateTime"][:16].replace(":", "")
-        _write_download(itertools.chain([first], chunk), folder, f"_{when}")
+        used[when] += 1
+        suffix = f"_{when}" if used[when] == 1 else f"_{when}-{used[when]}"
+        _write_download(itertools.chain([first], chunk), folder, suffix)
 
 
 def _write_download(records: Iterator[dict], folder: Path, suffix: str) -> None:

@@ -233,3 +233,17 @@ def test_name_key_takes_out_the_child_word_only(name, key, tmp_path):
             else CsvKind.MAIN)
     file = type("F", (), {"name": name, "kind": kind})()
     assert csv_downloads.name_key(file) == key  # type: ignore[arg-type]
+
+
+def test_generated_downloads_starting_in_the_same_minute_keep_every_event(tmp_path):
+    """``make_tenant.py`` names a download after its first event's minute; three downloads of
+    one minute's events are three triples, not one overwritten twice."""
+    import subprocess
+    import sys
+
+    folder = tmp_path / "downloads"
+    subprocess.run([sys.executable, str(Path(__file__).parents[1] / "benchmarks" /
+                                        "make_tenant.py"), "--events", "300", "--format", "csv",
+                    "--per-download", "100", "-o", str(folder)], check=True, capture_output=True)
+    assert len(list(folder.glob("ProvisioningLogs_2*.csv"))) == 3
+    assert load([folder]).frames.events.height == 300

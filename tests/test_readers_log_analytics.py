@@ -180,6 +180,17 @@ def test_json_array_with_dynamic_columns_as_text_or_objects(tmp_path):
     check_events(dataset)
 
 
+def test_json_array_with_column_names_in_another_case(tmp_path):
+    """A query that projects its columns under other names' casing: the JSON is still Log
+    Analytics (as its CSV is), not refused as a Graph export."""
+    rows = [{k.lower(): v for k, v in r.items()} for r in ROWS]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(rows, indent=2))
+    dataset = load([path])
+    assert dataset.kinds == {str(path): "Log Analytics JSON"}
+    check_events(dataset)
+
+
 def test_query_api_tables(tmp_path):
     names = [c.replace(" [UTC]", "") for c in COLUMNS]
     document = {"tables": [{

@@ -25,7 +25,9 @@ class Kind(StrEnum):
     CSV = "CSV"
 
 
-_LOG_ANALYTICS_KEYS = re.compile(r'"(TimeGenerated|ResultType|ResultSignature|AADTenantId)"')
+# Log Analytics spells its columns in PascalCase; a hand-made or re-saved export may not
+_LOG_ANALYTICS_KEYS = re.compile(r'"(TimeGenerated|ResultType|ResultSignature|AADTenantId)"',
+                                 re.IGNORECASE)
 _EVENT_KEYS = re.compile(r'"(activityDateTime|provisioningSteps|provisioningStatusInfo|cycleId)"')
 _GRAPH_PAGE = re.compile(r'"value"\s*:\s*\[')
 
