@@ -335,6 +335,12 @@ def test_excel_unicode_text_and_semicolon_csv(tmp_path):
         ("SkipReason: NotEffectivelyEntitled", {"SkipReason": "NotEffectivelyEntitled"}),
         ("", {}),
         ("just some words", None),
+        # a trailing comma, as DuckDB (the column-wise reader) also reads it
+        ('{\r\n  "SkipReason": "RedundantExport",\r\n}', {"SkipReason": "RedundantExport"}),
+        ('[{"key": "a", "value": "x,]"},]', [{"key": "a", "value": "x,]"}]),
+        ('{"a": "b, }"}', {"a": "b, }"}),
+        # JSON that cannot be read is not cut into key=value pieces ('{"SkipReason"' = ...)
+        ('{"SkipReason": "RedundantExport" "x": "y"}', None),
     ],
 )
 def test_step_details_text_forms(text, expected):

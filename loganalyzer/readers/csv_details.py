@@ -12,6 +12,8 @@ import re
 from typing import Any
 
 _PAIR_SEPARATOR = re.compile(r"\s*(?:=|:\s)\s*")
+# a comma before a closing bracket, outside strings (strings are matched first and kept)
+_TRAILING_COMMA = re.compile(r'("(?:\\.|[^"\\])*")|,(\s*[}\]])')
 
 
 def parse_details(text: str | None) -> dict[str, Any] | list[Any] | None:
@@ -24,12 +26,7 @@ def parse_details(text: str | None) -> dict[str, Any] | list[Any] | None:
         return {}
     text = text.strip()
     if text[0] in "{[":
-        try:
-            parsed = json.loads(text)
-        except (ValueError, RecursionError):  # malformed, or nested too deep to read
-            parsed = None
-        if isinstance(parsed, dict | list):
-            return parsed
+        return _json_bag(text)
     separator = next((s for s in ("\n", ";", ",") if s in text), None)
     pieces = text.splitlines() if separator == "\n" else text.split(separator or "\n")
     pairs: dict[str, str] = {}
@@ -44,3 +41,16 @@ def parse_details(text: str | None) -> dict[str, Any] | list[Any] | None:
         elif piece.strip():
             return None
     return pairs or None
+
+
+def _json_bag(text: str) -> dict[str, Any] | list[Any] | None:
+    """JSON details, also with a trailing comma (``{"a": "b",}``), as the column-wise
+    reader's DuckDB reads them; None if unreadable (never split into ``key=value`` pieces:
+    a JSON text cut there gives keys like ``{"SkipReason"``)."""
+    for attempt in (text, _TRAILING_COMMA.sub(lambda m: m.group(1) or m.group(2), text)):
+        try:
+            parsed = json.loads(attempt)
+        except (ValueError, RecursionError):  # malformed, or nested too deep to read
+            continue
+        return parsed if isinstance(parsed, dict | list) else None
+    return None
