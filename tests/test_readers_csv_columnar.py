@@ -135,3 +135,20 @@ def test_zip_and_its_files_together_are_two_downloads_read_column_wise(tmp_path)
     assert sorted(len(d.children) for d in downloads) == [2, 2]
     for one in downloads:  # neither refuses: each is one clean download
         csv_columnar.read_portal(one, [], BATCH_ROWS)
+
+
+def test_a_cell_of_information_separators_reads_the_same_in_both_readers(tmp_path):
+    """U+001C-U+001F are whitespace to Python's strip() but not to Polars' strip_chars(): a
+    cell holding one was empty in the careful reader and a value in the column-wise one."""
+    folder = tmp_path / "dl"
+    folder.mkdir()
+    rows = [list(r) for r in MAIN_ROWS]
+    rows[0][MAIN_HEADER.index("Error Code")] = "\x1d"
+    rows[0][MAIN_HEADER.index("Source Identity Display Name")] += "\x1f"
+    write(folder / "ProvisioningLogs.csv", MAIN_HEADER, rows)
+    write(folder / "ProvisioningLogs_ProvisioningSteps.csv", STEPS_HEADER, STEPS_ROWS)
+    write(folder / "ProvisioningLogs_ModifiedProperties.csv", PROPS_HEADER, PROPS_ROWS)
+    fast, fast_notes, careful, careful_notes = both_readers([folder], tmp_path)
+    assert fast.equals(careful) and fast_notes == careful_notes
+    error = careful.row(0, named=True)["provisioningStatusInfo"]["errorInformation"]
+    assert error["errorCode"] == "\x1d"

@@ -29,6 +29,12 @@ _KEY_FIELDS = ("changeId", "eventId", "order")
 
 Cells = list[str]
 
+# What the column-wise reader's Polars ``strip_chars()`` trims from a cell (Unicode White_Space).
+# Python's ``str.strip()`` also trims U+001C-U+001F, so a cell of one such character was empty
+# in one reader and a value in the other.
+WHITESPACE = "".join(ch for ch in map(chr, range(0x3001))
+                     if ch.isspace() and ch not in "\x1c\x1d\x1e\x1f")
+
 
 @dataclass(frozen=True)
 class PortalFile:
@@ -45,7 +51,8 @@ class PortalFile:
     def picker(self, fields: tuple[str, ...]) -> Callable[[Cells], list[str | None]]:
         """cells -> the stripped value of each field (None when empty or not a column)."""
         indexes = [self.columns.positions.get(f) for f in fields]
-        return lambda cells: [None if i is None else cells[i].strip() or None for i in indexes]
+        return lambda cells: [None if i is None else cells[i].strip(WHITESPACE) or None
+                              for i in indexes]
 
 
 @dataclass(slots=True)
@@ -109,7 +116,7 @@ def _event_builder(main: PortalFile) -> Callable[[Cells], dict[str, Any]]:
     def build(cells: Cells) -> dict[str, Any]:
         obj: dict[str, Any] = {}
         for parts, index, is_error in columns:
-            value = cells[index].strip()
+            value = cells[index].strip(WHITESPACE)
             if not value or (is_error and value.casefold() in _NO_VALUE):
                 continue
             target = obj
