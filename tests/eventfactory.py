@@ -435,3 +435,10 @@ def frames_of(records: Iterable[Mapping[str, Any]]) -> Frames:
     frames, problems = normalize(records_to_frame(row for row, _ in read))
     assert not problems, problems
     return frames
+
+
+def held_reversed(frames: Frames) -> Frames:
+    """The same events with every frame's rows in reverse order: what a join or a store may
+    hand back, which must never change an answer when events tie on time."""
+    return Frames(*(getattr(frames, name).reverse()
+                    for name in ("events", "steps", "modified_properties")))

@@ -6,7 +6,7 @@ import dataclasses
 from datetime import UTC, datetime
 
 import pytest
-from eventfactory import DEPARTMENT, EMAIL, Export
+from eventfactory import DEPARTMENT, EMAIL, Export, held_reversed
 
 from diagnostics import RULES
 from diagnostics.facts.job_status import JobStatusError, parse_job_status
@@ -265,11 +265,6 @@ def _tied_export() -> Export:
     return x
 
 
-def _reversed(frames: Frames) -> Frames:
-    return Frames(*(getattr(frames, name).reverse()
-                    for name in ("events", "steps", "modified_properties")))
-
-
 def test_events_of_the_same_second_give_the_same_diagnosis_in_any_order() -> None:
     """Which evidence, which reason and which cycle come first must not depend on the order
     events were read in (an export, its store, a scan of the store) when they tie on time."""
@@ -277,6 +272,6 @@ def test_events_of_the_same_second_give_the_same_diagnosis_in_any_order() -> Non
 
     frames = _tied_export().frames()
     first = to_json(diagnose(frames))
-    assert to_json(diagnose(_reversed(frames))) == first
+    assert to_json(diagnose(held_reversed(frames))) == first
     assert {f["rule_id"] for f in first["findings"]} >= {"FC006", "FC007", "FC008"}
     assert first["unexplained"] and first["unexplained_skips"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from eventfactory import Export
+from eventfactory import Export, held_reversed
 from why_records import (
     Person,
     create,
@@ -16,7 +16,6 @@ from why_records import (
 )
 
 from loganalyzer.ingest import load
-from loganalyzer.normalize import Frames
 from loganalyzer.why import query
 from loganalyzer.why.frame_source import FrameSource
 from loganalyzer.why.timeline import build
@@ -113,10 +112,8 @@ def test_events_of_the_same_second_give_the_same_answer_however_they_are_held(tm
         in_sync(others[0], "2026-03-10T11:00:00Z", C3),  # the job's newest cycle: a later one
     ]
     frames = load([write_export(tmp_path / "export.json", records)]).frames
-    held_reversed = Frames(*(getattr(frames, name).reverse()
-                             for name in ("events", "steps", "modified_properties")))
     answers = [query.to_json(query.why(FrameSource.from_frames(f), "kari.nilsen@northwind.no"))
-               for f in (frames, held_reversed)]
+               for f in (frames, held_reversed(frames))]
     assert answers[0] == answers[1]
     assert [e["status"] for e in answers[0]["timeline"]] == ["failure", "failure"]
     assert answers[0]["verdict"]["rule_id"] == "FC004"  # her latest: the 401, listed last
