@@ -235,10 +235,10 @@ class Context:
         unknown = rows.filter(pl.col("_best").is_null())["event_id"]
         if unknown.is_empty():
             return rows.lazy().rename({"_best": "person"})
-        theirs = self._with_best(
+        theirs = self._with_person(
             self.frames.events.lazy().filter(pl.col("event_id").is_in(unknown.implode()))
             .select("event_id", "source_id", "identity_key", "target_id", *self._LOGGED)
-        ).select("event_id", self._person.alias("_theirs")).unique("event_id", keep="first")
+        ).select("event_id", pl.col("person").alias("_theirs")).unique("event_id", keep="first")
         return (rows.lazy().join(theirs, on="event_id", how="left", maintain_order="left")
                 .with_columns(pl.coalesce("_best", "_theirs").alias("person"))
                 .drop("_best", "_theirs"))
@@ -278,7 +278,7 @@ class Context:
         inputs = events.lazy().select(
             "event_id", "source_id", "identity_key", "target_id", *self._LOGGED
         )
-        person = self._with_best(inputs).select(self._person).collect().to_series()
+        person = self._with_person(inputs).select("person").collect().to_series()
         return events.select(RULE_COLUMNS).with_columns(
             _cut_like(person, events.get_column("event_id"))
         )
@@ -298,21 +298,23 @@ class Context:
         named = named.rename({"_best": "person"})
         if not events.select((~known).any()).collect().item():
             return named.with_columns(LABEL)
-        others = self._with_best(events.filter(~known)).with_columns(self._person)
-        return pl.concat([named, others.drop("_reported", "_best")],
-                         how="vertical").with_columns(LABEL)
+        others = self._with_person(events.filter(~known))
+        return pl.concat([named, others], how="vertical").with_columns(LABEL)
 
-    @property
-    def _person(self) -> pl.Expr:
-        return pl.coalesce(
+    def _with_person(self, events: pl.LazyFrame) -> pl.LazyFrame:
+        """``events`` (their ids, identity columns and ``_LOGGED``) with their ``person``: the
+        best identity of their object, else the identifier the event names, its identity key,
+        its target id, its own id. The one definition of a person, wherever events are held."""
+        person = pl.coalesce(
             "_best", self._own_key, "identity_key", pl.col("target_id").str.to_lowercase(),
             "event_id",
         ).alias("person")
-
-    def _with_best(self, events: pl.LazyFrame) -> pl.LazyFrame:
-        return events.join(
-            self._reported.lazy(), on="event_id", how="left", maintain_order="left"
-        ).join(self._best.lazy(), on="source_id", how="left", maintain_order="left")
+        return (
+            events.join(self._reported.lazy(), on="event_id", how="left", maintain_order="left")
+            .join(self._best.lazy(), on="source_id", how="left", maintain_order="left")
+            .with_columns(person)
+            .drop("_reported", "_best")
+        )
 
     @cached_property
     def failures(self) -> pl.DataFrame:

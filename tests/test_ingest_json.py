@@ -274,6 +274,23 @@ def test_the_fast_and_the_careful_reader_give_the_same_events(path, tmp_path):
         assert getattr(fast, name).equals(getattr(careful, name)), name
 
 
+def test_a_duration_that_is_not_a_whole_number_reads_alike_and_is_noted(tmp_path):
+    """DuckDB casts ``true`` to 1 (and rounds 12.5) in a number column, where the careful
+    reader notes a boolean and cuts 12.5 to 12: the fast reader hands such a file to the
+    careful one, so a duration never depends on which reader met it first, and a boolean
+    is never a duration of 1 ms."""
+    records = realworld.flowcase_events()
+    for record, duration in zip(records, [True, 12.5, "1204", 1204, False], strict=True):
+        record["durationInMilliseconds"] = duration
+    path = write_json(tmp_path / "export.json", records)
+    fast, careful = _read_with(path, careful=False), _read_with(path, careful=True)
+    assert fast.events.equals(careful.events)
+    assert fast.events["duration_ms"].to_list() == [None, 12, 1204, 1204, None]
+    dataset = load([path])
+    booleans = [n for n in dataset.notes if "'durationInMilliseconds' is a boolean" in n]
+    assert len(booleans) == 2, dataset.notes
+
+
 def test_both_readers_spell_a_value_logged_as_json_not_text_alike(tmp_path):
     """Entra logs detail and property values as strings; a boolean, number, object or array
     in their place must read as the same text whichever reader takes the record (compact

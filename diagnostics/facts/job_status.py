@@ -21,7 +21,6 @@ class JobStatus:
     code: str | None  # Active, Paused, Quarantine, ...
     quarantine_reason: str | None  # EncounteredQuarantineException, ...
     quarantine_since: str | None
-    quarantine_series_count: int | None
     error_code: str | None  # quarantine.error, else lastExecution.error
     error_message: str | None
     last_execution_state: str | None
@@ -81,7 +80,6 @@ def parse_job_status(document: Any) -> JobStatus:
         code=_text(status.get("code")),
         quarantine_reason=_text(quarantine.get("reason")),
         quarantine_since=_text(quarantine.get("currentBegan") or quarantine.get("seriesBegan")),
-        quarantine_series_count=_int(quarantine.get("seriesCount")),
         error_code=q_code or l_code,
         error_message=(q_message if q_code else None) or l_message,
         last_execution_state=_text(last.get("state")),

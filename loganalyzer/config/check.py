@@ -57,9 +57,6 @@ class ConfigResult:
                 found.setdefault(rule_id, []).append(finding)
         return found
 
-    def worst(self) -> str | None:
-        return min((f.severity for f in self.findings), key=severity_rank, default=None)
-
 
 def _run(rule: ConfigRule, config: ConfigSnapshot) -> list[ConfigFinding] | NotChecked:
     missing = [part for part in rule.needs if not config.has(part)]

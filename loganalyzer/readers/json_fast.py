@@ -60,7 +60,8 @@ EVENT_COLUMNS = {
     "changeId": "VARCHAR",
     "provisioningAction": "VARCHAR",
     "action": "VARCHAR",
-    "durationInMilliseconds": "BIGINT",
+    # as text, checked by ``_NOT_A_DURATION``: DuckDB casts ``true`` to 1 in a BIGINT column
+    "durationInMilliseconds": "VARCHAR",
     "initiatedBy": "STRUCT(id VARCHAR, displayName VARCHAR, initiatorType VARCHAR, "
     "initiatingType VARCHAR)",
     # an object on the wire; the v1.0 doc's array form makes DuckDB refuse the file and the
@@ -141,6 +142,11 @@ _NO_STATUS = (
     pl.col("provisioningStatusInfo").struct.field("status").is_null()
     & pl.col("statusInfo").struct.field("status").is_null()
 )
+
+
+_DURATION = pl.col("durationInMilliseconds").cast(pl.Int64, strict=False)
+# anything but a whole number of 64 bits (a boolean, 12.5, 1e400): the careful reader notes it
+_NOT_A_DURATION = pl.col("durationInMilliseconds").is_not_null() & _DURATION.is_null()
 
 
 def _field(column: str, name: str, alias: str) -> pl.Expr:
@@ -226,6 +232,10 @@ def read_fast(
             ).with_columns(_pairs(column) for column in DETAIL_KEY_READ)
             if frame.select(_NO_STATUS.any()).item():
                 raise Unfolded(f"a record after record {offset} has no status")
+            if frame.select(_NOT_A_DURATION.any()).item():
+                raise Unfolded(f"a record after record {offset} has a duration that is not "
+                               "a whole number")
+            frame = frame.with_columns(_DURATION)
             offset += frame.height
             yield conformed(frame, RAW_SCHEMA)
     finally:

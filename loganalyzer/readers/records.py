@@ -103,6 +103,8 @@ class _Fields:
             return None
         given = f"'{shown(value, 40)}'" if isinstance(value, str) else _json_type(value)
         try:
+            if isinstance(value, bool):  # float(True) is 1.0: a boolean is not a duration
+                raise TypeError(value)
             number = int(float(value))
         except (TypeError, ValueError):
             self.ignored.append(f"'{path}' is {given}, expected a number; ignored")

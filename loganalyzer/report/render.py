@@ -60,5 +60,3 @@ def render_markdown(report: Report) -> str:
     """Markdown for GitHub, Azure DevOps and Jira: headings and tables, no raw HTML."""
     return _environment(False, md_escape).get_template("report.md.j2").render(report=report)
 
-
-RENDERERS: dict[str, Callable[[Report], str]] = {"html": render_html, "md": render_markdown}
