@@ -41,6 +41,7 @@ from loganalyzer.schema import (
 from loganalyzer.skip_classes import SKIP_CLASS_COLUMNS, with_skip_classes
 from loganalyzer.store_index import STEP_ROW_GROUP, IndexWriter
 from loganalyzer.textsafe import shown
+from loganalyzer.wording import plural
 
 if TYPE_CHECKING:  # only writing a store needs pyarrow: every command would pay its import
     import pyarrow as pa
@@ -81,7 +82,7 @@ def _normalized_batches(
             # with several files, a file counts as done once the next one has started; the
             # share of one file read is not known
             several = len(sources) > 1
-            progress(f"read {events:,} events ({rate:,.0f}/s)",
+            progress(f"read {plural(events, 'event')} ({rate:,.0f}/s)",
                      max(len(read_log.kinds) - 1, 0) if several else None,
                      len(sources) if several else None)
             yield frames

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -31,12 +32,15 @@ class Ignored:
 
 
 class InputError(Exception):
-    """Input that cannot be used at all. The CLI prints it on one line and exits with code 2."""
+    """Input that cannot be used at all. The CLI prints it on one line, then ``choices`` one
+    per line (the apps to pick from, say), and exits with code 2."""
 
-    def __init__(self, file: str, message: str, location: str | None = None):
+    def __init__(self, file: str, message: str, location: str | None = None,
+                 choices: Sequence[str] = ()):
         self.file = file
         self.location = location
         self.message = message
+        self.choices = list(choices)
         where = f"{file}: {location}" if location else file
         super().__init__(f"{where}: {message}")
 

@@ -112,8 +112,7 @@ class ScopeError(InputError):
     """No app, or more than one, could be Flowcase's: the user must name one with --app."""
 
     def __init__(self, inputs: str, message: str, apps: Sequence[AppEvents]):
-        lines = [message, *(_choice_line(a) for a in apps)]
-        super().__init__(inputs, "\n".join(lines))
+        super().__init__(inputs, message, choices=[_choice_line(a) for a in apps])
         self.apps = list(apps)
 
 

@@ -49,7 +49,7 @@ def _scope(dataset: Dataset) -> dict[str, Any]:
     except scope.ScopeError as exc:
         found = [{k: v for k, v in asdict(a).items() if k != "keys"} for a in exc.apps]
         return {"diagnosed": [], "chosen_by": None, "other_events": sum(a.events for a in
-                exc.apps), "other_apps": found, "note": exc.message.splitlines()[0]
+                exc.apps), "other_apps": found, "note": exc.message
                 + "; diagnose, report and why need --app", "choice_note": None}
 
 

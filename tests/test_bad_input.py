@@ -207,6 +207,9 @@ def test_more_problems_than_shown_says_how_to_see_them_all(tmp_path):
     code, _, stderr = run("ingest", str(export), "-o", str(store), "-q")
     assert code == 0
     assert f"... and 2 more (all are listed in {store}/manifest.json)" in stderr
+    assert "wrote" not in stderr and "note:" not in stderr  # -q: the skipped records only
+    code, _, loud = run("ingest", str(export), "-o", str(tmp_path / "again"))
+    assert code == 0 and f"wrote {tmp_path / 'again'}: 1 event, 2 steps" in loud
     assert len(json.loads((store / "manifest.json").read_text())["problems"]) == 7
 
     code, _, stderr = run("summary", str(store))

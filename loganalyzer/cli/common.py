@@ -97,8 +97,11 @@ def err(message: str) -> None:
 
 
 def fail_input(exc: InputError) -> typer.Exit:
-    """Unusable input: one line naming the file, record and what was expected; exit code 2."""
+    """Unusable input: one line naming the file, record and what was expected, then the
+    choices it offers, a line each; exit code 2."""
     err(f"error: {exc}")
+    for line in exc.choices:
+        err(line)
     return typer.Exit(2)
 
 

@@ -26,6 +26,7 @@ from loganalyzer.ingest import ingest_to_store
 from loganalyzer.periods import choose_period, select
 from loganalyzer.problems import InputError, Problem, summarize_problems
 from loganalyzer.summary import render_summary, summarize
+from loganalyzer.wording import plural
 
 
 @app.command()
@@ -41,16 +42,19 @@ def ingest(
     except InputError as exc:
         raise fail_input(exc) from None
     counts = manifest["counts"]
-    err(
-        f"wrote {output}: {counts['events']:,} events, {counts['steps']:,} steps, "
-        f"{counts['modified_properties']:,} modified properties; "
-        f"{manifest['duplicates_dropped']:,} duplicate events dropped"
-    )
+    if not quiet:
+        err(
+            f"wrote {output}: {plural(counts['events'], 'event')}, "
+            f"{plural(counts['steps'], 'step')}, "
+            f"{plural(counts['modified_properties'], 'modified property', 'modified properties')}; "
+            f"{plural(manifest['duplicates_dropped'], 'duplicate event')} dropped"
+        )
     problems = [Problem(**p) for p in manifest["problems"]]
     for line in summarize_problems(problems, where_all=f"all are listed in {output}/manifest.json"):
-        err(line)
-    for note in manifest["notes"]:
-        err(f"note: {note}")
+        err(line)  # records skipped are reported even with -q, as by every command
+    if not quiet:  # the notes stay in the store's manifest.json
+        for note in manifest["notes"]:
+            err(f"note: {note}")
 
 
 SummaryOutput = output_options("summary", (Format.terminal, Format.json), Format.terminal)
