@@ -110,6 +110,11 @@ RULE_COLUMNS = (
 
 
 DERIVED = ("person", "text", "label")  # the columns ``Context`` adds
+# What a finding names its events by (``ids``, ``describe``, ``people``). A rule asks
+# ``events_where`` for these and the columns it reads after, not for every column: on a
+# scanned store each column asked for is decoded in every row group (5M events, the
+# failures: 2.9 s with every column, 1.1 s with these and the status).
+NAMED = ("event_id", "person", "label")
 ROW = "_row"  # an event's position among the events in memory
 # The long texts ``text`` is made of: left out of ``Context.failures``, which is kept for the
 # whole diagnosis (at 250k failures a month, 146 MB of mostly unique reasons); rules match

@@ -11,7 +11,7 @@ from __future__ import annotations
 import polars as pl
 
 from diagnostics.facts.active import sent_active
-from diagnostics.rulekit import Context
+from diagnostics.rulekit import NAMED, Context
 from loganalyzer.skip_classes import (
     ASSIGNED_KEYS,
     NOT_ASSIGNED,
@@ -69,7 +69,8 @@ def exported_while_unassigned(ctx: Context) -> pl.DataFrame:
         & pl.col("status").is_in(["success", "failure"])
         & pl.col("action").is_in(["create", "update"])
         & ~pl.col("event_id").is_in(deactivating.implode())
-        & ~pl.col("event_id").is_in(soft_delete.implode())
+        & ~pl.col("event_id").is_in(soft_delete.implode()),
+        NAMED,
     )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from diagnostics.facts.vocabulary import ROLE, TRANSIENT
-from diagnostics.rulekit import Context, http_in, mentions, no_http_status
+from diagnostics.rulekit import NAMED, Context, http_in, mentions, no_http_status
 
 SIMPLE_ROLES = frozenset(
     {
@@ -208,6 +208,7 @@ def role_evidence(ctx: Context, form: str) -> tuple[pl.DataFrame, pl.DataFrame, 
     failures = role_failures(ctx).filter(pl.col("form") == form)
     events = ctx.events_where(
         pl.col("event_id").is_in(invalid["event_id"].implode())
-        | pl.col("event_id").is_in(failures["event_id"].implode())
+        | pl.col("event_id").is_in(failures["event_id"].implode()),
+        NAMED,
     )
     return invalid, failures, events

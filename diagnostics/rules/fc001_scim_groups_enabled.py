@@ -26,6 +26,7 @@ from __future__ import annotations
 import polars as pl
 
 from diagnostics.rulekit import (
+    NAMED,
     Context,
     Hit,
     describe,
@@ -73,7 +74,8 @@ def evaluate(ctx: Context) -> list[Hit]:
     untyped_group_404 = (
         pl.col("object_type").is_null() & http_in(404) & mentions(r"(^|[^a-z])groups?([^a-z]|$)")
     )
-    events = ctx.events_where(is_group | untyped_group_404)
+    events = ctx.events_where(is_group | untyped_group_404,
+                              (*NAMED, "status", "http_status", "cycle_id", "activity_time"))
     if events.height == 0:
         return []
     failures = events.filter(is_failure())

@@ -27,6 +27,7 @@ import polars as pl
 
 from diagnostics.facts.vocabulary import MANAGER, MANAGER_ROLE, ROLE
 from diagnostics.rulekit import (
+    NAMED,
     Context,
     Hit,
     code_like,
@@ -67,7 +68,8 @@ def evaluate(ctx: Context) -> list[Hit]:
             & ~mentions(ROLE)
         )
     )
-    events = ctx.events_where((pl.col("object_type") != "Group") & about_manager)
+    events = ctx.events_where((pl.col("object_type") != "Group") & about_manager,
+                              (*NAMED, "status"))
     if events.height == 0:
         return []
     people = sorted(events["person"].unique().to_list())

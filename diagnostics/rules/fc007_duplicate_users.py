@@ -134,7 +134,8 @@ def shared_identifiers(ctx: Context) -> pl.DataFrame:
 def recased_creates(ctx: Context) -> pl.DataFrame:
     """Successful creates of one identifier under several casings (a person created twice)."""
     created = ctx.events_where(
-        (pl.col("action") == "create") & (pl.col("status") == "success")
+        (pl.col("action") == "create") & (pl.col("status") == "success"),
+        ("event_id", "user_name_sent", "email_sent"),
     ).with_columns(
         pl.coalesce("user_name_sent", "email_sent").alias("raw"),
         _lower_cased_identifier().alias("key"),

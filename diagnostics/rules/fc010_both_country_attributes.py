@@ -22,7 +22,7 @@ from __future__ import annotations
 import polars as pl
 
 from diagnostics.facts.vocabulary import DEPARTMENT
-from diagnostics.rulekit import Context, Hit, describe, ids, is_failure, mentions
+from diagnostics.rulekit import NAMED, Context, Hit, describe, ids, is_failure, mentions
 
 ID = "FC010"
 TITLE = "Both countryCode and countryName are mapped"
@@ -48,7 +48,8 @@ def evaluate(ctx: Context) -> list[Hit]:
             & mentions(r"country ?code")
             & mentions(r"country ?name")
             & ~mentions(DEPARTMENT)
-        )
+        ),
+        (*NAMED, "status"),
     )
     if events.height == 0:
         return []

@@ -32,6 +32,7 @@ import polars as pl
 from diagnostics.facts.active import non_boolean_active, sent_active, string_boolean_failures
 from diagnostics.facts.vocabulary import ACTIVE, BOOLEAN, DEPARTMENT, ROLE, TRANSIENT
 from diagnostics.rulekit import (
+    NAMED,
     Context,
     Hit,
     describe,
@@ -87,7 +88,8 @@ def evaluate(ctx: Context) -> list[Hit]:
     events = ctx.events_where(
         pl.col("event_id").is_in(odd["event_id"].implode())
         | pl.col("event_id").is_in(inverted["event_id"].implode())
-        | pl.col("event_id").is_in(failures["event_id"].implode())
+        | pl.col("event_id").is_in(failures["event_id"].implode()),
+        NAMED,
     )
     if events.height == 0:
         return []

@@ -36,6 +36,7 @@ from diagnostics.facts.vocabulary import (
     ROLE,
 )
 from diagnostics.rulekit import (
+    NAMED,
     Context,
     Hit,
     code_like,
@@ -82,7 +83,8 @@ def evaluate(ctx: Context) -> list[Hit]:
         ctx.exporting(creates_without_identifier).implode()
     )
     events = ctx.events_where(
-        code_like(MISSING_CODE) | import_skipped | says_missing | without_identifier
+        code_like(MISSING_CODE) | import_skipped | says_missing | without_identifier,
+        (*NAMED, *import_skipped.meta.root_names()),
     )
     if events.height == 0:
         return []

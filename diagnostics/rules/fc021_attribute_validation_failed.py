@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from diagnostics.rulekit import Context, Hit, describe, ids, plural, verb
+from diagnostics.rulekit import NAMED, Context, Hit, describe, ids, plural, verb
 
 ID = "FC021"
 TITLE = "A value the mapping needs is empty or invalid in Entra (user skipped)"
@@ -49,7 +49,8 @@ UNNAMED = "(attribute not named in the log)"
 
 def evaluate(ctx: Context) -> list[Hit]:
     skipped = ctx.events_where(
-        (pl.col("skip_reason").str.to_lowercase() == SKIP_REASON).fill_null(False)
+        (pl.col("skip_reason").str.to_lowercase() == SKIP_REASON).fill_null(False),
+        (*NAMED, "failed_step_description"),
     )
     if skipped.height == 0:
         return []
