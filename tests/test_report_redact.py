@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -97,3 +98,99 @@ def test_unknown_emails_in_free_text_are_replaced_and_the_rest_is_kept() -> None
     )
     assert redacted.rules == report.rules and redacted.apps == report.apps
     assert redacted.redacted
+
+
+def _as(record: dict, **values: str) -> dict:
+    """A copy of the sample's conflict record for someone else: each of its values named in
+    ``_KEYS`` replaced by the one given, in every string."""
+    text = json.dumps(record, ensure_ascii=False)
+    for old, new in values.items():
+        text = text.replace(_KEYS[old], json.dumps(new, ensure_ascii=False)[1:-1])
+    return json.loads(text)
+
+
+_KEYS = {"display": "Linnea Björk", "upn": "linnea.bjork@northwind.se",
+         "oid": "d0c79cdf-243b-46b2-971a-ffb11fd8f624",
+         "detail": "A user with this email address already exists"}
+
+
+def _awkward_people() -> list[tuple[list[dict], list[str]]]:
+    """Exports of the sample's 409 conflict for people whose identifiers a plain whole-word
+    match misses, each with Flowcase's answer naming them, and what must not survive
+    redaction; three people an export, so every reason is among a finding's evidence."""
+    records = json.loads((SAMPLES / "failing-initial.json").read_text(encoding="utf-8"))
+    conflict, skip = records[24], records[4]
+    people = [  # display name, UPN, what Flowcase answers, what must not be left
+        ("Ann Lindberg", "ann.lindberg@northwind.se", "User 'Ann Lindberg' already exists",
+         ["Lindberg"]),
+        ("Ann Li", "ann.li@northwind.se", "User 'Ann Li' already exists",  # begins the above
+         ["Ann Li "]),
+        ("İpek Yılmaz", "ipek.yilmaz@northwind.se", "A user with this email address exists",
+         ["Yılmaz", "İpek"]),
+        ("Kari Nilsen", "kari.nilsen@northwind.se", "userName 'kari.nilsen' already exists",
+         ["kari.nilsen"]),
+        ("Per Olsen", "per.olsen@northwind.se",
+         "Cannot GET /scim/Users?filter=userName%20eq%20%22per.olsen%40northwind.se%22",
+         ["per.olsen"]),
+        ("Søren Øst", "soren.ost@northwind.se",
+         "User \\u0027S\\u00f8ren \\u00d8st\\u0027 already exists", ["S\\u00f8ren", "Søren"]),
+        ("Tove  Lie", "tove.lie@northwind.se", "User 'Tove Lie' already exists",  # two spaces
+         ["Tove"]),
+        ("Xq", "xq@northwind.se", "A user with this email address exists", ["| Xq |"]),
+        ("Mona Trunc", "mona.truncated@northwind.se",
+         "The address is already registered to another account; ask the administrator of "
+         "the tenant to merge the accounts or remove the old one. It is held by "
+         + "x" * 43 + " mona.truncated@northwind.se",  # cut at 200 inside the address
+         ["mona.t…"]),
+        ("Odd Mail", "odd.mail@northwind.se", "Contact odd!mail#x@northwind.se to merge",
+         ["odd!mail"]),
+    ]
+    exports = []
+    for first in range(0, len(people), 3):
+        built, secrets = [], []
+        for n, (display, upn, detail, left) in enumerate(people[first:first + 3], first):
+            record = _as(conflict, display=display, upn=upn,
+                         oid=f"0b7e4a21-5c3d-4f60-8e1a-2b3c4d5e6f{n:02d}")
+            error = record["provisioningStatusInfo"]["errorInformation"]
+            body = json.dumps(detail)[1:-1] if "\\u" not in detail else detail
+            error["reason"] = error["reason"].replace(_KEYS["detail"], body)
+            record["id"], record["changeId"] = f"redact-{n}", f"change-{n}"
+            built.append(record)
+            secrets += left
+        exports.append((built, secrets))
+    # a skip naming its user only in the step's ReportableIdentifier and description
+    unnamed = json.loads(json.dumps(skip).replace("isak.berglund@northwind.se", "isak-berglund"))
+    unnamed["sourceIdentity"]["details"] = {}
+    for step in unnamed["provisioningSteps"]:
+        step["details"].pop("userPrincipalName", None)
+        step["details"].pop("mail", None)
+        if "SkipReason" in step["details"]:
+            step["details"]["SkipReason"] = "SomeFutureSkip"
+    exports[-1][0].append(unnamed)
+    exports[-1][1].append("isak-berglund")
+    return exports
+
+
+@pytest.mark.parametrize("part", range(4))
+def test_identifiers_that_a_plain_whole_word_match_misses_are_redacted(tmp_path: Path,
+                                                                         part: int) -> None:
+    """A name that begins another, Turkish İ (two characters lower-cased), a userName
+    without its domain, an address URL-encoded or JSON-escaped, two spaces in a name, a
+    two-letter name in the affected table, an address cut at the reason's limit, an
+    address with '!' and '#', a ReportableIdentifier only the skip step names."""
+    records, secrets = _awkward_people()[part]
+    path = tmp_path / "awkward.json"
+    path.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+    plain, redacted = tmp_path / "plain.md", tmp_path / "redacted.md"
+    assert run_report(path, "-o", plain).exit_code == 0
+    assert run_report(path, "--redact", "-o", redacted, "-o", tmp_path / "r.html").exit_code == 0
+    shown = _unescaped_md(plain.read_text(encoding="utf-8"))
+    assert [s for s in secrets if s not in shown] == []  # the plain report names them all
+    for text in (_unescaped_md(redacted.read_text(encoding="utf-8")),
+                 html.unescape((tmp_path / "r.html").read_text(encoding="utf-8"))):
+        assert [s for s in secrets if s.lower() in text.lower()] == []
+        assert "@redacted" in text
+
+
+def _unescaped_md(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)

@@ -50,8 +50,8 @@ App = Annotated[
 Apps = Annotated[
     list[str] | None,
     typer.Option("--app", help="The app: display name, service principal (Object) ID or job "
-                 "id; repeatable (fetch takes one). Graph compares a display name CASE-SENSITIVELY: spell it "
-                 "exactly as in the Entra admin center."),
+                 "id; repeatable (fetch takes one). Graph compares a display name "
+                 "CASE-SENSITIVELY: spell it exactly as in the Entra admin center."),
 ]
 ServicePrincipalId = Annotated[
     str | None,

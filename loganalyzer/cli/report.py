@@ -40,7 +40,7 @@ from loganalyzer.normalize import Frames
 from loganalyzer.periods import Period, choose_period, parse_bound, parse_since, select
 from loganalyzer.problems import InputError
 from loganalyzer.report.model import Analysis, build_report, fails_at
-from loganalyzer.report.redact import redact_report
+from loganalyzer.report.redact import identity_details, redact_report
 from loganalyzer.verdict import verdict
 
 
@@ -180,7 +180,7 @@ def report_command(
         if configuration is not None:
             report.configuration = without_people(configuration) if redact else configuration
         if redact:
-            report = redact_report(report, dataset.frames.events)
+            report = redact_report(report, dataset.frames.events, identity_details(dataset.frames))
         health = verdict(current.diagnosis, job)
         # jinja2 and the workbook writer: loaded by the report command only
         from loganalyzer.report.render import render_html, render_markdown

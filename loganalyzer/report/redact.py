@@ -13,14 +13,18 @@ encryption: someone who already knows an address can check whether it is in the 
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import json
 import re
 from dataclasses import fields, is_dataclass, replace
 from typing import Any
+from urllib.parse import quote
 
 import polars as pl
 
-from loganalyzer.report.model import Report
+from loganalyzer.normalize import Frames, step_details
+from loganalyzer.report.model import AffectedRow, Report
 
 PERSONAL_COLUMNS = (
     "upn",
@@ -34,7 +38,14 @@ PERSONAL_COLUMNS = (
     "source_id",
     "target_id",
 )
-_EMAIL = re.compile(r"[\w.%+'-]+@[\w-]+(?:\.[\w-]+)+")
+# an address in free text: RFC 5322's characters in the local part ("a!b#c@x.no" is one)
+_EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+# step detail keys that name the object when its event columns do not (``store_index``)
+DETAIL_KEYS = ("reportableidentifier", "username", "externalid", "identifier")
+# where an identifier may start: not inside a word, but right after an escape that a SCIM
+# response or a URL wraps it in (``\u0027Kari``, ``%22kari``), whose last character is one
+_START = r"(?:(?<=\\u[0-9a-fA-F]{4})|(?<=%[0-9a-fA-F]{2})|(?<!\w))"
+_CUT = "…"  # what ends a text cut to its limit (``engine._clip``, ``model._short``)
 
 
 def _digest(text: str) -> str:
@@ -46,70 +57,123 @@ def _pseudonym(kind: str, key: str, value: str) -> str:
     return f"{kind}-{_digest(key)}{suffix}"
 
 
-def pseudonyms(events: pl.DataFrame | pl.LazyFrame) -> dict[str, str]:
-    """Lower-cased identifier -> pseudonym, for every user and group in the events.
+def _folded(text: str) -> str:
+    """How identifiers are compared: lower-cased, whitespace runs as one space (reasons in a
+    report are collapsed so; the identifier may be logged with two spaces or a no-break one)."""
+    return " ".join(text.split()).lower()
+
+
+def pseudonyms(events: pl.DataFrame | pl.LazyFrame,
+               details: pl.LazyFrame | None = None) -> dict[str, str]:
+    """Folded identifier (``_folded``) -> pseudonym, for every user and group in the events,
+    and the identifiers their step details name (``DETAIL_KEYS``: a ReportableIdentifier
+    without a domain, say; ``details`` in ``DETAIL_ROWS_SCHEMA``).
 
     The key of a person is their Entra object id (else their identity key), so the UPN, mail,
-    display name and ids of one object share one pseudonym.
+    display name and ids of one object share one pseudonym. The local part of an address is
+    theirs too when it has a dot, dash, underscore or digit ("kari.nilsen" in "userName
+    'kari.nilsen' already exists"); a bare word ("support") would replace that word everywhere.
     """
-    people = (
-        events.lazy()
-        .select(
-            pl.when(pl.col("object_type") == "Group")
-            .then(pl.lit("group"))
-            .otherwise(pl.lit("user"))
-            .alias("kind"),
-            pl.coalesce("source_id", "identity_key", pl.col("target_id").str.to_lowercase())
-            .str.to_lowercase()
-            .alias("key"),
-            *PERSONAL_COLUMNS,
-        )
-        .drop_nulls("key")
-        .unique()
-        .unpivot(index=["kind", "key"], on=list(PERSONAL_COLUMNS))
+    return _mapping(_identities(events, details))
+
+
+def _identities(events: pl.DataFrame | pl.LazyFrame,
+                details: pl.LazyFrame | None) -> pl.DataFrame:
+    """Every identifier as logged (``value``), with its object's ``kind`` and ``key``."""
+    owners = events.lazy().select(
+        "event_id",
+        pl.when(pl.col("object_type") == "Group").then(pl.lit("group")).otherwise(pl.lit("user"))
+        .alias("kind"),
+        pl.coalesce("source_id", "identity_key", pl.col("target_id").str.to_lowercase())
+        .str.to_lowercase().alias("key"),
+        *PERSONAL_COLUMNS,
+    ).drop_nulls("key")
+    logged = owners.drop("event_id").unique().unpivot(index=["kind", "key"],
+                                                     on=list(PERSONAL_COLUMNS))
+    parts = [logged.select("kind", "key", "value")]
+    if details is not None:  # an address is replaced as one anyway: only names without '@'
+        named = details.filter(pl.col("attribute_key").is_in(DETAIL_KEYS)
+                               & ~pl.col("value").str.contains("@", literal=True))
+        parts.append(named.select("event_id", "value")
+                     .join(owners.select("event_id", "kind", "key"), on="event_id")
+                     .select("kind", "key", "value"))
+    return (
+        pl.concat(parts)
         .select("kind", "key", pl.col("value").str.strip_chars())
         .drop_nulls()
         .filter(
             (pl.col("value").str.len_chars() >= 3)
             & ~pl.col("value").str.contains(r"^\d{1,5}$")  # a short number is not a person
         )
-        .unique(["value"], keep="first", maintain_order=True)
+        .unique()
+        .sort("key", "value")  # a value two objects share: the same owner in every run
         .collect()
     )
+
+
+def _mapping(people: pl.DataFrame) -> dict[str, str]:
     mapping: dict[str, str] = {}
     for kind, key, value in people.iter_rows():
-        mapping.setdefault(value.lower(), _pseudonym(kind, key, value))
+        mapping.setdefault(_folded(value), _pseudonym(kind, key, value))
+    for kind, key, value in people.iter_rows():
+        local = value.partition("@")[0] if "@" in value else ""
+        if len(local) >= 3 and re.search(r"[._\d-]", local):
+            mapping.setdefault(_folded(local), _pseudonym(kind, key, ""))
     return mapping
 
 
 class _Replacer:
-    """Whole-word, case-insensitive replacement of many identifiers in many strings at once."""
+    """Whole-word, case-insensitive replacement of many identifiers in many strings at once,
+    as logged and as a URL or a JSON string escapes them (``%40``, ``\u00f8``)."""
 
-    def __init__(self, mapping: dict[str, str]) -> None:
-        self.mapping = mapping
-        self.patterns = sorted(mapping, key=len, reverse=True)
+    def __init__(self, mapping: dict[str, str], spellings: dict[str, set[str]]) -> None:
+        self.mapping = dict(mapping)
+        self.spellings: dict[str, set[str]] = {}  # a folded pattern -> how it may be written
+        for folded in mapping:
+            written = spellings.get(folded, set()) | {folded}
+            for text in list(written):
+                written |= {quote(text, safe=""), json.dumps(text)[1:-1]}
+            for text in written:
+                self.mapping.setdefault(_folded(text), mapping[folded])
+                self.spellings.setdefault(_folded(text), set()).add(text)
+        self.patterns = sorted(self.spellings, key=len, reverse=True)
+        self.ordered = sorted(self.mapping)  # for the identifiers a cut text ends in
 
     def __call__(self, texts: list[str]) -> list[str]:
         if not texts:
             return texts
         if self.patterns:
-            # find candidates in lower-cased text (Unicode-aware: 'Østergaard'), then replace
-            # them in the original with a case-insensitive whole-word pattern
-            found = pl.Series([t.lower() for t in texts], dtype=pl.Utf8).str.extract_many(
-                self.patterns
+            # find candidates in the folded text (every overlapping one: a name may begin
+            # another), then replace them in the original with a case-insensitive pattern
+            found = pl.Series([_folded(t) for t in texts], dtype=pl.Utf8).str.extract_many(
+                self.patterns, overlapping=True
             )
             texts = [
                 self._replace_known(text, hits) if hits else text
                 for text, hits in zip(texts, found.to_list(), strict=True)
             ]
+        texts = [self._cut_end(t) if t.endswith(_CUT) else t for t in texts]
         return [_EMAIL.sub(lambda m: f"email-{_digest(m.group(0))}@redacted", t) for t in texts]
 
     def _replace_known(self, text: str, hits: list[str]) -> str:
-        words = sorted({h.lower() for h in hits}, key=len, reverse=True)
-        pattern = re.compile(
-            r"(?<!\w)(" + "|".join(re.escape(w) for w in words) + r")(?!\w)", re.IGNORECASE
-        )
-        return pattern.sub(lambda m: self.mapping.get(m.group(0).lower(), m.group(0)), text)
+        written = sorted({w for h in hits for w in self.spellings[h]}, key=len, reverse=True)
+        alternatives = (r"\s+".join(re.escape(part) for part in w.split()) for w in written)
+        pattern = re.compile(f"{_START}({'|'.join(alternatives)})(?!\\w)", re.IGNORECASE)
+        return pattern.sub(lambda m: self.mapping.get(_folded(m.group(0)), m.group(0)), text)
+
+    def _cut_end(self, text: str) -> str:
+        """A text cut inside an identifier ends in its first characters ("… reg Kari …",
+        "… kari.nil…"): those are replaced when they begin exactly one known identifier."""
+        match = re.search(r"([^\s'\"(<\[]{3,})\s?" + _CUT + "$", text)
+        if match is None:
+            return text
+        start = _folded(match.group(1))
+        at = bisect.bisect_left(self.ordered, start)
+        begun = {self.mapping[k].removesuffix("@redacted")  # "kari.nil…": no address left
+                 for k in self.ordered[at:at + 50] if k.startswith(start)}
+        if len(begun) != 1 or start in self.mapping:
+            return text
+        return text[: match.start(1)] + begun.pop() + text[match.end(1):]
 
 
 def _strings(value: Any, out: list[str]) -> None:
@@ -136,14 +200,47 @@ def _rebuilt(value: Any, replaced: Any) -> Any:
     return value
 
 
-def redact_report(report: Report, events: pl.DataFrame | pl.LazyFrame) -> Report:
-    """The same report with every personal identifier replaced by its pseudonym."""
-    mapping = pseudonyms(events)
+def redact_report(report: Report, events: pl.DataFrame | pl.LazyFrame,
+                  details: pl.LazyFrame | None = None) -> Report:
+    """The same report with every personal identifier replaced by its pseudonym. A name in
+    the affected tables that no identifier matched (two letters, say) takes the pseudonym of
+    its row's id: those tables always name someone."""
+    people = _identities(events, details)
+    mapping, spellings = _mapping(people), _spellings(people["value"])
     for finding in report.findings + report.notices:
         for row in finding.affected:  # ids a rule derived, e.g. from a step's details
             kind = "group" if row.type == "Group" else "user"
-            mapping.setdefault(row.id.lower(), _pseudonym(kind, row.id, row.id))
+            mapping.setdefault(_folded(row.id), _pseudonym(kind, row.id, row.id))
     texts: list[str] = []
     _strings(report, texts)
-    replaced = iter(_Replacer(mapping)(texts))
-    return replace(_rebuilt(report, replaced), redacted=True)
+    replaced = iter(_Replacer(mapping, spellings)(texts))
+    redacted = _rebuilt(report, replaced)
+    for before, after in zip(report.findings + report.notices,
+                             redacted.findings + redacted.notices, strict=True):
+        after.affected = [_named(old, new, mapping) for old, new in
+                          zip(before.affected, after.affected, strict=True)]
+    return replace(redacted, redacted=True)
+
+
+def identity_details(frames: Frames) -> pl.LazyFrame:
+    """The step details that name objects (``DETAIL_KEYS``), for ``redact_report``: a store
+    keeps them one per row; an export's are picked from its steps."""
+    if frames.details is not None:
+        return frames.details.filter(pl.col("attribute_key").is_in(DETAIL_KEYS))
+    return step_details(frames.steps.lazy(), DETAIL_KEYS)
+
+
+def _named(before: AffectedRow, after: AffectedRow, mapping: dict[str, str]) -> AffectedRow:
+    if not after.display_name or after.display_name != before.display_name:
+        return after
+    return replace(after, display_name=mapping[_folded(before.id)].removesuffix("@redacted"))
+
+
+def _spellings(values: pl.Series) -> dict[str, set[str]]:
+    """Folded identifier -> its spellings as logged, for those beyond ASCII: Turkish İ
+    lower-cases to two characters, so no case-insensitive match finds it, and a JSON escape
+    keeps the case (``\\u00d8`` is Ø, ``\\u00f8`` ø)."""
+    found: dict[str, set[str]] = {}
+    for value in values.filter(values.str.contains(r"[^\x00-\x7f]")).to_list():
+        found.setdefault(_folded(value), set()).add(" ".join(value.split()))
+    return found
