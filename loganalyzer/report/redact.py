@@ -25,6 +25,7 @@ import polars as pl
 
 from loganalyzer.normalize import Frames, step_details
 from loganalyzer.report.model import AffectedRow, Report
+from loganalyzer.store_index import DETAIL_KEYS  # the step details that name an object
 
 PERSONAL_COLUMNS = (
     "upn",
@@ -40,8 +41,6 @@ PERSONAL_COLUMNS = (
 )
 # an address in free text: RFC 5322's characters in the local part ("a!b#c@x.no" is one)
 _EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
-# step detail keys that name the object when its event columns do not (``store_index``)
-DETAIL_KEYS = ("reportableidentifier", "username", "externalid", "identifier")
 # where an identifier may start: not inside a word, but right after an escape that a SCIM
 # response or a URL wraps it in (``\u0027Kari``, ``%22kari``), whose last character is one
 _START = r"(?:(?<=\\u[0-9a-fA-F]{4})|(?<=%[0-9a-fA-F]{2})|(?<!\w))"
@@ -124,7 +123,7 @@ def _mapping(people: pl.DataFrame) -> dict[str, str]:
 
 class _Replacer:
     """Whole-word, case-insensitive replacement of many identifiers in many strings at once,
-    as logged and as a URL or a JSON string escapes them (``%40``, ``\u00f8``)."""
+    as logged and as a URL or a JSON string escapes them (``%40``, ``\\u00f8``)."""
 
     def __init__(self, mapping: dict[str, str], spellings: dict[str, set[str]]) -> None:
         self.mapping = dict(mapping)
