@@ -17,12 +17,15 @@ import bisect
 import hashlib
 import json
 import re
+import unicodedata
 from dataclasses import fields, is_dataclass, replace
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 import polars as pl
 
+from diagnostics import RULES
+from diagnostics.guide_steps import STEPS
 from loganalyzer.normalize import Frames, step_details
 from loganalyzer.report.model import AffectedRow, Report
 from loganalyzer.store_index import DETAIL_KEYS  # the step details that name an object
@@ -44,7 +47,17 @@ _EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 # where an identifier may start: not inside a word, but right after an escape that a SCIM
 # response or a URL wraps it in (``\u0027Kari``, ``%22kari``), whose last character is one
 _START = r"(?:(?<=\\u[0-9a-fA-F]{4})|(?<=%[0-9a-fA-F]{2})|(?<!\w))"
+# what a field holds when it holds nobody: never an identifier to replace in every sentence
+PLACEHOLDERS = ("none", "null", "unknown", "undefined", "empty", "true", "false", "n/a")
 _CUT = "…"  # what ends a text cut to its limit (``engine._clip``, ``model._short``)
+_WORD = r"[^\s'\"(<\[=/:?&]"  # a character of a word an identifier may begin with
+_CUT_WORDS = [re.compile(rf"(?<!{_WORD})(?:%[0-9A-Fa-f]{{2}})*((?:{_WORD}+\s){{{n - 1}}}"
+                         rf"{_WORD}{{2,}})\s?{_CUT}$")
+              for n in (3, 2, 1)]  # the last three, two, one words of a cut text
+_CUT_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w.-]*…$")
+# what .NET's JSON writer escapes besides what Python's does ("O\\u0027Brien", "a\\u002Bb")
+_URL_SAFE = re.compile(r"[\w.~-]*", re.ASCII)  # what no URL or JSON escape changes
+_DOTNET_ESCAPED = re.compile(r"[^\x20-\x7e]|['+&<>`]")
 
 
 def _digest(text: str) -> str:
@@ -54,6 +67,25 @@ def _digest(text: str) -> str:
 def _pseudonym(kind: str, key: str, value: str) -> str:
     suffix = "@redacted" if "@" in value else ""
     return f"{kind}-{_digest(key)}{suffix}"
+
+
+def _escaped(text: str) -> set[str]:
+    """``text`` and how a log may write it: in upper or lower case and either Unicode
+    normalization (an escape keeps the case: ``\\u00d8`` is Ø), URL-encoded (``%40``, ``+``
+    for a space), JSON-escaped as Python and .NET write it, with HTML's ``&#39;``."""
+    cased = {text, text.lower()}
+    if not text.isascii():
+        cased |= {text.upper()}
+        cased |= {unicodedata.normalize(form, t) for t in set(cased) for form in ("NFC", "NFD")}
+    found = set(cased)
+    for t in cased:
+        if _URL_SAFE.fullmatch(t):  # most ids: nothing escapes them
+            continue
+        found |= {quote(t, safe=""), quote_plus(t, safe="")}
+        if _DOTNET_ESCAPED.search(t) or '"' in t or "\\" in t:
+            found |= {json.dumps(t)[1:-1], t.replace("'", "&#39;"),
+                      _DOTNET_ESCAPED.sub(lambda m: f"\\u{ord(m.group()):04X}", t)}
+    return found
 
 
 def _folded(text: str) -> str:
@@ -103,6 +135,7 @@ def _identities(events: pl.DataFrame | pl.LazyFrame,
         .filter(
             (pl.col("value").str.len_chars() >= 3)
             & ~pl.col("value").str.contains(r"^\d{1,5}$")  # a short number is not a person
+            & ~pl.col("value").str.to_lowercase().is_in(PLACEHOLDERS)
         )
         .unique()
         .sort("key", "value")  # a value two objects share: the same owner in every run
@@ -116,7 +149,7 @@ def _mapping(people: pl.DataFrame) -> dict[str, str]:
         mapping.setdefault(_folded(value), _pseudonym(kind, key, value))
     for kind, key, value in people.iter_rows():
         local = value.partition("@")[0] if "@" in value else ""
-        if len(local) >= 3 and re.search(r"[._\d-]", local):
+        if len(local) >= 3 and re.search(r"[._\d-]", local) and re.search(r"[^\W\d_]", local):
             mapping.setdefault(_folded(local), _pseudonym(kind, key, ""))
     return mapping
 
@@ -129,9 +162,7 @@ class _Replacer:
         self.mapping = dict(mapping)
         self.spellings: dict[str, set[str]] = {}  # a folded pattern -> how it may be written
         for folded in mapping:
-            written = spellings.get(folded, set()) | {folded}
-            for text in list(written):
-                written |= {quote(text, safe=""), json.dumps(text)[1:-1]}
+            written = set().union(*(_escaped(t) for t in spellings.get(folded, set()) | {folded}))
             for text in written:
                 self.mapping.setdefault(_folded(text), mapping[folded])
                 self.spellings.setdefault(_folded(text), set()).add(text)
@@ -161,18 +192,21 @@ class _Replacer:
         return pattern.sub(lambda m: self.mapping.get(_folded(m.group(0)), m.group(0)), text)
 
     def _cut_end(self, text: str) -> str:
-        """A text cut inside an identifier ends in its first characters ("… reg Kari …",
-        "… kari.nil…"): those are replaced when they begin exactly one known identifier."""
-        match = re.search(r"([^\s'\"(<\[]{3,})\s?" + _CUT + "$", text)
-        if match is None:
-            return text
-        start = _folded(match.group(1))
-        at = bisect.bisect_left(self.ordered, start)
-        begun = {self.mapping[k].removesuffix("@redacted")  # "kari.nil…": no address left
-                 for k in self.ordered[at:at + 50] if k.startswith(start)}
-        if len(begun) != 1 or start in self.mapping:
-            return text
-        return text[: match.start(1)] + begun.pop() + text[match.end(1):]
+        """A text cut inside an identifier ends in its first characters ("… reg Kari Nor…",
+        "… kari.nil…"): the last one to three words are replaced when they begin exactly one
+        known identifier; the start of an address nobody in the events has ("boss@contoso.c…")
+        as an unknown address."""
+        for last_words in _CUT_WORDS:
+            match = last_words.search(text)
+            if match is None:
+                continue
+            start = _folded(match.group(1))
+            at = bisect.bisect_left(self.ordered, start)
+            begun = {self.mapping[k].removesuffix("@redacted")  # "kari.nil…": no address left
+                     for k in self.ordered[at:at + 50] if k.startswith(start)}
+            if len(begun) == 1 and start not in self.mapping and len(start) >= 3:
+                return text[: match.start(1)] + begun.pop() + text[match.end(1):]
+        return _CUT_ADDRESS.sub(lambda m: f"email-{_digest(m.group(0))}@redacted…", text)
 
 
 def _strings(value: Any, out: list[str]) -> None:
@@ -205,7 +239,10 @@ def redact_report(report: Report, events: pl.DataFrame | pl.LazyFrame,
     the affected tables that no identifier matched (two letters, say) takes the pseudonym of
     its row's id: those tables always name someone."""
     people = _identities(events, details)
-    mapping, spellings = _mapping(people), _spellings(people["value"])
+    own = _own_text(report)
+    words = set(re.findall(r"[^\W\d_]+", own))
+    mapping = {k: v for k, v in _mapping(people).items() if not _is_own_wording(k, words, own)}
+    spellings = _spellings(people["value"])
     for finding in report.findings + report.notices:
         for row in finding.affected:  # ids a rule derived, e.g. from a step's details
             kind = "group" if row.type == "Group" else "user"
@@ -219,6 +256,23 @@ def redact_report(report: Report, events: pl.DataFrame | pl.LazyFrame,
         after.affected = [_named(old, new, mapping) for old, new in
                           zip(before.affected, after.affected, strict=True)]
     return replace(redacted, redacted=True)
+
+
+def _own_text(report: Report) -> str:
+    """The tool's own texts, lower-cased: rule titles and fixes, the guide's step titles, the
+    apps' names. A group called "Users" or "All Users" is wording of the report, not a person:
+    replacing it would garble every sentence that says users (a table still shows its
+    pseudonym, ``_named``)."""
+    texts = [*(r.title for r in RULES), *(r.remediation for r in RULES), *STEPS.values(),
+             *report.apps]
+    return " ".join(texts).lower()
+
+
+def _is_own_wording(folded: str, words: set[str], own: str) -> bool:
+    """A word of the tool's texts, or a phrase of them ("all users"); not "flowcase users no"."""
+    if not all(w in words for w in folded.split()):
+        return False
+    return " " not in folded or re.search(rf"(?<!\w){re.escape(folded)}(?!\w)", own) is not None
 
 
 def identity_details(frames: Frames) -> pl.LazyFrame:
