@@ -121,7 +121,11 @@ def _identities(events: pl.DataFrame | pl.LazyFrame,
     ).drop_nulls("key")
     logged = owners.drop("event_id").unique().unpivot(index=["kind", "key"],
                                                      on=list(PERSONAL_COLUMNS))
-    parts = [logged.select("kind", "key", "value")]
+    # a display name of one word ("Sales", "Reception") is a shared account's, and a word of
+    # other texts ("Sales EMEA"): left to the affected tables (``_named``)
+    one_word = pl.col("variable").str.ends_with("display_name") & pl.col("value").str.contains(
+        r"^\s*[^\W\d_]+\s*$")
+    parts = [logged.filter(~one_word.fill_null(False)).select("kind", "key", "value")]
     if details is not None:  # an address is replaced as one anyway: only names without '@'
         named = details.filter(pl.col("attribute_key").is_in(DETAIL_KEYS)
                                & ~pl.col("value").str.contains("@", literal=True))
@@ -200,13 +204,22 @@ class _Replacer:
             match = last_words.search(text)
             if match is None:
                 continue
-            start = _folded(match.group(1))
-            at = bisect.bisect_left(self.ordered, start)
-            begun = {self.mapping[k].removesuffix("@redacted")  # "kari.nil…": no address left
-                     for k in self.ordered[at:at + 50] if k.startswith(start)}
-            if len(begun) == 1 and start not in self.mapping and len(start) >= 3:
-                return text[: match.start(1)] + begun.pop() + text[match.end(1):]
+            # a URL's last parameter: what follows its last escape ("%20eq%20%22kari.nil…")
+            escapes = list(re.finditer(r"%[0-9A-Fa-f]{2}", match.group(1)))
+            at = match.start(1) + (escapes[-1].end() if escapes else 0)
+            pseudonym = self._begun(_folded(text[at:match.end(1)]))
+            if pseudonym is not None:
+                return text[:at] + pseudonym + text[match.end(1):]
         return _CUT_ADDRESS.sub(lambda m: f"email-{_digest(m.group(0))}@redacted…", text)
+
+    def _begun(self, start: str) -> str | None:
+        """The pseudonym of the one identifier that ``start`` begins (not is), else None."""
+        if len(start) < 3 or start in self.mapping:
+            return None
+        at = bisect.bisect_left(self.ordered, start)
+        begun = {self.mapping[k].removesuffix("@redacted")  # "kari.nil…": no address left
+                 for k in self.ordered[at:at + 50] if k.startswith(start)}
+        return begun.pop() if len(begun) == 1 else None
 
 
 def _strings(value: Any, out: list[str]) -> None:
