@@ -54,9 +54,9 @@ _WORD = r"[^\s'\"(<\[=/:?&]"  # a character of a word an identifier may begin wi
 _CUT_WORDS = [re.compile(rf"(?<!{_WORD})(?:%[0-9A-Fa-f]{{2}})*((?:{_WORD}+\s){{{n - 1}}}"
                          rf"{_WORD}{{2,}})\s?{_CUT}$")
               for n in (3, 2, 1)]  # the last three, two, one words of a cut text
-_CUT_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w.-]*…$")
-# what .NET's JSON writer escapes besides what Python's does ("O\\u0027Brien", "a\\u002Bb")
+_CUT_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w.-]*" + _CUT + "$")
 _URL_SAFE = re.compile(r"[\w.~-]*", re.ASCII)  # what no URL or JSON escape changes
+# what .NET's JSON writer escapes besides what Python's does ("O\\u0027Brien", "a\\u002Bb")
 _DOTNET_ESCAPED = re.compile(r"[^\x20-\x7e]|['+&<>`]")
 
 
@@ -160,7 +160,7 @@ def _mapping(people: pl.DataFrame) -> dict[str, str]:
 
 class _Replacer:
     """Whole-word, case-insensitive replacement of many identifiers in many strings at once,
-    as logged and as a URL or a JSON string escapes them (``%40``, ``\\u00f8``)."""
+    in every spelling ``_escaped`` gives; then what a cut text ends in, and any address."""
 
     def __init__(self, mapping: dict[str, str], spellings: dict[str, set[str]]) -> None:
         self.mapping = dict(mapping)
