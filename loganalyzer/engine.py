@@ -30,6 +30,7 @@ from loganalyzer.findings import (
     severity_rank,
 )
 from loganalyzer.normalize import UNKNOWN_STATUS, Frames
+from loganalyzer.textsafe import clipped
 from loganalyzer.wording import plural, verb
 
 EVIDENCE_LIMIT = 5
@@ -328,10 +329,7 @@ def _unexplained_skips(ctx: Context, explained: pl.Series) -> list[UnexplainedSk
 
 
 def _clip(text: str | None) -> str | None:
-    if text is None:
-        return None
-    text = " ".join(text.split())
-    return text if len(text) <= REASON_LIMIT else text[: REASON_LIMIT - 1] + "…"
+    return None if text is None else clipped(text, REASON_LIMIT)
 
 
 def _summary(

@@ -56,3 +56,13 @@ def json_text(text: str) -> str:
     """A JSON document with the characters JSON leaves raw (DEL, C1, bidi controls, lone
     surrogates) written as ``\\uXXXX`` escapes: the same JSON value, inert in a terminal."""
     return _IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+CUT = "…"  # what ends a text cut to its limit (``--redact`` looks for it)
+
+
+def clipped(text: str, limit: int) -> str:
+    """A reason as a report shows it: whitespace runs collapsed, cut to ``limit``
+    characters with ``CUT``."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + CUT

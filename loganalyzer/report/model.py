@@ -26,6 +26,7 @@ from loganalyzer.normalize import Table
 from loganalyzer.periods import Period, time_range
 from loganalyzer.report.charts import Chart, build_charts
 from loganalyzer.summary import cycle_table
+from loganalyzer.textsafe import clipped
 from loganalyzer.verdict import severity_counts, verdict
 from loganalyzer.wording import plural, verb
 
@@ -263,7 +264,7 @@ def build_report(
                 http_status=str(u.http_status) if u.http_status is not None else "",
                 count=u.count,
                 affected=u.affected,
-                sample_reason=_short(u.sample_reason or "", 300),
+                sample_reason=clipped(u.sample_reason or "", 300),
             )
             for u in sorted(diagnosis.unexplained, key=lambda u: -u.count)
         ],
@@ -279,7 +280,8 @@ def build_report(
         no_events=count == 0,
         other_apps=other_apps,
         unexplained_skips=[
-            UnexplainedSkipRow(u.skip_reason, u.count, u.affected, _short(u.sample_text or "", 300))
+            UnexplainedSkipRow(u.skip_reason, u.count, u.affected,
+                               clipped(u.sample_text or "", 300))
             for u in diagnosis.unexplained_skips
         ],
     )
@@ -312,11 +314,6 @@ def _when_text(text: str | None) -> str:
     if not match or match.group(1).startswith("0001"):
         return text or ""
     return f"{match.group(1)} {match.group(2)} UTC"
-
-
-def _short(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _rate(part: int, whole: int) -> str:
@@ -432,7 +429,7 @@ def _finding_view(finding: Finding, change: str) -> FindingView:
                 status=e.status or "",
                 error_code=e.error_code or "",
                 http_status=str(e.http_status) if e.http_status is not None else "",
-                reason=_short(e.reason or "", 200),
+                reason=clipped(e.reason or "", 200),
             )
             for e in evidence
         ],

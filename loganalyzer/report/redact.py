@@ -29,6 +29,7 @@ from diagnostics.guide_steps import STEPS
 from loganalyzer.normalize import Frames, step_details
 from loganalyzer.report.model import AffectedRow, Report
 from loganalyzer.store_index import DETAIL_KEYS  # the step details that name an object
+from loganalyzer.textsafe import CUT
 
 PERSONAL_COLUMNS = (
     "upn",
@@ -49,12 +50,11 @@ _EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 _START = r"(?:(?<=\\u[0-9a-fA-F]{4})|(?<=%[0-9a-fA-F]{2})|(?<!\w))"
 # what a field holds when it holds nobody: never an identifier to replace in every sentence
 PLACEHOLDERS = ("none", "null", "unknown", "undefined", "empty", "true", "false", "n/a")
-_CUT = "…"  # what ends a text cut to its limit (``engine._clip``, ``model._short``)
 _WORD = r"[^\s'\"(<\[=/:?&]"  # a character of a word an identifier may begin with
 _CUT_WORDS = [re.compile(rf"(?<!{_WORD})(?:%[0-9A-Fa-f]{{2}})*((?:{_WORD}+\s){{{n - 1}}}"
-                         rf"{_WORD}{{2,}})\s?{_CUT}$")
+                         rf"{_WORD}{{2,}})\s?{CUT}$")
               for n in (3, 2, 1)]  # the last three, two, one words of a cut text
-_CUT_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w.-]*" + _CUT + "$")
+_CUT_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w.-]*" + CUT + "$")
 _URL_SAFE = re.compile(r"[\w.~-]*", re.ASCII)  # what no URL or JSON escape changes
 # what .NET's JSON writer escapes besides what Python's does ("O\\u0027Brien", "a\\u002Bb")
 _DOTNET_ESCAPED = re.compile(r"[^\x20-\x7e]|['+&<>`]")
@@ -186,7 +186,7 @@ class _Replacer:
                 self._replace_known(text, hits) if hits else text
                 for text, hits in zip(texts, found.to_list(), strict=True)
             ]
-        texts = [self._cut_end(t) if t.endswith(_CUT) else t for t in texts]
+        texts = [self._cut_end(t) if t.endswith(CUT) else t for t in texts]
         return [_EMAIL.sub(lambda m: f"email-{_digest(m.group(0))}@redacted", t) for t in texts]
 
     def _replace_known(self, text: str, hits: list[str]) -> str:
@@ -210,7 +210,7 @@ class _Replacer:
             pseudonym = self._begun(_folded(text[at:match.end(1)]))
             if pseudonym is not None:
                 return text[:at] + pseudonym + text[match.end(1):]
-        return _CUT_ADDRESS.sub(lambda m: f"email-{_digest(m.group(0))}@redacted…", text)
+        return _CUT_ADDRESS.sub(lambda m: f"email-{_digest(m.group(0))}@redacted{CUT}", text)
 
     def _begun(self, start: str) -> str | None:
         """The pseudonym of the one identifier that ``start`` begins (not is), else None."""
