@@ -29,6 +29,7 @@ from loganalyzer.cli.fetch import FetchWindow, NothingFetched
 from loganalyzer.cli.graph_inputs import GraphSource, InputsOrGraph, graph_inputs
 from loganalyzer.cli.options import AcceptOptions, FailOn, with_options
 from loganalyzer.cli.outputs import Format, output_options, targets, write
+from loganalyzer.cli.preload import preload
 from loganalyzer.config.check import to_json as config_json
 from loganalyzer.config.with_logs import confirm, without_people
 from loganalyzer.engine import diagnose
@@ -159,6 +160,7 @@ def report_command(
             if graph.enabled
             else choose_period(dataset.frames.events, since, start, end)
         )
+        preload({t.fmt for t in found})  # the renderers' imports, beside the rules
         current = _analyse(dataset, period, job, quiet)
         current.diagnosis.summary["scope"] = scoped.to_json()  # the JSON says what was left out
         current = _accepted(current, accepting.settle(current.diagnosis, acceptance, quiet))
