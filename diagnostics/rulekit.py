@@ -349,18 +349,20 @@ class Context:
     @cached_property
     def _best(self) -> pl.DataFrame:
         """Per Entra object id, the key its latest event names it by: one identity per
-        object, so a skip carrying only the object id counts as the user its failure names."""
+        object, so a skip carrying only the object id counts as the user its failure names.
+        The latest is the last of the latest time in the events' order, found per object by
+        the streaming engine: sorting a month's events first held them all (5M: 0.7 GB)."""
         return (
             self.frames.events.lazy()
+            .with_row_index(ROW)
             .filter(pl.col("source_id").is_not_null())
-            .select("event_id", "activity_time", "source_id", *self._LOGGED)
-            .join(self._reported.lazy(), on="event_id", how="left", maintain_order="left")
+            .select(ROW, "event_id", "activity_time", "source_id", *self._LOGGED)
+            .join(self._reported.lazy(), on="event_id", how="left")
             .with_columns(self._own_key.alias("_key"))
             .filter(pl.col("_key").is_not_null())
-            .sort("activity_time", maintain_order=True)
             .group_by("source_id")
-            .agg(pl.col("_key").last().alias("_best"))
-            .collect()
+            .agg(pl.col("_key").sort_by("activity_time", ROW).last().alias("_best"))
+            .collect(engine="streaming")
         )
 
     @cached_property

@@ -332,24 +332,37 @@ def _clip(text: str | None) -> str | None:
     return None if text is None else clipped(text, REASON_LIMIT)
 
 
-def _summary(
-    ctx: Context, findings: Sequence[Finding], explained_ids: pl.Series, job: JobStatus | None
-) -> dict[str, Any]:
+def _counts(ctx: Context) -> dict[str, Any]:
+    """The summary's counts, by the streaming engine with state per object and per cycle:
+    one ``select`` of them all held a month's columns (5M events: 0.5 GB more)."""
     status, skip = pl.col("status"), pl.col("skip_reason").str.to_lowercase()
-    person = pl.col("person")
-    counts = ctx.scan.select(
+    per_object = ctx.scan.group_by("object_type", "person").agg(
         pl.len().alias("events"),
         *((status == s).sum().alias(s) for s in ("failure", "skipped", "success", "warning")),
         (status == UNKNOWN_STATUS).sum().alias("unknown"),
-        pl.col("cycle_id").drop_nulls().n_unique().alias("cycles"),
-        pl.col("activity_time").min().alias("start"),
-        pl.col("activity_time").max().alias("end"),
-        person.filter(pl.col("object_type") == "User").n_unique().alias("users"),
-        person.filter(pl.col("object_type") == "Group").n_unique().alias("groups"),
         (skip == "noteffectivelyentitled").sum().alias("not_entitled"),
         (skip == "redundantexport").sum().alias("redundant"),
-        pl.col("app_name").drop_nulls().unique().implode().alias("apps"),
-    ).collect(engine="streaming").row(0, named=True)
+        pl.col("activity_time").min().alias("start"),
+        pl.col("activity_time").max().alias("end"),
+    ).collect(engine="streaming")
+    cycles = ctx.frames.events.lazy().group_by("cycle_id", "app_name").len().collect(
+        engine="streaming")
+    kinds = per_object["object_type"]
+    return per_object.select(
+        pl.exclude("object_type", "person", "start", "end").sum(),
+        pl.col("start").min(), pl.col("end").max(),
+    ).row(0, named=True) | {
+        "users": int((kinds == "User").sum()),
+        "groups": int((kinds == "Group").sum()),
+        "cycles": cycles["cycle_id"].drop_nulls().n_unique(),
+        "apps": cycles["app_name"].drop_nulls().unique().to_list(),
+    }
+
+
+def _summary(
+    ctx: Context, findings: Sequence[Finding], explained_ids: pl.Series, job: JobStatus | None
+) -> dict[str, Any]:
+    counts = _counts(ctx)
     failures = counts["failure"]
     explained = ctx.failures.filter(pl.col("event_id").is_in(explained_ids.implode())).height
     return {

@@ -6,10 +6,13 @@ derived columns gives, for conditions on logged columns, on ``person``, ``text``
 from __future__ import annotations
 
 import dataclasses
+import json
+from datetime import timedelta
 
 import polars as pl
 import pytest
 from conftest import SAMPLES
+from eventfactory import START, Export
 
 from diagnostics.rulekit import (
     DERIVED,
@@ -128,3 +131,23 @@ def test_events_loaded_in_pieces_pick_the_same_rows_and_are_held_cut_alike() -> 
     assert held["person"].chunk_lengths() == held["event_id"].chunk_lengths() == [7, 7, 7, 5]
     for condition in CONDITIONS.values():
         assert ctx.events_where(condition).equals(whole.events_where(condition))
+
+
+def test_an_object_is_named_by_its_latest_event_and_the_last_of_that_time(tmp_path) -> None:
+    """Whatever the order of the file, an object's person is the identifier its latest event
+    names; of two events logged at the same time, the later one in the file."""
+    export = Export()
+    oid = "0000beef-4a4c-4b2e-9c1d-5e6f7a8b9c0d"
+    latest = START + timedelta(minutes=3)
+    for upn, at in (("renamed@contoso.no", START + timedelta(minutes=2)),
+                    ("tie.first@contoso.no", latest), ("tie.second@contoso.no", latest),
+                    ("original@contoso.no", START)):
+        export.user(upn, action="update", object_id=oid, at=at)
+    path = tmp_path / "renamed.json"
+    path.write_text(json.dumps(export.records), encoding="utf-8")
+    ingest_to_store([path], tmp_path / "store")
+    held = Context(load([path]).frames)
+    scanned = Context(load([tmp_path / "store"], analysis_only=True, eager_events=0).frames)
+    for ctx in (held, scanned):
+        people = ctx.events_where(pl.lit(True), ("event_id", "person"))["person"]
+        assert people.to_list() == ["tie.second@contoso.no"] * 4

@@ -32,14 +32,21 @@ SKIP_COLUMNS = ("event_id", "activity_time", "person", "label", "target_id")
 
 
 def skip_classes(ctx: Context, skip_class: str | None = None) -> pl.DataFrame:
-    """Skipped user events (``SKIP_COLUMNS``, ``skip_class`` and their failing scoping
-    ``clauses``), all of them or those of one class. Groups that are not assigned are the
-    group rule's evidence."""
+    """Skipped user events (``SKIP_COLUMNS``), all of them with their ``skip_class``, or
+    those of one class; with their failing scoping ``clauses`` where there can be any (all,
+    or the scoping filter's). Groups that are not assigned are the group rule's evidence.
+    A class's rows leave out the columns it does not need: a month's not-assigned skips can
+    be a million rows (the 5M benchmark's: 155 MB, 177 MB with both)."""
     wanted = (pl.col("status") == "skipped") & (pl.col("object_type") != "Group").fill_null(True)
-    if skip_class is not None:
+    columns = list(SKIP_COLUMNS)
+    if skip_class is None:
+        columns.append("skip_class")
+    else:
         wanted = wanted & (pl.col("skip_class") == skip_class)
-    rows = ctx.events_where(wanted, (*SKIP_COLUMNS, "skip_class", "scope_clauses"))
-    return rows.rename({"scope_clauses": "clauses"})
+    if skip_class in (None, SCOPING_FILTER):
+        columns.append("scope_clauses")
+    rows = ctx.events_where(wanted, columns)
+    return rows.rename({"scope_clauses": "clauses"}, strict=False)
 
 
 def unassigned_skips(ctx: Context) -> pl.DataFrame:
