@@ -419,12 +419,7 @@ class Context:
         """Step details (``normalize.step_details`` form) of these folded keys, lazily: for
         an aggregate over a month of details that should never be in memory at once."""
         if self.frames.details is not None:
-            rows = self.frames.details
-            if keys is not None:
-                rows = rows.filter(pl.col("attribute_key").is_in(list(keys)))
-            if step_types is not None:
-                rows = rows.filter(pl.col("step_type").is_in(list(step_types)))
-            return rows
+            return self.frames.details.filter(_detail_filter(keys, step_types))
         steps = self.frames.steps.lazy()
         if step_types is not None:
             steps = steps.filter(pl.col("step_type").is_in(list(step_types)))
@@ -444,6 +439,13 @@ class Context:
         rows are wanted."""
         wanted = tuple(sorted(keys))
         types = tuple(sorted(step_types)) if step_types is not None else None
+        if where is not None and self.frames.details is not None:
+            # ``where`` asked of these keys' rows only: a plain ``picked & where`` pushed into
+            # the scan evaluates ``where`` over every row read (5M events: lower-casing 74M
+            # details' values to find 1.15M, 3.1-3.3 s; 1.5-1.6 s written so)
+            picked = _detail_filter(wanted, types)
+            only = picked & pl.when(picked).then(where).otherwise(False)
+            return self.frames.details.filter(only).collect(engine="streaming")
         if where is not None:
             return self.detail_rows(wanted, types).filter(where).collect(engine="streaming")
         return self.memo(("details", wanted, types),
@@ -500,6 +502,17 @@ class Context:
         """The events with these ids (``columns`` as in ``events_where``)."""
         wanted = pl.Series(list(event_ids), dtype=pl.Utf8)
         return self.events_where(pl.col("event_id").is_in(wanted.implode()), columns)
+
+
+def _detail_filter(keys: Collection[str] | None, step_types: Collection[str] | None
+                   ) -> pl.Expr:
+    """Stored step details of these folded keys and step types (None: any)."""
+    condition = pl.lit(True)
+    if keys is not None:
+        condition = condition & pl.col("attribute_key").is_in(list(keys))
+    if step_types is not None:
+        condition = condition & pl.col("step_type").is_in(list(step_types))
+    return condition
 
 
 def _cut_like(series: pl.Series, like: pl.Series) -> pl.Series:
