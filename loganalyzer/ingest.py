@@ -27,7 +27,7 @@ from loganalyzer import __version__
 from loganalyzer.dedupe import Deduper
 from loganalyzer.normalize import Frames, normalize, step_details
 from loganalyzer.prefetch import prefetch
-from loganalyzer.problems import InputError, Problem
+from loganalyzer.problems import InputError, Problem, unread_note
 from loganalyzer.readers import BATCH_ROWS, ReadLog, read_sources
 from loganalyzer.readers.sources import STORE_MANIFEST, expand, is_store
 from loganalyzer.schema import (
@@ -41,7 +41,7 @@ from loganalyzer.schema import (
 from loganalyzer.skip_classes import SKIP_CLASS_COLUMNS, with_skip_classes
 from loganalyzer.store_index import STEP_ROW_GROUP, IndexWriter
 from loganalyzer.textsafe import shown
-from loganalyzer.wording import plural
+from loganalyzer.wording import plural, verb
 
 if TYPE_CHECKING:  # only writing a store needs pyarrow: every command would pay its import
     import pyarrow as pa
@@ -60,6 +60,18 @@ class Dataset:
     notes: list[str] = field(default_factory=list)
     kinds: dict[str, str] = field(default_factory=dict)
     duplicates: int = 0
+
+    def input_notes(self) -> list[str]:
+        """What every output says of its input: the readers' notes, records that could not
+        be read (shown on stderr, but a report or a JSON read later must say so too), and
+        duplicates counted once."""
+        notes = list(self.notes)
+        if self.problems:
+            notes.append(unread_note(len(self.problems)))
+        if self.duplicates:
+            notes.append(f"{plural(self.duplicates, 'duplicate event')} "
+                         f"{verb(self.duplicates, 'was', 'were')} counted once")
+        return notes
 
 
 def _quiet(*_: object) -> None:

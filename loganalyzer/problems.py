@@ -6,6 +6,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from loganalyzer.wording import plural, verb
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -50,6 +52,12 @@ ALL_IN_MANIFEST = "all are listed in the store's manifest.json"
 ALL_VIA_INGEST = (
     "run `loganalyzer ingest -o STORE` on the same inputs to list them all in STORE/manifest.json"
 )
+
+
+def unread_note(count: int) -> str:
+    """What every output says of the records it could not read: its counts leave them out."""
+    return (f"{plural(count, 'input record')} could not be read and "
+            f"{verb(count, 'is', 'are')} not counted")
 
 
 def summarize_problems(

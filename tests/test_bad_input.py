@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import SAMPLES
 from typer.testing import CliRunner
 
 from loganalyzer.cli import app
@@ -215,3 +216,22 @@ def test_more_problems_than_shown_says_how_to_see_them_all(tmp_path):
     code, _, stderr = run("summary", str(store))
     assert code == 0
     assert "... and 2 more (all are listed in the store's manifest.json)" in stderr
+
+
+def test_every_output_says_records_were_left_unread(tmp_path):
+    """stderr is gone once a weekly job has run: the JSON, the report and `why` say it too."""
+    text = (SAMPLES / "pattern-08-unknown-department.json").read_text(encoding="utf-8")
+    last = json.loads(text)[-1]
+    cut = text[: text.index(last["id"]) + 10]  # inside the last record's id: an open string
+    path = tmp_path / "cut.json"
+    path.write_text(cut, encoding="utf-8")
+    note = "1 input record could not be read and is not counted"
+
+    code, out, stderr = run("diagnose", str(path), "--format", "json", "-q")
+    assert code == 0
+    assert "Unterminated string starting at line " in stderr  # not "starting at at line"
+    assert json.loads(out)["notes"] == [note]
+    code, out, _ = run("report", str(path), "--format", "md", "-q")
+    assert code == 0 and f"Note: {note}" in out
+    code, out, _ = run("why", "hanne.roed@northwind.no", str(path), "--format", "json", "-q")
+    assert code == 0 and note in json.loads(out)["notes"]

@@ -88,7 +88,7 @@ def diagnose(
         frames = in_period(dataset.frames, window, graph)
         with progress_bar(quiet, echo_last=False) as progress:
             diagnosis = engine.diagnose(frames, job, progress)
-        diagnosis.notes[:0] = chosen.notes()
+        diagnosis.notes[:0] = dataset.input_notes()  # the apps left out among them
         diagnosis.summary["scope"] = chosen.to_json()
         diagnosis = accepting.settle(diagnosis, acceptance, quiet)
         confirm(diagnosis.findings, configuration)

@@ -25,7 +25,7 @@ from loganalyzer.ingest import lacks_skip_classes
 from loganalyzer.job_status_file import JobStatusOption, read_job_status
 from loganalyzer.normalize import Frames
 from loganalyzer.periods import choose_period
-from loganalyzer.problems import ALL_IN_MANIFEST, InputError, summarize_problems
+from loganalyzer.problems import ALL_IN_MANIFEST, InputError, summarize_problems, unread_note
 from loganalyzer.schema import empty_frame
 from loganalyzer.why.frame_source import FrameSource, all_stores
 from loganalyzer.why.indexed import IndexedStore
@@ -44,9 +44,9 @@ def _load(inputs: list[Path], quiet: bool, apps: list[str] | None,
     loaded whole."""
     names = ", ".join(str(p) for p in inputs)
     if not all_stores(inputs) or any(lacks_skip_classes(p) for p in inputs):
-        frames = load_inputs(inputs, quiet).frames
-        chosen = scope.choose(frames, apps or (), names)
-        return FrameSource.from_frames(chosen.frames), chosen.notes()
+        dataset = load_inputs(inputs, quiet)
+        chosen = scope.choose(dataset.frames, apps or (), names)
+        return FrameSource.from_frames(chosen.frames), chosen.notes() + dataset.input_notes()
     try:
         store = IndexedStore.open(inputs) if indexed else None
         source = store or FrameSource.from_stores(inputs)
@@ -54,11 +54,12 @@ def _load(inputs: list[Path], quiet: bool, apps: list[str] | None,
         raise fail_input(InputError(names, f"unreadable store ({exc}); re-run ingest")) from None
     for line in summarize_problems(source.problems, where_all=ALL_IN_MANIFEST):
         err(line)
+    unread = [unread_note(len(source.problems))] if source.problems else []
     if store is not None:
-        return store, store.choose(apps or (), names)
+        return store, store.choose(apps or (), names) + unread
     index = Frames(source.events, empty_frame("steps"), empty_frame("modified_properties"))
     chosen = scope.choose(index, apps or (), names)
-    return source.narrowed(chosen.frames.events), chosen.notes()
+    return source.narrowed(chosen.frames.events), chosen.notes() + unread
 
 
 def _why(paths: list[Path], user: str, status: JobStatus | None, quiet: bool,

@@ -321,7 +321,8 @@ def _line_items(source: Source, where: str, raw: bytes | None, record: int) -> I
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
-        yield Problem(source.name, where, f"malformed JSON ({exc.msg} at column {exc.colno})")
+        yield Problem(source.name, where,
+                      f"malformed JSON ({_said(exc.msg)} at column {exc.colno})")
         return
     except RecursionError:
         yield Problem(source.name, where, f"is {_TOO_DEEP}; the line is skipped")
@@ -437,7 +438,14 @@ def _lost(source: Source, lost: list[tuple[int, str]], number: int) -> Iterator[
 
 
 def _where_broken(stream: TextStream, exc: Broken) -> str:
-    return f"{exc.message} at line {stream.line(exc.pos)} column {stream.column(exc.pos)}"
+    return (f"{_said(exc.message)} at line {stream.line(exc.pos)} "
+            f"column {stream.column(exc.pos)}")
+
+
+def _said(message: str) -> str:
+    """The JSON decoder's message, to be followed by " at ...": its message for an open
+    string, "Unterminated string starting at", already ends so."""
+    return message.removesuffix(" at")
 
 
 def _resync(

@@ -28,7 +28,7 @@ from loganalyzer.report.charts import Chart, build_charts
 from loganalyzer.summary import cycle_table
 from loganalyzer.textsafe import clipped
 from loganalyzer.verdict import severity_counts, verdict
-from loganalyzer.wording import plural, verb
+from loganalyzer.wording import plural
 
 EVIDENCE_ROWS = 10
 AFFECTED_ROWS = 25
@@ -275,7 +275,7 @@ def build_report(
         ],
         rule_errors=list(diagnosis.rule_errors),
         comparison=_comparison(current, previous) if previous else None,
-        notes=_input_notes(current.dataset) + diagnosis.notes,
+        notes=current.dataset.input_notes() + diagnosis.notes,
         selection=selection,
         no_events=count == 0,
         other_apps=other_apps,
@@ -455,19 +455,6 @@ def _cycle_rows(cycles: pl.DataFrame, halted: set[str]) -> list[CycleRow]:
         )
         for row in cycles.tail(CYCLE_ROWS).iter_rows(named=True)
     ]
-
-
-def _input_notes(dataset: Dataset) -> list[str]:
-    notes = list(dataset.notes)
-    if dataset.problems:
-        notes.append(
-            f"{plural(len(dataset.problems), 'input record')} could not be read and "
-            f"{verb(len(dataset.problems), 'is', 'are')} not counted."
-        )
-    if dataset.duplicates:
-        notes.append(f"{plural(dataset.duplicates, 'duplicate event')} "
-                     f"{verb(dataset.duplicates, 'was', 'were')} counted once.")
-    return notes
 
 
 # ---------------------------------------------------------------------------- comparison
