@@ -40,14 +40,27 @@ from loganalyzer.wording import plural, quote_list, verb
 __all__ = ["plural", "quote_list", "verb"]  # rules take the one wording helper from here
 
 
+# What the engine reads of a finding's events (a finding can explain a million skips of a
+# month); the reasons' texts are read for its few evidence events only.
+FINDING_COLUMNS = (
+    "event_id", "activity_time", "cycle_id", "action", "status", "error_code", "http_status",
+    "person", "object_type", "source_display_name",
+)
+
+
 @dataclass
 class Hit:
-    """What a rule found: the events it explains and one sentence naming who or what."""
+    """What a rule found: the events it explains and one sentence naming who or what.
+
+    ``rows``: these events with at least ``FINDING_COLUMNS``, one row each in the events'
+    order, when the rule read them anyway; the engine then does not read them again (a
+    month's not-assigned skips: 1.2 s and a second copy at 5M events)."""
 
     event_ids: Collection[str]
     message: str
     severity: str | None = None  # None: the rule's SEVERITY
     details: dict[str, Any] = field(default_factory=dict)
+    rows: pl.DataFrame | None = None
 
 
 def http_in(*codes: int) -> pl.Expr:

@@ -17,7 +17,7 @@ from diagnostics import RULES
 from diagnostics.facts.job_status import JobStatus, parse_job_status
 from diagnostics.guide_steps import step_rank
 from diagnostics.rule import Rule
-from diagnostics.rulekit import Context, Hit, is_failure
+from diagnostics.rulekit import FINDING_COLUMNS, Context, Hit, is_failure
 from loganalyzer import reasons
 from loganalyzer.findings import (
     Affected,
@@ -171,17 +171,12 @@ def short_reason() -> pl.Expr:
     return reasons.short_reason_expr(REASON_LIMIT)
 
 
-# What a finding reads of its events (a finding can explain a million skips of a month);
-# the reasons' texts are read for its few evidence events only.
-FINDING_COLUMNS = (
-    "event_id", "activity_time", "cycle_id", "action", "status", "error_code", "http_status",
-    "person", "object_type", "source_display_name",
-)
 REASON_COLUMNS = ("scim_detail", "error_reason", "skip_reason", "failed_step_description")
 
 
 def _finding(rule: Rule, hit: Hit, ctx: Context) -> Finding:
-    rows = ctx.of(hit.event_ids, FINDING_COLUMNS)
+    rows = (hit.rows.select(FINDING_COLUMNS) if hit.rows is not None
+            else ctx.of(hit.event_ids, FINDING_COLUMNS))
     return Finding(
         rule_id=rule.id,
         title=rule.title,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -19,6 +20,7 @@ from loganalyzer.engine import (
     leading_finding_for,
 )
 from loganalyzer.findings import severity_rank
+from loganalyzer.ingest import ingest_to_store, load
 from loganalyzer.normalize import Frames
 from loganalyzer.schema import empty_frame
 
@@ -275,3 +277,38 @@ def test_events_of_the_same_second_give_the_same_diagnosis_in_any_order() -> Non
     assert to_json(diagnose(held_reversed(frames))) == first
     assert {f["rule_id"] for f in first["findings"]} >= {"FC006", "FC007", "FC008"}
     assert first["unexplained"] and first["unexplained_skips"]
+
+
+def test_a_rule_handing_its_rows_over_gives_the_finding_read_from_the_events(
+        tmp_path, monkeypatch) -> None:
+    """The assignment rules give the engine the skips they read (``Hit.rows``): the finding
+    must be the one the engine makes by reading those events itself, held or scanned."""
+    export = Export()
+    clause = {"Marketing department filter.department EQUALS 'Marketing'": False}
+    for n, upn in enumerate(("ola.lost@contoso.no", "eva.lost@contoso.no",
+                             "per.filtered@contoso.no", "liv.filtered@contoso.no")):
+        export.user(upn, cycle="c1", matched_id=f"fc{n}")
+    for upn in ("ola.lost@contoso.no", "kari.never@contoso.no", "eva.lost@contoso.no",
+                "jon.never@contoso.no"):
+        export.user(upn, status="skipped", cycle="c2", assigned=False)
+    for upn in ("per.filtered@contoso.no", "liv.filtered@contoso.no"):
+        export.user(upn, status="skipped", cycle="c2", scope_filter=clause)
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(export.records), encoding="utf-8")
+    ingest_to_store([path], tmp_path / "store")
+    handed: list[tuple[str, bool]] = []  # asserted outside: the engine keeps a rule's error
+    make = engine._finding
+
+    def both_ways(rule, hit, ctx):
+        made = make(rule, hit, ctx)
+        if hit.rows is not None:
+            read = make(rule, dataclasses.replace(hit, rows=None), ctx)
+            handed.append((rule.id, made == read and len(made.event_ids) == 2))
+        return made
+
+    monkeypatch.setattr(engine, "_finding", both_ways)
+    for frames in (load([path]).frames,
+                   load([tmp_path / "store"], analysis_only=True, eager_events=0).frames):
+        assert diagnose(frames).rule_errors == []
+    assert sorted(handed) == [(rule, True) for rule in ("FC013", "FC013", "FC018", "FC018",
+                                                        "FC020", "FC020")]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import polars as pl
 
 from diagnostics.facts.active import sent_active
-from diagnostics.rulekit import NAMED, Context
+from diagnostics.rulekit import FINDING_COLUMNS, NAMED, Context
 from loganalyzer.skip_classes import (
     ASSIGNED_KEYS,
     NOT_ASSIGNED,
@@ -27,8 +27,9 @@ def _flag(ctx: Context, keys: list[str], value: str) -> pl.Series:
 
 
 # What the assignment rules read of a skip: a month can hold millions of skips, so the
-# classified skips keep these columns only.
-SKIP_COLUMNS = ("event_id", "activity_time", "person", "label", "target_id")
+# classified skips keep these columns only; with what a finding reads of its events, so a
+# rule hands its skips to the engine (``Hit.rows``) instead of the engine reading them again.
+SKIP_COLUMNS = (*FINDING_COLUMNS, "label", "target_id")
 
 
 def skip_classes(ctx: Context, skip_class: str | None = None) -> pl.DataFrame:
@@ -95,7 +96,7 @@ def previously_provisioned(ctx: Context, skips: pl.DataFrame) -> pl.DataFrame:
         .agg(pl.col("activity_time").min().alias("provisioned_at"))
         .collect(engine="streaming")
     )
-    return skips.join(done, on="person", how="left").filter(
+    return skips.join(done, on="person", how="left", maintain_order="left").filter(
         pl.col("target_id").is_not_null()
         | (pl.col("provisioned_at") < pl.col("activity_time")).fill_null(False)
     ).drop("provisioned_at")

@@ -53,4 +53,4 @@ def evaluate(ctx: Context) -> list[Hit]:
         f"skipped as not assigned to the app ({plural(skips.height, 'skip')}): moved into a "
         "nested group or unassigned."
     )
-    return [Hit(ids(skips), message[0].upper() + message[1:])]
+    return [Hit(ids(skips), message[0].upper() + message[1:], rows=skips)]

@@ -48,4 +48,4 @@ def evaluate(ctx: Context) -> list[Hit]:
         f"app ({plural(noise.height, 'skip')}); "
         "expected for people outside the app."
     )
-    return [Hit(ids(noise), message[0].upper() + message[1:])]
+    return [Hit(ids(noise), message[0].upper() + message[1:], rows=noise)]

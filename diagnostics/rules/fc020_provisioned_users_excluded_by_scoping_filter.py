@@ -61,4 +61,5 @@ def evaluate(ctx: Context) -> list[Hit]:
         f"({plural(skips.height, 'skip')}), not by their assignment: Entra deactivates users "
         "who leave the scope and skips their changes."
     )
-    return [Hit(ids(skips), message[0].upper() + message[1:], details={"clauses": clauses})]
+    return [Hit(ids(skips), message[0].upper() + message[1:], details={"clauses": clauses},
+                rows=skips)]
