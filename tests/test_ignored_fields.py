@@ -139,3 +139,47 @@ def test_short_portal_csv_rows_are_problems_naming_the_line(tmp_path):
     code, _, stderr = summary(folder)
     assert code == 0
     assert f"skipped 1 record(s) in {main}" in stderr
+
+
+def _powershell_text(value) -> str:
+    """How PowerShell writes an object ConvertTo-Json did not descend into: a
+    PSCustomObject's text, "@{key=value; ...}"."""
+    return "@{" + "; ".join(f"{k}={v}" for k, v in value.items()) + "}"
+
+
+def test_an_export_re_saved_by_convertto_json_says_how_to_save_it_again(tmp_path):
+    """`ConvertFrom-Json | ConvertTo-Json` (as Microsoft's docs suggest to prettify a
+    download) stops at -Depth 2 and writes deeper objects as text: the failure's error
+    information and each step's details are lost. The records are kept, each such field is
+    named, and one note per file, first, says how to save the file again."""
+    cut = copy.deepcopy(FAILURE)
+    cut["provisioningStatusInfo"]["errorInformation"] = _powershell_text(
+        FAILURE["provisioningStatusInfo"]["errorInformation"])
+    for step in cut["provisioningSteps"]:
+        step["details"] = _powershell_text(step["details"]) if step["details"] else ""
+    typed = dict(copy.deepcopy(GROUP), id="typed-name")
+    typed["sourceIdentity"]["details"] = "System.Collections.Hashtable"
+    path = tmp_path / "prettified.json"
+    path.write_text(json.dumps([cut, typed], indent=4), encoding="utf-8")
+
+    dataset = load([path])
+
+    assert dataset.frames.events.height == 2 and dataset.problems == []
+    first, *fields = dataset.notes
+    assert first.startswith(f"{path}: was saved by PowerShell's ConvertTo-Json")
+    assert "ConvertTo-Json -Depth 10" in first
+    cut_fields = [n for n in fields if "PowerShell's text for an object" in n]
+    assert any("'provisioningStatusInfo.errorInformation'" in n for n in cut_fields)
+    assert any("'sourceIdentity.details'" in n for n in cut_fields)
+    with_details = sum(bool(step["details"]) for step in FAILURE["provisioningSteps"])
+    assert len(cut_fields) == with_details + 2
+    assert [n for n in dataset.notes if "was saved by PowerShell" in n] == [first]
+
+
+def test_text_that_merely_starts_like_powershells_is_not_called_so(tmp_path):
+    odd = dict(copy.deepcopy(GROUP), id="odd")
+    odd["sourceIdentity"]["details"] = "@{not closed"
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps([odd]), encoding="utf-8")
+    notes = load([path]).notes
+    assert notes and not any("PowerShell" in n for n in notes)

@@ -26,7 +26,7 @@ from loganalyzer.readers import csv_logs, log_analytics
 from loganalyzer.readers.csv_portal import PortalReader
 from loganalyzer.readers.json_careful import EVENT_KEY, Resume, read_careful
 from loganalyzer.readers.on_demand import read_on_demand
-from loganalyzer.readers.records import Item, records_to_frame
+from loganalyzer.readers.records import DEPTH_CUT, Item, records_to_frame
 from loganalyzer.readers.sniff import Kind, sniff
 from loganalyzer.readers.sources import Source
 from loganalyzer.textsafe import shown
@@ -50,20 +50,32 @@ class ReadLog:
     notes: list[str] = field(default_factory=list)
     kinds: dict[str, str] = field(default_factory=dict)  # source name -> Kind value
     ignored: Counter[str] = field(default_factory=Counter)  # file -> fields left out
+    depth_cut: set[str] = field(default_factory=set)  # files re-saved by ConvertTo-Json
 
     def add_ignored(self, item: Ignored) -> None:
         """A note per ignored field, up to IGNORED_SHOWN per file; the rest are counted."""
         self.ignored[item.file] += 1
         if self.ignored[item.file] <= IGNORED_SHOWN:
             self.notes.append(str(item))
+        if DEPTH_CUT in item.message:
+            self.depth_cut.add(item.file)
 
     def count_unshown_ignored(self) -> None:
+        """The counts of the notes not shown, and, once per file, how to export again a file
+        whose objects PowerShell wrote as text."""
         for file, count in self.ignored.items():
             if count > IGNORED_SHOWN:
                 self.notes.append(
                     f"{file}: {count - IGNORED_SHOWN} more field(s) of the wrong type ignored "
                     f"({count} in all); their records are kept"
                 )
+        self.notes[:0] = [  # first: it explains the notes on that file's fields
+            f"{file}: was saved by PowerShell's ConvertTo-Json, which writes objects nested "
+            "deeper than its -Depth (2 unless given) as text, so their steps, details or "
+            "error information are lost; save it again with ConvertTo-Json -Depth 10, or "
+            "use the portal's own download"
+            for file in sorted(self.depth_cut)
+        ]
 
 
 def _batched(

@@ -15,6 +15,7 @@ expected, so every reader says the same thing for the same fault and the record 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -26,6 +27,16 @@ from loganalyzer.textsafe import shown
 
 # What a reader yields: a RAW row, a record it skipped, or a field it left out of a kept row.
 Item = dict[str, Any] | Problem | Ignored
+
+# What PowerShell's ConvertTo-Json writes for an object nested deeper than its -Depth (2
+# unless given): the object's text ("@{name=...; status=...}" for what ConvertFrom-Json read)
+# or its .NET type name. An export re-saved so has lost every such object.
+_POWERSHELL_TEXT = re.compile(
+    r"@\{.*\}|System\.Object\[\]|System\.Collections\.[\w.]+"
+    r"|Microsoft\.Graph\.PowerShell\.Models\.\w+",
+    re.DOTALL,
+)
+DEPTH_CUT = "PowerShell's text for an object that ConvertTo-Json did not write out"
 
 
 def _text(value: Any) -> str | None:
@@ -55,7 +66,10 @@ class _Fields:
         self.ignored: list[str] = []
 
     def wrong(self, path: str, value: Any, expected: str) -> None:
-        self.ignored.append(f"'{path}' is {_json_type(value)}, expected {expected}; ignored")
+        found = _json_type(value)
+        if isinstance(value, str) and _POWERSHELL_TEXT.fullmatch(value.strip()):
+            found += f" ({DEPTH_CUT})"
+        self.ignored.append(f"'{path}' is {found}, expected {expected}; ignored")
 
     def object(self, value: Any, path: str) -> Mapping[str, Any] | None:
         """An object, or the first object of an array (the v1.0 doc's servicePrincipal)."""
