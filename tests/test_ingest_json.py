@@ -213,19 +213,32 @@ def test_event_repeated_in_one_file_keeps_one_copy_of_its_steps(tmp_path):
     assert frames.modified_properties.height == len(SCIM_FAILURE["modifiedProperties"])
 
 
-def test_an_ndjson_export_is_stored_in_row_groups_of_a_full_batch(tmp_path):
+@pytest.mark.parametrize("batches_a_group", [1, 2])
+def test_an_ndjson_export_is_stored_in_row_groups_of_full_batches(tmp_path, monkeypatch,
+                                                                  batches_a_group):
     """DuckDB hands NDJSON over in chunks of a few thousand records; a store of those scanned
     at twice the cost per event of one written in full batches (5M events: 901 row groups).
-    The normalised batches are gathered before they are written."""
+    The normalised batches are gathered before they are written, and the events gathered
+    again to ``EVENT_ROW_GROUP`` (here made smaller than the export)."""
     export = tmp_path / "tenant.ndjson"
     subprocess.run([sys.executable, str(Path(__file__).parents[1] / "benchmarks" /
                                         "make_tenant.py"), "--events", "25000",
                     "--format", "ndjson", "-o", str(export)], check=True, capture_output=True)
+    monkeypatch.setattr("loganalyzer.ingest.EVENT_ROW_GROUP", batches_a_group * BATCH_ROWS)
     ingest_to_store([export], tmp_path / "store")
-    groups = pq.ParquetFile(tmp_path / "store" / "events.parquet").metadata
-    rows = [groups.row_group(i).num_rows for i in range(groups.num_row_groups)]
-    assert sum(rows) == 25_000
-    assert len(rows) == 2 and rows[0] >= BATCH_ROWS
+
+    def groups(name: str) -> list[int]:
+        meta = pq.ParquetFile(tmp_path / "store" / f"{name}.parquet").metadata
+        return [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+
+    # two batches: at least BATCH_ROWS events, then the rest
+    assert len(groups("modified_properties")) == 2
+    events = groups("events")
+    assert sum(events) == 25_000
+    if batches_a_group == 1:  # each batch is a full group
+        assert len(events) == 2 and events[0] >= BATCH_ROWS
+    else:  # gathered: the last group may be short of EVENT_ROW_GROUP
+        assert events == [25_000]
 
 
 def _read_with(path: Path, careful: bool) -> Frames:
