@@ -56,7 +56,7 @@ class Hit:
     order, when the rule read them anyway; the engine then does not read them again (a
     month's not-assigned skips: 1.2 s and a second copy at 5M events)."""
 
-    event_ids: Collection[str]
+    event_ids: pl.Series | Collection[str]  # ``ids`` of a frame, or any ids
     message: str
     severity: str | None = None  # None: the rule's SEVERITY
     details: dict[str, Any] = field(default_factory=dict)
@@ -511,9 +511,10 @@ class Context:
         sent = self.frames.modified_properties.lazy().filter(wanted).select("event_id")
         return pl.concat([sent, exported]).unique(maintain_order=True).collect()["event_id"]
 
-    def of(self, event_ids: Iterable[str], columns: Sequence[str] | None = None) -> pl.DataFrame:
+    def of(self, event_ids: Iterable[str] | pl.Series, columns: Sequence[str] | None = None
+           ) -> pl.DataFrame:
         """The events with these ids (``columns`` as in ``events_where``)."""
-        wanted = pl.Series(list(event_ids), dtype=pl.Utf8)
+        wanted = as_ids(event_ids)
         return self.events_where(pl.col("event_id").is_in(wanted.implode()), columns)
 
 
@@ -539,9 +540,17 @@ def _cut_like(series: pl.Series, like: pl.Series) -> pl.Series:
     return pl.concat(pieces, rechunk=False) if len(pieces) > 1 else series
 
 
-def ids(frame: pl.DataFrame) -> list[str]:
+def ids(frame: pl.DataFrame) -> pl.Series:
     """The distinct event ids of a frame, in order of appearance."""
-    return frame["event_id"].unique(maintain_order=True).to_list()
+    return frame["event_id"].unique(maintain_order=True)
+
+
+def as_ids(event_ids: Iterable[str] | pl.Series) -> pl.Series:
+    """Event ids as one text Series; a Series is taken as it is, never copied into Python
+    strings (a month's finding may hold a million)."""
+    if isinstance(event_ids, pl.Series):
+        return event_ids.cast(pl.Utf8).rename("event_id")
+    return pl.Series("event_id", list(event_ids), dtype=pl.Utf8)
 
 
 def whole_cycles(ctx: Context, failures: pl.DataFrame) -> list[str]:

@@ -17,7 +17,7 @@ from diagnostics import RULES
 from diagnostics.facts.job_status import JobStatus, parse_job_status
 from diagnostics.guide_steps import step_rank
 from diagnostics.rule import Rule
-from diagnostics.rulekit import FINDING_COLUMNS, Context, Hit, is_failure
+from diagnostics.rulekit import FINDING_COLUMNS, Context, Hit, as_ids, is_failure
 from loganalyzer import reasons
 from loganalyzer.findings import (
     Affected,
@@ -121,8 +121,8 @@ def lead_order(findings: Iterable[Finding]) -> list[Finding]:
 
 def findings_for_events(diagnosis: Diagnosis, event_ids: Iterable[str]) -> list[Finding]:
     """Findings that explain any of these events, leading finding first."""
-    wanted = set(event_ids)
-    return lead_order(f for f in diagnosis.findings if wanted.intersection(f.event_ids))
+    wanted = as_ids(event_ids).implode()
+    return lead_order(f for f in diagnosis.findings if f.event_ids.is_in(wanted).any())
 
 
 def leading_finding_for(diagnosis: Diagnosis, identity_key: str) -> Finding | None:
@@ -190,7 +190,7 @@ def _finding(rule: Rule, hit: Hit, ctx: Context) -> Finding:
         cycles=_cycles(rows),
         evidence=_evidence(rows),
         remediation=rule.remediation,
-        event_ids=rows["event_id"].to_list(),
+        event_ids=rows["event_id"],
         details=hit.details,
         kind=rule.kind,
     )
@@ -262,8 +262,7 @@ def _give_reasons(ctx: Context, findings: Sequence[Finding]) -> None:
 def _explained(findings: Sequence[Finding]) -> pl.Series:
     """The events a cause or noise finding explains (a month's may be millions: one Series,
     built once, not a Python set per question)."""
-    lists = [pl.Series(f.event_ids, dtype=pl.Utf8) for f in findings
-             if f.kind in ("cause", "noise")]
+    lists = [f.event_ids for f in findings if f.kind in ("cause", "noise")]
     return pl.concat(lists).unique() if lists else pl.Series([], dtype=pl.Utf8)
 
 

@@ -176,6 +176,31 @@ def test_an_export_re_saved_by_convertto_json_says_how_to_save_it_again(tmp_path
     assert [n for n in dataset.notes if "was saved by PowerShell" in n] == [first]
 
 
+def test_why_on_a_store_says_what_ingest_noted_of_its_files(tmp_path):
+    """The notes are kept in the store's manifest: `why` on the store says them, as `why`
+    on the export and `diagnose` on the store do (before, it said only unread records)."""
+    cut = copy.deepcopy(FAILURE)
+    cut["provisioningStatusInfo"]["errorInformation"] = _powershell_text(
+        FAILURE["provisioningStatusInfo"]["errorInformation"])
+    path = tmp_path / "prettified.json"
+    path.write_text(json.dumps([cut]), encoding="utf-8")
+    store = tmp_path / "store"
+    assert CliRunner().invoke(app, ["ingest", str(path), "-o", str(store), "-q"]).exit_code == 0
+
+    def notes(*args: str) -> list[str]:
+        result = CliRunner().invoke(app, [*args, "--app", "Airtable - test Corp",
+                                          "--format", "json", "-q"])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)["notes"]
+
+    user = cut["sourceIdentity"]["id"]
+    on_store = notes("why", user, str(store))
+    said = [n for n in on_store if "was saved by PowerShell's ConvertTo-Json" in n]
+    assert len(said) == 1 and said[0].startswith(str(path))
+    assert said[0] in notes("diagnose", str(store))
+    assert said[0] in notes("why", user, str(path))
+
+
 def test_text_that_merely_starts_like_powershells_is_not_called_so(tmp_path):
     odd = dict(copy.deepcopy(GROUP), id="odd")
     odd["sourceIdentity"]["details"] = "@{not closed"

@@ -82,9 +82,11 @@ def exported_while_unassigned(ctx: Context) -> pl.DataFrame:
     )
 
 
-def previously_provisioned(ctx: Context, skips: pl.DataFrame) -> pl.DataFrame:
-    """Of these skips, those of objects Flowcase already has: a target id on the skip, or an
-    earlier successful create/update/disable in the export."""
+def in_flowcase(ctx: Context, skips: pl.DataFrame) -> pl.Series:
+    """Whether each of these skips is of an object Flowcase already has: a target id on the
+    skip, or an earlier successful create/update/disable in the export. A mask to filter the
+    skips with, not a filtered copy: a month's not-assigned skips are a million rows, and
+    the joined and filtered copies held 0.5 GB more at 5M events."""
     done = (
         ctx.scan
         .filter(
@@ -96,7 +98,13 @@ def previously_provisioned(ctx: Context, skips: pl.DataFrame) -> pl.DataFrame:
         .agg(pl.col("activity_time").min().alias("provisioned_at"))
         .collect(engine="streaming")
     )
-    return skips.join(done, on="person", how="left", maintain_order="left").filter(
-        pl.col("target_id").is_not_null()
-        | (pl.col("provisioned_at") < pl.col("activity_time")).fill_null(False)
-    ).drop("provisioned_at")
+    return (
+        skips.lazy().select("person", "activity_time", "target_id")
+        .join(done.lazy(), on="person", how="left", maintain_order="left")
+        .select(
+            pl.col("target_id").is_not_null()
+            | (pl.col("provisioned_at") < pl.col("activity_time")).fill_null(False)
+        )
+        .collect()
+        .to_series()
+    )

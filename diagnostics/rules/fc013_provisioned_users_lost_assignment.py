@@ -28,7 +28,7 @@ Known false positives:
 
 from __future__ import annotations
 
-from diagnostics.facts.assignment import previously_provisioned, unassigned_skips
+from diagnostics.facts.assignment import in_flowcase, unassigned_skips
 from diagnostics.rulekit import Context, Hit, describe, ids, people, plural, verb
 
 ID = "FC013"
@@ -45,7 +45,8 @@ REMEDIATION = (
 
 
 def evaluate(ctx: Context) -> list[Hit]:
-    skips = previously_provisioned(ctx, unassigned_skips(ctx))
+    skips = unassigned_skips(ctx)
+    skips = skips.filter(in_flowcase(ctx, skips))
     if skips.height == 0:
         return []
     message = (

@@ -26,7 +26,16 @@ from __future__ import annotations
 
 import polars as pl
 
-from diagnostics.rulekit import Context, Hit, describe, ids, plural, quote_list, verb
+from diagnostics.rulekit import (
+    Context,
+    Hit,
+    as_ids,
+    describe,
+    ids,
+    plural,
+    quote_list,
+    verb,
+)
 
 ID = "FC016"
 TITLE = "Objects fail cycle after cycle (escrow) and the job may be quarantined"
@@ -71,22 +80,21 @@ def quarantine_causes(ctx: Context) -> pl.DataFrame:
         job.error_code or ""
     ).lower()
     if credential:
-        auth = [
-            e for f in ctx.prior if f.kind == "cause" and f.rule_id in ("FC004", "FC005")
-            for e in f.event_ids
-        ]
-        return ctx.failures.filter(pl.col("event_id").is_in(auth))
+        auth = [f.event_ids for f in ctx.prior
+                if f.kind == "cause" and f.rule_id in ("FC004", "FC005")]
+        refused = pl.concat(auth) if auth else as_ids([])
+        return ctx.failures.filter(pl.col("event_id").is_in(refused.implode()))
     return ctx.failures
 
 
-def explained_by(ctx: Context, event_ids: list[str]) -> list[str]:
+def explained_by(ctx: Context, event_ids: pl.Series) -> list[str]:
     """'FC008 Department does not exist in Flowcase (24 failures)' for the prior findings."""
-    wanted = set(event_ids)
+    wanted = event_ids.implode()
     found = []
     for finding in ctx.prior:
         if finding.kind != "cause":
             continue
-        n = len(wanted.intersection(finding.event_ids))
+        n = int(finding.event_ids.is_in(wanted).sum())  # both distinct
         if n:
             found.append((n, f"{finding.rule_id} {finding.title} ({plural(n, 'failure')})"))
     return [text for _, text in sorted(found, key=lambda pair: -pair[0])]

@@ -21,7 +21,7 @@ Known false positives:
 
 from __future__ import annotations
 
-from diagnostics.facts.assignment import previously_provisioned, unassigned_skips
+from diagnostics.facts.assignment import in_flowcase, unassigned_skips
 from diagnostics.rulekit import Context, Hit, describe, ids, people, plural, verb
 
 ID = "FC018"
@@ -39,8 +39,7 @@ REMEDIATION = (
 
 def evaluate(ctx: Context) -> list[Hit]:
     skips = unassigned_skips(ctx)
-    known = previously_provisioned(ctx, skips)["event_id"]
-    noise = skips.filter(~skips["event_id"].is_in(known.implode()))
+    noise = skips.filter(~in_flowcase(ctx, skips))
     if noise.height == 0:
         return []
     message = (

@@ -29,7 +29,7 @@ Known false positives:
 
 from __future__ import annotations
 
-from diagnostics.facts.assignment import filtered_skips, previously_provisioned
+from diagnostics.facts.assignment import filtered_skips, in_flowcase
 from diagnostics.rulekit import Context, Hit, describe, ids, plural, quote_list
 
 ID = "FC020"
@@ -47,7 +47,8 @@ REMEDIATION = (
 
 
 def evaluate(ctx: Context) -> list[Hit]:
-    skips = previously_provisioned(ctx, filtered_skips(ctx))
+    skips = filtered_skips(ctx)
+    skips = skips.filter(in_flowcase(ctx, skips))
     if skips.height == 0:
         return []
     clauses = sorted({c for row in skips["clauses"].to_list() for c in row})

@@ -21,7 +21,7 @@ from loganalyzer.cli.outputs import Format, output_options, targets, write
 from loganalyzer.config.check import to_json as config_json
 from loganalyzer.config.with_logs import confirm, section, terminal_section
 from loganalyzer.graph.query import user_filter
-from loganalyzer.ingest import lacks_skip_classes
+from loganalyzer.ingest import lacks_skip_classes, read_manifest
 from loganalyzer.job_status_file import JobStatusOption, read_job_status
 from loganalyzer.normalize import Frames
 from loganalyzer.periods import choose_period
@@ -54,12 +54,14 @@ def _load(inputs: list[Path], quiet: bool, apps: list[str] | None,
         raise fail_input(InputError(names, f"unreadable store ({exc}); re-run ingest")) from None
     for line in summarize_problems(source.problems, where_all=ALL_IN_MANIFEST):
         err(line)
+    # what ingest noted of the files (as `diagnose` on the store says), then unread records
+    stored = [note for path in inputs for note in read_manifest(path).get("notes", [])]
     unread = [unread_note(len(source.problems))] if source.problems else []
     if store is not None:
-        return store, store.choose(apps or (), names) + unread
+        return store, store.choose(apps or (), names) + stored + unread
     index = Frames(source.events, empty_frame("steps"), empty_frame("modified_properties"))
     chosen = scope.choose(index, apps or (), names)
-    return source.narrowed(chosen.frames.events), chosen.notes() + unread
+    return source.narrowed(chosen.frames.events), chosen.notes() + stored + unread
 
 
 def _why(paths: list[Path], user: str, status: JobStatus | None, quiet: bool,

@@ -133,17 +133,13 @@ def _status_chart(counts: pl.DataFrame, axis: pl.DataFrame, unit: str) -> Chart:
 
 def _leading_finding(failures: pl.DataFrame, findings: list[Finding]) -> pl.DataFrame:
     """Each failure labelled with the finding that leads for it (``engine.lead_order``)."""
-    ordered = [f for f in lead_order(findings) if f.event_ids]
+    ordered = [f for f in lead_order(findings) if len(f.event_ids)]
     names = [f"{f.rule_id} {f.title}" for f in ordered]
-    ids: list[str] = []
-    ranks: list[int] = []
-    for rank, finding in enumerate(ordered):
-        ids.extend(finding.event_ids)
-        ranks.extend([rank] * len(finding.event_ids))
+    ranked = [f.event_ids.to_frame("event_id").with_columns(pl.lit(rank, pl.Int64).alias("rank"))
+              for rank, f in enumerate(ordered)]
     explained = (
-        pl.DataFrame({"event_id": ids, "rank": ranks},
-                     schema={"event_id": pl.Utf8, "rank": pl.Int64})
-        .sort("rank")
+        (pl.concat(ranked) if ranked
+         else pl.DataFrame(schema={"event_id": pl.Utf8, "rank": pl.Int64}))
         .unique("event_id", keep="first")
         .with_columns(
             pl.col("rank").replace_strict(list(range(len(names))), names, return_dtype=pl.Utf8)
