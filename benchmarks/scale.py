@@ -21,7 +21,8 @@ Two floors are measured on each export: DuckDB's bare ``count(*)`` scan, and log
 reader alone (DuckDB's typed read of the columns ingest needs, handed to Polars; nothing
 normalised or written), which is what parsing the file costs before ingest does its work.
 The last table gives each command's events per second against its rate at 1M, in the same
-input format.
+input format, and its marginal rate: that of the events added since the size before, which
+leaves out what a command costs whatever its input (start-up).
 """
 
 from __future__ import annotations
@@ -293,21 +294,32 @@ def table(runs: list[Run]) -> str:
 
 def rates(runs: list[Run], export_format: dict[int, str]) -> str:
     """Events per second of ingest, diagnose and report at each size, and their change from
-    1M in the same input format (ingest of NDJSON is compared with NDJSON)."""
-    measured = {}
+    1M in the same input format (ingest of NDJSON is compared with NDJSON). The marginal
+    rate is that of the events added since the size before, (n - m) / (t(n) - t(m)): a
+    command's fixed cost (starting Python and its libraries, about 0.5 s) weighs on the rate
+    at 100k and not on the marginal one, so the two tell start-up from per-event cost."""
+    seconds = {}
     for r in runs:
         if not r.seconds or r.note:
             continue
         if r.work in LINEAR_WORK:
             fmt = export_format[r.size] if r.work.startswith("ingest") else "store"
-            measured[(r.work.split()[0], fmt, r.size)] = r.size / r.seconds
+            seconds[(r.work.split()[0], fmt, r.size)] = r.seconds
         elif r.work.startswith("ingest NDJSON"):
-            measured[("ingest", "ndjson", r.size)] = r.size / r.seconds
-    lines = ["| work | input | events | events/s | against 1M |", "|---|---|---:|---:|---:|"]
-    for (work, fmt, size), rate in sorted(measured.items()):
-        base = measured.get((work, fmt, 1_000_000))
-        change = f"{rate / base - 1:+.0%}" if base else "-"
-        lines.append(f"| {work} | {fmt} | {label(size)} | {rate:,.0f} | {change} |")
+            seconds[("ingest", "ndjson", r.size)] = r.seconds
+    lines = ["| work | input | events | events/s | against 1M | marginal events/s |",
+             "|---|---|---:|---:|---:|---:|"]
+    before: dict[tuple[str, str], tuple[int, float]] = {}
+    for (work, fmt, size), taken in sorted(seconds.items()):
+        base = seconds.get((work, fmt, 1_000_000))
+        change = f"{size / taken / (1_000_000 / base) - 1:+.0%}" if base else "-"
+        last = before.get((work, fmt))
+        marginal = "-"
+        if last and taken > last[1]:
+            marginal = f"{(size - last[0]) / (taken - last[1]):,.0f} (from {label(last[0])})"
+        before[(work, fmt)] = (size, taken)
+        lines.append(f"| {work} | {fmt} | {label(size)} | {size / taken:,.0f} | {change} "
+                     f"| {marginal} |")
     return "\n".join(lines)
 
 
