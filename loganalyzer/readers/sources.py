@@ -110,17 +110,36 @@ def _expand_zip(path: Path, name: str, workdir: Path, notes: list[str]) -> list[
     return found
 
 
+def utf16_without_bom(head: bytes) -> str | None:
+    """'utf-16-le' or 'utf-16-be' for UTF-16 text written without a BOM (.NET's
+    ``UnicodeEncoding(false, ...)``, some scripts), else None. An export starts with '[',
+    '{' or a CSV header, mostly ASCII, so in UTF-16 nearly every other byte is NUL and the
+    bytes between are not; a binary file does not look like that."""
+    sample = head[: len(head) // 2 * 2]
+    if len(sample) < 8:
+        return None
+    low, high = sample[0::2], sample[1::2]
+    for encoding, text, zeros in (("utf-16-le", low, high), ("utf-16-be", high, low)):
+        if text[0] != 0 and zeros[0] == 0 and zeros.count(0) >= 0.9 * len(zeros) \
+                and text.count(0) <= 0.1 * len(text):
+            return encoding
+    return None
+
+
 def _as_utf8(source: Source, workdir: Path) -> Source:
-    """UTF-16 (with BOM) is transcoded; anything else must be UTF-8 (a BOM is fine).
+    """UTF-16 (with a BOM, or without one: ``utf16_without_bom``) is transcoded; anything
+    else must be UTF-8 (a BOM is fine).
 
     A lone surrogate or a cut last character is carried over as bytes that are not UTF-8, so
     the readers report the record that holds it and keep the others.
     """
-    head = source.head(4)
-    if not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    head = source.head(1024)
+    encoding = ("utf-16" if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+                else utf16_without_bom(head))
+    if encoding is None:
         return source
     out = workdir / f"utf8-{len(list(workdir.iterdir()))}{Path(source.name).suffix}"
-    decoder = codecs.getincrementaldecoder("utf-16")("surrogatepass")
+    decoder = codecs.getincrementaldecoder(encoding)("surrogatepass")
     with source.open_binary() as raw, open(out, "wb") as dst:
         while True:
             data = raw.read(1 << 20)
