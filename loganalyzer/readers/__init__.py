@@ -258,7 +258,8 @@ def _read_csv(sources: list[Source], read_log: ReadLog) -> Iterator[pl.DataFrame
             yield from _batched(csv_logs.log_analytics_rows(table, read_log.notes), read_log)
     first = len(files.log_analytics)
     kept = [d for index, d in enumerate(downloads, start=first) if index not in copies]
-    for download, read in csv_columnar.read_ahead(kept, BATCH_ROWS):
+    for download in kept:
+        read = csv_columnar.read_or_refuse(download, BATCH_ROWS)
         yield from _download_batches(download, read, read_log)
 
 
