@@ -124,7 +124,6 @@ def test_class01_utf16_with_a_lone_surrogate(tmp_path):
     assert problem.location == "line 3" and "is not UTF-8 text" in problem.message
 
 
-
 @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
 def test_class01_utf16_without_a_bom_is_read_as_utf16(tmp_path, encoding):
     """.NET's UnicodeEncoding without a BOM and some scripts write UTF-16 with none: it used
@@ -139,6 +138,7 @@ def test_class01_utf16_without_a_bom_is_read_as_utf16(tmp_path, encoding):
     assert read.frames.events.drop("source_file").equals(
         expected.frames.events.drop("source_file"))
     assert read.frames.steps.height == expected.frames.steps.height
+
 
 # 2. Damaged containers --------------------------------------------------------------------
 
