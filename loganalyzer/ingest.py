@@ -378,6 +378,9 @@ def _in_row_groups(batches: Iterator[Frames], events: int) -> Iterator[Frames]:
 # ingest 0.1-0.2 GB more at 1M; two batches cost nothing measurable (27.3-27.5 s, peak
 # 1.49-1.53 GB, against 27.5-29.2 s and 1.51-1.52 GB).
 EVENT_ROW_GROUP = 40_000
+# LZ4, not zstd: a store takes 1.75x the disk (1M events: 359 MB against 206 MB), and every
+# later read decodes faster (docs/performance.md, "The store's compression").
+STORE_CODEC = "lz4"
 
 
 class _StoreFiles:
@@ -413,7 +416,7 @@ class _StoreFiles:
 
         if name not in self.writers:
             self.writers[name] = pq.ParquetWriter(
-                self.store / _file_name(name), table.schema, compression="zstd",
+                self.store / _file_name(name), table.schema, compression=STORE_CODEC,
                 write_statistics=_with_statistics(name),
             )
         self.writers[name].write_table(
