@@ -90,3 +90,25 @@ def test_event_keys_cut_by_a_block_end_are_counted_once(tmp_path):
         path = tmp_path / f"cut{cut}.json"
         path.write_bytes(data)
         assert _count_events(Source(path.name, path)) == 4, cut
+
+
+def test_a_store_written_with_zstd_reads_as_the_same_events(tmp_path):
+    """Stores are written with LZ4 (``ingest.STORE_CODEC``: faster to read); a store written
+    before that, with zstd, still opens and gives the same frames."""
+    import pyarrow.parquet as pq
+
+    store = tmp_path / "lz4"
+    ingest_to_store([SAMPLES / "failing-initial.json"], store)
+    older = tmp_path / "zstd"
+    older.mkdir()
+    for path in store.iterdir():
+        if path.suffix != ".parquet":
+            (older / path.name).write_bytes(path.read_bytes())
+            continue
+        if path.stem in FRAME_SCHEMAS:
+            first = pq.ParquetFile(path).metadata.row_group(0).column(0)
+            assert first.compression == "LZ4", path.name
+        pq.write_table(pq.read_table(path), older / path.name, compression="zstd")
+    new, old = load([store]).frames.collected(), load([older]).frames.collected()
+    for name in FRAME_SCHEMAS:
+        assert_frame_equal(getattr(old, name), getattr(new, name), check_exact=True)
