@@ -16,10 +16,13 @@ nearly every rule needs and that only make sense over a whole export:
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -52,15 +55,21 @@ FINDING_COLUMNS = (
 class Hit:
     """What a rule found: the events it explains and one sentence naming who or what.
 
-    ``rows``: these events with at least ``FINDING_COLUMNS``, one row each in the events'
-    order, when the rule read them anyway; the engine then does not read them again (a
-    month's not-assigned skips: 1.2 s and a second copy at 5M events)."""
+    ``rows`` (``of_rows``): these events with at least ``FINDING_COLUMNS``, one row each in
+    the events' order, when the rule read them anyway; the engine then does not read them
+    again (a month's not-assigned skips: 1.2 s and a second copy at 5M events)."""
 
     event_ids: pl.Series | Collection[str]  # ``ids`` of a frame, or any ids
     message: str
     severity: str | None = None  # None: the rule's SEVERITY
     details: dict[str, Any] = field(default_factory=dict)
-    rows: pl.DataFrame | None = None
+    rows: pl.DataFrame | pl.LazyFrame | None = None
+
+    @classmethod
+    def of_rows(cls, rows: pl.DataFrame | pl.LazyFrame, message: str, **kwargs: Any) -> Hit:
+        """A hit explaining exactly the events of ``rows`` (``FINDING_COLUMNS`` at least); a
+        lazy frame (``Context.rows_where``) is read by the engine without being held."""
+        return cls(pl.Series("event_id", [], pl.Utf8), message, rows=rows, **kwargs)
 
 
 def http_in(*codes: int) -> pl.Expr:
@@ -334,6 +343,36 @@ class Context:
             .drop("_reported", "_best")
         )
 
+    def rows_where(self, condition: pl.Expr, columns: Sequence[str]) -> pl.LazyFrame:
+        """``events_where`` for rows that may be millions (a month's skips), as a lazy frame:
+        events in memory give theirs; scanned events are written, in the events' order, to a
+        temporary Parquet file the rule and the engine then read (held in memory, the 10M
+        benchmark's 2.3M not-assigned skips took 1.6 GB). ``condition`` names logged
+        columns only."""
+        if self._in_memory:
+            return self.events_where(condition, columns).lazy()
+        if DERIVED_SET & set(condition.meta.root_names()):
+            raise ValueError(f"rows_where: {condition} names a derived column")
+        read = _inputs(columns) | {"event_id", "source_id", "identity_key", "target_id",
+                                   *self._LOGGED}
+        events = (self.frames.events.lazy().select(RULE_COLUMNS).filter(condition)
+                  .select(c for c in RULE_COLUMNS if c in read))
+        rows = self._with_person(events)
+        if "label" in columns:
+            rows = rows.with_columns(LABEL)
+        path = Path(self._spill.name) / f"rows-{len(os.listdir(self._spill.name))}.parquet"
+        rows.select(columns).sink_parquet(path, compression="lz4")
+        return pl.scan_parquet(path)
+
+    @cached_property
+    def _spill(self) -> tempfile.TemporaryDirectory:
+        return tempfile.TemporaryDirectory(prefix="loganalyzer-rows-")
+
+    def close(self) -> None:
+        """Remove the rows ``rows_where`` wrote (their lazy frames then read nothing)."""
+        if "_spill" in self.__dict__:
+            self._spill.cleanup()
+
     @cached_property
     def failures(self) -> pl.DataFrame:
         """Every failure with its ``FAILURE_COLUMNS``: the rows most rules start from, kept."""
@@ -443,26 +482,29 @@ class Context:
         keys: Collection[str],
         step_types: Collection[str] | None = None,
         where: pl.Expr | None = None,
+        columns: Sequence[str] | None = None,
     ) -> pl.DataFrame:
         """Step details whose folded key is one of ``keys`` (folded, e.g. ``"skipreason"``):
         event_id, step_index, name, step_type, status, key, value, attribute_key.
 
         Cached per question; with ``where`` (a filter on those columns, applied before
         anything is collected) the answer is not cached: ask so when only a few of a month's
-        rows are wanted."""
+        rows are wanted. ``columns`` (with ``where`` only) keeps those of them: a month's
+        not-assigned flags are millions of rows (10M events: 0.5 GB with every column)."""
         wanted = tuple(sorted(keys))
         types = tuple(sorted(step_types)) if step_types is not None else None
-        if where is not None and self.frames.details is not None:
+        if where is None:
+            return self.memo(("details", wanted, types), lambda: self.detail_rows(
+                wanted, types).collect(engine="streaming"))
+        if self.frames.details is not None:
             # ``where`` asked of these keys' rows only: a plain ``picked & where`` pushed into
             # the scan evaluates ``where`` over every row read (5M events: lower-casing 74M
             # details' values to find 1.15M, 3.1-3.3 s; 1.5-1.6 s written so)
             picked = _detail_filter(wanted, types)
-            only = picked & pl.when(picked).then(where).otherwise(False)
-            return self.frames.details.filter(only).collect(engine="streaming")
-        if where is not None:
-            return self.detail_rows(wanted, types).filter(where).collect(engine="streaming")
-        return self.memo(("details", wanted, types),
-                         lambda: self.detail_rows(wanted, types).collect(engine="streaming"))
+            rows = self.frames.details.filter(picked & pl.when(picked).then(where).otherwise(False))
+        else:
+            rows = self.detail_rows(wanted, types).filter(where)
+        return rows.select(columns or pl.all()).collect(engine="streaming")
 
     def steps_where(self, condition: pl.Expr, columns: Sequence[str]) -> pl.DataFrame:
         """Some columns of the steps that meet a condition (never every step in memory)."""
@@ -567,6 +609,13 @@ def whole_cycles(ctx: Context, failures: pl.DataFrame) -> list[str]:
     )
     full = per_cycle.filter((pl.col("n") == pl.col("failed")) & pl.col("cycle_id").is_not_null())
     return sorted(full["cycle_id"].to_list())
+
+
+def tally(rows: pl.LazyFrame) -> tuple[int, pl.DataFrame]:
+    """How many rows a lazy frame has, and their distinct ``label`` (a frame for ``describe``
+    and ``people``): what a message says of a month's rows, without holding them."""
+    count = rows.select(pl.len()).collect().item()
+    return count, rows.select(pl.col("label").unique()).collect()
 
 
 def people(frame: pl.DataFrame) -> int:

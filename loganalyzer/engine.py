@@ -55,6 +55,13 @@ def diagnose(
     ``progress(message, done, total)`` is told before each rule."""
     job = parse_job_status(job_status) if isinstance(job_status, dict) else job_status
     ctx = Context(frames, job)
+    try:
+        return _diagnosis(ctx, progress)
+    finally:
+        ctx.close()
+
+
+def _diagnosis(ctx: Context, progress: Callable[..., None] | None) -> Diagnosis:
     findings: list[Finding] = []
     errors: list[str] = []
     done = 0
@@ -68,7 +75,7 @@ def diagnose(
     _give_reasons(ctx, findings)
     findings.sort(key=report_order)
     explained = _explained(findings)
-    summary = _summary(ctx, findings, explained, job)
+    summary = _summary(ctx, findings, explained, ctx.job)
     return Diagnosis(
         summary=summary,
         findings=findings,
@@ -175,28 +182,33 @@ REASON_COLUMNS = ("scim_detail", "error_reason", "skip_reason", "failed_step_des
 
 
 def _finding(rule: Rule, hit: Hit, ctx: Context) -> Finding:
-    rows = (hit.rows.select(FINDING_COLUMNS) if hit.rows is not None
-            else ctx.of(hit.event_ids, FINDING_COLUMNS))
+    """A rule's hit as a finding. Its rows are read as a lazy query, a few columns at a
+    time: a lazy ``Hit.rows`` (a month's skips, in a temporary file) is never held whole."""
+    rows = (hit.rows if hit.rows is not None
+            else ctx.of(hit.event_ids, FINDING_COLUMNS)).lazy().select(FINDING_COLUMNS)
+    event_ids = rows.select("event_id").collect().to_series()
+    seen = rows.select(first=pl.col("activity_time").min(), last=pl.col("activity_time").max())
+    first_seen, last_seen = seen.collect().row(0)
     return Finding(
         rule_id=rule.id,
         title=rule.title,
         severity=hit.severity or rule.severity,
         guide_steps=list(rule.guide_steps),
         message=hit.message,
-        events=rows.height,
+        events=len(event_ids),
         affected=_affected(rows),
-        first_seen=rows["activity_time"].min() if rows.height else None,
-        last_seen=rows["activity_time"].max() if rows.height else None,
+        first_seen=first_seen,
+        last_seen=last_seen,
         cycles=_cycles(rows),
         evidence=_evidence(rows),
         remediation=rule.remediation,
-        event_ids=rows["event_id"],
+        event_ids=event_ids,
         details=hit.details,
         kind=rule.kind,
     )
 
 
-def _affected(rows: pl.DataFrame) -> list[Affected]:
+def _affected(rows: pl.LazyFrame) -> list[Affected]:
     people = (
         rows.group_by("person")
         .agg(
@@ -205,6 +217,7 @@ def _affected(rows: pl.DataFrame) -> list[Affected]:
             pl.len().alias("n"),
         )
         .sort(["n", "person"], descending=[True, False])
+        .collect(engine="streaming")
     )
     return [
         Affected(id=p, type=t or "Unknown", display_name=d, events=n)
@@ -212,25 +225,36 @@ def _affected(rows: pl.DataFrame) -> list[Affected]:
     ]
 
 
-def _cycles(rows: pl.DataFrame) -> list[str]:
-    first = rows.group_by("cycle_id").agg(pl.col("activity_time").min()).drop_nulls("cycle_id")
+def _cycles(rows: pl.LazyFrame) -> list[str]:
+    first = (rows.group_by("cycle_id").agg(pl.col("activity_time").min()).drop_nulls("cycle_id")
+             .collect(engine="streaming"))
     return first.sort("activity_time", "cycle_id")["cycle_id"].to_list()
 
 
-def _evidence(rows: pl.DataFrame) -> list[Evidence]:
+def _evidence(rows: pl.LazyFrame) -> list[Evidence]:
     """Failures first, one event per person before a second one, oldest first (events of the
     same second by id, so the same events are picked whatever order they were read in); their
-    reasons are read afterwards (``_give_reasons``)."""
-    chosen = (  # ordered on four columns: a finding may hold a million events
+    reasons are read afterwards (``_give_reasons``). Only each person's first
+    ``EVIDENCE_LIMIT`` events can be picked, so only those are ordered: a finding may hold a
+    million events."""
+    firsts = (
         rows.select("event_id", "activity_time", "person", "status")
-        .sort("activity_time", "event_id")
+        .group_by("person")
+        .agg(pl.all().sort_by("activity_time", "event_id").head(EVIDENCE_LIMIT))
+        .explode(pl.exclude("person"))
+        .collect(engine="streaming")
+    )
+    chosen = (
+        firsts.sort("activity_time", "event_id")
         .with_columns(pl.int_range(pl.len()).over("person").alias("_nth"))
         .sort(["_nth", pl.col("status") != "failure", "activity_time", "event_id"])
         .head(EVIDENCE_LIMIT)
         .sort("activity_time", "event_id")
     )
-    picked = chosen.select("event_id").join(rows, on="event_id", how="left",
-                                            maintain_order="left")
+    picked = chosen.select("event_id").join(
+        rows.filter(pl.col("event_id").is_in(chosen["event_id"].implode())).collect(),
+        on="event_id", how="left", maintain_order="left",
+    )
     return [
         Evidence(
             event_id=r["event_id"],

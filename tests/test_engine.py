@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import tempfile
 from datetime import UTC, datetime
 
 import pytest
@@ -281,8 +282,9 @@ def test_events_of_the_same_second_give_the_same_diagnosis_in_any_order() -> Non
 
 def test_a_rule_handing_its_rows_over_gives_the_finding_read_from_the_events(
         tmp_path, monkeypatch) -> None:
-    """The assignment rules give the engine the skips they read (``Hit.rows``): the finding
-    must be the one the engine makes by reading those events itself, held or scanned."""
+    """The assignment rules give the engine the skips they read (``Hit.of_rows``; a lazy
+    frame over a temporary file when the events are scanned): the finding must be the one
+    the engine makes by reading those events itself, held or scanned."""
     export = Export()
     clause = {"Marketing department filter.department EQUALS 'Marketing'": False}
     for n, upn in enumerate(("ola.lost@contoso.no", "eva.lost@contoso.no",
@@ -302,7 +304,8 @@ def test_a_rule_handing_its_rows_over_gives_the_finding_read_from_the_events(
     def both_ways(rule, hit, ctx):
         made = make(rule, hit, ctx)
         if hit.rows is not None:
-            read = make(rule, dataclasses.replace(hit, rows=None), ctx)
+            handed_ids = hit.rows.lazy().select("event_id").collect()["event_id"]
+            read = make(rule, dataclasses.replace(hit, event_ids=handed_ids, rows=None), ctx)
             same = made == read and made.event_ids.equals(read.event_ids)
             handed.append((rule.id, same and len(made.event_ids) == 2))
         return made
@@ -313,3 +316,34 @@ def test_a_rule_handing_its_rows_over_gives_the_finding_read_from_the_events(
         assert diagnose(frames).rule_errors == []
     assert sorted(handed) == [(rule, True) for rule in ("FC013", "FC013", "FC018", "FC018",
                                                         "FC020", "FC020")]
+
+
+def test_a_scanned_diagnosis_removes_the_rows_it_wrote_to_disk(tmp_path, monkeypatch) -> None:
+    """A store's not-assigned skips are read through a temporary Parquet file (a month's
+    are millions of rows): the findings are made from it, and nothing is left behind."""
+    export = Export()
+    for upn in ("ola.lost@contoso.no", "eva.lost@contoso.no"):
+        export.user(upn, cycle="c1", matched_id="fc1")
+    for upn in ("ola.lost@contoso.no", "kari.never@contoso.no", "eva.lost@contoso.no"):
+        export.user(upn, status="skipped", cycle="c2", assigned=False)
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(export.records), encoding="utf-8")
+    ingest_to_store([path], tmp_path / "store")
+    spill = tmp_path / "tmp"
+    spill.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spill))
+    written: list[str] = []
+    make = engine._finding
+
+    def watching(rule, hit, ctx):
+        written.extend(p.name for p in spill.glob("loganalyzer-rows-*/*.parquet"))
+        return make(rule, hit, ctx)
+
+    monkeypatch.setattr(engine, "_finding", watching)
+    frames = load([tmp_path / "store"], analysis_only=True, eager_events=0).frames
+    findings = {f.rule_id: f for f in diagnose(frames).findings}
+    assert written  # the skips did go through a file
+    assert sorted(a.id for a in findings["FC013"].affected) == ["eva.lost@contoso.no",
+                                                                "ola.lost@contoso.no"]
+    assert [a.id for a in findings["FC018"].affected] == ["kari.never@contoso.no"]
+    assert list(spill.iterdir()) == []

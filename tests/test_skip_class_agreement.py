@@ -67,7 +67,7 @@ def frames():
 
 @pytest.fixture(scope="module")
 def rulebook(frames) -> dict[str, str | None]:
-    classes = skip_classes(Context(frames))
+    classes = skip_classes(Context(frames)).collect()
     return dict(zip(classes["event_id"], classes["skip_class"], strict=True))
 
 

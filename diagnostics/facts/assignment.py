@@ -22,7 +22,7 @@ from loganalyzer.skip_classes import (
 
 def _flag(ctx: Context, keys: list[str], value: str) -> pl.Series:
     """Event ids with a step detail among ``keys`` equal to ``value`` (case-insensitive)."""
-    hits = ctx.details(keys, where=lowered_value() == value)
+    hits = ctx.details(keys, where=lowered_value() == value, columns=["event_id"])
     return hits["event_id"].unique()
 
 
@@ -32,12 +32,12 @@ def _flag(ctx: Context, keys: list[str], value: str) -> pl.Series:
 SKIP_COLUMNS = (*FINDING_COLUMNS, "label", "target_id")
 
 
-def skip_classes(ctx: Context, skip_class: str | None = None) -> pl.DataFrame:
+def skip_classes(ctx: Context, skip_class: str | None = None) -> pl.LazyFrame:
     """Skipped user events (``SKIP_COLUMNS``), all of them with their ``skip_class``, or
     those of one class; with their failing scoping ``clauses`` where there can be any (all,
     or the scoping filter's). Groups that are not assigned are the group rule's evidence.
-    A class's rows leave out the columns it does not need: a month's not-assigned skips can
-    be a million rows (the 5M benchmark's: 155 MB, 177 MB with both)."""
+    A month's not-assigned skips can be millions of rows: they come lazily
+    (``Context.rows_where``), and a class's rows leave out the columns it does not need."""
     wanted = (pl.col("status") == "skipped") & (pl.col("object_type") != "Group").fill_null(True)
     columns = list(SKIP_COLUMNS)
     if skip_class is None:
@@ -46,21 +46,24 @@ def skip_classes(ctx: Context, skip_class: str | None = None) -> pl.DataFrame:
         wanted = wanted & (pl.col("skip_class") == skip_class)
     if skip_class in (None, SCOPING_FILTER):
         columns.append("scope_clauses")
-    rows = ctx.events_where(wanted, columns)
+    rows = ctx.rows_where(wanted, columns)
     return rows.rename({"scope_clauses": "clauses"}, strict=False)
 
 
-def unassigned_skips(ctx: Context) -> pl.DataFrame:
+def unassigned_skips(ctx: Context) -> pl.LazyFrame:
     """Skipped events of active users whose scoping details say they are not assigned
     ("Assigned to the application" / ``Assigned`` False), or, with no assignment flag and no
-    failing scoping filter, whose skip text says so."""
-    return skip_classes(ctx, NOT_ASSIGNED)
+    failing scoping filter, whose skip text says so; with ``in_flowcase``. Shared by the
+    rules that split them by it."""
+    return ctx.memo("unassigned_skips",
+                    lambda: _with_in_flowcase(ctx, skip_classes(ctx, NOT_ASSIGNED)))
 
 
-def filtered_skips(ctx: Context) -> pl.DataFrame:
+def filtered_skips(ctx: Context) -> pl.LazyFrame:
     """Skipped events of active users that are assigned (or not known to be unassigned) but
-    that a scoping filter leaves out; ``clauses`` names the failing filter clauses."""
-    return skip_classes(ctx, SCOPING_FILTER)
+    that a scoping filter leaves out, with ``in_flowcase``; ``clauses`` names the failing
+    filter clauses."""
+    return _with_in_flowcase(ctx, skip_classes(ctx, SCOPING_FILTER))
 
 
 def exported_while_unassigned(ctx: Context) -> pl.DataFrame:
@@ -82,29 +85,29 @@ def exported_while_unassigned(ctx: Context) -> pl.DataFrame:
     )
 
 
-def in_flowcase(ctx: Context, skips: pl.DataFrame) -> pl.Series:
-    """Whether each of these skips is of an object Flowcase already has: a target id on the
-    skip, or an earlier successful create/update/disable in the export. A mask to filter the
-    skips with, not a filtered copy: a month's not-assigned skips are a million rows, and
-    the joined and filtered copies held 0.5 GB more at 5M events."""
+def _with_in_flowcase(ctx: Context, skips: pl.LazyFrame) -> pl.LazyFrame:
+    """These skips with ``in_flowcase``: whether each is of an object Flowcase already has
+    (a target id on the skip, or an earlier successful create/update/disable in the
+    export). Joined lazily to the few rows per person it takes: a month's skips are never
+    held, filtered or copied here."""
+    skipped = skips.select(pl.col("person").unique()).collect()["person"]
     done = (
         ctx.scan
         .filter(
             (pl.col("status") == "success")
             & pl.col("action").is_in(["create", "update", "disable"])
-            & pl.col("person").is_in(skips["person"].unique().implode())
+            & pl.col("person").is_in(skipped.implode())
         )
         .group_by("person")
-        .agg(pl.col("activity_time").min().alias("provisioned_at"))
+        .agg(pl.col("activity_time").min().alias("_provisioned_at"))
         .collect(engine="streaming")
     )
     return (
-        skips.lazy().select("person", "activity_time", "target_id")
-        .join(done.lazy(), on="person", how="left", maintain_order="left")
-        .select(
-            pl.col("target_id").is_not_null()
-            | (pl.col("provisioned_at") < pl.col("activity_time")).fill_null(False)
+        skips.join(done.lazy(), on="person", how="left", maintain_order="left")
+        .with_columns(
+            (pl.col("target_id").is_not_null()
+             | (pl.col("_provisioned_at") < pl.col("activity_time")).fill_null(False))
+            .alias("in_flowcase")
         )
-        .collect()
-        .to_series()
+        .drop("_provisioned_at")
     )

@@ -22,7 +22,7 @@ Known false positives:
 from __future__ import annotations
 
 from diagnostics.facts.departments import department_failures, grouped, is_ambiguous
-from diagnostics.rulekit import Context, Hit, describe, ids
+from diagnostics.rulekit import Context, Hit, describe
 
 ID = "FC008"
 TITLE = "Department does not exist in Flowcase"
@@ -47,4 +47,4 @@ def evaluate(ctx: Context) -> list[Hit]:
         "provisioned."
     )
     departments = sorted(failures["department"].drop_nulls().unique().to_list())
-    return [Hit(ids(failures), message, details={"departments": departments})]
+    return [Hit.of_rows(failures, message, details={"departments": departments})]

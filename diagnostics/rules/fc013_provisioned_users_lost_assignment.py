@@ -28,8 +28,10 @@ Known false positives:
 
 from __future__ import annotations
 
-from diagnostics.facts.assignment import in_flowcase, unassigned_skips
-from diagnostics.rulekit import Context, Hit, describe, ids, people, plural, verb
+import polars as pl
+
+from diagnostics.facts.assignment import unassigned_skips
+from diagnostics.rulekit import Context, Hit, describe, people, plural, tally, verb
 
 ID = "FC013"
 TITLE = "Provisioned users are now skipped as not assigned (assignment lost or nested group)"
@@ -45,13 +47,13 @@ REMEDIATION = (
 
 
 def evaluate(ctx: Context) -> list[Hit]:
-    skips = unassigned_skips(ctx)
-    skips = skips.filter(in_flowcase(ctx, skips))
-    if skips.height == 0:
+    skips = unassigned_skips(ctx).filter(pl.col("in_flowcase"))
+    count, named = tally(skips)
+    if count == 0:
         return []
     message = (
-        f"{describe(skips)} that Flowcase already has {verb(people(skips), 'is', 'are')} now "
-        f"skipped as not assigned to the app ({plural(skips.height, 'skip')}): moved into a "
+        f"{describe(named)} that Flowcase already has {verb(people(named), 'is', 'are')} now "
+        f"skipped as not assigned to the app ({plural(count, 'skip')}): moved into a "
         "nested group or unassigned."
     )
-    return [Hit(ids(skips), message[0].upper() + message[1:], rows=skips)]
+    return [Hit.of_rows(skips, message[0].upper() + message[1:])]

@@ -21,8 +21,10 @@ Known false positives:
 
 from __future__ import annotations
 
-from diagnostics.facts.assignment import in_flowcase, unassigned_skips
-from diagnostics.rulekit import Context, Hit, describe, ids, people, plural, verb
+import polars as pl
+
+from diagnostics.facts.assignment import unassigned_skips
+from diagnostics.rulekit import Context, Hit, describe, people, plural, tally, verb
 
 ID = "FC018"
 TITLE = "Unassigned users are skipped (expected)"
@@ -38,13 +40,13 @@ REMEDIATION = (
 
 
 def evaluate(ctx: Context) -> list[Hit]:
-    skips = unassigned_skips(ctx)
-    noise = skips.filter(~in_flowcase(ctx, skips))
-    if noise.height == 0:
+    noise = unassigned_skips(ctx).filter(~pl.col("in_flowcase"))
+    count, named = tally(noise)
+    if count == 0:
         return []
     message = (
-        f"{describe(noise)} {verb(people(noise), 'was', 'were')} skipped as not assigned to the "
-        f"app ({plural(noise.height, 'skip')}); "
+        f"{describe(named)} {verb(people(named), 'was', 'were')} skipped as not assigned to the "
+        f"app ({plural(count, 'skip')}); "
         "expected for people outside the app."
     )
-    return [Hit(ids(noise), message[0].upper() + message[1:], rows=noise)]
+    return [Hit.of_rows(noise, message[0].upper() + message[1:])]

@@ -29,8 +29,10 @@ Known false positives:
 
 from __future__ import annotations
 
-from diagnostics.facts.assignment import filtered_skips, in_flowcase
-from diagnostics.rulekit import Context, Hit, describe, ids, plural, quote_list
+import polars as pl
+
+from diagnostics.facts.assignment import filtered_skips
+from diagnostics.rulekit import Context, Hit, describe, people, plural, quote_list, tally, verb
 
 ID = "FC020"
 TITLE = "Provisioned users are now left out by a scoping filter"
@@ -47,20 +49,19 @@ REMEDIATION = (
 
 
 def evaluate(ctx: Context) -> list[Hit]:
-    skips = filtered_skips(ctx)
-    skips = skips.filter(in_flowcase(ctx, skips))
-    if skips.height == 0:
+    skips = filtered_skips(ctx).filter(pl.col("in_flowcase"))
+    count, named = tally(skips)
+    if count == 0:
         return []
-    clauses = sorted({c for row in skips["clauses"].to_list() for c in row})
+    clauses = sorted(skips.select(pl.col("clauses").explode().drop_nulls().unique())
+                     .collect()["clauses"].to_list())
     quoted = quote_list([f'"{c}"' for c in clauses])
     which = {0: "a scoping filter", 1: f"the scoping filter clause {quoted}"}.get(
         len(clauses), f"{len(clauses)} scoping filter clauses ({quoted})"
     )
-    verb = "is" if skips["label"].n_unique() == 1 else "are"
     message = (
-        f"{describe(skips)} that Flowcase already has {verb} now left out by {which} "
-        f"({plural(skips.height, 'skip')}), not by their assignment: Entra deactivates users "
-        "who leave the scope and skips their changes."
+        f"{describe(named)} that Flowcase already has {verb(people(named), 'is', 'are')} now "
+        f"left out by {which} ({plural(count, 'skip')}), not by their assignment: Entra "
+        "deactivates users who leave the scope and skips their changes."
     )
-    return [Hit(ids(skips), message[0].upper() + message[1:], details={"clauses": clauses},
-                rows=skips)]
+    return [Hit.of_rows(skips, message[0].upper() + message[1:], details={"clauses": clauses})]
