@@ -142,9 +142,14 @@ ROW = "_row"  # an event's position among the events in memory
 # whole diagnosis (at 250k failures a month, 146 MB of mostly unique reasons); rules match
 # ``text`` and read these for the few rows that need them.
 LONG_TEXTS = ("error_reason", "error_additional_details", "response_body")
+# What no rule asks of a failure: who it is comes as ``person`` (without these six,
+# the failures' memory at 10M events: 335 MB instead of 409 MB).
+UNASKED_OF_FAILURES = ("upn", "mail", "identity_key", "target_id", "app_name",
+                       "next_retry_time")
 FAILURE_COLUMNS = tuple(
     c for c in (*RULE_COLUMNS, *DERIVED)
-    if c not in LONG_TEXTS and c not in ("skip_class", "scope_clauses")  # skips only
+    if c not in (*LONG_TEXTS, *UNASKED_OF_FAILURES)
+    and c not in ("skip_class", "scope_clauses")  # skips only
 )
 DERIVED_SET = frozenset(DERIVED)
 # What ``sent_where`` adds to each sent attribute from its event.

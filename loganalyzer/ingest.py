@@ -435,7 +435,7 @@ def _write_store(inputs: list[Path], store: Path, progress: Progress) -> dict:
     read_log = ReadLog()
     dedupe = Deduper()
     files = _StoreFiles(store)
-    index = IndexWriter()  # who and which cycles the store holds, for `why` (store_index)
+    index = IndexWriter(store)  # who and which cycles it holds, for `why` (store_index)
     try:
         with tempfile.TemporaryDirectory(prefix="loganalyzer-") as tmp:
             batches, stores = _normalized_batches(inputs, read_log, Path(tmp), progress, dedupe)

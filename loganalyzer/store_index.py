@@ -21,6 +21,7 @@ these files; `why` then reads all its events (``read_index`` returns None).
 from __future__ import annotations
 
 import io
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -149,12 +150,16 @@ def _detached(frame: pl.DataFrame) -> pl.DataFrame:
 
 class IndexWriter:
     """Collects each batch's distinct identities, cycles and step rows while ingest writes the
-    store, in the order it writes them."""
+    store, in the order it writes them. The step rows are two numbers an event, so they go
+    to a file per batch in ``store`` until ``write`` joins them: held, they grew with the
+    month (10M events: 0.1 GB)."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: Path) -> None:
         self._identities: list[pl.DataFrame] = []
         self._cycles: list[pl.DataFrame] = []
-        self._step_rows: list[pl.DataFrame] | None = []  # None: steps out of event order
+        self._rows_parts = store / ".rows-parts"
+        self._rows_parts.mkdir()
+        self._in_order = True  # False: steps out of event order, no rows.parquet
         self._steps_written = 0
 
     def add(self, frames: Frames, details: pl.DataFrame) -> None:
@@ -168,10 +173,10 @@ class IndexWriter:
             self._identities = [pl.concat(self._identities).unique()]
         rows = step_rows(frames.events["event_id"], steps["event_id"], self._steps_written)
         self._steps_written += steps.height
-        if self._step_rows is not None and rows is not None:
-            self._step_rows.append(rows)
-        else:
-            self._step_rows = None
+        self._in_order = self._in_order and rows is not None
+        if self._in_order:
+            parts = len(list(self._rows_parts.iterdir()))
+            rows.write_parquet(self._rows_parts / f"{parts:06d}.parquet")
 
     def write(self, store: Path) -> None:
         found = pl.concat(self._identities) if self._identities else pl.DataFrame(
@@ -186,8 +191,10 @@ class IndexWriter:
             .cast(CYCLES_SCHEMA)
             .write_parquet(store / CYCLES_FILE)
         )
-        if self._step_rows:
-            pl.concat(self._step_rows).write_parquet(store / ROWS_FILE)
+        parts = sorted(self._rows_parts.iterdir())
+        if self._in_order and parts:
+            pl.scan_parquet(parts).sink_parquet(store / ROWS_FILE)
+        shutil.rmtree(self._rows_parts)
 
 
 @dataclass

@@ -70,6 +70,20 @@ def test_many_batches_merge_into_few_sorted_runs_and_lose_nothing() -> None:
     assert all(r.is_sorted() for r in runs)
 
 
+def test_runs_stop_merging_at_their_limit_and_still_hold_every_number() -> None:
+    runs = SortedRuns(max_run=1_000)
+    values = [(n * 0x9E3779B97F4A7C15) % 2**128 for n in range(5_000)]
+    for start in range(0, 5_000, 100):
+        runs.add(pl.Series(values[start:start + 100], dtype=pl.UInt128))
+    assert all(len(r) <= 1_000 and r.is_sorted() for r in runs.runs)
+    assert sum(len(r) for r in runs.runs) == 5_000 and len(runs.runs) <= 12
+    asked = values + [v + 1 for v in values]  # every number, and one next to each
+    held = set(values)
+    expected = [v in held for v in asked]
+    assert expected[:5_000] == [True] * 5_000 and not any(expected[5_000:])
+    assert runs.contains(pl.Series(asked, dtype=pl.UInt128)).to_list() == expected
+
+
 def test_sorted_runs_answer_membership_at_both_ends_of_each_run() -> None:
     runs = SortedRuns()
     runs.add(pl.Series([5, 1, 9], dtype=pl.UInt128))

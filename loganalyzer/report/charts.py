@@ -140,6 +140,8 @@ def _leading_finding(failures: pl.DataFrame, findings: list[Finding]) -> pl.Data
     explained = (
         (pl.concat(ranked) if ranked
          else pl.DataFrame(schema={"event_id": pl.Utf8, "rank": pl.Int64}))
+        # the failures' only: a month's findings explain millions of skips too
+        .filter(pl.col("event_id").is_in(failures["event_id"].implode()))
         .unique("event_id", keep="first")
         .with_columns(
             pl.col("rank").replace_strict(list(range(len(names))), names, return_dtype=pl.Utf8)
