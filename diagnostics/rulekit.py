@@ -351,13 +351,13 @@ class Context:
     def rows_where(self, condition: pl.Expr, columns: Sequence[str]) -> pl.LazyFrame:
         """``events_where`` for rows that may be millions (a month's skips), as a lazy frame:
         events in memory give theirs; scanned events are written, in the events' order, to a
-        temporary Parquet file the rule and the engine then read (held in memory, the 10M
-        benchmark's 2.3M not-assigned skips took 1.6 GB). ``condition`` names logged
-        columns only."""
-        if self._in_memory:
-            return self.events_where(condition, columns).lazy()
+        temporary Parquet file the rule and the engine then read (held, the 10M benchmark's
+        2.3M not-assigned skips took FC013 1.6 GB above where it started). ``condition``
+        names logged columns only, held or scanned."""
         if DERIVED_SET & set(condition.meta.root_names()):
             raise ValueError(f"rows_where: {condition} names a derived column")
+        if self._in_memory:
+            return self.events_where(condition, columns).lazy()
         read = _inputs(columns) | {"event_id", "source_id", "identity_key", "target_id",
                                    *self._LOGGED}
         events = (self.frames.events.lazy().select(RULE_COLUMNS).filter(condition)
@@ -374,7 +374,7 @@ class Context:
         return tempfile.TemporaryDirectory(prefix="loganalyzer-rows-")
 
     def close(self) -> None:
-        """Remove the rows ``rows_where`` wrote (their lazy frames then read nothing)."""
+        """Remove the rows ``rows_where`` wrote: their lazy frames cannot be read after."""
         if "_spill" in self.__dict__:
             self._spill.cleanup()
 
@@ -495,7 +495,7 @@ class Context:
         Cached per question; with ``where`` (a filter on those columns, applied before
         anything is collected) the answer is not cached: ask so when only a few of a month's
         rows are wanted. ``columns`` (with ``where`` only) keeps those of them: a month's
-        not-assigned flags are millions of rows (10M events: 0.5 GB with every column)."""
+        not-assigned flags are millions of rows, of eight columns each."""
         wanted = tuple(sorted(keys))
         types = tuple(sorted(step_types)) if step_types is not None else None
         if where is None:

@@ -152,13 +152,14 @@ class IndexWriter:
     """Collects each batch's distinct identities, cycles and step rows while ingest writes the
     store, in the order it writes them. The step rows are two numbers an event, so they go
     to a file per batch in ``store`` until ``write`` joins them: held, they grew with the
-    month (10M events: 0.1 GB)."""
+    month (12 bytes an event: 0.12 GB at 10M events)."""
 
     def __init__(self, store: Path) -> None:
         self._identities: list[pl.DataFrame] = []
         self._cycles: list[pl.DataFrame] = []
         self._rows_parts = store / ".rows-parts"
         self._rows_parts.mkdir()
+        self._rows_files: list[Path] = []
         self._in_order = True  # False: steps out of event order, no rows.parquet
         self._steps_written = 0
 
@@ -175,8 +176,8 @@ class IndexWriter:
         self._steps_written += steps.height
         self._in_order = self._in_order and rows is not None
         if self._in_order:
-            parts = len(list(self._rows_parts.iterdir()))
-            rows.write_parquet(self._rows_parts / f"{parts:06d}.parquet")
+            self._rows_files.append(self._rows_parts / f"{len(self._rows_files)}.parquet")
+            rows.write_parquet(self._rows_files[-1])
 
     def write(self, store: Path) -> None:
         found = pl.concat(self._identities) if self._identities else pl.DataFrame(
@@ -191,9 +192,8 @@ class IndexWriter:
             .cast(CYCLES_SCHEMA)
             .write_parquet(store / CYCLES_FILE)
         )
-        parts = sorted(self._rows_parts.iterdir())
-        if self._in_order and parts:
-            pl.scan_parquet(parts).sink_parquet(store / ROWS_FILE)
+        if self._in_order and self._rows_files:
+            pl.scan_parquet(self._rows_files).sink_parquet(store / ROWS_FILE)
         shutil.rmtree(self._rows_parts)
 
 

@@ -66,6 +66,24 @@ def test_picked_rows_are_the_filtered_events(name: str, label: str, scanned) -> 
 
 
 @pytest.mark.parametrize("name", SAMPLE_NAMES)
+@pytest.mark.parametrize("label", ["logged columns", "null-valued", "nothing"])
+def test_rows_where_gives_the_rows_events_where_gives(name: str, label: str, scanned) -> None:
+    """Rows that may be millions come lazily (through a file when the events are scanned):
+    the same rows, in the same order, as the rows held."""
+    columns = ["event_id", "activity_time", "person", "label", "target_id"]
+    expected = _context(name).events_where(CONDITIONS[label], columns)
+    for ctx in (_context(name), scanned[name]):
+        assert ctx.rows_where(CONDITIONS[label], columns).collect().equals(expected)
+
+
+@pytest.mark.parametrize("label", ["error text", "person", "label of a group"])
+def test_rows_where_refuses_a_condition_on_a_derived_column(label: str, scanned) -> None:
+    for ctx in (_context(SAMPLE_NAMES[0]), scanned[SAMPLE_NAMES[0]]):
+        with pytest.raises(ValueError, match="derived column"):
+            ctx.rows_where(CONDITIONS[label], ["event_id"])
+
+
+@pytest.mark.parametrize("name", SAMPLE_NAMES)
 def test_every_event_keeps_its_order_and_gets_the_derived_columns(name: str) -> None:
     ctx = _context(name)
     everything = ctx.events_where(pl.lit(True))
