@@ -12,11 +12,12 @@ import json
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 import pytest
 from conftest import SAMPLES
 from polars.testing import assert_frame_equal
 
-from loganalyzer import readers, store_index
+from loganalyzer import ingest, readers, store_index
 from loganalyzer.ingest import ingest_to_store, load
 from loganalyzer.normalize import step_details
 from loganalyzer.readers import _count_events
@@ -60,8 +61,13 @@ def test_small_batches_write_the_same_store(tmp_path, monkeypatch):
     export = SAMPLES / "weekly-two-periods.json"
     ingest_to_store([export], tmp_path / "whole")
     monkeypatch.setattr(readers, "BATCH_ROWS", 7)
+    monkeypatch.setattr(ingest, "BATCH_ROWS", 7)  # the batches the index and writer get
     monkeypatch.setattr(store_index, "_MERGE_EVERY", 3)
     ingest_to_store([export], tmp_path / "batched")
+    # a batch a row group: the index did fold many batches (before the ingest module's
+    # batch size was patched too, it got the whole export as one)
+    details = pq.ParquetFile(tmp_path / "batched" / "step_details.parquet")
+    assert details.metadata.num_row_groups >= 2 * 3
     files = sorted(p.name for p in (tmp_path / "whole").glob("*.parquet"))
     assert len(files) >= 7
     for name in files:
