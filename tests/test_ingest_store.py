@@ -75,6 +75,36 @@ def test_small_batches_write_the_same_store(tmp_path, monkeypatch):
                            pl.read_parquet(tmp_path / "whole" / name), check_exact=True)
 
 
+def test_the_identity_index_holds_a_few_batches_and_writes_the_rest_to_disk(tmp_path,
+                                                                            monkeypatch):
+    """What the index collects grows with the month: it holds at most ``_MERGE_EVERY``
+    batches' identities, writes their distinct rows to a file, and merges the files at the
+    end into the index one batch gives."""
+    export = SAMPLES / "weekly-two-periods.json"
+    ingest_to_store([export], tmp_path / "whole")
+    monkeypatch.setattr(readers, "BATCH_ROWS", 7)
+    monkeypatch.setattr(ingest, "BATCH_ROWS", 7)
+    monkeypatch.setattr(store_index, "_MERGE_EVERY", 3)
+    held, files = [], []
+    add, write = store_index.IndexWriter.add, store_index.IndexWriter.write
+
+    def adding(self, frames, details):
+        add(self, frames, details)
+        held.append(len(self._identities))
+
+    def writing(self, store):
+        files.extend(p.name for p in self._parts.glob("identities-*.parquet"))
+        write(self, store)
+
+    monkeypatch.setattr(store_index.IndexWriter, "add", adding)
+    monkeypatch.setattr(store_index.IndexWriter, "write", writing)
+    ingest_to_store([export], tmp_path / "batched")
+    assert len(held) >= 9 and max(held) == 2 and len(files) >= 3
+    assert not list((tmp_path / "batched").glob(".index-parts"))
+    assert_frame_equal(pl.read_parquet(tmp_path / "batched" / store_index.IDENTITIES_FILE),
+                       pl.read_parquet(tmp_path / "whole" / store_index.IDENTITIES_FILE))
+
+
 def test_events_nested_in_another_record_are_found(tmp_path):
     """Valid JSON whose second event sits inside the first (a lost bracket): DuckDB reads one
     record, the count of event keys says two, and the careful reader reads the inner one."""
