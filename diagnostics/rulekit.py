@@ -28,6 +28,7 @@ from typing import Any
 import polars as pl
 
 from diagnostics.facts.job_status import JobStatus
+from loganalyzer.compact import compact
 from loganalyzer.findings import Finding
 from loganalyzer.normalize import (
     BOOKKEEPING_KEYS,
@@ -200,9 +201,12 @@ class Context:
         self._cache: dict[Any, Any] = {}
 
     def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
-        """Compute once per diagnosis what several rules share (``roles.sent_roles``, ...)."""
+        """Compute once per diagnosis what several rules share (``roles.sent_roles``, ...);
+        a frame is kept compacted (``loganalyzer.compact``)."""
         if key not in self._cache:
-            self._cache[key] = compute()
+            value = compute()
+            self._cache[key] = (compact(value) if isinstance(value, pl.DataFrame | pl.Series)
+                                else value)
         return self._cache[key]
 
     @cached_property
@@ -373,6 +377,12 @@ class Context:
     def _spill(self) -> tempfile.TemporaryDirectory:
         return tempfile.TemporaryDirectory(prefix="loganalyzer-rows-")
 
+    def forget_rule_facts(self) -> None:
+        """Drop what only the rules read (their shared facts, the error texts) once they have
+        run: the summary's month-wide counts need the room (10M events: 0.3 GB)."""
+        self._cache.clear()
+        self.__dict__.pop("_texts", None)
+
     def close(self) -> None:
         """Remove the rows ``rows_where`` wrote: their lazy frames cannot be read after."""
         if "_spill" in self.__dict__:
@@ -381,7 +391,7 @@ class Context:
     @cached_property
     def failures(self) -> pl.DataFrame:
         """Every failure with its ``FAILURE_COLUMNS``: the rows most rules start from, kept."""
-        return self.events_where(is_failure(), FAILURE_COLUMNS)
+        return compact(self.events_where(is_failure(), FAILURE_COLUMNS))
 
     _LOGGED = ("upn", "mail", "user_name_sent", "email_sent")
     _own_key = pl.coalesce(*_LOGGED, "_reported").str.to_lowercase()
@@ -394,7 +404,7 @@ class Context:
             .filter(pl.all_horizontal(pl.col(c).is_null() for c in self._LOGGED))
             .select("event_id")
         )
-        return (
+        return compact(
             self.detail_rows(("reportableidentifier",))
             .filter(pl.col("value").str.contains("@"))
             .join(unnamed, on="event_id", how="semi")
@@ -409,7 +419,7 @@ class Context:
         object, so a skip carrying only the object id counts as the user its failure names.
         The latest is the last of the latest time in the events' order, found per object by
         the streaming engine: sorting a month's events first held them all (5M: 0.7 GB)."""
-        return (
+        return compact(
             self.frames.events.lazy()
             .with_row_index(ROW)
             .filter(pl.col("source_id").is_not_null())
@@ -444,7 +454,7 @@ class Context:
         events = self.frames.events.lazy()
         if self._in_memory:  # their positions, for ``_meets`` (on a scan, a row index
             events = events.with_row_index(ROW)  # would keep the filter out of the reader)
-        return (
+        return compact(
             events
             .filter(pl.any_horizontal(pl.col(c).is_not_null() for c in sources))
             .select(pl.selectors.by_name(ROW, require_all=False), "event_id", text.alias("_text"))

@@ -19,6 +19,7 @@ from diagnostics.guide_steps import step_rank
 from diagnostics.rule import Rule
 from diagnostics.rulekit import FINDING_COLUMNS, Context, Hit, as_ids, is_failure
 from loganalyzer import reasons
+from loganalyzer.compact import compact
 from loganalyzer.findings import (
     Affected,
     Diagnosis,
@@ -72,6 +73,7 @@ def _diagnosis(ctx: Context, progress: Callable[..., None] | None) -> Diagnosis:
                 progress(f"rule {rule.id}", done, len(RULES))
             findings.extend(_run(rule, ctx, errors))
             done += 1
+    ctx.forget_rule_facts()
     _give_reasons(ctx, findings)
     findings.sort(key=report_order)
     explained = _explained(findings)
@@ -186,7 +188,7 @@ def _finding(rule: Rule, hit: Hit, ctx: Context) -> Finding:
     time: a lazy ``Hit.rows`` (a month's skips, in a temporary file) is never held whole."""
     rows = (hit.rows if hit.rows is not None
             else ctx.of(hit.event_ids, FINDING_COLUMNS)).lazy().select(FINDING_COLUMNS)
-    event_ids = rows.select("event_id").collect().to_series()
+    event_ids = compact(rows.select("event_id").collect().to_series())  # kept to the end
     seen = rows.select(first=pl.col("activity_time").min(), last=pl.col("activity_time").max())
     first_seen, last_seen = seen.collect().row(0)
     return Finding(
@@ -287,7 +289,7 @@ def _explained(findings: Sequence[Finding]) -> pl.Series:
     """The events a cause or noise finding explains (a month's may be millions: one Series,
     built once, not a Python set per question)."""
     lists = [f.event_ids for f in findings if f.kind in ("cause", "noise")]
-    return pl.concat(lists).unique() if lists else pl.Series([], dtype=pl.Utf8)
+    return compact(pl.concat(lists).unique()) if lists else pl.Series([], dtype=pl.Utf8)
 
 
 def _unexplained(ctx: Context, explained: pl.Series) -> list[UnexplainedGroup]:
