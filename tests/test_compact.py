@@ -40,6 +40,9 @@ def test_a_compacted_series_keeps_its_name_dtype_and_nulls() -> None:
     kept = compact(ids)
     assert (kept.name, kept.dtype, kept.to_list()) == ("event_id", pl.Utf8, ids.to_list())
     assert compact(ids.clear()).dtype == pl.Utf8
+    # repeated values (looked up once each) with nulls among them
+    texts = pl.Series("text", ["a" * 40, None, "a" * 40, None, "b" * 40, "a" * 40, "", ""])
+    assert compact(texts).to_list() == texts.to_list()
 
 
 # Run in a child whose allocator returns freed pages at once, so that its resident memory
