@@ -9,6 +9,8 @@ wherever it accepts an export, so a large export is parsed once.
 from __future__ import annotations
 
 import atexit
+import contextlib
+import ctypes
 import dataclasses
 import itertools
 import json
@@ -166,11 +168,24 @@ def _load_spilled(inputs: list[Path], exports: list[Path], progress: Progress,
     atexit.register(shutil.rmtree, spill, ignore_errors=True)
     store = spill / "store"
     manifest = ingest_to_store(exports, store, progress)
+    _return_freed_memory()
     dataset = load([p for p in inputs if is_store(p)] + [store], progress, analysis_only,
                    eager_events=eager_events)
     dataset.kinds = manifest["kinds"] | dataset.kinds
     dataset.duplicates += manifest["duplicates_dropped"]
     return dataset
+
+
+def _return_freed_memory() -> None:
+    """Give back what pyarrow's pool and the C allocator (DuckDB's reads) keep once ingest
+    is done: the diagnosis after it, in the same process, started 0.5 GB higher (at 1M events
+    they kept 233 MB and 238 MB; the 10M raw export peaked at 2,023 MB, the store alone at
+    1,498-1,596 MB). ``malloc_trim`` is glibc's: elsewhere only the pool is released."""
+    import pyarrow as pa  # imported by the ingest that just ran
+
+    pa.default_memory_pool().release_unused()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc (macOS, Windows, musl)
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _analysed(frames: Frames) -> Frames:
