@@ -177,10 +177,10 @@ def _load_spilled(inputs: list[Path], exports: list[Path], progress: Progress,
 
 
 def _return_freed_memory() -> None:
-    """Give back what pyarrow's pool and the C allocator (DuckDB's reads) keep once ingest
-    is done: the diagnosis after it, in the same process, started 0.5 GB higher (at 1M events
-    they kept 233 MB and 238 MB; the 10M raw export peaked at 2,023 MB, the store alone at
-    1,498-1,596 MB). ``malloc_trim`` is glibc's: elsewhere only the pool is released."""
+    """Give back what pyarrow's pool and the C heap (DuckDB's reads among others) keep once
+    ingest is done: the diagnosis after it, in the same process, started 0.5 GB higher (after
+    1M events they kept 233 MB and 238 MB; the 10M raw export peaked at 2,023 MB, its store
+    alone at 1,498-1,596 MB). ``malloc_trim`` is glibc's: elsewhere only the pool is released."""
     import pyarrow as pa  # imported by the ingest that just ran
 
     pa.default_memory_pool().release_unused()
