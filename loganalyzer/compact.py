@@ -1,4 +1,5 @@
-"""Copies of frames that are kept for a whole diagnosis, holding only their own strings.
+"""Copies of frames that are kept (by a diagnosis, or by ``ingest``'s identity index from
+batch to batch), holding only their own strings.
 
 Polars keeps text as views into shared buffers: a frame filtered or joined out of a scan
 keeps alive every buffer its rows point into, however few rows it kept. At 10M events the

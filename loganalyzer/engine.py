@@ -77,11 +77,14 @@ def _diagnosis(ctx: Context, progress: Callable[..., None] | None) -> Diagnosis:
     _give_reasons(ctx, findings)
     findings.sort(key=report_order)
     explained = _explained(findings)
-    summary = _summary(ctx, findings, explained, ctx.job)
+    # looked up in the failures, not the other way round: ``is_in`` hashes its argument, and
+    # a month's explained skips are millions
+    explained_failures = explained.filter(explained.is_in(ctx.failures["event_id"].implode()))
+    summary = _summary(ctx, findings, len(explained_failures), ctx.job)
     return Diagnosis(
         summary=summary,
         findings=findings,
-        unexplained=_unexplained(ctx, explained),
+        unexplained=_unexplained(ctx, explained_failures),
         rules_run=rules(),
         rule_errors=errors,
         notes=[unknown_status_note(summary["unknown_status"])] if summary["unknown_status"]
@@ -293,8 +296,7 @@ def _explained(findings: Sequence[Finding]) -> pl.Series:
 
 
 def _unexplained(ctx: Context, explained: pl.Series) -> list[UnexplainedGroup]:
-    failed = ctx.failures["event_id"].implode()  # fewer to hash than a month's explained skips
-    explained = explained.filter(explained.is_in(failed))
+    """The failures no cause or noise finding explains (``explained``: those that do)."""
     left = ctx.events_where(
         is_failure() & ~pl.col("event_id").is_in(explained.implode()),
         ("event_id", "activity_time", "error_code", "http_status", "person", *REASON_COLUMNS),
@@ -382,13 +384,10 @@ def _counts(ctx: Context) -> dict[str, Any]:
 
 
 def _summary(
-    ctx: Context, findings: Sequence[Finding], explained_ids: pl.Series, job: JobStatus | None
+    ctx: Context, findings: Sequence[Finding], explained: int, job: JobStatus | None
 ) -> dict[str, Any]:
     counts = _counts(ctx)
     failures = counts["failure"]
-    # the explained ids are unique: count those that are failures (a month's explained
-    # skips are millions, its failures fewer, and ``is_in`` hashes its argument)
-    explained = int(explained_ids.is_in(ctx.failures["event_id"].implode()).sum())
     return {
         "events": counts["events"],
         "failures": failures,

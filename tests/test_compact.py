@@ -3,14 +3,9 @@ once, with the same values, nulls, order and dtypes."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import polars as pl
 import pytest
+from child_memory import ON_LINUX, measured
 from conftest import SAMPLES
 
 from diagnostics.rulekit import Context, mentions
@@ -47,15 +42,10 @@ def test_a_compacted_series_keeps_its_name_dtype_and_nulls() -> None:
 
 # Run in a child whose allocator returns freed pages at once, so that its resident memory
 # says what is still held.
+DECAY_AT_ONCE = {"_RJEM_MALLOC_CONF": "dirty_decay_ms:0,muzzy_decay_ms:0"}
 _HOLDING = """
-import gc, json, sys, polars as pl
+import json, sys, polars as pl
 from loganalyzer.compact import compact
-
-def resident():
-    gc.collect()
-    for line in open("/proc/self/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) // 1024
 
 start = resident()
 # 2M strings of 107 bytes (about 200 MB) read into shared buffers, of which 5% are kept
@@ -72,13 +62,10 @@ print(json.dumps({"held_mb": resident() - start}))
 
 
 def _held_mb(mode: str) -> int:
-    env = os.environ | {"_RJEM_MALLOC_CONF": "dirty_decay_ms:0,muzzy_decay_ms:0"}
-    done = subprocess.run([sys.executable, "-c", _HOLDING, mode], capture_output=True,
-                          text=True, check=True, env=env, cwd=Path(__file__).parents[1])
-    return json.loads(done.stdout)["held_mb"]
+    return measured(_HOLDING, mode, env=DECAY_AT_ONCE)["held_mb"]
 
 
-@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
+@pytest.mark.skipif(not ON_LINUX, reason="reads /proc (Linux)")
 def test_compacted_rows_hold_neither_the_buffers_they_were_read_into_nor_repeats() -> None:
     as_read = _held_mb("as read")
     if as_read < 250:

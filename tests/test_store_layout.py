@@ -18,6 +18,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 import realworld as rw
+from child_memory import ON_LINUX, measured
 from conftest import SAMPLES
 from typer.testing import CliRunner
 
@@ -162,15 +163,9 @@ def test_a_large_export_returns_ingests_freed_memory_before_it_is_analysed(monke
 # What ingest leaves behind, in a child: C heap blocks (DuckDB's reads) and pyarrow buffers
 # (the store's writer), freed but kept by their allocators.
 _FREED = """
-import ctypes, gc, json
+import ctypes, json
 import pyarrow as pa
 from loganalyzer import ingest
-
-def resident():
-    gc.collect()
-    for line in open("/proc/self/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) // 1024
 
 libc = ctypes.CDLL("libc.so.6")
 libc.malloc.restype = ctypes.c_void_p
@@ -189,12 +184,9 @@ print(json.dumps({"freed": freed, "returned": resident()}))
 """
 
 
-@pytest.mark.skipif(not Path("/proc/self/status").exists() or sys.platform != "linux",
-                    reason="reads /proc and glibc's malloc_trim (Linux)")
+@pytest.mark.skipif(not ON_LINUX, reason="reads /proc and glibc's malloc_trim (Linux)")
 def test_freed_memory_goes_back_to_the_system() -> None:
-    done = subprocess.run([sys.executable, "-c", _FREED], capture_output=True, text=True,
-                          check=True, cwd=Path(__file__).parents[1])
-    resident = json.loads(done.stdout)
+    resident = measured(_FREED)
     assert resident["freed"] - resident["returned"] > 250, resident  # of the 390 MB freed
 
 
