@@ -15,6 +15,8 @@ from diagnostics.rulekit import Context, http_in, mentions, no_http_status
 DEPARTMENT_KEY = r"department$"
 COUNTRY_KEY = r"country(code|name)$"
 _QUOTED_AFTER_DEPARTMENT = r"(?i)department[^'\"]{0,40}['\"]([^'\"]{1,80})['\"]"
+# quotes around a value in a message, also escaped inside a JSON body
+_QUOTES = ("'", '"', '\\"')
 _ASKS_FOR_COUNTRY = (
     r"(specify|provide|send|add|map|include|select|requires?|needs?|missing) "
     r"(a |the |one |either )?country"
@@ -50,11 +52,8 @@ def _department_failures(ctx: Context) -> pl.DataFrame:
         & ~mentions(ROLE)
     )
     sent = sent_departments(ctx, possible["event_id"])
-    quotes_value = pl.col("text").str.contains(
-        pl.col("department").str.to_lowercase(), literal=True
-    ) & (pl.col("department").str.len_chars() >= 3)
     about = possible.join(sent, on="event_id", how="left", maintain_order="left").filter(
-        mentions(DEPARTMENT) | quotes_value.fill_null(False)
+        mentions(DEPARTMENT) | _quotes_sent_value().fill_null(False)
     )
     # the reasons of only these failures: ``ctx.failures`` leaves the long texts out
     reasons = ctx.events_where(
@@ -72,6 +71,19 @@ def _department_failures(ctx: Context) -> pl.DataFrame:
         .to_series()
     )
     return about.with_columns(pl.coalesce(pl.col("department"), quoted).alias("department"))
+
+
+def _quotes_sent_value() -> pl.Expr:
+    """The text quotes the department sent ("'Customer Success' is not a valid value").
+    Unquoted, a name is too often a word of other text: a department called Management
+    or Service is in Entra's own code ``SystemForCrossDomainIdentityManagementService…``,
+    and Support in "Value not supported for attribute emails"."""
+    value = pl.col("department").str.to_lowercase()
+    return pl.any_horizontal(
+        pl.col("text").str.contains(pl.concat_str(pl.lit(quote), value, pl.lit(quote)),
+                                    literal=True)
+        for quote in _QUOTES
+    )
 
 
 def is_ambiguous() -> pl.Expr:

@@ -4,7 +4,8 @@ What it detects:
     Failures answered 400/404/422 (or without an HTTP status) whose text mentions a
     department or office in any wording ("Department 'X' does not exist", "Value not supported
     for attribute department", "Unknown department") or quotes the department value the
-    request sent; grouped by department value.
+    request sent (between quotes: unquoted, a name such as Management is a word of Entra's
+    own error codes); grouped by department value.
 Why provisioning fails:
     Flowcase's SCIM API does not create departments: a user whose department name is not
     already a department in Flowcase is refused, and keeps failing every cycle.
