@@ -19,8 +19,8 @@ _CODE = "_compact_code"
 
 
 # Below this many rows a column is copied as it is: finding its repeats (a count, a unique
-# and a join) costs more than it saves, and `why`'s diagnosis of one person compacts a few
-# hundred small frames (0.1 s of a 1M store's 1.1 s, looked up column by column).
+# and a join) costs more than it saves. `why` on a 1M store compacts 18 small frames: 0.045 s
+# column by column with repeats looked up, 0.006 s so.
 _LOOKUP_ROWS = 10_000
 
 
