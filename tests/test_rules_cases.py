@@ -13,7 +13,8 @@ Each file holds ``{"rule": "FC008", "cases": [...]}``; each case lists events, o
 Event keys are ``eventfactory.Export.user``/``group`` arguments; ``sent`` replaces the
 attributes Entra sent, ``with`` adds to the default ones (userName, work email, active), and
 the short names ``email``, ``department``, ``manager``, ``countryCode``, ``countryName``
-expand to their SCIM paths. ``repeat`` with ``cycles`` emits the event once per cycle. Every
+expand to their SCIM paths; ``untyped`` blanks the identity type, as an export that lost
+it logs the event. ``repeat`` with ``cycles`` emits the event once per cycle. Every
 event goes through the production normalisation, so cases read like real exports.
 """
 
@@ -65,7 +66,11 @@ def build(events: list[dict[str, Any]]) -> Export:
                     "active": "True",
                 }
                 kwargs["sent"] = {**base, **extra}
-            export.user(upn, cycle=cycle, **kwargs)
+            untyped = kwargs.pop("untyped", False)
+            record = export.user(upn, cycle=cycle, **kwargs)
+            if untyped:
+                for side in ("sourceIdentity", "targetIdentity"):
+                    record[side]["identityType"] = ""
     return export
 
 

@@ -6,6 +6,7 @@ What it detects:
     ``urnietfparamsscimschemasextensionenterprise20Usermanager``, ``manager.value``), user
     events with a reference-resolution step or an ``UnableToResolveReferenceAttributeValue``
     error (Entra resolving the manager reference), and failures whose text names the manager.
+    An event whose identity type the export lost counts only when it sent the manager.
 Why provisioning fails:
     Flowcase does not support the manager attribute because of bugs in Entra's SCIM
     implementation of it: requests that carry it are rejected or leave the user half-updated,
@@ -68,8 +69,15 @@ def evaluate(ctx: Context) -> list[Hit]:
             & ~mentions(ROLE)
         )
     )
-    events = ctx.events_where((pl.col("object_type") != "Group") & about_manager,
-                              (*NAMED, "status"))
+    # an event whose identity type was not logged counts only when it sent the manager: a
+    # group's 404 names "Flowcase Reference Managers" in its URL, and groups' members are
+    # reference attributes too
+    sent_it = pl.col("event_id").is_in(sent["event_id"].implode())
+    events = ctx.events_where(
+        ((pl.col("object_type") != "Group") & about_manager)
+        | (pl.col("object_type").is_null() & sent_it),
+        (*NAMED, "status"),
+    )
     if events.height == 0:
         return []
     people = sorted(events["person"].unique().to_list())
