@@ -16,6 +16,8 @@ Evidence:
 Fix:
     Step 6: make sure id, userName, roles and ``emails[type eq "work"].value`` are in the
     attribute list and mapped (step 7a); fill in mail/UPN in Entra for the listed users.
+    ``SchemaAttributeNotFound`` is the reverse (a mapped attribute missing from the list, such
+    as manager removed from the list with its mapping kept) and is said so: delete the mapping.
 Known false positives:
     Users without a mailbox on purpose (service accounts) are listed too; leave them
     unassigned.
@@ -59,6 +61,9 @@ REMEDIATION = (
     "empty mail or userPrincipalName of the listed users in Entra."
 )
 MISSING_CODE = r"(mandatoryfieldsmissing|missingvalues|schemaattributenotfound)$"
+# the reverse of a missing attribute: a mapping whose target is not in the attribute list
+# (formats reference 4.1), such as manager taken off the list with its mapping kept
+NOT_IN_LIST_CODE = r"schemaattributenotfound$"
 
 
 def evaluate(ctx: Context) -> list[Hit]:
@@ -89,7 +94,19 @@ def evaluate(ctx: Context) -> list[Hit]:
     if events.height == 0:
         return []
     skipped = events.filter(import_skipped)
-    message = f"Required attributes were missing or empty for {describe(events)}"
+    not_in_list = events.filter(code_like(NOT_IN_LIST_CODE))
+    missing = events.filter(~code_like(NOT_IN_LIST_CODE))
+    parts = []
+    if missing.height:
+        parts.append(f"Required attributes were missing or empty for {describe(missing)}")
+    if not_in_list.height:
+        parts.append(
+            f"a mapping targets an attribute that is not in the attribute list "
+            f"(SchemaAttributeNotFound) for {describe(not_in_list)}: delete that mapping "
+            "(step 7a), or add the attribute to the list if Flowcase needs it (step 6)"
+        )
+    message = "; ".join(parts)
+    message = message[0].upper() + message[1:]
     if skipped.height:
         not_imported = skipped["person"].n_unique()
         message += (
@@ -97,4 +114,5 @@ def evaluate(ctx: Context) -> list[Hit]:
             "because the "
             "matching attribute is empty"
         )
-    return [Hit(ids(events), message + ".", details={"import_skipped": skipped.height})]
+    return [Hit(ids(events), message + ".", details={"import_skipped": skipped.height,
+                                                    "not_in_attribute_list": not_in_list.height})]
