@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import polars as pl
 import pytest
 from conftest import SAMPLES
@@ -67,3 +69,44 @@ def test_every_sample_export_loads_cleanly():
         assert (failures["http_status"].is_not_null() | failures["error_code"].is_in(
             ["DuplicateTargetEntries", "MandatoryFieldsMissing", "Timeout"]
         ) | failures["error_reason"].str.contains("(?i)not found|timed? ?out")).all(), path
+
+
+def _envelopes() -> list[dict]:
+    lines = (FORMATS / "storage/PT1H.json").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+# the storage export's diagnostic-settings envelopes (formats reference 3.1) as other tools
+# hand them over: gathered into an array, as an event hub's body, or saved indented
+ENVELOPE_SHAPES = {
+    "a JSON array": lambda: json.dumps(_envelopes()),
+    "an indented JSON array": lambda: json.dumps(_envelopes(), indent=2),
+    "an event hub body": lambda: json.dumps({"records": _envelopes()}),
+    "indented one after another": lambda: "\n".join(json.dumps(e, indent=2)
+                                                    for e in _envelopes()),
+    "one indented envelope": lambda: json.dumps(_envelopes()[0], indent=2),
+}
+
+
+@pytest.mark.parametrize("shape", ENVELOPE_SHAPES)
+def test_storage_envelopes_read_the_same_in_every_container(reference, tmp_path, shape):
+    path = tmp_path / "envelopes.json"
+    path.write_text(ENVELOPE_SHAPES[shape](), encoding="utf-8")
+    dataset = load([path])
+    assert dataset.problems == []
+    events = comparable(dataset.frames.events)
+    expected = reference.filter(pl.col("event_id").is_in(events["event_id"].implode()))
+    assert events.equals(expected)
+    assert events.height == (1 if shape == "one indented envelope" else len(_envelopes()))
+
+
+def test_log_analytics_rows_as_json_lines_read_as_the_array(tmp_path):
+    """A workspace data export writes the table's rows one per line."""
+    rows_file = FORMATS / "log-analytics/AADProvisioningLogs.json"
+    rows = json.loads(rows_file.read_text(encoding="utf-8"))
+    lines = tmp_path / "rows.json"
+    lines.write_text("\n".join(json.dumps(row) for row in rows) + "\n", encoding="utf-8")
+    dataset = load([lines])
+    assert dataset.problems == []
+    assert comparable(dataset.frames.events).equals(
+        comparable(load([rows_file]).frames.events))

@@ -130,7 +130,7 @@ def _read_json(source: Source, kind: Kind, read_log: ReadLog) -> Iterator[pl.Dat
     spelling get their own columns, and that spelling anywhere else goes to the careful reader,
     which folds every spelling."""
     envelope, diagnostic = _is_envelope_lines(source), _is_diagnostic_spelling(source)
-    if kind is Kind.JSON_OBJECT or (diagnostic and not envelope):
+    if kind in (Kind.JSON_OBJECT, Kind.EVENT_HUB) or (diagnostic and not envelope):
         yield from _batched(read_careful(source, kind), read_log)
         return
     from loganalyzer.readers import json_fast  # DuckDB loads only when JSON is read

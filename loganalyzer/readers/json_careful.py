@@ -197,6 +197,11 @@ def unwrap(obj: Any) -> Any:
     return graph_spelling(obj) if isinstance(obj, dict) else obj
 
 
+def _is_event_hub_body(obj: Any) -> bool:
+    """Azure Monitor's event hub message: ``{"records": [envelope, ...]}`` (3.1)."""
+    return isinstance(obj, dict) and list(obj) == ["records"] and isinstance(obj["records"], list)
+
+
 def _event_or_problem(obj: Any, source: Source, where: str) -> dict | Problem:
     obj = unwrap(obj)
     if not isinstance(obj, dict):
@@ -238,7 +243,11 @@ def read_careful(
             pos += 1
         clean = -1  # good records since the damage (-1: no damage met yet)
         hand_back = hand_back and kind is Kind.JSON_ARRAY
-        for item in array_items(source, stream, pos, _is_event, first=after.records):
+        # an event hub body holds many events: one "records" key each is its signature
+        hub = kind is Kind.EVENT_HUB
+        items = array_items(source, stream, pos, _is_event_hub_body if hub else _is_event,
+                            '"records"' if hub else EVENT_KEY, first=after.records)
+        for item in items:
             if isinstance(item, Problem):
                 yield item
                 clean = 0
@@ -253,6 +262,10 @@ def read_careful(
 
 
 def _record(obj: Any, source: Source, where: str, record: int) -> Iterator[Item]:
+    if _is_event_hub_body(obj):  # its envelopes share its record number
+        for index, envelope in enumerate(obj["records"], start=1):
+            yield from _record(envelope, source, f"{where}, records[{index}]", record)
+        return
     item = _event_or_problem(obj, source, where)
     if isinstance(item, Problem):
         yield item

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -198,20 +199,30 @@ def _row_items(
 
 
 def read_json(source: Source) -> Iterator[Item]:
-    """A JSON array of row objects (streamed), or the query API's ``{"tables": [...]}``."""
+    """A JSON array of row objects or rows one per line, as a workspace data export writes
+    them (streamed), or the query API's ``{"tables": [...]}``."""
     with source.open_binary() as handle:
         stream = TextStream(handle)
         start = stream.skip(0)
         if stream.char(start) == "[":
             yield from _array_rows(source, stream, start + 1)
             return
+        if not _is_tables_document(stream, start):
+            yield from _array_rows(source, stream, start)
+            return
         document = _whole_document(source, stream, start)
     if isinstance(document, Mapping) and isinstance(document.get("tables"), list):
         yield from _table_rows(source, document["tables"])
-    elif isinstance(document, Mapping):
-        yield from record_from_row(document, source.name, "record 1", 1)
     else:
         raise InputError(source.name, "expected a JSON array of rows or {\"tables\": [...]}")
+
+
+_TABLES = re.compile(r'\{\s*"tables"\s*:')
+
+
+def _is_tables_document(stream: TextStream, start: int) -> bool:
+    match = stream.find(_TABLES, start, 256)
+    return match is not None and match.start() == start - stream.base
 
 
 MAX_DOCUMENT = 128 << 20  # the query API answers at most 64 MB

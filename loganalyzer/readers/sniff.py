@@ -19,7 +19,8 @@ class Kind(StrEnum):
     JSON_ARRAY = "portal JSON download"  # top-level array of Graph objects
     GRAPH_PAGE = "Graph API page"  # {"@odata.context", "value": [...], "@odata.nextLink"}
     NDJSON = "JSON lines"  # one Graph object or storage envelope per line
-    JSON_OBJECT = "single JSON event"
+    JSON_OBJECT = "single JSON event"  # or several, indented, one after another
+    EVENT_HUB = "event hub body"  # {"records": [envelope, ...]}, one or several
     LOG_ANALYTICS_JSON = "Log Analytics JSON"
     ON_DEMAND = "provisionOnDemand result"  # {"key": "<JSON>", "value": "<JSON>"} or its value
     CSV = "CSV"
@@ -30,6 +31,17 @@ _LOG_ANALYTICS_KEYS = re.compile(r'"(TimeGenerated|ResultType|ResultSignature|AA
                                  re.IGNORECASE)
 _EVENT_KEYS = re.compile(r'"(activityDateTime|provisioningSteps|provisioningStatusInfo|cycleId)"')
 _GRAPH_PAGE = re.compile(r'"value"\s*:\s*\[')
+_EVENT_HUB = re.compile(r'\{\s*"records"\s*:\s*\[')
+
+
+def _is_envelope(text: str) -> bool:
+    """A diagnostic-settings envelope (formats reference 3.1): its keys are lower-case, so
+    its ``resultType`` is not Log Analytics' ``ResultType``."""
+    return '"properties"' in text and '"category"' in text
+
+
+def _is_log_analytics(text: str) -> bool:
+    return not _is_envelope(text) and bool(_LOG_ANALYTICS_KEYS.search(text))
 
 
 def sniff(source: Source) -> Kind:
@@ -42,7 +54,7 @@ def sniff(source: Source) -> Kind:
     check_utf8(source, head)
     text = head.decode("utf-8", errors="ignore").lstrip("\ufeff \t\r\n")
     if text.startswith("["):
-        return Kind.LOG_ANALYTICS_JSON if _LOG_ANALYTICS_KEYS.search(text) else Kind.JSON_ARRAY
+        return Kind.LOG_ANALYTICS_JSON if _is_log_analytics(text) else Kind.JSON_ARRAY
     if text.startswith("{"):
         return _sniff_object(source, text)
     _require_csv_header(source, text)
@@ -84,16 +96,19 @@ def _sniff_object(source: Source, text: str) -> Kind:
         one_line_object = True
     except (ValueError, RecursionError):  # not JSON, or nested too deep to tell
         one_line_object = False
+    if _EVENT_HUB.match(text):
+        return Kind.EVENT_HUB
     if one_line_object and rest.lstrip().startswith("{"):
-        return Kind.NDJSON
+        # a workspace data export writes Log Analytics rows one per line
+        return Kind.LOG_ANALYTICS_JSON if _is_log_analytics(first_line) else Kind.NDJSON
     if _is_on_demand(text):
         return Kind.ON_DEMAND
     if '"tables"' in text[:200] and '"rows"' in text:
         return Kind.LOG_ANALYTICS_JSON
     if _GRAPH_PAGE.search(text):
         return Kind.GRAPH_PAGE
-    if '"properties"' in text and '"category"' in text:
-        return Kind.NDJSON  # one storage envelope
+    if _is_envelope(text):  # one on a line, else indented (read as one object or more)
+        return Kind.NDJSON if one_line_object else Kind.JSON_OBJECT
     if _LOG_ANALYTICS_KEYS.search(text):
         return Kind.LOG_ANALYTICS_JSON
     if _EVENT_KEYS.search(text):
