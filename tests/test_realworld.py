@@ -407,3 +407,32 @@ def test_why_never_calls_an_unreadable_status_provisioned(tmp_path):
     answer = json.loads(runner.invoke(app, ["why", "lars.hansen@northwind.no", str(path), "-q",
                                             "--format", "json"]).stdout)
     assert answer["verdict"]["state"] == "unknown"
+
+
+def _capitalised_errors(error: dict[str, object]) -> dict[str, object]:
+    return {key[0].upper() + key[1:]: value for key, value in error.items()}
+
+
+def test_capitalised_error_fields_read_the_same_by_either_reader(tmp_path):
+    """The diagnostic spelling capitalises keys; inside the error objects too, perhaps (3.1
+    does not say): both readers read ``ErrorCode``/``Reason`` as Graph's fields."""
+    record = rw.envelope(rw.airtable_conflict())
+    status = record["properties"]["provisioningStatusInfo"]
+    status["errorInformation"] = _capitalised_errors(status["errorInformation"])
+    if isinstance(record["properties"].get("statusInfo"), dict):
+        info = record["properties"]["statusInfo"]
+        record["properties"]["statusInfo"] = {"Status": info.get("Status"),
+                                              **_capitalised_errors(
+                                                  {k: v for k, v in info.items()
+                                                   if k != "Status"})}
+    fast = rw.write_ndjson(tmp_path / "PT1H.json", [record])
+    careful = tmp_path / "damaged.json"  # a broken last line sends it to the careful reader
+    careful.write_text(fast.read_text(encoding="utf-8") + '{"time": "2026-03-2\n',
+                       encoding="utf-8")
+    columns = ["error_code", "http_status", "scim_type", "error_category"]
+    read = [load([path]).frames.events.select(columns).row(0, named=True)
+            for path in (fast, careful)]
+    assert read[0] == read[1]
+    logged = rw.airtable_conflict()["provisioningStatusInfo"]["errorInformation"]
+    assert read[0]["error_code"] == logged["errorCode"]
+    assert read[0]["http_status"] == 409 and read[0]["scim_type"] == "uniqueness"

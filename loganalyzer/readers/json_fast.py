@@ -47,10 +47,12 @@ def _system(column: str, names: str = "id VARCHAR, displayName VARCHAR") -> str:
     return f"STRUCT({names}, details {_bag(column)})"
 
 
-_ERROR = (
-    "errorCode VARCHAR, reason VARCHAR, additionalDetails VARCHAR, errorCategory VARCHAR, "
-    "recommendedAction VARCHAR"
-)
+_ERROR_NAMES = ["errorCode", "reason", "additionalDetails", "errorCategory", "recommendedAction"]
+_ERROR = ", ".join(f"{name} VARCHAR" for name in _ERROR_NAMES)
+# the diagnostic spelling capitalises keys; whether it does inside the error objects is not
+# documented, so both spellings are read there (the careful reader folds any case)
+_CAPITALISED_ERROR_NAMES = [name[0].upper() + name[1:] for name in _ERROR_NAMES]
+_EITHER_ERROR = _ERROR + ", " + ", ".join(f'"{n}" VARCHAR' for n in _CAPITALISED_ERROR_NAMES)
 EVENT_COLUMNS = {
     "id": "VARCHAR",
     "activityDateTime": "VARCHAR",
@@ -89,8 +91,9 @@ DIAGNOSTIC_COLUMNS = {
     "servicePrincipal": 'STRUCT("Id" VARCHAR, "Name" VARCHAR)',
     **{c: _system(c, _DIAG_NAMES) for c in ("sourceSystem", "targetSystem")},
     **{c: _identity(c, _DIAG_NAMES) for c in ("sourceIdentity", "targetIdentity")},
-    "provisioningStatusInfo": f'STRUCT("Status" VARCHAR, errorInformation STRUCT({_ERROR}))',
-    "statusInfo": f'STRUCT("Status" VARCHAR, {_ERROR})',
+    "provisioningStatusInfo":
+        f'STRUCT("Status" VARCHAR, errorInformation STRUCT({_EITHER_ERROR}))',
+    "statusInfo": f'STRUCT("Status" VARCHAR, {_EITHER_ERROR})',
 }
 _DIAG_STRUCT = "STRUCT(" + ", ".join(f'"{k}" {v}' for k, v in DIAGNOSTIC_COLUMNS.items()) + ")"
 
@@ -153,7 +156,15 @@ def _field(column: str, name: str, alias: str) -> pl.Expr:
     return pl.col(column).struct.field(name).alias(alias)
 
 
-_ERROR_NAMES = ["errorCode", "reason", "additionalDetails", "errorCategory", "recommendedAction"]
+def _either_error(error: pl.Expr) -> list[pl.Expr]:
+    """The error fields of ``error`` (a struct read with ``_EITHER_ERROR``), either spelling."""
+    return [
+        pl.coalesce(error.struct.field(name), error.struct.field(capitalised)).alias(name)
+        for name, capitalised in zip(_ERROR_NAMES, _CAPITALISED_ERROR_NAMES, strict=True)
+    ]
+
+
+_ERROR_INFORMATION = pl.col("provisioningStatusInfo").struct.field("errorInformation")
 _FOLD_DIAGNOSTIC = (
     pl.struct(_field("initiatedBy", "Id", "id"), _field("initiatedBy", "Name", "displayName"),
               _field("initiatedBy", "Type", "initiatorType")).alias("initiatedBy"),
@@ -166,9 +177,14 @@ _FOLD_DIAGNOSTIC = (
     pl.struct(
         pl.coalesce(pl.col("provisioningStatusInfo").struct.field("Status"), "resultType")
         .alias("status"),
-        _field("provisioningStatusInfo", "errorInformation", "errorInformation"),
+        pl.when(_ERROR_INFORMATION.is_not_null())
+        .then(pl.struct(_either_error(_ERROR_INFORMATION)))
+        .alias("errorInformation"),
     ).alias("provisioningStatusInfo"),
-    pl.col("statusInfo").struct.rename_fields(["status", *_ERROR_NAMES]),
+    pl.when(pl.col("statusInfo").is_not_null())
+    .then(pl.struct(pl.col("statusInfo").struct.field("Status").alias("status"),
+                    *_either_error(pl.col("statusInfo"))))
+    .alias("statusInfo"),
 )
 # in the diagnostic spelling, a record spelled like Graph would lose its app: refuse the file
 _NO_APP = pl.col("servicePrincipal").struct.field("Id").is_null() & pl.col(
