@@ -3,7 +3,8 @@
 What it detects:
     (1) Failures that say the user already exists: HTTP 409, ``scimType`` uniqueness, error
     codes ending in ``EntryConflict``/``Conflict``/``DuplicateTargetEntries``/
-    ``DuplicateSourceEntries``, or "already exists"/"duplicate"/"conflict" in the text, and
+    ``DuplicateSourceEntries``/``MultipleEntriesInResponse`` (a GET for one user answered with
+    several), or "already exists"/"duplicate"/"conflict" in the text, and
     which of them came right after a matching step that found no Flowcase user or sent an
     identifier another Entra object also sends; (2) one identifier created successfully under
     different casings (the same person created twice).
@@ -54,7 +55,10 @@ REMEDIATION = (
     "with, fix the Entra value or the Flowcase user, merge duplicates, keep userName matching "
     "precedence 1 and email precedence 2, and test with Provision on demand (step 8a)."
 )
-CONFLICT_CODE = r"(entryconflict|conflict|duplicatetargetentries|duplicatesourceentries)$"
+CONFLICT_CODE = (
+    r"(entryconflict|conflict|duplicatetargetentries|duplicatesourceentries"
+    r"|multipleentriesinresponse)$"  # a GET for one user answered with several (4.1)
+)
 IDENTIFIER_KEYS = r"^(username|emails\w*value)$"  # userName and the work email, as sent
 
 
