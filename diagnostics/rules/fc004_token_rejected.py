@@ -5,7 +5,9 @@ What it detects:
     ``InvalidCredentials`` or ``CredentialValidation...`` (any connector prefix), and failures
     without an HTTP status whose code or text says the credentials were refused. Reports the
     cycles in which every request failed this way, and joins a job status that is quarantined
-    with ``EncounteredQuarantineException`` or a credentials error.
+    with ``EncounteredQuarantineException`` or a credentials error. When every such failure is
+    ``CredentialValidationUnavailable`` (Entra could not reach Flowcase or could not read its
+    answer), it says so and points at the Tenant URL before the token.
 Why provisioning fails:
     Flowcase expects the Secret Token as ``token="API_KEY"`` including the double quotes. A
     bare key, a key without quotes, a revoked key or a typo makes every request fail with 401,
@@ -32,6 +34,7 @@ from diagnostics.rulekit import (
     code_like,
     describe,
     failures_where,
+    http_in,
     ids,
     mentions,
     plural,
@@ -50,6 +53,9 @@ REMEDIATION = (
     "provisioning to lift the quarantine (guide step 3)."
 )
 CREDENTIAL_CODE = r"(invalidcredentials|credentials?validation\w*)$"
+# Entra could not check the credentials at all: Flowcase unreachable or answering unexpectedly
+# (formats reference 4.2), more often a wrong Tenant URL than a wrong token
+UNAVAILABLE_CODE = r"credentials?validationunavailable$"
 QUARANTINE_EXCEPTION = "EncounteredQuarantineException"
 
 
@@ -82,11 +88,20 @@ def evaluate(ctx: Context) -> list[Hit]:
     parts = []
     if failures.height:
         cycles = failures["cycle_id"].n_unique()
-        part = (
-            f"Flowcase refused the credentials: {plural(failures.height, 'request')} for "
-            f"{describe(failures, 'object')} failed with 401 or a credentials error in "
-            f"{plural(cycles, 'cycle')}"
-        )
+        unreachable = failures.filter(code_like(UNAVAILABLE_CODE) & ~http_in(401))
+        if unreachable.height == failures.height:
+            part = (
+                f"Entra could not check the credentials: Flowcase could not be reached or "
+                f"answered unexpectedly (CredentialValidationUnavailable) for "
+                f"{plural(failures.height, 'request')} of {describe(failures, 'object')} in "
+                f"{plural(cycles, 'cycle')}; check the Tenant URL first, then the token"
+            )
+        else:
+            part = (
+                f"Flowcase refused the credentials: {plural(failures.height, 'request')} for "
+                f"{describe(failures, 'object')} failed with 401 or a credentials error in "
+                f"{plural(cycles, 'cycle')}"
+            )
         if full:
             part += f" (every request of {plural(len(full), 'cycle')})"
         parts.append(part)
