@@ -1,7 +1,8 @@
 """Transient trouble at Flowcase: throttling, server errors, time-outs.
 
 What it detects:
-    Failures of users with HTTP 429 or 5xx, error codes ending in ``TooManyRequests``,
+    Failures of users with HTTP 429 or 5xx (not 501 Not Implemented, which no retry
+    mends: it is left unexplained), error codes ending in ``TooManyRequests``,
     ``InternalServerError``, ``ServiceUnavailable``, ``Timeout``, ``WebExceptionProtocolError``
     or ``InternalError``, and time-out texts when no HTTP status was logged. Objects whose
     last event is still such a failure after several cycles raise the severity from low to
@@ -87,8 +88,9 @@ def evaluate(ctx: Context) -> list[Hit]:
         (pl.col("object_type") != "Group").fill_null(True)
         & (
             http_in(429)
-        | http_at_least(500)
-        | code_like(TRANSIENT_CODE)
+            # 501: Flowcase does not implement the request; retrying it never helps
+            | (http_at_least(500) & ~http_in(501))
+            | code_like(TRANSIENT_CODE)
             | (no_http_status() & mentions(TRANSIENT))
         )
     )
