@@ -110,3 +110,34 @@ def test_log_analytics_rows_as_json_lines_read_as_the_array(tmp_path):
     assert dataset.problems == []
     assert comparable(dataset.frames.events).equals(
         comparable(load([rows_file]).frames.events))
+
+
+def _pages() -> list[dict]:
+    return [json.loads(page.read_text(encoding="utf-8"))
+            for page in sorted((FORMATS / "graph-v1").glob("page-*.json"))]
+
+
+# Graph pages as a script that follows @odata.nextLink may save them
+def _short_pages() -> list[dict]:
+    """Pages of two events: each line is whole within the head the kind is told from."""
+    events = [event for page in _pages() for event in page["value"]]
+    return [{"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#auditLogs/provisioning",
+             "value": events[i:i + 2]} for i in range(0, len(events), 2)]
+
+
+PAGE_SHAPES = {
+    "one per line": lambda: "\n".join(json.dumps(page) for page in _pages()) + "\n",
+    "short ones one per line": lambda: "\n".join(json.dumps(p) for p in _short_pages()) + "\n",
+    "in a JSON array": lambda: json.dumps(_pages(), indent=2),
+    "indented one after another": lambda: "\n".join(json.dumps(p, indent=2) for p in _pages()),
+}
+
+
+@pytest.mark.parametrize("shape", PAGE_SHAPES)
+def test_graph_pages_read_the_same_in_every_container(reference, tmp_path, shape):
+    path = tmp_path / "pages.json"
+    path.write_text(PAGE_SHAPES[shape](), encoding="utf-8")
+    dataset = load([path])
+    assert dataset.problems == [] and not any("could not be read" in n
+                                              for n in dataset.input_notes())
+    assert comparable(dataset.frames.events).equals(reference)

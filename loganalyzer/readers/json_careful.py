@@ -197,9 +197,23 @@ def unwrap(obj: Any) -> Any:
     return graph_spelling(obj) if isinstance(obj, dict) else obj
 
 
-def _is_event_hub_body(obj: Any) -> bool:
-    """Azure Monitor's event hub message: ``{"records": [envelope, ...]}`` (3.1)."""
-    return isinstance(obj, dict) and list(obj) == ["records"] and isinstance(obj["records"], list)
+def _wrapped(obj: Any) -> tuple[str, list[Any]] | None:
+    """The events of a wrapper met as a record, with their key: Azure Monitor's event hub
+    message ``{"records": [envelope, ...]}`` (3.1) or a Graph page (``value`` beside an
+    ``@odata`` annotation)."""
+    if not isinstance(obj, dict):
+        return None
+    if list(obj) == ["records"] and isinstance(obj["records"], list):
+        return "records", obj["records"]
+    if isinstance(obj.get("value"), list) and all(
+        k == "value" or str(k).startswith("@odata.") for k in obj
+    ):
+        return "value", obj["value"]
+    return None
+
+
+def _is_wrapper(obj: Any) -> bool:
+    return _wrapped(obj) is not None
 
 
 def _event_or_problem(obj: Any, source: Source, where: str) -> dict | Problem:
@@ -239,14 +253,17 @@ def read_careful(
             if match is None:
                 raise InputError(source.name, "Graph page without a 'value' array")
             pos = stream.base + match.end()
-        elif kind is Kind.JSON_ARRAY and stream.char(pos) == "[":
+        elif kind in (Kind.JSON_ARRAY, Kind.GRAPH_PAGES_ARRAY) and stream.char(pos) == "[":
             pos += 1
         clean = -1  # good records since the damage (-1: no damage met yet)
         hand_back = hand_back and kind is Kind.JSON_ARRAY
-        # an event hub body holds many events: one "records" key each is its signature
-        hub = kind is Kind.EVENT_HUB
-        items = array_items(source, stream, pos, _is_event_hub_body if hub else _is_event,
-                            '"records"' if hub else EVENT_KEY, first=after.records)
+        # a wrapper (event hub body, Graph page) holds many events: its own key, once in
+        # each, is what a lost bracket would repeat
+        wrapped = {Kind.EVENT_HUB: '"records"',
+                   Kind.GRAPH_PAGES_ARRAY: '"@odata.context"'}.get(kind)
+        items = array_items(source, stream, pos,
+                            _is_wrapper if wrapped else _is_event, wrapped or EVENT_KEY,
+                            first=after.records)
         for item in items:
             if isinstance(item, Problem):
                 yield item
@@ -262,9 +279,11 @@ def read_careful(
 
 
 def _record(obj: Any, source: Source, where: str, record: int) -> Iterator[Item]:
-    if _is_event_hub_body(obj):  # its envelopes share its record number
-        for index, envelope in enumerate(obj["records"], start=1):
-            yield from _record(envelope, source, f"{where}, records[{index}]", record)
+    wrapper = _wrapped(obj)
+    if wrapper is not None:  # its events share its record number
+        key, events = wrapper
+        for index, event in enumerate(events, start=1):
+            yield from _record(event, source, f"{where}, {key}[{index}]", record)
         return
     item = _event_or_problem(obj, source, where)
     if isinstance(item, Problem):

@@ -195,9 +195,10 @@ def _query(source: Source, kind: Kind, envelope: bool, diagnostic: bool = False)
     path = str(source.path).replace("'", "''")
     compression = "gzip" if source.gzip else "none"
     opts = f"compression='{compression}', maximum_object_size=16777216"
-    if kind is Kind.GRAPH_PAGE:
+    if kind in (Kind.GRAPH_PAGE, Kind.GRAPH_PAGES_ARRAY):  # one page, or several
+        pages = "array" if kind is Kind.GRAPH_PAGES_ARRAY else "unstructured"
         inner = (
-            f"SELECT unnest(value) AS e FROM read_json('{path}', format='unstructured', "
+            f"SELECT unnest(value) AS e FROM read_json('{path}', format='{pages}', "
             f"columns={{'value': '{_EVENT_STRUCT}[]'}}, {opts})"
         )
         return f"SELECT {_projection('e.')} FROM ({inner})"
@@ -229,7 +230,8 @@ def read_fast(
     anything it cannot read.
 
     ``diagnostic``: the envelopes' ``properties`` use the diagnostic-settings spelling."""
-    diagnostic = diagnostic and envelope and kind is not Kind.GRAPH_PAGE
+    diagnostic = diagnostic and envelope and kind not in (Kind.GRAPH_PAGE,
+                                                          Kind.GRAPH_PAGES_ARRAY)
     con = duckdb.connect(config={"threads": THREADS, "preserve_insertion_order": True})
     try:
         reader = con.sql(_query(source, kind, envelope, diagnostic)).to_arrow_reader(batch_rows)

@@ -18,6 +18,7 @@ from loganalyzer.readers.sources import Source, check_utf8
 class Kind(StrEnum):
     JSON_ARRAY = "portal JSON download"  # top-level array of Graph objects
     GRAPH_PAGE = "Graph API page"  # {"@odata.context", "value": [...], "@odata.nextLink"}
+    GRAPH_PAGES_ARRAY = "JSON array of Graph API pages"  # as a script gathers them
     NDJSON = "JSON lines"  # one Graph object or storage envelope per line
     JSON_OBJECT = "single JSON event"  # or several, indented, one after another
     EVENT_HUB = "event hub body"  # {"records": [envelope, ...]}, one or several
@@ -32,6 +33,8 @@ _LOG_ANALYTICS_KEYS = re.compile(r'"(TimeGenerated|ResultType|ResultSignature|AA
 _EVENT_KEYS = re.compile(r'"(activityDateTime|provisioningSteps|provisioningStatusInfo|cycleId)"')
 _GRAPH_PAGE = re.compile(r'"value"\s*:\s*\[')
 _EVENT_HUB = re.compile(r'\{\s*"records"\s*:\s*\[')
+# a page's first key is an @odata annotation or its value (an event's never is)
+_PAGE = re.compile(r'\{\s*"(@odata\.\w+|value)"')
 
 
 def _is_envelope(text: str) -> bool:
@@ -54,6 +57,8 @@ def sniff(source: Source) -> Kind:
     check_utf8(source, head)
     text = head.decode("utf-8", errors="ignore").lstrip("\ufeff \t\r\n")
     if text.startswith("["):
+        if _PAGE.match(text[1:].lstrip()):
+            return Kind.GRAPH_PAGES_ARRAY
         return Kind.LOG_ANALYTICS_JSON if _is_log_analytics(text) else Kind.JSON_ARRAY
     if text.startswith("{"):
         return _sniff_object(source, text)
@@ -99,6 +104,8 @@ def _sniff_object(source: Source, text: str) -> Kind:
     if _EVENT_HUB.match(text):
         return Kind.EVENT_HUB
     if one_line_object and rest.lstrip().startswith("{"):
+        if _PAGE.match(first_line):  # pages one per line: read like pages one after another
+            return Kind.GRAPH_PAGE
         # a workspace data export writes Log Analytics rows one per line
         return Kind.LOG_ANALYTICS_JSON if _is_log_analytics(first_line) else Kind.NDJSON
     if _is_on_demand(text):
