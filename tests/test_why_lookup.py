@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,17 @@ def test_an_identifier_only_in_step_details_is_found(tmp_path):
     found = lookup(source, "robert.stone@CONTOSO.com")
     assert found.person is not None
     assert found.person.events == 1
+
+
+@pytest.mark.parametrize("typed", ["İlkay Şahin", "i̇lkay şahin", "İLKAY ŞAHIN"])
+def test_a_name_with_a_dotted_capital_i_is_found_however_it_is_typed(tmp_path, typed):
+    """Python lower-cases İ to i plus a combining dot, which a case-insensitive regex does not
+    match against the log's İ; a name typed decomposed (as macOS may) is the same name."""
+    ilkay = Person("5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d", "ilkay.sahin@contoso.com",
+                   "İlkay Şahin", "7d6c5b4a3f2e1d0c9b8a7f6e")
+    path = write_export(tmp_path / "i.json", [create(ilkay, "2026-03-01T10:00:00Z", C1),
+                                               create(BOB, "2026-03-01T10:02:00Z", C1)])
+    source = FrameSource.from_frames(load([path]).frames)
+    found = lookup(source, typed)
+    assert found.person is not None and found.person.events == 1
+    assert lookup(source, unicodedata.normalize("NFD", "İlkay Şahin")).person is not None

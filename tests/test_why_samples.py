@@ -114,3 +114,17 @@ def test_users_behind_halting_group_404s_are_told_to_fix_the_group_mapping_first
     assert [e.rule_id for e in answer.job_wide][:1] == ["FC001"]
     assert answer.job_wide[0].guide_steps[0] == "7b"
     assert answer.explanations[0].job_wide  # named first
+
+
+def test_a_quarantined_job_is_named_job_wide_for_every_user():
+    """With --job-status saying quarantine, the job itself is named before any verdict, also
+    for a user the escrow finding does not list (its severity is high, not critical)."""
+    name = "pattern-16-quarantine-escrow.json"
+    status = json.loads((SAMPLES / "job-status/pattern-16-quarantine-escrow.job.json")
+                        .read_text())
+    escrowed = MANIFEST[name]["findings"][1]["affected"][0]
+    everyone = sorted(_people(name))
+    bystander = next(u for u in everyone if u not in MANIFEST[name]["findings"][1]["affected"])
+    for user in (escrowed, bystander):
+        answer = query.why(_source(name), user, job_status=status)
+        assert "FC016" in [f.rule_id for f in answer.job_wide], user

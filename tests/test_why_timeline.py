@@ -117,3 +117,27 @@ def test_events_of_the_same_second_give_the_same_answer_however_they_are_held(tm
     assert answers[0] == answers[1]
     assert [e["status"] for e in answers[0]["timeline"]] == ["failure", "failure"]
     assert answers[0]["verdict"]["rule_id"] == "FC004"  # her latest: the 401, listed last
+
+
+def test_a_latest_failure_no_rule_explains_is_not_blamed_on_an_earlier_finding(tmp_path):
+    """An earlier create sent an upper-case userName (FC006's); the latest failure, about a
+    phone number, is no rule's: the verdict says so instead of citing FC006 (docs/why.md:
+    the rule explains the latest event, or it is job-wide)."""
+    latest = failed_create(KARI, "2026-03-10T10:00:00Z", C2, "BadRequest",
+                           scim_error(400, "phoneNumbers: value is not a valid phone number"))
+    error = latest["provisioningStatusInfo"]["errorInformation"]  # a first attempt: no escrow
+    error["reason"] = error["reason"].replace("retried 1 times", "retried 0 times")
+    records = [create(KARI, "2026-03-10T09:00:00Z", C1, user_name="Kari.Nilsen@northwind.no"),
+               latest]
+    answer = _answer(tmp_path, records)
+    assert "FC006" in {e.rule_id for e in answer.explanations}  # listed for the create
+    assert answer.verdict.state == "failing"
+    assert answer.verdict.rule_id is None
+    assert "No rule explains it" in answer.verdict.message
+
+
+def test_a_status_graph_added_later_is_unknown_never_provisioned(tmp_path):
+    record = create(KARI, "2026-03-10T10:00:00Z", C1)
+    record["provisioningStatusInfo"]["status"] = "unknownFutureValue"
+    verdict = _answer(tmp_path, [record]).verdict
+    assert verdict.state == "unknown"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import heapq
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -87,8 +88,12 @@ def _lowered(users: pl.DataFrame) -> pl.DataFrame:
 
 
 def equals_any(column: str, values: list[str]) -> pl.Expr:
-    """Case-insensitive equality with any of ``values`` (a regex: faster than lower-casing
-    every row of a 200,000-event frame)."""
+    """Case-insensitive equality with any of ``values`` (lower-case). ASCII values are
+    matched by a regex, faster than lower-casing every row of a 200,000-event frame; others
+    by lower-casing both sides alike: the regex's case folding and ``str.lower`` disagree on
+    letters such as the Turkish İ (lower-cased to i plus a combining dot)."""
+    if not all(v.isascii() for v in values):
+        return pl.col(column).str.to_lowercase().is_in([v.lower() for v in values]).fill_null(False)
     alternatives = "|".join(re.escape(v) for v in values)
     return pl.col(column).str.contains(f"(?i)^(?:{alternatives})$").fill_null(False)
 
@@ -272,7 +277,7 @@ def _matches(source: FrameSource, found: pl.DataFrame, q: str) -> tuple[pl.DataF
 
 def lookup(source: FrameSource, query: str) -> Lookup:
     """Resolve ``query`` (case-insensitive) to the people it may mean, with all their events."""
-    q = query.strip().lower()
+    q = unicodedata.normalize("NFC", query.strip()).lower()  # macOS may type it decomposed
     cover = source.coverage()
     found = without_groups(source.candidates(q)) if q else None
     match = _matches(source, found, q) if found is not None else None

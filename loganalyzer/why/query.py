@@ -19,7 +19,7 @@ from diagnostics.facts.job_status import JobStatus
 from diagnostics.guide_steps import STEPS
 from loganalyzer.engine import diagnose, findings_for_events, lead_order
 from loganalyzer.findings import Diagnosis, Finding, jsonable
-from loganalyzer.normalize import UNKNOWN_STATUS, Frames
+from loganalyzer.normalize import Frames
 from loganalyzer.why import timeline as tl
 from loganalyzer.why.frame_source import FrameSource
 from loganalyzer.why.lookup import SHARED_COLUMNS, Lookup, Person, equals_any, lookup
@@ -104,6 +104,8 @@ def _is_job_wide(finding: Finding, cycles: set[str], mine: set[str]) -> bool:
     (halting group 404s, every request refused) or one about the job itself (quarantine)."""
     if finding.kind == "noise" or finding.severity == "info":
         return False
+    if finding.details.get("quarantine"):  # the job itself, whoever else it names
+        return True
     if not finding.affected:
         return finding.kind != "error"
     others = any(a.id.lower() not in mine for a in finding.affected)
@@ -153,6 +155,11 @@ def _skip_verdict(entry: tl.Entry) -> tuple[str, list[str], str, str | None]:
     return (f"Skipped: {entry.reason}.", [], UNKNOWN_SKIP_FIX, None)
 
 
+# the statuses of a latest event that did what it set out to do (a skip reaching the end of
+# ``_verdict`` is Flowcase already matching Entra)
+_DONE = ("success", "warning", "skipped")
+
+
 def _verdict(entries: list[tl.Entry], leading: Finding | None, job_wide: bool) -> Verdict:
     """The latest event decides the state; ``leading`` (if any) is the rule behind it, already
     shown among the job-wide findings when ``job_wide``."""
@@ -185,7 +192,7 @@ def _verdict(entries: list[tl.Entry], leading: Finding | None, job_wide: bool) -
         return Verdict(SKIPPED, last.skip, last.time, message, note=note, **rule)
     if last.status == "success" and last.action == "delete":
         return Verdict(DELETED, None, last.time, "Deleted from Flowcase.", **rule)
-    if last.status == UNKNOWN_STATUS:
+    if last.status not in _DONE:  # unreadable, or a value Graph added (unknownFutureValue)
         return Verdict(UNKNOWN, None, last.time, "Unknown: the export does not say whether the "
                        "latest event succeeded (no readable status); its steps are in the "
                        "timeline below.", **rule)
@@ -283,8 +290,8 @@ def _explained(found: Lookup, entries: list[tl.Entry], diagnosis: Diagnosis,
     # assigned" skips, FC020 only scoping-filter ones.
     about_latest = findings_for_events(diagnosis, [latest.event_id])
     leading = about_latest[0] if about_latest else None
-    if leading is None and latest.status == "failure":
-        leading = next(iter(job_wide + personal), None)
+    if leading is None and latest.status == "failure":  # only what stops everyone's changes:
+        leading = next(iter(job_wide), None)  # a finding about other events is not the cause
     verdict = _verdict(entries, leading, id(leading) in wide)
     return WhyAnswer(
         found, verdict, entries, [_explanation(f, True) for f in job_wide],
