@@ -22,6 +22,7 @@ from diagnostics.guide_steps import STEPS
 from diagnostics.rule import attribute_reader, documented
 from loganalyzer.config.model import PARTS
 from loganalyzer.findings import SEVERITIES
+from loganalyzer.masking import mask
 
 _ID = re.compile(r"^CC\d{3}$")
 _LOG_RULE = re.compile(r"^FC\d{3}$")
@@ -33,21 +34,29 @@ class NotCheckable(Exception):
 
 @dataclass(frozen=True)
 class Mismatch:
-    """One piece of evidence: what the configuration has, and what the guide asks for."""
+    """One piece of evidence: what the configuration has, and what the guide asks for. Its
+    texts are masked (``loganalyzer.masking``): a job's error message or a Tenant URL can
+    carry a credential, and configuration is read outside ``normalize``."""
 
     subject: str  # "userName mapping", "app role 'Consultant'", "job scim.…"
     current: str
     expected: str
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "current", mask(self.current))
+
 
 @dataclass
 class ConfigHit:
-    """One finding of a check: a sentence naming what is wrong, and its evidence."""
+    """One finding of a check: a sentence naming what is wrong (masked), and its evidence."""
 
     message: str
     evidence: list[Mismatch]
     severity: str | None = None  # None: the check's SEVERITY
     details: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.message = mask(self.message)
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,11 @@ class SecretPattern:
 
 
 # A value ends at a quote, whitespace, or a delimiter of URLs, headers and JSON.
-_VALUE = r"""[^"'\\\s,;&}<>]{4,}"""
+_VALUE_CHARACTER = r"""[^"'\\\s,;&}<>]"""
+_VALUE = _VALUE_CHARACTER + "{4,}"
+_LONG_VALUE = _VALUE_CHARACTER + "{8,}"  # after a word that also starts prose ("Bearer token")
+# a quote around a label or value, also escaped in JSON (\") or as .NET writes it (\u0022)
+_QUOTE = r"""(?:\\?["']|\\u0022)"""
 _KEY_NAMES = (
     r"ocp-apim-subscription-key|subscription[-_]?key|x-api-key|x-functions-key|api[-_ ]?key"
     r"|apikey|access[-_]?token|refresh[-_]?token|id[-_]?token|client[-_]?secret|token|secret"
@@ -53,8 +57,14 @@ PATTERNS: tuple[SecretPattern, ...] = (
     ),
     SecretPattern(
         "Authorization: Bearer",
-        r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}",
+        rf"(?i)(bearer(?:\s+|%20){_QUOTE}?){_LONG_VALUE}",
         "Authorization: Bearer 0123456789abcdefSECRET",
+    ),
+    SecretPattern(
+        "Authorization header, any scheme (Token …, a bare value, URL-encoded)",
+        rf"(?i)(\bauthorization{_QUOTE}?\s*(?::|=|%3A|%3D)\s*{_QUOTE}?"
+        rf"(?:[A-Za-z]+(?:\s+|%20))?){_LONG_VALUE}",
+        '{"Authorization": "Token 0123456789abcdefSECRET2"}',
     ),
     SecretPattern(
         "Authorization: Basic",
@@ -81,7 +91,7 @@ PATTERNS: tuple[SecretPattern, ...] = (
     ),
     SecretPattern(
         "Azure SAS signature (sig=)",
-        r"(?i)(\bsig=)[^&\s\"'<>;,]+",
+        r"(?i)(\bsig(?:=|%3D))[^&\s\"'<>;,]+",
         "https://acct.blob.core.windows.net/c/b?sv=2022-11-02&sig=AbC%2Bdef%3D&se=2026",
     ),
     SecretPattern(
@@ -101,9 +111,14 @@ PATTERNS: tuple[SecretPattern, ...] = (
         suffix="@",
     ),
     SecretPattern(
+        "quoted value of a key, token, secret or password label (token=\"a,b\")",
+        rf"(?i)((?:{_KEY_NAMES}){_QUOTE}?\s*[:=]\s*\\?\")[^\"\\]{{4,}}",
+        'token="S3CRET,with,commas0123"',
+    ),
+    SecretPattern(
         "key, token, secret or password label (token=\"…\", api_key: …, "
         "Ocp-Apim-Subscription-Key: …)",
-        rf"(?i)((?:{_KEY_NAMES})\\?[\"']?\s*[:=]\s*\\?[\"']?){_VALUE}",
+        rf"(?i)((?:{_KEY_NAMES}){_QUOTE}?\s*[:=]\s*{_QUOTE}?){_VALUE}",
         'Ocp-Apim-Subscription-Key: 0123456789abcdef0123456789abcdef; token="API_KEY_123"',
     ),
 )
@@ -112,8 +127,8 @@ PATTERNS: tuple[SecretPattern, ...] = (
 # A word every pattern needs: text without one is left alone at once (70 times cheaper than
 # running the table over every step detail; the tests check each example has one).
 TRIGGER = (
-    r"(?i)private key|eyj|bearer|basic|gh[pousr]_|github_pat_|akia|asia|xox|sig=|sharedaccess"
-    r"|accountkey|://|key|token|secret|password|passwd"
+    r"(?i)private key|eyj|bearer|basic|gh[pousr]_|github_pat_|akia|asia|xox|sig=|sig%3d"
+    r"|sharedaccess|accountkey|://|key|token|secret|password|passwd|authorization"
 )
 _TRIGGER = re.compile(TRIGGER)
 

@@ -31,6 +31,10 @@ SECRETS = {
     "SharedAccessSignature token": "sig=AbC%3D",
     "Azure connection-string key (AccountKey=, SharedAccessKey=)": "bXlzZWNyZXRrZXk=",
     "password in a URL": "hunter2secret",
+    "Authorization header, any scheme (Token …, a bare value, URL-encoded)":
+        "0123456789abcdefSECRET2",
+    "quoted value of a key, token, secret or password label (token=\"a,b\")":
+        "S3CRET,with,commas0123",
 }
 
 
@@ -149,3 +153,25 @@ def test_no_output_holds_a_secret(export, tmp_path, command):
     assert result.exit_code in (0, 1), result.output
     written = out.read_text() if out.exists() else ""
     _assert_no_secret(result.stdout + result.stderr + written)
+
+
+@pytest.mark.parametrize("text", [
+    "rejected header Authorization: Token S1ECRETAAAA0123456789",
+    '{"Authorization": "S2ECRETBBBB0123456789"}',
+    "GET /x?Authorization=Bearer%20S3ECRETCCCC0123456789",
+    "blob?sv=1&sig%3DS5ECRETEEEE0123&se=2",
+    "Authorization: Bearer S7ECRET!GGGG0123456789",
+    'Bearer "S8ECRETHHHH0123456789"',
+    "{\\u0022token\\u0022:\\u0022S9ECRETVAL1234\\u0022}",  # as .NET escapes JSON
+    'token="S4ECRET,DDDD0123456789"',
+])
+def test_other_header_forms_and_escapes_lose_their_secret(text):
+    masked = mask(text)
+    assert MASK in masked and "ECRET" not in masked
+    assert pl.DataFrame({"t": [text]}).select(mask_expr(pl.col("t"))).item() == masked
+
+
+@pytest.mark.parametrize("prose", ["Bearer token was rejected", "Authorization failed for user",
+                                   "Authorization: failed"])
+def test_prose_about_authorization_is_left_alone(prose):
+    assert mask(prose) == prose

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,45 @@ def test_no_output_shows_the_credential(export, tmp_path, command):
         assert TOKEN not in text and "SIGNATUREabcdef" not in text
         assert API_KEY not in text
     assert "REDACTED" in result.stdout + written
+
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
+ECHOED = (f"rejected: Authorization: Token {API_KEY}0000 and token=\"{API_KEY}\"; "
+          f"client_secret={API_KEY}")
+
+
+def _with_echoed_error(document: dict) -> dict:
+    """Every error message of a job status replaced by one that echoes credentials."""
+    for key, value in document.items():
+        if key == "error" and isinstance(value, dict):
+            value["message"] = ECHOED
+        elif isinstance(value, dict):
+            _with_echoed_error(value)
+    return document
+
+
+@pytest.mark.parametrize("command", [["diagnose", "--format", "json"], ["diagnose"],
+                                     ["report", "--format", "md"], ["report", "--format", "html"]])
+def test_a_job_status_message_is_masked_like_log_text(tmp_path, command):
+    status = json.loads((SAMPLES / "job-status/pattern-04-bad-token.job.json").read_text())
+    job = tmp_path / "job.json"
+    job.write_text(json.dumps(_with_echoed_error(status)))
+    result = CliRunner().invoke(app, [*command, str(SAMPLES / "pattern-04-bad-token.json"),
+                                      "--job-status", str(job), "-q"])
+    assert result.exit_code in (0, 1), result.output
+    assert API_KEY not in result.stdout and "REDACTED" in result.stdout
+
+
+def test_a_configuration_message_is_masked(tmp_path):
+    """A saved sync job whose quarantine message echoes the token: `check --config`."""
+    config = tmp_path / "config"
+    shutil.copytree(SAMPLES / "config/bad", config)
+    job_file = config / "sync-job.json"
+    job = _with_echoed_error(json.loads(job_file.read_text()))
+    job.setdefault("status", {})["code"] = "Quarantine"
+    job["status"].setdefault("quarantine", {"reason": "EncounteredQuarantineException"})
+    job["status"]["quarantine"]["error"] = {"code": "InvalidCredentials", "message": ECHOED}
+    job_file.write_text(json.dumps(job))
+    result = CliRunner().invoke(app, ["check", "--config", str(config), "-q"])
+    assert "quarantine" in result.stdout
+    assert API_KEY not in result.stdout and "REDACTED" in result.stdout

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from loganalyzer.masking import mask
+
 
 class JobStatusError(ValueError):
     """The JSON is not a synchronization job status."""
@@ -46,12 +48,12 @@ def _int(value: Any) -> int | None:
 
 
 def _error(obj: Mapping[str, Any] | None) -> tuple[str | None, str | None]:
+    """(code, message); the message masked, as log texts are (it may echo a credential)."""
     if not isinstance(obj, Mapping):
         return None, None
     code = _text(obj.get("code"))
-    if code in (None, "None"):
-        return None, _text(obj.get("message"))
-    return code, _text(obj.get("message"))
+    message = mask(_text(obj.get("message")))
+    return (None if code in (None, "None") else code), message
 
 
 def parse_job_status(document: Any) -> JobStatus:
