@@ -169,6 +169,12 @@ def _awkward_people() -> list[tuple[list[dict], list[str]]]:
          ["url.cutp"]),  # cut inside a URL's last parameter
         ("Sales", "sales.desk@northwind.se",  # a shared account named like a department
          "The department 'Sales EMEA' does not exist", ["| Sales |"]),
+        # a name right after a JSON line break; addresses with their @ escaped
+        ("Ingrid Holm", "ingrid.holm@northwind.se",
+         "Validation failed for user:\\nIngrid Holm\\nobject", ["Ingrid Holm"]),
+        ("Esc Boss", "esc.boss@northwind.se",
+         "Manager boss.person%40contoso.com and boss2\\u0040contoso.com not found",
+         ["boss.person%40", "boss2\\u0040"]),
     ]
     exports = []
     for first in range(0, len(people), 3):

@@ -91,3 +91,17 @@ def test_with_config_the_configuration_findings_get_their_sheet(tmp_path):
     assert list(sheets) == [*SHEETS, "Configuration"]
     configuration = sheets["Configuration"]
     assert len(configuration) > 0 and configuration["Check"].str.match(r"CC\d{3}$").all()
+
+
+def test_bidi_and_c1_characters_from_a_log_are_shown_as_escapes(tmp_path):
+    """As in every other output (textsafe): U+202E would reverse what the admin reads."""
+    x = Export()
+    x.user("eve@contoso.no", status="failure", http=400, error_code="Err\u202eevil\u0085x",
+           detail="value \u202e reversed \u009b31m")
+    export = tmp_path / "hidden.json"
+    export.write_text(json.dumps(x.records))
+    workbook = load_workbook(write_workbook(tmp_path, str(export)))
+    texts = [c.value for sheet in workbook.worksheets for row in sheet.iter_rows()
+             for c in row if isinstance(c.value, str)]
+    assert any("\\u202e" in t for t in texts)
+    assert not [t for t in texts if any(ch in t for ch in "\u202e\u0085\u009b")]

@@ -43,11 +43,13 @@ PERSONAL_COLUMNS = (
     "source_id",
     "target_id",
 )
-# an address in free text: RFC 5322's characters in the local part ("a!b#c@x.no" is one)
-_EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+# an address in free text: RFC 5322's characters in the local part ("a!b#c@x.no" is one),
+# its @ also URL- or JSON-escaped ("boss%40x.no", "boss\u0040x.no")
+_EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+(?:@|%40|\\u0040)[\w-]+(?:\.[\w-]+)+")
+_ESCAPED_AT = re.compile(r"%40|\\u0040", re.IGNORECASE)
 # where an identifier may start: not inside a word, but right after an escape that a SCIM
 # response or a URL wraps it in (``\u0027Kari``, ``%22kari``), whose last character is one
-_START = r"(?:(?<=\\u[0-9a-fA-F]{4})|(?<=%[0-9a-fA-F]{2})|(?<!\w))"
+_START = r"(?:(?<=\\u[0-9a-fA-F]{4})|(?<=%[0-9a-fA-F]{2})|(?<=\\[nrt])|(?<!\w))"
 # what a field holds when it holds nobody: never an identifier to replace in every sentence
 PLACEHOLDERS = ("none", "null", "unknown", "undefined", "empty", "true", "false", "n/a")
 _WORD = r"[^\s'\"(<\[=/:?&]"  # a character of a word an identifier may begin with
@@ -62,6 +64,11 @@ _DOTNET_ESCAPED = re.compile(r"[^\x20-\x7e]|['+&<>`]")
 
 def _digest(text: str) -> str:
     return hashlib.sha256(text.lower().encode("utf-8")).hexdigest()[:8]
+
+
+def _address_pseudonym(match: re.Match[str]) -> str:
+    """An address of someone not in the events, however its @ was escaped, the same each time."""
+    return f"email-{_digest(_ESCAPED_AT.sub('@', match.group(0)))}@redacted"
 
 
 def _pseudonym(kind: str, key: str, value: str) -> str:
@@ -187,7 +194,7 @@ class _Replacer:
                 for text, hits in zip(texts, found.to_list(), strict=True)
             ]
         texts = [self._cut_end(t) if t.endswith(CUT) else t for t in texts]
-        return [_EMAIL.sub(lambda m: f"email-{_digest(m.group(0))}@redacted", t) for t in texts]
+        return [_EMAIL.sub(_address_pseudonym, t) for t in texts]
 
     def _replace_known(self, text: str, hits: list[str]) -> str:
         written = sorted({w for h in hits for w in self.spellings[h]}, key=len, reverse=True)

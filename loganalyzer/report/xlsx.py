@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from loganalyzer.markdown import neutralise_formula
 from loganalyzer.report.model import Report
+from loganalyzer.textsafe import visible
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -81,8 +82,10 @@ def _int(text: str) -> int | None:
 
 
 def _cell(value):
+    """A cell's value: a formula made inert, control and bidi characters shown as escapes
+    (``visible``, as in every output), and what XML cannot hold dropped."""
     if isinstance(value, str):
-        return neutralise_formula(_ILLEGAL.sub("", value))
+        return neutralise_formula(_ILLEGAL.sub("", visible(value)))
     return value
 
 
