@@ -141,3 +141,19 @@ def test_a_status_graph_added_later_is_unknown_never_provisioned(tmp_path):
     record["provisioningStatusInfo"]["status"] = "unknownFutureValue"
     verdict = _answer(tmp_path, [record]).verdict
     assert verdict.state == "unknown"
+
+
+def test_a_person_in_two_flowcase_apps_is_told_the_answer_mixes_them(tmp_path):
+    """A test instance beside production: both apps are named Flowcase, so both are read."""
+    production = failed_create(KARI, "2026-03-10T09:00:00Z", C1, "Conflict",
+                               scim_error(409, "A user with this email already exists",
+                                          "uniqueness"))
+    test_instance = create(KARI, "2026-03-10T10:00:00Z", C2)
+    test_instance["servicePrincipal"] = {"id": "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0",
+                                         "displayName": "Flowcase SCIM (test)"}
+    test_instance["jobId"] = test_instance["jobId"][:-4] + "beef"
+    answer = _answer(tmp_path, [production, test_instance])
+    [note] = [n for n in answer.notes if "Flowcase apps" in n]
+    assert "Flowcase SCIM: 1" in note and "Flowcase SCIM (test): 1" in note and "--app" in note
+    alone = _answer(tmp_path, [production])
+    assert not [n for n in alone.notes if "Flowcase apps" in n]

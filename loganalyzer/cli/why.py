@@ -70,7 +70,7 @@ def _why(paths: list[Path], user: str, status: JobStatus | None, quiet: bool,
     period = window is not None and any((window.since, window.date_from, window.date_to))
     source, notes = _load(paths, quiet, apps, indexed=not period)
     answer = why(_in_period(source, window) if window and period else source, user, status)
-    answer.notes = notes
+    answer.notes = notes + answer.notes
     return answer
 
 

@@ -272,7 +272,20 @@ def why(
     src.prefetch(context)
     entries = tl.build(rows)
     diagnosis = diagnose(src.subset(context), job_status)
-    return _explained(found, entries, diagnosis, cycles)
+    answer = _explained(found, entries, diagnosis, cycles)
+    answer.notes += _several_apps(rows)
+    return answer
+
+
+def _several_apps(rows: pl.DataFrame) -> list[str]:
+    """A note when the person's events lie in more than one Flowcase app (a test instance
+    beside production): one timeline and verdict then mix them."""
+    counts = rows.group_by("app_name").len().sort("len", "app_name", descending=[True, False])
+    if counts.height < 2:
+        return []
+    listed = ", ".join(f"{name or 'an unnamed app'}: {n}" for name, n in counts.iter_rows())
+    return [f"this person's events are in {counts.height} Flowcase apps ({listed}); the "
+            "timeline and the verdict take them together: name one with --app"]
 
 
 def _explained(found: Lookup, entries: list[tl.Entry], diagnosis: Diagnosis,
