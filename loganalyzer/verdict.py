@@ -82,8 +82,9 @@ def _busy(
     medium = [f for f in findings if f.severity == "medium"]
     unexplained = sum(u.count for u in diagnosis.unexplained)
     failed = _rate(diagnosis.summary["failures"], diagnosis.summary["events"])
-    if job_status is not None and job_status.quarantined:
-        return "failing", job_trouble(job_status)
+    trouble = job_trouble(job_status)  # quarantine, or a last run that failed
+    if trouble:
+        return "failing", trouble
     if loud:
         return "failing", (
             f"{plural(len(loud), 'finding')} at high severity or above and {failed} of events "
@@ -140,6 +141,15 @@ def _quiet(
         else "if changes were expected, check that the job is running (fetch-job shows its status)"
     )
     return "healthy", f"{NO_EVENTS}; {advice}"
+
+
+def fails_at(diagnosis: Diagnosis, severity: str, job_status: JobStatus | None = None) -> bool:
+    """``--fail-on severity``: a finding at or above it, or the job itself in trouble
+    (quarantine, a failed last run), which makes the verdict failing whatever findings were
+    accepted and trips every level."""
+    limit = severity_rank(severity)
+    return bool(job_trouble(job_status)) or any(
+        severity_rank(f.severity) <= limit for f in diagnosis.findings)
 
 
 def job_trouble(job: JobStatus | None) -> str:

@@ -180,6 +180,36 @@ def test_fail_on_exit_code(tmp_path: Path, sample: str, fail_on: str, expected: 
     assert markdown.startswith("# ")  # the report is written either way
 
 
+def test_a_job_in_trouble_trips_fail_on_even_with_its_findings_accepted(tmp_path: Path) -> None:
+    """The verdict says failing because of the job itself: the weekly job's exit code must
+    say so too, whatever the baseline accepted (and a failed last run is trouble as well)."""
+    accepted = ("--ignore", "FC016", "--ignore", "FC008")
+    code, markdown = _report(tmp_path, SAMPLES / "pattern-16-quarantine-escrow.json",
+                             "--job-status", QUARANTINE_JOB, *accepted, "--fail-on", "critical")
+    assert "Health: failing" in markdown and code == 1
+    failed_run = json.loads((SAMPLES / "job-status" / "healthy.job.json").read_text())
+    failed_run["status"]["lastExecution"]["state"] = "Failed"
+    failed_run["status"]["lastExecution"]["error"] = {"code": "UnknownError",
+                                                      "message": "The run stopped."}
+    job = tmp_path / "failed.job.json"
+    job.write_text(json.dumps(failed_run))
+    code, markdown = _report(tmp_path, SAMPLES / "healthy-incremental.json", "--job-status", job,
+                             "--fail-on", "low")
+    assert "Health: failing" in markdown and "last run failed" in markdown and code == 1
+
+
+def test_the_json_written_beside_a_report_carries_its_notes(tmp_path: Path) -> None:
+    records = _raw("healthy-incremental.json")
+    export = tmp_path / "dup.json"
+    export.write_text(json.dumps([*records, records[0], {"id": "broken"}]))
+    result = run_report(export, "-o", tmp_path / "r.md", "-o", tmp_path / "r.json")
+    assert result.exit_code == 0, result.output
+    notes = json.loads((tmp_path / "r.json").read_text())["notes"]
+    markdown = (tmp_path / "r.md").read_text()
+    assert any("counted once" in n for n in notes) and "counted once" in markdown
+    assert any("could not be read" in n for n in notes) and "could not be read" in markdown
+
+
 # ---------------------------------------------------------------- bad options and input
 
 

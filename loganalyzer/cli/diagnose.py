@@ -26,12 +26,12 @@ from loganalyzer.cli.outputs import Format, output_options, targets, write
 from loganalyzer.config.check import to_json as config_json
 from loganalyzer.config.with_logs import confirm, section, terminal_section
 from loganalyzer.diagnosis_text import SEVERITY_STYLES, render_markdown, render_terminal
-from loganalyzer.findings import severity_rank, to_json
+from loganalyzer.findings import to_json
 from loganalyzer.job_status_file import JobStatusOption, read_job_status
 from loganalyzer.normalize import Frames
 from loganalyzer.periods import choose_period, select
 from loganalyzer.problems import InputError
-from loganalyzer.verdict import verdict
+from loganalyzer.verdict import fails_at, verdict
 
 rules_app = typer.Typer(help="Browse the rulebook.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
@@ -106,9 +106,7 @@ def diagnose(
         raise fail_input(exc) from None
     for message in diagnosis.rule_errors:
         err(f"rule error: {message}")
-    if fail_on is not None and any(
-        severity_rank(f.severity) <= severity_rank(fail_on) for f in diagnosis.findings
-    ):
+    if fail_on is not None and fails_at(diagnosis, fail_on, job):
         raise typer.Exit(1)
 
 

@@ -40,9 +40,9 @@ from loganalyzer.job_status_file import JobStatusOption, read_job_status
 from loganalyzer.normalize import Frames
 from loganalyzer.periods import Period, choose_period, parse_bound, parse_since, select
 from loganalyzer.problems import InputError
-from loganalyzer.report.model import Analysis, build_report, fails_at
+from loganalyzer.report.model import Analysis, build_report
 from loganalyzer.report.redact import identity_details, redact_report
-from loganalyzer.verdict import verdict
+from loganalyzer.verdict import fails_at, verdict
 
 
 def _graph_window(since: str | None, start: str | None, end: str | None,
@@ -193,11 +193,12 @@ def report_command(
             Format.md: lambda: render_markdown(report),
             Format.xlsx: lambda: render_xlsx(report),
             Format.json: lambda: json.dumps(
-                to_json(current.diagnosis, health.to_json())
+                to_json(dataclasses.replace(  # the notes every other output shows
+                    current.diagnosis, notes=report.notes), health.to_json())
                 | ({"configuration": config_json(configuration)} if configuration else {}),
                 indent=2, ensure_ascii=False),
         }, quiet)
     except InputError as exc:
         raise fail_input(exc) from None
-    if fail_on is not None and fails_at(current.diagnosis, fail_on):
+    if fail_on is not None and fails_at(current.diagnosis, fail_on, job):
         raise typer.Exit(1)

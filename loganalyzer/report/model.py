@@ -20,7 +20,7 @@ from diagnostics.guide_steps import STEPS
 from loganalyzer import __version__
 from loganalyzer.config.check import ConfigResult
 from loganalyzer.engine import report_order
-from loganalyzer.findings import Diagnosis, Finding, severity_rank
+from loganalyzer.findings import Diagnosis, Finding
 from loganalyzer.ingest import Dataset
 from loganalyzer.normalize import Table
 from loganalyzer.periods import Period, time_range
@@ -285,12 +285,6 @@ def build_report(
             for u in diagnosis.unexplained_skips
         ],
     )
-
-
-def fails_at(diagnosis: Diagnosis, severity: str) -> bool:
-    """True when a finding is at or above ``severity`` (``--fail-on``)."""
-    limit = severity_rank(severity)
-    return any(severity_rank(f.severity) <= limit for f in diagnosis.findings)
 
 
 def _change(finding: Finding, before: set[str] | None) -> str:
