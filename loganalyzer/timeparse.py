@@ -4,6 +4,12 @@ Graph writes whole seconds (``2026-07-17T12:31:10Z``), storage exports 7 fractio
 Log Analytics and details use locale strings (``3/24/2026 7:17:42 AM``,
 ``11/3/2026, 7:17:42.123 AM``). The sentinel ``0001-01-01T00:00:00Z`` and ``""`` mean "none".
 ISO is tried first on the whole column; the slower fallbacks only run on what ISO left.
+
+A CSV re-saved by Excel writes dates in its locale: ``24/03/2026 08:06`` (day first, as in
+the UK), ``24.03.2026 08:06`` (Germany, Norway), ``2026-03-24 08:06`` (Sweden). Whether
+``03/04/2026`` is the 3rd of April or the 4th of March is decided for a whole column from
+the dates that can only be one (a first number over 12 is a day), never per value; dotted
+dates are always day first.
 """
 
 from __future__ import annotations
@@ -24,7 +30,52 @@ _FALLBACK_FORMATS = (
     # a portal CSV opened and saved again in Excel (en-US) loses the seconds
     ("%m/%d/%Y %H:%M", False),
     ("%m/%d/%Y %I:%M %p", False),
+    ("%Y-%m-%d %H:%M", False),
+    ("%Y-%m-%d %I:%M:%S%.f %p", False),
+    ("%Y-%m-%d %I:%M %p", False),
 )
+# numeric dates in either order, rewritten year first (``_year_first``) and then read so
+_NUMERIC_DATE = r"^(\d{1,2})([/.])(\d{1,2})[/.](\d{4}),?"
+_YEAR_FIRST_FORMATS = (
+    ("%Y-%m-%d %H:%M:%S%.f", False),
+    ("%Y-%m-%d %H:%M", False),
+    ("%Y-%m-%d %I:%M:%S%.f %p", False),
+    ("%Y-%m-%d %I:%M %p", False),
+)
+
+
+def day_first(texts: pl.Series) -> bool:
+    """Whether the numeric dates among ``texts`` write the day first: some are dotted, or
+    some have a first number over 12 and none a second one over 12 (which only a
+    month-first date has). Month first, the portal's and Log Analytics' en-US, otherwise."""
+    parts = texts.str.extract_groups(_NUMERIC_DATE).struct.unnest().drop_nulls()
+    if parts.is_empty():
+        return False
+    first, second = parts["1"].cast(pl.Int32), parts["3"].cast(pl.Int32)
+    if (second > 12).any():
+        return False
+    return bool((parts["2"] == ".").any() or (first > 12).any())
+
+
+def year_first_dates(texts: pl.Series) -> pl.Series:
+    """``texts`` with their numeric dates rewritten year first when the whole series shows
+    them day first (``day_first``), the rest as they are: for a reader holding a whole file,
+    so that a batch of only the 1st to the 12th of a month is not read month first."""
+    if not day_first(texts):
+        return texts
+    rewritten = _year_first(pl.col(texts.name).str.strip_chars(), day_first=True)
+    return texts.to_frame().select(
+        pl.coalesce(rewritten, pl.col(texts.name)).alias(texts.name)).to_series()
+
+
+def _year_first(text: pl.Expr, day_first: bool) -> pl.Expr:
+    """A numeric date rewritten ``yyyy-mm-dd`` with the time as written after it."""
+    groups = text.str.extract_groups(_NUMERIC_DATE)
+    first, second = groups.struct.field("1"), groups.struct.field("3")
+    day, month = (first, second) if day_first else (second, first)
+    rest = text.str.replace(_NUMERIC_DATE, "").str.strip_chars()
+    return pl.concat_str(groups.struct.field("4"), pl.lit("-"), month.str.zfill(2), pl.lit("-"),
+                         day.str.zfill(2), pl.lit(" "), rest)
 
 
 def _cleaned(text: pl.Expr) -> pl.Expr:
@@ -57,11 +108,17 @@ def parse_utc(text: pl.Expr) -> pl.Expr:
 
 
 def parse_utc_column(frame: pl.DataFrame, column: str, alias: str) -> pl.DataFrame:
-    """Add ``alias`` = ``column`` parsed; the fallback formats run only on rows ISO missed."""
+    """Add ``alias`` = ``column`` parsed; the fallback formats run only on rows ISO missed.
+    Numeric dates are read in the order the rows ISO missed show (``day_first``)."""
     frame = frame.with_columns(parse_iso(pl.col(column)).alias(alias))
     missed = pl.col(alias).is_null() & pl.col(column).is_not_null()
     if frame.select(missed.any()).item():
+        cleaned = _cleaned(pl.col(column))
+        order = day_first(frame.filter(missed).select(cleaned).to_series())
+        numeric = pl.coalesce(_parse_with(_year_first(cleaned, order), fmt, zone)
+                              for fmt, zone in _YEAR_FIRST_FORMATS)
+        parsed = pl.coalesce(numeric, parse_utc(pl.col(column)))
         frame = frame.with_columns(
-            pl.when(missed).then(parse_utc(pl.col(column))).otherwise(pl.col(alias)).alias(alias)
+            pl.when(missed).then(parsed).otherwise(pl.col(alias)).alias(alias)
         )
     return frame

@@ -25,6 +25,7 @@ from test_readers_csv import (
 )
 
 from loganalyzer.ingest import load
+from loganalyzer.normalize import normalize
 from loganalyzer.readers import (
     BATCH_ROWS,
     ReadLog,
@@ -152,3 +153,43 @@ def test_a_cell_of_information_separators_reads_the_same_in_both_readers(tmp_pat
     assert fast.equals(careful) and fast_notes == careful_notes
     error = careful.row(0, named=True)["provisioningStatusInfo"]["errorInformation"]
     assert error["errorCode"] == "\x1d"
+
+
+def _resaved(tmp_path: Path, dates: list[str] | None = None, fmt: str | None = None) -> Path:
+    """The bundled download with its main file's dates as Excel in another locale writes
+    them: each date formatted with ``fmt``, or the first ones replaced by ``dates``."""
+    folder = tmp_path / "resaved"
+    shutil.copytree(SAMPLES / "formats/csv", folder, ignore=shutil.ignore_patterns("*.zip"))
+    main = folder / "ProvisioningLogs.csv"
+    table = pl.read_csv(main, infer_schema=False, encoding="utf8-lossy")
+    column = table.columns[0]  # Date (UTC)
+    if fmt is not None:
+        parsed = table[column].str.to_datetime("%Y-%m-%dT%H:%M:%SZ")
+        table = table.with_columns(parsed.dt.strftime(fmt).alias(column))
+    else:
+        kept = table[column].slice(len(dates)).to_list()
+        table = table.with_columns(pl.Series(column, [*dates, *kept]))
+    table.write_csv(main)
+    return folder
+
+
+@pytest.mark.parametrize("fmt", ["%d/%m/%Y %H:%M:%S", "%d.%m.%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S",
+                                 "%-m/%-d/%Y %-I:%M:%S %p", "%d/%m/%Y %H:%M"],
+                         ids=["uk", "dotted", "sweden", "us", "uk-no-seconds"])
+def test_dates_excel_writes_in_other_locales_read_as_the_same_times(tmp_path, fmt):
+    def times(folder: Path) -> pl.DataFrame:
+        events = load([folder]).frames.events
+        return events.select("event_id", pl.col("activity_time").dt.truncate(
+            "1m" if "%S" not in fmt else "1s")).sort("event_id")
+
+    assert times(_resaved(tmp_path, fmt=fmt)).equals(times(SAMPLES / "formats/csv"))
+
+
+def test_a_day_first_file_is_read_day_first_in_every_batch(tmp_path):
+    """Newest first, as the portal writes: the batch holding only the 1st to the 12th of
+    April still reads them as April, from what the whole file shows."""
+    dates = [f"{day:02d}/04/2026 08:00:00" for day in range(20, 0, -1)]
+    [one] = downloads_of([_resaved(tmp_path, dates=dates)], tmp_path)
+    batches = list(csv_columnar.read_portal(one, [], 4))
+    times = [t for batch in batches for t in normalize(batch)[0].events["activity_time"]]
+    assert [(t.month, t.day) for t in times[:20]] == [(4, day) for day in range(20, 0, -1)]

@@ -23,6 +23,7 @@ from loganalyzer.readers.csv_headers import CsvKind
 from loganalyzer.readers.csv_portal import PortalFile, PortalReader
 from loganalyzer.readers.records import raw_record, valid_unicode
 from loganalyzer.schema import DETAILS, RAW_SCHEMA, conformed
+from loganalyzer.timeparse import year_first_dates
 
 
 class Refused(Exception):
@@ -191,6 +192,8 @@ def _events(main: PortalFile) -> pl.DataFrame:
         pl.lit(main.name).alias("source_file"),
         pl.col("_row").cast(pl.Int64).alias("source_record"),
     )
+    # the file's day/month order decided once, from all its dates, for every batch
+    events = events.with_columns(year_first_dates(events["activityDateTime"]))
     unusable = (
         pl.col("id").is_null()
         | pl.col("activityDateTime").is_null()
