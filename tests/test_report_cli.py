@@ -116,6 +116,22 @@ def test_weekly_comparison_names_new_and_resolved_findings(tmp_path: Path) -> No
     assert "(new)" in findings and "(ongoing)" in findings
 
 
+def test_a_finding_accepted_this_week_is_not_listed_as_resolved(tmp_path: Path) -> None:
+    """A baseline accepts this week's findings (with this week's people): a rule that also
+    fired last week, for other people, is still firing, so it is not 'resolved'."""
+    args = (WEEKLY, "--since", "7d", "--compare-previous")
+    _, plain = _report(tmp_path, *args)
+    ongoing = _rule_ids(md_section(md_section(plain, "Compared with the previous period"),
+                                   "Ongoing findings"))
+    baseline = tmp_path / "accepted.json"
+    assert run_report(*args, "--write-baseline", baseline, "-o",
+                      tmp_path / "w.md").exit_code == 0
+    _, markdown = _report(tmp_path, *args, "--baseline", baseline, name="accepted.md")
+    section = md_section(markdown, "Compared with the previous period")
+    assert ongoing and not ongoing & _rule_ids(md_section(section, "Resolved findings"))
+    assert all(rule in md_section(markdown, "Suppressed (accepted)") for rule in ongoing)
+
+
 def test_weekly_job_with_since_reports_the_role_problem_as_new(tmp_path: Path) -> None:
     code, markdown = _report(tmp_path, WEEKLY, "--since", "7d", "--compare-previous")
     assert code == 0

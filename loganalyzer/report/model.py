@@ -488,10 +488,11 @@ def _comparison(current: Analysis, previous: Analysis) -> Comparison:
         change = f"{'up' if points > 0 else 'down'} {abs(points):.1f} percentage points"
     for rule_id, brief in now.items():
         brief.events_before = before[rule_id].events_now if rule_id in before else 0
+    accepted = {s.finding.rule_id for s in current.diagnosis.suppressed}  # still firing
     resolved = [
         FindingBrief(b.rule_id, b.title, b.severity, b.message, b.events_now, 0)
         for rule_id, b in before.items()
-        if rule_id not in now
+        if rule_id not in now and rule_id not in accepted
     ]
     period = previous.period
     return Comparison(
