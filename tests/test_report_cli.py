@@ -291,6 +291,25 @@ def test_graph_fetches_the_period_and_reports_it(tmp_path: Path) -> None:
     assert token not in markdown
 
 
+def test_graph_with_a_bare_to_fetches_the_previous_period_too(tmp_path: Path) -> None:
+    """--to alone means the 7 days before it; --compare-previous needs the 7 before those."""
+    served = make_events(24 * 17, datetime(2026, 2, 20, tzinfo=UTC), timedelta(hours=1))
+    token = "test-token-not-printed"
+    before = [
+        e for e in served
+        if e["servicePrincipal"]["displayName"] == FLOWCASE.name
+        and datetime(2026, 2, 23, tzinfo=UTC) <= _time(e) < datetime(2026, 3, 2, tzinfo=UTC)
+    ]
+    with FakeGraph(served, token=token) as graph:
+        code, markdown = _report(
+            tmp_path, "--graph", "--graph-url", graph.url, "--access-token", token,
+            "--app", FLOWCASE.name, "--to", "2026-03-08", "--compare-previous",
+        )
+    assert code == 0, markdown
+    section = md_section(markdown, "Compared with the previous period")
+    assert f"({len(before):,} events)" in section and before
+
+
 def test_files_and_graph_together_or_neither_exit_2() -> None:
     for args in ([], [str(WEEKLY), "--graph"]):
         result = run_report(*args)

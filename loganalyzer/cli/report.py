@@ -34,7 +34,7 @@ from loganalyzer.config.check import to_json as config_json
 from loganalyzer.config.with_logs import confirm, without_people
 from loganalyzer.engine import diagnose
 from loganalyzer.findings import Diagnosis, to_json
-from loganalyzer.graph.query import QueryError, resolve_window
+from loganalyzer.graph.query import DEFAULT_SINCE, QueryError, resolve_window
 from loganalyzer.ingest import Dataset
 from loganalyzer.job_status_file import JobStatusOption, read_job_status
 from loganalyzer.normalize import Frames
@@ -56,7 +56,9 @@ def _graph_window(since: str | None, start: str | None, end: str | None,
         return FetchWindow()
     first = parse_bound("--from", start, end_of_day=False) if start else None
     last = parse_bound("--to", end, end_of_day=True) if end else None
-    if compare and first is not None:
+    if compare:
+        if first is None:  # a bare --to: the period is the default length before it
+            first = last - parse_since(DEFAULT_SINCE)
         first -= (last or datetime.now(UTC)) - first
     return FetchWindow(None, first and first.isoformat(), last and last.isoformat())
 
