@@ -328,3 +328,18 @@ def test_json_array_with_a_broken_row_keeps_the_rows_after_it(tmp_path):
     [problem] = dataset.problems
     assert problem.location.startswith("record 2 (line 3)")
     assert problem.message.startswith("malformed JSON")
+
+
+@pytest.mark.parametrize("zone", ["Local Time", "UTC+01:00"])
+def test_a_csv_exported_in_another_time_zone_is_refused_by_name(tmp_path, zone):
+    """The portal writes TimeGenerated in its display time zone: a local time cannot be
+    placed, so the file is refused, saying how to export it (it was taken for a steps file)."""
+    sample = (SAMPLES / "formats/log-analytics/AADProvisioningLogs.csv").read_text(
+        encoding="utf-8-sig")
+    path = tmp_path / "AADProvisioningLogs.csv"
+    path.write_text(sample.replace("TimeGenerated [UTC]", f"TimeGenerated [{zone}]", 1),
+                    encoding="utf-8")
+    result = CliRunner().invoke(app, ["diagnose", str(path)])
+    assert result.exit_code == 2
+    assert f"its times are not in UTC ('TimeGenerated [{zone}]')" in result.stderr
+    assert "set to UTC" in result.stderr

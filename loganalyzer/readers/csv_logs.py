@@ -19,6 +19,7 @@ from loganalyzer.readers.csv_portal import PortalFile
 from loganalyzer.readers.csv_table import CsvTable
 from loganalyzer.readers.records import Item
 from loganalyzer.readers.sources import Source
+from loganalyzer.textsafe import shown
 
 
 def _classify(table: CsvTable) -> CsvKind | PortalFile:
@@ -89,6 +90,10 @@ def _require_id(table: CsvTable) -> None:
 
 def log_analytics_rows(table: CsvTable, notes: list[str]) -> Iterator[Item]:
     """One Log Analytics CSV file, row by row."""
+    zoned = log_analytics.local_time_column(table.header)
+    if zoned is not None:
+        raise InputError(table.source.name, f"its times are not in UTC ('{shown(zoned)}'); "
+                         "export it again with the portal's time zone set to UTC")
     unknown = [h.strip() for h in table.header if not log_analytics.is_known_column(h)]
     if unknown:
         notes.append(f"{table.source.name}: columns not used: {', '.join(unknown)}")

@@ -56,9 +56,25 @@ _DISTINCTIVE = {"resulttype", "resultsignature", "aadtenantid", "provisioningste
 _NO_VALUE = {"", "none", "null"}
 
 def is_log_analytics_header(header: list[str]) -> bool:
-    """``TimeGenerated`` plus a column only AADProvisioningLogs has."""
+    """``TimeGenerated`` (in any time zone, see ``local_time_column``) plus a column only
+    AADProvisioningLogs has."""
     folded = {fold_header(h) for h in header}
-    return "timegenerated" in folded and bool(folded & _DISTINCTIVE)
+    timed = any(f.startswith("timegenerated") for f in folded)
+    return timed and bool(folded & _DISTINCTIVE)
+
+
+# The portal exports TimeGenerated in its display time zone: "TimeGenerated [UTC]" by
+# default, "TimeGenerated [Local Time]" (or a zone's name) when the user chose another
+_ZONED_TIME = re.compile(r"^\s*TimeGenerated\s*[\[(]\s*([^\])]*?)\s*[\])]\s*$", re.IGNORECASE)
+
+
+def local_time_column(header: list[str]) -> str | None:
+    """The TimeGenerated header when it is not in UTC: its times cannot be placed."""
+    for column in header:
+        match = _ZONED_TIME.match(column.replace("\ufeff", ""))
+        if match and match.group(1).casefold() not in ("utc", "utc+00:00", "gmt"):
+            return column.strip()
+    return None
 
 
 def is_known_column(column: str) -> bool:
