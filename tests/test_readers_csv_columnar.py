@@ -193,3 +193,25 @@ def test_a_day_first_file_is_read_day_first_in_every_batch(tmp_path):
     batches = list(csv_columnar.read_portal(one, [], 4))
     times = [t for batch in batches for t in normalize(batch)[0].events["activity_time"]]
     assert [(t.month, t.day) for t in times[:20]] == [(4, day) for day in range(20, 0, -1)]
+
+
+def test_a_steps_file_that_repeats_its_events_date_and_id_is_still_the_steps_file(tmp_path):
+    """The portal's headers are unpublished: a steps file may carry its event's date and id
+    beside the change ID. It was taken for a second main file: every step lost, and with it
+    first on the command line, each step read as an event."""
+    folder = tmp_path / "dl"
+    shutil.copytree(SAMPLES / "formats/csv", folder, ignore=shutil.ignore_patterns("*.zip"))
+    steps_file = folder / "ProvisioningLogs_ProvisioningSteps.csv"
+    steps = pl.read_csv(steps_file, infer_schema=False, encoding="utf8-lossy")
+    main = pl.read_csv(folder / "ProvisioningLogs.csv", infer_schema=False,
+                       encoding="utf8-lossy")
+    events = main.select(pl.col(main.columns[0]).alias("Date (UTC)"), "ID", "Change ID")
+    change = next(c for c in steps.columns if c.strip("\ufeff") == "Change ID")
+    steps = events.join(steps.rename({change: "Change ID"}), on="Change ID", how="right")
+    steps.select("Date (UTC)", "ID", pl.exclude("Date (UTC)", "ID")).write_csv(steps_file)
+    reference = load([SAMPLES / "formats/csv"]).frames
+    for inputs in ([folder], [steps_file, *sorted(folder.glob("*.csv"))]):
+        frames = load(list(dict.fromkeys(inputs))).frames
+        assert frames.events.height == reference.events.height, inputs
+        assert frames.steps.height == reference.steps.height, inputs
+        assert frames.events["status"].sort().equals(reference.events["status"].sort())

@@ -159,18 +159,20 @@ def map_header(header: Iterable[str], kind: CsvKind) -> HeaderMap:
 def classify_portal(header: list[str]) -> tuple[CsvKind, HeaderMap] | None:
     """Which of the three portal files this header belongs to, or None.
 
-    Old/new values with a change ID make the properties file; a change ID with step columns
-    (and no event time) the steps file; an event time with an event id or change ID the main
-    file.
+    Old/new values with a change ID make the properties file; a change ID with a step type,
+    step number or details column (which no main file has), or with a step's name or
+    description and no event time, the steps file; an event time with an event id or change
+    ID the main file. A steps file that also repeats its event's date and id is still one.
     """
     props = map_header(header, CsvKind.PROPERTIES)
     if props.has("changeId") and ("oldValue" in props.positions or "newValue" in props.positions):
         return CsvKind.PROPERTIES, props
     main = map_header(header, CsvKind.MAIN)
     steps = map_header(header, CsvKind.STEPS)
-    step_fields = {"provisioningStepType", "details", "order", "name", "description"}
-    step_fields &= steps.positions.keys()
-    if steps.has("changeId") and step_fields and "activityDateTime" not in main.positions:
+    only_steps = {"provisioningStepType", "details", "order"} & steps.positions.keys()
+    step_fields = {"name", "description"} & steps.positions.keys()
+    undated = "activityDateTime" not in main.positions
+    if steps.has("changeId") and (only_steps or (step_fields and undated)):
         return CsvKind.STEPS, steps
     if main.has("activityDateTime") and ("id" in main.positions or main.has("changeId")):
         return CsvKind.MAIN, main
