@@ -36,12 +36,6 @@ _FALLBACK_FORMATS = (
 )
 # numeric dates in either order, rewritten year first (``_year_first``) and then read so
 _NUMERIC_DATE = r"^(\d{1,2})([/.])(\d{1,2})[/.](\d{4}),?"
-_YEAR_FIRST_FORMATS = (
-    ("%Y-%m-%d %H:%M:%S%.f", False),
-    ("%Y-%m-%d %H:%M", False),
-    ("%Y-%m-%d %I:%M:%S%.f %p", False),
-    ("%Y-%m-%d %I:%M %p", False),
-)
 
 
 def day_first(texts: pl.Series) -> bool:
@@ -115,9 +109,11 @@ def parse_utc_column(frame: pl.DataFrame, column: str, alias: str) -> pl.DataFra
     if frame.select(missed.any()).item():
         cleaned = _cleaned(pl.col(column))
         order = day_first(frame.filter(missed).select(cleaned).to_series())
-        numeric = pl.coalesce(_parse_with(_year_first(cleaned, order), fmt, zone)
-                              for fmt, zone in _YEAR_FIRST_FORMATS)
-        parsed = pl.coalesce(numeric, parse_utc(pl.col(column)))
+        parsed = (  # a numeric date in the column's order only, never the other as a fallback
+            pl.when(cleaned.str.contains(_NUMERIC_DATE))
+            .then(parse_utc(_year_first(cleaned, order)))
+            .otherwise(parse_utc(pl.col(column)))
+        )
         frame = frame.with_columns(
             pl.when(missed).then(parsed).otherwise(pl.col(alias)).alias(alias)
         )
