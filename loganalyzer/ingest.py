@@ -203,7 +203,10 @@ def _require_events(inputs: list[Path], parts: list[Frames], read_log: ReadLog) 
             f"no usable provisioning event; {len(read_log.problems)} record(s) skipped, "
             f"first: {first.location}: {first.message}",
         )
-    raise InputError(names, "holds no provisioning events")
+    # files a folder held that could not be read (not UTF-8, not a log) say why it is empty
+    skipped = [n.removeprefix("skipped ") for n in read_log.notes if n.startswith("skipped ")]
+    why = "; ".join(skipped[:3]) + ("; …" if len(skipped) > 3 else "")
+    raise InputError(names, "holds no provisioning events" + (f" (skipped {why})" if why else ""))
 
 
 def read_store(

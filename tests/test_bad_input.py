@@ -125,6 +125,20 @@ def test_missing_path_and_empty_folder(tmp_path):
     assert_one_line_error(stderr, "folder holds no log files")
 
 
+def test_a_folder_of_files_excel_saved_in_ansi_says_why_it_holds_no_events(tmp_path):
+    """Excel's default CSV save on Windows is ANSI (cp1252): the error names each file and
+    its encoding instead of only "holds no provisioning events"."""
+    folder = tmp_path / "download"
+    folder.mkdir()
+    for csv in (SAMPLES / "formats/csv").glob("*.csv"):
+        text = csv.read_text(encoding="utf-8-sig")
+        (folder / csv.name).write_bytes(text.encode("cp1252", errors="replace"))
+    code, _, stderr = run("diagnose", str(folder))
+    assert code == 2
+    assert_one_line_error(stderr, "holds no provisioning events (skipped",
+                          "ProvisioningLogs.csv: is not UTF-8 text", "save it as UTF-8")
+
+
 def test_corrupt_archives(tmp_path):
     (tmp_path / "x.zip").write_bytes(b"PK\x03\x04 not really")
     code, _, stderr = run("summary", str(tmp_path / "x.zip"))
