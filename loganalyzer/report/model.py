@@ -22,7 +22,7 @@ from loganalyzer.config.check import ConfigResult
 from loganalyzer.engine import report_order
 from loganalyzer.findings import Diagnosis, Finding
 from loganalyzer.ingest import Dataset
-from loganalyzer.normalize import Table
+from loganalyzer.normalize import UNKNOWN_STATUS, Table
 from loganalyzer.periods import Period, time_range
 from loganalyzer.report.charts import Chart, build_charts
 from loganalyzer.summary import cycle_table
@@ -387,6 +387,9 @@ def _key_figures(
     ]
     if counts.get("warning"):
         figures.insert(4, KeyFigure("Warning rate", *share("warning")))
+    if counts.get(UNKNOWN_STATUS):  # the rates add up to 100% only with these
+        figures.insert(4, KeyFigure("Unknown status", *share(
+            UNKNOWN_STATUS, "; the export does not say whether they succeeded")))
     if job_status is not None:
         figures.append(_quarantine_figure(job_status))
     return figures
