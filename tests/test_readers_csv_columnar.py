@@ -215,3 +215,22 @@ def test_a_steps_file_that_repeats_its_events_date_and_id_is_still_the_steps_fil
         assert frames.events.height == reference.events.height, inputs
         assert frames.steps.height == reference.steps.height, inputs
         assert frames.events["status"].sort().equals(reference.events["status"].sort())
+
+
+def test_change_ids_in_another_case_join_their_event(tmp_path):
+    """A GUID is the same in any case: steps and properties written with upper-case change
+    IDs (another tool, a hand edit) still join the main file's lower-case ones, in both
+    readers."""
+    folder = tmp_path / "dl"
+    shutil.copytree(SAMPLES / "formats/csv", folder, ignore=shutil.ignore_patterns("*.zip"))
+    for name in ("ProvisioningLogs_ProvisioningSteps.csv",
+                 "ProvisioningLogs_ModifiedProperties.csv"):
+        table = pl.read_csv(folder / name, infer_schema=False, encoding="utf8-lossy")
+        change = next(c for c in table.columns if c.strip("\ufeff") == "Change ID")
+        table.with_columns(pl.col(change).str.to_uppercase()).write_csv(folder / name)
+    fast, fast_notes, careful, careful_notes = both_readers([folder], tmp_path)
+    assert fast.equals(careful) and fast_notes == careful_notes
+    reference = load([SAMPLES / "formats/csv"]).frames
+    frames = load([folder]).frames
+    assert frames.steps.height == reference.steps.height > 0
+    assert frames.modified_properties.height == reference.modified_properties.height > 0

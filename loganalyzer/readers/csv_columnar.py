@@ -78,7 +78,9 @@ def _joined(events: pl.DataFrame, lists: dict[str, pl.DataFrame | None],
             if per_change is None:
                 raw = raw.with_columns(empty.alias(name))
             else:
-                raw = raw.join(per_change, on="changeId", how="left", maintain_order="left")
+                raw = raw.with_columns(_change_key().alias("_change")).join(
+                    per_change.rename({"changeId": "_change"}), on="_change", how="left",
+                    maintain_order="left").drop("_change")
                 raw = raw.with_columns(pl.col(name).fill_null(empty))
         if start == last:
             lists.clear()  # the steps are freed while the last batch is used
@@ -204,10 +206,16 @@ def _events(main: PortalFile) -> pl.DataFrame:
     return events.drop("_has_duration")
 
 
+def _change_key() -> pl.Expr:
+    """The key a child row is joined on: its change ID lower-cased (a GUID, in any case)."""
+    return pl.col("changeId").str.to_lowercase()
+
+
 def _children_of(rows: pl.DataFrame, events: pl.DataFrame, file: PortalFile) -> None:
-    """Refuse rows without a change ID, or naming no event (the careful reader says where)."""
+    """Refuse rows without a change ID, or naming no event (the careful reader says where).
+    ``rows`` hold lower-cased change IDs."""
     orphan = pl.col("changeId").is_null() | ~pl.col("changeId").is_in(
-        events["changeId"].drop_nulls().implode()
+        events.select(_change_key())["changeId"].drop_nulls().implode()
     )
     if rows.select(orphan.any()).item():
         raise Refused(f"{file.name}: a row without a change ID of the main file")
@@ -218,7 +226,7 @@ def _steps(file: PortalFile, events: pl.DataFrame) -> pl.DataFrame:
     order_text = _value(file, "order")
     rows = rows.select(
         "_row",
-        _value(file, "changeId").alias("changeId"),
+        _value(file, "changeId").str.to_lowercase().alias("changeId"),
         order_text.is_not_null().alias("_has_order"),
         order_text.cast(pl.Float64, strict=False).cast(pl.Int64, strict=False).alias("_order"),
         _value(file, "name").alias("name"),
@@ -296,7 +304,7 @@ def _careful_details(text: str, file: PortalFile) -> list[dict]:
 
 def _properties(file: PortalFile, events: pl.DataFrame) -> pl.DataFrame:
     rows = _read(file).select(
-        _value(file, "changeId").alias("changeId"),
+        _value(file, "changeId").str.to_lowercase().alias("changeId"),
         _value(file, "displayName").alias("displayName"),
         _value(file, "oldValue").alias("oldValue"),
         _value(file, "newValue").alias("newValue"),

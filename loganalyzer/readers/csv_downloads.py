@@ -158,8 +158,8 @@ def _digest(source: Source) -> str:
 
 
 def change_ids(file: PortalFile) -> pl.Series:
-    """The distinct change IDs of a file (stripped, none empty): only that column is parsed,
-    and a file pyarrow cannot parse is read row by row."""
+    """The distinct change IDs of a file (stripped, lower-cased: GUIDs in any case, none
+    empty): only that column is parsed, and a file pyarrow cannot parse is read row by row."""
     index = file.columns.positions.get("changeId")
     if index is None:
         return pl.Series("changeId", [], pl.Utf8)
@@ -168,5 +168,5 @@ def change_ids(file: PortalFile) -> pl.Series:
     except (pa.ArrowException, OSError):  # a cut row, bytes that are not UTF-8, ...
         found = pl.Series([row.cells[index] for row in file.table.rows()
                            if not isinstance(row, Problem)], dtype=pl.Utf8)
-    found = found.str.strip_chars()
+    found = found.str.strip_chars().str.to_lowercase()
     return found.filter(found != "").unique()

@@ -74,7 +74,7 @@ class _Children:
     by_change: dict[str, list[_Child]] = field(default_factory=dict)
 
     def add(self, change_id: str, child: _Child) -> None:
-        self.by_change.setdefault(change_id, []).append(child)
+        self.by_change.setdefault(change_id.lower(), []).append(child)
 
     def take(self, change_id: str | None, event_id: str) -> list[_Child]:
         """The rows of one event, in step order; rows naming another event id stay put.
@@ -82,7 +82,7 @@ class _Children:
         When two files hold rows for the same change (the .zip and its extracted files, or
         overlapping downloads) they are copies: the first file's rows are used.
         """
-        rows = [r for r in self.by_change.get(change_id or "", ())
+        rows = [r for r in self.by_change.get((change_id or "").lower(), ())  # GUIDs, any case
                 if r.event_id is None or r.event_id == event_id]
         for row in rows:
             row.used = True
