@@ -343,3 +343,13 @@ def test_a_csv_exported_in_another_time_zone_is_refused_by_name(tmp_path, zone):
     assert result.exit_code == 2
     assert f"its times are not in UTC ('TimeGenerated [{zone}]')" in result.stderr
     assert "set to UTC" in result.stderr
+
+
+@pytest.mark.parametrize(("written", "read"), [("1,204", 1204), ("1.204", 1204),
+                                               ("1 204", 1204), ("1\u00a0204", 1204),
+                                               ("630", 630)])
+def test_duration_grouped_by_a_locale_is_whole_milliseconds(tmp_path, written, read):
+    """DurationMs is whole milliseconds: '1.204' from a German Excel is 1,204, not 1."""
+    rows = [{**r, "DurationMs": written} for r in ROWS]
+    dataset = load([la_csv(tmp_path / "query_data.csv", rows)])
+    assert dataset.frames.events["duration_ms"].to_list() == [read] * len(rows)

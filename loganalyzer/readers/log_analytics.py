@@ -124,9 +124,17 @@ def _scalar(value: Any) -> Any:
     return value
 
 
+# a whole number with thousands grouped by a locale: 1,234 / 1.234 / 1 234 (a space or a
+# no-break space); DurationMs is whole milliseconds, so "1.458" is never 1.458
+_GROUPED = re.compile(r"^\d{1,3}(?:([,.\u00a0\u202f ])\d{3})(?:\1\d{3})*$")
+
+
 def _duration(value: Any) -> Any:
-    """``1,234`` (a locale-formatted number in a CSV) is 1234."""
-    return value.replace(",", "").replace("\u00a0", "") if isinstance(value, str) else value
+    """``1,234``, ``1.234`` or ``1 234`` (a locale-formatted number in a CSV) is 1234."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    return re.sub(r"\D", "", text) if _GROUPED.match(text) else text
 
 
 def _first_object(value: Any) -> dict[str, Any]:
