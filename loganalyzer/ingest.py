@@ -29,7 +29,7 @@ from loganalyzer import __version__
 from loganalyzer.dedupe import Deduper
 from loganalyzer.normalize import Frames, normalize, step_details
 from loganalyzer.prefetch import prefetch
-from loganalyzer.problems import InputError, Problem, unread_note
+from loganalyzer.problems import InputError, Problem, skipped_files, unread_note
 from loganalyzer.readers import BATCH_ROWS, ReadLog, read_sources
 from loganalyzer.readers.sources import STORE_MANIFEST, expand, is_store
 from loganalyzer.schema import (
@@ -204,7 +204,7 @@ def _require_events(inputs: list[Path], parts: list[Frames], read_log: ReadLog) 
             f"first: {first.location}: {first.message}",
         )
     # files a folder held that could not be read (not UTF-8, not a log) say why it is empty
-    skipped = [n.removeprefix("skipped ") for n in read_log.notes if n.startswith("skipped ")]
+    skipped = skipped_files(read_log.notes)
     why = "; ".join(skipped[:3]) + ("; …" if len(skipped) > 3 else "")
     raise InputError(names, "holds no provisioning events" + (f" (skipped {why})" if why else ""))
 

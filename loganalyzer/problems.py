@@ -60,6 +60,20 @@ def unread_note(count: int) -> str:
             f"{verb(count, 'is', 'are')} not counted")
 
 
+_SKIPPED = "skipped "
+
+
+def skipped_note(name: str, why: str) -> str:
+    """The note for a file a folder or archive held that could not be read, kept as a note
+    (the rest is read) and named again if nothing else was (``skipped_files``)."""
+    return f"{_SKIPPED}{name}: {why}"
+
+
+def skipped_files(notes: list[str]) -> list[str]:
+    """"name: why" of every file ``skipped_note`` named."""
+    return [n.removeprefix(_SKIPPED) for n in notes if n.startswith(_SKIPPED)]
+
+
 def summarize_problems(
     problems: list[Problem], *, where_all: str, limit: int = 5
 ) -> list[str]:

@@ -273,41 +273,40 @@ def test_bad_job_status_files_exit_2(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- --graph
 
 
+GRAPH_TOKEN = "test-token-not-printed"
+
+
+def _flowcase_between(served: list[dict], start: datetime, end: datetime) -> list[dict]:
+    return [e for e in served if e["servicePrincipal"]["displayName"] == FLOWCASE.name
+            and start <= _time(e) < end]
+
+
+def _graph_report(tmp_path: Path, served: list[dict], *args: str) -> tuple[int, str]:
+    """A report of Flowcase's events fetched from a loopback Graph serving ``served``."""
+    with FakeGraph(served, token=GRAPH_TOKEN) as graph:
+        return _report(tmp_path, "--graph", "--graph-url", graph.url, "--access-token",
+                       GRAPH_TOKEN, "--app", FLOWCASE.name, *args)
+
+
 def test_graph_fetches_the_period_and_reports_it(tmp_path: Path) -> None:
     served = make_events(60, datetime(2026, 3, 1, tzinfo=UTC), timedelta(hours=1))
-    token = "test-token-not-printed"
-    inside = [
-        e for e in served
-        if e["servicePrincipal"]["displayName"] == FLOWCASE.name
-        and datetime(2026, 3, 2, tzinfo=UTC) <= _time(e) < datetime(2026, 3, 3, tzinfo=UTC)
-    ]
-    with FakeGraph(served, token=token) as graph:
-        code, markdown = _report(
-            tmp_path, "--graph", "--graph-url", graph.url, "--access-token", token,
-            "--app", FLOWCASE.name, "--from", "2026-03-02", "--to", "2026-03-02",
-        )
+    inside = _flowcase_between(served, datetime(2026, 3, 2, tzinfo=UTC),
+                               datetime(2026, 3, 3, tzinfo=UTC))
+    code, markdown = _graph_report(tmp_path, served, "--from", "2026-03-02", "--to", "2026-03-02")
     assert code == 0
     assert _figures(markdown)["Events"][0] == f"{len(inside):,}"
-    assert token not in markdown
+    assert GRAPH_TOKEN not in markdown
 
 
 def test_graph_with_a_bare_to_fetches_the_previous_period_too(tmp_path: Path) -> None:
     """--to alone means the 7 days before it; --compare-previous needs the 7 before those."""
     served = make_events(24 * 17, datetime(2026, 2, 20, tzinfo=UTC), timedelta(hours=1))
-    token = "test-token-not-printed"
-    before = [
-        e for e in served
-        if e["servicePrincipal"]["displayName"] == FLOWCASE.name
-        and datetime(2026, 2, 23, tzinfo=UTC) <= _time(e) < datetime(2026, 3, 2, tzinfo=UTC)
-    ]
-    with FakeGraph(served, token=token) as graph:
-        code, markdown = _report(
-            tmp_path, "--graph", "--graph-url", graph.url, "--access-token", token,
-            "--app", FLOWCASE.name, "--to", "2026-03-08", "--compare-previous",
-        )
+    before = _flowcase_between(served, datetime(2026, 2, 23, tzinfo=UTC),
+                               datetime(2026, 3, 2, tzinfo=UTC))
+    code, markdown = _graph_report(tmp_path, served, "--to", "2026-03-08", "--compare-previous")
     assert code == 0, markdown
     section = md_section(markdown, "Compared with the previous period")
-    assert f"({len(before):,} events)" in section and before
+    assert before and f"({len(before):,} events)" in section
 
 
 def test_files_and_graph_together_or_neither_exit_2() -> None:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import polars as pl
 
-from loganalyzer.problems import Ignored, InputError, Problem
+from loganalyzer.problems import Ignored, InputError, Problem, skipped_note
 from loganalyzer.readers import csv_logs, log_analytics
 from loganalyzer.readers.csv_portal import PortalReader
 from loganalyzer.readers.json_careful import EVENT_KEY, Resume, read_careful
@@ -296,7 +296,7 @@ def read_sources(sources: list[Source], read_log: ReadLog) -> Iterator[pl.DataFr
                 raise
             # a folder may hold other files (a job status, a manifest): say so, read the rest
             read_log.kinds.pop(source.name, None)
-            read_log.notes.append(f"skipped {source.name}: {exc.message}")
+            read_log.notes.append(skipped_note(source.name, exc.message))
         _note_damage(source, read_log)
     if csv_sources:
         yield from _read_csv(csv_sources, read_log)

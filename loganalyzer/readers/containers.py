@@ -14,6 +14,8 @@ import zipfile
 import zlib
 from pathlib import Path
 
+from loganalyzer.problems import skipped_note
+
 CHUNK = 1 << 20
 PIECE = 1 << 14  # compressed bytes per step: damage costs what one step would have given
 # A member may expand to RATIO times its compressed size plus FLOOR bytes; JSON and CSV
@@ -111,7 +113,7 @@ def extract_zip(path: Path, name: str, target: Path, suffixes: set[str],
             label = f"{name}!{member.filename}"
             why_not = _unreadable(member)
             if why_not:
-                notes.append(f"skipped {label}: {why_not}")
+                notes.append(skipped_note(label, why_not))
                 continue
             out = target / f"{number}-{inner.name}"  # members in two folders may share a name
             damage = _copy_member(archive, member, out)

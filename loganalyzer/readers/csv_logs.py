@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from loganalyzer.problems import InputError, Problem
+from loganalyzer.problems import InputError, Problem, skipped_note
 from loganalyzer.readers import log_analytics
 from loganalyzer.readers.csv_headers import EXPECTED, CsvKind, classify_portal, fold_header
 from loganalyzer.readers.csv_portal import PortalFile
@@ -70,7 +70,7 @@ def classify(sources: list[Source], notes: list[str]) -> CsvFiles:
         except InputError as exc:
             if not source.in_folder:
                 raise
-            notes.append(f"skipped {source.name}: {exc.message}")
+            notes.append(skipped_note(source.name, exc.message))
             continue
         if isinstance(kind, PortalFile):
             found.portal.append(kind)
