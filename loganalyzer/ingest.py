@@ -27,6 +27,7 @@ import polars as pl
 
 from loganalyzer import __version__
 from loganalyzer.dedupe import Deduper
+from loganalyzer.file_order import FileEnds
 from loganalyzer.normalize import Frames, normalize, step_details
 from loganalyzer.prefetch import prefetch
 from loganalyzer.problems import InputError, Problem, skipped_files, unread_note
@@ -264,14 +265,19 @@ def read_manifest(store: Path) -> dict:
         raise InputError(str(path), f"is not a readable store manifest ({shown(exc, 160)}); "
                          "run ingest again") from exc
     problems = manifest.get("problems", []) if isinstance(manifest, dict) else None
+    newest_first = manifest.get(NEWEST_FIRST, []) if isinstance(manifest, dict) else None
     fields = {"file", "location", "message"}
     if not isinstance(problems, list) or not all(
         isinstance(p, dict) and set(p) == fields and all(isinstance(v, str) for v in p.values())
         for p in problems
-    ):
+    ) or not isinstance(newest_first, list) or not all(isinstance(f, str) for f in newest_first):
         raise InputError(str(path), "is not a store manifest written by loganalyzer (expected "
                          "an object with a list of problems); run ingest again")
     return manifest
+
+
+# The manifest's list of input files that run newest first (``file_order``), for `why`
+NEWEST_FIRST = "newest_first"
 
 
 def check_store(store: Path) -> None:
@@ -454,6 +460,7 @@ def _write_store(inputs: list[Path], store: Path, progress: Progress) -> dict:
     dedupe = Deduper()
     files = _StoreFiles(store)
     index = IndexWriter(store)  # who and which cycles it holds, for `why` (store_index)
+    ends = FileEnds()  # which way each file runs, for `why` (file_order)
     try:
         with tempfile.TemporaryDirectory(prefix="loganalyzer-") as tmp:
             batches, stores = _normalized_batches(inputs, read_log, Path(tmp), progress, dedupe)
@@ -463,6 +470,7 @@ def _write_store(inputs: list[Path], store: Path, progress: Progress) -> dict:
                 for frames in _in_row_groups(itertools.chain(loaded, batches), BATCH_ROWS):
                     details = _long_details(frames)
                     index.add(frames, details)
+                    ends.add(frames.events)
                     yield _store_tables(frames, details)
 
             # a batch is written while the next one is normalised (Arrow's writer releases
@@ -488,6 +496,7 @@ def _write_store(inputs: list[Path], store: Path, progress: Progress) -> dict:
         "duplicates_dropped": dedupe.duplicates,
         "problems": [p.__dict__ for p in read_log.problems],
         "notes": read_log.notes,
+        NEWEST_FIRST: ends.newest_first(),
     }
     (store / STORE_MANIFEST).write_text(json.dumps(manifest, indent=2))
     return manifest

@@ -18,7 +18,8 @@ from conftest import SAMPLES
 from polars.testing import assert_frame_equal
 
 from loganalyzer import ingest, readers, store_index
-from loganalyzer.ingest import ingest_to_store, load
+from loganalyzer.file_order import newest_first_files
+from loganalyzer.ingest import ingest_to_store, load, read_manifest
 from loganalyzer.normalize import step_details
 from loganalyzer.readers import _count_events
 from loganalyzer.readers.json_careful import EVENT_KEY
@@ -73,6 +74,10 @@ def test_small_batches_write_the_same_store(tmp_path, monkeypatch):
     for name in files:
         assert_frame_equal(pl.read_parquet(tmp_path / "batched" / name),
                            pl.read_parquet(tmp_path / "whole" / name), check_exact=True)
+    # the file's direction, gathered from many batches' ends, is the whole file's
+    manifests = [read_manifest(tmp_path / s) for s in ("whole", "batched")]
+    assert manifests[0]["newest_first"] == manifests[1]["newest_first"] == [
+        newest_first_files(load([export]).frames.events)[0]]  # a portal download
 
 
 def test_the_identity_index_holds_a_few_batches_and_writes_the_rest_to_disk(tmp_path,

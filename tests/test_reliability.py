@@ -385,11 +385,16 @@ def store(tmp_path) -> Path:
     return out
 
 
-@pytest.mark.parametrize("damage", ["manifest", "truncated", "missing", "schema"])
+@pytest.mark.parametrize("damage", ["manifest", "file-order", "truncated", "missing",
+                                    "schema"])
 @pytest.mark.parametrize("command", ["summary", "why"])
 def test_class05_damaged_store_is_one_line_exit_2(store, damage, command):
     if damage == "manifest":
         (store / "manifest.json").write_text('{"problems": [1, 2')
+        named = store / "manifest.json"
+    elif damage == "file-order":  # `why` would order a person's events by its files
+        manifest = json.loads((store / "manifest.json").read_text())
+        (store / "manifest.json").write_text(json.dumps(manifest | {"newest_first": "x.json"}))
         named = store / "manifest.json"
     elif damage == "truncated":
         named = store / "steps.parquet"

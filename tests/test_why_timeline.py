@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from eventfactory import Export, held_reversed
 from why_records import (
     Person,
@@ -15,9 +16,10 @@ from why_records import (
     write_export,
 )
 
-from loganalyzer.ingest import load
+from loganalyzer.ingest import ingest_to_store, load
 from loganalyzer.why import query
 from loganalyzer.why.frame_source import FrameSource
+from loganalyzer.why.indexed import IndexedStore
 from loganalyzer.why.timeline import build
 
 KARI = Person("2c9d7e4f-6b58-4a10-8e1a-5d92b3e1a7c4", "kari.nilsen@northwind.no", "Kari Nilsen",
@@ -93,7 +95,7 @@ def test_skip_classes_from_on_demand_detail_spellings():
         export.user(upn, status="skipped", skip_reason=reason,
                     scoping={"IsActive": active, "Assigned": assigned})
     frames = export.frames()
-    skips = [e.skip for e in build(frames.events)]
+    skips = [e.skip for e in build(frames.events, [])]
     assert skips == ["not_assigned", "inactive_in_entra", "not_entitled", "already_in_sync"]
 
 
@@ -157,3 +159,35 @@ def test_a_person_in_two_flowcase_apps_is_told_the_answer_mixes_them(tmp_path):
     assert "Flowcase SCIM: 1" in note and "Flowcase SCIM (test): 1" in note and "--app" in note
     alone = _answer(tmp_path, [production])
     assert not [n for n in alone.notes if "Flowcase apps" in n]
+
+
+@pytest.mark.parametrize("newest_first", [True, False], ids=["portal-newest-first",
+                                                             "storage-oldest-first"])
+@pytest.mark.parametrize("read_from", ["export", "store"])
+def test_events_of_the_same_second_are_ordered_as_their_file_runs(tmp_path, newest_first,
+                                                                    read_from):
+    """Kari's create fails on a department at 10:00:00 and succeeds, after the fix, in the
+    same second. A portal or Graph download lists the newest event first, a storage export
+    the oldest first: either way her latest event is the create that worked."""
+    at = "2026-03-10T10:00:00Z"
+    other = Person("0b7e4a21-5c3d-4f60-8e1a-2b3c4d5e6f70", "ola.berg@northwind.no", "Ola Berg")
+    oldest_first = [
+        in_sync(other, "2026-03-10T09:00:00Z", C1),
+        failed_create(KARI, at, C2, "BadRequest",
+                      scim_error(400, "Department 'Sales EMEA' does not exist")),
+        create(KARI, at, C3),
+    ]
+    path = tmp_path / "export.json"
+    if newest_first:
+        write_export(path, oldest_first[::-1])
+    else:  # one object per line, as a storage account writes them
+        path = tmp_path / "export.ndjson"
+        path.write_text("".join(json.dumps(r) + "\n" for r in oldest_first))
+    if read_from == "store":
+        ingest_to_store([path], tmp_path / "store")
+        source = IndexedStore.open([tmp_path / "store"])
+    else:
+        source = FrameSource.from_frames(load([path]).frames)
+    answer = query.to_json(query.why(source, "kari.nilsen@northwind.no"))
+    assert [e["status"] for e in answer["timeline"]] == ["failure", "success"]
+    assert answer["verdict"]["state"] == "provisioned"

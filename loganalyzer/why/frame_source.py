@@ -16,6 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
+from loganalyzer.file_order import newest_first_files
 from loganalyzer.ingest import check_store, read_manifest
 from loganalyzer.normalize import Frames
 from loganalyzer.problems import Problem
@@ -32,7 +33,8 @@ INDEX_COLUMNS = (
     "event_id", "activity_time", "job_id", "cycle_id", "app_name", "service_principal_id",
     "target_system", "action", "status",
     "object_type", "source_id", "source_display_name", "target_id", "upn", "mail",
-    "user_name_sent", "email_sent", "external_id", "identity_key", "source_record",
+    "user_name_sent", "email_sent", "external_id", "identity_key", "source_file",
+    "source_record",
 )
 
 
@@ -82,6 +84,8 @@ class FrameSource:
     events: pl.DataFrame
     fetch: Fetch = field(repr=False)
     problems: list[Problem] = field(default_factory=list)
+    # the input files that list the newest event first (``file_order``)
+    newest_first: list[str] = field(default_factory=list)
 
     @staticmethod
     def from_frames(frames: Frames) -> FrameSource:
@@ -90,7 +94,7 @@ class FrameSource:
             rows = getattr(frames, name).lazy().filter(pl.col("event_id").is_in(ids.implode()))
             return (rows.select(columns) if columns else rows).collect()
 
-        return FrameSource(frames.events, fetch)
+        return FrameSource(frames.events, fetch, newest_first=newest_first_files(frames.events))
 
     @staticmethod
     def from_stores(stores: list[Path]) -> FrameSource:
@@ -110,11 +114,11 @@ class FrameSource:
             return pl.concat(parts).unique(key, maintain_order=True)
 
         problems = [Problem(**p) for s in stores for p in read_manifest(s).get("problems", [])]
-        return FrameSource(events, fetch, problems)
+        return FrameSource(events, fetch, problems, newest_first_files(events))
 
     def narrowed(self, events: pl.DataFrame) -> FrameSource:
         """The same source holding only these events (``scope.choose`` picked them)."""
-        return FrameSource(events, self.fetch, self.problems)
+        return FrameSource(events, self.fetch, self.problems, self.newest_first)
 
     # What a question can reach. In memory that is every event; an indexed store reads just
     # these rows (``why.indexed``), so `lookup` and `query` ask here instead of filtering

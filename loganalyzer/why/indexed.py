@@ -20,7 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from loganalyzer import scope
-from loganalyzer.ingest import DETAILS_FILE, check_store, read_manifest
+from loganalyzer.ingest import DETAILS_FILE, NEWEST_FIRST, check_store, read_manifest
 from loganalyzer.normalize import Frames
 from loganalyzer.problems import Problem
 from loganalyzer.schema import (
@@ -101,10 +101,12 @@ def _of_keys(keys: pl.DataFrame) -> pl.Expr | None:
 class IndexedStore(FrameSource):
     """A store read through its identity index; ``open`` gives None for a store without one."""
 
-    def __init__(self, store: Path, index: StoreIndex, problems: list[Problem]) -> None:
+    def __init__(self, store: Path, index: StoreIndex, manifest: dict) -> None:
         self.store = store
         self.fetch = self._fetch
-        self.problems = problems
+        self.problems = [Problem(**p) for p in manifest.get("problems", [])]
+        # written by ingest since it kept each file's direction; before, file order is kept
+        self.newest_first = manifest.get(NEWEST_FIRST, [])
         self.identities = index.identities
         self.cycles = index.cycles
         self._jobs: list[str] | None = None  # the jobs `why` judges (scope); None: all
@@ -125,8 +127,7 @@ class IndexedStore(FrameSource):
         if index is None:
             return None
         check_store(store)
-        return IndexedStore(store, index,
-                            [Problem(**p) for p in read_manifest(store).get("problems", [])])
+        return IndexedStore(store, index, read_manifest(store))
 
     def __repr__(self) -> str:
         return f"IndexedStore({self.store})"

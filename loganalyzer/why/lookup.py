@@ -19,10 +19,10 @@ from datetime import datetime
 
 import polars as pl
 
+from loganalyzer.file_order import in_time_order
 from loganalyzer.normalize import attribute_key
 from loganalyzer.store_index import DETAIL_KEYS
 from loganalyzer.why.frame_source import Coverage, FrameSource, without_groups
-from loganalyzer.why.timeline import EVENT_ORDER
 
 # Columns a person can be looked up by, strongest first: an exact match in an earlier tier
 # wins, so a UPN typed in full is not made ambiguous by another account that merely *sent*
@@ -197,14 +197,14 @@ def _match_details(source: FrameSource, users: pl.DataFrame, q: str) -> pl.DataF
     return users.filter(pl.col("event_id").is_in(details["event_id"].unique().implode()))
 
 
-def _people(events: pl.DataFrame, owners: pl.DataFrame, keys: list[str]) -> list[Person]:
+def _people(events: pl.DataFrame, owners: pl.DataFrame, keys: list[str],
+            newest_first: list[str]) -> list[Person]:
     def distinct(column: str) -> pl.Expr:
         return pl.col(column).drop_nulls().unique(maintain_order=True).alias(column)
 
     mine = owners.filter(pl.col("person_key").is_in(keys))
     rows = (
-        events.join(mine, on="event_id")
-        .sort(EVENT_ORDER, nulls_last=True)
+        in_time_order(events.join(mine, on="event_id"), newest_first)
         .group_by("person_key", maintain_order=True)
         .agg(
             pl.col("source_id").drop_nulls().first(),
@@ -286,5 +286,5 @@ def lookup(source: FrameSource, query: str) -> Lookup:
     matched, how = match
     owners = _owners(_lowered(_pool(found, matched)))
     keys = owners.filter(pl.col("event_id").is_in(matched["event_id"].implode()))
-    people = _people(found, owners, keys["person_key"].unique().to_list())
+    people = _people(found, owners, keys["person_key"].unique().to_list(), source.newest_first)
     return Lookup(query, people, how, [], cover)

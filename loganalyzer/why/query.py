@@ -18,6 +18,7 @@ import polars as pl
 from diagnostics.facts.job_status import JobStatus
 from diagnostics.guide_steps import STEPS
 from loganalyzer.engine import diagnose, findings_for_events, lead_order
+from loganalyzer.file_order import in_time_order
 from loganalyzer.findings import Diagnosis, Finding, jsonable
 from loganalyzer.normalize import Frames
 from loganalyzer.why import timeline as tl
@@ -217,12 +218,12 @@ def recent_events(person: Person) -> list[str]:
     return person.event_ids[-HISTORY_LIMIT:]
 
 
-def context_cycles(mine: pl.DataFrame, latest: list[str]) -> set[str]:
+def context_cycles(mine: pl.DataFrame, latest: list[str], newest_first: list[str]) -> set[str]:
     """Cycles whose job-wide trouble reaches this person: the cycle of their latest event and
     of their latest failure (``mine``: their recent events), and each job's newest cycle
     (``latest``: a halted job stops everyone). Events of the same second are ordered as the
     timeline orders them, so its latest event and this one are the same."""
-    mine = mine.sort(tl.EVENT_ORDER, nulls_last=True)
+    mine = in_time_order(mine, newest_first)
     last = mine.tail(1)["cycle_id"].to_list()
     failed = mine.filter(pl.col("status") == "failure").tail(1)["cycle_id"].to_list()
     return {c for c in last + failed + latest if c is not None}
@@ -266,11 +267,12 @@ def why(
         return _unresolved(src, found, job_status)
     rows = src.rows(person.event_ids, tl.COLUMNS)
     recent = recent_events(person)
-    cycles = context_cycles(rows.filter(pl.col("event_id").is_in(recent)), src.latest_cycles())
+    cycles = context_cycles(rows.filter(pl.col("event_id").is_in(recent)), src.latest_cycles(),
+                            src.newest_first)
     context = context_event_ids(src.reach(cycles, shared_identifiers(person)), person, recent,
                                 cycles)
     src.prefetch(context)
-    entries = tl.build(rows)
+    entries = tl.build(rows, src.newest_first)
     diagnosis = diagnose(src.subset(context), job_status)
     answer = _explained(found, entries, diagnosis, cycles)
     answer.notes += _several_apps(rows)

@@ -17,6 +17,7 @@ from datetime import datetime
 import polars as pl
 
 from loganalyzer.engine import short_reason
+from loganalyzer.file_order import in_time_order
 from loganalyzer.skip_classes import INACTIVE, NOT_ASSIGNED, SCOPING_FILTER
 
 # Skip classes (stable: they appear in the JSON verdict). The scoping ones are the rulebook's
@@ -98,16 +99,14 @@ def _failure_reasons(events: pl.DataFrame) -> pl.DataFrame:
 COLUMNS = (
     "event_id", "activity_time", "cycle_id", "app_name", "action", "status", "failed_step",
     "failed_step_description", "http_status", "error_code", "error_reason", "scim_detail",
-    "skip_reason", "skip_class", "scope_clauses", "source_record",
+    "skip_reason", "skip_class", "scope_clauses", "source_file", "source_record",
 )
 
-# oldest first; events of the same second in file order, then by id (never by how they are held)
-EVENT_ORDER = ["activity_time", "source_record", "event_id"]
 
-
-def build(events: pl.DataFrame) -> list[Entry]:
-    """One entry per event (``COLUMNS``), oldest first, ties in file order (then by id)."""
-    events = events.sort(EVENT_ORDER, nulls_last=True)
+def build(events: pl.DataFrame, newest_first: list[str]) -> list[Entry]:
+    """One entry per event (``COLUMNS``), oldest first, events of the same second as their
+    file runs (``file_order``; ``newest_first`` lists the files that run backwards)."""
+    events = in_time_order(events, newest_first)
     events = events.join(_failure_reasons(events), on="event_id", how="left").with_columns(
         pl.when(pl.col("status") == "success")
         .then(pl.col("action").replace_strict(_DONE_WORDS, default="succeeded"))
