@@ -234,3 +234,22 @@ def test_change_ids_in_another_case_join_their_event(tmp_path):
     frames = load([folder]).frames
     assert frames.steps.height == reference.steps.height > 0
     assert frames.modified_properties.height == reference.modified_properties.height > 0
+
+
+@pytest.mark.parametrize("separator", [",", ".", " ", "\u00a0"])
+def test_durations_grouped_by_a_locale_read_as_whole_milliseconds(tmp_path, separator):
+    """Excel re-saves a duration of 1458 ms as '1,458', '1.458' or '1 458' by its locale:
+    both readers read 1458 (it was dropped with a note, and '1.458' would be 1 ms)."""
+    folder = tmp_path / "dl"
+    shutil.copytree(SAMPLES / "formats/csv", folder, ignore=shutil.ignore_patterns("*.zip"))
+    main = folder / "ProvisioningLogs.csv"
+    table = pl.read_csv(main, infer_schema=False, encoding="utf8-lossy")
+    duration = next(c for c in table.columns if c.startswith("Duration"))
+    milliseconds = table[duration].cast(pl.Int64) + 1000  # four digits: a group to write
+    grouped = milliseconds.map_elements(lambda ms: f"{ms:,}".replace(",", separator),
+                                        return_dtype=pl.Utf8)
+    table.with_columns(grouped.alias(duration)).write_csv(main)
+    fast, fast_notes, careful, careful_notes = both_readers([folder], tmp_path)
+    assert fast.equals(careful) and fast_notes == careful_notes
+    read = load([folder]).frames.events.sort("source_record")["duration_ms"]
+    assert read.to_list() == milliseconds.to_list()

@@ -21,6 +21,7 @@ from loganalyzer.readers.csv_details import parse_details
 from loganalyzer.readers.csv_downloads import Download
 from loganalyzer.readers.csv_headers import CsvKind
 from loganalyzer.readers.csv_portal import PortalFile, PortalReader
+from loganalyzer.readers.locale_numbers import ungrouped_expr
 from loganalyzer.readers.records import raw_record, valid_unicode
 from loganalyzer.schema import DETAILS, RAW_SCHEMA, conformed
 from loganalyzer.timeparse import year_first_dates
@@ -170,7 +171,7 @@ def _events(main: PortalFile) -> pl.DataFrame:
                                        upn.alias("value"))))
         .otherwise(no_details)
     )
-    duration_text = v("durationInMilliseconds")
+    duration_text = ungrouped_expr(v("durationInMilliseconds"))  # 1,458 from a re-saved sheet
     duration = duration_text.cast(pl.Float64, strict=False).cast(pl.Int64, strict=False)
     events = rows.select(
         pl.coalesce(v("id"), v("changeId")).alias("id"),

@@ -18,6 +18,7 @@ from loganalyzer.problems import InputError, Problem
 from loganalyzer.readers.csv_details import parse_details
 from loganalyzer.readers.csv_headers import CsvKind, HeaderMap
 from loganalyzer.readers.csv_table import CsvTable
+from loganalyzer.readers.locale_numbers import ungrouped
 from loganalyzer.readers.records import Item, raw_record
 
 _NO_VALUE = {"none", "null"}  # how an empty error code/reason may be written
@@ -119,6 +120,8 @@ def _event_builder(main: PortalFile) -> Callable[[Cells], dict[str, Any]]:
             value = cells[index].strip(WHITESPACE)
             if not value or (is_error and value.casefold() in _NO_VALUE):
                 continue
+            if parts == ["durationInMilliseconds"]:  # 1,458 from a re-saved sheet
+                value = ungrouped(value)
             target = obj
             for part in parts[:-1]:
                 target = target.setdefault(part, {})

@@ -18,6 +18,7 @@ from typing import Any
 from loganalyzer.problems import Ignored, InputError, Problem
 from loganalyzer.readers.csv_headers import fold_header
 from loganalyzer.readers.json_careful import TextStream, array_items
+from loganalyzer.readers.locale_numbers import ungrouped
 from loganalyzer.readers.records import Item, raw_record
 from loganalyzer.readers.sources import Source
 from loganalyzer.readers.spelling import graph_keys, named
@@ -124,19 +125,6 @@ def _scalar(value: Any) -> Any:
     return value
 
 
-# a whole number with thousands grouped by a locale: 1,234 / 1.234 / 1 234 (a space or a
-# no-break space); DurationMs is whole milliseconds, so "1.458" is never 1.458
-_GROUPED = re.compile(r"^\d{1,3}(?:([,.\u00a0\u202f ])\d{3})(?:\1\d{3})*$")
-
-
-def _duration(value: Any) -> Any:
-    """``1,234``, ``1.234`` or ``1 234`` (a locale-formatted number in a CSV) is 1234."""
-    if not isinstance(value, str):
-        return value
-    text = value.strip()
-    return re.sub(r"\D", "", text) if _GROUPED.match(text) else text
-
-
 def _first_object(value: Any) -> dict[str, Any]:
     if isinstance(value, list):
         value = value[0] if value else None
@@ -192,7 +180,7 @@ def _row_items(
         kind, name = role
         if kind == "scalar":
             cell = _scalar(value)
-            graph[name] = _duration(cell) if name == "durationInMilliseconds" else cell
+            graph[name] = ungrouped(cell) if name == "durationInMilliseconds" else cell
         elif kind == "json":
             try:
                 parsed = _json_cell(value, name)
