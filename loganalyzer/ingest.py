@@ -30,7 +30,7 @@ from loganalyzer.dedupe import Deduper
 from loganalyzer.file_order import FileEnds
 from loganalyzer.normalize import Frames, normalize, step_details
 from loganalyzer.prefetch import prefetch
-from loganalyzer.problems import InputError, Problem, skipped_files, unread_note
+from loganalyzer.problems import InputError, Problem, unread_files, unread_note
 from loganalyzer.readers import BATCH_ROWS, ReadLog, read_sources
 from loganalyzer.readers.sources import STORE_MANIFEST, expand, is_store
 from loganalyzer.schema import (
@@ -205,8 +205,7 @@ def _require_events(inputs: list[Path], parts: list[Frames], read_log: ReadLog) 
             f"first: {first.location}: {first.message}",
         )
     # files a folder held that could not be read (not UTF-8, not a log) say why it is empty
-    skipped = skipped_files(read_log.notes)
-    why = "; ".join(skipped[:3]) + ("; …" if len(skipped) > 3 else "")
+    why = unread_files(read_log.notes)
     raise InputError(names, "holds no provisioning events" + (f" (skipped {why})" if why else ""))
 
 

@@ -74,6 +74,12 @@ def skipped_files(notes: list[str]) -> list[str]:
     return [n.removeprefix(_SKIPPED) for n in notes if n.startswith(_SKIPPED)]
 
 
+def unread_files(notes: list[str], limit: int = 3) -> str:
+    """The first ``limit`` skipped files and why, for an error about what is missing."""
+    skipped = skipped_files(notes)
+    return "; ".join(skipped[:limit]) + ("; …" if len(skipped) > limit else "")
+
+
 def summarize_problems(
     problems: list[Problem], *, where_all: str, limit: int = 5
 ) -> list[str]:

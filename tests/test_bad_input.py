@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -137,6 +138,21 @@ def test_a_folder_of_files_excel_saved_in_ansi_says_why_it_holds_no_events(tmp_p
     assert code == 2
     assert_one_line_error(stderr, "holds no provisioning events (skipped",
                           "ProvisioningLogs.csv: is not UTF-8 text", "save it as UTF-8")
+
+
+def test_a_download_whose_main_file_alone_excel_saved_in_ansi_names_that_file(tmp_path):
+    """Only the main file has a non-ASCII name, so only it is not UTF-8 once Excel saved the
+    three in ANSI: the error named its steps file and said the main file 'was not given'."""
+    folder = tmp_path / "download"
+    shutil.copytree(SAMPLES / "formats/csv", folder, ignore=shutil.ignore_patterns("*.zip"))
+    main = folder / "ProvisioningLogs.csv"
+    text = main.read_text(encoding="utf-8-sig")
+    main.write_bytes(text.replace("Kari", "Kåri").encode("cp1252"))
+    code, _, stderr = run("diagnose", str(folder))
+    assert code == 2
+    assert_one_line_error(stderr, "its main ProvisioningLogs file could not be read",
+                          "ProvisioningLogs.csv: is not UTF-8 text", "save it as UTF-8")
+    assert "was not given" not in stderr
 
 
 def test_corrupt_archives(tmp_path):

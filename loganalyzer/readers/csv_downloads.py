@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import polars as pl
 import pyarrow as pa
 
-from loganalyzer.problems import InputError, Problem
+from loganalyzer.problems import InputError, Problem, unread_files
 from loganalyzer.readers.csv_headers import CsvKind
 from loganalyzer.readers.csv_portal import PortalFile
 from loganalyzer.readers.sources import Source
@@ -68,7 +68,7 @@ def pair(files: list[PortalFile], notes: list[str]) -> list[Download]:
     mains = [f for f in files if f.kind is CsvKind.MAIN]
     children = [f for f in files if f.kind is not CsvKind.MAIN]
     if not mains:
-        _refuse_without_main(children[0])
+        _refuse_without_main(children[0], notes)
     downloads = [Download(main) for main in mains]
     by_name: dict[tuple[str, str], list[Download]] = defaultdict(list)
     for download in downloads:
@@ -85,11 +85,15 @@ def pair(files: list[PortalFile], notes: list[str]) -> list[Download]:
     return downloads
 
 
-def _refuse_without_main(child: PortalFile) -> None:
+def _refuse_without_main(child: PortalFile, notes: list[str]) -> None:
+    """No main file: none was given, or a folder held one that could not be read (Excel
+    saved it in ANSI), which is then the error to fix."""
+    unread = unread_files(notes)
     raise InputError(
         child.name,
         f"is the {_what(child)} file of a portal CSV download, but its main ProvisioningLogs "
-        "file was not given (expected all three files of the download, or its .zip)",
+        + (f"file could not be read: {unread}" if unread else
+           "file was not given (expected all three files of the download, or its .zip)"),
     )
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from loganalyzer.problems import InputError, Problem
+from loganalyzer.problems import Problem
 from loganalyzer.readers.csv_details import parse_details
 from loganalyzer.readers.csv_headers import CsvKind, HeaderMap
 from loganalyzer.readers.csv_table import CsvTable
@@ -140,14 +140,6 @@ class PortalReader:
         self.props = [f for f in files if f.kind is CsvKind.PROPERTIES]
         self.notes = notes
         self.unreadable_details: dict[str, list[int]] = {}
-        if not self.mains:
-            other = (self.steps + self.props)[0]
-            raise InputError(
-                other.name,
-                f"is the {other.kind.value.removeprefix('portal CSV (').rstrip(')')} file of a "
-                "portal CSV download, but its main ProvisioningLogs file was not given "
-                "(expected all three files of the download, or its .zip)",
-            )
 
     def read(self) -> Iterator[Item]:
         step_rows, prop_rows = _Children(), _Children()
