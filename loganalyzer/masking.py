@@ -68,7 +68,9 @@ PATTERNS: tuple[SecretPattern, ...] = (
     ),
     SecretPattern(
         "Authorization: Basic",
-        r"(?i)(basic\s+)[A-Za-z0-9+/=]{8,}",
+        # a credential, not prose: a capital, digit or +/= after its first letter
+        # ("Basic authentication failed" is left alone)
+        r"(?i)(basic\s+)(?-i:[A-Za-z0-9+/=][a-z]*[A-Z0-9+/=][A-Za-z0-9+/=]{4,})",
         "Authorization: Basic dXNlcjpwYXNzd29yZA==",
     ),
     SecretPattern(

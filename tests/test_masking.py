@@ -172,6 +172,17 @@ def test_other_header_forms_and_escapes_lose_their_secret(text):
 
 
 @pytest.mark.parametrize("prose", ["Bearer token was rejected", "Authorization failed for user",
-                                   "Authorization: failed"])
+                                   "Authorization: failed", "Basic authentication failed",
+                                   "The Basic Authentication scheme is not supported",
+                                   "Basic HTTP authentication is disabled"])
 def test_prose_about_authorization_is_left_alone(prose):
     assert mask(prose) == prose
+    assert pl.DataFrame({"t": [prose]}).select(mask_expr(pl.col("t"))).item() == prose
+
+
+@pytest.mark.parametrize("credential", ["dXNlcjpwYXNzd29yZA==", "YWRtaW46aHVudGVyMg",
+                                        "Zmxvd2Nhc2U6c2VjcmV0", "bG9uZ3VzZXI6cGFzcw"])
+def test_a_basic_credential_outside_a_header_is_masked(credential):
+    text = f'curl -H "Basic {credential}" failed'
+    assert mask(text) == f'curl -H "Basic {MASK}" failed'
+    assert pl.DataFrame({"t": [text]}).select(mask_expr(pl.col("t"))).item() == mask(text)
