@@ -138,6 +138,31 @@ def test_weekly_job_with_since_reports_the_role_problem_as_new(tmp_path: Path) -
     assert _rule_ids(md_section(markdown, "New findings")) == _rules_for({11})
 
 
+@pytest.mark.parametrize("kept_from", ["2026-03-02", "2026-02-27"],
+                         ids=["previous-week-not-in-input", "half-of-it"])
+def test_a_previous_period_the_input_does_not_cover_calls_nothing_new(tmp_path: Path,
+                                                                      kept_from: str) -> None:
+    """An export of this week alone (or from the middle of the week before) cannot say what
+    last week looked like: no finding is called new, and the report says why; a finding
+    seen in the part it holds is still ongoing."""
+    start = datetime.fromisoformat(kept_from).replace(tzinfo=UTC)
+    export = tmp_path / "this-week.json"
+    export.write_text(json.dumps([r for r in _raw("weekly-two-periods.json")
+                                  if _time(r) >= start]))
+    code, markdown = _report(tmp_path, export, "--from", "2026-03-02", "--to", "2026-03-08",
+                             "--compare-previous")
+    assert code == 0
+    section = md_section(markdown, "Compared with the previous period")
+    assert "No finding is called new: the input begins at" in section
+    assert "Not known: the input begins at" in md_section(section, "New findings")
+    assert not _rule_ids(md_section(section, "New findings"))
+    assert "(new)" not in md_section(markdown, "Findings")
+    # the whole of the week before is there: findings are new again
+    _, whole = _report(tmp_path, WEEKLY, "--from", "2026-03-02", "--to", "2026-03-08",
+                       "--compare-previous", name="whole.md")
+    assert "No finding is called new" not in whole and "(new)" in md_section(whole, "Findings")
+
+
 # ---------------------------------------------------------------- job status, title, output
 
 

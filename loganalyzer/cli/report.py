@@ -38,7 +38,14 @@ from loganalyzer.graph.query import DEFAULT_SINCE, QueryError, resolve_window
 from loganalyzer.ingest import Dataset
 from loganalyzer.job_status_file import JobStatusOption, read_job_status
 from loganalyzer.normalize import Frames
-from loganalyzer.periods import Period, choose_period, parse_bound, parse_since, select
+from loganalyzer.periods import (
+    Period,
+    choose_period,
+    parse_bound,
+    parse_since,
+    select,
+    time_range,
+)
 from loganalyzer.problems import InputError
 from loganalyzer.report.model import Analysis, build_report
 from loganalyzer.report.redact import identity_details, redact_report
@@ -180,7 +187,9 @@ def report_command(
         confirm(current.diagnosis.findings, configuration)
         report = build_report(current, previous, title=title, job_status=job,
                               selection=graph.describe() if graph.enabled else "",
-                              other_apps=scoped.note() or "")
+                              other_apps=scoped.note() or "",
+                              input_start=None if graph.enabled else time_range(
+                                  dataset.frames.events)[0])
         if configuration is not None:
             report.configuration = without_people(configuration) if redact else configuration
         if redact:

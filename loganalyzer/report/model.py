@@ -161,6 +161,9 @@ class Comparison:
     new: list[FindingBrief]
     resolved: list[FindingBrief]
     ongoing: list[FindingBrief]
+    # the input begins after the previous period did: a finding not seen before may still
+    # have been there, so none is called new ("" when the whole period is in the input)
+    partial: str = ""
 
 
 @dataclass
@@ -217,8 +220,11 @@ def build_report(
     generated_at: datetime | None = None,
     selection: str = "",
     other_apps: str = "",
+    input_start: datetime | None = None,
 ) -> Report:
     """The report of one period, compared with the one before when ``previous`` is given.
+    ``input_start``: the input's oldest event, when the input may not reach back to the
+    previous period's start (an export; a live fetch asks Graph for the whole period).
 
     A period without events still gets a full report (zero figures, no findings): Entra logs
     only changes, so a quiet week of a healthy job has none. ``selection`` says what was asked
@@ -231,7 +237,8 @@ def build_report(
     cycles = cycle_table(events)
     halted = _halted_cycles(diagnosis)
     before = {f.rule_id for f in previous.diagnosis.findings} if previous else None
-    views = [_finding_view(f, _change(f, before)) for f in ordered]
+    partial = _partial(previous, input_start) if previous else ""
+    views = [_finding_view(f, _change(f, before, bool(partial))) for f in ordered]
     # a quiet period cannot name its tenant, app and job; the period before may
     named = previous.dataset.frames.events if previous and not count else events
     apps = _values(named, "app_name")
@@ -274,7 +281,7 @@ def build_report(
             for r in sorted(diagnosis.rules_run, key=lambda r: r.rule_id)
         ],
         rule_errors=list(diagnosis.rule_errors),
-        comparison=_comparison(current, previous) if previous else None,
+        comparison=_comparison(current, previous, partial) if previous else None,
         notes=current.dataset.input_notes() + diagnosis.notes,
         selection=selection,
         no_events=count == 0,
@@ -287,10 +294,28 @@ def build_report(
     )
 
 
-def _change(finding: Finding, before: set[str] | None) -> str:
+def _change(finding: Finding, before: set[str] | None, partial: bool) -> str:
     if before is None:
         return ""
-    return "ongoing" if finding.rule_id in before else "new"
+    return "ongoing" if finding.rule_id in before else "" if partial else "new"
+
+
+def _partial(previous: Analysis, input_start: datetime | None) -> str:
+    """Why the previous period is only partly known, or "". An export seldom begins with an
+    event at the very start of the period (Entra logs changes only), so the input must miss
+    more than a quarter of it to count as partial."""
+    period = previous.period
+    if period is None or input_start is None or input_start - period.start <= period.length / 4:
+        return ""
+    if input_start >= period.end:
+        return f"the input begins at {_when(input_start)}, after the previous period ended"
+    return (f"the input begins at {_when(input_start)}, "
+            f"{_length(input_start - period.start)} into the previous period")
+
+
+def _length(delta: timedelta) -> str:
+    hours = delta // timedelta(hours=1)
+    return plural(hours // 24, "day") if hours >= 48 else plural(hours, "hour")
 
 
 def _values(events: Table, column: str) -> list[str]:
@@ -473,7 +498,7 @@ def _by_rule(findings: list[Finding]) -> dict[str, FindingBrief]:
     return briefs
 
 
-def _comparison(current: Analysis, previous: Analysis) -> Comparison:
+def _comparison(current: Analysis, previous: Analysis, partial: str) -> Comparison:
     now = _by_rule(current.diagnosis.findings)
     before = _by_rule(previous.diagnosis.findings)
     prev_events = previous.dataset.frames.event_count()
@@ -504,7 +529,8 @@ def _comparison(current: Analysis, previous: Analysis) -> Comparison:
         failure_rate_before=f"{100 * rate_before:.1f}%" if prev_events else "n/a",
         failure_rate_now=f"{100 * rate_now:.1f}%" if now_events else "n/a",
         failure_rate_change=change,
-        new=[b for r, b in now.items() if r not in before],
+        new=[] if partial else [b for r, b in now.items() if r not in before],
         resolved=resolved,
         ongoing=[b for r, b in now.items() if r in before],
+        partial=partial,
     )
