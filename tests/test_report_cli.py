@@ -132,6 +132,23 @@ def test_a_finding_accepted_this_week_is_not_listed_as_resolved(tmp_path: Path) 
     assert all(rule in md_section(markdown, "Suppressed (accepted)") for rule in ongoing)
 
 
+def test_accepting_every_finding_says_so_instead_of_no_problem(tmp_path: Path) -> None:
+    """With every finding of a failing cycle accepted, the report said "No rule found a
+    problem" and charted the failures as unexplained."""
+    rules = ("FC006", "FC007", "FC008", "FC011")
+    code, markdown = _report(tmp_path, SAMPLES / "failing-initial.json",
+                             *(a for r in rules for a in ("--ignore", r)))
+    assert code == 0
+    findings = md_section(markdown, "Findings")
+    assert "No finding is left to fix: 4 findings accepted, listed under Suppressed." in findings
+    assert "No rule found a problem" not in markdown
+    assert "Every failure is explained by a finding (accepted ones included)." in markdown
+    chart = md_section(markdown, "Failures by finding per cycle")
+    assert "unexplained" not in chart and chart.count("(accepted)") == 3  # FC006: no failure
+    _, healthy = _report(tmp_path, SAMPLES / "healthy-incremental.json", name="healthy.md")
+    assert "No event failed in this period." in md_section(healthy, "Unexplained failures")
+
+
 def test_weekly_job_with_since_reports_the_role_problem_as_new(tmp_path: Path) -> None:
     code, markdown = _report(tmp_path, WEEKLY, "--since", "7d", "--compare-previous")
     assert code == 0

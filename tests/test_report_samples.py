@@ -9,6 +9,7 @@ the same thing as that one's.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from report_support import md_section, md_tables
 
 from diagnostics.guide_steps import STEPS
 from loganalyzer.engine import diagnose
+from loganalyzer.findings import Suppressed
 from loganalyzer.ingest import load
 from loganalyzer.report.model import Analysis, Report, build_report
 from loganalyzer.report.render import render_html, render_markdown
@@ -158,6 +160,25 @@ def test_group_halt_shows_halted_cycles() -> None:
     figures = {f.label: f.value for f in report.figures}
     assert figures["Halted cycles"] == str(len(halted))
     assert {row.cycle_id for row in report.cycles if row.halted} == halted
+
+
+def test_an_accepted_group_halt_still_halted_its_cycles_and_explains_its_failures() -> None:
+    """Accepting FC001 (a baseline) takes it out of the findings, not out of what happened:
+    the cycles it halted are still counted and marked, and its failures are charted under
+    it, not as unexplained."""
+    dataset = load([SAMPLES / "group-404-halt.json"])
+    diagnosis = diagnose(dataset.frames)
+    [halt] = [f for f in diagnosis.findings if f.details.get("halted_cycles")]
+    accepted = dataclasses.replace(
+        diagnosis, findings=[f for f in diagnosis.findings if f is not halt],
+        suppressed=[Suppressed(halt, "baseline: accepted.json")])
+    report = build_report(Analysis(dataset, accepted), generated_at=GENERATED)
+    halted = set(halt.details["halted_cycles"])
+    assert {f.label: f.value for f in report.figures}["Halted cycles"] == str(len(halted))
+    assert {row.cycle_id for row in report.cycles if row.halted} == halted
+    chart = next(c for c in report.charts if c.id == "chart-findings")
+    names = [series.name for series in chart.series]
+    assert f"{halt.rule_id} {halt.title} (accepted)" in names
 
 
 def test_evidence_and_affected_are_capped_with_a_count_of_the_rest() -> None:

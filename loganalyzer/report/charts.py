@@ -60,9 +60,12 @@ class Chart:
         ]
 
 
-def build_charts(events: Table, findings: list[Finding], period: Period | None) -> list[Chart]:
+def build_charts(events: Table, findings: list[Finding], period: Period | None,
+                 accepted: list[Finding] | None = None) -> list[Chart]:
     """Events by status; and when anything failed, failures by finding and top error codes.
-    Events may be lazy (a large store): only the counts and the failures are collected."""
+    Events may be lazy (a large store): only the counts and the failures are collected.
+    ``accepted``: findings a baseline accepts; their failures are still theirs, not
+    "unexplained"."""
     bucket, unit, label = _buckets(events, period)
     bucketed = events.lazy().select("event_id", "status", "error_code", bucket.alias("bucket"))
     counts = bucketed.group_by("bucket", "status").len().collect()
@@ -73,7 +76,7 @@ def build_charts(events: Table, findings: list[Finding], period: Period | None) 
     result = [_status_chart(counts, axis, unit)]
     failures = bucketed.filter(pl.col("status") == "failure").collect()
     if failures.height:
-        result.append(_findings_chart(failures, axis, findings, unit))
+        result.append(_findings_chart(failures, axis, findings, accepted or [], unit))
         result.append(_error_code_chart(failures))
     return result
 
@@ -131,10 +134,13 @@ def _status_chart(counts: pl.DataFrame, axis: pl.DataFrame, unit: str) -> Chart:
     )
 
 
-def _leading_finding(failures: pl.DataFrame, findings: list[Finding]) -> pl.DataFrame:
+def _leading_finding(failures: pl.DataFrame, findings: list[Finding],
+                     accepted: list[Finding]) -> pl.DataFrame:
     """Each failure labelled with the finding that leads for it (``engine.lead_order``)."""
-    ordered = [f for f in lead_order(findings) if len(f.event_ids)]
-    names = [f"{f.rule_id} {f.title}" for f in ordered]
+    ordered = [f for f in lead_order(findings + accepted) if len(f.event_ids)]
+    kept = {id(f) for f in accepted}
+    names = [f"{f.rule_id} {f.title}" + (" (accepted)" if id(f) in kept else "")
+             for f in ordered]
     ranked = [f.event_ids.to_frame("event_id").with_columns(pl.lit(rank, pl.Int64).alias("rank"))
               for rank, f in enumerate(ordered)]
     explained = (
@@ -153,10 +159,9 @@ def _leading_finding(failures: pl.DataFrame, findings: list[Finding]) -> pl.Data
     )
 
 
-def _findings_chart(
-    failures: pl.DataFrame, axis: pl.DataFrame, findings: list[Finding], unit: str
-) -> Chart:
-    labelled = _leading_finding(failures, findings)
+def _findings_chart(failures: pl.DataFrame, axis: pl.DataFrame, findings: list[Finding],
+                    accepted: list[Finding], unit: str) -> Chart:
+    labelled = _leading_finding(failures, findings, accepted)
     totals = labelled.group_by("finding").len().sort(["len", "finding"], descending=[True, False])
     named = [f for f in totals["finding"].to_list() if f != "unexplained"][:FINDING_SERIES]
     keep = pl.col("finding").is_in(named) | (pl.col("finding") == "unexplained")

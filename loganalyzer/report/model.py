@@ -197,6 +197,7 @@ class Report:
     unexplained_skips: list[UnexplainedSkipRow] = field(default_factory=list)
     finding_counts: str = ""  # "1 critical, 2 medium" (suppressed ones not counted)
     suppressed: list[SuppressedRow] = field(default_factory=list)
+    failures: int = 0  # failed events of the period (explained, accepted or not)
 
 
 @dataclass
@@ -235,7 +236,8 @@ def build_report(
     diagnosis = current.diagnosis
     ordered = sorted(diagnosis.findings, key=report_order)
     cycles = cycle_table(events)
-    halted = _halted_cycles(diagnosis)
+    accepted = [s.finding for s in diagnosis.suppressed]  # still facts of the period
+    halted = _halted_cycles(diagnosis.findings + accepted)
     before = {f.rule_id for f in previous.diagnosis.findings} if previous else None
     partial = _partial(previous, input_start) if previous else ""
     views = [_finding_view(f, _change(f, before, bool(partial))) for f in ordered]
@@ -262,7 +264,8 @@ def build_report(
         figures=_key_figures(current, cycles, halted, job_status),
         findings=[v for v in views if v.severity != "info"],
         notices=[v for v in views if v.severity == "info"],
-        charts=build_charts(events, diagnosis.findings, current.period) if count else [],
+        charts=(build_charts(events, diagnosis.findings, current.period, accepted) if count
+                else []),
         cycles=_cycle_rows(cycles, halted),
         cycles_more=max(0, cycles.height - CYCLE_ROWS),
         unexplained=[
@@ -276,6 +279,8 @@ def build_report(
             for u in sorted(diagnosis.unexplained, key=lambda u: -u.count)
         ],
         unexplained_failures=sum(u.count for u in diagnosis.unexplained),
+        failures=events.lazy().filter(pl.col("status") == "failure").select(pl.len())
+        .collect().item(),
         rules=[
             RuleRow(r.rule_id, r.title, r.severity, ", ".join(r.guide_steps) or "none", r.kind)
             for r in sorted(diagnosis.rules_run, key=lambda r: r.rule_id)
@@ -363,9 +368,9 @@ def _failure_rate(events: Table) -> float:
     return float(rate) if rate is not None else 0.0
 
 
-def _halted_cycles(diagnosis: Diagnosis) -> set[str]:
+def _halted_cycles(findings: list[Finding]) -> set[str]:
     """Cycles a rule reports as halted (``details["halted_cycles"]``, e.g. by group 404s)."""
-    return {c for f in diagnosis.findings for c in f.details.get("halted_cycles", [])}
+    return {c for f in findings for c in f.details.get("halted_cycles", [])}
 
 
 def _key_figures(
