@@ -30,7 +30,7 @@ from loganalyzer.findings import (
     UnexplainedSkip,
     severity_rank,
 )
-from loganalyzer.normalize import UNKNOWN_STATUS, Frames
+from loganalyzer.normalize import Frames, status_unknown
 from loganalyzer.textsafe import clipped
 from loganalyzer.wording import plural, verb
 
@@ -94,9 +94,11 @@ def _diagnosis(ctx: Context, progress: Callable[..., None] | None) -> Diagnosis:
 
 
 def unknown_status_note(count: int) -> str:
-    """Events whose status no field gave (an unfamiliar export shape): never healthy."""
+    """Events whose status no field gave (an unfamiliar export shape) or Graph added later:
+    never healthy."""
     return (
-        f"{plural(count, 'event')} {verb(count, 'has', 'have')} no readable status and "
+        f"{plural(count, 'event')} {verb(count, 'has', 'have')} no readable status (none, or "
+        f"one such as unknownFutureValue) and "
         f"{verb(count, 'is', 'are')} counted as 'unknown': the diagnosis cannot call "
         f"{verb(count, 'it', 'them')} healthy; check the export's shape (see the inputs page "
         "of the manual)"
@@ -363,7 +365,7 @@ def _counts(ctx: Context) -> dict[str, Any]:
     per_object = ctx.scan.group_by("object_type", "person").agg(
         pl.len().alias("events"),
         *((status == s).sum().alias(s) for s in ("failure", "skipped", "success", "warning")),
-        (status == UNKNOWN_STATUS).sum().alias("unknown"),
+        status_unknown().sum().alias("unknown"),
         (skip == "noteffectivelyentitled").sum().alias("not_entitled"),
         (skip == "redundantexport").sum().alias("redundant"),
         pl.col("activity_time").min().alias("start"),

@@ -131,6 +131,12 @@ RESULT_ORDINALS = dict(enumerate(("success", "failure", "skipped", "warning")))
 UNKNOWN_STATUS = "unknown"  # an event whose status no field of any spelling gave
 
 
+def status_unknown() -> pl.Expr:
+    """An event whose status is none of the four Graph documents: none was given, or a value
+    Graph added later (``unknownFutureValue``); counted as unknown, never as healthy."""
+    return ~pl.col("status").is_in(list(RESULT_ORDINALS.values()))
+
+
 def _enum(
     expr: pl.Expr, members: tuple[str, ...], ordinals: dict[int, str] | None = None
 ) -> pl.Expr:

@@ -13,7 +13,7 @@ from rich.text import Text
 from loganalyzer import scope
 from loganalyzer.engine import unknown_status_note
 from loganalyzer.ingest import Dataset
-from loganalyzer.normalize import UNKNOWN_STATUS
+from loganalyzer.normalize import status_unknown
 from loganalyzer.wording import plural
 
 
@@ -60,7 +60,7 @@ def summarize(dataset: Dataset) -> dict[str, Any]:
     events = dataset.frames.events.lazy()
     times = pl.col("activity_time")
     count, unknown, start, end = events.select(
-        pl.len(), (pl.col("status") == UNKNOWN_STATUS).sum(), times.min(),
+        pl.len(), status_unknown().sum(), times.min(),
         times.max().alias("end"),
     ).collect().row(0)
     notes = [unknown_status_note(unknown)] if unknown else []

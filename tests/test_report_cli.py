@@ -132,6 +132,33 @@ def test_a_finding_accepted_this_week_is_not_listed_as_resolved(tmp_path: Path) 
     assert all(rule in md_section(markdown, "Suppressed (accepted)") for rule in ongoing)
 
 
+def test_rates_and_cycle_rows_add_up_with_statuses_graph_added_later(tmp_path: Path) -> None:
+    """Graph's enum has unknownFutureValue, and warnings are counted apart: the key figures
+    total 100%, each cycle row adds up to its events, and an unknown status is never
+    healthy (the rates came to 91.2% and the verdict said healthy)."""
+    records = _raw("healthy-incremental.json")
+    successes = [r for r in records if r["provisioningStatusInfo"]["status"] == "success"]
+    for record in successes[:3]:
+        record["provisioningStatusInfo"]["status"] = "unknownFutureValue"
+    for record in successes[3:5]:
+        record["provisioningStatusInfo"]["status"] = "warning"
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(records))
+    code, markdown = _report(tmp_path, export)
+    assert code == 0
+    figures = _figures(markdown)
+    rates = [float(value.rstrip("%")) for label, (value, _) in figures.items()
+             if label.endswith("rate") or label == "Unknown status"]
+    assert abs(sum(rates) - 100) < 0.2 and figures["Unknown status"][1].startswith("3 events")
+    assert "## Health: healthy" not in markdown
+    [table] = md_tables(md_section(markdown, "Cycles"))
+    header, rows = table[0], table[1:]
+    parts = [header.index(c) for c in ("Success", "Failure", "Skipped", "Other")]
+    assert sum(int(row[header.index("Other")]) for row in rows) == 5
+    for row in rows:
+        assert sum(int(row[i]) for i in parts) == int(row[header.index("Events")])
+
+
 def test_accepting_every_finding_says_so_instead_of_no_problem(tmp_path: Path) -> None:
     """With every finding of a failing cycle accepted, the report said "No rule found a
     problem" and charted the failures as unexplained."""

@@ -22,7 +22,7 @@ from loganalyzer.config.check import ConfigResult
 from loganalyzer.engine import report_order
 from loganalyzer.findings import Diagnosis, Finding
 from loganalyzer.ingest import Dataset
-from loganalyzer.normalize import UNKNOWN_STATUS, Table
+from loganalyzer.normalize import RESULT_ORDINALS, UNKNOWN_STATUS, Table
 from loganalyzer.periods import Period, time_range
 from loganalyzer.report.charts import Chart, build_charts
 from loganalyzer.summary import cycle_table
@@ -99,6 +99,7 @@ class CycleRow:
     success: int
     failure: int
     skipped: int
+    other: int  # warnings and unknown statuses: the row adds up to its events
     halted: str
     cycle_id: str
 
@@ -382,6 +383,8 @@ def _key_figures(
     events = current.dataset.frames.events.lazy()
     counts = dict(events.group_by("status").len().collect().iter_rows())
     total = sum(counts.values())
+    # unknownFutureValue and other unknown values with the missing ones: the rates add up
+    counts[UNKNOWN_STATUS] = total - sum(counts.get(s, 0) for s in RESULT_ORDINALS.values())
     key, is_user = pl.col("identity_key"), pl.col("object_type") == "User"
     seen_users, failed_users = events.select(
         key.filter(is_user).n_unique(),
@@ -477,6 +480,7 @@ def _cycle_rows(cycles: pl.DataFrame, halted: set[str]) -> list[CycleRow]:
             success=row["success"],
             failure=row["failure"],
             skipped=row["skipped"],
+            other=row["events"] - row["success"] - row["failure"] - row["skipped"],
             halted="halted" if row["cycle_id"] in halted else "",
             cycle_id=row["cycle_id"] or "(none)",
         )

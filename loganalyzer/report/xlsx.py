@@ -56,10 +56,10 @@ def tables(report: Report) -> dict[str, pd.DataFrame]:
             columns=["Rule", "Time (UTC)", "Cycle", "Action", "Status", "HTTP", "Error code",
                      "Reason"]),
         "Cycles": pd.DataFrame(
-            [(c.start, c.duration, c.events, c.success, c.failure, c.skipped, c.halted,
-              c.cycle_id) for c in report.cycles],
+            [(c.start, c.duration, c.events, c.success, c.failure, c.skipped, c.other,
+              c.halted, c.cycle_id) for c in report.cycles],
             columns=["Start (UTC)", "Duration", "Events", "Success", "Failure", "Skipped",
-                     "Halted", "Cycle id"]),
+                     "Other", "Halted", "Cycle id"]),
         "Unexplained": pd.DataFrame(
             [(u.error_code, _int(u.http_status), u.count, u.affected, u.sample_reason)
              for u in report.unexplained],
