@@ -222,6 +222,21 @@ def test_job_status_in_quarantine_fails_the_verdict(tmp_path: Path) -> None:
     assert "quarantine" in verdict and reason in verdict
 
 
+@pytest.mark.parametrize(("began", "shown"), [
+    ("2026-03-24T09:30:00+05:30", "since 2026-03-24 04:00 UTC"),
+    ("2026-03-26T03:05:27.4494423Z", "since 2026-03-26 03:05 UTC"),
+    ("0001-01-01T00:00:00Z", ""),  # Graph's "never"
+])
+def test_quarantine_start_is_shown_in_utc(tmp_path: Path, began: str, shown: str) -> None:
+    job = json.loads(QUARANTINE_JOB.read_text())
+    job["status"]["quarantine"]["currentBegan"] = began
+    job_file = tmp_path / "job.json"
+    job_file.write_text(json.dumps(job))
+    _, markdown = _report(tmp_path, SAMPLES / "pattern-16-quarantine-escrow.json",
+                          "--job-status", job_file)
+    assert _figures(markdown)["Quarantine"] == ("in quarantine", shown)
+
+
 def test_healthy_job_status_is_shown_as_not_quarantined(tmp_path: Path) -> None:
     code, markdown = _report(
         tmp_path, SAMPLES / "healthy-incremental.json",

@@ -8,7 +8,6 @@ expression over the whole frame: no Python loop runs per event.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -334,11 +333,15 @@ def _when(moment: datetime | None) -> str:
 
 
 def _when_text(text: str | None) -> str:
-    """A Graph timestamp string shown like the others ('' and the 0001 sentinel: unknown)."""
-    match = re.match(r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})", text or "")
-    if not match or match.group(1).startswith("0001"):
+    """A Graph timestamp string shown like the others, in UTC whatever offset it carries;
+    '' for none and Graph's 0001-01-01 sentinel (never), the text itself when unreadable."""
+    try:
+        moment = datetime.fromisoformat((text or "").strip())
+    except ValueError:
         return text or ""
-    return f"{match.group(1)} {match.group(2)} UTC"
+    if moment.year == 1:
+        return ""
+    return _when(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
 def _rate(part: int, whole: int) -> str:
@@ -431,7 +434,8 @@ def _key_figures(
 def _quarantine_figure(job: JobStatus) -> KeyFigure:
     if not job.quarantined:
         return KeyFigure("Quarantine", "not quarantined", f"job status {job.code or 'unknown'}")
-    since = f"since {_when_text(job.quarantine_since)}" if job.quarantine_since else ""
+    began = _when_text(job.quarantine_since)
+    since = f"since {began}" if began else ""
     return KeyFigure("Quarantine", "in quarantine", since)
 
 
