@@ -159,6 +159,24 @@ def test_rates_and_cycle_rows_add_up_with_statuses_graph_added_later(tmp_path: P
         assert sum(int(row[i]) for i in parts) == int(row[header.index("Events")])
 
 
+@pytest.mark.parametrize("period", [("--since", "7d"), ()], ids=["since", "whole-input"])
+def test_days_without_events_stay_on_the_daily_charts(tmp_path: Path, period) -> None:
+    """Two silent days in the middle of the week are the outage a weekly report must show:
+    they were left off the axis, the 4th followed by the 7th."""
+    quiet = ("2026-03-05", "2026-03-06")
+    export = tmp_path / "gap.json"
+    export.write_text(json.dumps([r for r in _raw("weekly-two-periods.json")
+                                  if not r["activityDateTime"].startswith(quiet)]))
+    _, markdown = _report(tmp_path, export, *period)
+    [table] = md_tables(md_section(markdown, "Events by status per day"))
+    days = [row[0] for row in table[1:]]
+    assert days == sorted(days) and days[-1] == "2026-03-08"
+    for day in quiet:
+        assert [int(v) for v in table[1:][days.index(day)][1:]] == [0] * (len(table[0]) - 1)
+    first = datetime.fromisoformat(days[0])
+    assert len(days) == (datetime(2026, 3, 8) - first).days + 1  # every day, none twice
+
+
 def test_accepting_every_finding_says_so_instead_of_no_problem(tmp_path: Path) -> None:
     """With every finding of a failing cycle accepted, the report said "No rule found a
     problem" and charted the failures as unexplained."""

@@ -69,8 +69,11 @@ def build_charts(events: Table, findings: list[Finding], period: Period | None,
     bucket, unit, label = _buckets(events, period)
     bucketed = events.lazy().select("event_id", "status", "error_code", bucket.alias("bucket"))
     counts = bucketed.group_by("bucket", "status").len().collect()
+    buckets = counts.select("bucket").unique()
+    if unit == "day":  # a day without events is on the axis too: an outage shows
+        buckets = pl.concat([buckets, _days(events, period).cast(buckets.schema)]).unique()
     axis = (
-        counts.select("bucket").unique().sort("bucket", nulls_last=True)
+        buckets.sort("bucket", nulls_last=True)
         .with_columns(pl.col("bucket").dt.strftime(label).fill_null("(no cycle)").alias("label"))
     )
     result = [_status_chart(counts, axis, unit)]
@@ -108,6 +111,15 @@ def _buckets(events: Table, period: Period | None) -> tuple[pl.Expr, str, str]:
     if span >= timedelta(days=2):
         return pl.col("activity_time").dt.truncate("1d"), "day", "%Y-%m-%d"
     return pl.col("activity_time").min().over("cycle_id"), "cycle", "%m-%d %H:%M"
+
+
+def _days(events: Table, period: Period | None) -> pl.DataFrame:
+    """Every day of the period (else from the first event to the last), as buckets."""
+    first, last = (period.start, period.end - timedelta(microseconds=1)) if period \
+        else time_range(events)
+    days = pl.datetime_range(first, last, "1d", eager=True).dt.truncate("1d") if first \
+        else pl.Series([], dtype=pl.Datetime("us", "UTC"))
+    return pl.DataFrame({"bucket": days})
 
 
 def _pivot(counts: pl.DataFrame, column: str, axis: pl.DataFrame) -> pl.DataFrame:
