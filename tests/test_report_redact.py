@@ -83,7 +83,7 @@ def test_unknown_emails_in_free_text_are_replaced_and_the_rest_is_kept() -> None
         title="t", tenants=[], apps=["Flowcase SCIM"], jobs=[], period="", generated_at="",
         tool_version="", verdict="failing",
         verdict_reason="Manager boss.person@contoso.com not found; HTTP 404 for Lars Hansen.",
-        figures=[], findings=[], notices=[], charts=[], cycles=[], cycles_more=0,
+        figures=[], findings=[], notices=[], charts=[], cycles=[],
         unexplained=[], unexplained_failures=0,
         rules=[RuleRow("FC001", "SCIM group provisioning is still enabled", "critical", "7b",
                        "cause")],

@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from loganalyzer.cli import app
 
-SHEETS = ["Summary", "Findings", "Affected", "Evidence", "Cycles", "Unexplained", "Suppressed"]
+SHEETS = ["Summary", "Findings", "Affected", "Evidence", "Cycles", "Unexplained",
+          "Unexplained skips", "Suppressed"]
 
 
 def write_workbook(tmp_path: Path, *args: str) -> Path:
@@ -82,6 +83,8 @@ def test_redacted_workbook_has_no_names(tmp_path):
         for v in frame.astype(str).to_numpy().ravel()
     )
     assert "@northwind." not in text and "user-" in text  # the tenant URL may stay
+    summary = pd.read_excel(target, sheet_name="Summary")
+    assert summary["Item"].tolist().count("Personal data") == 1
 
 
 def test_with_config_the_configuration_findings_get_their_sheet(tmp_path):
@@ -105,3 +108,41 @@ def test_bidi_and_c1_characters_from_a_log_are_shown_as_escapes(tmp_path):
              for c in row if isinstance(c.value, str)]
     assert any("\\u202e" in t for t in texts)
     assert not [t for t in texts if any(ch in t for ch in "\u202e\u0085\u009b")]
+
+
+def test_the_workbook_lists_everyone_the_pages_only_count(tmp_path):
+    """HTML and Markdown list 25 people a finding and say "and N more"; the workbook is
+    where an admin filters the whole list, so it holds every one (it held 25 of 30)."""
+    x = Export()
+    for n in range(30):
+        user = f"user{n:02d}@contoso.no"
+        x.user(user, status="failure", http=400,
+               detail="Department 'Sales EMEA' does not exist",
+               sent={"userName": user,
+                     "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department":
+                     "Sales EMEA"})
+    export = tmp_path / "many.json"
+    export.write_text(json.dumps(x.records))
+    sheets = pd.read_excel(write_workbook(tmp_path, str(export)), sheet_name=None)
+    findings = sheets["Findings"].set_index("Rule")
+    assert findings.loc["FC008", "Affected"] == 30
+    affected = sheets["Affected"]
+    assert (affected["Rule"] == "FC008").sum() == 30
+    markdown = tmp_path / "many.md"
+    CliRunner().invoke(app, ["report", str(export), "-o", str(markdown), "-q"])
+    assert "and 5 more" in markdown.read_text(encoding="utf-8")
+
+
+def test_the_comparison_gets_its_sheet_and_each_finding_its_change(tmp_path):
+    target = write_workbook(tmp_path, str(SAMPLES / "weekly-two-periods.json"), "--since", "7d",
+                            "--compare-previous")
+    sheets = pd.read_excel(target, sheet_name=None)
+    assert list(sheets) == [*SHEETS, "Comparison"]
+    comparison = sheets["Comparison"]
+    changes = set(comparison["Change"].dropna())
+    assert {"new", "ongoing"} <= changes
+    assert comparison.loc[comparison["Rule"] == "Failure rate", "Finding"].item().endswith(
+        "percentage points")
+    findings = sheets["Findings"]
+    new = set(comparison.loc[comparison["Change"] == "new", "Rule"])
+    assert set(findings.loc[findings["Change"] == "new", "Rule"]) == new

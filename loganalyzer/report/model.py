@@ -81,13 +81,21 @@ class FindingView:
     last_seen: str
     cycles: int
     remediation: str
-    affected: list[AffectedRow]
-    affected_more: int
-    evidence: list[EvidenceRow]
+    affected: list[AffectedRow]  # everyone, most events first (the workbook lists them all)
+    evidence: list[EvidenceRow]  # the rule's sample, at most EVIDENCE_ROWS
     evidence_more: int
     change: str = ""  # "new" or "ongoing" in a comparison, else ""
     kind: str = "cause"  # cause, consequence, noise, error
     caused_by: str = ""  # a consequence's causes: "FC004 Flowcase rejects ... (12 failures)"
+
+    @property
+    def shown_affected(self) -> list[AffectedRow]:
+        """The people HTML and Markdown list; the rest are counted (``affected_more``)."""
+        return self.affected[:AFFECTED_ROWS]
+
+    @property
+    def affected_more(self) -> int:
+        return max(0, len(self.affected) - AFFECTED_ROWS)
 
 
 @dataclass
@@ -181,8 +189,7 @@ class Report:
     findings: list[FindingView]  # low severity and above
     notices: list[FindingView]  # info: expected noise, rules that could not run
     charts: list[Chart]
-    cycles: list[CycleRow]
-    cycles_more: int
+    cycles: list[CycleRow]  # every cycle, oldest first (the workbook lists them all)
     unexplained: list[UnexplainedRow]
     unexplained_failures: int
     rules: list[RuleRow]
@@ -198,6 +205,15 @@ class Report:
     finding_counts: str = ""  # "1 critical, 2 medium" (suppressed ones not counted)
     suppressed: list[SuppressedRow] = field(default_factory=list)
     failures: int = 0  # failed events of the period (explained, accepted or not)
+
+    @property
+    def recent_cycles(self) -> list[CycleRow]:
+        """The cycles HTML and Markdown list; the earlier ones are counted (``cycles_more``)."""
+        return self.cycles[-CYCLE_ROWS:]
+
+    @property
+    def cycles_more(self) -> int:
+        return max(0, len(self.cycles) - CYCLE_ROWS)
 
 
 @dataclass
@@ -267,7 +283,6 @@ def build_report(
         charts=(build_charts(events, diagnosis.findings, current.period, accepted) if count
                 else []),
         cycles=_cycle_rows(cycles, halted),
-        cycles_more=max(0, cycles.height - CYCLE_ROWS),
         unexplained=[
             UnexplainedRow(
                 error_code=u.error_code or "(none)",
@@ -440,7 +455,7 @@ def _quarantine_figure(job: JobStatus) -> KeyFigure:
 
 
 def _finding_view(finding: Finding, change: str) -> FindingView:
-    affected = sorted(finding.affected, key=lambda a: (-a.events, a.id))[:AFFECTED_ROWS]
+    affected = sorted(finding.affected, key=lambda a: (-a.events, a.id))
     evidence = finding.evidence[:EVIDENCE_ROWS]
     return FindingView(
         rule_id=finding.rule_id,
@@ -454,7 +469,6 @@ def _finding_view(finding: Finding, change: str) -> FindingView:
         cycles=len(finding.cycles),
         remediation=finding.remediation,
         affected=[AffectedRow(a.id, a.type, a.display_name or "", a.events) for a in affected],
-        affected_more=len(finding.affected) - len(affected),
         evidence=[
             EvidenceRow(
                 time=e.time.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
@@ -488,7 +502,7 @@ def _cycle_rows(cycles: pl.DataFrame, halted: set[str]) -> list[CycleRow]:
             halted="halted" if row["cycle_id"] in halted else "",
             cycle_id=row["cycle_id"] or "(none)",
         )
-        for row in cycles.tail(CYCLE_ROWS).iter_rows(named=True)
+        for row in cycles.iter_rows(named=True)
     ]
 
 

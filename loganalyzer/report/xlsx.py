@@ -1,7 +1,8 @@
 """The report as an Excel workbook for admins who filter and sort in a spreadsheet.
 
-One sheet per table of the report model (summary, findings, affected people, evidence, cycles,
-unexplained, suppressed; the configuration findings with --config), each a pandas DataFrame
+One sheet per table of the report model (summary, findings, every affected person, evidence,
+every cycle, unexplained failures and skips, suppressed; the comparison with
+--compare-previous, the configuration findings with --config), each a pandas DataFrame
 written through openpyxl, with a frozen header row, an auto-filter and column widths fitted to
 the content. Text from the logs that starts like a
 formula gets a leading quote, as in Markdown, so Excel shows it instead of running it; control
@@ -15,7 +16,7 @@ import re
 from typing import TYPE_CHECKING
 
 from loganalyzer.markdown import neutralise_formula
-from loganalyzer.report.model import Report
+from loganalyzer.report.model import EVIDENCE_ROWS, Comparison, Report
 from loganalyzer.textsafe import visible
 
 if TYPE_CHECKING:
@@ -37,15 +38,22 @@ def tables(report: Report) -> dict[str, pd.DataFrame]:
     summary = [("Title", report.title), ("Period", report.period),
                ("Verdict", report.verdict), ("Why", report.verdict_reason),
                ("Generated", report.generated_at), ("Tool version", report.tool_version)]
+    if report.redacted:
+        summary.append(("Personal data", "redacted: names, user principal names, email "
+                        "addresses and object ids are replaced by stable pseudonyms"))
     summary += [(f.label, f"{f.value} ({f.note})" if f.note else f.value) for f in report.figures]
     summary += [("Note", note) for note in report.notes]
+    summary.append(("Evidence sheet", f"a sample of at most {EVIDENCE_ROWS} events per finding; "
+                    "Findings gives every finding's count"))
     sheets = {
         "Summary": pd.DataFrame(summary, columns=["Item", "Value"]),
         "Findings": pd.DataFrame(
-            [(v.rule_id, v.severity, v.kind, v.title, v.message, v.caused_by, _steps(v),
-              v.events, v.cycles, v.first_seen, v.last_seen, v.remediation) for v in views],
-            columns=["Rule", "Severity", "Kind", "Title", "Message", "Caused by", "Guide steps",
-                     "Events", "Cycles", "First seen", "Last seen", "Fix"]),
+            [(v.rule_id, v.severity, v.kind, v.change, v.title, v.message, v.caused_by,
+              _steps(v), v.events, len(v.affected), v.cycles, v.first_seen, v.last_seen,
+              v.remediation) for v in views],
+            columns=["Rule", "Severity", "Kind", "Change", "Title", "Message", "Caused by",
+                     "Guide steps", "Events", "Affected", "Cycles", "First seen", "Last seen",
+                     "Fix"]),
         "Affected": pd.DataFrame(
             [(v.rule_id, a.id, a.type, a.display_name, a.events)
              for v in views for a in v.affected],
@@ -64,17 +72,41 @@ def tables(report: Report) -> dict[str, pd.DataFrame]:
             [(u.error_code, _int(u.http_status), u.count, u.affected, u.sample_reason)
              for u in report.unexplained],
             columns=["Error code", "HTTP", "Failures", "Objects", "Sample reason"]),
+        "Unexplained skips": pd.DataFrame(
+            [(u.skip_reason, u.count, u.affected, u.sample_text)
+             for u in report.unexplained_skips],
+            columns=["Skip reason", "Skips", "Objects", "Sample text"]),
         "Suppressed": pd.DataFrame(
             [(s.rule_id, s.severity, s.title, s.events, s.affected, s.source)
              for s in report.suppressed],
             columns=["Rule", "Severity", "Title", "Events", "Affected", "Accepted by"]),
     }
+    if report.comparison is not None:  # --compare-previous
+        sheets["Comparison"] = _comparison(report.comparison)
     if report.configuration is not None:  # with --config, or --graph and an app
         sheets["Configuration"] = pd.DataFrame(
             [(f.check_id, f.severity, f.title, f.message, ", ".join(f.guide_steps),
               ", ".join(f.log_rules), f.remediation) for f in report.configuration.findings],
             columns=["Check", "Severity", "Title", "Message", "Guide steps", "Log rules", "Fix"])
     return sheets
+
+
+def _comparison(comparison: Comparison) -> pd.DataFrame:
+    """The periods' figures, then one row per rule: new, resolved or ongoing."""
+    import pandas as pd
+
+    rows = [("", "Previous period", f"{comparison.previous_period} "
+             f"({comparison.previous_events:,} events)", None, None),
+            ("", "Failure rate", f"{comparison.failure_rate_before} before, "
+             f"{comparison.failure_rate_now} now: {comparison.failure_rate_change}", None, None)]
+    if comparison.partial:
+        rows.append(("", "No finding is called new", comparison.partial, None, None))
+    for change, briefs in (("new", comparison.new), ("resolved", comparison.resolved),
+                           ("ongoing", comparison.ongoing)):
+        rows += [(change, b.rule_id, f"{b.title}: {b.message}", b.events_before, b.events_now)
+                 for b in briefs]
+    return pd.DataFrame(rows, columns=["Change", "Rule", "Finding", "Events before",
+                                       "Events now"])
 
 
 def _int(text: str) -> int | None:
