@@ -220,6 +220,10 @@ def render_markdown(diagnosis: Diagnosis, verdict: Verdict) -> str:
         if f.affected:
             out += [f"**Affected ({len(f.affected)}):** {md_escape(_affected_line(f))}", ""]
         if f.evidence:
+            more = f.events - len(f.evidence)
+            out += [f"**Evidence:** {plural(f.events, 'event')}"
+                    + (f", a sample of {len(f.evidence)} (and {more:,} more):" if more > 0
+                       else ":"), ""]
             out += [
                 "| time (UTC) | cycle | action | status | HTTP | error code | reason |",
                 "|---|---|---|---|---|---|---|",

@@ -228,3 +228,19 @@ def test_a_degraded_run_still_names_its_medium_cause_to_fix_first():
     assert doc["verdict"]["fix_first"]["rule_id"] == "FC003"
     healthy = run("diagnose", str(SAMPLES / "healthy-incremental.json"), "-q").stdout.splitlines()
     assert healthy[1] == "Fix first: nothing"
+
+
+def test_markdown_evidence_says_it_is_a_sample_of_how_many_events(tmp_path):
+    """A rule keeps five events as evidence; the Markdown showed them as if they were all."""
+    out = tmp_path / "d.md"
+    assert run("diagnose", str(SAMPLES / "failing-initial.json"), "-o", str(out),
+               "-q").exit_code == 0
+    data = json.loads(run("diagnose", str(SAMPLES / "failing-initial.json"), "--format",
+                          "json", "-q").stdout)
+    text = out.read_text(encoding="utf-8")
+    for finding in data["findings"]:
+        shown, events = len(finding["evidence"]), finding["events"]
+        if shown and events > shown:
+            assert (f"**Evidence:** {events} events, a sample of {shown} (and "
+                    f"{events - shown:,} more):") in text
+    assert "a sample of" in text
