@@ -15,8 +15,9 @@ import io
 import re
 from typing import TYPE_CHECKING
 
+from loganalyzer.engine import EVIDENCE_LIMIT
 from loganalyzer.markdown import neutralise_formula
-from loganalyzer.report.model import EVIDENCE_ROWS, Comparison, Report
+from loganalyzer.report.model import Comparison, Report
 from loganalyzer.textsafe import visible
 
 if TYPE_CHECKING:
@@ -43,8 +44,8 @@ def tables(report: Report) -> dict[str, pd.DataFrame]:
                         "addresses and object ids are replaced by stable pseudonyms"))
     summary += [(f.label, f"{f.value} ({f.note})" if f.note else f.value) for f in report.figures]
     summary += [("Note", note) for note in report.notes]
-    summary.append(("Evidence sheet", f"a sample of at most {EVIDENCE_ROWS} events per finding; "
-                    "Findings gives every finding's count"))
+    summary.append(("Evidence sheet", f"a sample of at most {EVIDENCE_LIMIT} events per "
+                    "finding; Findings gives every finding's count"))
     sheets = {
         "Summary": pd.DataFrame(summary, columns=["Item", "Value"]),
         "Findings": pd.DataFrame(
