@@ -265,3 +265,53 @@ def test_every_output_says_records_were_left_unread(tmp_path):
     assert code == 0 and f"Note: {note}" in out
     code, out, _ = run("why", "hanne.roed@northwind.no", str(path), "--format", "json", "-q")
     assert code == 0 and note in json.loads(out)["notes"]
+
+
+def _graph_pages(count: int) -> list[dict]:
+    """``count`` Graph pages of the bundled v1.0 download, each linking to the next."""
+    folder = SAMPLES / "formats" / "graph-v1"
+    pages = [json.loads(p.read_text()) for p in sorted(folder.glob("page-*.json"))]
+    assert len(pages) >= count
+    return pages[:count]
+
+
+@pytest.mark.parametrize("indent", [None, 2], ids=["one page per line", "pretty pages"])
+def test_graph_pages_written_one_after_another_with_one_cut_report_only_the_cut(
+        tmp_path, indent):
+    """A script that appends each Graph page to one file, killed while writing the second
+    page: the first and third pages are whole, so the only problem is the cut record on the
+    second page, not the end of the first page's ``value`` array."""
+    first, second, third = (json.dumps(p, indent=indent) for p in _graph_pages(3))
+    cut_at = second.index('"activityDateTime"', len(second) // 2)
+    path = tmp_path / "pages.json"
+    path.write_text("\n".join([first, second[:cut_at], third]) + "\n")
+    whole = len(json.loads(first)["value"]) + len(json.loads(third)["value"])
+    kept_of_second = second[:cut_at].count('"activityDateTime"')  # those before the cut one
+
+    dataset = load([path])
+
+    assert dataset.frames.events.height == whole + kept_of_second
+    [problem] = dataset.problems
+    second_starts = first.count("\n") + 2
+    cut_line = second_starts + second[:cut_at].count("\n")
+    line = int(problem.location.removesuffix(")").rpartition("line ")[2])
+    assert second_starts <= line <= cut_line, problem  # the cut record, on the second page
+    assert "malformed JSON" in problem.message
+
+
+def test_graph_pages_one_per_line_read_alike_by_the_fast_and_the_careful_reader(tmp_path):
+    """A page file the fast reader takes whole, read again by the careful one (as after a
+    refused record) gives the same events and no problem."""
+    pages = _graph_pages(3)
+    path = tmp_path / "pages.json"
+    path.write_text("\n".join(json.dumps(p) for p in pages) + "\n")
+    fast = load([path])
+    events = sum(len(p["value"]) for p in pages)
+    assert fast.frames.events.height == events and not fast.problems
+    bad = dict(pages[2]["value"][0], durationInMilliseconds=True)  # the fast reader refuses it
+    pages[2]["value"][0] = bad
+    path.write_text("\n".join(json.dumps(p) for p in pages) + "\n")
+    careful = load([path])
+    assert careful.frames.events.height == events
+    assert not careful.problems
+    assert sorted(careful.frames.events["event_id"]) == sorted(fast.frames.events["event_id"])

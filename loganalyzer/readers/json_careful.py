@@ -35,6 +35,7 @@ _SKIP = re.compile(r"[\s,]*")
 _NEXT_OBJECT = re.compile(r"[,\[\n]\s*\{")
 _NOT_UTF8 = re.compile("[\udc80-\udcff]")  # undecodable bytes, kept as surrogate escapes
 _GRAPH_VALUE = re.compile(r'"value"\s*:\s*\[')
+PAGE_GAP = 1 << 16  # a page's tail (its nextLink) and the next page's head fit in this
 _FIRST_KEY = re.compile(r'\{(\s*)("(?:[^"\\]|\\.){1,64}")')
 EVENT_KEY = '"activityDateTime"'  # once per event: more inside one record means nested events
 _EVENT_KEYS = ("activityDateTime", "provisioningSteps", "provisioningStatusInfo", "changeId")
@@ -263,7 +264,7 @@ def read_careful(
                    Kind.GRAPH_PAGES_ARRAY: '"@odata.context"'}.get(kind)
         items = array_items(source, stream, pos,
                             _is_wrapper if wrapped else _is_event, wrapped or EVENT_KEY,
-                            first=after.records)
+                            first=after.records, pages=kind is Kind.GRAPH_PAGE)
         for item in items:
             if isinstance(item, Problem):
                 yield item
@@ -382,7 +383,7 @@ def _signature(stream: TextStream, pos: int) -> re.Pattern[str] | None:
 
 def array_items(
     source: Source, stream: TextStream, pos: int, is_item: Callable[[Any], bool],
-    key: str = EVENT_KEY, first: int = 0,
+    key: str = EVENT_KEY, first: int = 0, pages: bool = False,
 ) -> Iterator[tuple[int, str, Any, int] | Problem]:
     """(number, where, value, start) for each element of the JSON array (or run of concatenated
     values) starting at ``pos``, or a Problem for each one that cannot be used.
@@ -390,7 +391,8 @@ def array_items(
     After a broken element the walk resumes at the next element ``is_item`` recognises; every
     record start met on the way (the same opening as the file's first record) is reported as
     lost, with its own number and line, so no loss goes uncounted and later numbers stay
-    exact.
+    exact. With ``pages``, the array may be one of several Graph pages written one after the
+    other (one per line, say): the end of one page's ``value`` leads into the next page's.
     """
     number = first  # records before this part of the file
     signature: re.Pattern[str] | None = None
@@ -403,6 +405,10 @@ def array_items(
             following = stream.char(after)
             if following == "[":  # two arrays written one after the other
                 pos = after + 1
+                continue
+            next_page = _next_page(stream, after) if pages else None
+            if next_page is not None:
+                pos = next_page
                 continue
             lost: list[tuple[int, str]] = []
             line = stream.line(pos)
@@ -460,6 +466,18 @@ def array_items(
             yield number, where, value, pos
         pos = end
         stream.drop(pos)
+
+
+def _next_page(stream: TextStream, pos: int) -> int | None:
+    """Where the next Graph page's events start, when the ']' before ``pos`` closed a page's
+    ``value``: what lies between it and the next page's ``"value": [`` holds no event."""
+    match = stream.find(_GRAPH_VALUE, pos, PAGE_GAP)
+    if match is None:
+        return None
+    between = stream.buf[pos - stream.base : match.start()]
+    if "}" not in between or "{" not in between or EVENT_KEY in between:
+        return None
+    return stream.base + match.end()
 
 
 def _lost(source: Source, lost: list[tuple[int, str]], number: int) -> Iterator[Problem]:
