@@ -150,11 +150,40 @@ def test_finished_download_is_not_fetched_again(graph, tmp_path):
 
 
 def test_folder_of_another_request_is_refused(graph, tmp_path):
-    fetch_to_folder(options(graph, selection=Selection(status="failure")), tmp_path)
-    with pytest.raises(QueryError, match="another request"):
+    failures = fetch_to_folder(options(graph, selection=Selection(status="failure")), tmp_path)
+    with pytest.raises(QueryError, match="another request.*its pages are kept"):
         fetch_to_folder(options(graph), tmp_path)
     fresh = fetch_to_folder(options(graph, restart=True), tmp_path)
-    assert fresh.events == len(graph.events) == len(page_ids(tmp_path))
+    assert fresh.events == len(graph.events)
+    # the finished download's pages stay; the readers count an event fetched twice once
+    assert len(page_ids(tmp_path)) == len(graph.events) + failures.events
+    assert set(page_ids(tmp_path)) == {e["id"] for e in graph.events}
+
+
+def test_restart_discards_only_the_unfinished_download(tmp_path):
+    """Scheduled runs append to one folder; --restart after an interrupted run must keep the
+    earlier runs' pages, which the incremental state will not ask Graph for again."""
+    first = make_events(60, START, timedelta(minutes=5))  # 00:00 .. 04:55
+    with FakeGraph(first, token=TOKEN) as graph:
+        state, logs = tmp_path / "flowcase.state", tmp_path / "logs"
+        base = options(graph, incremental=state, date_from="2026-03-01",
+                       date_to="2026-03-01T05:00:00Z")
+        fetch_to_folder(base, logs)
+        earlier = sorted(logs.glob("page-*.json"))
+        graph.events += make_events(90, START + timedelta(hours=5), timedelta(minutes=2), seed=12)
+        later = replace(base, date_to="2026-03-01T08:00:00Z")
+
+        def interrupt(*_: object) -> None:
+            raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            fetch_to_folder(later, logs, interrupt)
+        assert len(list(logs.glob("page-*.json"))) == len(earlier) + 1
+        fetch_to_folder(replace(later, restart=True), logs)
+    assert all(page.exists() for page in earlier)
+    ids = page_ids(logs)
+    assert sorted(ids) == sorted(e["id"] for e in graph.events)
+    assert len(ids) == len(set(ids))
 
 
 def test_incremental_fetches_only_new_events(tmp_path):

@@ -136,9 +136,18 @@ def fetch_to_folder(
 
 
 def _discard_download(folder: Path) -> None:
+    """``--restart``: drop the unfinished download (its pages, a partial page, the state).
+    Pages of finished downloads stay: an incremental state has already moved past them, so
+    nothing would fetch them again."""
+    try:
+        previous = RunState.load(folder)
+    except QueryError:  # an unreadable state: nothing tells which pages are its own
+        previous = None
+    first = previous.first_page if previous is not None and not previous.complete else None
     for path in folder.iterdir():
-        if PAGE_PATTERN.match(path.name) or path.name.endswith(".json.part") or \
-                path.name == RUN_STATE_NAME:
+        page = PAGE_PATTERN.match(path.name)
+        unfinished = page is not None and first is not None and int(page.group(1)) >= first
+        if unfinished or path.name.endswith(".json.part") or path.name == RUN_STATE_NAME:
             path.unlink()
 
 
@@ -157,9 +166,13 @@ def _plan(
                              total_pages=previous.pages, total_events=previous.events)
         return previous, result
     if previous is not None and previous.request != request:
-        unfinished = "an unfinished" if not previous.complete else "a"
+        if previous.complete:
+            raise QueryError(
+                f"{out_dir} holds a download of another request ({previous.filter}); use "
+                "another folder, or pass --restart to add this one (its pages are kept)"
+            )
         raise QueryError(
-            f"{out_dir} holds {unfinished} download of another request ({previous.filter}); "
+            f"{out_dir} holds an unfinished download of another request ({previous.filter}); "
             "use another folder, re-run that command, or pass --restart to discard it"
         )
     now = datetime.now(UTC)
