@@ -87,6 +87,21 @@ class RunState:
         write_json_atomic(folder / RUN_STATE_NAME, asdict(self))
 
 
+def unfinished_downloads(folder: Path) -> list[str]:
+    """A note for each download in ``folder`` (or below it) that has not finished: reading it
+    would otherwise analyse part of the window as if it were all of it."""
+    notes = []
+    for path in sorted(folder.rglob(RUN_STATE_NAME)):
+        try:
+            state = RunState.load(path.parent)
+        except QueryError:  # not ours to judge; the readers skip hidden files
+            continue
+        if state is not None and not state.complete:
+            notes.append(f"{path.parent}: this folder holds an unfinished download: "
+                         f"{state.pages:,} pages of {state.filter}; run fetch again to finish it")
+    return notes
+
+
 @dataclass
 class IncrementalState:
     """Where the last completed scheduled run stopped."""
