@@ -49,7 +49,10 @@ def test_incremental_from_the_command_line(graph, tmp_path):
     code, said = fetch(graph, "-o", str(tmp_path / "logs"), "--incremental", str(state),
                             "--app", FLOWCASE.name)
     assert code == 0 and state.exists()
-    assert "next run asks for events from 2026-03-31 23:00 UTC on" in said
+    newest = max(e["activityDateTime"] for e in graph.events
+                 if e["servicePrincipal"]["displayName"] == FLOWCASE.name)
+    assert newest.startswith("2026-03-24T08:06")  # the next run starts an hour before it
+    assert "next run asks for events from 2026-03-24 07:06 UTC on" in said
     code, said = fetch(graph, "-o", str(tmp_path / "logs"), "--incremental", str(state),
                             "--app", FLOWCASE.name)
     assert code == 0 and "0 events" in said

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
 
 from loganalyzer.graph.client import GraphError, GraphRequestError
-from loganalyzer.graph.fetch import fetch_to_folder
+from loganalyzer.graph.fetch import FetchOptions, fetch_to_folder
 from loganalyzer.graph.query import QueryError, Selection
 from loganalyzer.ingest import load
 from tests.fake_graph import OTHER_APP, FakeGraph, make_events
@@ -195,7 +195,7 @@ def test_incremental_fetches_only_new_events(tmp_path):
         run1 = fetch_to_folder(base, tmp_path / "logs")
         assert run1.events == 60
         watermark = json.loads(state.read_text())["watermark"]
-        assert watermark == "2026-03-01T05:00:00Z"
+        assert watermark == "2026-03-01T04:55:00Z"  # the newest event fetched
         # late arrivals stamped before the watermark, and new activity after it
         late = make_events(3, START + timedelta(hours=4, minutes=31), timedelta(minutes=7),
                            seed=11)
@@ -203,12 +203,74 @@ def test_incremental_fetches_only_new_events(tmp_path):
         graph.events += late + new
         run2 = fetch_to_folder(replace(base, date_to="2026-03-01T08:00:00Z"), tmp_path / "logs")
     assert run2.events == len(late + new)
-    assert run2.known_skipped == 12  # the overlap hour (04:00-05:00) asked again, dropped
-    assert "activityDateTime gt 2026-03-01T03:59:59Z" in run2.filter
+    assert run2.known_skipped == 13  # the overlap hour (03:55-04:55) asked again, dropped
+    assert "activityDateTime gt 2026-03-01T03:54:59Z" in run2.filter
     ids = page_ids(tmp_path / "logs")
     assert sorted(ids) == sorted(e["id"] for e in first + late + new)
     assert len(ids) == len(set(ids))
-    assert json.loads(state.read_text())["watermark"] == "2026-03-01T08:00:00Z"
+    assert json.loads(state.read_text())["watermark"] == "2026-03-01T07:25:00Z"
+
+
+class _Clock(datetime):
+    """``datetime`` whose ``now`` is what the test says: scheduled runs hours apart."""
+
+    at = START
+
+    @classmethod
+    def now(cls, tz=None):
+        return cls.at
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    monkeypatch.setattr("loganalyzer.graph.fetch.datetime", _Clock)
+    _Clock.at = START
+    return _Clock
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _scheduled(graph: FakeGraph, state) -> FetchOptions:
+    return options(graph, incremental=state, since="1d", date_from=None, date_to=None)
+
+
+def test_resumed_incremental_run_goes_on_up_to_now(clock, tmp_path):
+    state, logs = tmp_path / "flowcase.state", tmp_path / "logs"
+    with FakeGraph(make_events(60, START, timedelta(minutes=5)), token=TOKEN) as graph:
+        clock.at = START + timedelta(hours=5)  # events 00:00 .. 04:55
+        fetch_to_folder(_scheduled(graph, state), logs)
+        graph.events += make_events(90, START + timedelta(hours=5), timedelta(minutes=2), seed=12)
+        clock.at = START + timedelta(hours=8)  # the 08:00 run is interrupted
+        with pytest.raises(KeyboardInterrupt):
+            fetch_to_folder(_scheduled(graph, state), logs, _interrupt)
+        graph.events += make_events(30, START + timedelta(hours=8), timedelta(minutes=2), seed=13)
+        clock.at = START + timedelta(hours=9)  # resumed at 09:00: 08:00 .. 08:58 is new too
+        result = fetch_to_folder(_scheduled(graph, state), logs)
+    assert result.resumed and result.window.end == clock.at
+    ids = page_ids(logs)
+    assert sorted(ids) == sorted(e["id"] for e in graph.events)
+    assert len(ids) == len(set(ids))
+    assert json.loads(state.read_text())["watermark"] == "2026-03-01T08:58:00Z"
+    assert result.watermark == datetime(2026, 3, 1, 8, 58, tzinfo=UTC)
+
+
+def test_watermark_never_moves_back(clock, tmp_path):
+    """Two folders on one state file: the older window, resumed last, must not pull the
+    watermark back to its end (the next run would fetch hours again)."""
+    state = tmp_path / "flowcase.state"
+    with FakeGraph(make_events(60, START, timedelta(minutes=5)), token=TOKEN) as graph:
+        clock.at = START + timedelta(hours=5)
+        with pytest.raises(KeyboardInterrupt):
+            fetch_to_folder(_scheduled(graph, state), tmp_path / "a", _interrupt)
+        graph.events += make_events(90, START + timedelta(hours=5), timedelta(minutes=2), seed=12)
+        clock.at = START + timedelta(hours=8)
+        fetch_to_folder(_scheduled(graph, state), tmp_path / "b")
+        assert json.loads(state.read_text())["watermark"] == "2026-03-01T07:58:00Z"
+        resumed = fetch_to_folder(_scheduled(graph, state), tmp_path / "a")
+    assert resumed.resumed
+    assert json.loads(state.read_text())["watermark"] == "2026-03-01T07:58:00Z"
 
 
 def test_incremental_state_of_another_selection_is_refused(graph, tmp_path):

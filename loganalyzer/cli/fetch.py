@@ -211,7 +211,7 @@ def fetch_command(
     ] = None,
     overlap: Annotated[
         str, typer.Option("--overlap", help="With --incremental: ask again for this much "
-                          "before the last run's end, for late records (1h, 2h).")
+                          "before the newest event fetched, for late records (1h, 2h).")
     ] = "1h",
     restart: Annotated[
         bool, typer.Option("--restart", help="Discard an earlier download in the folder.")
@@ -254,10 +254,11 @@ def fetch_command(
         f"wrote {output}{resumed}: {result.pages:,} pages, {result.events:,} events in "
         f"{result.seconds:.1f} s{known}; filter: {result.filter}"
     )
-    if incremental and result.window:
-        start = result.window.end - gap
-        say(f"{incremental}: the next run asks for events from {start:%Y-%m-%d %H:%M} "
-                   "UTC on")
+    if incremental and result.watermark:
+        start = result.watermark - gap
+        say(f"{incremental}: the next run asks for events from {start:%Y-%m-%d %H:%M} UTC on")
+    elif incremental:
+        say(f"{incremental}: no event fetched yet; the next run asks for the whole window")
 
 
 def _pick_job(jobs: list[dict], service_principal_id: str) -> str:
