@@ -105,11 +105,16 @@ class SignIn:
     client_id: ClientId = None
 
     def connection(self) -> GraphConnection:
-        from loganalyzer.graph.client import AuthOptions, GraphConnection
+        """Exit 2 with one line for a --graph-url the token must not go to."""
+        from loganalyzer.graph.client import AuthOptions, GraphConnection, GraphError
 
         auth = AuthOptions(self.access_token, self.certificate, self.device_code,
                            self.managed_identity, self.tenant_id, self.client_id)
-        return GraphConnection(self.graph_url, auth)
+        try:
+            return GraphConnection(self.graph_url, auth)
+        except GraphError as exc:
+            err(f"error: {exc}")
+            raise typer.Exit(exc.exit_code) from None
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from loganalyzer.graph.client import (
     GraphRequestError,
     _Secrets,
     _Tokens,
+    same_origin,
 )
 
 T = TypeVar("T")
@@ -40,14 +41,15 @@ _RETRIED_BY_KIOTA = {429, 503, 504}
 
 
 class _TokenProvider(AccessTokenProvider):
-    def __init__(self, tokens: _Tokens, host: str) -> None:
+    def __init__(self, tokens: _Tokens, root: str) -> None:
         self._tokens = tokens
-        self._hosts = AllowedHostsValidator([host])
+        self._root = root
+        self._hosts = AllowedHostsValidator([urlsplit(root).hostname or ""])
 
     async def get_authorization_token(self, uri: str, additional_authentication_context=None
                                       ) -> str:
-        if not self._hosts.is_url_host_valid(uri):
-            return ""  # never hand the token to another host (a nextLink elsewhere)
+        if not same_origin(uri, self._root):
+            return ""  # never hand the token to another server (a nextLink elsewhere)
         return self._tokens.bearer()
 
     def get_allowed_hosts_validator(self) -> AllowedHostsValidator:
@@ -67,8 +69,7 @@ class GraphClient:
         self._http = GraphClientFactory.create_with_default_middleware(
             client=httpx.AsyncClient(base_url=self.root, timeout=httpx.Timeout(100, connect=30)),
             options={RetryHandlerOption.get_key(): option})
-        auth = BaseBearerTokenAuthenticationProvider(
-            _TokenProvider(self.tokens, urlsplit(self.root).hostname or ""))
+        auth = BaseBearerTokenAuthenticationProvider(_TokenProvider(self.tokens, self.root))
         adapter = GraphRequestAdapter(auth, self._http)
         adapter.base_url = self.root
         self.sdk = GraphServiceClient(request_adapter=adapter)
