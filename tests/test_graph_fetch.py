@@ -288,6 +288,21 @@ def test_next_link_to_another_host_is_refused(graph, tmp_path):
         fetch_to_folder(options(graph), tmp_path)
 
 
+def test_a_repeated_next_link_stops_the_download(graph, tmp_path):
+    """A server that hands back a nextLink already followed would be paged forever."""
+    loop = f"{graph.url}/auditLogs/provisioning?$top=40&$skiptoken=5f1c0e9a"
+    newest = sorted(graph.events, key=lambda e: e["activityDateTime"], reverse=True)
+    graph.fail(LOGS, 200, times=50, body={
+        "@odata.context": f"{graph.url}/$metadata#auditLogs/provisioning",
+        "value": newest[:40], "@odata.nextLink": loop})
+    with pytest.raises(GraphError, match="same @odata.nextLink again") as failure:
+        fetch_to_folder(options(graph), tmp_path)
+    assert failure.value.exit_code == 3
+    assert "/v1.0/auditLogs/provisioning" in str(failure.value)
+    assert len(graph.log_requests(LOGS)) == 2  # the first page, and the link once
+    assert len(pages(tmp_path)) == 1 and not list(tmp_path.glob("*.part"))
+
+
 def test_fetched_folder_analyses_like_the_file_export(graph, tmp_path):
     export = tmp_path / "portal-download.json"
     export.write_text(json.dumps(graph.events, indent=2))

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from loganalyzer.graph.client import (
     LOGS_PERMISSIONS,
     GraphConnection,
+    GraphError,
     GraphSession,
     page_values,
     run_session,
@@ -222,6 +223,23 @@ class _Meter:
         return (self.done, 1.0) if self.done is not None else (None, None)
 
 
+def _next_link(session: GraphSession, page: dict, followed: set[str | None]) -> str | None:
+    """The page's nextLink, to the Graph root only and never one already followed: a server
+    repeating one would have the download fetch the same pages forever."""
+    link = page.get("@odata.nextLink")
+    if not (isinstance(link, str) and link):
+        return None
+    session.check_origin(link)
+    if link in followed:
+        raise GraphError(
+            f"Graph sent the same @odata.nextLink again ({urlsplit(link).path}); stopped rather "
+            "than fetch the same pages forever. The pages so far are kept: re-run the same "
+            "command later to resume, or pass --restart"
+        )
+    followed.add(link)
+    return link
+
+
 def _event_time(text: Any) -> datetime | None:
     try:
         return parse_time(text) if isinstance(text, str) else None
@@ -281,11 +299,17 @@ async def _download_pages(
     window = TimeWindow.from_json(state.window) if state.window else None
     known = incremental.recent if incremental else {}
     meter = _Meter(window)
+    followed = {state.next_link}
     while state.next_link:
         url = state.next_link
         part = out_dir / (page_name(state.next_page) + ".part")
         page = await session.download(url, part, LOGS_PERMISSIONS)
         events = page_values(page, url)
+        try:
+            link = _next_link(session, page, followed)
+        except GraphError:
+            part.unlink()
+            raise
         fresh = [e for e in events if not (isinstance(e, dict) and e.get("id") in known)]
         result.known_skipped += len(events) - len(fresh)
         if len(fresh) != len(events):
@@ -300,8 +324,7 @@ async def _download_pages(
             part.unlink()
         if options.incremental:
             _remember_recent(state, fresh, options.overlap)
-        link = page.get("@odata.nextLink")
-        state.next_link = session.check_origin(link) if isinstance(link, str) and link else None
+        state.next_link = link
         state.events += len(fresh)
         result.events += len(fresh)
         state.save(out_dir)
