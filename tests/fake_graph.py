@@ -23,6 +23,7 @@ import random
 import re
 import secrets
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -317,6 +318,16 @@ _GRAPH_ERRORS = {
 }
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        """A client closing a kept-alive connection is normal; http.server would print a
+        traceback on stderr, which a command's captured stderr then holds."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class FakeGraph:
     """Start with ``with FakeGraph(events) as graph:``; ``graph.url`` is the Graph root."""
 
@@ -335,8 +346,7 @@ class FakeGraph:
         self.served: list[Served] = []
         self._pages: dict[str, tuple[list[dict], int, int]] = {}
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
                                         daemon=True)
 

@@ -136,3 +136,42 @@ def test_graph_still_unavailable_is_exit_3_material() -> None:
         retries = len(graph.log_requests("/servicePrincipals"))
     assert error.value.exit_code == 3 and retries == 4  # the first try and 3 retries
     assert "still throttling or unavailable after 3 retries" in str(error.value)
+
+
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_a_passing_server_error_is_retried(status) -> None:
+    with config_graph(CONFIG / "good", token=TOKEN) as graph:
+        graph.fail("/servicePrincipals", status, times=2)
+        sp_id, _snap = online(graph)
+        first = graph.log_requests("/servicePrincipals")[:3]
+    assert sp_id == SP_ID
+    assert [s.status for s in first] == [status, status, 200]
+    assert [s.retry_attempt for s in first] == [None, "1", "2"]
+
+
+def test_check_graph_exits_3_in_one_line_when_graph_keeps_failing() -> None:
+    with config_graph(CONFIG / "good", token=TOKEN) as graph:
+        graph.fail("/servicePrincipals", 502, times=20, retry_after="1")
+        code, _, stderr = run(graph, "check", "--graph", "--app", APP)
+        tries = len(graph.log_requests("/servicePrincipals"))
+    assert code == 3 and tries == 6  # the first try and 5 retries
+    assert stderr.count("\n") == 1 and "Traceback" not in stderr
+    assert "still throttling or unavailable after 5 retries (502" in stderr
+    assert TOKEN not in stderr
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"@odata.context": "$metadata#servicePrincipals('x')/synchronization/jobs"},
+        {"value": [{"id": "scim.1"}], "@odata.nextLink": "synchronization/jobs?$skiptoken=a1"},
+    ],
+    ids=["no value", "relative nextLink"],
+)
+def test_a_malformed_page_exits_3_in_one_line(body) -> None:
+    with config_graph(CONFIG / "good", token=TOKEN) as graph:
+        graph.fail("/synchronization/jobs", 200, body=body)
+        code, _, stderr = run(graph, "check", "--graph", "--app", APP)
+    assert code == 3 and stderr.count("\n") == 1 and "Traceback" not in stderr
+    assert stderr.startswith("error: Graph sent a page of the synchronization jobs that cannot "
+                             "be read (")

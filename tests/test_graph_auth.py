@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
 from typer.testing import CliRunner
 
 from loganalyzer.cli import app
-from loganalyzer.graph.client import GraphError
+from loganalyzer.graph.client import (
+    AuthOptions,
+    GraphConnection,
+    GraphError,
+    GraphRequestError,
+    GraphSession,
+    _Secrets,
+    _Tokens,
+    check_graph_url,
+)
 from loganalyzer.graph.fetch import fetch_to_folder
+from loganalyzer.graph.sdk import _TokenProvider
 from tests.fake_graph import FakeGraph
 from tests.graph_support import TOKEN, events, options, page_ids
 
@@ -162,3 +173,59 @@ def test_rejected_client_secret_is_scrubbed_from_the_message(graph, tmp_path, mo
     line = one_error_line(stderr)
     assert "AADSTS7000215" in line and "[redacted]" in line
     assert wrong not in stdout + stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("graph.microsoft.com/v1.0", "give the whole address with https://"),
+        ("http://graph.microsoft.com/v1.0", "plain http would send the token unencrypted"),
+        ("ftp://graph.microsoft.com/v1.0", "give the whole address with https://"),
+        ("https://graph.microsoft.com:44x/v1.0", "the port is not a number"),
+        (f"https://user:{SECRET}@graph.microsoft.com/v1.0", "must not hold a user name"),
+    ],
+)
+@pytest.mark.parametrize("command", [["fetch", "-o", "{out}"], ["check", "--graph", "--app", "x"],
+                                     ["fetch-job", "--service-principal-id", "x", "-o", "{out}"]])
+def test_graph_url_the_token_must_not_go_to_is_refused(graph, tmp_path, url, said, command):
+    args = [str(tmp_path / "out") if a == "{out}" else a for a in command]
+    result = CliRunner().invoke(app, [*args, "--graph-url", url],
+                                env={"GRAPH_ACCESS_TOKEN": TOKEN})
+    assert result.exit_code == 2
+    assert said in one_error_line(result.stderr)
+    assert SECRET not in result.output and TOKEN not in result.output
+
+
+@pytest.mark.parametrize("url", ["https://graph.microsoft.us/v1.0", "http://127.0.0.1:8080/v1.0",
+                                 "http://[::1]:8080/v1.0", "http://localhost:8080/v1.0"])
+def test_https_and_loopback_graph_urls_are_accepted(url):
+    check_graph_url(url)
+
+
+ROOT = "https://graph.microsoft.com/v1.0"
+
+
+@pytest.mark.parametrize(
+    ("link", "same"),
+    [
+        ("https://graph.microsoft.com/v1.0/auditLogs/provisioning?$skiptoken=a1", True),
+        ("https://GRAPH.microsoft.com:443/v1.0/auditLogs/provisioning?$skiptoken=a1", True),
+        ("https://graph.microsoft.com.evil.com/v1.0/auditLogs/provisioning", False),
+        ("https://graph.microsoft.com:8443/v1.0/auditLogs/provisioning", False),
+        ("http://graph.microsoft.com/v1.0/auditLogs/provisioning", False),
+        ("https://graph.microsoft.com@evil.com/v1.0/auditLogs/provisioning", False),
+    ],
+)
+def test_next_links_are_compared_by_scheme_host_and_port(link, same):
+    session = GraphSession(GraphConnection(ROOT, AuthOptions(access_token=TOKEN)))
+    try:
+        if same:
+            assert session.check_origin(link) == link
+        else:
+            with pytest.raises(GraphRequestError, match="refusing to send the token"):
+                session.check_origin(link)
+    finally:
+        asyncio.run(session.close())
+    # the SDK's reads (check --graph, retest) give the token to the same server only
+    provider = _TokenProvider(_Tokens(AuthOptions(access_token=TOKEN), ROOT, _Secrets()), ROOT)
+    assert asyncio.run(provider.get_authorization_token(link)) == (TOKEN if same else "")

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from loganalyzer.cli import app, load_inputs
 from loganalyzer.cli.fetch import fetched_folder, run_fetch
+from loganalyzer.graph.fetch import fetch_to_folder
 from tests.fake_graph import FLOWCASE, SAMPLE, FakeGraph
 from tests.graph_support import TOKEN, events, options
 
@@ -48,7 +49,10 @@ def test_incremental_from_the_command_line(graph, tmp_path):
     code, said = fetch(graph, "-o", str(tmp_path / "logs"), "--incremental", str(state),
                             "--app", FLOWCASE.name)
     assert code == 0 and state.exists()
-    assert "next run asks for events from 2026-03-31 23:00 UTC on" in said
+    newest = max(e["activityDateTime"] for e in graph.events
+                 if e["servicePrincipal"]["displayName"] == FLOWCASE.name)
+    assert newest.startswith("2026-03-24T08:06")  # the next run starts an hour before it
+    assert "next run asks for events from 2026-03-24 07:06 UTC on" in said
     code, said = fetch(graph, "-o", str(tmp_path / "logs"), "--incremental", str(state),
                             "--app", FLOWCASE.name)
     assert code == 0 and "0 events" in said
@@ -209,3 +213,26 @@ def test_why_graph_when_the_filter_finds_only_a_group_judges_the_whole_window():
     assert json.loads(result.stdout) == expected
     assert "contains(sourceIdentity/displayName, 'Flowcase Managers')" in narrowed
     assert "sourceIdentity" not in whole
+
+
+def test_an_unfinished_download_is_named_when_read(graph, tmp_path):
+    """An interrupted fetch leaves a folder that reads like a whole window; diagnose and ingest
+    must say it is a part."""
+    logs = tmp_path / "logs"
+
+    def interrupt_after_two_pages(line: str, *_: float | None) -> None:
+        if line.startswith("fetched 2 page(s)"):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        fetch_to_folder(options(graph), logs, interrupt_after_two_pages)
+    said = (f"{logs}: this folder holds an unfinished download: 2 pages of "
+            "activityDateTime gt ")
+    diagnosed = CliRunner().invoke(app, ["diagnose", str(logs), "--format", "json", "-q"])
+    assert diagnosed.exit_code in (0, 1), diagnosed.output
+    [note] = [n for n in json.loads(diagnosed.stdout)["notes"] if "unfinished" in n]
+    assert note.startswith(said) and note.endswith("; run fetch again to finish it")
+    ingested = CliRunner().invoke(app, ["ingest", str(logs), "-o", str(tmp_path / "store")])
+    assert ingested.exit_code == 0 and said in ingested.stderr
+    fetch_to_folder(options(graph), logs)  # finished: nothing to say
+    assert not [n for n in load_inputs([logs], quiet=True).notes if "unfinished" in n]

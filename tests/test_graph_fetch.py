@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
 
 from loganalyzer.graph.client import GraphError, GraphRequestError
-from loganalyzer.graph.fetch import fetch_to_folder
+from loganalyzer.graph.fetch import FetchOptions, fetch_to_folder
 from loganalyzer.graph.query import QueryError, Selection
 from loganalyzer.ingest import load
 from tests.fake_graph import OTHER_APP, FakeGraph, make_events
@@ -150,11 +150,40 @@ def test_finished_download_is_not_fetched_again(graph, tmp_path):
 
 
 def test_folder_of_another_request_is_refused(graph, tmp_path):
-    fetch_to_folder(options(graph, selection=Selection(status="failure")), tmp_path)
-    with pytest.raises(QueryError, match="another request"):
+    failures = fetch_to_folder(options(graph, selection=Selection(status="failure")), tmp_path)
+    with pytest.raises(QueryError, match="another request.*its pages are kept"):
         fetch_to_folder(options(graph), tmp_path)
     fresh = fetch_to_folder(options(graph, restart=True), tmp_path)
-    assert fresh.events == len(graph.events) == len(page_ids(tmp_path))
+    assert fresh.events == len(graph.events)
+    # the finished download's pages stay; the readers count an event fetched twice once
+    assert len(page_ids(tmp_path)) == len(graph.events) + failures.events
+    assert set(page_ids(tmp_path)) == {e["id"] for e in graph.events}
+
+
+def test_restart_discards_only_the_unfinished_download(tmp_path):
+    """Scheduled runs append to one folder; --restart after an interrupted run must keep the
+    earlier runs' pages, which the incremental state will not ask Graph for again."""
+    first = make_events(60, START, timedelta(minutes=5))  # 00:00 .. 04:55
+    with FakeGraph(first, token=TOKEN) as graph:
+        state, logs = tmp_path / "flowcase.state", tmp_path / "logs"
+        base = options(graph, incremental=state, date_from="2026-03-01",
+                       date_to="2026-03-01T05:00:00Z")
+        fetch_to_folder(base, logs)
+        earlier = sorted(logs.glob("page-*.json"))
+        graph.events += make_events(90, START + timedelta(hours=5), timedelta(minutes=2), seed=12)
+        later = replace(base, date_to="2026-03-01T08:00:00Z")
+
+        def interrupt(*_: object) -> None:
+            raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            fetch_to_folder(later, logs, interrupt)
+        assert len(list(logs.glob("page-*.json"))) == len(earlier) + 1
+        fetch_to_folder(replace(later, restart=True), logs)
+    assert all(page.exists() for page in earlier)
+    ids = page_ids(logs)
+    assert sorted(ids) == sorted(e["id"] for e in graph.events)
+    assert len(ids) == len(set(ids))
 
 
 def test_incremental_fetches_only_new_events(tmp_path):
@@ -166,7 +195,7 @@ def test_incremental_fetches_only_new_events(tmp_path):
         run1 = fetch_to_folder(base, tmp_path / "logs")
         assert run1.events == 60
         watermark = json.loads(state.read_text())["watermark"]
-        assert watermark == "2026-03-01T05:00:00Z"
+        assert watermark == "2026-03-01T04:55:00Z"  # the newest event fetched
         # late arrivals stamped before the watermark, and new activity after it
         late = make_events(3, START + timedelta(hours=4, minutes=31), timedelta(minutes=7),
                            seed=11)
@@ -174,12 +203,74 @@ def test_incremental_fetches_only_new_events(tmp_path):
         graph.events += late + new
         run2 = fetch_to_folder(replace(base, date_to="2026-03-01T08:00:00Z"), tmp_path / "logs")
     assert run2.events == len(late + new)
-    assert run2.known_skipped == 12  # the overlap hour (04:00-05:00) asked again, dropped
-    assert "activityDateTime gt 2026-03-01T03:59:59Z" in run2.filter
+    assert run2.known_skipped == 13  # the overlap hour (03:55-04:55) asked again, dropped
+    assert "activityDateTime gt 2026-03-01T03:54:59Z" in run2.filter
     ids = page_ids(tmp_path / "logs")
     assert sorted(ids) == sorted(e["id"] for e in first + late + new)
     assert len(ids) == len(set(ids))
-    assert json.loads(state.read_text())["watermark"] == "2026-03-01T08:00:00Z"
+    assert json.loads(state.read_text())["watermark"] == "2026-03-01T07:25:00Z"
+
+
+class _Clock(datetime):
+    """``datetime`` whose ``now`` is what the test says: scheduled runs hours apart."""
+
+    at = START
+
+    @classmethod
+    def now(cls, tz=None):
+        return cls.at
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    monkeypatch.setattr("loganalyzer.graph.fetch.datetime", _Clock)
+    _Clock.at = START
+    return _Clock
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _scheduled(graph: FakeGraph, state) -> FetchOptions:
+    return options(graph, incremental=state, since="1d", date_from=None, date_to=None)
+
+
+def test_resumed_incremental_run_goes_on_up_to_now(clock, tmp_path):
+    state, logs = tmp_path / "flowcase.state", tmp_path / "logs"
+    with FakeGraph(make_events(60, START, timedelta(minutes=5)), token=TOKEN) as graph:
+        clock.at = START + timedelta(hours=5)  # events 00:00 .. 04:55
+        fetch_to_folder(_scheduled(graph, state), logs)
+        graph.events += make_events(90, START + timedelta(hours=5), timedelta(minutes=2), seed=12)
+        clock.at = START + timedelta(hours=8)  # the 08:00 run is interrupted
+        with pytest.raises(KeyboardInterrupt):
+            fetch_to_folder(_scheduled(graph, state), logs, _interrupt)
+        graph.events += make_events(30, START + timedelta(hours=8), timedelta(minutes=2), seed=13)
+        clock.at = START + timedelta(hours=9)  # resumed at 09:00: 08:00 .. 08:58 is new too
+        result = fetch_to_folder(_scheduled(graph, state), logs)
+    assert result.resumed and result.window.end == clock.at
+    ids = page_ids(logs)
+    assert sorted(ids) == sorted(e["id"] for e in graph.events)
+    assert len(ids) == len(set(ids))
+    assert json.loads(state.read_text())["watermark"] == "2026-03-01T08:58:00Z"
+    assert result.watermark == datetime(2026, 3, 1, 8, 58, tzinfo=UTC)
+
+
+def test_watermark_never_moves_back(clock, tmp_path):
+    """Two folders on one state file: the older window, resumed last, must not pull the
+    watermark back to its end (the next run would fetch hours again)."""
+    state = tmp_path / "flowcase.state"
+    with FakeGraph(make_events(60, START, timedelta(minutes=5)), token=TOKEN) as graph:
+        clock.at = START + timedelta(hours=5)
+        with pytest.raises(KeyboardInterrupt):
+            fetch_to_folder(_scheduled(graph, state), tmp_path / "a", _interrupt)
+        graph.events += make_events(90, START + timedelta(hours=5), timedelta(minutes=2), seed=12)
+        clock.at = START + timedelta(hours=8)
+        fetch_to_folder(_scheduled(graph, state), tmp_path / "b")
+        assert json.loads(state.read_text())["watermark"] == "2026-03-01T07:58:00Z"
+        resumed = fetch_to_folder(_scheduled(graph, state), tmp_path / "a")
+    assert resumed.resumed
+    assert json.loads(state.read_text())["watermark"] == "2026-03-01T07:58:00Z"
 
 
 def test_incremental_state_of_another_selection_is_refused(graph, tmp_path):
@@ -195,6 +286,21 @@ def test_next_link_to_another_host_is_refused(graph, tmp_path):
                                 "https://collector.example.net/v1.0/auditLogs/provisioning"})
     with pytest.raises(GraphRequestError, match="refusing to send the token"):
         fetch_to_folder(options(graph), tmp_path)
+
+
+def test_a_repeated_next_link_stops_the_download(graph, tmp_path):
+    """A server that hands back a nextLink already followed would be paged forever."""
+    loop = f"{graph.url}/auditLogs/provisioning?$top=40&$skiptoken=5f1c0e9a"
+    newest = sorted(graph.events, key=lambda e: e["activityDateTime"], reverse=True)
+    graph.fail(LOGS, 200, times=50, body={
+        "@odata.context": f"{graph.url}/$metadata#auditLogs/provisioning",
+        "value": newest[:40], "@odata.nextLink": loop})
+    with pytest.raises(GraphError, match="same @odata.nextLink again") as failure:
+        fetch_to_folder(options(graph), tmp_path)
+    assert failure.value.exit_code == 3
+    assert "/v1.0/auditLogs/provisioning" in str(failure.value)
+    assert len(graph.log_requests(LOGS)) == 2  # the first page, and the link once
+    assert len(pages(tmp_path)) == 1 and not list(tmp_path.glob("*.part"))
 
 
 def test_fetched_folder_analyses_like_the_file_export(graph, tmp_path):

@@ -84,3 +84,17 @@ def test_an_on_demand_value_that_is_not_json_text_is_one_line() -> None:
     with pytest.raises(InputError) as error:
         read_on_demand("anna", '{"result": "Success"}', "{not json", SP_ID, JOB)
     assert str(error.value).startswith("Provision on demand for anna: its value is not JSON text")
+
+
+def test_a_write_is_not_retried_on_a_server_error_but_reads_are(graph) -> None:
+    """provisionOnDemand may have run when Graph answers 503: sending it again could act
+    twice. The reads before it (the user lookup) are retried."""
+    graph.fail("/users/", 503, retry_after="1")
+    graph.fail("/provisionOnDemand", 503)
+    code, stdout, stderr = retest(graph, "anna.berg@northwind.no", "--yes")
+    assert [s.status for s in graph.log_requests("/users/")] == [503, 200]
+    assert [s.status for s in graph.log_requests("/provisionOnDemand")] == [503]
+    assert code == 3 and stdout == "" and "Traceback" not in stderr
+    assert stderr.splitlines()[-1].endswith(
+        "a write is not retried, as Graph may have carried it out: check the result before "
+        "running it again")

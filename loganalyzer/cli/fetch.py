@@ -105,11 +105,16 @@ class SignIn:
     client_id: ClientId = None
 
     def connection(self) -> GraphConnection:
-        from loganalyzer.graph.client import AuthOptions, GraphConnection
+        """Exit 2 with one line for a --graph-url the token must not go to."""
+        from loganalyzer.graph.client import AuthOptions, GraphConnection, GraphError
 
         auth = AuthOptions(self.access_token, self.certificate, self.device_code,
                            self.managed_identity, self.tenant_id, self.client_id)
-        return GraphConnection(self.graph_url, auth)
+        try:
+            return GraphConnection(self.graph_url, auth)
+        except GraphError as exc:
+            err(f"error: {exc}")
+            raise typer.Exit(exc.exit_code) from None
 
 
 @dataclass(frozen=True)
@@ -211,7 +216,7 @@ def fetch_command(
     ] = None,
     overlap: Annotated[
         str, typer.Option("--overlap", help="With --incremental: ask again for this much "
-                          "before the last run's end, for late records (1h, 2h).")
+                          "before the newest event fetched, for late records (1h, 2h).")
     ] = "1h",
     restart: Annotated[
         bool, typer.Option("--restart", help="Discard an earlier download in the folder.")
@@ -254,10 +259,11 @@ def fetch_command(
         f"wrote {output}{resumed}: {result.pages:,} pages, {result.events:,} events in "
         f"{result.seconds:.1f} s{known}; filter: {result.filter}"
     )
-    if incremental and result.window:
-        start = result.window.end - gap
-        say(f"{incremental}: the next run asks for events from {start:%Y-%m-%d %H:%M} "
-                   "UTC on")
+    if incremental and result.watermark:
+        start = result.watermark - gap
+        say(f"{incremental}: the next run asks for events from {start:%Y-%m-%d %H:%M} UTC on")
+    elif incremental:
+        say(f"{incremental}: no event fetched yet; the next run asks for the whole window")
 
 
 def _pick_job(jobs: list[dict], service_principal_id: str) -> str:

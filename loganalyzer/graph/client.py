@@ -39,9 +39,12 @@ from azure.identity import (
     DeviceCodeCredential,
     ManagedIdentityCredential,
 )
+from kiota_http.kiota_client_factory import KiotaClientFactory
+from kiota_http.middleware import RetryHandler
 from kiota_http.middleware.middleware import REQUEST_OPTIONS_KEY
 from kiota_http.middleware.options import RetryHandlerOption
 from msgraph_core import GraphClientFactory
+from msgraph_core.middleware import GraphTelemetryHandler
 
 from loganalyzer.graph.query import DEFAULT_GRAPH_URL, QueryError
 from loganalyzer.graph.state import RUN_STATE_NAME, last_page_number
@@ -75,6 +78,9 @@ _AUTHORITIES = {  # national-cloud Graph hosts -> their sign-in authority
     "microsoftgraph.chinacloudapi.cn": AzureAuthorityHosts.AZURE_CHINA,
 }
 _RETRIED_BY_KIOTA = {429, 503, 504}
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+_LOOPBACK = {"127.0.0.1", "::1", "localhost"}  # plain http only to this machine (a stand-in)
 
 # azure-identity warns at length when a credential in the chain is unavailable; our one-line
 # error says what to do. Applications that configure logging still receive the records.
@@ -127,13 +133,52 @@ class RetryPolicy:
     connection_backoff: float = 2.0
 
 
+def _origin(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port), the default port filled in: what decides who receives the token.
+    ValueError for a port that is not a number."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or _DEFAULT_PORTS.get(scheme, 0)
+
+
+def same_origin(url: str, root: str) -> bool:
+    """Scheme, host and port compared, not text: https://graph.microsoft.com.evil.com or another
+    port is another server."""
+    try:
+        return _origin(url) == _origin(root)
+    except ValueError:
+        return False
+
+
+def check_graph_url(url: str) -> None:
+    """``--graph-url`` receives the token: a full https address (plain http only to loopback)."""
+    parts = urlsplit(url)
+    if parts.username is not None or parts.password is not None:
+        raise GraphRequestError("--graph-url must not hold a user name or password")
+    try:
+        scheme, host, _port = _origin(url)
+    except ValueError:
+        raise GraphRequestError(f"--graph-url {url}: the port is not a number") from None
+    if scheme not in _DEFAULT_PORTS or not host:
+        raise GraphRequestError(f"--graph-url {url}: give the whole address with https://, "
+                                f"such as {DEFAULT_GRAPH_URL}")
+    if scheme == "http" and host not in _LOOPBACK:
+        raise GraphRequestError(f"--graph-url {url}: plain http would send the token "
+                                "unencrypted; use https (http is for 127.0.0.1, ::1 and "
+                                "localhost only)")
+
+
 @dataclass(frozen=True)
 class GraphConnection:
-    """Where Graph is and how to reach it."""
+    """Where Graph is and how to reach it; ``GraphRequestError`` for a root the token must not
+    go to."""
 
     graph_url: str = DEFAULT_GRAPH_URL
     auth: AuthOptions = AuthOptions()
     retry: RetryPolicy = RetryPolicy()
+
+    def __post_init__(self) -> None:
+        check_graph_url(self.graph_url)
 
     @property
     def root(self) -> str:
@@ -282,6 +327,36 @@ class _Tokens:
 # ----------------------------------------------------------------------------- HTTP
 
 
+class _ReadRetry(RetryHandler):
+    """kiota's RetryHandler, except that a 5xx is retried for reads only: kiota retries every
+    method, and a write Graph may have carried out (provisionOnDemand) must not be sent twice.
+    A 429 is retried whatever the method: Graph did not carry out a throttled request."""
+
+    def __init__(self, options: RetryHandlerOption, statuses: set[int]) -> None:
+        super().__init__(options)
+        self.retry_on_status_codes = set(statuses)
+
+    def should_retry(self, request: httpx.Request, options: RetryHandlerOption,
+                     response: httpx.Response) -> bool:
+        if response.status_code != 429 and request.method.upper() not in _IDEMPOTENT:
+            return False
+        return super().should_retry(request, options, response)
+
+
+def graph_http_client(client: httpx.AsyncClient, policy: RetryPolicy, statuses: set[int]
+                      ) -> httpx.AsyncClient:
+    """``client`` with the SDK's default middleware, ``_ReadRetry`` (on ``statuses``) in place
+    of kiota's RetryHandler."""
+    option = RetryHandlerOption(delay=policy.base_delay, max_retries=policy.max_retries)
+    middleware = [
+        _ReadRetry(option, statuses) if isinstance(handler, RetryHandler) else handler
+        for handler in KiotaClientFactory.get_default_middleware(
+            {RetryHandlerOption.get_key(): option})
+    ]
+    return GraphClientFactory.create_with_custom_middleware(
+        [*middleware, GraphTelemetryHandler()], client=client)
+
+
 def _graph_error(body: bytes) -> tuple[str, str]:
     """(code, message) from a Graph error body; tolerant of anything else."""
     try:
@@ -304,9 +379,7 @@ class GraphSession:
         )
         self._options = {RetryHandlerOption.get_key(): option}
         client = httpx.AsyncClient(timeout=httpx.Timeout(100, connect=30), http2=True)
-        self._client = GraphClientFactory.create_with_default_middleware(
-            client=client, options=self._options
-        )
+        self._client = graph_http_client(client, connection.retry, _RETRIED_BY_KIOTA)
 
     async def close(self) -> None:
         await self._client.aclose()
@@ -314,8 +387,8 @@ class GraphSession:
 
     def check_origin(self, url: str) -> str:
         """Only the chosen Graph root gets our token; a nextLink elsewhere is refused."""
-        root, target = urlsplit(self.root), urlsplit(url)
-        if (root.scheme, root.netloc) != (target.scheme, target.netloc):
+        if not same_origin(url, self.root):
+            target = urlsplit(url)
             raise GraphRequestError(
                 f"Graph sent a link to {target.scheme}://{target.netloc}, not {self.root}; "
                 "refusing to send the token there"

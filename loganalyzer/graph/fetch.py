@@ -12,15 +12,16 @@ import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from loganalyzer.graph.client import (
     LOGS_PERMISSIONS,
     GraphConnection,
+    GraphError,
     GraphSession,
     page_values,
     run_session,
@@ -102,6 +103,7 @@ class FetchResult:
     already_complete: bool = False
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    watermark: datetime | None = None  # incremental: the newest event time fetched so far
 
 
 def fetch_to_folder(
@@ -130,15 +132,24 @@ def fetch_to_folder(
     if result.already_complete:
         return result
     return run_session(
-        lambda s: _download_pages(s, options, out_dir, state, incremental, result, progress),
+        lambda s: _fetch(s, options, out_dir, state, incremental, result, progress),
         options.connection,
     )
 
 
 def _discard_download(folder: Path) -> None:
+    """``--restart``: drop the unfinished download (its pages, a partial page, the state).
+    Pages of finished downloads stay: an incremental state has already moved past them, so
+    nothing would fetch them again."""
+    try:
+        previous = RunState.load(folder)
+    except QueryError:  # an unreadable state: nothing tells which pages are its own
+        previous = None
+    first = previous.first_page if previous is not None and not previous.complete else None
     for path in folder.iterdir():
-        if PAGE_PATTERN.match(path.name) or path.name.endswith(".json.part") or \
-                path.name == RUN_STATE_NAME:
+        page = PAGE_PATTERN.match(path.name)
+        unfinished = page is not None and first is not None and int(page.group(1)) >= first
+        if unfinished or path.name.endswith(".json.part") or path.name == RUN_STATE_NAME:
             path.unlink()
 
 
@@ -157,9 +168,13 @@ def _plan(
                              total_pages=previous.pages, total_events=previous.events)
         return previous, result
     if previous is not None and previous.request != request:
-        unfinished = "an unfinished" if not previous.complete else "a"
+        if previous.complete:
+            raise QueryError(
+                f"{out_dir} holds a download of another request ({previous.filter}); use "
+                "another folder, or pass --restart to add this one (its pages are kept)"
+            )
         raise QueryError(
-            f"{out_dir} holds {unfinished} download of another request ({previous.filter}); "
+            f"{out_dir} holds an unfinished download of another request ({previous.filter}); "
             "use another folder, re-run that command, or pass --restart to discard it"
         )
     now = datetime.now(UTC)
@@ -208,11 +223,68 @@ class _Meter:
         return (self.done, 1.0) if self.done is not None else (None, None)
 
 
+def _next_link(session: GraphSession, page: dict, followed: set[str | None]) -> str | None:
+    """The page's nextLink, to the Graph root only and never one already followed: a server
+    repeating one would have the download fetch the same pages forever."""
+    link = page.get("@odata.nextLink")
+    if not (isinstance(link, str) and link):
+        return None
+    session.check_origin(link)
+    if link in followed:
+        raise GraphError(
+            f"Graph sent the same @odata.nextLink again ({urlsplit(link).path}); stopped rather "
+            "than fetch the same pages forever. The pages so far are kept: re-run the same "
+            "command later to resume, or pass --restart"
+        )
+    followed.add(link)
+    return link
+
+
 def _event_time(text: Any) -> datetime | None:
     try:
         return parse_time(text) if isinstance(text, str) else None
     except QueryError:
         return None
+
+
+async def _fetch(
+    session: GraphSession,
+    options: FetchOptions,
+    out_dir: Path,
+    state: RunState,
+    incremental: IncrementalState | None,
+    result: FetchResult,
+    progress: Progress,
+) -> FetchResult:
+    """The planned download. A resumed scheduled run then goes on up to now: the window it
+    finished ended when the interrupted run started, and the next run may be a week away."""
+    result = await _download_pages(session, options, out_dir, state, incremental, result,
+                                   progress)
+    if not (options.incremental and result.resumed and result.window):
+        return result
+    incremental = IncrementalState.load(options.incremental)
+    state, more = _plan(options, out_dir, incremental)
+    if more.window is None or more.window.end <= result.window.end:
+        return result  # an explicit --to: that window is complete
+    more = await _download_pages(session, options, out_dir, state, incremental, more, progress)
+    return _joined(result, more)
+
+
+def _joined(first: FetchResult, then: FetchResult) -> FetchResult:
+    """One result for a resumed download and the one that took it on to now."""
+    assert first.window is not None and then.window is not None
+    return replace(
+        then,
+        window=TimeWindow(first.window.start, then.window.end),
+        pages=first.pages + then.pages,
+        events=first.events + then.events,
+        total_pages=first.total_pages + then.total_pages,
+        total_events=first.total_events + then.total_events,
+        known_skipped=first.known_skipped + then.known_skipped,
+        resumed=True,
+        seconds=first.seconds + then.seconds,
+        notes=first.notes if first.total_events else then.notes,
+    )
 
 
 async def _download_pages(
@@ -226,13 +298,18 @@ async def _download_pages(
 ) -> FetchResult:
     window = TimeWindow.from_json(state.window) if state.window else None
     known = incremental.recent if incremental else {}
-    overlap_start = window.end - options.overlap if window and options.incremental else None
     meter = _Meter(window)
+    followed = {state.next_link}
     while state.next_link:
         url = state.next_link
         part = out_dir / (page_name(state.next_page) + ".part")
         page = await session.download(url, part, LOGS_PERMISSIONS)
         events = page_values(page, url)
+        try:
+            link = _next_link(session, page, followed)
+        except GraphError:
+            part.unlink()
+            raise
         fresh = [e for e in events if not (isinstance(e, dict) and e.get("id") in known)]
         result.known_skipped += len(events) - len(fresh)
         if len(fresh) != len(events):
@@ -245,10 +322,9 @@ async def _download_pages(
             result.pages += 1
         else:
             part.unlink()
-        if overlap_start is not None:
-            state.recent.update(_ids_since(fresh, overlap_start))
-        link = page.get("@odata.nextLink")
-        state.next_link = session.check_origin(link) if isinstance(link, str) and link else None
+        if options.incremental:
+            _remember_recent(state, fresh, options.overlap)
+        state.next_link = link
         state.events += len(fresh)
         result.events += len(fresh)
         state.save(out_dir)
@@ -256,35 +332,43 @@ async def _download_pages(
     state.complete = True
     state.save(out_dir)
     if options.incremental:
-        _advance_incremental(options, state, incremental, window)
+        result.watermark = _advance_incremental(options, state)
     result.total_pages, result.total_events = state.pages, state.events
     result.seconds = time.monotonic() - meter.started
     result.notes.extend(_empty_notes(options.selection, state.events))
     return result
 
 
-def _ids_since(events: list[Any], start: datetime) -> dict[str, str]:
-    found = {}
-    for event in events:
-        if isinstance(event, dict) and isinstance(event.get("id"), str):
-            when = _event_time(event.get("activityDateTime"))
-            if when is None or when >= start:
-                found[event["id"]] = event.get("activityDateTime") or ""
-    return found
+def _remember_recent(state: RunState, events: list[Any], overlap: timedelta) -> None:
+    """Keep the newest event time fetched and the ids within ``overlap`` before it, which the
+    next run asks for again and must recognise. Pruned on every page, so it stays the size of
+    the overlap in whatever order Graph sends the pages."""
+    times = [t for e in events if isinstance(e, dict)
+             if (t := _event_time(e.get("activityDateTime"))) is not None]
+    if times and (state.newest is None or max(times) > parse_time(state.newest)):
+        state.newest = odata_time(max(times))
+    state.recent.update({e["id"]: e.get("activityDateTime") or "" for e in events
+                         if isinstance(e, dict) and isinstance(e.get("id"), str)})
+    if state.newest is not None:
+        state.recent = within_overlap(state.recent, parse_time(state.newest), overlap)
 
 
-def _advance_incremental(
-    options: FetchOptions,
-    state: RunState,
-    incremental: IncrementalState | None,
-    window: TimeWindow | None,
-) -> None:
-    assert options.incremental is not None and window is not None
-    recent = {**(incremental.recent if incremental else {}), **state.recent}
+def _advance_incremental(options: FetchOptions, state: RunState) -> datetime | None:
+    """Move the watermark to the newest event fetched, never back (a resumed old window, or
+    another folder's run on the same state file, may end before it); None while no run has
+    fetched an event, so the next run asks for its whole window again."""
+    assert options.incremental is not None
+    saved = IncrementalState.load(options.incremental)  # as it is now, not as the run began
+    times = [parse_time(t) for t in (saved and saved.watermark, state.newest) if t]
+    if not times:
+        return None
+    watermark = max(times)
+    recent = {**(saved.recent if saved else {}), **state.recent}
     IncrementalState(
-        options.request(), odata_time(window.end), within_overlap(recent, window.end,
-                                                                  options.overlap)
+        options.request(), odata_time(watermark),
+        within_overlap(recent, watermark, options.overlap),
     ).save(options.incremental)
+    return watermark
 
 
 def _empty_notes(selection: Selection, events: int) -> list[str]:

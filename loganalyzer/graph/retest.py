@@ -95,7 +95,7 @@ async def _provision(client: GraphClient, plan: Plan, pace: float) -> list[OnDem
             subjects=[SynchronizationJobSubject(object_id=subject.object_id,
                                                 object_type_name="User")])])
         pair = await client.call(f"Provision on demand for {subject.display}", SYNC_WRITE,
-                                 job.provision_on_demand.post(body))
+                                 job.provision_on_demand.post(body), write=True)
         results.append(read_on_demand(subject.display, pair.key if pair else None,
                                       pair.value if pair else None,
                                       plan.service_principal_id, plan.job_id))

@@ -21,10 +21,9 @@ from kiota_abstractions.authentication import (
     AllowedHostsValidator,
     BaseBearerTokenAuthenticationProvider,
 )
-from kiota_http.middleware.options import RetryHandlerOption
 from msgraph import GraphRequestAdapter, GraphServiceClient
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
-from msgraph_core import GraphClientFactory, PageIterator
+from msgraph_core import PageIterator
 
 from loganalyzer.graph.client import (
     GraphAuthError,
@@ -33,21 +32,25 @@ from loganalyzer.graph.client import (
     GraphRequestError,
     _Secrets,
     _Tokens,
+    graph_http_client,
+    same_origin,
 )
 
 T = TypeVar("T")
-_RETRIED_BY_KIOTA = {429, 503, 504}
+# 500/502 too: configuration reads have no retry loop of their own (``GraphSession`` has one)
+_RETRIED = {429, 500, 502, 503, 504}
 
 
 class _TokenProvider(AccessTokenProvider):
-    def __init__(self, tokens: _Tokens, host: str) -> None:
+    def __init__(self, tokens: _Tokens, root: str) -> None:
         self._tokens = tokens
-        self._hosts = AllowedHostsValidator([host])
+        self._root = root
+        self._hosts = AllowedHostsValidator([urlsplit(root).hostname or ""])
 
     async def get_authorization_token(self, uri: str, additional_authentication_context=None
                                       ) -> str:
-        if not self._hosts.is_url_host_valid(uri):
-            return ""  # never hand the token to another host (a nextLink elsewhere)
+        if not same_origin(uri, self._root):
+            return ""  # never hand the token to another server (a nextLink elsewhere)
         return self._tokens.bearer()
 
     def get_allowed_hosts_validator(self) -> AllowedHostsValidator:
@@ -61,14 +64,11 @@ class GraphClient:
         self.root = connection.root
         self.secrets = _Secrets()
         self.tokens = _Tokens(connection.auth, self.root, self.secrets)
-        option = RetryHandlerOption(delay=connection.retry.base_delay,
-                                    max_retries=connection.retry.max_retries)
         self._retries = connection.retry.max_retries
-        self._http = GraphClientFactory.create_with_default_middleware(
-            client=httpx.AsyncClient(base_url=self.root, timeout=httpx.Timeout(100, connect=30)),
-            options={RetryHandlerOption.get_key(): option})
-        auth = BaseBearerTokenAuthenticationProvider(
-            _TokenProvider(self.tokens, urlsplit(self.root).hostname or ""))
+        self._http = graph_http_client(
+            httpx.AsyncClient(base_url=self.root, timeout=httpx.Timeout(100, connect=30)),
+            connection.retry, _RETRIED)
+        auth = BaseBearerTokenAuthenticationProvider(_TokenProvider(self.tokens, self.root))
         adapter = GraphRequestAdapter(auth, self._http)
         adapter.base_url = self.root
         self.sdk = GraphServiceClient(request_adapter=adapter)
@@ -77,16 +77,20 @@ class GraphClient:
         await self._http.aclose()
         self.tokens.close()
 
-    async def call(self, what: str, permission: str, request: Awaitable[T]) -> T:
-        """Await one SDK request; a one-line GraphError naming ``what`` and the permission."""
+    async def call(self, what: str, permission: str, request: Awaitable[T],
+                   write: bool = False) -> T:
+        """Await one SDK request; a one-line GraphError naming ``what`` and the permission.
+        ``write``: a request not retried on 5xx, whose message says so."""
         try:
             return await request
         except APIError as exc:
-            raise self._error(exc, what, permission) from None
+            raise self._error(exc, what, permission, write) from None
         except httpx.TransportError as exc:
             raise GraphError(self.secrets.scrub(
                 f"Graph at {self.root} could not be reached for {what} "
                 f"({exc or type(exc).__name__}); try again later")) from None
+        except ValueError as exc:  # PageIterator on a page without 'value' or a bad nextLink
+            raise self._malformed(what, exc) from None
 
     async def collect(self, what: str, permission: str, first: Awaitable[Any]) -> list:
         """Every item of a collection: the first page, then ``PageIterator`` over nextLinks."""
@@ -94,12 +98,20 @@ class GraphClient:
         items: list = []
         if page is None:
             return items
-        iterator = PageIterator(page, self.sdk.request_adapter,
-                                error_mapping={"XXX": ODataError})
+        try:
+            iterator = PageIterator(page, self.sdk.request_adapter,
+                                    error_mapping={"XXX": ODataError})
+        except ValueError as exc:
+            raise self._malformed(what, exc) from None
         await self.call(what, permission, iterator.iterate(lambda item: items.append(item) or True))
         return items
 
-    def _error(self, exc: APIError, what: str, permission: str) -> GraphError:
+    def _malformed(self, what: str, exc: ValueError) -> GraphError:
+        said = self.secrets.scrub(" ".join(str(exc).split())[:200])
+        return GraphError(f"Graph sent a page of {what} that cannot be read ({said}); "
+                          "try again later")
+
+    def _error(self, exc: APIError, what: str, permission: str, write: bool) -> GraphError:
         status = exc.response_status_code or 0
         error = getattr(exc, "error", None)
         code = getattr(error, "code", None) or ""
@@ -109,7 +121,10 @@ class GraphClient:
             return GraphAuthError(f"Graph did not accept the sign-in for {what} ({said})")
         if status == 403:
             return PermissionMissing(what, permission, said)
-        if status in _RETRIED_BY_KIOTA:
+        if write and status >= 500:
+            return GraphError(f"Graph failed {what} ({said}); a write is not retried, as Graph "
+                              "may have carried it out: check the result before running it again")
+        if status in _RETRIED:
             return GraphError(f"Graph is still throttling or unavailable after {self._retries} "
                               f"retries ({said}); wait and re-run the same command")
         if status == 404:

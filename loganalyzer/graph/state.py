@@ -5,9 +5,10 @@ Two small JSON files, both written atomically so an interrupted run never leaves
 * the *run state*, ``OUT/.fetch-state.json`` (hidden, so the readers skip it): the request,
   the ``@odata.nextLink`` to continue from and the next page number. A re-run of the same
   command reads it and resumes.
-* the *incremental state*, the file named by ``--incremental STATE``: the watermark (the end of
-  the last completed window) and the ids of events inside the overlap before it, so the next
-  run asks for ``watermark - overlap`` onwards and drops what it already has.
+* the *incremental state*, the file named by ``--incremental STATE``: the watermark (the
+  newest event time completed runs fetched; it never moves back) and the ids of events inside
+  the overlap before it, so the next run asks for ``watermark - overlap`` onwards and drops
+  what it already has.
 
 Neither file ever holds a token or secret.
 """
@@ -70,6 +71,7 @@ class RunState:
     events: int = 0
     complete: bool = False
     recent: dict[str, str] = field(default_factory=dict)  # id -> activityDateTime (incremental)
+    newest: str | None = None  # the newest activityDateTime fetched (incremental)
     format: int = STATE_FORMAT
 
     @classmethod
@@ -85,6 +87,21 @@ class RunState:
 
     def save(self, folder: Path) -> None:
         write_json_atomic(folder / RUN_STATE_NAME, asdict(self))
+
+
+def unfinished_downloads(folder: Path) -> list[str]:
+    """A note for each download in ``folder`` (or below it) that has not finished: reading it
+    would otherwise analyse part of the window as if it were all of it."""
+    notes = []
+    for path in sorted(folder.rglob(RUN_STATE_NAME)):
+        try:
+            state = RunState.load(path.parent)
+        except QueryError:  # not ours to judge; the readers skip hidden files
+            continue
+        if state is not None and not state.complete:
+            notes.append(f"{path.parent}: this folder holds an unfinished download: "
+                         f"{state.pages:,} pages of {state.filter}; run fetch again to finish it")
+    return notes
 
 
 @dataclass

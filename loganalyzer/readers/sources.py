@@ -15,6 +15,7 @@ import zipfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from loganalyzer.graph.state import unfinished_downloads
 from loganalyzer.problems import InputError
 from loganalyzer.readers.containers import GzipStream, extract_zip
 
@@ -76,6 +77,7 @@ def expand(
             )
             if not files:
                 raise InputError(str(path), "folder holds no log files (.json, .csv, .gz, .zip)")
+            notes.extend(unfinished_downloads(path))
             for file in files:
                 sources.extend(
                     replace(s, in_folder=True)
