@@ -228,3 +228,27 @@ def test_the_samples_are_what_their_generator_writes(tmp_path) -> None:
         committed = {p.name: p.read_text() for p in (CONFIG / sample).glob("*.json")}
         assert written == committed, sample
     assert set(generator.MISTAKES) == {r.id for r in CONFIG_RULES}
+
+
+def good_with(tmp_path: Path, name: str, edit) -> Path:
+    """A copy of good/ whose file ``name`` was changed by ``edit(doc)``."""
+    folder = tmp_path / "edited"
+    shutil.copytree(CONFIG / "good", folder)
+    doc = json.loads((folder / name).read_text())
+    edit(doc)
+    (folder / name).write_text(json.dumps(doc))
+    return folder
+
+
+@pytest.mark.parametrize(("url", "secret"), [
+    ("https://api.flowcase.com/scim/v2?token=abcdef0123456789", "abcdef0123456789"),
+    ("https://admin:hunter2secret@northwind.flowcase.com/api/scim/v2", "hunter2secret"),
+])
+def test_a_credential_in_the_tenant_url_is_never_shown(tmp_path, url, secret) -> None:
+    def set_url(doc):
+        doc["secrets"][0]["value"] = url
+
+    folder = good_with(tmp_path, "synchronization.json", set_url)
+    shown = CliRunner().invoke(app, ["check", "--config", str(folder), "--format", "json"])
+    assert "CC016" in shown.stdout and "[REDACTED]" in shown.stdout
+    assert secret not in shown.stdout

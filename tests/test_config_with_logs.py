@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 from typer.testing import CliRunner
 
@@ -137,3 +138,17 @@ def test_configuration_values_are_escaped_in_the_html_report(tmp_path) -> None:
     invoke("report", LOGS, "--config", str(folder), "-o", str(html))
     page = html.read_text()
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_drift_masks_a_credential_in_the_tenant_url(tmp_path) -> None:
+    from loganalyzer.config.drift import drift
+    from loganalyzer.config.files import read_config_dir
+
+    folder = tmp_path / "now"
+    shutil.copytree(CONFIG / "good", folder)
+    sync = json.loads((folder / "synchronization.json").read_text())
+    sync["secrets"][0]["value"] = "https://api.flowcase.com/scim/v2?token=abcdef0123456789"
+    (folder / "synchronization.json").write_text(json.dumps(sync))
+    changes = drift(read_config_dir(CONFIG / "good", print), read_config_dir(folder, print))
+    (url,) = [c for c in changes if c.setting == "Tenant URL"]
+    assert url.now == "https://api.flowcase.com/scim/v2?token=[REDACTED]"
