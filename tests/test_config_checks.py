@@ -76,7 +76,8 @@ def test_roles_are_judged_case_sensitively_and_the_default_roles_are_left_alone(
     every = " ".join(f.message for f in bad.findings)
     assert "msiam_access" not in every and "'User'" not in every
     assert "'countrymanager'" in finding(bad, "CC012").message
-    assert "app role 'External' (external): User -> User/Group" in evidence_text(bad, "CC013")
+    assert "app role 'External' (external): Application -> User (Users/Groups)" in (
+        evidence_text(bad, "CC013"))
 
 
 def test_nested_group_users_are_counted_with_a_sample(bad) -> None:

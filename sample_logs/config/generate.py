@@ -42,7 +42,9 @@ def uid(name: str) -> str:
 # ----------------------------------------------------------------------------- app roles
 
 
-def role(value: str | None, display: str, members=("User", "Group"), enabled=True) -> dict:
+def role(value: str | None, display: str, members=("User",), enabled=True) -> dict:
+    """An app role; ``members`` are Graph's allowedMemberTypes: "User" (the portal's
+    Users/Groups) and/or "Application"."""
     return {
         "allowedMemberTypes": list(members),
         "description": display,
@@ -55,15 +57,15 @@ def role(value: str | None, display: str, members=("User", "Group"), enabled=Tru
 
 
 DEFAULT_ROLES = [  # every non-gallery app has these; they are not mistakes
-    {**role(None, "User", members=("User",)), "id": "18d14569-c3bd-439b-9a66-3a2aee01d14f",
+    {**role(None, "User"), "id": "18d14569-c3bd-439b-9a66-3a2aee01d14f",
      "description": "User"},
-    {**role(None, "msiam_access", members=("User",)), "description": "msiam_access"},
+    {**role(None, "msiam_access"), "description": "msiam_access"},
 ]
 GOOD_ROLES = [
     role("consultant", "Consultant"),
     role("internationalmanager", "International manager"),
     role("countrymanager", "Country manager"),
-    role("referencemanager", "Reference manager"),
+    role("referencemanager", "Reference manager", members=("User", "Application")),
     role("external", "External"),
     role("limited_access", "Limited access"),
     role("departmentmanager:office:NO:Finance", "Department manager NO Finance"),
@@ -401,7 +403,7 @@ MISTAKES = {
     "CC010": "role value 'Consultant' (capital C)",
     "CC011": "role values departmentmanager:Engineering and departmentmanager:office:no:Finance",
     "CC012": "the countrymanager role is disabled",
-    "CC013": "the external role can be assigned to users only",
+    "CC013": "the external role can be assigned to applications only",
     "CC014": "Consultants Oslo is nested in an assigned group: 2 users reach the app only so",
     "CC015": "the job is in quarantine (EncounteredEscrowProportionThreshold)",
     "CC016": "the Tenant URL lacks ?aadOptscim062020",
@@ -443,7 +445,7 @@ def bad_roles() -> list[dict]:
     found = {r["value"]: r for r in roles}
     found["consultant"]["value"] = "Consultant"
     found["countrymanager"]["isEnabled"] = False
-    found["external"]["allowedMemberTypes"] = ["User"]
+    found["external"]["allowedMemberTypes"] = ["Application"]
     found["departmentmanager:office:NO:Finance"]["value"] = "departmentmanager:office:no:Finance"
     roles.append(role("departmentmanager:Engineering", "Department manager Engineering"))
     return DEFAULT_ROLES + roles
