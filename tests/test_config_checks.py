@@ -253,3 +253,15 @@ def test_a_credential_in_the_tenant_url_is_never_shown(tmp_path, url, secret) ->
     shown = CliRunner().invoke(app, ["check", "--config", str(folder), "--format", "json"])
     assert "CC016" in shown.stdout and "[REDACTED]" in shown.stdout
     assert secret not in shown.stdout
+
+
+def test_a_bare_departmentmanager_role_is_malformed_not_a_crash(tmp_path) -> None:
+    def add_bare_role(doc):
+        bare = {**doc["appRoles"][-1], "id": "0f6c3f4e-2b8e-4d63-9a51-3e1d7c2a9b10",
+                "displayName": "Department manager", "value": "departmentmanager"}
+        doc["appRoles"].append(bare)
+
+    result = check(good_with(tmp_path, "service-principal.json", add_bare_role))
+    assert [f.check_id for f in result.findings] == ["CC011"]
+    assert "'departmentmanager': names no department or custom tag" in (
+        evidence_text(result, "CC011"))
