@@ -265,3 +265,29 @@ def test_a_bare_departmentmanager_role_is_malformed_not_a_crash(tmp_path) -> Non
     assert [f.check_id for f in result.findings] == ["CC011"]
     assert "'departmentmanager': names no department or custom tag" in (
         evidence_text(result, "CC011"))
+
+
+def without_expressions(source: dict) -> None:
+    """A mapping source as Graph often returns it: ``expression`` null, at every level."""
+    source["expression"] = None
+    for parameter in source.get("parameters") or []:
+        without_expressions(parameter["value"])
+
+
+@pytest.mark.parametrize("sample", ["good", "bad"])
+def test_a_null_expression_is_rebuilt_from_the_function_and_its_parameters(tmp_path,
+                                                                            sample) -> None:
+    (name,) = [p.name for p in (CONFIG / sample).glob("*.json")
+               if "synchronizationRules" in p.read_text()]
+    schema = json.loads((CONFIG / sample / name).read_text())
+    for mapping in schema["synchronizationRules"][0]["objectMappings"]:
+        for attribute in mapping["attributeMappings"]:
+            without_expressions(attribute["source"])
+    (tmp_path / "schema.json").write_text(json.dumps(schema))
+    schema_checks = {f.check_id for f in check(CONFIG / sample).findings if f.check_id in
+                     {"CC001", "CC002", "CC003", "CC004", "CC005", "CC006", "CC007", "CC008",
+                      "CC009"}}
+    assert {f.check_id for f in check(tmp_path).findings} == schema_checks
+    if sample == "bad":
+        assert "Expression SingleAppRoleAssignment([appRoleAssignments])" in (
+            evidence_text(check(tmp_path), "CC006"))

@@ -56,12 +56,26 @@ def expression(source: Any) -> str:
     """The mapping's source as the portal shows it (``[mail]``, ``ToLower([mail], )``)."""
     if source is None:
         return ""
-    if source.expression:
-        return source.expression
+    return source.expression or _rebuilt(source, argument=False)
+
+
+def _rebuilt(source: Any, argument: bool) -> str:
+    """The expression Graph often leaves null, rebuilt from ``name`` and ``parameters`` so a
+    correct Function mapping is not reported: ``ToLower([mail], )``. An empty constant
+    argument is blank, as in the portal's ``Switch([IsSoftDeleted], , "False", …)``."""
     kind = enum_text(source.type)
     if kind == "Constant":
-        return f'"{source.name or ""}"'
-    return f"[{source.name}]" if kind in ("", "Attribute") else f"{source.name}(…)"
+        return "" if argument and not source.name else f'"{source.name or ""}"'
+    if kind == "Function":
+        arguments = (_argument(p.value) for p in source.parameters or [])
+        return f"{source.name}({', '.join(arguments)})"
+    return f"[{source.name}]"
+
+
+def _argument(source: Any) -> str:
+    if source is None:
+        return ""
+    return source.expression or _rebuilt(source, argument=True)
 
 
 def describe(mapping: Any, matching: bool = False) -> str:

@@ -31,7 +31,6 @@ ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 FLOWCASE_EXT = "urn:ietf:params:scim:schemas:extension:flowcase:2.0:User"
 SCIM_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
 WORK_EMAIL = 'emails[type eq "work"].value'
-SOFT_DELETE = 'Switch([IsSoftDeleted], , "False", "True", "True", "False")'
 
 
 def uid(name: str) -> str:
@@ -99,11 +98,14 @@ def to_lower(name: str) -> dict:
     return function("ToLower", f"ToLower([{name}], )", ("source", attr(name)))
 
 
-def soft_delete(expression: str = SOFT_DELETE) -> dict:
+def soft_delete(*pairs: str) -> dict:
+    """Switch([IsSoftDeleted], , key, value, …): the guide's when ``pairs`` are not given;
+    the expression and the parameters say the same, as Graph's do."""
+    pairs = pairs or ("False", "True", "True", "False")
+    expression = "Switch([IsSoftDeleted], , " + ", ".join(f'"{p}"' for p in pairs) + ")"
     return function("Switch", expression, ("source", attr("IsSoftDeleted")),
-                    ("defaultValue", constant("")), ("key", constant("False")),
-                    ("value", constant("True")), ("key", constant("True")),
-                    ("value", constant("False")))
+                    ("defaultValue", constant("")),
+                    *((("key", "value")[n % 2], constant(p)) for n, p in enumerate(pairs)))
 
 
 def user_mappings() -> list[dict]:
@@ -419,8 +421,7 @@ def bad_schema() -> dict:
     found = {m["targetAttributeName"]: m for m in users["attributeMappings"]}
     found["userName"]["source"] = attr("userPrincipalName")
     found[WORK_EMAIL]["matchingPriority"] = 0
-    found["active"]["source"] = soft_delete(
-        'Switch([IsSoftDeleted], , "False", "False", "True", "True")')
+    found["active"]["source"] = soft_delete("False", "False", "True", "True")
     found["roles"]["source"] = function(
         "SingleAppRoleAssignment", "SingleAppRoleAssignment([appRoleAssignments])",
         ("appRoleAssignments", attr("appRoleAssignments")))
