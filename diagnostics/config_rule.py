@@ -56,6 +56,8 @@ class ConfigHit:
     evidence: list[Mismatch]
     severity: str | None = None  # None: the check's SEVERITY
     details: dict[str, Any] = field(default_factory=dict)
+    # None: the check's LOG_RULES; a hit narrows them when only some see its kind of mistake
+    log_rules: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         self.message = mask(self.message)

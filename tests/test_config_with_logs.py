@@ -152,3 +152,15 @@ def test_drift_masks_a_credential_in_the_tenant_url(tmp_path) -> None:
     changes = drift(read_config_dir(CONFIG / "good", print), read_config_dir(folder, print))
     (url,) = [c for c in changes if c.setting == "Tenant URL"]
     assert url.now == "https://api.flowcase.com/scim/v2?token=[REDACTED]"
+
+
+def test_each_log_rule_is_confirmed_only_by_the_check_of_the_same_mistake() -> None:
+    from loganalyzer.config.check import run_checks
+    from loganalyzer.config.files import read_config_dir
+
+    confirmed = {rule: sorted(f.check_id for f in found) for rule, found in
+                 run_checks(read_config_dir(CONFIG / "bad", print)).by_log_rule().items()}
+    assert confirmed["FC003"] == ["CC016"]  # not CC006, the roles mapping
+    assert confirmed["FC006"] == ["CC003"]  # userName lacks ToLower; the email has it
+    assert confirmed["FC007"] == ["CC004"]  # the email is not matched second
+    assert confirmed["FC019"] == ["CC017"] and "FC020" not in confirmed

@@ -151,10 +151,12 @@ def accepted(actual: str, *forms: str) -> bool:
 
 
 def expected_mapping(config: ConfigSnapshot, target: str, forms: tuple[str, ...],
-                     priority: int | None, consequence: str) -> list:
+                     priority: int | None, consequence: str,
+                     seen_by: dict[str, tuple[str, ...]] | None = None) -> list:
     """Hits for a user mapping to ``target`` that is missing, whose expression is none of
     ``forms`` (the first is the guide's), or whose matching precedence is not ``priority``
-    (None: precedence not checked)."""
+    (None: precedence not checked). ``seen_by`` names the log rules that see a wrong
+    ``expression`` and a wrong ``precedence`` (None: the check's own LOG_RULES)."""
     from diagnostics.config_rule import ConfigHit, Mismatch
 
     hits = []
@@ -171,8 +173,12 @@ def expected_mapping(config: ConfigSnapshot, target: str, forms: tuple[str, ...]
                 f"is mapped {describe(mapping, matching=priority is not None)}"
                 if wrong_expression else
                 f"has matching precedence {mapping.matching_priority or 0}, not {priority}")
+        wrong = ["expression"] if mapping is not None and wrong_expression else []
+        wrong += ["precedence"] if wrong_priority else []
+        log_rules = None if seen_by is None else tuple(
+            dict.fromkeys(r for kind in wrong for r in seen_by[kind]))
         hits.append(ConfigHit(f"{label}{target} {what}: {consequence}",
                               [Mismatch(f"{label}{target} mapping",
                                         describe(mapping, matching=priority is not None),
-                                        expected)]))
+                                        expected)], log_rules=log_rules))
     return hits
