@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from diagnostics.config_rules import CONFIG_RULES
 from loganalyzer.cli import app
-from loganalyzer.config.check import ConfigResult, run_checks
+from loganalyzer.config.check import ConfigFinding, ConfigResult, run_checks
 from loganalyzer.config.files import read_config_dir
 from loganalyzer.problems import InputError
 from tests.graph_support import CONFIG
@@ -199,7 +199,9 @@ def test_check_json_and_markdown(tmp_path) -> None:
                                       "json"])
     data = json.loads(result.stdout)
     assert len(data["findings"]) == 17 and data["not_checked"] == []
-    assert data["findings"][0]["evidence"][0] == {
+    # critical first, then by guide step: the quarantine (steps 3, 8b) before groups (7b)
+    assert [f["check_id"] for f in data["findings"][:2]] == ["CC015", "CC001"]
+    assert data["findings"][1]["evidence"][0] == {
         "subject": "Provision Azure Active Directory Groups", "current": "Enabled = Yes",
         "expected": "Enabled = No"}
     out = tmp_path / "check.md"
@@ -291,3 +293,44 @@ def test_a_null_expression_is_rebuilt_from_the_function_and_its_parameters(tmp_p
     if sample == "bad":
         assert "Expression SingleAppRoleAssignment([appRoleAssignments])" in (
             evidence_text(check(tmp_path), "CC006"))
+
+
+def job_finding(tmp_path: Path, edit) -> ConfigFinding:
+    """CC015 on bad/'s job after ``edit(job)``."""
+    job = json.loads((CONFIG / "bad" / "sync-job.json").read_text())
+    edit(job)
+    (tmp_path / "job.json").write_text(json.dumps(job))
+    return finding(check(tmp_path), "CC015")
+
+
+def test_a_paused_job_is_paused_not_active(tmp_path) -> None:
+    def pause(job):
+        job["status"].update(code="Paused", quarantine=None)
+
+    paused = job_finding(tmp_path, pause)
+    assert paused.message == "The provisioning job is paused."
+    assert paused.severity == "high" and paused.guide_steps == ["3", "8b"]
+
+
+def test_graphs_no_error_and_never_placeholders_are_not_shown(tmp_path) -> None:
+    no_error = {"code": "None", "message": "", "tenantActionable": False}
+
+    def placeholders(job):
+        job["status"]["quarantine"].update(currentBegan="0001-01-01T00:00:00Z",
+                                           seriesBegan="0001-01-01T00:00:00Z", error=no_error)
+        job["status"]["lastExecution"]["error"] = no_error
+
+    quarantine = job_finding(tmp_path, placeholders)
+    assert quarantine.message == (
+        "The provisioning job is in quarantine (EncounteredEscrowProportionThreshold).")
+    shown = " ".join(e.current for e in quarantine.evidence)
+    assert "None" not in shown and "since" not in shown
+
+
+def test_a_quarantine_start_with_an_offset_is_shown_in_utc(tmp_path) -> None:
+    def offset(job):
+        job["status"]["quarantine"].update(currentBegan="0001-01-01T00:00:00Z",
+                                           seriesBegan="2026-03-26T09:30:00+05:30")
+
+    quarantine = job_finding(tmp_path, offset)
+    assert "(since 2026-03-26 04:00 UTC)" in quarantine.evidence[1].current

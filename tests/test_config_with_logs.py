@@ -48,7 +48,7 @@ def test_why_says_the_configuration_confirms_the_verdict() -> None:
     assert "Confirmed by the configuration: CC003 userName is mapped Direct" in verdict
     data = json.loads(invoke("why", "anna.berg@northwind.no", LOGS, "--config",
                              str(CONFIG / "bad"), "--format", "json"))
-    assert data["configuration"]["findings"][0]["check_id"] == "CC001"
+    assert data["configuration"]["findings"][0]["check_id"] == "CC015"  # critical, step 3
 
 
 def test_report_has_a_configuration_section_in_html_and_markdown(tmp_path) -> None:
