@@ -334,3 +334,27 @@ def test_a_quarantine_start_with_an_offset_is_shown_in_utc(tmp_path) -> None:
 
     quarantine = job_finding(tmp_path, offset)
     assert "(since 2026-03-26 04:00 UTC)" in quarantine.evidence[1].current
+
+
+def test_a_schema_given_twice_counts_once(tmp_path, bad) -> None:
+    folder = tmp_path / "twice"
+    shutil.copytree(CONFIG / "bad", folder)
+    schema = json.loads((folder / "Flowcase SCIM schema.json").read_text())
+    job_id = schema["id"]
+    context = (f"https://graph.microsoft.com/v1.0/$metadata#servicePrincipals('x')/"
+               f"synchronization/jobs('{job_id}')/schema/$entity")
+    (folder / "schema-1.json").write_text(json.dumps({"@odata.context": context, **schema}))
+    twice = check(folder)
+    assert [(f.check_id, f.message) for f in twice.findings] == [
+        (f.check_id, f.message) for f in bad.findings]
+
+
+def test_an_object_mapping_listed_twice_counts_once(tmp_path, bad) -> None:
+    folder = tmp_path / "mappings"
+    shutil.copytree(CONFIG / "bad", folder)
+    path = folder / "Flowcase SCIM schema.json"
+    schema = json.loads(path.read_text())
+    schema["synchronizationRules"][0]["objectMappings"] *= 2
+    path.write_text(json.dumps(schema))
+    assert [(f.check_id, f.message, f.evidence) for f in check(folder).findings] == [
+        (f.check_id, f.message, f.evidence) for f in bad.findings]

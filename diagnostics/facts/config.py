@@ -10,11 +10,10 @@ The models are msgraph-sdk's (``SynchronizationSchema`` and friends), read by at
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 from diagnostics.config_rule import NotCheckable
-from loganalyzer.config.model import ConfigSnapshot
+from loganalyzer.config.model import ConfigSnapshot, distinct
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 DEPARTMENT = f"{ENTERPRISE}:department"
@@ -101,13 +100,14 @@ def schemas(config: ConfigSnapshot) -> list[tuple[str, Any]]:
     return [(f"job {job_id}: " if len(found) > 1 else "", schema) for job_id, schema in found]
 
 
-def object_mappings(schema: Any, source_object: str) -> Iterator[tuple[Any, Any]]:
+def object_mappings(schema: Any, source_object: str) -> list[tuple[Any, Any]]:
     """(synchronization rule, object mapping) for mappings of ``source_object`` (``User``,
-    ``Group``): found by their source, never by a target's or mapping's name."""
-    for rule in schema.synchronization_rules or []:
-        for mapping in rule.object_mappings or []:
-            if (mapping.source_object_name or "").lower() == source_object.lower():
-                yield rule, mapping
+    ``Group``): found by their source, never by a target's or mapping's name; a mapping listed
+    twice counts once."""
+    return distinct(((rule, mapping) for rule in schema.synchronization_rules or []
+                     for mapping in rule.object_mappings or []
+                     if (mapping.source_object_name or "").lower() == source_object.lower()),
+                    lambda pair: pair[1])
 
 
 def user_mappings(schema: Any) -> list[Any]:
