@@ -63,6 +63,8 @@ def test_bad_evidence_is_current_against_expected(bad) -> None:
     assert f"to {ENTERPRISE}:division -> to {ENTERPRISE}:department" in evidence_text(bad, "CC008")
     required = evidence_text(bad, "CC009")
     assert "attribute roles: listed, no flags -> listed (Multi-Value)" in required
+    assert ("attribute id: listed (Primary Key) -> listed (Primary Key and Required)"
+            in required)
     assert "https://northwind.flowcase.com/api/scim/v2?aadOptscim062020" in (
         evidence_text(bad, "CC016"))
 

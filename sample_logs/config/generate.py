@@ -401,7 +401,8 @@ MISTAKES = {
     "CC006": "roles is SingleAppRoleAssignment([appRoleAssignments])",
     "CC007": "countryCode and countryName are both mapped",
     "CC008": "department is mapped to the enterprise division, not department",
-    "CC009": "the work email is not required and roles is not multi-valued in the attribute list",
+    "CC009": "in the attribute list id is not required, the work email is not required and "
+             "roles is not multi-valued",
     "CC010": "role value 'Consultant' (capital C)",
     "CC011": "role values departmentmanager:Engineering and departmentmanager:office:no:Finance",
     "CC012": "the countrymanager role is disabled",
@@ -432,7 +433,7 @@ def bad_schema() -> dict:
     ]
     target = bad["directories"][1]["objects"][0]["attributes"]
     for item in target:
-        if item["name"] == WORK_EMAIL:
+        if item["name"] in ("id", WORK_EMAIL):
             item["required"] = False
         if item["name"] == "roles":
             item["multivalued"] = False
