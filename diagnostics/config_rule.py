@@ -34,16 +34,18 @@ class NotCheckable(Exception):
 
 @dataclass(frozen=True)
 class Mismatch:
-    """One piece of evidence: what the configuration has, and what the guide asks for. Its
-    texts are masked (``loganalyzer.masking``): a job's error message or a Tenant URL can
-    carry a credential, and configuration is read outside ``normalize``."""
+    """One piece of evidence: what the configuration has, and what the guide asks for. Every
+    text is masked (``loganalyzer.masking``): a job's error message or a Tenant URL can carry a
+    credential, an expected value is often built from the current one (CC016's fixed URL), and
+    configuration is read outside ``normalize``."""
 
     subject: str  # "userName mapping", "app role 'Consultant'", "job scim.…"
     current: str
     expected: str
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "current", mask(self.current))
+        for name in ("subject", "current", "expected"):
+            object.__setattr__(self, name, mask(getattr(self, name)))
 
 
 @dataclass
@@ -54,6 +56,8 @@ class ConfigHit:
     evidence: list[Mismatch]
     severity: str | None = None  # None: the check's SEVERITY
     details: dict[str, Any] = field(default_factory=dict)
+    # None: the check's LOG_RULES; a hit narrows them when only some see its kind of mistake
+    log_rules: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         self.message = mask(self.message)

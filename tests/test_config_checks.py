@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from diagnostics.config_rules import CONFIG_RULES
 from loganalyzer.cli import app
-from loganalyzer.config.check import ConfigResult, run_checks
+from loganalyzer.config.check import ConfigFinding, ConfigResult, run_checks
 from loganalyzer.config.files import read_config_dir
 from loganalyzer.problems import InputError
 from tests.graph_support import CONFIG
@@ -63,6 +63,8 @@ def test_bad_evidence_is_current_against_expected(bad) -> None:
     assert f"to {ENTERPRISE}:division -> to {ENTERPRISE}:department" in evidence_text(bad, "CC008")
     required = evidence_text(bad, "CC009")
     assert "attribute roles: listed, no flags -> listed (Multi-Value)" in required
+    assert ("attribute id: listed (Primary Key) -> listed (Primary Key and Required)"
+            in required)
     assert "https://northwind.flowcase.com/api/scim/v2?aadOptscim062020" in (
         evidence_text(bad, "CC016"))
 
@@ -76,7 +78,8 @@ def test_roles_are_judged_case_sensitively_and_the_default_roles_are_left_alone(
     every = " ".join(f.message for f in bad.findings)
     assert "msiam_access" not in every and "'User'" not in every
     assert "'countrymanager'" in finding(bad, "CC012").message
-    assert "app role 'External' (external): User -> User/Group" in evidence_text(bad, "CC013")
+    assert "app role 'External' (external): Application -> User (Users/Groups)" in (
+        evidence_text(bad, "CC013"))
 
 
 def test_nested_group_users_are_counted_with_a_sample(bad) -> None:
@@ -139,7 +142,7 @@ def test_fetch_job_output_and_an_old_style_manifest_are_read(tmp_path) -> None:
     shown = " ".join(CliRunner().invoke(app, ["check", "--config", str(folder)]).stdout.split())
     assert "CC016 The Tenant URL lacks ?aadOptscim062020: " in shown
     assert "(fetch-config, when Graph returns them) (in the logs: FC003)" in shown
-    assert "(in the logs: FC019 and FC020)" in shown
+    assert "(in the logs: FC019)" in shown
 
 
 def test_the_guides_manager_spelling_is_the_manager_too(tmp_path) -> None:
@@ -198,7 +201,9 @@ def test_check_json_and_markdown(tmp_path) -> None:
                                       "json"])
     data = json.loads(result.stdout)
     assert len(data["findings"]) == 17 and data["not_checked"] == []
-    assert data["findings"][0]["evidence"][0] == {
+    # critical first, then by guide step: the quarantine (steps 3, 8b) before groups (7b)
+    assert [f["check_id"] for f in data["findings"][:2]] == ["CC015", "CC001"]
+    assert data["findings"][1]["evidence"][0] == {
         "subject": "Provision Azure Active Directory Groups", "current": "Enabled = Yes",
         "expected": "Enabled = No"}
     out = tmp_path / "check.md"
@@ -228,3 +233,130 @@ def test_the_samples_are_what_their_generator_writes(tmp_path) -> None:
         committed = {p.name: p.read_text() for p in (CONFIG / sample).glob("*.json")}
         assert written == committed, sample
     assert set(generator.MISTAKES) == {r.id for r in CONFIG_RULES}
+
+
+def good_with(tmp_path: Path, name: str, edit) -> Path:
+    """A copy of good/ whose file ``name`` was changed by ``edit(doc)``."""
+    folder = tmp_path / "edited"
+    shutil.copytree(CONFIG / "good", folder)
+    doc = json.loads((folder / name).read_text())
+    edit(doc)
+    (folder / name).write_text(json.dumps(doc))
+    return folder
+
+
+@pytest.mark.parametrize(("url", "secret"), [
+    ("https://api.flowcase.com/scim/v2?token=abcdef0123456789", "abcdef0123456789"),
+    ("https://admin:hunter2secret@northwind.flowcase.com/api/scim/v2", "hunter2secret"),
+])
+def test_a_credential_in_the_tenant_url_is_never_shown(tmp_path, url, secret) -> None:
+    def set_url(doc):
+        doc["secrets"][0]["value"] = url
+
+    folder = good_with(tmp_path, "synchronization.json", set_url)
+    shown = CliRunner().invoke(app, ["check", "--config", str(folder), "--format", "json"])
+    assert "CC016" in shown.stdout and "[REDACTED]" in shown.stdout
+    assert secret not in shown.stdout
+
+
+def test_a_bare_departmentmanager_role_is_malformed_not_a_crash(tmp_path) -> None:
+    def add_bare_role(doc):
+        bare = {**doc["appRoles"][-1], "id": "0f6c3f4e-2b8e-4d63-9a51-3e1d7c2a9b10",
+                "displayName": "Department manager", "value": "departmentmanager"}
+        doc["appRoles"].append(bare)
+
+    result = check(good_with(tmp_path, "service-principal.json", add_bare_role))
+    assert [f.check_id for f in result.findings] == ["CC011"]
+    assert "'departmentmanager': names no department or custom tag" in (
+        evidence_text(result, "CC011"))
+
+
+def without_expressions(source: dict) -> None:
+    """A mapping source as Graph often returns it: ``expression`` null, at every level."""
+    source["expression"] = None
+    for parameter in source.get("parameters") or []:
+        without_expressions(parameter["value"])
+
+
+@pytest.mark.parametrize("sample", ["good", "bad"])
+def test_a_null_expression_is_rebuilt_from_the_function_and_its_parameters(tmp_path,
+                                                                            sample) -> None:
+    (name,) = [p.name for p in (CONFIG / sample).glob("*.json")
+               if "synchronizationRules" in p.read_text()]
+    schema = json.loads((CONFIG / sample / name).read_text())
+    for mapping in schema["synchronizationRules"][0]["objectMappings"]:
+        for attribute in mapping["attributeMappings"]:
+            without_expressions(attribute["source"])
+    (tmp_path / "schema.json").write_text(json.dumps(schema))
+    schema_checks = {f.check_id for f in check(CONFIG / sample).findings if f.check_id in
+                     {"CC001", "CC002", "CC003", "CC004", "CC005", "CC006", "CC007", "CC008",
+                      "CC009"}}
+    assert {f.check_id for f in check(tmp_path).findings} == schema_checks
+    if sample == "bad":
+        assert "Expression SingleAppRoleAssignment([appRoleAssignments])" in (
+            evidence_text(check(tmp_path), "CC006"))
+
+
+def job_finding(tmp_path: Path, edit) -> ConfigFinding:
+    """CC015 on bad/'s job after ``edit(job)``."""
+    job = json.loads((CONFIG / "bad" / "sync-job.json").read_text())
+    edit(job)
+    (tmp_path / "job.json").write_text(json.dumps(job))
+    return finding(check(tmp_path), "CC015")
+
+
+def test_a_paused_job_is_paused_not_active(tmp_path) -> None:
+    def pause(job):
+        job["status"].update(code="Paused", quarantine=None)
+
+    paused = job_finding(tmp_path, pause)
+    assert paused.message == "The provisioning job is paused."
+    assert paused.severity == "high" and paused.guide_steps == ["3", "8b"]
+
+
+def test_graphs_no_error_and_never_placeholders_are_not_shown(tmp_path) -> None:
+    no_error = {"code": "None", "message": "", "tenantActionable": False}
+
+    def placeholders(job):
+        job["status"]["quarantine"].update(currentBegan="0001-01-01T00:00:00Z",
+                                           seriesBegan="0001-01-01T00:00:00Z", error=no_error)
+        job["status"]["lastExecution"]["error"] = no_error
+
+    quarantine = job_finding(tmp_path, placeholders)
+    assert quarantine.message == (
+        "The provisioning job is in quarantine (EncounteredEscrowProportionThreshold).")
+    shown = " ".join(e.current for e in quarantine.evidence)
+    assert "None" not in shown and "since" not in shown
+
+
+def test_a_quarantine_start_with_an_offset_is_shown_in_utc(tmp_path) -> None:
+    def offset(job):
+        job["status"]["quarantine"].update(currentBegan="0001-01-01T00:00:00Z",
+                                           seriesBegan="2026-03-26T09:30:00+05:30")
+
+    quarantine = job_finding(tmp_path, offset)
+    assert "(since 2026-03-26 04:00 UTC)" in quarantine.evidence[1].current
+
+
+def test_a_schema_given_twice_counts_once(tmp_path, bad) -> None:
+    folder = tmp_path / "twice"
+    shutil.copytree(CONFIG / "bad", folder)
+    schema = json.loads((folder / "Flowcase SCIM schema.json").read_text())
+    job_id = schema["id"]
+    context = (f"https://graph.microsoft.com/v1.0/$metadata#servicePrincipals('x')/"
+               f"synchronization/jobs('{job_id}')/schema/$entity")
+    (folder / "schema-1.json").write_text(json.dumps({"@odata.context": context, **schema}))
+    twice = check(folder)
+    assert [(f.check_id, f.message) for f in twice.findings] == [
+        (f.check_id, f.message) for f in bad.findings]
+
+
+def test_an_object_mapping_listed_twice_counts_once(tmp_path, bad) -> None:
+    folder = tmp_path / "mappings"
+    shutil.copytree(CONFIG / "bad", folder)
+    path = folder / "Flowcase SCIM schema.json"
+    schema = json.loads(path.read_text())
+    schema["synchronizationRules"][0]["objectMappings"] *= 2
+    path.write_text(json.dumps(schema))
+    assert [(f.check_id, f.message, f.evidence) for f in check(folder).findings] == [
+        (f.check_id, f.message, f.evidence) for f in bad.findings]

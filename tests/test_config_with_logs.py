@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 from typer.testing import CliRunner
 
@@ -47,7 +48,7 @@ def test_why_says_the_configuration_confirms_the_verdict() -> None:
     assert "Confirmed by the configuration: CC003 userName is mapped Direct" in verdict
     data = json.loads(invoke("why", "anna.berg@northwind.no", LOGS, "--config",
                              str(CONFIG / "bad"), "--format", "json"))
-    assert data["configuration"]["findings"][0]["check_id"] == "CC001"
+    assert data["configuration"]["findings"][0]["check_id"] == "CC015"  # critical, step 3
 
 
 def test_report_has_a_configuration_section_in_html_and_markdown(tmp_path) -> None:
@@ -137,3 +138,29 @@ def test_configuration_values_are_escaped_in_the_html_report(tmp_path) -> None:
     invoke("report", LOGS, "--config", str(folder), "-o", str(html))
     page = html.read_text()
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_drift_masks_a_credential_in_the_tenant_url(tmp_path) -> None:
+    from loganalyzer.config.drift import drift
+    from loganalyzer.config.files import read_config_dir
+
+    folder = tmp_path / "now"
+    shutil.copytree(CONFIG / "good", folder)
+    sync = json.loads((folder / "synchronization.json").read_text())
+    sync["secrets"][0]["value"] = "https://api.flowcase.com/scim/v2?token=abcdef0123456789"
+    (folder / "synchronization.json").write_text(json.dumps(sync))
+    changes = drift(read_config_dir(CONFIG / "good", print), read_config_dir(folder, print))
+    (url,) = [c for c in changes if c.setting == "Tenant URL"]
+    assert url.now == "https://api.flowcase.com/scim/v2?token=[REDACTED]"
+
+
+def test_each_log_rule_is_confirmed_only_by_the_check_of_the_same_mistake() -> None:
+    from loganalyzer.config.check import run_checks
+    from loganalyzer.config.files import read_config_dir
+
+    confirmed = {rule: sorted(f.check_id for f in found) for rule, found in
+                 run_checks(read_config_dir(CONFIG / "bad", print)).by_log_rule().items()}
+    assert confirmed["FC003"] == ["CC016"]  # not CC006, the roles mapping
+    assert confirmed["FC006"] == ["CC003"]  # userName lacks ToLower; the email has it
+    assert confirmed["FC007"] == ["CC004"]  # the email is not matched second
+    assert confirmed["FC019"] == ["CC017"] and "FC020" not in confirmed

@@ -60,6 +60,10 @@ def test_valid_roles(role: str) -> None:
         ("departmentmanager:team:NO:Sales", "unknown form 'team'"),
         ("departmentmanager:custom_tag:region", "custom_tag:<category>:<tag>"),
         ("departmentmanager:office:NO:", "missing the country code or department"),
+        # a bare value (no separator) names nothing to manage; it must not crash
+        ("departmentmanager", "names no department or custom tag"),
+        ("departmentmanager:", "names no department or custom tag"),
+        ("departmentmanagerSales", "must be followed by ':' and the department"),
     ],
 )
 def test_invalid_roles_say_what_is_wrong(role: str, problem: str) -> None:

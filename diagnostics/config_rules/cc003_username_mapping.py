@@ -30,6 +30,9 @@ SEVERITY = "high"
 GUIDE_STEPS = ("7a", "1")
 NEEDS = (SCHEMA,)
 LOG_RULES = ("FC006", "FC007")
+# Upper-case userNames reach the logs as FC006; a wrong matching precedence as FC007's
+# duplicates. A missing mapping is neither, so such a hit confirms no log finding.
+SEEN_BY = {"expression": ("FC006",), "precedence": ("FC007",)}
 REMEDIATION = (
     "Map userName with the Expression ToLower([userPrincipalName], ), Match objects using this "
     'attribute "Yes", Matching precedence 1 (guide step 7a: "The userPrincipalName and mail '
@@ -40,4 +43,4 @@ REMEDIATION = (
 def evaluate(config: ConfigSnapshot) -> list:
     return expected_mapping(
         config, "userName", (GUIDE_USERNAME, "ToLower([userPrincipalName])"), 1,
-        "Flowcase needs lower-case user names, matched first.")
+        "Flowcase needs lower-case user names, matched first.", SEEN_BY)

@@ -28,6 +28,9 @@ SEVERITY = "high"
 GUIDE_STEPS = ("7a", "1")
 NEEDS = (SCHEMA,)
 LOG_RULES = ("FC006", "FC007")
+# Upper-case emails reach the logs as FC006; a wrong matching precedence as FC007's
+# duplicates. A missing mapping is neither, so such a hit confirms no log finding.
+SEEN_BY = {"expression": ("FC006",), "precedence": ("FC007",)}
 REMEDIATION = (
     'Map emails[type eq "work"].value with the Expression ToLower([mail], ), Match objects '
     'using this attribute "Yes", Matching precedence 2 (guide step 7a: "The userPrincipalName '
@@ -38,4 +41,4 @@ REMEDIATION = (
 def evaluate(config: ConfigSnapshot) -> list:
     return expected_mapping(
         config, WORK_EMAIL, (GUIDE_EMAIL, "ToLower([mail])"), 2,
-        "Flowcase needs lower-case emails, matched second.")
+        "Flowcase needs lower-case emails, matched second.", SEEN_BY)

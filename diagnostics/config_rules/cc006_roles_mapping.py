@@ -14,7 +14,8 @@ Fix:
     ``AppRoleAssignmentsComplex([appRoleAssignments])`` to ``roles``.
 Known false positives:
     None known; the Tenant URL flag ``?aadOptscim062020`` (CC016) is needed as well for the
-    roles to arrive.
+    roles to arrive. In the logs a missing roles mapping looks like a missing flag (FC003
+    says so), so this check confirms no log finding: it is the other cause to rule out.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ TITLE = "roles is not AppRoleAssignmentsComplex"
 SEVERITY = "high"
 GUIDE_STEPS = ("7a",)
 NEEDS = (SCHEMA,)
-LOG_RULES = ("FC003",)
+# FC003 blames the Tenant URL flag (CC016) and FC011 a role value (CC010): a wrong roles
+# mapping confirms neither, so it is linked to no log rule.
+LOG_RULES = ()
 REMEDIATION = (
     "Map appRoleAssignments with the Expression AppRoleAssignmentsComplex([appRoleAssignments]) "
     'to roles (guide step 7a, "Required Attribute Mappings ... must be configured exactly as '

@@ -2,8 +2,9 @@
 
 What it detects:
     In the target attribute list of the user object (``Edit attribute list for customappsso``):
-    ``id`` missing or not the primary key, ``userName`` or ``emails[type eq "work"].value``
-    missing or not required, ``roles`` missing or not multi-valued.
+    ``id`` missing, not the primary key or not required (the guide asks for both),
+    ``userName`` or ``emails[type eq "work"].value`` missing or not required, ``roles`` missing
+    or not multi-valued.
 Why provisioning fails:
     Entra sends only attributes in the list. Without ``userName`` or the work email a create is
     refused; without a multi-valued ``roles`` a user gets one role at most.
@@ -33,9 +34,11 @@ REMEDIATION = (
     "and Required), userName (Required), roles (Multi-Value) and emails[type eq \"work\"].value "
     '(Required), then "Save" (guide step 6, "Required Attributes").'
 )
-# name -> (the flag that must be set, how the guide says it)
-REQUIRED = {"id": ("anchor", "Primary Key and Required"), "userName": ("required", "Required"),
-            "roles": ("multivalued", "Multi-Value"), WORK_EMAIL: ("required", "Required")}
+# name -> (the flags that must be set, how the guide's step 6 table says it)
+REQUIRED = {"id": (("anchor", "required"), "Primary Key and Required"),
+            "userName": (("required",), "Required"),
+            "roles": (("multivalued",), "Multi-Value"),
+            WORK_EMAIL: (("required",), "Required")}
 
 
 def _state(attribute) -> str:
@@ -49,9 +52,9 @@ def evaluate(config: ConfigSnapshot) -> list[ConfigHit]:
     for label, schema in schemas(config):
         listed = {attribute_key(a.name): a for a in target_attributes(schema)}
         evidence = []
-        for name, (flag, wanted) in REQUIRED.items():
+        for name, (flags, wanted) in REQUIRED.items():
             attribute = listed.get(attribute_key(name))
-            if attribute is None or not getattr(attribute, flag):
+            if attribute is None or not all(getattr(attribute, flag) for flag in flags):
                 evidence.append(Mismatch(f"{label}attribute {name}",
                                          "not listed" if attribute is None else _state(attribute),
                                          f"listed ({wanted})"))

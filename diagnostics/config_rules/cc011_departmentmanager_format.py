@@ -5,7 +5,8 @@ What it detects:
     guide's forms: ``departmentmanager:office:<CC>:<name>``,
     ``departmentmanager:dept:<CC>:<NameWithoutSpaces>`` or
     ``departmentmanager:custom_tag:<category>:<tag>`` with an upper-case ISO 3166 country code;
-    the old ``departmentmanager:<Name>`` form included.
+    the old ``departmentmanager:<Name>`` form and a bare ``departmentmanager`` (no department)
+    included.
 Why provisioning fails:
     Flowcase cannot tell which department the role is for and refuses the user; a department
     name with spaces cannot be pushed by Entra at all.

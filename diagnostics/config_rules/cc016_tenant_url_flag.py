@@ -9,7 +9,8 @@ Why provisioning fails:
     Without the flag Entra runs its pre-2020 SCIM client: PATCH requests carry booleans as
     strings, and app role assignments (roles) do not reach Flowcase.
 Evidence:
-    The Tenant URL (it holds no secret) against the same URL with ``?aadOptscim062020``.
+    The Tenant URL against the same URL with ``?aadOptscim062020``; a credential embedded in
+    it (``?token=…``, ``https://user:secret@…``) is shown as ``[REDACTED]``.
 Fix:
     Step 3: set the Tenant URL to ``https://<company>.flowcase.com/api/scim/v2?aadOptscim062020``,
     Test Connection, save, and restart provisioning.

@@ -3,7 +3,7 @@
 What it detects:
     The provisioning scope setting (synchronization secret ``SyncAll``) set to true. Graph
     documents the secrets only for writing: when a read does not return the scope the check
-    says it could not run, and the log rules FC019 and FC020 look for its effects instead.
+    says it could not run, and the log rule FC019 looks for its effects instead.
 Why provisioning fails:
     With "Sync all users and groups" every user of the tenant is provisioned, assigned or not,
     and app role assignments no longer decide who gets a Flowcase account.
@@ -25,7 +25,7 @@ TITLE = "Scope is Sync all users and groups"
 SEVERITY = "medium"
 GUIDE_STEPS = ("3",)
 NEEDS = (SECRETS,)
-LOG_RULES = ("FC019", "FC020")
+LOG_RULES = ("FC019",)  # FC020 is a scoping filter an admin added, not this setting
 REMEDIATION = (
     'Under Provisioning > Settings set Scope to "Sync only assigned users and groups" and save '
     "(guide step 3)."

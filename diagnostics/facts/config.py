@@ -10,11 +10,10 @@ The models are msgraph-sdk's (``SynchronizationSchema`` and friends), read by at
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 from diagnostics.config_rule import NotCheckable
-from loganalyzer.config.model import ConfigSnapshot
+from loganalyzer.config.model import ConfigSnapshot, distinct
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 DEPARTMENT = f"{ENTERPRISE}:department"
@@ -56,12 +55,26 @@ def expression(source: Any) -> str:
     """The mapping's source as the portal shows it (``[mail]``, ``ToLower([mail], )``)."""
     if source is None:
         return ""
-    if source.expression:
-        return source.expression
+    return source.expression or _rebuilt(source, argument=False)
+
+
+def _rebuilt(source: Any, argument: bool) -> str:
+    """The expression Graph often leaves null, rebuilt from ``name`` and ``parameters`` so a
+    correct Function mapping is not reported: ``ToLower([mail], )``. An empty constant
+    argument is blank, as in the portal's ``Switch([IsSoftDeleted], , "False", …)``."""
     kind = enum_text(source.type)
     if kind == "Constant":
-        return f'"{source.name or ""}"'
-    return f"[{source.name}]" if kind in ("", "Attribute") else f"{source.name}(…)"
+        return "" if argument and not source.name else f'"{source.name or ""}"'
+    if kind == "Function":
+        arguments = (_argument(p.value) for p in source.parameters or [])
+        return f"{source.name}({', '.join(arguments)})"
+    return f"[{source.name}]"
+
+
+def _argument(source: Any) -> str:
+    if source is None:
+        return ""
+    return source.expression or _rebuilt(source, argument=True)
 
 
 def describe(mapping: Any, matching: bool = False) -> str:
@@ -87,13 +100,14 @@ def schemas(config: ConfigSnapshot) -> list[tuple[str, Any]]:
     return [(f"job {job_id}: " if len(found) > 1 else "", schema) for job_id, schema in found]
 
 
-def object_mappings(schema: Any, source_object: str) -> Iterator[tuple[Any, Any]]:
+def object_mappings(schema: Any, source_object: str) -> list[tuple[Any, Any]]:
     """(synchronization rule, object mapping) for mappings of ``source_object`` (``User``,
-    ``Group``): found by their source, never by a target's or mapping's name."""
-    for rule in schema.synchronization_rules or []:
-        for mapping in rule.object_mappings or []:
-            if (mapping.source_object_name or "").lower() == source_object.lower():
-                yield rule, mapping
+    ``Group``): found by their source, never by a target's or mapping's name; a mapping listed
+    twice counts once."""
+    return distinct(((rule, mapping) for rule in schema.synchronization_rules or []
+                     for mapping in rule.object_mappings or []
+                     if (mapping.source_object_name or "").lower() == source_object.lower()),
+                    lambda pair: pair[1])
 
 
 def user_mappings(schema: Any) -> list[Any]:
@@ -137,10 +151,12 @@ def accepted(actual: str, *forms: str) -> bool:
 
 
 def expected_mapping(config: ConfigSnapshot, target: str, forms: tuple[str, ...],
-                     priority: int | None, consequence: str) -> list:
+                     priority: int | None, consequence: str,
+                     seen_by: dict[str, tuple[str, ...]] | None = None) -> list:
     """Hits for a user mapping to ``target`` that is missing, whose expression is none of
     ``forms`` (the first is the guide's), or whose matching precedence is not ``priority``
-    (None: precedence not checked)."""
+    (None: precedence not checked). ``seen_by`` names the log rules that see a wrong
+    ``expression`` and a wrong ``precedence`` (None: the check's own LOG_RULES)."""
     from diagnostics.config_rule import ConfigHit, Mismatch
 
     hits = []
@@ -157,8 +173,12 @@ def expected_mapping(config: ConfigSnapshot, target: str, forms: tuple[str, ...]
                 f"is mapped {describe(mapping, matching=priority is not None)}"
                 if wrong_expression else
                 f"has matching precedence {mapping.matching_priority or 0}, not {priority}")
+        wrong = ["expression"] if mapping is not None and wrong_expression else []
+        wrong += ["precedence"] if wrong_priority else []
+        log_rules = None if seen_by is None else tuple(
+            dict.fromkeys(r for kind in wrong for r in seen_by[kind]))
         hits.append(ConfigHit(f"{label}{target} {what}: {consequence}",
                               [Mismatch(f"{label}{target} mapping",
                                         describe(mapping, matching=priority is not None),
-                                        expected)]))
+                                        expected)], log_rules=log_rules))
     return hits

@@ -74,6 +74,12 @@ def parse_roles(raw: str | None) -> list[str]:
     return [v for v in cleaned if v]
 
 
+_FORMS = (
+    "departmentmanager:office:<CC>:<name>, departmentmanager:dept:<CC>:<NameWithoutSpaces> or "
+    "departmentmanager:custom_tag:<category>:<tag>"
+)
+
+
 def is_department_manager(role: str) -> bool:
     return role.lower().startswith(DEPARTMENT_MANAGER)
 
@@ -85,8 +91,12 @@ def department_manager_role() -> pl.Expr:
 
 def _department_manager_problem(role: str) -> str | None:
     parts = role.split(":")
+    if parts[0].lower() != DEPARTMENT_MANAGER:
+        return f"'{DEPARTMENT_MANAGER}' must be followed by ':' and the department: {_FORMS}"
     if parts[0] != DEPARTMENT_MANAGER:
         return f"starts with '{parts[0]}'; values are case-sensitive: '{DEPARTMENT_MANAGER}'"
+    if not ":".join(parts[1:]).strip():  # a bare 'departmentmanager' manages nothing
+        return f"names no department or custom tag: {_FORMS}"
     if len(parts) == 2:
         return (
             "old form departmentmanager:<Name>; use departmentmanager:office:<CC>:<name> or "

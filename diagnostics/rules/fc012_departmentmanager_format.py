@@ -5,8 +5,8 @@ What it detects:
     forms: ``departmentmanager:office:<CC>:<name>`` (no spaces: Entra cannot push them),
     ``departmentmanager:dept:<CC>:<NameWithoutSpaces>``,
     ``departmentmanager:custom_tag:<cat>:<tag>``, with ``<CC>`` an upper-case ISO 3166 code;
-    the old ``departmentmanager:<Name>`` form; and failures whose text is about a
-    departmentmanager role.
+    the old ``departmentmanager:<Name>`` form; a bare ``departmentmanager`` naming no
+    department; and failures whose text is about a departmentmanager role.
 Why provisioning fails:
     Flowcase resolves the role to a department of a country. A name with spaces, an unknown
     country code (``UK``, ``NOR``) or the old form cannot be resolved, so the request is

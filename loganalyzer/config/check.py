@@ -73,7 +73,8 @@ def _run(rule: ConfigRule, config: ConfigSnapshot) -> list[ConfigFinding] | NotC
                               "result is unknown.", [], rule.remediation, [])]
     return [ConfigFinding(rule.id, rule.title, hit.severity or rule.severity,
                           list(rule.guide_steps), hit.message, hit.evidence, rule.remediation,
-                          list(rule.log_rules), hit.details) for hit in hits]
+                          list(rule.log_rules if hit.log_rules is None else hit.log_rules),
+                          hit.details) for hit in hits]
 
 
 def run_checks(config: ConfigSnapshot) -> ConfigResult:

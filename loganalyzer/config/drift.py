@@ -20,6 +20,7 @@ from loganalyzer.config.model import (
     SECRETS,
     ConfigSnapshot,
 )
+from loganalyzer.masking import mask
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,8 @@ def settings(snap: ConfigSnapshot) -> dict[str, dict[str, str]]:
                               if (a.principal_type or "").lower() == "group"}
         parts[ASSIGNMENTS]["users assigned directly"] = str(kinds.count("user"))
     if snap.has(SECRETS):
-        parts[SECRETS] = {"Tenant URL": snap.secret("BaseAddress") or "",
+        # the Tenant URL can embed a credential (?token=…, user:secret@)
+        parts[SECRETS] = {"Tenant URL": mask(snap.secret("BaseAddress")) or "",
                           "scope (SyncAll)": snap.secret("SyncAll") or ""}
     return parts
 

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from kiota_serialization_json.json_parse_node import JsonParseNode
-from kiota_serialization_json.json_serialization_writer import JsonSerializationWriter
 from msgraph.generated.models.app_role_assignment_collection_response import (
     AppRoleAssignmentCollectionResponse,
 )
@@ -42,6 +41,8 @@ from loganalyzer.config.model import (
     ConfigSnapshot,
     GroupMembers,
     JobConfig,
+    distinct,
+    to_json,
 )
 from loganalyzer.problems import InputError
 
@@ -204,9 +205,13 @@ class _Reader:
     def finish(self) -> ConfigSnapshot:
         snap = self.snapshot
         unpaired = dict(self.jobs)
-        for job_id, schema in self.schemas:
+        # a schema saved twice (fetch-config's and the editor's download) counts once, as the
+        # copy that names its job
+        schemas = distinct(sorted(self.schemas, key=lambda pair: pair[0] is None),
+                           lambda pair: pair[1])
+        for job_id, schema in schemas:
             key = job_id or (schema.id if schema.id in unpaired else None)
-            if key is None and len(self.jobs) == 1 and len(self.schemas) == 1:
+            if key is None and len(self.jobs) == 1 and len(schemas) == 1:
                 key = next(iter(self.jobs))
             if key is not None and key in unpaired:
                 snap.jobs.append(JobConfig(key, unpaired.pop(key), schema))
@@ -268,13 +273,6 @@ def public_settings(sync: Synchronization) -> Synchronization:
 
 
 # ----------------------------------------------------------------------------- writing
-
-
-def to_json(model: Any) -> dict:
-    """A typed model as the Graph JSON it serialises to."""
-    writer = JsonSerializationWriter()
-    writer.write_object_value(None, model)
-    return json.loads(writer.get_serialized_content())
 
 
 def _page(graph: str, context: str, items: list) -> dict:

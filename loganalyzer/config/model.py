@@ -9,8 +9,10 @@ not run instead of passing silently.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from msgraph.generated.models.app_role import AppRole
@@ -22,6 +24,8 @@ if TYPE_CHECKING:
     from msgraph.generated.models.synchronization_job import SynchronizationJob
     from msgraph.generated.models.synchronization_schema import SynchronizationSchema
 
+T = TypeVar("T")
+
 # The parts a check can need; ``unavailable`` is keyed by them.
 APP_ROLES = "app roles"
 JOBS = "synchronization job"
@@ -30,6 +34,32 @@ ASSIGNMENTS = "assignments"
 MEMBERS = "group members"
 SECRETS = "provisioning settings (Tenant URL, scope)"
 PARTS = (APP_ROLES, JOBS, SCHEMA, ASSIGNMENTS, MEMBERS, SECRETS)
+
+
+def to_json(model: Any) -> dict:
+    """A typed model as the Graph JSON it serialises to."""
+    from kiota_serialization_json.json_serialization_writer import JsonSerializationWriter
+
+    writer = JsonSerializationWriter()
+    writer.write_object_value(None, model)
+    return json.loads(writer.get_serialized_content())
+
+
+def distinct(items: Iterable[T], model: Callable[[T], Any] = lambda item: item) -> list[T]:
+    """``items`` without a repeat of the same ``model`` content, first kept: a schema given
+    twice (two files) or an object mapping listed twice must not double the findings. The
+    SDK's models do not compare by content, and ``@odata`` annotations (where a copy was read
+    from) are not content."""
+    seen: set[str] = set()
+    kept = []
+    for item in items:
+        data = to_json(model(item))
+        key = json.dumps({k: v for k, v in data.items() if not k.startswith("@odata")},
+                         sort_keys=True)
+        if key not in seen:
+            seen.add(key)
+            kept.append(item)
+    return kept
 
 
 @dataclass

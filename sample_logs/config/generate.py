@@ -31,7 +31,6 @@ ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 FLOWCASE_EXT = "urn:ietf:params:scim:schemas:extension:flowcase:2.0:User"
 SCIM_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
 WORK_EMAIL = 'emails[type eq "work"].value'
-SOFT_DELETE = 'Switch([IsSoftDeleted], , "False", "True", "True", "False")'
 
 
 def uid(name: str) -> str:
@@ -42,7 +41,9 @@ def uid(name: str) -> str:
 # ----------------------------------------------------------------------------- app roles
 
 
-def role(value: str | None, display: str, members=("User", "Group"), enabled=True) -> dict:
+def role(value: str | None, display: str, members=("User",), enabled=True) -> dict:
+    """An app role; ``members`` are Graph's allowedMemberTypes: "User" (the portal's
+    Users/Groups) and/or "Application"."""
     return {
         "allowedMemberTypes": list(members),
         "description": display,
@@ -55,15 +56,15 @@ def role(value: str | None, display: str, members=("User", "Group"), enabled=Tru
 
 
 DEFAULT_ROLES = [  # every non-gallery app has these; they are not mistakes
-    {**role(None, "User", members=("User",)), "id": "18d14569-c3bd-439b-9a66-3a2aee01d14f",
+    {**role(None, "User"), "id": "18d14569-c3bd-439b-9a66-3a2aee01d14f",
      "description": "User"},
-    {**role(None, "msiam_access", members=("User",)), "description": "msiam_access"},
+    {**role(None, "msiam_access"), "description": "msiam_access"},
 ]
 GOOD_ROLES = [
     role("consultant", "Consultant"),
     role("internationalmanager", "International manager"),
     role("countrymanager", "Country manager"),
-    role("referencemanager", "Reference manager"),
+    role("referencemanager", "Reference manager", members=("User", "Application")),
     role("external", "External"),
     role("limited_access", "Limited access"),
     role("departmentmanager:office:NO:Finance", "Department manager NO Finance"),
@@ -97,11 +98,14 @@ def to_lower(name: str) -> dict:
     return function("ToLower", f"ToLower([{name}], )", ("source", attr(name)))
 
 
-def soft_delete(expression: str = SOFT_DELETE) -> dict:
+def soft_delete(*pairs: str) -> dict:
+    """Switch([IsSoftDeleted], , key, value, …): the guide's when ``pairs`` are not given;
+    the expression and the parameters say the same, as Graph's do."""
+    pairs = pairs or ("False", "True", "True", "False")
+    expression = "Switch([IsSoftDeleted], , " + ", ".join(f'"{p}"' for p in pairs) + ")"
     return function("Switch", expression, ("source", attr("IsSoftDeleted")),
-                    ("defaultValue", constant("")), ("key", constant("False")),
-                    ("value", constant("True")), ("key", constant("True")),
-                    ("value", constant("False")))
+                    ("defaultValue", constant("")),
+                    *((("key", "value")[n % 2], constant(p)) for n, p in enumerate(pairs)))
 
 
 def user_mappings() -> list[dict]:
@@ -397,11 +401,12 @@ MISTAKES = {
     "CC006": "roles is SingleAppRoleAssignment([appRoleAssignments])",
     "CC007": "countryCode and countryName are both mapped",
     "CC008": "department is mapped to the enterprise division, not department",
-    "CC009": "the work email is not required and roles is not multi-valued in the attribute list",
+    "CC009": "in the attribute list id is not required, the work email is not required and "
+             "roles is not multi-valued",
     "CC010": "role value 'Consultant' (capital C)",
     "CC011": "role values departmentmanager:Engineering and departmentmanager:office:no:Finance",
     "CC012": "the countrymanager role is disabled",
-    "CC013": "the external role can be assigned to users only",
+    "CC013": "the external role can be assigned to applications only",
     "CC014": "Consultants Oslo is nested in an assigned group: 2 users reach the app only so",
     "CC015": "the job is in quarantine (EncounteredEscrowProportionThreshold)",
     "CC016": "the Tenant URL lacks ?aadOptscim062020",
@@ -417,8 +422,7 @@ def bad_schema() -> dict:
     found = {m["targetAttributeName"]: m for m in users["attributeMappings"]}
     found["userName"]["source"] = attr("userPrincipalName")
     found[WORK_EMAIL]["matchingPriority"] = 0
-    found["active"]["source"] = soft_delete(
-        'Switch([IsSoftDeleted], , "False", "False", "True", "True")')
+    found["active"]["source"] = soft_delete("False", "False", "True", "True")
     found["roles"]["source"] = function(
         "SingleAppRoleAssignment", "SingleAppRoleAssignment([appRoleAssignments])",
         ("appRoleAssignments", attr("appRoleAssignments")))
@@ -429,7 +433,7 @@ def bad_schema() -> dict:
     ]
     target = bad["directories"][1]["objects"][0]["attributes"]
     for item in target:
-        if item["name"] == WORK_EMAIL:
+        if item["name"] in ("id", WORK_EMAIL):
             item["required"] = False
         if item["name"] == "roles":
             item["multivalued"] = False
@@ -443,7 +447,7 @@ def bad_roles() -> list[dict]:
     found = {r["value"]: r for r in roles}
     found["consultant"]["value"] = "Consultant"
     found["countrymanager"]["isEnabled"] = False
-    found["external"]["allowedMemberTypes"] = ["User"]
+    found["external"]["allowedMemberTypes"] = ["Application"]
     found["departmentmanager:office:NO:Finance"]["value"] = "departmentmanager:office:no:Finance"
     roles.append(role("departmentmanager:Engineering", "Department manager Engineering"))
     return DEFAULT_ROLES + roles
