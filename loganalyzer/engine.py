@@ -31,6 +31,7 @@ from loganalyzer.findings import (
     severity_rank,
 )
 from loganalyzer.normalize import Frames, status_unknown
+from loganalyzer.skip_classes import INACTIVE
 from loganalyzer.textsafe import clipped
 from loganalyzer.wording import plural, verb
 
@@ -323,7 +324,8 @@ def _unexplained(ctx: Context, explained: pl.Series) -> list[UnexplainedGroup]:
     ]
 
 
-# skips that are expected and counted (``expected_skips``), never "unexplained"
+# skips that are expected and counted (``expected_skips``), never "unexplained": by reason,
+# and a user disabled in Entra (the guide's soft delete at work), whatever the reason says
 EXPECTED_SKIPS = ("redundantexport",)
 NO_SKIP_REASON = "(no skip reason logged)"
 
@@ -332,6 +334,7 @@ def _unexplained_skips(ctx: Context, explained: pl.Series) -> list[UnexplainedSk
     skipped = ctx.events_where(
         (pl.col("status") == "skipped")
         & ~pl.col("skip_reason").str.to_lowercase().is_in(EXPECTED_SKIPS).fill_null(False)
+        & (pl.col("skip_class").fill_null("") != INACTIVE)
         & ~pl.col("event_id").is_in(explained.implode()),
         ("event_id", "activity_time", "skip_reason", "failed_step_description", "person"),
     )

@@ -135,3 +135,15 @@ def test_why_answers_the_same_from_an_older_store(
     verdicts = [json.loads(a.stdout)["verdict"] for a in answers]
     assert verdicts[0]["reason"] == CASES[upn][1]
     assert verdicts[1] == verdicts[0] == verdicts[2]
+
+
+@pytest.mark.parametrize("source", ["export", "store"])
+def test_a_user_disabled_in_entra_is_an_expected_skip_not_an_unexplained_one(
+        source: str, export: Path, store: Path) -> None:
+    """A skip of a user disabled in Entra is the guide's soft delete at work: counted with
+    the expected skips, never listed as a skip no rule knows; the skip with no class is."""
+    found = _diagnosis([export if source == "export" else store])
+    [group] = found["unexplained_skips"]
+    assert (group["skip_reason"], group["count"], group["affected"]) == (
+        "NotEffectivelyEntitled", 1, 1)
+    assert "lene.moe@contoso.no" in group["sample_text"]
