@@ -186,3 +186,18 @@ def test_a_group_name_is_recognised_as_a_group_not_never_seen():
     assert "is a group (3 event(s) in this export), not a user" in result.stdout
     assert "Never seen" not in result.stdout
     assert "FC001" in result.stdout  # the group-mapping finding explains its events
+
+
+@pytest.mark.parametrize("events", [1, 2])
+def test_a_user_never_seen_is_told_what_the_export_covers_in_plain_words(tmp_path, events):
+    """'covers 1 event', not '1 events': the line a support engineer reads first."""
+    records = json.loads((Path(__file__).parent / "data" / "graph-records-captured.json")
+                         .read_text())
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps([records[1], dict(records[1], id="second")][:events]))
+    app_name = records[1]["servicePrincipal"]["displayName"]
+    result = CliRunner().invoke(app, ["why", "nobody@contoso.com", str(export), "-q",
+                                      "--app", app_name])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stdout.split())
+    assert f"The export covers {events} event{'s' if events == 2 else ''} from" in said

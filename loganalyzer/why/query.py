@@ -24,6 +24,7 @@ from loganalyzer.normalize import Frames
 from loganalyzer.why import timeline as tl
 from loganalyzer.why.frame_source import FrameSource
 from loganalyzer.why.lookup import SHARED_COLUMNS, Lookup, Person, equals_any, lookup
+from loganalyzer.wording import plural
 
 if TYPE_CHECKING:  # ingest pulls in the report stack; `why` on a store never needs it
     from loganalyzer.ingest import Dataset
@@ -322,7 +323,7 @@ def _unresolved(src: FrameSource, found: Lookup, job_status: JobStatus | dict | 
     apps = ", ".join(cover.apps) or "no app name"
     message = (
         f"Never seen: no event in this export names '{found.query}'. The export covers "
-        f"{cover.events:,} events from {_when(cover.start)} to {_when(cover.end)} ({apps})."
+        f"{plural(cover.events, 'event')} from {_when(cover.start)} to {_when(cover.end)} ({apps})."
     )
     group_events = src.group_events(found.query)
     if group_events:
