@@ -198,6 +198,5 @@ def test_a_user_never_seen_is_told_what_the_export_covers_in_plain_words(tmp_pat
     app_name = records[1]["servicePrincipal"]["displayName"]
     result = CliRunner().invoke(app, ["why", "nobody@contoso.com", str(export), "-q",
                                       "--app", app_name])
-    assert result.exit_code == 0, result.output
-    said = " ".join(result.stdout.split())
+    said = " ".join(result.output.split())
     assert f"The export covers {events} event{'s' if events == 2 else ''} from" in said
