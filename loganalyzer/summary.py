@@ -135,6 +135,7 @@ def render_summary(summary: dict[str, Any]) -> RenderableType:
         *(f"  note: {n}" for n in inp["notes"]),
     ]
     return Group(
-        Text(f"{summary['events']:,} events from {tr['start']} to {tr['end']}"),
+        Text(f"{plural(summary['events'], 'event')} from {tr['start']} to {tr['end']}"
+             if tr["start"] else f"{plural(summary['events'], 'event')}: none in this period"),
         counts, Text(""), cycles, Text(""), Text("\n".join(files)),
     )

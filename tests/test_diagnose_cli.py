@@ -244,3 +244,13 @@ def test_markdown_evidence_says_it_is_a_sample_of_how_many_events(tmp_path):
             assert (f"**Evidence:** {events} events, a sample of {shown} (and "
                     f"{events - shown:,} more):") in text
     assert "a sample of" in text
+
+
+def test_summary_of_a_period_with_no_event_says_so_and_not_from_none_to_none():
+    weekly = str(SAMPLES / "weekly-two-periods.json")
+    empty = CliRunner().invoke(app, ["summary", weekly, "--from", "2020-01-01", "--to",
+                                     "2020-01-02"])
+    assert empty.exit_code == 0, empty.output
+    assert "0 events: none in this period" in empty.stdout and "None" not in empty.stdout
+    whole = CliRunner().invoke(app, ["summary", weekly])
+    assert "372 events from 2026-02-23" in whole.stdout
