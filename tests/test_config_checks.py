@@ -360,3 +360,13 @@ def test_an_object_mapping_listed_twice_counts_once(tmp_path, bad) -> None:
     path.write_text(json.dumps(schema))
     assert [(f.check_id, f.message, f.evidence) for f in check(folder).findings] == [
         (f.check_id, f.message, f.evidence) for f in bad.findings]
+
+
+def test_check_piped_is_wrapped_at_100_columns_headings_included():
+    """docs/cli.md: piped output is plain text wrapped at 100 columns; a finding's heading
+    names several guide steps and ran to 165."""
+    bad = Path(__file__).resolve().parent.parent / "sample_logs" / "config" / "bad"
+    result = CliRunner().invoke(app, ["check", "--config", str(bad), "-q"])
+    lines = result.stdout.splitlines()[1:]  # the first names the folder, as given
+    assert any(line.startswith("[HIGH] CC016") for line in lines)
+    assert max(len(line) for line in lines) <= 100, max(lines, key=len)

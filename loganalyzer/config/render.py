@@ -52,7 +52,7 @@ def _steps(finding: ConfigFinding) -> str:
 def render_terminal(result: ConfigResult, title: str | None = None) -> str:
     lines = ([title, ""] if title else []) + [headline(result), ""]
     for f in result.findings:
-        lines.append(f"[{f.severity.upper()}] {f.check_id} {f.title} — step {_steps(f)}")
+        lines += _wrap(f"[{f.severity.upper()}] {f.check_id} {f.title} — step {_steps(f)}", "")
         lines += _wrap(f.message, "  ")
         for e in f.evidence:
             lines += _wrap(f"{e.subject}: {e.current}  (expected: {e.expected})", "    ")
