@@ -164,3 +164,21 @@ def test_each_log_rule_is_confirmed_only_by_the_check_of_the_same_mistake() -> N
     assert confirmed["FC006"] == ["CC003"]  # userName lacks ToLower; the email has it
     assert confirmed["FC007"] == ["CC004"]  # the email is not matched second
     assert confirmed["FC019"] == ["CC017"] and "FC020" not in confirmed
+
+
+def test_assignments_and_members_saved_twice_count_once(tmp_path) -> None:
+    from loganalyzer.config.check import run_checks
+    from loganalyzer.config.drift import settings
+    from loganalyzer.config.files import read_config_dir
+
+    folder = tmp_path / "copies"
+    shutil.copytree(CONFIG / "bad", folder)
+    (folder / "earlier").mkdir()
+    for name in ("app-role-assignments.json", "group-flowcase-managers-members.json",
+                 "group-flowcase-managers-transitive-members.json"):
+        shutil.copy(folder / name, folder / "earlier" / name)
+    once, twice = read_config_dir(CONFIG / "bad", print), read_config_dir(folder, print)
+    assert settings(twice) == settings(once)
+    assert settings(twice)["assignments"]["users assigned directly"] == "1"
+    assert ([(f.check_id, f.message) for f in run_checks(twice).findings]
+            == [(f.check_id, f.message) for f in run_checks(once).findings])

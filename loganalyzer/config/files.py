@@ -191,16 +191,17 @@ class _Reader:
         elif kind == "assignments":
             _check_shape(doc, _PAGE_SHAPE, "", name)
             page = _parse(AppRoleAssignmentCollectionResponse, doc)
-            snap.assignments = (snap.assignments or []) + list(page.value or [])
+            # the same assignments saved twice (a copy, an earlier fetch) count once
+            snap.assignments = distinct((snap.assignments or []) + list(page.value or []))
         else:  # members / transitiveMembers
             _check_shape(doc, _PAGE_SHAPE, "", name)
             group_id = _CONTEXT_GROUP.search(_context(doc)).group(1)
             entry = snap.members.setdefault(group_id, GroupMembers(group_id))
             value = list(_parse(DirectoryObjectCollectionResponse, doc).value or [])
             if kind == "members":
-                entry.direct = (entry.direct or []) + value
+                entry.direct = distinct((entry.direct or []) + value)
             else:
-                entry.transitive = (entry.transitive or []) + value
+                entry.transitive = distinct((entry.transitive or []) + value)
 
     def finish(self) -> ConfigSnapshot:
         snap = self.snapshot
