@@ -175,3 +175,37 @@ def test_a_malformed_page_exits_3_in_one_line(body) -> None:
     assert code == 3 and stderr.count("\n") == 1 and "Traceback" not in stderr
     assert stderr.startswith("error: Graph sent a page of the synchronization jobs that cannot "
                              "be read (")
+
+
+CONSULTANTS = "a2ff8130-93fa-5035-b552-51a9848ebc04"  # the nested group, 4 pages of members
+NESTED = f"/groups/{CONSULTANTS}/transitiveMembers"
+
+
+def test_an_empty_page_with_a_next_link_is_followed() -> None:
+    """Graph may send a page with no items and a nextLink; the rest of the members follow."""
+    with config_graph(CONFIG / "bad", token=TOKEN) as graph:
+        _, expected = online(graph, service_principal_id=SP_ID)
+        graph.fail(NESTED, 200, body={"value": [],
+                                      "@odata.nextLink": f"{graph.url}{NESTED}?$top=2"})
+        _, snap = online(graph, service_principal_id=SP_ID)
+    assert len(snap.members[CONSULTANTS].transitive) == 7
+    assert ids(run_checks(snap)) == ids(run_checks(expected))
+
+
+def test_a_repeated_next_link_in_a_collection_stops_with_exit_3() -> None:
+    with config_graph(CONFIG / "bad", token=TOKEN) as graph:
+        loop = f"{graph.url}{NESTED}?$top=2&$skiptoken=5f1c0e9a"
+        graph.fail(NESTED, 200, times=50, body={"value": [], "@odata.nextLink": loop})
+        with pytest.raises(GraphError, match="same @odata.nextLink again") as error:
+            online(graph, service_principal_id=SP_ID)
+        asked = graph.log_requests(NESTED)
+    assert error.value.exit_code == 3 and len(asked) == 2  # the first page and the link once
+    assert f"the nested members of group {CONSULTANTS}" in str(error.value)
+
+
+def test_a_next_link_to_another_server_gets_no_token() -> None:
+    with config_graph(CONFIG / "bad", token=TOKEN) as graph:
+        graph.fail(NESTED, 200, body={"value": [], "@odata.nextLink":
+                                      f"https://collector.example.net{NESTED}"})
+        with pytest.raises(GraphError, match="refusing to send the token there"):
+            online(graph, service_principal_id=SP_ID)

@@ -141,6 +141,18 @@ def _origin(url: str) -> tuple[str, str, int]:
     return scheme, (parts.hostname or "").lower(), parts.port or _DEFAULT_PORTS.get(scheme, 0)
 
 
+def checked_origin(url: str, root: str) -> str:
+    """``url`` when it is on ``root``'s server; GraphRequestError otherwise, as our token
+    must never go to another server (a nextLink elsewhere)."""
+    if not same_origin(url, root):
+        target = urlsplit(url)
+        raise GraphRequestError(
+            f"Graph sent a link to {target.scheme}://{target.netloc}, not {root}; "
+            "refusing to send the token there"
+        )
+    return url
+
+
 def same_origin(url: str, root: str) -> bool:
     """Scheme, host and port compared, not text: https://graph.microsoft.com.evil.com or another
     port is another server."""
@@ -387,13 +399,7 @@ class GraphSession:
 
     def check_origin(self, url: str) -> str:
         """Only the chosen Graph root gets our token; a nextLink elsewhere is refused."""
-        if not same_origin(url, self.root):
-            target = urlsplit(url)
-            raise GraphRequestError(
-                f"Graph sent a link to {target.scheme}://{target.netloc}, not {self.root}; "
-                "refusing to send the token there"
-            )
-        return url
+        return checked_origin(url, self.root)
 
     async def download(self, url: str, dest: Path | None, permissions: str) -> Any:
         """GET ``url`` (into ``dest`` as received, when given) and return the parsed JSON."""

@@ -75,8 +75,8 @@ async def find_service_principal(client: GraphClient, name: str) -> str:
     query = ServicePrincipalsRequestBuilder.ServicePrincipalsRequestBuilderGetQueryParameters(
         filter=f"displayName eq '{escaped}'", select=["id", "displayName", "appId"])
     found = await client.collect(f"the enterprise application '{name}'", APP_READ,
-                                 client.sdk.service_principals.get(
-                                     RequestConfiguration(query_parameters=query)))
+                                 client.sdk.service_principals,
+                                 RequestConfiguration(query_parameters=query))
     if not found:
         raise GraphRequestError(f"no enterprise application is named '{name}' (Graph compares "
                                 "display names exactly, case included)")
@@ -96,10 +96,10 @@ async def _members(client: GraphClient, snap: ConfigSnapshot, group_id: str) -> 
     entry = GroupMembers(group_id)
     entry.direct = await _part(snap, (MEMBERS,), client.collect(
         f"the members of group {group_id}", MEMBERS_READ,
-        group.members.get(RequestConfiguration(query_parameters=direct_query))))
+        group.members, RequestConfiguration(query_parameters=direct_query)))
     entry.transitive = await _part(snap, (MEMBERS,), client.collect(
         f"the nested members of group {group_id}", MEMBERS_READ,
-        group.transitive_members.get(RequestConfiguration(query_parameters=nested_query))))
+        group.transitive_members, RequestConfiguration(query_parameters=nested_query)))
     snap.members[group_id] = entry
 
 
@@ -112,7 +112,7 @@ async def read_config(client: GraphClient, target: AppTarget) -> tuple[str, Conf
     snap.service_principal = await _part(snap, (APP_ROLES,), client.call(
         f"service principal {sp_id}", APP_READ, sp.get()))
     jobs = await _part(snap, (JOBS, SCHEMA), client.collect(
-        "the synchronization jobs", SYNC_READ, sp.synchronization.jobs.get()))
+        "the synchronization jobs", SYNC_READ, sp.synchronization.jobs))
     for job in jobs or []:
         if target.job_id and job.id != target.job_id:
             continue
@@ -130,7 +130,7 @@ async def read_config(client: GraphClient, target: AppTarget) -> tuple[str, Conf
     if sync is not None and not snap.has(SECRETS):
         snap.unavailable[SECRETS] = NO_SECRETS
     snap.assignments = await _part(snap, (ASSIGNMENTS, MEMBERS), client.collect(
-        "the app's assignments (appRoleAssignedTo)", APP_READ, sp.app_role_assigned_to.get()))
+        "the app's assignments (appRoleAssignedTo)", APP_READ, sp.app_role_assigned_to))
     for assignment in snap.assignments or []:
         if (assignment.principal_type or "").lower() == "group":
             await _members(client, snap, str(assignment.principal_id))

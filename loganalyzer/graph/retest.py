@@ -51,7 +51,7 @@ async def _job_and_rule(client: GraphClient, sp_id: str, job_id: str | None) -> 
     sp = client.sdk.service_principals.by_service_principal_id(sp_id)
     if job_id is None:
         jobs = await client.collect("the synchronization jobs", SYNC_READ,
-                                    sp.synchronization.jobs.get())
+                                    sp.synchronization.jobs)
         if len(jobs) != 1:
             listing = ", ".join(str(j.id) for j in jobs) or "none"
             raise GraphRequestError(f"service principal {sp_id} has {len(jobs)} synchronization "

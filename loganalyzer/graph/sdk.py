@@ -1,11 +1,11 @@
 """msgraph-sdk's typed ``GraphServiceClient`` on the same sign-in and retries as ``client``.
 
 Configuration objects (service principal, app roles, jobs, schema, assignments, members) are
-read through the SDK's request builders and typed models; collections through msgraph-core's
-``PageIterator``. Sign-in is ``client``'s (``_Tokens``: the options and environment ``fetch``
-accepts), handed to kiota as an ``AccessTokenProvider`` that only gives the token to the Graph
-host the user chose. Provisioning log pages stay on ``client``'s raw reader on purpose (the
-SDK's models drop real values there).
+read through the SDK's request builders and typed models; collections page by page through
+``with_url`` (``GraphClient.collect``). Sign-in is ``client``'s (``_Tokens``: the options
+and environment ``fetch`` accepts), handed to kiota as an ``AccessTokenProvider`` that only
+gives the token to the Graph host the user chose. Provisioning log pages stay on
+``client``'s raw reader on purpose (the SDK's models drop real values there).
 """
 
 from __future__ import annotations
@@ -22,8 +22,6 @@ from kiota_abstractions.authentication import (
     BaseBearerTokenAuthenticationProvider,
 )
 from msgraph import GraphRequestAdapter, GraphServiceClient
-from msgraph.generated.models.o_data_errors.o_data_error import ODataError
-from msgraph_core import PageIterator
 
 from loganalyzer.graph.client import (
     GraphAuthError,
@@ -32,6 +30,7 @@ from loganalyzer.graph.client import (
     GraphRequestError,
     _Secrets,
     _Tokens,
+    checked_origin,
     graph_http_client,
     same_origin,
 )
@@ -89,21 +88,34 @@ class GraphClient:
             raise GraphError(self.secrets.scrub(
                 f"Graph at {self.root} could not be reached for {what} "
                 f"({exc or type(exc).__name__}); try again later")) from None
-        except ValueError as exc:  # PageIterator on a page without 'value' or a bad nextLink
+        except ValueError as exc:  # a response body that cannot be read as the model
             raise self._malformed(what, exc) from None
 
-    async def collect(self, what: str, permission: str, first: Awaitable[Any]) -> list:
-        """Every item of a collection: the first page, then ``PageIterator`` over nextLinks."""
-        page = await self.call(what, permission, first)
+    async def collect(self, what: str, permission: str, builder: Any,
+                      config: Any = None) -> list:
+        """Every item of a collection: ``builder.get(config)``, then each ``@odata.nextLink``
+        through ``builder.with_url``. An empty page with a nextLink is followed (Graph sends
+        them); a nextLink to another server or one already followed stops with GraphError,
+        as msgraph-core's ``PageIterator`` would stop early on the first and loop on the
+        second."""
+        page = await self.call(what, permission, builder.get(config))
         items: list = []
-        if page is None:
-            return items
-        try:
-            iterator = PageIterator(page, self.sdk.request_adapter,
-                                    error_mapping={"XXX": ODataError})
-        except ValueError as exc:
-            raise self._malformed(what, exc) from None
-        await self.call(what, permission, iterator.iterate(lambda item: items.append(item) or True))
+        followed: set[str] = set()
+        while page is not None:
+            if page.value is None:
+                raise self._malformed(what, ValueError("the page has no 'value'"))
+            items += page.value
+            link = page.odata_next_link
+            if not link:
+                break
+            if not urlsplit(link).scheme:
+                raise self._malformed(what, ValueError(f"a relative @odata.nextLink {link!r}"))
+            if link in followed:
+                raise GraphError(f"Graph sent the same @odata.nextLink again for {what} "
+                                 f"({urlsplit(link).path}); stopped rather than read the "
+                                 "same pages forever; try again later")
+            followed.add(checked_origin(link, self.root))
+            page = await self.call(what, permission, builder.with_url(link).get())
         return items
 
     def _malformed(self, what: str, exc: ValueError) -> GraphError:
