@@ -193,7 +193,7 @@ _NO_APP = pl.col("servicePrincipal").struct.field("Id").is_null() & pl.col(
 
 def _query(source: Source, kind: Kind, envelope: bool, diagnostic: bool = False) -> str:
     path = str(source.path).replace("'", "''")
-    compression = "gzip" if source.gzip else "none"
+    compression = "gzip" if source.gzip else "uncompressed"
     opts = f"compression='{compression}', maximum_object_size=16777216"
     if kind in (Kind.GRAPH_PAGE, Kind.GRAPH_PAGES_ARRAY):  # one page, or several
         pages = "array" if kind is Kind.GRAPH_PAGES_ARRAY else "unstructured"
