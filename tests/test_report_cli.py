@@ -116,6 +116,44 @@ def test_weekly_comparison_names_new_and_resolved_findings(tmp_path: Path) -> No
     assert "(new)" in findings and "(ongoing)" in findings
 
 
+def test_an_ongoing_finding_says_whether_the_same_people_are_affected(tmp_path: Path) -> None:
+    """A rule that fires in both weeks may fire for others now (escrow retries of a new
+    cause, a new department): the comparison counts who is new, from each week's own
+    diagnosis."""
+    from typer.testing import CliRunner
+
+    from loganalyzer.cli import app
+
+    def affected(start: str, end: str) -> dict[str, set[str]]:
+        result = CliRunner().invoke(app, ["diagnose", str(WEEKLY), "--from", start, "--to", end,
+                                          "--format", "json", "-q"])
+        found: dict[str, set[str]] = {}
+        for finding in json.loads(result.stdout)["findings"]:
+            found.setdefault(finding["rule_id"], set()).update(
+                a["id"] for a in finding["affected"])
+        return found
+
+    now, before = affected("2026-03-02", "2026-03-08"), affected("2026-02-23", "2026-03-01")
+    _, markdown = _report(tmp_path, WEEKLY, "--from", "2026-03-02", "--to", "2026-03-08",
+                          "--compare-previous")
+    rows = {row[1]: row[2] for row in md_tables(md_section(
+        md_section(markdown, "Compared with the previous period"), "Ongoing findings"))[0]}
+    carried = {rule for rule in now.keys() & before.keys() if now[rule]}
+    assert carried and carried <= rows.keys()
+    kinds = set()
+    for rule in carried:
+        new, count = len(now[rule] - before[rule]), len(now[rule])
+        if not new:
+            kinds.add("same")
+            assert f"(the same {count} affected users as before)" in rows[rule]
+        elif new == count:
+            kinds.add("all new")
+            assert f"(all {count} affected users are new since the previous period)" in rows[rule]
+        else:
+            assert f"({new} of the {count} affected users are new" in rows[rule]
+    assert kinds == {"same", "all new"}  # the sample holds both
+
+
 def test_a_finding_accepted_this_week_is_not_listed_as_resolved(tmp_path: Path) -> None:
     """A baseline accepts this week's findings (with this week's people): a rule that also
     fired last week, for other people, is still firing, so it is not 'resolved'."""

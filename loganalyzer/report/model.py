@@ -27,7 +27,7 @@ from loganalyzer.report.charts import Chart, build_charts
 from loganalyzer.summary import cycle_table
 from loganalyzer.textsafe import clipped
 from loganalyzer.verdict import severity_counts, verdict
-from loganalyzer.wording import plural
+from loganalyzer.wording import plural, verb
 
 EVIDENCE_ROWS = 10
 AFFECTED_ROWS = 25
@@ -525,6 +525,29 @@ def _by_rule(findings: list[Finding]) -> dict[str, FindingBrief]:
     return briefs
 
 
+def _affected(rule_id: str, findings: list[Finding]) -> dict[str, str]:
+    """Id -> type of everyone a rule's findings name."""
+    return {a.id: a.type for f in findings if f.rule_id == rule_id for a in f.affected}
+
+
+def _newly_affected(rule_id: str, now: list[Finding], before: list[Finding]) -> str:
+    """For a finding that carries over: whether the same people still fail or others do now
+    (the same rule fires for a new department, or for new hires)."""
+    affected = _affected(rule_id, now)
+    if not affected:
+        return ""
+    types = set(affected.values())
+    noun = "user" if types == {"User"} else "group" if types == {"Group"} else "object"
+    new, count = len(affected.keys() - _affected(rule_id, before).keys()), len(affected)
+    if not new:
+        return f" (the same {plural(count, 'affected ' + noun)} as before)"
+    if new == count:
+        return f" ({'the' if count == 1 else 'all'} {plural(count, 'affected ' + noun)} " \
+               f"{verb(count, 'is', 'are')} new since the previous period)"
+    return f" ({new:,} of the {plural(count, 'affected ' + noun)} " \
+           f"{verb(new, 'is', 'are')} new since the previous period)"
+
+
 def _comparison(current: Analysis, previous: Analysis, partial: str) -> Comparison:
     now = _by_rule(current.diagnosis.findings)
     before = _by_rule(previous.diagnosis.findings)
@@ -543,6 +566,9 @@ def _comparison(current: Analysis, previous: Analysis, partial: str) -> Comparis
         change = f"{'up' if points > 0 else 'down'} {abs(points):.1f} percentage points"
     for rule_id, brief in now.items():
         brief.events_before = before[rule_id].events_now if rule_id in before else 0
+        if rule_id in before:
+            brief.message += _newly_affected(rule_id, current.diagnosis.findings,
+                                             previous.diagnosis.findings)
     accepted = {s.finding.rule_id for s in current.diagnosis.suppressed}  # still firing
     resolved = [
         FindingBrief(b.rule_id, b.title, b.severity, b.message, b.events_now, 0)
