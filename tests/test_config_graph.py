@@ -209,3 +209,35 @@ def test_a_next_link_to_another_server_gets_no_token() -> None:
                                       f"https://collector.example.net{NESTED}"})
         with pytest.raises(GraphError, match="refusing to send the token there"):
             online(graph, service_principal_id=SP_ID)
+
+
+def test_fetch_config_files_keep_what_the_sdk_models_would_drop(tmp_path) -> None:
+    """kiota's writer drops flags enums (flowTypes, discoverabilities) and writes a job's
+    interval as 0:40:00; the files say what Graph sent."""
+    out = tmp_path / "config"
+    with config_graph(CONFIG / "good", token=TOKEN) as graph:
+        code, _, stderr = run(graph, "fetch-config", "--app", APP, "-o", str(out))
+    assert code == 0, stderr
+    sent = json.loads((CONFIG / "good" / "schema-1.json").read_text())
+    saved = json.loads((out / "schema-1.json").read_text())
+    for key, path in (("flowTypes", ("synchronizationRules", "objectMappings")),
+                      ("discoverabilities", ("directories",))):
+        def values(doc, path=path, key=key):
+            items = [doc]
+            for step in path:
+                items = [inner for item in items for inner in item[step]]
+            return [item.get(key) for item in items]
+        assert values(saved) == values(sent) and any(values(sent))
+    job = json.loads((CONFIG / "good" / "synchronization-jobs.json").read_text())["value"][0]
+    saved_job = json.loads((out / "synchronization-jobs.json").read_text())["value"][0]
+    assert saved_job["schedule"]["interval"] == job["schedule"]["interval"] == "PT40M"
+
+
+@pytest.mark.parametrize("seconds, text", [(2400, "PT40M"), (86400, "P1D"), (5400, "PT1H30M"),
+                                           (0, "PT0S"), (172805, "P2DT5S")])
+def test_a_job_interval_is_written_as_iso_8601(seconds, text) -> None:
+    from datetime import timedelta
+
+    from loganalyzer.config.model import iso_duration
+
+    assert iso_duration(timedelta(seconds=seconds)) == text

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
@@ -37,12 +38,53 @@ PARTS = (APP_ROLES, JOBS, SCHEMA, ASSIGNMENTS, MEMBERS, SECRETS)
 
 
 def to_json(model: Any) -> dict:
-    """A typed model as the Graph JSON it serialises to."""
-    from kiota_serialization_json.json_serialization_writer import JsonSerializationWriter
-
-    writer = JsonSerializationWriter()
+    """A typed model as the JSON Graph sends: kiota's writer, with two of its losses mended
+    (``_GraphJsonWriter``), so fetch-config's files read back as what Graph returned."""
+    writer = _graph_json_writer()
     writer.write_object_value(None, model)
     return json.loads(writer.get_serialized_content())
+
+
+def _graph_json_writer() -> Any:
+    from kiota_serialization_json.json_serialization_writer import JsonSerializationWriter
+
+    class _GraphJsonWriter(JsonSerializationWriter):
+        """kiota drops a flags enum held as a list (an object mapping's ``flowTypes``,
+        ``Add,Update,Delete``; a directory's ``discoverabilities``) and writes a duration as
+        Python's ``0:40:00``; Graph sends ``"Add,Update,Delete"`` and ``"PT40M"``."""
+
+        def write_enum_value(self, key: str | None, value: Any) -> None:
+            if isinstance(value, list):
+                self.write_str_value(key, ",".join(flag.value for flag in value))
+            else:
+                super().write_enum_value(key, value)
+
+        def write_timedelta_value(self, key: str | None, value: Any) -> None:
+            if isinstance(value, timedelta):
+                self.write_str_value(key, iso_duration(value))
+            else:
+                super().write_timedelta_value(key, value)
+
+        def _create_new_writer(self) -> JsonSerializationWriter:
+            writer = _GraphJsonWriter()
+            writer.on_before_object_serialization = self.on_before_object_serialization
+            writer.on_after_object_serialization = self.on_after_object_serialization
+            writer.on_start_object_serialization = self.on_start_object_serialization
+            return writer
+
+    return _GraphJsonWriter()
+
+
+def iso_duration(value: timedelta) -> str:
+    """An ISO 8601 duration as Graph writes a job's interval: PT40M, P1D, PT1H30M."""
+    seconds = int(value.total_seconds())
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    date = f"{days}D" if days else ""
+    time = "".join(f"{n}{unit}" for n, unit in ((hours, "H"), (minutes, "M"), (seconds, "S"))
+                   if n)
+    return "P" + date + ("T" + time if time else "") if date or time else "PT0S"
 
 
 def distinct(items: Iterable[T], model: Callable[[T], Any] = lambda item: item) -> list[T]:
