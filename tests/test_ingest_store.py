@@ -153,3 +153,14 @@ def test_a_store_written_with_zstd_reads_as_the_same_events(tmp_path):
     new, old = load([store]).frames.collected(), load([older]).frames.collected()
     for name in FRAME_SCHEMAS:
         assert_frame_equal(getattr(old, name), getattr(new, name), check_exact=True)
+
+
+@pytest.mark.parametrize("export", [p for p in EXPORTS if p.suffix == ".json"],
+                         ids=lambda p: p.name)
+def test_the_fast_reader_takes_every_well_formed_json_sample(export, caplog):
+    """The careful reader gives the same rows, slower: a refusal (an option DuckDB does not
+    know, a column type it cannot cast) would cost every file its speed and show nowhere
+    else. Only the diagnostic-settings spelling outside envelopes goes to the careful one."""
+    caplog.set_level("INFO", logger="loganalyzer.readers")
+    load([export])
+    assert not [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
