@@ -95,9 +95,9 @@ class GraphClient:
                       config: Any = None) -> list:
         """Every item of a collection: ``builder.get(config)``, then each ``@odata.nextLink``
         through ``builder.with_url``. An empty page with a nextLink is followed (Graph sends
-        them); a nextLink to another server or one already followed stops with GraphError,
-        as msgraph-core's ``PageIterator`` would stop early on the first and loop on the
-        second."""
+        them); a nextLink that is relative, to another server or already followed stops with
+        GraphError. Not msgraph-core's ``PageIterator``: it stops at the first empty page and
+        follows a repeated link forever."""
         page = await self.call(what, permission, builder.get(config))
         items: list = []
         followed: set[str] = set()
