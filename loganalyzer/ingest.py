@@ -32,6 +32,7 @@ from loganalyzer.normalize import Frames, normalize, step_details
 from loganalyzer.prefetch import prefetch
 from loganalyzer.problems import InputError, Problem, unread_files, unread_note
 from loganalyzer.readers import BATCH_ROWS, ReadLog, read_sources
+from loganalyzer.readers.other_logs import only_other_logs
 from loganalyzer.readers.sources import STORE_MANIFEST, expand, is_store
 from loganalyzer.schema import (
     DETAIL_ROWS_SCHEMA,
@@ -204,6 +205,8 @@ def _require_events(inputs: list[Path], parts: list[Frames], read_log: ReadLog) 
             f"no usable provisioning event; {len(read_log.problems)} record(s) skipped, "
             f"first: {first.location}: {first.message}",
         )
+    if read_log.other_logs:
+        raise InputError(names, only_other_logs(read_log.other_logs))
     # files a folder held that could not be read (not UTF-8, not a log) say why it is empty
     why = unread_files(read_log.notes)
     raise InputError(names, "holds no provisioning events" + (f" (skipped {why})" if why else ""))

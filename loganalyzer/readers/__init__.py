@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING, TypeVar
 import polars as pl
 
 from loganalyzer.problems import Ignored, InputError, Problem, skipped_note
-from loganalyzer.readers import csv_logs, log_analytics
+from loganalyzer.readers import csv_logs, log_analytics, other_logs
 from loganalyzer.readers.csv_portal import PortalReader
 from loganalyzer.readers.json_careful import EVENT_KEY, Resume, read_careful
 from loganalyzer.readers.on_demand import read_on_demand
+from loganalyzer.readers.other_logs import OtherLog
 from loganalyzer.readers.records import DEPTH_CUT, Item, records_to_frame
 from loganalyzer.readers.sniff import Kind, sniff
 from loganalyzer.readers.sources import Source
@@ -51,6 +52,7 @@ class ReadLog:
     kinds: dict[str, str] = field(default_factory=dict)  # source name -> Kind value
     ignored: Counter[str] = field(default_factory=Counter)  # file -> fields left out
     depth_cut: set[str] = field(default_factory=set)  # files re-saved by ConvertTo-Json
+    other_logs: Counter[str] = field(default_factory=Counter)  # log -> records skipped
 
     def add_ignored(self, item: Ignored) -> None:
         """A note per ignored field, up to IGNORED_SHOWN per file; the rest are counted."""
@@ -92,6 +94,9 @@ def _batched(
             break
         if isinstance(item, Problem):
             read_log.problems.append(item)
+            continue
+        if isinstance(item, OtherLog):
+            read_log.other_logs[item.log] += 1
             continue
         if isinstance(item, Ignored):
             read_log.add_ignored(item)
@@ -306,6 +311,8 @@ def read_sources(sources: list[Source], read_log: ReadLog) -> Iterator[pl.DataFr
                 read_log.kinds[source.name] = kind_name
             _note_damage(source, read_log)
     read_log.count_unshown_ignored()
+    if read_log.other_logs:
+        read_log.notes.append(other_logs.skipped_note(read_log.other_logs))
 
 
 def _note_damage(source: Source, read_log: ReadLog) -> None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from loganalyzer.problems import InputError, Problem
+from loganalyzer.readers.other_logs import OtherLog, page_log, record_log
 from loganalyzer.readers.records import Item, raw_record
 from loganalyzer.readers.sniff import Kind
 from loganalyzer.readers.sources import Source
@@ -249,10 +250,12 @@ def read_careful(
             return (yield from _read_lines(source, handle, skip, hand_back, after))
         stream = TextStream(handle, after.line)
         pos = stream.skip(0)
+        page = None
         if kind is Kind.GRAPH_PAGE:
             match = stream.find(_GRAPH_VALUE, pos, MAX_RECORD)
             if match is None:
                 raise InputError(source.name, "Graph page without a 'value' array")
+            page = page_log(_page_context(source))
             pos = stream.base + match.end()
         elif kind in (Kind.JSON_ARRAY, Kind.GRAPH_PAGES_ARRAY) and stream.char(pos) == "[":
             pos += 1
@@ -275,16 +278,32 @@ def read_careful(
                 return Resume(number - 1, stream.byte(start), stream.line(start))
             clean += clean >= 0
             if number > skip:
-                yield from _record(value, source, where, number)
+                yield from _record(value, source, where, number, page)
     return None
 
 
-def _record(obj: Any, source: Source, where: str, record: int) -> Iterator[Item]:
+_CONTEXT = re.compile(r'"@odata\.context"\s*:\s*"([^"]*)"')
+
+
+def _page_context(source: Source) -> str | None:
+    """The first page's ``@odata.context``: Graph writes it before ``value``."""
+    match = _CONTEXT.search(source.head(65536).decode("utf-8", errors="ignore"))
+    return match.group(1) if match else None
+
+
+def _record(obj: Any, source: Source, where: str, record: int,
+            page: str | None = None) -> Iterator[Item]:
+    """``page``: the log a Graph page read around this record holds, when not provisioning."""
     wrapper = _wrapped(obj)
     if wrapper is not None:  # its events share its record number
         key, events = wrapper
+        inner = page_log(obj.get("@odata.context"))
         for index, event in enumerate(events, start=1):
-            yield from _record(event, source, f"{where}, {key}[{index}]", record)
+            yield from _record(event, source, f"{where}, {key}[{index}]", record, inner)
+        return
+    other = page or record_log(obj)
+    if other:
+        yield OtherLog(source.name, other)
         return
     item = _event_or_problem(obj, source, where)
     if isinstance(item, Problem):

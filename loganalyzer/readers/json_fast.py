@@ -15,11 +15,13 @@ import polars as pl
 import pyarrow as pa
 
 from loganalyzer.prefetch import prefetch
+from loganalyzer.readers.other_logs import envelope_category, page_log
 from loganalyzer.readers.sniff import Kind
 from loganalyzer.readers.sources import Source
 from loganalyzer.schema import DETAIL_KEY_READ, DETAILS, RAW_SCHEMA, conformed
 
 THREADS = 2
+LOG = "_log"  # an envelope's category or a page's @odata.context: which log a record is of
 
 
 class Unfolded(ValueError):
@@ -198,28 +200,42 @@ def _query(source: Source, kind: Kind, envelope: bool, diagnostic: bool = False)
     if kind in (Kind.GRAPH_PAGE, Kind.GRAPH_PAGES_ARRAY):  # one page, or several
         pages = "array" if kind is Kind.GRAPH_PAGES_ARRAY else "unstructured"
         inner = (
-            f"SELECT unnest(value) AS e FROM read_json('{path}', format='{pages}', "
-            f"columns={{'value': '{_EVENT_STRUCT}[]'}}, {opts})"
+            f"SELECT unnest(value) AS e, \"@odata.context\" AS {LOG} FROM read_json('{path}', "
+            f"format='{pages}', columns={{'value': '{_EVENT_STRUCT}[]', "
+            f"'@odata.context': 'VARCHAR'}}, {opts})"
         )
-        return f"SELECT {_projection('e.')} FROM ({inner})"
+        return f"SELECT {_projection('e.')}, {LOG} FROM ({inner})"
     fmt = "array" if kind is Kind.JSON_ARRAY else "newline_delimited"
     if envelope and diagnostic:
-        columns = f"{{'properties': '{_DIAG_STRUCT}', 'resultType': 'VARCHAR'}}"
+        columns = (f"{{'properties': '{_DIAG_STRUCT}', 'resultType': 'VARCHAR', "
+                   "'category': 'VARCHAR'}")
         inner = (
-            f"SELECT properties AS e, resultType FROM read_json('{path}', format='{fmt}', "
-            f"columns={columns}, {opts})"
+            f"SELECT properties AS e, resultType, category AS {LOG} FROM read_json('{path}', "
+            f"format='{fmt}', columns={columns}, {opts})"
         )
-        return f"SELECT {_projection('e.')}, resultType FROM ({inner})"
+        return f"SELECT {_projection('e.')}, resultType, {LOG} FROM ({inner})"
     if envelope:
-        columns = f"{{'properties': '{_EVENT_STRUCT}'}}"
+        columns = f"{{'properties': '{_EVENT_STRUCT}', 'category': 'VARCHAR'}}"
         inner = (
-            f"SELECT properties AS e FROM read_json('{path}', format='{fmt}', "
-            f"columns={columns}, {opts})"
+            f"SELECT properties AS e, category AS {LOG} FROM read_json('{path}', "
+            f"format='{fmt}', columns={columns}, {opts})"
         )
-        return f"SELECT {_projection('e.')} FROM ({inner})"
+        return f"SELECT {_projection('e.')}, {LOG} FROM ({inner})"
     columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in EVENT_COLUMNS.items()) + "}"
     reader = f"read_json('{path}', format='{fmt}', columns={columns}, {opts})"
     return f"SELECT {_projection('')} FROM {reader}"
+
+
+def _refuse_other_logs(frame: pl.DataFrame, kind: Kind, offset: int) -> None:
+    """Records of another log (an envelope's category, a page's endpoint) are the careful
+    reader's to count and skip (``other_logs``)."""
+    if LOG not in frame.columns:
+        return
+    is_page = kind in (Kind.GRAPH_PAGE, Kind.GRAPH_PAGES_ARRAY)
+    for said in frame[LOG].drop_nulls().unique().to_list():
+        other = page_log(said) if is_page else envelope_category({"category": said})
+        if other:
+            raise Unfolded(f"a record after record {offset} is of another log ({other})")
 
 
 def read_fast(
@@ -248,6 +264,7 @@ def read_fast(
                 pl.lit(source.name).alias("source_file"),
                 (pl.int_range(pl.len(), dtype=pl.Int64) + offset + 1).alias("source_record"),
             ).with_columns(_pairs(column) for column in DETAIL_KEY_READ)
+            _refuse_other_logs(frame, kind, offset)
             if frame.select(_NO_STATUS.any()).item():
                 raise Unfolded(f"a record after record {offset} has no status")
             if frame.select(_NOT_A_DURATION.any()).item():

@@ -22,11 +22,12 @@ from typing import Any
 import polars as pl
 
 from loganalyzer.problems import Ignored, Problem
+from loganalyzer.readers.other_logs import OtherLog
 from loganalyzer.schema import RAW_SCHEMA
 from loganalyzer.textsafe import shown
 
 # What a reader yields: a RAW row, a record it skipped, or a field it left out of a kept row.
-Item = dict[str, Any] | Problem | Ignored
+Item = dict[str, Any] | Problem | Ignored | OtherLog
 
 # What PowerShell's ConvertTo-Json writes for an object nested deeper than its -Depth (2
 # unless given): the object's text ("@{name=...; status=...}" for what ConvertFrom-Json read)
