@@ -65,7 +65,8 @@ def _counts_line(diagnosis: Diagnosis) -> str:
         f"{plural(s['events'], 'event')}, {_when(span['start'])} to {_when(span['end'])} UTC, "
         f"{plural(s['cycles'], 'cycle')}: {plural(s['failures'], 'failure')} "
         f"({s['explained_failures']:,} explained, {s['unexplained_failures']:,} unexplained), "
-        f"{s['skipped']:,} skipped."
+        f"{s['skipped']:,} skipped"
+        + (f", {plural(s['warnings'], 'warning')}." if s.get("warnings") else ".")
     )
 
 

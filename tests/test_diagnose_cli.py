@@ -254,3 +254,22 @@ def test_summary_of_a_period_with_no_event_says_so_and_not_from_none_to_none():
     assert "0 events: none in this period" in empty.stdout and "None" not in empty.stdout
     whole = CliRunner().invoke(app, ["summary", weekly])
     assert "372 events from 2026-02-23" in whole.stdout
+
+
+def test_the_counts_line_accounts_for_warnings(tmp_path):
+    """Graph's later status 'warning' is neither a failure nor a skip: the line says how many,
+    so its counts add up to the events."""
+    records = json.loads(Path(FAILING).read_text())
+    successes = [r for r in records if r["provisioningStatusInfo"]["status"] == "success"]
+    for record in successes[:5]:
+        record["provisioningStatusInfo"]["status"] = "warning"
+    path = tmp_path / "warnings.json"
+    path.write_text(json.dumps(records))
+    text = " ".join(run("diagnose", str(path)).output.split())
+    counts = re.search(r"(\d+) events, .*?: (\d+) failures .*?, (\d+) skipped, (\d+) warnings\.",
+                       text)
+    assert counts, text
+    events, failures, skipped, warnings = map(int, counts.groups())
+    assert warnings == 5
+    assert events - failures - skipped - warnings == len(successes) - 5
+    assert "warning" not in " ".join(run("diagnose", FAILING).output.split()).split("UTC,")[1][:120]

@@ -200,3 +200,20 @@ def test_a_user_never_seen_is_told_what_the_export_covers_in_plain_words(tmp_pat
                                       "--app", app_name])
     said = " ".join(result.output.split())
     assert f"The export covers {events} event{'s' if events == 2 else ''} from" in said
+
+
+def test_a_latest_warning_is_provisioned_with_a_warning_and_its_reason(tmp_path):
+    """Graph's later status 'warning': the change was made, with something not as asked."""
+    ida = Person("0f9e8d7c-6b5a-4c3d-9e2f-1a0b9c8d7e6f", "ida.eriksen@northwind.no",
+                 "Ida Eriksen", "5c4b3a29180f7e6d5c4b3a29")
+    warned = create(ida, "2026-03-02T09:00:00Z", "c2")
+    warned["provisioningStatusInfo"] = {"status": "warning", "errorInformation": {
+        "errorCode": "SystemForCrossDomainIdentityManagementServiceIncompatible",
+        "reason": "StatusCode: BadRequest\r\nWeb Response: "
+                  + scim_error(400, "Unknown department: Sales EMEA"),
+        "errorCategory": "NonServiceFailure"}}
+    export = write_export(tmp_path / "e.json", [warned])
+    result = run("IDA ERIKSEN", export)
+    assert result.exit_code == 0, result.output
+    assert "Verdict: PROVISIONED" in result.output
+    assert "Provisioned with a warning: Unknown department: Sales EMEA." in words(result)

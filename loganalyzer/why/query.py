@@ -199,11 +199,12 @@ def _verdict(entries: list[tl.Entry], leading: Finding | None, job_wide: bool) -
                        "latest event succeeded (no readable status); its steps are in the "
                        "timeline below.", **rule)
     reason = tl.ALREADY_IN_SYNC if last.skip == tl.ALREADY_IN_SYNC else last.status
-    message = (
-        "Provisioned: Flowcase already matches Entra (RedundantExport)."
-        if reason == tl.ALREADY_IN_SYNC
-        else f"Provisioned: {last.reason or last.status}."
-    )
+    if reason == tl.ALREADY_IN_SYNC:
+        message = "Provisioned: Flowcase already matches Entra (RedundantExport)."
+    elif last.status == "warning":  # done, but Entra says something was not as asked
+        message = f"Provisioned with a warning: {last.reason or 'no reason logged'}."
+    else:
+        message = f"Provisioned: {last.reason or last.status}."
     return Verdict(PROVISIONED, reason, last.time, message, **rule)
 
 
