@@ -217,3 +217,24 @@ def test_a_latest_warning_is_provisioned_with_a_warning_and_its_reason(tmp_path)
     assert result.exit_code == 0, result.output
     assert "Verdict: PROVISIONED" in result.output
     assert "Provisioned with a warning: Unknown department: Sales EMEA." in words(result)
+
+
+@pytest.mark.parametrize("stored", [False, True], ids=["export", "store"])
+def test_a_name_logged_decomposed_is_found_by_the_name_typed(tmp_path, stored):
+    """å written as a plus a combining ring (NFD, as macOS may store names) is the same name."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFD", "Jåkob Müller")
+    assert decomposed != "Jåkob Müller"
+    export = tmp_path / "nfd.json"
+    export.write_text(FAILING.read_text(encoding="utf-8").replace("Jakob Møller", decomposed),
+                      encoding="utf-8")
+    source = export
+    if stored:
+        source = tmp_path / "store"
+        assert CliRunner().invoke(app, ["ingest", str(export), "-o", str(source),
+                                        "-q"]).exit_code == 0
+    for typed in ("Jåkob Müller", "jåkob", decomposed):
+        result = run(typed, source)
+        assert result.exit_code == 0, result.output
+        assert "UPN: jakob.moller@northwind.dk" in result.output

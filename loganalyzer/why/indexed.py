@@ -39,7 +39,7 @@ from loganalyzer.why.frame_source import (
     read_matching,
     scan_matching,
 )
-from loganalyzer.why.lookup import LINK_COLUMNS, SHARED_COLUMNS, equals_any
+from loganalyzer.why.lookup import LINK_COLUMNS, SHARED_COLUMNS, composed, equals_any
 
 ROW = "_row"  # an event's row in events.parquet: what is read in several goes stays in order
 # the steps' columns but their nested details (read from ``step_details.parquet`` instead)
@@ -55,6 +55,7 @@ def lookup_keys(identities: pl.DataFrame, q: str) -> pl.DataFrame:
     those may join in turn (``lookup._owners`` decides among them)."""
     people = identities.filter(~pl.col("is_group"))
     column, value = pl.col("column"), pl.col("value")
+    value = value if q.isascii() else composed(value)
     lowered = value.str.to_lowercase()
     hits = people.filter(
         # lower-cased as well: a step detail equal to a column value is indexed only there

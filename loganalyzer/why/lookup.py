@@ -87,13 +87,20 @@ def _lowered(users: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def composed(text: pl.Expr) -> pl.Expr:
+    """Text in Unicode's composed form (NFC), as the query is: a name written decomposed
+    (å as a plus a ring, as macOS may store it) then matches the name typed."""
+    return text.str.normalize("NFC")
+
+
 def equals_any(column: str, values: list[str]) -> pl.Expr:
     """Case-insensitive equality with any of ``values`` (lower-case). ASCII values are
     matched by a regex, faster than lower-casing every row of a 200,000-event frame; others
     by lower-casing both sides alike: the regex's case folding and ``str.lower`` disagree on
     letters such as the Turkish İ (lower-cased to i plus a combining dot)."""
     if not all(v.isascii() for v in values):
-        return pl.col(column).str.to_lowercase().is_in([v.lower() for v in values]).fill_null(False)
+        wanted = [unicodedata.normalize("NFC", v).lower() for v in values]
+        return composed(pl.col(column)).str.to_lowercase().is_in(wanted).fill_null(False)
     alternatives = "|".join(re.escape(v) for v in values)
     return pl.col(column).str.contains(f"(?i)^(?:{alternatives})$").fill_null(False)
 
@@ -168,10 +175,14 @@ def _match_events(users: pl.DataFrame, q: str) -> tuple[pl.DataFrame, str | None
         if not exact.is_empty():
             return exact, how
     starts = f"(?i)^{re.escape(q)}"
+
+    def text(column: str) -> pl.Expr:
+        return pl.col(column) if q.isascii() else composed(pl.col(column))
+
     partial = users.filter(
         pl.any_horizontal(
-            *(pl.col(c).str.contains(starts).fill_null(False) for c in LOOKUP_COLUMNS),
-            pl.col("source_display_name").str.contains(f"(?i){re.escape(q)}").fill_null(False),
+            *(text(c).str.contains(starts).fill_null(False) for c in LOOKUP_COLUMNS),
+            text("source_display_name").str.contains(f"(?i){re.escape(q)}").fill_null(False),
         )
     )
     if not partial.is_empty():
