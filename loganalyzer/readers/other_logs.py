@@ -60,10 +60,9 @@ def record_log(obj: Any) -> str | None:
 def page_log(context: Any) -> str | None:
     """The log a Graph page holds when its ``@odata.context`` names another endpoint."""
     match = _CONTEXT.search(context) if isinstance(context, str) else None
-    if match is None:
+    if match is None or match.group(1).lower().startswith("provisioning"):
         return None
-    return _ENDPOINTS.get(match.group(1).lower(), None if match.group(1).lower() ==
-                          "provisioning" else match.group(1))
+    return _ENDPOINTS.get(match.group(1).lower(), match.group(1))
 
 
 def skipped_note(counts: Counter[str]) -> str:
