@@ -331,7 +331,22 @@ def machine() -> str:
     total = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
                  if line.startswith("MemTotal:")) / 1024 / 1024
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    return f"{cpu}, {os.cpu_count()} cores, {total:.0f} GiB; load average {load}"
+    return (f"{cpu}, {os.cpu_count()} cores, {total:.0f} GiB; {libraries()}; "
+            f"load average {load}")
+
+
+def libraries() -> str:
+    """The versions doing the work: DuckDB's typed JSON read took 1.55x as long in 2.0.1 as
+    in 1.5.6 on the same file (docs/performance-history.md, 2026-12-02)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def of(name: str) -> str:
+        try:
+            return f"{name} {version(name)}"
+        except PackageNotFoundError:
+            return f"{name} not installed"
+
+    return ", ".join(of(name) for name in ("duckdb", "polars", "pyarrow", "pandas"))
 
 
 def main() -> None:
