@@ -238,3 +238,15 @@ def test_a_name_logged_decomposed_is_found_by_the_name_typed(tmp_path, stored):
         result = run(typed, source)
         assert result.exit_code == 0, result.output
         assert "UPN: jakob.moller@northwind.dk" in result.output
+
+
+def test_a_reason_ending_in_a_full_stop_is_not_given_a_second(tmp_path):
+    """Flowcase's own 409 text ends with a full stop; the verdict's sentence ends once."""
+    ida = Person("0f9e8d7c-6b5a-4c3d-9e2f-1a0b9c8d7e6f", "ida.eriksen@northwind.no",
+                 "Ida Eriksen", "")
+    detail = "unclaimed user already exists for that email address. Please claim user instead."
+    export = write_export(tmp_path / "e.json", [
+        failed_create(ida, "2026-03-02T09:00:00Z", "c2", "Conflict", scim_error(409, detail))])
+    result = run("ida.eriksen@northwind.no", export, "--format", "json")
+    message = json.loads(result.output)["verdict"]["message"]
+    assert "Please claim user instead." in message and ".." not in message

@@ -141,7 +141,7 @@ def _skip_verdict(entry: tl.Entry) -> tuple[str, list[str], str, str | None]:
         )
     if entry.skip == tl.SCOPING_FILTER:
         return (
-            f"Skipped: {entry.reason}.",
+            f"Skipped: {_said(entry.reason)}.",
             [],
             "Change the user's attribute in Entra, or the scoping filter under Provisioning > "
             "Mappings > Provision Azure Active Directory Users > Source Object Scope.",
@@ -154,12 +154,18 @@ def _skip_verdict(entry: tl.Entry) -> tuple[str, list[str], str, str | None]:
             "Nothing to fix if the user left; otherwise re-enable the account in Entra.",
             None,
         )
-    return (f"Skipped: {entry.reason}.", [], UNKNOWN_SKIP_FIX, None)
+    return (f"Skipped: {_said(entry.reason)}.", [], UNKNOWN_SKIP_FIX, None)
 
 
 # the statuses of a latest event that did what it set out to do (a skip reaching the end of
 # ``_verdict`` is Flowcase already matching Entra)
 _DONE = ("success", "warning", "skipped")
+
+
+def _said(reason: str | None) -> str:
+    """A logged reason inside our sentence: without its own full stop (Flowcase's 409 text ends
+    with one), or that none was logged."""
+    return reason.rstrip(" .") if reason and reason.strip(" .") else "no reason logged"
 
 
 def _verdict(entries: list[tl.Entry], leading: Finding | None, job_wide: bool) -> Verdict:
@@ -177,7 +183,7 @@ def _verdict(entries: list[tl.Entry], leading: Finding | None, job_wide: bool) -
         what = f"{last.action or 'request'} failed"
         if last.http_status:
             what += f" with HTTP {last.http_status}"
-        message = f"Failing: the latest {what}: {last.reason or 'no reason logged'}."
+        message = f"Failing: the latest {what}: {_said(last.reason)}."
         if leading and job_wide:
             message += f" Explained by the job-wide finding {leading.rule_id} above."
         elif leading:
@@ -202,9 +208,9 @@ def _verdict(entries: list[tl.Entry], leading: Finding | None, job_wide: bool) -
     if reason == tl.ALREADY_IN_SYNC:
         message = "Provisioned: Flowcase already matches Entra (RedundantExport)."
     elif last.status == "warning":  # done, but Entra says something was not as asked
-        message = f"Provisioned with a warning: {last.reason or 'no reason logged'}."
+        message = f"Provisioned with a warning: {_said(last.reason)}."
     else:
-        message = f"Provisioned: {last.reason or last.status}."
+        message = f"Provisioned: {_said(last.reason or last.status)}."
     return Verdict(PROVISIONED, reason, last.time, message, **rule)
 
 
