@@ -4,6 +4,7 @@ as offline, paging, fetch-config's files, and 403s that name the missing permiss
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from typer.testing import CliRunner
@@ -233,11 +234,14 @@ def test_fetch_config_files_keep_what_the_sdk_models_would_drop(tmp_path) -> Non
     assert saved_job["schedule"]["interval"] == job["schedule"]["interval"] == "PT40M"
 
 
-@pytest.mark.parametrize("seconds, text", [(2400, "PT40M"), (86400, "P1D"), (5400, "PT1H30M"),
-                                           (0, "PT0S"), (172805, "P2DT5S")])
-def test_a_job_interval_is_written_as_iso_8601(seconds, text) -> None:
-    from datetime import timedelta
-
+@pytest.mark.parametrize("interval, text", [
+    (timedelta(minutes=40), "PT40M"), (timedelta(days=1), "P1D"),
+    (timedelta(hours=1, minutes=30), "PT1H30M"), (timedelta(0), "PT0S"),
+    (timedelta(days=2, seconds=5), "P2DT5S"), (timedelta(milliseconds=500), "PT0.5S"),
+    # Graph's "never" interval, to the microsecond a timedelta keeps
+    (timedelta(days=10675199, hours=2, minutes=48, seconds=5, microseconds=477581),
+     "P10675199DT2H48M5.477581S")])
+def test_a_job_interval_is_written_as_iso_8601(interval, text) -> None:
     from loganalyzer.config.model import iso_duration
 
-    assert iso_duration(timedelta(seconds=seconds)) == text
+    assert iso_duration(interval) == text

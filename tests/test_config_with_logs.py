@@ -177,8 +177,17 @@ def test_assignments_and_members_saved_twice_count_once(tmp_path) -> None:
     for name in ("app-role-assignments.json", "group-flowcase-managers-members.json",
                  "group-flowcase-managers-transitive-members.json"):
         shutil.copy(folder / name, folder / "earlier" / name)
+    # the earlier fetch: a group renamed since, and a member's name changed
+    earlier = folder / "earlier" / "app-role-assignments.json"
+    earlier.write_text(earlier.read_text().replace('"Flowcase Managers"', '"Flowcase Mgrs"'))
+    members = folder / "earlier" / "group-flowcase-managers-members.json"
+    page = json.loads(members.read_text())
+    page["value"][0]["displayName"] = "Renamed Since"
+    members.write_text(json.dumps(page))
     once, twice = read_config_dir(CONFIG / "bad", print), read_config_dir(folder, print)
     assert settings(twice) == settings(once)
     assert settings(twice)["assignments"]["users assigned directly"] == "1"
+    assert ({g: (len(m.direct), len(m.transitive)) for g, m in twice.members.items()}
+            == {g: (len(m.direct), len(m.transitive)) for g, m in once.members.items()})
     assert ([(f.check_id, f.message) for f in run_checks(twice).findings]
             == [(f.check_id, f.message) for f in run_checks(once).findings])

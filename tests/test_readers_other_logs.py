@@ -149,3 +149,66 @@ def test_the_provisioning_category_is_compared_without_case(tmp_path, reference)
     dataset = load([path])
     assert comparable(dataset.frames.events).equals(reference)
     assert not any("other Entra logs" in n for n in dataset.notes)
+
+
+def graph_pages() -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted((FORMATS / "graph-v1").glob("*.json"))]
+
+
+def selected_audits(count: int) -> dict:
+    """A directoryAudits page read with $select=id,activityDateTime,result: its records have
+    no audit-only key, so only the page's @odata.context says what they are."""
+    return {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#auditLogs/"
+                              "directoryAudits(id,activityDateTime,result)",
+            "value": [{k: directory_audit(n)[k] for k in ("id", "activityDateTime", "result")}
+                      for n in range(count)]}
+
+
+def test_a_pages_array_refused_after_some_batches_keeps_every_event(tmp_path, monkeypatch,
+                                                                      reference):
+    """The fast reader gives two batches, then meets the audit page and hands over: the
+    careful reader, which numbers a pages array by page, passes the events given, not pages."""
+    monkeypatch.setattr("loganalyzer.readers.BATCH_ROWS", 20)
+    path = tmp_path / "pages.json"
+    path.write_text(json.dumps([*graph_pages(), selected_audits(3)]))
+    dataset = load([path])
+    assert comparable(dataset.frames.events).equals(reference) and dataset.problems == []
+    assert ("3 records of other Entra logs (AuditLogs 3) were skipped: not provisioning "
+            "events") in dataset.notes
+
+
+def test_the_historic_beta_endpoint_name_is_provisioning(tmp_path, reference):
+    """Early beta pages name the endpoint auditLogs/directoryProvisioning (reference 1.1)."""
+    folder = tmp_path / "beta"
+    folder.mkdir()
+    for n, page in enumerate(graph_pages(), start=1):
+        page["@odata.context"] = ("https://graph.microsoft.com/beta/$metadata#auditLogs/"
+                                  "directoryProvisioning")
+        (folder / f"page-{n}.json").write_text(json.dumps(page))
+    dataset = load([folder])
+    assert comparable(dataset.frames.events).equals(reference)
+    assert not any("other Entra logs" in n for n in dataset.notes)
+
+
+def test_pages_one_per_line_are_judged_page_by_page(tmp_path, reference):
+    """An audit page first does not make the provisioning pages after it audit records."""
+    audits = {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#auditLogs/"
+                                "directoryAudits", "value": [directory_audit(n) for n in range(3)]}
+    path = tmp_path / "pages.json"
+    path.write_text("\n".join(json.dumps(p) for p in [audits, *graph_pages()]))
+    dataset = load([path])
+    assert comparable(dataset.frames.events).equals(reference)
+    assert ("3 records of other Entra logs (AuditLogs 3) were skipped: not provisioning "
+            "events") in dataset.notes
+
+
+def test_envelopes_without_their_category_read_alike_on_both_paths(tmp_path, reference):
+    """The fast reader takes properties whatever the envelope says; when an audit envelope
+    sends the file to the careful reader, it must too."""
+    records = provisioning_envelopes()
+    for record in records[5:]:
+        del record["category"]
+    path = tmp_path / "PT1H.json"
+    path.write_text("".join(json.dumps(r) + "\n" for r in [*records, others()[0]]))
+    dataset = load([path])
+    assert comparable(dataset.frames.events).equals(reference) and dataset.problems == []

@@ -473,3 +473,19 @@ def test_quarantine_verdict_names_the_cause_to_fix_first_not_the_escrow(tmp_path
     verdict = next(line for line in out.read_text().splitlines() if "fix first" in line)
     assert "quarantine" in verdict
     assert "fix first: App role value is not a Flowcase role (guide step 4" in verdict
+
+
+def test_a_partly_known_previous_period_says_nothing_of_who_is_new(tmp_path: Path) -> None:
+    """When the input begins late in the previous period nothing is called new, so neither
+    is anyone: they may have been affected in the part the input lacks."""
+    records = [r for r in _raw("weekly-two-periods.json")
+               if _time(r) >= datetime(2026, 3, 1, 10, 8, tzinfo=UTC)]
+    cut = tmp_path / "from-sunday.json"
+    cut.write_text(json.dumps(records))
+    _, markdown = _report(tmp_path, cut, "--from", "2026-03-02", "--to", "2026-03-08",
+                          "--compare-previous")
+    section = md_section(markdown, "Compared with the previous period")
+    assert "No finding is called new" in section
+    ongoing = md_section(section, "Ongoing findings")
+    assert "|" in ongoing
+    assert "new since the previous period" not in ongoing and "as before)" not in ongoing

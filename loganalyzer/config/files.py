@@ -151,6 +151,18 @@ def recognise(doc: Any) -> str | None:
     return None
 
 
+def _by_id(items: list) -> list:
+    """Assignments or members without a second of the same id, the first file's kept: a copy
+    of an earlier fetch names the same objects, perhaps renamed since."""
+    seen: set[str] = set()
+    kept = []
+    for item in items:
+        if item.id is None or item.id not in seen:
+            seen.add(item.id)
+            kept.append(item)
+    return kept
+
+
 class _Reader:
     """Collects the typed models of one folder's files."""
 
@@ -192,16 +204,16 @@ class _Reader:
             _check_shape(doc, _PAGE_SHAPE, "", name)
             page = _parse(AppRoleAssignmentCollectionResponse, doc)
             # the same assignments saved twice (a copy, an earlier fetch) count once
-            snap.assignments = distinct((snap.assignments or []) + list(page.value or []))
+            snap.assignments = _by_id((snap.assignments or []) + list(page.value or []))
         else:  # members / transitiveMembers
             _check_shape(doc, _PAGE_SHAPE, "", name)
             group_id = _CONTEXT_GROUP.search(_context(doc)).group(1)
             entry = snap.members.setdefault(group_id, GroupMembers(group_id))
             value = list(_parse(DirectoryObjectCollectionResponse, doc).value or [])
             if kind == "members":
-                entry.direct = distinct((entry.direct or []) + value)
+                entry.direct = _by_id((entry.direct or []) + value)
             else:
-                entry.transitive = distinct((entry.transitive or []) + value)
+                entry.transitive = _by_id((entry.transitive or []) + value)
 
     def finish(self) -> ConfigSnapshot:
         snap = self.snapshot

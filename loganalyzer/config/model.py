@@ -76,14 +76,16 @@ def _graph_json_writer() -> Any:
 
 
 def iso_duration(value: timedelta) -> str:
-    """An ISO 8601 duration as Graph writes a job's interval: PT40M, P1D, PT1H30M."""
-    seconds = int(value.total_seconds())
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
+    """An ISO 8601 duration as Graph writes a job's interval: PT40M, P1D, PT1H30M, and a
+    fraction to the microsecond (Graph's never-scheduled P10675199DT2H48M5.4775807S has one
+    digit more than a timedelta keeps)."""
+    hours, rest = divmod(value.seconds, 3600)
     minutes, seconds = divmod(rest, 60)
-    date = f"{days}D" if days else ""
-    time = "".join(f"{n}{unit}" for n, unit in ((hours, "H"), (minutes, "M"), (seconds, "S"))
-                   if n)
+    second = f"{seconds}.{value.microseconds:06d}".rstrip("0") if value.microseconds else \
+        str(seconds) if seconds else ""
+    time = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "") + \
+        (f"{second}S" if second else "")
+    date = f"{value.days}D" if value.days else ""
     return "P" + date + ("T" + time if time else "") if date or time else "PT0S"
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from loganalyzer.problems import InputError, Problem
+from loganalyzer.problems import Ignored, InputError, Problem
 from loganalyzer.readers.other_logs import OtherLog, page_log, record_log
 from loganalyzer.readers.records import Item, raw_record
 from loganalyzer.readers.sniff import Kind
@@ -194,7 +194,9 @@ def unwrap(obj: Any) -> Any:
     """A storage-export envelope carries the event under ``properties``; either way the event
     comes back in Graph's spelling (the diagnostic-settings copy writes ``Id``/``Name``/
     ``Status``)."""
-    if isinstance(obj, dict) and isinstance(obj.get("properties"), dict) and "category" in obj:
+    # an envelope without its category (the fast reader takes ``properties`` whatever it is)
+    if isinstance(obj, dict) and isinstance(obj.get("properties"), dict) and (
+            "category" in obj or not any(key in obj for key in _EVENT_KEYS)):
         return from_envelope(obj)
     return graph_spelling(obj) if isinstance(obj, dict) else obj
 
@@ -250,12 +252,10 @@ def read_careful(
             return (yield from _read_lines(source, handle, skip, hand_back, after))
         stream = TextStream(handle, after.line)
         pos = stream.skip(0)
-        page = None
         if kind is Kind.GRAPH_PAGE:
             match = stream.find(_GRAPH_VALUE, pos, MAX_RECORD)
             if match is None:
                 raise InputError(source.name, "Graph page without a 'value' array")
-            page = page_log(_page_context(source))
             pos = stream.base + match.end()
         elif kind in (Kind.JSON_ARRAY, Kind.GRAPH_PAGES_ARRAY) and stream.char(pos) == "[":
             pos += 1
@@ -268,6 +268,9 @@ def read_careful(
         items = array_items(source, stream, pos,
                             _is_wrapper if wrapped else _is_event, wrapped or EVENT_KEY,
                             first=after.records, pages=kind is Kind.GRAPH_PAGE)
+        # the fast reader counts a pages array's events, and here a record is a page
+        events_to_pass = skip if kind is Kind.GRAPH_PAGES_ARRAY else 0
+        skip -= events_to_pass
         for item in items:
             if isinstance(item, Problem):
                 yield item
@@ -278,22 +281,20 @@ def read_careful(
                 return Resume(number - 1, stream.byte(start), stream.line(start))
             clean += clean >= 0
             if number > skip:
-                yield from _record(value, source, where, number, page)
+                passing = False  # an event the fast reader gave, and its fields' notes
+                for said in _record(value, source, where, number):
+                    if isinstance(said, dict):
+                        passing, events_to_pass = events_to_pass > 0, max(events_to_pass - 1, 0)
+                    if not (passing and isinstance(said, dict | Ignored)):
+                        yield said
     return None
-
-
-_CONTEXT = re.compile(r'"@odata\.context"\s*:\s*"([^"]*)"')
-
-
-def _page_context(source: Source) -> str | None:
-    """The first page's ``@odata.context``: Graph writes it before ``value``."""
-    match = _CONTEXT.search(source.head(65536).decode("utf-8", errors="ignore"))
-    return match.group(1) if match else None
 
 
 def _record(obj: Any, source: Source, where: str, record: int,
             page: str | None = None) -> Iterator[Item]:
-    """``page``: the log a Graph page read around this record holds, when not provisioning."""
+    """``page``: the log of the Graph page this record was met in, when its ``@odata.context``
+    names another (a page read whole, as an item of a pages array). A page file's events are
+    met without their page, and judged by their shape alone."""
     wrapper = _wrapped(obj)
     if wrapper is not None:  # its events share its record number
         key, events = wrapper

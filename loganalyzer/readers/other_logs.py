@@ -60,7 +60,8 @@ def record_log(obj: Any) -> str | None:
 def page_log(context: Any) -> str | None:
     """The log a Graph page holds when its ``@odata.context`` names another endpoint."""
     match = _CONTEXT.search(context) if isinstance(context, str) else None
-    if match is None or match.group(1).lower().startswith("provisioning"):
+    # early beta pages name the endpoint auditLogs/directoryProvisioning (reference 1.1)
+    if match is None or "provisioning" in match.group(1).lower():
         return None
     return _ENDPOINTS.get(match.group(1).lower(), match.group(1))
 

@@ -566,7 +566,7 @@ def _comparison(current: Analysis, previous: Analysis, partial: str) -> Comparis
         change = f"{'up' if points > 0 else 'down'} {abs(points):.1f} percentage points"
     for rule_id, brief in now.items():
         brief.events_before = before[rule_id].events_now if rule_id in before else 0
-        if rule_id in before:
+        if rule_id in before and not partial:  # who is new is not known either
             brief.message += _newly_affected(rule_id, current.diagnosis.findings,
                                              previous.diagnosis.findings)
     accepted = {s.finding.rule_id for s in current.diagnosis.suppressed}  # still firing
