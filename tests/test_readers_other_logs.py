@@ -212,3 +212,28 @@ def test_envelopes_without_their_category_read_alike_on_both_paths(tmp_path, ref
     path.write_text("".join(json.dumps(r) + "\n" for r in [*records, others()[0]]))
     dataset = load([path])
     assert comparable(dataset.frames.events).equals(reference) and dataset.problems == []
+
+
+def test_a_log_analytics_query_that_unions_other_tables(tmp_path, reference):
+    """Its rows carry their table in Type; rows of SigninLogs or AuditLogs are other logs."""
+    import csv
+
+    rows = list(csv.reader((FORMATS / "log-analytics" / "AADProvisioningLogs.csv").open(
+        newline="", encoding="utf-8-sig")))
+    header = rows[0]
+
+    def other(table: str, n: int) -> list[str]:
+        cells = dict.fromkeys(header, "") | {
+            "TenantId": rows[1][header.index("TenantId")], "Type": table, "Id": f"x-{n}",
+            "TimeGenerated [UTC]": "3/24/2026, 8:06:11.000 AM", "OperationName": "Update user",
+            "Category": "UserManagement", "ResultType": "0", "CorrelationId": f"c-{n}"}
+        return [cells[h] for h in header]
+
+    path = tmp_path / "query_data.csv"
+    with path.open("w", newline="", encoding="utf-8") as out:
+        csv.writer(out).writerows(
+            [*rows, *(other("SigninLogs", n) for n in range(5)), other("AuditLogs", 9)])
+    dataset = load([path])
+    assert comparable(dataset.frames.events).equals(reference) and dataset.problems == []
+    assert ("6 records of other Entra logs (SigninLogs 5, AuditLogs 1) were skipped: not "
+            "provisioning events") in dataset.notes

@@ -19,6 +19,7 @@ from loganalyzer.problems import Ignored, InputError, Problem
 from loganalyzer.readers.csv_headers import fold_header
 from loganalyzer.readers.json_careful import TextStream, array_items
 from loganalyzer.readers.locale_numbers import ungrouped
+from loganalyzer.readers.other_logs import OtherLog, table_log
 from loganalyzer.readers.records import Item, raw_record
 from loganalyzer.readers.sources import Source
 from loganalyzer.readers.spelling import graph_keys, named
@@ -170,6 +171,10 @@ def record_from_row(
 def _row_items(
     row: Mapping[str, Any], file: str, location: str, number: int
 ) -> Iterator[Item]:
+    other = table_log(row)
+    if other:
+        yield OtherLog(file, other)
+        return
     graph: dict[str, Any] = {}
     results: dict[str, Any] = {}
     bad_cells: list[Ignored] = []

@@ -2,7 +2,8 @@
 counted by log, never read as events.
 
 A diagnostic setting, an event hub or a storage download can carry every category Entra
-sends, and a Graph folder can hold pages of other endpoints. An audit record has an
+sends, a Graph folder can hold pages of other endpoints, and a Log Analytics query can union
+other tables. An audit record has an
 ``activityDateTime`` like a provisioning event, so without this check it would count as an
 event whose status could not be read, and a sign-in as a record that could not be read.
 """
@@ -11,12 +12,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from loganalyzer.wording import plural, verb
 
 PROVISIONING = "ProvisioningLogs"  # the diagnostic-settings category (formats reference 3.1)
+PROVISIONING_TABLE = "AADProvisioningLogs"  # its Log Analytics table (3.2)
 # what only a provisioning event holds: a record with one of these is never another log's
 _PROVISIONING_KEYS = ("provisioningSteps", "provisioningStatusInfo", "statusInfo", "cycleId",
                       "jobId", "changeId", "provisioningAction")
@@ -54,6 +57,16 @@ def record_log(obj: Any) -> str | None:
         return "AuditLogs"
     if "createdDateTime" in obj and ("appDisplayName" in obj or "appId" in obj):
         return "SignInLogs"
+    return None
+
+
+def table_log(row: Mapping[str, Any]) -> str | None:
+    """The Log Analytics table a row is of, when its ``Type`` names another than
+    AADProvisioningLogs (a query that unions SigninLogs or AuditLogs exports them together)."""
+    for column, value in row.items():
+        if str(column).strip().lower() == "type" and isinstance(value, str):
+            table = value.strip()
+            return table if table and table.lower() != PROVISIONING_TABLE.lower() else None
     return None
 
 
