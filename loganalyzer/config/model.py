@@ -81,10 +81,12 @@ def iso_duration(value: timedelta) -> str:
     digit more than a timedelta keeps)."""
     hours, rest = divmod(value.seconds, 3600)
     minutes, seconds = divmod(rest, 60)
-    second = f"{seconds}.{value.microseconds:06d}".rstrip("0") if value.microseconds else \
-        str(seconds) if seconds else ""
-    time = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "") + \
-        (f"{second}S" if second else "")
+    if value.microseconds:
+        second = f"{seconds}.{value.microseconds:06d}".rstrip("0")
+    else:
+        second = str(seconds) if seconds else ""
+    time = "".join(f"{n}{unit}" for n, unit in ((hours, "H"), (minutes, "M"), (second, "S"))
+                   if n)
     date = f"{value.days}D" if value.days else ""
     return "P" + date + ("T" + time if time else "") if date or time else "PT0S"
 
