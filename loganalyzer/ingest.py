@@ -94,6 +94,7 @@ def _normalized_batches(
         for raw in prefetch(read_sources(sources, read_log)):
             frames, problems = normalize(raw, keep=dedupe.raw)
             read_log.problems.extend(problems)
+            read_log.kept_files.update(frames.events["source_file"].drop_nulls().unique())
             events += frames.events.height
             rate = events / max(time.monotonic() - started, 1e-6)
             # with several files, a file counts as done once the next one has started; the
@@ -153,7 +154,7 @@ def load(
     return Dataset(
         Frames.concat(parts),
         read_log.problems,
-        notes + read_log.notes,
+        notes + read_log.settled_notes(),
         read_log.kinds,
         dedupe.duplicates,
     )
@@ -497,7 +498,7 @@ def _write_store(inputs: list[Path], store: Path, progress: Progress) -> dict:
         "counts": counts,
         "duplicates_dropped": dedupe.duplicates,
         "problems": [p.__dict__ for p in read_log.problems],
-        "notes": read_log.notes,
+        "notes": read_log.settled_notes(),
         NEWEST_FIRST: ends.newest_first(),
     }
     (store / STORE_MANIFEST).write_text(json.dumps(manifest, indent=2))

@@ -33,6 +33,20 @@ class Ignored:
         return f"{self.file}: {self.location}: {self.message}"
 
 
+class KeptEventsNote(str):
+    """A note on what a file's events lack (a portal CSV download without its steps file). It
+    holds only while some of those events are kept: when every one repeats an event read from
+    another input (a JSON copy with its steps), the analysis never used them, and the note
+    would say something is unknown that is known (``ReadLog.settled_notes``)."""
+
+    file: str
+
+    def __new__(cls, file: str, text: str) -> KeptEventsNote:
+        note = super().__new__(cls, text)
+        note.file = file
+        return note
+
+
 class InputError(Exception):
     """Input that cannot be used at all. The CLI prints it on one line, then ``choices`` one
     per line (the apps to pick from, say), and exits with code 2."""

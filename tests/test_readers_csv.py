@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 import polars as pl
@@ -226,6 +227,47 @@ def test_main_file_alone_notes_both_missing_files(tmp_path):
         f"{main}: no modified-properties file given: the attribute values sent to Flowcase are "
         "known only from the export steps",
     ]
+
+MISSING_PARTS = ("no steps file given", "no modified-properties file given")
+
+
+def _main_file_and_json_copy(tmp_path: Path, json_events: slice) -> list[Path]:
+    """The portal's main CSV file of the ``failing-initial`` events, without its steps and
+    properties files, beside a JSON download holding ``json_events`` of the same events."""
+    main = tmp_path / "ProvisioningLogs.csv"
+    main.write_bytes((SAMPLES / "formats" / "csv" / "ProvisioningLogs.csv").read_bytes())
+    events = json.loads((SAMPLES / "failing-initial.json").read_text(encoding="utf-8"))
+    copy = tmp_path / "portal.json"
+    copy.write_text(json.dumps(events[json_events]), encoding="utf-8")
+    return [main, copy]
+
+
+def test_a_main_file_whose_every_event_was_also_read_with_steps_notes_nothing_missing(
+        tmp_path):
+    inputs = _main_file_and_json_copy(tmp_path, slice(None))
+    alone = load(inputs[1:])
+    dataset = load(inputs)
+    # the events were read from the JSON copy, steps and all: nothing is unknown
+    assert not [n for n in dataset.notes if any(part in n for part in MISSING_PARTS)]
+    assert "57 duplicate events were counted once" in dataset.input_notes()
+    assert dataset.frames.steps.height == alone.frames.steps.height > 0
+    store = tmp_path / "store"
+    result = CliRunner().invoke(app, ["ingest", "-q", *map(str, inputs), "-o", str(store)])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((store / "manifest.json").read_text(encoding="utf-8"))
+    assert not [n for n in manifest["notes"] if any(part in n for part in MISSING_PARTS)]
+
+
+def test_a_main_file_with_events_read_from_it_alone_still_notes_what_is_missing(tmp_path):
+    inputs = _main_file_and_json_copy(tmp_path, slice(0, 50))  # 7 events only in the CSV
+    dataset = load(inputs)
+    assert [n for n in dataset.notes if any(part in n for part in MISSING_PARTS)] == [
+        f"{inputs[0]}: no steps file given: provisioning steps are missing, so skip reasons, "
+        "failed steps and exported attributes are unknown",
+        f"{inputs[0]}: no modified-properties file given: the attribute values sent to "
+        "Flowcase are known only from the export steps",
+    ]
+    assert dataset.frames.events.height == 57
 
 
 def test_orphan_step_rows_are_reported_not_dropped_silently(tmp_path):

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import polars as pl
 
-from loganalyzer.problems import Ignored, InputError, Problem, skipped_note
+from loganalyzer.problems import Ignored, InputError, KeptEventsNote, Problem, skipped_note
 from loganalyzer.readers import csv_logs, log_analytics, other_logs
 from loganalyzer.readers.csv_portal import PortalReader
 from loganalyzer.readers.json_careful import EVENT_KEY, Resume, read_careful
@@ -53,6 +53,13 @@ class ReadLog:
     ignored: Counter[str] = field(default_factory=Counter)  # file -> fields left out
     depth_cut: set[str] = field(default_factory=set)  # files re-saved by ConvertTo-Json
     other_logs: Counter[str] = field(default_factory=Counter)  # log -> records skipped
+    kept_files: set[str] = field(default_factory=set)  # files with an event kept (not a repeat)
+
+    def settled_notes(self) -> list[str]:
+        """The notes, once every event is read: without a ``KeptEventsNote`` on a file none
+        of whose events was kept."""
+        return [note for note in self.notes
+                if not isinstance(note, KeptEventsNote) or note.file in self.kept_files]
 
     def add_ignored(self, item: Ignored) -> None:
         """A note per ignored field, up to IGNORED_SHOWN per file; the rest are counted."""

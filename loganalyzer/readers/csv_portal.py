@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from loganalyzer.problems import Problem
+from loganalyzer.problems import KeptEventsNote, Problem
 from loganalyzer.readers.csv_details import parse_details
 from loganalyzer.readers.csv_headers import CsvKind, HeaderMap
 from loganalyzer.readers.csv_table import CsvTable
@@ -220,15 +220,17 @@ class PortalReader:
 
     def _note_missing_files(self, main: PortalFile) -> None:
         if not self.steps:
-            self.notes.append(
+            self.notes.append(KeptEventsNote(
+                main.name,
                 f"{main.name}: no steps file given: provisioning steps are missing, so skip "
-                "reasons, failed steps and exported attributes are unknown"
-            )
+                "reasons, failed steps and exported attributes are unknown",
+            ))
         if not self.props:
-            self.notes.append(
+            self.notes.append(KeptEventsNote(
+                main.name,
                 f"{main.name}: no modified-properties file given: the attribute values sent "
-                "to Flowcase are known only from the export steps"
-            )
+                "to Flowcase are known only from the export steps",
+            ))
 
     def _note_columns(self, file: PortalFile) -> None:
         if file.columns.unknown:
