@@ -170,6 +170,50 @@ def test_suffix_errors_are_one_line(name, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("name", sorted(RESULTS))
+def test_an_output_folder_that_does_not_exist_stops_the_run_before_any_file_is_written(
+        name, tmp_path):
+    formats, args = RESULTS[name]
+    first, second = sorted(formats)[:2]
+    written = tmp_path / f"out.{SUFFIX[first]}"
+    missing = tmp_path / "no-such-folder" / f"out.{SUFFIX[second]}"
+    result = run(*name.split(), *args, "-o", str(written), "-o", str(missing))
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (f"error: -o {missing}: cannot write: the folder "
+                                     f"{missing.parent} does not exist")
+    assert list(tmp_path.iterdir()) == []  # not the first file either: exit 2 wrote nothing
+
+
+def test_a_report_that_cannot_be_written_leaves_last_weeks_in_place(tmp_path):
+    last_week = tmp_path / "health.html"
+    last_week.write_text("<!DOCTYPE html>last week's report", encoding="utf-8")
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where a folder is expected", encoding="utf-8")
+    # the second output fails while the files are written (its "folder" is a file), after
+    # the first one was rendered and staged
+    result = run("report", SAMPLE, "-o", str(last_week), "-o", str(blocker / "sub" / "x.md"))
+    assert result.exit_code == 2
+    assert last_week.read_text(encoding="utf-8") == "<!DOCTYPE html>last week's report"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blocker", "health.html"]
+
+
+def test_a_replaced_report_keeps_its_permissions_and_a_new_one_gets_the_usual(tmp_path):
+    kept = tmp_path / "kept.md"
+    kept.write_text("old", encoding="utf-8")
+    kept.chmod(0o640)
+    new = tmp_path / "new.md"
+    umask = os.umask(0o022)
+    try:
+        result = run("diagnose", SAMPLE, "-q", "-o", str(kept), "-o", str(new))
+    finally:
+        os.umask(umask)
+    assert result.exit_code == 0, result.output
+    assert kept.read_text(encoding="utf-8").startswith("#")
+    assert kept.stat().st_mode & 0o777 == 0o640
+    assert new.stat().st_mode & 0o777 == 0o644
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.md", "new.md"]
+
+
 def test_quiet_silences_wrote_and_progress(tmp_path):
     result = run("diagnose", SAMPLE, "-o", str(tmp_path / "d.json"), "-q")
     assert result.exit_code == 0 and result.stderr == "" and result.stdout == ""

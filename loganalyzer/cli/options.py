@@ -27,7 +27,7 @@ import typer
 from typer.models import OptionInfo
 
 from diagnostics import RULES
-from loganalyzer import accept
+from loganalyzer import accept, atomic_write
 from loganalyzer.findings import SEVERITIES, Diagnosis
 from loganalyzer.problems import InputError
 
@@ -162,7 +162,7 @@ class AcceptOptions:
         if self.write_baseline:
             text = json.dumps(accept.baseline(diagnosis), indent=2, ensure_ascii=False)
             try:
-                self.write_baseline.write_text(text + "\n", encoding="utf-8")
+                atomic_write.write_text(self.write_baseline, text + "\n")
             except OSError as exc:
                 raise InputError(str(self.write_baseline),
                                  f"cannot write ({exc.strerror})") from None

@@ -22,6 +22,7 @@ import typer
 from rich.console import RenderableType
 from rich.segment import Segment, Segments
 
+from loganalyzer import atomic_write
 from loganalyzer.cli.console import plain, stdout_console
 from loganalyzer.problems import InputError
 from loganalyzer.textsafe import json_text, visible
@@ -97,7 +98,7 @@ def targets(out) -> list[Target]:
         if fmt not in out.formats:
             raise InputError(f"-o {path}", f"this command writes "
                              f"{', '.join(f.value for f in out.formats)}, not {fmt.value}")
-        found.append(Target(fmt, path))
+        found.append(Target(fmt, _writable_place(path)))
     if not paths:
         found.append(Target(chosen or out.default, None))
         if found[0].fmt in NOT_FOR_TERMINALS and sys.stdout.isatty():
@@ -111,34 +112,48 @@ def targets(out) -> list[Target]:
     return found
 
 
+def _writable_place(path: Path) -> Path:
+    """``path``, once its folder is known to exist: checked before the analysis, so a run
+    that can write nothing stops at once, and one with several outputs writes none."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise InputError(f"-o {path}", f"cannot write: the folder {folder} does not exist")
+    if path.is_dir():
+        raise InputError(f"-o {path}", "cannot write: it is a folder")
+    return path
+
+
 def _suffix_list(formats: tuple[Format, ...]) -> str:
     return "/".join(s for s, f in SUFFIXES.items() if f in formats)
 
 
 def write(found: list[Target], renderers: Renderers, quiet: bool) -> None:
-    """Render each format once and write it; "wrote FILE" on stderr unless ``quiet``."""
+    """Render each format once, write the files, then print what goes to stdout; "wrote
+    FILE" on stderr unless ``quiet``. The files are written whole or not at all
+    (``atomic_write``): a failed run leaves last week's report as it was."""
     cache: dict[Format, Content] = {}
     for target in found:
         if target.fmt not in cache:
             cache[target.fmt] = renderers[target.fmt]()
-        content = cache[target.fmt]
+    files = {target.path: _file_bytes(cache[target.fmt], target.fmt)
+             for target in found if target.path is not None}
+    try:
+        atomic_write.write_all(files)
+    except OSError as exc:
+        raise InputError(exc.filename or "-o", f"cannot write ({exc.strerror})") from None
+    if not quiet:
+        for path in files:
+            typer.echo(f"wrote {path}", err=True)
+    for target in found:
         if target.path is None:
-            _to_stdout(content, target.fmt)
-            continue
-        if not isinstance(content, str | bytes):
-            content = plain(content)
-        if isinstance(content, str):
-            content = _safe(content, target.fmt)
-        try:
-            if isinstance(content, bytes):
-                target.path.write_bytes(content)
-            else:
-                target.path.write_text(content if content.endswith("\n") else content + "\n",
-                                       encoding="utf-8")
-        except OSError as exc:
-            raise InputError(str(target.path), f"cannot write ({exc.strerror})") from None
-        if not quiet:
-            typer.echo(f"wrote {target.path}", err=True)
+            _to_stdout(cache[target.fmt], target.fmt)
+
+
+def _file_bytes(content: Content, fmt: Format) -> bytes:
+    if isinstance(content, bytes):
+        return content
+    text = _safe(content if isinstance(content, str) else plain(content), fmt)
+    return (text if text.endswith("\n") else text + "\n").encode("utf-8")
 
 
 def _safe(text: str, fmt: Format) -> str:

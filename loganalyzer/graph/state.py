@@ -16,13 +16,13 @@ Neither file ever holds a token or secret.
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from loganalyzer import atomic_write
 from loganalyzer.graph.query import QueryError, parse_time
 
 RUN_STATE_NAME = ".fetch-state.json"
@@ -41,9 +41,7 @@ def last_page_number(folder: Path) -> int:
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write.write_text(path, json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def _read_state(path: Path, what: str) -> dict[str, Any]:
