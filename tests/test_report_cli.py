@@ -116,6 +116,37 @@ def test_weekly_comparison_names_new_and_resolved_findings(tmp_path: Path) -> No
     assert "(new)" in findings and "(ongoing)" in findings
 
 
+def test_a_finding_accepted_last_week_that_fires_again_is_ongoing_not_new(
+        tmp_path: Path) -> None:
+    """The baseline written last week accepts last week's findings; this week one of them
+    fires for other people, so it is not accepted any more. It was there last week: ongoing,
+    with last week's count, whatever the baseline said."""
+    baseline = tmp_path / "accepted.json"
+    week1 = ("--from", "2026-02-23", "--to", "2026-03-01")
+    code, _ = _report(tmp_path, WEEKLY, *week1, "--write-baseline", baseline, name="w1.md")
+    assert code == 0
+    _, plain = _report(tmp_path, WEEKLY, "--from", "2026-03-02", "--to", "2026-03-08",
+                       "--compare-previous", name="plain.md")
+    _, accepted = _report(tmp_path, WEEKLY, "--from", "2026-03-02", "--to", "2026-03-08",
+                          "--compare-previous", "--baseline", baseline, name="accepted.md")
+
+    def comparison(markdown: str) -> dict[str, dict[str, list[str]]]:
+        section = md_section(markdown, "Compared with the previous period")
+        return {heading: {row[1]: row for row in (md_tables(md_section(section, heading))
+                                                   or [[[]]])[0][1:]}
+                for heading in ("New findings", "Ongoing findings")}
+
+    without, with_baseline = comparison(plain), comparison(accepted)
+    # the rules both weeks have that the baseline no longer accepts this week
+    again = set(with_baseline["New findings"]) | set(with_baseline["Ongoing findings"])
+    refired = again & set(without["Ongoing findings"])
+    assert refired  # the sample has such a rule (FC016: escrow retries of a new cause)
+    for rule_id in refired:
+        assert rule_id in with_baseline["Ongoing findings"]
+        assert with_baseline["Ongoing findings"][rule_id] == without["Ongoing findings"][rule_id]
+    assert not set(with_baseline["New findings"]) & set(without["Ongoing findings"])
+
+
 def test_an_ongoing_finding_says_whether_the_same_people_are_affected(tmp_path: Path) -> None:
     """A rule that fires in both weeks may fire for others now (escrow retries of a new
     cause, a new department): the comparison counts who is new, from each week's own

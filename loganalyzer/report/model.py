@@ -254,7 +254,7 @@ def build_report(
     cycles = cycle_table(events)
     accepted = [s.finding for s in diagnosis.suppressed]  # still facts of the period
     halted = _halted_cycles(diagnosis.findings + accepted)
-    before = {f.rule_id for f in previous.diagnosis.findings} if previous else None
+    before = {f.rule_id for f in _all_findings(previous)} if previous else None
     partial = _partial(previous, input_start) if previous else ""
     views = [_finding_view(f, _change(f, before, bool(partial))) for f in ordered]
     # a quiet period cannot name its tenant, app and job; the period before may
@@ -548,9 +548,15 @@ def _newly_affected(rule_id: str, now: list[Finding], before: list[Finding]) -> 
            f"{verb(new, 'is', 'are')} new since the previous period)"
 
 
+def _all_findings(analysis: Analysis) -> list[Finding]:
+    """A period's findings, accepted ones too: whether a finding is new is a fact of the logs,
+    and one accepted last week that fires again this week (one more person) is not new."""
+    return analysis.diagnosis.findings + [s.finding for s in analysis.diagnosis.suppressed]
+
+
 def _comparison(current: Analysis, previous: Analysis, partial: str) -> Comparison:
     now = _by_rule(current.diagnosis.findings)
-    before = _by_rule(previous.diagnosis.findings)
+    before = _by_rule(_all_findings(previous))
     prev_events = previous.dataset.frames.event_count()
     now_events = current.dataset.frames.event_count()
     rate_now = _failure_rate(current.dataset.frames.events)
@@ -568,7 +574,7 @@ def _comparison(current: Analysis, previous: Analysis, partial: str) -> Comparis
         brief.events_before = before[rule_id].events_now if rule_id in before else 0
         if rule_id in before and not partial:  # who is new is not known either
             brief.message += _newly_affected(rule_id, current.diagnosis.findings,
-                                             previous.diagnosis.findings)
+                                             _all_findings(previous))
     accepted = {s.finding.rule_id for s in current.diagnosis.suppressed}  # still firing
     resolved = [
         FindingBrief(b.rule_id, b.title, b.severity, b.message, b.events_now, 0)
