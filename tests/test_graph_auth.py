@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 
 import pytest
 from typer.testing import CliRunner
@@ -173,6 +174,41 @@ def test_rejected_client_secret_is_scrubbed_from_the_message(graph, tmp_path, mo
     line = one_error_line(stderr)
     assert "AADSTS7000215" in line and "[redacted]" in line
     assert wrong not in stdout + stderr
+
+
+def test_a_sign_in_service_that_cannot_be_reached_is_tried_again_then_exits_3(
+        graph, tmp_path, monkeypatch):
+    """azure-identity's real credential, sent to a closed port on this machine: it reports
+    the refused connection as ClientAuthenticationError, which must not read as wrong
+    credentials (exit 2) to a weekly job, whose wrapper retries on 3."""
+    from azure.identity import ClientSecretCredential
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    attempts = []
+
+    class Unreachable(ClientSecretCredential):
+        def __init__(self, tenant_id, client_id, secret, **_kwargs):
+            super().__init__(tenant_id, client_id, secret, authority=f"127.0.0.1:{closed}",
+                             disable_instance_discovery=True, retry_total=0)
+
+        def get_token(self, *scopes, **kwargs):
+            attempts.append(scopes)
+            return super().get_token(*scopes, **kwargs)
+
+    monkeypatch.setattr("loganalyzer.graph.client.ClientSecretCredential", Unreachable)
+    monkeypatch.setattr("loganalyzer.graph.client.SIGN_IN_RETRIES", (0.0,))
+    env = {"AZURE_CLIENT_SECRET": SECRET, "AZURE_TENANT_ID": "0c8e1b2a-4d5f-4e6a-9b7c-1d2e3f4a5b6c",
+           "AZURE_CLIENT_ID": "7f6e5d4c-3b2a-4190-8f7e-6d5c4b3a2918"}
+    code, stdout, stderr = fetch(graph, tmp_path, env=env)
+    assert code == 3, stderr
+    line = one_error_line(stderr)
+    assert "the sign-in service could not be reached" in line
+    assert "Connection refused" in line and "try again later" in line
+    assert len(attempts) == 2  # tried again once (SIGN_IN_RETRIES)
+    assert SECRET not in stdout + stderr
+    assert not graph.served  # no token: nothing was asked of Graph
 
 
 @pytest.mark.parametrize(

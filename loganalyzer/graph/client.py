@@ -30,7 +30,12 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
-from azure.core.exceptions import AzureError, ClientAuthenticationError
+from azure.core.exceptions import (
+    AzureError,
+    ClientAuthenticationError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
 from azure.identity import (
     AzureAuthorityHosts,
     CertificateCredential,
@@ -288,6 +293,23 @@ def _credential(auth: AuthOptions, root: str) -> tuple[Any, str]:
     ), "the default credential chain (environment, managed identity, Azure CLI, ...)"
 
 
+# seconds waited before trying again to reach a sign-in service that could not be reached
+SIGN_IN_RETRIES = (2.0, 5.0)
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """The sign-in service was not reached: no response, and a request error (DNS, refused or
+    dropped connection) among the causes azure-identity wrapped."""
+    if getattr(exc, "response", None) is not None:
+        return False
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ServiceRequestError | ServiceResponseError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 class _Tokens:
     """Bearer tokens on demand, renewed five minutes before they expire."""
 
@@ -316,19 +338,35 @@ class _Tokens:
         if self._static:
             return self._static
         if self._token is None or time.time() > self._expires - 300:
-            try:
-                token = self._credential.get_token(self._scope)
-            except AzureError as exc:
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                if isinstance(self._credential, DefaultAzureCredential):
-                    first = NO_CREDENTIAL
-                kind = GraphAuthError if isinstance(exc, ClientAuthenticationError) else GraphError
-                raise kind(
-                    self._secrets.scrub(f"could not sign in with {self.method}: {first}")
-                ) from None
+            token = self._signed_in()
             self._token, self._expires = token.token, float(token.expires_on)
             self._secrets.add(token.token)
         return self._token
+
+    def _signed_in(self) -> Any:
+        """A new token. A sign-in service that cannot be reached (DNS, a dropped connection)
+        is tried again after each of ``SIGN_IN_RETRIES`` seconds, then is ``GraphError``
+        (exit 3, a re-run may work): azure-identity reports it as an authentication error,
+        which would tell a weekly job that its credentials are wrong."""
+        waits = list(SIGN_IN_RETRIES)
+        while True:
+            try:
+                return self._credential.get_token(self._scope)
+            except AzureError as exc:
+                unreachable = _unreachable(exc)
+                if not (unreachable and waits):
+                    raise self._sign_in_error(exc, unreachable) from None
+                time.sleep(waits.pop(0))
+
+    def _sign_in_error(self, exc: AzureError, unreachable: bool) -> GraphError:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if unreachable:
+            first = f"the sign-in service could not be reached ({first}); try again later"
+        elif isinstance(self._credential, DefaultAzureCredential):
+            first = NO_CREDENTIAL
+        auth_failed = isinstance(exc, ClientAuthenticationError) and not unreachable
+        return (GraphAuthError if auth_failed else GraphError)(
+            self._secrets.scrub(f"could not sign in with {self.method}: {first}"))
 
     def close(self) -> None:
         close = getattr(self._credential, "close", None)
