@@ -39,9 +39,16 @@ _LONG_VALUE = _VALUE_CHARACTER + "{8,}"  # after a word that also starts prose (
 _QUOTE = r"""(?:\\?["']|\\u0022)"""
 _KEY_NAMES = (
     r"ocp-apim-subscription-key|subscription[-_]?key|x-api-key|x-functions-key|api[-_ ]?key"
-    r"|apikey|access[-_]?token|refresh[-_]?token|id[-_]?token|client[-_]?secret|token|secret"
+    r"|apikey|access[-_]?token|refresh[-_]?token|id[-_]?token|client[-_ ]?secret|token|secret"
     r"|password|passwd"
 )
+# a label's ``:`` or ``=``, also URL-encoded (%3A, %3D) or JSON-escaped as .NET writes it
+_SEPARATOR = r"(?:[:=]|%3[AaDd]|\\u003[AaDd])"
+# a value written after a label with only a space (``secret token S3cr3t…``): a credential,
+# not the next word of prose, when it is 8 or more characters long and holds a digit
+# (no lookahead: the regular expression must also run in Polars' engine)
+_UNLABELLED_VALUE = (f"(?:{_VALUE_CHARACTER}{{7,}}[0-9]{_VALUE_CHARACTER}*"
+                     f"|{_VALUE_CHARACTER}*[0-9]{_VALUE_CHARACTER}{{7,}})")
 PATTERNS: tuple[SecretPattern, ...] = (
     SecretPattern(
         "PEM private key",
@@ -57,7 +64,7 @@ PATTERNS: tuple[SecretPattern, ...] = (
     ),
     SecretPattern(
         "Authorization: Bearer",
-        rf"(?i)(bearer(?:\s+|%20){_QUOTE}?){_LONG_VALUE}",
+        rf"(?i)(bearer(?:\s*:\s*|\s+|%20){_QUOTE}?(?:token(?:\s+|%20))?){_LONG_VALUE}",
         "Authorization: Bearer 0123456789abcdefSECRET",
     ),
     SecretPattern(
@@ -113,15 +120,30 @@ PATTERNS: tuple[SecretPattern, ...] = (
         suffix="@",
     ),
     SecretPattern(
+        "key or code in a URL's query (Azure Functions ?code=, ?key=)",
+        r"(?i)([?&](?:code|key)(?:=|%3D))[^&\s\"'<>#]{4,}",
+        "https://fn.azurewebsites.net/api/scim/v2/Users?code=AzFnKeyS3cr3tVALUE0001&x=1",
+    ),
+    SecretPattern(
         "quoted value of a key, token, secret or password label (token=\"a,b\")",
-        rf"(?i)((?:{_KEY_NAMES}){_QUOTE}?\s*[:=]\s*\\?\")[^\"\\]{{4,}}",
+        rf"(?i)((?:{_KEY_NAMES}){_QUOTE}?\s*{_SEPARATOR}\s*\\?\")[^\"\\]{{4,}}",
         'token="S3CRET,with,commas0123"',
+    ),
+    SecretPattern(
+        "single-quoted value of such a label (password='two words')",
+        rf"(?i)((?:{_KEY_NAMES})'?\s*{_SEPARATOR}\s*')[^'\\]{{4,}}",
+        "password='correct horse battery'",
     ),
     SecretPattern(
         "key, token, secret or password label (token=\"…\", api_key: …, "
         "Ocp-Apim-Subscription-Key: …)",
-        rf"(?i)((?:{_KEY_NAMES}){_QUOTE}?\s*[:=]\s*{_QUOTE}?){_VALUE}",
+        rf"(?i)((?:{_KEY_NAMES}){_QUOTE}?\s*{_SEPARATOR}\s*{_QUOTE}?){_VALUE}",
         'Ocp-Apim-Subscription-Key: 0123456789abcdef0123456789abcdef; token="API_KEY_123"',
+    ),
+    SecretPattern(
+        "such a label and a value after a space (secret token S3cr3t0001, api_key X)",
+        rf"(?i)(\b(?:{_KEY_NAMES})(?:\s+|%20){_QUOTE}?){_UNLABELLED_VALUE}",
+        "the app uses secret token SCIMTOKENs3cr3tVALUE0005 for Flowcase",
     ),
 )
 
@@ -130,7 +152,7 @@ PATTERNS: tuple[SecretPattern, ...] = (
 # running the table over every step detail; the tests check each example has one).
 TRIGGER = (
     r"(?i)private key|eyj|bearer|basic|gh[pousr]_|github_pat_|akia|asia|xox|sig=|sig%3d"
-    r"|sharedaccess|accountkey|://|key|token|secret|password|passwd|authorization"
+    r"|sharedaccess|accountkey|://|key|token|secret|password|passwd|authorization|code="
 )
 _TRIGGER = re.compile(TRIGGER)
 

@@ -35,6 +35,10 @@ SECRETS = {
         "0123456789abcdefSECRET2",
     "quoted value of a key, token, secret or password label (token=\"a,b\")":
         "S3CRET,with,commas0123",
+    "key or code in a URL's query (Azure Functions ?code=, ?key=)": "AzFnKeyS3cr3tVALUE0001",
+    "single-quoted value of such a label (password='two words')": "correct horse battery",
+    "such a label and a value after a space (secret token S3cr3t0001, api_key X)":
+        "SCIMTOKENs3cr3tVALUE0005",
 }
 
 
@@ -164,6 +168,18 @@ def test_no_output_holds_a_secret(export, tmp_path, command):
     'Bearer "S8ECRETHHHH0123456789"',
     "{\\u0022token\\u0022:\\u0022S9ECRETVAL1234\\u0022}",  # as .NET escapes JSON
     'token="S4ECRET,DDDD0123456789"',
+    # labels with no ':' or '=' between them and the value, as error texts write them
+    "Bearer token S10ECRETAAAA0123 is expired",
+    "Bearer: S11ECRETBBBB0123",
+    "api_key S12ECRETCCCC0123",
+    "client secret S13ECRETDDDD0123 was rejected",
+    "credentials for https://acme.flowcase.com/api/scim/v2 using secret token S14ECRET5",
+    # a Functions key in the tenant URL; '=' URL-encoded or JSON-escaped; single quotes
+    "https://fn.azurewebsites.net/api/scim/v2/Users?code=S15ECRETEEEE0123&x=1",
+    "GET /Users?filter=x&key=S16ECRETFFFF0123",
+    "token%3DS17ECRETGGGG0123",
+    "token\\u003dS18ECRETHHHH0123",
+    "password='S19ECRET with spaces'",
 ])
 def test_other_header_forms_and_escapes_lose_their_secret(text):
     masked = mask(text)
@@ -172,6 +188,10 @@ def test_other_header_forms_and_escapes_lose_their_secret(text):
 
 
 @pytest.mark.parametrize("prose", ["Bearer token was rejected", "Authorization failed for user",
+                                   "The token provided is invalid or expired",
+                                   "Your token expired on 2026-03-24", "password policy violated",
+                                   "the secret token was rotated 2 times", "key 12 of 40",
+                                   "GET /Users?code=200",
                                    "Authorization: failed", "Basic authentication failed",
                                    "The Basic Authentication scheme is not supported",
                                    "Basic HTTP authentication is disabled"])
