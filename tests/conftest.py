@@ -13,3 +13,15 @@ SAMPLES = ROOT / "sample_logs"
 @pytest.fixture
 def samples() -> Path:
     return SAMPLES
+
+
+@pytest.fixture(autouse=True)
+def redaction_key_of_the_tests(monkeypatch):
+    """`report --redact` keys its pseudonyms with a secret kept in the user's configuration
+    folder; the tests give one, so that they never write there."""
+    from loganalyzer.report.redact import KEY_ENV, redaction_key
+
+    monkeypatch.setenv(KEY_ENV, "test-redaction-key-0123456789abcdef")
+    redaction_key.cache_clear()
+    yield
+    redaction_key.cache_clear()

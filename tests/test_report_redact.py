@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
+import os
 import re
 from pathlib import Path
 
+import polars as pl
 import pytest
 from conftest import SAMPLES
 from report_support import run_report
@@ -175,6 +178,15 @@ def _awkward_people() -> list[tuple[list[dict], list[str]]]:
         ("Esc Boss", "esc.boss@northwind.se",
          "Manager boss.person%40contoso.com and boss2\\u0040contoso.com not found",
          ["boss.person%40", "boss2\\u0040"]),
+        # a name in a script without spaces is one word and still a person's full name
+        ("王小明", "wang.xiaoming@northwind.se", "User 王小明 already exists", ["王小明"]),
+        # Turkish İ as a Turkish locale upper-cases it and as .NET lower-cases it
+        ("İlker Çelik", "ilker.celik@northwind.se", "User İLKER ÇELİK and ilker çelik exist",
+         ["İLKER ÇELİK", "ilker çelik"]),
+        ("Jürgen Groß", "juergen.gross@northwind.se", "User Jürgen Gross already exists",
+         ["Jürgen Gross"]),  # ß case-folded to ss
+        ("Henrik Lie (admin)", "adm.henrik.lie@northwind.se",
+         "Name Henrik Lie is already used by another account", ["Henrik Lie"]),
     ]
     exports = []
     for first in range(0, len(people), 3):
@@ -242,3 +254,89 @@ def test_a_group_named_like_words_of_the_report_does_not_garble_it(tmp_path: Pat
     assert redacted.rules == report.rules
     rows = [row for f in redacted.findings for row in f.affected if row.type == "Group"]
     assert rows and all(row.display_name.startswith("group-") for row in rows)
+
+
+def test_what_the_attributes_name_a_person_is_redacted_too(tmp_path: Path) -> None:
+    """Names and identifiers that only the steps and modified properties hold: the display
+    name sent ("Tom Berg", where Entra's reads "Berg, Tom"), a former UPN (old value), the
+    given and family names in another order, a phone number; and an event that names its
+    person by no id at all."""
+    records = json.loads((SAMPLES / "failing-initial.json").read_text(encoding="utf-8"))
+    sent = _as(records[24], display="Tom Berg", upn="tom.berg@northwind.se",
+               oid="0b7e4a21-5c3d-4f60-8e1a-2b3c4d5e6f90")
+    sent["sourceIdentity"]["displayName"] = "Berg, Tom"
+    sent["sourceIdentity"]["details"]["DisplayName"] = "Berg, Tom"
+    sent["provisioningSteps"][0]["details"].update(displayName="Berg, Tom", givenName="Tom",
+                                                   surname="Berg")
+    sent["modifiedProperties"].append({"displayName": "userName",
+                                       "oldValue": "tom.berg.old@northwind.se",
+                                       "newValue": "tom.berg@northwind.se"})
+    phone = sent["provisioningSteps"][-1]["details"]['phoneNumbers[type eq "work"]value']
+    texts = {
+        sent["id"]: "User 'Tom Berg' already exists; renamed from tom.berg.old, phone " + phone,
+    }
+    reordered = _as(records[24], display="Ingrid Holm", upn="ingrid.holm@northwind.se",
+                    oid="0b7e4a21-5c3d-4f60-8e1a-2b3c4d5e6f91")
+    reordered["provisioningSteps"][0]["details"].update(givenName="Ingrid", surname="Holm")
+    texts[reordered["id"] + "-2"] = "Holm, Ingrid (employee) is not allowed"
+    nobody = _as(records[24], display="Hanne Solberg", upn="hanne.solberg@northwind.se",
+                 oid="0b7e4a21-5c3d-4f60-8e1a-2b3c4d5e6f92")
+    nobody["sourceIdentity"] = {"id": "", "displayName": "Hanne Solberg", "identityType": "User",
+                                "details": {}}
+    nobody["targetIdentity"] = {"id": "", "displayName": "", "identityType": "User",
+                                "details": {}}
+    for step in nobody["provisioningSteps"]:
+        step["details"] = {}
+        step["description"] = "Failed to create the user"
+    nobody["modifiedProperties"] = []
+    texts[nobody["id"] + "-3"] = "Hanne Solberg could not be processed"
+    built = []
+    for n, (record, key) in enumerate(zip((sent, reordered, nobody), texts, strict=True)):
+        record["id"], record["changeId"] = f"attr-{n}", f"attr-change-{n}"
+        error = record["provisioningStatusInfo"]["errorInformation"]
+        error["reason"] = error["reason"].replace(_KEYS["detail"], texts[key])
+        built.append(record)
+    path = tmp_path / "attributes.json"
+    path.write_text(json.dumps(built, ensure_ascii=False), encoding="utf-8")
+    left = ["Tom Berg", "tom.berg.old", phone, "Holm, Ingrid", "Hanne Solberg"]
+    plain, redacted = tmp_path / "plain.md", tmp_path / "redacted.md"
+    assert run_report(path, "-o", plain).exit_code == 0
+    assert run_report(path, "--redact", "-o", redacted, "-o", tmp_path / "r.html").exit_code == 0
+    shown = _unescaped_md(plain.read_text(encoding="utf-8"))
+    assert [s for s in left if s not in shown] == []  # the plain report names them all
+    for text in (_unescaped_md(redacted.read_text(encoding="utf-8")),
+                 html.unescape((tmp_path / "r.html").read_text(encoding="utf-8"))):
+        assert [s for s in left if s.lower() in text.lower()] == []
+
+
+def test_pseudonyms_are_keyed_so_a_staff_list_cannot_reverse_them(monkeypatch) -> None:
+    from loganalyzer.report.redact import KEY_ENV, redaction_key
+
+    events = load([SAMPLES / "failing-initial.json"]).frames.events
+    upn = "lars.hansen@northwind.no"
+    names = pseudonyms(events)
+    # a plain hash of the address (or of the object id) would give the pseudonym away
+    plain = {hashlib.sha256(v.encode()).hexdigest()[:8] for v in
+             (upn, "lars hansen", *events.filter(pl.col("upn") == upn)["source_id"].to_list())}
+    assert names[upn].removesuffix("@redacted").removeprefix("user-") not in plain
+    monkeypatch.setenv(KEY_ENV, "another-secret-of-another-tenant")
+    redaction_key.cache_clear()
+    assert pseudonyms(events)[upn] != names[upn]
+
+
+def test_without_a_key_given_one_is_made_once_and_kept_private(monkeypatch, tmp_path) -> None:
+    from loganalyzer.report.redact import KEY_ENV, key_file, redaction_key
+
+    monkeypatch.delenv(KEY_ENV)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("APPDATA", str(tmp_path / "config"))
+    redaction_key.cache_clear()
+    events = load([SAMPLES / "failing-initial.json"]).frames.events
+    first = pseudonyms(events)
+    path = key_file()
+    assert path.parent == tmp_path / "config" / "loganalyzer"
+    assert re.fullmatch(r"[0-9a-f]{64}\n", path.read_text(encoding="ascii"))
+    if os.name != "nt":
+        assert path.stat().st_mode & 0o777 == 0o600
+    redaction_key.cache_clear()
+    assert pseudonyms(events) == first  # next week's report: the same key, the same names

@@ -48,7 +48,7 @@ from loganalyzer.periods import (
 )
 from loganalyzer.problems import InputError
 from loganalyzer.report.model import Analysis, build_report
-from loganalyzer.report.redact import identity_details, redact_report
+from loganalyzer.report.redact import identity_attributes, redact_report
 from loganalyzer.verdict import fails_at, verdict
 
 
@@ -193,7 +193,8 @@ def report_command(
         if configuration is not None:
             report.configuration = without_people(configuration) if redact else configuration
         if redact:
-            report = redact_report(report, dataset.frames.events, identity_details(dataset.frames))
+            report = redact_report(report, dataset.frames.events,
+                                   identity_attributes(dataset.frames))
         health = verdict(current.diagnosis, job)
         # jinja2 and the workbook writer: loaded by the report command only
         from loganalyzer.report.render import render_html, render_markdown

@@ -7,18 +7,25 @@ other email address left in free text (a response body naming a manager) is repl
 
 One person gets one pseudonym for all their identifiers (``user-1a2b3c4d@redacted`` for
 addresses, ``user-1a2b3c4d`` for names and ids), derived from their Entra object id, so the
-same user reads the same across findings and across weekly reports. It is a hash, not
-encryption: someone who already knows an address can check whether it is in the report.
+same user reads the same across findings and across weekly reports. The derivation is keyed
+(HMAC-SHA-256 with ``redaction_key``): a plain hash of an address or object id could be
+reversed by anyone holding a staff list (the ticket's recipient, any user of the tenant), by
+hashing every entry and looking the pseudonyms up.
 """
 
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
+import hmac
 import json
+import os
 import re
+import secrets
 import unicodedata
 from dataclasses import fields, is_dataclass, replace
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -27,6 +34,7 @@ import polars as pl
 from diagnostics import RULES
 from diagnostics.guide_steps import STEPS
 from loganalyzer.normalize import Frames, step_details
+from loganalyzer.problems import InputError
 from loganalyzer.report.model import AffectedRow, Report
 from loganalyzer.store_index import DETAIL_KEYS  # the step details that name an object
 from loganalyzer.textsafe import CUT
@@ -43,6 +51,22 @@ PERSONAL_COLUMNS = (
     "source_id",
     "target_id",
 )
+# Attributes that name the person an event is about, by ``attribute_key``: their values in
+# step details and modified properties, old and new (a former UPN or name, the displayName
+# sent when Entra's reads "Berg, Tom"), are that person's identifiers too. A given or family
+# name alone is left out, as one word ("Will", "May") would be replaced in every sentence
+# that uses it; so is a manager's attribute, which names someone else.
+PERSONAL_ATTRIBUTES = (
+    *DETAIL_KEYS, "displayname", "nameformatted", "userprincipalname", "mail",
+    "emailstypeeqworkvalue", "employeeid", "objectid", "phonenumberstypeeqworkvalue",
+    "phonenumberstypeeqmobilevalue", "telephonenumber", "mobile",
+)
+_NAME_ATTRIBUTES = ("displayname", "nameformatted")
+# a name of one word: a shared account's ("Sales", "Reception") and a word of other texts
+# ("Sales EMEA"), left to the affected tables (``_named``); a name in a script written without
+# spaces ("王小明") is a person's full name
+_ONE_WORD = r"^\s*[^\W\d_]+\s*$"
+_UNSPACED_SCRIPT = r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]"
 # an address in free text: RFC 5322's characters in the local part ("a!b#c@x.no" is one),
 # its @ also URL- or JSON-escaped ("boss%40x.no", "boss\u0040x.no")
 _EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+(?:@|%40|\\u0040)[\w-]+(?:\.[\w-]+)+")
@@ -62,8 +86,46 @@ _URL_SAFE = re.compile(r"[\w.~-]*", re.ASCII)  # what no URL or JSON escape chan
 _DOTNET_ESCAPED = re.compile(r"[^\x20-\x7e]|['+&<>`]")
 
 
+KEY_ENV = "LOGANALYZER_REDACTION_KEY"
+KEY_FILE_NAME = "redaction.key"
+
+
+@functools.cache
+def redaction_key() -> bytes:
+    """The secret the pseudonyms are keyed with: ``LOGANALYZER_REDACTION_KEY``, else a random
+    key kept in the user's configuration folder, made on first use and readable by that user
+    alone, so the weekly reports of one machine line up. ``InputError`` when it can be neither
+    read nor made."""
+    given = os.environ.get(KEY_ENV, "").strip()
+    if given:
+        return given.encode("utf-8")
+    path = key_file()
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # readable by the user alone from the start, whatever the umask
+            made = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(made, "w", encoding="ascii") as out:
+                out.write(secrets.token_hex(32) + "\n")
+        key = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(str(path), f"cannot keep the redaction key here ({exc}); set "
+                         f"{KEY_ENV} to a secret of your own") from None
+    if len(key) < 16:
+        raise InputError(str(path), f"is not a redaction key (expected 64 hex digits); delete "
+                         f"it to make a new one, or set {KEY_ENV}")
+    return key.encode("ascii")
+
+
+def key_file() -> Path:
+    """``redaction.key`` in the user's configuration folder (``%APPDATA%`` on Windows, else
+    ``$XDG_CONFIG_HOME`` or ``~/.config``), under ``loganalyzer``."""
+    base = os.environ.get("APPDATA") if os.name == "nt" else os.environ.get("XDG_CONFIG_HOME")
+    return Path(base or Path.home() / ".config") / "loganalyzer" / KEY_FILE_NAME
+
+
 def _digest(text: str) -> str:
-    return hashlib.sha256(text.lower().encode("utf-8")).hexdigest()[:8]
+    return hmac.new(redaction_key(), text.lower().encode("utf-8"), hashlib.sha256).hexdigest()[:8]
 
 
 def _address_pseudonym(match: re.Match[str]) -> str:
@@ -76,13 +138,21 @@ def _pseudonym(kind: str, key: str, value: str) -> str:
     return f"{kind}-{_digest(key)}{suffix}"
 
 
+# letters only Turkish has: its names are also written with its own casing of i (i/İ, ı/I),
+# and .NET's invariant lower case makes İ a plain i
+_TURKISH = "İıŞşĞğ"
+
+
 def _escaped(text: str) -> set[str]:
     """``text`` and how a log may write it: in upper or lower case and either Unicode
     normalization (an escape keeps the case: ``\\u00d8`` is Ø), URL-encoded (``%40``, ``+``
     for a space), JSON-escaped as Python and .NET write it, with HTML's ``&#39;``."""
     cased = {text, text.lower()}
     if not text.isascii():
-        cased |= {text.upper()}
+        cased |= {text.upper(), text.casefold()}  # casefold: "Groß" is also written "Gross"
+        if any(letter in text for letter in _TURKISH):  # as a Turkish locale or .NET cases it
+            cased |= {text.replace("i", "İ").upper(), text.replace("İ", "i").lower(),
+                      text.replace("I", "ı").replace("İ", "i").lower()}
         cased |= {unicodedata.normalize(form, t) for t in set(cased) for form in ("NFC", "NFD")}
     found = set(cased)
     for t in cased:
@@ -102,46 +172,55 @@ def _folded(text: str) -> str:
 
 
 def pseudonyms(events: pl.DataFrame | pl.LazyFrame,
-               details: pl.LazyFrame | None = None) -> dict[str, str]:
+               attributes: pl.LazyFrame | None = None) -> dict[str, str]:
     """Folded identifier (``_folded``) -> pseudonym, for every user and group in the events,
-    and the identifiers their step details name (``DETAIL_KEYS``: a ReportableIdentifier
-    without a domain, say; ``details`` in ``DETAIL_ROWS_SCHEMA``).
+    and what their attributes name them (``PERSONAL_ATTRIBUTES``: a ReportableIdentifier
+    without a domain, a former UPN; ``attributes`` as ``identity_attributes`` gives them).
 
     The key of a person is their Entra object id (else their identity key), so the UPN, mail,
     display name and ids of one object share one pseudonym. The local part of an address is
     theirs too when it has a dot, dash, underscore or digit ("kari.nilsen" in "userName
     'kari.nilsen' already exists"); a bare word ("support") would replace that word everywhere.
     """
-    return _mapping(_identities(events, details))
+    return _mapping(_identities(events, attributes))
+
+
+def _one_word_name(is_name: pl.Expr) -> pl.Expr:
+    """A name (``is_name``) of one word, in a script that puts spaces between words."""
+    value = pl.col("value")
+    return (is_name & value.str.contains(_ONE_WORD)
+            & ~value.str.contains(_UNSPACED_SCRIPT)).fill_null(False)
 
 
 def _identities(events: pl.DataFrame | pl.LazyFrame,
-                details: pl.LazyFrame | None) -> pl.DataFrame:
-    """Every identifier as logged (``value``), with its object's ``kind`` and ``key``."""
+                attributes: pl.LazyFrame | None) -> pl.DataFrame:
+    """Every identifier as logged (``value``), with its object's ``kind`` and ``key``;
+    ``attributes`` as ``identity_attributes`` gives them."""
     owners = events.lazy().select(
         "event_id",
         pl.when(pl.col("object_type") == "Group").then(pl.lit("group")).otherwise(pl.lit("user"))
         .alias("kind"),
-        pl.coalesce("source_id", "identity_key", pl.col("target_id").str.to_lowercase())
+        # an event naming nobody by id still has its names replaced, under its own key
+        pl.coalesce("source_id", "identity_key", pl.col("target_id").str.to_lowercase(),
+                    "source_display_name", "target_display_name", "event_id")
         .str.to_lowercase().alias("key"),
         *PERSONAL_COLUMNS,
     ).drop_nulls("key")
     logged = owners.drop("event_id").unique().unpivot(index=["kind", "key"],
                                                      on=list(PERSONAL_COLUMNS))
-    # a display name of one word ("Sales", "Reception") is a shared account's, and a word of
-    # other texts ("Sales EMEA"): left to the affected tables (``_named``)
-    one_word = pl.col("variable").str.ends_with("display_name") & pl.col("value").str.contains(
-        r"^\s*[^\W\d_]+\s*$")
-    parts = [logged.filter(~one_word.fill_null(False)).select("kind", "key", "value")]
-    if details is not None:  # an address is replaced as one anyway: only names without '@'
-        named = details.filter(pl.col("attribute_key").is_in(DETAIL_KEYS)
-                               & ~pl.col("value").str.contains("@", literal=True))
-        parts.append(named.select("event_id", "value")
-                     .join(owners.select("event_id", "kind", "key"), on="event_id")
+    parts = [logged.filter(~_one_word_name(pl.col("variable").str.ends_with("display_name")))
+             .select("kind", "key", "value")]
+    if attributes is not None:
+        named = attributes.join(owners.select("event_id", "kind", "key"), on="event_id")
+        parts.append(named.filter(~_one_word_name(pl.col("attribute_key").is_in(_NAME_ATTRIBUTES)))
                      .select("kind", "key", "value"))
+    found = pl.concat(parts).select("kind", "key", pl.col("value").str.strip_chars())
+    # a name with a remark in brackets ("Henrik Lie (admin)") is also written without it
+    bare = pl.col("value").str.replace(r"\s*\([^()]*\)$", "")
+    unmarked = found.filter(bare != pl.col("value"), bare.str.contains(r"\S\s+\S")).select(
+        "kind", "key", bare.alias("value"))
     return (
-        pl.concat(parts)
-        .select("kind", "key", pl.col("value").str.strip_chars())
+        pl.concat([found, unmarked])
         .drop_nulls()
         .filter(
             (pl.col("value").str.len_chars() >= 3)
@@ -254,11 +333,11 @@ def _rebuilt(value: Any, replaced: Any) -> Any:
 
 
 def redact_report(report: Report, events: pl.DataFrame | pl.LazyFrame,
-                  details: pl.LazyFrame | None = None) -> Report:
+                  attributes: pl.LazyFrame | None = None) -> Report:
     """The same report with every personal identifier replaced by its pseudonym. A name in
     the affected tables that no identifier matched (two letters, say) takes the pseudonym of
     its row's id: those tables always name someone."""
-    people = _identities(events, details)
+    people = _identities(events, attributes)
     own = _own_text(report)
     words = set(re.findall(r"[^\W\d_]+", own))
     mapping = {k: v for k, v in _mapping(people).items() if not _is_own_wording(k, words, own)}
@@ -295,12 +374,44 @@ def _is_own_wording(folded: str, words: set[str], own: str) -> bool:
     return " " not in folded or re.search(rf"(?<!\w){re.escape(folded)}(?!\w)", own) is not None
 
 
-def identity_details(frames: Frames) -> pl.LazyFrame:
-    """The step details that name objects (``DETAIL_KEYS``), for ``redact_report``: a store
-    keeps them one per row; an export's are picked from its steps."""
-    if frames.details is not None:
-        return frames.details.filter(pl.col("attribute_key").is_in(DETAIL_KEYS))
-    return step_details(frames.steps.lazy(), DETAIL_KEYS)
+def identity_attributes(frames: Frames) -> pl.LazyFrame:
+    """The values of ``PERSONAL_ATTRIBUTES`` in the step details (a store keeps them one per
+    row; an export's are picked from its steps) and the modified properties, old and new,
+    with the full names their given and family names make: event_id, attribute_key, value;
+    for ``redact_report``."""
+    wanted = (*PERSONAL_ATTRIBUTES, *_GIVEN, *_FAMILY)
+    details = (frames.details if frames.details is not None
+               else step_details(frames.steps.lazy(), wanted))
+    columns = ["event_id", "attribute_key", "value"]
+    sent = frames.modified_properties.lazy().filter(
+        pl.col("attribute_key").is_in(wanted)
+    ).unpivot(index=["event_id", "attribute_key"], on=["old_value", "new_value"])
+    found = pl.concat([details.filter(pl.col("attribute_key").is_in(wanted)).select(columns),
+                       sent.select(columns)]).filter(pl.col("value").str.strip_chars() != "")
+    return pl.concat([found.filter(pl.col("attribute_key").is_in(PERSONAL_ATTRIBUTES)),
+                      _full_names(found)])
+
+
+# given and family names: alone they are left out (``PERSONAL_ATTRIBUTES``), but a text may
+# name the person by them in another order than the display name ("Berg, Tom", "Tom Berg")
+_GIVEN = ("givenname", "namegivenname")
+_FAMILY = ("surname", "namefamilyname")
+
+
+def _full_names(found: pl.LazyFrame) -> pl.LazyFrame:
+    """"Given Family", "Family, Given" and "Family Given" of each event's given and family
+    names (every pair: a renamed person has two), as ``nameformatted`` rows."""
+    key, value = pl.col("attribute_key"), pl.col("value").str.strip_chars()
+    names = found.group_by("event_id").agg(
+        value.filter(key.is_in(_GIVEN)).unique().alias("given"),
+        value.filter(key.is_in(_FAMILY)).unique().alias("family"),
+    ).explode("given").explode("family").drop_nulls()
+    given, family = pl.col("given"), pl.col("family")
+    return names.select(
+        "event_id", pl.lit("nameformatted").alias("attribute_key"),
+        pl.concat_list(pl.format("{} {}", given, family), pl.format("{}, {}", family, given),
+                       pl.format("{} {}", family, given)).alias("value"),
+    ).explode("value")
 
 
 def _named(before: AffectedRow, after: AffectedRow, mapping: dict[str, str]) -> AffectedRow:
