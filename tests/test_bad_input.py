@@ -126,6 +126,31 @@ def test_missing_path_and_empty_folder(tmp_path):
     assert_one_line_error(stderr, "folder holds no log files")
 
 
+def test_a_store_inside_a_folder_is_read_as_a_store_and_a_broken_link_is_noted(tmp_path):
+    """A folder of weekly files that also holds the store of earlier weeks: the store's
+    events count (its manifest is not a log to be skipped), and a link whose file is gone
+    is said, not silently missing."""
+    records = json.loads((SAMPLES / "weekly-two-periods.json").read_text(encoding="utf-8"))
+    split = len(records) // 2
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    (tmp_path / "older.json").write_text(json.dumps(records[:split]), encoding="utf-8")
+    code, _, stderr = run("ingest", "-q", str(tmp_path / "older.json"), "-o",
+                          str(folder / "store"))
+    assert code == 0, stderr
+    (folder / "newer.json").write_text(json.dumps(records[split:]), encoding="utf-8")
+    (folder / "gone.json").symlink_to(tmp_path / "deleted.json")
+    dataset = load([folder])
+    assert dataset.frames.event_count() == len({r["id"] for r in records})
+    assert f"skipped {folder / 'gone.json'}: a link to a file that does not exist" in \
+        dataset.notes
+    assert not [n for n in dataset.notes if "manifest.json" in n]
+    # a folder holding only a store is read too, not refused as holding no log files
+    (folder / "newer.json").unlink()
+    (folder / "gone.json").unlink()
+    assert load([folder]).frames.event_count() == split
+
+
 def test_a_folder_of_files_excel_saved_in_ansi_says_why_it_holds_no_events(tmp_path):
     """Excel's default CSV save on Windows is ANSI (cp1252): the error names each file and
     its encoding instead of only "holds no provisioning events"."""

@@ -164,3 +164,30 @@ def test_the_fast_reader_takes_every_well_formed_json_sample(export, caplog):
     caplog.set_level("INFO", logger="loganalyzer.readers")
     load([export])
     assert not [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+
+
+def test_a_store_replaced_by_ingest_is_named_and_one_given_as_input_too_is_added_to(tmp_path):
+    """The weekly `ingest new.json -o store` replaces last week's store: it says so, and how
+    to add instead; `ingest store new.json -o store` keeps both weeks."""
+    from typer.testing import CliRunner
+
+    from loganalyzer.cli import app
+
+    records = json.loads((SAMPLES / "weekly-two-periods.json").read_text(encoding="utf-8"))
+    split = len(records) // 2
+    week1, week2, store = tmp_path / "week1.json", tmp_path / "week2.json", tmp_path / "store"
+    week1.write_text(json.dumps(records[:split]), encoding="utf-8")
+    week2.write_text(json.dumps(records[split:]), encoding="utf-8")
+
+    def run(*args: Path) -> str:
+        result = CliRunner().invoke(app, ["ingest", *map(str, args), "-o", str(store)])
+        assert result.exit_code == 0, result.output
+        return result.stderr
+
+    assert "replacing" not in run(week1)  # a new store replaces nothing
+    said = run(week2)
+    assert (f"note: replacing the store {store} ({split:,} events); to add to it instead, give "
+            f"it as an input too: ingest {store} NEW... -o {store}") in said
+    assert read_manifest(store)["counts"]["events"] == len(records) - split
+    assert "replacing" not in run(store, week1)
+    assert read_manifest(store)["counts"]["events"] == len(records)

@@ -22,9 +22,10 @@ from loganalyzer.cli.console import progress_bar
 from loganalyzer.cli.fetch import FetchWindow
 from loganalyzer.cli.options import with_options
 from loganalyzer.cli.outputs import Format, output_options, targets, write
-from loganalyzer.ingest import ingest_to_store
+from loganalyzer.ingest import ingest_to_store, read_manifest
 from loganalyzer.periods import choose_period, select
 from loganalyzer.problems import InputError, Problem, summarize_problems
+from loganalyzer.readers.sources import is_store
 from loganalyzer.summary import render_summary, summarize
 from loganalyzer.wording import plural
 
@@ -35,8 +36,13 @@ def ingest(
     output: Annotated[Path, typer.Option("--output", "-o", help="Store folder to write.")],
     quiet: Quiet = False,
 ) -> None:
-    """Parse exports once and write the canonical frames as a Parquet STORE."""
+    """Parse exports once and write the canonical frames as a Parquet STORE.
+
+    To add new exports to a store, give the store as an input too: ``ingest STORE NEW.json
+    -o STORE`` (repeated events count once)."""
     try:
+        if not quiet:
+            _say_what_is_replaced(inputs, output)
         with progress_bar(quiet) as progress:
             manifest = ingest_to_store(inputs, output, progress)
     except InputError as exc:
@@ -55,6 +61,18 @@ def ingest(
     if not quiet:  # the notes stay in the store's manifest.json
         for note in manifest["notes"]:
             err(f"note: {note}")
+
+
+def _say_what_is_replaced(inputs: list[Path], output: Path) -> None:
+    """A store that ``-o`` replaces without reading it (last week's, say) is named, with how
+    to add to it instead: a weekly ``ingest new.json -o store`` would otherwise lose the
+    earlier weeks without a word."""
+    if not is_store(output) or any(Path(i).resolve() == output.resolve() for i in inputs):
+        return
+    held = read_manifest(output).get("counts", {}).get("events")
+    what = f" ({plural(held, 'event')})" if isinstance(held, int) else ""
+    err(f"note: replacing the store {output}{what}; to add to it instead, give it as an input "
+        f"too: ingest {output} NEW... -o {output}")
 
 
 SummaryOutput = output_options("summary", (Format.terminal, Format.json), Format.terminal)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from loganalyzer.graph.state import unfinished_downloads
-from loganalyzer.problems import InputError
+from loganalyzer.problems import InputError, skipped_note
 from loganalyzer.readers.containers import GzipStream, extract_zip
 
 LOG_SUFFIXES = {".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".txt", ".log", ".gz", ".zip"}
@@ -71,11 +71,9 @@ def expand(
         if is_store(path):
             stores.append(path)
         elif path.is_dir():
-            files = sorted(
-                p for p in path.rglob("*")
-                if p.is_file() and p.suffix.lower() in LOG_SUFFIXES and not p.name.startswith(".")
-            )
-            if not files:
+            files, inner_stores = _folder_contents(path, notes)
+            stores.extend(inner_stores)
+            if not files and not inner_stores:
                 raise InputError(str(path), "folder holds no log files (.json, .csv, .gz, .zip)")
             notes.extend(unfinished_downloads(path))
             for file in files:
@@ -86,6 +84,23 @@ def expand(
         else:
             sources.extend(_expand_file(path, str(path), workdir, notes))
     return [_as_utf8(s, workdir) for s in sources], stores
+
+
+def _folder_contents(folder: Path, notes: list[str]) -> tuple[list[Path], list[Path]]:
+    """The log files and the stores a folder holds, at any depth (a store's own files are
+    not logs); a link to a missing log file is a note, not a silent gap."""
+    entries = sorted(folder.rglob("*"))
+    stores = [p for p in entries if is_store(p)]
+    files = []
+    for entry in entries:
+        if (entry.suffix.lower() not in LOG_SUFFIXES or entry.name.startswith(".")
+                or any(store in entry.parents for store in stores)):
+            continue
+        if entry.is_file():
+            files.append(entry)
+        elif entry.is_symlink() and not entry.exists():
+            notes.append(skipped_note(str(entry), "a link to a file that does not exist"))
+    return files, stores
 
 
 def _expand_file(path: Path, name: str, workdir: Path, notes: list[str]) -> list[Source]:
