@@ -55,7 +55,7 @@ def in_time_order(events: pl.DataFrame, newest_first: list[str]) -> pl.DataFrame
     """``events`` oldest first; those of the same second as their file runs, then by id
     (never by how the rows happen to be held). Needs ``source_file`` and ``source_record``."""
     along_file = (
-        pl.when(pl.col("source_file").is_in(pl.Series(newest_first, dtype=pl.Utf8)))
+        pl.when(pl.col("source_file").is_in(pl.Series(newest_first, dtype=pl.Utf8).implode()))
         .then(-pl.col("source_record"))
         .otherwise(pl.col("source_record"))
     )
