@@ -148,6 +148,11 @@ PATTERNS: tuple[SecretPattern, ...] = (
 )
 
 
+# A detail key or property name whose value is a credential whatever the value looks like (a
+# step detail ``password``, a property ``SecretToken``, a SCIM ``…:User:password``): the whole
+# name, or its last part after ``:`` or ``.``, so ``passwordPolicies`` is not one
+SECRET_NAME = rf"(?i)(?:^|[:.])\W*(?:{_KEY_NAMES}|secret[-_ ]?token|pwd)\W*$"
+
 # A word every pattern needs: text without one is left alone at once (70 times cheaper than
 # running the table over every step detail; the tests check each example has one).
 TRIGGER = (
@@ -195,16 +200,29 @@ def mask_columns(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
 
 
 def mask_details(frame: pl.DataFrame, name: str) -> pl.DataFrame:
-    """``frame`` with the values of a key/value list column masked (step details)."""
-    values = pl.element().struct.field("value")
-    hits = frame[name].list.eval(values.str.contains(TRIGGER).fill_null(False)).list.any()
-    hits = hits.fill_null(False)
+    """``frame`` with the values of a key/value list column masked (step details); the whole
+    value of a key that names a credential (``SECRET_NAME``)."""
+    key, values = pl.element().struct.field("key"), pl.element().struct.field("value")
+    secret = key.str.contains(SECRET_NAME) & values.is_not_null()
+    hits = frame[name].list.eval((values.str.contains(TRIGGER) | secret).fill_null(False))
+    hits = hits.list.any().fill_null(False)
     if not hits.any():
         return frame
     indexed = frame.with_row_index("_row")
     masked = indexed.filter(hits).with_columns(
         pl.col(name).list.eval(
-            pl.struct(pl.element().struct.field("key"), mask_expr(values).alias("value"))
+            pl.struct(key, pl.when(secret).then(pl.lit(MASK)).otherwise(mask_expr(values))
+                      .alias("value"))
         ).cast(frame.schema[name])
     )
     return pl.concat([indexed.filter(~hits), masked]).sort("_row").drop("_row")
+
+
+def mask_named(frame: pl.DataFrame, name: str, values: list[str]) -> pl.DataFrame:
+    """``frame`` with ``values`` masked whole in the rows whose ``name`` names a credential
+    (``SECRET_NAME``: a modified property ``password``)."""
+    secret = pl.col(name).str.contains(SECRET_NAME).fill_null(False)
+    return frame.with_columns(
+        pl.when(secret & pl.col(v).is_not_null()).then(pl.lit(MASK)).otherwise(pl.col(v))
+        .alias(v) for v in values
+    )

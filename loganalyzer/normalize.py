@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from loganalyzer import reasons
-from loganalyzer.masking import mask_columns, mask_details
+from loganalyzer.masking import mask_columns, mask_details, mask_named
 from loganalyzer.problems import Problem
 from loganalyzer.schema import (
     DETAIL_KEY_READ,
@@ -228,7 +228,8 @@ def _modified_properties(raw: pl.DataFrame) -> pl.DataFrame:
         pl.col("oldValue").alias("old_value"),
         pl.col("newValue").alias("new_value"),
     ).cast(MODIFIED_PROPERTIES_SCHEMA)
-    return mask_columns(props, ["old_value", "new_value"])
+    return mask_named(mask_columns(props, ["old_value", "new_value"]), "name",
+                      ["old_value", "new_value"])
 
 
 # export-step details that describe the request rather than carry a sent attribute (folded)

@@ -206,3 +206,32 @@ def test_a_basic_credential_outside_a_header_is_masked(credential):
     text = f'curl -H "Basic {credential}" failed'
     assert mask(text) == f'curl -H "Basic {MASK}" failed'
     assert pl.DataFrame({"t": [text]}).select(mask_expr(pl.col("t"))).item() == mask(text)
+
+
+def test_a_value_named_as_a_credential_is_masked_whatever_it_looks_like(tmp_path):
+    """An app mapping that sends a password (Entra's RandomString()) or a detail named
+    SecretToken: the value has no label of its own, its key says what it is."""
+    records = json.loads((DATA / "graph-records-captured.json").read_text())
+    event = copy.deepcopy(records[1])
+    event["provisioningSteps"][-1]["details"].update(
+        {"password": "plain-hunter2", "SecretToken": "tok3nValue", "passwordPolicies": "None"})
+    event["modifiedProperties"] = [
+        {"displayName": "password", "oldValue": None, "newValue": "plain-hunter3"},
+        {"displayName": "urn:ietf:params:scim:schemas:core:2.0:User:password",
+         "oldValue": "plain-hunter4", "newValue": None},
+        {"displayName": "passwordPolicies", "oldValue": None,
+         "newValue": "DisablePasswordExpiration"},
+    ]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps([records[0], event]))
+    store = tmp_path / "store"
+    result = CliRunner().invoke(app, ["ingest", str(path), "-o", str(store), "-q"])
+    assert result.exit_code == 0, result.output
+    frames = read_store(store)[0].collected()
+    text = "\n".join(json.dumps(row, default=str) for frame in (
+        frames.steps, frames.modified_properties, frames.details.collect())
+        for row in frame.iter_rows(named=True))
+    assert "plain-hunter" not in text and "tok3nValue" not in text
+    assert text.count(MASK) >= 5  # details in both forms, and the two properties
+    # a name that only begins like one keeps its value
+    assert "DisablePasswordExpiration" in text
