@@ -520,3 +520,32 @@ def test_a_partly_known_previous_period_says_nothing_of_who_is_new(tmp_path: Pat
     ongoing = md_section(section, "Ongoing findings")
     assert "|" in ongoing
     assert "new since the previous period" not in ongoing and "as before)" not in ongoing
+
+
+def test_the_json_of_a_weekly_report_says_its_period_and_what_is_new(tmp_path: Path) -> None:
+    """A scheduled job acting on "a new finding this week" reads the JSON: it carries the
+    period asked for and the comparison the HTML and Markdown show."""
+    args = (WEEKLY, "--from", "2026-03-02", "--to", "2026-03-08", "--compare-previous")
+    code, markdown = _report(tmp_path, *args)
+    assert code == 0
+    result = run_report(*args, "-o", tmp_path / "week.json")
+    assert result.exit_code == 0
+    written = json.loads((tmp_path / "week.json").read_text(encoding="utf-8"))
+    assert written["period"] == {"start": "2026-03-02T00:00:00+00:00",
+                                 "end": "2026-03-09T00:00:00+00:00"}
+    comparison = written["comparison"]
+    assert comparison["previous_period"] == {"start": "2026-02-23T00:00:00+00:00",
+                                             "end": "2026-03-02T00:00:00+00:00"}
+    section = md_section(markdown, "Compared with the previous period")
+    for heading, key in (("New findings", "new"), ("Resolved findings", "resolved"),
+                         ("Ongoing findings", "ongoing")):
+        assert {b["rule_id"] for b in comparison[key]} == _rule_ids(md_section(section, heading))
+    records = _raw("weekly-two-periods.json")
+    before = [r for r in records
+              if datetime(2026, 2, 23, tzinfo=UTC) <= _time(r) < datetime(2026, 3, 2, tzinfo=UTC)]
+    assert comparison["previous_events"] == len(before)
+    assert comparison["partial"] == ""
+    # without a period there is neither
+    result = run_report(WEEKLY, "-o", tmp_path / "all.json")
+    whole = json.loads((tmp_path / "all.json").read_text(encoding="utf-8"))
+    assert "period" not in whole and "comparison" not in whole

@@ -47,7 +47,7 @@ from loganalyzer.periods import (
     time_range,
 )
 from loganalyzer.problems import InputError
-from loganalyzer.report.model import Analysis, build_report
+from loganalyzer.report.model import Analysis, Comparison, build_report
 from loganalyzer.report.redact import identity_attributes, redact_report
 from loganalyzer.verdict import fails_at, verdict
 
@@ -103,6 +103,22 @@ def _analyse(dataset: Dataset, period: Period | None, job: JobStatus | None,
     selected = dataclasses.replace(dataset, frames=frames)
     with progress_bar(quiet, echo_last=False) as progress:
         return Analysis(selected, diagnose(frames, job, progress), period)
+
+
+def _period_json(period: Period | None, comparison: Comparison | None) -> dict:
+    """The period asked for and, with --compare-previous, what changed since the one before:
+    what a scheduled job acts on ("a new finding this week")."""
+    if period is None:
+        return {}
+    found: dict = {"period": _bounds(period)}
+    if comparison is not None:
+        found["comparison"] = dataclasses.asdict(comparison) | {
+            "previous_period": _bounds(period.previous())}
+    return found
+
+
+def _bounds(period: Period) -> dict[str, str]:
+    return {"start": period.start.isoformat(), "end": period.end.isoformat()}
 
 
 ReportOutput = output_options("report", (Format.html, Format.md, Format.json, Format.xlsx),
@@ -207,6 +223,7 @@ def report_command(
             Format.json: lambda: json.dumps(
                 to_json(dataclasses.replace(  # the notes every other output shows
                     current.diagnosis, notes=report.notes), health.to_json())
+                | _period_json(current.period, report.comparison)
                 | ({"configuration": config_json(configuration)} if configuration else {}),
                 indent=2, ensure_ascii=False),
         }, quiet)
