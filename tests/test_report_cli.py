@@ -288,10 +288,16 @@ def test_a_previous_period_the_input_does_not_cover_calls_nothing_new(tmp_path: 
     assert "Not known: the input begins at" in md_section(section, "New findings")
     assert not _rule_ids(md_section(section, "New findings"))
     assert "(new)" not in md_section(markdown, "Findings")
+    # a rate before of the part the input holds says so (none when it holds nothing of it)
+    holds_part = any(_time(r) < datetime(2026, 3, 2, tzinfo=UTC)
+                     for r in _raw("weekly-two-periods.json") if _time(r) >= start)
+    said = "(before: only the part of the previous period the input holds)" in section
+    assert said == holds_part
     # the whole of the week before is there: findings are new again
     _, whole = _report(tmp_path, WEEKLY, "--from", "2026-03-02", "--to", "2026-03-08",
                        "--compare-previous", name="whole.md")
     assert "No finding is called new" not in whole and "(new)" in md_section(whole, "Findings")
+    assert "only the part of the previous period" not in whole
 
 
 # ---------------------------------------------------------------- job status, title, output

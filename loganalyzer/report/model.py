@@ -570,6 +570,8 @@ def _comparison(current: Analysis, previous: Analysis, partial: str) -> Comparis
         change = "unchanged"
     else:
         change = f"{'up' if points > 0 else 'down'} {abs(points):.1f} percentage points"
+    if partial and prev_events and now_events:  # the rate before is of a part of the period
+        change += " (before: only the part of the previous period the input holds)"
     for rule_id, brief in now.items():
         brief.events_before = before[rule_id].events_now if rule_id in before else 0
         if rule_id in before and not partial:  # who is new is not known either
