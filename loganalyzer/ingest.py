@@ -72,7 +72,7 @@ class Dataset:
         duplicates counted once."""
         notes = list(self.notes)
         if self.problems:
-            notes.append(unread_note(len(self.problems)))
+            notes.append(unread_note(self.problems))
         if self.duplicates:
             notes.append(f"{plural(self.duplicates, 'duplicate event')} "
                          f"{verb(self.duplicates, 'was', 'were')} counted once")

@@ -68,10 +68,16 @@ ALL_VIA_INGEST = (
 )
 
 
-def unread_note(count: int) -> str:
-    """What every output says of the records it could not read: its counts leave them out."""
+def unread_note(problems: Sequence[Problem], files_shown: int = 3) -> str:
+    """What every output says of the records it could not read: its counts leave them out;
+    in which files (a scheduled run's stderr, which lists them, is gone)."""
+    count = len(problems)
+    by_file = Counter(p.file for p in problems).most_common()
+    files = ", ".join(f"{file} {n:,}" for file, n in by_file[:files_shown])
+    more = f" and {plural(len(by_file) - files_shown, 'more file')}" \
+        if len(by_file) > files_shown else ""
     return (f"{plural(count, 'input record')} could not be read and "
-            f"{verb(count, 'is', 'are')} not counted")
+            f"{verb(count, 'is', 'are')} not counted ({files}{more})")
 
 
 _SKIPPED = "skipped "

@@ -56,7 +56,7 @@ def _load(inputs: list[Path], quiet: bool, apps: list[str] | None,
         err(line)
     # what ingest noted of the files (as `diagnose` on the store says), then unread records
     stored = [note for path in inputs for note in read_manifest(path).get("notes", [])]
-    unread = [unread_note(len(source.problems))] if source.problems else []
+    unread = [unread_note(source.problems)] if source.problems else []
     if store is not None:
         return store, store.choose(apps or (), names) + stored + unread
     index = Frames(source.events, empty_frame("steps"), empty_frame("modified_properties"))
