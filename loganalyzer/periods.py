@@ -59,6 +59,21 @@ def parse_bound(option: str, text: str, end_of_day: bool) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def stale_note(period: Period | None, since: str | None, now: datetime) -> str | None:
+    """``--since`` on files counts back from the input's newest event. When that event is
+    older than the period asked for, the run did not look at the last days: a scheduled job
+    whose export was not refreshed would report an old week again without a word."""
+    if period is None or not since:
+        return None
+    age = now - period.end
+    if age <= period.length:
+        return None
+    days = age // timedelta(days=1)
+    return (f"--since {since} counts back from the newest event of the input "
+            f"({period.end:%Y-%m-%d %H:%M} UTC, {days:,} days ago), so this is not the last "
+            f"{since} before now: check that newer logs were exported")
+
+
 def choose_period(
     events: Table,
     since: str | None = None,

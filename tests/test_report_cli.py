@@ -555,3 +555,36 @@ def test_the_json_of_a_weekly_report_says_its_period_and_what_is_new(tmp_path: P
     result = run_report(WEEKLY, "-o", tmp_path / "all.json")
     whole = json.loads((tmp_path / "all.json").read_text(encoding="utf-8"))
     assert "period" not in whole and "comparison" not in whole
+
+
+def test_a_weekly_run_on_files_that_were_not_refreshed_says_its_week_is_old(
+        tmp_path: Path) -> None:
+    """--since counts back from the newest event of files: when the export was not refreshed,
+    the run reports an old week, and says so; on logs of this week it says nothing."""
+    note = ("--since 7d counts back from the newest event of the input (2026-03-08 22:13 UTC, "
+            "{days} days ago), so this is not the last 7d before now: check that newer logs "
+            "were exported")
+    result = run_report(WEEKLY, "--since", "7d", "-o", tmp_path / "old.json")
+    assert result.exit_code == 0
+    newest = max(_time(r) for r in _raw("weekly-two-periods.json"))
+    notes = json.loads((tmp_path / "old.json").read_text(encoding="utf-8"))["notes"]
+    days = {(datetime.now(UTC) - newest).days + n for n in (0, -1)}  # the clock may turn
+    assert any(n in notes for n in (note.format(days=d) for d in days)), notes
+    from typer.testing import CliRunner
+
+    from loganalyzer.cli import app
+    diagnosed = CliRunner().invoke(app, ["diagnose", str(WEEKLY), "--since", "7d", "--format",
+                                         "json", "-q"])
+    assert any(n in json.loads(diagnosed.stdout)["notes"]
+               for n in (note.format(days=d) for d in days))
+    # the same events moved to end an hour ago: the last 7 days, nothing to say
+    shift = datetime.now(UTC) - timedelta(hours=1) - newest
+    records = _raw("weekly-two-periods.json")
+    for record in records:
+        record["activityDateTime"] = (_time(record) + shift).isoformat().replace("+00:00", "Z")
+    fresh = tmp_path / "fresh.json"
+    fresh.write_text(json.dumps(records), encoding="utf-8")
+    result = run_report(fresh, "--since", "7d", "-o", tmp_path / "fresh-report.json")
+    assert result.exit_code == 0
+    notes = json.loads((tmp_path / "fresh-report.json").read_text(encoding="utf-8"))["notes"]
+    assert not [n for n in notes if "counts back from the newest event" in n]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from contextlib import ExitStack
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -29,7 +30,7 @@ from loganalyzer.diagnosis_text import SEVERITY_STYLES, render_markdown, render_
 from loganalyzer.findings import to_json
 from loganalyzer.job_status_file import JobStatusOption, read_job_status
 from loganalyzer.normalize import Frames
-from loganalyzer.periods import choose_period, select
+from loganalyzer.periods import choose_period, select, stale_note
 from loganalyzer.problems import InputError
 from loganalyzer.verdict import fails_at, verdict
 
@@ -46,13 +47,16 @@ def _bad_usage(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-def in_period(frames: Frames, window: FetchWindow, graph: GraphSource) -> Frames:
+def in_period(frames: Frames, window: FetchWindow, graph: GraphSource
+              ) -> tuple[Frames, list[str]]:
     """Files and stores: only the events of --since/--from/--to (``--since`` counts back from
-    the newest event); with --graph the fetch already asked for that window."""
+    the newest event, noted when that is long ago); with --graph the fetch already asked for
+    that window."""
     if graph.enabled:
-        return frames
+        return frames, []
     period = choose_period(frames.events, window.since, window.date_from, window.date_to)
-    return select(frames, period) if period else frames
+    note = stale_note(period, window.since, datetime.now(UTC))
+    return (select(frames, period) if period else frames), [note] if note else []
 
 
 @app.command()
@@ -85,10 +89,10 @@ def diagnose(
                                  analysis_only=True)
         configuration = config_for(config_dir, graph, quiet)
         dataset, chosen = flowcase_only(loaded, graph.events.app_name, inputs)
-        frames = in_period(dataset.frames, window, graph)
+        frames, period_notes = in_period(dataset.frames, window, graph)
         with progress_bar(quiet, echo_last=False) as progress:
             diagnosis = engine.diagnose(frames, job, progress)
-        diagnosis.notes[:0] = dataset.input_notes()  # the apps left out among them
+        diagnosis.notes[:0] = period_notes + dataset.input_notes()  # apps left out among them
         diagnosis.summary["scope"] = chosen.to_json()
         diagnosis = accepting.settle(diagnosis, acceptance, quiet)
         confirm(diagnosis.findings, configuration)

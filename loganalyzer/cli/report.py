@@ -44,6 +44,7 @@ from loganalyzer.periods import (
     parse_bound,
     parse_since,
     select,
+    stale_note,
     time_range,
 )
 from loganalyzer.problems import InputError
@@ -206,6 +207,8 @@ def report_command(
                               other_apps=scoped.note() or "",
                               input_start=None if graph.enabled else time_range(
                                   dataset.frames.events)[0])
+        if not graph.enabled and (note := stale_note(period, since, datetime.now(UTC))):
+            report.notes.insert(0, note)
         if configuration is not None:
             report.configuration = without_people(configuration) if redact else configuration
         if redact:
