@@ -238,6 +238,7 @@ def test_days_without_events_stay_on_the_daily_charts(tmp_path: Path, period) ->
                                   if not r["activityDateTime"].startswith(quiet)]))
     _, markdown = _report(tmp_path, export, *period)
     [table] = md_tables(md_section(markdown, "Events by status per day"))
+    assert table[0][0] == "Day (UTC)"  # as every time in the report
     days = [row[0] for row in table[1:]]
     assert days == sorted(days) and days[-1] == "2026-03-08"
     for day in quiet:

@@ -128,6 +128,11 @@ def _pivot(counts: pl.DataFrame, column: str, axis: pl.DataFrame) -> pl.DataFram
     return axis.join(table, on="bucket", how="left", nulls_equal=True).fill_null(0)
 
 
+def _axis_name(unit: str) -> str:
+    """A day is a UTC day, as every time in the report is UTC ("Day (UTC)"); a cycle is not."""
+    return "Day (UTC)" if unit == "day" else unit.capitalize()
+
+
 def _status_chart(counts: pl.DataFrame, axis: pl.DataFrame, unit: str) -> Chart:
     table = _pivot(counts, "status", axis)
     statuses = [s for s in STATUS_COLORS if s in table.columns]
@@ -137,7 +142,7 @@ def _status_chart(counts: pl.DataFrame, axis: pl.DataFrame, unit: str) -> Chart:
         kind="stacked",
         title=f"Events by status per {unit}",
         description=f"Events per {unit}, stacked by status ({', '.join(statuses)}).",
-        axis=unit.capitalize(),
+        axis=_axis_name(unit),
         labels=table["label"].to_list(),
         series=[
             Series(s, table[s].to_list(), STATUS_COLORS.get(s, OTHER_COLOR)) for s in statuses
@@ -191,7 +196,7 @@ def _findings_chart(failures: pl.DataFrame, axis: pl.DataFrame, findings: list[F
         description=(
             f"Failed events per {unit}, each counted once, under the finding that leads for it."
         ),
-        axis=unit.capitalize(),
+        axis=_axis_name(unit),
         labels=table["label"].to_list(),
         series=[Series(n, table[n].to_list(), colors[n]) for n in order],
         value_label="failed events",
