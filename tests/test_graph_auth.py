@@ -265,3 +265,20 @@ def test_next_links_are_compared_by_scheme_host_and_port(link, same):
     # the SDK's reads (check --graph, retest) give the token to the same server only
     provider = _TokenProvider(_Tokens(AuthOptions(access_token=TOKEN), ROOT, _Secrets()), ROOT)
     assert asyncio.run(provider.get_authorization_token(link)) == (TOKEN if same else "")
+
+
+def test_no_managed_identity_on_this_machine_is_a_setup_error_not_a_retry(
+        graph, tmp_path, monkeypatch):
+    """--managed-identity where there is none: its local endpoint refuses the connection,
+    as an outage would, but trying again will not mend it: exit 2, at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", f"http://127.0.0.1:{closed}")
+    monkeypatch.setattr("loganalyzer.graph.client.SIGN_IN_RETRIES", (60.0,))  # never waited
+    code, stdout, stderr = fetch(graph, tmp_path, "--managed-identity")
+    assert code == 2, stderr
+    line = one_error_line(stderr)
+    assert "could not sign in with managed identity" in line
+    assert "try again later" not in line
+    assert not graph.served

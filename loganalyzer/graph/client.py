@@ -40,6 +40,7 @@ from azure.identity import (
     AzureAuthorityHosts,
     CertificateCredential,
     ClientSecretCredential,
+    CredentialUnavailableError,
     DefaultAzureCredential,
     DeviceCodeCredential,
     ManagedIdentityCredential,
@@ -299,8 +300,10 @@ SIGN_IN_RETRIES = (2.0, 5.0)
 
 def _unreachable(exc: BaseException) -> bool:
     """The sign-in service was not reached: no response, and a request error (DNS, refused or
-    dropped connection) among the causes azure-identity wrapped."""
-    if getattr(exc, "response", None) is not None:
+    dropped connection) among the causes azure-identity wrapped. A credential that is not
+    there at all (no managed identity on this machine: its endpoint refuses the connection
+    too) is a setup mistake, which trying again will not mend."""
+    if getattr(exc, "response", None) is not None or isinstance(exc, CredentialUnavailableError):
         return False
     seen: BaseException | None = exc
     while seen is not None:
