@@ -4,6 +4,7 @@ terminal. The test walks the commands typer registers, so a new command is check
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import pty
@@ -184,17 +185,41 @@ def test_an_output_folder_that_does_not_exist_stops_the_run_before_any_file_is_w
     assert list(tmp_path.iterdir()) == []  # not the first file either: exit 2 wrote nothing
 
 
-def test_a_report_that_cannot_be_written_leaves_last_weeks_in_place(tmp_path):
+def test_a_report_that_cannot_be_written_leaves_last_weeks_in_place(tmp_path, monkeypatch):
+    """The disk fills while the second output is written, after the first was staged: both
+    files stay as they were, and no temporary file is left."""
+    from loganalyzer import atomic_write
+
     last_week = tmp_path / "health.html"
     last_week.write_text("<!DOCTYPE html>last week's report", encoding="utf-8")
-    blocker = tmp_path / "blocker"
-    blocker.write_text("a file where a folder is expected", encoding="utf-8")
-    # the second output fails while the files are written (its "folder" is a file), after
-    # the first one was rendered and staged
-    result = run("report", SAMPLE, "-o", str(last_week), "-o", str(blocker / "sub" / "x.md"))
+    staged = atomic_write._staged
+    calls = []
+
+    def disk_full_on_the_second(path, content):
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        return staged(path, content)
+
+    monkeypatch.setattr(atomic_write, "_staged", disk_full_on_the_second)
+    result = run("report", SAMPLE, "-o", str(last_week), "-o", str(tmp_path / "ticket.md"))
     assert result.exit_code == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"error: {tmp_path / 'ticket.md'}: cannot write (No space left on device)")
     assert last_week.read_text(encoding="utf-8") == "<!DOCTYPE html>last week's report"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["blocker", "health.html"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["health.html"]
+
+
+def test_a_report_written_through_a_link_replaces_the_linked_file(tmp_path):
+    reports = tmp_path / "published"
+    reports.mkdir()
+    (reports / "week.md").write_text("old", encoding="utf-8")
+    link = tmp_path / "latest.md"
+    link.symlink_to(reports / "week.md")
+    assert run("diagnose", SAMPLE, "-q", "-o", str(link)).exit_code == 0
+    assert link.is_symlink()
+    assert (reports / "week.md").read_text(encoding="utf-8").startswith("#")
+    assert sorted(p.name for p in reports.iterdir()) == ["week.md"]
 
 
 def test_a_replaced_report_keeps_its_permissions_and_a_new_one_gets_the_usual(tmp_path):
