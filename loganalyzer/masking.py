@@ -64,7 +64,7 @@ PATTERNS: tuple[SecretPattern, ...] = (
     ),
     SecretPattern(
         "Authorization: Bearer",
-        rf"(?i)(bearer(?:\s*:\s*|\s+|%20){_QUOTE}?(?:token(?:\s+|%20))?){_LONG_VALUE}",
+        rf"(?i)(bearer(?:\s*:\s*|\s+|%20){_QUOTE}?){_LONG_VALUE}",
         "Authorization: Bearer 0123456789abcdefSECRET",
     ),
     SecretPattern(
@@ -121,7 +121,9 @@ PATTERNS: tuple[SecretPattern, ...] = (
     ),
     SecretPattern(
         "key or code in a URL's query (Azure Functions ?code=, ?key=)",
-        r"(?i)([?&](?:code|key)(?:=|%3D))[^&\s\"'<>#]{4,}",
+        # the value ends at & or its escape %26, and keeps its other escapes (%2B, %3D)
+        r"(?i)((?:[?&]|%3F|%26)(?:code|key)(?:=|%3D))"
+        r"(?:[^&%\s\"'<>#]|%(?:[013-9A-F][0-9A-F]|2[0-57-9A-F])){4,}",
         "https://fn.azurewebsites.net/api/scim/v2/Users?code=AzFnKeyS3cr3tVALUE0001&x=1",
     ),
     SecretPattern(
@@ -131,7 +133,7 @@ PATTERNS: tuple[SecretPattern, ...] = (
     ),
     SecretPattern(
         "single-quoted value of such a label (password='two words')",
-        rf"(?i)((?:{_KEY_NAMES})'?\s*{_SEPARATOR}\s*')[^'\\]{{4,}}",
+        rf"(?i)((?:{_KEY_NAMES})(?:'|\\u0027)?\s*{_SEPARATOR}\s*(?:'|\\u0027))[^'\\]{{4,}}",
         "password='correct horse battery'",
     ),
     SecretPattern(
@@ -158,6 +160,7 @@ SECRET_NAME = rf"(?i)(?:^|[:.])\W*(?:{_KEY_NAMES}|secret[-_ ]?token|pwd)\W*$"
 TRIGGER = (
     r"(?i)private key|eyj|bearer|basic|gh[pousr]_|github_pat_|akia|asia|xox|sig=|sig%3d"
     r"|sharedaccess|accountkey|://|key|token|secret|password|passwd|authorization|code="
+    r"|code%3d"
 )
 _TRIGGER = re.compile(TRIGGER)
 

@@ -180,6 +180,11 @@ def test_no_output_holds_a_secret(export, tmp_path, command):
     "token%3DS17ECRETGGGG0123",
     "token\\u003dS18ECRETHHHH0123",
     "password='S19ECRET with spaces'",
+    # the query escaped whole, a key with escapes of its own, .NET's escaped apostrophe
+    "GET /Users?code%3DS20ECRETIIII0123",
+    "next=%2FUsers%3Fcode%3DS21ECRETJJJJ0123%26filter%3Dx",
+    "?code=S22ECRET%2Bkk%2Fll%3D%3D&x=1",
+    "password=\\u0027S23ECRET words\\u0027",
 ])
 def test_other_header_forms_and_escapes_lose_their_secret(text):
     masked = mask(text)
@@ -192,6 +197,8 @@ def test_other_header_forms_and_escapes_lose_their_secret(text):
                                    "Your token expired on 2026-03-24", "password policy violated",
                                    "the secret token was rotated 2 times", "key 12 of 40",
                                    "GET /Users?code=200",
+                                   "The bearer token supplied is not valid",
+                                   "Bearer token required",
                                    "Authorization: failed", "Basic authentication failed",
                                    "The Basic Authentication scheme is not supported",
                                    "Basic HTTP authentication is disabled"])
