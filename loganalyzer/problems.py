@@ -46,6 +46,9 @@ class KeptEventsNote(str):
         note.file = file
         return note
 
+    def __getnewargs__(self) -> tuple[str, str]:  # copied or pickled whole, file and all
+        return self.file, str(self)
+
 
 class InputError(Exception):
     """Input that cannot be used at all. The CLI prints it on one line, then ``choices`` one

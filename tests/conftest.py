@@ -19,7 +19,7 @@ def samples() -> Path:
 def redaction_key_of_the_tests(monkeypatch):
     """`report --redact` keys its pseudonyms with a secret kept in the user's configuration
     folder; the tests give one, so that they never write there."""
-    from loganalyzer.report.redact import KEY_ENV, redaction_key
+    from loganalyzer.report.redaction_key import KEY_ENV, redaction_key
 
     monkeypatch.setenv(KEY_ENV, "test-redaction-key-0123456789abcdef")
     redaction_key.cache_clear()

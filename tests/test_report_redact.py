@@ -13,7 +13,9 @@ import polars as pl
 import pytest
 from conftest import SAMPLES
 from report_support import run_report
+from typer.testing import CliRunner
 
+from loganalyzer.cli import app
 from loganalyzer.engine import diagnose
 from loganalyzer.ingest import load
 from loganalyzer.report.model import Analysis, Report, RuleRow, build_report
@@ -185,6 +187,9 @@ def _awkward_people() -> list[tuple[list[dict], list[str]]]:
          ["İLKER ÇELİK", "ilker çelik"]),
         ("Jürgen Groß", "juergen.gross@northwind.se", "User Jürgen Gross already exists",
          ["Jürgen Gross"]),  # ß case-folded to ss
+        ("李娜", "li.na@northwind.se", "User 李娜 already exists", ["李娜"]),  # two letters
+        ("Emine Çelik", "emine.celik@northwind.se", "User EMİNE ÇELİK already exists",
+         ["EMİNE"]),  # no Turkish letter in the name as logged
         ("Henrik Lie (admin)", "adm.henrik.lie@northwind.se",
          "Name Henrik Lie is already used by another account", ["Henrik Lie"]),
     ]
@@ -310,7 +315,7 @@ def test_what_the_attributes_name_a_person_is_redacted_too(tmp_path: Path) -> No
 
 
 def test_pseudonyms_are_keyed_so_a_staff_list_cannot_reverse_them(monkeypatch) -> None:
-    from loganalyzer.report.redact import KEY_ENV, redaction_key
+    from loganalyzer.report.redaction_key import KEY_ENV, redaction_key
 
     events = load([SAMPLES / "failing-initial.json"]).frames.events
     upn = "lars.hansen@northwind.no"
@@ -325,18 +330,61 @@ def test_pseudonyms_are_keyed_so_a_staff_list_cannot_reverse_them(monkeypatch) -
 
 
 def test_without_a_key_given_one_is_made_once_and_kept_private(monkeypatch, tmp_path) -> None:
-    from loganalyzer.report.redact import KEY_ENV, key_file, redaction_key
+    from loganalyzer.report.redaction_key import KEY_ENV, key_file, redaction_key
 
     monkeypatch.delenv(KEY_ENV)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("APPDATA", str(tmp_path / "config"))
     redaction_key.cache_clear()
-    events = load([SAMPLES / "failing-initial.json"]).frames.events
-    first = pseudonyms(events)
+    report = tmp_path / "ticket.md"
+    result = CliRunner().invoke(app, ["report", str(SAMPLES / "failing-initial.json"),
+                                      "--redact", "-o", str(report)])
+    assert result.exit_code == 0
     path = key_file()
     assert path.parent == tmp_path / "config" / "loganalyzer"
+    assert f"note: made a new redaction key in {path}" in result.stderr
     assert re.fullmatch(r"[0-9a-f]{64}\n", path.read_text(encoding="ascii"))
     if os.name != "nt":
         assert path.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in path.parent.iterdir()) == ["redaction.key"]
+    events = load([SAMPLES / "failing-initial.json"]).frames.events
+    first = pseudonyms(events)
     redaction_key.cache_clear()
     assert pseudonyms(events) == first  # next week's report: the same key, the same names
+    again = CliRunner().invoke(app, ["report", str(SAMPLES / "failing-initial.json"),
+                                     "--redact", "-o", str(tmp_path / "b.md")])
+    assert "made a new redaction key" not in again.stderr
+    assert report.read_text(encoding="utf-8") == (tmp_path / "b.md").read_text(encoding="utf-8")
+
+
+def test_runs_that_start_at_once_share_the_one_key_they_make(monkeypatch, tmp_path) -> None:
+    """Scheduled jobs of several tenants starting on a new machine at the same minute."""
+    import subprocess
+    import sys
+
+    from loganalyzer.report.redaction_key import KEY_ENV
+
+    env = {k: v for k, v in os.environ.items() if k != KEY_ENV}
+    env["XDG_CONFIG_HOME"] = env["APPDATA"] = str(tmp_path / "config")
+    code = ("from loganalyzer.report.redaction_key import redaction_key; "
+            "print(redaction_key().decode())")
+    runs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for _ in range(6)]
+    keys = [run.communicate(timeout=60) for run in runs]
+    assert all(run.returncode == 0 for run in runs), keys
+    assert len({out.strip() for out, _ in keys}) == 1
+
+
+@pytest.mark.parametrize(("value", "said"), [
+    ("short", "holds fewer than 16 characters"),
+    ("   ", "holds fewer than 16 characters"),
+])
+def test_a_redaction_key_too_short_to_be_secret_is_refused(monkeypatch, tmp_path, value, said):
+    from loganalyzer.report.redaction_key import KEY_ENV, redaction_key
+
+    monkeypatch.setenv(KEY_ENV, value)
+    redaction_key.cache_clear()
+    result = run_report(SAMPLES / "failing-initial.json", "--redact", "-o", tmp_path / "r.md")
+    assert result.exit_code == 2
+    assert f"error: {KEY_ENV}: is set but {said}" in result.stderr
+    assert not (tmp_path / "r.md").exists()

@@ -23,7 +23,7 @@ import typer
 from diagnostics.facts.job_status import JobStatus
 from loganalyzer import accept
 from loganalyzer.cli.check import ConfigDir, config_for, with_drift
-from loganalyzer.cli.common import Quiet, app, fail_input, flowcase_only, load_inputs
+from loganalyzer.cli.common import Quiet, app, err, fail_input, flowcase_only, load_inputs
 from loganalyzer.cli.console import progress_bar
 from loganalyzer.cli.fetch import FetchWindow, NothingFetched
 from loganalyzer.cli.graph_inputs import GraphSource, InputsOrGraph, graph_inputs
@@ -50,6 +50,7 @@ from loganalyzer.periods import (
 from loganalyzer.problems import InputError
 from loganalyzer.report.model import Analysis, Comparison, build_report
 from loganalyzer.report.redact import identity_attributes, redact_report
+from loganalyzer.report.redaction_key import made_key
 from loganalyzer.verdict import fails_at, verdict
 
 
@@ -214,6 +215,9 @@ def report_command(
         if redact:
             report = redact_report(report, dataset.frames.events,
                                    identity_attributes(dataset.frames))
+            if (made := made_key()) is not None and not quiet:
+                err(f"note: made a new redaction key in {made}; later reports made with it "
+                    "give the same people the same pseudonyms (see --redact in the docs)")
         health = verdict(current.diagnosis, job)
         # jinja2 and the workbook writer: loaded by the report command only
         from loganalyzer.report.render import render_html, render_markdown

@@ -8,24 +8,18 @@ other email address left in free text (a response body naming a manager) is repl
 One person gets one pseudonym for all their identifiers (``user-1a2b3c4d@redacted`` for
 addresses, ``user-1a2b3c4d`` for names and ids), derived from their Entra object id, so the
 same user reads the same across findings and across weekly reports. The derivation is keyed
-(HMAC-SHA-256 with ``redaction_key``): a plain hash of an address or object id could be
-reversed by anyone holding a staff list (the ticket's recipient, any user of the tenant), by
-hashing every entry and looking the pseudonyms up.
+(HMAC-SHA-256 with ``redaction_key``), so a staff list cannot reverse it.
 """
 
 from __future__ import annotations
 
 import bisect
-import functools
 import hashlib
 import hmac
 import json
-import os
 import re
-import secrets
 import unicodedata
 from dataclasses import fields, is_dataclass, replace
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -34,8 +28,8 @@ import polars as pl
 from diagnostics import RULES
 from diagnostics.guide_steps import STEPS
 from loganalyzer.normalize import Frames, step_details
-from loganalyzer.problems import InputError
 from loganalyzer.report.model import AffectedRow, Report
+from loganalyzer.report.redaction_key import redaction_key
 from loganalyzer.store_index import DETAIL_KEYS  # the step details that name an object
 from loganalyzer.textsafe import CUT
 
@@ -86,44 +80,6 @@ _URL_SAFE = re.compile(r"[\w.~-]*", re.ASCII)  # what no URL or JSON escape chan
 _DOTNET_ESCAPED = re.compile(r"[^\x20-\x7e]|['+&<>`]")
 
 
-KEY_ENV = "LOGANALYZER_REDACTION_KEY"
-KEY_FILE_NAME = "redaction.key"
-
-
-@functools.cache
-def redaction_key() -> bytes:
-    """The secret the pseudonyms are keyed with: ``LOGANALYZER_REDACTION_KEY``, else a random
-    key kept in the user's configuration folder, made on first use and readable by that user
-    alone, so the weekly reports of one machine line up. ``InputError`` when it can be neither
-    read nor made."""
-    given = os.environ.get(KEY_ENV, "").strip()
-    if given:
-        return given.encode("utf-8")
-    path = key_file()
-    try:
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            # readable by the user alone from the start, whatever the umask
-            made = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(made, "w", encoding="ascii") as out:
-                out.write(secrets.token_hex(32) + "\n")
-        key = path.read_text(encoding="ascii").strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(str(path), f"cannot keep the redaction key here ({exc}); set "
-                         f"{KEY_ENV} to a secret of your own") from None
-    if len(key) < 16:
-        raise InputError(str(path), f"is not a redaction key (expected 64 hex digits); delete "
-                         f"it to make a new one, or set {KEY_ENV}")
-    return key.encode("ascii")
-
-
-def key_file() -> Path:
-    """``redaction.key`` in the user's configuration folder (``%APPDATA%`` on Windows, else
-    ``$XDG_CONFIG_HOME`` or ``~/.config``), under ``loganalyzer``."""
-    base = os.environ.get("APPDATA") if os.name == "nt" else os.environ.get("XDG_CONFIG_HOME")
-    return Path(base or Path.home() / ".config") / "loganalyzer" / KEY_FILE_NAME
-
-
 def _digest(text: str) -> str:
     return hmac.new(redaction_key(), text.lower().encode("utf-8"), hashlib.sha256).hexdigest()[:8]
 
@@ -138,9 +94,9 @@ def _pseudonym(kind: str, key: str, value: str) -> str:
     return f"{kind}-{_digest(key)}{suffix}"
 
 
-# letters only Turkish has: its names are also written with its own casing of i (i/İ, ı/I),
-# and .NET's invariant lower case makes İ a plain i
-_TURKISH = "İıŞşĞğ"
+# a name beyond ASCII with an i may be Turkish ("Emine Çelik"), and is then also written with
+# Turkish casing of i (i/İ, ı/I); .NET's invariant lower case makes İ a plain i
+_TURKISH = "iIİı"
 
 
 def _escaped(text: str) -> set[str]:
@@ -223,7 +179,10 @@ def _identities(events: pl.DataFrame | pl.LazyFrame,
         pl.concat([found, unmarked])
         .drop_nulls()
         .filter(
-            (pl.col("value").str.len_chars() >= 3)
+            # two letters of a script without spaces make a full name ("李娜")
+            ((pl.col("value").str.len_chars() >= 3)
+             | ((pl.col("value").str.len_chars() == 2)
+                & pl.col("value").str.contains(_UNSPACED_SCRIPT)))
             & ~pl.col("value").str.contains(r"^\d{1,5}$")  # a short number is not a person
             & ~pl.col("value").str.to_lowercase().is_in(PLACEHOLDERS)
         )
