@@ -33,7 +33,7 @@ from loganalyzer.prefetch import prefetch
 from loganalyzer.problems import InputError, Problem, unread_files, unread_note
 from loganalyzer.readers import BATCH_ROWS, ReadLog, read_sources
 from loganalyzer.readers.other_logs import only_other_logs
-from loganalyzer.readers.sources import STORE_MANIFEST, expand, is_store
+from loganalyzer.readers.sources import STORE_MANIFEST, expand, export_files, is_store
 from loganalyzer.schema import (
     DETAIL_ROWS_SCHEMA,
     EVENTS_SCHEMA,
@@ -153,15 +153,17 @@ def load(
     _require_events(inputs, parts, read_log)
     return Dataset(
         Frames.concat(parts),
-        read_log.problems,
-        notes + read_log.settled_notes(),
+        read_log.settled_problems(),
+        list(dict.fromkeys(notes + read_log.settled_notes())),
         read_log.kinds,
         dedupe.duplicates,
     )
 
 
 def _bytes(paths: list[Path]) -> int:
-    files = [f for p in paths for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file()]
+    """The size of the exports among ``paths``: a store inside a folder is read as a store,
+    not parsed again (``expand``)."""
+    files = [f for p in paths for f in ([p] if p.is_file() else export_files(p))]
     return sum(f.stat().st_size for f in files)
 
 
@@ -452,6 +454,15 @@ class _StoreFiles:
             self.counts[name] += table.num_rows
 
 
+def _with_manifest(store: Path, read_log: ReadLog) -> Frames:
+    """A store's frames, with what its ``ingest`` noted and could not read kept in the new
+    store's manifest: adding a week to a store keeps what was said of the weeks before."""
+    frames, manifest = read_store(store)
+    read_log.problems.extend(Problem(**p) for p in manifest.get("problems", []))
+    read_log.notes.extend(manifest.get("notes", []))
+    return frames
+
+
 def _concat(tables: list[pa.Table]) -> pa.Table:
     import pyarrow as pa
 
@@ -467,7 +478,7 @@ def _write_store(inputs: list[Path], store: Path, progress: Progress) -> dict:
     try:
         with tempfile.TemporaryDirectory(prefix="loganalyzer-") as tmp:
             batches, stores = _normalized_batches(inputs, read_log, Path(tmp), progress, dedupe)
-            loaded = (dedupe.frames(read_store(s)[0]) for s in stores)
+            loaded = (dedupe.frames(_with_manifest(s, read_log)) for s in stores)
 
             def tables() -> Iterator[dict[str, pa.Table]]:
                 for frames in _in_row_groups(itertools.chain(loaded, batches), BATCH_ROWS):
@@ -497,7 +508,7 @@ def _write_store(inputs: list[Path], store: Path, progress: Progress) -> dict:
         "kinds": read_log.kinds,
         "counts": counts,
         "duplicates_dropped": dedupe.duplicates,
-        "problems": [p.__dict__ for p in read_log.problems],
+        "problems": [p.__dict__ for p in read_log.settled_problems()],
         "notes": read_log.settled_notes(),
         NEWEST_FIRST: ends.newest_first(),
     }

@@ -340,3 +340,65 @@ def test_graph_pages_one_per_line_read_alike_by_the_fast_and_the_careful_reader(
     assert careful.frames.events.height == events
     assert not careful.problems
     assert sorted(careful.frames.events["event_id"]) == sorted(fast.frames.events["event_id"])
+
+
+def _cut_export(folder: Path) -> Path:
+    """A portal download of the pattern-08 sample whose last record was cut off: one record
+    that cannot be read, and a note on nothing else."""
+    text = (SAMPLES / "pattern-08-unknown-department.json").read_text(encoding="utf-8")
+    last = json.loads(text)[-1]
+    path = folder / "cut.json"
+    path.write_text(text[: text.index(last["id"]) + 10], encoding="utf-8")
+    return path
+
+
+def test_a_folder_holding_an_export_and_its_store_says_each_thing_once(tmp_path):
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    export = _cut_export(folder)
+    code, _, stderr = run("ingest", "-q", str(export), "-o", str(folder / "store"))
+    assert code == 0, stderr
+    alone = load([export])
+    for inputs in ([folder], [folder, folder / "store"]):  # the store also given itself
+        dataset = load(inputs)
+        assert dataset.frames.event_count() == alone.frames.event_count()
+        assert dataset.problems == alone.problems  # one unread record, not two
+        assert f"1 input record could not be read and is not counted ({export} 1)" in \
+            dataset.input_notes()
+        # spilled through a temporary store, what the store's ingest noted is kept
+        spilled = load(inputs, spill_bytes=1)
+        assert spilled.frames.event_count() == alone.frames.event_count()
+        assert spilled.problems == alone.problems
+
+
+def test_adding_a_week_to_a_store_keeps_what_was_said_of_the_weeks_before(tmp_path):
+    export = _cut_export(tmp_path)
+    store = tmp_path / "store"
+    assert run("ingest", "-q", str(export), "-o", str(store))[0] == 0
+    before = json.loads((store / "manifest.json").read_text(encoding="utf-8"))
+    assert before["problems"]
+    week = tmp_path / "week.json"
+    week.write_text((SAMPLES / "healthy-incremental.json").read_text(encoding="utf-8"),
+                    encoding="utf-8")
+    code, _, stderr = run("ingest", str(store), str(week), "-o", str(store))
+    assert code == 0, stderr
+    assert "replacing" not in stderr
+    after = json.loads((store / "manifest.json").read_text(encoding="utf-8"))
+    assert after["problems"] == before["problems"]
+    # ingest of a folder into a store inside it reads that store: nothing is replaced
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    shutil.move(store, folder / "store")
+    code, _, stderr = run("ingest", str(folder), "-o", str(folder / "store"))
+    assert code == 0 and "replacing" not in stderr, stderr
+
+
+def test_a_store_whose_manifest_is_damaged_is_rebuilt_by_ingest(tmp_path):
+    store = tmp_path / "store"
+    sample = str(SAMPLES / "failing-initial.json")
+    assert run("ingest", "-q", sample, "-o", str(store))[0] == 0
+    (store / "manifest.json").write_text("{not json", encoding="utf-8")
+    code, _, stderr = run("ingest", sample, "-o", str(store))
+    assert code == 0, stderr
+    assert f"note: replacing the store {store};" in stderr
+    assert json.loads((store / "manifest.json").read_text(encoding="utf-8"))["counts"]

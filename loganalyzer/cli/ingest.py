@@ -67,9 +67,14 @@ def _say_what_is_replaced(inputs: list[Path], output: Path) -> None:
     """A store that ``-o`` replaces without reading it (last week's, say) is named, with how
     to add to it instead: a weekly ``ingest new.json -o store`` would otherwise lose the
     earlier weeks without a word."""
-    if not is_store(output) or any(Path(i).resolve() == output.resolve() for i in inputs):
+    target = output.resolve()
+    # read as an input (itself, or inside a folder given): its events are kept
+    if not is_store(output) or any(target.is_relative_to(Path(i).resolve()) for i in inputs):
         return
-    held = read_manifest(output).get("counts", {}).get("events")
+    try:
+        held = read_manifest(output).get("counts", {}).get("events")
+    except InputError:  # a damaged store, rebuilt by this run
+        held = None
     what = f" ({plural(held, 'event')})" if isinstance(held, int) else ""
     err(f"note: replacing the store {output}{what}; to add to it instead, give it as an input "
         f"too: ingest {output} NEW... -o {output}")

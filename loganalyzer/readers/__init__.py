@@ -56,10 +56,17 @@ class ReadLog:
     kept_files: set[str] = field(default_factory=set)  # files with an event kept (not a repeat)
 
     def settled_notes(self) -> list[str]:
-        """The notes, once every event is read: without a ``KeptEventsNote`` on a file none
-        of whose events was kept."""
-        return [note for note in self.notes
-                if not isinstance(note, KeptEventsNote) or note.file in self.kept_files]
+        """The notes, once every event is read: each once (a store and the export it was
+        made from say the same), without a ``KeptEventsNote`` on a file none of whose events
+        was kept."""
+        return list(dict.fromkeys(
+            note for note in self.notes
+            if not isinstance(note, KeptEventsNote) or note.file in self.kept_files))
+
+    def settled_problems(self) -> list[Problem]:
+        """The records that could not be read, each once (a store's manifest and the export
+        it was made from name the same ones)."""
+        return list(dict.fromkeys(self.problems))
 
     def add_ignored(self, item: Ignored) -> None:
         """A note per ignored field, up to IGNORED_SHOWN per file; the rest are counted."""

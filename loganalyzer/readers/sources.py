@@ -83,7 +83,16 @@ def expand(
                 )
         else:
             sources.extend(_expand_file(path, str(path), workdir, notes))
-    return [_as_utf8(s, workdir) for s in sources], stores
+    # a store given itself and inside a folder given too is read once
+    unique = list({store.resolve(): store for store in reversed(stores)}.values())[::-1]
+    return [_as_utf8(s, workdir) for s in sources], unique
+
+
+def export_files(folder: Path) -> list[Path]:
+    """Every file of a folder, but those of the stores inside it."""
+    stores = [p for p in folder.rglob("*") if is_store(p)]
+    return [p for p in folder.rglob("*")
+            if p.is_file() and not any(store in p.parents for store in stores)]
 
 
 def _folder_contents(folder: Path, notes: list[str]) -> tuple[list[Path], list[Path]]:
