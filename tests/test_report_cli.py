@@ -551,6 +551,9 @@ def test_the_json_of_a_weekly_report_says_its_period_and_what_is_new(tmp_path: P
     before = [r for r in records
               if datetime(2026, 2, 23, tzinfo=UTC) <= _time(r) < datetime(2026, 3, 2, tzinfo=UTC)]
     assert comparison["previous_events"] == len(before)
+    failed = sum(r["provisioningStatusInfo"]["status"] == "failure" for r in before)
+    assert comparison["failure_percent_before"] == round(100 * failed / len(before), 1)
+    assert comparison["failure_rate_before"] == f"{100 * failed / len(before):.1f}%"
     assert comparison["partial"] == ""
     # without a period there is neither
     result = run_report(WEEKLY, "-o", tmp_path / "all.json")

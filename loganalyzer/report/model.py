@@ -172,6 +172,9 @@ class Comparison:
     # the input begins after the previous period did: a finding not seen before may still
     # have been there, so none is called new ("" when the whole period is in the input)
     partial: str = ""
+    # the failure rates as numbers (per cent; None: no events), for the JSON
+    failure_percent_before: float | None = None
+    failure_percent_now: float | None = None
 
 
 @dataclass
@@ -594,4 +597,6 @@ def _comparison(current: Analysis, previous: Analysis, partial: str) -> Comparis
         resolved=resolved,
         ongoing=[b for r, b in now.items() if r in before],
         partial=partial,
+        failure_percent_before=round(100 * rate_before, 1) if prev_events else None,
+        failure_percent_now=round(100 * rate_now, 1) if now_events else None,
     )
