@@ -250,3 +250,25 @@ def test_a_reason_ending_in_a_full_stop_is_not_given_a_second(tmp_path):
     result = run("ida.eriksen@northwind.no", export, "--format", "json")
     message = json.loads(result.output)["verdict"]["message"]
     assert "Please claim user instead." in message and ".." not in message
+
+
+@pytest.mark.parametrize("asked", ["lars.hovland@northwind.no", "lars.hansen@northwind.no"])
+def test_a_person_renamed_during_the_month_is_shown_by_the_name_they_have_now(tmp_path, asked):
+    """Married in March: the create failed under the old UPN, a later cycle created them
+    under the new one (the same Entra object). Asked by either, the header and the JSON
+    lead with the UPN they have now, the old one after it."""
+    before = Person("3a4b5c6d-7e8f-4a9b-8c7d-6e5f4a3b2c1d", "Lars.Hansen@Northwind.no",
+                    "Lars Hansen", "")
+    after = Person(before.object_id, "lars.hovland@northwind.no", "Lars Hovland",
+                   "65a4b3c2d1e0f9a8b7c6d5e4")
+    export = write_export(tmp_path / "e.json", [
+        failed_create(before, "2026-03-02T09:00:00Z", "c1", "Conflict",
+                      scim_error(409, "A user with this email address already exists")),
+        create(after, "2026-03-09T09:00:00Z", "c2"),
+    ])
+    result = run(asked, export)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == "Lars Hovland <lars.hovland@northwind.no>"
+    assert "UPN: lars.hovland@northwind.no, Lars.Hansen@Northwind.no" in result.output
+    answer = json.loads(run(asked, export, "--format", "json").stdout)
+    assert answer["user"]["upns"] == ["lars.hovland@northwind.no", "Lars.Hansen@Northwind.no"]

@@ -211,7 +211,9 @@ def _match_details(source: FrameSource, users: pl.DataFrame, q: str) -> pl.DataF
 def _people(events: pl.DataFrame, owners: pl.DataFrame, keys: list[str],
             newest_first: list[str]) -> list[Person]:
     def distinct(column: str) -> pl.Expr:
-        return pl.col(column).drop_nulls().unique(maintain_order=True).alias(column)
+        """Each value once, the newest first: a person renamed during the month is shown by
+        the UPN they have now, the old one after it."""
+        return pl.col(column).drop_nulls().reverse().unique(maintain_order=True).alias(column)
 
     mine = owners.filter(pl.col("person_key").is_in(keys))
     rows = (
