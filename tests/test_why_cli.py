@@ -272,3 +272,19 @@ def test_a_person_renamed_during_the_month_is_shown_by_the_name_they_have_now(tm
     assert "UPN: lars.hovland@northwind.no, Lars.Hansen@Northwind.no" in result.output
     answer = json.loads(run(asked, export, "--format", "json").stdout)
     assert answer["user"]["upns"] == ["lars.hovland@northwind.no", "Lars.Hansen@Northwind.no"]
+
+
+def test_markdown_says_what_the_terminal_says_of_a_person():
+    """A ticket gets the Markdown: every finding the terminal names for the person (the
+    verdict's and the others it explains, as FC006's upper case behind Erik's 409) and the
+    count of events."""
+    import re
+
+    terminal = run("erik.dahl@northwind.no", FAILING)
+    markdown = run("erik.dahl@northwind.no", FAILING, "--format", "md")
+    assert terminal.exit_code == markdown.exit_code == 0
+    said = set(re.findall(r"\bFC\d{3}\b", terminal.output))
+    assert len(said) >= 2  # the verdict's rule and one more
+    assert said == set(re.findall(r"\bFC\d{3}\b", markdown.output))
+    assert "Also explains this user" in markdown.output
+    assert "- 1 event, 2026-03-24 08:05:21 to 2026-03-24 08:05:21 UTC" in markdown.output

@@ -164,9 +164,7 @@ def _terminal(answer: WhyAnswer, limit: int) -> RenderableType:
             lines += _explanation_lines(e)
         lines.append("")
     lines += _verdict_lines(answer.verdict)
-    others = [
-        e for e in answer.explanations if not e.job_wide and e.rule_id != answer.verdict.rule_id
-    ]
+    others = _also_explains(answer)
     if others:
         lines += ["", "Also explains this user:"]
         for e in others:
@@ -174,6 +172,12 @@ def _terminal(answer: WhyAnswer, limit: int) -> RenderableType:
     shown, hidden = _shown(answer.timeline, limit)
     lines += ["", "Timeline (oldest first):"] + ([f"  ({hidden})"] if hidden else [])
     return Group(*map(_styled, lines), _timeline_table(shown))
+
+
+def _also_explains(answer: WhyAnswer) -> list[Explanation]:
+    """The person's other findings: neither job-wide nor the verdict's own."""
+    return [e for e in answer.explanations
+            if not e.job_wide and e.rule_id != answer.verdict.rule_id]
 
 
 def _md(value: object | None) -> str:
@@ -217,7 +221,8 @@ def _markdown(answer: WhyAnswer, limit: int) -> str:
     v = answer.verdict
     lines = [f"### Why: {_md(person.label())}", ""]
     lines += [f"- {name}: {_md(value)}" for name, value in _identifiers(person)]
-    lines.append("")
+    lines += [f"- {plural(person.events, 'event')}, {_time(person.first_seen)} to "
+              f"{_time(person.last_seen)} UTC", ""]
     for e in answer.job_wide:
         lines.append(f"- **Fix first (job-wide):** {_md(e.message)} — "
                      f"{_steps(e.guide_steps)}. Fix: {_md(e.fix)}")
@@ -230,6 +235,9 @@ def _markdown(answer: WhyAnswer, limit: int) -> str:
         lines.append(f"- **Fix:** {_md(v.fix)}")
     if v.note:
         lines.append(f"- **Note:** {_md(v.note)}")
+    for e in _also_explains(answer):
+        lines.append(f"- **Also explains this user:** [{e.severity}] `{e.rule_id}` "
+                     f"{_md(e.message)} — {_steps(e.guide_steps)}. Fix: {_md(e.fix)}")
     shown, hidden = _shown(answer.timeline, limit)
     lines += [""] + ([f"_{hidden}._", ""] if hidden else [])
     lines += ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
