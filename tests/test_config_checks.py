@@ -370,3 +370,22 @@ def test_check_piped_is_wrapped_at_100_columns_headings_included():
     lines = result.stdout.splitlines()[1:]  # the first names the folder, as given
     assert any(line.startswith("[HIGH] CC016") for line in lines)
     assert max(len(line) for line in lines) <= 100, max(lines, key=len)
+
+
+def test_an_empty_tenant_url_is_said_to_be_empty(tmp_path) -> None:
+    def empty_url(doc):
+        doc["secrets"][0]["value"] = ""
+
+    result = check(good_with(tmp_path, "synchronization.json", empty_url))
+    [finding] = [f for f in result.findings if f.check_id == "CC016"]
+    assert finding.message.startswith("The Tenant URL is empty")
+    assert "lacks" not in finding.message
+
+
+def test_files_saved_with_an_upper_case_suffix_are_read(tmp_path, bad) -> None:
+    """Windows shows no difference between a.json and a.JSON; Linux's glob does."""
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    for path in (CONFIG / "bad").glob("*.json"):
+        shutil.copy(path, folder / f"{path.stem}.JSON")
+    assert [f.check_id for f in check(folder).findings] == [f.check_id for f in bad.findings]

@@ -43,6 +43,11 @@ def evaluate(config: ConfigSnapshot) -> list[ConfigHit]:
     url = config.secret("BaseAddress")
     if url is None:
         raise NotCheckable(config.unavailable.get(SECRETS, "Graph did not return the Tenant URL"))
+    if not url.strip():
+        return [ConfigHit("The Tenant URL is empty: enter the Flowcase SCIM URL with "
+                          "?aadOptscim062020 (guide step 3).",
+                          [Mismatch("Tenant URL", "", "https://your-company.flowcase.com/api/"
+                                    "scim/v2?aadOptscim062020")])]
     query = urlsplit(url.strip()).query.lower()
     if FLAG in [part.split("=")[0] for part in query.split("&")]:
         return []

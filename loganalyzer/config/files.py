@@ -251,7 +251,8 @@ def read_config_dir(folder: Path, note: Callable[[str], None]) -> ConfigSnapshot
     if folder.is_file():
         paths = [folder]
     elif folder.is_dir():
-        paths = sorted(p for p in folder.rglob("*.json") if p.is_file())
+        paths = sorted(p for p in folder.rglob("*")  # ".JSON" too, as Windows saves it
+                       if p.is_file() and p.suffix.lower() == ".json")
     else:
         raise InputError(str(folder), "does not exist; --config takes the folder fetch-config "
                          "wrote, or one holding the files copied by hand")
