@@ -389,3 +389,22 @@ def test_files_saved_with_an_upper_case_suffix_are_read(tmp_path, bad) -> None:
     for path in (CONFIG / "bad").glob("*.json"):
         shutil.copy(path, folder / f"{path.stem}.JSON")
     assert [f.check_id for f in check(folder).findings] == [f.check_id for f in bad.findings]
+
+
+def test_a_disabled_user_mapping_is_not_read_as_every_attribute_unmapped(tmp_path) -> None:
+    """'Provision Azure Active Directory Users' switched off: Entra sends no user, so the
+    attribute checks cannot say what is mapped; five "is not mapped" findings would send the
+    admin to re-create mappings that exist."""
+    def users_off(doc):
+        for rule in doc["synchronizationRules"]:
+            for mapping in rule["objectMappings"]:
+                if mapping["sourceObjectName"] == "User":
+                    mapping["enabled"] = False
+
+    result = check(good_with(tmp_path, "schema-1.json", users_off))
+    mapping_checks = {"CC002", "CC003", "CC004", "CC005", "CC006", "CC007", "CC008"}
+    assert not mapping_checks & {f.check_id for f in result.findings}
+    skipped = {n.check_id: n.reason for n in result.not_checked}
+    assert mapping_checks <= set(skipped)
+    assert all("'Provision Azure Active Directory Users' is disabled" in skipped[c]
+               for c in mapping_checks)

@@ -111,9 +111,16 @@ def object_mappings(schema: Any, source_object: str) -> list[tuple[Any, Any]]:
 
 
 def user_mappings(schema: Any) -> list[Any]:
-    """The attribute mappings of the enabled user object mapping(s)."""
-    return [attribute for _rule, mapping in object_mappings(schema, "User")
-            if mapping.enabled is not False for attribute in mapping.attribute_mappings or []]
+    """The attribute mappings of the enabled user object mapping(s). ``NotCheckable`` when
+    every user mapping is disabled: Entra then sends no user at all, and each attribute
+    would wrongly read as not mapped."""
+    users = object_mappings(schema, "User")
+    enabled = [mapping for _rule, mapping in users if mapping.enabled is not False]
+    if users and not enabled:
+        name = users[0][1].name or "the user mapping"
+        raise NotCheckable(f"'{name}' is disabled, so Entra provisions no user: set its "
+                           '"Enabled" to "Yes" (guide step 7a)')
+    return [attribute for mapping in enabled for attribute in mapping.attribute_mappings or []]
 
 
 def mapping_to(schema: Any, target: str) -> Any:
