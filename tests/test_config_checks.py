@@ -408,3 +408,20 @@ def test_a_disabled_user_mapping_is_not_read_as_every_attribute_unmapped(tmp_pat
     assert mapping_checks <= set(skipped)
     assert all("'Provision Azure Active Directory Users' is disabled" in skipped[c]
                for c in mapping_checks)
+
+
+def test_an_old_schema_kept_in_a_subfolder_is_noted_not_checked_as_another_job(tmp_path) -> None:
+    """good/ as fetch-config saved it, and last month's editor download (bad's schema) kept in
+    old/: the job's schema is the one at the top; the old one is named in a note, and no
+    finding is labelled with a job it does not have."""
+    folder = tmp_path / "config"
+    shutil.copytree(CONFIG / "good", folder)
+    (folder / "old").mkdir()
+    shutil.copy(CONFIG / "bad" / "Flowcase SCIM schema.json", folder / "old" / "schema.json")
+    notes: list[str] = []
+    result = run_checks(read_config_dir(folder, notes.append))
+    assert result.findings == check(CONFIG / "good").findings == []
+    assert [n for n in notes if "another synchronization schema of the same job" in n] == [
+        f"{folder / 'old' / 'schema.json'}: another synchronization schema of the same job, "
+        f"different from {folder / 'schema-1.json'}; only that one is checked (remove old "
+        "copies)"]

@@ -97,7 +97,10 @@ def schemas(config: ConfigSnapshot) -> list[tuple[str, Any]]:
     found = config.schemas()
     if not found:
         raise NotCheckable(config.unavailable.get("synchronization schema", "no schema was read"))
-    return [(f"job {job_id}: " if len(found) > 1 else "", schema) for job_id, schema in found]
+    if len(found) == 1:
+        return [("", found[0][1])]
+    return [(f"job {job_id}: " if job_id else f"schema {n}: ", schema)
+            for n, (job_id, schema) in enumerate(found, start=1)]
 
 
 def object_mappings(schema: Any, source_object: str) -> list[tuple[Any, Any]]:

@@ -170,7 +170,7 @@ class _Reader:
         self.folder = folder
         self.snapshot = ConfigSnapshot(source=str(folder))
         self.jobs: dict[str, SynchronizationJob] = {}
-        self.schemas: list[tuple[str | None, SynchronizationSchema]] = []
+        self.schemas: list[tuple[str | None, SynchronizationSchema, Path]] = []
         self.notes: list[str] = []
 
     def add(self, path: Path, doc: dict, kind: str) -> None:
@@ -183,7 +183,7 @@ class _Reader:
             _check_shape(doc, _SCHEMA_SHAPE, "", name)
             match = _CONTEXT_JOB.search(_context(doc))
             self.schemas.append((match.group(1) if match else None,
-                                 _parse(SynchronizationSchema, doc)))
+                                 _parse(SynchronizationSchema, doc), path))
         elif kind in ("job", "jobs"):
             items = [doc] if kind == "job" else doc["value"]
             for n, item in enumerate(items):
@@ -215,17 +215,26 @@ class _Reader:
             else:
                 entry.transitive = _by_id((entry.transitive or []) + value)
 
-    def finish(self) -> ConfigSnapshot:
+    def finish(self, note: Callable[[str], None]) -> ConfigSnapshot:
         snap = self.snapshot
         unpaired = dict(self.jobs)
         # a schema saved twice (fetch-config's and the editor's download) counts once, as the
-        # copy that names its job
-        schemas = distinct(sorted(self.schemas, key=lambda pair: pair[0] is None),
-                           lambda pair: pair[1])
-        for job_id, schema in schemas:
+        # copy that names its job; of different ones, the copy nearest the top of the folder
+        # comes first (an old download kept in a subfolder is not the job's schema)
+        schemas = distinct(sorted(self.schemas, key=lambda s: (s[0] is None, len(s[2].parts))),
+                           lambda found: found[1])
+        checked: dict[str | None, Path] = {}
+        for job_id, schema, path in schemas:
             key = job_id or (schema.id if schema.id in unpaired else None)
             if key is None and len(self.jobs) == 1 and len(schemas) == 1:
                 key = next(iter(self.jobs))
+            if key is None and self.jobs and len(schemas) > len(self.jobs):
+                key = next(iter(self.jobs))  # one more schema than jobs: another copy
+            if key is not None and key in checked:
+                note(f"{path}: another synchronization schema of the same job, different from "
+                     f"{checked[key]}; only that one is checked (remove old copies)")
+                continue
+            checked[key] = path
             if key is not None and key in unpaired:
                 snap.jobs.append(JobConfig(key, unpaired.pop(key), schema))
             else:
@@ -275,7 +284,7 @@ def read_config_dir(folder: Path, note: Callable[[str], None]) -> ConfigSnapshot
         found += kind != "notes"
     if not found:
         raise InputError(str(folder), f"holds no configuration file; {EXPECTED}")
-    return reader.finish()
+    return reader.finish(note)
 
 
 def public_settings(sync: Synchronization) -> Synchronization:
