@@ -288,3 +288,30 @@ def test_markdown_says_what_the_terminal_says_of_a_person():
     assert said == set(re.findall(r"\bFC\d{3}\b", markdown.output))
     assert "Also explains this user" in markdown.output
     assert "- 1 event, 2026-03-24 08:05:21 to 2026-03-24 08:05:21 UTC" in markdown.output
+
+
+def test_a_job_wide_problem_since_mended_is_history_not_the_thing_to_fix_first(tmp_path):
+    """pattern-04's token was refused in one cycle; a later cycle runs clean (the token was
+    replaced). Asked about someone the refusal hit, `why` explains their history with FC004
+    but does not tell them to fix it first: the job's newest cycle no longer has it."""
+    records = json.loads(BAD_TOKEN.read_text(encoding="utf-8"))
+    clean = [r for r in records if r["activityDateTime"] < "2026-03-09T08:00"]
+    assert clean and len(clean) < len(records)  # the sample holds a clean cycle, then 401s
+    later = []
+    for n, record in enumerate(clean):
+        again = json.loads(json.dumps(record))
+        again["id"], again["changeId"] = f"later-{n}", f"later-change-{n}"
+        again["cycleId"] = "4c1d0254-0000-4000-8000-000000000001"
+        again["activityDateTime"] = record["activityDateTime"].replace("T07:", "T09:")
+        later.append(again)
+    export = write_export(tmp_path / "e.json", records + later)
+    result = run("ingrid.holm@northwind.no", export)
+    assert result.exit_code == 0, result.output
+    assert "Verdict: PROVISIONED" in result.output
+    assert "fix these first" not in result.output
+    assert "Also explains this user:" in result.output and "FC004" in result.output
+    answer = json.loads(run("ingrid.holm@northwind.no", export, "--format", "json").stdout)
+    assert answer["job_wide"] == []
+    # while the refusals are the job's newest cycle, they are to be fixed first
+    now = run("ingrid.holm@northwind.no", BAD_TOKEN)
+    assert "Job-wide problems (fix these first" in now.output and "FC004" in now.output

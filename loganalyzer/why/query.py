@@ -282,7 +282,8 @@ def why(
     src.prefetch(context)
     entries = tl.build(rows, src.newest_first)
     diagnosis = diagnose(src.subset(context), job_status)
-    answer = _explained(found, entries, diagnosis, cycles)
+    current = {c for c in [entries[-1].cycle_id, *src.latest_cycles()] if c is not None}
+    answer = _explained(found, entries, diagnosis, cycles, current)
     answer.notes += _several_apps(rows)
     return answer
 
@@ -299,12 +300,15 @@ def _several_apps(rows: pl.DataFrame) -> list[str]:
 
 
 def _explained(found: Lookup, entries: list[tl.Entry], diagnosis: Diagnosis,
-               cycles: set[str]) -> WhyAnswer:
+               cycles: set[str], current: set[str]) -> WhyAnswer:
     """Job-wide findings first, then the ones about this person; the verdict's rule is the
-    leading finding about their latest event."""
+    leading finding about their latest event. A job-wide finding of the past (its cycles
+    are neither the person's latest nor the job's newest: a token since replaced) is not to
+    be fixed first; it is among the ones that explain the person's history."""
     person = found.people[0]
     mine = _identifiers(person)
-    job_wide = lead_order(f for f in diagnosis.findings if _is_job_wide(f, cycles, mine))
+    job_wide = lead_order(f for f in diagnosis.findings if _is_job_wide(f, cycles, mine)
+                          and (f.details.get("quarantine") or current & set(f.cycles)))
     wide = {id(f) for f in job_wide}
     personal = [f for f in findings_for_events(diagnosis, person.event_ids) if id(f) not in wide]
     latest = entries[-1]
