@@ -186,6 +186,13 @@ def test_a_group_name_is_recognised_as_a_group_not_never_seen():
     assert "is a group (3 event(s) in this export), not a user" in result.stdout
     assert "Never seen" not in result.stdout
     assert "FC001" in result.stdout  # the group-mapping finding explains its events
+    # the JSON says so too, and the name as typed, without its stray space
+    answer = json.loads(CliRunner().invoke(
+        app, ["why", "Flowcase Users NO ", str(SAMPLES / "group-404-halt.json"), "-q",
+              "--format", "json"]).stdout)
+    assert answer["verdict"]["state"] == "group"
+    assert "'Flowcase Users NO' is a group" in answer["verdict"]["message"]
+    assert "FC001" in {e["rule_id"] for e in answer["job_wide"]}
 
 
 @pytest.mark.parametrize("events", [1, 2])

@@ -35,6 +35,7 @@ FAILING = "failing"
 SKIPPED = "skipped"
 DELETED = "deleted"
 NEVER_SEEN = "never_seen"
+GROUP = "group"  # the name is a group's: Flowcase takes no SCIM groups
 AMBIGUOUS = "ambiguous"
 UNKNOWN = "unknown"  # the latest event's status could not be read: never called provisioned
 
@@ -332,14 +333,15 @@ def _unresolved(src: FrameSource, found: Lookup, job_status: JobStatus | dict | 
         return WhyAnswer(found, Verdict(AMBIGUOUS, None, None, message, None, None, [], None, None))
     cover = found.coverage
     apps = ", ".join(cover.apps) or "no app name"
+    asked = found.query.strip()
     message = (
-        f"Never seen: no event in this export names '{found.query}'. The export covers "
+        f"Never seen: no event in this export names '{asked}'. The export covers "
         f"{plural(cover.events, 'event')} from {_when(cover.start)} to {_when(cover.end)} ({apps})."
     )
     group_events = src.group_events(found.query)
     if group_events:
         message = (
-            f"'{found.query}' is a group ({group_events} event(s) in this export), not a user: "
+            f"'{asked}' is a group ({group_events} event(s) in this export), not a user: "
             "`why` explains users. Flowcase does not take SCIM groups; the findings below say "
             "what its events show."
         )
@@ -356,7 +358,8 @@ def _unresolved(src: FrameSource, found: Lookup, job_status: JobStatus | dict | 
     note = "Check the spelling, the time range of the export, and the app."
     if group_events:
         note = None
-    verdict = Verdict(NEVER_SEEN, None, None, message, None, None, [], None, None, note=note)
+    state = GROUP if group_events else NEVER_SEEN
+    verdict = Verdict(state, None, None, message, None, None, [], None, None, note=note)
     return WhyAnswer(found, verdict, [], job_wide, job_wide)
 
 
