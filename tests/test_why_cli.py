@@ -68,7 +68,7 @@ def test_nobody_matches_exit_2_with_coverage_and_closest_identifiers():
     result = run("ole.johanson@northwind.no", FAILING)
     assert result.exit_code == 2
     shown = words(result)
-    assert "no event in this export names 'ole.johanson@northwind.no'" in shown
+    assert "no event in this export is about 'ole.johanson@northwind.no'" in shown
     assert "57 events from 2026-03-24 07:38 UTC to 2026-03-24 08:06 UTC" in shown
     assert "(Flowcase SCIM)" in shown
     assert "Closest identifiers: ole.johansen@northwind.no" in shown
@@ -322,3 +322,34 @@ def test_a_job_wide_problem_since_mended_is_history_not_the_thing_to_fix_first(t
     # while the refusals are the job's newest cycle, they are to be fixed first
     now = run("ingrid.holm@northwind.no", BAD_TOKEN)
     assert "Job-wide problems (fix these first" in now.output and "FC004" in now.output
+
+
+@pytest.mark.parametrize("stored", [False, True], ids=["export", "store"])
+def test_a_name_no_event_is_about_says_where_it_does_appear(tmp_path, stored):
+    """An identifier only Flowcase's 409 names (the account it already holds), and a part of
+    two groups' names: "never seen" says where they are, so the support engineer asks about
+    the right person."""
+    records = json.loads(FAILING.read_text(encoding="utf-8"))
+    [conflict] = [r for r in records if r["sourceIdentity"]["displayName"] == "Henrik Lie (admin)"]
+    error = conflict["provisioningStatusInfo"]["errorInformation"]
+    error["reason"] = error["reason"].replace(
+        "Conflict: email already in use.",
+        scim_error(409, "User with userName 'legacy.henrik@northwind.no' already exists"))
+    assert "legacy.henrik" in error["reason"]
+    source = write_export(tmp_path / "e.json", records)
+    halted = SAMPLES / "group-404-halt.json"
+    if stored:
+        for export, store in ((source, tmp_path / "store"), (halted, tmp_path / "groups")):
+            assert CliRunner().invoke(app, ["ingest", "-q", str(export), "-o",
+                                            str(store)]).exit_code == 0
+        source, halted = tmp_path / "store", tmp_path / "groups"
+    result = run("Legacy.Henrik@northwind.no", source)
+    assert result.exit_code == 2
+    said = words(result)
+    assert "no event in this export is about 'Legacy.Henrik@northwind.no'" in said
+    assert ("The error of 1 event names it, first the create of adm.henrik.lie@northwind.no "
+            f"at {conflict['activityDateTime'][:16].replace('T', ' ')} UTC") in said
+    assert "ask `why` about adm.henrik.lie@northwind.no" in said
+    groups = words(run("flowcase users", halted))
+    assert ("It is part of the name of 2 groups ('Flowcase Users NO', 'Flowcase Users SE'); "
+            "Flowcase takes no SCIM groups.") in groups

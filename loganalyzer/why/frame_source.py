@@ -76,6 +76,24 @@ def group_events(events: pl.DataFrame, query: str) -> int:
     return events.filter((pl.col("object_type") == "Group") & named).height
 
 
+# the events whose error text may name someone else (Flowcase's 409 names who it holds)
+MENTION_STATUSES = ("failure", "warning")
+MENTION_COLUMNS = ("activity_time", "action", "upn", "source_display_name", "error_reason")
+
+
+def naming(query: str) -> pl.Expr:
+    """An event whose error text holds ``query`` (case-insensitively)."""
+    return pl.col("error_reason").str.to_lowercase().str.contains(query.strip().lower(),
+                                                                  literal=True)
+
+
+def group_names(events: pl.DataFrame, query: str) -> list[str]:
+    """The names of groups that hold ``query`` (case-insensitively), sorted."""
+    named = events.filter((pl.col("object_type") == "Group") & pl.col("source_display_name")
+                          .str.to_lowercase().str.contains(query.strip().lower(), literal=True))
+    return named["source_display_name"].unique().sort().to_list()
+
+
 @dataclass
 class FrameSource:
     """Every event (at least ``INDEX_COLUMNS``) in memory; whole rows and their steps and
@@ -151,6 +169,19 @@ class FrameSource:
 
     def group_events(self, query: str) -> int:
         return group_events(self.events, query)
+
+    def group_names(self, query: str) -> list[str]:
+        """Groups whose name holds ``query``: a part of a group's name is not a user."""
+        return group_names(self.events, query)
+
+    def mentions(self, query: str) -> pl.DataFrame:
+        """Events whose error text names ``query`` (``MENTION_COLUMNS``, oldest first): who
+        is never seen as a user may be named in another's error (Flowcase already holds an
+        account with that identifier)."""
+        failed = self.events.filter(pl.col("status").is_in(MENTION_STATUSES))
+        reasons = self.fetch("events", failed["event_id"], ["event_id", "error_reason"])
+        return (failed.join(reasons, on="event_id").filter(naming(query))
+                .sort("activity_time").select(MENTION_COLUMNS))
 
     def prefetch(self, event_ids: Iterable[str]) -> None:
         """Read the steps and properties of these events at once (a hint; nothing here)."""

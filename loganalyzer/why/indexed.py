@@ -32,10 +32,13 @@ from loganalyzer.schema import (
 )
 from loganalyzer.store_index import DETAIL, IDENTIFIER_COLUMNS, READ_KEYS, StoreIndex, read_index
 from loganalyzer.why.frame_source import (
+    MENTION_COLUMNS,
+    MENTION_STATUSES,
     Coverage,
     FrameSource,
     group_events,
     latest_cycles,
+    naming,
     read_matching,
     scan_matching,
 )
@@ -226,6 +229,21 @@ class IndexedStore(FrameSource):
             & (pl.col("value").str.to_lowercase() == query.strip().lower())
         )
         return group_events(self._read(_of_keys(named.select(READ_KEYS).unique())), query)
+
+    def group_names(self, query: str) -> list[str]:
+        named = self.identities.filter(
+            pl.col("is_group") & (pl.col("column") == "source_display_name")
+            & pl.col("value").str.to_lowercase().str.contains(query.strip().lower(),
+                                                              literal=True))
+        return named["value"].unique().sort().to_list()
+
+    def mentions(self, query: str) -> pl.DataFrame:
+        """One scan of the store's failures' error texts (asked only of someone never seen)."""
+        where = pl.col("status").is_in(MENTION_STATUSES) & naming(query)
+        if self._jobs is not None:
+            where = where & scope.job_key().is_in(self._jobs)
+        return (pl.scan_parquet(self.store / "events.parquet").filter(where)
+                .select(MENTION_COLUMNS).sort("activity_time").collect())
 
     def prefetch(self, event_ids: Iterable[str]) -> None:
         """One read of the steps, step details and properties of all these events, the three

@@ -335,7 +335,7 @@ def _unresolved(src: FrameSource, found: Lookup, job_status: JobStatus | dict | 
     apps = ", ".join(cover.apps) or "no app name"
     asked = found.query.strip()
     message = (
-        f"Never seen: no event in this export names '{asked}'. The export covers "
+        f"Never seen: no event in this export is about '{asked}'. The export covers "
         f"{plural(cover.events, 'event')} from {_when(cover.start)} to {_when(cover.end)} ({apps})."
     )
     group_events = src.group_events(found.query)
@@ -345,6 +345,8 @@ def _unresolved(src: FrameSource, found: Lookup, job_status: JobStatus | dict | 
             "`why` explains users. Flowcase does not take SCIM groups; the findings below say "
             "what its events show."
         )
+    else:
+        message += _named_elsewhere(src, asked)
     latest = src.latest_cycles()
     reached = src.reach(latest, [])
     frames = src.subset(reached.filter(pl.col("cycle_id").is_in(latest))["event_id"])
@@ -361,6 +363,29 @@ def _unresolved(src: FrameSource, found: Lookup, job_status: JobStatus | dict | 
     state = GROUP if group_events else NEVER_SEEN
     verdict = Verdict(state, None, None, message, None, None, [], None, None, note=note)
     return WhyAnswer(found, verdict, [], job_wide, job_wide)
+
+
+def _named_elsewhere(src: FrameSource, asked: str) -> str:
+    """Where a name no event is about still appears: in groups' names, and in the errors of
+    other people's events (Flowcase's 409 names the account it already holds)."""
+    said = ""
+    groups = src.group_names(asked)
+    if groups:
+        listed = ", ".join(f"'{g}'" for g in groups[:MENTIONS_SHOWN])
+        more = f" and {len(groups) - MENTIONS_SHOWN} more" if len(groups) > MENTIONS_SHOWN else ""
+        said += (f" It is part of the name of {plural(len(groups), 'group')} ({listed}{more}); "
+                 "Flowcase takes no SCIM groups.")
+    mentions = src.mentions(asked)
+    if mentions.height:
+        first = mentions.row(0, named=True)
+        who = first["upn"] or first["source_display_name"] or "another object"
+        said += (f" The error of {plural(mentions.height, 'event')} names it, first the "
+                 f"{first['action'] or 'change'} of {who} at {_when(first['activity_time'])}: "
+                 f"Flowcase may already hold an account with it; ask `why` about {who}.")
+    return said
+
+
+MENTIONS_SHOWN = 3
 
 
 def _when(moment: datetime | None) -> str:
