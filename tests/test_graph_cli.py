@@ -205,7 +205,7 @@ def test_why_graph_when_the_filter_finds_only_a_group_judges_the_whole_window():
         app, ["why", "Flowcase Managers", str(export), "--format", "json", "-q"])
     assert from_file.exit_code == 2
     expected = json.loads(from_file.stdout)
-    assert expected["verdict"]["state"] == "never_seen" and expected["job_wide"]
+    assert expected["verdict"]["state"] == "group" and expected["job_wide"]
     with FakeGraph(served, token=TOKEN) as graph:
         result = analyse(graph, "why", "Flowcase Managers", "--format", "json")
         narrowed, whole = first_page_filters(graph)
