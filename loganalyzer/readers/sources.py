@@ -83,27 +83,31 @@ def expand(
                 )
         else:
             sources.extend(_expand_file(path, str(path), workdir, notes))
-    # a store given itself and inside a folder given too is read once
-    unique = list({store.resolve(): store for store in reversed(stores)}.values())[::-1]
+    # a store given itself and inside a folder given too is read once, where first given
+    unique = list({store.resolve(): store for store in stores}.values())
     return [_as_utf8(s, workdir) for s in sources], unique
+
+
+def _walk(folder: Path) -> tuple[list[Path], list[Path]]:
+    """Every entry of a folder at any depth but those inside the stores it holds (a store's
+    own files are not logs), and those stores."""
+    entries = sorted(folder.rglob("*"))
+    stores = [p for p in entries if is_store(p)]
+    return [p for p in entries if not any(store in p.parents for store in stores)], stores
 
 
 def export_files(folder: Path) -> list[Path]:
     """Every file of a folder, but those of the stores inside it."""
-    stores = [p for p in folder.rglob("*") if is_store(p)]
-    return [p for p in folder.rglob("*")
-            if p.is_file() and not any(store in p.parents for store in stores)]
+    return [p for p in _walk(folder)[0] if p.is_file()]
 
 
 def _folder_contents(folder: Path, notes: list[str]) -> tuple[list[Path], list[Path]]:
-    """The log files and the stores a folder holds, at any depth (a store's own files are
-    not logs); a link to a missing log file is a note, not a silent gap."""
-    entries = sorted(folder.rglob("*"))
-    stores = [p for p in entries if is_store(p)]
+    """The log files and the stores a folder holds; a link to a missing log file is a note,
+    not a silent gap."""
+    entries, stores = _walk(folder)
     files = []
     for entry in entries:
-        if (entry.suffix.lower() not in LOG_SUFFIXES or entry.name.startswith(".")
-                or any(store in entry.parents for store in stores)):
+        if entry.suffix.lower() not in LOG_SUFFIXES or entry.name.startswith("."):
             continue
         if entry.is_file():
             files.append(entry)
