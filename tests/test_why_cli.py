@@ -353,3 +353,17 @@ def test_a_name_no_event_is_about_says_where_it_does_appear(tmp_path, stored):
     groups = words(run("flowcase users", halted))
     assert ("It is part of the name of 2 groups ('Flowcase Users NO', 'Flowcase Users SE'); "
             "Flowcase takes no SCIM groups.") in groups
+
+
+@pytest.mark.parametrize("pasted", [
+    "Erik Dahl <ERIK.DAHL@northwind.no>",  # `why`'s own header, or a mail's From line
+    "mailto:erik.dahl@northwind.no",
+    '"erik.dahl@northwind.no"',
+    "<erik.dahl@northwind.no>",
+])
+def test_an_address_pasted_with_its_wrapping_is_found(pasted):
+    plain = json.loads(run("erik.dahl@northwind.no", FAILING, "--format", "json").stdout)
+    result = run(pasted, FAILING, "--format", "json")
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["user"] == plain["user"] and answer["verdict"] == plain["verdict"]

@@ -29,6 +29,7 @@ from loganalyzer.problems import ALL_IN_MANIFEST, InputError, summarize_problems
 from loganalyzer.schema import empty_frame
 from loganalyzer.why.frame_source import FrameSource, all_stores
 from loganalyzer.why.indexed import IndexedStore
+from loganalyzer.why.lookup import as_typed
 from loganalyzer.why.query import WhyAnswer, to_json, why
 from loganalyzer.why.render import TIMELINE_LIMIT, render_markdown, render_terminal
 
@@ -88,7 +89,7 @@ def _answer(user: str, inputs: list[Path] | None, graph: GraphSource, window: Fe
     """With --graph, ask Graph for this user's events only where it can filter on them; its
     filters are case-sensitive, so when that finds nobody, fetch the whole window and match
     case-insensitively here."""
-    narrowed = user_filter(user) if graph.enabled else None
+    narrowed = user_filter(as_typed(user)) if graph.enabled else None
     apps = graph.events.app_name
     with ExitStack() as stack:
         if narrowed:

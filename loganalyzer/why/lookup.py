@@ -288,9 +288,24 @@ def _matches(source: FrameSource, found: pl.DataFrame, q: str) -> tuple[pl.DataF
     return None if matched.is_empty() else (matched, how)
 
 
+# what a support engineer pastes from a mail or from `why`'s own header: "Name <address>",
+# a mailto: link, an address in quotes or angle brackets
+_PASTED_ADDRESS = re.compile(r"""^(?:.*<\s*)?(?:mailto:)?["'‹<]?\s*([^\s<>"'‹›]+@[^\s<>"'‹›]+)"""
+                             r"""\s*["'›>]?$""", re.IGNORECASE)
+
+
+def as_typed(query: str) -> str:
+    """The identifier in ``query`` as it would be logged: stripped, composed (macOS may type
+    it decomposed), and the address alone when an address was pasted with its wrapping
+    ("Erik Dahl <erik.dahl@northwind.no>", "mailto:…", "<…>")."""
+    text = unicodedata.normalize("NFC", query.strip())
+    pasted = _PASTED_ADDRESS.match(text)
+    return pasted.group(1) if pasted else text
+
+
 def lookup(source: FrameSource, query: str) -> Lookup:
     """Resolve ``query`` (case-insensitive) to the people it may mean, with all their events."""
-    q = unicodedata.normalize("NFC", query.strip()).lower()  # macOS may type it decomposed
+    q = as_typed(query).lower()
     cover = source.coverage()
     found = without_groups(source.candidates(q)) if q else None
     match = _matches(source, found, q) if found is not None else None
