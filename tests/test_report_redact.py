@@ -227,18 +227,25 @@ def test_identifiers_that_a_plain_whole_word_match_misses_are_redacted(tmp_path:
     two-letter name in the affected table, an address cut at the reason's limit, an
     address with '!' and '#', a ReportableIdentifier only the skip step names."""
     records, secrets = _awkward_people()[part]
-    path = tmp_path / "awkward.json"
+    shown, redacted = _plain_and_redacted(tmp_path, records)
+    assert [s for s in secrets if s not in shown] == []  # the plain report names them all
+    for text in redacted:
+        assert [s for s in secrets if s.lower() in text.lower()] == []
+        assert "@redacted" in text
+        assert "Sales EMEA" in text or "Sales EMEA" not in shown  # no department is a person
+
+
+def _plain_and_redacted(tmp_path: Path, records: list[dict]) -> tuple[str, list[str]]:
+    """The plain Markdown report of these records, and the redacted Markdown and HTML, as
+    text a reader sees (escapes undone)."""
+    path = tmp_path / "export.json"
     path.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
     plain, redacted = tmp_path / "plain.md", tmp_path / "redacted.md"
     assert run_report(path, "-o", plain).exit_code == 0
     assert run_report(path, "--redact", "-o", redacted, "-o", tmp_path / "r.html").exit_code == 0
-    shown = _unescaped_md(plain.read_text(encoding="utf-8"))
-    assert [s for s in secrets if s not in shown] == []  # the plain report names them all
-    for text in (_unescaped_md(redacted.read_text(encoding="utf-8")),
-                 html.unescape((tmp_path / "r.html").read_text(encoding="utf-8"))):
-        assert [s for s in secrets if s.lower() in text.lower()] == []
-        assert "@redacted" in text
-        assert "Sales EMEA" in text or "Sales EMEA" not in shown  # no department is a person
+    return _unescaped_md(plain.read_text(encoding="utf-8")), [
+        _unescaped_md(redacted.read_text(encoding="utf-8")),
+        html.unescape((tmp_path / "r.html").read_text(encoding="utf-8"))]
 
 
 def _unescaped_md(text: str) -> str:
@@ -301,16 +308,10 @@ def test_what_the_attributes_name_a_person_is_redacted_too(tmp_path: Path) -> No
         error = record["provisioningStatusInfo"]["errorInformation"]
         error["reason"] = error["reason"].replace(_KEYS["detail"], texts[key])
         built.append(record)
-    path = tmp_path / "attributes.json"
-    path.write_text(json.dumps(built, ensure_ascii=False), encoding="utf-8")
     left = ["Tom Berg", "tom.berg.old", phone, "Holm, Ingrid", "Hanne Solberg"]
-    plain, redacted = tmp_path / "plain.md", tmp_path / "redacted.md"
-    assert run_report(path, "-o", plain).exit_code == 0
-    assert run_report(path, "--redact", "-o", redacted, "-o", tmp_path / "r.html").exit_code == 0
-    shown = _unescaped_md(plain.read_text(encoding="utf-8"))
+    shown, redacted = _plain_and_redacted(tmp_path, built)
     assert [s for s in left if s not in shown] == []  # the plain report names them all
-    for text in (_unescaped_md(redacted.read_text(encoding="utf-8")),
-                 html.unescape((tmp_path / "r.html").read_text(encoding="utf-8"))):
+    for text in redacted:
         assert [s for s in left if s.lower() in text.lower()] == []
 
 

@@ -365,6 +365,9 @@ def _unresolved(src: FrameSource, found: Lookup, job_status: JobStatus | dict | 
     return WhyAnswer(found, verdict, [], job_wide, job_wide)
 
 
+MENTIONS_SHOWN = 3  # group names listed before "and N more"
+
+
 def _named_elsewhere(src: FrameSource, asked: str) -> str:
     """Where a name no event is about still appears: in groups' names, and in the errors of
     other people's events (Flowcase's 409 names the account it already holds)."""
@@ -383,9 +386,6 @@ def _named_elsewhere(src: FrameSource, asked: str) -> str:
                  f"{first['action'] or 'change'} of {who} at {_when(first['activity_time'])}: "
                  f"Flowcase may already hold an account with it; ask `why` about {who}.")
     return said
-
-
-MENTIONS_SHOWN = 3
 
 
 def _when(moment: datetime | None) -> str:
