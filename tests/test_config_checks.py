@@ -44,9 +44,26 @@ def evidence_text(result: ConfigResult, check_id: str) -> str:
                       for e in finding(result, check_id).evidence)
 
 
+def switch_users_off(doc: dict) -> None:
+    """'Provision Azure Active Directory Users' set to "Enabled: No" in a schema document."""
+    for rule in doc["synchronizationRules"]:
+        for mapping in rule["objectMappings"]:
+            if mapping["sourceObjectName"] == "User":
+                mapping["enabled"] = False
+
+
+@pytest.fixture(scope="module")
+def users_off(tmp_path_factory) -> ConfigResult:
+    """good/ with its user mapping switched off: the one mistake bad/ cannot also hold, since
+    it leaves bad/'s attribute mistakes nothing to be checked on."""
+    return check(good_with(tmp_path_factory.mktemp("users-off"), "schema-1.json",
+                           switch_users_off))
+
+
 @pytest.mark.parametrize("rule", CONFIG_RULES, ids=lambda r: r.id)
-def test_each_check_fires_on_bad_and_stays_quiet_on_good(rule, bad, good) -> None:
-    assert [f.check_id for f in bad.findings].count(rule.id) == 1
+def test_each_check_fires_on_bad_and_stays_quiet_on_good(rule, bad, good, users_off) -> None:
+    wrong = users_off if rule.id == "CC018" else bad
+    assert [f.check_id for f in wrong.findings].count(rule.id) == 1
     assert rule.id not in {f.check_id for f in good.findings}
     assert rule.id not in {n.check_id for n in bad.not_checked + good.not_checked}
 
@@ -191,7 +208,7 @@ def test_check_command_shows_every_mistake_and_fails_on_high() -> None:
                                       "--fail-on", "high"])
     assert result.exit_code == 1
     assert "17 finding(s) (2 critical, 11 high, 3 medium, 1 low)" in result.stdout
-    assert all(f"] {r.id} " in result.stdout for r in CONFIG_RULES)
+    assert all(f"] {r.id} " in result.stdout for r in CONFIG_RULES if r.id != "CC018")
     good = CliRunner().invoke(app, ["check", "--config", str(CONFIG / "good"), "--fail-on", "low"])
     assert good.exit_code == 0 and "no findings" in good.stdout
 
@@ -391,20 +408,18 @@ def test_files_saved_with_an_upper_case_suffix_are_read(tmp_path, bad) -> None:
     assert [f.check_id for f in check(folder).findings] == [f.check_id for f in bad.findings]
 
 
-def test_a_disabled_user_mapping_is_not_read_as_every_attribute_unmapped(tmp_path) -> None:
-    """'Provision Azure Active Directory Users' switched off: Entra sends no user, so the
-    attribute checks cannot say what is mapped; five "is not mapped" findings would send the
-    admin to re-create mappings that exist."""
-    def users_off(doc):
-        for rule in doc["synchronizationRules"]:
-            for mapping in rule["objectMappings"]:
-                if mapping["sourceObjectName"] == "User":
-                    mapping["enabled"] = False
-
-    result = check(good_with(tmp_path, "schema-1.json", users_off))
+def test_a_disabled_user_mapping_is_reported_not_read_as_every_attribute_unmapped(
+        users_off) -> None:
+    """'Provision Azure Active Directory Users' switched off: Entra sends no user. That is the
+    finding (CC018, step 7a); five "is not mapped" findings would send the admin to re-create
+    mappings that exist, so the attribute checks say they could not be checked, and why."""
+    assert [f.check_id for f in users_off.findings] == ["CC018"]
+    found = finding(users_off, "CC018")
+    assert found.severity == "critical" and found.guide_steps == ["7a"]
+    assert evidence_text(users_off, "CC018") == (
+        "Provision Azure Active Directory Users: Enabled = No -> Enabled = Yes")
     mapping_checks = {"CC002", "CC003", "CC004", "CC005", "CC006", "CC007", "CC008"}
-    assert not mapping_checks & {f.check_id for f in result.findings}
-    skipped = {n.check_id: n.reason for n in result.not_checked}
+    skipped = {n.check_id: n.reason for n in users_off.not_checked}
     assert mapping_checks <= set(skipped)
     assert all("'Provision Azure Active Directory Users' is disabled" in skipped[c]
                for c in mapping_checks)

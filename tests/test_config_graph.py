@@ -84,7 +84,8 @@ def test_fetch_config_refuses_a_folder_it_did_not_write(tmp_path) -> None:
 
 @pytest.mark.parametrize(("path", "permission", "checks"), [
     (f"/servicePrincipals/{SP_ID}/synchronization/jobs", "Synchronization.Read.All",
-     {"CC001", "CC002", "CC003", "CC004", "CC005", "CC006", "CC007", "CC008", "CC009", "CC015"}),
+     {"CC001", "CC002", "CC003", "CC004", "CC005", "CC006", "CC007", "CC008", "CC009", "CC015",
+      "CC018"}),
     ("/appRoleAssignedTo", "Application.Read.All", {"CC014"}),
     ("/transitiveMembers", "GroupMember.Read.All", {"CC014"}),
     (f"/v1.0/servicePrincipals/{SP_ID}", "Application.Read.All",
@@ -112,7 +113,7 @@ def test_settings_graph_does_not_return_are_not_checked_with_the_log_rule() -> N
     assert code == 0
     assert f"CC016 The Tenant URL lacks ?aadOptscim062020: {NO_SECRETS} (in the logs: FC003)" in (
         shown)
-    assert "(in the logs: FC019)" in shown and "Checks run: 15 of 17." in shown
+    assert "(in the logs: FC019)" in shown and "Checks run: 16 of 18." in shown
 
 
 def test_check_graph_exit_codes() -> None:

@@ -121,8 +121,7 @@ def user_mappings(schema: Any) -> list[Any]:
     enabled = [mapping for _rule, mapping in users if mapping.enabled is not False]
     if users and not enabled:
         name = users[0][1].name or "the user mapping"
-        raise NotCheckable(f"'{name}' is disabled, so Entra provisions no user: set its "
-                           '"Enabled" to "Yes" (guide step 7a)')
+        raise NotCheckable(f"'{name}' is disabled (CC018), so Entra sends no user attribute")
     return [attribute for mapping in enabled for attribute in mapping.attribute_mappings or []]
 
 

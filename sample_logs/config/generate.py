@@ -411,6 +411,9 @@ MISTAKES = {
     "CC015": "the job is in quarantine (EncounteredEscrowProportionThreshold)",
     "CC016": "the Tenant URL lacks ?aadOptscim062020",
     "CC017": "scope is Sync all users and groups (SyncAll true)",
+    # not in bad/: switched off, the user mapping leaves CC002-CC008 nothing to check; the
+    # tests switch good/'s off instead
+    "CC018": "(not in bad/) the user object mapping is disabled",
 }
 
 
