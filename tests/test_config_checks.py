@@ -14,6 +14,7 @@ from diagnostics.config_rules import CONFIG_RULES
 from loganalyzer.cli import app
 from loganalyzer.config.check import ConfigFinding, ConfigResult, run_checks
 from loganalyzer.config.files import read_config_dir
+from loganalyzer.config.render import headline
 from loganalyzer.problems import InputError
 from tests.graph_support import CONFIG
 
@@ -210,7 +211,24 @@ def test_check_command_shows_every_mistake_and_fails_on_high() -> None:
     assert "17 finding(s) (2 critical, 11 high, 3 medium, 1 low)" in result.stdout
     assert all(f"] {r.id} " in result.stdout for r in CONFIG_RULES if r.id != "CC018")
     good = CliRunner().invoke(app, ["check", "--config", str(CONFIG / "good"), "--fail-on", "low"])
-    assert good.exit_code == 0 and "no findings" in good.stdout
+    assert good.exit_code == 0 and "): no findings." in good.stdout
+
+
+def test_no_findings_says_how_many_checks_ran(tmp_path, users_off) -> None:
+    """"no findings" above a list of checks that could not run read as a pass."""
+    assert headline(users_off) == (
+        f"Configuration ({users_off.source}): 1 finding(s) (1 critical).")
+    total = len(CONFIG_RULES)
+    some = tmp_path / "job-only"  # the quarantine check (CC015) runs, nothing else
+    some.mkdir()
+    shutil.copy(CONFIG / "good" / "synchronization-jobs.json", some)
+    assert headline(check(some)).endswith(f"): no findings in the 1 of {total} checks that ran.")
+    nothing = tmp_path / "roles-only"
+    nothing.mkdir()
+    shutil.copy(CONFIG / "good" / "app-role-assignments.json", nothing)
+    assert headline(check(nothing)).endswith(
+        f"): nothing could be checked (0 of {total} checks ran; what each one needs is listed "
+        "under Not checked).")
 
 
 def test_check_json_and_markdown(tmp_path) -> None:

@@ -22,7 +22,16 @@ def _wrap(text: str, indent: str) -> list[str]:
 
 
 def headline(result: ConfigResult) -> str:
+    """The findings by severity; with none, how many checks ran, since "no findings" alone
+    would read as a pass when the parts the checks need were missing."""
     counts = Counter(f.severity for f in result.findings)
+    ran, total = len(result.checks) - len(result.not_checked), len(result.checks)
+    if not result.findings and not ran:
+        return (f"Configuration ({result.source}): nothing could be checked (0 of {total} "
+                "checks ran; what each one needs is listed under Not checked).")
+    if not result.findings and ran < total:
+        return (f"Configuration ({result.source}): no findings in the {ran} of {total} checks "
+                "that ran.")
     if not result.findings:
         return f"Configuration ({result.source}): no findings."
     parts = ", ".join(f"{counts[s]} {s}" for s in SEVERITIES if counts[s])
