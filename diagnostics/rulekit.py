@@ -95,6 +95,18 @@ def mentions(pattern: str) -> pl.Expr:
     return pl.col("text").str.contains(pattern).fill_null(False)
 
 
+# a quoted value of several words ('Engineering Managers', \"Head of Division\"): a name an
+# app echoes back, never an attribute's name, which has no space
+QUOTED_WORDS = r"(^|[^a-z])'[^']*\s[^']*'([^a-z]|$)|\\\"[^\"\\]*\s[^\"\\]*\\\""
+
+
+def mentions_outside_names(pattern: str) -> pl.Expr:
+    """``mentions``, in the text without its quoted names: "Department 'Engineering
+    Managers' does not exist" does not mention the manager attribute."""
+    return pl.col("text").str.replace_all(QUOTED_WORDS, " ").str.contains(pattern).fill_null(
+        False)
+
+
 def is_failure() -> pl.Expr:
     return pl.col("status") == "failure"
 

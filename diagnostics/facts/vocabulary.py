@@ -37,7 +37,11 @@ MISSING = (
 ROLE = rf"{_EDGE}roles?{_END}|app ?roles?|approle|{_EDGE}permission ?set"
 MANAGER = rf"{_EDGE}manager(s|id|\.value)?{_END}"
 # role names and titles that contain "manager" but are not the manager attribute
-MANAGER_ROLE = r"(international|country|reference|department|project|account|line|office) ?manager"
+MANAGER_ROLE = (
+    r"(international|country|reference|department|project|account|line|office|engineering"
+    r"|product|programme?|general|sales|marketing|team|senior|store|finance|operations"
+    r"|hiring) ?manager"
+)
 COUNTRY = r"countr(y|ies)"
 BOOLEAN = (
     rf"boolean|{_EDGE}bool{_END}|true or false|true/false|expected (a )?(true|false)"

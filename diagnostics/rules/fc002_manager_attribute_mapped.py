@@ -5,7 +5,8 @@ What it detects:
     export details, any spelling: ``urn:...:enterprise:2.0:User:manager``,
     ``urnietfparamsscimschemasextensionenterprise20Usermanager``, ``manager.value``), user
     events with a reference-resolution step or an ``UnableToResolveReferenceAttributeValue``
-    error (Entra resolving the manager reference), and failures whose text names the manager.
+    error (Entra resolving the manager reference), and failures whose text names the manager
+    outside a quoted name ("Department 'Engineering Managers' does not exist" is a department).
     An event whose identity type the export lost counts only when it sent the manager.
 Why provisioning fails:
     Flowcase does not support the manager attribute because of bugs in Entra's SCIM
@@ -19,7 +20,8 @@ Fix:
     (step 6).
 Known false positives:
     A custom Flowcase attribute whose name ends in "manager" would be counted; role values
-    such as ``countrymanager`` are not (they are values, not attribute names).
+    such as ``countrymanager`` are not (they are values, not attribute names), nor are job
+    titles and names ("Engineering Manager"), quoted or after a known title word.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from diagnostics.rulekit import (
     ids,
     is_failure,
     mentions,
+    mentions_outside_names,
     plural,
     quote_list,
 )
@@ -64,8 +67,8 @@ def evaluate(ctx: Context) -> list[Hit]:
         | (is_failure() & code_like(r"resolvereference|referenceattribute"))
         | (
             failures_where(http=(400, 404, 422), text=True)
-            & mentions(MANAGER)
-            & ~mentions(MANAGER_ROLE)
+            & mentions_outside_names(MANAGER)
+            & ~mentions_outside_names(MANAGER_ROLE)
             & ~mentions(ROLE)
         )
     )
