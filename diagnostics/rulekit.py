@@ -28,6 +28,7 @@ from typing import Any
 import polars as pl
 
 from diagnostics.facts.job_status import JobStatus
+from diagnostics.facts.vocabulary import TRANSIENT, TRANSIENT_CODE
 from loganalyzer.compact import compact
 from loganalyzer.findings import Finding
 from loganalyzer.normalize import (
@@ -105,6 +106,12 @@ def mentions_outside_names(pattern: str) -> pl.Expr:
     Managers' does not exist" does not mention the manager attribute."""
     return pl.col("text").str.replace_all(QUOTED_WORDS, " ").str.contains(pattern).fill_null(
         False)
+
+
+def is_transient() -> pl.Expr:
+    """A failure Entra retries by itself: its code (``InternalError``, ``TooManyRequests``) or
+    its text (time-outs, throttling, 5xx wording) says so."""
+    return code_like(TRANSIENT_CODE) | mentions(TRANSIENT)
 
 
 def is_failure() -> pl.Expr:

@@ -14,10 +14,9 @@ from diagnostics.facts.vocabulary import (
     MANAGER,
     PATCH_SHAPE,
     ROLE,
-    TRANSIENT,
     VALUE_REJECTED,
 )
-from diagnostics.rulekit import Context, http_in, mentions, no_http_status
+from diagnostics.rulekit import Context, http_in, is_transient, mentions, no_http_status
 
 BOOLEAN_TEXT = ("true", "false")
 
@@ -70,7 +69,7 @@ def _string_boolean_failures(ctx: Context) -> pl.DataFrame:
     )
     return ctx.failures.filter(
         pl.col("action").is_in(["update", "disable"])
-        & (http_in(400, 422) | (no_http_status() & ~mentions(TRANSIENT)))
+        & (http_in(400, 422) | (no_http_status() & ~is_transient()))
         & complaint
         & ~mentions(MANAGER)
         & ~mentions(DEPARTMENT)

@@ -15,8 +15,8 @@ from typing import Any
 
 import polars as pl
 
-from diagnostics.facts.vocabulary import ROLE, TRANSIENT
-from diagnostics.rulekit import NAMED, Context, http_in, mentions, no_http_status
+from diagnostics.facts.vocabulary import ROLE
+from diagnostics.rulekit import NAMED, Context, http_in, is_transient, mentions, no_http_status
 
 SIMPLE_ROLES = frozenset(
     {
@@ -199,7 +199,7 @@ def _role_failures(ctx: Context) -> pl.DataFrame:
     manager_sent = sent.filter(department_manager_role())["event_id"].implode()
     text_names_manager = mentions(r"departmentmanager:\w|invalid departmentmanager")
     return ctx.failures.filter(
-        (http_in(400, 422) | (no_http_status() & ~mentions(TRANSIENT)))
+        (http_in(400, 422) | (no_http_status() & ~is_transient()))
         & (mentions(ROLE) | mentions(DEPARTMENT_MANAGER))
     ).with_columns(
         pl.when(pl.col("event_id").is_in(simple_bad))

@@ -78,3 +78,9 @@ TRANSIENT = (
     r"timed? ?out|time-?out|too many requests|rate.?limit|throttl|service unavailable"
     r"|temporarily unavailable|bad gateway|internal server error"
 )
+# error codes of failures Entra retries by itself (formats reference 4.1: "retried in 40
+# minutes"), whatever their text
+TRANSIENT_CODE = (
+    r"(toomanyrequests|internalservererror|serviceunavailable|timeout|gatewaytimeout"
+    r"|badgateway|webexceptionprotocolerror|internalerror)$"
+)

@@ -6,7 +6,9 @@ What it detects:
     client error, and failures of requests about the active state (that sent ``active``, or
     went to a user Flowcase holds inactive) whose response is about the user being
     active/inactive/deleted (for example "User must be Active.") without being a
-    boolean-format complaint. Entra's own words ("Azure Active Directory") never count.
+    boolean-format complaint. Entra's own words ("Azure Active Directory") never count, nor
+    does a create sending ``active`` True (a new, active user: "Language 'da-DK' is not
+    active" is about something else), nor a failure Entra retries itself (``InternalError``).
 Why provisioning fails:
     Guide step 7a maps ``Switch([isSoftDeleted],, "False","True","True","False")`` to
     ``active``: when a user is soft-deleted in Entra, Flowcase receives active=false and
@@ -31,7 +33,7 @@ from __future__ import annotations
 import polars as pl
 
 from diagnostics.facts.active import non_boolean_active, sent_active, string_boolean_failures
-from diagnostics.facts.vocabulary import ACTIVE, BOOLEAN, DEPARTMENT, ROLE, TRANSIENT
+from diagnostics.facts.vocabulary import ACTIVE, BOOLEAN, DEPARTMENT, ROLE
 from diagnostics.rulekit import (
     NAMED,
     Context,
@@ -39,6 +41,7 @@ from diagnostics.rulekit import (
     describe,
     http_in,
     ids,
+    is_transient,
     mentions,
     no_http_status,
     plural,
@@ -70,13 +73,16 @@ def evaluate(ctx: Context) -> list[Hit]:
     inverted = sent_active(ctx).filter(
         (pl.col("action") == "create") & (pl.col("active") == "false")
     )
-    client_error = http_in(400, 404, 409, 422) | (no_http_status() & ~mentions(TRANSIENT))
+    client_error = http_in(400, 404, 409, 422) | (no_http_status() & ~is_transient())
     flag_issue = string_boolean_failures(ctx)["event_id"]
     # only requests about the active state: a disable or delete, a request that sent
-    # ``active``, or one to a user Flowcase holds inactive (its matching step says so)
+    # ``active`` (but a create sending True: a new, active user, whatever the text says of
+    # "'da-DK' is not active"), or one to a user Flowcase holds inactive (its matching step)
+    changing = sent_active(ctx).filter(
+        (pl.col("action") != "create") | (pl.col("active") != "true"))
     about_active = (
         pl.col("action").is_in(["disable", "delete"])
-        | pl.col("event_id").is_in(sent_active(ctx)["event_id"].implode())
+        | pl.col("event_id").is_in(changing["event_id"].implode())
         | pl.col("event_id").is_in(_inactive_in_flowcase(ctx).implode())
     )
     says_active = mentions(ACTIVE) & ~mentions(BOOLEAN) & ~mentions(DEPARTMENT) & ~mentions(ROLE)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from diagnostics.facts.vocabulary import TRANSIENT
+from diagnostics.facts.vocabulary import TRANSIENT, TRANSIENT_CODE
 from diagnostics.rulekit import (
     Context,
     Hit,
@@ -51,12 +51,6 @@ REMEDIATION = (
     "failing across cycles, open a Flowcase support case with its failing requests (time, "
     "user, response), and restart provisioning once it is fixed."
 )
-TRANSIENT_CODE = (
-    r"(toomanyrequests|internalservererror|serviceunavailable|timeout|gatewaytimeout"
-    r"|badgateway|webexceptionprotocolerror|internalerror)$"
-)
-
-
 def keeps_failing(ctx: Context, failures: pl.DataFrame) -> list[str]:
     """People with these failures in two or more cycles whose latest event is still one."""
     spread = failures.group_by("person").agg(pl.col("cycle_id").n_unique().alias("cycles"))
