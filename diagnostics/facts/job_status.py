@@ -17,6 +17,9 @@ class JobStatusError(ValueError):
     """The JSON is not a synchronization job status."""
 
 
+QUARANTINE_EXCEPTION = "EncounteredQuarantineException"
+
+
 @dataclass(frozen=True)
 class JobStatus:
     job_id: str | None
@@ -31,6 +34,17 @@ class JobStatus:
     @property
     def quarantined(self) -> bool:
         return self.code == "Quarantine" or bool(self.quarantine_reason)
+
+    @property
+    def blames_credentials(self) -> bool:
+        """The job's error is about the credentials. ``EncounteredQuarantineException`` means
+        "invalid credentials / cannot connect" (formats reference 4.4) unless its error names
+        another cause: a SCIM compliance error (``...ServiceIncompatible``: a ``/Groups`` 404)
+        is the group mapping, not the token."""
+        code = (self.error_code or "").lower()
+        if code.endswith(("invalidcredentials", "unauthorized")) or "credential" in code:
+            return True
+        return self.quarantine_reason == QUARANTINE_EXCEPTION and "incompatible" not in code
 
 
 def _text(value: Any) -> str | None:

@@ -5,7 +5,9 @@ What it detects:
     ``InvalidCredentials`` or ``CredentialValidation...`` (any connector prefix), and failures
     without an HTTP status whose code or text says the credentials were refused. Reports the
     cycles in which every request failed this way, and joins a job status that is quarantined
-    with ``EncounteredQuarantineException`` or a credentials error. When every such failure is
+    with ``EncounteredQuarantineException`` or a credentials error (not one whose error is a
+    SCIM compliance error, ``...ServiceIncompatible``: a ``/Groups`` 404 is the group mapping,
+    FC001). When every such failure is
     ``CredentialValidationUnavailable`` (Entra could not reach Flowcase or could not read its
     answer), it says so and points at the Tenant URL before the token.
 Why provisioning fails:
@@ -56,7 +58,6 @@ CREDENTIAL_CODE = r"(invalidcredentials|credentials?validation\w*)$"
 # Entra could not check the credentials at all: Flowcase unreachable or answering unexpectedly
 # (formats reference 4.2), more often a wrong Tenant URL than a wrong token
 UNAVAILABLE_CODE = r"credentials?validationunavailable$"
-QUARANTINE_EXCEPTION = "EncounteredQuarantineException"
 
 
 def auth_failures(ctx: Context) -> pl.DataFrame:
@@ -70,13 +71,7 @@ def auth_failures(ctx: Context) -> pl.DataFrame:
 
 
 def job_says_credentials(ctx: Context) -> bool:
-    job = ctx.job
-    if job is None:
-        return False
-    code = (job.error_code or "").lower()
-    return job.quarantine_reason == QUARANTINE_EXCEPTION or bool(
-        code.endswith(("invalidcredentials", "unauthorized")) or "credentialvalidation" in code
-    )
+    return ctx.job is not None and ctx.job.blames_credentials
 
 
 def evaluate(ctx: Context) -> list[Hit]:

@@ -15,7 +15,8 @@ Evidence:
     job status ``code`` Quarantine, ``quarantine.reason`` and ``lastExecution.error``.
 Fix:
     Fix the cause named by the other findings first (the token in step 3 for
-    ``EncounteredQuarantineException``), then restart provisioning (step 8b: "Restart
+    ``EncounteredQuarantineException``, unless the job's error is a SCIM compliance error such
+    as a ``/Groups`` 404: the group mapping, step 7b), then restart provisioning (step 8b: "Restart
     provisioning" clears the escrow and the quarantine).
 Known false positives:
     None: this finding is a consequence; its cause is the finding that explains the same
@@ -51,7 +52,6 @@ REMEDIATION = (
     "(step 8b); watch the next cycle in the provisioning logs."
 )
 MANY_CYCLES = 3
-CREDENTIAL_QUARANTINE = "EncounteredQuarantineException"
 
 
 def escrowed_failures(ctx: Context) -> pl.DataFrame:
@@ -75,11 +75,7 @@ def escrowed_failures(ctx: Context) -> pl.DataFrame:
 
 def quarantine_causes(ctx: Context) -> pl.DataFrame:
     """The failing requests that put the job in quarantine."""
-    job = ctx.job
-    credential = job.quarantine_reason == CREDENTIAL_QUARANTINE or "credential" in (
-        job.error_code or ""
-    ).lower()
-    if credential:
+    if ctx.job.blames_credentials:
         auth = [f.event_ids for f in ctx.prior
                 if f.kind == "cause" and f.rule_id in ("FC004", "FC005")]
         refused = pl.concat(auth) if auth else as_ids([])
