@@ -2,7 +2,8 @@
 
 What it detects:
     Objects whose failures are escrow retries (an ``EntryEscrowRetry`` step, or "This
-    operation was retried N times" with N >= 1) or that fail in three or more cycles; with
+    operation was retried N times" with N >= 1) or that fail in three or more cycles, and
+    whose latest event is still a failure (one that succeeded since is mended); with
     ``--job-status``, a job in quarantine, joined to the failing requests that caused it and
     to the findings that explain those requests.
 Why provisioning fails:
@@ -35,6 +36,7 @@ from diagnostics.rulekit import (
     ids,
     plural,
     quote_list,
+    still_failing,
     verb,
 )
 
@@ -56,7 +58,7 @@ MANY_CYCLES = 3
 
 def escrowed_failures(ctx: Context) -> pl.DataFrame:
     """Every failure (event id, person, label, cycle) of objects that failed on an escrow
-    retry or in MANY_CYCLES cycles."""
+    retry or in MANY_CYCLES cycles, and whose latest event is still a failure."""
     failures = ctx.failures
     retried = failures.filter(
         pl.col("is_escrow_retry") | (pl.col("retry_count") >= 1).fill_null(False)
@@ -66,7 +68,8 @@ def escrowed_failures(ctx: Context) -> pl.DataFrame:
         .agg(pl.col("cycle_id").n_unique().alias("cycles"))
         .filter(pl.col("cycles") >= MANY_CYCLES)["person"]
     )
-    stuck = pl.concat([retried, repeated]).unique()
+    # an object that succeeded (or went in sync) since is no longer stuck
+    stuck = still_failing(ctx, pl.concat([retried, repeated]).unique(), failures)
     # the columns the message reads: a month's escrow may be most of its failures
     return failures.select("event_id", "person", "label", "cycle_id").filter(
         pl.col("person").is_in(stuck.implode())

@@ -38,6 +38,7 @@ from diagnostics.rulekit import (
     no_http_status,
     plural,
     quote_list,
+    still_failing,
     verb,
 )
 
@@ -55,26 +56,7 @@ def keeps_failing(ctx: Context, failures: pl.DataFrame) -> list[str]:
     """People with these failures in two or more cycles whose latest event is still one."""
     spread = failures.group_by("person").agg(pl.col("cycle_id").n_unique().alias("cycles"))
     repeated = spread.filter(pl.col("cycles") >= 2)["person"]
-    # Each one's latest event (the greatest event id among ties, in any read order), counted
-    # in the streaming engine: their events of a month are millions. Their latest time is
-    # collected first, and their events scanned again: one query reading them twice held
-    # them all in between (10M events: the rule peaked 0.57 GB above where it started, now
-    # 0.14 GB).
-    theirs = ctx.scan.filter(pl.col("person").is_in(repeated.implode())).select(
-        "person", "activity_time", "event_id"
-    )
-    last_seen = (theirs.group_by("person").agg(pl.col("activity_time").max())
-                 .collect(engine="streaming"))
-    latest = (
-        theirs.join(last_seen.lazy(), on=["person", "activity_time"], how="semi")
-        .group_by("person")
-        .agg(pl.col("event_id").max().alias("latest"))
-        .collect(engine="streaming")
-    )
-    stuck = spread.join(latest, on="person").filter(
-        (pl.col("cycles") >= 2) & pl.col("latest").is_in(failures["event_id"].implode())
-    )
-    return sorted(stuck["person"].to_list())
+    return sorted(still_failing(ctx, repeated, failures).to_list())
 
 
 def evaluate(ctx: Context) -> list[Hit]:
