@@ -2304,11 +2304,15 @@ def write_log_analytics(folder: Path, records: list[Record]) -> None:
 
 
 def escrow_findings(sc: Scenario) -> list[Finding]:
-    """Pattern 16 ground truth, derived: objects that failed again on an escrow retry."""
-    def retried_failures(records: Iterable[Record]) -> list[str]:
+    """Pattern 16 ground truth, derived: objects that failed again on an escrow retry and
+    whose latest event is still a failure (a restart that mended them ends it)."""
+    def retried_failures(records: list[Record]) -> list[str]:
+        latest = {r.identity: r for r in sorted(records, key=lambda r: r.when)}
         return sorted({r.identity for r in records
                        if r.event["provisioningStatusInfo"]["status"] == "failure"
-                       and r.event["provisioningSteps"][0]["name"] == "EntryEscrowRetry"})
+                       and r.event["provisioningSteps"][0]["name"] == "EntryEscrowRetry"
+                       and latest[r.identity].event["provisioningStatusInfo"]["status"]
+                       == "failure"})
 
     note = "same object failing cycle after cycle with EntryEscrowRetry steps"
     if not sc.periods:

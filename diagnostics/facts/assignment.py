@@ -53,10 +53,13 @@ def skip_classes(ctx: Context, skip_class: str | None = None) -> pl.LazyFrame:
 def unassigned_skips(ctx: Context) -> pl.LazyFrame:
     """Skipped events of active users whose scoping details say they are not assigned
     ("Assigned to the application" / ``Assigned`` False), or, with no assignment flag and no
-    failing scoping filter, whose skip text says so; with ``in_flowcase``. Shared by the
-    rules that split them by it."""
-    return ctx.memo("unassigned_skips",
-                    lambda: _with_in_flowcase(ctx, skip_classes(ctx, NOT_ASSIGNED)))
+    failing scoping filter, whose skip text says so; with ``in_flowcase`` and ``back_since``
+    and ``lost``: the skips of users Flowcase has who were not exported since. Shared by the
+    rules that split them by it: FC013 reports the lost, FC018 counts the rest of the
+    people it does not report."""
+    return ctx.memo("unassigned_skips", lambda: _with_in_flowcase(
+        ctx, skip_classes(ctx, NOT_ASSIGNED)).with_columns(
+            (pl.col("in_flowcase") & ~pl.col("back_since")).alias("lost")))
 
 
 def filtered_skips(ctx: Context) -> pl.LazyFrame:
@@ -88,8 +91,9 @@ def exported_while_unassigned(ctx: Context) -> pl.DataFrame:
 def _with_in_flowcase(ctx: Context, skips: pl.LazyFrame) -> pl.LazyFrame:
     """These skips with ``in_flowcase``: whether each is of an object Flowcase already has
     (a target id on the skip, or an earlier successful create/update/disable in the
-    export). Joined lazily to the few rows per person it takes: a month's skips are never
-    held, filtered or copied here."""
+    export); and ``back_since``: whether a successful export of the object followed (it was
+    assigned again). Joined lazily to the few rows per person it takes: a month's skips are
+    never held, filtered or copied here."""
     skipped = skips.select(pl.col("person").unique()).collect()["person"]
     done = (
         ctx.scan
@@ -99,7 +103,8 @@ def _with_in_flowcase(ctx: Context, skips: pl.LazyFrame) -> pl.LazyFrame:
             & pl.col("person").is_in(skipped.implode())
         )
         .group_by("person")
-        .agg(pl.col("activity_time").min().alias("_provisioned_at"))
+        .agg(pl.col("activity_time").min().alias("_provisioned_at"),
+             pl.col("activity_time").max().alias("_last_export"))
         .collect(engine="streaming")
     )
     return (
@@ -107,7 +112,9 @@ def _with_in_flowcase(ctx: Context, skips: pl.LazyFrame) -> pl.LazyFrame:
         .with_columns(
             (pl.col("target_id").is_not_null()
              | (pl.col("_provisioned_at") < pl.col("activity_time")).fill_null(False))
-            .alias("in_flowcase")
+            .alias("in_flowcase"),
+            (pl.col("_last_export") > pl.col("activity_time")).fill_null(False)
+            .alias("back_since"),
         )
-        .drop("_provisioned_at")
+        .drop("_provisioned_at", "_last_export")
     )

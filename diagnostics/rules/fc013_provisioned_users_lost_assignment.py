@@ -5,7 +5,8 @@ What it detects:
     or, on demand, ``Assigned`` False; without any assignment flag, a ``NotEffectivelyEntitled``
     text saying "not assigned to the application"), of active users that Flowcase already
     has: the skip names a Flowcase (target) id, or the export shows an earlier successful
-    create, update or disable of the same user. ``NotEffectivelyEntitled`` alone is not
+    create, update or disable of the same user; unless a successful export followed (assigned
+    again, back in Flowcase). ``NotEffectivelyEntitled`` alone is not
     enough: skips of assigned users that a scoping filter leaves out are FC020's, and skips
     of users disabled in Entra ("Active in the source system" / ``IsActive`` False) are
     nobody's.
@@ -47,7 +48,7 @@ REMEDIATION = (
 
 
 def evaluate(ctx: Context) -> list[Hit]:
-    skips = unassigned_skips(ctx).filter(pl.col("in_flowcase"))
+    skips = unassigned_skips(ctx).filter(pl.col("lost"))
     count, named = tally(skips)
     if count == 0:
         return []

@@ -4,8 +4,9 @@ What it detects:
     Skips whose scoping details say the user is not assigned ("Assigned to the application"
     or, on demand, ``Assigned`` False; without any assignment flag, a ``NotEffectivelyEntitled``
     text saying "not assigned to the application") of active users that Flowcase does not
-    have (no target id, no earlier successful export in the log). Assigned users a scoping
-    filter leaves out and users disabled in Entra are not counted here.
+    have (no target id, no earlier successful export in the log), or that were exported again
+    since (assigned again). People FC013 reports as lost are not counted here, nor are
+    assigned users a scoping filter leaves out and users disabled in Entra.
 Why provisioning fails:
     It does not: Entra looks at every user of the tenant and skips those outside the app.
     This finding only counts them, so a person missing from Flowcase can be looked up.
@@ -40,7 +41,10 @@ REMEDIATION = (
 
 
 def evaluate(ctx: Context) -> list[Hit]:
-    noise = unassigned_skips(ctx).filter(~pl.col("in_flowcase"))
+    skips = unassigned_skips(ctx)
+    # a person FC013 reports as lost is not also expected noise, for their earlier skips
+    lost = skips.filter(pl.col("lost")).select("person").unique().collect()["person"]
+    noise = skips.filter(~pl.col("lost") & ~pl.col("person").is_in(lost.implode()))
     count, named = tally(noise)
     if count == 0:
         return []

@@ -5,7 +5,8 @@ What it detects:
     does not say) but "Scoping filter evaluation passed" False, or whose
     ``ScopeEvaluationResult`` has a clause that evaluated false, of users Flowcase already
     has: the skip names a Flowcase (target) id, or the export shows an earlier successful
-    create, update or disable of the same user. The failing clauses are quoted.
+    create, update or disable of the same user, and not exported since. The failing clauses
+    are quoted.
 Why provisioning fails:
     It does not fail: a scoping filter (Provisioning > Mappings > the user mapping > Source
     Object Scope) narrows who is provisioned on top of the Scope setting of step 3. The
@@ -49,7 +50,7 @@ REMEDIATION = (
 
 
 def evaluate(ctx: Context) -> list[Hit]:
-    skips = filtered_skips(ctx).filter(pl.col("in_flowcase"))
+    skips = filtered_skips(ctx).filter(pl.col("in_flowcase") & ~pl.col("back_since"))
     count, named = tally(skips)
     if count == 0:
         return []
