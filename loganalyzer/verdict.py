@@ -8,12 +8,16 @@ leads over its cause (``engine.lead_order``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from diagnostics.facts.job_status import JobStatus
 from diagnostics.guide_steps import STEPS
 from loganalyzer.engine import lead_order
 from loganalyzer.findings import SEVERITIES, Diagnosis, Finding, severity_rank
-from loganalyzer.wording import plural
+from loganalyzer.wording import plural, quote_list
+
+if TYPE_CHECKING:
+    from loganalyzer.config.check import ConfigResult
 
 NO_EVENTS = (
     "No provisioning events in the period: nothing changed (Entra logs only changes)"
@@ -43,10 +47,12 @@ class Verdict:
         return f"{self.reason}{first}."
 
 
-def verdict(diagnosis: Diagnosis, job_status: JobStatus | None = None) -> Verdict:
-    """failing: quarantine or a high/critical finding; degraded: a medium finding, failures no
-    rule explains, or a rule that crashed; healthy otherwise. A period without events has its
-    own wording (nothing changed is normal).
+def verdict(diagnosis: Diagnosis, job_status: JobStatus | None = None,
+            configuration: ConfigResult | None = None) -> Verdict:
+    """failing: quarantine, a high/critical finding, or a high/critical configuration finding
+    (``--config``); degraded: a medium finding, failures no rule explains, or a rule that
+    crashed; healthy otherwise. A period without events has its own wording (nothing changed
+    is normal).
 
     The cause to fix first is the leading high or critical finding; without one, the leading
     medium-severity *cause* (a degraded run still has something to fix). Low findings, noise
@@ -59,7 +65,21 @@ def verdict(diagnosis: Diagnosis, job_status: JobStatus | None = None) -> Verdic
         state, reason = _quiet(diagnosis, loud, job_status)
     else:
         state, reason = _busy(diagnosis, loud, job_status)
+    wrong = _loud_configuration(configuration)
+    if wrong:
+        named = quote_list([f"{f.check_id} {f.title}" for f in wrong], 2)
+        reason += (f"; {'and' if state == 'failing' else 'but'} the configuration has "
+                   f"{plural(len(wrong), 'finding')} at high severity or above ({named})")
+        state = "failing"
     return Verdict(state, reason, first)
+
+
+def _loud_configuration(configuration: ConfigResult | None, severity: str = "high") -> list:
+    """Configuration findings at ``severity`` or above: a job in quarantine or the group
+    mapping left on fails the next cycle, whatever this period's logs say."""
+    limit = severity_rank(severity)
+    return [f for f in (configuration.findings if configuration else [])
+            if severity_rank(f.severity) <= limit]
 
 
 def severity_counts(findings: list[Finding]) -> str:
@@ -143,12 +163,13 @@ def _quiet(
     return "healthy", f"{NO_EVENTS}; {advice}"
 
 
-def fails_at(diagnosis: Diagnosis, severity: str, job_status: JobStatus | None = None) -> bool:
-    """``--fail-on severity``: a finding at or above it, or the job itself in trouble
-    (quarantine, a failed last run), which makes the verdict failing whatever findings were
-    accepted and trips every level."""
+def fails_at(diagnosis: Diagnosis, severity: str, job_status: JobStatus | None = None,
+             configuration: ConfigResult | None = None) -> bool:
+    """``--fail-on severity``: a finding at or above it (of the logs, or of the configuration
+    given with ``--config``), or the job itself in trouble (quarantine, a failed last run),
+    which makes the verdict failing whatever findings were accepted and trips every level."""
     limit = severity_rank(severity)
-    return bool(job_trouble(job_status)) or any(
+    return bool(job_trouble(job_status) or _loud_configuration(configuration, severity)) or any(
         severity_rank(f.severity) <= limit for f in diagnosis.findings)
 
 

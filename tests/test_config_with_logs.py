@@ -191,3 +191,27 @@ def test_assignments_and_members_saved_twice_count_once(tmp_path) -> None:
             == {g: (len(m.direct), len(m.transitive)) for g, m in once.members.items()})
     assert ([(f.check_id, f.message) for f in run_checks(twice).findings]
             == [(f.check_id, f.message) for f in run_checks(once).findings])
+
+
+def test_a_configuration_finding_at_high_or_above_fails_the_verdict_and_fail_on(tmp_path) -> None:
+    """Healthy logs beside a job in quarantine (CC015) and the group mapping left on (CC001):
+    the next cycle fails whatever this one's logs say, so the weekly run must not pass."""
+    healthy = "sample_logs/healthy-incremental.json"
+    runner = CliRunner()
+    alone = runner.invoke(app, ["diagnose", healthy, "--fail-on", "high", "-q"])
+    assert alone.exit_code == 0 and alone.stdout.startswith("Verdict: healthy.")
+    both = runner.invoke(app, ["diagnose", healthy, "--config", str(CONFIG / "bad"),
+                               "--fail-on", "high", "-q"])
+    assert both.exit_code == 1
+    first = " ".join(both.stdout.split("\n\n")[0].split())
+    assert first.startswith("Verdict: failing. No finding above low severity and 0.0% of events "
+                            "failed; but the configuration has 13 findings at high severity or "
+                            "above (CC015 The provisioning job is in quarantine or stopped, "
+                            "CC001 The group object mapping is enabled and 11 more).")
+    report = tmp_path / "weekly.json"
+    code = runner.invoke(app, ["report", healthy, "--config", str(CONFIG / "bad"), "--fail-on",
+                               "critical", "-o", str(report), "-q"]).exit_code
+    assert code == 1 and json.loads(report.read_text())["verdict"]["state"] == "failing"
+    good = runner.invoke(app, ["report", healthy, "--config", str(CONFIG / "good"), "--fail-on",
+                               "low", "-o", str(tmp_path / "good.md"), "-q"])
+    assert good.exit_code == 0 and "## Health: healthy" in (tmp_path / "good.md").read_text()

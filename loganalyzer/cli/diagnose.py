@@ -96,7 +96,7 @@ def diagnose(
         diagnosis.summary["scope"] = chosen.to_json()
         diagnosis = accepting.settle(diagnosis, acceptance, quiet)
         confirm(diagnosis.findings, configuration)
-        health = verdict(diagnosis, job)
+        health = verdict(diagnosis, job, configuration)
         write(found, {
             Format.json: lambda: json.dumps(
                 to_json(diagnosis, health.to_json())
@@ -110,7 +110,7 @@ def diagnose(
         raise fail_input(exc) from None
     for message in diagnosis.rule_errors:
         err(f"rule error: {message}")
-    if fail_on is not None and fails_at(diagnosis, fail_on, job):
+    if fail_on is not None and fails_at(diagnosis, fail_on, job, configuration):
         raise typer.Exit(1)
 
 

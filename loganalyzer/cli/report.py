@@ -204,6 +204,7 @@ def report_command(
             previous = _accepted(previous, accept.apply(previous.diagnosis, acceptance))
         confirm(current.diagnosis.findings, configuration)
         report = build_report(current, previous, title=title, job_status=job,
+                              configuration=configuration,
                               selection=graph.describe() if graph.enabled else "",
                               other_apps=scoped.note() or "",
                               input_start=None if graph.enabled else time_range(
@@ -218,7 +219,7 @@ def report_command(
             if (made := made_key()) is not None and not quiet:
                 err(f"note: made a new redaction key in {made}; later reports made with it "
                     "give the same people the same pseudonyms (see --redact in the docs)")
-        health = verdict(current.diagnosis, job)
+        health = verdict(current.diagnosis, job, configuration)
         # jinja2 and the workbook writer: loaded by the report command only
         from loganalyzer.report.render import render_html, render_markdown
         from loganalyzer.report.xlsx import render_xlsx
@@ -236,5 +237,5 @@ def report_command(
         }, quiet)
     except InputError as exc:
         raise fail_input(exc) from None
-    if fail_on is not None and fails_at(current.diagnosis, fail_on, job):
+    if fail_on is not None and fails_at(current.diagnosis, fail_on, job, configuration):
         raise typer.Exit(1)

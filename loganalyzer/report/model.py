@@ -237,6 +237,7 @@ def build_report(
     *,
     title: str | None = None,
     job_status: JobStatus | None = None,
+    configuration: ConfigResult | None = None,
     generated_at: datetime | None = None,
     selection: str = "",
     other_apps: str = "",
@@ -249,6 +250,7 @@ def build_report(
     A period without events still gets a full report (zero figures, no findings): Entra logs
     only changes, so a quiet week of a healthy job has none. ``selection`` says what was asked
     of Graph, as the events cannot say which app or job a quiet report is about.
+    ``configuration`` counts in the verdict; the caller shows it (redacted or not).
     """
     events = current.dataset.frames.events
     count = current.dataset.frames.event_count()
@@ -263,7 +265,7 @@ def build_report(
     # a quiet period cannot name its tenant, app and job; the period before may
     named = previous.dataset.frames.events if previous and not count else events
     apps = _values(named, "app_name")
-    health = verdict(diagnosis, job_status)
+    health = verdict(diagnosis, job_status, configuration)
     return Report(
         title=title or f"Provisioning report: {', '.join(apps) or 'Flowcase SCIM'}",
         tenants=_values(named, "tenant_id"),
