@@ -16,7 +16,8 @@ Fix:
     ``emails[type eq "work"].value``, then test one user with Provision on demand.
 Known false positives:
     None for the detection itself: any upper-case letter breaks the guide's requirement, even
-    when the request happened to succeed.
+    when the request happened to succeed. Other emails (``emails[type eq "other"].value``, a
+    private address) are not identifiers and may keep their casing.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from __future__ import annotations
 import polars as pl
 
 from diagnostics.rulekit import Context, Hit, ids, plural, quote_list
+from loganalyzer.normalize import EMAIL_KEY, USERNAME_KEY
 
 ID = "FC006"
 TITLE = "userName or work email is not lower-case"
@@ -37,8 +39,10 @@ REMEDIATION = (
     'requires lowercase emails and UPNs." Test with Provision on demand (step 8a), and merge any '
     "duplicate Flowcase users the upper-case values created."
 )
-IDENTIFIER_KEYS = r"^(username|emails\w*value|emails)$"
-ATTRIBUTE_NAMES = {"username": "userName"}
+# the two identifiers the guide wants lower-case (folded keys); another email (type "other",
+# "home") is not matched on and may keep its casing
+ATTRIBUTE_NAMES = {USERNAME_KEY: "userName", EMAIL_KEY: "the work email"}
+IDENTIFIER_KEYS = f"^({USERNAME_KEY}|{EMAIL_KEY})$"
 
 
 def uppercase_identifiers(ctx: Context) -> pl.DataFrame:
@@ -54,7 +58,7 @@ def evaluate(ctx: Context) -> list[Hit]:
     parts = []
     by_attribute: dict[str, list[str]] = {}
     for key, rows in sent.sort("attribute_key").group_by("attribute_key", maintain_order=True):
-        name = ATTRIBUTE_NAMES.get(key[0], 'the work email')
+        name = ATTRIBUTE_NAMES[key[0]]
         values = rows.sort("activity_time", "value")["value"].unique(maintain_order=True).to_list()
         people = rows["person"].n_unique()
         by_attribute[name] = values
