@@ -22,7 +22,9 @@ Fix:
 Known false positives:
     Department or role errors that contain the word "duplicate", and 409s about something
     else ("User must be Active.") are left to their own rules; upper-case identifiers that
-    cause the conflict are also reported by FC006; group conflicts belong to FC001.
+    cause the conflict are also reported by FC006; group conflicts belong to FC001. A 404, or a
+    delete or disable told the user is not found ("it has already been deleted"), is a user
+    Flowcase no longer has, not a duplicate.
 """
 
 from __future__ import annotations
@@ -60,6 +62,8 @@ CONFLICT_CODE = (
     r"|multipleentriesinresponse)$"  # a GET for one user answered with several (4.1)
 )
 IDENTIFIER_KEYS = r"^(username|emails\w*value)$"  # userName and the work email, as sent
+# a user Flowcase no longer has: "not found; it has already been deleted"
+GONE = r"not found|deleted|does not exist|no longer exists"
 
 
 def _lower_cased_identifier() -> pl.Expr:
@@ -75,9 +79,12 @@ def conflict_failures(ctx: Context) -> pl.DataFrame:
     about_something_else = (
         mentions(DEPARTMENT) | mentions(ROLE) | mentions(COUNTRY) | mentions(ACTIVE)
     )
+    # the user is gone, not there twice: a 404, or a delete or disable told so without a status
+    gone = http_in(404) | (pl.col("action").is_in(["delete", "disable"]) & mentions(GONE))
     # a 409 that says "User must be Active." is about the user's state, not a duplicate
     return ctx.failures.filter(
         (pl.col("object_type") != "Group").fill_null(True)
+        & ~gone
         & (
             (structural & (mentions(DUPLICATE) | ~about_something_else))
             | (mentions(DUPLICATE) & ~about_something_else)
