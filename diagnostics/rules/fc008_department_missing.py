@@ -1,7 +1,7 @@
 """A department does not exist in Flowcase.
 
 What it detects:
-    Failures answered 400/404/422 (or without an HTTP status) whose text mentions a
+    User failures answered 400/404/422 (or without an HTTP status) whose text mentions a
     department or office in any wording ("Department 'X' does not exist", "Value not supported
     for attribute department", "Unknown department") or quotes the department value the
     request sent (between quotes: unquoted, a name such as Management is a word of Entra's
@@ -17,7 +17,8 @@ Fix:
     department value so it matches an existing one exactly; then restart provisioning.
 Known false positives:
     A department that exists in several countries is reported by FC009, not here; role errors
-    about departmentmanager values are left to the role rules.
+    about departmentmanager values are left to the role rules; group events (a 404 for a group
+    named "Oslo Office") are left to FC001.
 """
 
 from __future__ import annotations
