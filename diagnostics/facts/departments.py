@@ -1,7 +1,8 @@
 """Department evidence shared by the department rules, so they split failures the same way.
 
 A user's failure is about the department when the app answered 400/404/422 (or no HTTP
-status was logged) and its text mentions a department/office in any wording, or quotes the
+status was logged) and its text mentions a department/office in any wording (not inside a
+value it quotes: "Value 'Head of Division' for attribute title" is not), or quotes the
 department value this very request sent. Role errors about ``departmentmanager`` values are
 not, nor are group events (a group named "Oslo Office" that is not found is FC001's).
 """
@@ -18,6 +19,10 @@ COUNTRY_KEY = r"country(code|name)$"
 _QUOTED_AFTER_DEPARTMENT = r"(?i)department[^'\"]{0,40}['\"]([^'\"]{1,80})['\"]"
 # quotes around a value in a message, also escaped inside a JSON body
 _QUOTES = ("'", '"', '\\"')
+# a quoted value of several words, also escaped inside a JSON body ("Value 'Head of Division'
+# for attribute title"): its words are data, not what the message is about. A quoted single
+# word may be the attribute itself ("attribute 'department'"); an apostrophe is no quote.
+_QUOTED_WORDS = r"""(^|[^a-z0-9])('[^']*\s[^']*'|\\"[^"]*\s[^"]*\\")"""
 _ASKS_FOR_COUNTRY = (
     r"(specify|provide|send|add|map|include|select|requires?|needs?|missing) "
     r"(a |the |one |either )?country"
@@ -55,7 +60,7 @@ def _department_failures(ctx: Context) -> pl.DataFrame:
     )
     sent = sent_departments(ctx, possible["event_id"])
     about = possible.join(sent, on="event_id", how="left", maintain_order="left").filter(
-        mentions(DEPARTMENT) | _quotes_sent_value().fill_null(False)
+        _mentions_department() | _quotes_sent_value().fill_null(False)
     )
     # the reasons of only these failures: ``ctx.failures`` leaves the long texts out
     reasons = ctx.events_where(
@@ -73,6 +78,12 @@ def _department_failures(ctx: Context) -> pl.DataFrame:
         .to_series()
     )
     return about.with_columns(pl.coalesce(pl.col("department"), quoted).alias("department"))
+
+
+def _mentions_department() -> pl.Expr:
+    """The text mentions a department/office outside the values it quotes."""
+    unquoted = pl.col("text").str.replace_all(_QUOTED_WORDS, "$1")
+    return unquoted.str.contains(DEPARTMENT).fill_null(False)
 
 
 def _quotes_sent_value() -> pl.Expr:

@@ -3,9 +3,9 @@
 What it detects:
     User failures answered 400/404/422 (or without an HTTP status) whose text mentions a
     department or office in any wording ("Department 'X' does not exist", "Value not supported
-    for attribute department", "Unknown department") or quotes the department value the
-    request sent (between quotes: unquoted, a name such as Management is a word of Entra's
-    own error codes); grouped by department value.
+    for attribute department", "Unknown department"), outside the values it quotes, or quotes
+    the department value the request sent (between quotes: unquoted, a name such as Management
+    is a word of Entra's own error codes); grouped by department value.
 Why provisioning fails:
     Flowcase's SCIM API does not create departments: a user whose department name is not
     already a department in Flowcase is refused, and keeps failing every cycle.
@@ -18,7 +18,9 @@ Fix:
 Known false positives:
     A department that exists in several countries is reported by FC009, not here; role errors
     about departmentmanager values are left to the role rules; group events (a 404 for a group
-    named "Oslo Office") are left to FC001.
+    named "Oslo Office") are left to FC001. A quoted value of another attribute ("Value 'Head
+    of Division' for attribute title") is not a mention; unquoted, or a single quoted word
+    ("Value 'Division' for attribute title"), it still is.
 """
 
 from __future__ import annotations
