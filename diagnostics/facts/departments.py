@@ -12,11 +12,13 @@ from __future__ import annotations
 import polars as pl
 
 from diagnostics.facts.vocabulary import AMBIGUOUS, DEPARTMENT, ROLE
-from diagnostics.rulekit import Context, http_in, mentions, no_http_status
+from diagnostics.rulekit import Context, http_in, mentions, no_http_status, plural
 
 DEPARTMENT_KEY = r"department$"
 COUNTRY_KEY = r"country(code|name)$"
 _QUOTED_AFTER_DEPARTMENT = r"(?i)department[^'\"]{0,40}['\"]([^'\"]{1,80})['\"]"
+# unquoted, after a colon up to the sentence's end: "Unknown department: Marketing Nordics."
+_NAMED_AFTER_DEPARTMENT = r"(?i)department: ([^'\"]{1,80}?)(?:\.\s|\.?\"|\.?$)"
 # quotes around a value in a message, also escaped inside a JSON body
 _QUOTES = ("'", '"', '\\"')
 # a quoted value of several words, also escaped inside a JSON body ("Value 'Head of Division'
@@ -67,17 +69,15 @@ def _department_failures(ctx: Context) -> pl.DataFrame:
         pl.col("event_id").is_in(about["event_id"].implode()),
         ("event_id", "response_body", "error_reason"),
     )
-    quoted = (
+    said = pl.coalesce("scim_detail", "response_body", "error_reason")
+    named = (
         about.select("event_id", "scim_detail")
         .join(reasons, on="event_id", how="left", maintain_order="left")
-        .select(
-            pl.coalesce("scim_detail", "response_body", "error_reason").str.extract(
-                _QUOTED_AFTER_DEPARTMENT, 1
-            )
-        )
+        .select(pl.coalesce(said.str.extract(_QUOTED_AFTER_DEPARTMENT, 1),
+                            said.str.extract(_NAMED_AFTER_DEPARTMENT, 1)))
         .to_series()
     )
-    return about.with_columns(pl.coalesce(pl.col("department"), quoted).alias("department"))
+    return about.with_columns(pl.coalesce(pl.col("department"), named).alias("department"))
 
 
 def _mentions_department() -> pl.Expr:
@@ -109,17 +109,19 @@ def country_sent(ctx: Context, event_ids: pl.Series) -> pl.DataFrame:
     return ctx.sent_where(COUNTRY_KEY, where=pl.col("event_id").is_in(event_ids.implode()))
 
 
-def grouped(frame: pl.DataFrame) -> str:
-    """"'Sales EMEA' (4 users), 'R&D' (1 user)" — most users first."""
-    rows = (
-        frame.group_by("department")
-        .agg(pl.col("person").n_unique().alias("n"))
-        .sort(["n", "department"], descending=[True, False], nulls_last=True)
-        .iter_rows()
+def grouped(frame: pl.DataFrame, lead: str, unnamed: str) -> str:
+    """``lead`` and the departments, most users first ("Flowcase has no department 'Sales
+    EMEA' (4 users), 'R&D' (1 user)"), then the users whose department the log does not name
+    as a clause of their own ("the log does not name the <unnamed> of 2 users")."""
+    counts = frame.group_by("department").agg(pl.col("person").n_unique().alias("n"))
+    named = counts.filter(pl.col("department").is_not_null()).sort(
+        ["n", "department"], descending=[True, False]
     )
-    parts = [
-        f"'{name}' ({n} user{'s' if n != 1 else ''})" if name is not None
-        else f"a department the log does not name ({n} user{'s' if n != 1 else ''})"
-        for name, n in rows
-    ]
-    return ", ".join(parts)
+    clauses = []
+    if named.height:
+        departments = ", ".join(f"'{name}' ({plural(n, 'user')})" for name, n in named.iter_rows())
+        clauses.append(f"{lead} {departments}")
+    for n in counts.filter(pl.col("department").is_null())["n"]:
+        clauses.append(f"the log does not name the {unnamed} of {plural(n, 'user')}")
+    text = "; ".join(clauses)
+    return text[0].upper() + text[1:]

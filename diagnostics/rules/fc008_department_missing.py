@@ -11,7 +11,10 @@ Why provisioning fails:
     already a department in Flowcase is refused, and keeps failing every cycle.
 Evidence:
     The failure and its SCIM detail; the department value sent
-    (``urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department``).
+    (``urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department``), else (no
+    steps logged, as in a main CSV alone) the one the text names, quoted or after a colon
+    ("Unknown department: Marketing Nordics."); users whose department neither names are
+    counted in a clause of their own.
 Fix:
     Create the department in Flowcase (Countries & Departments) or correct the Entra
     department value so it matches an existing one exactly; then restart provisioning.
@@ -47,8 +50,8 @@ def evaluate(ctx: Context) -> list[Hit]:
     if failures.height == 0:
         return []
     message = (
-        f"Flowcase has no department {grouped(failures)}; {describe(failures)} could not be "
-        "provisioned."
+        f"{grouped(failures, 'Flowcase has no department', 'missing department')}; "
+        f"{describe(failures)} could not be provisioned."
     )
     departments = sorted(failures["department"].drop_nulls().unique().to_list())
     return [Hit.of_rows(failures, message, details={"departments": departments})]

@@ -46,10 +46,8 @@ def evaluate(ctx: Context) -> list[Hit]:
         if with_country.height == 0
         else "even though a country attribute was sent for some of them"
     )
-    message = (
-        f"Department names exist in several countries: {grouped(failures)}; "
-        f"{describe(failures)} failed and {country_note}."
-    )
+    said = grouped(failures, "Department names exist in several countries:", "ambiguous department")
+    message = f"{said}; {describe(failures)} failed and {country_note}."
     departments = sorted(failures["department"].drop_nulls().unique().to_list())
     details = {"departments": departments, "country_sent": with_country.height > 0}
     return [Hit(ids(failures), message, details=details)]
