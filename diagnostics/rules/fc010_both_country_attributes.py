@@ -2,8 +2,8 @@
 
 What it detects:
     Requests that sent both a ``...:countryCode`` and a ``...:countryName`` attribute
-    (modified properties or export details, any spelling), and failures whose text names both
-    country attributes without being about a department.
+    (modified properties or export details, any spelling), and failures that logged no
+    attribute sent whose text names both country attributes without being about a department.
 Why provisioning fails:
     Flowcase accepts one country attribute to pick a department's country; "Using both will
     cause an HTTP 400 error", so every create or update carrying both is refused.
@@ -14,7 +14,9 @@ Fix:
     Step 7a: delete one of the two mappings; keep countryCode (ISO 3166) or countryName.
 Known false positives:
     If Flowcase ever accepted both, successful requests carrying both are still reported, at
-    medium severity, because the guide forbids the combination.
+    medium severity, because the guide forbids the combination. A failure whose text names
+    both ("Invalid countryCode 'UK': expected an ISO code or a countryName") is reported only
+    when the log lacks the attributes sent; when they are logged, they decide.
 """
 
 from __future__ import annotations
@@ -41,14 +43,14 @@ def evaluate(ctx: Context) -> list[Hit]:
     codes = ctx.sent_values(r"countrycode$").select("event_id").collect()["event_id"]
     names = ctx.sent_values(r"countryname$").select("event_id").collect()["event_id"]
     both = codes.filter(codes.is_in(names.implode()))
+    said = ctx.failures.filter(
+        mentions(r"country ?code") & mentions(r"country ?name") & ~mentions(DEPARTMENT)
+    )["event_id"]
+    # the text stands in for the attributes sent only where none were logged: "Invalid
+    # countryCode 'UK' ... or a countryName" after only countryCode was sent is not both
+    unlogged = said.filter(~said.is_in(ctx.exporting(said).implode()))
     events = ctx.events_where(
-        pl.col("event_id").is_in(both.implode())
-        | (
-            is_failure()
-            & mentions(r"country ?code")
-            & mentions(r"country ?name")
-            & ~mentions(DEPARTMENT)
-        ),
+        pl.col("event_id").is_in(pl.concat([both, unlogged]).implode()),
         (*NAMED, "status"),
     )
     if events.height == 0:
