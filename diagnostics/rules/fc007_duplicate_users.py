@@ -6,8 +6,8 @@ What it detects:
     ``DuplicateSourceEntries``/``MultipleEntriesInResponse`` (a GET for one user answered with
     several), or "already exists"/"duplicate"/"conflict" in the text, and
     which of them came right after a matching step that found no Flowcase user or sent an
-    identifier another Entra object also sends; (2) one identifier created successfully under
-    different casings (the same person created twice).
+    identifier (userName, work email) another Entra object also sends; (2) one identifier
+    created successfully under different casings (the same person created twice).
 Why provisioning fails:
     Entra matches existing Flowcase users by userName, then email. When pre-existing Flowcase
     data holds other values (another UPN, other casing, an old email), matching finds nothing,
@@ -44,6 +44,7 @@ from diagnostics.rulekit import (
     quote_list,
     verb,
 )
+from loganalyzer.normalize import EMAIL_KEY, USERNAME_KEY
 
 ID = "FC007"
 TITLE = "Duplicate users or identifiers that do not match pre-existing Flowcase data"
@@ -61,7 +62,7 @@ CONFLICT_CODE = (
     r"(entryconflict|conflict|duplicatetargetentries|duplicatesourceentries"
     r"|multipleentriesinresponse)$"  # a GET for one user answered with several (4.1)
 )
-IDENTIFIER_KEYS = r"^(username|emails\w*value)$"  # userName and the work email, as sent
+IDENTIFIER_KEYS = f"^({USERNAME_KEY}|{EMAIL_KEY})$"  # userName and the work email, as sent
 # a user Flowcase no longer has: "not found; it has already been deleted"
 GONE = r"not found|deleted|does not exist|no longer exists"
 
