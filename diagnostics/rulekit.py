@@ -96,16 +96,17 @@ def mentions(pattern: str) -> pl.Expr:
     return pl.col("text").str.contains(pattern).fill_null(False)
 
 
-# a quoted value of several words ('Engineering Managers', \"Head of Division\"): a name an
-# app echoes back, never an attribute's name, which has no space
-QUOTED_WORDS = r"(^|[^a-z])'[^']*\s[^']*'([^a-z]|$)|\\\"[^\"\\]*\s[^\"\\]*\\\""
+# a quoted value of several words, also escaped inside a JSON body ('Engineering Managers',
+# \"Head of Division\"): data an app echoes back, not what its message is about. A quoted
+# single word may be the attribute itself ("attribute 'manager'"); an apostrophe is no quote.
+QUOTED_WORDS = r"""(^|[^a-z0-9])('[^']*\s[^']*'|\\"[^"]*\s[^"]*\\")"""
 
 
 def mentions_outside_names(pattern: str) -> pl.Expr:
     """``mentions``, in the text without its quoted names: "Department 'Engineering
     Managers' does not exist" does not mention the manager attribute."""
-    return pl.col("text").str.replace_all(QUOTED_WORDS, " ").str.contains(pattern).fill_null(
-        False)
+    unquoted = pl.col("text").str.replace_all(QUOTED_WORDS, "$1")
+    return unquoted.str.contains(pattern).fill_null(False)
 
 
 def still_failing(ctx: Context, people: pl.Series, failures: pl.DataFrame) -> pl.Series:

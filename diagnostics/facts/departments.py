@@ -12,7 +12,14 @@ from __future__ import annotations
 import polars as pl
 
 from diagnostics.facts.vocabulary import AMBIGUOUS, DEPARTMENT, ROLE
-from diagnostics.rulekit import Context, http_in, mentions, no_http_status, plural
+from diagnostics.rulekit import (
+    Context,
+    http_in,
+    mentions,
+    mentions_outside_names,
+    no_http_status,
+    plural,
+)
 
 DEPARTMENT_KEY = r"department$"
 COUNTRY_KEY = r"country(code|name)$"
@@ -21,10 +28,6 @@ _QUOTED_AFTER_DEPARTMENT = r"(?i)department[^'\"]{0,40}['\"]([^'\"]{1,80})['\"]"
 _NAMED_AFTER_DEPARTMENT = r"(?i)department: ([^'\"]{1,80}?)(?:\.\s|\.?\"|\.?$)"
 # quotes around a value in a message, also escaped inside a JSON body
 _QUOTES = ("'", '"', '\\"')
-# a quoted value of several words, also escaped inside a JSON body ("Value 'Head of Division'
-# for attribute title"): its words are data, not what the message is about. A quoted single
-# word may be the attribute itself ("attribute 'department'"); an apostrophe is no quote.
-_QUOTED_WORDS = r"""(^|[^a-z0-9])('[^']*\s[^']*'|\\"[^"]*\s[^"]*\\")"""
 _ASKS_FOR_COUNTRY = (
     r"(specify|provide|send|add|map|include|select|requires?|needs?|missing) "
     r"(a |the |one |either )?country"
@@ -62,7 +65,7 @@ def _department_failures(ctx: Context) -> pl.DataFrame:
     )
     sent = sent_departments(ctx, possible["event_id"])
     about = possible.join(sent, on="event_id", how="left", maintain_order="left").filter(
-        _mentions_department() | _quotes_sent_value().fill_null(False)
+        mentions_outside_names(DEPARTMENT) | _quotes_sent_value().fill_null(False)
     )
     # the reasons of only these failures: ``ctx.failures`` leaves the long texts out
     reasons = ctx.events_where(
@@ -78,12 +81,6 @@ def _department_failures(ctx: Context) -> pl.DataFrame:
         .to_series()
     )
     return about.with_columns(pl.coalesce(pl.col("department"), named).alias("department"))
-
-
-def _mentions_department() -> pl.Expr:
-    """The text mentions a department/office outside the values it quotes."""
-    unquoted = pl.col("text").str.replace_all(_QUOTED_WORDS, "$1")
-    return unquoted.str.contains(DEPARTMENT).fill_null(False)
 
 
 def _quotes_sent_value() -> pl.Expr:
