@@ -660,6 +660,7 @@ class Finding:
     affected: list[str]
     note: str = ""
     period: str | None = None
+    period_only: bool = False  # true of that period's end only, not of the whole file
 
 
 GUIDE_STEPS = {
@@ -1781,6 +1782,8 @@ def scenario_weekly() -> Scenario:
                   replace(P["isak.berglund"], department="Sales EMEA"),
                   replace(P["emil.kragh"], department="Sales EMEA"),
                   replace(P["sofie.moen"], department="Marketing Nordics")]
+    late = dept_hires[3]  # 'Marketing Nordics' is forgotten at the restart, made on 03-03
+    late_failure = fail_department(rng, late.department)
     role_people = [replace(P[k], roles=("consultant", "projectmanager"))
                    for k in ("anna.berg", "lars.hansen", "axel.lundgren")]
     role_hire = replace(P["magnus.berntsen"], roles=("projectmanager",))
@@ -1816,16 +1819,20 @@ def scenario_weekly() -> Scenario:
         for hour in hours:
             start = date + timedelta(hours=hour, minutes=rng.randint(0, 25),
                                      seconds=rng.randint(0, 59))
+            label = (day, hour)
             if date.date() == restart.date() and hour == 9:
-                weekly_restart(sc, restart, lower, staff_all, upper_hires, renamed, dept_hires)
+                weekly_restart(sc, restart, lower, staff_all, upper_hires, renamed, dept_hires,
+                               late_failure)
                 due.clear()
+                track(late, lambda c: user_create(c, late, late_failure))
                 continue
+            if label == (8, 17):  # the admin creates the forgotten department
+                track(late, lambda c: user_create(c, late))
             mapping = lower if start >= restart else sc.mapping
             cy = sc.cycle(start, mapping=mapping)
             acts = background(cy, staff, rng.randint(4, 8), unassigned_people())
             if start.date() != restart.date():
                 acts += retry_due(cy)
-            label = (day, hour)
             if label == (1, 9):
                 for p in upper_hires[:2]:
                     acts.append(lambda p=p, cy=cy: user_create(cy, p))
@@ -1856,8 +1863,10 @@ def scenario_weekly() -> Scenario:
                 acts.append(lambda f=f, cy=cy: user_create(cy, role_hire, f))
                 track(role_hire, lambda c, f=f: user_create(c, role_hire, f))
             cy.run(acts)
-    sc.expect(8, dept_hires, "'Sales EMEA' (3) and 'Marketing Nordics' (1); resolved by the "
-              "restart on 2026-03-01", period="week1")
+    sc.expect(8, dept_hires, "'Sales EMEA' (3) and 'Marketing Nordics' (1); 'Sales EMEA' "
+              "resolved by the restart on 2026-03-01", period="week1")
+    sc.expect(8, [late], "'Marketing Nordics', forgotten at the restart, created on 2026-03-03",
+              period="week2")
     sc.expect(6, [*upper_hires, renamed], "mixed-case userName/work email exported until "
               "ToLower() was added on 2026-03-01", period="week1")
     sc.expect(7, upper_hires[2:], "409 for the mixed-case userName of an existing Flowcase user",
@@ -1868,8 +1877,10 @@ def scenario_weekly() -> Scenario:
 
 
 def weekly_restart(sc: Scenario, start: datetime, mapping: Mapping, staff: list[Person],
-                   upper_hires: list[Person], renamed: Person, dept_hires: list[Person]) -> None:
-    """2026-03-01: ToLower() added, departments created, provisioning restarted (initial cycle).
+                   upper_hires: list[Person], renamed: Person, dept_hires: list[Person],
+                   late_failure: Failure) -> None:
+    """2026-03-01: ToLower() added, departments created but the last one of ``dept_hires``
+    (it fails with ``late_failure``), provisioning restarted (initial cycle).
 
     A restart clears escrows, so the first attempts succeed without EntryEscrowRetry steps.
     """
@@ -1882,7 +1893,8 @@ def weekly_restart(sc: Scenario, start: datetime, mapping: Mapping, staff: list[
                                             flowcase_name=p.upn))
     existing = upper_hires[2]
     acts.append(lambda: user_update(cy, existing, [("title", existing.title)]))
-    acts += [lambda p=p: user_create(cy, p) for p in dept_hires]
+    acts += [lambda p=p: user_create(cy, p) for p in dept_hires[:-1]]
+    acts.append(lambda: user_create(cy, dept_hires[-1], late_failure))
     acts += [lambda p=p: skip_unentitled(cy, p) for p in unassigned_people()]
     cy.run(acts)
 
@@ -2315,15 +2327,13 @@ def escrow_findings(sc: Scenario) -> list[Finding]:
                        == "failure"})
 
     note = "same object failing cycle after cycle with EntryEscrowRetry steps"
-    if not sc.periods:
-        names = retried_failures(sc.records)
-        return [Finding(16, names, note)] if names else []
-    out = []
-    for period in sc.periods:
+    names = retried_failures(sc.records)
+    out = [Finding(16, names, note)] if names else []
+    for period in sc.periods:  # whoever is still failing at each period's end
         inside = [r for r in sc.records if period["start"] <= iso_z(r.when) < period["end"]]
         names = retried_failures(inside)
         if names:
-            out.append(Finding(16, names, note, period["name"]))
+            out.append(Finding(16, names, note, period["name"], period_only=True))
     return out
 
 
@@ -2340,6 +2350,8 @@ def finding_json(f: Finding) -> dict:
     out = {"pattern": f.pattern, "guide_steps": GUIDE_STEPS[f.pattern], "affected": f.affected}
     if f.period:
         out["period"] = f.period
+    if f.period_only:
+        out["period_only"] = True
     if f.note:
         out["note"] = f.note
     return out
