@@ -203,7 +203,7 @@ def render_markdown(diagnosis: Diagnosis, verdict: Verdict) -> str:
         f"- {md_escape(_counts_line(diagnosis))}",
         "",
     ]
-    out += [f"> **Note:** {md_escape(note)}." for note in diagnosis.notes]
+    out += [f"> **Note:** {md_escape(note, formula_guard=False)}." for note in diagnosis.notes]
     out += [""] if diagnosis.notes else []
     if not diagnosis.findings:
         out += ["No findings: every failure rule is quiet.", ""]

@@ -4,7 +4,8 @@ Reports, ``diagnose --format md`` and ``why --format md`` all paste values from 
 (display names, SCIM error bodies) into tables, headings and paragraphs, and those documents
 end up in tickets and spreadsheets. Each value is flattened to one line, stripped of control
 characters, has every Markdown-active character escaped, and gets a leading quote when it
-starts like a spreadsheet formula.
+starts like a spreadsheet formula (a table cell pasted into Excel would run it). The tool's own
+notes follow a label ("Note:"), start with its own words, and so go without the quote.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ def neutralise_formula(text: str) -> str:
     return "'" + text if text.lstrip().startswith(_FORMULA_START) else text
 
 
-def md_escape(value: object) -> str:
+def md_escape(value: object, formula_guard: bool = True) -> str:
     """Literal text on one line: safe in a Markdown table cell, heading or paragraph."""
     text = _CONTROL.sub("", _LINE_BREAKS.sub(" ", str(value)))
-    return _MD_SPECIAL.sub(r"\\\1", neutralise_formula(text))
+    return _MD_SPECIAL.sub(r"\\\1", neutralise_formula(text) if formula_guard else text)

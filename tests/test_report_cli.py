@@ -565,6 +565,27 @@ def test_the_json_of_a_weekly_report_says_its_period_and_what_is_new(tmp_path: P
     assert "period" not in whole and "comparison" not in whole
 
 
+def test_the_tools_own_notes_get_no_formula_quote(tmp_path: Path) -> None:
+    """The formula guard is for log values in cells; the tool's note "--since 7d counts back..."
+    reads as written in HTML, Markdown, the workbook and diagnose's Markdown."""
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from loganalyzer.cli import app
+    result = run_report(WEEKLY, "--since", "7d", "--compare-previous", "-o", tmp_path / "w.html",
+                        "-o", tmp_path / "w.md", "-o", tmp_path / "w.xlsx")
+    assert result.exit_code == 0, result.output
+    diagnosed = CliRunner().invoke(app, ["diagnose", str(WEEKLY), "--since", "7d", "-o",
+                                         str(tmp_path / "d.md"), "-q"])
+    assert diagnosed.exit_code == 0, diagnosed.output
+    assert "<p>Note: --since 7d counts back" in (tmp_path / "w.html").read_text()
+    assert "\nNote: --since 7d counts back" in (tmp_path / "w.md").read_text()
+    assert "> **Note:** --since 7d counts back" in (tmp_path / "d.md").read_text()
+    summary = pd.read_excel(tmp_path / "w.xlsx", sheet_name="Summary")
+    notes = summary[summary["Item"] == "Note"]["Value"].tolist()
+    assert [n for n in notes if n.startswith("--since 7d counts back")], notes
+
+
 def test_a_weekly_run_on_files_that_were_not_refreshed_says_its_week_is_old(
         tmp_path: Path) -> None:
     """--since counts back from the newest event of files: when the export was not refreshed,

@@ -3,7 +3,9 @@
 Escaping is the environment's job, not the template author's: the HTML environment autoescapes,
 and the Markdown one runs every ``{{ value }}`` through ``md_escape`` (its ``finalize``), so a
 template cannot forget it. Both neutralise values a spreadsheet would run as a formula when a
-table is pasted into one. Only the charts' SVG, drawn by ``charts.py``, is marked safe.
+table is pasted into one; the tool's own notes, written after "Note:", are escaped by the ``own``
+filter instead, without that guard's quote. Only the charts' SVG, drawn by ``charts.py``, is
+marked safe.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ def _shown(value: Any, escape: Callable[[str], str]) -> Any:
     return value
 
 
-def _environment(autoescape: bool, escape: Callable[[str], str]) -> jinja2.Environment:
+def _environment(autoescape: bool, escape: Callable[[str], str],
+                 own: Callable[[str], str]) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=autoescape,
@@ -46,17 +49,20 @@ def _environment(autoescape: bool, escape: Callable[[str], str]) -> jinja2.Envir
         keep_trailing_newline=True,
     )
     env.filters["plural"] = plural
+    env.filters["own"] = lambda text: markupsafe.Markup(own(text))  # escaped: finalize skips it
     return env
 
 
 def render_html(report: Report) -> str:
     """One self-contained page: inline CSS and SVG, no script, no external resource."""
-    template = _environment(True, neutralise_formula).get_template("report.html.j2")
+    env = _environment(True, neutralise_formula, markupsafe.escape)
+    template = env.get_template("report.html.j2")
     svg = {chart.id: markupsafe.Markup(draw(chart)) for chart in report.charts}
     return template.render(report=report, svg=svg)
 
 
 def render_markdown(report: Report) -> str:
     """Markdown for GitHub, Azure DevOps and Jira: headings and tables, no raw HTML."""
-    return _environment(False, md_escape).get_template("report.md.j2").render(report=report)
+    env = _environment(False, md_escape, lambda text: md_escape(text, formula_guard=False))
+    return env.get_template("report.md.j2").render(report=report)
 

@@ -5,8 +5,9 @@ every cycle, unexplained failures and skips, suppressed; the comparison with
 --compare-previous, the configuration findings with --config), each a pandas DataFrame
 written through openpyxl, with a frozen header row, an auto-filter and column widths fitted to
 the content. Text from the logs that starts like a
-formula gets a leading quote, as in Markdown, so Excel shows it instead of running it; control
-characters, which the file format cannot hold, are dropped.
+formula gets a leading quote, as in Markdown, so Excel shows it instead of running it (the tool's
+own notes do not: "--since 7d counts back ..." is not a formula); control characters, which the
+file format cannot hold, are dropped.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ MAX_WIDTH = 80
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+class _Own(str):
+    """Text the tool wrote itself: no formula guard."""
+
+
 def _steps(view) -> str:
     return ", ".join(f"{s.id} {s.title}".strip() for s in view.steps) or "none"
 
@@ -43,11 +48,11 @@ def tables(report: Report) -> dict[str, pd.DataFrame]:
         summary.append(("Personal data", "redacted: names, user principal names, email "
                         "addresses and object ids are replaced by stable pseudonyms"))
     summary += [(f.label, f"{f.value} ({f.note})" if f.note else f.value) for f in report.figures]
-    summary += [("Note", note) for note in report.notes]
+    summary += [("Note", _Own(note)) for note in report.notes]
     summary.append(("Evidence sheet", f"a sample of at most {EVIDENCE_LIMIT} events per "
                     "finding; Findings gives every finding's count"))
     sheets = {
-        "Summary": pd.DataFrame(summary, columns=["Item", "Value"]),
+        "Summary": pd.DataFrame(summary, columns=["Item", "Value"], dtype=object),  # keeps _Own
         "Findings": pd.DataFrame(
             [(v.rule_id, v.severity, v.kind, v.change, v.title, v.message, v.caused_by,
               _steps(v), v.events, len(v.affected), v.cycles, v.first_seen, v.last_seen,
@@ -118,7 +123,8 @@ def _cell(value):
     """A cell's value: a formula made inert, control and bidi characters shown as escapes
     (``visible``, as in every output), and what XML cannot hold dropped."""
     if isinstance(value, str):
-        return neutralise_formula(_ILLEGAL.sub("", visible(value)))
+        text = _ILLEGAL.sub("", visible(value))
+        return text if isinstance(value, _Own) else neutralise_formula(text)
     return value
 
 

@@ -194,7 +194,7 @@ def _md_row(e: Entry) -> list[str]:
 
 def render_markdown(answer: WhyAnswer, limit: int = TIMELINE_LIMIT) -> str:
     """For a ticket: verdict and fix first, then the timeline as a table; notes last."""
-    notes = [f"> **Note:** {md_escape(note)}." for note in answer.notes]
+    notes = [f"> **Note:** {md_escape(note, formula_guard=False)}." for note in answer.notes]
     return "\n".join([_markdown(answer, limit), *([""] + notes if notes else [])])
 
 
