@@ -63,6 +63,16 @@ def test_a_baseline_accepts_this_weeks_findings_and_lets_new_people_through(tmp_
     assert ids(diagnose("--baseline", str(baseline))) == ["FC013"]
 
 
+def test_with_every_finding_accepted_diagnose_says_so_not_that_rules_are_quiet(tmp_path):
+    baseline = tmp_path / "baseline.json"
+    run = CliRunner().invoke
+    assert run(app, ["diagnose", LOST, "--write-baseline", str(baseline), "-q"]).exit_code == 0
+    said = "No finding is left to fix: 2 findings accepted, listed under Suppressed."
+    for fmt in ("terminal", "md"):
+        shown = run(app, ["diagnose", LOST, "--baseline", str(baseline), "--format", fmt, "-q"])
+        assert said in shown.stdout and "every failure rule is quiet" not in shown.stdout
+
+
 def test_every_output_lists_what_was_suppressed(tmp_path):
     md, html, text = tmp_path / "r.md", tmp_path / "r.html", tmp_path / "d.txt"
     run = CliRunner().invoke
