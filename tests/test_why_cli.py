@@ -159,6 +159,13 @@ def test_bad_options_exit_2_with_one_line(args, message, tmp_path):
     assert "Traceback" not in result.output
 
 
+def test_the_user_after_the_input_is_told_user_comes_first():
+    result = run(FAILING, "anna.berg@northwind.no")
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {FAILING}: a file or folder, not a user; USER comes first: "
+                             "loganalyzer why USER INPUT...\n")
+
+
 def test_skipped_user_in_a_scenario_built_from_the_factory(tmp_path):
     ida = Person("0f9e8d7c-6b5a-4c3d-9e2f-1a0b9c8d7e6f", "ida.eriksen@northwind.no",
                  "Ida Eriksen", "5c4b3a29180f7e6d5c4b3a29")

@@ -36,6 +36,13 @@ from loganalyzer.why.render import TIMELINE_LIMIT, render_markdown, render_termi
 WhyOutput = output_options("why", (Format.terminal, Format.md, Format.json), Format.terminal)
 
 
+def _check_order(user: str, inputs: list[Path] | None) -> None:
+    """``why export.json anna@x.no``: the user is a file, and the input no file: swapped."""
+    if inputs and Path(user).exists() and not all(p.exists() for p in inputs):
+        raise InputError(user, "a file or folder, not a user; USER comes first: "
+                         "loganalyzer why USER INPUT...")
+
+
 def _load(inputs: list[Path], quiet: bool, apps: list[str] | None,
           indexed: bool = True) -> tuple[FrameSource, list[str]]:
     """Flowcase's events (``scope.choose``; ``ScopeError`` when none or several apps could be
@@ -130,6 +137,7 @@ def why_command(
     several (the answer says which), bad input or options, 3 Graph unavailable.
     """
     try:
+        _check_order(user, inputs)
         found = targets(out)
         status = read_job_status(job_status) if job_status else None
         answer = _answer(user, inputs, graph, window, status, quiet)
