@@ -11,6 +11,7 @@ import pty
 import re
 import subprocess
 import sys
+from enum import EnumType
 from pathlib import Path
 
 import pytest
@@ -128,6 +129,16 @@ def test_a_bad_format_is_refused_the_same_way_everywhere(name):
         + name + r" --help\)\n",
         result.stderr,
     )
+
+
+def test_choices_ignore_case_everywhere():
+    typed = {(name, flag): param.type_descriptor.parameter_info.case_sensitive
+             for name in COMMANDS for flag, param in options(name).items()
+             if isinstance(param.type_descriptor.annotation, EnumType)}
+    assert {("diagnose", "--format"), ("report", "--fail-on"), ("fetch", "--status")} <= set(typed)
+    assert [option for option, sensitive in typed.items() if sensitive] == []
+    result = run("diagnose", SAMPLE, "--fail-on", "HIGH", "--format", "MD", "-q")
+    assert result.exit_code == 1 and result.stdout.startswith("# Provisioning diagnosis")
 
 
 @pytest.mark.parametrize("name", sorted(RESULTS))

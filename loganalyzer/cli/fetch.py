@@ -60,7 +60,8 @@ ServicePrincipalId = Annotated[
 ]
 JobId = Annotated[str | None, typer.Option("--job-id", help="Provisioning job id.")]
 StatusChoice = StrEnum("StatusChoice", {status: status for status in STATUSES})
-Status = Annotated[StatusChoice | None, typer.Option("--status", help="Only this status.")]
+Status = Annotated[StatusChoice | None, typer.Option("--status", case_sensitive=False,
+                                                               help="Only this status.")]
 GraphUrl = Annotated[
     str,
     typer.Option("--graph-url", help="Graph root (national clouds: https://graph.microsoft.us"

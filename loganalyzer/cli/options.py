@@ -123,7 +123,7 @@ def options_given(instance: Any) -> list[str]:
 SeverityChoice = StrEnum("SeverityChoice", {s: s for s in SEVERITIES})
 FailOn = Annotated[
     SeverityChoice | None,
-    typer.Option("--fail-on", show_default=False,
+    typer.Option("--fail-on", show_default=False, case_sensitive=False,
                  help="Exit 1 when a finding (not suppressed) is at or above this severity."),
 ]
 

@@ -64,7 +64,7 @@ def output_options(command: str, formats: tuple[Format, ...], default: Format) -
     suffixes = ", ".join(s for s, f in SUFFIXES.items() if f in formats)
     fields = [
         ("fmt", Annotated[choice | None, typer.Option(
-            "--format", show_default=False,
+            "--format", show_default=False, case_sensitive=False,
             help=f"Output format (default: from the -o suffix, else {default.value}).")], None),
         ("outputs", Annotated[list[Path] | None, typer.Option(
             "--output", "-o", show_default=False, metavar="FILE",
