@@ -82,11 +82,15 @@ def read_baseline(path: Path, acceptance: Acceptance) -> Acceptance:
     if not isinstance(entries, list):
         raise InputError(str(path),
                          'expected a baseline: {"accepted": [...]} from --write-baseline')
-    for n, entry in enumerate(entries, 1):
+    for n, entry in enumerate(entries):
         rule_id = entry.get("rule_id") if isinstance(entry, dict) else None
         identities = entry.get("identities") if isinstance(entry, dict) else None
-        if not isinstance(rule_id, str) or not isinstance(identities, list):
-            raise InputError(str(path), f"accepted[{n}]: expected rule_id and identities")
+        wrong = [what for what, ok in (("rule_id (text)", isinstance(rule_id, str)),
+                                       ("identities (a list, [] for the whole rule)",
+                                        isinstance(identities, list))) if not ok]
+        if wrong:
+            raise InputError(str(path), f"accepted[{n}]: missing or not valid: "
+                             + " and ".join(wrong))
         for identity in identities or [WHOLE_RULE]:
             acceptance.add(rule_id, str(identity), f"baseline: {path.name}")
     return acceptance

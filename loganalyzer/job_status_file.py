@@ -37,4 +37,12 @@ def read_job_status(path: Path) -> JobStatus:
     try:
         return parse_job_status(document)
     except JobStatusError as exc:
-        raise InputError(str(path), str(exc)) from None
+        hint = "; this looks like a provisioning log: give it as INPUT" if _is_log(document) else ""
+        raise InputError(str(path), f"{exc}{hint}") from None
+
+
+def _is_log(document: object) -> bool:
+    """A provisioning log export (a list of events, or a Graph page of them), not a job."""
+    events = document.get("value") if isinstance(document, dict) else document
+    return (isinstance(events, list) and bool(events) and isinstance(events[0], dict)
+            and "activitydatetime" in (key.lower() for key in events[0]))

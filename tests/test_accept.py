@@ -92,7 +92,10 @@ def test_every_output_lists_what_was_suppressed(tmp_path):
     [
         ("{", "line 1: not JSON"),
         ('{"rules": []}', 'expected a baseline: {"accepted": [...]}'),
-        ('{"accepted": [{"rule_id": "FC013"}]}', "accepted[1]: expected rule_id and identities"),
+        ('{"accepted": [{"rule_id": "FC013"}]}',
+         "accepted[0]: missing or not valid: identities (a list, [] for the whole rule)\n"),
+        ('{"accepted": [{"identities": []}]}',
+         "accepted[0]: missing or not valid: rule_id (text)\n"),
     ],
 )
 def test_a_broken_baseline_is_one_line_exit_2(tmp_path: Path, content: str, message: str):

@@ -136,6 +136,10 @@ def test_fail_on(path: str, fail_on: str | None, code: int) -> None:
         (["-o", "d.html"], "-o d.html: this command writes terminal, md, json, not html"),
         (["--format", "md", "-o", "d.json"], "the suffix says json but --format is md"),
         (["--job-status", "/nonexistent/job.json"], "/nonexistent/job.json: cannot read"),
+        (["-o", "d.md", "-o", "./d.md"], "error: -o ./d.md: the same file as -o d.md\n"),
+        (["-o", ""], "error: -o: the value is empty: name a file (.txt/.md/.markdown/.json)"),
+        (["--job-status", FAILING], f"error: {FAILING}: expected a JSON object (a "
+         "synchronization job); this looks like a provisioning log: give it as INPUT\n"),
     ],
 )
 def test_bad_options_exit_2_with_one_line(args: list[str], message: str) -> None:

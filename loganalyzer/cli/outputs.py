@@ -66,7 +66,7 @@ def output_options(command: str, formats: tuple[Format, ...], default: Format) -
         ("fmt", Annotated[choice | None, typer.Option(
             "--format", show_default=False, case_sensitive=False,
             help=f"Output format (default: from the -o suffix, else {default.value}).")], None),
-        ("outputs", Annotated[list[Path] | None, typer.Option(
+        ("outputs", Annotated[list[str] | None, typer.Option(
             "--output", "-o", show_default=False, metavar="FILE",
             help=f"Write to this file, in the format of its suffix ({suffixes}); repeat for "
             "several outputs from one run; - is stdout.")], None),
@@ -78,10 +78,14 @@ def output_options(command: str, formats: tuple[Format, ...], default: Format) -
 
 
 def targets(out) -> list[Target]:
-    """Where each output goes; ``InputError`` for a suffix the command cannot write, a
-    `--format` that contradicts it, two outputs to stdout, or HTML/Excel to a terminal."""
+    """Where each output goes; ``InputError`` for an empty -o, a suffix the command cannot
+    write, a `--format` that contradicts it, two outputs to stdout, one file named twice, or
+    HTML/Excel to a terminal."""
     chosen = Format(out.fmt.value) if out.fmt is not None else None
-    paths = list(out.outputs or [])
+    if "" in (out.outputs or []):
+        raise InputError("-o", "the value is empty: name a file (" + _suffix_list(out.formats)
+                         + "), or - for stdout")
+    paths = [Path(name) for name in out.outputs or []]
     found: list[Target] = []
     for path in paths:
         if str(path) == STDOUT:
@@ -106,9 +110,12 @@ def targets(out) -> list[Target]:
                              f"write it with -o FILE (or -o - to print it anyway)")
     if sum(t.path is None for t in found) > 1:
         raise InputError("-o", "only one output can go to stdout")
-    named = [t.path.resolve() for t in found if t.path is not None]
-    if len(named) != len(set(named)):
-        raise InputError("-o", "the same file is named twice")
+    named: dict[Path, str] = {}  # each file -> the -o that named it first
+    for name in out.outputs or []:
+        file = Path(name).resolve()
+        if name != STDOUT and file in named:
+            raise InputError(f"-o {name}", f"the same file as -o {named[file]}")
+        named[file] = name
     return found
 
 
