@@ -74,6 +74,19 @@ def stale_note(period: Period | None, since: str | None, now: datetime) -> str |
             f"{since} before now: check that newer logs were exported")
 
 
+def check_options(since: str | None, start: str | None, end: str | None) -> None:
+    """The errors of --since/--from/--to on their own, found before any log is read (a large
+    export takes long to read); ``choose_period`` then adds those that need the events."""
+    if since and (start or end):
+        raise InputError("--since", "use either --since or --from/--to, not both")
+    if since:
+        parse_since(since)
+    first = parse_bound("--from", start, end_of_day=False) if start else None
+    last = parse_bound("--to", end, end_of_day=True) if end else None
+    if first and last and last <= first:
+        raise InputError("--to", f"must be after --from ({first:%Y-%m-%d %H:%M} UTC)")
+
+
 def choose_period(
     events: Table,
     since: str | None = None,
@@ -86,8 +99,7 @@ def choose_period(
     ``now`` anchors ``--since`` at the clock (a live fetch: a job that went quiet must show an
     empty week, not an older busy one); without it ``--since`` ends at the newest event.
     """
-    if since and (start or end):
-        raise InputError("--since", "use either --since or --from/--to, not both")
+    check_options(since, start, end)
     if not (since or start or end):
         return None
     oldest, newest = time_range(events)
@@ -97,12 +109,10 @@ def choose_period(
         return Period(finish - parse_since(since), finish)
     first = parse_bound("--from", start, end_of_day=False) if start else oldest
     last = parse_bound("--to", end, end_of_day=True) if end else newest + timedelta(microseconds=1)
-    if last <= first:
+    if last <= first:  # one bound given (check_options compared two), beyond the events
         if not end:
             raise InputError("--from", f"is after the newest event ({newest:%Y-%m-%d %H:%M} UTC)")
-        if not start:
-            raise InputError("--to", f"is before the oldest event ({oldest:%Y-%m-%d %H:%M} UTC)")
-        raise InputError("--to", f"must be after --from ({first:%Y-%m-%d %H:%M} UTC)")
+        raise InputError("--to", f"is before the oldest event ({oldest:%Y-%m-%d %H:%M} UTC)")
     return Period(first, last)
 
 

@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import SAMPLES
+from typer.testing import CliRunner
 
+from loganalyzer.cli import app
 from loganalyzer.ingest import load
 from loganalyzer.periods import choose_period
 from loganalyzer.problems import InputError
@@ -39,3 +41,30 @@ def test_since_counts_back_from_now_for_a_live_fetch(events):
 def test_since_and_from_together_are_refused(events):
     with pytest.raises(InputError, match="either --since or --from/--to"):
         choose_period(events, since="7d", start="2026-03-01")
+
+
+BAD_OPTIONS = [
+    (["--since", "7x"], "--since: expected a length such as 7d, 36h or 2w, got '7x'"),
+    (["--since", "0d"], "--since: expected a length such as 7d, 36h or 2w, got '0d'"),
+    (["--since", "-3d"], "--since: expected a length such as 7d, 36h or 2w, got '-3d'"),
+    (["--from", "01/03/2026"], "--from: expected a date (2026-03-01) or date-time"),
+    (["--from", "2026-03-05", "--to", "2026-03-01"],
+     "--to: must be after --from (2026-03-05 00:00 UTC)"),
+    (["--since", "7d", "--from", "2026-03-01"],
+     "--since: use either --since or --from/--to, not both"),
+    (["--config", "nothere"], "nothere: does not exist; --config takes the folder"),
+]
+
+
+@pytest.mark.parametrize(
+    ("command", "args", "message"),
+    [(command, args, message)
+     for command in (["diagnose"], ["report"], ["summary"], ["why", "anna.berg@northwind.no"])
+     for args, message in BAD_OPTIONS if command != ["summary"] or args[0] != "--config"],
+)
+def test_bad_period_and_config_options_are_refused_before_any_log_is_read(
+        tmp_path, command, args, message):
+    """The input does not exist: reading it first would report that instead."""
+    result = CliRunner().invoke(app, [*command, str(tmp_path / "missing.json"), *args, "-q"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {message}"), result.stderr

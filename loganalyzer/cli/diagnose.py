@@ -82,12 +82,13 @@ def diagnose(
     """
     try:
         found = targets(out)
+        window.check()
         acceptance = accepting.read()
         job = read_job_status(job_status) if job_status else None
+        configuration = config_for(config_dir, graph, quiet)
         with ExitStack() as stack:
             loaded = load_inputs(graph_inputs(inputs, graph, stack, quiet, window), quiet,
                                  analysis_only=True)
-        configuration = config_for(config_dir, graph, quiet)
         dataset, chosen = flowcase_only(loaded, graph.events.app_name, inputs)
         frames, period_notes = in_period(dataset.frames, window, graph)
         with progress_bar(quiet, echo_last=False) as progress:

@@ -21,7 +21,7 @@ from loganalyzer.cli.common import Quiet, app, err
 from loganalyzer.cli.console import progress_bar
 from loganalyzer.cli.options import with_options
 from loganalyzer.graph.query import DEFAULT_GRAPH_URL, STATUSES, QueryError, Selection
-from loganalyzer.periods import parse_since
+from loganalyzer.periods import check_options, parse_since
 from loganalyzer.problems import InputError
 from loganalyzer.scope import GUID, JOB_ID
 
@@ -155,6 +155,11 @@ class FetchWindow:
     since: Since = None
     date_from: DateFrom = None
     date_to: DateTo = None
+
+    def check(self) -> None:
+        """``InputError`` for a period malformed or contradictory on its own: given before the
+        logs are read, as reading a large export takes long."""
+        check_options(self.since, self.date_from, self.date_to)
 
 
 def fetch_options(sign_in: SignIn, window: FetchWindow, events: EventFilter,

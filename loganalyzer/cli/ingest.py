@@ -90,6 +90,7 @@ def summary(inputs: Inputs, *, window: FetchWindow, out: SummaryOutput,
     """Counts by status, action, object type and cycle; time range; jobs and apps."""
     try:
         found = targets(out)
+        window.check()
         dataset = load_inputs(inputs, quiet, analysis_only=True)
         period = choose_period(dataset.frames.events, window.since, window.date_from,
                                window.date_to)

@@ -175,10 +175,14 @@ def report_command(
         if redact and any(t.fmt is Format.json for t in found):
             raise InputError("--redact", "applies to html, md and xlsx; the JSON keeps the ids "
                              "(write it without --redact)")
+        window.check()
         acceptance = accepting.read()
         job = read_job_status(job_status) if job_status else None
         if compare_previous and not (since or start or end):
             raise InputError("--compare-previous", "needs a period: --since or --from/--to")
+        configuration = config_for(config_dir, graph, quiet)
+        if previous_config is not None:
+            configuration = with_drift(configuration, previous_config, quiet)
         fetch_window = _graph_window(since, start, end, compare_previous) if graph.enabled else None
         dataset, scoped = flowcase_only(_load(inputs, graph, fetch_window, quiet),
                                         graph.events.app_name, inputs)
@@ -197,9 +201,6 @@ def report_command(
                 f"no events from {period.start:%Y-%m-%d %H:%M} to {period.end:%Y-%m-%d %H:%M} UTC",
             )
         previous = _analyse(dataset, period.previous(), None) if compare_previous else None
-        configuration = config_for(config_dir, graph, quiet)
-        if previous_config is not None:
-            configuration = with_drift(configuration, previous_config, quiet)
         if previous is not None:
             previous = _accepted(previous, accept.apply(previous.diagnosis, acceptance))
         confirm(current.diagnosis.findings, configuration)

@@ -139,9 +139,10 @@ def why_command(
     try:
         _check_order(user, inputs)
         found = targets(out)
+        window.check()
         status = read_job_status(job_status) if job_status else None
-        answer = _answer(user, inputs, graph, window, status, quiet)
         configuration = config_for(config_dir, graph, quiet)
+        answer = _answer(user, inputs, graph, window, status, quiet)
         confirm([answer.verdict, *answer.job_wide, *answer.explanations], configuration)
         write(found, {
             Format.json: lambda: json.dumps(
