@@ -94,6 +94,9 @@ def test_shared_options_have_one_meaning_everywhere():
                  "--write-baseline", "--quiet", "--job-status", "--config"):
         helps = described(flag)
         assert helps, flag
+        if flag in ("--since", "--to"):  # summary reads files only: no Graph, no "now"
+            files_only = helps.pop("summary")
+            assert "Graph" not in files_only and "now" not in files_only
         assert len(set(helps.values())) == 1, f"{flag} is described differently: {helps}"
     assert set(described("--since")) >= {"diagnose", "report", "why", "fetch"}
     assert set(described("--fail-on")) >= {"diagnose", "report", "check"}
@@ -103,6 +106,17 @@ def test_shared_options_have_one_meaning_everywhere():
     severities = {name: frozenset(choices(options(name)["--fail-on"]))
                   for name in described("--fail-on")}
     assert len(set(severities.values())) == 1 and severities["diagnose"]
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_help_names_arguments_as_the_docs_do_not_by_their_python_types(name):
+    shown = run(*name.split(), "--help").stdout
+    assert not re.search(r"[{}]|<list\[|<str>|<path>", shown.split("Options:")[0]), shown
+    for flag in ("--since", "--from", "--to"):
+        assert not re.search(flag + r" <", shown), shown
+    usage = {"why": "why [OPTIONS] USER INPUT...", "summary": "summary [OPTIONS] INPUT...",
+             "rules show": "show [OPTIONS] RULE"}
+    assert usage.get(name, "") in " ".join(shown.split())
 
 
 @pytest.mark.parametrize("name", sorted(set(COMMANDS) - {"version", "rules show"}))

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 from typer._click.exceptions import ClickException, NoArgsIsHelpError  # typer vendors click
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from loganalyzer import __version__, scope
 from loganalyzer.cli.console import progress_bar
@@ -53,7 +53,36 @@ class OneLineErrors(TyperGroup):
         sys.exit(code if isinstance(code, int) else 0)
 
 
-app = typer.Typer(
+class Command(TyperCommand):
+    """--help names each argument by its metavar alone, as the docs do (``USER INPUT...``):
+    typer would show ``{user} [inputs]...`` and list them as ``user <str>``,
+    ``inputs... <list[Path]>``."""
+
+    def collect_usage_pieces(self, ctx: typer.Context) -> list[str]:
+        return [self.options_metavar, *(name for name, _ in self._arguments(ctx))]
+
+    def format_options(self, ctx: typer.Context, formatter) -> None:
+        options = [p.get_help_record(ctx) for p in self.get_params(ctx)
+                   if p.param_type_name == "option"]
+        for title, rows in (("Arguments", self._arguments(ctx)),
+                            ("Options", [row for row in options if row])):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+    def _arguments(self, ctx: typer.Context) -> list[tuple[str, str]]:
+        return [(p.metavar or p.name.upper(), p.help or "") for p in self.get_params(ctx)
+                if p.param_type_name == "argument"]
+
+
+class App(typer.Typer):
+    """A typer app whose commands are ``Command``s."""
+
+    def command(self, *args, **kwargs):
+        return super().command(*args, cls=kwargs.pop("cls", Command), **kwargs)
+
+
+app = App(
     name="loganalyzer",
     cls=OneLineErrors,
     help="Diagnose Microsoft Entra ID provisioning logs of SCIM provisioning into Flowcase.",
@@ -82,6 +111,7 @@ def _main(
 Inputs = Annotated[
     list[Path],
     typer.Argument(
+        metavar="INPUT...",
         help="Exports (JSON, NDJSON, CSV, Log Analytics; files, folders, .zip, .gz) or stores.",
         show_default=False,
     ),

@@ -18,7 +18,7 @@ from diagnostics import RULES, rule_by_id
 from diagnostics.guide_steps import STEPS
 from loganalyzer import engine
 from loganalyzer.cli.check import ConfigDir, config_for
-from loganalyzer.cli.common import Quiet, app, err, fail_input, flowcase_only, load_inputs
+from loganalyzer.cli.common import App, Quiet, app, err, fail_input, flowcase_only, load_inputs
 from loganalyzer.cli.console import progress_bar
 from loganalyzer.cli.fetch import FetchWindow
 from loganalyzer.cli.graph_inputs import GraphSource, InputsOrGraph, graph_inputs
@@ -34,7 +34,7 @@ from loganalyzer.periods import choose_period, select, stale_note
 from loganalyzer.problems import InputError
 from loganalyzer.verdict import fails_at, verdict
 
-rules_app = typer.Typer(help="Browse the rulebook.", no_args_is_help=True)
+rules_app = App(help="Browse the rulebook.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 
 DiagnoseOutput = output_options("diagnose", (Format.terminal, Format.md, Format.json),
@@ -139,7 +139,9 @@ def rules_list(*, out: RulesOutput, quiet: Quiet = False) -> None:
 
 
 @rules_app.command("show")
-def rules_show(rule: Annotated[str, typer.Argument(help="Rule id, e.g. FC008.")]) -> None:
+def rules_show(
+    rule: Annotated[str, typer.Argument(metavar="RULE", help="Rule id, e.g. FC008.")],
+) -> None:
     """A rule's documentation: what it detects, why provisioning fails, evidence, fix."""
     found = rule_by_id(rule)
     if found is None:

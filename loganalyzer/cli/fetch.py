@@ -31,15 +31,18 @@ if TYPE_CHECKING:
 
 Since = Annotated[
     str | None,
-    typer.Option("--since", help="Only the last 7d, 36h or 2w: before the newest event read, "
+    typer.Option("--since", metavar="LENGTH",
+                 help="Only the last 7d, 36h or 2w: before the newest event read, "
                  "or before now when fetching from Graph (default there: 7d)."),
 ]
 DateFrom = Annotated[
-    str | None, typer.Option("--from", help="Start: 2026-03-01 or an ISO date-time, UTC.")
+    str | None,
+    typer.Option("--from", metavar="DATE", help="Start: 2026-03-01 or an ISO date-time, UTC."),
 ]
 DateTo = Annotated[
     str | None,
-    typer.Option("--to", help="End: a date (that day included) or an ISO date-time, UTC "
+    typer.Option("--to", metavar="DATE", help="End: a date (that day included) or an ISO "
+                 "date-time, UTC "
                  "(default: the newest event, or now when fetching)."),
 ]
 App = Annotated[

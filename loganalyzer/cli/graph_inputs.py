@@ -20,8 +20,8 @@ from loganalyzer.problems import InputError
 
 InputsOrGraph = Annotated[
     list[Path] | None,
-    typer.Argument(help="Exports (any format, files, folders, .zip, .gz) or stores; or --graph.",
-                   show_default=False),
+    typer.Argument(metavar="INPUT...", show_default=False,
+                   help="Exports (any format, files, folders, .zip, .gz) or stores; or --graph."),
 ]
 GraphFlag = Annotated[
     bool,
@@ -70,7 +70,7 @@ def graph_inputs(
     too: the command selects its period from what was read.)
     """
     if bool(inputs) == graph.enabled:
-        raise InputError("INPUTS", "give exports or stores to read, or --graph (not both)")
+        raise InputError("INPUT...", "give exports or stores to read, or --graph (not both)")
     if not graph.enabled:
         # --app also chooses among the apps of files and stores (scope.choose); the window
         # selects the period of what was read

@@ -80,12 +80,24 @@ def _say_what_is_replaced(inputs: list[Path], output: Path) -> None:
         f"too: ingest {output} NEW... -o {output}")
 
 
+@dataclasses.dataclass(frozen=True)
+class FileWindow(FetchWindow):
+    """`summary`'s period: of files and stores only, as it does not fetch from Graph."""
+
+    since: Annotated[str | None, typer.Option(
+        "--since", metavar="LENGTH",
+        help="Only the last 7d, 36h or 2w before the newest event read.")] = None
+    date_to: Annotated[str | None, typer.Option(
+        "--to", metavar="DATE", help="End: a date (that day included) or an ISO date-time, "
+        "UTC (default: the newest event).")] = None
+
+
 SummaryOutput = output_options("summary", (Format.terminal, Format.json), Format.terminal)
 
 
 @app.command()
-@with_options(window=FetchWindow, out=SummaryOutput)
-def summary(inputs: Inputs, *, window: FetchWindow, out: SummaryOutput,
+@with_options(window=FileWindow, out=SummaryOutput)
+def summary(inputs: Inputs, *, window: FileWindow, out: SummaryOutput,
             quiet: Quiet = False) -> None:
     """Counts by status, action, object type and cycle; time range; jobs and apps."""
     try:

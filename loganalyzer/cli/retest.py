@@ -48,8 +48,9 @@ def _render(results) -> str:
 @app.command("retest")
 @with_options(choice=AppChoice, sign_in=SignIn, out=RetestOutput)
 def retest_command(
-    users: Annotated[list[str], typer.Argument(help="UPNs or object ids of the users to "
-                                                    "provision again.", show_default=False)],
+    users: Annotated[list[str], typer.Argument(
+        metavar="USER...", help="UPNs or object ids of the users to provision again.",
+        show_default=False)],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask: provision now.")] = False,
     _graph: GraphOnly = True,
     *,

@@ -116,8 +116,9 @@ def _answer(user: str, inputs: list[Path] | None, graph: GraphSource, window: Fe
 @app.command("why")
 @with_options(window=FetchWindow, graph=GraphSource, out=WhyOutput)
 def why_command(
-    user: Annotated[str, typer.Argument(help="UPN, mail, userName/email sent, externalId, "
-                                              "Entra object id, Flowcase id or display name.")],
+    user: Annotated[str, typer.Argument(metavar="USER", help="UPN, mail, userName/email sent, "
+                                        "externalId, Entra object id, Flowcase id or display "
+                                        "name.")],
     inputs: InputsOrGraph = None,
     job_status: JobStatusOption = None,
     limit: Annotated[
