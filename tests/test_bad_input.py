@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES
+from conftest import ROOT, SAMPLES
 from typer.testing import CliRunner
 
 from loganalyzer.cli import app
@@ -162,7 +162,7 @@ def test_a_folder_of_files_excel_saved_in_ansi_says_why_it_holds_no_events(tmp_p
     code, _, stderr = run("diagnose", str(folder))
     assert code == 2
     assert_one_line_error(stderr, "holds no provisioning events (skipped",
-                          "ProvisioningLogs.csv: is not UTF-8 text", "save it as UTF-8")
+                          "ProvisioningLogs.csv: is not UTF-8 text", "save it as CSV UTF-8")
 
 
 def test_a_download_whose_main_file_alone_excel_saved_in_ansi_names_that_file(tmp_path):
@@ -176,7 +176,7 @@ def test_a_download_whose_main_file_alone_excel_saved_in_ansi_names_that_file(tm
     code, _, stderr = run("diagnose", str(folder))
     assert code == 2
     assert_one_line_error(stderr, "its main ProvisioningLogs file could not be read",
-                          "ProvisioningLogs.csv: is not UTF-8 text", "save it as UTF-8")
+                          "ProvisioningLogs.csv: is not UTF-8 text", "save it as CSV UTF-8")
     assert "was not given" not in stderr
 
 
@@ -402,3 +402,18 @@ def test_a_store_whose_manifest_is_damaged_is_rebuilt_by_ingest(tmp_path):
     assert code == 0, stderr
     assert f"note: replacing the store {store};" in stderr
     assert json.loads((store / "manifest.json").read_text(encoding="utf-8"))["counts"]
+
+
+def test_a_csv_excel_saved_in_ansi_is_refused_naming_its_line_as_the_docs_show(
+        tmp_path, monkeypatch):
+    """The download re-saved as cp1252: the first "ø" (byte 0xf8) is named by its line, with
+    Excel's way out, in the words docs/inputs.md shows."""
+    text = (SAMPLES / "formats/csv/ProvisioningLogs.csv").read_text(encoding="utf-8-sig")
+    (tmp_path / "ProvisioningLogs.csv").write_bytes(text.encode("cp1252", errors="replace"))
+    line = text[:text.index("ø")].count("\n") + 1
+    monkeypatch.chdir(tmp_path)
+    code, _, stderr = run("summary", "ProvisioningLogs.csv")
+    shown = (f"error: ProvisioningLogs.csv: is not UTF-8 text (byte 0xf8 at line {line}); "
+             "export it again, or in Excel save it as CSV UTF-8 (Comma delimited)")
+    assert code == 2 and stderr == shown + "\n"
+    assert shown in (ROOT / "docs/inputs.md").read_text(encoding="utf-8")

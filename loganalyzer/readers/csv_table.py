@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import polars as pl
 
 from loganalyzer.problems import InputError, Problem
-from loganalyzer.readers.sources import Source
+from loganalyzer.readers.sources import CSV_UTF8_FIX, Source
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -51,7 +51,7 @@ def _not_utf8(cells: list[str]) -> str | None:
         match = _NOT_UTF8.search(cell)
         if match:
             return (f"is not UTF-8 text (byte 0x{ord(match.group()) - 0xDC00:02x}); the row is "
-                    "skipped (export it again or save it as UTF-8: CSV UTF-8 in Excel)")
+                    f"skipped ({CSV_UTF8_FIX})")
     return None
 
 
@@ -84,8 +84,7 @@ class CsvTable:
             raise InputError(source.name, "has no header row (expected column names on line 1)")
         bad = _not_utf8(header)
         if bad:
-            raise InputError(source.name, bad.split(";")[0] + "; export it again or save it as "
-                             "UTF-8 (CSV UTF-8 in Excel)", "line 1")
+            raise InputError(source.name, f"{bad.split(';')[0]}; {CSV_UTF8_FIX}", "line 1")
         return CsvTable(source, header, delimiter, skipped + 1)
 
     def text_columns(self, only: int | None = None) -> pl.DataFrame:

@@ -54,8 +54,8 @@ def sniff(source: Source) -> Kind:
     # a NUL at the start, or many, is a binary file; one NUL inside the text is damage
     if b"\x00" in head[:4] or head.count(b"\x00") > max(8, len(head) // 100):
         raise InputError(source.name, "is a binary file, not a JSON or CSV log export")
-    check_utf8(source, head)
     text = head.decode("utf-8", errors="ignore").lstrip("\ufeff \t\r\n")
+    check_utf8(source, head, csv=not text.startswith(("[", "{")))
     if text.startswith("["):
         if _PAGE.match(text[1:].lstrip()):
             return Kind.GRAPH_PAGES_ARRAY

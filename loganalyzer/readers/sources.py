@@ -185,19 +185,22 @@ def _as_utf8(source: Source, workdir: Path) -> Source:
 
 _NOT_UTF8 = re.compile("[\udc80-\udcff]")
 NOT_UTF8_LIMIT = 8  # more bad bytes than this in the first 64 KiB: the file is in another encoding
+# a CSV in another encoding is mostly one Excel saved as "CSV (Comma delimited)", i.e. ANSI
+CSV_UTF8_FIX = "export it again, or in Excel save it as CSV UTF-8 (Comma delimited)"
 
 
-def check_utf8(source: Source, sample: bytes) -> None:
+def check_utf8(source: Source, sample: bytes, csv: bool) -> None:
     """Fail early, naming the first byte, when a file is not UTF-8 text at all (a Latin-1 or
-    Windows-1252 export). A few bad bytes are damage: the readers skip the records holding
-    them and keep the rest."""
+    Windows-1252 export): in a CSV by its line (as an editor counts them), else by its offset.
+    A few bad bytes are damage: the readers skip the records holding them and keep the
+    rest."""
     text = sample.decode("utf-8", errors="surrogateescape")
     cut = len(text) - 4  # a character cut at the sample's end is not a fault
     bad = [m.start() for m in _NOT_UTF8.finditer(text, 0, max(cut, 0))]
     if len(bad) > NOT_UTF8_LIMIT:
         offset = len(text[: bad[0]].encode("utf-8", "surrogateescape"))
-        raise InputError(
-            source.name,
-            f"is not UTF-8 text (byte 0x{sample[offset]:02x} at offset {offset}); "
-            "export it again or save it as UTF-8",
-        )
+        line = sample.count(b"\n", 0, offset) + 1
+        where, fix = ((f"line {line}", CSV_UTF8_FIX) if csv
+                      else (f"offset {offset}", "export it again or save it as UTF-8"))
+        raise InputError(source.name, f"is not UTF-8 text (byte 0x{sample[offset]:02x} at "
+                         f"{where}); {fix}")
