@@ -54,13 +54,13 @@ def verdict(diagnosis: Diagnosis, job_status: JobStatus | None = None,
     crashed; healthy otherwise. A period without events has its own wording (nothing changed
     is normal).
 
-    The cause to fix first is the leading high or critical finding; without one, the leading
-    medium-severity *cause* (a degraded run still has something to fix). Low findings, noise
-    and consequences never lead."""
+    The cause to fix first is the leading most severe high or critical finding (a critical
+    group 404 halting every cycle before one user's unknown department; among equals, the
+    earliest guide step); without one, the leading medium-severity *cause* (a degraded run
+    still has something to fix). Low findings, noise and consequences never lead."""
     loud = [f for f in diagnosis.findings if severity_rank(f.severity) <= severity_rank("high")]
     medium_causes = [f for f in diagnosis.findings if f.severity == "medium" and f.kind == "cause"]
-    candidates = loud or medium_causes
-    first = lead_order(candidates)[0] if candidates else None
+    first = _fix_first(loud or medium_causes)
     if not diagnosis.summary.get("events"):
         state, reason = _quiet(diagnosis, loud, job_status)
     else:
@@ -72,6 +72,15 @@ def verdict(diagnosis: Diagnosis, job_status: JobStatus | None = None,
                    f"{plural(len(wrong), 'finding')} at high severity or above ({named})")
         state = "failing"
     return Verdict(state, reason, first)
+
+
+def _fix_first(candidates: list[Finding]) -> Finding | None:
+    """Causes before consequences, then the most severe, then ``lead_order``."""
+    pool = [f for f in candidates if f.kind == "cause"] or candidates
+    if not pool:
+        return None
+    top = min(severity_rank(f.severity) for f in pool)
+    return lead_order(f for f in pool if severity_rank(f.severity) == top)[0]
 
 
 def _loud_configuration(configuration: ConfigResult | None, severity: str = "high") -> list:

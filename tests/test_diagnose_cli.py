@@ -234,6 +234,25 @@ def test_a_degraded_run_still_names_its_medium_cause_to_fix_first():
     assert healthy[1] == "Fix first: nothing"
 
 
+def test_a_critical_cause_is_fixed_first_before_a_high_one_at_an_earlier_step(tmp_path):
+    """A group 404 that halts every cycle (critical, step 7b) before one user's unknown
+    department (high, step 1): the step order breaks ties between equally severe causes."""
+    x = Export()
+    x.user("a@contoso.no", status="failure", http=400,
+           detail="Department 'Sales EMEA' does not exist",
+           sent={"userName": "a@contoso.no", "urn:ietf:params:scim:schemas:extension:"
+                 "enterprise:2.0:User:department": "Sales EMEA"})
+    x.group("Flowcase Users NO", detail="Resource Groups not found")
+    export = tmp_path / "halt.json"
+    export.write_text(json.dumps(x.records))
+    doc = as_json(str(export))
+    assert {f["rule_id"]: f["severity"] for f in doc["findings"]} == {
+        "FC001": "critical", "FC008": "high"}
+    assert doc["verdict"]["fix_first"] == {
+        "rule_id": "FC001", "title": "SCIM group provisioning is still enabled",
+        "guide_step": "7b"}
+
+
 def test_markdown_evidence_says_it_is_a_sample_of_how_many_events(tmp_path):
     """A rule keeps five events as evidence; the Markdown showed them as if they were all."""
     out = tmp_path / "d.md"
