@@ -71,16 +71,25 @@ ALL_VIA_INGEST = (
 )
 
 
+# the end of a JSON reader's problem when nothing after the broken record could be read
+CUT_OFF = "the rest of the file holds no further readable record"
+
+
 def unread_note(problems: Sequence[Problem], files_shown: int = 3) -> str:
     """What every output says of the records it could not read: its counts leave them out;
-    in which files (a scheduled run's stderr, which lists them, is gone)."""
+    in which files (a scheduled run's stderr, which lists them, is gone). A file cut off
+    (a download that did not finish) lost an unknown number of records after the break,
+    which the count cannot show: it is named."""
     count = len(problems)
     by_file = Counter(p.file for p in problems).most_common()
     files = ", ".join(f"{file} {n:,}" for file, n in by_file[:files_shown])
     more = f" and {plural(len(by_file) - files_shown, 'more file')}" \
         if len(by_file) > files_shown else ""
+    cut = [f"; {p.file} is cut off at {p.location.split(' (')[0]}: whatever followed is "
+           "missing too (a download or copy that did not finish? export it again)"
+           for p in problems if p.message.endswith(CUT_OFF)]
     return (f"{plural(count, 'input record')} could not be read and "
-            f"{verb(count, 'is', 'are')} not counted ({files}{more})")
+            f"{verb(count, 'is', 'are')} not counted ({files}{more})" + "".join(cut[:files_shown]))
 
 
 _SKIPPED = "skipped "

@@ -42,6 +42,21 @@ def test_truncated_download_keeps_good_records(tmp_path):
     assert problem.file == str(path)
     assert problem.location.startswith("record 2 (line ")
     assert "truncated" in problem.message
+    # the outputs' note names the cut: how many records followed it is not known
+    assert dataset.input_notes() == [
+        f"1 input record could not be read and is not counted ({path} 1); {path} is cut off at "
+        "record 2: whatever followed is missing too (a download or copy that did not finish? "
+        "export it again)"]
+
+
+def test_a_record_broken_in_the_middle_is_not_called_a_cut(tmp_path):
+    text = json.dumps([RECORDS[0], dict(RECORDS[1], id="middle"), RECORDS[1]], indent=2)
+    start = text.index('"id": "middle"')
+    path = tmp_path / "broken.json"
+    path.write_text(text[:start] + '"id": "middle" "oops": 1,' +
+                    text[start + len('"id": "middle",'):])
+    [note] = load([path]).input_notes()
+    assert note == f"1 input record could not be read and is not counted ({path} 1)"
 
 
 def test_broken_record_in_the_middle_is_skipped_and_later_ones_kept(tmp_path):

@@ -20,7 +20,7 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from loganalyzer.problems import Ignored, InputError, Problem
+from loganalyzer.problems import CUT_OFF, Ignored, InputError, Problem
 from loganalyzer.readers.other_logs import OtherLog, page_log, record_log
 from loganalyzer.readers.records import Item, raw_record
 from loganalyzer.readers.sniff import Kind
@@ -458,8 +458,7 @@ def array_items(
             for offset, (lost_line, message) in enumerate(lost):
                 text = f"malformed JSON ({message})"
                 if resume is None and offset == len(lost) - 1:
-                    text = (f"malformed or truncated JSON ({message}); the rest of the file "
-                            "holds no further readable record")
+                    text = f"malformed or truncated JSON ({message}); {CUT_OFF}"
                 yield Problem(source.name, f"record {number + offset} (line {lost_line})", text)
             number += len(lost) - 1
             if resume is None:
