@@ -109,25 +109,31 @@ def mentions_outside_names(pattern: str) -> pl.Expr:
     return unquoted.str.contains(pattern).fill_null(False)
 
 
-def still_failing(ctx: Context, people: pl.Series, failures: pl.DataFrame) -> pl.Series:
-    """Those of ``people`` whose latest event is one of ``failures``: not mended since (a later
-    success, or a skip as in sync or out of scope, ends the trouble)."""
-    # Each one's latest event (the greatest event id among ties, in any read order), counted
-    # in the streaming engine: their events of a month are millions. Their latest time is
-    # collected first, and their events scanned again: one query reading them twice held
-    # them all in between (10M events: the rule peaked 0.57 GB above where it started, now
-    # 0.14 GB).
+def latest_events(ctx: Context, people: pl.Series) -> pl.DataFrame:
+    """person, ``latest`` (event id) and ``status`` of each one's latest event (the greatest
+    event id among ties, in any read order)."""
+    # counted in the streaming engine: their events of a month are millions. Their latest
+    # time is collected first, and their events scanned again: one query reading them twice
+    # held them all in between (10M events: the rule peaked 0.57 GB above where it started,
+    # now 0.14 GB).
     theirs = ctx.scan.filter(pl.col("person").is_in(people.implode())).select(
-        "person", "activity_time", "event_id"
+        "person", "activity_time", "event_id", "status"
     )
     last_seen = (theirs.group_by("person").agg(pl.col("activity_time").max())
                  .collect(engine="streaming"))
-    latest = (
+    return (
         theirs.join(last_seen.lazy(), on=["person", "activity_time"], how="semi")
         .group_by("person")
-        .agg(pl.col("event_id").max().alias("latest"))
+        .agg(pl.col("event_id").max().alias("latest"),
+             pl.col("status").sort_by("event_id").last())
         .collect(engine="streaming")
     )
+
+
+def still_failing(ctx: Context, people: pl.Series, failures: pl.DataFrame) -> pl.Series:
+    """Those of ``people`` whose latest event is one of ``failures``: not mended since (a later
+    success, or a skip as in sync or out of scope, ends the trouble)."""
+    latest = latest_events(ctx, people)
     return latest.filter(pl.col("latest").is_in(failures["event_id"].implode()))["person"]
 
 

@@ -17,7 +17,7 @@ from diagnostics import RULES
 from diagnostics.facts.job_status import JobStatus, parse_job_status
 from diagnostics.guide_steps import step_rank
 from diagnostics.rule import Rule
-from diagnostics.rulekit import FINDING_COLUMNS, Context, Hit, as_ids, is_failure
+from diagnostics.rulekit import FINDING_COLUMNS, Context, Hit, as_ids, is_failure, latest_events
 from loganalyzer import reasons
 from loganalyzer.compact import compact
 from loganalyzer.findings import (
@@ -76,6 +76,7 @@ def _diagnosis(ctx: Context, progress: Callable[..., None] | None) -> Diagnosis:
             done += 1
     ctx.forget_rule_facts()
     _give_reasons(ctx, findings)
+    _mark_mended(ctx, findings)
     findings.sort(key=report_order)
     explained = _explained(findings)
     # looked up in the failures, not the other way round: ``is_in`` hashes its argument, and
@@ -92,6 +93,36 @@ def _diagnosis(ctx: Context, progress: Callable[..., None] | None) -> Diagnosis:
         else [],
         unexplained_skips=_unexplained_skips(ctx, explained),
     )
+
+
+MENDED = ("Mended since: every user and group it is about had a later event that did not "
+          "fail.")
+
+
+def _mark_mended(ctx: Context, findings: list[Finding]) -> None:
+    """Mark the causes and consequences whose people all moved on: each one's latest event
+    is not the finding's and not a failure (a department created and the users retried, a
+    token fixed, ToLower added and the next export lower-case). A finding with an event of
+    no known person, or of a job (a quarantine), stays current."""
+    asked = [f for f in findings if f.kind in ("cause", "consequence") and len(f.event_ids)]
+    if not asked:
+        return
+    wanted = pl.concat([f.event_ids for f in asked]).unique().implode()
+    whose = ctx.scan.filter(pl.col("event_id").is_in(wanted)).select(
+        "event_id", "person").collect()
+    latest = latest_events(ctx, whose["person"].drop_nulls().unique())
+    for finding in asked:
+        mine = whose.filter(pl.col("event_id").is_in(finding.event_ids.implode()))
+        people = mine["person"]
+        if (not people.len() or people.null_count() or finding.details.get("quarantine")
+                or mine.height < finding.event_ids.len()):
+            continue
+        last = latest.filter(pl.col("person").is_in(people.unique().implode()))
+        moved_on = ~pl.col("latest").is_in(finding.event_ids.implode()) & (
+            pl.col("status") != "failure")
+        if last.height == people.n_unique() and last.select(moved_on.all()).item():
+            finding.mended = True
+            finding.message = f"{finding.message} {MENDED}"
 
 
 def unknown_status_note(count: int) -> str:

@@ -70,6 +70,9 @@ class Finding:
     # cause: a setup mistake; consequence: a symptom (escrow, quarantine) of failures no cause
     # explains; noise: expected events (unassigned users) counted at info; error: a rule crashed
     kind: str = "cause"
+    # every person it is about was exported or skipped since, without failing: history, not
+    # what to fix now (the verdict leaves it out)
+    mended: bool = False
 
 
 @dataclass

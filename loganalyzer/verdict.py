@@ -14,7 +14,7 @@ from diagnostics.facts.job_status import JobStatus
 from diagnostics.guide_steps import STEPS
 from loganalyzer.engine import lead_order
 from loganalyzer.findings import SEVERITIES, Diagnosis, Finding, severity_rank
-from loganalyzer.wording import plural, quote_list
+from loganalyzer.wording import plural, quote_list, verb
 
 if TYPE_CHECKING:
     from loganalyzer.config.check import ConfigResult
@@ -58,13 +58,22 @@ def verdict(diagnosis: Diagnosis, job_status: JobStatus | None = None,
     group 404 halting every cycle before one user's unknown department; among equals, the
     earliest guide step); without one, the leading medium-severity *cause* (a degraded run
     still has something to fix). Low findings, noise and consequences never lead."""
-    loud = [f for f in diagnosis.findings if severity_rank(f.severity) <= severity_rank("high")]
-    medium_causes = [f for f in diagnosis.findings if f.severity == "medium" and f.kind == "cause"]
+    current = [f for f in diagnosis.findings if not f.mended]
+    loud = [f for f in current if severity_rank(f.severity) <= severity_rank("high")]
+    medium_causes = [f for f in current if f.severity == "medium" and f.kind == "cause"]
     first = _fix_first(loud or medium_causes)
     if not diagnosis.summary.get("events"):
         state, reason = _quiet(diagnosis, loud, job_status)
     else:
         state, reason = _busy(diagnosis, loud, job_status)
+    mended = [f for f in diagnosis.findings
+              if f.mended and severity_rank(f.severity) <= severity_rank("medium")]
+    if mended:
+        named = quote_list([f.rule_id for f in mended], 3)
+        reason += (f"; {plural(len(mended), 'finding')} of the period "
+                   f"{verb(len(mended), 'was', 'were')} mended since ({named}): "
+                   f"{verb(len(mended), 'its', 'their')} users all had a later event that did "
+                   "not fail")
     wrong = _loud_configuration(configuration)
     if wrong:
         named = quote_list([f"{f.check_id} {f.title}" for f in wrong], 2)
@@ -107,7 +116,7 @@ def step_phrase(finding: Finding) -> str:
 def _busy(
     diagnosis: Diagnosis, loud: list[Finding], job_status: JobStatus | None
 ) -> tuple[str, str]:
-    findings = diagnosis.findings
+    findings = [f for f in diagnosis.findings if not f.mended]
     medium = [f for f in findings if f.severity == "medium"]
     unexplained = sum(u.count for u in diagnosis.unexplained)
     failed = _rate(diagnosis.summary["failures"], diagnosis.summary["events"])

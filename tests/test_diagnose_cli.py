@@ -21,7 +21,7 @@ TOKEN_JOB = str(SAMPLES / "job-status" / "pattern-04-bad-token.job.json")
 
 FINDING_KEYS = {
     "rule_id", "title", "severity", "guide_steps", "message", "events", "affected",
-    "first_seen", "last_seen", "cycles", "evidence", "remediation", "details", "kind",
+    "first_seen", "last_seen", "cycles", "evidence", "remediation", "details", "kind", "mended",
 }
 EVIDENCE_KEYS = {
     "event_id", "time", "cycle_id", "action", "status", "error_code", "http_status", "reason",

@@ -347,3 +347,32 @@ def test_a_scanned_diagnosis_removes_the_rows_it_wrote_to_disk(tmp_path, monkeyp
                                                                 "ola.lost@contoso.no"]
     assert [a.id for a in findings["FC018"].affected] == ["kari.never@contoso.no"]
     assert list(spill.iterdir()) == []
+
+
+def test_a_finding_whose_people_all_moved_on_is_mended_and_leaves_the_verdict() -> None:
+    """A department created and the user retried, ToLower added and the next export
+    lower-case: history, not what to fix now. One user still failing keeps it current."""
+    from loganalyzer.verdict import verdict
+
+    def export(still_failing: bool) -> Export:
+        x = Export()
+        dept_failure(x, "anna.berg@northwind.no", cycle="cycle-1")
+        x.user("anna.berg@northwind.no", cycle="cycle-2")
+        x.user("ola.nordmann@northwind.no", cycle="cycle-1",
+               sent={"userName": "Ola.Nordmann@northwind.no", EMAIL: "Ola.Nordmann@northwind.no"})
+        x.user("ola.nordmann@northwind.no", action="update", cycle="cycle-2")
+        if still_failing:
+            dept_failure(x, "per.olsen@northwind.no", cycle="cycle-2")
+        return x
+
+    diagnosis = engine.diagnose(export(still_failing=False).frames())
+    assert {f.rule_id: f.mended for f in diagnosis.findings} == {"FC008": True, "FC006": True}
+    assert all(f.message.endswith(engine.MENDED) for f in diagnosis.findings)
+    health = verdict(diagnosis)
+    assert health.state == "healthy" and health.fix_first is None
+    assert health.reason.endswith("; 2 findings of the period were mended since (FC008, FC006): "
+                                  "their users all had a later event that did not fail")
+
+    diagnosis = engine.diagnose(export(still_failing=True).frames())
+    assert {f.rule_id: f.mended for f in diagnosis.findings} == {"FC008": False, "FC006": True}
+    assert verdict(diagnosis).fix_first.rule_id == "FC008"

@@ -514,7 +514,7 @@ def test_quarantine_verdict_names_the_cause_to_fix_first_not_the_escrow(tmp_path
     assert result.exit_code == 0, result.output
     verdict = next(line for line in out.read_text().splitlines() if "fix first" in line)
     assert "quarantine" in verdict
-    assert "fix first: Department does not exist in Flowcase (guide step 1" in verdict
+    assert "fix first: App role value is not a Flowcase role (guide step 4" in verdict
 
 
 def test_a_partly_known_previous_period_says_nothing_of_who_is_new(tmp_path: Path) -> None:
