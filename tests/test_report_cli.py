@@ -578,8 +578,11 @@ def test_the_tools_own_notes_get_no_formula_quote(tmp_path: Path) -> None:
     diagnosed = CliRunner().invoke(app, ["diagnose", str(WEEKLY), "--since", "7d", "-o",
                                          str(tmp_path / "d.md"), "-q"])
     assert diagnosed.exit_code == 0, diagnosed.output
-    assert "<p>Note: --since 7d counts back" in (tmp_path / "w.html").read_text()
-    assert "\nNote: --since 7d counts back" in (tmp_path / "w.md").read_text()
+    # under the verdict it bears on, before the figures it qualifies
+    html, markdown = (tmp_path / "w.html").read_text(), (tmp_path / "w.md").read_text()
+    assert html.index('<p class="verdict-note">Note: --since 7d counts back') < html.index(
+        '<section id="figures">')
+    assert markdown.index("\nNote: --since 7d counts back") < markdown.index("## Key figures")
     assert "> **Note:** --since 7d counts back" in (tmp_path / "d.md").read_text()
     summary = pd.read_excel(tmp_path / "w.xlsx", sheet_name="Summary")
     notes = summary[summary["Item"] == "Note"]["Value"].tolist()
