@@ -89,8 +89,8 @@ def _diagnosis(ctx: Context, progress: Callable[..., None] | None) -> Diagnosis:
         unexplained=_unexplained(ctx, explained_failures),
         rules_run=rules(),
         rule_errors=errors,
-        notes=[unknown_status_note(summary["unknown_status"])] if summary["unknown_status"]
-        else [],
+        notes=[note for note in (unknown_status_note(summary["unknown_status"]),
+                                 nothing_reached_note(summary)) if note],
         unexplained_skips=_unexplained_skips(ctx, explained),
     )
 
@@ -125,9 +125,25 @@ def _mark_mended(ctx: Context, findings: list[Finding]) -> None:
             finding.message = f"{finding.message} {MENDED}"
 
 
+def nothing_reached_note(summary: dict[str, Any]) -> str:
+    """Every event a skip, none in sync: nobody reached Flowcase. Normal in a quiet week when
+    only people outside the app changed; after an initial cycle, nobody is assigned."""
+    skipped, events = summary["skipped"], summary["events"]
+    if not events or skipped < events or summary["expected_skips"]["redundant_export"]:
+        return ""
+    unassigned = summary["expected_skips"]["not_effectively_entitled"]
+    return (f"No event reached Flowcase: all {plural(events, 'event')} "
+            f"{verb(events, 'was', 'were')} skipped "
+            f"({unassigned:,} as not assigned to the app), none was in sync. Normal when no "
+            "assigned user changed; if people should have been provisioned, check that they "
+            "are assigned to the app (guide step 5) and the scope (step 3)")
+
+
 def unknown_status_note(count: int) -> str:
     """Events whose status no field gave (an unfamiliar export shape) or Graph added later:
     never healthy."""
+    if not count:
+        return ""
     return (
         f"{plural(count, 'event')} {verb(count, 'has', 'have')} no readable status (none, or "
         f"one such as unknownFutureValue) and "

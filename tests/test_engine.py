@@ -376,3 +376,23 @@ def test_a_finding_whose_people_all_moved_on_is_mended_and_leaves_the_verdict() 
     diagnosis = engine.diagnose(export(still_failing=True).frames())
     assert {f.rule_id: f.mended for f in diagnosis.findings} == {"FC008": False, "FC006": True}
     assert verdict(diagnosis).fix_first.rule_id == "FC008"
+
+
+def test_a_period_where_no_event_reached_flowcase_says_so_in_a_note() -> None:
+    """Every event a not-assigned skip, none in sync: nobody was provisioned. Normal in a
+    quiet week; after an initial cycle, nobody is assigned (step 5). A note, not a verdict:
+    the quiet week is the common case."""
+    from loganalyzer.verdict import verdict
+
+    x = Export()
+    for n, cycle in enumerate(("cycle-1", "cycle-2", "cycle-3")):
+        x.user(f"user{n}@northwind.no", status="skipped", assigned=False, cycle=cycle)
+    diagnosis = engine.diagnose(x.frames())
+    assert diagnosis.notes == [
+        "No event reached Flowcase: all 3 events were skipped (3 as not assigned to the app), "
+        "none was in sync. Normal when no assigned user changed; if people should have been "
+        "provisioned, check that they are assigned to the app (guide step 5) and the scope "
+        "(step 3)"]
+    assert verdict(diagnosis).state == "healthy"
+    x.user("anna.berg@northwind.no", status="skipped", skip_reason="RedundantExport")
+    assert engine.diagnose(x.frames()).notes == []
