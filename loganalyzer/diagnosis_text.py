@@ -17,7 +17,7 @@ from rich.padding import Padding
 from rich.text import Text
 
 from diagnostics.guide_steps import STEPS
-from loganalyzer.findings import Diagnosis, Finding
+from loganalyzer.findings import Diagnosis, Finding, UnexplainedGroup
 from loganalyzer.markdown import md_escape
 from loganalyzer.verdict import Verdict, severity_counts, step_phrase
 from loganalyzer.wording import plural
@@ -162,10 +162,19 @@ def _unexplained_text(diagnosis: Diagnosis) -> list[RenderableType]:
     out += [
         _indent(f"{u.error_code or '(no code)'} / HTTP {u.http_status or '-'}: "
                 f"{plural(u.count, 'failure')}, {plural(u.affected, 'object')}; "
-                f"e.g. {u.sample_reason or '(no reason logged)'}")
+                f"e.g. {u.sample_reason or '(no reason logged)'}{_who(u)}")
         for u in diagnosis.unexplained
     ]
     return [*out, Text("")]
+
+
+def _who(group: UnexplainedGroup) -> str:
+    """'; who: a@x, b@x and 3 more (ask `loganalyzer why` about one)'."""
+    if not group.examples:
+        return ""
+    more = group.affected - len(group.examples)
+    return (f"; who: {', '.join(group.examples)}{f' and {more:,} more' if more > 0 else ''} "
+            "(ask `loganalyzer why` about one)")
 
 
 def _unexplained_skips_text(diagnosis: Diagnosis) -> list[RenderableType]:
@@ -254,12 +263,13 @@ def render_markdown(diagnosis: Diagnosis, verdict: Verdict) -> str:
     out += ["## Unexplained failures", ""]
     if diagnosis.unexplained:
         out += [
-            "| error code | HTTP | failures | objects | sample reason |",
-            "|---|---|---|---|---|",
+            "| error code | HTTP | failures | objects | for example | sample reason |",
+            "|---|---|---|---|---|---|",
         ]
         out += [
             f"| {md_escape(u.error_code or '')} | {u.http_status or ''} | {u.count} | "
-            f"{u.affected} | {md_escape(u.sample_reason or '')} |"
+            f"{u.affected} | {md_escape(', '.join(u.examples))} | "
+            f"{md_escape(u.sample_reason or '')} |"
             for u in diagnosis.unexplained
         ]
     else:

@@ -345,6 +345,9 @@ def _explained(findings: Sequence[Finding]) -> pl.Series:
     return compact(pl.concat(lists).unique()) if lists else pl.Series([], dtype=pl.Utf8)
 
 
+EXAMPLES = 3  # users or groups named per group of unexplained failures
+
+
 def _unexplained(ctx: Context, explained: pl.Series) -> list[UnexplainedGroup]:
     """The failures no cause or noise finding explains (``explained``: those that do)."""
     left = ctx.events_where(
@@ -361,14 +364,13 @@ def _unexplained(ctx: Context, explained: pl.Series) -> list[UnexplainedGroup]:
             pl.len().alias("count"),
             pl.col("_reason").drop_nulls().first(),
             pl.col("person").n_unique().alias("affected"),
+            pl.col("person").drop_nulls().unique(maintain_order=True).head(EXAMPLES)
+            .alias("examples"),
         )
         .sort(["count", "error_code", "http_status"], descending=[True, False, False],
               nulls_last=True)
     )
-    return [
-        UnexplainedGroup(code, status, count, reason, affected)
-        for code, status, count, reason, affected in groups.iter_rows()
-    ]
+    return [UnexplainedGroup(*row) for row in groups.iter_rows()]
 
 
 # skips that are expected and counted (``expected_skips``), never "unexplained": by reason,

@@ -84,6 +84,8 @@ class UnexplainedGroup:
     count: int
     sample_reason: str | None
     affected: int
+    # the first few users or groups it happened to, to ask `why` about
+    examples: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -71,16 +71,22 @@ def test_json_follows_the_documented_contract() -> None:
     assert len(doc["rules_run"]) == len(RULES)
 
 
-def test_json_unexplained_groups(tmp_path: Path) -> None:
+def test_json_unexplained_groups_name_whom_they_happened_to(tmp_path: Path) -> None:
+    """A failure no rule knows is looked into with `why`: the group names whom to ask about."""
     x = Export()
-    x.user("a@contoso.no", status="failure", http=418, detail="short and stout", error_code="Tea")
+    for user in ("a@contoso.no", "b@contoso.no", "c@contoso.no", "d@contoso.no", "a@contoso.no"):
+        x.user(user, status="failure", http=418, detail="short and stout", error_code="Tea")
     export = tmp_path / "odd.json"
     export.write_text(json.dumps(x.records))
     doc = as_json(str(export))
     assert doc["unexplained"] == [
-        {"error_code": "Tea", "http_status": 418, "count": 1,
-         "sample_reason": "short and stout", "affected": 1}
+        {"error_code": "Tea", "http_status": 418, "count": 5,
+         "sample_reason": "short and stout", "affected": 4,
+         "examples": ["a@contoso.no", "b@contoso.no", "c@contoso.no"]}
     ]
+    shown = " ".join(run("diagnose", str(export), "-q").stdout.split())
+    assert ("Tea / HTTP 418: 5 failures, 4 objects; e.g. short and stout; who: a@contoso.no, "
+            "b@contoso.no, c@contoso.no and 1 more (ask `loganalyzer why` about one)") in shown
 
 
 def test_terminal_lists_findings_with_fix_then_unexplained() -> None:
