@@ -207,9 +207,15 @@ SENT_FACTS = (
     "source_id",
 )
 # a group by its display name, anyone else by their person
+# how a message names an object: a group by its display name; a user by the person key (a
+# UPN or email), or, when the export logged neither (a portal CSV without its attribute files),
+# by display name and object id, which `why` finds
 LABEL = (
     pl.when(pl.col("object_type") == "Group")
     .then(pl.coalesce("source_display_name", "person"))
+    .when(pl.col("person").str.contains("@", literal=True).not_()
+          & pl.col("source_display_name").is_not_null())
+    .then(pl.format("{} ({})", "source_display_name", "person"))
     .otherwise(pl.col("person"))
     .alias("label")
 )

@@ -17,7 +17,7 @@ from rich.padding import Padding
 from rich.text import Text
 
 from diagnostics.guide_steps import STEPS
-from loganalyzer.findings import Diagnosis, Finding, UnexplainedGroup
+from loganalyzer.findings import Affected, Diagnosis, Finding, UnexplainedGroup
 from loganalyzer.markdown import md_escape
 from loganalyzer.verdict import Verdict, severity_counts, step_phrase
 from loganalyzer.wording import plural
@@ -71,12 +71,18 @@ def _counts_line(diagnosis: Diagnosis) -> str:
 
 
 def _affected_line(finding: Finding) -> str:
-    shown = [
-        f"{a.display_name or a.id} ({a.events})" if a.type == "Group" else f"{a.id} ({a.events})"
-        for a in finding.affected[:AFFECTED_SHOWN]
-    ]
+    shown = [f"{_name(a)} ({a.events})" for a in finding.affected[:AFFECTED_SHOWN]]
     more = len(finding.affected) - AFFECTED_SHOWN
     return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+
+def _name(affected: Affected) -> str:
+    """A group by its name; a user by UPN or email, else by name and object id."""
+    if affected.type == "Group":
+        return affected.display_name or affected.id
+    if "@" in affected.id or not affected.display_name:
+        return affected.id
+    return f"{affected.display_name} <{affected.id}>"
 
 
 def caused_by(finding: Finding) -> str:

@@ -302,3 +302,18 @@ def test_the_counts_line_accounts_for_warnings(tmp_path):
     assert warnings == 5
     assert events - failures - skipped - warnings == len(successes) - 5
     assert "warning" not in " ".join(run("diagnose", FAILING).output.split()).split("UTC,")[1][:120]
+
+
+def test_users_without_upn_are_named_by_display_name_and_object_id() -> None:
+    """The portal CSV's main file alone logs no UPN: a bare object id tells the reader nothing,
+    so messages and the affected list give the display name beside it (both find the user
+    with `why`)."""
+    main_only = str(SAMPLES / "formats" / "csv" / "ProvisioningLogs.csv")
+    doc = as_json(main_only)
+    departments = next(f for f in doc["findings"] if f["rule_id"] == "FC008")
+    assert "Jakob Møller (4b677d3a-bbf3-4670-ab02-58f26fcdbcc3)" in departments["message"]
+    shown = " ".join(run("diagnose", main_only, "-q").stdout.split())
+    assert "Jakob Møller <4b677d3a-bbf3-4670-ab02-58f26fcdbcc3> (1)" in shown
+    # with UPNs logged (the JSON of the same events), users are named by them alone
+    named = next(f for f in as_json(FAILING)["findings"] if f["rule_id"] == "FC008")
+    assert "7 users (camilla.dam@northwind.dk, jakob.moller@northwind.dk, " in named["message"]
