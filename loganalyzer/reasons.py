@@ -32,7 +32,7 @@ HTTP_STATUS_BY_NAME.update(
     }
 )
 
-_STATUS_NAME = r"(?:Response )?Status ?Code:\s*([A-Za-z]+|\d{3})"
+_STATUS_NAME = r"(?i)(?:Response )?Status ?Code:\s*([A-Za-z]+|\d{3})"
 _STATUS_NUMBER = r"(?i)(?:HTTP status code\s*|HTTP/(?:\d\.\d\s+)?)(\d{3})"
 _SCIM_STATUS = r'"status"\s*:\s*"?(\d{3})'
 _DETAIL = r'"detail"\s*:\s*"((?:[^"\\]|\\.)*)"'

@@ -100,6 +100,9 @@ def test_every_dotnet_status_name_maps():
                        ("TooManyRequests", 429), ("InternalServerError", 500),
                        ("UnprocessableEntity", 422), ("ServiceUnavailable", 503)]:
         assert parse(f"StatusCode: {name}\r\nMessage: x")["http_status"] == code
+    # other apps' connectors and hand-made exports spell the label in other cases
+    assert parse("Status code: BadRequest\r\nMessage: x")["http_status"] == 400
+    assert parse("STATUSCODE: 409 Message: x")["http_status"] == 409
 
 
 def test_json_escapes_in_detail_are_undone():

@@ -29,6 +29,7 @@ MATCHES = {
         "value not supported for attribute department. please maintain the value first.",
         "no office named \"r&d\" was found",
         "unknown organizational unit",
+        "unknown organisational unit 'r&d'",
         "invalid value for urn:ietf:params:scim:schemas:extension:enterprise:2.0:user:department",
     ],
     "AMBIGUOUS": [

@@ -14,7 +14,7 @@ _EDGE = r"(^|[^a-z_])"
 _END = r"([^a-z_]|$)"
 
 DEPARTMENT = (
-    rf"depart|{_EDGE}depts?{_END}|{_EDGE}offices?{_END}|{_EDGE}org(anization)?al? unit"
+    rf"depart|{_EDGE}depts?{_END}|{_EDGE}offices?{_END}|{_EDGE}org(ani[sz]ation)?al? unit"
     r"|division|business ?unit"
 )
 AMBIGUOUS = (
