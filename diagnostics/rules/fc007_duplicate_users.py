@@ -24,7 +24,8 @@ Known false positives:
     else ("User must be Active.") are left to their own rules; upper-case identifiers that
     cause the conflict are also reported by FC006; group conflicts belong to FC001. A 404, or a
     delete or disable told the user is not found ("it has already been deleted"), is a user
-    Flowcase no longer has, not a duplicate.
+    Flowcase no longer has, not a duplicate; a 409 for a stale version (an ETag, a concurrent
+    change) is one user changed twice.
 """
 
 from __future__ import annotations
@@ -71,6 +72,14 @@ def _lower_cased_identifier() -> pl.Expr:
     return pl.coalesce("user_name_sent", "email_sent").str.to_lowercase()
 
 
+# a 409 for a stale version (an ETag, a concurrent change): the same user changed twice, not
+# two users
+VERSION_CONFLICT = (
+    r"etag|if-match|precondition|version (mismatch|conflict)|(stale|outdated) version"
+    r"|concurrent(ly)? (modif|update|change)|modified by another request"
+)
+
+
 def conflict_failures(ctx: Context) -> pl.DataFrame:
     structural = (
         http_in(409)
@@ -79,6 +88,7 @@ def conflict_failures(ctx: Context) -> pl.DataFrame:
     )
     about_something_else = (
         mentions(DEPARTMENT) | mentions(ROLE) | mentions(COUNTRY) | mentions(ACTIVE)
+        | mentions(VERSION_CONFLICT)
     )
     # the user is gone, not there twice: a 404, or a delete or disable told so without a status
     gone = http_in(404) | (pl.col("action").is_in(["delete", "disable"]) & mentions(GONE))
