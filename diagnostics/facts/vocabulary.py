@@ -64,6 +64,8 @@ PATCH_SHAPE = (
     r"|(invalid|unsupported|unknown) ['\"]?op(eration)?['\"]?([^a-z]|$)"
     rf"|{_EDGE}op(eration)?s? ('?\w+'? )?(value |field )?(must|should|is invalid|is not supported"
     r"|not supported)"
+    rf"|{_EDGE}['\"]?op(eration)?s?(\\?['\"])? (field |member |property )?(is )?"
+    r"(required|missing)"
 )
 AUTH = (
     r"invalid[ _](api[ _])?(token|key|credential|auth)|token (is )?(invalid|expired|missing)"

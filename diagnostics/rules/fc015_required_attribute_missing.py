@@ -20,7 +20,8 @@ Fix:
     as manager removed from the list with its mapping kept) and is said so: delete the mapping.
 Known false positives:
     Users without a mailbox on purpose (service accounts) are listed too; leave them
-    unassigned.
+    unassigned. A PATCH refused for its shape ("'op' field is required") is not a missing
+    attribute: it is the request format of the missing ``?aadOptscim062020`` flag (FC003).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from diagnostics.facts.vocabulary import (
     DUPLICATE,
     MANAGER,
     MISSING,
+    PATCH_SHAPE,
     ROLE,
 )
 from diagnostics.rulekit import (
@@ -73,6 +75,7 @@ def evaluate(ctx: Context) -> list[Hit]:
     ) | code_like(r"importskipped$")
     other_subject = (
         mentions(DEPARTMENT) | mentions(ROLE) | mentions(MANAGER) | mentions(COUNTRY)
+        | mentions(PATCH_SHAPE)  # "'op' field is required": the PATCH's shape (FC003)
     )
     says_missing = client_failure & mentions(MISSING) & ~other_subject
     creates_without_identifier = ctx.failures.filter(
