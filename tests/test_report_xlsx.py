@@ -146,3 +146,23 @@ def test_the_comparison_gets_its_sheet_and_each_finding_its_change(tmp_path):
     findings = sheets["Findings"]
     new = set(comparison.loc[comparison["Change"] == "new", "Rule"])
     assert set(findings.loc[findings["Change"] == "new", "Rule"]) == new
+
+
+def test_a_note_beginning_like_a_formula_is_text_without_a_quote(tmp_path):
+    """The tool's own notes carry no formula guard ("--since 7d counts back" would show a
+    stray quote), but a note may begin with a file name from an archive (=1+2.csv): the cell
+    is stored as text, so Excel never evaluates it."""
+    from loganalyzer.engine import diagnose
+    from loganalyzer.ingest import load
+    from loganalyzer.report.model import Analysis, build_report
+    from loganalyzer.report.xlsx import render_xlsx
+
+    dataset = load([SAMPLES / "healthy-incremental.json"])
+    report = build_report(Analysis(dataset, diagnose(dataset.frames)))
+    report.notes = ["=1+2.csv: columns not used: Bogus", "--since 7d counts back from …"]
+    book = tmp_path / "r.xlsx"
+    book.write_bytes(render_xlsx(report))
+    summary = load_workbook(book)["Summary"]
+    notes = [row[1] for row in summary.iter_rows(min_row=2) if row[0].value == "Note"]
+    assert [(c.value, c.data_type) for c in notes] == [
+        ("=1+2.csv: columns not used: Bogus", "s"), ("--since 7d counts back from …", "s")]

@@ -6,8 +6,9 @@ every cycle, unexplained failures and skips, suppressed; the comparison with
 written through openpyxl, with a frozen header row, an auto-filter and column widths fitted to
 the content. Text from the logs that starts like a
 formula gets a leading quote, as in Markdown, so Excel shows it instead of running it (the tool's
-own notes do not: "--since 7d counts back ..." is not a formula); control characters, which the
-file format cannot hold, are dropped.
+own notes do not: "--since 7d counts back ..." is not a formula; they are stored as text cells,
+which Excel never evaluates); control characters, which the file format cannot hold, are
+dropped.
 """
 
 from __future__ import annotations
@@ -139,6 +140,10 @@ def render_xlsx(report: Report) -> bytes:
             frame = frame.map(_cell).astype({c: "Int64" for c in ("HTTP",) if c in frame})
             frame.to_excel(writer, sheet_name=name, index=False, freeze_panes=(1, 0))
             sheet = writer.sheets[name]
+            for row in sheet.iter_rows():  # the tool's notes, unguarded, may begin with a file
+                for cell in row:  # name such as "=1+2.csv": text, never a formula
+                    if cell.data_type == "f":
+                        cell.data_type = "s"
             last = get_column_letter(len(frame.columns))
             sheet.auto_filter.ref = f"A1:{last}{len(frame) + 1}"
             for i, column in enumerate(frame.columns, 1):
