@@ -24,8 +24,12 @@ from diagnostics.rulekit import (
 DEPARTMENT_KEY = r"department$"
 COUNTRY_KEY = r"country(code|name)$"
 _QUOTED_AFTER_DEPARTMENT = r"(?i)department[^'\"]{0,40}['\"]([^'\"]{1,80})['\"]"
-# unquoted, after a colon up to the sentence's end: "Unknown department: Marketing Nordics."
-_NAMED_AFTER_DEPARTMENT = r"(?i)department: ([^'\"]{1,80}?)(?:\.\s|\.?\"|\.?$)"
+# unquoted, after a colon: a name (capital or digit first) up to the sentence's end or a
+# bracket: "Unknown department: Marketing Nordics.", "department: Sales EMEA (not found)";
+# never wording ("department: expected the name of an existing department")
+_NAMED_AFTER_DEPARTMENT = (
+    r"(?i:department): ([\p{Lu}\d][^'\"(),;:]{0,79}?)(?:\.\s|\.?\"|\.?$|\s*[(,;])"
+)
 # quotes around a value in a message, also escaped inside a JSON body
 _QUOTES = ("'", '"', '\\"')
 _ASKS_FOR_COUNTRY = (
