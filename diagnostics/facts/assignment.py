@@ -91,9 +91,9 @@ def exported_while_unassigned(ctx: Context) -> pl.DataFrame:
 def _with_in_flowcase(ctx: Context, skips: pl.LazyFrame) -> pl.LazyFrame:
     """These skips with ``in_flowcase``: whether each is of an object Flowcase already has
     (a target id on the skip, or an earlier successful create/update/disable in the
-    export); and ``back_since``: whether a successful export of the object followed (it was
-    assigned again). Joined lazily to the few rows per person it takes: a month's skips are
-    never held, filtered or copied here."""
+    export); and ``back_since``: whether a successful create or update of the object
+    followed (it was assigned again; a disable is Entra removing it). Joined lazily to the
+    few rows per person it takes: a month's skips are never held, filtered or copied here."""
     skipped = skips.select(pl.col("person").unique()).collect()["person"]
     done = (
         ctx.scan
@@ -104,7 +104,9 @@ def _with_in_flowcase(ctx: Context, skips: pl.LazyFrame) -> pl.LazyFrame:
         )
         .group_by("person")
         .agg(pl.col("activity_time").min().alias("_provisioned_at"),
-             pl.col("activity_time").max().alias("_last_export"))
+             # a disable is how Entra removes an unassigned user: not assigned again
+             pl.col("activity_time").filter(pl.col("action") != "disable").max()
+             .alias("_last_export"))
         .collect(engine="streaming")
     )
     return (
