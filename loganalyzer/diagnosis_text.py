@@ -53,7 +53,8 @@ def headline(diagnosis: Diagnosis, verdict: Verdict) -> list[str]:
     first = verdict.fix_first
     return [
         f"Verdict: {verdict.state}. {verdict.reason}.",
-        f"Fix first: {first.rule_id} {step_phrase(first)}" if first else "Fix first: nothing",
+        f"Fix first: {verdict.fix_first_id} {step_phrase(first)}" if first else
+        "Fix first: nothing",
         f"Findings: {counts}",
     ]
 

@@ -95,32 +95,32 @@ def _diagnosis(ctx: Context, progress: Callable[..., None] | None) -> Diagnosis:
     )
 
 
-MENDED = ("Mended since: every user and group it is about had a later event that did not "
-          "fail.")
+MENDED = ("Mended since: every user and group it is about succeeded in a later request.")
 
 
 def _mark_mended(ctx: Context, findings: list[Finding]) -> None:
-    """Mark the causes and consequences whose people all moved on: each one's latest event
-    is not the finding's and not a failure (a department created and the users retried, a
-    token fixed, ToLower added and the next export lower-case). A finding with an event of
-    no known person, or of a job (a quarantine), stays current."""
-    asked = [f for f in findings if f.kind in ("cause", "consequence") and len(f.event_ids)]
+    """Mark the findings of failures whose people all succeeded since: each one's latest
+    event is a success, not the finding's (a department created and the user retried, a
+    token fixed). A finding of what was *sent* (upper-case, the manager) is never mended: a
+    later update that does not send it, or an in-sync skip, fixes nothing. Nor is a
+    quarantine (the job's, not the people's); an event without an identity is its own
+    person, so it is never followed by anything."""
+    asked = [f for f in findings if f.kind in ("cause", "consequence") and len(f.event_ids)
+             and not f.details.get("quarantine")]
     if not asked:
         return
     wanted = pl.concat([f.event_ids for f in asked]).unique().implode()
     whose = ctx.scan.filter(pl.col("event_id").is_in(wanted)).select(
-        "event_id", "person").collect()
-    latest = latest_events(ctx, whose["person"].drop_nulls().unique())
+        "event_id", "person", "status").collect()
+    latest = latest_events(ctx, whose["person"].unique())
     for finding in asked:
         mine = whose.filter(pl.col("event_id").is_in(finding.event_ids.implode()))
-        people = mine["person"]
-        if (not people.len() or people.null_count() or finding.details.get("quarantine")
-                or mine.height < finding.event_ids.len()):
+        if mine.height < len(finding.event_ids) or (mine["status"] != "failure").any():
             continue
-        last = latest.filter(pl.col("person").is_in(people.unique().implode()))
-        moved_on = ~pl.col("latest").is_in(finding.event_ids.implode()) & (
-            pl.col("status") != "failure")
-        if last.height == people.n_unique() and last.select(moved_on.all()).item():
+        last = latest.filter(pl.col("person").is_in(mine["person"].unique().implode()))
+        succeeded = ~pl.col("latest").is_in(finding.event_ids.implode()) & (
+            pl.col("status") == "success").fill_null(False)
+        if last.height == mine["person"].n_unique() and last.select(succeeded.all()).item():
             finding.mended = True
             finding.message = f"{finding.message} {MENDED}"
 

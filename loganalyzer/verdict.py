@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from diagnostics.facts.job_status import JobStatus
-from diagnostics.guide_steps import STEPS
+from diagnostics.guide_steps import STEPS, step_rank
 from loganalyzer.engine import lead_order
 from loganalyzer.findings import SEVERITIES, Diagnosis, Finding, severity_rank
 from loganalyzer.wording import plural, quote_list, verb
 
 if TYPE_CHECKING:
-    from loganalyzer.config.check import ConfigResult
+    from loganalyzer.config.check import ConfigFinding, ConfigResult
 
 NO_EVENTS = (
     "No provisioning events in the period: nothing changed (Entra logs only changes)"
@@ -28,7 +28,13 @@ NO_EVENTS = (
 class Verdict:
     state: str  # healthy | degraded | failing
     reason: str  # one sentence, without the fix-first clause
-    fix_first: Finding | None  # the cause to fix first (see ``verdict``)
+    fix_first: Finding | ConfigFinding | None  # the cause to fix first (see ``verdict``)
+
+    @property
+    def fix_first_id(self) -> str | None:
+        """The rule id (FCnnn), or a configuration finding's check id (CCnnn)."""
+        first = self.fix_first
+        return None if first is None else getattr(first, "rule_id", None) or first.check_id
 
     def to_json(self) -> dict:
         """The verdict in ``diagnose --format json``."""
@@ -36,7 +42,7 @@ class Verdict:
         return {
             "state": self.state,
             "reason": self.reason,
-            "fix_first": {"rule_id": first.rule_id, "title": first.title,
+            "fix_first": {"rule_id": self.fix_first_id, "title": first.title,
                           "guide_step": (first.guide_steps or [None])[0]} if first else None,
         }
 
@@ -72,9 +78,14 @@ def verdict(diagnosis: Diagnosis, job_status: JobStatus | None = None,
         named = quote_list([f.rule_id for f in mended], 3)
         reason += (f"; {plural(len(mended), 'finding')} of the period "
                    f"{verb(len(mended), 'was', 'were')} mended since ({named}): "
-                   f"{verb(len(mended), 'its', 'their')} users all had a later event that did "
-                   "not fail")
+                   f"{verb(len(mended), 'its', 'their')} users all succeeded in a later "
+                   "request")
     wrong = _loud_configuration(configuration)
+    worst = min(wrong, key=lambda f: (severity_rank(f.severity), step_rank(f.guide_steps)),
+                default=None)
+    if worst and (first is None or severity_rank(worst.severity) < severity_rank(
+            first.severity)):  # a job in quarantine before one user's unknown department
+        first = worst
     if wrong:
         named = quote_list([f"{f.check_id} {f.title}" for f in wrong], 2)
         reason += (f"; {'and' if state == 'failing' else 'but'} the configuration has "
@@ -144,7 +155,9 @@ def _busy(
         )
     low = sum(f.severity == "low" for f in findings)
     extra = f"; {plural(low, 'low-severity finding')} listed for information" if low else ""
-    return "healthy", f"No finding above low severity and {failed} of events failed{extra}"
+    current = "current " if len(findings) < len(diagnosis.findings) else ""
+    return "healthy", (f"No {current}finding above low severity and {failed} of events "
+                       f"failed{extra}")
 
 
 def _quiet(
@@ -183,12 +196,13 @@ def _quiet(
 
 def fails_at(diagnosis: Diagnosis, severity: str, job_status: JobStatus | None = None,
              configuration: ConfigResult | None = None) -> bool:
-    """``--fail-on severity``: a finding at or above it (of the logs, or of the configuration
-    given with ``--config``), or the job itself in trouble (quarantine, a failed last run),
-    which makes the verdict failing whatever findings were accepted and trips every level."""
+    """``--fail-on severity``: a finding at or above it (of the logs, not mended since, or of
+    the configuration given with ``--config``), or the job itself in trouble (quarantine, a
+    failed last run), which makes the verdict failing whatever findings were accepted and
+    trips every level."""
     limit = severity_rank(severity)
     return bool(job_trouble(job_status) or _loud_configuration(configuration, severity)) or any(
-        severity_rank(f.severity) <= limit for f in diagnosis.findings)
+        severity_rank(f.severity) <= limit for f in diagnosis.findings if not f.mended)
 
 
 def job_trouble(job: JobStatus | None) -> str:

@@ -349,32 +349,45 @@ def test_a_scanned_diagnosis_removes_the_rows_it_wrote_to_disk(tmp_path, monkeyp
     assert list(spill.iterdir()) == []
 
 
-def test_a_finding_whose_people_all_moved_on_is_mended_and_leaves_the_verdict() -> None:
-    """A department created and the user retried, ToLower added and the next export
-    lower-case: history, not what to fix now. One user still failing keeps it current."""
-    from loganalyzer.verdict import verdict
+def test_a_failure_whose_people_all_succeeded_since_is_mended_and_leaves_the_verdict(
+) -> None:
+    """A department created and the user retried: history, not what to fix now; --fail-on
+    agrees with the verdict. One user still failing keeps it current. A finding of what was
+    sent (upper case) is never mended: a later update that does not send the attribute, or an
+    in-sync skip, fixes nothing."""
+    from loganalyzer.verdict import fails_at, verdict
 
-    def export(still_failing: bool) -> Export:
+    def export(upper_case: bool = False, still_failing: bool = False) -> Export:
         x = Export()
         dept_failure(x, "anna.berg@northwind.no", cycle="cycle-1")
         x.user("anna.berg@northwind.no", cycle="cycle-2")
-        x.user("ola.nordmann@northwind.no", cycle="cycle-1",
-               sent={"userName": "Ola.Nordmann@northwind.no", EMAIL: "Ola.Nordmann@northwind.no"})
-        x.user("ola.nordmann@northwind.no", action="update", cycle="cycle-2")
+        if upper_case:
+            x.user("ola.nordmann@northwind.no", cycle="cycle-1", sent={
+                "userName": "Ola.Nordmann@northwind.no", EMAIL: "Ola.Nordmann@northwind.no"})
+            x.user("ola.nordmann@northwind.no", action="update", cycle="cycle-2",
+                   sent={"title": "Lead"})
+            x.user("ola.nordmann@northwind.no", status="skipped", skip_reason="RedundantExport",
+                   cycle="cycle-3")
         if still_failing:
             dept_failure(x, "per.olsen@northwind.no", cycle="cycle-2")
         return x
 
-    diagnosis = engine.diagnose(export(still_failing=False).frames())
-    assert {f.rule_id: f.mended for f in diagnosis.findings} == {"FC008": True, "FC006": True}
-    assert all(f.message.endswith(engine.MENDED) for f in diagnosis.findings)
+    diagnosis = engine.diagnose(export().frames())
+    [departments] = diagnosis.findings
+    assert departments.mended and departments.message.endswith(engine.MENDED)
     health = verdict(diagnosis)
-    assert health.state == "healthy" and health.fix_first is None
-    assert health.reason.endswith("; 2 findings of the period were mended since (FC008, FC006): "
-                                  "their users all had a later event that did not fail")
+    assert (health.state, health.fix_first) == ("healthy", None)
+    assert health.reason == (
+        "No current finding above low severity and 50.0% of events failed; 1 finding of the "
+        "period was mended since (FC008): its users all succeeded in a later request")
+    assert not fails_at(diagnosis, "high")
+
+    diagnosis = engine.diagnose(export(upper_case=True).frames())
+    assert {f.rule_id: f.mended for f in diagnosis.findings} == {"FC008": True, "FC006": False}
+    assert verdict(diagnosis).fix_first.rule_id == "FC006" and fails_at(diagnosis, "high")
 
     diagnosis = engine.diagnose(export(still_failing=True).frames())
-    assert {f.rule_id: f.mended for f in diagnosis.findings} == {"FC008": False, "FC006": True}
+    assert [(f.rule_id, f.mended) for f in diagnosis.findings] == [("FC008", False)]
     assert verdict(diagnosis).fix_first.rule_id == "FC008"
 
 
