@@ -208,6 +208,9 @@ def test_a_configuration_finding_at_high_or_above_fails_the_verdict_and_fail_on(
                             "failed; but the configuration has 13 findings at high severity or "
                             "above (CC015 The provisioning job is in quarantine or stopped, "
                             "CC001 The group object mapping is enabled and 11 more).")
+    # the quarantine (critical) is fixed before anything the logs show
+    assert both.stdout.splitlines()[3].startswith("Fix first: CC015 The provisioning job is in "
+                                                  "quarantine or stopped (guide step 3")
     report = tmp_path / "weekly.json"
     code = runner.invoke(app, ["report", healthy, "--config", str(CONFIG / "bad"), "--fail-on",
                                "critical", "-o", str(report), "-q"]).exit_code
