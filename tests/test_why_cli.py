@@ -202,6 +202,18 @@ def test_a_group_name_is_recognised_as_a_group_not_never_seen():
     assert "FC001" in {e["rule_id"] for e in answer["job_wide"]}
 
 
+def test_a_group_answer_says_its_job_wide_counts_are_of_the_newest_cycle():
+    """`diagnose` counts 12 failures in 3 cycles; `why` diagnoses the newest cycle only and
+    must not call its 4 failures the export's."""
+    for fmt in ("terminal", "md"):
+        result = run("Flowcase Users NO", SAMPLES / "group-404-halt.json", "--format", fmt)
+        shown = words(result).replace("\\", "")
+        assert "in this export:" not in shown
+        assert ("Job-wide findings in each job's newest cycle (counts are of that cycle only; "
+                "`diagnose` counts the whole export):") in shown
+        assert "failed 4 times" in shown
+
+
 @pytest.mark.parametrize("events", [1, 2])
 def test_a_user_never_seen_is_told_what_the_export_covers_in_plain_words(tmp_path, events):
     """'covers 1 event', not '1 events': the line a support engineer reads first."""

@@ -25,6 +25,10 @@ from loganalyzer.wording import plural
 
 VERDICT_STYLES = {"FAILING": "bold red", "PROVISIONED": "bold green"}
 CANDIDATE_LIMIT = 20
+# what an unresolved answer's job-wide findings count: `why` diagnoses only each job's newest
+# cycle (it stays interactive on a month), so its counts are not `diagnose`'s
+NEWEST_CYCLE = ("in each job's newest cycle (counts are of that cycle only; `diagnose` counts "
+                "the whole export)")
 TIMELINE_LIMIT = 40  # latest events shown by default; the JSON always has them all
 
 
@@ -150,7 +154,7 @@ def _terminal(answer: WhyAnswer, limit: int) -> RenderableType:
     person = answer.lookup.person
     if person is None:
         lines = _unresolved_lines(answer)
-        lines += ["", "Job-wide findings in this export:"] if answer.job_wide else []
+        lines += ["", f"Job-wide findings {NEWEST_CYCLE}:"] if answer.job_wide else []
         for e in answer.job_wide:
             lines += _explanation_lines(e)
         return Group(*map(_styled, lines))
@@ -214,6 +218,7 @@ def _markdown(answer: WhyAnswer, limit: int) -> str:
                 )
         else:
             lines += [md_escape(line) for line in _unresolved_lines(answer)]
+        lines += ["", f"Job-wide findings {md_escape(NEWEST_CYCLE)}:"] if answer.job_wide else []
         for e in answer.job_wide:
             lines += [f"- **Job-wide:** {_md(e.message)} ({_steps(e.guide_steps)}). "
                       f"Fix: {_md(e.fix)}"]
