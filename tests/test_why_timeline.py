@@ -191,3 +191,30 @@ def test_events_of_the_same_second_are_ordered_as_their_file_runs(tmp_path, newe
     answer = query.to_json(query.why(source, "kari.nilsen@northwind.no"))
     assert [e["status"] for e in answer["timeline"]] == ["failure", "success"]
     assert answer["verdict"]["state"] == "provisioned"
+
+
+def test_the_verdict_speaks_of_this_user_not_of_everyone_the_finding_names():
+    """FC007's message lists five other users and Henrik's duplicate address: Ole's verdict
+    names the rule and counts the others, and says nothing about them."""
+    from conftest import SAMPLES
+
+    ole = "OLE.JOHANSEN@northwind.no"
+    verdict = query.why(load([SAMPLES / "failing-initial.json"]), ole).verdict
+    assert verdict.rule_id == "FC007"
+    assert verdict.message == (
+        "Failing: the latest create failed with HTTP 409: A user with this email address "
+        "already exists. FC007 (Duplicate users or identifiers that do not match pre-existing "
+        "Flowcase data) explains it, for 5 other users too."
+    )
+
+
+def test_a_skip_a_finding_explains_is_told_with_this_users_reason_only():
+    export = Export()
+    for upn in ("ida@contoso.no", "jon@contoso.no"):
+        export.user(upn, status="skipped", skip_reason="AttributeValidationFailed")
+    verdict = query.why(export.frames(), "ida@contoso.no").verdict
+    assert verdict.state == "skipped" and verdict.rule_id == "FC021"
+    assert verdict.message == (
+        "Skipped (AttributeValidationFailed): FC021 (A value the mapping needs is empty or "
+        "invalid in Entra (user skipped)) explains it, for 1 other user too."
+    )

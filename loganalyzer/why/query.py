@@ -169,9 +169,21 @@ def _said(reason: str | None) -> str:
     return reason.rstrip(" .") if reason and reason.strip(" .") else "no reason logged"
 
 
-def _verdict(entries: list[tl.Entry], leading: Finding | None, job_wide: bool) -> Verdict:
+def _explained_by(finding: Finding, mine: set[str]) -> str:
+    """The leading finding as it concerns this person (``mine``: their identifiers): its
+    title and how many others it names, not its message about everyone."""
+    others = [a for a in finding.affected if a.id.lower() not in mine]
+    said = f"{finding.rule_id} ({finding.title}) explains it"
+    if others:
+        kind = "user" if all(a.type == "User" for a in others) else "object"
+        said += f", for {plural(len(others), 'other ' + kind)} too"
+    return said + "."
+
+
+def _verdict(entries: list[tl.Entry], leading: Finding | None, job_wide: bool,
+             mine: set[str]) -> Verdict:
     """The latest event decides the state; ``leading`` (if any) is the rule behind it, already
-    shown among the job-wide findings when ``job_wide``."""
+    shown among the job-wide findings when ``job_wide``; ``mine``: the person's identifiers."""
     last = entries[-1]
     rule = dict(
         rule_id=leading.rule_id if leading else None,
@@ -188,14 +200,14 @@ def _verdict(entries: list[tl.Entry], leading: Finding | None, job_wide: bool) -
         if leading and job_wide:
             message += f" Explained by the job-wide finding {leading.rule_id} above."
         elif leading:
-            message += f" {leading.message}"
+            message += f" {_explained_by(leading, mine)}"
         else:
             message += " No rule explains it (see 'unexplained' in diagnose)."
         return Verdict(FAILING, last.error_code, last.time, message, **rule)
     if last.status == "skipped" and last.skip != tl.ALREADY_IN_SYNC:
         message, steps, fix, note = _skip_verdict(last)
         if leading is not None and fix == UNKNOWN_SKIP_FIX:
-            message = f"Skipped ({last.skip}): {leading.message}"
+            message = f"Skipped ({last.skip}): {_explained_by(leading, mine)}"
         if leading is None:
             rule.update(guide_steps=steps, guide_step_title=_title(steps), fix=fix)
         return Verdict(SKIPPED, last.skip, last.time, message, note=note, **rule)
@@ -320,7 +332,7 @@ def _explained(found: Lookup, entries: list[tl.Entry], diagnosis: Diagnosis,
     leading = about_latest[0] if about_latest else None
     if leading is None and latest.status == "failure":  # only what stops everyone's changes:
         leading = next(iter(job_wide), None)  # a finding about other events is not the cause
-    verdict = _verdict(entries, leading, id(leading) in wide)
+    verdict = _verdict(entries, leading, id(leading) in wide, mine)
     return WhyAnswer(
         found, verdict, entries, [_explanation(f, True) for f in job_wide],
         [_explanation(f, True) for f in job_wide] + [_explanation(f, False) for f in personal],
