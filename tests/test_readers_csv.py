@@ -505,6 +505,25 @@ def test_cli_summary_lists_the_csv_kinds_and_notes(tmp_path):
     assert '"portal CSV (steps)"' in stdout and "no modified-properties file given" in stdout
 
 
+@pytest.mark.parametrize("extract", [
+    (["Name", "Department"], [["Anna Berg", "Sales"]]),  # an HR extract
+    (["TimeGenerated", "OperationName"], [["2026-03-24T07:00:00Z", "x"]]),  # Log Analytics, no Id
+], ids=["hr-extract", "log-analytics-without-id"])
+def test_a_csv_skipped_in_a_folder_is_neither_counted_nor_typed_as_an_input(tmp_path, extract):
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    (folder / "export.json").write_bytes((SAMPLES / "failing-initial.json").read_bytes())
+    write(folder / "hr.csv", *extract)
+    (folder / "notes.txt").write_text("hello\n")
+    code, stdout, _ = run_cli(str(folder), "--format", "json", "-q")
+    assert code == 0
+    given = json.loads(stdout)["input"]
+    assert given["kinds"] == {str(folder / "export.json"): "portal JSON download"}
+    assert any(n.startswith(f"skipped {folder / 'hr.csv'}: ") for n in given["notes"])
+    code, stdout, _ = run_cli(str(folder), "-q")
+    assert "Input: 1 file;" in stdout and f"{folder / 'hr.csv'}: CSV" not in stdout
+
+
 # The generated failing-initial export, as a portal CSV download, against its JSON download.
 
 COMPARED = ["event_id", "status", "action", "error_code", "error_reason", "http_status",

@@ -323,6 +323,8 @@ def read_sources(sources: list[Source], read_log: ReadLog) -> Iterator[pl.DataFr
             kind_name = csv_logs.describe(source)
             if kind_name:
                 read_log.kinds[source.name] = kind_name
+            else:  # skipped, with a note: not an input
+                read_log.kinds.pop(source.name)
             _note_damage(source, read_log)
     read_log.count_unshown_ignored()
     if read_log.other_logs:

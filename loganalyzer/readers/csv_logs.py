@@ -42,7 +42,7 @@ def describe(source: Source) -> str | None:
     """The kind of a CSV source, for display ("portal CSV (steps)", "Log Analytics CSV");
     None for one that was skipped."""
     try:
-        found = _classify(CsvTable.open(source))
+        _, found = _open(source)
     except InputError:
         return None
     return found.value if isinstance(found, CsvKind) else found.kind.value
@@ -63,10 +63,7 @@ def classify(sources: list[Source], notes: list[str]) -> CsvFiles:
     found = CsvFiles()
     for source in sources:
         try:
-            table = CsvTable.open(source)
-            kind = _classify(table)
-            if not isinstance(kind, PortalFile):
-                _require_id(table)
+            table, kind = _open(source)
         except InputError as exc:
             if not source.in_folder:
                 raise
@@ -77,6 +74,15 @@ def classify(sources: list[Source], notes: list[str]) -> CsvFiles:
         else:
             found.log_analytics.append(table)
     return found
+
+
+def _open(source: Source) -> tuple[CsvTable, CsvKind | PortalFile]:
+    """The table and its kind; an InputError for a file that is no provisioning log."""
+    table = CsvTable.open(source)
+    kind = _classify(table)
+    if not isinstance(kind, PortalFile):
+        _require_id(table)
+    return table, kind
 
 
 def _require_id(table: CsvTable) -> None:
