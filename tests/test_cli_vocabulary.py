@@ -97,8 +97,12 @@ def test_shared_options_have_one_meaning_everywhere():
         if flag in ("--since", "--to"):  # summary reads files only: no Graph, no "now"
             files_only = helps.pop("summary")
             assert "Graph" not in files_only and "now" not in files_only
+            # fetch reads no events: it counts back from now, never from the newest event
+            graph_only = helps.pop("fetch")
+            assert "now" in graph_only and "newest event" not in graph_only
         assert len(set(helps.values())) == 1, f"{flag} is described differently: {helps}"
     assert set(described("--since")) >= {"diagnose", "report", "why", "fetch"}
+    assert "Graph keeps 30 days" in described("--since")["fetch"]
     assert set(described("--fail-on")) >= {"diagnose", "report", "check"}
     # --graph reads logs or configuration from Graph instead of files: a flag everywhere
     assert all(options(name)["--graph"].is_flag for name in COMMANDS if "--graph" in options(name))

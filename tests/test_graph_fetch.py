@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import json
+import socket
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
 
-from loganalyzer.graph.client import GraphError, GraphRequestError
+from loganalyzer.graph.client import AuthOptions, GraphConnection, GraphError, GraphRequestError
 from loganalyzer.graph.fetch import FetchOptions, fetch_to_folder
 from loganalyzer.graph.query import QueryError, Selection
 from loganalyzer.ingest import load
 from tests.fake_graph import OTHER_APP, FakeGraph, make_events
-from tests.graph_support import START, TOKEN, events, options, page_ids, pages
+from tests.graph_support import FAST, START, TOKEN, events, options, page_ids, pages
 
 LOGS = "/auditLogs/provisioning"
 
@@ -88,6 +89,26 @@ def test_429_retry_after_is_honoured(graph, tmp_path):
     assert retry.retry_attempt == "1"
     assert retry.at - requests[throttled].at >= 0.95
     assert result.pages == len(pages(tmp_path))
+
+
+@pytest.mark.parametrize(("since", "noted"), [("40d", True), ("30d", False)])
+def test_a_window_older_than_graph_keeps_is_a_note_not_an_error(graph, tmp_path, since, noted):
+    result = fetch_to_folder(options(graph, since=since, date_from=None, date_to=None), tmp_path)
+    said = [n for n in result.notes if n.startswith("Graph keeps provisioning logs for 30 days")]
+    assert len(said) == noted
+
+
+def test_a_graph_never_reached_says_to_check_the_network_not_to_resume(tmp_path):
+    with socket.socket() as closed:  # a port nobody listens on: the connection is refused
+        closed.bind(("127.0.0.1", 0))
+        root = f"http://127.0.0.1:{closed.getsockname()[1]}/v1.0"
+    connection = GraphConnection(root, AuthOptions(access_token=TOKEN), FAST)
+    with pytest.raises(GraphError) as failure:
+        fetch_to_folder(FetchOptions(connection=connection), tmp_path)
+    said = str(failure.value)
+    assert failure.value.exit_code == 3
+    assert "resume" not in said
+    assert "Graph never answered: check the network (a proxy, a firewall) and --graph-url" in said
 
 
 def test_503_is_retried_with_backoff(graph, tmp_path):

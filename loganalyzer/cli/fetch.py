@@ -165,6 +165,18 @@ class FetchWindow:
         check_options(self.since, self.date_from, self.date_to)
 
 
+@dataclass(frozen=True)
+class GraphWindow(FetchWindow):
+    """`fetch`'s window: it reads no events, so it counts back from now."""
+
+    since: Annotated[str | None, typer.Option(
+        "--since", metavar="LENGTH", help="Only the last 7d, 36h or 2w before now (default: "
+        "7d; Graph keeps 30 days).")] = None
+    date_to: Annotated[str | None, typer.Option(
+        "--to", metavar="DATE", help="End: a date (that day included) or an ISO date-time, "
+        "UTC (default: now).")] = None
+
+
 def fetch_options(sign_in: SignIn, window: FetchWindow, events: EventFilter,
                   extra_filter: str | None = None) -> FetchOptions:
     """Options for ``graph_fetch.fetch_to_folder``."""
@@ -212,11 +224,11 @@ def fetched_folder(options: FetchOptions, quiet: bool) -> Iterator[Path]:
 
 
 @app.command("fetch")
-@with_options(window=FetchWindow, events=EventFilter, sign_in=SignIn)
+@with_options(window=GraphWindow, events=EventFilter, sign_in=SignIn)
 def fetch_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the page files.")],
     *,
-    window: FetchWindow,
+    window: GraphWindow,
     events: EventFilter,
     incremental: Annotated[
         Path | None,

@@ -433,6 +433,7 @@ class GraphSession:
         self._options = {RetryHandlerOption.get_key(): option}
         client = httpx.AsyncClient(timeout=httpx.Timeout(100, connect=30), http2=True)
         self._client = graph_http_client(client, connection.retry, _RETRIED_BY_KIOTA)
+        self.reached = False  # Graph answered once: a failure after it is transient
 
     async def close(self) -> None:
         await self._client.aclose()
@@ -457,9 +458,11 @@ class GraphSession:
                     dest.unlink(missing_ok=True)
                 reason = str(exc) or type(exc).__name__
                 if attempt == policy.connection_tries:
+                    advice = ("re-run the same command to resume" if self.reached else
+                              "Graph never answered: check the network (a proxy, a firewall) "
+                              "and --graph-url, then re-run the same command")
                     raise GraphError(self.secrets.scrub(
-                        f"Graph at {self.root} failed {attempt} times ({reason}); "
-                        "re-run the same command to resume"
+                        f"Graph at {self.root} failed {attempt} times ({reason}); {advice}"
                     )) from None
                 await asyncio.sleep(policy.connection_backoff * 2 ** (attempt - 1))
         raise AssertionError("unreachable")
@@ -472,6 +475,7 @@ class GraphSession:
         )
         request.extensions[REQUEST_OPTIONS_KEY] = dict(self._options)
         response = await self._client.send(request, stream=True)
+        self.reached = True
         try:
             if response.status_code != 200:
                 self._raise_for(response.status_code, await response.aread(), url, permissions)

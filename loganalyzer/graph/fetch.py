@@ -28,6 +28,7 @@ from loganalyzer.graph.client import (
 )
 from loganalyzer.graph.query import (
     DEFAULT_SINCE,
+    RETENTION,
     QueryError,
     Selection,
     TimeWindow,
@@ -188,7 +189,18 @@ def _plan(
     )
     first_page = last_page_number(out_dir) + 1
     state = RunState(request, query, window.to_json(), first_url, first_page, first_page)
-    return state, FetchResult(out_dir, query, window)
+    return state, FetchResult(out_dir, query, window, notes=_retention_notes(window, now))
+
+
+def _retention_notes(window: TimeWindow, now: datetime) -> list[str]:
+    """A window reaching further back than Graph keeps provisioning logs: no error (what is
+    kept comes back), but the days before are not empty, only gone."""
+    kept_from = now - RETENTION
+    if window.start >= kept_from:
+        return []
+    return [f"Graph keeps provisioning logs for {RETENTION.days} days: the window starts "
+            f"{window.start:%Y-%m-%d}, but nothing before {kept_from:%Y-%m-%d %H:%M} UTC comes "
+            "back (export older logs from Log Analytics or a storage account, if one keeps them)"]
 
 
 class _Meter:

@@ -17,6 +17,7 @@ from loganalyzer.problems import InputError
 
 DEFAULT_GRAPH_URL = "https://graph.microsoft.com/v1.0"
 DEFAULT_SINCE = "7d"
+RETENTION = timedelta(days=30)  # how long Graph keeps provisioning logs
 STATUSES = ("failure", "skipped", "success", "warning")
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
