@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from loganalyzer.cli import app
 from tests.conftest import SAMPLES
-from tests.fake_graph import FLOWCASE, FakeGraph
+from tests.fake_graph import FLOWCASE, ConfigData, FakeGraph
 from tests.graph_support import TOKEN
 
 DATA = Path(__file__).parent / "data"
@@ -23,14 +23,17 @@ SECOND = {**QUARANTINED, "id": "scim.b3e1a7c45d924f6e8a102c9d7e4f6b58.0f2e9c11-7
 
 
 def serve(*jobs: dict) -> FakeGraph:
-    return FakeGraph([], token=TOKEN, jobs={FLOWCASE.service_principal_id: list(jobs)},
-                     schemas={job["id"]: SCHEMA for job in jobs})
+    sp = FLOWCASE.service_principal_id
+    apps = ConfigData(service_principals={sp: {"id": sp, "displayName": FLOWCASE.name}})
+    return FakeGraph([], token=TOKEN, jobs={sp: list(jobs)},
+                     schemas={job["id"]: SCHEMA for job in jobs}, config=apps)
 
 
 def fetch_job(graph: FakeGraph, out: Path, *args: str,
-              sp: str = FLOWCASE.service_principal_id):
+              sp: str | None = FLOWCASE.service_principal_id):
+    chosen = ["--service-principal-id", sp] if sp else []
     result = CliRunner().invoke(app, ["fetch-job", "--graph-url", graph.url, "-o", str(out),
-                                      "--service-principal-id", sp, *args],
+                                      *chosen, *args],
                                 env={"GRAPH_ACCESS_TOKEN": TOKEN})
     assert result.stdout == ""  # fetch-job writes files; what it says goes to stderr
     return result.exit_code, result.stderr
@@ -56,6 +59,21 @@ def test_the_single_job_is_picked_without_a_job_id(tmp_path):
     assert code == 0
     assert QUARANTINED["id"] in said
     assert json.loads((tmp_path / "sync-job.json").read_text())["id"] == QUARANTINED["id"]
+
+
+def test_the_app_is_found_by_its_display_name_as_check_and_retest_find_it(tmp_path):
+    with serve(QUARANTINED) as graph:
+        code, said = fetch_job(graph, tmp_path, "--app", FLOWCASE.name, sp=None)
+        asked = [s.query.get("$filter") for s in graph.served if s.path.endswith("Principals")]
+    assert code == 0, said
+    assert asked == [f"displayName eq '{FLOWCASE.name}'"]
+    assert json.loads((tmp_path / "sync-job.json").read_text())["id"] == QUARANTINED["id"]
+    with serve(QUARANTINED) as graph:
+        code, said = fetch_job(graph, tmp_path / "other", "--app", "flowcase scim", sp=None)
+    assert code == 2 and "no enterprise application is named 'flowcase scim'" in said
+    with serve(QUARANTINED) as graph:
+        code, said = fetch_job(graph, tmp_path / "none", sp=None)
+    assert code == 2 and "needs --app NAME or --service-principal-id ID" in said
 
 
 def test_several_jobs_without_a_terminal_exit_2_listing_them(tmp_path):

@@ -8,7 +8,6 @@ when a command runs, so other commands do not pay for loading the SDK.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from loganalyzer.cli.common import Quiet, app, err, fail_input
-from loganalyzer.cli.fetch import App, JobId, ServicePrincipalId, SignIn
+from loganalyzer.cli.fetch import AppChoice, SignIn
 from loganalyzer.cli.graph_inputs import GraphSource
 from loganalyzer.cli.options import FailOn, options_given, with_options
 from loganalyzer.cli.outputs import Format, output_options, targets, write
@@ -26,7 +25,6 @@ from loganalyzer.problems import InputError
 if TYPE_CHECKING:
     from loganalyzer.config.check import ConfigResult
     from loganalyzer.config.model import ConfigSnapshot
-    from loganalyzer.graph.config_fetch import AppTarget
 
 GraphOnly = Annotated[
     bool, typer.Option("--graph", help="Microsoft Graph: the only source of this command; "
@@ -37,22 +35,6 @@ ConfigDir = Annotated[
                  "saved, or the schema (schema editor > Download) and app manifest copied by "
                  "hand. Each file is recognised by its content."),
 ]
-
-
-@dataclass(frozen=True)
-class AppChoice:
-    """Which enterprise app's configuration to read from Graph."""
-
-    app_name: App = None
-    service_principal_id: ServicePrincipalId = None
-    job_id: JobId = None
-
-    def target(self) -> AppTarget:
-        from loganalyzer.graph.config_fetch import AppTarget
-
-        if not (self.app_name or self.service_principal_id):
-            raise InputError("--graph", "needs --app NAME or --service-principal-id ID")
-        return AppTarget(self.service_principal_id, self.app_name, self.job_id)
 
 
 def _exit_for(exc: Exception) -> typer.Exit:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from loganalyzer.cli.common import Quiet, app, err
+from loganalyzer.cli.common import Quiet, app, err, fail_input
 from loganalyzer.cli.console import progress_bar
 from loganalyzer.cli.options import with_options
 from loganalyzer.graph.query import DEFAULT_GRAPH_URL, STATUSES, QueryError, Selection
@@ -27,6 +27,7 @@ from loganalyzer.scope import GUID, JOB_ID
 
 if TYPE_CHECKING:
     from loganalyzer.graph.client import GraphConnection
+    from loganalyzer.graph.config_fetch import AppTarget
     from loganalyzer.graph.fetch import FetchOptions, FetchResult
 
 Since = Annotated[
@@ -94,6 +95,23 @@ ClientId = Annotated[
     str | None,
     typer.Option("--client-id", help="App (client) id to sign in as (default: AZURE_CLIENT_ID)."),
 ]
+
+
+@dataclass(frozen=True)
+class AppChoice:
+    """Which enterprise app to read from Graph (`check`, `fetch-config`, `fetch-job`,
+    `retest`): its display name or its service principal (object) id."""
+
+    app_name: App = None
+    service_principal_id: ServicePrincipalId = None
+    job_id: JobId = None
+
+    def target(self) -> AppTarget:
+        from loganalyzer.graph.config_fetch import AppTarget
+
+        if not (self.app_name or self.service_principal_id):
+            raise InputError("--graph", "needs --app NAME or --service-principal-id ID")
+        return AppTarget(self.service_principal_id, self.app_name, self.job_id)
 
 
 @dataclass(frozen=True)
@@ -310,30 +328,31 @@ def _pick_job(jobs: list[dict], service_principal_id: str) -> str:
 
 
 @app.command("fetch-job")
-@with_options(sign_in=SignIn)
+@with_options(choice=AppChoice, sign_in=SignIn)
 def fetch_job_command(
-    service_principal_id: Annotated[
-        str, typer.Option("--service-principal-id", help="The enterprise application's Object "
-                          "ID (not its Application/client ID).")
-    ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the JSON files.")],
     *,
-    job_id: JobId = None,
+    choice: AppChoice,
     sign_in: SignIn,
     quiet: Quiet = False,
 ) -> None:
     """Save the sync job's status (quarantine, last run, error) and schema (mappings).
 
     Writes sync-job.json (for `diagnose --job-status`) and sync-schema.json. Needs
-    Synchronization.Read.All. Keep them out of the folder of `fetch` pages.
+    Synchronization.Read.All (and Application.Read.All to find the app by --app NAME). Keep
+    them out of the folder of `fetch` pages.
     """
     from loganalyzer.graph.client import GraphError, list_sync_jobs, save_sync_job
+    from loganalyzer.graph.config_fetch import service_principal_id
 
     graph = sign_in.connection()
     try:
-        if job_id is None:
-            job_id = _pick_job(list_sync_jobs(service_principal_id, graph), service_principal_id)
-        files = save_sync_job(service_principal_id, job_id, output, graph)
+        target = choice.target()
+        principal = service_principal_id(graph, target)
+        job_id = target.job_id or _pick_job(list_sync_jobs(principal, graph), principal)
+        files = save_sync_job(principal, job_id, output, graph)
+    except InputError as exc:
+        raise fail_input(exc) from None
     except QueryError as exc:
         err(f"error: {exc}")
         raise typer.Exit(2) from None

@@ -13,9 +13,9 @@ from typing import Annotated
 
 import typer
 
-from loganalyzer.cli.check import AppChoice, GraphOnly
+from loganalyzer.cli.check import GraphOnly
 from loganalyzer.cli.common import Quiet, app, err, fail_input
-from loganalyzer.cli.fetch import SignIn
+from loganalyzer.cli.fetch import AppChoice, SignIn
 from loganalyzer.cli.options import with_options
 from loganalyzer.cli.outputs import Format, output_options, targets, write
 from loganalyzer.problems import InputError

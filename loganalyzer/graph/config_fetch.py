@@ -87,6 +87,14 @@ async def find_service_principal(client: GraphClient, name: str) -> str:
     return str(found[0].id)
 
 
+def service_principal_id(connection: GraphConnection, target: AppTarget) -> str:
+    """``target``'s service principal (object) id: the one given, else found by its name."""
+    if target.service_principal_id:
+        return target.service_principal_id
+    return asyncio.run(with_client(
+        connection, lambda client: find_service_principal(client, target.app_name or "")))
+
+
 async def _members(client: GraphClient, snap: ConfigSnapshot, group_id: str) -> None:
     group = client.sdk.groups.by_group_id(group_id)
     direct_query = MembersRequestBuilder.MembersRequestBuilderGetQueryParameters(
