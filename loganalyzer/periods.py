@@ -104,16 +104,21 @@ def choose_period(
         return None
     oldest, newest = time_range(events)
     if since:
-        # the newest event itself belongs to the period: end just after it
-        finish = now or newest + timedelta(microseconds=1)
+        finish = now or _just_after(newest)
         return Period(finish - parse_since(since), finish)
     first = parse_bound("--from", start, end_of_day=False) if start else oldest
-    last = parse_bound("--to", end, end_of_day=True) if end else newest + timedelta(microseconds=1)
+    last = parse_bound("--to", end, end_of_day=True) if end else _just_after(newest)
     if last <= first:  # one bound given (check_options compared two), beyond the events
         if not end:
             raise InputError("--from", f"is after the newest event ({newest:%Y-%m-%d %H:%M} UTC)")
         raise InputError("--to", f"is before the oldest event ({oldest:%Y-%m-%d %H:%M} UTC)")
     return Period(first, last)
+
+
+def _just_after(newest: datetime) -> datetime:
+    """The end of a period the newest event belongs to: the next whole second (Graph logs
+    whole seconds), so the bounds a report writes have no microseconds."""
+    return newest.replace(microsecond=0) + timedelta(seconds=1)
 
 
 def select(frames: Frames, period: Period) -> Frames:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -22,7 +23,7 @@ def events():
 def test_since_counts_back_from_the_newest_event_of_an_export(events):
     period = choose_period(events, since="7d")
     newest = events["activity_time"].max()
-    assert period.end == newest + timedelta(microseconds=1)
+    assert period.end == newest + timedelta(seconds=1)  # the next whole second: it is in
     assert period.length == timedelta(days=7)
     assert period.previous().end == period.start
 
@@ -68,3 +69,15 @@ def test_bad_period_and_config_options_are_refused_before_any_log_is_read(
     result = CliRunner().invoke(app, [*command, str(tmp_path / "missing.json"), *args, "-q"])
     assert result.exit_code == 2
     assert result.stderr.startswith(f"error: {message}"), result.stderr
+
+
+@pytest.mark.parametrize("options", [["--since", "2d"], ["--from", "2026-03-23T10:00:00Z"]])
+def test_a_report_period_counted_from_the_newest_event_is_in_whole_seconds(tmp_path, options):
+    out = tmp_path / "findings.json"
+    result = CliRunner().invoke(app, ["report", str(SAMPLES / "failing-initial.json"), *options,
+                                      "-o", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    period = json.loads(out.read_text())["period"]
+    # the newest event is at 08:06:10: the period ends with the second it is in
+    assert period["end"] == "2026-03-24T08:06:11+00:00"
+    assert "." not in period["start"]
