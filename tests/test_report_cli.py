@@ -65,6 +65,13 @@ def test_since_counts_back_from_the_newest_event(tmp_path: Path) -> None:
     assert expected < len(records)
 
 
+def test_the_cycle_duration_figure_uses_one_unit(tmp_path: Path) -> None:
+    """The weekly sample's median cycle is 98 s and its longest 11.4 min: both in minutes."""
+    code, markdown = _report(tmp_path, WEEKLY)
+    assert code == 0
+    assert _figures(markdown)["Cycle duration"] == ("median 1.6 min", "longest 11.4 min")
+
+
 def test_a_bare_to_date_includes_its_whole_day(tmp_path: Path) -> None:
     records = _raw("weekly-two-periods.json")
     start, end = datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 9, tzinfo=UTC)

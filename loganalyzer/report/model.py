@@ -368,13 +368,16 @@ def _rate(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "n/a"
 
 
-def _duration(delta: timedelta | None) -> str:
+def _duration(delta: timedelta | None, scale: timedelta | None = None) -> str:
+    """``delta`` in s, min or h, the unit chosen for ``scale`` (default ``delta`` itself): the
+    figures of one line share the unit of its largest ("median 1.7 min (longest 3.1 min)")."""
     if delta is None:
         return ""
     seconds = delta.total_seconds()
-    if seconds < 120:
+    largest = (scale or delta).total_seconds()
+    if largest < 120:
         return f"{seconds:.0f} s"
-    if seconds < 7200:
+    if largest < 7200:
         return f"{seconds / 60:.1f} min"
     return f"{seconds / 3600:.1f} h"
 
@@ -419,6 +422,7 @@ def _key_figures(
         return _rate(n, total), f"{n:,} events{note}"
 
     durations = cycles["duration"]
+    longest = durations.max()
     figures = [
         KeyFigure("Events", f"{total:,}"),
         KeyFigure("Success rate", *share("success")),
@@ -432,8 +436,8 @@ def _key_figures(
         KeyFigure("Cycles run", f"{cycles.height:,}"),
         KeyFigure(
             "Cycle duration",
-            f"median {_duration(durations.median())}" if cycles.height else "n/a",
-            f"longest {_duration(durations.max())}" if cycles.height else "",
+            f"median {_duration(durations.median(), longest)}" if cycles.height else "n/a",
+            f"longest {_duration(longest)}" if cycles.height else "",
         ),
         KeyFigure(
             "Halted cycles",
