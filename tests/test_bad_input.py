@@ -291,11 +291,14 @@ def test_more_problems_than_shown_says_how_to_see_them_all(tmp_path):
 def test_every_output_says_records_were_left_unread(tmp_path):
     """stderr is gone once a weekly job has run: the JSON, the report and `why` say it too."""
     text = (SAMPLES / "pattern-08-unknown-department.json").read_text(encoding="utf-8")
-    last = json.loads(text)[-1]
+    records = json.loads(text)
+    last = records[-1]
     cut = text[: text.index(last["id"]) + 10]  # inside the last record's id: an open string
     path = tmp_path / "cut.json"
     path.write_text(cut, encoding="utf-8")
-    note = f"1 input record could not be read and is not counted ({path} 1)"
+    note = (f"1 input record could not be read and is not counted ({path} 1); {path} is cut "
+            f"off at record {len(records)}: whatever followed is missing too (a download or "
+            "copy that did not finish? export it again)")
 
     code, out, stderr = run("diagnose", str(path), "--format", "json", "-q")
     assert code == 0
@@ -378,8 +381,9 @@ def test_a_folder_holding_an_export_and_its_store_says_each_thing_once(tmp_path)
         dataset = load(inputs)
         assert dataset.frames.event_count() == alone.frames.event_count()
         assert dataset.problems == alone.problems  # one unread record, not two
-        assert f"1 input record could not be read and is not counted ({export} 1)" in \
-            dataset.input_notes()
+        assert dataset.input_notes()[0].startswith(
+            f"1 input record could not be read and is not counted ({export} 1); {export} is cut "
+            "off at record ")
         # spilled through a temporary store, what the store's ingest noted is kept
         spilled = load(inputs, spill_bytes=1)
         assert spilled.frames.event_count() == alone.frames.event_count()
