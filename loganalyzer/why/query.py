@@ -171,13 +171,15 @@ def _said(reason: str | None) -> str:
 
 def _explained_by(finding: Finding, mine: set[str]) -> str:
     """The leading finding as it concerns this person (``mine``: their identifiers): its
-    title and how many others it names, not its message about everyone."""
+    message when it is about them alone (it names what is wrong: "name.familyName is empty
+    or invalid"), else its title and how many others it names, not its message about
+    everyone."""
     others = [a for a in finding.affected if a.id.lower() not in mine]
+    if not others:
+        return finding.message
     said = f"{finding.rule_id} ({finding.title}) explains it"
-    if others:
-        kind = "user" if all(a.type == "User" for a in others) else "object"
-        said += f", for {plural(len(others), 'other ' + kind)} too"
-    return said + "."
+    kind = "user" if all(a.type == "User" for a in others) else "object"
+    return f"{said}, for {plural(len(others), 'other ' + kind)} too."
 
 
 def _verdict(entries: list[tl.Entry], leading: Finding | None, job_wide: bool,
