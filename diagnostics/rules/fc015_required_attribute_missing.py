@@ -81,6 +81,7 @@ def evaluate(ctx: Context) -> list[Hit]:
     creates_without_identifier = ctx.failures.filter(
         client_failure
         & (pl.col("action") == "create")
+        & (pl.col("object_type") != "Group").fill_null(True)  # a group sends neither: FC001's
         & (pl.col("user_name_sent").is_null() | pl.col("email_sent").is_null())
         & ~other_subject
         & ~mentions(DUPLICATE)
