@@ -126,17 +126,16 @@ def _mark_mended(ctx: Context, findings: list[Finding]) -> None:
 
 
 def nothing_reached_note(summary: dict[str, Any]) -> str:
-    """Every event a skip, none in sync: nobody reached Flowcase. Normal in a quiet week when
+    """Every event an out-of-scope skip: nobody reached Flowcase. Normal in a quiet week when
     only people outside the app changed; after an initial cycle, nobody is assigned."""
-    skipped, events = summary["skipped"], summary["events"]
-    if not events or skipped < events or summary["expected_skips"]["redundant_export"]:
-        return ""
-    unassigned = summary["expected_skips"]["not_effectively_entitled"]
+    events = summary["events"]
+    if not events or summary["expected_skips"]["not_effectively_entitled"] < events:
+        return ""  # some other skip (a rule explains it) or one whose reason is not logged
     return (f"No event reached Flowcase: all {plural(events, 'event')} "
-            f"{verb(events, 'was', 'were')} skipped "
-            f"({unassigned:,} as not assigned to the app), none was in sync. Normal when no "
-            "assigned user changed; if people should have been provisioned, check that they "
-            "are assigned to the app (guide step 5) and the scope (step 3)")
+            f"{verb(events, 'was', 'were')} skipped as out of scope (NotEffectivelyEntitled), "
+            "none was in sync. Normal when no assigned user changed; if people should have "
+            "been provisioned, check that they are assigned to the app (guide step 5) and the "
+            "scope (step 3)")
 
 
 def unknown_status_note(count: int) -> str:
