@@ -92,9 +92,14 @@ def _with_in_flowcase(ctx: Context, skips: pl.LazyFrame) -> pl.LazyFrame:
     """These skips with ``in_flowcase``: whether each is of an object Flowcase already has
     (a target id on the skip, or an earlier successful create/update/disable in the
     export); and ``back_since``: whether a successful create or update of the object
-    followed (it was assigned again; a disable is Entra removing it). Joined lazily to the
-    few rows per person it takes: a month's skips are never held, filtered or copied here."""
+    followed (it was assigned again; a disable, or an update sending active False, is Entra
+    removing it). Joined lazily to the few rows per person it takes: a month's skips are
+    never held, filtered or copied here."""
     skipped = skips.select(pl.col("person").unique()).collect()["person"]
+    # how Entra removes an unassigned user, not assigning it again: a disable, or an update
+    # sending active False
+    removing = (pl.col("action") == "disable") | pl.col("event_id").is_in(
+        sent_active(ctx).filter(pl.col("active") == "false")["event_id"].implode())
     done = (
         ctx.scan
         .filter(
@@ -104,9 +109,7 @@ def _with_in_flowcase(ctx: Context, skips: pl.LazyFrame) -> pl.LazyFrame:
         )
         .group_by("person")
         .agg(pl.col("activity_time").min().alias("_provisioned_at"),
-             # a disable is how Entra removes an unassigned user: not assigned again
-             pl.col("activity_time").filter(pl.col("action") != "disable").max()
-             .alias("_last_export"))
+             pl.col("activity_time").filter(~removing).max().alias("_last_export"))
         .collect(engine="streaming")
     )
     return (
