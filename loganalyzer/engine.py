@@ -96,31 +96,36 @@ def _diagnosis(ctx: Context, progress: Callable[..., None] | None) -> Diagnosis:
 
 
 MENDED = ("Mended since: every user and group it is about succeeded in a later request.")
+# one object in one app: two Entra objects sharing a UPN (a rehire) are two, and a success in
+# a sandbox app mends nothing in production
+OBJECT = pl.concat_str([pl.col("app_name").fill_null(""),
+                        pl.coalesce("source_id", "person")], separator="\x1f").alias("object")
 
 
 def _mark_mended(ctx: Context, findings: list[Finding]) -> None:
-    """Mark the findings of failures whose people all succeeded since: each one's latest
-    event is a success, not the finding's (a department created and the user retried, a
-    token fixed). A finding of what was *sent* (upper-case, the manager) is never mended: a
-    later update that does not send it, or an in-sync skip, fixes nothing. Nor is a
-    quarantine (the job's, not the people's); an event without an identity is its own
-    person, so it is never followed by anything."""
+    """Mark the findings of failures whose objects all succeeded since: each one's latest
+    event, in the same app, is a success later than the finding's events for it (a
+    department created and the user retried, a token fixed; events of the same second have
+    no known order, so they mend nothing). A finding of what was *sent* (upper-case, the
+    manager) is never mended: a later update that does not send it, or an in-sync skip,
+    fixes nothing. Nor is a quarantine (the job's, not the objects')."""
     asked = [f for f in findings if f.kind in ("cause", "consequence") and len(f.event_ids)
              and not f.details.get("quarantine")]
     if not asked:
         return
     wanted = pl.concat([f.event_ids for f in asked]).unique().implode()
     whose = ctx.scan.filter(pl.col("event_id").is_in(wanted)).select(
-        "event_id", "person", "status").collect()
-    latest = latest_events(ctx, whose["person"].unique())
+        "event_id", OBJECT, "status", "activity_time").collect()
+    latest = latest_events(ctx, whose["object"].unique(), OBJECT)
     for finding in asked:
         mine = whose.filter(pl.col("event_id").is_in(finding.event_ids.implode()))
         if mine.height < len(finding.event_ids) or (mine["status"] != "failure").any():
             continue
-        last = latest.filter(pl.col("person").is_in(mine["person"].unique().implode()))
-        succeeded = ~pl.col("latest").is_in(finding.event_ids.implode()) & (
-            pl.col("status") == "success").fill_null(False)
-        if last.height == mine["person"].n_unique() and last.select(succeeded.all()).item():
+        last_failed = mine.group_by("object").agg(pl.col("activity_time").max().alias("_failed"))
+        after = last_failed.join(latest, on="object", how="left").select(
+            ((pl.col("status") == "success") & (pl.col("activity_time") > pl.col("_failed")))
+            .fill_null(False).all()).item()
+        if after:
             finding.mended = True
             finding.message = f"{finding.message} {MENDED}"
 

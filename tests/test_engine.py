@@ -416,3 +416,22 @@ def test_a_period_where_no_event_reached_flowcase_says_so_in_a_note() -> None:
     for reason in ("RedundantExport", "AttributeValidationFailed"):
         diagnosis = engine.diagnose(unassigned(also=reason).frames())
         assert diagnosis.summary["events"] == 4 and diagnosis.notes == [], reason
+
+
+@pytest.mark.parametrize("later", ["same second", "another object", "another app"])
+def test_a_success_of_the_same_second_another_object_or_another_app_mends_nothing(later):
+    """Events of the same second have no known order (Graph logs whole seconds); a rehire's
+    new object shares the old one's UPN; a sandbox app is not the production app."""
+    x = Export()
+    failed = dept_failure(x, "anna.berg@northwind.no", object_id="0000000b-new-object")
+    success = x.user("anna.berg@northwind.no", cycle="cycle-2", action="update",
+                     object_id="0000000a-old-object" if later == "another object" else None,
+                     at=datetime.fromisoformat(failed["activityDateTime"].replace("Z", "+00:00"))
+                     if later == "same second" else None)
+    if later == "same second":
+        assert success["activityDateTime"] == failed["activityDateTime"]
+    if later == "another app":
+        success["servicePrincipal"] = dict(success["servicePrincipal"],
+                                           displayName="Flowcase SCIM (test)")
+    [finding] = engine.diagnose(x.frames()).findings
+    assert finding.rule_id == "FC008" and not finding.mended
