@@ -212,13 +212,14 @@ SENT_FACTS = (
 # a group by its display name, anyone else by their person
 # how a message names an object: a group by its display name; a user by the person key (a
 # UPN or email), or, when the export logged neither (a portal CSV without its attribute files),
-# by display name and object id, which `why` finds
+# as "Display Name <object id>", which `why` finds by either: one name per person (renamed
+# during the month, a user is still one user)
 LABEL = (
     pl.when(pl.col("object_type") == "Group")
     .then(pl.coalesce("source_display_name", "person"))
     .when(pl.col("person").str.contains("@", literal=True).not_()
           & pl.col("source_display_name").is_not_null())
-    .then(pl.format("{} ({})", "source_display_name", "person"))
+    .then(pl.format("{} <{}>", pl.col("source_display_name").max().over("person"), "person"))
     .otherwise(pl.col("person"))
     .alias("label")
 )

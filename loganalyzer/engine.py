@@ -356,7 +356,8 @@ def _unexplained(ctx: Context, explained: pl.Series) -> list[UnexplainedGroup]:
     """The failures no cause or noise finding explains (``explained``: those that do)."""
     left = ctx.events_where(
         is_failure() & ~pl.col("event_id").is_in(explained.implode()),
-        ("event_id", "activity_time", "error_code", "http_status", "person", *REASON_COLUMNS),
+        ("event_id", "activity_time", "error_code", "http_status", "person", "label",
+         *REASON_COLUMNS),
     )
     if left.height == 0:
         return []
@@ -368,7 +369,7 @@ def _unexplained(ctx: Context, explained: pl.Series) -> list[UnexplainedGroup]:
             pl.len().alias("count"),
             pl.col("_reason").drop_nulls().first(),
             pl.col("person").n_unique().alias("affected"),
-            pl.col("person").drop_nulls().unique(maintain_order=True).head(EXAMPLES)
+            pl.col("label").drop_nulls().unique(maintain_order=True).head(EXAMPLES)
             .alias("examples"),
         )
         .sort(["count", "error_code", "http_status"], descending=[True, False, False],

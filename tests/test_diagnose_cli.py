@@ -304,16 +304,39 @@ def test_the_counts_line_accounts_for_warnings(tmp_path):
     assert "warning" not in " ".join(run("diagnose", FAILING).output.split()).split("UTC,")[1][:120]
 
 
-def test_users_without_upn_are_named_by_display_name_and_object_id() -> None:
+def _main_only_renamed(tmp_path: Path, main: str) -> dict:
+    """The portal CSV main file with a second failure of Jakob Møller, renamed since."""
+    import csv
+
+    with open(main, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    header, jakob = rows[0], next(r for r in rows[1:] if "Jakob Møller" in r)
+    again = ["Jakob Møller-Berg" if v == "Jakob Møller" else v for v in jakob]
+    for column in ("ID", "Change ID", "Id", "Change Id"):  # a new event, not a duplicate
+        if column in header:
+            again[header.index(column)] = "f" + again[header.index(column)][1:]
+    folder = tmp_path / "renamed"
+    folder.mkdir()
+    with open(folder / "ProvisioningLogs.csv", "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([*rows, again])
+    return as_json(str(folder / "ProvisioningLogs.csv"))
+
+
+def test_users_without_upn_are_named_by_display_name_and_object_id(tmp_path) -> None:
     """The portal CSV's main file alone logs no UPN: a bare object id tells the reader nothing,
     so messages and the affected list give the display name beside it (both find the user
     with `why`)."""
     main_only = str(SAMPLES / "formats" / "csv" / "ProvisioningLogs.csv")
     doc = as_json(main_only)
     departments = next(f for f in doc["findings"] if f["rule_id"] == "FC008")
-    assert "Jakob Møller (4b677d3a-bbf3-4670-ab02-58f26fcdbcc3)" in departments["message"]
+    assert "Jakob Møller <4b677d3a-bbf3-4670-ab02-58f26fcdbcc3>" in departments["message"]
     shown = " ".join(run("diagnose", main_only, "-q").stdout.split())
     assert "Jakob Møller <4b677d3a-bbf3-4670-ab02-58f26fcdbcc3> (1)" in shown
+    # renamed during the month, a user is still one user, under one name
+    frames_doc = _main_only_renamed(tmp_path, main_only)
+    renamed = next(f for f in frames_doc["findings"] if f["rule_id"] == "FC008")
+    assert renamed["message"].count("<4b677d3a-bbf3-4670-ab02-58f26fcdbcc3>") == 1
+    assert "8 users" not in renamed["message"]
     # with UPNs logged (the JSON of the same events), users are named by them alone
     named = next(f for f in as_json(FAILING)["findings"] if f["rule_id"] == "FC008")
     assert "7 users (camilla.dam@northwind.dk, jakob.moller@northwind.dk, " in named["message"]
