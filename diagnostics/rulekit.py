@@ -110,16 +110,17 @@ def mentions_outside_names(pattern: str) -> pl.Expr:
 
 
 def latest_events(ctx: Context, keys: pl.Series, key: pl.Expr | None = None) -> pl.DataFrame:
-    """The key, ``latest`` (event id), ``status`` and ``activity_time`` of the latest event of
-    each of ``keys`` (the greatest event id among ties, in any read order). ``key`` is an
-    expression over ``Context.scan`` with an output name: the person by default."""
+    """The key, ``latest`` (event id), ``status``, ``activity_time`` and ``app_name`` of the
+    latest event of each of ``keys`` (the greatest event id among ties, in any read order).
+    ``key`` is an expression over ``Context.scan`` with an output name: the person by
+    default."""
     key = pl.col("person") if key is None else key
     name = key.meta.output_name()
     # counted in the streaming engine: their events of a month are millions. Their latest
     # time is collected first, and their events scanned again: one query reading them twice
     # held them all in between (10M events: the rule peaked 0.57 GB above where it started,
     # now 0.14 GB).
-    theirs = ctx.scan.select(key, "activity_time", "event_id", "status").filter(
+    theirs = ctx.scan.select(key, "activity_time", "event_id", "status", "app_name").filter(
         pl.col(name).is_in(keys.implode()))
     last_seen = (theirs.group_by(name).agg(pl.col("activity_time").max())
                  .collect(engine="streaming"))
@@ -127,7 +128,7 @@ def latest_events(ctx: Context, keys: pl.Series, key: pl.Expr | None = None) -> 
         theirs.join(last_seen.lazy(), on=[name, "activity_time"], how="semi")
         .group_by(name)
         .agg(pl.col("event_id").max().alias("latest"),
-             pl.col("status").sort_by("event_id").last(),
+             pl.col("status", "app_name").sort_by("event_id").last(),
              pl.col("activity_time").first())
         .collect(engine="streaming")
     )

@@ -96,17 +96,16 @@ def _diagnosis(ctx: Context, progress: Callable[..., None] | None) -> Diagnosis:
 
 
 MENDED = ("Mended since: every user and group it is about succeeded in a later request.")
-# one object in one app: two Entra objects sharing a UPN (a rehire) are two, and a success in
-# a sandbox app mends nothing in production
-OBJECT = pl.concat_str([pl.col("app_name").fill_null(""),
-                        pl.coalesce("source_id", "person")], separator="\x1f").alias("object")
+# one Entra object: two sharing a UPN (a rehire) are two
+OBJECT = pl.coalesce("source_id", "person").alias("object")
 
 
 def _mark_mended(ctx: Context, findings: list[Finding]) -> None:
     """Mark the findings of failures whose objects all succeeded since: each one's latest
-    event, in the same app, is a success later than the finding's events for it (a
-    department created and the user retried, a token fixed; events of the same second have
-    no known order, so they mend nothing). A finding of what was *sent* (upper-case, the
+    event is a success later than the finding's events for it, in the same app (a sandbox
+    app's success mends nothing in production) or in none (a pasted on-demand result): a
+    department created and the user retried, a token fixed. Events of the same second have
+    no known order, so they mend nothing. A finding of what was *sent* (upper-case, the
     manager) is never mended: a later update that does not send it, or an in-sync skip,
     fixes nothing. Nor is a quarantine (the job's, not the objects')."""
     asked = [f for f in findings if f.kind in ("cause", "consequence") and len(f.event_ids)
@@ -115,16 +114,19 @@ def _mark_mended(ctx: Context, findings: list[Finding]) -> None:
         return
     wanted = pl.concat([f.event_ids for f in asked]).unique().implode()
     whose = ctx.scan.filter(pl.col("event_id").is_in(wanted)).select(
-        "event_id", OBJECT, "status", "activity_time").collect()
+        "event_id", OBJECT, "status", "activity_time", "app_name").collect()
     latest = latest_events(ctx, whose["object"].unique(), OBJECT)
     for finding in asked:
         mine = whose.filter(pl.col("event_id").is_in(finding.event_ids.implode()))
         if mine.height < len(finding.event_ids) or (mine["status"] != "failure").any():
             continue
-        last_failed = mine.group_by("object").agg(pl.col("activity_time").max().alias("_failed"))
+        last_failed = mine.group_by("object").agg(
+            pl.col("activity_time").max().alias("_failed"), pl.col("app_name").first()
+            .alias("_app"))
+        same_app = pl.col("app_name").is_null() | (pl.col("app_name") == pl.col("_app"))
         after = last_failed.join(latest, on="object", how="left").select(
-            ((pl.col("status") == "success") & (pl.col("activity_time") > pl.col("_failed")))
-            .fill_null(False).all()).item()
+            ((pl.col("status") == "success") & (pl.col("activity_time") > pl.col("_failed"))
+             & same_app).fill_null(False).all()).item()
         if after:
             finding.mended = True
             finding.message = f"{finding.message} {MENDED}"

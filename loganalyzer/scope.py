@@ -247,7 +247,9 @@ def _automatic(found: list[AppEvents], inputs: str) -> list[AppEvents]:
     outbound = [a for a in found if not a.inbound]
     named = [a for a in outbound if a.named_flowcase]
     if named:
-        return named
+        # a pasted on-demand result names no app: beside one Flowcase app, it is that app's
+        unnamed = [a for a in outbound if a.name == UNNAMED] if len(named) == 1 else []
+        return named + unnamed
     scim = [a for a in outbound if a.scim]
     if len(scim) == 1:
         return scim

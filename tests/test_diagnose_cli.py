@@ -340,3 +340,27 @@ def test_users_without_upn_are_named_by_display_name_and_object_id(tmp_path) -> 
     # with UPNs logged (the JSON of the same events), users are named by them alone
     named = next(f for f in as_json(FAILING)["findings"] if f["rule_id"] == "FC008")
     assert "7 users (camilla.dam@northwind.dk, jakob.moller@northwind.dk, " in named["message"]
+
+
+def test_a_pasted_on_demand_success_beside_the_export_mends_the_failure(tmp_path) -> None:
+    """Provision on demand after the fix, its response saved beside last night's export: the
+    response names no app, so it is the Flowcase app's (docs: inputs), and the user's
+    failure is mended."""
+    import realworld as rw
+
+    x = Export()
+    x.user("anna.berg@contoso.no", status="failure", http=400,
+           detail="Department 'Sales EMEA' does not exist",
+           sent={"userName": "anna.berg@contoso.no", "urn:ietf:params:scim:schemas:extension:"
+                 "enterprise:2.0:User:department": "Sales EMEA"})
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(x.records))
+    on_demand = tmp_path / "on-demand.json"
+    on_demand.write_text(json.dumps(rw.on_demand_response(
+        x.user("anna.berg@contoso.no", cycle="on-demand"))))
+    doc = as_json(str(export), str(on_demand))
+    assert [a["name"] for a in doc["summary"]["scope"]["diagnosed"]] == [
+        "Flowcase SCIM", "(no app or job named)"]
+    assert doc["summary"]["scope"]["other_events"] == 0
+    assert [(f["rule_id"], f["mended"]) for f in doc["findings"]] == [("FC008", True)]
+    assert doc["verdict"]["state"] == "healthy"
