@@ -63,7 +63,8 @@ def verdict(diagnosis: Diagnosis, job_status: JobStatus | None = None,
     The cause to fix first is the leading most severe high or critical finding (a critical
     group 404 halting every cycle before one user's unknown department; among equals, the
     earliest guide step); without one, the leading medium-severity *cause* (a degraded run
-    still has something to fix). Low findings, noise and consequences never lead."""
+    still has something to fix). Low findings and noise never lead; a consequence (escrow)
+    leads only when no cause is as loud."""
     current = [f for f in diagnosis.findings if not f.mended]
     loud = [f for f in current if severity_rank(f.severity) <= severity_rank("high")]
     medium_causes = [f for f in current if f.severity == "medium" and f.kind == "cause"]
