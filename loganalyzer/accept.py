@@ -15,12 +15,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from loganalyzer.findings import SEVERITIES, Diagnosis, Finding, Suppressed
 from loganalyzer.problems import InputError
 
+if TYPE_CHECKING:
+    from loganalyzer.config.check import ConfigResult
+
 BASELINE_VERSION = 1
-_SPEC = re.compile(r"^(FC\d{3})(?::(.+))?$", re.IGNORECASE)
+_SPEC = re.compile(r"^((?:FC|CC)\d{3})(?::(.+))?$", re.IGNORECASE)
+CHECK_PREFIX = "CC"  # a configuration check: accepted as a whole
 WHOLE_RULE = "*"
 
 
@@ -56,7 +61,8 @@ def _names(affected) -> set[str]:
 
 
 def parse_ignore(specs: list[str], rule_ids: set[str]) -> Acceptance:
-    """``FC019`` or ``FC019:ida.eriksen@northwind.no``; an unknown rule id is an error."""
+    """``FC019``, ``FC019:ida.eriksen@northwind.no`` or a configuration check ``CC017``
+    (whole: it names settings, not people); an unknown id is an error."""
     acceptance = Acceptance()
     for spec in specs:
         match = _SPEC.match(spec.strip())
@@ -66,8 +72,19 @@ def parse_ignore(specs: list[str], rule_ids: set[str]) -> Acceptance:
         rule_id = match.group(1).upper()
         if rule_id not in rule_ids:
             raise InputError("--ignore", f"no rule {rule_id}; `loganalyzer rules list` shows them")
+        if rule_id.startswith(CHECK_PREFIX) and match.group(2):
+            raise InputError("--ignore", f"a configuration check is accepted as a whole: "
+                             f"--ignore {rule_id}, not {spec.strip()!r}")
         acceptance.add(rule_id, match.group(2) or WHOLE_RULE, f"ignored: {spec.strip()}")
     return acceptance
+
+
+def accept_checks(configuration: ConfigResult | None, acceptance: Acceptance) -> None:
+    """Mark the configuration findings ``--ignore CCnnn`` accepts: still listed, and out of
+    the verdict and ``--fail-on``."""
+    for finding in configuration.findings if configuration else []:
+        if finding.check_id in acceptance.accepted:
+            finding.accepted = acceptance.sources[finding.check_id]
 
 
 def read_baseline(path: Path, acceptance: Acceptance) -> Acceptance:

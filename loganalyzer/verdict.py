@@ -105,11 +105,12 @@ def _fix_first(candidates: list[Finding]) -> Finding | None:
 
 
 def _loud_configuration(configuration: ConfigResult | None, severity: str = "high") -> list:
-    """Configuration findings at ``severity`` or above: a job in quarantine or the group
-    mapping left on fails the next cycle, whatever this period's logs say."""
+    """Configuration findings at ``severity`` or above, not accepted (``--ignore CCnnn``): a
+    job in quarantine or the group mapping left on fails the next cycle, whatever this
+    period's logs say."""
     limit = severity_rank(severity)
     return [f for f in (configuration.findings if configuration else [])
-            if severity_rank(f.severity) <= limit]
+            if severity_rank(f.severity) <= limit and not f.accepted]
 
 
 def severity_counts(findings: list[Finding]) -> str:

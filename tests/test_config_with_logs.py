@@ -218,3 +218,32 @@ def test_a_configuration_finding_at_high_or_above_fails_the_verdict_and_fail_on(
     good = runner.invoke(app, ["report", healthy, "--config", str(CONFIG / "good"), "--fail-on",
                                "low", "-o", str(tmp_path / "good.md"), "-q"])
     assert good.exit_code == 0 and "## Health: healthy" in (tmp_path / "good.md").read_text()
+
+
+def test_configuration_findings_are_accepted_with_ignore_and_still_listed(tmp_path) -> None:
+    """A scheduled run that knows its configuration's findings: --ignore CCnnn keeps them
+    listed, marked, and out of the verdict and --fail-on; a check names settings, not people,
+    so it is accepted whole."""
+    healthy, bad = "sample_logs/healthy-incremental.json", str(CONFIG / "bad")
+    runner = CliRunner()
+    loud = [f["check_id"] for f in json.loads(invoke("check", "--config", bad, "--format",
+                                                      "json"))["findings"]
+            if f["severity"] in ("critical", "high")]
+    ignore = [arg for check in loud for arg in ("--ignore", check)]
+    result = runner.invoke(app, ["diagnose", healthy, "--config", bad, "--fail-on", "high",
+                                 *ignore, "--format", "json", "-q"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["verdict"]["state"] == "healthy" and doc["verdict"]["fix_first"] is None
+    accepted = {f["check_id"]: f["accepted"] for f in doc["configuration"]["findings"]}
+    assert accepted["CC015"] == "ignored: CC015" and len(accepted) == 17
+    assert sum(bool(a) for a in accepted.values()) == len(loud)
+    shown = runner.invoke(app, ["diagnose", healthy, "--config", bad, "--ignore", "CC015", "-q"])
+    assert "(accepted: ignored: CC015; not in the verdict)" in " ".join(shown.stdout.split())
+    page = tmp_path / "r.html"
+    assert runner.invoke(app, ["report", healthy, "--config", bad, "--ignore", "CC015", "-o",
+                               str(page), "-q"]).exit_code == 0
+    assert "accepted (ignored: CC015): not in the verdict" in page.read_text()
+    refused = runner.invoke(app, ["diagnose", healthy, "--ignore", "CC015:anna", "-q"])
+    assert refused.exit_code == 2
+    assert "a configuration check is accepted as a whole: --ignore CC015" in refused.stderr

@@ -16,7 +16,7 @@ from rich.text import Text
 
 from diagnostics import RULES, rule_by_id
 from diagnostics.guide_steps import STEPS
-from loganalyzer import engine
+from loganalyzer import accept, engine
 from loganalyzer.cli.check import ConfigDir, config_for
 from loganalyzer.cli.common import App, Quiet, app, err, fail_input, flowcase_only, load_inputs
 from loganalyzer.cli.console import progress_bar
@@ -86,6 +86,7 @@ def diagnose(
         acceptance = accepting.read()
         job = read_job_status(job_status) if job_status else None
         configuration = config_for(config_dir, graph, quiet)
+        accept.accept_checks(configuration, acceptance)
         with ExitStack() as stack:
             loaded = load_inputs(graph_inputs(inputs, graph, stack, quiet, window), quiet,
                                  analysis_only=True)

@@ -152,7 +152,10 @@ class AcceptOptions:
 
     def read(self) -> accept.Acceptance:
         """What to accept; ``InputError`` for a malformed --ignore or baseline."""
-        acceptance = accept.parse_ignore(self.ignore or [], {rule.id for rule in RULES})
+        from diagnostics.config_rules import CONFIG_RULES
+
+        known = {rule.id for rule in RULES} | {check.id for check in CONFIG_RULES}
+        acceptance = accept.parse_ignore(self.ignore or [], known)
         return accept.read_baseline(self.baseline, acceptance) if self.baseline else acceptance
 
     def settle(self, diagnosis: Diagnosis, acceptance: accept.Acceptance,

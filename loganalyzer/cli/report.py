@@ -181,6 +181,7 @@ def report_command(
         if compare_previous and not (since or start or end):
             raise InputError("--compare-previous", "needs a period: --since or --from/--to")
         configuration = config_for(config_dir, graph, quiet)
+        accept.accept_checks(configuration, acceptance)
         if previous_config is not None:
             configuration = with_drift(configuration, previous_config, quiet)
         fetch_window = _graph_window(since, start, end, compare_previous) if graph.enabled else None

@@ -30,6 +30,8 @@ class ConfigFinding:
     remediation: str
     log_rules: list[str]  # the log rules that see the same mistake once it hurts
     details: dict[str, Any] = field(default_factory=dict)
+    # what accepted it ("ignored: CC017"): still listed, out of the verdict and --fail-on
+    accepted: str = ""
 
 
 @dataclass

@@ -54,6 +54,11 @@ def _logs(log_rules: list[str]) -> str:
     return f" (in the logs: {' and '.join(log_rules)})"
 
 
+def _accepted(finding: ConfigFinding) -> str:
+    """' (accepted: ignored: CC017; not in the verdict)' for an accepted finding, else ''."""
+    return f" (accepted: {finding.accepted}; not in the verdict)" if finding.accepted else ""
+
+
 def _steps(finding: ConfigFinding) -> str:
     return ", ".join(step_label(s) for s in finding.guide_steps)
 
@@ -61,7 +66,8 @@ def _steps(finding: ConfigFinding) -> str:
 def render_terminal(result: ConfigResult, title: str | None = None) -> str:
     lines = ([title, ""] if title else []) + [headline(result), ""]
     for f in result.findings:
-        lines += _wrap(f"[{f.severity.upper()}] {f.check_id} {f.title} — step {_steps(f)}", "")
+        lines += _wrap(f"[{f.severity.upper()}] {f.check_id} {f.title} — step {_steps(f)}"
+                       f"{_accepted(f)}", "")
         lines += _wrap(f.message, "  ")
         for e in f.evidence:
             lines += _wrap(f"{e.subject}: {e.current}  (expected: {e.expected})", "    ")
@@ -83,7 +89,7 @@ def render_markdown(result: ConfigResult, level: int = 1) -> str:
     h = "#" * level
     lines = [f"{h} Configuration", "", md_escape(headline(result)), ""]
     for f in result.findings:
-        lines += [f"{h}# {f.check_id} {md_escape(f.title)} ({f.severity})", "",
+        lines += [f"{h}# {f.check_id} {md_escape(f.title)} ({f.severity}){_accepted(f)}", "",
                   f"Guide step: {md_escape(_steps(f))}", "", md_escape(f.message), ""]
         if f.evidence:
             lines += ["| what | current | expected |", "|---|---|---|"]
