@@ -21,7 +21,7 @@ Known false positives:
 from __future__ import annotations
 
 from diagnostics.config_rule import ConfigHit, Mismatch
-from diagnostics.facts.config import object_mappings, schemas
+from diagnostics.facts.config import schemas, users_switched_off
 from loganalyzer.config.model import SCHEMA, ConfigSnapshot
 
 ID = "CC018"
@@ -38,12 +38,6 @@ REMEDIATION = (
 
 
 def evaluate(config: ConfigSnapshot) -> list[ConfigHit]:
-    hits = []
-    for label, schema in schemas(config):
-        users = [mapping for _rule, mapping in object_mappings(schema, "User")]
-        if users and all(mapping.enabled is False for mapping in users):
-            name = users[0].name or "the user mapping"
-            hits.append(ConfigHit(
-                f"{label}'{name}' is disabled: Entra provisions no user to Flowcase.",
-                [Mismatch(f"{label}{name}", "Enabled = No", "Enabled = Yes")]))
-    return hits
+    return [ConfigHit(f"{label}'{name}' is disabled: Entra provisions no user to Flowcase.",
+                      [Mismatch(f"{label}{name}", "Enabled = No", "Enabled = Yes")])
+            for label, schema in schemas(config) if (name := users_switched_off(schema))]

@@ -113,16 +113,24 @@ def object_mappings(schema: Any, source_object: str) -> list[tuple[Any, Any]]:
                     lambda pair: pair[1])
 
 
+def users_switched_off(schema: Any) -> str | None:
+    """The name of the user object mapping when every one the schema has is disabled
+    (Entra then provisions no user), else None."""
+    users = [mapping for _rule, mapping in object_mappings(schema, "User")]
+    if users and all(mapping.enabled is False for mapping in users):
+        return users[0].name or "the user mapping"
+    return None
+
+
 def user_mappings(schema: Any) -> list[Any]:
     """The attribute mappings of the enabled user object mapping(s). ``NotCheckable`` when
     every user mapping is disabled: Entra then sends no user at all, and each attribute
     would wrongly read as not mapped."""
-    users = object_mappings(schema, "User")
-    enabled = [mapping for _rule, mapping in users if mapping.enabled is not False]
-    if users and not enabled:
-        name = users[0][1].name or "the user mapping"
-        raise NotCheckable(f"'{name}' is disabled (CC018), so Entra sends no user attribute")
-    return [attribute for mapping in enabled for attribute in mapping.attribute_mappings or []]
+    off = users_switched_off(schema)
+    if off:
+        raise NotCheckable(f"'{off}' is disabled (CC018), so Entra sends no user attribute")
+    return [attribute for _rule, mapping in object_mappings(schema, "User")
+            if mapping.enabled is not False for attribute in mapping.attribute_mappings or []]
 
 
 def mapping_to(schema: Any, target: str) -> Any:
