@@ -70,13 +70,22 @@ def parse_ignore(specs: list[str], rule_ids: set[str]) -> Acceptance:
             raise InputError("--ignore",
                              f"expected RULE or RULE:IDENTITY (e.g. FC019), got {spec!r}")
         rule_id = match.group(1).upper()
-        if rule_id not in rule_ids:
-            raise InputError("--ignore", f"no rule {rule_id}; `loganalyzer rules list` shows them")
-        if rule_id.startswith(CHECK_PREFIX) and match.group(2):
-            raise InputError("--ignore", f"a configuration check is accepted as a whole: "
-                             f"--ignore {rule_id}, not {spec.strip()!r}")
+        refused = _refusal(rule_id, bool(match.group(2)), rule_ids,
+                           whole=f"--ignore {rule_id}, not {spec.strip()!r}")
+        if refused:
+            raise InputError("--ignore", refused)
         acceptance.add(rule_id, match.group(2) or WHOLE_RULE, f"ignored: {spec.strip()}")
     return acceptance
+
+
+def _refusal(rule_id: str, names_someone: bool, rule_ids: set[str], whole: str) -> str:
+    """Why ``rule_id`` cannot be accepted so ('' when it can); ``whole``: how to accept a
+    configuration check as a whole, spelt as the user wrote the rest."""
+    if rule_id not in rule_ids:
+        return f"no rule {rule_id}; `loganalyzer rules list` shows them"
+    if rule_id.startswith(CHECK_PREFIX) and names_someone:
+        return f"a configuration check is accepted as a whole: {whole}"
+    return ""
 
 
 def accept_checks(configuration: ConfigResult | None, acceptance: Acceptance) -> None:
@@ -87,8 +96,9 @@ def accept_checks(configuration: ConfigResult | None, acceptance: Acceptance) ->
             finding.accepted = acceptance.sources[finding.check_id]
 
 
-def read_baseline(path: Path, acceptance: Acceptance) -> Acceptance:
-    """Add the findings accepted in a baseline file written by ``--write-baseline``."""
+def read_baseline(path: Path, acceptance: Acceptance, rule_ids: set[str]) -> Acceptance:
+    """Add the findings accepted in a baseline file written by ``--write-baseline``; an
+    entry of a rule this version does not have is refused, as ``--ignore`` refuses it."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -108,13 +118,18 @@ def read_baseline(path: Path, acceptance: Acceptance) -> Acceptance:
         if wrong:
             raise InputError(str(path), f"accepted[{n}]: missing or not valid: "
                              + " and ".join(wrong))
+        refused = _refusal(rule_id.strip().upper(), bool(identities), rule_ids,
+                           whole='"identities": []')
+        if refused:
+            raise InputError(str(path), f"accepted[{n}]: {refused}")
         for identity in identities or [WHOLE_RULE]:
-            acceptance.add(rule_id, str(identity), f"baseline: {path.name}")
+            acceptance.add(rule_id.strip(), str(identity), f"baseline: {path.name}")
     return acceptance
 
 
-def baseline(diagnosis: Diagnosis) -> dict:
-    """The baseline accepting every finding of ``diagnosis`` (suppressed ones included)."""
+def baseline(diagnosis: Diagnosis, configuration: ConfigResult | None = None) -> dict:
+    """The baseline accepting every finding of ``diagnosis`` (suppressed ones included) and
+    every configuration finding (accepted ones included), each check as a whole."""
     findings = [*diagnosis.findings, *(s.finding for s in diagnosis.suppressed)]
     entries: dict[str, set[str]] = defaultdict(set)
     titles: dict[str, str] = {}
@@ -123,6 +138,9 @@ def baseline(diagnosis: Diagnosis) -> dict:
             continue
         titles[finding.rule_id] = finding.title
         entries[finding.rule_id] |= {a.id for a in finding.affected} or {WHOLE_RULE}
+    for check in configuration.findings if configuration else []:
+        titles[check.check_id] = check.title
+        entries[check.check_id] = {WHOLE_RULE}
     return {
         "baseline_version": BASELINE_VERSION,
         "written_at": datetime.now(UTC).isoformat(timespec="seconds"),

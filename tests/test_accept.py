@@ -96,6 +96,11 @@ def test_every_output_lists_what_was_suppressed(tmp_path):
          "accepted[0]: missing or not valid: identities (a list, [] for the whole rule)\n"),
         ('{"accepted": [{"identities": []}]}',
          "accepted[0]: missing or not valid: rule_id (text)\n"),
+        ('{"accepted": [{"rule_id": "FC013", "identities": []}, '
+         '{"rule_id": "FC099", "identities": []}]}',
+         "accepted[1]: no rule FC099; `loganalyzer rules list` shows them\n"),
+        ('{"accepted": [{"rule_id": "CC015", "identities": ["anna@northwind.no"]}]}',
+         'accepted[0]: a configuration check is accepted as a whole: "identities": []\n'),
     ],
 )
 def test_a_broken_baseline_is_one_line_exit_2(tmp_path: Path, content: str, message: str):

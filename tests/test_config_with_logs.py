@@ -247,3 +247,29 @@ def test_configuration_findings_are_accepted_with_ignore_and_still_listed(tmp_pa
     refused = runner.invoke(app, ["diagnose", healthy, "--ignore", "CC015:anna", "-q"])
     assert refused.exit_code == 2
     assert "a configuration check is accepted as a whole: --ignore CC015" in refused.stderr
+
+
+def test_a_baseline_accepts_the_configuration_findings_it_was_written_with(tmp_path) -> None:
+    """A weekly run with --config writes its configuration findings into the baseline (each
+    check whole); the next run with that baseline marks them accepted and passes --fail-on,
+    while a check the baseline did not hold still fails the run."""
+    healthy, bad = "sample_logs/healthy-incremental.json", str(CONFIG / "bad")
+    runner, baseline = CliRunner(), tmp_path / "accepted.json"
+    assert runner.invoke(app, ["diagnose", healthy, "--config", bad, "--write-baseline",
+                               str(baseline), "-q"]).exit_code == 0
+    written = {e["rule_id"]: e["identities"] for e in json.loads(baseline.read_text())["accepted"]}
+    found = json.loads(invoke("check", "--config", bad, "--format", "json"))["findings"]
+    assert {f["check_id"] for f in found} <= set(written)
+    assert all(written[f["check_id"]] == [] for f in found)
+    result = runner.invoke(app, ["diagnose", healthy, "--config", bad, "--baseline",
+                                 str(baseline), "--fail-on", "high", "--format", "json", "-q"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["verdict"]["state"] == "healthy"
+    assert {f["accepted"] for f in doc["configuration"]["findings"]} == {
+        "baseline: accepted.json"}
+    loud = next(f["check_id"] for f in found if f["severity"] == "critical")
+    without = [e for e in json.loads(baseline.read_text())["accepted"] if e["rule_id"] != loud]
+    baseline.write_text(json.dumps({"accepted": without}))
+    assert runner.invoke(app, ["diagnose", healthy, "--config", bad, "--baseline",
+                               str(baseline), "--fail-on", "high", "-q"]).exit_code == 1

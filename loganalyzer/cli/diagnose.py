@@ -96,7 +96,7 @@ def diagnose(
             diagnosis = engine.diagnose(frames, job, progress)
         diagnosis.notes[:0] = period_notes + dataset.input_notes()  # apps left out among them
         diagnosis.summary["scope"] = chosen.to_json()
-        diagnosis = accepting.settle(diagnosis, acceptance, quiet)
+        diagnosis = accepting.settle(diagnosis, acceptance, quiet, configuration)
         confirm(diagnosis.findings, configuration)
         health = verdict(diagnosis, job, configuration)
         write(found, {

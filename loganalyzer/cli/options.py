@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar, get_args, get_type_hints
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, get_args, get_type_hints
 
 import typer
 from typer.models import OptionInfo
@@ -30,6 +30,9 @@ from diagnostics import RULES
 from loganalyzer import accept, atomic_write
 from loganalyzer.findings import SEVERITIES, Diagnosis
 from loganalyzer.problems import InputError
+
+if TYPE_CHECKING:
+    from loganalyzer.config.check import ConfigResult
 
 Command = TypeVar("Command", bound=Callable[..., Any])
 
@@ -156,14 +159,16 @@ class AcceptOptions:
 
         known = {rule.id for rule in RULES} | {check.id for check in CONFIG_RULES}
         acceptance = accept.parse_ignore(self.ignore or [], known)
-        return accept.read_baseline(self.baseline, acceptance) if self.baseline else acceptance
+        return (accept.read_baseline(self.baseline, acceptance, known) if self.baseline
+                else acceptance)
 
-    def settle(self, diagnosis: Diagnosis, acceptance: accept.Acceptance,
-               quiet: bool) -> Diagnosis:
-        """Write the baseline (every finding of the run), then move accepted findings to
-        ``diagnosis.suppressed``."""
+    def settle(self, diagnosis: Diagnosis, acceptance: accept.Acceptance, quiet: bool,
+               configuration: ConfigResult | None = None) -> Diagnosis:
+        """Write the baseline (every finding of the run, configuration findings too), then
+        move accepted findings to ``diagnosis.suppressed``."""
         if self.write_baseline:
-            text = json.dumps(accept.baseline(diagnosis), indent=2, ensure_ascii=False)
+            text = json.dumps(accept.baseline(diagnosis, configuration), indent=2,
+                              ensure_ascii=False)
             try:
                 atomic_write.write_text(self.write_baseline, text + "\n")
             except OSError as exc:

@@ -195,7 +195,8 @@ def report_command(
         preload({t.fmt for t in found})  # the renderers' imports, beside the rules
         current = _analyse(dataset, period, job, quiet)
         current.diagnosis.summary["scope"] = scoped.to_json()  # the JSON says what was left out
-        current = _accepted(current, accepting.settle(current.diagnosis, acceptance, quiet))
+        current = _accepted(current, accepting.settle(current.diagnosis, acceptance, quiet,
+                                                            configuration))
         if not graph.enabled and period is not None and not current.dataset.frames.event_count():
             raise InputError(
                 "the input",
