@@ -40,9 +40,9 @@ from loganalyzer.normalize import (
 )
 from loganalyzer.reasons import reason_text_expr, without_entra_words
 from loganalyzer.schema import empty_frame
-from loganalyzer.wording import plural, quote_list, verb
+from loganalyzer.wording import moment, plural, quote_list, verb
 
-__all__ = ["plural", "quote_list", "verb"]  # rules take the one wording helper from here
+__all__ = ["moment", "plural", "quote_list", "verb"]  # rules take the one wording helper from here
 
 
 # What the engine reads of a finding's events (a finding can explain a million skips of a

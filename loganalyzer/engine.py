@@ -483,6 +483,8 @@ def _job_summary(job: JobStatus | None) -> dict[str, Any] | None:
         "quarantined": job.quarantined,
         "quarantine_reason": job.quarantine_reason,
         "quarantine_since": job.quarantine_since,
+        "quarantine_next_attempt": job.quarantine_next_attempt,
+        "disabled_around": job.disabled_around.isoformat() if job.disabled_around else None,
         "error_code": job.error_code,
         "error_message": job.error_message,
     }

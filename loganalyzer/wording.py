@@ -1,11 +1,13 @@
 """Counting words in messages: one helper, so no message says "1 users were" or "(s)".
 
-Every rule message, note, headline and verdict builds its counts here.
+Every rule message, note, headline and verdict builds its counts here; times in sentences
+are written by ``moment``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 
 def plural(count: int, word: str, words: str | None = None) -> str:
@@ -23,3 +25,8 @@ def quote_list(values: Sequence[str], limit: int = 5) -> str:
     """'a, b, c and 4 more' for one-sentence messages."""
     shown = ", ".join(values[:limit])
     return shown if len(values) <= limit else f"{shown} and {len(values) - limit} more"
+
+
+def moment(when: datetime) -> str:
+    """A time in a sentence, to the minute, in UTC: ``2026-03-25 20:00 UTC``."""
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")

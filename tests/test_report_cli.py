@@ -328,13 +328,18 @@ def test_job_status_in_quarantine_fails_the_verdict(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("began", "shown"), [
-    ("2026-03-24T09:30:00+05:30", "since 2026-03-24 04:00 UTC"),
-    ("2026-03-26T03:05:27.4494423Z", "since 2026-03-26 03:05 UTC"),
+    ("2026-03-24T09:30:00+05:30", "since 2026-03-24 04:00 UTC; disabled around 2026-04-21 "
+                                  "04:00 UTC unless a cycle succeeds"),
+    ("2026-03-26T03:05:27.4494423Z", "since 2026-03-26 03:05 UTC; disabled around 2026-04-23 "
+                                     "03:05 UTC unless a cycle succeeds"),
     ("0001-01-01T00:00:00Z", ""),  # Graph's "never"
 ])
 def test_quarantine_start_is_shown_in_utc(tmp_path: Path, began: str, shown: str) -> None:
+    """When the quarantine began and when Entra disables the job if it stays (four weeks
+    after the run of quarantines began), in UTC whatever offset Graph wrote."""
     job = json.loads(QUARANTINE_JOB.read_text())
     job["status"]["quarantine"]["currentBegan"] = began
+    job["status"]["quarantine"]["seriesBegan"] = began
     job_file = tmp_path / "job.json"
     job_file.write_text(json.dumps(job))
     _, markdown = _report(tmp_path, SAMPLES / "pattern-16-quarantine-escrow.json",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from loganalyzer.masking import mask
@@ -18,6 +19,20 @@ class JobStatusError(ValueError):
 
 
 QUARANTINE_EXCEPTION = "EncounteredQuarantineException"
+# formats reference 4.4: more than four weeks in quarantine disables the job
+QUARANTINE_LIMIT = timedelta(weeks=4)
+
+
+def graph_time(text: str | None) -> datetime | None:
+    """A Graph timestamp (``2021-05-24T21:45:54.4981365Z``) in UTC; None for none, ``""``,
+    the ``0001-01-01`` sentinel and text that is not a timestamp."""
+    try:
+        moment = datetime.fromisoformat((text or "").strip())
+    except ValueError:
+        return None
+    if moment.year == 1:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -25,7 +40,9 @@ class JobStatus:
     job_id: str | None
     code: str | None  # Active, Paused, Quarantine, ...
     quarantine_reason: str | None  # EncounteredQuarantineException, ...
-    quarantine_since: str | None
+    quarantine_since: str | None  # the current quarantine's start, else the series'
+    quarantine_series_began: str | None  # the first of this run of quarantines
+    quarantine_next_attempt: str | None
     error_code: str | None  # quarantine.error, else lastExecution.error
     error_message: str | None
     last_execution_state: str | None
@@ -34,6 +51,14 @@ class JobStatus:
     @property
     def quarantined(self) -> bool:
         return self.code == "Quarantine" or bool(self.quarantine_reason)
+
+    @property
+    def disabled_around(self) -> datetime | None:
+        """When Entra disables a job still in quarantine: four weeks after its run of
+        quarantines began (a cycle that succeeds before lifts the quarantine)."""
+        began = [when for text in (self.quarantine_series_began, self.quarantine_since)
+                 if (when := graph_time(text))]
+        return min(began) + QUARANTINE_LIMIT if began else None
 
     @property
     def blames_credentials(self) -> bool:
@@ -96,6 +121,8 @@ def parse_job_status(document: Any) -> JobStatus:
         code=_text(status.get("code")),
         quarantine_reason=_text(quarantine.get("reason")),
         quarantine_since=_text(quarantine.get("currentBegan") or quarantine.get("seriesBegan")),
+        quarantine_series_began=_text(quarantine.get("seriesBegan")),
+        quarantine_next_attempt=_text(quarantine.get("nextAttempt")),
         error_code=q_code or l_code,
         error_message=(q_message if q_code else None) or l_message,
         last_execution_state=_text(last.get("state")),

@@ -5,7 +5,8 @@ What it detects:
     operation was retried N times" with N >= 1) or that fail in three or more cycles, and
     whose latest event is still a failure (one that succeeded since is mended); with
     ``--job-status``, a job in quarantine, joined to the failing requests that caused it and
-    to the findings that explain those requests.
+    to the findings that explain those requests, with Entra's next attempt and the day it
+    disables the job (four weeks after the quarantines began) unless a cycle succeeds first.
 Why provisioning fails:
     Entra retries a failed object on a back-off (6 h, 12 h, 24 h, ... for 28 days). While the
     cause stays, the same objects fail every cycle, the escrow grows and, past Entra's
@@ -28,12 +29,14 @@ from __future__ import annotations
 
 import polars as pl
 
+from diagnostics.facts.job_status import JobStatus, graph_time
 from diagnostics.rulekit import (
     Context,
     Hit,
     as_ids,
     describe,
     ids,
+    moment,
     plural,
     quote_list,
     still_failing,
@@ -99,6 +102,25 @@ def explained_by(ctx: Context, event_ids: pl.Series) -> list[str]:
     return [text for _, text in sorted(found, key=lambda pair: -pair[0])]
 
 
+def quarantine_state(job: JobStatus) -> list[str]:
+    """The quarantine in words: its reason, start and last error, then what happens next:
+    the next attempt, and the day Entra disables the job if no cycle succeeds before."""
+    since = graph_time(job.quarantine_since)
+    text = f"the sync job is in quarantine ({job.quarantine_reason or 'no reason given'}"
+    if job.quarantine_since:
+        text += f" since {moment(since) if since else job.quarantine_since}"
+    if job.error_code:
+        text += f"; last error {job.error_code}"
+    outlook = [text + ")"]
+    next_attempt = graph_time(job.quarantine_next_attempt)
+    if next_attempt:
+        outlook.append(f"Entra tries again at {moment(next_attempt)}")
+    if job.disabled_around:
+        outlook.append(f"unless a cycle succeeds first, Entra disables the job after four weeks "
+                       f"in quarantine, around {moment(job.disabled_around)}")
+    return outlook
+
+
 def evaluate(ctx: Context) -> list[Hit]:
     stuck = escrowed_failures(ctx)
     quarantined = ctx.job is not None and ctx.job.quarantined
@@ -115,19 +137,16 @@ def evaluate(ctx: Context) -> list[Hit]:
         )
     causes = stuck
     if quarantined:
-        job = ctx.job
         causes = quarantine_causes(ctx)
-        text = f"the sync job is in quarantine ({job.quarantine_reason or 'no reason given'}"
-        if job.quarantine_since:
-            text += f" since {job.quarantine_since}"
-        if job.error_code:
-            text += f"; last error {job.error_code}"
-        parts.append(text + ")")
+        parts += quarantine_state(ctx.job)
         details["quarantine"] = {
-            "reason": job.quarantine_reason,
-            "since": job.quarantine_since,
-            "error_code": job.error_code,
-            "error_message": job.error_message,
+            "reason": ctx.job.quarantine_reason,
+            "since": ctx.job.quarantine_since,
+            "next_attempt": ctx.job.quarantine_next_attempt,
+            "disabled_around": (disabled.isoformat() if (disabled := ctx.job.disabled_around)
+                                else None),
+            "error_code": ctx.job.error_code,
+            "error_message": ctx.job.error_message,
             "failing_requests": causes.height,
         }
     # event ids only: ``stuck`` and ``causes`` may each be a month's failures

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
-from diagnostics.facts.job_status import JobStatus
+from diagnostics.facts.job_status import JobStatus, graph_time
 from diagnostics.guide_steps import STEPS
 from loganalyzer import __version__
 from loganalyzer.config.check import ConfigResult
@@ -27,7 +27,7 @@ from loganalyzer.report.charts import Chart, build_charts
 from loganalyzer.summary import cycle_table
 from loganalyzer.textsafe import clipped
 from loganalyzer.verdict import severity_counts, verdict
-from loganalyzer.wording import plural, verb
+from loganalyzer.wording import moment, plural, verb
 
 EVIDENCE_ROWS = 10
 AFFECTED_ROWS = 25
@@ -348,20 +348,17 @@ def _values(events: Table, column: str) -> list[str]:
     return found[column].to_list()
 
 
-def _when(moment: datetime | None) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else ""
+def _when(when: datetime | None) -> str:
+    return moment(when) if when else ""
 
 
 def _when_text(text: str | None) -> str:
     """A Graph timestamp string shown like the others, in UTC whatever offset it carries;
     '' for none and Graph's 0001-01-01 sentinel (never), the text itself when unreadable."""
-    try:
-        moment = datetime.fromisoformat((text or "").strip())
-    except ValueError:
-        return text or ""
-    if moment.year == 1:
+    when = graph_time(text)
+    if when is None and (text or "").strip().startswith("0001-"):
         return ""
-    return _when(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    return _when(when) if when else text or ""
 
 
 def _rate(part: int, whole: int) -> str:
@@ -459,8 +456,10 @@ def _quarantine_figure(job: JobStatus) -> KeyFigure:
     if not job.quarantined:
         return KeyFigure("Quarantine", "not quarantined", f"job status {job.code or 'unknown'}")
     began = _when_text(job.quarantine_since)
-    since = f"since {began}" if began else ""
-    return KeyFigure("Quarantine", "in quarantine", since)
+    said = [f"since {began}"] if began else []
+    if job.disabled_around:
+        said.append(f"disabled around {_when(job.disabled_around)} unless a cycle succeeds")
+    return KeyFigure("Quarantine", "in quarantine", "; ".join(said))
 
 
 def _finding_view(finding: Finding, change: str) -> FindingView:
