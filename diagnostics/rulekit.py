@@ -109,6 +109,11 @@ def mentions_outside_names(pattern: str) -> pl.Expr:
     return unquoted.str.contains(pattern).fill_null(False)
 
 
+# one Entra object: its object id, else (an export that lost it) its person. Two objects
+# sharing a UPN (a rehire and the departed user) are two, each with its own failures.
+OBJECT = pl.coalesce("source_id", "person").alias("object")
+
+
 def latest_events(ctx: Context, keys: pl.Series, key: pl.Expr | None = None) -> pl.DataFrame:
     """The key, ``latest`` (event id), ``status``, ``activity_time`` and ``app_name`` of the
     latest event of each of ``keys`` (the greatest event id among ties, in any read order).
@@ -134,11 +139,12 @@ def latest_events(ctx: Context, keys: pl.Series, key: pl.Expr | None = None) -> 
     )
 
 
-def still_failing(ctx: Context, people: pl.Series, failures: pl.DataFrame) -> pl.Series:
-    """Those of ``people`` whose latest event is one of ``failures``: not mended since (a later
-    success, or a skip as in sync or out of scope, ends the trouble)."""
-    latest = latest_events(ctx, people)
-    return latest.filter(pl.col("latest").is_in(failures["event_id"].implode()))["person"]
+def still_failing(ctx: Context, objects: pl.Series, failures: pl.DataFrame) -> pl.Series:
+    """Those of ``objects`` (``OBJECT`` values) whose latest event is one of ``failures``: not
+    mended since (a later success, or a skip as in sync or out of scope, ends the trouble).
+    Per object: a rehire's success mends nothing of the departed user with the same UPN."""
+    latest = latest_events(ctx, objects, OBJECT)
+    return latest.filter(pl.col("latest").is_in(failures["event_id"].implode()))["object"]
 
 
 def is_transient() -> pl.Expr:
@@ -695,6 +701,21 @@ def tally(rows: pl.LazyFrame) -> tuple[int, pl.DataFrame]:
 def people(frame: pl.DataFrame) -> int:
     """How many users or groups ``describe`` names (for the verb that follows it)."""
     return frame["label"].drop_nulls().n_unique()
+
+
+def object_names(frame: pl.DataFrame) -> list[str]:
+    """One name per Entra object (``object`` column) of a frame, sorted: its label, and its
+    object id too where objects share a label (a rehire keeps the departed user's UPN)."""
+    named = frame.group_by("object").agg(pl.col("label").drop_nulls().max())
+    shared = pl.len().over("label") > 1
+    name = pl.when(shared).then(pl.format("{} <{}>", "label", "object")).otherwise("label")
+    return sorted(named.select(name).to_series().to_list())
+
+
+def describe_objects(frame: pl.DataFrame) -> str:
+    """'2 objects (a@x.no, b@x.no)': ``describe`` counting Entra objects, not names."""
+    names = object_names(frame)
+    return f"{plural(len(names), 'object')} ({quote_list(names)})"
 
 
 def describe(frame: pl.DataFrame, noun: str = "user", nouns: str | None = None) -> str:

@@ -17,7 +17,15 @@ from diagnostics import RULES
 from diagnostics.facts.job_status import JobStatus, parse_job_status
 from diagnostics.guide_steps import step_rank
 from diagnostics.rule import Rule
-from diagnostics.rulekit import FINDING_COLUMNS, Context, Hit, as_ids, is_failure, latest_events
+from diagnostics.rulekit import (
+    FINDING_COLUMNS,
+    OBJECT,
+    Context,
+    Hit,
+    as_ids,
+    is_failure,
+    latest_events,
+)
 from loganalyzer import reasons
 from loganalyzer.compact import compact
 from loganalyzer.findings import (
@@ -96,8 +104,6 @@ def _diagnosis(ctx: Context, progress: Callable[..., None] | None) -> Diagnosis:
 
 
 MENDED = ("Mended since: every user and group it is about succeeded in a later request.")
-# one Entra object: two sharing a UPN (a rehire) are two
-OBJECT = pl.coalesce("source_id", "person").alias("object")
 
 
 def _mark_mended(ctx: Context, findings: list[Finding]) -> None:

@@ -31,10 +31,11 @@ import polars as pl
 
 from diagnostics.facts.job_status import JobStatus, graph_time
 from diagnostics.rulekit import (
+    OBJECT,
     Context,
     Hit,
     as_ids,
-    describe,
+    describe_objects,
     ids,
     moment,
     plural,
@@ -60,22 +61,25 @@ MANY_CYCLES = 3
 
 
 def escrowed_failures(ctx: Context) -> pl.DataFrame:
-    """Every failure (event id, person, label, cycle) of objects that failed on an escrow
-    retry or in MANY_CYCLES cycles, and whose latest event is still a failure."""
-    failures = ctx.failures
+    """Every failure (event id, object, label, cycle) of objects that failed on an escrow
+    retry or in MANY_CYCLES cycles, and whose latest event is still a failure. Counted per
+    Entra object (``OBJECT``): a rehire's failures are not the departed user's cycles."""
+    # the columns read here and by the message: a month's escrow may be most of its failures
+    failures = ctx.failures.select(
+        "event_id", "label", "cycle_id", "is_escrow_retry", "retry_count", OBJECT
+    )
     retried = failures.filter(
         pl.col("is_escrow_retry") | (pl.col("retry_count") >= 1).fill_null(False)
-    )["person"]
+    )["object"]
     repeated = (
-        failures.group_by("person")
+        failures.group_by("object")
         .agg(pl.col("cycle_id").n_unique().alias("cycles"))
-        .filter(pl.col("cycles") >= MANY_CYCLES)["person"]
+        .filter(pl.col("cycles") >= MANY_CYCLES)["object"]
     )
     # an object that succeeded (or went in sync) since is no longer stuck
     stuck = still_failing(ctx, pl.concat([retried, repeated]).unique(), failures)
-    # the columns the message reads: a month's escrow may be most of its failures
-    return failures.select("event_id", "person", "label", "cycle_id").filter(
-        pl.col("person").is_in(stuck.implode())
+    return failures.select("event_id", "object", "label", "cycle_id").filter(
+        pl.col("object").is_in(stuck.implode())
     )
 
 
@@ -130,8 +134,8 @@ def evaluate(ctx: Context) -> list[Hit]:
     details: dict = {}
     if stuck.height:
         parts.append(
-            f"{describe(stuck, 'object')} "
-            f"{verb(stuck['person'].n_unique(), 'keeps', 'keep')} failing cycle after cycle "
+            f"{describe_objects(stuck)} "
+            f"{verb(stuck['object'].n_unique(), 'keeps', 'keep')} failing cycle after cycle "
             f"({plural(stuck.height, 'failure')} in "
             f"{plural(stuck['cycle_id'].n_unique(), 'cycle')}, retried from escrow)"
         )

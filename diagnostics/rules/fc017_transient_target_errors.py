@@ -28,14 +28,16 @@ import polars as pl
 
 from diagnostics.facts.vocabulary import TRANSIENT, TRANSIENT_CODE
 from diagnostics.rulekit import (
+    OBJECT,
     Context,
     Hit,
     code_like,
-    describe,
+    describe_objects,
     http_at_least,
     http_in,
     mentions,
     no_http_status,
+    object_names,
     plural,
     quote_list,
     still_failing,
@@ -52,11 +54,16 @@ REMEDIATION = (
     "failing across cycles, open a Flowcase support case with its failing requests (time, "
     "user, response), and restart provisioning once it is fixed."
 )
+
+
 def keeps_failing(ctx: Context, failures: pl.DataFrame) -> list[str]:
-    """People with these failures in two or more cycles whose latest event is still one."""
-    spread = failures.group_by("person").agg(pl.col("cycle_id").n_unique().alias("cycles"))
-    repeated = spread.filter(pl.col("cycles") >= 2)["person"]
-    return sorted(still_failing(ctx, repeated, failures).to_list())
+    """The names of the objects (``OBJECT``) with these failures in two or more cycles whose
+    latest event is still one: a rehire with the departed user's UPN neither adds to nor
+    mends the departed object's failures."""
+    spread = failures.group_by("object").agg(pl.col("cycle_id").n_unique().alias("cycles"))
+    repeated = spread.filter(pl.col("cycles") >= 2)["object"]
+    stuck = still_failing(ctx, repeated, failures)
+    return object_names(failures.filter(pl.col("object").is_in(stuck.implode())))
 
 
 def evaluate(ctx: Context) -> list[Hit]:
@@ -69,7 +76,7 @@ def evaluate(ctx: Context) -> list[Hit]:
             | code_like(TRANSIENT_CODE)
             | (no_http_status() & mentions(TRANSIENT))
         )
-    )
+    ).with_columns(OBJECT)
     if failures.height == 0:
         return []
     statuses = sorted(
@@ -77,7 +84,7 @@ def evaluate(ctx: Context) -> list[Hit]:
         | {c for c in failures.filter(no_http_status())["error_code"].drop_nulls().to_list()}
     )
     message = (
-        f"{plural(failures.height, 'request')} for {describe(failures, 'object')} failed "
+        f"{plural(failures.height, 'request')} for {describe_objects(failures)} failed "
         f"transiently ({', '.join(statuses)})"
     )
     stuck = keeps_failing(ctx, failures)
