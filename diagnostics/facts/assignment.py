@@ -11,7 +11,7 @@ from __future__ import annotations
 import polars as pl
 
 from diagnostics.facts.active import sent_active
-from diagnostics.rulekit import FINDING_COLUMNS, NAMED, Context
+from diagnostics.rulekit import FINDING_COLUMNS, NAMED, OBJECT, Context
 from loganalyzer.skip_classes import (
     ASSIGNED_KEYS,
     NOT_ASSIGNED,
@@ -29,7 +29,7 @@ def _flag(ctx: Context, keys: list[str], value: str) -> pl.Series:
 # What the assignment rules read of a skip: a month can hold millions of skips, so the
 # classified skips keep these columns only; with what a finding reads of its events, so a
 # rule hands its skips to the engine (``Hit.rows``) instead of the engine reading them again.
-SKIP_COLUMNS = (*FINDING_COLUMNS, "label", "target_id")
+SKIP_COLUMNS = (*FINDING_COLUMNS, "label", "target_id", "source_id")
 
 
 def skip_classes(ctx: Context, skip_class: str | None = None) -> pl.LazyFrame:
@@ -89,31 +89,34 @@ def exported_while_unassigned(ctx: Context) -> pl.DataFrame:
 
 
 def _with_in_flowcase(ctx: Context, skips: pl.LazyFrame) -> pl.LazyFrame:
-    """These skips with ``in_flowcase``: whether each is of an object Flowcase already has
-    (a target id on the skip, or an earlier successful create/update/disable in the
-    export); and ``back_since``: whether a successful create or update of the object
-    followed (it was assigned again; a disable, or an update sending active False, is Entra
-    removing it). Joined lazily to the few rows per person it takes: a month's skips are
-    never held, filtered or copied here."""
-    skipped = skips.select(pl.col("person").unique()).collect()["person"]
+    """These skips with their ``object`` (``OBJECT``) and ``in_flowcase``: whether each is of
+    an object Flowcase already has (a target id on the skip, or an earlier successful
+    create/update/disable in the export); and ``back_since``: whether a successful create or
+    update of the object followed (it was assigned again; a disable, or an update sending
+    active False, is Entra removing it). Per Entra object: a rehire with the departed user's
+    UPN was never provisioned for being the departed user. Joined lazily to the few rows per
+    object it takes: a month's skips are never held, filtered or copied here."""
+    skips = skips.with_columns(OBJECT)
+    skipped = skips.select(pl.col("object").unique()).collect()["object"]
     # how Entra removes an unassigned user, not assigning it again: a disable, or an update
     # sending active False
     removing = (pl.col("action") == "disable") | pl.col("event_id").is_in(
         sent_active(ctx).filter(pl.col("active") == "false")["event_id"].implode())
     done = (
         ctx.scan
+        .with_columns(OBJECT)
         .filter(
             (pl.col("status") == "success")
             & pl.col("action").is_in(["create", "update", "disable"])
-            & pl.col("person").is_in(skipped.implode())
+            & pl.col("object").is_in(skipped.implode())
         )
-        .group_by("person")
+        .group_by("object")
         .agg(pl.col("activity_time").min().alias("_provisioned_at"),
              pl.col("activity_time").filter(~removing).max().alias("_last_export"))
         .collect(engine="streaming")
     )
     return (
-        skips.join(done.lazy(), on="person", how="left", maintain_order="left")
+        skips.join(done.lazy(), on="object", how="left", maintain_order="left")
         .with_columns(
             (pl.col("target_id").is_not_null()
              | (pl.col("_provisioned_at") < pl.col("activity_time")).fill_null(False))

@@ -42,9 +42,10 @@ REMEDIATION = (
 
 def evaluate(ctx: Context) -> list[Hit]:
     skips = unassigned_skips(ctx)
-    # a person FC013 reports as lost is not also expected noise, for their earlier skips
-    lost = skips.filter(pl.col("lost")).select("person").unique().collect()["person"]
-    noise = skips.filter(~pl.col("lost") & ~pl.col("person").is_in(lost.implode()))
+    # an object FC013 reports as lost is not also expected noise, for its earlier skips (a
+    # rehire with the departed user's UPN is another object)
+    lost = skips.filter(pl.col("lost")).select("object").unique().collect()["object"]
+    noise = skips.filter(~pl.col("lost") & ~pl.col("object").is_in(lost.implode()))
     count, named = tally(noise)
     if count == 0:
         return []
