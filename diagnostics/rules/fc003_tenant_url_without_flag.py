@@ -27,7 +27,7 @@ from __future__ import annotations
 import polars as pl
 
 from diagnostics.facts.active import string_boolean_failures
-from diagnostics.rulekit import Context, Hit, describe, ids, plural
+from diagnostics.rulekit import OBJECT, Context, Hit, describe, ids, plural
 
 ID = "FC003"
 TITLE = "The Tenant URL probably lacks the ?aadOptscim062020 flag"
@@ -48,16 +48,19 @@ def roleless_exports(ctx: Context) -> pl.DataFrame:
     """Exports of users with role assignments in Entra when no event ever sent roles.
 
     Decided only when a create of such a user is in the export: a create sends every mapped
-    attribute, while an update sends only what changed (roles unchanged -> not sent)."""
+    attribute, while an update sends only what changed (roles unchanged -> not sent). Such a
+    user is an Entra object (``OBJECT``): a rehire without roles is not the departed user with
+    the same UPN who had some."""
     if ctx.sent_values(r"^roles").select("event_id").head(1).collect().height:
         return ctx.failures.clear()
     assigned = ctx.details(["approleassignments"], ["import"]).filter(
         ~pl.col("value").str.strip_chars().str.to_lowercase().is_in(EMPTY)
     )["event_id"]
-    people = ctx.events_where(pl.col("event_id").is_in(assigned.implode()), ("person",))["person"]
+    holders = ctx.events_where(pl.col("event_id").is_in(assigned.implode()),
+                               ("source_id", "person")).select(OBJECT)["object"]
     # a month of these users' requests: the columns the message reads only
     requests = ctx.events_where(
-        pl.col("person").is_in(people.implode()) & pl.col("action").is_in(["create", "update"]),
+        OBJECT.is_in(holders.implode()) & pl.col("action").is_in(["create", "update"]),
         ("event_id", "action", "person", "label"),
     )
     exports = requests.filter(
