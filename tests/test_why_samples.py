@@ -130,3 +130,28 @@ def test_a_quarantined_job_is_named_job_wide_for_every_user():
     for user in (escrowed, bystander):
         answer = query.why(_source(name), user, job_status=status)
         assert "FC016" in [f.rule_id for f in answer.job_wide], user
+
+
+def _records(name: str) -> dict[str, dict]:
+    """The sample's raw records by their activity id."""
+    document = json.loads((SAMPLES / name).read_text())
+    records = document["value"] if isinstance(document, dict) else document
+    return {record["id"]: record for record in records}
+
+
+@pytest.mark.parametrize(("name", "user", "expected"), _cases())
+def test_a_failing_user_gets_the_ids_a_support_case_names(name, user, expected):
+    """Failing: the activity, change, cycle, job and tenant ids of the latest failure, as
+    the raw record has them; anything else: none (nothing to open a case about)."""
+    answer = query.why(_source(name), user)
+    keys = answer.verdict.case_keys
+    if answer.verdict.state != query.FAILING:
+        assert keys is None
+        return
+    latest = answer.timeline[-1]
+    assert keys is not None and keys.activity_id == latest.event_id
+    record = _records(name)[keys.activity_id]
+    assert record["provisioningStatusInfo"]["status"] == "failure"
+    assert (keys.change_id, keys.cycle_id, keys.job_id, keys.tenant_id) == (
+        record["changeId"], record["cycleId"], record["jobId"], record["tenantId"])
+    assert keys.time == latest.time

@@ -63,6 +63,23 @@ class Explanation:
 
 
 @dataclass
+class CaseKeys:
+    """What a support case about one request names (Microsoft support asks for the tenant,
+    job, cycle and change ids; Flowcase's for the time and the user): the person's latest
+    failure, copied from the log as it is."""
+
+    time: datetime
+    activity_id: str
+    change_id: str | None
+    cycle_id: str | None
+    job_id: str | None
+    tenant_id: str | None
+
+
+CASE_COLUMNS = ("change_id", "job_id", "tenant_id")
+
+
+@dataclass
 class Verdict:
     state: str
     reason: str | None  # failure or skip class (already_in_sync, not_assigned, ...)
@@ -74,6 +91,7 @@ class Verdict:
     guide_step_title: str | None
     fix: str | None
     note: str | None = None
+    case_keys: CaseKeys | None = None  # failing: the ids a support case about it names
 
 
 @dataclass
@@ -288,7 +306,7 @@ def why(
     person = found.person
     if person is None:
         return _unresolved(src, found, job_status)
-    rows = src.rows(person.event_ids, tl.COLUMNS)
+    rows = src.rows(person.event_ids, tl.COLUMNS + CASE_COLUMNS)
     recent = recent_events(person)
     cycles = context_cycles(rows.filter(pl.col("event_id").is_in(recent)), src.latest_cycles(),
                             src.newest_first)
@@ -299,8 +317,17 @@ def why(
     diagnosis = diagnose(src.subset(context), job_status)
     current = {c for c in [entries[-1].cycle_id, *src.latest_cycles()] if c is not None}
     answer = _explained(found, entries, diagnosis, cycles, current)
+    if answer.verdict.state == FAILING:
+        answer.verdict.case_keys = _case_keys(rows, entries[-1])
     answer.notes += _several_apps(rows)
     return answer
+
+
+def _case_keys(rows: pl.DataFrame, latest: tl.Entry) -> CaseKeys:
+    ids = rows.filter(pl.col("event_id") == latest.event_id).select(CASE_COLUMNS).row(
+        0, named=True)
+    return CaseKeys(time=latest.time, activity_id=latest.event_id, cycle_id=latest.cycle_id,
+                    **ids)
 
 
 def _several_apps(rows: pl.DataFrame) -> list[str]:

@@ -19,7 +19,7 @@ from diagnostics.guide_steps import step_label
 from loganalyzer.diagnosis_text import SEVERITY_STYLES
 from loganalyzer.markdown import md_escape
 from loganalyzer.why.lookup import Person
-from loganalyzer.why.query import AMBIGUOUS, Explanation, Verdict, WhyAnswer
+from loganalyzer.why.query import AMBIGUOUS, CaseKeys, Explanation, Verdict, WhyAnswer
 from loganalyzer.why.timeline import Entry
 from loganalyzer.wording import plural
 
@@ -96,7 +96,17 @@ def _verdict_lines(v: Verdict) -> list[str]:
         lines.append(f"  Fix: {v.fix}")
     if v.note:
         lines.append(f"  Note: {v.note}")
+    if v.case_keys:
+        lines.append(f"  For a support case: {_case_keys(v.case_keys)}")
     return lines
+
+
+def _case_keys(keys: CaseKeys) -> str:
+    """The ids of the failing request, by the names the Entra admin center gives them."""
+    named = (("activity ID", keys.activity_id), ("change ID", keys.change_id),
+             ("cycle ID", keys.cycle_id), ("job ID", keys.job_id), ("tenant ID", keys.tenant_id))
+    return ", ".join(f"{name} {value}" for name, value in named if value) + (
+        f" ({_time(keys.time)} UTC)")
 
 
 def _row(e: Entry) -> list[str]:
@@ -240,6 +250,8 @@ def _markdown(answer: WhyAnswer, limit: int) -> str:
         lines.append(f"- **Fix:** {_md(v.fix)}")
     if v.note:
         lines.append(f"- **Note:** {_md(v.note)}")
+    if v.case_keys:
+        lines.append(f"- **For a support case:** {_md(_case_keys(v.case_keys))}")
     for e in _also_explains(answer):
         lines.append(f"- **Also explains this user:** [{e.severity}] `{e.rule_id}` "
                      f"{_md(e.message)} — {_steps(e.guide_steps)}. Fix: {_md(e.fix)}")
