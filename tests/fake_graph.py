@@ -553,9 +553,10 @@ class FakeGraph:
                     body = json.loads(self.rfile.read(length) or b"{}")
                 except ValueError:
                     body = {}
-                record, _fault, answered = self._arrive(url.path, {})
+                record, fault, answered = self._arrive(url.path, {})
                 if not answered:
-                    self._send(record, *fake._post(url.path, body))
+                    self._send(record, *fake._post(url.path, body),
+                               drop=bool(fault and fault.drop))
 
             def _send(self, record: Served, status: int, body: dict,
                       retry_after: str | None = None, drop: bool = False) -> None:

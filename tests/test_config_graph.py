@@ -151,6 +151,27 @@ def test_a_passing_server_error_is_retried(status) -> None:
     assert [s.retry_attempt for s in first] == [None, "1", "2"]
 
 
+def test_a_dropped_connection_is_retried_as_fetch_retries_it() -> None:
+    with config_graph(CONFIG / "good", token=TOKEN) as graph:
+        graph.drop("/servicePrincipals", times=2)
+        sp_id, _snap = online(graph)
+        asked = graph.log_requests("/servicePrincipals")[:3]
+    assert sp_id == SP_ID
+    assert len({json.dumps(s.query, sort_keys=True) for s in asked}) == 1  # the same, thrice
+
+
+def test_graph_that_answered_then_keeps_dropping_says_try_again_not_the_network() -> None:
+    with config_graph(CONFIG / "good", token=TOKEN) as graph:
+        graph.drop("/synchronization/jobs", times=10)
+        with pytest.raises(GraphError) as error:
+            online(graph)
+        tries = len(graph.log_requests("/synchronization/jobs"))
+    assert error.value.exit_code == 3 and tries == 3  # FAST: 3 tries
+    said = str(error.value)
+    assert " failed 3 times for the synchronization jobs (" in said
+    assert said.endswith("; try again later") and "never answered" not in said
+
+
 def test_check_graph_exits_3_in_one_line_when_graph_keeps_failing() -> None:
     with config_graph(CONFIG / "good", token=TOKEN) as graph:
         graph.fail("/servicePrincipals", 502, times=20, retry_after="1")

@@ -98,3 +98,16 @@ def test_a_write_is_not_retried_on_a_server_error_but_reads_are(graph) -> None:
     assert stderr.splitlines()[-1].endswith(
         "a write is not retried, as Graph may have carried it out: check the result before "
         "running it again")
+
+
+def test_a_connection_dropped_after_a_write_was_sent_is_not_sent_again(graph) -> None:
+    """Graph received provisionOnDemand and may have carried it out before the connection
+    dropped: unlike a read, it is not sent again, and the message says to check first."""
+    graph.drop("/provisionOnDemand")
+    code, stdout, stderr = retest(graph, "anna.berg@northwind.no", "--yes")
+    assert len(graph.log_requests("/provisionOnDemand")) == 1 and len(graph.posts) == 1
+    assert code == 3 and stdout == "" and "Traceback" not in stderr
+    line = stderr.splitlines()[-1]
+    assert "failed for Provision on demand for anna.berg@northwind.no (" in line
+    assert line.endswith("a write is not retried, as Graph may have carried it out: check the "
+                         "result before running it again")

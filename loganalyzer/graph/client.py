@@ -4,7 +4,8 @@ The only module that imports msgraph-core, kiota and azure-identity. Requests go
 SDK's httpx client (``GraphClientFactory``) so kiota's ``RetryHandler`` honours 429
 ``Retry-After`` and backs off on 503/504; bodies are written to disk exactly as received,
 because the SDK's models turn real values (step type ``import``, unknown enums) into None.
-Dropped connections, truncated bodies and 500/502 get a bounded retry of our own. Paging
+Dropped connections, truncated bodies and 500/502 get a bounded retry of our own (``retried``,
+which ``sdk`` uses too, so every command tries a silent Graph alike). Paging
 through provisioning logs is ``graph_fetch``'s job.
 
 Tokens and secrets never reach output: they are sent only as the ``Authorization`` header to
@@ -22,11 +23,11 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -83,6 +84,8 @@ _AUTHORITIES = {  # national-cloud Graph hosts -> their sign-in authority
     "dod-graph.microsoft.us": AzureAuthorityHosts.AZURE_GOVERNMENT,
     "microsoftgraph.chinacloudapi.cn": AzureAuthorityHosts.AZURE_CHINA,
 }
+NEVER_ANSWERED = ("Graph never answered: check the network (a proxy, a firewall) and --graph-url, "
+                  "then re-run the same command")
 _RETRIED_BY_KIOTA = {429, 503, 504}
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 _DEFAULT_PORTS = {"https": 443, "http": 80}
@@ -115,6 +118,17 @@ class _Retryable(Exception):
     """A response worth another try: a dropped connection, a cut body, 500/502."""
 
 
+class Unanswered(Exception):
+    """Every try of ``retried`` failed: ``tries`` made, the last ``error`` and its ``reason``."""
+
+    def __init__(self, tries: int, error: Exception) -> None:
+        super().__init__(str(error) or type(error).__name__)
+        self.tries, self.error, self.reason = tries, error, str(self)
+
+
+T = TypeVar("T")
+
+
 @dataclass(frozen=True)
 class AuthOptions:
     """How to sign in. Client secrets come only from the environment (``AZURE_CLIENT_SECRET``
@@ -137,6 +151,27 @@ class RetryPolicy:
     base_delay: float = 3.0
     connection_tries: int = 5
     connection_backoff: float = 2.0
+
+
+def unsent(exc: Exception) -> bool:
+    """No connection was made (DNS, refused, timed out): the request never left this machine,
+    so even a write may be sent again."""
+    return isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+
+
+async def retried(policy: RetryPolicy, attempt: Callable[[], Awaitable[T]],
+                  again: Callable[[Exception], bool] = lambda _exc: True) -> T:
+    """``attempt()``, tried again after a transport error or a ``_Retryable`` that ``again``
+    allows, ``policy.connection_tries`` times at most and ``connection_backoff`` seconds apart,
+    doubling; then ``Unanswered``. One policy for every Graph request, raw or through the SDK."""
+    for tries in range(1, policy.connection_tries + 1):
+        try:
+            return await attempt()
+        except (httpx.TransportError, _Retryable) as exc:
+            if tries == policy.connection_tries or not again(exc):
+                raise Unanswered(tries, exc) from exc
+            await asyncio.sleep(policy.connection_backoff * 2 ** (tries - 1))
+    raise AssertionError("unreachable")
 
 
 def _origin(url: str) -> tuple[str, str, int]:
@@ -445,27 +480,26 @@ class GraphSession:
 
     async def download(self, url: str, dest: Path | None, permissions: str) -> Any:
         """GET ``url`` (into ``dest`` as received, when given) and return the parsed JSON."""
-        policy = self._policy
-        for attempt in range(1, policy.connection_tries + 1):
+
+        async def attempt() -> Any:
             try:
                 body = await self._stream(url, dest, permissions)
                 try:
                     return json.loads(dest.read_bytes() if dest else body.getvalue())
                 except ValueError as exc:
                     raise _Retryable(f"the response was not complete JSON ({exc})") from None
-            except (httpx.TransportError, _Retryable) as exc:
+            except (httpx.TransportError, _Retryable):
                 if dest:
                     dest.unlink(missing_ok=True)
-                reason = str(exc) or type(exc).__name__
-                if attempt == policy.connection_tries:
-                    advice = ("re-run the same command to resume" if self.reached else
-                              "Graph never answered: check the network (a proxy, a firewall) "
-                              "and --graph-url, then re-run the same command")
-                    raise GraphError(self.secrets.scrub(
-                        f"Graph at {self.root} failed {attempt} times ({reason}); {advice}"
-                    )) from None
-                await asyncio.sleep(policy.connection_backoff * 2 ** (attempt - 1))
-        raise AssertionError("unreachable")
+                raise
+
+        try:
+            return await retried(self._policy, attempt)
+        except Unanswered as failed:
+            advice = "re-run the same command to resume" if self.reached else NEVER_ANSWERED
+            raise GraphError(self.secrets.scrub(
+                f"Graph at {self.root} failed {failed.tries} times ({failed.reason}); {advice}"
+            )) from None
 
     async def _stream(self, url: str, dest: Path | None, permissions: str) -> io.BytesIO:
         request = self._client.build_request(

@@ -118,7 +118,7 @@ async def read_config(client: GraphClient, target: AppTarget) -> tuple[str, Conf
     sp = client.sdk.service_principals.by_service_principal_id(sp_id)
     snap = ConfigSnapshot(source=f"Microsoft Graph: service principal {sp_id}")
     snap.service_principal = await _part(snap, (APP_ROLES,), client.call(
-        f"service principal {sp_id}", APP_READ, sp.get()))
+        f"service principal {sp_id}", APP_READ, sp.get))
     jobs = await _part(snap, (JOBS, SCHEMA), client.collect(
         "the synchronization jobs", SYNC_READ, sp.synchronization.jobs))
     for job in jobs or []:
@@ -126,14 +126,14 @@ async def read_config(client: GraphClient, target: AppTarget) -> tuple[str, Conf
             continue
         schema = await _part(snap, (SCHEMA,), client.call(
             f"the schema of job {job.id}", SYNC_READ,
-            sp.synchronization.jobs.by_synchronization_job_id(job.id).schema.get()))
+            sp.synchronization.jobs.by_synchronization_job_id(job.id).schema.get))
         snap.jobs.append(JobConfig(job.id, job, schema))
     if jobs is not None and not snap.jobs:
         wanted = f"job {target.job_id}" if target.job_id else "a synchronization job"
         snap.unavailable[JOBS] = snap.unavailable[SCHEMA] = (
             f"service principal {sp_id} has no {wanted} (is provisioning set up?)")
     sync = await _part(snap, (SECRETS,), client.call(
-        "the provisioning settings", SYNC_READ, sp.synchronization.get()))
+        "the provisioning settings", SYNC_READ, sp.synchronization.get))
     snap.synchronization = public_settings(sync) if sync is not None else None
     if sync is not None and not snap.has(SECRETS):
         snap.unavailable[SECRETS] = NO_SECRETS

@@ -10,6 +10,7 @@ what it will provision and ask before anything is written to Flowcase.
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 from dataclasses import dataclass
 
@@ -59,7 +60,7 @@ async def _job_and_rule(client: GraphClient, sp_id: str, job_id: str | None) -> 
         job_id = str(jobs[0].id)
     schema = await client.call(f"the schema of job {job_id}", SYNC_READ,
                                sp.synchronization.jobs.by_synchronization_job_id(job_id)
-                               .schema.get())
+                               .schema.get)
     rules = [rule for rule in (schema.synchronization_rules if schema else None) or []
              if any((m.source_object_name or "").lower() == "user"
                     for m in rule.object_mappings or [])]
@@ -78,7 +79,7 @@ async def _plan(client: GraphClient, target: AppTarget, users: list[str]) -> Pla
             subjects.append(Subject(given, given, given))
             continue
         user = await client.call(f"user {given}", USER_READ,
-                                 client.sdk.users.by_user_id(given).get())
+                                 client.sdk.users.by_user_id(given).get)
         subjects.append(Subject(given, str(user.id), user.user_principal_name or given))
     return Plan(sp_id, job_id, rule_id, subjects)
 
@@ -95,7 +96,7 @@ async def _provision(client: GraphClient, plan: Plan, pace: float) -> list[OnDem
             subjects=[SynchronizationJobSubject(object_id=subject.object_id,
                                                 object_type_name="User")])])
         pair = await client.call(f"Provision on demand for {subject.display}", SYNC_WRITE,
-                                 job.provision_on_demand.post(body), write=True)
+                                 functools.partial(job.provision_on_demand.post, body), write=True)
         results.append(read_on_demand(subject.display, pair.key if pair else None,
                                       pair.value if pair else None,
                                       plan.service_principal_id, plan.job_id))

@@ -24,20 +24,26 @@ from kiota_abstractions.authentication import (
 from msgraph import GraphRequestAdapter, GraphServiceClient
 
 from loganalyzer.graph.client import (
+    NEVER_ANSWERED,
     GraphAuthError,
     GraphConnection,
     GraphError,
     GraphRequestError,
+    Unanswered,
     _Secrets,
     _Tokens,
     checked_origin,
     graph_http_client,
+    retried,
     same_origin,
+    unsent,
 )
 
 T = TypeVar("T")
 # 500/502 too: configuration reads have no retry loop of their own (``GraphSession`` has one)
 _RETRIED = {429, 500, 502, 503, 504}
+_WRITE_NOT_RETRIED = ("a write is not retried, as Graph may have carried it out: check the "
+                      "result before running it again")
 
 
 class _TokenProvider(AccessTokenProvider):
@@ -64,6 +70,8 @@ class GraphClient:
         self.secrets = _Secrets()
         self.tokens = _Tokens(connection.auth, self.root, self.secrets)
         self._retries = connection.retry.max_retries
+        self._policy = connection.retry
+        self.reached = False  # Graph answered once: a failure after it is not the network's
         self._http = graph_http_client(
             httpx.AsyncClient(base_url=self.root, timeout=httpx.Timeout(100, connect=30)),
             connection.retry, _RETRIED)
@@ -76,20 +84,24 @@ class GraphClient:
         await self._http.aclose()
         self.tokens.close()
 
-    async def call(self, what: str, permission: str, request: Awaitable[T],
+    async def call(self, what: str, permission: str, request: Callable[[], Awaitable[T]],
                    write: bool = False) -> T:
-        """Await one SDK request; a one-line GraphError naming ``what`` and the permission.
-        ``write``: a request not retried on 5xx, whose message says so."""
+        """``request()``, one SDK request; a one-line GraphError naming ``what`` and the
+        permission. A connection that fails is tried again as ``GraphSession.download`` does
+        (``retried``); for a ``write`` (not retried on 5xx, and its message says so) only
+        when the request was never sent."""
         try:
-            return await request
+            answer = await retried(self._policy, request, unsent if write else lambda _exc: True)
         except APIError as exc:
+            self.reached = True
             raise self._error(exc, what, permission, write) from None
-        except httpx.TransportError as exc:
-            raise GraphError(self.secrets.scrub(
-                f"Graph at {self.root} could not be reached for {what} "
-                f"({exc or type(exc).__name__}); try again later")) from None
+        except Unanswered as failed:
+            raise self._unanswered(what, failed, write) from None
         except ValueError as exc:  # a response body that cannot be read as the model
+            self.reached = True
             raise self._malformed(what, exc) from None
+        self.reached = True
+        return answer
 
     async def collect(self, what: str, permission: str, builder: Any,
                       config: Any = None) -> list:
@@ -98,7 +110,7 @@ class GraphClient:
         them); a nextLink that is relative, to another server or already followed stops with
         GraphError. Not msgraph-core's ``PageIterator``: it stops at the first empty page and
         follows a repeated link forever."""
-        page = await self.call(what, permission, builder.get(config))
+        page = await self.call(what, permission, lambda: builder.get(config))
         items: list = []
         followed: set[str] = set()
         while page is not None:
@@ -115,13 +127,22 @@ class GraphClient:
                                  f"({urlsplit(link).path}); stopped rather than read the "
                                  "same pages forever; try again later")
             followed.add(checked_origin(link, self.root))
-            page = await self.call(what, permission, builder.with_url(link).get())
+            page = await self.call(what, permission, builder.with_url(link).get)
         return items
 
     def _malformed(self, what: str, exc: ValueError) -> GraphError:
         said = self.secrets.scrub(" ".join(str(exc).split())[:200])
         return GraphError(f"Graph sent a page of {what} that cannot be read ({said}); "
                           "try again later")
+
+    def _unanswered(self, what: str, failed: Unanswered, write: bool) -> GraphError:
+        times = f" {failed.tries} times" if failed.tries > 1 else ""
+        said = f"Graph at {self.root} failed{times} for {what} ({failed.reason})"
+        if write and not unsent(failed.error):
+            advice = _WRITE_NOT_RETRIED
+        else:
+            advice = "try again later" if self.reached else NEVER_ANSWERED
+        return GraphError(self.secrets.scrub(f"{said}; {advice}"))
 
     def _error(self, exc: APIError, what: str, permission: str, write: bool) -> GraphError:
         status = exc.response_status_code or 0
@@ -134,8 +155,7 @@ class GraphClient:
         if status == 403:
             return PermissionMissing(what, permission, said)
         if write and status >= 500:
-            return GraphError(f"Graph failed {what} ({said}); a write is not retried, as Graph "
-                              "may have carried it out: check the result before running it again")
+            return GraphError(f"Graph failed {what} ({said}); {_WRITE_NOT_RETRIED}")
         if status in _RETRIED:
             return GraphError(f"Graph is still throttling or unavailable after {self._retries} "
                               f"retries ({said}); wait and re-run the same command")
