@@ -98,6 +98,10 @@ def choose_period(
 
     ``now`` anchors ``--since`` at the clock (a live fetch: a job that went quiet must show an
     empty week, not an older busy one); without it ``--since`` ends at the newest event.
+    A period that misses the input's events altogether is ``InputError`` naming their span:
+    an export holds only what it was exported for, so it cannot say such a period was quiet
+    (a mistyped date, or the wrong file). One that overlaps them but holds no event is a
+    quiet stretch, analysed as one.
     """
     check_options(since, start, end)
     if not (since or start or end):
@@ -107,12 +111,31 @@ def choose_period(
         finish = now or _just_after(newest)
         return Period(finish - parse_since(since), finish)
     first = parse_bound("--from", start, end_of_day=False) if start else oldest
-    last = parse_bound("--to", end, end_of_day=True) if end else _just_after(newest)
-    if last <= first:  # one bound given (check_options compared two), beyond the events
-        if not end:
-            raise InputError("--from", f"is after the newest event ({newest:%Y-%m-%d %H:%M} UTC)")
-        raise InputError("--to", f"is before the oldest event ({oldest:%Y-%m-%d %H:%M} UTC)")
+    last = parse_bound("--to", end, end_of_day=True) if end else newest and _just_after(newest)
+    if newest is None or last <= oldest or first > newest:
+        option = "/".join(name for name, given in (("--from", start), ("--to", end)) if given)
+        asked = {"--from": f"from {_minute(first)}", "--to": f"up to {_minute(last)}",
+                 "--from/--to": f"{_minute(first)} to {_minute(last)}"}[option]
+        raise InputError(option, f"no event of the input is in the period asked for ({asked} UTC): "
+                         f"{_span(oldest, newest)}")
     return Period(first, last)
+
+
+def _span(oldest: datetime | None, newest: datetime | None) -> str:
+    if newest is None:
+        return "the input has no events"
+    return f"the input's events run from {_minute(oldest)} to {_minute(newest)} UTC"
+
+
+def quiet_note(period: Period, events: Table) -> str:
+    """For a period of the input that holds no event: the span of the input beside it, so the
+    reader sees the quiet stretch lies inside what was exported."""
+    return (f"no provisioning events from {_minute(period.start)} to {_minute(period.end)} "
+            f"UTC, a quiet stretch of the input: {_span(*time_range(events))}")
+
+
+def _minute(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M}" if moment else "?"
 
 
 def _just_after(newest: datetime) -> datetime:

@@ -275,10 +275,14 @@ def test_markdown_evidence_says_it_is_a_sample_of_how_many_events(tmp_path):
     assert "a sample of" in text
 
 
-def test_summary_of_a_period_with_no_event_says_so_and_not_from_none_to_none():
+def test_summary_of_a_period_with_no_event_says_so_and_not_from_none_to_none(tmp_path):
     weekly = str(SAMPLES / "weekly-two-periods.json")
-    empty = CliRunner().invoke(app, ["summary", weekly, "--from", "2020-01-01", "--to",
-                                     "2020-01-02"])
+    records = json.loads((SAMPLES / "weekly-two-periods.json").read_text())
+    gap = tmp_path / "gap.json"
+    gap.write_text(json.dumps([r for r in records
+                               if not r["activityDateTime"].startswith("2026-03-05")]))
+    empty = CliRunner().invoke(app, ["summary", str(gap), "--from", "2026-03-05", "--to",
+                                     "2026-03-05"])
     assert empty.exit_code == 0, empty.output
     assert "0 events: none in this period" in empty.stdout and "None" not in empty.stdout
     whole = CliRunner().invoke(app, ["summary", weekly])

@@ -177,6 +177,23 @@ def test_why_graph_for_nobody_says_so_after_the_whole_window(graph):
     assert len(first_page_filters(graph)) == 2
 
 
+
+@pytest.mark.parametrize("command", ["diagnose", "report"])
+def test_a_window_graph_has_no_event_for_is_a_quiet_period_as_on_files(command):
+    """A quiet week: Entra logs only changes. `diagnose --graph` exited 2 where `report
+    --graph` (and both on a quiet stretch of a file) report it as quiet."""
+    with FakeGraph(events(), token=TOKEN) as empty_week:
+        result = CliRunner().invoke(app, [
+            command, "--graph", "--graph-url", empty_week.url, "--access-token", TOKEN,
+            "--from", "2026-02-01", "--to", "2026-02-07", "--format", "json", "--fail-on",
+            "info", "-q"])
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["summary"]["events"] == 0 and answer["verdict"]["state"] == "healthy"
+    assert answer["notes"][0] == ("Microsoft Graph returned no provisioning events for "
+                                  "activityDateTime gt 2026-01-31T23:59:59Z and activityDateTime "
+                                  "lt 2026-02-08T00:00:00Z")
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -81,3 +81,52 @@ def test_a_report_period_counted_from_the_newest_event_is_in_whole_seconds(tmp_p
     # the newest event is at 08:06:10: the period ends with the second it is in
     assert period["end"] == "2026-03-24T08:06:11+00:00"
     assert "." not in period["start"]
+
+
+# ------------------------------------------------ a period without events: files and Graph agree
+
+WEEKLY = SAMPLES / "weekly-two-periods.json"
+SPAN = "the input's events run from 2026-02-23 01:18 to 2026-03-08 22:09 UTC"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["diagnose"], ["report", "--format", "md"], ["why", "anna.berg@northwind.no"], ["summary"]],
+)
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--from", "2025-03-02", "--to", "2025-03-08"],
+         "--from/--to: no event of the input is in the period asked for (2025-03-02 00:00 to "
+         "2025-03-09 00:00 UTC)"),
+        (["--from", "2027-01-01"],
+         "--from: no event of the input is in the period asked for (from 2027-01-01 00:00 UTC)"),
+        (["--to", "2026-02-22"],
+         "--to: no event of the input is in the period asked for (up to 2026-02-23 00:00 UTC)"),
+    ],
+    ids=["a year off", "after the newest", "before the oldest"],
+)
+def test_a_period_the_input_does_not_reach_exits_2_with_the_input_s_span(command, args, said):
+    """A mistyped period: an export cannot say that period was quiet, only what it holds."""
+    result = CliRunner().invoke(app, [*command, str(WEEKLY), *args, "-q"])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == f"error: {said}: {SPAN}\n"
+
+
+@pytest.mark.parametrize("command", ["diagnose", "report"])
+def test_a_quiet_stretch_inside_the_input_is_reported_as_quiet_not_refused(tmp_path, command):
+    """Two days without events inside the export: a scheduled run over them reports a quiet
+    period (exit 0 even with --fail-on info), as --graph does, and names the input's span."""
+    records = json.loads(WEEKLY.read_text())
+    gap = tmp_path / "gap.json"
+    gap.write_text(json.dumps([r for r in records
+                               if not r["activityDateTime"].startswith(("2026-03-05",
+                                                                         "2026-03-06"))]))
+    result = CliRunner().invoke(app, [command, str(gap), "--from", "2026-03-05", "--to",
+                                      "2026-03-06", "--format", "json", "--fail-on", "info",
+                                      "-q"])
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["summary"]["events"] == 0 and answer["verdict"]["state"] == "healthy"
+    assert answer["notes"][0] == ("no provisioning events from 2026-03-05 00:00 to 2026-03-07 "
+                                  f"00:00 UTC, a quiet stretch of the input: {SPAN}")

@@ -434,9 +434,13 @@ def test_the_json_written_beside_a_report_carries_its_notes(tmp_path: Path) -> N
         (["--from", "2026-13-01"], "--from: expected a date"),
         (["--from", "2026-03-05", "--to", "2026-03-01"], "--to: must be after --from"),
         (["--compare-previous"], "--compare-previous: needs a period"),
-        (["--from", "2030-01-01"], "--from: is after the newest event (2026-03-08 22:09 UTC)"),
-        (["--to", "2020-01-01"], "--to: is before the oldest event (2026-02-23 01:18 UTC)"),
-        (["--from", "2026-02-01", "--to", "2026-02-10"], "no events from 2026-02-01 00:00 to"),
+        (["--from", "2030-01-01"], "--from: no event of the input is in the period asked for "
+         "(from 2030-01-01 00:00 UTC): the input's events run from 2026-02-23 01:18 to "
+         "2026-03-08 22:09 UTC"),
+        (["--to", "2020-01-01"], "--to: no event of the input is in the period asked for "
+         "(up to 2020-01-02 00:00 UTC)"),
+        (["--from", "2026-02-01", "--to", "2026-02-10"], "--from/--to: no event of the input is "
+         "in the period asked for (2026-02-01 00:00 to 2026-02-11 00:00 UTC)"),
     ],
 )
 def test_bad_options_exit_2_with_one_line(tmp_path: Path, args: list[str], message: str) -> None:

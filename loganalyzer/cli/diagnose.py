@@ -6,7 +6,6 @@ Registered on the main app by the import in ``cli/__init__.py``.
 from __future__ import annotations
 
 import json
-from contextlib import ExitStack
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -18,10 +17,10 @@ from diagnostics import RULES, rule_by_id
 from diagnostics.guide_steps import STEPS
 from loganalyzer import accept, engine
 from loganalyzer.cli.check import ConfigDir, config_for
-from loganalyzer.cli.common import App, Quiet, app, err, fail_input, flowcase_only, load_inputs
+from loganalyzer.cli.common import App, Quiet, app, err, fail_input, flowcase_only
 from loganalyzer.cli.console import progress_bar
 from loganalyzer.cli.fetch import FetchWindow
-from loganalyzer.cli.graph_inputs import GraphSource, InputsOrGraph, graph_inputs
+from loganalyzer.cli.graph_inputs import GraphSource, InputsOrGraph, load_for_analysis
 from loganalyzer.cli.options import AcceptOptions, FailOn, with_options
 from loganalyzer.cli.outputs import Format, output_options, targets, write
 from loganalyzer.config.check import to_json as config_json
@@ -30,7 +29,7 @@ from loganalyzer.diagnosis_text import SEVERITY_STYLES, render_markdown, render_
 from loganalyzer.findings import to_json
 from loganalyzer.job_status_file import JobStatusOption, read_job_status
 from loganalyzer.normalize import Frames
-from loganalyzer.periods import choose_period, select, stale_note
+from loganalyzer.periods import choose_period, quiet_note, select, stale_note
 from loganalyzer.problems import InputError
 from loganalyzer.verdict import fails_at, verdict
 
@@ -50,13 +49,18 @@ def _bad_usage(message: str) -> typer.Exit:
 def in_period(frames: Frames, window: FetchWindow, graph: GraphSource
               ) -> tuple[Frames, list[str]]:
     """Files and stores: only the events of --since/--from/--to (``--since`` counts back from
-    the newest event, noted when that is long ago); with --graph the fetch already asked for
-    that window."""
+    the newest event, noted when that is long ago; a quiet period noted with the input's
+    span); with --graph the fetch already asked for that window."""
     if graph.enabled:
         return frames, []
     period = choose_period(frames.events, window.since, window.date_from, window.date_to)
-    note = stale_note(period, window.since, datetime.now(UTC))
-    return (select(frames, period) if period else frames), [note] if note else []
+    if period is None:
+        return frames, []
+    selected = select(frames, period)
+    notes = [stale_note(period, window.since, datetime.now(UTC))]
+    if not selected.event_count():
+        notes.append(quiet_note(period, frames.events))
+    return selected, [note for note in notes if note]
 
 
 @app.command()
@@ -87,10 +91,8 @@ def diagnose(
         job = read_job_status(job_status) if job_status else None
         configuration = config_for(config_dir, graph, quiet)
         accept.accept_checks(configuration, acceptance)
-        with ExitStack() as stack:
-            loaded = load_inputs(graph_inputs(inputs, graph, stack, quiet, window), quiet,
-                                 analysis_only=True)
-        dataset, chosen = flowcase_only(loaded, graph.events.app_name, inputs)
+        dataset, chosen = flowcase_only(load_for_analysis(inputs, graph, quiet, window),
+                                        graph.events.app_name, inputs)
         frames, period_notes = in_period(dataset.frames, window, graph)
         with progress_bar(quiet, echo_last=False) as progress:
             diagnosis = engine.diagnose(frames, job, progress)

@@ -14,8 +14,18 @@ from typing import Annotated
 
 import typer
 
-from loganalyzer.cli.fetch import EventFilter, FetchWindow, SignIn, fetch_options, fetched_folder
+from loganalyzer.cli.common import load_inputs
+from loganalyzer.cli.fetch import (
+    EventFilter,
+    FetchWindow,
+    NothingFetched,
+    SignIn,
+    fetch_options,
+    fetched_folder,
+)
 from loganalyzer.cli.options import options_given
+from loganalyzer.ingest import Dataset
+from loganalyzer.normalize import Frames
 from loganalyzer.problems import InputError
 
 InputsOrGraph = Annotated[
@@ -80,3 +90,16 @@ def graph_inputs(
         return list(inputs or [])
     options = fetch_options(graph.sign_in, window or FetchWindow(), graph.events, extra_filter)
     return [stack.enter_context(fetched_folder(options, quiet))]
+
+
+def load_for_analysis(inputs: list[Path] | None, graph: GraphSource, quiet: bool,
+                      window: FetchWindow | None = None) -> Dataset:
+    """The inputs, or the live fetch, for `diagnose` and `report`. Graph having no event for
+    the window is an empty dataset noting the request it answered: a quiet period (Entra
+    logs only changes), which a scheduled run must not fail for."""
+    with ExitStack() as stack:
+        try:
+            return load_inputs(graph_inputs(inputs, graph, stack, quiet, window), quiet,
+                               analysis_only=True)
+        except NothingFetched as exc:
+            return Dataset(Frames.concat([]), notes=[f"Microsoft Graph returned {exc.message}"])

@@ -1,9 +1,9 @@
 """The `report` command: options -> period(s) -> diagnosis -> report model -> HTML, Markdown,
 Excel or the JSON of the diagnosis, as many as `-o` names, from one analysis.
 
-With ``--graph`` a period without events is reported, not refused: Entra logs only changes, so
-a quiet week of a healthy job has none, and the weekly job must not fail for it. An export
-without events in the period stays unusable input (exit 2).
+A period without events is reported, not refused: Entra logs only changes, so a quiet week of
+a healthy job has none, and the weekly job must not fail for it. With files the period must
+still meet the input's events (``choose_period``): one that misses them all is exit 2.
 
 Exit codes: 0 written; 1 written, and a finding is at or above ``--fail-on``; 2 unusable input
 or options (one line naming the file or option); 3 Graph unavailable (with ``--graph``).
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -23,10 +22,10 @@ import typer
 from diagnostics.facts.job_status import JobStatus
 from loganalyzer import accept
 from loganalyzer.cli.check import ConfigDir, config_for, with_drift
-from loganalyzer.cli.common import Quiet, app, err, fail_input, flowcase_only, load_inputs
+from loganalyzer.cli.common import Quiet, app, err, fail_input, flowcase_only
 from loganalyzer.cli.console import progress_bar
-from loganalyzer.cli.fetch import FetchWindow, NothingFetched
-from loganalyzer.cli.graph_inputs import GraphSource, InputsOrGraph, graph_inputs
+from loganalyzer.cli.fetch import FetchWindow
+from loganalyzer.cli.graph_inputs import GraphSource, InputsOrGraph, load_for_analysis
 from loganalyzer.cli.options import AcceptOptions, FailOn, with_options
 from loganalyzer.cli.outputs import Format, output_options, targets, write
 from loganalyzer.cli.preload import preload
@@ -43,6 +42,7 @@ from loganalyzer.periods import (
     choose_period,
     parse_bound,
     parse_since,
+    quiet_note,
     select,
     stale_note,
     time_range,
@@ -70,18 +70,6 @@ def _graph_window(since: str | None, start: str | None, end: str | None,
             first = last - parse_since(DEFAULT_SINCE)
         first -= (last or datetime.now(UTC)) - first
     return FetchWindow(None, first and first.isoformat(), last and last.isoformat())
-
-
-def _load(inputs: list[Path] | None, graph: GraphSource, window: FetchWindow | None,
-          quiet: bool) -> Dataset:
-    """The inputs, or the live fetch; Graph having no event for the window is an empty
-    dataset (a quiet period), with the request it answered noted in the report."""
-    with ExitStack() as stack:
-        try:
-            return load_inputs(graph_inputs(inputs, graph, stack, quiet, window), quiet,
-                               analysis_only=True)
-        except NothingFetched as exc:
-            return Dataset(Frames.concat([]), notes=[f"Microsoft Graph returned {exc.message}."])
 
 
 def _graph_period(since: str | None, start: str | None, end: str | None,
@@ -185,7 +173,7 @@ def report_command(
         if previous_config is not None:
             configuration = with_drift(configuration, previous_config, quiet)
         fetch_window = _graph_window(since, start, end, compare_previous) if graph.enabled else None
-        dataset, scoped = flowcase_only(_load(inputs, graph, fetch_window, quiet),
+        dataset, scoped = flowcase_only(load_for_analysis(inputs, graph, quiet, fetch_window),
                                         graph.events.app_name, inputs)
         period = (
             _graph_period(since, start, end, dataset.frames)
@@ -197,11 +185,6 @@ def report_command(
         current.diagnosis.summary["scope"] = scoped.to_json()  # the JSON says what was left out
         current = _accepted(current, accepting.settle(current.diagnosis, acceptance, quiet,
                                                             configuration))
-        if not graph.enabled and period is not None and not current.dataset.frames.event_count():
-            raise InputError(
-                "the input",
-                f"no events from {period.start:%Y-%m-%d %H:%M} to {period.end:%Y-%m-%d %H:%M} UTC",
-            )
         previous = _analyse(dataset, period.previous(), None) if compare_previous else None
         if previous is not None:
             previous = _accepted(previous, accept.apply(previous.diagnosis, acceptance))
@@ -214,6 +197,8 @@ def report_command(
                                   dataset.frames.events)[0])
         if not graph.enabled and (note := stale_note(period, since, datetime.now(UTC))):
             report.notes.insert(0, note)
+        if not graph.enabled and period and not current.dataset.frames.event_count():
+            report.notes.insert(0, quiet_note(period, dataset.frames.events))
         if configuration is not None:
             report.configuration = without_people(configuration) if redact else configuration
         if redact:
