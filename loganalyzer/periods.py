@@ -16,6 +16,7 @@ import polars as pl
 from loganalyzer.normalize import Frames, Table
 from loganalyzer.problems import InputError
 
+DEFAULT_SINCE = "7d"  # the length of a period given by its end alone (and of a fetch)
 _SINCE = re.compile(r"^\s*(\d+)\s*([hdw])\s*$", re.IGNORECASE)
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 
@@ -97,7 +98,9 @@ def choose_period(
     """The period the options ask for, or None for 'everything in the input'.
 
     ``now`` anchors ``--since`` at the clock (a live fetch: a job that went quiet must show an
-    empty week, not an older busy one); without it ``--since`` ends at the newest event.
+    empty week, not an older busy one); without it ``--since`` ends at the newest event. A
+    bare ``--to`` is the end of ``DEFAULT_SINCE``, as for ``--graph`` (``resolve_window``), so
+    the same options select the same period from an export and from Graph.
     A period that misses the input's events altogether is ``InputError`` naming their span:
     an export holds only what it was exported for, so it cannot say such a period was quiet
     (a mistyped date, or the wrong file). One that overlaps them but holds no event is a
@@ -110,12 +113,15 @@ def choose_period(
     if since:
         finish = now or _just_after(newest)
         return Period(finish - parse_since(since), finish)
-    first = parse_bound("--from", start, end_of_day=False) if start else oldest
     last = parse_bound("--to", end, end_of_day=True) if end else newest and _just_after(newest)
+    if start:
+        first = parse_bound("--from", start, end_of_day=False)
+    else:  # a bare --to ends a period of the default length, as a fetch's does
+        first = last - parse_since(DEFAULT_SINCE) if end else oldest
     if newest is None or last <= oldest or first > newest:
         option = "/".join(name for name, given in (("--from", start), ("--to", end)) if given)
-        asked = {"--from": f"from {_minute(first)}", "--to": f"up to {_minute(last)}",
-                 "--from/--to": f"{_minute(first)} to {_minute(last)}"}[option]
+        asked = f"from {_minute(first)}" if option == "--from" else (
+            f"{_minute(first)} to {_minute(last)}")
         raise InputError(option, f"no event of the input is in the period asked for ({asked} UTC): "
                          f"{_span(oldest, newest)}")
     return Period(first, last)

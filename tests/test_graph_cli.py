@@ -178,6 +178,22 @@ def test_why_graph_for_nobody_says_so_after_the_whole_window(graph):
 
 
 
+
+def test_a_bare_to_selects_the_same_period_from_files_and_from_graph(graph, tmp_path):
+    """--to alone is the end of the default 7 days on both: files started at their oldest
+    event, so the same options analysed two different periods of the same events."""
+    export = tmp_path / "provisioning.json"
+    export.write_text(json.dumps({"value": graph.events}), encoding="utf-8")
+    asked = ["--to", "2026-03-24", "--format", "json", "-q"]
+    from_file = CliRunner().invoke(app, ["report", str(export), *asked])
+    from_graph = CliRunner().invoke(app, ["report", "--graph", "--graph-url", graph.url,
+                                          "--access-token", TOKEN, *asked])
+    assert from_file.exit_code == from_graph.exit_code == 0, from_file.output
+    on_file, on_graph = json.loads(from_file.stdout), json.loads(from_graph.stdout)
+    assert on_file["period"] == on_graph["period"] == {
+        "start": "2026-03-18T00:00:00+00:00", "end": "2026-03-25T00:00:00+00:00"}
+    assert on_file["summary"]["events"] == on_graph["summary"]["events"] > 0
+
 @pytest.mark.parametrize("command", ["diagnose", "report"])
 def test_a_window_graph_has_no_event_for_is_a_quiet_period_as_on_files(command):
     """A quiet week: Entra logs only changes. `diagnose --graph` exited 2 where `report

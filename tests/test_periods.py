@@ -101,8 +101,9 @@ SPAN = "the input's events run from 2026-02-23 01:18 to 2026-03-08 22:09 UTC"
          "2025-03-09 00:00 UTC)"),
         (["--from", "2027-01-01"],
          "--from: no event of the input is in the period asked for (from 2027-01-01 00:00 UTC)"),
-        (["--to", "2026-02-22"],
-         "--to: no event of the input is in the period asked for (up to 2026-02-23 00:00 UTC)"),
+        (["--to", "2026-02-22"],  # the 7 days before it, as with --graph
+         "--to: no event of the input is in the period asked for (2026-02-16 00:00 to "
+         "2026-02-23 00:00 UTC)"),
     ],
     ids=["a year off", "after the newest", "before the oldest"],
 )

@@ -438,7 +438,7 @@ def test_the_json_written_beside_a_report_carries_its_notes(tmp_path: Path) -> N
          "(from 2030-01-01 00:00 UTC): the input's events run from 2026-02-23 01:18 to "
          "2026-03-08 22:09 UTC"),
         (["--to", "2020-01-01"], "--to: no event of the input is in the period asked for "
-         "(up to 2020-01-02 00:00 UTC)"),
+         "(2019-12-26 00:00 to 2020-01-02 00:00 UTC)"),
         (["--from", "2026-02-01", "--to", "2026-02-10"], "--from/--to: no event of the input is "
          "in the period asked for (2026-02-01 00:00 to 2026-02-11 00:00 UTC)"),
     ],

@@ -33,11 +33,12 @@ from loganalyzer.config.check import to_json as config_json
 from loganalyzer.config.with_logs import confirm, without_people
 from loganalyzer.engine import diagnose
 from loganalyzer.findings import Diagnosis, to_json
-from loganalyzer.graph.query import DEFAULT_SINCE, QueryError, resolve_window
+from loganalyzer.graph.query import QueryError, resolve_window
 from loganalyzer.ingest import Dataset
 from loganalyzer.job_status_file import JobStatusOption, read_job_status
 from loganalyzer.normalize import Frames
 from loganalyzer.periods import (
+    DEFAULT_SINCE,
     Period,
     choose_period,
     parse_bound,

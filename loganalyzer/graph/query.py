@@ -12,11 +12,10 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
-from loganalyzer.periods import parse_bound, parse_since
+from loganalyzer.periods import DEFAULT_SINCE, parse_bound, parse_since
 from loganalyzer.problems import InputError
 
 DEFAULT_GRAPH_URL = "https://graph.microsoft.com/v1.0"
-DEFAULT_SINCE = "7d"
 RETENTION = timedelta(days=30)  # how long Graph keeps provisioning logs
 STATUSES = ("failure", "skipped", "success", "warning")
 
