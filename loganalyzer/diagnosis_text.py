@@ -62,6 +62,8 @@ def headline(diagnosis: Diagnosis, verdict: Verdict) -> list[str]:
 def _counts_line(diagnosis: Diagnosis) -> str:
     s = diagnosis.summary
     span = s["time_range"]
+    if not s["events"]:  # a quiet period: its bounds are in the notes
+        return "No events."
     return (
         f"{plural(s['events'], 'event')}, {_when(span['start'])} to {_when(span['end'])} UTC, "
         f"{plural(s['cycles'], 'cycle')}: {plural(s['failures'], 'failure')} "

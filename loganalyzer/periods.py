@@ -93,12 +93,11 @@ def choose_period(
     since: str | None = None,
     start: str | None = None,
     end: str | None = None,
-    now: datetime | None = None,
 ) -> Period | None:
     """The period the options ask for, or None for 'everything in the input'.
 
-    ``now`` anchors ``--since`` at the clock (a live fetch: a job that went quiet must show an
-    empty week, not an older busy one); without it ``--since`` ends at the newest event. A
+    ``--since`` ends at the newest event (a live fetch counts back from the clock instead:
+    ``resolve_window``), so an export analysed a week later gives the same period. A
     bare ``--to`` is the end of ``DEFAULT_SINCE``, as for ``--graph`` (``resolve_window``), so
     the same options select the same period from an export and from Graph.
     A period that misses the input's events altogether is ``InputError`` naming their span:
@@ -110,15 +109,17 @@ def choose_period(
     if not (since or start or end):
         return None
     oldest, newest = time_range(events)
+    if newest is None:
+        raise InputError("the input", "holds no provisioning events to choose a period from")
     if since:
-        finish = now or _just_after(newest)
+        finish = _just_after(newest)
         return Period(finish - parse_since(since), finish)
-    last = parse_bound("--to", end, end_of_day=True) if end else newest and _just_after(newest)
+    last = parse_bound("--to", end, end_of_day=True) if end else _just_after(newest)
     if start:
         first = parse_bound("--from", start, end_of_day=False)
     else:  # a bare --to ends a period of the default length, as a fetch's does
         first = last - parse_since(DEFAULT_SINCE) if end else oldest
-    if newest is None or last <= oldest or first > newest:
+    if last <= oldest or first > newest:
         option = "/".join(name for name, given in (("--from", start), ("--to", end)) if given)
         asked = f"from {_minute(first)}" if option == "--from" else (
             f"{_minute(first)} to {_minute(last)}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from conftest import SAMPLES
@@ -26,17 +26,6 @@ def test_since_counts_back_from_the_newest_event_of_an_export(events):
     assert period.end == newest + timedelta(seconds=1)  # the next whole second: it is in
     assert period.length == timedelta(days=7)
     assert period.previous().end == period.start
-
-
-def test_since_counts_back_from_now_for_a_live_fetch(events):
-    now = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-    period = choose_period(events, since="7d", now=now)
-    assert (period.start, period.end) == (now - timedelta(days=7), now)
-    # the sample's events are from March: a live week with nothing in it stays empty
-    in_period = events.filter(
-        (events["activity_time"] >= period.start) & (events["activity_time"] < period.end)
-    )
-    assert in_period.height == 0
 
 
 def test_since_and_from_together_are_refused(events):
@@ -131,3 +120,13 @@ def test_a_quiet_stretch_inside_the_input_is_reported_as_quiet_not_refused(tmp_p
     assert answer["summary"]["events"] == 0 and answer["verdict"]["state"] == "healthy"
     assert answer["notes"][0] == ("no provisioning events from 2026-03-05 00:00 to 2026-03-07 "
                                   f"00:00 UTC, a quiet stretch of the input: {SPAN}")
+
+
+def test_a_quiet_period_reads_no_events_not_an_unknown_span():
+    """The terminal's headline of a quiet period: "No events.", the bounds in the note."""
+    result = CliRunner().invoke(app, ["diagnose", str(WEEKLY), "--from", "2026-02-23T18:00",
+                                      "--to", "2026-02-23T23:00", "-q"])
+    assert result.exit_code == 0, result.output
+    assert "\nNo events.\n" in result.stdout and "?" not in result.stdout
+    assert "no provisioning events from 2026-02-23 18:00 to 2026-02-23 23:00 UTC" in " ".join(
+        result.stdout.split())

@@ -190,7 +190,7 @@ def test_a_group_name_is_recognised_as_a_group_not_never_seen():
         app, ["why", "flowcase users no", str(SAMPLES / "group-404-halt.json"), "-q"]
     )
     assert result.exit_code == 2
-    assert "is a group (3 event(s) in this export), not a user" in result.stdout
+    assert "is a group (3 events in this export), not a user" in result.stdout
     assert "Never seen" not in result.stdout
     assert "FC001" in result.stdout  # the group-mapping finding explains its events
     # the JSON says so too, and the name as typed, without its stray space
@@ -386,3 +386,19 @@ def test_an_address_pasted_with_its_wrapping_is_found(pasted):
     assert result.exit_code == 0, result.output
     answer = json.loads(result.stdout)
     assert answer["user"] == plain["user"] and answer["verdict"] == plain["verdict"]
+
+
+def test_a_quiet_stretch_of_the_input_is_said_with_the_inputs_span():
+    """A period inside the export holding no event is nobody's story: exit 2, naming the
+    period and the span of the input, not 'the export covers 0 events from ? to ?'."""
+    weekly = SAMPLES / "weekly-two-periods.json"
+    result = run("sofie.moen@northwind.no", weekly, "--from", "2026-02-23T18:00",
+                 "--to", "2026-02-23T23:00")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "error: --from/--to: no provisioning events from 2026-02-23 18:00 to 2026-02-23 23:00 "
+        "UTC, a quiet stretch of the input: the input's events run from 2026-02-23 01:18 to "
+        "2026-03-08 22:09 UTC")
+    found = run("sofie.moen@northwind.no", weekly, "--from", "2026-02-25T00:00",
+                "--to", "2026-02-26T00:00")
+    assert found.exit_code == 0 and "Sofie Moen" in found.stdout

@@ -24,7 +24,7 @@ from loganalyzer.graph.query import user_filter
 from loganalyzer.ingest import lacks_skip_classes, read_manifest
 from loganalyzer.job_status_file import JobStatusOption, read_job_status
 from loganalyzer.normalize import Frames
-from loganalyzer.periods import choose_period
+from loganalyzer.periods import choose_period, quiet_note
 from loganalyzer.problems import ALL_IN_MANIFEST, InputError, summarize_problems, unread_note
 from loganalyzer.schema import empty_frame
 from loganalyzer.why.frame_source import FrameSource, all_stores
@@ -83,12 +83,18 @@ def _why(paths: list[Path], user: str, status: JobStatus | None, quiet: bool,
 
 
 def _in_period(source: FrameSource, window: FetchWindow) -> FrameSource:
-    """Files and stores: only the events of --since/--from/--to, as for `diagnose`."""
+    """Files and stores: only the events of --since/--from/--to, as for `diagnose`. A quiet
+    stretch of the input is nobody's story: said with the input's span, exit 2."""
     period = choose_period(source.events, window.since, window.date_from, window.date_to)
     if period is None:
         return source
     at = pl.col("activity_time")
-    return source.narrowed(source.events.filter((at >= period.start) & (at < period.end)))
+    chosen = source.events.filter((at >= period.start) & (at < period.end))
+    if chosen.is_empty():
+        options = [name for name, given in (("--since", window.since), ("--from",
+                   window.date_from), ("--to", window.date_to)) if given]
+        raise InputError("/".join(options), quiet_note(period, source.events))
+    return source.narrowed(chosen)
 
 
 def _answer(user: str, inputs: list[Path] | None, graph: GraphSource, window: FetchWindow,

@@ -382,7 +382,7 @@ def _unresolved(src: FrameSource, found: Lookup, job_status: JobStatus | dict | 
     group_events = src.group_events(found.query)
     if group_events:
         message = (
-            f"'{asked}' is a group ({group_events} event(s) in this export), not a user: "
+            f"'{asked}' is a group ({plural(group_events, 'event')} in this export), not a user: "
             "`why` explains users. Flowcase does not take SCIM groups; the findings below say "
             "what its events show."
         )
