@@ -142,14 +142,34 @@ def short_reason_expr(limit: int) -> pl.Expr:
     )
 
 
+# The content of a JSON string that decodes exactly: plain characters, the short escapes and
+# ``\\uXXXX`` (a surrogate only as a pair: Polars' decoder makes a lone one NUL), no raw
+# control character.
+_JSON_STRING_CONTENT = (
+    r'^(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]'
+    r"|\\u(?:[0-9a-cA-Ce-fE-F][0-9a-fA-F]{3}|[dD][0-7][0-9a-fA-F]{2})"
+    r"|\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2})*$"
+)
+
+
 def _unescape_json_string(expr: pl.Expr) -> pl.Expr:
-    """Undo JSON string escapes well enough for display (line breaks become spaces)."""
-    return (
+    """Undo JSON string escapes for display (line breaks become spaces).
+
+    A body serialised with non-ASCII escaped (System.Text.Json's and Python's default) says
+    ``S\\u00f8r``: decoded, the detail names the department ``Sør`` as Entra sent it. Text
+    that is not a valid JSON string gets the simple escapes undone instead.
+    """
+    decodable = pl.when(expr.str.contains(_JSON_STRING_CONTENT)).then(
+        pl.concat_str(pl.lit('"'), expr, pl.lit('"'))
+    )
+    decoded = decodable.str.json_decode(pl.String).str.replace_all(r"\r\n|[\r\n\t]", " ")
+    simple = (
         expr.str.replace_all(r"\\r\\n|\\n|\\r|\\t", " ")
         .str.replace_all('\\"', '"', literal=True)
         .str.replace_all("\\/", "/", literal=True)
         .str.replace_all("\\\\", "\\", literal=True)
     )
+    return pl.coalesce(decoded, simple)
 
 
 def scim_detail_expr(body: pl.Expr) -> pl.Expr:

@@ -116,6 +116,24 @@ def test_json_escapes_in_detail_are_undone():
     )
 
 
+def test_unicode_escapes_in_detail_are_decoded():
+    """A body serialised with non-ASCII escaped names the department as Entra sent it."""
+    reason = (
+        'StatusCode: BadRequest\r\nMessage: x\r\nWeb Response: {"detail":"Department '
+        "'Salg S\\u00f8r' (\\u041f\\u0440\\u043e\\u0434\\u0430\\u0436\\u0438) does not exist "
+        '\\ud83d\\ude00\\nnext","status":400}. This operation was retried 0 times.'
+    )
+    assert parse(reason)["scim_detail"] == (
+        "Department 'Salg Sør' (Продажи) does not exist 😀 next"
+    )
+
+
+def test_invalid_json_escapes_in_detail_still_read():
+    """A lone surrogate or an unknown escape is not decoded, and does not stop the others."""
+    reason = 'Web Response: {"detail":"cut \\ud83d here \\x and \\"q\\"","status":400}'
+    assert parse(reason)["scim_detail"] == 'cut \\ud83d here \\x and "q"'
+
+
 @pytest.mark.parametrize(
     "secret_text",
     [

@@ -138,7 +138,7 @@ def _awkward_people() -> list[tuple[list[dict], list[str]]]:
          "Cannot GET /scim/Users?filter=userName%20eq%20%22per.olsen%40northwind.se%22",
          ["per.olsen"]),
         ("Søren Øst", "soren.ost@northwind.se",
-         "User \\u0027S\\u00f8ren \\u00d8st\\u0027 already exists", ["S\\u00f8ren", "Søren"]),
+         "User \\u0027S\\u00f8ren \\u00d8st\\u0027 already exists", ["Søren"]),
         ("Tove  Lie", "tove.lie@northwind.se", "User 'Tove Lie' already exists",  # two spaces
          ["Tove"]),
         ("Xq", "xq@northwind.se", "A user with this email address exists", ["| Xq |"]),
@@ -149,12 +149,13 @@ def _awkward_people() -> list[tuple[list[dict], list[str]]]:
          ["mona.t…"]),
         ("Odd Mail", "odd.mail@northwind.se", "Contact odd!mail#x@northwind.se to merge",
          ["odd!mail"]),
-        # .NET's JSON writer escapes the apostrophe; an echo in upper case keeps its escapes'
-        # case; a query string writes a space as '+'; a name echoed decomposed (NFD)
+        # .NET's JSON writer escapes the apostrophe, and an echo in upper case its letters
+        # (the report shows the SCIM detail decoded); a query string writes a space as '+';
+        # a name echoed decomposed (NFD)
         ("Siobhan O'Brien", "siobhan.obrien@northwind.se",
-         "User \\u0027Siobhan O\\u0027Brien\\u0027 already exists", ["O\\u0027Brien"]),
+         "User \\u0027Siobhan O\\u0027Brien\\u0027 already exists", ["O'Brien"]),
         ("Søren Ås", "soren.as@northwind.se",
-         "User \\u0027S\\u00D8REN \\u00C5S\\u0027 already exists", ["S\\u00D8REN"]),
+         "User \\u0027S\\u00D8REN \\u00C5S\\u0027 already exists", ["SØREN"]),
         ("Kari Plus", "kari.plus@northwind.se",
          "Cannot GET /scim/Users?filter=displayName+eq+%22Kari+Plus%22", ["Kari+Plus"]),
         ("Zoë Åberg", "zoe.aberg@northwind.se", "User 'Zoe\u0308 A\u030aberg' already exists",
@@ -179,7 +180,7 @@ def _awkward_people() -> list[tuple[list[dict], list[str]]]:
          "Validation failed for user:\\nIngrid Holm\\nobject", ["Ingrid Holm"]),
         ("Esc Boss", "esc.boss@northwind.se",
          "Manager boss.person%40contoso.com and boss2\\u0040contoso.com not found",
-         ["boss.person%40", "boss2\\u0040"]),
+         ["boss.person%40", "boss2@contoso"]),
         # a name in a script without spaces is one word and still a person's full name
         ("王小明", "wang.xiaoming@northwind.se", "User 王小明 already exists", ["王小明"]),
         # Turkish İ as a Turkish locale upper-cases it and as .NET lower-cases it
