@@ -44,6 +44,26 @@ def test_ambiguous_name_lists_everyone_with_upn_object_id_and_last_status():
         assert expected in words(result)
 
 
+def test_a_rehire_sharing_the_upn_is_told_apart_by_object_id(tmp_path):
+    """The UPN typed in full matches two Entra objects (the leaver and the rehire): typing it
+    'exactly' again cannot help, the object id can."""
+    old = Person("0000a1a1-1111-4111-8111-111111111111", "nora.strand@northwind.no",
+                 "Nora Strand", "6600aa")
+    new = Person("0000b2b2-2222-4222-8222-222222222222", "nora.strand@northwind.no",
+                 "Nora Strand")
+    export = write_export(tmp_path / "rehire.json", [
+        create(old, "2026-03-10T07:40:00Z", "c1"),
+        failed_create(new, "2026-03-24T07:41:00Z", "c2", "Conflict",
+                      scim_error(409, "A user with this userName already exists")),
+    ])
+    result = run("nora.strand@northwind.no", export)
+    assert result.exit_code == 2
+    assert ("2 Entra objects share 'nora.strand@northwind.no' (a rehire, or an account deleted "
+            "and created again?); name one by its Entra object id.") in words(result)
+    assert f"object id {new.object_id}" in words(result)
+    assert run(new.object_id, export).exit_code == 0
+
+
 def test_ambiguous_json_lists_the_candidates():
     result = run("henrik", FAILING, "--format", "json")
     assert result.exit_code == 2

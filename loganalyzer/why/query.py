@@ -370,8 +370,8 @@ def _explained(found: Lookup, entries: list[tl.Entry], diagnosis: Diagnosis,
 
 def _unresolved(src: FrameSource, found: Lookup, job_status: JobStatus | dict | None) -> WhyAnswer:
     if found.people:
-        message = f"{len(found.people)} people match '{found.query}'; name one of them exactly."
-        return WhyAnswer(found, Verdict(AMBIGUOUS, None, None, message, None, None, [], None, None))
+        verdict = Verdict(AMBIGUOUS, None, None, _ambiguity(found), None, None, [], None, None)
+        return WhyAnswer(found, verdict)
     cover = found.coverage
     apps = ", ".join(cover.apps) or "no app name"
     asked = found.query.strip()
@@ -404,6 +404,20 @@ def _unresolved(src: FrameSource, found: Lookup, job_status: JobStatus | dict | 
     state = GROUP if group_events else NEVER_SEEN
     verdict = Verdict(state, None, None, message, None, None, [], None, None, note=note)
     return WhyAnswer(found, verdict, [], job_wide, job_wide)
+
+
+def _ambiguity(found: Lookup) -> str:
+    """What to type instead when several people match. A prefix narrows to an identifier
+    written out; an identifier typed in full that several Entra objects log (a rehire given
+    the old UPN, an account deleted and created again) leaves only the object id, and a
+    shared display name the UPN or the object id."""
+    n, asked = len(found.people), found.query
+    if found.matched_on == "partial identifier":
+        return f"{n} people match '{asked}'; name one of them exactly."
+    if found.matched_on == "display name":
+        return f"{n} people are called '{asked}'; name one by UPN or Entra object id."
+    return (f"{n} Entra objects share '{asked}' (a rehire, or an account deleted and created "
+            "again?); name one by its Entra object id.")
 
 
 MENTIONS_SHOWN = 3  # group names listed before "and N more"
