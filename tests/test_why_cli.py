@@ -422,3 +422,28 @@ def test_a_quiet_stretch_of_the_input_is_said_with_the_inputs_span():
     found = run("sofie.moen@northwind.no", weekly, "--from", "2026-02-25T00:00",
                 "--to", "2026-02-26T00:00")
     assert found.exit_code == 0 and "Sofie Moen" in found.stdout
+
+
+@pytest.mark.parametrize(("typed", "who"), [
+    ("O’Brien", "Siobhan O'Brien"),  # Outlook's apostrophe for the one Entra logged
+    ("Siobhan O’Brien", "Siobhan O'Brien"),
+    ("siobhan.o’brien@northwind.no", "Siobhan O'Brien"),
+    ("Siobhan O'Brien <siobhan.o'brien@northwind.no>", "Siobhan O'Brien"),  # why's header
+    ("D'Arcy", "Zoë D’Arcy"),  # the other way round: Entra logged the typographic one
+    ("zoë d'arcy", "Zoë D’Arcy"),
+])
+def test_a_name_with_any_apostrophe_finds_the_person(tmp_path, typed, who):
+    """A name pasted from a mail carries the apostrophe the mail client typed, not
+    necessarily the one Entra logs; on an export and on an indexed store alike."""
+    people = [Person("0000c3c3-3333-4333-8333-333333333333", "siobhan.o'brien@northwind.no",
+                     "Siobhan O'Brien", "7700cc"),
+              Person("0000d4d4-4444-4444-8444-444444444444", "zoe.darcy@northwind.no",
+                     "Zoë D’Arcy", "8800dd")]
+    export = write_export(tmp_path / "names.json", [
+        create(p, f"2026-03-24T07:4{n}:00Z", "c1") for n, p in enumerate(people)])
+    store = tmp_path / "store"
+    assert CliRunner().invoke(app, ["ingest", str(export), "-o", str(store), "-q"]).exit_code == 0
+    for source in (export, store):
+        result = run(typed, source)
+        assert result.exit_code == 0, result.output
+        assert result.output.startswith(who)

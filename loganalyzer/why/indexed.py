@@ -13,7 +13,6 @@ every event as before.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -42,7 +41,13 @@ from loganalyzer.why.frame_source import (
     read_matching,
     scan_matching,
 )
-from loganalyzer.why.lookup import LINK_COLUMNS, SHARED_COLUMNS, composed, equals_any
+from loganalyzer.why.lookup import (
+    LINK_COLUMNS,
+    SHARED_COLUMNS,
+    composed,
+    equals_any,
+    escaped,
+)
 
 ROW = "_row"  # an event's row in events.parquet: what is read in several goes stays in order
 # the steps' columns but their nested details (read from ``step_details.parquet`` instead)
@@ -63,8 +68,8 @@ def lookup_keys(identities: pl.DataFrame, q: str) -> pl.DataFrame:
     hits = people.filter(
         # lower-cased as well: a step detail equal to a column value is indexed only there
         (column.is_in(IDENTIFIER_COLUMNS)
-         & (value.str.contains(f"(?i)^{re.escape(q)}") | lowered.str.starts_with(q)))
-        | ((column == "source_display_name") & value.str.contains(f"(?i){re.escape(q)}"))
+         & (value.str.contains(f"(?i)^{escaped(q)}") | lowered.str.starts_with(q)))
+        | ((column == "source_display_name") & value.str.contains(f"(?i){escaped(q)}"))
         | ((column == DETAIL) & (lowered == q))
     ).select(READ_KEYS).unique()
     links = people.filter(column.is_in(LINK_COLUMNS)).select(

@@ -87,10 +87,23 @@ def _lowered(users: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+# Apostrophes typed for "'": Outlook and Word turn O'Brien into O’Brien, so a name pasted from
+# a ticket may carry one while Entra logs the other.
+_TYPED_APOSTROPHES = "‘’ʼ"
+_ANY_APOSTROPHE = "['‘’ʼ]"
+_TO_ASCII_APOSTROPHE = str.maketrans(dict.fromkeys(_TYPED_APOSTROPHES, "'"))
+
+
 def composed(text: pl.Expr) -> pl.Expr:
     """Text in Unicode's composed form (NFC), as the query is: a name written decomposed
-    (å as a plus a ring, as macOS may store it) then matches the name typed."""
-    return text.str.normalize("NFC")
+    (å as a plus a ring, as macOS may store it) then matches the name typed; its typed
+    apostrophes are the ASCII one, as the query's are."""
+    return text.str.normalize("NFC").str.replace_all(f"[{_TYPED_APOSTROPHES}]", "'")
+
+
+def escaped(q: str) -> str:
+    """``q`` escaped for a regex whose apostrophe matches any apostrophe people type."""
+    return re.escape(q).replace("'", _ANY_APOSTROPHE)
 
 
 def equals_any(column: str, values: list[str]) -> pl.Expr:
@@ -99,9 +112,10 @@ def equals_any(column: str, values: list[str]) -> pl.Expr:
     by lower-casing both sides alike: the regex's case folding and ``str.lower`` disagree on
     letters such as the Turkish İ (lower-cased to i plus a combining dot)."""
     if not all(v.isascii() for v in values):
-        wanted = [unicodedata.normalize("NFC", v).lower() for v in values]
+        wanted = [unicodedata.normalize("NFC", v).translate(_TO_ASCII_APOSTROPHE).lower()
+                  for v in values]
         return composed(pl.col(column)).str.to_lowercase().is_in(wanted).fill_null(False)
-    alternatives = "|".join(re.escape(v) for v in values)
+    alternatives = "|".join(escaped(v) for v in values)
     return pl.col(column).str.contains(f"(?i)^(?:{alternatives})$").fill_null(False)
 
 
@@ -174,7 +188,7 @@ def _match_events(users: pl.DataFrame, q: str) -> tuple[pl.DataFrame, str | None
         exact = users.filter(pl.any_horizontal(equals_any(c, [q]) for c in tier))
         if not exact.is_empty():
             return exact, how
-    starts = f"(?i)^{re.escape(q)}"
+    starts = f"(?i)^{escaped(q)}"
 
     def text(column: str) -> pl.Expr:
         return pl.col(column) if q.isascii() else composed(pl.col(column))
@@ -182,7 +196,7 @@ def _match_events(users: pl.DataFrame, q: str) -> tuple[pl.DataFrame, str | None
     partial = users.filter(
         pl.any_horizontal(
             *(text(c).str.contains(starts).fill_null(False) for c in LOOKUP_COLUMNS),
-            text("source_display_name").str.contains(f"(?i){re.escape(q)}").fill_null(False),
+            text("source_display_name").str.contains(f"(?i){escaped(q)}").fill_null(False),
         )
     )
     if not partial.is_empty():
@@ -195,7 +209,7 @@ def _match_details(source: FrameSource, users: pl.DataFrame, q: str) -> pl.DataF
     steps = source.steps_of(users["event_id"], columns=["event_id", "step_index", "details"])
     value = pl.element().struct.field("value")
     naming = steps.filter(  # a regex over the values first: exploding 800,000 steps is slow
-        pl.col("details").list.eval(value.str.contains(f"(?i)^{re.escape(q)}$")).list.any()
+        pl.col("details").list.eval(value.str.contains(f"(?i)^{escaped(q)}$")).list.any()
     )
     details = (
         naming.explode("details")
@@ -290,15 +304,17 @@ def _matches(source: FrameSource, found: pl.DataFrame, q: str) -> tuple[pl.DataF
 
 # what a support engineer pastes from a mail or from `why`'s own header: "Name <address>",
 # a mailto: link, an address in quotes or angle brackets
-_PASTED_ADDRESS = re.compile(r"""^(?:.*<\s*)?(?:mailto:)?["'‹<]?\s*([^\s<>"'‹›]+@[^\s<>"'‹›]+)"""
+_PASTED_ADDRESS = re.compile(r"""^(?:.*<\s*)?(?:mailto:)?["'‹<]?\s*"""  # an apostrophe
+                             r"""([^\s<>"'‹›][^\s<>"‹›]*@[^\s<>"'‹›]+)"""  # inside: o'brien@
                              r"""\s*["'›>]?$""", re.IGNORECASE)
 
 
 def as_typed(query: str) -> str:
     """The identifier in ``query`` as it would be logged: stripped, composed (macOS may type
-    it decomposed), and the address alone when an address was pasted with its wrapping
-    ("Erik Dahl <erik.dahl@northwind.no>", "mailto:…", "<…>")."""
-    text = unicodedata.normalize("NFC", query.strip())
+    it decomposed), with ASCII apostrophes (a mail client types O’Brien), and the address
+    alone when an address was pasted with its wrapping ("Erik Dahl <erik.dahl@northwind.no>",
+    "mailto:…", "<…>")."""
+    text = unicodedata.normalize("NFC", query.strip()).translate(_TO_ASCII_APOSTROPHE)
     pasted = _PASTED_ADDRESS.match(text)
     return pasted.group(1) if pasted else text
 
