@@ -14,6 +14,7 @@ import pytest
 from conftest import SAMPLES
 from fake_graph import FLOWCASE, FakeGraph, make_events
 from report_support import md_section, md_tables, run_report
+from why_records import Person, create, in_sync, write_export
 
 from diagnostics import RULES
 from loganalyzer.wording import plural
@@ -70,6 +71,17 @@ def test_the_cycle_duration_figure_uses_one_unit(tmp_path: Path) -> None:
     code, markdown = _report(tmp_path, WEEKLY)
     assert code == 0
     assert _figures(markdown)["Cycle duration"] == ("median 1.6 min", "longest 11.4 min")
+
+
+def test_a_rate_of_one_event_says_one_event(tmp_path: Path) -> None:
+    anna = Person("0000e5e5-5555-4555-8555-555555555555", "anna.berg@northwind.no", "Anna Berg",
+                  "9900ee")
+    export = write_export(tmp_path / "export.json", [
+        create(anna, "2026-03-24T07:40:00Z", "c1"), in_sync(anna, "2026-03-24T08:20:00Z", "c2")])
+    code, markdown = _report(tmp_path, export)
+    assert code == 0
+    assert _figures(markdown)["Success rate"] == ("50.0%", "1 event")
+    assert _figures(markdown)["Skip rate"][1].startswith("1 event;")
 
 
 def test_a_bare_to_date_includes_its_whole_day(tmp_path: Path) -> None:

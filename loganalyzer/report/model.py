@@ -416,7 +416,7 @@ def _key_figures(
 
     def share(status: str, note: str = "") -> tuple[str, str]:
         n = counts.get(status, 0)
-        return _rate(n, total), f"{n:,} events{note}"
+        return _rate(n, total), f"{plural(n, 'event')}{note}"
 
     durations = cycles["duration"]
     longest = durations.max()
