@@ -1,7 +1,8 @@
 """A rule's metadata, read from its module and checked when the rulebook is imported.
 
 A rule file defines ``ID``, ``TITLE``, ``SEVERITY``, ``GUIDE_STEPS``, ``PATTERNS`` (the
-failure-catalog patterns it covers), ``REMEDIATION``, optionally ``KIND``, a docstring with
+failure-catalog patterns it covers), ``REMEDIATION``, optionally ``KIND`` and ``CAUSES``
+(the rules whose findings it causes where both explain a user: it leads them), a docstring with
 the sections in ``DOC_SECTIONS`` and ``evaluate(ctx) -> Iterable[Hit]``. Anything missing or
 malformed stops the import with a message naming the file, so a broken rule never ships.
 """
@@ -51,6 +52,7 @@ class Rule:
     docstring: str  # as written, for `rules show`
     module: str
     evaluate: Callable[[Any], Iterable[Any]]
+    causes: tuple[str, ...] = ()  # rules it leads where both explain one user
 
 
 def parse_doc(docstring: str) -> tuple[str, dict[str, str]]:
@@ -118,6 +120,12 @@ def rule_from_module(module: ModuleType) -> Rule:
         "the fix, quoting the guide",
     )
     evaluate = need("evaluate", callable, "a function evaluate(ctx) -> Iterable[Hit]")
+    causes = getattr(module, "CAUSES", ())
+    if not (isinstance(causes, tuple) and all(isinstance(c, str) and _ID.match(c)
+                                              for c in causes)):
+        where = getattr(module, "__file__", module.__name__)
+        raise RuleDefinitionError(f"{where}: CAUSES must be a tuple of rule ids like "
+                                  f"('FC007',), got {causes!r}")
     summary, doc = documented(module)
     return Rule(
         id=rule_id,
@@ -132,4 +140,5 @@ def rule_from_module(module: ModuleType) -> Rule:
         docstring=inspect.cleandoc(module.__doc__ or ""),
         module=module.__name__,
         evaluate=evaluate,
+        causes=causes,
     )

@@ -46,6 +46,7 @@ from loganalyzer.wording import plural, verb
 EVIDENCE_LIMIT = 5
 REASON_LIMIT = 200
 _KIND_ORDER = {"cause": 0, "consequence": 1, "noise": 2, "error": 3}
+_CAUSES = {rule.id: rule.causes for rule in RULES if rule.causes}
 
 
 def rules() -> list[RuleInfo]:
@@ -180,8 +181,9 @@ def report_order(finding: Finding) -> tuple:
 
 def lead_order(findings: Iterable[Finding]) -> list[Finding]:
     """Which finding leads for one user: causes before consequences and noise, then the
-    earliest guide step (a bad token explains every later failure), then severity."""
-    return sorted(
+    earliest guide step (a bad token explains every later failure), then severity; a rule
+    that causes another's findings (``Rule.causes``) goes before them whatever its step."""
+    ordered = sorted(
         findings,
         key=lambda f: (
             _KIND_ORDER.get(f.kind, 9),
@@ -191,6 +193,12 @@ def lead_order(findings: Iterable[Finding]) -> list[Finding]:
             f.rule_id,
         ),
     )
+    for finding in list(ordered):
+        caused = [i for i, f in enumerate(ordered) if f.rule_id in _CAUSES.get(finding.rule_id, ())]
+        if caused and caused[0] < ordered.index(finding):
+            ordered.remove(finding)
+            ordered.insert(caused[0], finding)
+    return ordered
 
 
 def findings_for_events(diagnosis: Diagnosis, event_ids: Iterable[str]) -> list[Finding]:

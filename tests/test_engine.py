@@ -80,14 +80,33 @@ def test_evidence_shows_different_users_before_repeats() -> None:
 
 
 def test_the_earliest_guide_step_leads_for_a_user() -> None:
+    """A department that does not exist (step 1) leads over a required attribute left empty
+    (step 7a) for the user both explain."""
+    x = Export()
+    x.user("nora.strand@contoso.no", status="failure", http=400,
+           detail="Department 'Sales EMEA' does not exist", sent={"department": "Sales EMEA"},
+           cycle="c1")
+    x.user("nora.strand@contoso.no", status="failure", http=400,
+           detail="Attribute 'name.familyName' is required", cycle="c2")
+    diagnosis = diagnose(x.frames())
+    steps = {f.rule_id: f.guide_steps[0] for f in diagnosis.findings}
+    assert steps.get("FC008") == "1" and len(steps) >= 2, steps
+    assert leading_finding_for(diagnosis, "nora.strand@contoso.no").rule_id == "FC008"
+
+
+def test_upper_case_identifiers_lead_over_the_conflict_they_cause() -> None:
+    """Catalog pattern 6: the 409 after an upper-case userName is its consequence, so FC006
+    (step 7a, ToLower) leads over FC007 (step 1) for that user, and the finding says so."""
     x = Export()
     x.user(
         "Erik.Dahl@contoso.no", status="failure", http=409, detail="User already exists",
         sent={"userName": "Erik.Dahl@contoso.no", EMAIL: "erik.dahl@contoso.no"},
     )
     diagnosis = diagnose(x.frames())
-    assert {f.rule_id for f in diagnosis.findings} >= {"FC006", "FC007"}
-    assert leading_finding_for(diagnosis, "ERIK.DAHL@contoso.no").rule_id == "FC007"
+    found = {f.rule_id: f for f in diagnosis.findings}
+    assert {"FC006", "FC007"} <= set(found)
+    assert leading_finding_for(diagnosis, "ERIK.DAHL@contoso.no").rule_id == "FC006"
+    assert "1 request of theirs failed as a conflict" in found["FC006"].message
 
 
 def test_a_cause_leads_over_escrow_whatever_its_guide_step() -> None:

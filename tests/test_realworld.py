@@ -116,7 +116,7 @@ def test_result_type_fills_a_missing_status_and_an_unreadable_one_is_unknown(tmp
     report = runner.invoke(app, ["report", str(path), "-q", "--format", "md"]).stdout
     assert "## Health: degraded" in report and "could not be read" in report
     # the key figures add up: one event of two has no readable status
-    assert "| Unknown status | 50.0% | 1 events;" in report
+    assert "| Unknown status | 50.0% | 1 event;" in report
 
 
 def test_on_demand_result_is_diagnosed_as_one_event(tmp_path):

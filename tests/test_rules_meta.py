@@ -141,7 +141,8 @@ def _module(**attrs) -> types.ModuleType:
 
 def test_loader_accepts_a_well_formed_rule() -> None:
     rule = rule_from_module(_module())
-    assert rule.id == "FC999" and rule.doc["Fix"] == "text"
+    assert rule.id == "FC999" and rule.doc["Fix"] == "text" and rule.causes == ()
+    assert rule_from_module(_module(CAUSES=("FC007",))).causes == ("FC007",)
 
 
 @pytest.mark.parametrize(
@@ -153,6 +154,8 @@ def test_loader_accepts_a_well_formed_rule() -> None:
         ({"PATTERNS": (18,)}, "PATTERNS"),
         ({"REMEDIATION": " "}, "REMEDIATION"),
         ({"KIND": "weird"}, "KIND"),
+        ({"CAUSES": ["FC007"]}, "CAUSES"),
+        ({"CAUSES": ("fc7",)}, "CAUSES"),
         ({"__doc__": "Only a title."}, "docstring lacks"),
     ],
 )

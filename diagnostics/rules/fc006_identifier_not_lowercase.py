@@ -24,14 +24,21 @@ from __future__ import annotations
 
 import polars as pl
 
+from diagnostics.facts.identifiers import (
+    ATTRIBUTE_NAMES,
+    conflict_failures,
+    uppercase_identifiers,
+)
 from diagnostics.rulekit import Context, Hit, ids, plural, quote_list
-from loganalyzer.normalize import EMAIL_KEY, USERNAME_KEY
 
 ID = "FC006"
 TITLE = "userName or work email is not lower-case"
 SEVERITY = "high"
 GUIDE_STEPS = ("7a", "1")
 PATTERNS = (6,)
+# catalog pattern 6: "matching by a lower-case value in Flowcase misses, and a duplicate or a
+# 409 follows": where both explain a user, the casing is the cause of FC007's conflict
+CAUSES = ("FC007",)
 REMEDIATION = (
     "Use the ToLower() expressions of guide step 7a: userPrincipalName -> Expression "
     "ToLower([userPrincipalName], ) -> userName (matching precedence 1), and mail -> Expression "
@@ -39,18 +46,6 @@ REMEDIATION = (
     'requires lowercase emails and UPNs." Test with Provision on demand (step 8a), and merge any '
     "duplicate Flowcase users the upper-case values created."
 )
-# the two identifiers the guide wants lower-case (folded keys); another email (type "other",
-# "home") is not matched on and may keep its casing
-ATTRIBUTE_NAMES = {USERNAME_KEY: "userName", EMAIL_KEY: "the work email"}
-IDENTIFIER_KEYS = f"^({USERNAME_KEY}|{EMAIL_KEY})$"
-
-
-def uppercase_identifiers(ctx: Context) -> pl.DataFrame:
-    """Sent userName / work-email values with upper-case letters (event, person, value)."""
-    upper = pl.col("value").is_not_null() & (pl.col("value") != pl.col("value").str.to_lowercase())
-    return ctx.sent_where(IDENTIFIER_KEYS, where=upper)
-
-
 def evaluate(ctx: Context) -> list[Hit]:
     sent = uppercase_identifiers(ctx)
     if sent.height == 0:
@@ -64,4 +59,10 @@ def evaluate(ctx: Context) -> list[Hit]:
         by_attribute[name] = values
         parts.append(f"{plural(people, 'user')} in {name} ({quote_list(values)})")
     message = "Upper-case letters were sent for " + " and ".join(parts) + "."
-    return [Hit(ids(sent), message, details={"values": by_attribute})]
+    conflicts = conflict_failures(ctx).filter(pl.col("event_id").is_in(ids(sent).implode()))
+    if conflicts.height:
+        message += (f" {plural(conflicts.height, 'request')} of theirs failed as a conflict "
+                    "(the user already exists): Flowcase holds the lower-case value, which "
+                    "Entra's match by the sent one missed.")
+    return [Hit(ids(sent), message, details={"values": by_attribute,
+                                             "conflicts": conflicts.height})]

@@ -32,20 +32,16 @@ from __future__ import annotations
 
 import polars as pl
 
-from diagnostics.facts.vocabulary import ACTIVE, COUNTRY, DEPARTMENT, DUPLICATE, ROLE
+from diagnostics.facts.identifiers import IDENTIFIER_KEYS, conflict_failures
 from diagnostics.rulekit import (
     Context,
     Hit,
-    code_like,
     describe,
-    http_in,
     ids,
-    mentions,
     plural,
     quote_list,
     verb,
 )
-from loganalyzer.normalize import EMAIL_KEY, USERNAME_KEY
 
 ID = "FC007"
 TITLE = "Duplicate users or identifiers that do not match pre-existing Flowcase data"
@@ -59,48 +55,16 @@ REMEDIATION = (
     "with, fix the Entra value or the Flowcase user, merge duplicates, keep userName matching "
     "precedence 1 and email precedence 2, and test with Provision on demand (step 8a)."
 )
-CONFLICT_CODE = (
-    r"(entryconflict|conflict|duplicatetargetentries|duplicatesourceentries"
-    r"|multipleentriesinresponse)$"  # a GET for one user answered with several (4.1)
-)
-IDENTIFIER_KEYS = f"^({USERNAME_KEY}|{EMAIL_KEY})$"  # userName and the work email, as sent
-# a user Flowcase no longer has: "not found; it has already been deleted"
-GONE = r"not found|deleted|does not exist|no longer exists"
 
 
 def _lower_cased_identifier() -> pl.Expr:
     return pl.coalesce("user_name_sent", "email_sent").str.to_lowercase()
 
 
-# a 409 for a stale version (an ETag, a concurrent change): the same user changed twice, not
-# two users
-VERSION_CONFLICT = (
-    r"etag|if-match|precondition|version (mismatch|conflict)|(stale|outdated) version"
-    r"|concurrent(ly)? (modif|update|change)|modified by another request"
-)
 
 
-def conflict_failures(ctx: Context) -> pl.DataFrame:
-    structural = (
-        http_in(409)
-        | (pl.col("scim_type").str.to_lowercase() == "uniqueness").fill_null(False)
-        | code_like(CONFLICT_CODE)
-    )
-    about_something_else = (
-        mentions(DEPARTMENT) | mentions(ROLE) | mentions(COUNTRY) | mentions(ACTIVE)
-        | mentions(VERSION_CONFLICT)
-    )
-    # the user is gone, not there twice: a 404, or a delete or disable told so without a status
-    gone = http_in(404) | (pl.col("action").is_in(["delete", "disable"]) & mentions(GONE))
-    # a 409 that says "User must be Active." is about the user's state, not a duplicate
-    return ctx.failures.filter(
-        (pl.col("object_type") != "Group").fill_null(True)
-        & ~gone
-        & (
-            (structural & (mentions(DUPLICATE) | ~about_something_else))
-            | (mentions(DUPLICATE) & ~about_something_else)
-        )
-    )
+
+
 
 
 def created_after_no_match(ctx: Context, events: pl.DataFrame) -> pl.DataFrame:
