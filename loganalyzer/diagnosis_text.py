@@ -59,6 +59,15 @@ def headline(diagnosis: Diagnosis, verdict: Verdict) -> list[str]:
     ]
 
 
+def _expected_skips(diagnosis: Diagnosis) -> str:
+    """The skips counted as noise, or that there were none."""
+    skips = diagnosis.summary["expected_skips"]
+    counted = [f"{n:,} {name}" for name, n in (
+        ("RedundantExport", skips["redundant_export"]),
+        ("NotEffectivelyEntitled", skips["not_effectively_entitled"])) if n]
+    return ("Expected skips (counted, not failures): " + (", ".join(counted) or "none") + ".")
+
+
 def _counts_line(diagnosis: Diagnosis) -> str:
     s = diagnosis.summary
     span = s["time_range"]
@@ -126,11 +135,7 @@ def render_terminal(diagnosis: Diagnosis, verdict: Verdict) -> RenderableType:
         parts += _finding_terminal(f)
     parts += _unexplained_text(diagnosis)
     parts += _unexplained_skips_text(diagnosis)
-    skips = diagnosis.summary["expected_skips"]
-    parts.append(Text(
-        f"Expected skips (counted, not failures): {skips['redundant_export']:,} RedundantExport, "
-        f"{skips['not_effectively_entitled']:,} NotEffectivelyEntitled."
-    ))
+    parts.append(Text(_expected_skips(diagnosis)))
     parts += _suppressed_text(diagnosis)
     parts.append(Text(f"Rules run: {len(diagnosis.rules_run)}."))
     parts += [Text(f"Rule error: {e}", style="red") for e in diagnosis.rule_errors]
@@ -296,13 +301,7 @@ def render_markdown(diagnosis: Diagnosis, verdict: Verdict) -> str:
             f"{md_escape(u.sample_text or '')} |"
             for u in diagnosis.unexplained_skips
         ]
-    skips = diagnosis.summary["expected_skips"]
-    out += [
-        "",
-        f"Expected skips (counted, not failures): {skips['redundant_export']:,} RedundantExport, "
-        f"{skips['not_effectively_entitled']:,} NotEffectivelyEntitled. "
-        f"Rules run: {len(diagnosis.rules_run)}.",
-    ]
+    out += ["", f"{md_escape(_expected_skips(diagnosis))} Rules run: {len(diagnosis.rules_run)}."]
     if diagnosis.suppressed:
         out += ["", "## Suppressed (accepted)", ""]
         out += [f"- {md_escape(line)}" for line in _suppressed_lines(diagnosis)]

@@ -133,11 +133,14 @@ def evaluate(ctx: Context) -> list[Hit]:
     parts = []
     details: dict = {}
     if stuck.height:
+        cycles = stuck["cycle_id"].n_unique()
+        # the export may hold a single cycle of retries: Entra's retry count says "again"
+        how = "cycle after cycle" if cycles > 1 else "on retry from escrow"
         parts.append(
             f"{describe_objects(stuck)} "
-            f"{verb(stuck['object'].n_unique(), 'keeps', 'keep')} failing cycle after cycle "
-            f"({plural(stuck.height, 'failure')} in "
-            f"{plural(stuck['cycle_id'].n_unique(), 'cycle')}, retried from escrow)"
+            f"{verb(stuck['object'].n_unique(), 'keeps', 'keep')} failing {how} "
+            f"({plural(stuck.height, 'failure')} in {plural(cycles, 'cycle')}"
+            + (", retried from escrow)" if cycles > 1 else ")")
         )
     causes = stuck
     if quarantined:

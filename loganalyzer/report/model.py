@@ -424,7 +424,8 @@ def _key_figures(
         KeyFigure("Events", f"{total:,}"),
         KeyFigure("Success rate", *share("success")),
         KeyFigure("Failure rate", *share("failure")),
-        KeyFigure("Skip rate", *share("skipped", "; skipping unassigned users is expected")),
+        KeyFigure("Skip rate", *share("skipped", "; not failures (the findings name the skips "
+                                                "that need action)")),
         KeyFigure(
             "Users affected",
             f"{failed_users:,}",
