@@ -205,7 +205,7 @@ def _require_events(inputs: list[Path], parts: list[Frames], read_log: ReadLog) 
         first = read_log.problems[0]
         raise InputError(
             first.file,
-            f"no usable provisioning event; {len(read_log.problems)} record(s) skipped, "
+            f"no usable provisioning event; {plural(len(read_log.problems), 'record')} skipped, "
             f"first: {first.location}: {first.message}",
         )
     if read_log.other_logs:

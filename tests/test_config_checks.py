@@ -208,7 +208,7 @@ def test_check_command_shows_every_mistake_and_fails_on_high() -> None:
     result = CliRunner().invoke(app, ["check", "--config", str(CONFIG / "bad"),
                                       "--fail-on", "high"])
     assert result.exit_code == 1
-    assert "17 finding(s) (2 critical, 11 high, 3 medium, 1 low)" in result.stdout
+    assert "17 findings (2 critical, 11 high, 3 medium, 1 low)" in result.stdout
     assert all(f"] {r.id} " in result.stdout for r in CONFIG_RULES if r.id != "CC018")
     good = CliRunner().invoke(app, ["check", "--config", str(CONFIG / "good"), "--fail-on", "low"])
     assert good.exit_code == 0 and "): no findings." in good.stdout
@@ -217,7 +217,7 @@ def test_check_command_shows_every_mistake_and_fails_on_high() -> None:
 def test_no_findings_says_how_many_checks_ran(tmp_path, users_off) -> None:
     """"no findings" above a list of checks that could not run read as a pass."""
     assert headline(users_off) == (
-        f"Configuration ({users_off.source}): 1 finding(s) (1 critical).")
+        f"Configuration ({users_off.source}): 1 finding (1 critical).")
     total = len(CONFIG_RULES)
     some = tmp_path / "job-only"  # the quarantine check (CC015) runs, nothing else
     some.mkdir()

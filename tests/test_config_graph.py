@@ -119,7 +119,7 @@ def test_settings_graph_does_not_return_are_not_checked_with_the_log_rule() -> N
 def test_check_graph_exit_codes() -> None:
     with config_graph(CONFIG / "bad", token=TOKEN) as graph:
         code, stdout, _ = run(graph, "check", "--graph", "--app", APP, "--fail-on", "critical")
-        assert code == 1 and "17 finding(s)" in stdout
+        assert code == 1 and "17 findings" in stdout
         code, _, stderr = run(graph, "check", "--graph", "--app", "flowcase scim")
         assert code == 2 and "no enterprise application is named 'flowcase scim'" in stderr
         code, _, stderr = run(graph, "check", "--graph")

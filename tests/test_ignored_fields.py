@@ -99,7 +99,7 @@ def test_a_file_where_every_record_has_the_fault_lists_the_first_and_counts_the_
     assert dataset.frames.events.height == len(records)
     ignored = [n for n in dataset.notes if "'durationInMilliseconds' is 'n/a'" in n]
     assert len(ignored) == IGNORED_SHOWN
-    assert f"{path}: 7 more field(s) of the wrong type ignored ({IGNORED_SHOWN + 7} in all); " \
+    assert f"{path}: 7 more fields of the wrong type ignored ({IGNORED_SHOWN + 7} in all); " \
            "their records are kept" in dataset.notes
 
 

@@ -276,12 +276,12 @@ def test_orphan_step_rows_are_reported_not_dropped_silently(tmp_path):
                           "Success", "Received", "{}"]]
     steps_file = write(folder / "ProvisioningLogs_ProvisioningSteps.csv", STEPS_HEADER, rows)
     dataset = load([folder])
-    [note] = [n for n in dataset.notes if "match no event" in n]
-    assert note.startswith(f"{steps_file}: 1 step row(s)")
+    [note] = [n for n in dataset.notes if "no event in the main files" in n]
+    assert note.startswith(f"{steps_file}: 1 step row (line")
     assert "chg-from-another-download" in note
     # the orphan starts after the header and the other rows (multi-line cells included)
     line = csv_text(STEPS_HEADER, STEPS_ROWS).count("\n") + 1
-    assert f"(lines {line})" in note
+    assert f"(line {line})" in note
 
 
 def test_unknown_columns_are_ignored_and_listed_once(tmp_path):

@@ -113,7 +113,7 @@ def _bad_step_number(folder: Path) -> None:
 
 @pytest.mark.parametrize("damage, said", [
     (_cut_row, "has 2 cells but the header has 19 columns"),
-    (_orphan_step, "(lines 19) name 1 change ID(s) that match no event"),
+    (_orphan_step, "(line 19) names 1 change ID that matches no event"),
     (_no_date, "ProvisioningLogs.csv: line 6: no ID/Change ID or no date"),
     (_bad_step_number, None),
 ])

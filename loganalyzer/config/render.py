@@ -14,6 +14,7 @@ from diagnostics.guide_steps import step_label
 from loganalyzer.config.check import ConfigFinding, ConfigResult
 from loganalyzer.findings import SEVERITIES
 from loganalyzer.markdown import md_escape
+from loganalyzer.wording import plural
 
 
 def _wrap(text: str, indent: str) -> list[str]:
@@ -35,7 +36,7 @@ def headline(result: ConfigResult) -> str:
     if not result.findings:
         return f"Configuration ({result.source}): no findings."
     parts = ", ".join(f"{counts[s]} {s}" for s in SEVERITIES if counts[s])
-    return f"Configuration ({result.source}): {len(result.findings)} finding(s) ({parts})."
+    return f"Configuration ({result.source}): {plural(len(result.findings), 'finding')} ({parts})."
 
 
 def confirmation(rule_id: str, result: ConfigResult | None) -> str | None:

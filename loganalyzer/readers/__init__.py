@@ -31,6 +31,7 @@ from loganalyzer.readers.records import DEPTH_CUT, Item, records_to_frame
 from loganalyzer.readers.sniff import Kind, sniff
 from loganalyzer.readers.sources import Source
 from loganalyzer.textsafe import shown
+from loganalyzer.wording import plural
 
 if TYPE_CHECKING:
     from loganalyzer.readers.csv_columnar import Read
@@ -82,8 +83,8 @@ class ReadLog:
         for file, count in self.ignored.items():
             if count > IGNORED_SHOWN:
                 self.notes.append(
-                    f"{file}: {count - IGNORED_SHOWN} more field(s) of the wrong type ignored "
-                    f"({count} in all); their records are kept"
+                    f"{file}: {plural(count - IGNORED_SHOWN, 'more field')} of the wrong type "
+                    f"ignored ({count} in all); their records are kept"
                 )
         self.notes[:0] = [  # first: it explains the notes on that file's fields
             f"{file}: was saved by PowerShell's ConvertTo-Json, which writes objects nested "

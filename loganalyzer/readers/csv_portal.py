@@ -20,6 +20,7 @@ from loganalyzer.readers.csv_headers import CsvKind, HeaderMap
 from loganalyzer.readers.csv_table import CsvTable
 from loganalyzer.readers.locale_numbers import ungrouped
 from loganalyzer.readers.records import Item, raw_record
+from loganalyzer.wording import plural, verb
 
 _NO_VALUE = {"none", "null"}  # how an empty error code/reason may be written
 _ERROR_PATHS = {"provisioningStatusInfo.errorInformation.errorCode",
@@ -154,8 +155,9 @@ class PortalReader:
         self._note_orphans(prop_rows, "modified-property")
         for file, lines in self.unreadable_details.items():
             self.notes.append(
-                f"{file}: {len(lines)} step(s) have Details that are neither JSON nor "
-                f"key=value text (first at line {lines[0]}); they are kept without details"
+                f"{file}: {plural(len(lines), 'step')} {verb(len(lines), 'has', 'have')} "
+                "Details that are neither JSON nor key=value text (first at line "
+                f"{lines[0]}); they are kept without details"
             )
 
     def _collect(self, file: PortalFile, into: _Children,
@@ -247,7 +249,10 @@ class PortalReader:
             lines = ", ".join(str(line) for line, _ in rows[:5])
             lines += ", ..." if len(rows) > 5 else ""
             self.notes.append(
-                f"{file}: {len(rows)} {what} row(s) (lines {lines}) name {len(changes)} change "
-                f"ID(s) that match no event in the main file(s), e.g. {changes[0]}; "
+                f"{file}: {plural(len(rows), what + ' row')} "
+                f"({'line' if len(rows) == 1 else 'lines'} {lines}) "
+                f"{verb(len(rows), 'names', 'name')} {plural(len(changes), 'change ID')} that "
+                f"{verb(len(changes), 'matches', 'match')} no event in the main files, e.g. "
+                f"{changes[0]}; "
                 "they are not used"
             )

@@ -27,6 +27,7 @@ from loganalyzer.readers.sniff import Kind
 from loganalyzer.readers.sources import Source
 from loganalyzer.readers.spelling import from_envelope, graph_spelling
 from loganalyzer.textsafe import shown
+from loganalyzer.wording import plural
 
 CHUNK = 1 << 20
 MAX_RECORD = 16 << 20  # the fast reader's limit too (DuckDB maximum_object_size)
@@ -468,8 +469,8 @@ def array_items(
         nested = stream.buf.count(key, pos - stream.base, end - stream.base) - 1
         if nested > 0:  # a lost bracket made the records after it part of this one
             yield Problem(source.name, where,
-                          f"holds {nested} more record(s) inside it (its brackets are damaged); "
-                          "it is skipped, and the records inside it are read")
+                          f"holds {plural(nested, 'more record')} inside it (its brackets are "
+                          "damaged); it is skipped, and the records inside it are read")
             lost = []
             resume = _resync(stream, pos, is_item, signature, lost)
             yield from _lost(source, lost, number)
