@@ -120,7 +120,7 @@ def test_events_nested_in_another_record_are_found(tmp_path):
     dataset = load([path])
     assert inner["id"] in dataset.frames.events["event_id"].to_list()
     assert [(p.location, p.message.split(" (")[0]) for p in dataset.problems] == [
-        ("record 1 (line 1)", "holds 1 more record(s) inside it")]
+        ("record 1 (line 1)", "holds 1 more record inside it")]
 
 
 def test_event_keys_cut_by_a_block_end_are_counted_once(tmp_path):
