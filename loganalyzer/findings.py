@@ -45,6 +45,7 @@ class Evidence:
     error_code: str | None
     http_status: int | None
     reason: str | None  # short: the SCIM detail when there is one
+    change_id: str | None = None  # with the cycle id, what Microsoft support asks for
 
 
 @dataclass

@@ -139,9 +139,10 @@ EVENTS_SCHEMA: dict[str, pl.DataType] = {
 }
 
 # Event columns neither diagnose nor report reads: they stay in the store (why, summary, a new
-# ingest) and out of memory when a month is analysed (a quarter of the events' size).
+# ingest) and out of memory when a month is analysed (a quarter of the events' size). The
+# change id stays in: evidence carries it for a support case.
 UNANALYSED_COLUMNS = (
-    "change_id", "source_system", "initiated_by", "duration_ms", "error_category",
+    "source_system", "initiated_by", "duration_ms", "error_category",
     "error_recommended_action", "source_identity_type", "target_identity_type", "source_file",
     "source_record", "failed_step",
 )

@@ -368,3 +368,22 @@ def test_a_pasted_on_demand_success_beside_the_export_mends_the_failure(tmp_path
     assert doc["summary"]["scope"]["other_events"] == 0
     assert [(f["rule_id"], f["mended"]) for f in doc["findings"]] == [("FC008", True)]
     assert doc["verdict"]["state"] == "healthy"
+
+
+@pytest.mark.parametrize("source", ["export", "store"])
+def test_evidence_carries_the_ids_a_support_case_names(tmp_path, source):
+    """Each evidence event's cycle and change id as its raw record has them (the change id
+    is kept when a month is analysed, as the store is read), on an export and its store."""
+    export = SAMPLES / "pattern-08-unknown-department.json"
+    records = {r["id"]: r for r in json.loads(export.read_text())}
+    given = export
+    if source == "store":
+        given = tmp_path / "store"
+        assert CliRunner().invoke(app, ["ingest", str(export), "-o", str(given), "-q"]
+                                  ).exit_code == 0
+    result = CliRunner().invoke(app, ["diagnose", str(given), "--format", "json", "-q"])
+    evidence = [e for f in json.loads(result.stdout)["findings"] for e in f["evidence"]]
+    assert evidence
+    for shown in evidence:
+        record = records[shown["event_id"]]
+        assert (shown["cycle_id"], shown["change_id"]) == (record["cycleId"], record["changeId"])

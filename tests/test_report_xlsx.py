@@ -40,6 +40,11 @@ def test_one_sheet_per_table_with_the_reports_rows(tmp_path):
     assert "Flowcase Managers" in affected[affected["Rule"] == "FC001"]["Display name"].tolist()
     evidence = sheets["Evidence"]
     assert evidence[evidence["Rule"] == "FC001"]["HTTP"].dropna().eq(404).all()
+    # the ids a support case names, in full, as the raw records have them
+    records = {r["id"]: r for r in json.loads((SAMPLES / "group-404-halt.json").read_text())}
+    for _, row in evidence.iterrows():
+        record = records[row["Activity id"]]
+        assert (row["Cycle id"], row["Change id"]) == (record["cycleId"], record["changeId"])
     cycles = sheets["Cycles"]
     assert len(cycles) == 3 and cycles["Events"].sum() == 47
     assert sheets["Suppressed"].empty and list(sheets["Suppressed"].columns)[0] == "Rule"

@@ -61,12 +61,16 @@ class AffectedRow:
 @dataclass
 class EvidenceRow:
     time: str
-    cycle: str
+    cycle: str  # its first 8 characters, as the pages show it
     action: str
     status: str
     error_code: str
     http_status: str
     reason: str
+    # in full, for a support case (the workbook): Microsoft asks for cycle and change ids
+    cycle_id: str = ""
+    change_id: str = ""
+    activity_id: str = ""
 
 
 @dataclass
@@ -487,6 +491,9 @@ def _finding_view(finding: Finding, change: str) -> FindingView:
                 error_code=e.error_code or "",
                 http_status=str(e.http_status) if e.http_status is not None else "",
                 reason=clipped(e.reason or "", 200),
+                cycle_id=e.cycle_id or "",
+                change_id=e.change_id or "",
+                activity_id=e.event_id,
             )
             for e in evidence
         ],

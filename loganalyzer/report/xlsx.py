@@ -66,10 +66,11 @@ def tables(report: Report) -> dict[str, pd.DataFrame]:
              for v in views for a in v.affected],
             columns=["Rule", "Identity", "Type", "Display name", "Events"]),
         "Evidence": pd.DataFrame(
-            [(v.rule_id, e.time, e.cycle, e.action, e.status, _int(e.http_status),
-              e.error_code, e.reason) for v in views for e in v.evidence],
-            columns=["Rule", "Time (UTC)", "Cycle", "Action", "Status", "HTTP", "Error code",
-                     "Reason"]),
+            [(v.rule_id, e.time, e.action, e.status, _int(e.http_status), e.error_code,
+              e.reason, e.cycle_id, e.change_id, e.activity_id)
+             for v in views for e in v.evidence],
+            columns=["Rule", "Time (UTC)", "Action", "Status", "HTTP", "Error code", "Reason",
+                     "Cycle id", "Change id", "Activity id"]),
         "Cycles": pd.DataFrame(
             [(c.start, c.duration, c.events, c.success, c.failure, c.skipped, c.other,
               c.halted, c.cycle_id) for c in report.cycles],
