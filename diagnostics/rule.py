@@ -18,6 +18,7 @@ from typing import Any
 
 from diagnostics.guide_steps import STEPS
 from loganalyzer.findings import SEVERITIES
+from loganalyzer.wording import verb
 
 DOC_SECTIONS = (
     "What it detects",
@@ -90,7 +91,8 @@ def documented(module: ModuleType) -> tuple[str, dict[str, str]]:
     missing = [s for s in DOC_SECTIONS if not doc.get(s)]
     if missing:
         where = getattr(module, "__file__", module.__name__)
-        raise RuleDefinitionError(f"{where}: docstring lacks section(s) {', '.join(missing)}")
+        sections = verb(len(missing), "section", "sections")
+        raise RuleDefinitionError(f"{where}: docstring lacks {sections} {', '.join(missing)}")
     return summary, doc
 
 

@@ -120,7 +120,7 @@ def summarize_problems(
     if not problems:
         return []
     by_file = Counter(p.file for p in problems)
-    lines = [f"skipped {n} record(s) in {f}" for f, n in by_file.items()]
+    lines = [f"skipped {plural(n, 'record')} in {f}" for f, n in by_file.items()]
     lines += [f"  {p}" for p in problems[:limit]]
     if len(problems) > limit:
         lines.append(f"  ... and {len(problems) - limit} more ({where_all})")

@@ -72,7 +72,7 @@ def test_broken_record_in_the_middle_is_skipped_and_later_ones_kept(tmp_path):
     assert problem.location.startswith("record 2")
     code, _, stderr = run("summary", str(path))
     assert code == 0
-    assert f"skipped 1 record(s) in {path}" in stderr
+    assert f"skipped 1 record in {path}" in stderr
 
 
 def test_records_missing_required_fields(tmp_path):
@@ -270,7 +270,7 @@ def test_more_problems_than_shown_says_how_to_see_them_all(tmp_path):
     export = many_broken_records(tmp_path / "export.jsonl")
     code, _, stderr = run("summary", str(export))
     assert code == 0
-    assert f"skipped 7 record(s) in {export}" in stderr
+    assert f"skipped 7 records in {export}" in stderr
     assert "... and 2 more (run `loganalyzer ingest -o STORE` on the same inputs" in stderr
     assert "the store's manifest.json" not in stderr  # there is no store
 

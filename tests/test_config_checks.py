@@ -89,7 +89,7 @@ def test_bad_evidence_is_current_against_expected(bad) -> None:
 
 def test_roles_are_judged_case_sensitively_and_the_default_roles_are_left_alone(bad) -> None:
     assert finding(bad, "CC010").message == (
-        "1 app role value(s) are not Flowcase roles: 'Consultant'.")
+        "1 app role value is not a Flowcase role: 'Consultant'.")
     malformed = evidence_text(bad, "CC011")
     assert "'departmentmanager:Engineering': old form" in malformed
     assert "country code 'no' must be upper case ('NO')" in malformed
@@ -304,6 +304,19 @@ def test_a_bare_departmentmanager_role_is_malformed_not_a_crash(tmp_path) -> Non
     assert [f.check_id for f in result.findings] == ["CC011"]
     assert "'departmentmanager': names no department or custom tag" in (
         evidence_text(result, "CC011"))
+
+
+@pytest.mark.parametrize(("count", "said"), [
+    (1, "1 app role is disabled and cannot be assigned: 'consultant'."),
+    (2, "2 app roles are disabled and cannot be assigned: 'consultant', 'internationalmanager'."),
+])
+def test_counts_in_config_messages_agree_with_their_verb(tmp_path, count, said) -> None:
+    def disable(doc):
+        for role in [r for r in doc["appRoles"] if r["value"]][:count]:
+            role["isEnabled"] = False
+
+    result = check(good_with(tmp_path, "service-principal.json", disable))
+    assert [f.message for f in result.findings] == [said]
 
 
 def without_expressions(source: dict) -> None:

@@ -254,7 +254,7 @@ def test_an_unfinished_download_is_named_when_read(graph, tmp_path):
     logs = tmp_path / "logs"
 
     def interrupt_after_two_pages(line: str, *_: float | None) -> None:
-        if line.startswith("fetched 2 page(s)"):
+        if line.startswith("fetched 2 pages"):
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):

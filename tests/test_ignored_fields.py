@@ -138,7 +138,7 @@ def test_short_portal_csv_rows_are_problems_naming_the_line(tmp_path):
     assert problem.message.endswith("the row is skipped")
     code, _, stderr = summary(folder)
     assert code == 0
-    assert f"skipped 1 record(s) in {main}" in stderr
+    assert f"skipped 1 record in {main}" in stderr
 
 
 def _powershell_text(value) -> str:

@@ -164,7 +164,7 @@ def test_the_notes_of_several_downloads_are_the_ones_documented(tmp_path):
         "given",
         "is the modified properties file of a portal CSV download whose main ProvisioningLogs "
         "file was not given",
-        "the same file(s)",
+        "the same files",
     }
     for text in said - {"is the modified properties file of a portal CSV download whose main "
                         "ProvisioningLogs file was not given"}:
@@ -213,7 +213,7 @@ def test_a_download_given_twice_is_read_once(from_json, tmp_path):
     dataset = load([folder, tmp_path / "again"])
     assert dataset.duplicates == 0
     assert sorted(dataset.notes) == [
-        f"{tmp_path / 'again' / name[0]}: the same file(s) as {folder / name[0]}, already read "
+        f"{tmp_path / 'again' / name[0]}: the same files as {folder / name[0]}, already read "
         "from another file; used once"
         for name in dated("2026-03-01", "2026-03-11", "2026-03-21")]
     assert_same_as_json(dataset.frames, from_json)

@@ -37,7 +37,7 @@ def retest(graph, *args: str, stdin: str | None = None):
 def test_retest_provisions_each_user_once_and_diagnoses_the_result(graph) -> None:
     code, stdout, stderr = retest(graph, "anna.berg@northwind.no", MARTE, "--graph", "--yes")
     assert code == 1  # Marte still fails
-    assert "Provision on demand for 2 user(s) of job" in stderr
+    assert "Provision on demand for 2 users of job" in stderr
     assert stdout.startswith("anna.berg@northwind.no: SUCCESS")
     marte = stdout.split(f"{MARTE}: ")[1]
     assert marte.startswith("FAILURE — SystemForCrossDomainIdentityManagementServiceIncompatible: "

@@ -9,7 +9,7 @@ Why provisioning fails:
     elsewhere, or from another Entra attribute, the department is ignored or does not match a
     Flowcase department, and users land in the wrong place or are refused.
 Evidence:
-    The mapping(s) found against "Direct [department] to …:User:department".
+    Each mapping found against "Direct [department] to …:User:department".
 Fix:
     Step 7a: map ``department`` Direct to
     ``urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department``.

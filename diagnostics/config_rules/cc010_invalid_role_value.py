@@ -24,6 +24,7 @@ from diagnostics.config_rule import ConfigHit, Mismatch
 from diagnostics.facts.config import app_roles
 from diagnostics.facts.roles import SIMPLE_ROLES, is_department_manager, role_problem
 from loganalyzer.config.model import APP_ROLES, ConfigSnapshot
+from loganalyzer.wording import plural, verb
 
 ID = "CC010"
 TITLE = "App role values that are not Flowcase roles"
@@ -48,5 +49,6 @@ def evaluate(config: ConfigSnapshot) -> list[ConfigHit]:
                          f"'{r.value.lower()}'" if r.value.lower() in SIMPLE_ROLES
                          else f"one of {valid}") for r, problem in wrong]
     values = ", ".join(f"'{r.value}'" for r, _ in wrong)
-    return [ConfigHit(f"{len(wrong)} app role value(s) are not Flowcase roles: {values}.",
-                      evidence)]
+    n = len(wrong)
+    roles = verb(n, "is not a Flowcase role", "are not Flowcase roles")
+    return [ConfigHit(f"{plural(n, 'app role value')} {roles}: {values}.", evidence)]

@@ -25,6 +25,7 @@ from diagnostics.config_rule import ConfigHit, Mismatch
 from diagnostics.facts.config import app_roles
 from diagnostics.facts.roles import is_department_manager, role_problem
 from loganalyzer.config.model import APP_ROLES, ConfigSnapshot
+from loganalyzer.wording import plural, verb
 
 ID = "CC011"
 TITLE = "Malformed departmentmanager role values"
@@ -49,5 +50,6 @@ def evaluate(config: ConfigSnapshot) -> list[ConfigHit]:
     evidence = [Mismatch(f"app role '{r.display_name}'", f"'{r.value}': {problem}", FORMS)
                 for r, problem in wrong]
     values = ", ".join(f"'{r.value}'" for r, _ in wrong)
-    return [ConfigHit(f"{len(wrong)} departmentmanager role value(s) are malformed: {values}.",
-                      evidence)]
+    n = len(wrong)
+    return [ConfigHit(f"{plural(n, 'departmentmanager role value')} {verb(n, 'is', 'are')} "
+                      f"malformed: {values}.", evidence)]

@@ -19,6 +19,7 @@ from __future__ import annotations
 from diagnostics.config_rule import ConfigHit, Mismatch
 from diagnostics.facts.config import app_roles
 from loganalyzer.config.model import APP_ROLES, ConfigSnapshot
+from loganalyzer.wording import plural, verb
 
 ID = "CC012"
 TITLE = "Flowcase app roles that are disabled"
@@ -37,7 +38,8 @@ def evaluate(config: ConfigSnapshot) -> list[ConfigHit]:
     if not disabled:
         return []
     return [ConfigHit(
-        f"{len(disabled)} app role(s) are disabled and cannot be assigned: "
+        f"{plural(len(disabled), 'app role')} {verb(len(disabled), 'is', 'are')} disabled and "
+        "cannot be assigned: "
         + ", ".join(f"'{r.value}'" for r in disabled) + ".",
         [Mismatch(f"app role '{r.display_name}' ({r.value})", "disabled", "enabled")
          for r in disabled])]

@@ -23,6 +23,7 @@ from __future__ import annotations
 from diagnostics.config_rule import ConfigHit, Mismatch
 from diagnostics.facts.config import app_roles
 from loganalyzer.config.model import APP_ROLES, ConfigSnapshot
+from loganalyzer.wording import plural
 
 ID = "CC013"
 TITLE = "App roles not assignable to users and groups"
@@ -44,7 +45,7 @@ def evaluate(config: ConfigSnapshot) -> list[ConfigHit]:
     if not narrow:
         return []
     return [ConfigHit(
-        f"{len(narrow)} app role(s) cannot be assigned to users and groups: "
+        f"{plural(len(narrow), 'app role')} cannot be assigned to users and groups: "
         + ", ".join(f"'{r.value}'" for r in narrow) + ".",
         [Mismatch(f"app role '{r.display_name}' ({r.value})",
                   "/".join(r.allowed_member_types or []) or "nobody",

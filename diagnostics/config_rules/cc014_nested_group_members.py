@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from diagnostics.config_rule import ConfigHit, Mismatch, NotCheckable
 from loganalyzer.config.model import ASSIGNMENTS, MEMBERS, ConfigSnapshot
+from loganalyzer.wording import plural, verb
 
 ID = "CC014"
 TITLE = "Users reach the app only through a nested group"
@@ -73,13 +74,15 @@ def evaluate(config: ConfigSnapshot) -> list[ConfigHit]:
         sample = sorted(only.values())[:SAMPLE]
         evidence.append(Mismatch(
             f"group '{name}'",
-            f"{len(only)} user(s) only through {nested}: {', '.join(sample)}"
+            f"{plural(len(only), 'user')} only through {nested}: {', '.join(sample)}"
             + (" …" if len(only) > SAMPLE else ""),
             "every user to provision a direct member of an assigned group, or assigned"))
     if not everyone:
         return []
     sample = sorted(everyone.values())[:SAMPLE]
+    users = len(everyone)
     return [ConfigHit(
-        f"{len(everyone)} user(s) reach the app only through a nested group and will not be "
-        f"provisioned ({', '.join(sample)}{', …' if len(everyone) > SAMPLE else ''}).",
-        evidence, details={"users": len(everyone), "sample": sample})]
+        f"{plural(users, 'user')} {verb(users, 'reaches', 'reach')} the app only through a "
+        "nested group and will not be provisioned "
+        f"({', '.join(sample)}{', …' if users > SAMPLE else ''}).",
+        evidence, details={"users": users, "sample": sample})]

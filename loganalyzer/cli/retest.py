@@ -19,6 +19,7 @@ from loganalyzer.cli.fetch import AppChoice, SignIn
 from loganalyzer.cli.options import with_options
 from loganalyzer.cli.outputs import Format, output_options, targets, write
 from loganalyzer.problems import InputError
+from loganalyzer.wording import plural
 
 RetestOutput = output_options("retest", (Format.terminal, Format.json), Format.terminal)
 
@@ -74,8 +75,8 @@ def retest_command(
         found = targets(out)
         plan = plan_retest(connection, choice.target(), users)
         names = ", ".join(s.display for s in plan.subjects)
-        err(f"Provision on demand for {len(plan.subjects)} user(s) of job {plan.job_id}: {names}. "
-            "This creates or updates them in Flowcase now.")
+        err(f"Provision on demand for {plural(len(plan.subjects), 'user')} of job {plan.job_id}: "
+            f"{names}. This creates or updates them in Flowcase now.")
         if not yes:
             if not _interactive():
                 raise InputError("retest", "writes to Flowcase; pass --yes to confirm when not "

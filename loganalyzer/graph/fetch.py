@@ -46,6 +46,7 @@ from loganalyzer.graph.state import (
     page_name,
     within_overlap,
 )
+from loganalyzer.wording import plural
 
 DEFAULT_PAGE_SIZE = 500
 
@@ -215,7 +216,7 @@ class _Meter:
 
     def line(self, pages: int, events: int, page: list[Any]) -> str:
         rate = events / max(time.monotonic() - self.started, 1e-6)
-        text = f"fetched {pages:,} page(s), {events:,} events ({rate:,.0f}/s)"
+        text = f"fetched {plural(pages, 'page')}, {plural(events, 'event')} ({rate:,.0f}/s)"
         times = [t for e in page if isinstance(e, dict)
                  if (t := _event_time(e.get("activityDateTime"))) is not None]
         if not times:

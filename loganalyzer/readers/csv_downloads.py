@@ -28,6 +28,7 @@ from loganalyzer.problems import InputError, Problem, unread_files
 from loganalyzer.readers.csv_headers import CsvKind
 from loganalyzer.readers.csv_portal import PortalFile
 from loganalyzer.readers.sources import Source
+from loganalyzer.wording import verb
 
 # the word a child file adds to its download's name, with the separator before it
 _CHILD_WORDS = {
@@ -138,7 +139,8 @@ def copies(groups: list[list[Source]], notes: list[str]) -> set[int]:
         for earlier in range(index):
             if earlier not in left_out and _same_files(group, groups[earlier]):
                 left_out.add(index)
-                notes.append(f"{group[0].name}: the same file(s) as {groups[earlier][0].name}, "
+                same = verb(len(group), "file", "files")
+                notes.append(f"{group[0].name}: the same {same} as {groups[earlier][0].name}, "
                              "already read from another file; used once")
                 break
     return left_out
