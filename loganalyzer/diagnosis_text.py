@@ -10,8 +10,6 @@ output is built from rich ``Text``, never markup, so a log value cannot style it
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.text import Text
@@ -20,7 +18,7 @@ from diagnostics.guide_steps import STEPS
 from loganalyzer.findings import Affected, Diagnosis, Finding, UnexplainedGroup
 from loganalyzer.markdown import md_escape
 from loganalyzer.verdict import Verdict, severity_counts, step_phrase
-from loganalyzer.wording import plural
+from loganalyzer.wording import instant, plural
 
 AFFECTED_SHOWN = 10
 SEVERITY_STYLES = {
@@ -31,10 +29,6 @@ SEVERITY_STYLES = {
     "info": "dim",
 }
 VERDICT_STYLES = {"failing": "bold red", "degraded": "bold yellow", "healthy": "bold green"}
-
-
-def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "?"
 
 
 def _steps(finding: Finding) -> str:
@@ -74,7 +68,7 @@ def _counts_line(diagnosis: Diagnosis) -> str:
     if not s["events"]:  # a quiet period: its bounds are in the notes
         return "No events."
     return (
-        f"{plural(s['events'], 'event')}, {_when(span['start'])} to {_when(span['end'])} UTC, "
+        f"{plural(s['events'], 'event')}, {instant(span['start'])} to {instant(span['end'])} UTC, "
         f"{plural(s['cycles'], 'cycle')}: {plural(s['failures'], 'failure')} "
         f"({s['explained_failures']:,} explained, {s['unexplained_failures']:,} unexplained), "
         f"{s['skipped']:,} skipped"
@@ -153,13 +147,13 @@ def _finding_terminal(f: Finding) -> list[RenderableType]:
     if f.affected:
         out.append(_indent(f"Affected ({len(f.affected)}): {_affected_line(f)}"))
     if f.events:
-        out.append(_indent(f"Seen {_when(f.first_seen)} to {_when(f.last_seen)} in "
+        out.append(_indent(f"Seen {instant(f.first_seen)} to {instant(f.last_seen)} in "
                            f"{plural(len(f.cycles), 'cycle')}, {plural(f.events, 'event')}"))
     if f.evidence:
         out.append(_indent("Evidence:"))
     for e in f.evidence:
         http = f"HTTP {e.http_status}" if e.http_status else "no HTTP status"
-        out.append(_indent(f"{_when(e.time)}  {e.action or '-'} {e.status or '-'}, {http}, "
+        out.append(_indent(f"{instant(e.time)}  {e.action or '-'} {e.status or '-'}, {http}, "
                            f"{e.error_code or 'no error code'}", 2))
         if e.reason:
             out.append(_indent(Text(e.reason, style="dim"), 3))
@@ -265,7 +259,7 @@ def render_markdown(diagnosis: Diagnosis, verdict: Verdict) -> str:
                 + " | ".join(
                     md_escape(v if v is not None else "")
                     for v in (
-                        _when(e.time), e.cycle_id, e.action, e.status, e.http_status,
+                        instant(e.time), e.cycle_id, e.action, e.status, e.http_status,
                         e.error_code, e.reason,
                     )
                 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
 import polars as pl
@@ -14,7 +15,7 @@ from loganalyzer import scope
 from loganalyzer.engine import unknown_status_note
 from loganalyzer.ingest import Dataset
 from loganalyzer.normalize import status_unknown
-from loganalyzer.wording import plural
+from loganalyzer.wording import instant, plural
 
 
 def _counts(events: pl.LazyFrame, column: str) -> dict[str, int]:
@@ -95,9 +96,16 @@ def summarize(dataset: Dataset) -> dict[str, Any]:
     }
 
 
+def _span(events: int, time_range: dict[str, str | None]) -> str:
+    """The headline, its times written as diagnose and why write them; the JSON keeps ISO."""
+    if not time_range["start"]:
+        return f"{plural(events, 'event')}: none in this period"
+    start, end = (instant(datetime.fromisoformat(time_range[k])) for k in ("start", "end"))
+    return f"{plural(events, 'event')} from {start} to {end} UTC"
+
+
 def render_summary(summary: dict[str, Any]) -> RenderableType:
     """Tables for the terminal (plain text when piped: ``cli.console.plain``)."""
-    tr = summary["time_range"]
     counts = Table(box=None, show_header=False, pad_edge=False)
     counts.add_column(style="bold")
     counts.add_column(overflow="fold")
@@ -135,7 +143,6 @@ def render_summary(summary: dict[str, Any]) -> RenderableType:
         *(f"  note: {n}" for n in inp["notes"]),
     ]
     return Group(
-        Text(f"{plural(summary['events'], 'event')} from {tr['start']} to {tr['end']}"
-             if tr["start"] else f"{plural(summary['events'], 'event')}: none in this period"),
+        Text(_span(summary["events"], summary["time_range"])),
         counts, Text(""), cycles, Text(""), Text("\n".join(files)),
     )

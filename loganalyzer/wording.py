@@ -1,7 +1,7 @@
 """Counting words in messages: one helper, so no message says "1 users were" or "(s)".
 
 Every rule message, note, headline and verdict builds its counts here; times in sentences
-are written by ``moment``.
+are written by ``moment``, and event times, which need the second, by ``instant``.
 """
 
 from __future__ import annotations
@@ -30,3 +30,10 @@ def quote_list(values: Sequence[str], limit: int = 5) -> str:
 def moment(when: datetime) -> str:
     """A time in a sentence, to the minute, in UTC: ``2026-03-25 20:00 UTC``."""
     return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def instant(when: datetime | None) -> str:
+    """An event's time (UTC, as every frame holds it) to the second, without fractions, so
+    events of one cycle are told apart: ``2026-03-24 07:38:46``; '?' when unknown. The caller
+    writes ' UTC' once after the time or the range."""
+    return when.strftime("%Y-%m-%d %H:%M:%S") if when else "?"

@@ -289,6 +289,24 @@ def test_summary_of_a_period_with_no_event_says_so_and_not_from_none_to_none(tmp
     assert "375 events from 2026-02-23" in whole.stdout
 
 
+def test_summary_writes_its_times_as_diagnose_does_and_keeps_iso_in_json(tmp_path):
+    """A source with fractions of a second: the headline to the second in UTC, as every other
+    output; the JSON keeps the ISO times it always had."""
+    records = json.loads(Path(FAILING).read_text())
+    times = sorted(r["activityDateTime"] for r in records)
+    for r in records:
+        r["activityDateTime"] = r["activityDateTime"].replace("Z", ".1234567Z")
+    fractions = tmp_path / "fractions.json"
+    fractions.write_text(json.dumps(records))
+    shown = CliRunner().invoke(app, ["summary", str(fractions)])
+    assert shown.exit_code == 0, shown.output
+    first, last = (t.replace("T", " ").removesuffix("Z") for t in (times[0], times[-1]))
+    assert f"57 events from {first} to {last} UTC\n" in shown.stdout
+    answer = json.loads(CliRunner().invoke(app, ["summary", str(fractions), "--format",
+                                                 "json"]).stdout)
+    assert answer["time_range"]["start"] == times[0].replace("Z", ".123456+00:00")
+
+
 def test_the_counts_line_accounts_for_warnings(tmp_path):
     """Graph's later status 'warning' is neither a failure nor a skip: the line says how many,
     so its counts add up to the events."""

@@ -8,7 +8,6 @@ every value from the logs with ``markdown.md_escape`` (as the report does), beca
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
 from rich.console import Group, RenderableType
 from rich.padding import Padding
@@ -21,7 +20,7 @@ from loganalyzer.markdown import md_escape
 from loganalyzer.why.lookup import Person
 from loganalyzer.why.query import AMBIGUOUS, CaseKeys, Explanation, Verdict, WhyAnswer
 from loganalyzer.why.timeline import Entry
-from loganalyzer.wording import plural
+from loganalyzer.wording import instant, plural
 
 VERDICT_STYLES = {"FAILING": "bold red", "PROVISIONED": "bold green"}
 CANDIDATE_LIMIT = 20
@@ -30,10 +29,6 @@ CANDIDATE_LIMIT = 20
 NEWEST_CYCLE = ("in each job's newest cycle (counts are of that cycle only; `diagnose` counts "
                 "the whole export)")
 TIMELINE_LIMIT = 40  # latest events shown by default; the JSON always has them all
-
-
-def _time(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "?"
 
 
 def _steps(steps: list[str]) -> str:
@@ -57,7 +52,7 @@ def _candidate_line(p: Person) -> str:
     upn = p.upns[0] if p.upns else (p.mails or p.user_names_sent or ["-"])[0]
     return (
         f"{p.display_name or '-'} | UPN {upn} | object id {p.object_id or '-'} | "
-        f"last {p.last_status or '?'} at {_time(p.last_seen)} | {plural(p.events, 'event')}"
+        f"last {p.last_status or '?'} at {instant(p.last_seen)} | {plural(p.events, 'event')}"
     )
 
 
@@ -86,7 +81,7 @@ def _explanation_lines(e: Explanation, indent: str = "  ") -> list[str]:
 
 
 def _verdict_lines(v: Verdict) -> list[str]:
-    lines = [f"Verdict: {v.state.upper().replace('_', ' ')} (latest event {_time(v.since)} UTC)",
+    lines = [f"Verdict: {v.state.upper().replace('_', ' ')} (latest event {instant(v.since)} UTC)",
              f"  {v.message}"]
     if v.rule_id:
         lines.append(f"  Rule: {v.rule_id}: {v.title} ({_steps(v.guide_steps)})")
@@ -106,12 +101,12 @@ def _case_keys(keys: CaseKeys) -> str:
     named = (("activity ID", keys.activity_id), ("change ID", keys.change_id),
              ("cycle ID", keys.cycle_id), ("job ID", keys.job_id), ("tenant ID", keys.tenant_id))
     return ", ".join(f"{name} {value}" for name, value in named if value) + (
-        f" ({_time(keys.time)} UTC)")
+        f" ({instant(keys.time)} UTC)")
 
 
 def _row(e: Entry) -> list[str]:
     return [
-        _time(e.time), (e.cycle_id or "-")[:8], e.action or "-", e.status or "-",
+        instant(e.time), (e.cycle_id or "-")[:8], e.action or "-", e.status or "-",
         e.failed_step or "-", str(e.http_status or "-"), e.reason or "-",
     ]
 
@@ -170,8 +165,8 @@ def _terminal(answer: WhyAnswer, limit: int) -> RenderableType:
         return Group(*map(_styled, lines))
     lines = [person.label()]
     lines += [f"  {name}: {value}" for name, value in _identifiers(person)]
-    lines += [f"  {plural(person.events, 'event')}, {_time(person.first_seen)} to "
-              f"{_time(person.last_seen)} UTC", ""]
+    lines += [f"  {plural(person.events, 'event')}, {instant(person.first_seen)} to "
+              f"{instant(person.last_seen)} UTC", ""]
     if answer.job_wide:
         lines.append("Job-wide problems (fix these first: they stop every user's changes):")
         for e in answer.job_wide:
@@ -201,7 +196,7 @@ def _md(value: object | None) -> str:
 
 def _md_row(e: Entry) -> list[str]:
     return [
-        _time(e.time), _md(e.cycle_id), _md(e.action), _md(e.status), _md(e.failed_step),
+        instant(e.time), _md(e.cycle_id), _md(e.action), _md(e.status), _md(e.failed_step),
         _md(e.http_status), _md(e.reason),
     ]
 
@@ -224,7 +219,7 @@ def _markdown(answer: WhyAnswer, limit: int) -> str:
                 lines.append(
                     f"| {_md(p.display_name)} | {_md(p.upns[0] if p.upns else None)} | "
                     f"{_md(p.object_id)} | {_md(p.last_status or '?')} "
-                    f"{_time(p.last_seen)} | {p.events} |"
+                    f"{instant(p.last_seen)} | {p.events} |"
                 )
         else:
             lines += [md_escape(line) for line in _unresolved_lines(answer)]
@@ -236,12 +231,12 @@ def _markdown(answer: WhyAnswer, limit: int) -> str:
     v = answer.verdict
     lines = [f"### Why: {_md(person.label())}", ""]
     lines += [f"- {name}: {_md(value)}" for name, value in _identifiers(person)]
-    lines += [f"- {plural(person.events, 'event')}, {_time(person.first_seen)} to "
-              f"{_time(person.last_seen)} UTC", ""]
+    lines += [f"- {plural(person.events, 'event')}, {instant(person.first_seen)} to "
+              f"{instant(person.last_seen)} UTC", ""]
     for e in answer.job_wide:
         lines.append(f"- **Fix first (job-wide):** {_md(e.message)} — "
                      f"{_steps(e.guide_steps)}. Fix: {_md(e.fix)}")
-    lines.append(f"- **Verdict: {v.state.replace('_', ' ')}** ({_time(v.since)} UTC): "
+    lines.append(f"- **Verdict: {v.state.replace('_', ' ')}** ({instant(v.since)} UTC): "
                  f"{_md(v.message)}")
     if v.rule_id or v.guide_steps:
         rule = f"`{v.rule_id}` {_md(v.title)}, " if v.rule_id else ""
