@@ -73,6 +73,9 @@ ALL_VIA_INGEST = (
 
 # the end of a JSON reader's problem when nothing after the broken record could be read
 CUT_OFF = "the rest of the file holds no further readable record"
+# why a file is cut off and what to do, said of every cut (the unread note, an array cut
+# right after its '[')
+CUT_OFF_ADVICE = "a download or copy that did not finish? export it again"
 
 
 def unread_note(problems: Sequence[Problem], files_shown: int = 3) -> str:
@@ -86,8 +89,7 @@ def unread_note(problems: Sequence[Problem], files_shown: int = 3) -> str:
     more = f" and {plural(len(by_file) - files_shown, 'more file')}" \
         if len(by_file) > files_shown else ""
     cut = [f"; {p.file} is cut off at {p.location.split(' (')[0]}: whatever followed is "
-           "missing too (a download or copy that did not finish? export it again)"
-           for p in problems if p.message.endswith(CUT_OFF)]
+           f"missing too ({CUT_OFF_ADVICE})" for p in problems if p.message.endswith(CUT_OFF)]
     return (f"{plural(count, 'input record')} could not be read and "
             f"{verb(count, 'is', 'are')} not counted ({files}{more})" + "".join(cut[:files_shown]))
 

@@ -109,6 +109,8 @@ def test_ndjson_bad_line_named(tmp_path):
          ["synchronization job status", "--job-status"]),
         (b'{"hello": "world"}', ["not a provisioning log"]),
         (b"[1, 2, 3]", ["no usable provisioning event", "expected a JSON object"]),
+        (b"[", ["is cut off after its opening '['", "export it again"]),
+        (b"\xef\xbb\xbf[\r\n  \n", ["is cut off after its opening '['"]),
         ('[{"id": "caf\u00e9"}]'.encode("latin-1") + b" " * 10, ["not UTF-8", "0xe9"]),
         (b"\x00\x01\x02binary", ["binary file"]),
         (b"null\n", ["holds only JSON null", "expected a provisioning log export"]),
@@ -117,8 +119,9 @@ def test_ndjson_bad_line_named(tmp_path):
         (b"Provisioning logs for March\nexported by IT\n",
          ["neither JSON nor CSV", "first line has no comma, semicolon or tab"]),
     ],
-    ids=["empty", "blank", "job-status", "other-json", "not-objects", "latin-1", "binary",
-         "null", "number", "string", "plain-text"],
+    ids=["empty", "blank", "job-status", "other-json", "not-objects", "cut-after-bracket",
+         "cut-after-bracket-and-space", "latin-1", "binary", "null", "number", "string",
+         "plain-text"],
 )
 def test_unusable_files_give_one_line_and_exit_2(tmp_path, content, fragments):
     path = tmp_path / "input.json"
@@ -129,6 +132,25 @@ def test_unusable_files_give_one_line_and_exit_2(tmp_path, content, fragments):
     assert code == 2
     assert stdout == ""
     assert_one_line_error(stderr, str(path), *fragments)
+
+
+@pytest.mark.parametrize("content", [b"[]", b"[\n]\n"])
+def test_an_empty_array_is_a_whole_export_without_events_not_a_cut(tmp_path, content):
+    path = tmp_path / "empty.json"
+    path.write_bytes(content)
+    code, _, stderr = run("summary", str(path))
+    assert code == 2
+    assert_one_line_error(stderr, f"{path}: holds no provisioning events")
+    assert "cut off" not in stderr
+
+
+def test_an_array_cut_after_its_bracket_in_a_folder_is_skipped_as_cut_off(tmp_path):
+    shutil.copy(SAMPLES / "failing-initial.json", tmp_path / "good.json")
+    (tmp_path / "cut.json").write_bytes(b"[\n  ")
+    notes = load([tmp_path]).notes
+    assert (f"skipped {tmp_path / 'cut.json'}: is cut off after its opening '[': the events "
+            "that followed are missing (a download or copy that did not finish? export it "
+            "again)") in notes
 
 
 def test_missing_path_and_empty_folder(tmp_path):

@@ -20,7 +20,7 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from loganalyzer.problems import CUT_OFF, Ignored, InputError, Problem
+from loganalyzer.problems import CUT_OFF, CUT_OFF_ADVICE, Ignored, InputError, Problem
 from loganalyzer.readers.other_logs import OtherLog, page_log, record_log
 from loganalyzer.readers.records import Item, raw_record
 from loganalyzer.readers.sniff import Kind
@@ -260,6 +260,7 @@ def read_careful(
             pos = stream.base + match.end()
         elif kind in (Kind.JSON_ARRAY, Kind.GRAPH_PAGES_ARRAY) and stream.char(pos) == "[":
             pos += 1
+            _require_more(source, stream, pos)
         clean = -1  # good records since the damage (-1: no damage met yet)
         hand_back = hand_back and kind is Kind.JSON_ARRAY
         # a wrapper (event hub body, Graph page) holds many events: its own key, once in
@@ -289,6 +290,14 @@ def read_careful(
                     if not (passing and isinstance(said, dict | Ignored)):
                         yield said
     return None
+
+
+def _require_more(source: Source, stream: TextStream, pos: int) -> None:
+    """A file that ends right after its opening '[' was cut off before its first record, not
+    exported without events (that is '[]'): saying it holds no events would hide the cut."""
+    if stream.char(stream.skip(pos)) == "":
+        raise InputError(source.name, "is cut off after its opening '[': the events that "
+                         f"followed are missing ({CUT_OFF_ADVICE})")
 
 
 def _record(obj: Any, source: Source, where: str, record: int,
