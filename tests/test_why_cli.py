@@ -448,3 +448,28 @@ def test_a_name_with_any_apostrophe_finds_the_person(tmp_path, typed, who):
         result = run(typed, source)
         assert result.exit_code == 0, result.output
         assert result.output.startswith(who)
+
+
+@pytest.mark.parametrize(("typed", "who"), [
+    ("ŞEBNEM YILMAZ", "Şebnem Yılmaz"),  # YILMAZ lower-cases to yilmaz, Yılmaz keeps its ı
+    ("YILMAZ", "Şebnem Yılmaz"),
+    ("Şebnem Yilmaz", "Şebnem Yılmaz"),  # typed on a keyboard without ı
+    ("şebnem yılmaz", "Şebnem Yılmaz"),
+    ("Aydın Kilic", "Aydin Kilic"),  # the other way round: Entra logged it without ı
+    ("KILIC", "Aydin Kilic"),
+])
+def test_a_dotless_i_counts_as_i(tmp_path, typed, who):
+    """The Turkish ı has no case partner of its own: a name typed in capitals, or without
+    it, finds the person on an export and on an indexed store alike."""
+    people = [Person("0000e5e5-5555-4555-8555-555555555555", "sebnem.yilmaz@northwind.no",
+                     "Şebnem Yılmaz", "9900ee"),
+              Person("0000f6f6-6666-4666-8666-666666666666", "aydin.kilic@northwind.no",
+                     "Aydin Kilic", "aa00ff")]
+    export = write_export(tmp_path / "names.json", [
+        create(p, f"2026-03-24T07:4{n}:00Z", "c1") for n, p in enumerate(people)])
+    store = tmp_path / "store"
+    assert CliRunner().invoke(app, ["ingest", str(export), "-o", str(store), "-q"]).exit_code == 0
+    for source in (export, store):
+        result = run(typed, source)
+        assert result.exit_code == 0, result.output
+        assert result.output.startswith(who)

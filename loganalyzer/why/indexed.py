@@ -56,11 +56,11 @@ DETAIL_ROWS = "details"  # the prefetched step details, one per row
 
 
 def lookup_keys(identities: pl.DataFrame, q: str) -> pl.DataFrame:
-    """Read keys (``READ_KEYS``) of every event a lookup of ``q`` (stripped, lower-cased) must
-    see: those matching it in any way ``why.lookup`` matches (exactly, by prefix, a display
-    name containing it, a step detail naming it); the objects that matching events without an
-    object id may join; the events without one that may join those objects; and the objects
-    those may join in turn (``lookup._owners`` decides among them)."""
+    """Read keys (``READ_KEYS``) of every event a lookup of ``q`` (stripped and ``folded``)
+    must see: those matching it in any way ``why.lookup`` matches (exactly, by prefix, a
+    display name containing it, a step detail naming it); the objects that matching events
+    without an object id may join; the events without one that may join those objects; and
+    the objects those may join in turn (``lookup._owners`` decides among them)."""
     people = identities.filter(~pl.col("is_group"))
     column, value = pl.col("column"), pl.col("value")
     value = value if q.isascii() else composed(value)
@@ -70,7 +70,7 @@ def lookup_keys(identities: pl.DataFrame, q: str) -> pl.DataFrame:
         (column.is_in(IDENTIFIER_COLUMNS)
          & (value.str.contains(f"(?i)^{escaped(q)}") | lowered.str.starts_with(q)))
         | ((column == "source_display_name") & value.str.contains(f"(?i){escaped(q)}"))
-        | ((column == DETAIL) & (lowered == q))
+        | ((column == DETAIL) & equals_any("value", [q]))
     ).select(READ_KEYS).unique()
     links = people.filter(column.is_in(LINK_COLUMNS)).select(
         *READ_KEYS, value.str.to_lowercase().alias("_value"))

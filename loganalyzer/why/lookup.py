@@ -92,18 +92,32 @@ def _lowered(users: pl.DataFrame) -> pl.DataFrame:
 _TYPED_APOSTROPHES = "‘’ʼ"
 _ANY_APOSTROPHE = "['‘’ʼ]"
 _TO_ASCII_APOSTROPHE = str.maketrans(dict.fromkeys(_TYPED_APOSTROPHES, "'"))
+# The Turkish dotless ı: "Yılmaz" written in capitals is "YILMAZ", which lower-cases (and
+# casefolds) to "yilmaz", while "Yılmaz" keeps its ı; so ı counts as i on both sides.
+_DOTLESS_I = "ı"
+_ANY_I = "[iı]"
+_FOLDED = str.maketrans({**dict.fromkeys(_TYPED_APOSTROPHES, "'"), _DOTLESS_I: "i"})
+_IN_REGEX = str.maketrans({"'": _ANY_APOSTROPHE, "i": _ANY_I, "I": _ANY_I, _DOTLESS_I: _ANY_I})
+
+
+def folded(text: str) -> str:
+    """``text`` (composed) as every comparison takes it: lower-cased, its typed apostrophes
+    the ASCII one and ı as i, as ``composed`` writes the logged side."""
+    return text.lower().translate(_FOLDED)
 
 
 def composed(text: pl.Expr) -> pl.Expr:
     """Text in Unicode's composed form (NFC), as the query is: a name written decomposed
     (å as a plus a ring, as macOS may store it) then matches the name typed; its typed
-    apostrophes are the ASCII one, as the query's are."""
-    return text.str.normalize("NFC").str.replace_all(f"[{_TYPED_APOSTROPHES}]", "'")
+    apostrophes are the ASCII one and its ı is i, as ``folded`` makes the query's."""
+    return (text.str.normalize("NFC").str.replace_all(f"[{_TYPED_APOSTROPHES}]", "'")
+            .str.replace_all(_DOTLESS_I, "i", literal=True))
 
 
 def escaped(q: str) -> str:
-    """``q`` escaped for a regex whose apostrophe matches any apostrophe people type."""
-    return re.escape(q).replace("'", _ANY_APOSTROPHE)
+    """``q`` escaped for a regex whose apostrophe matches any apostrophe people type and
+    whose i (in any case) matches ı too: the logged side as it is, without ``composed``."""
+    return re.escape(q).translate(_IN_REGEX)
 
 
 def equals_any(column: str, values: list[str]) -> pl.Expr:
@@ -112,8 +126,7 @@ def equals_any(column: str, values: list[str]) -> pl.Expr:
     by lower-casing both sides alike: the regex's case folding and ``str.lower`` disagree on
     letters such as the Turkish İ (lower-cased to i plus a combining dot)."""
     if not all(v.isascii() for v in values):
-        wanted = [unicodedata.normalize("NFC", v).translate(_TO_ASCII_APOSTROPHE).lower()
-                  for v in values]
+        wanted = [folded(unicodedata.normalize("NFC", v)) for v in values]
         return composed(pl.col(column)).str.to_lowercase().is_in(wanted).fill_null(False)
     alternatives = "|".join(escaped(v) for v in values)
     return pl.col(column).str.contains(f"(?i)^(?:{alternatives})$").fill_null(False)
@@ -216,7 +229,7 @@ def _match_details(source: FrameSource, users: pl.DataFrame, q: str) -> pl.DataF
         .unnest("details")
         .filter(
             attribute_key(pl.col("key")).is_in(DETAIL_KEYS)
-            & (pl.col("value").str.to_lowercase() == q)
+            & equals_any("value", [q])
         )
     )
     return users.filter(pl.col("event_id").is_in(details["event_id"].unique().implode()))
@@ -321,7 +334,7 @@ def as_typed(query: str) -> str:
 
 def lookup(source: FrameSource, query: str) -> Lookup:
     """Resolve ``query`` (case-insensitive) to the people it may mean, with all their events."""
-    q = as_typed(query).lower()
+    q = folded(as_typed(query))
     cover = source.coverage()
     found = without_groups(source.candidates(q)) if q else None
     match = _matches(source, found, q) if found is not None else None
