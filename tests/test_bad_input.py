@@ -49,6 +49,30 @@ def test_truncated_download_keeps_good_records(tmp_path):
         "export it again)"]
 
 
+@pytest.mark.parametrize("shape", ["array", "graph page"])
+@pytest.mark.parametrize("ending", ["}", "},", "},\n  "], ids=["record", "comma", "space"])
+def test_a_download_cut_between_two_records_is_named_as_cut(tmp_path, shape, ending):
+    """A download that stopped right after a record (DuckDB reads such an array as if it
+    were closed) keeps the records it has and says the file is cut off after them."""
+    text = json.dumps(RECORDS[:2], indent=2)
+    if shape == "graph page":
+        text = '{"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#auditLogs/' \
+               'provisioning", "value": ' + text + "}"
+    end = text.index(RECORDS[1]["id"])
+    end = text.index("\n  }", end) + len("\n  ")
+    path = tmp_path / "cut.json"
+    path.write_text(text[:end] + ending)
+    dataset = load([path])
+    assert dataset.frames.events["event_id"].to_list() == [r["id"] for r in RECORDS[:2]]
+    assert dataset.input_notes() == [
+        f"1 input record could not be read and is not counted ({path} 1); {path} is cut off at "
+        "record 3: whatever followed is missing too (a download or copy that did not finish? "
+        "export it again)"]
+    whole = tmp_path / "whole.json"
+    whole.write_text(text + "\n")
+    assert load([whole]).input_notes() == []
+
+
 def test_a_record_broken_in_the_middle_is_not_called_a_cut(tmp_path):
     text = json.dumps([RECORDS[0], dict(RECORDS[1], id="middle"), RECORDS[1]], indent=2)
     start = text.index('"id": "middle"')

@@ -253,13 +253,14 @@ def read_careful(
             return (yield from _read_lines(source, handle, skip, hand_back, after))
         stream = TextStream(handle, after.line)
         pos = stream.skip(0)
-        if kind is Kind.GRAPH_PAGE:
+        opened = kind is Kind.GRAPH_PAGE
+        if opened:
             match = stream.find(_GRAPH_VALUE, pos, MAX_RECORD)
             if match is None:
                 raise InputError(source.name, "Graph page without a 'value' array")
             pos = stream.base + match.end()
         elif kind in (Kind.JSON_ARRAY, Kind.GRAPH_PAGES_ARRAY) and stream.char(pos) == "[":
-            pos += 1
+            pos, opened = pos + 1, True
             _require_more(source, stream, pos)
         clean = -1  # good records since the damage (-1: no damage met yet)
         hand_back = hand_back and kind is Kind.JSON_ARRAY
@@ -269,7 +270,7 @@ def read_careful(
                    Kind.GRAPH_PAGES_ARRAY: '"@odata.context"'}.get(kind)
         items = array_items(source, stream, pos,
                             _is_wrapper if wrapped else _is_event, wrapped or EVENT_KEY,
-                            first=after.records, pages=kind is Kind.GRAPH_PAGE)
+                            first=after.records, pages=kind is Kind.GRAPH_PAGE, opened=opened)
         # the fast reader counts a pages array's events, and here a record is a page
         events_to_pass = skip if kind is Kind.GRAPH_PAGES_ARRAY else 0
         skip -= events_to_pass
@@ -413,7 +414,7 @@ def _signature(stream: TextStream, pos: int) -> re.Pattern[str] | None:
 
 def array_items(
     source: Source, stream: TextStream, pos: int, is_item: Callable[[Any], bool],
-    key: str = EVENT_KEY, first: int = 0, pages: bool = False,
+    key: str = EVENT_KEY, first: int = 0, pages: bool = False, opened: bool = False,
 ) -> Iterator[tuple[int, str, Any, int] | Problem]:
     """(number, where, value, start) for each element of the JSON array (or run of concatenated
     values) starting at ``pos``, or a Problem for each one that cannot be used.
@@ -423,6 +424,8 @@ def array_items(
     lost, with its own number and line, so no loss goes uncounted and later numbers stay
     exact. With ``pages``, the array may be one of several Graph pages written one after the
     other (one per line, say): the end of one page's ``value`` leads into the next page's.
+    ``opened``: the array's '[' was read, so a file ending before its ']' was cut off between
+    two records, and whatever followed is missing (a Problem says so).
     """
     number = first  # records before this part of the file
     signature: re.Pattern[str] | None = None
@@ -454,6 +457,10 @@ def array_items(
             pos = resume
             continue
         if char == "":
+            if opened:
+                yield Problem(source.name, f"record {number + 1} (line {stream.line(pos)})",
+                              f"missing: the file ends after record {number} without closing "
+                              f"its array; {CUT_OFF}")
             return
         number += 1
         line = stream.line(pos)

@@ -238,6 +238,26 @@ def _refuse_other_logs(frame: pl.DataFrame, kind: Kind, offset: int) -> None:
             raise Unfolded(f"a record after record {offset} is of another log ({other})")
 
 
+# what closes a whole file of each kind (a JSON array; a Graph page, an object)
+_CLOSING = {Kind.JSON_ARRAY: b"]", Kind.GRAPH_PAGES_ARRAY: b"]", Kind.GRAPH_PAGE: b"}"}
+_TAIL = 4096
+
+
+def _refuse_unclosed(source: Source, kind: Kind) -> None:
+    """DuckDB reads an array cut between two records as if it were closed, so a download
+    that stopped there would lose its tail unsaid: such a file is the careful reader's,
+    which names the cut. A cut ``.gz`` fails its own check."""
+    closing = _CLOSING.get(kind)
+    if closing is None or source.gzip:
+        return
+    with open(source.path, "rb") as handle:
+        size = handle.seek(0, 2)
+        handle.seek(max(0, size - _TAIL))
+        tail = handle.read().rstrip()
+    if tail and not tail.endswith(closing):
+        raise Unfolded(f"the file does not end with {closing.decode()!r}: cut off?")
+
+
 def read_fast(
     source: Source, kind: Kind, envelope: bool, batch_rows: int, diagnostic: bool = False,
     offset: int = 0,
@@ -246,6 +266,7 @@ def read_fast(
     anything it cannot read.
 
     ``diagnostic``: the envelopes' ``properties`` use the diagnostic-settings spelling."""
+    _refuse_unclosed(source, kind)
     diagnostic = diagnostic and envelope and kind not in (Kind.GRAPH_PAGE,
                                                           Kind.GRAPH_PAGES_ARRAY)
     con = duckdb.connect(config={"threads": THREADS, "preserve_insertion_order": True})
