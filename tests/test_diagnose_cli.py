@@ -25,6 +25,7 @@ FINDING_KEYS = {
 }
 EVIDENCE_KEYS = {
     "event_id", "time", "cycle_id", "action", "status", "error_code", "http_status", "reason",
+    "change_id",
 }
 
 
