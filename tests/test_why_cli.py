@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -473,3 +474,19 @@ def test_a_dotless_i_counts_as_i(tmp_path, typed, who):
         result = run(typed, source)
         assert result.exit_code == 0, result.output
         assert result.output.startswith(who)
+
+
+def test_a_csv_download_without_its_steps_file_points_at_the_person_known_by_name(tmp_path):
+    """The portal CSV's main file logs no UPN (the steps file does): asked by UPN, `why`
+    says the event whose error names it has no UPN here and may be this person, not that
+    Flowcase holds another account."""
+    main = tmp_path / "ProvisioningLogs.csv"
+    shutil.copy(SAMPLES / "formats" / "csv" / "ProvisioningLogs.csv", main)
+    result = run("erik.dahl@northwind.no", main)
+    said = words(result)
+    assert result.exit_code == 2
+    assert ("first the create of Erik Dahl at 2026-03-24 08:05 UTC: no UPN is logged for it "
+            "here (a portal CSV download without its steps file has none), so it may be this "
+            "person; ask `why` about Erik Dahl.") in said
+    assert "Flowcase may already hold an account" not in said
+    assert run("Erik Dahl", main).exit_code == 0

@@ -438,8 +438,11 @@ def _named_elsewhere(src: FrameSource, asked: str) -> str:
         first = mentions.row(0, named=True)
         who = first["upn"] or first["source_display_name"] or "another object"
         said += (f" The error of {plural(mentions.height, 'event')} names it, first the "
-                 f"{first['action'] or 'change'} of {who} at {_when(first['activity_time'])}: "
-                 f"Flowcase may already hold an account with it; ask `why` about {who}.")
+                 f"{first['action'] or 'change'} of {who} at {_when(first['activity_time'])}: ")
+        # an event without a UPN may be this very person, known here by name alone
+        said += ("Flowcase may already hold an account with it" if first["upn"] else
+                 "no UPN is logged for it here (a portal CSV download without its steps file "
+                 "has none), so it may be this person") + f"; ask `why` about {who}."
     return said
 
 
