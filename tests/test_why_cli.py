@@ -401,6 +401,8 @@ def test_a_name_no_event_is_about_says_where_it_does_appear(tmp_path, stored):
     "mailto:erik.dahl@northwind.no",
     '"erik.dahl@northwind.no"',
     "<erik.dahl@northwind.no>",
+    '"Erik Dahl <erik.dahl@northwind.no>"',  # a From line pasted with its quotes
+    "'Erik Dahl <erik.dahl@northwind.no>' ",
 ])
 def test_an_address_pasted_with_its_wrapping_is_found(pasted):
     plain = json.loads(run("erik.dahl@northwind.no", FAILING, "--format", "json").stdout)

@@ -319,7 +319,7 @@ def _matches(source: FrameSource, found: pl.DataFrame, q: str) -> tuple[pl.DataF
 # a mailto: link, an address in quotes or angle brackets
 _PASTED_ADDRESS = re.compile(r"""^(?:.*<\s*)?(?:mailto:)?["'‹<]?\s*"""  # an apostrophe
                              r"""([^\s<>"'‹›][^\s<>"‹›]*@[^\s<>"'‹›]+)"""  # inside: o'brien@
-                             r"""\s*["'›>]?$""", re.IGNORECASE)
+                             r"""[\s"'›>]*$""", re.IGNORECASE)  # '>"': a quoted From line
 
 
 def as_typed(query: str) -> str:
