@@ -72,6 +72,12 @@ AUTH = (
     r"|unauthori[sz]ed|authentication (failed|required)|not[ _]auth(enticat)?ed|bearer"
     r"|api[ -]?key|bad credentials|invalid[ _]authentication"
 )
+# the app saying the key itself is wrong, whatever status it answered with (a 403 "Invalid API
+# key" is the token of step 3, not the key's missing role); never a role or access wording
+INVALID_KEY = (
+    r"invalid[ _](api[ _])?(token|key|credentials?)|(token|api[ -]?key) (is )?(invalid|expired"
+    r"|revoked|not valid|unknown)|(unknown|expired|revoked) (api[ -]?key|token)|bad credentials"
+)
 FORBIDDEN = (
     r"forbidden|insufficient[ _](rights|privileges|permissions?|scope)|not permitted"
     r"|access denied|permission denied|not authori[sz]ed to|missing (the )?(scope|permission)"

@@ -3,7 +3,8 @@
 What it detects:
     Requests failing with HTTP 401 / ``StatusCode: Unauthorized``, error codes ending in
     ``InvalidCredentials`` or ``CredentialValidation...`` (any connector prefix), and failures
-    without an HTTP status whose code or text says the credentials were refused. Reports the
+    without an HTTP status whose code or text says the credentials were refused, and 403s
+    whose own text says the key or token is invalid, expired or revoked. Reports the
     cycles in which every request failed this way, and joins a job status that is quarantined
     with ``EncounteredQuarantineException`` or a credentials error (not one whose error is a
     SCIM compliance error, ``...ServiceIncompatible``: a ``/Groups`` 404 is the group mapping,
@@ -22,14 +23,15 @@ Fix:
     Connection, then restart provisioning to leave quarantine.
 Known false positives:
     A generic ``Unauthorized`` error code with an HTTP 403 is a permission problem (FC005), not
-    a token problem, and is left to that rule.
+    a token problem, and is left to that rule, unless the app's text says the key itself is
+    invalid ("Invalid API key").
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from diagnostics.facts.vocabulary import AUTH, FORBIDDEN
+from diagnostics.facts.vocabulary import AUTH, FORBIDDEN, INVALID_KEY
 from diagnostics.rulekit import (
     Context,
     Hit,
@@ -61,12 +63,15 @@ UNAVAILABLE_CODE = r"credentials?validationunavailable$"
 
 
 def auth_failures(ctx: Context) -> pl.DataFrame:
+    """401s and credential errors; with no status, the auth wording; and a 403 whose own text
+    says the key or token is invalid (FC005 leaves it)."""
     return ctx.failures.filter(
         failures_where(
             http=(401,),
             codes=CREDENTIAL_CODE,
             text=(code_like(r"unauthori[sz]ed$") | mentions(AUTH)) & ~mentions(FORBIDDEN),
         )
+        | (http_in(403) & mentions(INVALID_KEY))
     )
 
 

@@ -4,7 +4,8 @@ What it detects:
     Requests failing with HTTP 403 / ``StatusCode: Forbidden``, and error codes ending in
     ``InsufficientRights``, ``NotPermitted`` or ``Forbidden`` (any connector prefix), or a
     permission text when no HTTP status was logged. Reports cycles in which every request was
-    refused.
+    refused. A 403 whose own text says the key is invalid, expired or revoked is the token's
+    (FC004).
 Why provisioning fails:
     The token authenticates, but the API key belongs to a user without the International
     Manager role, so Flowcase refuses to create or change users outside that user's reach.
@@ -21,13 +22,15 @@ Known false positives:
 
 from __future__ import annotations
 
-from diagnostics.facts.vocabulary import FORBIDDEN
+from diagnostics.facts.vocabulary import FORBIDDEN, INVALID_KEY
 from diagnostics.rulekit import (
     Context,
     Hit,
     describe,
     failures_where,
+    http_in,
     ids,
+    mentions,
     plural,
     whole_cycles,
 )
@@ -49,6 +52,7 @@ def evaluate(ctx: Context) -> list[Hit]:
         failures_where(
             http=(403,), codes=r"(insufficientrights|notpermitted|forbidden)$", text=FORBIDDEN
         )
+        & ~(http_in(403) & mentions(INVALID_KEY))  # the key itself is wrong: FC004's
     )
     if refused.height == 0:
         return []
