@@ -36,6 +36,10 @@ def _discover() -> tuple[Rule, ...]:
                 f"rule id {rule.id} is used by both {seen[rule.id]} and {rule.module}"
             )
         seen[rule.id] = rule.module
+    for rule in found:
+        unknown = [caused for caused in rule.causes if caused not in seen]
+        if unknown:
+            raise RuleDefinitionError(f"{rule.module}: CAUSES names no rule: {', '.join(unknown)}")
     return tuple(found)
 
 

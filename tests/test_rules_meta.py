@@ -177,3 +177,29 @@ def test_every_guide_warning_says_which_configuration_check_covers_it() -> None:
             assert len(warning.get("config_not_checkable", "")) > 30, warning
     cited = {c for w in guide_warnings() for c in w.get("config_checks", [])}
     assert cited == {r.id for r in CONFIG_RULES}
+
+
+def test_a_rule_that_causes_an_unknown_rule_stops_the_rulebook(tmp_path, monkeypatch) -> None:
+    """``CAUSES`` names rules the lead order puts after this one: a typo would silently
+    order nothing, so the rulebook refuses to load."""
+    import importlib
+    import sys
+
+    import diagnostics
+
+    package = tmp_path / "fake_rules"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    doc = "Fake.\n\n" + "\n".join(f"{s}:\n    text" for s in DOC_SECTIONS)
+    (package / "fc998_fake.py").write_text(
+        f'"""{doc}"""\nID = "FC998"\nTITLE = "Fake"\nSEVERITY = "high"\nGUIDE_STEPS = ("1",)\n'
+        'PATTERNS = (1,)\nREMEDIATION = "Do it."\nCAUSES = ("FC997",)\n\n\n'
+        "def evaluate(ctx):\n    return []\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(diagnostics, "_rules_package", importlib.import_module("fake_rules"))
+    try:
+        with pytest.raises(RuleDefinitionError, match="CAUSES names no rule: FC997"):
+            diagnostics._discover()
+    finally:
+        sys.modules.pop("fake_rules", None)
+        sys.modules.pop("fake_rules.fc998_fake", None)
