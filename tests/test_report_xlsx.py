@@ -101,6 +101,16 @@ def test_with_config_the_configuration_findings_get_their_sheet(tmp_path):
     assert len(configuration) > 0 and configuration["Check"].str.match(r"CC\d{3}$").all()
 
 
+def test_an_accepted_configuration_check_says_so_in_its_sheet(tmp_path):
+    """The pages mark an accepted check "accepted: ignored: CC017; not in the verdict"; the
+    sheet listed it like any open one, beside a verdict that leaves it out."""
+    target = write_workbook(tmp_path, str(SAMPLES / "failing-initial.json"),
+                            "--config", str(SAMPLES / "config" / "bad"), "--ignore", "CC017")
+    configuration = pd.read_excel(target, sheet_name="Configuration").set_index("Check")
+    assert configuration.loc["CC017", "Accepted by"] == "ignored: CC017"
+    assert configuration.drop("CC017")["Accepted by"].isna().all()
+
+
 def test_bidi_and_c1_characters_from_a_log_are_shown_as_escapes(tmp_path):
     """As in every other output (textsafe): U+202E would reverse what the admin reads."""
     x = Export()

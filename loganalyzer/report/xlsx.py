@@ -92,11 +92,21 @@ def tables(report: Report) -> dict[str, pd.DataFrame]:
     if report.comparison is not None:  # --compare-previous
         sheets["Comparison"] = _comparison(report.comparison)
     if report.configuration is not None:  # with --config, or --graph and an app
-        sheets["Configuration"] = pd.DataFrame(
-            [(f.check_id, f.severity, f.title, f.message, ", ".join(f.guide_steps),
-              ", ".join(f.log_rules), f.remediation) for f in report.configuration.findings],
-            columns=["Check", "Severity", "Title", "Message", "Guide steps", "Log rules", "Fix"])
+        sheets["Configuration"] = _configuration(report.configuration.findings)
     return sheets
+
+
+def _configuration(findings) -> pd.DataFrame:
+    """One row per configuration finding. A check accepted by --ignore or a baseline stays
+    listed, as on the pages, and says what accepted it: without that column a sheet of
+    high findings sits beside a healthy verdict with nothing to reconcile them."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        [(f.check_id, f.severity, f.title, f.message, ", ".join(f.guide_steps),
+          ", ".join(f.log_rules), f.remediation, f.accepted) for f in findings],
+        columns=["Check", "Severity", "Title", "Message", "Guide steps", "Log rules", "Fix",
+                 "Accepted by"])
 
 
 def _comparison(comparison: Comparison) -> pd.DataFrame:
