@@ -85,6 +85,22 @@ def test_a_quiet_week_after_a_busy_one_lists_its_findings_as_resolved(tmp_path: 
     assert f"| Apps | {FLOWCASE.name} |" in markdown  # named from the week before
 
 
+def test_a_previous_period_beyond_what_graph_keeps_names_nothing_new(tmp_path: Path) -> None:
+    """Graph keeps 30 days: of --since 4w's previous period it returns only the last days, so
+    it is partly unknown, as for an export that begins late; it was taken as quiet and every
+    finding of the month was called new."""
+    now = datetime.now(UTC)
+    served = make_events(60, now - timedelta(days=20), timedelta(hours=6))
+    with FakeGraph(served, token=TOKEN) as graph:
+        code, markdown = _graph_report(graph, tmp_path / "monthly.md", "--since", "4w",
+                                       "--compare-previous")
+    assert code == 0
+    section = md_section(markdown, "Compared with the previous period")
+    assert "No finding is called new: the input begins at" in section
+    assert not _rule_ids(md_section(section, "New findings"))
+    assert "(new)" not in md_section(markdown, "Findings")
+
+
 def test_a_quarantined_job_leads_the_verdict_of_a_quiet_week(tmp_path: Path) -> None:
     reason = json.loads(QUARANTINE_JOB.read_text())["status"]["quarantine"]["reason"]
     with FakeGraph(MARCH, token=TOKEN) as graph:

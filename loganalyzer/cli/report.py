@@ -33,7 +33,7 @@ from loganalyzer.config.check import to_json as config_json
 from loganalyzer.config.with_logs import confirm, without_people
 from loganalyzer.engine import diagnose
 from loganalyzer.findings import Diagnosis, to_json
-from loganalyzer.graph.query import QueryError, resolve_window
+from loganalyzer.graph.query import RETENTION, QueryError, resolve_window
 from loganalyzer.ingest import Dataset
 from loganalyzer.job_status_file import JobStatusOption, read_job_status
 from loganalyzer.normalize import Frames
@@ -86,6 +86,16 @@ def _graph_period(since: str | None, start: str | None, end: str | None,
     except QueryError as exc:
         raise InputError("--from/--to", str(exc)) from None
     return Period(window.start, window.end)
+
+
+def _input_start(graph: GraphSource, frames: Frames) -> datetime | None:
+    """Where what was read begins: an export's oldest event; with --graph the oldest day Graph
+    still keeps (30 days back), so a previous period beyond it (--since 4w
+    --compare-previous) is known to be partly missing, not taken as quiet, which named every
+    finding of the period new."""
+    if graph.enabled:
+        return datetime.now(UTC) - RETENTION
+    return time_range(frames.events)[0]
 
 
 def _analyse(dataset: Dataset, period: Period | None, job: JobStatus | None,
@@ -194,8 +204,7 @@ def report_command(
                               configuration=configuration,
                               selection=graph.describe() if graph.enabled else "",
                               other_apps=scoped.note() or "",
-                              input_start=None if graph.enabled else time_range(
-                                  dataset.frames.events)[0])
+                              input_start=_input_start(graph, dataset.frames))
         if not graph.enabled and (note := stale_note(period, since, datetime.now(UTC))):
             report.notes.insert(0, note)
         if not graph.enabled and period and not current.dataset.frames.event_count():

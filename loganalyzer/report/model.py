@@ -248,8 +248,8 @@ def build_report(
     input_start: datetime | None = None,
 ) -> Report:
     """The report of one period, compared with the one before when ``previous`` is given.
-    ``input_start``: the input's oldest event, when the input may not reach back to the
-    previous period's start (an export; a live fetch asks Graph for the whole period).
+    ``input_start``: where the input begins, when it may not reach back to the previous
+    period's start (an export's oldest event; for a live fetch, the oldest day Graph keeps).
 
     A period without events still gets a full report (zero figures, no findings): Entra logs
     only changes, so a quiet week of a healthy job has none. ``selection`` says what was asked
