@@ -7,6 +7,7 @@ keeps these tests fast. Expected numbers are counted from the raw sample JSON, n
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -649,3 +650,15 @@ def test_a_weekly_run_on_files_that_were_not_refreshed_says_its_week_is_old(
     assert result.exit_code == 0
     notes = json.loads((tmp_path / "fresh-report.json").read_text(encoding="utf-8"))["notes"]
     assert not [n for n in notes if "counts back from the newest event" in n]
+
+
+def test_the_html_navigation_links_every_section_on_the_page(tmp_path: Path) -> None:
+    """The configuration findings and what was accepted were sections the navigation did not
+    reach: an admin reading the weekly page saw no sign of them from its top."""
+    code, html = _report(tmp_path, SAMPLES / "failing-initial.json", "--config",
+                         SAMPLES / "config" / "bad", "--ignore", "FC018", name="report.html")
+    assert code == 0
+    nav = html[html.index("<nav"):html.index("</nav>")]
+    sections = re.findall(r'<section id="([^"]+)"', html)
+    assert {"configuration", "suppressed"} <= set(sections)
+    assert re.findall(r'href="#([^"]+)"', nav) == sections
