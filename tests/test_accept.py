@@ -119,3 +119,23 @@ def test_a_broken_baseline_is_one_line_exit_2(tmp_path: Path, content: str, mess
 def test_a_bad_ignore_is_refused(spec: str, message: str):
     result = CliRunner().invoke(app, ["diagnose", LOST, "--ignore", spec, "-q"])
     assert result.exit_code == 2 and message in result.stderr
+
+
+@pytest.mark.parametrize("command", ["diagnose", "report"])
+def test_a_baseline_an_output_would_overwrite_is_refused_before_the_analysis(tmp_path, command):
+    """`--write-baseline weekly.md -o weekly.md` wrote the baseline, then the report over it
+    (exit 0, 'wrote' twice), and next week's --baseline refused what was left."""
+    target = tmp_path / "weekly.md"
+    result = CliRunner().invoke(app, [command, LOST, "-o", str(target), "--write-baseline",
+                                      str(tmp_path / "." / "weekly.md")])
+    assert result.exit_code == 2 and not target.exists()
+    assert result.stderr == f"error: --write-baseline {target}: the same file as -o {target}\n"
+
+
+def test_a_baseline_in_a_missing_folder_is_refused_before_the_logs_are_read(tmp_path):
+    missing = tmp_path / "gone" / "accepted.json"
+    result = CliRunner().invoke(app, ["report", LOST, "-o", str(tmp_path / "r.md"),
+                                      "--write-baseline", str(missing)])
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: --write-baseline {missing}: cannot write: the folder "
+                             f"{missing.parent} does not exist\n")

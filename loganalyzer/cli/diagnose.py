@@ -87,7 +87,7 @@ def diagnose(
     try:
         found = targets(out)
         window.check()
-        acceptance = accepting.read()
+        acceptance = accepting.read(found)
         job = read_job_status(job_status) if job_status else None
         configuration = config_for(config_dir, graph, quiet)
         accept.accept_checks(configuration, acceptance)

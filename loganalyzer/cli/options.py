@@ -28,10 +28,12 @@ from typer.models import OptionInfo
 
 from diagnostics import RULES
 from loganalyzer import accept, atomic_write
+from loganalyzer.cli.outputs import other_file
 from loganalyzer.findings import SEVERITIES, Diagnosis
 from loganalyzer.problems import InputError
 
 if TYPE_CHECKING:
+    from loganalyzer.cli.outputs import Target
     from loganalyzer.config.check import ConfigResult
 
 Command = TypeVar("Command", bound=Callable[..., Any])
@@ -153,9 +155,13 @@ class AcceptOptions:
                      help="Write this run's findings to FILE, to accept them in later runs."),
     ] = None
 
-    def read(self) -> accept.Acceptance:
-        """What to accept; ``InputError`` for a malformed --ignore or baseline."""
+    def read(self, outputs: list[Target]) -> accept.Acceptance:
+        """What to accept; ``InputError`` for a malformed --ignore or baseline, or a
+        --write-baseline that ``outputs`` name too or whose folder does not exist."""
         from diagnostics.config_rules import CONFIG_RULES
+
+        if self.write_baseline:
+            other_file(self.write_baseline, "--write-baseline", outputs)
 
         known = {rule.id for rule in RULES} | {check.id for check in CONFIG_RULES}
         acceptance = accept.parse_ignore(self.ignore or [], known)

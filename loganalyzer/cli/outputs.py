@@ -102,7 +102,7 @@ def targets(out) -> list[Target]:
         if fmt not in out.formats:
             raise InputError(f"-o {path}", f"this command writes "
                              f"{', '.join(f.value for f in out.formats)}, not {fmt.value}")
-        found.append(Target(fmt, _writable_place(path)))
+        found.append(Target(fmt, _writable_place(path, "-o")))
     if not paths:
         found.append(Target(chosen or out.default, None))
         if found[0].fmt in NOT_FOR_TERMINALS and sys.stdout.isatty():
@@ -119,15 +119,25 @@ def targets(out) -> list[Target]:
     return found
 
 
-def _writable_place(path: Path) -> Path:
+def _writable_place(path: Path, option: str) -> Path:
     """``path``, once its folder is known to exist: checked before the analysis, so a run
     that can write nothing stops at once, and one with several outputs writes none."""
     folder = path.parent
     if not folder.is_dir():
-        raise InputError(f"-o {path}", f"cannot write: the folder {folder} does not exist")
+        raise InputError(f"{option} {path}", f"cannot write: the folder {folder} does not exist")
     if path.is_dir():
-        raise InputError(f"-o {path}", "cannot write: it is a folder")
+        raise InputError(f"{option} {path}", "cannot write: it is a folder")
     return path
+
+
+def other_file(path: Path, option: str, found: list[Target]) -> Path:
+    """A file written beside the outputs (``--write-baseline``), checked as they are, before
+    the analysis: its folder must exist, and no -o may name it, or the report would be
+    written over it (and next week's --baseline refuse what is left)."""
+    for target in found:
+        if target.path is not None and target.path.resolve() == path.resolve():
+            raise InputError(f"{option} {path}", f"the same file as -o {target.path}")
+    return _writable_place(path, option)
 
 
 def _suffix_list(formats: tuple[Format, ...]) -> str:

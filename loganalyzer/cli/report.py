@@ -175,7 +175,7 @@ def report_command(
             raise InputError("--redact", "applies to html, md and xlsx; the JSON keeps the ids "
                              "(write it without --redact)")
         window.check()
-        acceptance = accepting.read()
+        acceptance = accepting.read(found)
         job = read_job_status(job_status) if job_status else None
         if compare_previous and not (since or start or end):
             raise InputError("--compare-previous", "needs a period: --since or --from/--to")
