@@ -662,3 +662,19 @@ def test_the_html_navigation_links_every_section_on_the_page(tmp_path: Path) -> 
     sections = re.findall(r'<section id="([^"]+)"', html)
     assert {"configuration", "suppressed"} <= set(sections)
     assert re.findall(r'href="#([^"]+)"', nav) == sections
+
+
+def test_a_quarantine_begun_at_graphs_never_sentinel_is_dated_by_its_series(tmp_path: Path) -> None:
+    """Graph writes 0001-01-01T00:00:00Z for a time it does not know; FC016 printed it as the
+    quarantine's start instead of the series' start the job status also gives."""
+    job = json.loads(QUARANTINE_JOB.read_text())
+    quarantine = job["status"]["quarantine"]
+    quarantine["currentBegan"], quarantine["seriesBegan"] = ("0001-01-01T00:00:00Z",
+                                                           "2026-03-20T03:05:27Z")
+    status = tmp_path / "job.json"
+    status.write_text(json.dumps(job))
+    code, markdown = _report(tmp_path, SAMPLES / "pattern-16-quarantine-escrow.json",
+                             "--job-status", status)
+    assert code == 0 and "0001" not in markdown
+    assert "(EncounteredEscrowProportionThreshold since 2026-03-20 03:05 UTC;" in markdown
+    assert _figures(markdown)["Quarantine"][1].startswith("since 2026-03-20 03:05 UTC;")

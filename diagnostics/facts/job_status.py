@@ -95,6 +95,17 @@ def _error(obj: Mapping[str, Any] | None) -> tuple[str | None, str | None]:
     return (None if code in (None, "None") else code), message
 
 
+def _began(quarantine: Mapping) -> str | None:
+    """When the quarantine began: the current one's start, else the series'. Graph's
+    ``0001-01-01`` sentinel means never, not a start: taken as one, it hid the series' start
+    and the rule's message printed it raw ("since 0001-01-01T00:00:00Z")."""
+    for key in ("currentBegan", "seriesBegan"):
+        text = _text(quarantine.get(key))
+        if text and not text.startswith("0001-"):
+            return text
+    return None
+
+
 def parse_job_status(document: Any) -> JobStatus:
     """Read a job (or its status) as Graph returns it; raise JobStatusError otherwise."""
     if isinstance(document, Mapping) and isinstance(document.get("value"), list):
@@ -120,7 +131,7 @@ def parse_job_status(document: Any) -> JobStatus:
         job_id=_text(document.get("id")),
         code=_text(status.get("code")),
         quarantine_reason=_text(quarantine.get("reason")),
-        quarantine_since=_text(quarantine.get("currentBegan") or quarantine.get("seriesBegan")),
+        quarantine_since=_began(quarantine),
         quarantine_series_began=_text(quarantine.get("seriesBegan")),
         quarantine_next_attempt=_text(quarantine.get("nextAttempt")),
         error_code=q_code or l_code,
