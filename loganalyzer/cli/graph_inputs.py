@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -24,6 +25,7 @@ from loganalyzer.cli.fetch import (
     fetched_folder,
 )
 from loganalyzer.cli.options import options_given
+from loganalyzer.graph.query import resolve_window, retention_notes
 from loganalyzer.ingest import Dataset
 from loganalyzer.normalize import Frames
 from loganalyzer.problems import InputError
@@ -96,10 +98,19 @@ def load_for_analysis(inputs: list[Path] | None, graph: GraphSource, quiet: bool
                       window: FetchWindow | None = None) -> Dataset:
     """The inputs, or the live fetch, for `diagnose` and `report`. Graph having no event for
     the window is an empty dataset noting the request it answered: a quiet period (Entra
-    logs only changes), which a scheduled run must not fail for."""
+    logs only changes), which a scheduled run must not fail for. A window reaching past the
+    30 days Graph keeps is noted in the outputs too, not on stderr alone: its first days are
+    gone, not quiet."""
     with ExitStack() as stack:
         try:
-            return load_inputs(graph_inputs(inputs, graph, stack, quiet, window), quiet,
-                               analysis_only=True)
+            dataset = load_inputs(graph_inputs(inputs, graph, stack, quiet, window), quiet,
+                                  analysis_only=True)
         except NothingFetched as exc:
-            return Dataset(Frames.concat([]), notes=[f"Microsoft Graph returned {exc.message}"])
+            dataset = Dataset(Frames.concat([]),
+                              notes=[f"Microsoft Graph returned {exc.message}"])
+    if graph.enabled:
+        asked = window or FetchWindow()
+        now = datetime.now(UTC)
+        dataset.notes += retention_notes(
+            resolve_window(asked.since, asked.date_from, asked.date_to, now), now)
+    return dataset

@@ -28,7 +28,6 @@ from loganalyzer.graph.client import (
 )
 from loganalyzer.graph.query import (
     DEFAULT_SINCE,
-    RETENTION,
     QueryError,
     Selection,
     TimeWindow,
@@ -36,6 +35,7 @@ from loganalyzer.graph.query import (
     odata_time,
     parse_time,
     resolve_window,
+    retention_notes,
 )
 from loganalyzer.graph.state import (
     PAGE_PATTERN,
@@ -190,18 +190,7 @@ def _plan(
     )
     first_page = last_page_number(out_dir) + 1
     state = RunState(request, query, window.to_json(), first_url, first_page, first_page)
-    return state, FetchResult(out_dir, query, window, notes=_retention_notes(window, now))
-
-
-def _retention_notes(window: TimeWindow, now: datetime) -> list[str]:
-    """A window reaching further back than Graph keeps provisioning logs: no error (what is
-    kept comes back), but the days before are not empty, only gone."""
-    kept_from = now - RETENTION
-    if window.start >= kept_from:
-        return []
-    return [f"Graph keeps provisioning logs for {RETENTION.days} days: the window starts "
-            f"{window.start:%Y-%m-%d}, but nothing before {kept_from:%Y-%m-%d %H:%M} UTC comes "
-            "back (export older logs from Log Analytics or a storage account, if one keeps them)"]
+    return state, FetchResult(out_dir, query, window, notes=retention_notes(window, now))
 
 
 class _Meter:

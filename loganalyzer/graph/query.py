@@ -130,3 +130,14 @@ def user_filter(user: str) -> str | None:
     if not user or "@" in user:
         return None
     return f"contains(sourceIdentity/displayName, {odata_string(user)})"
+
+
+def retention_notes(window: TimeWindow, now: datetime) -> list[str]:
+    """A window reaching further back than Graph keeps provisioning logs: no error (what is
+    kept comes back), but the days before are not empty, only gone."""
+    kept_from = now - RETENTION
+    if window.start >= kept_from:
+        return []
+    return [f"Graph keeps provisioning logs for {RETENTION.days} days: the window starts "
+            f"{window.start:%Y-%m-%d}, but nothing before {kept_from:%Y-%m-%d %H:%M} UTC comes "
+            "back (export older logs from Log Analytics or a storage account, if one keeps them)"]
