@@ -109,6 +109,11 @@ def read_baseline(path: Path, acceptance: Acceptance, rule_ids: set[str]) -> Acc
     if not isinstance(entries, list):
         raise InputError(str(path),
                          'expected a baseline: {"accepted": [...]} from --write-baseline')
+    version = data.get("baseline_version", BASELINE_VERSION)
+    if not isinstance(version, int) or version > BASELINE_VERSION:
+        raise InputError(str(path), f"baseline_version {version!r} is not one this loganalyzer "
+                         f"reads (up to {BASELINE_VERSION}): written by a newer version? "
+                         "upgrade, or write the baseline again")
     for n, entry in enumerate(entries):
         rule_id = entry.get("rule_id") if isinstance(entry, dict) else None
         identities = entry.get("identities") if isinstance(entry, dict) else None

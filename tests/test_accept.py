@@ -99,6 +99,9 @@ def test_every_output_lists_what_was_suppressed(tmp_path):
         ('{"accepted": [{"rule_id": "FC013", "identities": []}, '
          '{"rule_id": "FC099", "identities": []}]}',
          "accepted[1]: no rule FC099; `loganalyzer rules list` shows them\n"),
+        ('{"baseline_version": 2, "accepted": []}',
+         "baseline_version 2 is not one this loganalyzer reads (up to 1): written by a newer "
+         "version? upgrade, or write the baseline again\n"),
         ('{"accepted": [{"rule_id": "CC015", "identities": ["anna@northwind.no"]}]}',
          'accepted[0]: a configuration check is accepted as a whole: "identities": []\n'),
     ],
