@@ -460,14 +460,19 @@ def test_a_name_with_any_apostrophe_finds_the_person(tmp_path, typed, who):
     ("şebnem yılmaz", "Şebnem Yılmaz"),
     ("Aydın Kilic", "Aydin Kilic"),  # the other way round: Entra logged it without ı
     ("KILIC", "Aydin Kilic"),
+    ("ilkay şahin", "İlkay Şahin"),  # typed without the capital's dot
+    ("Ilkay", "İlkay Şahin"),
+    ("İLKAY ŞAHIN", "İlkay Şahin"),
 ])
 def test_a_dotless_i_counts_as_i(tmp_path, typed, who):
-    """The Turkish ı has no case partner of its own: a name typed in capitals, or without
-    it, finds the person on an export and on an indexed store alike."""
+    """The Turkish ı and İ have no case partners of their own: a name typed in capitals, or
+    without them, finds the person on an export and on an indexed store alike."""
     people = [Person("0000e5e5-5555-4555-8555-555555555555", "sebnem.yilmaz@northwind.no",
                      "Şebnem Yılmaz", "9900ee"),
               Person("0000f6f6-6666-4666-8666-666666666666", "aydin.kilic@northwind.no",
-                     "Aydin Kilic", "aa00ff")]
+                     "Aydin Kilic", "aa00ff"),
+              Person("0000a7a7-7777-4777-8777-777777777777", "ilkay.sahin@northwind.no",
+                     "İlkay Şahin", "bb00aa")]
     export = write_export(tmp_path / "names.json", [
         create(p, f"2026-03-24T07:4{n}:00Z", "c1") for n, p in enumerate(people)])
     store = tmp_path / "store"

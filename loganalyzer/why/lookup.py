@@ -92,26 +92,34 @@ def _lowered(users: pl.DataFrame) -> pl.DataFrame:
 _TYPED_APOSTROPHES = "‘’ʼ"
 _ANY_APOSTROPHE = "['‘’ʼ]"
 _TO_ASCII_APOSTROPHE = str.maketrans(dict.fromkeys(_TYPED_APOSTROPHES, "'"))
-# The Turkish dotless ı: "Yılmaz" written in capitals is "YILMAZ", which lower-cases (and
-# casefolds) to "yilmaz", while "Yılmaz" keeps its ı; so ı counts as i on both sides.
-_DOTLESS_I = "ı"
-_ANY_I = "[iı]"
-_FOLDED = str.maketrans({**dict.fromkeys(_TYPED_APOSTROPHES, "'"), _DOTLESS_I: "i"})
-_IN_REGEX = str.maketrans({"'": _ANY_APOSTROPHE, "i": _ANY_I, "I": _ANY_I, _DOTLESS_I: _ANY_I})
+# The Turkish i's: "Yılmaz" written in capitals is "YILMAZ", which lower-cases (and
+# casefolds) to "yilmaz", while "Yılmaz" keeps its ı; "İlkay" lower-cases to i plus a
+# combining dot, which "ilkay" typed on another keyboard lacks. So ı and İ count as i and I
+# on both sides.
+_DOTLESS_I, _DOTTED_CAPITAL_I = "ı", "İ"
+_I_WITH_DOT = "i\u0307"  # how İ lower-cases: i and a combining dot above
+_ANY_I = "[iıİ]"
+_FOLDED = str.maketrans({**dict.fromkeys(_TYPED_APOSTROPHES, "'"), _DOTLESS_I: "i",
+                         _DOTTED_CAPITAL_I: "I"})
+_IN_REGEX = str.maketrans({"'": _ANY_APOSTROPHE, "i": _ANY_I, "I": _ANY_I, _DOTLESS_I: _ANY_I,
+                           _DOTTED_CAPITAL_I: _ANY_I})
 
 
 def folded(text: str) -> str:
     """``text`` (composed) as every comparison takes it: lower-cased, its typed apostrophes
-    the ASCII one and ı as i, as ``composed`` writes the logged side."""
-    return text.lower().translate(_FOLDED)
+    the ASCII one and ı, İ as i, as ``composed`` writes the logged side."""
+    return text.translate(_FOLDED).lower().replace(_I_WITH_DOT, "i")
 
 
 def composed(text: pl.Expr) -> pl.Expr:
     """Text in Unicode's composed form (NFC), as the query is: a name written decomposed
     (å as a plus a ring, as macOS may store it) then matches the name typed; its typed
-    apostrophes are the ASCII one and its ı is i, as ``folded`` makes the query's."""
+    apostrophes are the ASCII one and its ı and İ are i and I, as ``folded`` makes the
+    query's."""
     return (text.str.normalize("NFC").str.replace_all(f"[{_TYPED_APOSTROPHES}]", "'")
-            .str.replace_all(_DOTLESS_I, "i", literal=True))
+            .str.replace_all(_DOTLESS_I, "i", literal=True)
+            .str.replace_all(_DOTTED_CAPITAL_I, "I", literal=True)
+            .str.replace_all(_I_WITH_DOT, "i", literal=True))
 
 
 def escaped(q: str) -> str:
