@@ -142,3 +142,20 @@ def test_a_baseline_in_a_missing_folder_is_refused_before_the_logs_are_read(tmp_
     assert result.exit_code == 2
     assert result.stderr == (f"error: --write-baseline {missing}: cannot write: the folder "
                              f"{missing.parent} does not exist\n")
+
+
+def test_the_baseline_is_written_with_the_outputs_whole_or_not_at_all(tmp_path, monkeypatch):
+    """The baseline joins the outputs' one batch: a report that cannot be written leaves
+    last week's baseline as it was, not a new baseline beside an old report."""
+    from loganalyzer import atomic_write
+
+    batches: list[set[Path]] = []
+    real = atomic_write.write_all
+    monkeypatch.setattr(atomic_write, "write_all",
+                        lambda files: (batches.append(set(files)), real(files))[1])
+    baseline, page = tmp_path / "accepted.json", tmp_path / "weekly.md"
+    result = CliRunner().invoke(app, ["report", LOST, "--write-baseline", str(baseline),
+                                      "-o", str(page), "-q"])
+    assert result.exit_code == 0, result.output
+    assert batches == [{baseline, page}]
+    assert json.loads(baseline.read_text())["accepted"] and page.read_text()

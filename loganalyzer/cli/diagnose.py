@@ -98,7 +98,7 @@ def diagnose(
             diagnosis = engine.diagnose(frames, job, progress)
         diagnosis.notes[:0] = period_notes + dataset.input_notes()  # apps left out among them
         diagnosis.summary["scope"] = chosen.to_json()
-        diagnosis = accepting.settle(diagnosis, acceptance, quiet, configuration)
+        diagnosis = accept.apply(diagnosis, acceptance)
         confirm(diagnosis.findings, configuration)
         health = verdict(diagnosis, job, configuration)
         write(found, {
@@ -109,7 +109,7 @@ def diagnose(
             Format.md: lambda: section(render_markdown(diagnosis, health), configuration, "md"),
             Format.terminal: lambda: terminal_section(render_terminal(diagnosis, health),
                                                       configuration),
-        }, quiet)
+        }, quiet, also=accepting.baseline_file(diagnosis, configuration))
     except InputError as exc:
         raise fail_input(exc) from None
     for message in diagnosis.rule_errors:

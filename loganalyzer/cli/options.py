@@ -27,10 +27,9 @@ import typer
 from typer.models import OptionInfo
 
 from diagnostics import RULES
-from loganalyzer import accept, atomic_write
+from loganalyzer import accept
 from loganalyzer.cli.outputs import other_file
 from loganalyzer.findings import SEVERITIES, Diagnosis
-from loganalyzer.problems import InputError
 
 if TYPE_CHECKING:
     from loganalyzer.cli.outputs import Target
@@ -168,18 +167,13 @@ class AcceptOptions:
         return (accept.read_baseline(self.baseline, acceptance, known) if self.baseline
                 else acceptance)
 
-    def settle(self, diagnosis: Diagnosis, acceptance: accept.Acceptance, quiet: bool,
-               configuration: ConfigResult | None = None) -> Diagnosis:
-        """Write the baseline (every finding of the run, configuration findings too), then
-        move accepted findings to ``diagnosis.suppressed``."""
-        if self.write_baseline:
-            text = json.dumps(accept.baseline(diagnosis, configuration), indent=2,
-                              ensure_ascii=False)
-            try:
-                atomic_write.write_text(self.write_baseline, text + "\n")
-            except OSError as exc:
-                raise InputError(str(self.write_baseline),
-                                 f"cannot write ({exc.strerror})") from None
-            if not quiet:
-                typer.echo(f"wrote {self.write_baseline}", err=True)
-        return accept.apply(diagnosis, acceptance)
+    def baseline_file(self, diagnosis: Diagnosis,
+                      configuration: ConfigResult | None = None) -> dict[Path, bytes]:
+        """The --write-baseline file (every finding of the run, suppressed and configuration
+        findings too), for ``outputs.write`` to write with the outputs: whole or not at all,
+        so a report that cannot be written leaves last week's baseline as it was."""
+        if not self.write_baseline:
+            return {}
+        text = json.dumps(accept.baseline(diagnosis, configuration), indent=2,
+                          ensure_ascii=False)
+        return {self.write_baseline: (text + "\n").encode("utf-8")}

@@ -144,16 +144,18 @@ def _suffix_list(formats: tuple[Format, ...]) -> str:
     return "/".join(s for s, f in SUFFIXES.items() if f in formats)
 
 
-def write(found: list[Target], renderers: Renderers, quiet: bool) -> None:
-    """Render each format once, write the files, then print what goes to stdout; "wrote
-    FILE" on stderr unless ``quiet``. The files are written whole or not at all
-    (``atomic_write``): a failed run leaves last week's report as it was."""
+def write(found: list[Target], renderers: Renderers, quiet: bool,
+          also: dict[Path, bytes] | None = None) -> None:
+    """Render each format once, write the files (and ``also``: --write-baseline's), then
+    print what goes to stdout; "wrote FILE" on stderr unless ``quiet``. The files are
+    written whole or not at all (``atomic_write``): a failed run leaves last week's report
+    and baseline as they were."""
     cache: dict[Format, Content] = {}
     for target in found:
         if target.fmt not in cache:
             cache[target.fmt] = renderers[target.fmt]()
     files = {target.path: _file_bytes(cache[target.fmt], target.fmt)
-             for target in found if target.path is not None}
+             for target in found if target.path is not None} | (also or {})
     try:
         atomic_write.write_all(files)
     except OSError as exc:

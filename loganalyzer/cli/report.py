@@ -194,8 +194,7 @@ def report_command(
         preload({t.fmt for t in found})  # the renderers' imports, beside the rules
         current = _analyse(dataset, period, job, quiet)
         current.diagnosis.summary["scope"] = scoped.to_json()  # the JSON says what was left out
-        current = _accepted(current, accepting.settle(current.diagnosis, acceptance, quiet,
-                                                            configuration))
+        current = _accepted(current, accept.apply(current.diagnosis, acceptance))
         previous = _analyse(dataset, period.previous(), None) if compare_previous else None
         if previous is not None:
             previous = _accepted(previous, accept.apply(previous.diagnosis, acceptance))
@@ -232,7 +231,7 @@ def report_command(
                 | _period_json(current.period, report.comparison)
                 | ({"configuration": config_json(configuration)} if configuration else {}),
                 indent=2, ensure_ascii=False),
-        }, quiet)
+        }, quiet, also=accepting.baseline_file(current.diagnosis, configuration))
     except InputError as exc:
         raise fail_input(exc) from None
     if fail_on is not None and fails_at(current.diagnosis, fail_on, job, configuration):
