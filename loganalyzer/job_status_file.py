@@ -6,10 +6,13 @@ import json
 from pathlib import Path
 from typing import Annotated
 
+import polars as pl
 import typer
 
 from diagnostics.facts.job_status import JobStatus, JobStatusError, parse_job_status
+from loganalyzer.normalize import Table
 from loganalyzer.problems import InputError
+from loganalyzer.wording import quote_list
 
 EXPECTED = "the JSON of GET /servicePrincipals/{id}/synchronization/jobs/{jobId}"
 
@@ -46,3 +49,16 @@ def _is_log(document: object) -> bool:
     events = document.get("value") if isinstance(document, dict) else document
     return (isinstance(events, list) and bool(events) and isinstance(events[0], dict)
             and "activitydatetime" in (key.lower() for key in events[0]))
+
+
+def other_job_notes(job: JobStatus | None, events: Table) -> list[str]:
+    """A job status of a job none of the events is of (another app's, another tenant's, or
+    a file mixed up): its quarantine and errors may say nothing of them. Said, not refused."""
+    if job is None or not job.job_id:
+        return []
+    logged = (events.lazy().select(pl.col("job_id").drop_nulls().unique().sort())
+              .collect()["job_id"].to_list())
+    if not logged or job.job_id.lower() in {j.lower() for j in logged}:
+        return []
+    return [f"--job-status is of job {job.job_id}, but the events are of {quote_list(logged, 3)}: "
+            "its quarantine and last error may not be theirs"]

@@ -406,3 +406,23 @@ def test_evidence_carries_the_ids_a_support_case_names(tmp_path, source):
     for shown in evidence:
         record = records[shown["event_id"]]
         assert (shown["cycle_id"], shown["change_id"]) == (record["cycleId"], record["changeId"])
+
+
+def test_a_job_status_of_another_job_is_said_not_silently_applied(tmp_path):
+    """A --job-status of a job none of the events is of (a file mixed up): its quarantine
+    may say nothing of these events, and every output says so; the logs' own job says
+    nothing."""
+    escrow = SAMPLES / "pattern-16-quarantine-escrow.json"
+    own = SAMPLES / "job-status" / "pattern-16-quarantine-escrow.job.json"
+    other = tmp_path / "other.job.json"
+    other.write_text(own.read_text().replace('"id": "scim.', '"id": "other.', 1))
+    logged = json.loads(escrow.read_text())[0]["jobId"]
+    said = as_json(str(escrow), "--job-status", str(other))["notes"]
+    assert (f"--job-status is of job {json.loads(other.read_text())['id']}, but the events "
+            f"are of {logged}: its quarantine and last error may not be theirs") in said
+    assert not [n for n in as_json(str(escrow), "--job-status", str(own))["notes"]
+                if n.startswith("--job-status")]
+    page = tmp_path / "r.md"
+    assert run("report", str(escrow), "--job-status", str(other), "-o", str(page), "-q"
+               ).exit_code == 0
+    assert "--job-status is of job other." in page.read_text()

@@ -27,7 +27,7 @@ from loganalyzer.config.check import to_json as config_json
 from loganalyzer.config.with_logs import confirm, section, terminal_section
 from loganalyzer.diagnosis_text import SEVERITY_STYLES, render_markdown, render_terminal
 from loganalyzer.findings import to_json
-from loganalyzer.job_status_file import JobStatusOption, read_job_status
+from loganalyzer.job_status_file import JobStatusOption, other_job_notes, read_job_status
 from loganalyzer.normalize import Frames
 from loganalyzer.periods import choose_period, quiet_note, select, stale_note
 from loganalyzer.problems import InputError
@@ -96,7 +96,8 @@ def diagnose(
         frames, period_notes = in_period(dataset.frames, window, graph)
         with progress_bar(quiet, echo_last=False) as progress:
             diagnosis = engine.diagnose(frames, job, progress)
-        diagnosis.notes[:0] = period_notes + dataset.input_notes()  # apps left out among them
+        diagnosis.notes[:0] = (period_notes + dataset.input_notes()  # apps left out among them
+                               + other_job_notes(job, frames.events))
         diagnosis.summary["scope"] = chosen.to_json()
         diagnosis = accept.apply(diagnosis, acceptance)
         confirm(diagnosis.findings, configuration)

@@ -35,7 +35,7 @@ from loganalyzer.engine import diagnose
 from loganalyzer.findings import Diagnosis, to_json
 from loganalyzer.graph.query import RETENTION, QueryError, resolve_window
 from loganalyzer.ingest import Dataset
-from loganalyzer.job_status_file import JobStatusOption, read_job_status
+from loganalyzer.job_status_file import JobStatusOption, other_job_notes, read_job_status
 from loganalyzer.normalize import Frames
 from loganalyzer.periods import (
     DEFAULT_SINCE,
@@ -208,6 +208,7 @@ def report_command(
             report.notes.insert(0, note)
         if not graph.enabled and period and not current.dataset.frames.event_count():
             report.notes.insert(0, quiet_note(period, dataset.frames.events))
+        report.notes += other_job_notes(job, dataset.frames.events)
         if configuration is not None:
             report.configuration = without_people(configuration) if redact else configuration
         if redact:
