@@ -352,16 +352,13 @@ def _give_reasons(ctx: Context, findings: Sequence[Finding]) -> None:
     shown = [e for f in findings for e in f.evidence]
     if not shown:
         return
-    wanted = {e.event_id for e in shown}
-    reasons = dict(ctx.of(wanted, ("event_id", *REASON_COLUMNS)).select(
-        "event_id", short_reason().alias("_reason")).iter_rows())
-    # not a rule column (the rules' events leave it out): read from the events as logged
-    ids = pl.Series(sorted(wanted), dtype=pl.Utf8).implode()
-    changes = dict(ctx.frames.events.lazy().filter(pl.col("event_id").is_in(ids))
-                   .select("event_id", "change_id").collect().iter_rows())
+    # the events as logged: the change id is not among the columns the rules read
+    ids = as_ids(sorted({e.event_id for e in shown})).implode()
+    read = (ctx.frames.events.lazy().filter(pl.col("event_id").is_in(ids))
+            .select("event_id", "change_id", short_reason()).collect())
+    by_event = {event_id: (change, reason) for event_id, change, reason in read.iter_rows()}
     for evidence in shown:
-        evidence.reason = reasons.get(evidence.event_id)
-        evidence.change_id = changes.get(evidence.event_id)
+        evidence.change_id, evidence.reason = by_event.get(evidence.event_id, (None, None))
 
 
 def _explained(findings: Sequence[Finding]) -> pl.Series:
