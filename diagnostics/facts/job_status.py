@@ -23,6 +23,11 @@ QUARANTINE_EXCEPTION = "EncounteredQuarantineException"
 QUARANTINE_LIMIT = timedelta(weeks=4)
 
 
+def is_never(text: str | None) -> bool:
+    """Graph's ``0001-01-01T00:00:00Z``: never, not a time."""
+    return (text or "").strip().startswith("0001-01-01")
+
+
 def graph_time(text: str | None) -> datetime | None:
     """A Graph timestamp (``2021-05-24T21:45:54.4981365Z``) in UTC; None for none, ``""``,
     the ``0001-01-01`` sentinel and text that is not a timestamp."""
@@ -101,7 +106,7 @@ def _began(quarantine: Mapping) -> str | None:
     and the rule's message printed it raw ("since 0001-01-01T00:00:00Z")."""
     for key in ("currentBegan", "seriesBegan"):
         text = _text(quarantine.get(key))
-        if text and not text.startswith("0001-"):
+        if text and not is_never(text):
             return text
     return None
 

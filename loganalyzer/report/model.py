@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
-from diagnostics.facts.job_status import JobStatus, graph_time
+from diagnostics.facts.job_status import JobStatus, graph_time, is_never
 from diagnostics.guide_steps import STEPS
 from loganalyzer import __version__
 from loganalyzer.config.check import ConfigResult
@@ -360,7 +360,7 @@ def _when_text(text: str | None) -> str:
     """A Graph timestamp string shown like the others, in UTC whatever offset it carries;
     '' for none and Graph's 0001-01-01 sentinel (never), the text itself when unreadable."""
     when = graph_time(text)
-    if when is None and (text or "").strip().startswith("0001-"):
+    if when is None and is_never(text):
         return ""
     return _when(when) if when else text or ""
 

@@ -24,7 +24,7 @@ from loganalyzer.normalize import Frames
 from loganalyzer.why import timeline as tl
 from loganalyzer.why.frame_source import FrameSource
 from loganalyzer.why.lookup import SHARED_COLUMNS, Lookup, Person, equals_any, lookup
-from loganalyzer.wording import plural
+from loganalyzer.wording import moment, plural
 
 if TYPE_CHECKING:  # ingest pulls in the report stack; `why` on a store never needs it
     from loganalyzer.ingest import Dataset
@@ -446,8 +446,8 @@ def _named_elsewhere(src: FrameSource, asked: str) -> str:
     return said
 
 
-def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "?"
+def _when(when: datetime | None) -> str:
+    return moment(when) if when else "?"
 
 
 def to_json(answer: WhyAnswer) -> dict[str, Any]:
