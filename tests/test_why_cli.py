@@ -497,3 +497,25 @@ def test_a_csv_download_without_its_steps_file_points_at_the_person_known_by_nam
             "person; ask `why` about Erik Dahl.") in said
     assert "Flowcase may already hold an account" not in said
     assert run("Erik Dahl", main).exit_code == 0
+
+
+def test_a_job_status_of_another_job_is_said(tmp_path):
+    """As diagnose and report say it: a --job-status of a job none of this person's events is
+    of (a file mixed up) may quarantine nothing of theirs; said on an export and a store."""
+    other = tmp_path / "other.job.json"
+    other.write_text(BAD_TOKEN_JOB.read_text().replace('"id": "scim.', '"id": "other.', 1))
+    other_id = json.loads(other.read_text())["id"]
+    logged = json.loads(BAD_TOKEN.read_text())[0]["jobId"]
+    store = tmp_path / "store"
+    assert CliRunner().invoke(app, ["ingest", str(BAD_TOKEN), "-o", str(store), "-q"]
+                              ).exit_code == 0
+    for given in (BAD_TOKEN, store):
+        said = json.loads(run("RAGNHILD.SUNDE@northwind.no", given, "--format", "json",
+                              "--job-status", other).output)["notes"]
+        assert (f"--job-status is of job {other_id}, but the events are of {logged}: its "
+                "quarantine and last error may not be theirs") in said
+        own = json.loads(run("RAGNHILD.SUNDE@northwind.no", given, "--format", "json",
+                             "--job-status", BAD_TOKEN_JOB).output)["notes"]
+        assert not [n for n in own if n.startswith("--job-status")]
+    assert f"--job-status is of job {other_id}" in words(
+        run("RAGNHILD.SUNDE@northwind.no", BAD_TOKEN, "--job-status", other))

@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from diagnostics.facts.job_status import JobStatus
+from diagnostics.facts.job_status import JobStatus, parse_job_status
 from diagnostics.guide_steps import STEPS
 from loganalyzer.engine import diagnose, findings_for_events, lead_order
 from loganalyzer.file_order import in_time_order
 from loganalyzer.findings import Diagnosis, Finding, jsonable
+from loganalyzer.job_status_file import other_job_notes
 from loganalyzer.normalize import Frames
 from loganalyzer.why import timeline as tl
 from loganalyzer.why.frame_source import FrameSource
@@ -302,10 +303,11 @@ def why(
 ) -> WhyAnswer:
     """Resolve ``user`` case-insensitively; timeline, verdict and the findings that explain it."""
     src = _source(source)
+    job = parse_job_status(job_status) if isinstance(job_status, dict) else job_status
     found = lookup(src, user)
     person = found.person
     if person is None:
-        return _unresolved(src, found, job_status)
+        return _unresolved(src, found, job)
     rows = src.rows(person.event_ids, tl.COLUMNS + CASE_COLUMNS)
     recent = recent_events(person)
     cycles = context_cycles(rows.filter(pl.col("event_id").is_in(recent)), src.latest_cycles(),
@@ -314,12 +316,12 @@ def why(
                                 cycles)
     src.prefetch(context)
     entries = tl.build(rows, src.newest_first)
-    diagnosis = diagnose(src.subset(context), job_status)
+    diagnosis = diagnose(src.subset(context), job)
     current = {c for c in [entries[-1].cycle_id, *src.latest_cycles()] if c is not None}
     answer = _explained(found, entries, diagnosis, cycles, current)
     if answer.verdict.state == FAILING:
         answer.verdict.case_keys = _case_keys(rows, entries[-1])
-    answer.notes += _several_apps(rows)
+    answer.notes += _several_apps(rows) + other_job_notes(job, rows)
     return answer
 
 
@@ -368,7 +370,7 @@ def _explained(found: Lookup, entries: list[tl.Entry], diagnosis: Diagnosis,
     )
 
 
-def _unresolved(src: FrameSource, found: Lookup, job_status: JobStatus | dict | None) -> WhyAnswer:
+def _unresolved(src: FrameSource, found: Lookup, job_status: JobStatus | None) -> WhyAnswer:
     if found.people:
         verdict = Verdict(AMBIGUOUS, None, None, _ambiguity(found), None, None, [], None, None)
         return WhyAnswer(found, verdict)
