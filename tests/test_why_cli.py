@@ -519,3 +519,23 @@ def test_a_job_status_of_another_job_is_said(tmp_path):
         assert not [n for n in own if n.startswith("--job-status")]
     assert f"--job-status is of job {other_id}" in words(
         run("RAGNHILD.SUNDE@northwind.no", BAD_TOKEN, "--job-status", other))
+
+
+@pytest.mark.parametrize("stored", [False, True])
+def test_a_group_name_is_folded_as_peoples_names_are(tmp_path, stored):
+    """A group named with İ or a typographic apostrophe is found typed without them, as a
+    person's name is: whole (a group, not a user) and in part (the groups it names)."""
+    text = (SAMPLES / "group-404-halt.json").read_text()
+    source = tmp_path / "groups.json"
+    source.write_text(text.replace("Flowcase Users NO", "Flowcase İzmir O’Neill")
+                      .replace("Flowcase Users SE", "Flowcase İzmir Sales"))
+    if stored:
+        store = tmp_path / "store"
+        assert CliRunner().invoke(app, ["ingest", "-q", str(source), "-o", str(store)]
+                                  ).exit_code == 0
+        source = store
+    whole = words(run("flowcase izmir o'neill", source))
+    assert "'flowcase izmir o'neill' is a group (3 events in this export), not a user" in whole
+    part = words(run("IZMIR", source))
+    assert ("It is part of the name of 2 groups ('Flowcase İzmir O’Neill', 'Flowcase İzmir "
+            "Sales'); Flowcase takes no SCIM groups.") in part

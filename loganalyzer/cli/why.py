@@ -27,9 +27,9 @@ from loganalyzer.normalize import Frames
 from loganalyzer.periods import choose_period, quiet_note
 from loganalyzer.problems import ALL_IN_MANIFEST, InputError, summarize_problems, unread_note
 from loganalyzer.schema import empty_frame
+from loganalyzer.why.folding import as_typed
 from loganalyzer.why.frame_source import FrameSource, all_stores
 from loganalyzer.why.indexed import IndexedStore
-from loganalyzer.why.lookup import as_typed
 from loganalyzer.why.query import WhyAnswer, to_json, why
 from loganalyzer.why.render import TIMELINE_LIMIT, render_markdown, render_terminal
 

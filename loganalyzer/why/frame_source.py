@@ -23,6 +23,7 @@ from loganalyzer.problems import Problem
 from loganalyzer.readers.sources import is_store
 from loganalyzer.schema import empty_frame
 from loganalyzer.store_index import IDENTIFIER_COLUMNS
+from loganalyzer.why.folding import folded_name, folded_query
 
 # (frame name, event ids, columns or None for all) -> the rows of those events
 Fetch = Callable[[str, pl.Series, list[str] | None], pl.DataFrame]
@@ -68,9 +69,10 @@ def latest_cycles(events: pl.DataFrame) -> list[str]:
 
 
 def group_events(events: pl.DataFrame, query: str) -> int:
-    """How many events are of a group named (or with the object id) ``query``."""
-    wanted = query.strip().lower()
-    named = (pl.col("source_display_name").str.to_lowercase() == wanted) | (
+    """How many events are of a group named (or with the object id) ``query``, compared as
+    people's names are (``folding``)."""
+    wanted = folded_query(query)
+    named = (folded_name("source_display_name") == wanted) | (
         pl.col("source_id").str.to_lowercase() == wanted
     )
     return events.filter((pl.col("object_type") == "Group") & named).height
@@ -88,9 +90,9 @@ def naming(query: str) -> pl.Expr:
 
 
 def group_names(events: pl.DataFrame, query: str) -> list[str]:
-    """The names of groups that hold ``query`` (case-insensitively), sorted."""
-    named = events.filter((pl.col("object_type") == "Group") & pl.col("source_display_name")
-                          .str.to_lowercase().str.contains(query.strip().lower(), literal=True))
+    """The names of groups that hold ``query`` (folded as people's names are), sorted."""
+    named = events.filter((pl.col("object_type") == "Group") & folded_name(
+        "source_display_name").str.contains(folded_query(query), literal=True))
     return named["source_display_name"].unique().sort().to_list()
 
 

@@ -30,6 +30,7 @@ from loganalyzer.schema import (
     empty_frame,
 )
 from loganalyzer.store_index import DETAIL, IDENTIFIER_COLUMNS, READ_KEYS, StoreIndex, read_index
+from loganalyzer.why.folding import composed, escaped, folded_name, folded_query
 from loganalyzer.why.frame_source import (
     MENTION_COLUMNS,
     MENTION_STATUSES,
@@ -41,13 +42,7 @@ from loganalyzer.why.frame_source import (
     read_matching,
     scan_matching,
 )
-from loganalyzer.why.lookup import (
-    LINK_COLUMNS,
-    SHARED_COLUMNS,
-    composed,
-    equals_any,
-    escaped,
-)
+from loganalyzer.why.lookup import LINK_COLUMNS, SHARED_COLUMNS, equals_any
 
 ROW = "_row"  # an event's row in events.parquet: what is read in several goes stays in order
 # the steps' columns but their nested details (read from ``step_details.parquet`` instead)
@@ -231,15 +226,14 @@ class IndexedStore(FrameSource):
         named = self.identities.filter(
             pl.col("is_group")
             & pl.col("column").is_in(["source_display_name", "source_id"])
-            & (pl.col("value").str.to_lowercase() == query.strip().lower())
+            & (folded_name("value") == folded_query(query))
         )
         return group_events(self._read(_of_keys(named.select(READ_KEYS).unique())), query)
 
     def group_names(self, query: str) -> list[str]:
         named = self.identities.filter(
             pl.col("is_group") & (pl.col("column") == "source_display_name")
-            & pl.col("value").str.to_lowercase().str.contains(query.strip().lower(),
-                                                              literal=True))
+            & folded_name("value").str.contains(folded_query(query), literal=True))
         return named["value"].unique().sort().to_list()
 
     def mentions(self, query: str) -> pl.DataFrame:

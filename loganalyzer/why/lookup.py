@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import difflib
 import heapq
-import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ import polars as pl
 from loganalyzer.file_order import in_time_order
 from loganalyzer.normalize import attribute_key
 from loganalyzer.store_index import DETAIL_KEYS
+from loganalyzer.why.folding import composed, escaped, folded, folded_query
 from loganalyzer.why.frame_source import Coverage, FrameSource, without_groups
 
 # Columns a person can be looked up by, strongest first: an exact match in an earlier tier
@@ -85,47 +85,6 @@ def _lowered(users: pl.DataFrame) -> pl.DataFrame:
     return users.select(
         "event_id", *[pl.col(c).str.to_lowercase().alias(f"_{c}") for c in LOOKUP_COLUMNS]
     )
-
-
-# Apostrophes typed for "'": Outlook and Word turn O'Brien into O’Brien, so a name pasted from
-# a ticket may carry one while Entra logs the other.
-_TYPED_APOSTROPHES = "‘’ʼ"
-_ANY_APOSTROPHE = "['‘’ʼ]"
-_TO_ASCII_APOSTROPHE = str.maketrans(dict.fromkeys(_TYPED_APOSTROPHES, "'"))
-# The Turkish i's: "Yılmaz" written in capitals is "YILMAZ", which lower-cases (and
-# casefolds) to "yilmaz", while "Yılmaz" keeps its ı; "İlkay" lower-cases to i plus a
-# combining dot, which "ilkay" typed on another keyboard lacks. So ı and İ count as i and I
-# on both sides.
-_DOTLESS_I, _DOTTED_CAPITAL_I = "ı", "İ"
-_I_WITH_DOT = "i\u0307"  # how İ lower-cases: i and a combining dot above
-_ANY_I = "[iıİ]"
-_FOLDED = str.maketrans({**dict.fromkeys(_TYPED_APOSTROPHES, "'"), _DOTLESS_I: "i",
-                         _DOTTED_CAPITAL_I: "I"})
-_IN_REGEX = str.maketrans({"'": _ANY_APOSTROPHE, "i": _ANY_I, "I": _ANY_I, _DOTLESS_I: _ANY_I,
-                           _DOTTED_CAPITAL_I: _ANY_I})
-
-
-def folded(text: str) -> str:
-    """``text`` (composed) as every comparison takes it: lower-cased, its typed apostrophes
-    the ASCII one and ı, İ as i, as ``composed`` writes the logged side."""
-    return text.translate(_FOLDED).lower().replace(_I_WITH_DOT, "i")
-
-
-def composed(text: pl.Expr) -> pl.Expr:
-    """Text in Unicode's composed form (NFC), as the query is: a name written decomposed
-    (å as a plus a ring, as macOS may store it) then matches the name typed; its typed
-    apostrophes are the ASCII one and its ı and İ are i and I, as ``folded`` makes the
-    query's."""
-    return (text.str.normalize("NFC").str.replace_all(f"[{_TYPED_APOSTROPHES}]", "'")
-            .str.replace_all(_DOTLESS_I, "i", literal=True)
-            .str.replace_all(_DOTTED_CAPITAL_I, "I", literal=True)
-            .str.replace_all(_I_WITH_DOT, "i", literal=True))
-
-
-def escaped(q: str) -> str:
-    """``q`` escaped for a regex whose apostrophe matches any apostrophe people type and
-    whose i (in any case) matches ı too: the logged side as it is, without ``composed``."""
-    return re.escape(q).translate(_IN_REGEX)
 
 
 def equals_any(column: str, values: list[str]) -> pl.Expr:
@@ -323,26 +282,9 @@ def _matches(source: FrameSource, found: pl.DataFrame, q: str) -> tuple[pl.DataF
     return None if matched.is_empty() else (matched, how)
 
 
-# what a support engineer pastes from a mail or from `why`'s own header: "Name <address>",
-# a mailto: link, an address in quotes or angle brackets
-_PASTED_ADDRESS = re.compile(r"""^(?:.*<\s*)?(?:mailto:)?["'‹<]?\s*"""  # an apostrophe
-                             r"""([^\s<>"'‹›][^\s<>"‹›]*@[^\s<>"'‹›]+)"""  # inside: o'brien@
-                             r"""[\s"'›>]*$""", re.IGNORECASE)  # '>"': a quoted From line
-
-
-def as_typed(query: str) -> str:
-    """The identifier in ``query`` as it would be logged: stripped, composed (macOS may type
-    it decomposed), with ASCII apostrophes (a mail client types O’Brien), and the address
-    alone when an address was pasted with its wrapping ("Erik Dahl <erik.dahl@northwind.no>",
-    "mailto:…", "<…>")."""
-    text = unicodedata.normalize("NFC", query.strip()).translate(_TO_ASCII_APOSTROPHE)
-    pasted = _PASTED_ADDRESS.match(text)
-    return pasted.group(1) if pasted else text
-
-
 def lookup(source: FrameSource, query: str) -> Lookup:
     """Resolve ``query`` (case-insensitive) to the people it may mean, with all their events."""
-    q = folded(as_typed(query))
+    q = folded_query(query)
     cover = source.coverage()
     found = without_groups(source.candidates(q)) if q else None
     match = _matches(source, found, q) if found is not None else None
