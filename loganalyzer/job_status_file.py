@@ -51,13 +51,18 @@ def _is_log(document: object) -> bool:
             and "activitydatetime" in (key.lower() for key in events[0]))
 
 
+def logged_jobs(events: Table) -> list[str]:
+    """The sync jobs the events are of, sorted."""
+    return (events.lazy().select(pl.col("job_id").drop_nulls().unique().sort())
+            .collect()["job_id"].to_list())
+
+
 def other_job_notes(job: JobStatus | None, events: Table) -> list[str]:
     """A job status of a job none of the events is of (another app's, another tenant's, or
     a file mixed up): its quarantine and errors may say nothing of them. Said, not refused."""
     if job is None or not job.job_id:
         return []
-    logged = (events.lazy().select(pl.col("job_id").drop_nulls().unique().sort())
-              .collect()["job_id"].to_list())
+    logged = logged_jobs(events)
     if not logged or job.job_id.lower() in {j.lower() for j in logged}:
         return []
     return [f"--job-status is of job {job.job_id}, but the events are of {quote_list(logged, 3)}: "

@@ -204,13 +204,18 @@ def test_a_configuration_finding_at_high_or_above_fails_the_verdict_and_fail_on(
                                "--fail-on", "high", "-q"])
     assert both.exit_code == 1
     first = " ".join(both.stdout.split("\n\n")[0].split())
-    assert first.startswith("Verdict: failing. No finding above low severity and 0.0% of events "
-                            "failed; but the configuration has 13 findings at high severity or "
-                            "above (CC015 The provisioning job is in quarantine or stopped, "
-                            "CC001 The group object mapping is enabled and 11 more).")
+    # the configuration's job is the logs' job: its quarantine is the job status
+    assert first.startswith("Verdict: failing. The provisioning job is in quarantine "
+                            "(EncounteredEscrowProportionThreshold: More than 40% of the "
+                            "provisioning operations in the last cycles failed. Review the "
+                            "provisioning logs for the failing requests); and the configuration "
+                            "has 13 findings at high severity or above (CC015 The provisioning "
+                            "job is in quarantine or stopped, CC001 The group object mapping is "
+                            "enabled and 11 more).")
     # the quarantine (critical) is fixed before anything the logs show
-    assert both.stdout.splitlines()[3].startswith("Fix first: CC015 The provisioning job is in "
-                                                  "quarantine or stopped (guide step 3")
+    assert next(line for line in both.stdout.splitlines() if line.startswith("Fix first:")
+                ).startswith("Fix first: CC015 The provisioning job is in quarantine or stopped "
+                             "(guide step 3")
     report = tmp_path / "weekly.json"
     code = runner.invoke(app, ["report", healthy, "--config", str(CONFIG / "bad"), "--fail-on",
                                "critical", "-o", str(report), "-q"]).exit_code
@@ -273,3 +278,41 @@ def test_a_baseline_accepts_the_configuration_findings_it_was_written_with(tmp_p
     baseline.write_text(json.dumps({"accepted": without}))
     assert runner.invoke(app, ["diagnose", healthy, "--config", bad, "--baseline",
                                str(baseline), "--fail-on", "high", "-q"]).exit_code == 1
+
+
+ESCROW = "sample_logs/pattern-16-quarantine-escrow.json"
+QUARANTINED = ("the sync job is in quarantine (EncounteredEscrowProportionThreshold since "
+               "2026-03-26 03:05 UTC")
+
+
+def _fc016(*args: str) -> str:
+    findings = json.loads(invoke("diagnose", ESCROW, "--format", "json", *args))["findings"]
+    return " ".join(next(f["message"] for f in findings if f["rule_id"] == "FC016").split())
+
+
+def test_the_configurations_sync_job_is_the_job_status_of_the_log_rules(tmp_path) -> None:
+    """With --config (or --graph and an app) and no --job-status, the configuration's sync
+    job of the logs' job says what --job-status would: FC016's quarantine and the report's
+    Quarantine figure; not when --ignore CC015 accepted it, nor a job of other logs, and a
+    --job-status given wins."""
+    bad, good = str(CONFIG / "bad"), str(CONFIG / "good")
+    assert QUARANTINED not in _fc016()
+    assert QUARANTINED in _fc016("--config", bad)
+    assert _fc016("--config", bad).split(" Confirmed by")[0] == _fc016(
+        "--job-status", "sample_logs/job-status/pattern-16-quarantine-escrow.job.json")
+    assert QUARANTINED not in _fc016("--config", bad, "--ignore", "CC015")
+    assert QUARANTINED not in _fc016("--config", bad, "--job-status",
+                                     "sample_logs/job-status/healthy.job.json")
+    assert QUARANTINED not in _fc016("--config", good)
+    other = tmp_path / "other"
+    shutil.copytree(bad, other)
+    job = other / "sync-job.json"
+    job.write_text(job.read_text().replace('"id": "scim.', '"id": "other.', 1))
+    assert QUARANTINED not in _fc016("--config", str(other))
+    page = tmp_path / "r.md"
+    assert CliRunner().invoke(app, ["report", ESCROW, "--config", bad, "-o", str(page), "-q"]
+                              ).exit_code == 0
+    assert "| Quarantine | in quarantine" in page.read_text()
+    said = " ".join(CliRunner().invoke(app, ["why", "hakon.vik@northwind.no", ESCROW,
+                                             "--config", bad, "-q"]).stdout.split())
+    assert "the sync job is in quarantine" in said

@@ -24,10 +24,15 @@ from loganalyzer.cli.graph_inputs import GraphSource, InputsOrGraph, load_for_an
 from loganalyzer.cli.options import AcceptOptions, FailOn, with_options
 from loganalyzer.cli.outputs import Format, output_options, targets, write
 from loganalyzer.config.check import to_json as config_json
-from loganalyzer.config.with_logs import confirm, section, terminal_section
+from loganalyzer.config.with_logs import configured_job, confirm, section, terminal_section
 from loganalyzer.diagnosis_text import SEVERITY_STYLES, render_markdown, render_terminal
 from loganalyzer.findings import to_json
-from loganalyzer.job_status_file import JobStatusOption, other_job_notes, read_job_status
+from loganalyzer.job_status_file import (
+    JobStatusOption,
+    logged_jobs,
+    other_job_notes,
+    read_job_status,
+)
 from loganalyzer.normalize import Frames
 from loganalyzer.periods import choose_period, quiet_note, select, stale_note
 from loganalyzer.problems import InputError
@@ -94,6 +99,7 @@ def diagnose(
         dataset, chosen = flowcase_only(load_for_analysis(inputs, graph, quiet, window),
                                         graph.events.app_name, inputs)
         frames, period_notes = in_period(dataset.frames, window, graph)
+        job = job or configured_job(configuration, logged_jobs(frames.events))
         with progress_bar(quiet, echo_last=False) as progress:
             diagnosis = engine.diagnose(frames, job, progress)
         diagnosis.notes[:0] = (period_notes + dataset.input_notes()  # apps left out among them

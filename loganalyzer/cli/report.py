@@ -30,12 +30,17 @@ from loganalyzer.cli.options import AcceptOptions, FailOn, with_options
 from loganalyzer.cli.outputs import Format, output_options, targets, write
 from loganalyzer.cli.preload import preload
 from loganalyzer.config.check import to_json as config_json
-from loganalyzer.config.with_logs import confirm, without_people
+from loganalyzer.config.with_logs import configured_job, confirm, without_people
 from loganalyzer.engine import diagnose
 from loganalyzer.findings import Diagnosis, to_json
 from loganalyzer.graph.query import RETENTION, QueryError, resolve_window
 from loganalyzer.ingest import Dataset
-from loganalyzer.job_status_file import JobStatusOption, other_job_notes, read_job_status
+from loganalyzer.job_status_file import (
+    JobStatusOption,
+    logged_jobs,
+    other_job_notes,
+    read_job_status,
+)
 from loganalyzer.normalize import Frames
 from loganalyzer.periods import (
     DEFAULT_SINCE,
@@ -191,6 +196,7 @@ def report_command(
             if graph.enabled
             else choose_period(dataset.frames.events, since, start, end)
         )
+        job = job or configured_job(configuration, logged_jobs(dataset.frames.events))
         preload({t.fmt for t in found})  # the renderers' imports, beside the rules
         current = _analyse(dataset, period, job, quiet)
         current.diagnosis.summary["scope"] = scoped.to_json()  # the JSON says what was left out

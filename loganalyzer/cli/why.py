@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
@@ -19,7 +20,7 @@ from loganalyzer.cli.graph_inputs import GraphSource, InputsOrGraph, graph_input
 from loganalyzer.cli.options import with_options
 from loganalyzer.cli.outputs import Format, output_options, targets, write
 from loganalyzer.config.check import to_json as config_json
-from loganalyzer.config.with_logs import confirm, section, terminal_section
+from loganalyzer.config.with_logs import configured_job, confirm, section, terminal_section
 from loganalyzer.graph.query import user_filter
 from loganalyzer.ingest import lacks_skip_classes, read_manifest
 from loganalyzer.job_status_file import JobStatusOption, read_job_status
@@ -72,12 +73,16 @@ def _load(inputs: list[Path], quiet: bool, apps: list[str] | None,
     return source.narrowed(chosen.frames.events), chosen.notes() + stored + unread
 
 
-def _why(paths: list[Path], user: str, status: JobStatus | None, quiet: bool,
+JobOf = Callable[[FrameSource], JobStatus | None]  # the job status for the events read
+
+
+def _why(paths: list[Path], user: str, job_of: JobOf, quiet: bool,
          apps: list[str] | None, window: FetchWindow | None = None) -> WhyAnswer:
     """``window``: the period of files and stores to judge (with --graph the fetch asked)."""
     period = window is not None and any((window.since, window.date_from, window.date_to))
     source, notes = _load(paths, quiet, apps, indexed=not period)
-    answer = why(_in_period(source, window) if window and period else source, user, status)
+    answer = why(_in_period(source, window) if window and period else source, user,
+                 job_of(source))
     answer.notes = notes + answer.notes
     return answer
 
@@ -98,7 +103,7 @@ def _in_period(source: FrameSource, window: FetchWindow) -> FrameSource:
 
 
 def _answer(user: str, inputs: list[Path] | None, graph: GraphSource, window: FetchWindow,
-            status: JobStatus | None, quiet: bool) -> WhyAnswer:
+            job_of: JobOf, quiet: bool) -> WhyAnswer:
     """With --graph, ask Graph for this user's events only where it can filter on them; its
     filters are case-sensitive, so when that finds nobody, fetch the whole window and match
     case-insensitively here."""
@@ -108,7 +113,7 @@ def _answer(user: str, inputs: list[Path] | None, graph: GraphSource, window: Fe
         if narrowed:
             try:
                 paths = graph_inputs(inputs, graph, stack, quiet, window, narrowed)
-                answer = _why(paths, user, status, quiet, apps)
+                answer = _why(paths, user, job_of, quiet, apps)
                 if answer.lookup.people:
                     return answer
             except (NothingFetched, scope.ScopeError):
@@ -116,7 +121,7 @@ def _answer(user: str, inputs: list[Path] | None, graph: GraphSource, window: Fe
             err(f"note: Graph found nobody with {narrowed} (its filters are case-sensitive); "
                 "fetching the whole window to match here")
         paths = graph_inputs(inputs, graph, stack, quiet, window)
-        return _why(paths, user, status, quiet, apps, None if graph.enabled else window)
+        return _why(paths, user, job_of, quiet, apps, None if graph.enabled else window)
 
 
 @app.command("why")
@@ -147,9 +152,11 @@ def why_command(
         _check_order(user, inputs)
         found = targets(out)
         window.check()
-        status = read_job_status(job_status) if job_status else None
+        given = read_job_status(job_status) if job_status else None
         configuration = config_for(config_dir, graph, quiet)
-        answer = _answer(user, inputs, graph, window, status, quiet)
+        answer = _answer(user, inputs, graph, window,
+                         lambda source: given or configured_job(configuration, source.jobs()),
+                         quiet)
         confirm([answer.verdict, *answer.job_wide, *answer.explanations], configuration)
         write(found, {
             Format.json: lambda: json.dumps(

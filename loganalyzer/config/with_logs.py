@@ -3,8 +3,9 @@
 
 The configuration findings get their own section, and a log finding whose cause a
 configuration finding confirms says so in its message ("Confirmed by the configuration:
-CC003 userName is mapped Direct [userPrincipalName] …"). The commands call ``load`` and then
-``confirm``; the output modules only add the section.
+CC003 userName is mapped Direct [userPrincipalName] …"). The configuration's sync job is the
+log rules' job status when no ``--job-status`` is given (``configured_job``). The commands call
+``load``, ``configured_job`` and then ``confirm``; the output modules only add the section.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from typing import Any
 from rich.console import Group, RenderableType
 from rich.text import Text
 
+from diagnostics.config_rules.cc015_job_quarantined_or_stopped import ID as QUARANTINE_CHECK
+from diagnostics.facts.job_status import JobStatus, parse_job_status
 from loganalyzer.config.check import ConfigResult, run_checks
+from loganalyzer.config.model import to_json
 from loganalyzer.config.render import confirmation, render_markdown, render_terminal
 
 
@@ -39,6 +43,22 @@ def load(config_dir: Path | None, graph_target: Any, connection: Any,
     except GraphError as exc:
         note(f"configuration not checked: {exc}")
         return None
+
+
+def configured_job(result: ConfigResult | None, logged_jobs: Iterable[str]) -> JobStatus | None:
+    """The configuration's sync job as the log rules' job status (quarantine in the key
+    figures and FC016, a last run that failed in the verdict), as ``--job-status`` gives it:
+    the job the events are of (the only one when no event names a job). None without such a
+    job, or when ``--ignore CC015`` accepted its state: the admin knows, and the verdict must
+    not fail for it all the same."""
+    if result is None or result.snapshot is None:
+        return None
+    if any(f.check_id == QUARANTINE_CHECK and f.accepted for f in result.findings):
+        return None
+    jobs = result.snapshot.job_models()
+    logged = {job.lower() for job in logged_jobs}
+    chosen = [j for j in jobs if (j.id or "").lower() in logged] if logged else jobs
+    return parse_job_status(to_json(chosen[0])) if len(chosen) == 1 else None
 
 
 def confirm(items: Iterable[Any], result: ConfigResult | None) -> None:

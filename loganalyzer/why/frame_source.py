@@ -169,6 +169,10 @@ class FrameSource:
     def latest_cycles(self) -> list[str]:
         return latest_cycles(self.events)
 
+    def jobs(self) -> list[str]:
+        """The sync jobs the events are of, sorted."""
+        return self.events["job_id"].drop_nulls().unique().sort().to_list()
+
     def group_events(self, query: str) -> int:
         return group_events(self.events, query)
 

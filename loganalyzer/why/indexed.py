@@ -218,6 +218,9 @@ class IndexedStore(FrameSource):
             ~pl.col("is_group") & pl.col("column").is_in(IDENTIFIER_COLUMNS))
         return set(named["value"].str.to_lowercase().unique().to_list())
 
+    def jobs(self) -> list[str]:
+        return self.cycles["job_id"].drop_nulls().unique().sort().to_list()
+
     def latest_cycles(self) -> list[str]:
         return latest_cycles(self.cycles.select("job_id", "cycle_id",
                                                 pl.col("last").alias("activity_time")))
