@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -181,3 +182,73 @@ def test_a_note_beginning_like_a_formula_is_text_without_a_quote(tmp_path):
     notes = [row[1] for row in summary.iter_rows(min_row=2) if row[0].value == "Note"]
     assert [(c.value, c.data_type) for c in notes] == [
         ("=1+2.csv: columns not used: Bogus", "s"), ("--since 7d counts back from …", "s")]
+
+
+def _rows(sheet) -> dict[str, tuple]:
+    """A sheet's rows by their first cell (the Summary's items, the Comparison's rules)."""
+    return {row[0].value: row for row in sheet.iter_rows(min_row=2)}
+
+
+def test_figures_are_numbers_excel_can_sort_and_chart(tmp_path):
+    """The key figures were text ("25.5% (12 events)"): an admin could not sort, sum or chart
+    them. A count is an integer, a rate a fraction with a percent format and its count in the
+    Note column; what is words (the verdict, the median duration) stays text."""
+    from loganalyzer.engine import diagnose
+    from loganalyzer.ingest import load
+    from loganalyzer.report.model import Analysis, build_report
+
+    sample = SAMPLES / "group-404-halt.json"
+    dataset = load([sample])
+    pages = {f.label: f for f in build_report(Analysis(dataset, diagnose(dataset.frames))).figures}
+    workbook = load_workbook(write_workbook(tmp_path, str(sample)))
+    summary = workbook["Summary"]
+    assert [c.value for c in summary[1]] == ["Item", "Value", "Note"]
+    figures = {item: row[1:] for item, row in _rows(summary).items()}
+    for label in ("Events", "Users affected", "Cycles run", "Halted cycles"):
+        value, _ = figures[label]
+        assert value.data_type == "n" and value.value == int(pages[label].value.replace(",", ""))
+        assert type(value.value) is int, label
+    assert figures["Events"][0].value == 47 and figures["Cycles run"][0].value == 3
+    for label in ("Success rate", "Failure rate", "Skip rate"):
+        value, note = figures[label]
+        assert (value.data_type, value.number_format) == ("n", "0.0%"), label
+        assert f"{value.value:.1%}" == pages[label].value  # as the pages round it
+        assert note.value == pages[label].note  # "12 events", in a cell of its own
+    assert figures["Failure rate"][0].value == 12 / 47
+    assert [c.value for c in figures["Cycle duration"]] == ["median 3.5 min", "longest 10.1 min"]
+    assert [c.value for c in figures["Verdict"]] == ["failing", None]
+
+    durations = [row[1] for row in workbook["Cycles"].iter_rows(min_row=2)]
+    assert [c.number_format for c in durations] == ["[h]:mm:ss"] * 3
+    findings = workbook["Findings"]
+    header = [c.value for c in findings[1]]
+    for row in findings.iter_rows(min_row=2):
+        counts = [row[header.index(name)].value for name in ("Events", "Affected", "Cycles")]
+        assert all(type(n) is int for n in counts), counts
+
+
+def test_a_cycles_duration_is_a_time_span(tmp_path):
+    """Stored as days (Excel's unit), shown as hours, minutes and seconds: 606 s is 0:10:06,
+    the longest cycle of the sample ("longest 10.1 min" on the pages)."""
+    from zipfile import ZipFile
+
+    target = write_workbook(tmp_path, str(SAMPLES / "group-404-halt.json"))
+    durations = [row[1].value for row in load_workbook(target)["Cycles"].iter_rows(min_row=2)]
+    assert max(durations) == timedelta(seconds=606)  # openpyxl reads the format back as one
+    sheet = ZipFile(target).read("xl/worksheets/sheet5.xml").decode()
+    assert f'<v>{606 / 86400}</v>' in sheet  # a number in the file, not text
+
+
+def test_the_comparisons_events_and_rates_are_numbers(tmp_path):
+    target = write_workbook(tmp_path, str(SAMPLES / "weekly-two-periods.json"), "--since", "7d",
+                            "--compare-previous")
+    comparison = load_workbook(target)["Comparison"]
+    assert [c.value for c in comparison[1]] == ["Change", "Rule", "Finding", "Before", "Now"]
+    rows = {row[1].value: row for row in comparison.iter_rows(min_row=2) if not row[0].value}
+    events = [c.value for c in rows["Events"][3:]]
+    assert events == [207, 168]
+    rate = rows["Failure rate"]
+    assert [(c.data_type, c.number_format) for c in rate[3:]] == [("n", "0.0%")] * 2
+    assert [c.value for c in rate[3:]] == [0.14, 0.179]  # 14.0% before, 17.9% now
+    assert rate[2].value == "up 3.8 percentage points"
+    assert "events" not in rows["Previous period"][2].value  # the count is in its own cell

@@ -40,8 +40,12 @@ CYCLE_ROWS = 60
 @dataclass
 class KeyFigure:
     label: str
-    value: str
+    value: str  # as the pages show it: "1,204", "25.5%", "median 1.7 min"
     note: str = ""
+    # the value as a number, for the workbook, where admins sort and chart it: a count, or
+    # with ``share`` a fraction of one (0.255 for "25.5%"); None where the value is words
+    number: int | float | None = None
+    share: bool = False
 
 
 @dataclass
@@ -106,6 +110,7 @@ class FindingView:
 class CycleRow:
     start: str
     duration: str
+    length: timedelta | None  # the duration as a time span, for the workbook to sort and sum
     events: int
     success: int
     failure: int
@@ -212,6 +217,7 @@ class Report:
     finding_counts: str = ""  # "1 critical, 2 medium" (suppressed ones not counted)
     suppressed: list[SuppressedRow] = field(default_factory=list)
     failures: int = 0  # failed events of the period (explained, accepted or not)
+    events: int = 0  # events of the period (the workbook's comparison puts it beside before's)
 
     @property
     def recent_cycles(self) -> list[CycleRow]:
@@ -303,6 +309,7 @@ def build_report(
             for u in sorted(diagnosis.unexplained, key=lambda u: -u.count)
         ],
         unexplained_failures=sum(u.count for u in diagnosis.unexplained),
+        events=count,
         failures=events.lazy().filter(pl.col("status") == "failure").select(pl.len())
         .collect().item(),
         rules=[
@@ -418,40 +425,39 @@ def _key_figures(
         key.filter(is_user & (pl.col("status") == "failure")).n_unique().alias("failed"),
     ).collect().row(0)
 
-    def share(status: str, note: str = "") -> tuple[str, str]:
+    def count(label: str, n: int, note: str = "") -> KeyFigure:
+        return KeyFigure(label, f"{n:,}", note, n)
+
+    def share(label: str, status: str, note: str = "") -> KeyFigure:
         n = counts.get(status, 0)
-        return _rate(n, total), f"{plural(n, 'event')}{note}"
+        return KeyFigure(label, _rate(n, total), f"{plural(n, 'event')}{note}",
+                         n / total if total else None, share=True)
 
     durations = cycles["duration"]
     longest = durations.max()
     figures = [
-        KeyFigure("Events", f"{total:,}"),
-        KeyFigure("Success rate", *share("success")),
-        KeyFigure("Failure rate", *share("failure")),
-        KeyFigure("Skip rate", *share("skipped", "; not failures (the findings name the skips "
-                                                "that need action)")),
-        KeyFigure(
-            "Users affected",
-            f"{failed_users:,}",
-            f"with a failed event, of {seen_users:,} users seen",
-        ),
-        KeyFigure("Cycles run", f"{cycles.height:,}"),
+        count("Events", total),
+        share("Success rate", "success"),
+        share("Failure rate", "failure"),
+        share("Skip rate", "skipped", "; not failures (the findings name the skips that need "
+                                      "action)"),
+        count("Users affected", failed_users, f"with a failed event, of {seen_users:,} users seen"),
+        count("Cycles run", cycles.height),
+        # words, not a number: a median and the longest (the workbook's Cycles sheet has
+        # each cycle's duration as a time)
         KeyFigure(
             "Cycle duration",
             f"median {_duration(durations.median(), longest)}" if cycles.height else "n/a",
             f"longest {_duration(longest)}" if cycles.height else "",
         ),
-        KeyFigure(
-            "Halted cycles",
-            f"{len(halted):,}",
-            "stopped early by failures that block the cycle" if halted else "",
-        ),
+        count("Halted cycles", len(halted),
+              "stopped early by failures that block the cycle" if halted else ""),
     ]
     if counts.get("warning"):
-        figures.insert(4, KeyFigure("Warning rate", *share("warning")))
+        figures.insert(4, share("Warning rate", "warning"))
     if counts.get(UNKNOWN_STATUS):  # the rates add up to 100% only with these
-        figures.insert(4, KeyFigure("Unknown status", *share(
-            UNKNOWN_STATUS, "; the export does not say whether they succeeded")))
+        figures.insert(4, share("Unknown status", UNKNOWN_STATUS,
+                                "; the export does not say whether they succeeded"))
     if job_status is not None:
         figures.append(_quarantine_figure(job_status))
     return figures
@@ -510,6 +516,7 @@ def _cycle_rows(cycles: pl.DataFrame, halted: set[str]) -> list[CycleRow]:
         CycleRow(
             start=row["start"].strftime("%Y-%m-%d %H:%M"),
             duration=_duration(row["duration"]),
+            length=row["duration"],
             events=row["events"],
             success=row["success"],
             failure=row["failure"],

@@ -4,7 +4,11 @@ One sheet per table of the report model (summary, findings, every affected perso
 every cycle, unexplained failures and skips, suppressed; the comparison with
 --compare-previous, the configuration findings with --config), each a pandas DataFrame
 written through openpyxl, with a frozen header row, an auto-filter and column widths fitted to
-the content. Text from the logs that starts like a
+the content. Figures are numbers, so Excel sorts, sums and charts them: counts are integers,
+a rate is a fraction of one with a percent format (0.255 shown as 25.5%; the events it counts
+in the Summary's Note column), a cycle's duration a time span; the model carries each number
+beside the text the pages show (``KeyFigure.number``, ``CycleRow.length``). Dates stay text as
+the pages write them. Text from the logs that starts like a
 formula gets a leading quote, as in Markdown, so Excel shows it instead of running it (the tool's
 own notes do not: "--since 7d counts back ..." is not a formula; they are stored as text cells,
 which Excel never evaluates); control characters, which the file format cannot hold, are
@@ -15,22 +19,29 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from loganalyzer.engine import EVIDENCE_LIMIT
 from loganalyzer.markdown import neutralise_formula
-from loganalyzer.report.model import Comparison, Report
+from loganalyzer.report.model import Comparison, KeyFigure, Report
 from loganalyzer.textsafe import visible
 
 if TYPE_CHECKING:
     import pandas as pd
 
 MAX_WIDTH = 80
+PERCENT = "0.0%"  # a rate rounded as the pages round it
+DURATION = "[h]:mm:ss"  # a time span, not a time of day: 25 hours stay 25:00:00
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class _Own(str):
     """Text the tool wrote itself: no formula guard."""
+
+
+class _Share(float):
+    """A rate as a fraction of one (0.255), which the sheet shows as a percentage (25.5%)."""
 
 
 def _steps(view) -> str:
@@ -42,18 +53,21 @@ def tables(report: Report) -> dict[str, pd.DataFrame]:
     import pandas as pd  # loaded only when a workbook is written: it costs 0.3 s of start-up
 
     views = [*report.findings, *report.notices]
-    summary = [("Title", report.title), ("Period", report.period),
-               ("Verdict", report.verdict), ("Why", report.verdict_reason),
-               ("Generated", report.generated_at), ("Tool version", report.tool_version)]
+    about = [("Title", report.title), ("Period", report.period),
+             ("Verdict", report.verdict), ("Why", report.verdict_reason),
+             ("Generated", report.generated_at), ("Tool version", report.tool_version)]
     if report.redacted:
-        summary.append(("Personal data", "redacted: names, user principal names, email "
-                        "addresses and object ids are replaced by stable pseudonyms"))
-    summary += [(f.label, f"{f.value} ({f.note})" if f.note else f.value) for f in report.figures]
-    summary += [("Note", _Own(note)) for note in report.notes]
-    summary.append(("Evidence sheet", f"a sample of at most {EVIDENCE_LIMIT} events per "
-                    "finding; Findings gives every finding's count"))
+        about.append(("Personal data", "redacted: names, user principal names, email "
+                      "addresses and object ids are replaced by stable pseudonyms"))
+    notes = [("Note", _Own(note)) for note in report.notes]
+    notes.append(("Evidence sheet", f"a sample of at most {EVIDENCE_LIMIT} events per "
+                  "finding; Findings gives every finding's count"))
+    summary = [*((item, value, None) for item, value in about),
+               *((f.label, _figure(f), f.note or None) for f in report.figures),
+               *((item, value, None) for item, value in notes)]
     sheets = {
-        "Summary": pd.DataFrame(summary, columns=["Item", "Value"], dtype=object),  # keeps _Own
+        # object: keeps _Own and _Share
+        "Summary": pd.DataFrame(summary, columns=["Item", "Value", "Note"], dtype=object),
         "Findings": pd.DataFrame(
             [(v.rule_id, v.severity, v.kind, v.change, v.title, v.message, v.caused_by,
               _steps(v), v.events, len(v.affected), v.cycles, v.first_seen, v.last_seen,
@@ -72,7 +86,7 @@ def tables(report: Report) -> dict[str, pd.DataFrame]:
             columns=["Rule", "Time (UTC)", "Action", "Status", "HTTP", "Error code", "Reason",
                      "Cycle id", "Change id", "Activity id"]),
         "Cycles": pd.DataFrame(
-            [(c.start, c.duration, c.events, c.success, c.failure, c.skipped, c.other,
+            [(c.start, c.length, c.events, c.success, c.failure, c.skipped, c.other,
               c.halted, c.cycle_id) for c in report.cycles],
             columns=["Start (UTC)", "Duration", "Events", "Success", "Failure", "Skipped",
                      "Other", "Halted", "Cycle id"]),
@@ -90,7 +104,7 @@ def tables(report: Report) -> dict[str, pd.DataFrame]:
             columns=["Rule", "Severity", "Title", "Events", "Affected", "Accepted by"]),
     }
     if report.comparison is not None:  # --compare-previous
-        sheets["Comparison"] = _comparison(report.comparison)
+        sheets["Comparison"] = _comparison(report.comparison, report.events)
     if report.configuration is not None:  # with --config, or --graph and an app
         sheets["Configuration"] = _configuration(report.configuration.findings)
     return sheets
@@ -109,26 +123,39 @@ def _configuration(findings) -> pd.DataFrame:
                  "Accepted by"])
 
 
-def _comparison(comparison: Comparison) -> pd.DataFrame:
-    """The periods' figures, then one row per rule: new, resolved or ongoing."""
+def _comparison(comparison: Comparison, events_now: int) -> pd.DataFrame:
+    """The periods' events and failure rates, then one row per rule (new, resolved or ongoing)
+    with its events, each before and now as numbers in the same two columns."""
     import pandas as pd
 
-    rows = [("", "Previous period", f"{comparison.previous_period} "
-             f"({comparison.previous_events:,} events)", None, None),
-            ("", "Failure rate", f"{comparison.failure_rate_before} before, "
-             f"{comparison.failure_rate_now} now: {comparison.failure_rate_change}", None, None)]
+    rows = [("", "Previous period", comparison.previous_period, None, None),
+            ("", "Events", None, comparison.previous_events, events_now),
+            ("", "Failure rate", comparison.failure_rate_change,
+             _percent(comparison.failure_percent_before), _percent(comparison.failure_percent_now))]
     if comparison.partial:
         rows.append(("", "No finding is called new", comparison.partial, None, None))
     for change, briefs in (("new", comparison.new), ("resolved", comparison.resolved),
                            ("ongoing", comparison.ongoing)):
         rows += [(change, b.rule_id, f"{b.title}: {b.message}", b.events_before, b.events_now)
                  for b in briefs]
-    return pd.DataFrame(rows, columns=["Change", "Rule", "Finding", "Events before",
-                                       "Events now"])
+    return pd.DataFrame(rows, columns=["Change", "Rule", "Finding", "Before", "Now"],
+                        dtype=object)  # keeps _Share
 
 
 def _int(text: str) -> int | None:
     return int(text) if text.isdigit() else None
+
+
+def _figure(figure: KeyFigure) -> str | int | float:
+    """A key figure's cell: its number where it has one, else its words."""
+    if figure.number is None:
+        return figure.value
+    return _Share(figure.number) if figure.share else figure.number
+
+
+def _percent(percent: float | None) -> _Share | None:
+    """The comparison's per cent (rounded to a tenth, as the format shows it) as a share."""
+    return None if percent is None else _Share(percent / 100)
 
 
 def _cell(value):
@@ -140,6 +167,15 @@ def _cell(value):
     return value
 
 
+def _number_formats(frame: pd.DataFrame) -> dict[tuple[int, int], str]:
+    """(row, column) of the sheet -> number format, for each rate and duration: the file holds
+    both as bare numbers (0.255; a duration in days), which Excel shows right only with one."""
+    return {(row, column): PERCENT if isinstance(value, _Share) else DURATION
+            for column, name in enumerate(frame.columns, 1)
+            for row, value in enumerate(frame[name], 2)  # under the header row
+            if isinstance(value, _Share | timedelta)}
+
+
 def render_xlsx(report: Report) -> bytes:
     """The workbook's bytes."""
     import pandas as pd
@@ -148,6 +184,7 @@ def render_xlsx(report: Report) -> bytes:
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for name, frame in tables(report).items():
+            formats = _number_formats(frame)  # before pandas turns a _Share into a float
             frame = frame.map(_cell).astype({c: "Int64" for c in ("HTTP",) if c in frame})
             frame.to_excel(writer, sheet_name=name, index=False, freeze_panes=(1, 0))
             sheet = writer.sheets[name]
@@ -155,6 +192,8 @@ def render_xlsx(report: Report) -> bytes:
                 for cell in row:  # name such as "=1+2.csv": text, never a formula
                     if cell.data_type == "f":
                         cell.data_type = "s"
+            for (row, column), number_format in formats.items():
+                sheet.cell(row, column).number_format = number_format
             last = get_column_letter(len(frame.columns))
             sheet.auto_filter.ref = f"A1:{last}{len(frame) + 1}"
             for i, column in enumerate(frame.columns, 1):
