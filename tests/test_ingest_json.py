@@ -125,6 +125,51 @@ def test_graph_pages_in_a_folder(tmp_path, expected):
     assert canonical(load([folder]).frames.events) == expected
 
 
+GRAPH_CONTEXT = "https://graph.microsoft.com/v1.0/$metadata#auditLogs/provisioning"
+NEXT_LINK = ("https://graph.microsoft.com/v1.0/auditLogs/provisioning?$top=1&$skiptoken="
+             "g822a72df43b19c8ce94b71d153981b680a08800bc3e35f239dffb378ff72c25")
+
+
+def test_a_graph_page_whose_next_page_was_not_given_is_said(tmp_path):
+    """A page saved from Graph Explorer, or a pull stopped by throttling, ends with a page
+    that has an @odata.nextLink: its later pages hold events no output would know of."""
+    first = write_json(tmp_path / "page-001.json", {
+        "@odata.context": GRAPH_CONTEXT, "@odata.nextLink": NEXT_LINK, "value": [RECORDS[0]]})
+    dataset = load([first])
+    assert dataset.frames.events.height == 1
+    assert [n for n in dataset.notes if "nextLink" in n] == [
+        f"{first}: every Graph page given has an @odata.nextLink, so the pull's last page "
+        "(the one without a nextLink) was not given: the events of the pages after it are "
+        "missing; save every page (follow @odata.nextLink until a page has none), or fetch "
+        "with --graph"]
+
+
+@pytest.mark.parametrize("pages", [
+    pytest.param([{"value": [RECORDS[0]], "@odata.nextLink": NEXT_LINK},
+                  {"value": [], "@odata.nextLink": NEXT_LINK}, {"value": [RECORDS[1]]}],
+                 id="folder with its last page"),
+    pytest.param([{"value": RECORDS}], id="one page without a nextLink"),
+])
+def test_a_whole_graph_pull_has_no_note_on_its_pages(tmp_path, pages):
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    for number, page in enumerate(pages, start=1):
+        write_json(folder / f"page-{number:03d}.json", {"@odata.context": GRAPH_CONTEXT, **page})
+    dataset = load([folder])
+    assert dataset.frames.events.height == 2
+    assert not [n for n in dataset.notes if "nextLink" in n]
+
+
+def test_pages_in_one_file_whose_last_page_has_a_next_link_are_said(tmp_path):
+    """Pages one per line, as a script following nextLinks writes them, stopped early."""
+    pages = tmp_path / "pages.json"
+    pages.write_text("\n".join(json.dumps({"@odata.context": GRAPH_CONTEXT, "value": [r],
+                                            "@odata.nextLink": NEXT_LINK}) for r in RECORDS))
+    dataset = load([pages])
+    assert dataset.frames.events.height == 2
+    assert [n for n in dataset.notes if "nextLink" in n]
+
+
 def test_storage_envelopes_ndjson_and_gzip(tmp_path):
     lines = "\n".join(json.dumps(envelope(r)) for r in RECORDS) + "\n"
     plain = tmp_path / "PT1H.json"

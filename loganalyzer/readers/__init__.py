@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import polars as pl
 
+from loganalyzer.graph.state import RUN_STATE_NAME
 from loganalyzer.problems import Ignored, InputError, KeptEventsNote, Problem, skipped_note
 from loganalyzer.readers import csv_logs, log_analytics, other_logs
 from loganalyzer.readers.csv_portal import PortalReader
@@ -55,6 +56,7 @@ class ReadLog:
     depth_cut: set[str] = field(default_factory=set)  # files re-saved by ConvertTo-Json
     other_logs: Counter[str] = field(default_factory=Counter)  # log -> records skipped
     kept_files: set[str] = field(default_factory=set)  # files with an event kept (not a repeat)
+    graph_pages: dict[str, tuple[int, int]] = field(default_factory=dict)  # file -> pages, links
 
     def settled_notes(self) -> list[str]:
         """The notes, once every event is read: each once (a store and the export it was
@@ -235,20 +237,56 @@ class _EventCount:
 
 
 def _count_events(source: Source, stopped: threading.Event | None = None) -> int:
-    """How many event keys the file holds (a key inside a string value is escaped, so never
-    counted): one pass at memory speed, to check the fast reader missed none."""
-    key = EVENT_KEY.encode()
-    held_max = len(key) - 1  # a key cut by a block's end is counted in the next block
+    """How many event keys the file holds: to check the fast reader missed none."""
+    return _count_keys(source, (EVENT_KEY.encode(),), stopped)[0]
+
+
+def _count_keys(source: Source, keys: tuple[bytes, ...],
+                stopped: threading.Event | None = None) -> list[int]:
+    """How many times the file holds each of ``keys`` (a key inside a string value is
+    escaped, so never counted): one pass at memory speed."""
+    held_max = max(map(len, keys)) - 1  # a key cut by a block's end is counted in the next
     block = bytearray(held_max + (1 << 22))  # read into, not allocated per chunk
     view = memoryview(block)
-    count, held = 0, 0
+    counts, held = [0] * len(keys), 0
     with source.open_binary() as handle:
         while (read := handle.readinto(view[held:])) and not (stopped and stopped.is_set()):
             end = held + read
-            count += block.count(key, 0, end)
+            for index, key in enumerate(keys):
+                # a key partly in the held bytes was not whole in the last block
+                counts[index] += block.count(key, max(0, held - len(key) + 1), end)
             held = min(held_max, end)
             block[:held] = block[end - held:end]
-    return count
+    return counts
+
+
+_PAGE_KEYS = (b'"value"', b'"@odata.nextLink"')
+
+
+def _graph_page_links(source: Source) -> tuple[int, int] | None:
+    """How many Graph pages the file holds and how many of them name a next page; None for
+    the pages ``--graph`` fetched, whose folder's fetch state says whether the pull ended
+    (``sources.expand`` notes an unfinished one)."""
+    if (source.path.parent / RUN_STATE_NAME).exists():
+        return None
+    pages, links = _count_keys(source, _PAGE_KEYS)
+    return pages, links
+
+
+def missing_last_page_note(pages: dict[str, tuple[int, int]]) -> str | None:
+    """Graph marks the last page of a pull by leaving out ``@odata.nextLink``; when every page
+    given has one, the pages after them were never saved (one page saved from Graph Explorer,
+    a script stopped by throttling) and their events are missing from every output."""
+    if not pages or sum(links for _, links in pages.values()) < sum(
+            count for count, _ in pages.values()):
+        return None
+    files = [file for file, (_, links) in pages.items() if links]
+    named = ", ".join(files[:3]) + (f" and {plural(len(files) - 3, 'more file')}"
+                                    if len(files) > 3 else "")
+    return (f"{named}: every Graph page given has an @odata.nextLink, so the pull's last page "
+            "(the one without a nextLink) was not given: the events of the pages after it are "
+            "missing; save every page (follow @odata.nextLink until a page has none), or fetch "
+            "with --graph")
 
 
 def _whole_json(source: Source) -> dict:
@@ -311,6 +349,10 @@ def read_sources(sources: list[Source], read_log: ReadLog) -> Iterator[pl.DataFr
                 yield from _batched(read_on_demand(source, _whole_json(source)), read_log)
             else:
                 yield from _read_json(source, kind, read_log)
+                if kind in (Kind.GRAPH_PAGE, Kind.GRAPH_PAGES_ARRAY):
+                    links = _graph_page_links(source)
+                    if links is not None:
+                        read_log.graph_pages[source.name] = links
         except InputError as exc:
             if not source.in_folder:
                 raise
@@ -328,6 +370,9 @@ def read_sources(sources: list[Source], read_log: ReadLog) -> Iterator[pl.DataFr
                 read_log.kinds.pop(source.name)
             _note_damage(source, read_log)
     read_log.count_unshown_ignored()
+    missing = missing_last_page_note(read_log.graph_pages)
+    if missing:
+        read_log.notes.append(missing)
     if read_log.other_logs:
         read_log.notes.append(other_logs.skipped_note(read_log.other_logs))
 
