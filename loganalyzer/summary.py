@@ -44,13 +44,16 @@ def cycle_table(events: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
 
 
 def _scope(dataset: Dataset) -> dict[str, Any]:
-    """Every app, and which one diagnose/report/why would take as Flowcase's (or why none)."""
+    """Every app, and which one diagnose/report/why would take as Flowcase's (or why none).
+
+    The error's message ends in a colon that introduces its list of apps; summary lists them
+    on its own, so the colon is dropped before the sentence goes on."""
     try:
         return scope.choose(dataset.frames).to_json()
     except scope.ScopeError as exc:
         found = [{k: v for k, v in asdict(a).items() if k != "keys"} for a in exc.apps]
         return {"diagnosed": [], "chosen_by": None, "other_events": sum(a.events for a in
-                exc.apps), "other_apps": found, "note": exc.message
+                exc.apps), "other_apps": found, "note": exc.message.removesuffix(":")
                 + "; diagnose, report and why need --app", "choice_note": None}
 
 

@@ -280,6 +280,16 @@ def test_summary_shows_every_app_and_the_choice(tmp_path):
     assert re.search(r"^Flowcase +Flowcase \(5\)$", text, re.MULTILINE)
 
 
+def test_summary_without_a_flowcase_app_says_what_to_do_in_one_sentence(tmp_path):
+    """Diagnose lists the apps after "name it with --app:"; summary lists them above, so its
+    note must not keep that colon in the middle of its sentence."""
+    gallery = [e for e in rw.other_apps() if e["servicePrincipal"]["displayName"] == "Box"]
+    path = _write("portal array", tmp_path, gallery)
+    note = json.loads(runner.invoke(app, ["summary", str(path), "-q", "--format",
+                                          "json"]).stdout)["flowcase"]["note"]
+    assert note.endswith("name it with --app; diagnose, report and why need --app")
+
+
 # ------------------------------------------------------------------------------- rules
 
 def test_no_rule_fires_on_other_apps_or_on_entra_boilerplate(tmp_path):
