@@ -6,6 +6,7 @@ missing parts stay ``None`` (Graph writes ``""`` for timestamps that mean nothin
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,11 @@ class JobStatusError(ValueError):
 QUARANTINE_EXCEPTION = "EncounteredQuarantineException"
 # formats reference 4.4: more than four weeks in quarantine disables the job
 QUARANTINE_LIMIT = timedelta(weeks=4)
+# Flowcase's /Groups endpoint answering 404 (catalog pattern 1), whatever code Entra files it
+# under: Test Connection's credential check words it "We received this unexpected response
+# from your application: An HTTP/404 Not Found response ... Resource: .../Groups?filter=..."
+_GROUPS_NOT_FOUND = (re.compile(r"\b404\b|NotFound", re.IGNORECASE),
+                     re.compile(r"/Groups\b", re.IGNORECASE))
 
 
 def is_never(text: str | None) -> bool:
@@ -69,9 +75,12 @@ class JobStatus:
     def blames_credentials(self) -> bool:
         """The job's error is about the credentials. ``EncounteredQuarantineException`` means
         "invalid credentials / cannot connect" (formats reference 4.4) unless its error names
-        another cause: a SCIM compliance error (``...ServiceIncompatible``: a ``/Groups`` 404)
-        is the group mapping, not the token."""
+        another cause: a SCIM compliance error (``...ServiceIncompatible``), or a message saying
+        ``/Groups`` answered 404 under any code (a credential-validation one too), is the group
+        mapping, not the token."""
         code = (self.error_code or "").lower()
+        if all(pattern.search(self.error_message or "") for pattern in _GROUPS_NOT_FOUND):
+            return False
         if code.endswith(("invalidcredentials", "unauthorized")) or "credential" in code:
             return True
         return self.quarantine_reason == QUARANTINE_EXCEPTION and "incompatible" not in code

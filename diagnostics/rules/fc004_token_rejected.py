@@ -7,8 +7,8 @@ What it detects:
     whose own text says the key or token is invalid, expired or revoked. Reports the
     cycles in which every request failed this way, and joins a job status that is quarantined
     with ``EncounteredQuarantineException`` or a credentials error (not one whose error is a
-    SCIM compliance error, ``...ServiceIncompatible``: a ``/Groups`` 404 is the group mapping,
-    FC001). When every such failure is
+    SCIM compliance error, ``...ServiceIncompatible``, or says ``/Groups`` answered 404 under
+    any code: that is the group mapping, FC001). When every such failure is
     ``CredentialValidationUnavailable`` (Entra could not reach Flowcase or could not read its
     answer), it says so and points at the Tenant URL before the token.
 Why provisioning fails:
