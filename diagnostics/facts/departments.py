@@ -4,14 +4,17 @@ A user's failure is about the department when the app answered 400/404/422 (or n
 status was logged) and its text mentions a department/office in any wording (not inside a
 value it quotes: "Value 'Head of Division' for attribute title" is not), or quotes the
 department value this very request sent. Role errors about ``departmentmanager`` values are
-not, nor are group events (a group named "Oslo Office" that is not found is FC001's).
+not, nor are group events (a group named "Oslo Office" that is not found is FC001's), nor a
+request that sent both country attributes and is refused in words about the country ("Only
+one of countryCode and countryName may be given to resolve the department"): "Using both will
+cause an HTTP 400 error" (guide step 7a), FC010's.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from diagnostics.facts.vocabulary import AMBIGUOUS, DEPARTMENT, ROLE
+from diagnostics.facts.vocabulary import AMBIGUOUS, COUNTRY, DEPARTMENT, ROLE
 from diagnostics.rulekit import (
     Context,
     http_in,
@@ -61,11 +64,13 @@ def _department_failures(ctx: Context) -> pl.DataFrame:
     # the failures that can be about it, before their sent departments are joined: joined
     # to all of a month's failures, they copied them all (10M events: the rule peaked 0.9 GB
     # above where it started, now 0.2 GB)
+    both = both_countries_sent(ctx)
     possible = ctx.failures.filter(
         (pl.col("object_type") != "Group").fill_null(True)  # a group's 404 is FC001's
         & (http_in(400, 404, 422) | no_http_status())
         & ~mentions("departmentmanager")
         & ~mentions(ROLE)
+        & ~(pl.col("event_id").is_in(both.implode()) & mentions(COUNTRY))  # FC010's
     )
     sent = sent_departments(ctx, possible["event_id"])
     about = possible.join(sent, on="event_id", how="left", maintain_order="left").filter(
@@ -103,6 +108,18 @@ def _quotes_sent_value() -> pl.Expr:
 def is_ambiguous() -> pl.Expr:
     """The department exists more than once (in several countries)."""
     return mentions(AMBIGUOUS) | mentions(_ASKS_FOR_COUNTRY)
+
+
+def both_countries_sent(ctx: Context) -> pl.Series:
+    """Ids of the requests that sent both a countryCode and a countryName attribute (FC010's
+    evidence, which the department rules leave to it)."""
+    return ctx.memo("both_countries_sent", lambda: _both_countries_sent(ctx))
+
+
+def _both_countries_sent(ctx: Context) -> pl.Series:
+    codes = ctx.sent_values(r"countrycode$").select("event_id").collect()["event_id"]
+    names = ctx.sent_values(r"countryname$").select("event_id").collect()["event_id"]
+    return codes.filter(codes.is_in(names.implode()))
 
 
 def country_sent(ctx: Context, event_ids: pl.Series) -> pl.DataFrame:

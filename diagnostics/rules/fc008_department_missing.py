@@ -23,7 +23,9 @@ Known false positives:
     about departmentmanager values are left to the role rules; group events (a 404 for a group
     named "Oslo Office") are left to FC001. A quoted value of another attribute ("Value 'Head
     of Division' for attribute title") is not a mention; unquoted, or a single quoted word
-    ("Value 'Division' for attribute title"), it still is.
+    ("Value 'Division' for attribute title"), it still is. A request that sent both
+    countryCode and countryName and is refused in words about the country ("Only one of
+    countryCode and countryName may be given to resolve the department") is FC010's.
 """
 
 from __future__ import annotations

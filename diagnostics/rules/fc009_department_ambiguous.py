@@ -15,7 +15,9 @@ Fix:
     (ISO 3166) or ``...:countryName`` — never both.
 Known false positives:
     An app that words "department not found" as "no unique department" would be reported here;
-    the fix named (add a country) is then still the first thing to check.
+    the fix named (add a country) is then still the first thing to check. A request that sent
+    both country attributes and is refused in words about the country ("cannot determine the
+    office: both country code and country name were given") is FC010's, not an ambiguity.
 """
 
 from __future__ import annotations

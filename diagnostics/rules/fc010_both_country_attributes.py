@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from diagnostics.facts.departments import both_countries_sent
 from diagnostics.facts.vocabulary import DEPARTMENT
 from diagnostics.rulekit import NAMED, Context, Hit, describe, ids, is_failure, mentions
 
@@ -40,9 +41,7 @@ REMEDIATION = (
 
 
 def evaluate(ctx: Context) -> list[Hit]:
-    codes = ctx.sent_values(r"countrycode$").select("event_id").collect()["event_id"]
-    names = ctx.sent_values(r"countryname$").select("event_id").collect()["event_id"]
-    both = codes.filter(codes.is_in(names.implode()))
+    both = both_countries_sent(ctx)
     said = ctx.failures.filter(
         mentions(r"country ?code") & mentions(r"country ?name") & ~mentions(DEPARTMENT)
     )["event_id"]
