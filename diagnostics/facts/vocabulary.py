@@ -72,6 +72,9 @@ AUTH = (
     r"|unauthori[sz]ed|authentication (failed|required)|not[ _]auth(enticat)?ed|bearer"
     r"|api[ -]?key|bad credentials|invalid[ _]authentication"
 )
+# tokens that are not the Secret Token: Graph's and Entra's own paging and sync state ("Invalid
+# Skip Token", "The continuation token is invalid"), which an Entra-side failure may word
+PAGING_TOKEN = r"(continuation|skip|delta|paging|page|sync|watermark|cursor)[ _-]?token"
 # the app saying the key itself is wrong, whatever status it answered with (a 403 "Invalid API
 # key" is the token of step 3, not the key's missing role); never a role or access wording
 INVALID_KEY = (

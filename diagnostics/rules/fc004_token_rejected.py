@@ -24,14 +24,15 @@ Fix:
 Known false positives:
     A generic ``Unauthorized`` error code with an HTTP 403 is a permission problem (FC005), not
     a token problem, and is left to that rule, unless the app's text says the key itself is
-    invalid ("Invalid API key").
+    invalid ("Invalid API key"). A text about a paging or sync token ("The continuation token
+    is invalid") without an HTTP status is Entra's own state, not the Secret Token.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from diagnostics.facts.vocabulary import AUTH, FORBIDDEN, INVALID_KEY
+from diagnostics.facts.vocabulary import AUTH, FORBIDDEN, INVALID_KEY, PAGING_TOKEN
 from diagnostics.rulekit import (
     Context,
     Hit,
@@ -63,13 +64,15 @@ UNAVAILABLE_CODE = r"credentials?validationunavailable$"
 
 
 def auth_failures(ctx: Context) -> pl.DataFrame:
-    """401s and credential errors; with no status, the auth wording; and a 403 whose own text
-    says the key or token is invalid (FC005 leaves it)."""
+    """401s and credential errors; with no status, the auth wording (not about a paging or sync
+    token: Entra's own state); and a 403 whose own text says the key or token is invalid
+    (FC005 leaves it)."""
     return ctx.failures.filter(
         failures_where(
             http=(401,),
             codes=CREDENTIAL_CODE,
-            text=(code_like(r"unauthori[sz]ed$") | mentions(AUTH)) & ~mentions(FORBIDDEN),
+            text=(code_like(r"unauthori[sz]ed$") | mentions(AUTH)) & ~mentions(FORBIDDEN)
+            & ~mentions(PAGING_TOKEN),
         )
         | (http_in(403) & mentions(INVALID_KEY))
     )
