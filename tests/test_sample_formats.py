@@ -7,6 +7,7 @@ import json
 import polars as pl
 import pytest
 from conftest import SAMPLES
+from powershell_sdk import convert_to_json
 
 from loganalyzer.ingest import load
 
@@ -140,4 +141,16 @@ def test_graph_pages_read_the_same_in_every_container(reference, tmp_path, shape
     dataset = load([path])
     assert dataset.problems == [] and not any("could not be read" in n
                                               for n in dataset.input_notes())
+    assert comparable(dataset.frames.events).equals(reference)
+
+
+@pytest.mark.parametrize("windows_powershell", [False, True], ids=["pwsh 7", "Windows PowerShell"])
+def test_graph_powershell_sdk_objects_read_as_the_pages(reference, tmp_path, windows_powershell):
+    """`Get-MgAuditLogProvisioning -All | ConvertTo-Json -Depth 10` of the same events: the
+    SDK's PascalCase objects, AdditionalProperties bags and either PowerShell's dates."""
+    events = [event for page in _pages() for event in page["value"]]
+    path = tmp_path / "Get-MgAuditLogProvisioning.json"
+    path.write_text(convert_to_json(events, windows_powershell), encoding="utf-8")
+    dataset = load([path])
+    assert dataset.problems == [] and dataset.notes == []
     assert comparable(dataset.frames.events).equals(reference)

@@ -29,7 +29,7 @@ from loganalyzer.readers.json_careful import EVENT_KEY, Resume, read_careful
 from loganalyzer.readers.on_demand import read_on_demand
 from loganalyzer.readers.other_logs import OtherLog
 from loganalyzer.readers.records import DEPTH_CUT, Item, records_to_frame
-from loganalyzer.readers.sniff import Kind, sniff
+from loganalyzer.readers.sniff import Kind, kind_label, sniff
 from loganalyzer.readers.sources import Source
 from loganalyzer.textsafe import shown
 from loganalyzer.wording import plural
@@ -135,7 +135,9 @@ def _is_envelope_lines(source: Source) -> bool:
 MAX_HAND_BACKS = 4  # damaged places after which the careful reader reads to the end
 
 
-# the diagnostic-settings spelling (formats reference 3.1): capitalised keys, numbered enums
+# the diagnostic-settings spelling (formats reference 3.1): capitalised keys, numbered enums;
+# the Graph PowerShell SDK's objects (``spelling.sdk_object``) have them too, and go with it
+# to the careful reader
 _DIAGNOSTIC_SPELLING = re.compile(r'"(Id|Name|Status|Type)"\s*:')
 
 
@@ -340,7 +342,7 @@ def read_sources(sources: list[Source], read_log: ReadLog) -> Iterator[pl.DataFr
     for source in sources:
         try:
             kind = sniff(source)
-            read_log.kinds[source.name] = kind.value
+            read_log.kinds[source.name] = kind_label(source, kind)
             if kind is Kind.CSV:
                 csv_sources.append(source)
             elif kind is Kind.LOG_ANALYTICS_JSON:

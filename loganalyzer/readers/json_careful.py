@@ -564,4 +564,6 @@ def _resync(
 
 
 def _is_event(value: Any) -> bool:
-    return isinstance(value, dict) and "activityDateTime" in value
+    """An event in any spelling (the PowerShell SDK's writes ``ActivityDateTime``)."""
+    return isinstance(value, dict) and any(
+        isinstance(key, str) and key.casefold() == "activitydatetime" for key in value)

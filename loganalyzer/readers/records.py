@@ -33,7 +33,7 @@ Item = dict[str, Any] | Problem | Ignored | OtherLog
 # unless given): the object's text ("@{name=...; status=...}" for what ConvertFrom-Json read)
 # or its .NET type name. An export re-saved so has lost every such object.
 _POWERSHELL_TEXT = re.compile(
-    r"@\{.*\}|System\.Object\[\]|System\.Collections\.[\w.]+"
+    r"@\{.*\}|System\.Object\[\]|System\.Collections\.[\w.]+(?:`\d+\[[\w.,\s]+\])?"
     r"|Microsoft\.Graph\.PowerShell\.Models\.\w+",
     re.DOTALL,
 )

@@ -30,7 +30,9 @@ class Kind(StrEnum):
 # Log Analytics spells its columns in PascalCase; a hand-made or re-saved export may not
 _LOG_ANALYTICS_KEYS = re.compile(r'"(TimeGenerated|ResultType|ResultSignature|AADTenantId)"',
                                  re.IGNORECASE)
-_EVENT_KEYS = re.compile(r'"(activityDateTime|provisioningSteps|provisioningStatusInfo|cycleId)"')
+# any case: the Graph PowerShell SDK's objects, saved with ConvertTo-Json, write PascalCase
+_EVENT_KEYS = re.compile(r'"(activityDateTime|provisioningSteps|provisioningStatusInfo|cycleId)"',
+                         re.IGNORECASE)
 _GRAPH_PAGE = re.compile(r'"value"\s*:\s*\[')
 _EVENT_HUB = re.compile(r'\{\s*"records"\s*:\s*\[')
 # a page's first key is an @odata annotation or its value (an event's never is)
@@ -45,6 +47,20 @@ def _is_envelope(text: str) -> bool:
 
 def _is_log_analytics(text: str) -> bool:
     return not _is_envelope(text) and bool(_LOG_ANALYTICS_KEYS.search(text))
+
+
+# ``Get-MgAuditLogProvisioning | ConvertTo-Json``: the SDK's objects spell the event's keys in
+# PascalCase; read like the same shapes of Graph's events (``spelling.sdk_object``)
+_POWERSHELL_SDK = re.compile(r'"ActivityDateTime"\s*:')
+POWERSHELL_SDK = "Graph PowerShell SDK objects (ConvertTo-Json)"
+
+
+def kind_label(source: Source, kind: Kind) -> str:
+    """What to call a file's kind where the input is listed."""
+    if kind in (Kind.JSON_ARRAY, Kind.JSON_OBJECT, Kind.NDJSON) and _POWERSHELL_SDK.search(
+            source.head().decode("utf-8", errors="ignore")):
+        return POWERSHELL_SDK
+    return kind.value
 
 
 def sniff(source: Source) -> Kind:
