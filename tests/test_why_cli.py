@@ -95,6 +95,20 @@ def test_nobody_matches_exit_2_with_coverage_and_closest_identifiers():
     assert "Closest identifiers: ole.johansen@northwind.no" in shown
 
 
+def test_a_user_never_seen_is_told_the_likely_cause_and_how_to_verify():
+    """"Users are not showing up": most often nobody assigned them, so Entra logged nothing.
+    After spelling, period and app, the answer names the assignment (guide step 5) and the
+    quick test (Provision on demand, step 8a)."""
+    result = run("new.hire@northwind.no", FAILING)
+    assert result.exit_code == 2
+    shown = words(result)
+    assert "Check the spelling, the time range of the export, and the app." in shown
+    assert "not assigned to the app" in shown and "nested group" in shown
+    assert "guide step 5" in shown and "Provision on demand (guide step 8a)" in shown
+    answer = json.loads(run("new.hire@northwind.no", FAILING, "--format", "json").output)
+    assert "guide step 5" in answer["verdict"]["note"]
+
+
 def test_json_shape():
     result = run("RAGNHILD.SUNDE@northwind.no", BAD_TOKEN, "--format", "json",
                  "--job-status", BAD_TOKEN_JOB)

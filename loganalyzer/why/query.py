@@ -370,6 +370,17 @@ def _explained(found: Lookup, entries: list[tl.Entry], diagnosis: Diagnosis,
     )
 
 
+# "users are not showing up": after a typo, a period or an app that misses them, the usual
+# reason is that nobody assigned them, and Entra logs nothing of a user it does not process
+NEVER_SEEN_NOTE = (
+    "Check the spelling, the time range of the export, and the app. If those are right, Entra "
+    "did not process this user in the period: it logs nothing of a user who is not assigned "
+    "to the app (or only through a nested group) and did not change. Assign the user, or a "
+    "group they are a direct member of (guide step 5), then test them with Provision on "
+    "demand (guide step 8a), which shows the result at once."
+)
+
+
 def _unresolved(src: FrameSource, found: Lookup, job_status: JobStatus | None) -> WhyAnswer:
     if found.people:
         verdict = Verdict(AMBIGUOUS, None, None, _ambiguity(found), None, None, [], None, None)
@@ -400,7 +411,7 @@ def _unresolved(src: FrameSource, found: Lookup, job_status: JobStatus | None) -
         for f in lead_order(diagnosis.findings)
         if _is_job_wide(f, cycles, set())
     ]
-    note = "Check the spelling, the time range of the export, and the app."
+    note = NEVER_SEEN_NOTE
     if group_events:
         note = None
     state = GROUP if group_events else NEVER_SEEN
