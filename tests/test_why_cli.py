@@ -93,6 +93,7 @@ def test_nobody_matches_exit_2_with_coverage_and_closest_identifiers():
     assert "57 events from 2026-03-24 07:38 UTC to 2026-03-24 08:06 UTC" in shown
     assert "(Flowcase SCIM)" in shown
     assert "Closest identifiers: ole.johansen@northwind.no" in shown
+    assert "per.olsen@northwind.no" not in shown  # a colleague at the same domain is no near miss
 
 
 def test_a_user_never_seen_is_told_the_likely_cause_and_how_to_verify():

@@ -8,7 +8,7 @@ import difflib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loganalyzer.why.lookup import closest_identifiers
+from loganalyzer.why.lookup import closest_identifiers, suggestions
 
 # Identifiers as exports log them: mail addresses of one domain, object ids, display names.
 LOCAL = st.text("abcdeilnorst.0123456789", min_size=1, max_size=14)
@@ -41,3 +41,18 @@ def test_a_later_bound_equal_to_the_worst_kept_ratio_still_competes():
     names = {"abdc", "abdd"}
     assert closest_identifiers(names, "abcde", limit=1) == ["abdd"]
     assert difflib.get_close_matches("abcde", sorted(names), n=1, cutoff=0.6) == ["abdd"]
+
+
+def test_an_address_is_compared_by_its_name_not_the_domain_everyone_shares():
+    """A tenant's addresses share '@northwind.no': compared whole, every colleague looked
+    close to a typo ('new.hire@…' suggested hanne.roed@…, per.olsen@…)."""
+    names = {"ole.johansen@northwind.no", "per.olsen@northwind.no", "live.tangen@northwind.no",
+             "silje.bakken@northwind.no", "hanne.roed@northwind.no", "ole johansen",
+             "5c0e2d4c-6b8a-4c1e-9d3f-7a5b3c1e9f02"}
+    assert suggestions(names, "new.hire@northwind.no") == []
+    assert suggestions(names, "ole.johanson@northwind.no") == [
+        "ole.johansen@northwind.no", "ole johansen"]
+    # the right name at the wrong domain is the near miss it is
+    assert suggestions(names, "ole.johansen@northwind.com")[0] == "ole.johansen@northwind.no"
+    # anything else is compared whole, as difflib does
+    assert suggestions(names, "ole johanson") == closest_identifiers(names, "ole johanson")

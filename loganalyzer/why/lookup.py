@@ -269,6 +269,22 @@ def closest_identifiers(names: set[str], q: str, limit: int = 5, cutoff: float =
     return [name for _, name in heapq.nlargest(limit, best)]
 
 
+def suggestions(names: set[str], q: str, limit: int = 5) -> list[str]:
+    """What to suggest for a query nobody matches: ``closest_identifiers``, except that an
+    address is compared by its part before the @ with the others' (an identifier without one
+    as it is): the domain a tenant's addresses share made every colleague look like a typo
+    ('new.hire@northwind.no' suggested per.olsen@northwind.no), while the right name at the
+    wrong domain is a near miss."""
+    local, at, _ = q.partition("@")
+    if not (at and local):
+        return closest_identifiers(names, q, limit)
+    by_local: dict[str, list[str]] = {}
+    for name in names:
+        by_local.setdefault(name.partition("@")[0] or name, []).append(name)
+    close = closest_identifiers(set(by_local), local, limit)
+    return [name for key in close for name in sorted(by_local[key])][:limit]
+
+
 def _ratio(matches: int, length: int) -> float:
     """``difflib``'s ratio of ``matches`` in two strings of ``length`` characters together."""
     return 2.0 * matches / length if length else 1.0
@@ -289,7 +305,7 @@ def lookup(source: FrameSource, query: str) -> Lookup:
     found = without_groups(source.candidates(q)) if q else None
     match = _matches(source, found, q) if found is not None else None
     if found is None or match is None:
-        return Lookup(query, [], None, closest_identifiers(source.identifiers(), q), cover)
+        return Lookup(query, [], None, suggestions(source.identifiers(), q), cover)
     matched, how = match
     owners = _owners(_lowered(_pool(found, matched)))
     keys = owners.filter(pl.col("event_id").is_in(matched["event_id"].implode()))
