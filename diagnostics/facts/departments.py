@@ -137,9 +137,20 @@ def grouped(frame: pl.DataFrame, lead: str, unnamed: str) -> str:
     )
     clauses = []
     if named.height:
-        departments = ", ".join(f"'{name}' ({plural(n, 'user')})" for name, n in named.iter_rows())
+        departments = ", ".join(f"'{name}' ({plural(n, 'user')}{_spaced(name)})"
+                                for name, n in named.iter_rows())
         clauses.append(f"{lead} {departments}")
     for n in counts.filter(pl.col("department").is_null())["n"]:
         clauses.append(f"the log does not name the {unnamed} of {plural(n, 'user')}")
     text = "; ".join(clauses)
     return text[0].upper() + text[1:]
+
+
+def _spaced(name: str) -> str:
+    """A space at either end of a department name, which the quotes hardly show ('Consulting '
+    is not Flowcase's 'Consulting'): said, so that the Entra value is trimmed, not the
+    department created again."""
+    ends = [end for end, kept in (("starts", name.lstrip()), ("ends", name.rstrip()))
+            if kept != name]
+    return f"; the name {' and '.join(ends)} with a space" if ends else ""
+

@@ -14,7 +14,9 @@ Evidence:
     (``urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department``), else (no
     steps logged, as in a main CSV alone) the one the text names, quoted or after a colon
     ("Unknown department: Marketing Nordics."); users whose department neither names are
-    counted in a clause of their own.
+    counted in a clause of their own. A value with a space at its start or end, which the
+    quotes hardly show, is said to have it ("'Consulting ' (1 user; the name ends with a
+    space)"): trim the Entra value rather than create the department again.
 Fix:
     Create the department in Flowcase (Countries & Departments) or correct the Entra
     department value so it matches an existing one exactly; then restart provisioning.
