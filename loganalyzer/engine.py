@@ -86,7 +86,7 @@ def _diagnosis(ctx: Context, progress: Callable[..., None] | None) -> Diagnosis:
     ctx.forget_rule_facts()
     _give_reasons(ctx, findings)
     _mark_mended(ctx, findings)
-    findings.sort(key=report_order)
+    findings = in_report_order(findings)
     explained = _explained(findings)
     # looked up in the failures, not the other way round: ``is_in`` hashes its argument, and
     # a month's explained skips are millions
@@ -169,7 +169,7 @@ def unknown_status_note(count: int) -> str:
 def report_order(finding: Finding) -> tuple:
     """How every output lists findings: causes before their consequences (escrow, quarantine)
     and expected noise, then most severe first, then guide step (1 ... delete, none last),
-    then most events."""
+    then most events; ``causes_first`` then puts a rule before the ones it causes."""
     return (
         _KIND_ORDER.get(finding.kind, 9),
         severity_rank(finding.severity),
@@ -179,11 +179,16 @@ def report_order(finding: Finding) -> tuple:
     )
 
 
+def in_report_order(findings: Iterable[Finding]) -> list[Finding]:
+    """The findings as every output lists them (``report_order``, then ``causes_first``)."""
+    return causes_first(sorted(findings, key=report_order))
+
+
 def lead_order(findings: Iterable[Finding]) -> list[Finding]:
     """Which finding leads for one user: causes before consequences and noise, then the
     earliest guide step (a bad token explains every later failure), then severity; a rule
     that causes another's findings (``Rule.causes``) goes before them whatever its step."""
-    ordered = sorted(
+    return causes_first(sorted(
         findings,
         key=lambda f: (
             _KIND_ORDER.get(f.kind, 9),
@@ -192,7 +197,13 @@ def lead_order(findings: Iterable[Finding]) -> list[Finding]:
             -f.events,
             f.rule_id,
         ),
-    )
+    ))
+
+
+def causes_first(ordered: list[Finding]) -> list[Finding]:
+    """``ordered`` with a rule that causes another's findings (``Rule.causes``) moved before
+    the first of them: the list and "fix first" then agree (an upper-case userName before the
+    409s it caused)."""
     for finding in list(ordered):
         caused = [i for i, f in enumerate(ordered) if f.rule_id in _CAUSES.get(finding.rule_id, ())]
         if caused and caused[0] < ordered.index(finding):

@@ -64,8 +64,9 @@ def test_json_follows_the_documented_contract() -> None:
         for evidence in finding["evidence"]:
             assert set(evidence) == EVIDENCE_KEYS
     ids = [f["rule_id"] for f in doc["findings"]]
-    # causes first (high: steps 1, 1, 4, 7a), then the info-level noise (FC018)
-    assert ids == ["FC008", "FC007", "FC011", "FC006", "FC018"]
+    # causes first (high: steps 1, 1, 4, 7a), a rule before the ones it causes (FC006's
+    # upper-case identifiers before FC007's 409s), then the info-level noise (FC018)
+    assert ids == ["FC008", "FC006", "FC007", "FC011", "FC018"]
     dept = doc["findings"][0]
     assert dept["guide_steps"] == ["1", "7a"] and "'Sales EMEA' (4 users)" in dept["message"]
     assert doc["unexplained"] == []

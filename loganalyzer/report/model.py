@@ -18,7 +18,7 @@ from diagnostics.facts.job_status import JobStatus, graph_time, is_never
 from diagnostics.guide_steps import STEPS
 from loganalyzer import __version__
 from loganalyzer.config.check import ConfigResult
-from loganalyzer.engine import report_order
+from loganalyzer.engine import in_report_order
 from loganalyzer.findings import Diagnosis, Finding
 from loganalyzer.ingest import Dataset
 from loganalyzer.normalize import RESULT_ORDINALS, UNKNOWN_STATUS, Table
@@ -265,7 +265,7 @@ def build_report(
     events = current.dataset.frames.events
     count = current.dataset.frames.event_count()
     diagnosis = current.diagnosis
-    ordered = sorted(diagnosis.findings, key=report_order)
+    ordered = in_report_order(diagnosis.findings)
     cycles = cycle_table(events)
     accepted = [s.finding for s in diagnosis.suppressed]  # still facts of the period
     halted = _halted_cycles(diagnosis.findings + accepted)
@@ -535,7 +535,7 @@ def _cycle_rows(cycles: pl.DataFrame, halted: set[str]) -> list[CycleRow]:
 def _by_rule(findings: list[Finding]) -> dict[str, FindingBrief]:
     """One line per rule (a rule may report several findings, e.g. one per department)."""
     grouped: dict[str, list[Finding]] = defaultdict(list)
-    for finding in sorted(findings, key=report_order):
+    for finding in in_report_order(findings):
         grouped[finding.rule_id].append(finding)
     briefs = {}
     for rule_id, group in grouped.items():
