@@ -30,7 +30,7 @@ from loganalyzer.dedupe import Deduper
 from loganalyzer.file_order import FileEnds
 from loganalyzer.normalize import Frames, normalize, step_details
 from loganalyzer.prefetch import prefetch
-from loganalyzer.problems import InputError, Problem, unread_files, unread_note
+from loganalyzer.problems import InputError, Problem, cut_off, unread_files, unread_note
 from loganalyzer.readers import BATCH_ROWS, ReadLog, read_sources
 from loganalyzer.readers.other_logs import only_other_logs
 from loganalyzer.readers.sources import STORE_MANIFEST, expand, export_files, is_store
@@ -65,6 +65,11 @@ class Dataset:
     notes: list[str] = field(default_factory=list)
     kinds: dict[str, str] = field(default_factory=dict)
     duplicates: int = 0
+
+    @property
+    def cut_off(self) -> list[str]:
+        """The input files that end in a broken record ('x.json is cut off at record 9')."""
+        return cut_off(self.problems)
 
     def input_notes(self) -> list[str]:
         """What every output says of its input: the readers' notes, records that could not

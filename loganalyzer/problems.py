@@ -88,10 +88,18 @@ def unread_note(problems: Sequence[Problem], files_shown: int = 3) -> str:
     files = ", ".join(f"{file} {n:,}" for file, n in by_file[:files_shown])
     more = f" and {plural(len(by_file) - files_shown, 'more file')}" \
         if len(by_file) > files_shown else ""
-    cut = [f"; {p.file} is cut off at {p.location.split(' (')[0]}: whatever followed is "
-           f"missing too ({CUT_OFF_ADVICE})" for p in problems if p.message.endswith(CUT_OFF)]
+    cut = [f"; {where}: whatever followed is missing too ({CUT_OFF_ADVICE})"
+           for where in cut_off(problems)]
     return (f"{plural(count, 'input record')} could not be read and "
             f"{verb(count, 'is', 'are')} not counted ({files}{more})" + "".join(cut[:files_shown]))
+
+
+def cut_off(problems: Sequence[Problem]) -> list[str]:
+    """'export.json is cut off at record 549' for each file that ends in a broken record:
+    how many records followed is not known, so what was read cannot vouch for the period
+    (``verdict``: never healthy)."""
+    return [f"{p.file} is cut off at {p.location.split(' (')[0]}"
+            for p in problems if p.message.endswith(CUT_OFF)]
 
 
 _SKIPPED = "skipped "

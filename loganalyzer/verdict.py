@@ -7,6 +7,7 @@ leads over its cause (``engine.lead_order``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -54,11 +55,13 @@ class Verdict:
 
 
 def verdict(diagnosis: Diagnosis, job_status: JobStatus | None = None,
-            configuration: ConfigResult | None = None) -> Verdict:
+            configuration: ConfigResult | None = None, *, cut_off: Sequence[str] = ()
+            ) -> Verdict:
     """failing: quarantine, a high/critical finding, or a high/critical configuration finding
-    (``--config``); degraded: a medium finding, failures no rule explains, or a rule that
-    crashed; healthy otherwise. A period without events has its own wording (nothing changed
-    is normal).
+    (``--config``); degraded: a medium finding, failures no rule explains, a rule that
+    crashed, or an input cut off (``problems.cut_off``: the events after the cut, of any
+    status, are missing); healthy otherwise. A period without events has its own wording
+    (nothing changed is normal).
 
     The cause to fix first is the leading most severe high or critical finding (a critical
     group 404 halting every cycle before one user's unknown department; among equals, the
@@ -92,6 +95,12 @@ def verdict(diagnosis: Diagnosis, job_status: JobStatus | None = None,
         reason += (f"; {'and' if state == 'failing' else 'but'} the configuration has "
                    f"{plural(len(wrong), 'finding')} at high severity or above ({named})")
         state = "failing"
+    if cut_off:
+        more = f" (and {plural(len(cut_off) - 1, 'more file')})" if len(cut_off) > 1 else ""
+        reason += (f"; {'and' if state == 'failing' else 'but'} {cut_off[0]}{more}: the "
+                   "events after the cut are missing and may hold problems not shown "
+                   "here (export it again)")
+        state = "failing" if state == "failing" else "degraded"
     return Verdict(state, reason, first)
 
 
@@ -197,12 +206,16 @@ def _quiet(
 
 
 def fails_at(diagnosis: Diagnosis, severity: str, job_status: JobStatus | None = None,
-             configuration: ConfigResult | None = None) -> bool:
+             configuration: ConfigResult | None = None, *, cut_off: Sequence[str] = ()
+             ) -> bool:
     """``--fail-on severity``: a finding at or above it (of the logs, not mended since, or of
     the configuration given with ``--config``), or the job itself in trouble (quarantine, a
     failed last run), which makes the verdict failing whatever findings were accepted and
-    trips every level."""
+    trips every level; so does an input cut off: what is missing cannot be said to be below
+    any level, and a scheduled run must export it again."""
     limit = severity_rank(severity)
+    if cut_off:
+        return True
     return bool(job_trouble(job_status) or _loud_configuration(configuration, severity)) or any(
         severity_rank(f.severity) <= limit for f in diagnosis.findings if not f.mended)
 

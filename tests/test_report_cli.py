@@ -15,9 +15,11 @@ import pytest
 from conftest import SAMPLES
 from fake_graph import FLOWCASE, FakeGraph, make_events
 from report_support import md_section, md_tables, run_report
+from typer.testing import CliRunner
 from why_records import Person, create, in_sync, write_export
 
 from diagnostics import RULES
+from loganalyzer.cli import app
 from loganalyzer.wording import plural
 
 WEEKLY = SAMPLES / "weekly-two-periods.json"
@@ -420,6 +422,33 @@ def test_a_job_in_trouble_trips_fail_on_even_with_its_findings_accepted(tmp_path
     code, markdown = _report(tmp_path, SAMPLES / "healthy-incremental.json", "--job-status", job,
                              "--fail-on", "low")
     assert "Health: failing" in markdown and "last run failed" in markdown and code == 1
+
+
+def test_an_export_cut_off_is_never_healthy_and_trips_fail_on(tmp_path: Path) -> None:
+    """An export written oldest first (a Log Analytics or storage export) and cut off during
+    the copy lost its newest events: here the cycle in which every request failed with 401.
+    What was read is healthy, but the scheduled run must not say so, nor exit 0."""
+    records = sorted(_raw("pattern-04-bad-token.json"), key=lambda r: r["activityDateTime"])
+    first_cycle = records[0]["cycleId"]
+    kept = [r for r in records if r["cycleId"] == first_cycle]
+    cut_in = json.dumps(records[len(kept)], indent=2)
+    export = tmp_path / "AADProvisioningLogs.json"
+    export.write_text("[\n" + ",\n".join(json.dumps(r, indent=2) for r in kept) + ",\n"
+                      + cut_in[: len(cut_in) // 2])
+    code, markdown = _report(tmp_path, export, "--since", "7d", "--fail-on", "high")
+    health = md_section(markdown, "Health: degraded")  # not healthy
+    verdict = health.split("Note:")[0].replace("\\", "")  # Markdown escapes the path's _
+    assert f"{export} is cut off at record {len(kept) + 1}: the events after" in verdict
+    assert code == 1
+    diagnosed = CliRunner().invoke(app, ["diagnose", str(export), "--format", "json",
+                                         "--fail-on", "high", "-q"])
+    assert json.loads(diagnosed.stdout)["verdict"]["state"] == "degraded"
+    assert diagnosed.exit_code == 1
+    # a whole export of the same events is healthy, exit 0
+    whole = tmp_path / "whole.json"
+    whole.write_text(json.dumps(kept))
+    code, markdown = _report(tmp_path, whole, "--since", "7d", "--fail-on", "high")
+    assert "## Health: healthy" in markdown and code == 0
 
 
 def test_the_json_written_beside_a_report_carries_its_notes(tmp_path: Path) -> None:

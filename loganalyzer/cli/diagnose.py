@@ -107,7 +107,7 @@ def diagnose(
         diagnosis.summary["scope"] = chosen.to_json()
         diagnosis = accept.apply(diagnosis, acceptance)
         confirm(diagnosis.findings, configuration)
-        health = verdict(diagnosis, job, configuration)
+        health = verdict(diagnosis, job, configuration, cut_off=dataset.cut_off)
         write(found, {
             Format.json: lambda: json.dumps(
                 to_json(diagnosis, health.to_json())
@@ -121,7 +121,8 @@ def diagnose(
         raise fail_input(exc) from None
     for message in diagnosis.rule_errors:
         err(f"rule error: {message}")
-    if fail_on is not None and fails_at(diagnosis, fail_on, job, configuration):
+    if fail_on is not None and fails_at(diagnosis, fail_on, job, configuration,
+                                        cut_off=dataset.cut_off):
         raise typer.Exit(1)
 
 

@@ -223,7 +223,7 @@ def report_command(
             if (made := made_key()) is not None and not quiet:
                 err(f"note: made a new redaction key in {made}; later reports made with it "
                     "give the same people the same pseudonyms (see --redact in the docs)")
-        health = verdict(current.diagnosis, job, configuration)
+        health = verdict(current.diagnosis, job, configuration, cut_off=dataset.cut_off)
         # jinja2 and the workbook writer: loaded by the report command only
         from loganalyzer.report.render import render_html, render_markdown
         from loganalyzer.report.xlsx import render_xlsx
@@ -241,5 +241,6 @@ def report_command(
         }, quiet, also=accepting.baseline_file(current.diagnosis, configuration))
     except InputError as exc:
         raise fail_input(exc) from None
-    if fail_on is not None and fails_at(current.diagnosis, fail_on, job, configuration):
+    if fail_on is not None and fails_at(current.diagnosis, fail_on, job, configuration,
+                                        cut_off=dataset.cut_off):
         raise typer.Exit(1)
