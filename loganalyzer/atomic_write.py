@@ -25,13 +25,16 @@ def write_all(contents: dict[Path, bytes]) -> None:
     """Write every file; a failure while writing leaves every target as it was (``OSError``
     names the target, as ``filename``). The files are then renamed into place one after the
     other: should a rename fail (on Windows, a file open in another program), the files
-    before it are already new. A link is followed: its target is replaced. A new file gets
-    the usual permissions (the umask's); a file that is replaced keeps its own."""
+    before it are already new, and the ``OSError`` lists them (``written``) and those after
+    it (``not_written``), so the message can say which files are of this run. A link is
+    followed: its target is replaced. A new file gets the usual permissions (the umask's); a
+    file that is replaced keeps its own."""
     staged: dict[Path, Path | None] = {}  # target -> its temporary file (None: in place)
     try:
         for path, content in contents.items():
             staged[path] = _staged(path, content)
-        for path, temporary in staged.items():
+        order = list(staged)
+        for done, (path, temporary) in enumerate(staged.items()):
             try:
                 if temporary is None:
                     _target(path).write_bytes(contents[path])
@@ -39,6 +42,7 @@ def write_all(contents: dict[Path, bytes]) -> None:
                     os.replace(temporary, _target(path))
             except OSError as exc:
                 exc.filename = str(path)
+                exc.written, exc.not_written = order[:done], order[done + 1:]
                 raise
     finally:
         for temporary in staged.values():

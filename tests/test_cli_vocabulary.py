@@ -239,6 +239,30 @@ def test_a_report_that_cannot_be_written_leaves_last_weeks_in_place(tmp_path, mo
     assert sorted(p.name for p in tmp_path.iterdir()) == ["health.html"]
 
 
+def test_a_file_open_in_another_program_says_which_outputs_are_new(tmp_path, monkeypatch):
+    """On Windows a workbook open in Excel cannot be replaced: its rename fails after the
+    HTML's, and the JSON after it is not written. The folder then holds this week's HTML
+    beside last week's workbook and JSON: the error says which is which."""
+    html, xlsx, findings = (tmp_path / n for n in ("weekly.html", "weekly.xlsx", "f.json"))
+    for path in (html, xlsx, findings):
+        path.write_text("last week", encoding="utf-8")
+    replace = os.replace
+
+    def open_in_excel(source, target):
+        if Path(target).name == xlsx.name:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(target))
+        replace(source, target)
+
+    monkeypatch.setattr(os, "replace", open_in_excel)
+    result = run("report", SAMPLE, "-o", str(html), "-o", str(xlsx), "-o", str(findings))
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"error: {xlsx}: cannot write (Permission denied); already written: {html}; "
+        f"not written: {findings}")
+    assert html.read_text(encoding="utf-8") != "last week"
+    assert findings.read_text(encoding="utf-8") == "last week"
+
+
 def test_a_report_written_through_a_link_replaces_the_linked_file(tmp_path):
     reports = tmp_path / "published"
     reports.mkdir()

@@ -159,7 +159,12 @@ def write(found: list[Target], renderers: Renderers, quiet: bool,
     try:
         atomic_write.write_all(files)
     except OSError as exc:
-        raise InputError(exc.filename or "-o", f"cannot write ({exc.strerror})") from None
+        message = f"cannot write ({exc.strerror})"
+        if written := getattr(exc, "written", None):  # a rename failed after others were done
+            message += f"; already written: {', '.join(map(str, written))}"
+            if exc.not_written:
+                message += f"; not written: {', '.join(map(str, exc.not_written))}"
+        raise InputError(exc.filename or "-o", message) from None
     if not quiet:
         for path in files:
             typer.echo(f"wrote {path}", err=True)
