@@ -168,10 +168,13 @@ def unknown_status_note(count: int) -> str:
 
 def report_order(finding: Finding) -> tuple:
     """How every output lists findings: causes before their consequences (escrow, quarantine)
-    and expected noise, then most severe first, then guide step (1 ... delete, none last),
-    then most events; ``causes_first`` then puts a rule before the ones it causes."""
+    and expected noise; the ones still to fix before those mended since (a token replaced
+    mid-export must not head the list above the department still missing); then most severe
+    first, then guide step (1 ... delete, none last), then most events; ``causes_first`` then
+    puts a rule before the ones it causes."""
     return (
         _KIND_ORDER.get(finding.kind, 9),
+        finding.mended,
         severity_rank(finding.severity),
         step_rank(finding.guide_steps),
         -finding.events,

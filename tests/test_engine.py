@@ -403,6 +403,8 @@ def test_a_failure_whose_people_all_succeeded_since_is_mended_and_leaves_the_ver
 
     diagnosis = engine.diagnose(export(upper_case=True).frames())
     assert {f.rule_id: f.mended for f in diagnosis.findings} == {"FC008": True, "FC006": False}
+    # listed as fixed first: what is still to fix before what was mended (step 1 before 7a)
+    assert [f.rule_id for f in diagnosis.findings] == ["FC006", "FC008"]
     assert verdict(diagnosis).fix_first.rule_id == "FC006" and fails_at(diagnosis, "high")
 
     diagnosis = engine.diagnose(export(still_failing=True).frames())
