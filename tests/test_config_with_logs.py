@@ -316,3 +316,35 @@ def test_the_configurations_sync_job_is_the_job_status_of_the_log_rules(tmp_path
     said = " ".join(CliRunner().invoke(app, ["why", "hakon.vik@northwind.no", ESCROW,
                                              "--config", bad, "-q"]).stdout.split())
     assert "the sync job is in quarantine" in said
+
+
+def test_a_configuration_graph_refused_is_said_in_every_output(tmp_path) -> None:
+    """A scheduled report read in a mail must say its configuration was not checked (Graph
+    refused the app), not leave it to a stderr nobody reads; diagnose and why say it too."""
+    graph_args = ["--graph", "--app", FLOWCASE.name, "--from", "2026-03-01", "--to",
+                  "2026-03-31", "-q"]
+    refused = "configuration not checked: Graph refused to read the enterprise application"
+    page = tmp_path / "weekly.md"
+    with config_graph(CONFIG / "bad", events=events(), token=TOKEN) as graph:
+        graph.fail("/servicePrincipals", 403, times=3)  # one refusal for each command
+        where = ["--graph-url", graph.url, *graph_args]
+        runner = CliRunner(env={"GRAPH_ACCESS_TOKEN": TOKEN})
+        diagnosed = json.loads(runner.invoke(app, ["diagnose", *where, "--format", "json"]
+                                             ).stdout)
+        assert runner.invoke(app, ["report", *where, "-o", str(page)]).exit_code == 0
+        user = events()[0]["sourceIdentity"]["details"]["UserPrincipalName"]
+        answer = json.loads(runner.invoke(app, ["why", user, *where, "--format", "json"]
+                                          ).stdout)
+    assert "configuration" not in diagnosed
+    assert any(n.startswith(refused) for n in diagnosed["notes"])
+    assert refused in " ".join(page.read_text().split())
+    assert any(n.startswith(refused) for n in answer["notes"])
+
+
+def test_a_file_of_the_configuration_folder_skipped_is_said_in_the_outputs(tmp_path) -> None:
+    folder = tmp_path / "config"
+    shutil.copytree(CONFIG / "good", folder)
+    (folder / "notes.json").write_text('{"written by": "the admin"}')
+    notes = json.loads(invoke("diagnose", LOGS, "--config", str(folder), "--format", "json")
+                       )["notes"]
+    assert f"{folder / 'notes.json'}: is not a configuration file; skipped" in notes

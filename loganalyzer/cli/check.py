@@ -147,10 +147,20 @@ def fetch_config_command(
         err(f"note: not read: {part}: {why}")
 
 
-def config_for(config_dir: Path | None, graph: GraphSource, quiet: bool) -> ConfigResult | None:
+def config_for(config_dir: Path | None, graph: GraphSource, quiet: bool
+               ) -> tuple[ConfigResult | None, list[str]]:
     """For diagnose/report/why: the checked configuration from --config DIR, or with --graph
-    and an app chosen from Graph (a refusal is a note, not an error). InputError for a bad DIR.
+    and an app chosen from Graph (a refusal is a note, not an error), and the notes on reading
+    it, which the outputs carry as well as stderr: a scheduled report must say its
+    configuration was not checked, or that a file of DIR was skipped. InputError for a bad DIR.
     """
+    notes: list[str] = []
+
+    def note(message: str) -> None:
+        notes.append(message)
+        if not quiet:
+            err(f"note: {message}")
+
     from loganalyzer.config.with_logs import load
 
     app, principal, job = graph.events.graph_app()
@@ -160,7 +170,7 @@ def config_for(config_dir: Path | None, graph: GraphSource, quiet: bool) -> Conf
 
         target = AppTarget(principal, app, job)
         connection = graph.sign_in.connection()
-    return load(config_dir, target, connection, lambda m: None if quiet else err(f"note: {m}"))
+    return load(config_dir, target, connection, note), notes
 
 
 def with_drift(current: ConfigResult | None, previous: Path, quiet: bool) -> ConfigResult:

@@ -94,7 +94,7 @@ def diagnose(
         window.check()
         acceptance = accepting.read(found)
         job = read_job_status(job_status) if job_status else None
-        configuration = config_for(config_dir, graph, quiet)
+        configuration, config_notes = config_for(config_dir, graph, quiet)
         accept.accept_checks(configuration, acceptance)
         dataset, chosen = flowcase_only(load_for_analysis(inputs, graph, quiet, window),
                                         graph.events.app_name, inputs)
@@ -103,7 +103,7 @@ def diagnose(
         with progress_bar(quiet, echo_last=False) as progress:
             diagnosis = engine.diagnose(frames, job, progress)
         diagnosis.notes[:0] = (period_notes + dataset.input_notes()  # apps left out among them
-                               + other_job_notes(job, frames.events))
+                               + other_job_notes(job, frames.events) + config_notes)
         diagnosis.summary["scope"] = chosen.to_json()
         diagnosis = accept.apply(diagnosis, acceptance)
         confirm(diagnosis.findings, configuration)

@@ -184,7 +184,7 @@ def report_command(
         job = read_job_status(job_status) if job_status else None
         if compare_previous and not (since or start or end):
             raise InputError("--compare-previous", "needs a period: --since or --from/--to")
-        configuration = config_for(config_dir, graph, quiet)
+        configuration, config_notes = config_for(config_dir, graph, quiet)
         accept.accept_checks(configuration, acceptance)
         if previous_config is not None:
             configuration = with_drift(configuration, previous_config, quiet)
@@ -214,7 +214,7 @@ def report_command(
             report.notes.insert(0, note)
         if not graph.enabled and period and not current.dataset.frames.event_count():
             report.notes.insert(0, quiet_note(period, dataset.frames.events))
-        report.notes += other_job_notes(job, dataset.frames.events)
+        report.notes += other_job_notes(job, dataset.frames.events) + config_notes
         if configuration is not None:
             report.configuration = without_people(configuration) if redact else configuration
         if redact:

@@ -153,10 +153,11 @@ def why_command(
         found = targets(out)
         window.check()
         given = read_job_status(job_status) if job_status else None
-        configuration = config_for(config_dir, graph, quiet)
+        configuration, config_notes = config_for(config_dir, graph, quiet)
         answer = _answer(user, inputs, graph, window,
                          lambda source: given or configured_job(configuration, source.jobs()),
                          quiet)
+        answer.notes += config_notes
         confirm([answer.verdict, *answer.job_wide, *answer.explanations], configuration)
         write(found, {
             Format.json: lambda: json.dumps(
