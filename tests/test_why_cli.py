@@ -554,3 +554,18 @@ def test_a_group_name_is_folded_as_peoples_names_are(tmp_path, stored):
     part = words(run("IZMIR", source))
     assert ("It is part of the name of 2 groups ('Flowcase İzmir O’Neill', 'Flowcase İzmir "
             "Sales'); Flowcase takes no SCIM groups.") in part
+
+
+def test_the_findings_counts_are_said_to_be_of_the_events_considered():
+    """`why` runs the rules on what can explain the person, not the whole export: its
+    "9 failures" beside `diagnose`'s 24 is said to be so, not left as a contradiction."""
+    escrow = SAMPLES / "pattern-16-quarantine-escrow.json"
+    answer = json.loads(run("hakon.vik@northwind.no", escrow, "--format", "json").output)
+    fc016 = next(e for e in answer["explanations"] if e["rule_id"] == "FC016")
+    assert "(9 failures in 4 cycles" in fc016["message"]
+    assert ("the findings count the 11 events that can explain this person (their latest "
+            "events, the cycles around them, objects sharing their identifiers) of the 38 in "
+            "the input: `diagnose` counts them all") in answer["notes"]
+    diagnosed = CliRunner().invoke(app, ["diagnose", str(escrow), "-q", "--format", "json"])
+    assert "(24 failures in 4 cycles" in next(
+        f["message"] for f in json.loads(diagnosed.stdout)["findings"] if f["rule_id"] == "FC016")

@@ -321,8 +321,19 @@ def why(
     answer = _explained(found, entries, diagnosis, cycles, current)
     if answer.verdict.state == FAILING:
         answer.verdict.case_keys = _case_keys(rows, entries[-1])
-    answer.notes += _several_apps(rows) + other_job_notes(job, rows)
+    answer.notes += _several_apps(rows) + other_job_notes(job, rows) + _counted_note(
+        answer, len(context), src.coverage().events)
     return answer
+
+
+def _counted_note(answer: WhyAnswer, considered: int, total: int) -> list[str]:
+    """The findings' counts are of the events the rules saw, not of the input: said, so that
+    "9 failures" here beside `diagnose`'s 24 is not taken for a contradiction."""
+    if not answer.explanations or considered >= total:
+        return []
+    return [f"the findings count the {plural(considered, 'event')} that can explain this person "
+            f"(their latest events, the cycles around them, objects sharing their identifiers) "
+            f"of the {total:,} in the input: `diagnose` counts them all"]
 
 
 def _case_keys(rows: pl.DataFrame, latest: tl.Entry) -> CaseKeys:
