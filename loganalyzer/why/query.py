@@ -144,8 +144,8 @@ def _skip_verdict(entry: tl.Entry) -> tuple[str, list[str], str, str | None]:
     """(message, guide steps, fix, note) for a skipped latest event no finding explains."""
     if entry.skip == tl.NOT_ASSIGNED:
         return (
-            "Skipped: the user is not assigned to the app (NotEffectivelyEntitled; 'Assigned "
-            "to the application' False, or no flag and the skip says so).",
+            "Skipped: the user is not assigned to the app (Entra's skip says the user is not "
+            "assigned to the application).",
             ["5"],
             "Assign the user, or a group they are a direct member of, under Users and Groups "
             "of the enterprise application.",
