@@ -144,8 +144,7 @@ def _skip_verdict(entry: tl.Entry) -> tuple[str, list[str], str, str | None]:
     """(message, guide steps, fix, note) for a skipped latest event no finding explains."""
     if entry.skip == tl.NOT_ASSIGNED:
         return (
-            "Skipped: the user is not assigned to the app (Entra's skip says the user is not "
-            "assigned to the application).",
+            "Skipped: Entra says the user is not assigned to the app.",
             ["5"],
             "Assign the user, or a group they are a direct member of, under Users and Groups "
             "of the enterprise application.",
