@@ -93,7 +93,9 @@ def evaluate(ctx: Context) -> list[Hit]:
     # "halted" needs a group 404 (what Flowcase answers) followed by the cycle stopping
     halted = halted_cycles(ctx, not_found) if not_found.height else []
     message = f"{describe(failures, 'group')} failed {plural(failures.height, 'time')}"
-    if not_found.height:
+    if not_found.height == failures.height:
+        message += " with HTTP 404"
+    elif not_found.height:
         message += f" ({not_found.height} with HTTP 404)"
     message += " because the SCIM group mapping is still enabled"
     others = len(names) - len(failed)
