@@ -170,6 +170,32 @@ def test_pages_in_one_file_whose_last_page_has_a_next_link_are_said(tmp_path):
     assert [n for n in dataset.notes if "nextLink" in n]
 
 
+def test_a_graph_pages_next_links_are_counted_in_the_pass_that_counts_its_events(
+        tmp_path, monkeypatch):
+    """A month's pages in one file are gigabytes: the nextLinks are counted with the events
+    (the fast reader's check), not in a pass of their own; a page the fast reader refuses
+    (a damaged record) is counted once too, and still said."""
+    import loganalyzer.readers as readers
+
+    passes: list[str] = []
+    count_keys = readers._count_keys
+
+    def counting(source, keys, stopped=None):
+        passes.append(source.name)
+        return count_keys(source, keys, stopped)
+
+    monkeypatch.setattr(readers, "_count_keys", counting)
+    page = {"@odata.context": GRAPH_CONTEXT, "value": RECORDS, "@odata.nextLink": NEXT_LINK}
+    whole = write_json(tmp_path / "whole.json", page)
+    damaged = tmp_path / "damaged.json"
+    damaged.write_text(json.dumps(page).replace('"activityDateTime"', '"activityDateTime" :,', 1))
+    for path in (whole, damaged):
+        passes.clear()
+        dataset = load([path])
+        assert passes == [str(path)] * (1 if path is whole else 2)  # damaged: events, pages
+        assert [n for n in dataset.notes if "every Graph page given has" in n], path
+
+
 def test_storage_envelopes_ndjson_and_gzip(tmp_path):
     lines = "\n".join(json.dumps(envelope(r)) for r in RECORDS) + "\n"
     plain = tmp_path / "PT1H.json"

@@ -152,10 +152,16 @@ def _read_json(source: Source, kind: Kind, read_log: ReadLog) -> Iterator[pl.Dat
 
     The fast reader matches keys case-sensitively: envelopes in the diagnostic-settings
     spelling get their own columns, and that spelling anywhere else goes to the careful reader,
-    which folds every spelling."""
+    which folds every spelling.
+
+    A Graph page's ``value`` and ``@odata.nextLink`` keys are counted in the pass that counts
+    its events (``missing_last_page_note``): a multi-GB file is not read once more for them."""
     envelope, diagnostic = _is_envelope_lines(source), _is_diagnostic_spelling(source)
+    pages = kind in _PAGE_KINDS and not _fetched(source)
     if kind in (Kind.JSON_OBJECT, Kind.EVENT_HUB) or (diagnostic and not envelope):
         yield from _batched(read_careful(source, kind), read_log)
+        if pages:  # no count pass was made
+            _count_pages(source, read_log)
         return
     from loganalyzer.readers import json_fast  # DuckDB loads only when JSON is read
 
@@ -163,13 +169,19 @@ def _read_json(source: Source, kind: Kind, read_log: ReadLog) -> Iterator[pl.Dat
     try:
         for rounds in range(MAX_HAND_BACKS + 1):
             read = 0
-            count = _EventCount(part)
+            # the whole file's pages are counted in the same pass as its events
+            keys = (_EVENT_BYTES, *_PAGE_KEYS) if pages and part is source else (_EVENT_BYTES,)
+            count = _KeyCount(part, keys)
             try:
                 for batch in json_fast.read_fast(part, kind, envelope, BATCH_ROWS, diagnostic,
                                                  start.records):
                     read += batch.height
                     yield batch
-                if count.result() <= read:
+                events, *on_pages = count.result()
+                if on_pages:
+                    read_log.graph_pages[source.name] = (on_pages[0], on_pages[1])
+                    pages = False
+                if events <= read:
                     return
                 # valid JSON holding more events than it yielded: a lost bracket nested some
                 log.info("%s holds events nested in others; reading them one by one", source.name)
@@ -178,6 +190,9 @@ def _read_json(source: Source, kind: Kind, read_log: ReadLog) -> Iterator[pl.Dat
                          source.name, exc)
             finally:
                 count.stop()
+            if pages:  # refused before its count ended
+                _count_pages(source, read_log)
+                pages = False
             careful = read_careful(part, kind, start.records + read,
                                    rounds < MAX_HAND_BACKS, start)
             resume = yield from _batched(careful, read_log)
@@ -204,14 +219,15 @@ def _rest(source: Source, kind: Kind, byte: int) -> Source:
     return Source(source.name, Path(out.name), in_folder=source.in_folder)
 
 
-class _EventCount:
-    """How many event keys a file holds, counted in a thread while DuckDB parses the file (a
-    .gz is counted afterwards: decompressing it notes its damage, which the readers report)."""
+class _KeyCount:
+    """How many times a file holds each of ``keys``, counted in a thread while DuckDB parses
+    the file (a .gz is counted afterwards: decompressing it notes its damage, which the
+    readers report)."""
 
-    def __init__(self, source: Source) -> None:
-        self.source = source
+    def __init__(self, source: Source, keys: tuple[bytes, ...]) -> None:
+        self.source, self.keys = source, keys
         self.stopped = threading.Event()
-        self.counted: list[int | BaseException] = []
+        self.counted: list[list[int] | BaseException] = []
         self.thread: threading.Thread | None = None
         if not source.gzip:
             self.thread = threading.Thread(target=self._count, name="count-events", daemon=True)
@@ -219,13 +235,13 @@ class _EventCount:
 
     def _count(self) -> None:
         try:
-            self.counted.append(_count_events(self.source, self.stopped))
+            self.counted.append(_count_keys(self.source, self.keys, self.stopped))
         except BaseException as exc:  # raised by result(), in the reading thread
             self.counted.append(exc)
 
-    def result(self) -> int:
+    def result(self) -> list[int]:
         if self.thread is None:
-            return _count_events(self.source)
+            return _count_keys(self.source, self.keys)
         self.thread.join()
         if isinstance(self.counted[0], BaseException):
             raise self.counted[0]
@@ -238,9 +254,12 @@ class _EventCount:
             self.thread.join()
 
 
+_EVENT_BYTES = EVENT_KEY.encode()
+
+
 def _count_events(source: Source, stopped: threading.Event | None = None) -> int:
     """How many event keys the file holds: to check the fast reader missed none."""
-    return _count_keys(source, (EVENT_KEY.encode(),), stopped)[0]
+    return _count_keys(source, (_EVENT_BYTES,), stopped)[0]
 
 
 def _count_keys(source: Source, keys: tuple[bytes, ...],
@@ -262,17 +281,22 @@ def _count_keys(source: Source, keys: tuple[bytes, ...],
     return counts
 
 
+_PAGE_KINDS = (Kind.GRAPH_PAGE, Kind.GRAPH_PAGES_ARRAY)
 _PAGE_KEYS = (b'"value"', b'"@odata.nextLink"')
 
 
-def _graph_page_links(source: Source) -> tuple[int, int] | None:
-    """How many Graph pages the file holds and how many of them name a next page; None for
-    the pages ``--graph`` fetched, whose folder's fetch state says whether the pull ended
-    (``sources.expand`` notes an unfinished one)."""
-    if (source.path.parent / RUN_STATE_NAME).exists():
-        return None
+def _fetched(source: Source) -> bool:
+    """A page ``--graph`` fetched: its folder's fetch state says whether the pull ended
+    (``sources.expand`` notes an unfinished one), so its nextLinks are not counted."""
+    return (source.path.parent / RUN_STATE_NAME).exists()
+
+
+def _count_pages(source: Source, read_log: ReadLog) -> None:
+    """How many Graph pages the file holds and how many of them name a next page, in a pass
+    of its own: for a file the careful reader read (the fast reader's count pass counts
+    them with its events)."""
     pages, links = _count_keys(source, _PAGE_KEYS)
-    return pages, links
+    read_log.graph_pages[source.name] = (pages, links)
 
 
 def missing_last_page_note(pages: dict[str, tuple[int, int]]) -> str | None:
@@ -351,10 +375,6 @@ def read_sources(sources: list[Source], read_log: ReadLog) -> Iterator[pl.DataFr
                 yield from _batched(read_on_demand(source, _whole_json(source)), read_log)
             else:
                 yield from _read_json(source, kind, read_log)
-                if kind in (Kind.GRAPH_PAGE, Kind.GRAPH_PAGES_ARRAY):
-                    links = _graph_page_links(source)
-                    if links is not None:
-                        read_log.graph_pages[source.name] = links
         except InputError as exc:
             if not source.in_folder:
                 raise
