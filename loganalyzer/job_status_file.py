@@ -1,13 +1,12 @@
-"""The ``--job-status`` option of diagnose, report and why, and reading the file it names."""
+"""Reading the file ``--job-status`` names (the option is ``cli.options.JobStatusOption``), and
+saying when it is of another job than the events: no typer here, as ``why.query`` uses it."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
 
 import polars as pl
-import typer
 
 from diagnostics.facts.job_status import JobStatus, JobStatusError, parse_job_status
 from loganalyzer.normalize import Table
@@ -15,12 +14,6 @@ from loganalyzer.problems import InputError
 from loganalyzer.wording import quote_list
 
 EXPECTED = "the JSON of GET /servicePrincipals/{id}/synchronization/jobs/{jobId}"
-
-JobStatusOption = Annotated[
-    Path | None,
-    typer.Option("--job-status", help="The sync job's JSON (GET .../synchronization/jobs/{jobId}, "
-                 "as `fetch-job` saves it): quarantine and last error."),
-]
 
 
 def read_job_status(path: Path) -> JobStatus:

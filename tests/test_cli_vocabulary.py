@@ -395,6 +395,20 @@ def test_any_command_with_a_format_uses_the_output_group(name):
     assert "--output" in found and found["--output"].multiple, f"{name}: no repeatable -o"
 
 
+def test_the_library_behind_the_commands_does_not_load_the_cli():
+    """The analysis modules are used without typer (a notebook, a scheduled script): only
+    ``loganalyzer.cli`` declares options."""
+    library = ("loganalyzer.why.query", "loganalyzer.job_status_file", "loganalyzer.engine",
+               "loganalyzer.report.model", "loganalyzer.config.with_logs")
+    loaded = subprocess.run(
+        [sys.executable, "-c", f"import sys; import {', '.join(library)}; "
+         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'typer' "
+         "or m.startswith('loganalyzer.cli')))"],
+        capture_output=True, text=True, cwd=ROOT, check=True,
+    )
+    assert loaded.stdout.strip() == "[]"
+
+
 def test_start_up_does_not_load_what_only_some_outputs_need():
     loaded = subprocess.run(
         [sys.executable, "-c", "import sys, loganalyzer.cli; "

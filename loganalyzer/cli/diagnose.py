@@ -21,18 +21,13 @@ from loganalyzer.cli.common import App, Quiet, app, err, fail_input, flowcase_on
 from loganalyzer.cli.console import progress_bar
 from loganalyzer.cli.fetch import FetchWindow
 from loganalyzer.cli.graph_inputs import GraphSource, InputsOrGraph, load_for_analysis
-from loganalyzer.cli.options import AcceptOptions, FailOn, with_options
+from loganalyzer.cli.options import AcceptOptions, FailOn, JobStatusOption, with_options
 from loganalyzer.cli.outputs import Format, output_options, targets, write
 from loganalyzer.config.check import to_json as config_json
 from loganalyzer.config.with_logs import configured_job, confirm, section, terminal_section
 from loganalyzer.diagnosis_text import SEVERITY_STYLES, render_markdown, render_terminal
 from loganalyzer.findings import to_json
-from loganalyzer.job_status_file import (
-    JobStatusOption,
-    logged_jobs,
-    other_job_notes,
-    read_job_status,
-)
+from loganalyzer.job_status_file import logged_jobs, other_job_notes, read_job_status
 from loganalyzer.normalize import Frames
 from loganalyzer.periods import choose_period, quiet_note, select, stale_note
 from loganalyzer.problems import InputError

@@ -8,7 +8,8 @@ parameter ``name`` stands (so ``--help`` lists them there) and hands the command
 instance as ``name``.
 
 Below the machinery, the groups and options every analysing command shares, so each spells
-them the same: `--fail-on` (a typed choice) and the acceptance of known findings.
+them the same: `--fail-on` (a typed choice), `--job-status` and the acceptance of known
+findings.
 """
 
 from __future__ import annotations
@@ -129,6 +130,11 @@ FailOn = Annotated[
     SeverityChoice | None,
     typer.Option("--fail-on", show_default=False, case_sensitive=False,
                  help="Exit 1 when a finding (not suppressed) is at or above this severity."),
+]
+JobStatusOption = Annotated[
+    Path | None,
+    typer.Option("--job-status", help="The sync job's JSON (GET .../synchronization/jobs/{jobId}, "
+                 "as `fetch-job` saves it): quarantine and last error."),
 ]
 
 

@@ -26,7 +26,7 @@ from loganalyzer.cli.common import Quiet, app, err, fail_input, flowcase_only
 from loganalyzer.cli.console import progress_bar
 from loganalyzer.cli.fetch import FetchWindow
 from loganalyzer.cli.graph_inputs import GraphSource, InputsOrGraph, load_for_analysis
-from loganalyzer.cli.options import AcceptOptions, FailOn, with_options
+from loganalyzer.cli.options import AcceptOptions, FailOn, JobStatusOption, with_options
 from loganalyzer.cli.outputs import Format, output_options, targets, write
 from loganalyzer.cli.preload import preload
 from loganalyzer.config.check import to_json as config_json
@@ -35,12 +35,7 @@ from loganalyzer.engine import diagnose
 from loganalyzer.findings import Diagnosis, to_json
 from loganalyzer.graph.query import RETENTION, QueryError, resolve_window
 from loganalyzer.ingest import Dataset
-from loganalyzer.job_status_file import (
-    JobStatusOption,
-    logged_jobs,
-    other_job_notes,
-    read_job_status,
-)
+from loganalyzer.job_status_file import logged_jobs, other_job_notes, read_job_status
 from loganalyzer.normalize import Frames
 from loganalyzer.periods import (
     DEFAULT_SINCE,

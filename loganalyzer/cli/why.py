@@ -17,13 +17,13 @@ from loganalyzer.cli.check import ConfigDir, config_for
 from loganalyzer.cli.common import Quiet, app, err, fail_input, load_inputs
 from loganalyzer.cli.fetch import FetchWindow, NothingFetched
 from loganalyzer.cli.graph_inputs import GraphSource, InputsOrGraph, graph_inputs
-from loganalyzer.cli.options import with_options
+from loganalyzer.cli.options import JobStatusOption, with_options
 from loganalyzer.cli.outputs import Format, output_options, targets, write
 from loganalyzer.config.check import to_json as config_json
 from loganalyzer.config.with_logs import configured_job, confirm, section, terminal_section
 from loganalyzer.graph.query import user_filter
 from loganalyzer.ingest import lacks_skip_classes, read_manifest
-from loganalyzer.job_status_file import JobStatusOption, read_job_status
+from loganalyzer.job_status_file import read_job_status
 from loganalyzer.normalize import Frames
 from loganalyzer.periods import choose_period, quiet_note
 from loganalyzer.problems import ALL_IN_MANIFEST, InputError, summarize_problems, unread_note
