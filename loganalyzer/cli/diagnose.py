@@ -94,7 +94,7 @@ def diagnose(
         dataset, chosen = flowcase_only(load_for_analysis(inputs, graph, quiet, window),
                                         graph.events.app_name, inputs)
         frames, period_notes = in_period(dataset.frames, window, graph)
-        job = job or configured_job(configuration, logged_jobs(frames.events))
+        job = job or configured_job(configuration, lambda: logged_jobs(frames.events))
         with progress_bar(quiet, echo_last=False) as progress:
             diagnosis = engine.diagnose(frames, job, progress)
         diagnosis.notes[:0] = (period_notes + dataset.input_notes()  # apps left out among them

@@ -191,7 +191,8 @@ def report_command(
             if graph.enabled
             else choose_period(dataset.frames.events, since, start, end)
         )
-        job = job or configured_job(configuration, logged_jobs(dataset.frames.events))
+        job = job or configured_job(configuration,
+                                    lambda: logged_jobs(dataset.frames.events))
         preload({t.fmt for t in found})  # the renderers' imports, beside the rules
         current = _analyse(dataset, period, job, quiet)
         current.diagnosis.summary["scope"] = scoped.to_json()  # the JSON says what was left out

@@ -155,7 +155,7 @@ def why_command(
         given = read_job_status(job_status) if job_status else None
         configuration, config_notes = config_for(config_dir, graph, quiet)
         answer = _answer(user, inputs, graph, window,
-                         lambda source: given or configured_job(configuration, source.jobs()),
+                         lambda source: given or configured_job(configuration, source.jobs),
                          quiet)
         answer.notes += config_notes
         confirm([answer.verdict, *answer.job_wide, *answer.explanations], configuration)

@@ -45,18 +45,20 @@ def load(config_dir: Path | None, graph_target: Any, connection: Any,
         return None
 
 
-def configured_job(result: ConfigResult | None, logged_jobs: Iterable[str]) -> JobStatus | None:
+def configured_job(result: ConfigResult | None,
+                   logged_jobs: Callable[[], Iterable[str]]) -> JobStatus | None:
     """The configuration's sync job as the log rules' job status (quarantine in the key
     figures and FC016, a last run that failed in the verdict), as ``--job-status`` gives it:
     the job the events are of (the only one when no event names a job). None without such a
     job, or when ``--ignore CC015`` accepted its state: the admin knows, and the verdict must
-    not fail for it all the same."""
+    not fail for it all the same. ``logged_jobs`` is asked only with a configuration: it
+    reads every event's job."""
     if result is None or result.snapshot is None:
         return None
     if any(f.check_id == QUARANTINE_CHECK and f.accepted for f in result.findings):
         return None
     jobs = result.snapshot.job_models()
-    logged = {job.lower() for job in logged_jobs}
+    logged = {job.lower() for job in logged_jobs()}
     chosen = [j for j in jobs if (j.id or "").lower() in logged] if logged else jobs
     return parse_job_status(to_json(chosen[0])) if len(chosen) == 1 else None
 
