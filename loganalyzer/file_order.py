@@ -19,6 +19,8 @@ _Ends = tuple[int, datetime, int, datetime]
 class FileEnds:
     """The first and last timed record of each file, gathered batch by batch (ingest)."""
 
+    COLUMNS = ("source_file", "source_record", "activity_time")  # what ``add`` reads
+
     def __init__(self) -> None:
         self._ends: dict[str, _Ends] = {}
 
@@ -39,6 +41,10 @@ class FileEnds:
                 first, at = min((first, at), known[:2])
                 last, to = max((last, to), known[2:])
             self._ends[file] = (first, at, last, to)
+
+    def times(self) -> dict[str, tuple[datetime, datetime]]:
+        """File -> the times of its first and last timed record."""
+        return {file: (at, to) for file, (_, at, _, to) in self._ends.items()}
 
     def newest_first(self) -> list[str]:
         """The files whose first record is newer than their last."""

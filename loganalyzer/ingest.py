@@ -30,7 +30,14 @@ from loganalyzer.dedupe import Deduper
 from loganalyzer.file_order import FileEnds
 from loganalyzer.normalize import Frames, normalize, step_details
 from loganalyzer.prefetch import prefetch
-from loganalyzer.problems import InputError, Problem, cut_off, unread_files, unread_note
+from loganalyzer.problems import (
+    CUT_OFF,
+    InputError,
+    Problem,
+    cut_off,
+    unread_files,
+    unread_note,
+)
 from loganalyzer.readers import BATCH_ROWS, ReadLog, read_sources
 from loganalyzer.readers.other_logs import only_other_logs
 from loganalyzer.readers.sources import STORE_MANIFEST, expand, export_files, is_store
@@ -51,6 +58,8 @@ if TYPE_CHECKING:  # only writing a store needs pyarrow: every command would pay
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from loganalyzer.periods import Period
+
 # progress(message, done, total): done and total count input files (None when unknown); while
 # ingest writes a store it is called from the thread that normalises, not the caller's
 Progress = Callable[..., None]
@@ -65,11 +74,24 @@ class Dataset:
     notes: list[str] = field(default_factory=list)
     kinds: dict[str, str] = field(default_factory=dict)
     duplicates: int = 0
+    # file -> times of its first and last record read, for the files cut off (``cut_within``)
+    file_times: dict[str, tuple[datetime, datetime]] = field(default_factory=dict)
 
-    @property
-    def cut_off(self) -> list[str]:
-        """The input files that end in a broken record ('x.json is cut off at record 9')."""
-        return cut_off(self.problems)
+    def cut_within(self, period: Period | None) -> list[str]:
+        """The inputs cut off (``problems.cut_off``) whose lost events may lie in ``period``:
+        a file read oldest first lost what came after its last record read, one read newest
+        first (the portal's download) what came before it, so a period wholly on the other
+        side lost nothing. A file of which nothing was read, or whose ends share a second, may
+        have lost anything."""
+        cut = [p for p in self.problems if p.message.endswith(CUT_OFF)]
+
+        def reaches(problem: Problem) -> bool:
+            first, last = self.file_times.get(problem.file, (None, None))
+            if period is None or first is None or first == last:
+                return True
+            return period.end > last if first < last else period.start < last
+
+        return cut_off([p for p in cut if reaches(p)])
 
     def input_notes(self) -> list[str]:
         """What every output says of its input: the readers' notes, records that could not
@@ -141,6 +163,7 @@ def load(
         return _load_spilled(inputs, exports, progress, analysis_only, eager_events)
     read_log = ReadLog()
     dedupe = Deduper()
+    ends = FileEnds()
     parts: list[Frames] = []
     notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="loganalyzer-") as tmp:
@@ -149,11 +172,15 @@ def load(
             frames, manifest = read_store(
                 store, analysis_only, scan_over=eager_events if analysis_only else None
             )
-            read_log.problems.extend(Problem(**p) for p in manifest.get("problems", []))
+            problems = [Problem(**p) for p in manifest.get("problems", [])]
+            if cut_off(problems):  # which end of its file the cut lost: three columns read
+                ends.add(pl.scan_parquet(store / "events.parquet").select(FileEnds.COLUMNS))
+            read_log.problems.extend(problems)
             notes.extend(manifest.get("notes", []))
             # a store is de-duplicated by ingest: only several inputs can repeat an event
             parts.append(frames if len(stores) == 1 and not exports else dedupe.frames(frames))
         for frames in batches:
+            ends.add(frames.events)
             parts.append(_analysed(frames) if analysis_only else frames)
     _require_events(inputs, parts, read_log)
     return Dataset(
@@ -162,6 +189,7 @@ def load(
         list(dict.fromkeys(notes + read_log.settled_notes())),
         read_log.kinds,
         dedupe.duplicates,
+        ends.times(),
     )
 
 

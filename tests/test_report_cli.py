@@ -451,6 +451,40 @@ def test_an_export_cut_off_is_never_healthy_and_trips_fail_on(tmp_path: Path) ->
     assert "## Health: healthy" in markdown and code == 0
 
 
+@pytest.mark.parametrize("stored", [False, True])
+def test_a_cut_that_lost_only_events_before_the_period_leaves_its_verdict(
+        tmp_path: Path, stored: bool) -> None:
+    """The portal's download lists the newest event first: cut off, it lost its oldest
+    events. A period after the cut lost nothing and is judged on its events; the whole export
+    may have lost anything and says so. The unread record is noted either way; a store
+    ingested from the export judges alike."""
+    records = _raw("pattern-04-bad-token.json")  # newest first, as downloaded
+    assert records[0]["activityDateTime"] > records[-1]["activityDateTime"]
+    last = json.dumps(records[-1], indent=2)
+    export = tmp_path / "ProvisioningLogs.json"
+    export.write_text("[\n" + ",\n".join(json.dumps(r, indent=2) for r in records[:-1])
+                      + ",\n" + last[: len(last) // 2])
+    cut = f"{export} is cut off at record {len(records)}"
+    source = export
+    if stored:
+        source = tmp_path / "store"
+        assert CliRunner().invoke(app, ["ingest", str(export), "-o", str(source), "-q"]
+                                  ).exit_code == 0
+
+    def diagnosed(*period: str) -> dict:
+        result = CliRunner().invoke(app, ["diagnose", str(source), "--format", "json", "-q",
+                                          *period])
+        return json.loads(result.stdout)
+
+    after = ("--from", "2026-03-09T08:00:00Z", "--to", "2026-03-09T09:00:00Z")  # its 2nd cycle
+    recent = diagnosed(*after)
+    assert cut not in recent["verdict"]["reason"]
+    assert any(cut in note for note in recent["notes"])
+    assert cut in diagnosed()["verdict"]["reason"]
+    code, markdown = _report(tmp_path, source, *after)
+    assert cut not in md_section(markdown, "Health: failing").split("Note:")[0].replace("\\", "")
+
+
 def test_the_json_written_beside_a_report_carries_its_notes(tmp_path: Path) -> None:
     records = _raw("healthy-incremental.json")
     export = tmp_path / "dup.json"

@@ -29,7 +29,7 @@ from loganalyzer.diagnosis_text import SEVERITY_STYLES, render_markdown, render_
 from loganalyzer.findings import to_json
 from loganalyzer.job_status_file import logged_jobs, other_job_notes, read_job_status
 from loganalyzer.normalize import Frames
-from loganalyzer.periods import choose_period, quiet_note, select, stale_note
+from loganalyzer.periods import Period, choose_period, quiet_note, select, stale_note
 from loganalyzer.problems import InputError
 from loganalyzer.verdict import fails_at, verdict
 
@@ -47,20 +47,20 @@ def _bad_usage(message: str) -> typer.Exit:
 
 
 def in_period(frames: Frames, window: FetchWindow, graph: GraphSource
-              ) -> tuple[Frames, list[str]]:
+              ) -> tuple[Frames, Period | None, list[str]]:
     """Files and stores: only the events of --since/--from/--to (``--since`` counts back from
     the newest event, noted when that is long ago; a quiet period noted with the input's
-    span); with --graph the fetch already asked for that window."""
+    span), and that period; with --graph the fetch already asked for that window."""
     if graph.enabled:
-        return frames, []
+        return frames, None, []
     period = choose_period(frames.events, window.since, window.date_from, window.date_to)
     if period is None:
-        return frames, []
+        return frames, None, []
     selected = select(frames, period)
     notes = [stale_note(period, window.since, datetime.now(UTC))]
     if not selected.event_count():
         notes.append(quiet_note(period, frames.events))
-    return selected, [note for note in notes if note]
+    return selected, period, [note for note in notes if note]
 
 
 @app.command()
@@ -93,7 +93,8 @@ def diagnose(
         accept.accept_checks(configuration, acceptance)
         dataset, chosen = flowcase_only(load_for_analysis(inputs, graph, quiet, window),
                                         graph.events.app_name, inputs)
-        frames, period_notes = in_period(dataset.frames, window, graph)
+        frames, period, period_notes = in_period(dataset.frames, window, graph)
+        cut = dataset.cut_within(period)
         job = job or configured_job(configuration, lambda: logged_jobs(frames.events))
         with progress_bar(quiet, echo_last=False) as progress:
             diagnosis = engine.diagnose(frames, job, progress)
@@ -102,7 +103,7 @@ def diagnose(
         diagnosis.summary["scope"] = chosen.to_json()
         diagnosis = accept.apply(diagnosis, acceptance)
         confirm(diagnosis.findings, configuration)
-        health = verdict(diagnosis, job, configuration, cut_off=dataset.cut_off)
+        health = verdict(diagnosis, job, configuration, cut_off=cut)
         write(found, {
             Format.json: lambda: json.dumps(
                 to_json(diagnosis, health.to_json())
@@ -117,7 +118,7 @@ def diagnose(
     for message in diagnosis.rule_errors:
         err(f"rule error: {message}")
     if fail_on is not None and fails_at(diagnosis, fail_on, job, configuration,
-                                        cut_off=dataset.cut_off):
+                                        cut_off=cut):
         raise typer.Exit(1)
 
 

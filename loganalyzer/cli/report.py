@@ -103,7 +103,8 @@ def _analyse(dataset: Dataset, period: Period | None, job: JobStatus | None,
     frames = select(dataset.frames, period) if period else dataset.frames
     selected = dataclasses.replace(dataset, frames=frames)
     with progress_bar(quiet, echo_last=False) as progress:
-        return Analysis(selected, diagnose(frames, job, progress), period)
+        return Analysis(selected, diagnose(frames, job, progress), period,
+                        dataset.cut_within(period))
 
 
 def _period_json(period: Period | None, comparison: Comparison | None) -> dict:
@@ -219,7 +220,7 @@ def report_command(
             if (made := made_key()) is not None and not quiet:
                 err(f"note: made a new redaction key in {made}; later reports made with it "
                     "give the same people the same pseudonyms (see --redact in the docs)")
-        health = verdict(current.diagnosis, job, configuration, cut_off=dataset.cut_off)
+        health = verdict(current.diagnosis, job, configuration, cut_off=current.cut_off)
         # jinja2 and the workbook writer: loaded by the report command only
         from loganalyzer.report.render import render_html, render_markdown
         from loganalyzer.report.xlsx import render_xlsx
@@ -238,5 +239,5 @@ def report_command(
     except InputError as exc:
         raise fail_input(exc) from None
     if fail_on is not None and fails_at(current.diagnosis, fail_on, job, configuration,
-                                        cut_off=dataset.cut_off):
+                                        cut_off=current.cut_off):
         raise typer.Exit(1)

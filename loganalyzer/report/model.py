@@ -236,6 +236,7 @@ class Analysis:
     dataset: Dataset
     diagnosis: Diagnosis
     period: Period | None = None
+    cut_off: list[str] = field(default_factory=list)  # the inputs cut where it may have events
 
 
 # ---------------------------------------------------------------------------- building
@@ -275,7 +276,7 @@ def build_report(
     # a quiet period cannot name its tenant, app and job; the period before may
     named = previous.dataset.frames.events if previous and not count else events
     apps = _values(named, "app_name")
-    health = verdict(diagnosis, job_status, configuration, cut_off=current.dataset.cut_off)
+    health = verdict(diagnosis, job_status, configuration, cut_off=current.cut_off)
     return Report(
         title=title or f"Provisioning report: {', '.join(apps) or 'Flowcase SCIM'}",
         tenants=_values(named, "tenant_id"),
