@@ -222,7 +222,9 @@ def test_tenant_wide_store_answers_as_without_the_index(tenant_wide):
     assert answers["robert.stone@CONTOSO.com"]["user"]["events"] == 1
     assert answers["BStone@contoso.com"]["matched_on"] == "step details"
     assert "is a group" in answers["flowcase consultants"]["verdict"]["message"]
-    assert answers["user0@northwind.no"]["verdict"]["state"] == "never_seen"  # Box's user
+    assert answers["user0@northwind.no"]["verdict"]["state"] == "never_seen"  # Dropbox's user
+    assert [(a["app"], a["events"]) for a in answers["user0@northwind.no"]["in_other_apps"]
+            ] == [("Dropbox Business", 1)]
 
 
 def test_another_app_chosen_on_an_indexed_store_answers_as_without_it(tenant_wide):

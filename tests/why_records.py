@@ -16,6 +16,10 @@ TENANT = "4b8c18bd-2f9f-4227-af55-9f1061cf9c32"
 JOB = "scim.4b8c18bd2f9f4227af559f1061cf9c32.4ba261ce-287a-459c-93eb-7047bab3cfb9"
 APP = "Flowcase SCIM"
 SP_ID = "e7e9d06f-8673-4759-bfed-67d499095d2f"
+# a second app from the same non-gallery SCIM template: the sandbox an admin tries things on
+SANDBOX = "Flowcase Test"
+SANDBOX_SP_ID = "5a0c3e7d-91b2-4f4e-8d6a-27c1e9b0f3a4"
+SANDBOX_JOB = "scim.4b8c18bd2f9f4227af559f1061cf9c32.9e2d7c41-6b0a-4f83-a5d9-3c8e1f70b26d"
 
 
 @dataclass
@@ -212,6 +216,16 @@ def failed_create(p: Person, when: str, cycle: str, status_name: str, body: str,
     r["modifiedProperties"] = [{"displayName": k, "oldValue": None, "newValue": v}
                                for k, v in sent.items()]
     return r
+
+
+def in_app(record: dict, name: str = SANDBOX, sp_id: str = SANDBOX_SP_ID,
+           job: str = SANDBOX_JOB) -> dict:
+    """The record as another app of the tenant logs it (by default the sandbox)."""
+    record["jobId"] = job
+    record["servicePrincipal"] = {"displayName": name, "id": sp_id}
+    record["targetSystem"]["details"].update(ServicePrincipalDisplayName=name,
+                                             ServicePrincipalId=sp_id)
+    return record
 
 
 def write_export(path: Path, records: list[dict]) -> Path:

@@ -28,6 +28,7 @@ from loganalyzer.normalize import Frames
 from loganalyzer.periods import choose_period, quiet_note
 from loganalyzer.problems import ALL_IN_MANIFEST, InputError, summarize_problems, unread_note
 from loganalyzer.schema import empty_frame
+from loganalyzer.why.elsewhere import OtherApps
 from loganalyzer.why.folding import as_typed
 from loganalyzer.why.frame_source import FrameSource, all_stores
 from loganalyzer.why.indexed import IndexedStore
@@ -55,7 +56,9 @@ def _load(inputs: list[Path], quiet: bool, apps: list[str] | None,
     if not all_stores(inputs) or any(lacks_skip_classes(p) for p in inputs):
         dataset = load_inputs(inputs, quiet)
         chosen = scope.choose(dataset.frames, apps or (), names)
-        return FrameSource.from_frames(chosen.frames), chosen.notes() + dataset.input_notes()
+        source = FrameSource.from_frames(chosen.frames)
+        source.others = OtherApps.left_out(dataset.frames.events, chosen)
+        return source, chosen.notes() + dataset.input_notes()
     try:
         store = IndexedStore.open(inputs) if indexed else None
         source = store or FrameSource.from_stores(inputs)
@@ -70,7 +73,8 @@ def _load(inputs: list[Path], quiet: bool, apps: list[str] | None,
         return store, store.choose(apps or (), names) + stored + unread
     index = Frames(source.events, empty_frame("steps"), empty_frame("modified_properties"))
     chosen = scope.choose(index, apps or (), names)
-    return source.narrowed(chosen.frames.events), chosen.notes() + stored + unread
+    others = OtherApps.left_out(source.events, chosen)
+    return source.narrowed(chosen.frames.events, others), chosen.notes() + stored + unread
 
 
 JobOf = Callable[[FrameSource], JobStatus | None]  # the job status for the events read
@@ -94,12 +98,13 @@ def _in_period(source: FrameSource, window: FetchWindow) -> FrameSource:
     if period is None:
         return source
     at = pl.col("activity_time")
-    chosen = source.events.filter((at >= period.start) & (at < period.end))
+    within = (at >= period.start) & (at < period.end)
+    chosen = source.events.filter(within)
     if chosen.is_empty():
         options = [name for name, given in (("--since", window.since), ("--from",
                    window.date_from), ("--to", window.date_to)) if given]
         raise InputError("/".join(options), quiet_note(period, source.events))
-    return source.narrowed(chosen)
+    return source.narrowed(chosen, source.others.where(within) if source.others else None)
 
 
 def _answer(user: str, inputs: list[Path] | None, graph: GraphSource, window: FetchWindow,

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -24,6 +25,9 @@ from loganalyzer.readers.sources import is_store
 from loganalyzer.schema import empty_frame
 from loganalyzer.store_index import IDENTIFIER_COLUMNS
 from loganalyzer.why.folding import folded_name, folded_query
+
+if TYPE_CHECKING:  # it looks people up as ``lookup`` does, which reads this module
+    from loganalyzer.why.elsewhere import AppNaming, OtherApps
 
 # (frame name, event ids, columns or None for all) -> the rows of those events
 Fetch = Callable[[str, pl.Series, list[str] | None], pl.DataFrame]
@@ -106,6 +110,8 @@ class FrameSource:
     problems: list[Problem] = field(default_factory=list)
     # the input files that list the newest event first (``file_order``)
     newest_first: list[str] = field(default_factory=list)
+    # the apps ``scope.choose`` left out, to say where someone never seen here is
+    others: OtherApps | None = None
 
     @staticmethod
     def from_frames(frames: Frames) -> FrameSource:
@@ -136,9 +142,10 @@ class FrameSource:
         problems = [Problem(**p) for s in stores for p in read_manifest(s).get("problems", [])]
         return FrameSource(events, fetch, problems, newest_first_files(events))
 
-    def narrowed(self, events: pl.DataFrame) -> FrameSource:
-        """The same source holding only these events (``scope.choose`` picked them)."""
-        return FrameSource(events, self.fetch, self.problems, self.newest_first)
+    def narrowed(self, events: pl.DataFrame, others: OtherApps | None) -> FrameSource:
+        """The same source holding only these events (``scope.choose`` or a period picked
+        them) and ``others``, the apps left out."""
+        return FrameSource(events, self.fetch, self.problems, self.newest_first, others)
 
     # What a question can reach. In memory that is every event; an indexed store reads just
     # these rows (``why.indexed``), so `lookup` and `query` ask here instead of filtering
@@ -188,6 +195,10 @@ class FrameSource:
         reasons = self.fetch("events", failed["event_id"], ["event_id", "error_reason"])
         return (failed.join(reasons, on="event_id").filter(naming(query))
                 .sort("activity_time").select(MENTION_COLUMNS))
+
+    def in_other_apps(self, query: str) -> list[AppNaming]:
+        """The apps left out with events about ``query`` (asked only of someone never seen)."""
+        return self.others.naming(query) if self.others else []
 
     def prefetch(self, event_ids: Iterable[str]) -> None:
         """Read the steps and properties of these events at once (a hint; nothing here)."""

@@ -30,6 +30,7 @@ from loganalyzer.schema import (
     empty_frame,
 )
 from loganalyzer.store_index import DETAIL, IDENTIFIER_COLUMNS, READ_KEYS, StoreIndex, read_index
+from loganalyzer.why.elsewhere import JOB, AppNaming, OtherApps
 from loganalyzer.why.folding import composed, escaped, folded_name, folded_query
 from loganalyzer.why.frame_source import (
     MENTION_COLUMNS,
@@ -114,6 +115,9 @@ class IndexedStore(FrameSource):
         self.identities = index.identities
         self.cycles = index.cycles
         self._jobs: list[str] | None = None  # the jobs `why` judges (scope); None: all
+        # the apps left out (``choose``) and their identities, for ``in_other_apps``
+        self.others: OtherApps | None = None
+        self._others_identities = self.identities.head(0)
         self._found = self._scan().head(0).collect()  # the events read so far
         self._keys_read = pl.DataFrame(schema=dict.fromkeys(READ_KEYS, pl.Utf8))
         self._prefetched: dict[str, tuple[set[str], pl.DataFrame]] = {}
@@ -155,7 +159,11 @@ class IndexedStore(FrameSource):
         if others:
             self._jobs = [k for a in chosen for k in a.keys]
             self.cycles = self.cycles.filter(scope.job_key().is_in(self._jobs))
-            self.identities = self.identities.filter(pl.col("job").is_in(self._jobs))
+            mine = pl.col("job").is_in(self._jobs)
+            self._others_identities = self.identities.filter(~mine)
+            self.identities = self.identities.filter(mine)
+            self.others = OtherApps(others, pl.scan_parquet(self.store / "events.parquet")
+                                    .filter(~scope.job_key().is_in(self._jobs)))
         nothing = Frames(empty_frame("events"), empty_frame("steps"),
                          empty_frame("modified_properties"))
         return scope.Scope(nothing, chosen, others, bool(wanted)).notes()
@@ -246,6 +254,19 @@ class IndexedStore(FrameSource):
             where = where & scope.job_key().is_in(self._jobs)
         return (pl.scan_parquet(self.store / "events.parquet").filter(where)
                 .select(MENTION_COLUMNS).sort("activity_time").collect())
+
+    def in_other_apps(self, query: str) -> list[AppNaming]:
+        """The index names the objects of the other apps that log ``query``; only their
+        events are read, in one scan of the store, and none when no object does."""
+        q = folded_query(query)
+        if self.others is None or not q:
+            return []
+        named = self._others_identities.filter(
+            ~pl.col("is_group") & pl.col("column").is_in(IDENTIFIER_COLUMNS)
+            & equals_any("value", [q]))
+        objects = named.select(*READ_KEYS, JOB).unique()
+        where = _of_keys(objects)
+        return [] if where is None else self.others.where(where).counted(objects.lazy())
 
     def prefetch(self, event_ids: Iterable[str]) -> None:
         """One read of the steps, step details and properties of all these events, the three

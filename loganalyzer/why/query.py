@@ -23,9 +23,10 @@ from loganalyzer.findings import Diagnosis, Finding, jsonable
 from loganalyzer.job_status_file import other_job_notes
 from loganalyzer.normalize import Frames
 from loganalyzer.why import timeline as tl
+from loganalyzer.why.elsewhere import AppNaming, likeliest
 from loganalyzer.why.frame_source import FrameSource
 from loganalyzer.why.lookup import SHARED_COLUMNS, Lookup, Person, equals_any, lookup
-from loganalyzer.wording import moment, plural
+from loganalyzer.wording import moment, plural, quote_list
 
 if TYPE_CHECKING:  # ingest pulls in the report stack; `why` on a store never needs it
     from loganalyzer.ingest import Dataset
@@ -103,6 +104,8 @@ class WhyAnswer:
     job_wide: list[Explanation] = field(default_factory=list)  # fix these first
     explanations: list[Explanation] = field(default_factory=list)  # leading first
     notes: list[str] = field(default_factory=list)  # other apps left out, ...
+    # never seen: the apps left out whose events are about the person
+    in_other_apps: list[AppNaming] = field(default_factory=list)
 
     @property
     def resolved(self) -> bool:
@@ -398,11 +401,13 @@ def _unresolved(src: FrameSource, found: Lookup, job_status: JobStatus | None) -
     cover = found.coverage
     apps = ", ".join(cover.apps) or "no app name"
     asked = found.query.strip()
+    group_events = src.group_events(found.query)
+    elsewhere = [] if group_events else src.in_other_apps(found.query)
+    where = "of the Flowcase app in this export" if elsewhere else "in this export"
     message = (
-        f"Never seen: no event in this export is about '{asked}'. The export covers "
+        f"Never seen: no event {where} is about '{asked}'. The export covers "
         f"{plural(cover.events, 'event')} from {_when(cover.start)} to {_when(cover.end)} ({apps})."
     )
-    group_events = src.group_events(found.query)
     if group_events:
         message = (
             f"'{asked}' is a group ({plural(group_events, 'event')} in this export), not a user: "
@@ -410,7 +415,7 @@ def _unresolved(src: FrameSource, found: Lookup, job_status: JobStatus | None) -
             "what its events show."
         )
     else:
-        message += _named_elsewhere(src, asked)
+        message += _in_other_apps(asked, elsewhere) + _named_elsewhere(src, asked)
     latest = src.latest_cycles()
     reached = src.reach(latest, [])
     frames = src.subset(reached.filter(pl.col("cycle_id").is_in(latest))["event_id"])
@@ -426,7 +431,7 @@ def _unresolved(src: FrameSource, found: Lookup, job_status: JobStatus | None) -
         note = None
     state = GROUP if group_events else NEVER_SEEN
     verdict = Verdict(state, None, None, message, None, None, [], None, None, note=note)
-    return WhyAnswer(found, verdict, [], job_wide, job_wide)
+    return WhyAnswer(found, verdict, [], job_wide, job_wide, in_other_apps=elsewhere)
 
 
 def _ambiguity(found: Lookup) -> str:
@@ -444,6 +449,26 @@ def _ambiguity(found: Lookup) -> str:
 
 
 MENTIONS_SHOWN = 3  # group names listed before "and N more"
+OTHER_APPS_SHOWN = 8  # as the note on the apps left out lists them
+
+
+def _in_other_apps(asked: str, apps: list[AppNaming]) -> str:
+    """Where someone no Flowcase event is about is: the apps left out (a sandbox "Flowcase
+    Test" app they were assigned to by mistake, another SCIM app), and the ``--app`` value
+    of the likeliest Flowcase app among them."""
+    if not apps:
+        return ""
+    said = f" '{asked}' is in {plural(sum(a.events for a in apps), 'event')} of "
+    if len(apps) == 1:
+        said, which = f"{said}another app in this export, {apps[0].app}", "it"
+    else:
+        listed = quote_list([f"{a.app}: {a.events:,}" for a in apps], limit=OTHER_APPS_SHOWN)
+        said, which = f"{said}{len(apps)} other apps in this export ({listed})", "one of them"
+    best = likeliest(apps)
+    if best is None:
+        return said + ": inbound provisioning into Entra ID or Active Directory, never Flowcase's."
+    return (f"{said}; if {which} is the Flowcase app you mean, name it with "
+            f"--app '{best.app_value}'.")
 
 
 def _named_elsewhere(src: FrameSource, asked: str) -> str:
@@ -488,6 +513,7 @@ def to_json(answer: WhyAnswer) -> dict[str, Any]:
             "candidates": answer.lookup.people if person is None else [],
             "suggestions": answer.lookup.suggestions,
             "export": answer.lookup.coverage,
+            "in_other_apps": answer.in_other_apps,
             "notes": answer.notes,
         }
     )
