@@ -31,7 +31,6 @@ from loganalyzer.file_order import FileEnds
 from loganalyzer.normalize import Frames, normalize, step_details
 from loganalyzer.prefetch import prefetch
 from loganalyzer.problems import (
-    CUT_OFF,
     InputError,
     Problem,
     cut_off,
@@ -83,15 +82,13 @@ class Dataset:
         first (the portal's download) what came before it, so a period wholly on the other
         side lost nothing. A file of which nothing was read, or whose ends share a second, may
         have lost anything."""
-        cut = [p for p in self.problems if p.message.endswith(CUT_OFF)]
-
         def reaches(problem: Problem) -> bool:
             first, last = self.file_times.get(problem.file, (None, None))
             if period is None or first is None or first == last:
                 return True
             return period.end > last if first < last else period.start < last
 
-        return cut_off([p for p in cut if reaches(p)])
+        return cut_off([p for p in self.problems if reaches(p)])
 
     def input_notes(self) -> list[str]:
         """What every output says of its input: the readers' notes, records that could not

@@ -25,6 +25,8 @@ from loganalyzer.normalize import Frames
 from loganalyzer.problems import InputError
 from loganalyzer.wording import plural, quote_list
 
+OTHER_APPS_SHOWN = 8  # apps named in the note on the apps left out, before 'and N more'
+
 FLOWCASE_NAME = re.compile(r"flowcase|cv[ _-]?partner", re.IGNORECASE)
 # target systems that are the directory itself: the job provisions *into* Entra / AD
 INBOUND_TARGET = re.compile(
@@ -74,8 +76,8 @@ class Scope:
         listed = [f"{a.name} {a.events:,}" for a in self.others]
         return (
             f"{plural(self.other_events, 'event')} of {plural(len(self.others), 'other app')} "
-            f"not diagnosed: {quote_list(listed, limit=8)} (only Flowcase's events are; "
-            "choose another with --app)"
+            f"not diagnosed: {quote_list(listed, limit=OTHER_APPS_SHOWN)} (only Flowcase's "
+            "events are; choose another with --app)"
         )
 
     def choice_note(self) -> str | None:

@@ -22,6 +22,7 @@ from loganalyzer.file_order import in_time_order
 from loganalyzer.findings import Diagnosis, Finding, jsonable
 from loganalyzer.job_status_file import other_job_notes
 from loganalyzer.normalize import Frames
+from loganalyzer.scope import OTHER_APPS_SHOWN
 from loganalyzer.why import timeline as tl
 from loganalyzer.why.elsewhere import AppNaming, likeliest
 from loganalyzer.why.frame_source import FrameSource
@@ -449,7 +450,6 @@ def _ambiguity(found: Lookup) -> str:
 
 
 MENTIONS_SHOWN = 3  # group names listed before "and N more"
-OTHER_APPS_SHOWN = 8  # as the note on the apps left out lists them
 
 
 def _in_other_apps(asked: str, apps: list[AppNaming]) -> str:
