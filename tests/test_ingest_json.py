@@ -160,6 +160,26 @@ def test_a_whole_graph_pull_has_no_note_on_its_pages(tmp_path, pages):
     assert not [n for n in dataset.notes if "nextLink" in n]
 
 
+@pytest.mark.parametrize("separator", [":", ": ", ":  "])
+def test_a_next_link_written_as_null_is_no_next_page(tmp_path, separator):
+    """A script that copies each response's nextLink into what it saves writes null on the
+    pull's last page (compact JSON, Python's json, Windows PowerShell's ConvertTo-Json): that
+    page ends the pull like a page without the key."""
+    first = json.dumps({"@odata.context": GRAPH_CONTEXT, "value": [RECORDS[0]],
+                        "@odata.nextLink": NEXT_LINK})
+    last = json.dumps({"@odata.context": GRAPH_CONTEXT, "value": [RECORDS[1]],
+                       "@odata.nextLink": None}).replace('"@odata.nextLink": null',
+                                                         f'"@odata.nextLink"{separator}null')
+    pages = tmp_path / "pages.json"
+    pages.write_text(f"[{first},\n{last}]")
+    cut = tmp_path / "cut.json"
+    cut.write_text(f"[{first},\n{first.replace(RECORDS[0]['id'], 'another-id')}]")
+    whole, stopped = load([pages]), load([cut])
+    assert whole.frames.events.height == stopped.frames.events.height == 2
+    assert not [n for n in whole.notes if "nextLink" in n]
+    assert [n for n in stopped.notes if "every Graph page given has" in n]
+
+
 def test_pages_in_one_file_whose_last_page_has_a_next_link_are_said(tmp_path):
     """Pages one per line, as a script following nextLinks writes them, stopped early."""
     pages = tmp_path / "pages.json"

@@ -179,7 +179,7 @@ def _read_json(source: Source, kind: Kind, read_log: ReadLog) -> Iterator[pl.Dat
                     yield batch
                 events, *on_pages = count.result()
                 if on_pages:
-                    read_log.graph_pages[source.name] = (on_pages[0], on_pages[1])
+                    read_log.graph_pages[source.name] = _pages_and_links(on_pages)
                     pages = False
                 if events <= read:
                     return
@@ -282,7 +282,16 @@ def _count_keys(source: Source, keys: tuple[bytes, ...],
 
 
 _PAGE_KINDS = (Kind.GRAPH_PAGE, Kind.GRAPH_PAGES_ARRAY)
-_PAGE_KEYS = (b'"value"', b'"@odata.nextLink"')
+# a page's key, a nextLink, and a nextLink a script wrote as null on its last page (compact,
+# Python's json and PowerShell 7, Windows PowerShell's ConvertTo-Json)
+_PAGE_KEYS = (b'"value"', b'"@odata.nextLink"', b'"@odata.nextLink":null',
+              b'"@odata.nextLink": null', b'"@odata.nextLink":  null')
+
+
+def _pages_and_links(counts: list[int]) -> tuple[int, int]:
+    """How many pages and how many real nextLinks, from the counts of ``_PAGE_KEYS``."""
+    pages, keys, *nulls = counts
+    return pages, keys - sum(nulls)
 
 
 def _fetched(source: Source) -> bool:
@@ -295,8 +304,7 @@ def _count_pages(source: Source, read_log: ReadLog) -> None:
     """How many Graph pages the file holds and how many of them name a next page, in a pass
     of its own: for a file the careful reader read (the fast reader's count pass counts
     them with its events)."""
-    pages, links = _count_keys(source, _PAGE_KEYS)
-    read_log.graph_pages[source.name] = (pages, links)
+    read_log.graph_pages[source.name] = _pages_and_links(_count_keys(source, _PAGE_KEYS))
 
 
 def missing_last_page_note(pages: dict[str, tuple[int, int]]) -> str | None:
