@@ -34,6 +34,7 @@ from loganalyzer.problems import (
     InputError,
     Problem,
     cut_off,
+    cut_within,
     unread_files,
     unread_note,
 )
@@ -77,18 +78,10 @@ class Dataset:
     file_times: dict[str, tuple[datetime, datetime]] = field(default_factory=dict)
 
     def cut_within(self, period: Period | None) -> list[str]:
-        """The inputs cut off (``problems.cut_off``) whose lost events may lie in ``period``:
-        a file read oldest first lost what came after its last record read, one read newest
-        first (the portal's download) what came before it, so a period wholly on the other
-        side lost nothing. A file of which nothing was read, or whose ends share a second, may
-        have lost anything."""
-        def reaches(problem: Problem) -> bool:
-            first, last = self.file_times.get(problem.file, (None, None))
-            if period is None or first is None or first == last:
-                return True
-            return period.end > last if first < last else period.start < last
-
-        return cut_off([p for p in self.problems if reaches(p)])
+        """The inputs cut off whose lost events may lie in ``period`` (``problems.cut_within``;
+        None: any)."""
+        bounds = (period.start, period.end) if period else ()
+        return cut_within(self.problems, self.file_times, *bounds)
 
     def input_notes(self) -> list[str]:
         """What every output says of its input: the readers' notes, records that could not

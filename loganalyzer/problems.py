@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from loganalyzer.wording import plural, verb
 
@@ -100,6 +101,31 @@ def cut_off(problems: Sequence[Problem]) -> list[str]:
     (``verdict``: never healthy)."""
     return [f"{p.file} is cut off at {p.location.split(' (')[0]}"
             for p in problems if p.message.endswith(CUT_OFF)]
+
+
+def cuts_named(cuts: Sequence[str]) -> str:
+    """The first cut ``cut_off`` names, and how many more files are cut."""
+    more = f" (and {plural(len(cuts) - 1, 'more file')})" if len(cuts) > 1 else ""
+    return cuts[0] + more
+
+
+def cut_within(problems: Sequence[Problem], file_times: Mapping[str, tuple[datetime, datetime]],
+               start: datetime | None = None, end: datetime | None = None) -> list[str]:
+    """The inputs cut off (``cut_off``) whose lost events may lie between ``start`` and
+    ``end`` (None: no bound). ``file_times`` gives each file's first and last record read: a
+    file read oldest first lost what came after its last record, one read newest first (the
+    portal's download) what came before it, so a span wholly on the other side lost
+    nothing. A file of which nothing was read, or whose ends share a second, may have lost
+    anything."""
+    def reaches(problem: Problem) -> bool:
+        first, last = file_times.get(problem.file, (None, None))
+        if first is None or first == last:
+            return True
+        if first < last:
+            return end is None or end > last
+        return start is None or start < last
+
+    return cut_off([p for p in problems if reaches(p)])
 
 
 _SKIPPED = "skipped "

@@ -15,6 +15,7 @@ from diagnostics.facts.job_status import JobStatus
 from diagnostics.guide_steps import STEPS, step_rank
 from loganalyzer.engine import lead_order
 from loganalyzer.findings import SEVERITIES, Diagnosis, Finding, severity_rank
+from loganalyzer.problems import cuts_named
 from loganalyzer.wording import plural, quote_list, verb
 
 if TYPE_CHECKING:
@@ -96,8 +97,7 @@ def verdict(diagnosis: Diagnosis, job_status: JobStatus | None = None,
                    f"{plural(len(wrong), 'finding')} at high severity or above ({named})")
         state = "failing"
     if cut_off:
-        more = f" (and {plural(len(cut_off) - 1, 'more file')})" if len(cut_off) > 1 else ""
-        reason += (f"; {'and' if state == 'failing' else 'but'} {cut_off[0]}{more}: the "
+        reason += (f"; {'and' if state == 'failing' else 'but'} {cuts_named(cut_off)}: the "
                    "events after the cut are missing and may hold problems not shown "
                    "here (export it again)")
         state = "failing" if state == "failing" else "degraded"

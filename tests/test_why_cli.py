@@ -569,3 +569,53 @@ def test_the_findings_counts_are_said_to_be_of_the_events_considered():
     diagnosed = CliRunner().invoke(app, ["diagnose", str(escrow), "-q", "--format", "json"])
     assert "(24 failures in 4 cycles" in next(
         f["message"] for f in json.loads(diagnosed.stdout)["findings"] if f["rule_id"] == "FC016")
+
+
+ESCROW = SAMPLES / "pattern-16-quarantine-escrow.json"  # newest first, as the portal lists it
+
+
+def _cut_in_record_of(records: list[dict], name: str, path: Path) -> Path:
+    """``records`` written as a JSON array that ends halfway through the latest record of
+    ``name`` in the file's order (a copy that did not finish)."""
+    at = max(i for i, r in enumerate(records) if r["sourceIdentity"]["displayName"] == name)
+    cut = json.dumps(records[at], indent=2)
+    path.write_text("[\n" + ",\n".join(json.dumps(r, indent=2) for r in records[:at])
+                    + ",\n" + cut[: len(cut) // 2])
+    return path
+
+
+@pytest.mark.parametrize("stored", [False, True])
+def test_a_cut_that_may_have_lost_the_persons_later_events_is_said_in_the_verdict(
+        tmp_path: Path, stored: bool) -> None:
+    """An export written oldest first (Log Analytics, storage) and cut off lost its newest
+    events: Håkon Vik's last failure among them. The verdict is of the latest event read and
+    says so; someone never seen may be in what was lost. The portal's newest-first download
+    cut the same way lost only older events: the verdict stands without that note. A store
+    ingested from either says the same."""
+    records = json.loads(ESCROW.read_text())
+    oldest_first = _cut_in_record_of(records[::-1], "Håkon Vik",
+                                     tmp_path / "AADProvisioningLogs.json")
+    newest_first = _cut_in_record_of(records, "Håkon Vik", tmp_path / "ProvisioningLogs.json")
+    inputs = [oldest_first, newest_first]
+    if stored:
+        inputs = [tmp_path / f"store-{n}" for n in range(2)]
+        for export, store in zip([oldest_first, newest_first], inputs, strict=True):
+            assert CliRunner().invoke(app, ["ingest", str(export), "-o", str(store), "-q"]
+                                      ).exit_code == 0
+
+    def verdict(user: str, source: Path) -> dict:
+        result = run(user, source, "--format", "json")
+        return json.loads(result.stdout)["verdict"]
+
+    lost = verdict("hakon.vik@northwind.no", inputs[0])
+    assert lost["state"] == "failing" and lost["since"].startswith("2026-03-25T14:53:20")
+    assert (f"{oldest_first} is cut off at record 37: the events after the cut are missing and "
+            "this person's later events may be among them") in lost["note"]
+    nobody = verdict("nobody.here@northwind.no", inputs[0])
+    assert nobody["state"] == "never_seen"
+    assert nobody["note"].startswith("Check the spelling")  # the usual advice, then the cut
+    assert f"{oldest_first} is cut off at record 37: the events after the cut are missing and " \
+           "this person's may be among them" in nobody["note"]
+    kept = verdict("hakon.vik@northwind.no", inputs[1])
+    assert kept["state"] == "failing" and kept["since"].startswith("2026-03-26T03:05:00")
+    assert kept["note"] is None

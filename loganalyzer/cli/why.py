@@ -56,7 +56,7 @@ def _load(inputs: list[Path], quiet: bool, apps: list[str] | None,
     if not all_stores(inputs) or any(lacks_skip_classes(p) for p in inputs):
         dataset = load_inputs(inputs, quiet)
         chosen = scope.choose(dataset.frames, apps or (), names)
-        source = FrameSource.from_frames(chosen.frames)
+        source = FrameSource.from_frames(chosen.frames, dataset.problems)
         source.others = OtherApps.left_out(dataset.frames.events, chosen)
         return source, chosen.notes() + dataset.input_notes()
     try:

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from loganalyzer.file_order import newest_first_files
+from loganalyzer.file_order import FileEnds, newest_first_files
 from loganalyzer.ingest import check_store, read_manifest
 from loganalyzer.normalize import Frames
-from loganalyzer.problems import Problem
+from loganalyzer.problems import Problem, cut_off, cut_within
 from loganalyzer.readers.sources import is_store
 from loganalyzer.schema import empty_frame
 from loganalyzer.store_index import IDENTIFIER_COLUMNS
@@ -114,13 +114,15 @@ class FrameSource:
     others: OtherApps | None = None
 
     @staticmethod
-    def from_frames(frames: Frames) -> FrameSource:
+    def from_frames(frames: Frames, problems: Iterable[Problem] = ()) -> FrameSource:
+        """``problems``: what reading them noted (a file cut off may have lost events)."""
         def fetch(name: str, ids: pl.Series, columns: list[str] | None) -> pl.DataFrame:
             # lazy when the frames came from a store (a large export is read through one)
             rows = getattr(frames, name).lazy().filter(pl.col("event_id").is_in(ids.implode()))
             return (rows.select(columns) if columns else rows).collect()
 
-        return FrameSource(frames.events, fetch, newest_first=newest_first_files(frames.events))
+        return FrameSource(frames.events, fetch, list(problems),
+                           newest_first_files(frames.events))
 
     @staticmethod
     def from_stores(stores: list[Path]) -> FrameSource:
@@ -199,6 +201,19 @@ class FrameSource:
     def in_other_apps(self, query: str) -> list[AppNaming]:
         """The apps left out with events about ``query`` (asked only of someone never seen)."""
         return self.others.naming(query) if self.others else []
+
+    def cut_after(self, moment: datetime | None) -> list[str]:
+        """The inputs cut off whose lost events may be newer than ``moment`` (None: any): a
+        person's later events, or all of someone never seen, may be among them."""
+        if not cut_off(self.problems):
+            return []
+        return cut_within(self.problems, self.file_times(), start=moment)
+
+    def file_times(self) -> dict[str, tuple[datetime, datetime]]:
+        """Each input file's first and last record read (``file_order``)."""
+        ends = FileEnds()
+        ends.add(self.events)
+        return ends.times()
 
     def prefetch(self, event_ids: Iterable[str]) -> None:
         """Read the steps and properties of these events at once (a hint; nothing here)."""

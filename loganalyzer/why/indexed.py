@@ -14,11 +14,13 @@ every event as before.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
 
 from loganalyzer import scope
+from loganalyzer.file_order import FileEnds
 from loganalyzer.ingest import DETAILS_FILE, NEWEST_FIRST, check_store, read_manifest
 from loganalyzer.normalize import Frames
 from loganalyzer.problems import Problem
@@ -267,6 +269,12 @@ class IndexedStore(FrameSource):
         objects = named.select(*READ_KEYS, JOB).unique()
         where = _of_keys(objects)
         return [] if where is None else self.others.where(where).counted(objects.lazy())
+
+    def file_times(self) -> dict[str, tuple[datetime, datetime]]:
+        """Three columns of every event read (asked only of a store cut off)."""
+        ends = FileEnds()
+        ends.add(pl.scan_parquet(self.store / "events.parquet").select(FileEnds.COLUMNS))
+        return ends.times()
 
     def prefetch(self, event_ids: Iterable[str]) -> None:
         """One read of the steps, step details and properties of all these events, the three

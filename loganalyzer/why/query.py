@@ -22,6 +22,7 @@ from loganalyzer.file_order import in_time_order
 from loganalyzer.findings import Diagnosis, Finding, jsonable
 from loganalyzer.job_status_file import other_job_notes
 from loganalyzer.normalize import Frames
+from loganalyzer.problems import cuts_named
 from loganalyzer.scope import OTHER_APPS_SHOWN
 from loganalyzer.why import timeline as tl
 from loganalyzer.why.elsewhere import AppNaming, likeliest
@@ -254,7 +255,9 @@ def _verdict(entries: list[tl.Entry], leading: Finding | None, job_wide: bool,
 def _source(source: Dataset | Frames | FrameSource) -> FrameSource:
     if isinstance(source, FrameSource):
         return source
-    return FrameSource.from_frames(source if isinstance(source, Frames) else source.frames)
+    if isinstance(source, Frames):
+        return FrameSource.from_frames(source)
+    return FrameSource.from_frames(source.frames, source.problems)
 
 
 def recent_events(person: Person) -> list[str]:
@@ -324,6 +327,11 @@ def why(
     answer = _explained(found, entries, diagnosis, cycles, current)
     if answer.verdict.state == FAILING:
         answer.verdict.case_keys = _case_keys(rows, entries[-1])
+    if cuts := src.cut_after(entries[-1].time):
+        answer.verdict.note = _also(answer.verdict.note, (
+            f"{cuts_named(cuts)}: the events after the cut are missing and this person's later "
+            "events may be among them, so this verdict is of the latest event read (export it "
+            "again)"))
     answer.notes += _several_apps(rows) + other_job_notes(job, rows) + _counted_note(
         answer, len(context), src.coverage().events)
     return answer
@@ -427,12 +435,18 @@ def _unresolved(src: FrameSource, found: Lookup, job_status: JobStatus | None) -
         for f in lead_order(diagnosis.findings)
         if _is_job_wide(f, cycles, set())
     ]
-    note = NEVER_SEEN_NOTE
-    if group_events:
-        note = None
+    note = None if group_events else NEVER_SEEN_NOTE
+    if not group_events and (cuts := src.cut_after(None)):
+        note = _also(note, f"{cuts_named(cuts)}: the events after the cut are missing and this "
+                           "person's may be among them (export it again)")
     state = GROUP if group_events else NEVER_SEEN
     verdict = Verdict(state, None, None, message, None, None, [], None, None, note=note)
     return WhyAnswer(found, verdict, [], job_wide, job_wide, in_other_apps=elsewhere)
+
+
+def _also(note: str | None, more: str) -> str:
+    """A verdict's note with one more sentence."""
+    return f"{note} {more[0].upper()}{more[1:]}." if note else f"{more[0].upper()}{more[1:]}."
 
 
 def _ambiguity(found: Lookup) -> str:
