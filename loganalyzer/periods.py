@@ -134,11 +134,16 @@ def _span(oldest: datetime | None, newest: datetime | None) -> str:
     return f"the input's events run from {_minute(oldest)} to {_minute(newest)} UTC"
 
 
-def quiet_note(period: Period, events: Table) -> str:
+def quiet_note(period: Period, events: Table, graph: bool = False) -> str:
     """For a period of the input that holds no event: the span of the input beside it, so the
-    reader sees the quiet stretch lies inside what was exported."""
-    return (f"no provisioning events from {_minute(period.start)} to {_minute(period.end)} "
-            f"UTC, a quiet stretch of the input: {_span(*time_range(events))}")
+    reader sees the quiet stretch lies inside what was exported. ``graph``: the events are a
+    live fetch's (with --compare-previous, the period before's), worded as such."""
+    quiet = f"no provisioning events from {_minute(period.start)} to {_minute(period.end)} UTC"
+    if not graph:
+        return f"{quiet}, a quiet stretch of the input: {_span(*time_range(events))}"
+    oldest, newest = time_range(events)
+    return (f"{quiet}, a quiet period: the events Microsoft Graph returned for the window "
+            f"fetched run from {_minute(oldest)} to {_minute(newest)} UTC")
 
 
 def _minute(moment: datetime | None) -> str:

@@ -1,5 +1,6 @@
-"""`report --graph` over a quiet period: Entra logs only changes, so a week in which nothing
-changed has no provisioning events at all, and the weekly job must still write its report.
+"""`report` over a quiet period: Entra logs only changes, so a week in which nothing changed
+has no provisioning events at all, and the weekly job must still write its report, without
+calling the week before's findings resolved (nothing was provisioned to show them fixed).
 
 The stand-in Graph (tests/fake_graph.py) serves Graph-shaped records; what a previous week held
 is counted by `diagnose` over the same records as a file, not by the report code under test.
@@ -8,9 +9,11 @@ is counted by `diagnose` over the same records as a file, not by the report code
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from conftest import SAMPLES
 from fake_graph import FLOWCASE, FakeGraph, make_events
@@ -24,6 +27,7 @@ MARCH = make_events(60, datetime(2026, 3, 2, tzinfo=UTC), timedelta(hours=1))
 QUIET_FEBRUARY = ("--from", "2026-02-01", "--to", "2026-02-07")
 NO_EVENTS = "No provisioning events in the period: nothing changed (Entra logs only changes)"
 QUARANTINE_JOB = SAMPLES / "job-status" / "pattern-16-quarantine-escrow.job.json"
+WEEKLY = SAMPLES / "weekly-two-periods.json"
 
 
 def _graph_report(graph: FakeGraph, target: Path, *args: str | Path) -> tuple[int, str]:
@@ -62,27 +66,134 @@ def test_a_window_without_events_is_reported_healthy(tmp_path: Path, name: str) 
         assert '<article class="finding' not in text and "<svg" not in text
 
 
-def test_a_quiet_week_after_a_busy_one_lists_its_findings_as_resolved(tmp_path: Path) -> None:
+def _diagnosed_rules(tmp_path: Path, records: list[dict]) -> set[str]:
+    """The rules `diagnose` finds in these records as an export: what the previous period held,
+    counted apart from the report code under test."""
+    export = tmp_path / "previous-week.json"
+    export.write_text(json.dumps(records), encoding="utf-8")
+    diagnosed = CliRunner().invoke(app, ["diagnose", str(export), "--format", "json", "-q"])
+    return {finding["rule_id"] for finding in json.loads(diagnosed.stdout)["findings"]}
+
+
+def _minute(record: dict) -> str:
+    return record["activityDateTime"][:16].replace("T", " ")
+
+
+def _html_rule_ids(html: str, heading: str) -> set[str]:
+    """The Rule cells of the comparison table under an <h3> heading of the HTML report."""
+    part = html.split(f"<h3>{heading}</h3>", 1)[1].split("<h3>", 1)[0].split("</section>", 1)[0]
+    return set(re.findall(r'<td class="mono id">(FC\d+)</td>', part))
+
+
+def test_a_quiet_graph_week_after_a_busy_one_resolves_nothing(tmp_path: Path) -> None:
+    """Nothing was provisioned this week, so nothing was shown fixed: last week's findings are
+    listed as not retested, not as resolved (as they were: a scheduled job acting on the
+    JSON's "resolved" would take a quiet week for a fix)."""
     now = datetime.now(UTC)
     served = make_events(60, now - timedelta(days=13), timedelta(hours=1))  # all 8+ days ago
     ours = [e for e in served if e["servicePrincipal"]["displayName"] == FLOWCASE.name]
-    export = tmp_path / "previous-week.json"
-    export.write_text(json.dumps(ours), encoding="utf-8")
-    diagnosed = CliRunner().invoke(app, ["diagnose", str(export), "--format", "json", "-q"])
-    before = {finding["rule_id"] for finding in json.loads(diagnosed.stdout)["findings"]}
-    assert before  # the previous week has something to resolve
+    before = _diagnosed_rules(tmp_path, ours)
+    assert before  # the previous week has something that could have been resolved
 
     with FakeGraph(served, token=TOKEN) as graph:
         code, markdown = _graph_report(graph, tmp_path / "weekly.md", "--since", "7d",
                                        "--compare-previous", "--fail-on", "high")
+        _, written = _graph_report(graph, tmp_path / "weekly.json", "--since", "7d",
+                                   "--compare-previous")
     assert code == 0
     assert "## Health: healthy" in markdown and NO_EVENTS in markdown
     assert _figures(markdown)["Events"] == "0"
     section = md_section(markdown, "Compared with the previous period")
     assert f"({len(ours)} events)" in section
-    assert _rule_ids(md_section(section, "Resolved findings")) == before
+    assert not _rule_ids(md_section(section, "Resolved findings"))
+    assert "None: nothing was provisioned in this period" in section
+    assert _rule_ids(md_section(section, "Not retested findings")) == before
+    assert (f"No finding is called resolved: nothing was provisioned in this period, so the "
+            f"previous period's {len(before)} findings were not retested") in section
     assert "No new finding." in section and "No finding carried over." in section
     assert f"| Apps | {FLOWCASE.name} |" in markdown  # named from the week before
+
+    comparison = json.loads(written)["comparison"]
+    assert comparison["resolved"] == []
+    assert {b["rule_id"] for b in comparison["not_retested"]} == before
+    assert all(b["events_now"] == 0 < b["events_before"] for b in comparison["not_retested"])
+    assert comparison["quiet"].startswith("nothing was provisioned in this period")
+
+
+def test_a_quiet_graph_week_is_noted_as_a_quiet_stretch_of_a_file_is(tmp_path: Path) -> None:
+    """With --compare-previous Graph returns the week before, so no 'Graph returned no
+    events' note said why the week reported is empty: it gets the note a quiet stretch of a
+    file gets, naming the period and the span of what was fetched."""
+    now = datetime.now(UTC)
+    served = make_events(60, now - timedelta(days=13), timedelta(hours=1))
+    ours = sorted((e for e in served if e["servicePrincipal"]["displayName"] == FLOWCASE.name),
+                  key=lambda e: e["activityDateTime"])
+    with FakeGraph(served, token=TOKEN) as graph:
+        code, written = _graph_report(graph, tmp_path / "weekly.json", "--since", "7d",
+                                      "--compare-previous")
+    assert code == 0
+    answer = json.loads(written)
+    start, end = (answer["period"][k][:16].replace("T", " ") for k in ("start", "end"))
+    assert answer["notes"][0] == (
+        f"no provisioning events from {start} to {end} UTC, a quiet period: the events Microsoft "
+        f"Graph returned for the window fetched run from {_minute(ours[0])} to "
+        f"{_minute(ours[-1])} UTC")
+
+
+def _later(record: dict, by: timedelta) -> dict:
+    """The record as if logged ``by`` later (Graph's activityDateTime, whole seconds, Z)."""
+    when = datetime.fromisoformat(record["activityDateTime"].replace("Z", "+00:00")) + by
+    return {**record, "activityDateTime": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def test_a_quiet_week_of_an_export_resolves_nothing_in_any_output(tmp_path: Path) -> None:
+    """Three weeks exported, the middle one quiet: its report lists the first week's findings
+    as not retested in HTML, Markdown, JSON and the workbook alike, and none as resolved."""
+    records = json.loads(WEEKLY.read_text(encoding="utf-8"))
+    week1 = [r for r in records if r["activityDateTime"] < "2026-03-02"]
+    week3 = [_later(r, timedelta(days=14)) for r in records if r not in week1]
+    export = tmp_path / "three-weeks.json"
+    export.write_text(json.dumps(week1 + week3), encoding="utf-8")
+    before = _diagnosed_rules(tmp_path, week1)
+    assert week1 and week3 and before
+
+    outputs = [tmp_path / f"weekly.{suffix}" for suffix in ("md", "html", "json", "xlsx")]
+    result = run_report(export, "--from", "2026-03-02", "--to", "2026-03-08",
+                        "--compare-previous", *(x for o in outputs for x in ("-o", o)))
+    assert result.exit_code == 0, result.output
+    markdown, html, written = (o.read_text(encoding="utf-8") for o in outputs[:3])
+    assert ("Note: no provisioning events from 2026-03-02 00:00 to 2026-03-09 00:00 UTC, a quiet "
+            "stretch of the input" in markdown)
+    section = md_section(markdown, "Compared with the previous period")
+    assert _rule_ids(md_section(section, "Not retested findings")) == before
+    assert not _rule_ids(md_section(section, "Resolved findings"))
+    assert _html_rule_ids(html, "Not retested findings") == before
+    assert not _html_rule_ids(html, "Resolved findings")
+    assert "No finding is called resolved: nothing was provisioned" in html
+    comparison = json.loads(written)["comparison"]
+    assert {b["rule_id"] for b in comparison["not_retested"]} == before
+    assert comparison["resolved"] == []
+    sheet = pd.read_excel(outputs[3], sheet_name="Comparison")
+    assert set(sheet.loc[sheet["Change"] == "not retested", "Rule"]) == before
+    assert "resolved" not in set(sheet["Change"].dropna())
+    assert sheet.loc[sheet["Rule"] == "No finding is called resolved", "Finding"].item() == (
+        comparison["quiet"])
+
+
+def test_a_week_with_events_still_resolves_what_it_no_longer_shows(tmp_path: Path) -> None:
+    """The other side: a week that provisioned something and no longer shows last week's
+    problems resolves them, and lists nothing as not retested."""
+    records = json.loads(WEEKLY.read_text(encoding="utf-8"))
+    result = run_report(WEEKLY, "--from", "2026-03-02", "--to", "2026-03-08",
+                        "--compare-previous", "-o", tmp_path / "weekly.json")
+    assert result.exit_code == 0, result.output
+    comparison = json.loads((tmp_path / "weekly.json").read_text(encoding="utf-8"))["comparison"]
+    week1 = [r for r in records if r["activityDateTime"] < "2026-03-02"]
+    week2 = [r for r in records if r not in week1]
+    gone = _diagnosed_rules(tmp_path, week1) - _diagnosed_rules(tmp_path, week2)
+    assert gone  # the sample's week 2 fixed something
+    assert {b["rule_id"] for b in comparison["resolved"]} == gone
+    assert comparison["not_retested"] == [] and comparison["quiet"] == ""
 
 
 def test_a_previous_period_beyond_what_graph_keeps_names_nothing_new(tmp_path: Path) -> None:

@@ -209,8 +209,10 @@ def report_command(
                               input_start=_input_start(graph, dataset.frames))
         if not graph.enabled and (note := stale_note(period, since, datetime.now(UTC))):
             report.notes.insert(0, note)
-        if not graph.enabled and period and not current.dataset.frames.event_count():
-            report.notes.insert(0, quiet_note(period, dataset.frames.events))
+        if period and not current.dataset.frames.event_count() and dataset.frames.event_count():
+            # a quiet period beside events read (files; --graph with --compare-previous): as
+            # on files, say so; a fetch with no event at all is noted by load_for_analysis
+            report.notes.insert(0, quiet_note(period, dataset.frames.events, graph.enabled))
         report.notes += other_job_notes(job, dataset.frames.events) + config_notes
         if configuration is not None:
             report.configuration = without_people(configuration) if redact else configuration

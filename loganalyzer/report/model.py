@@ -184,6 +184,11 @@ class Comparison:
     # the failure rates as numbers (per cent; None: no events), for the JSON
     failure_percent_before: float | None = None
     failure_percent_now: float | None = None
+    # findings of the period before that a period without events could not show again: not
+    # seen, but not shown fixed either, so not resolved (a quiet week provisions nothing)
+    not_retested: list[FindingBrief] = field(default_factory=list)
+    # why nothing is called resolved: this period has no events ("" when it has)
+    quiet: str = ""
 
 
 @dataclass
@@ -602,11 +607,12 @@ def _comparison(current: Analysis, previous: Analysis, partial: str) -> Comparis
             brief.message += _newly_affected(rule_id, current.diagnosis.findings,
                                              _all_findings(previous))
     accepted = {s.finding.rule_id for s in current.diagnosis.suppressed}  # still firing
-    resolved = [
+    gone = [
         FindingBrief(b.rule_id, b.title, b.severity, b.message, b.events_now, 0)
         for rule_id, b in before.items()
         if rule_id not in now and rule_id not in accepted
     ]
+    quiet = _why_not_resolved(gone) if not now_events else ""
     period = previous.period
     return Comparison(
         previous_period=f"{_when(period.start)} to {_when(period.end)}" if period else "",
@@ -615,9 +621,23 @@ def _comparison(current: Analysis, previous: Analysis, partial: str) -> Comparis
         failure_rate_now=f"{100 * rate_now:.1f}%" if now_events else "n/a",
         failure_rate_change=change,
         new=[] if partial else [b for r, b in now.items() if r not in before],
-        resolved=resolved,
+        resolved=[] if quiet else gone,
         ongoing=[b for r, b in now.items() if r in before],
         partial=partial,
         failure_percent_before=round(100 * rate_before, 1) if prev_events else None,
         failure_percent_now=round(100 * rate_now, 1) if now_events else None,
+        not_retested=gone if quiet else [],
+        quiet=quiet,
     )
+
+
+def _why_not_resolved(gone: list[FindingBrief]) -> str:
+    """Why the previous period's findings, not seen in a period without events, are not called
+    resolved ("" when there are none): nothing was provisioned, so nothing could fail again or
+    succeed. A quiet week after a failing one is not a fixed one; a test of a user is."""
+    if not gone:
+        return ""
+    return (f"nothing was provisioned in this period, so the previous period's "
+            f"{plural(len(gone), 'finding')} {verb(len(gone), 'was', 'were')} not retested "
+            f"(not seen again, but not shown to be fixed either; loganalyzer retest, Provision "
+            f"on demand in guide step 8a, tests an affected user now)")

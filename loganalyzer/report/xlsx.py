@@ -124,8 +124,9 @@ def _configuration(findings) -> pd.DataFrame:
 
 
 def _comparison(comparison: Comparison, events_now: int) -> pd.DataFrame:
-    """The periods' events and failure rates, then one row per rule (new, resolved or ongoing)
-    with its events, each before and now as numbers in the same two columns."""
+    """The periods' events and failure rates, then one row per rule (new, resolved, not
+    retested or ongoing) with its events, each before and now as numbers in the same two
+    columns."""
     import pandas as pd
 
     rows = [("", "Previous period", comparison.previous_period, None, None),
@@ -134,7 +135,10 @@ def _comparison(comparison: Comparison, events_now: int) -> pd.DataFrame:
              _percent(comparison.failure_percent_before), _percent(comparison.failure_percent_now))]
     if comparison.partial:
         rows.append(("", "No finding is called new", comparison.partial, None, None))
+    if comparison.quiet:
+        rows.append(("", "No finding is called resolved", comparison.quiet, None, None))
     for change, briefs in (("new", comparison.new), ("resolved", comparison.resolved),
+                           ("not retested", comparison.not_retested),
                            ("ongoing", comparison.ongoing)):
         rows += [(change, b.rule_id, f"{b.title}: {b.message}", b.events_before, b.events_now)
                  for b in briefs]
