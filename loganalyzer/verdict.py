@@ -56,13 +56,14 @@ class Verdict:
 
 
 def verdict(diagnosis: Diagnosis, job_status: JobStatus | None = None,
-            configuration: ConfigResult | None = None, *, cut_off: Sequence[str] = ()
-            ) -> Verdict:
+            configuration: ConfigResult | None = None, *, cut_off: Sequence[str] = (),
+            not_retested: Sequence[str] = ()) -> Verdict:
     """failing: quarantine, a high/critical finding, or a high/critical configuration finding
     (``--config``); degraded: a medium finding, failures no rule explains, a rule that
     crashed, or an input cut off (``problems.cut_off``: the events after the cut, of any
     status, are missing); healthy otherwise. A period without events has its own wording
-    (nothing changed is normal).
+    (nothing changed is normal), and is degraded when ``not_retested`` names high or
+    critical findings of the period before that it could not show again.
 
     The cause to fix first is the leading most severe high or critical finding (a critical
     group 404 halting every cycle before one user's unknown department; among equals, the
@@ -74,7 +75,7 @@ def verdict(diagnosis: Diagnosis, job_status: JobStatus | None = None,
     medium_causes = [f for f in current if f.severity == "medium" and f.kind == "cause"]
     first = _fix_first(loud or medium_causes)
     if not diagnosis.summary.get("events"):
-        state, reason = _quiet(diagnosis, loud, job_status)
+        state, reason = _quiet(diagnosis, loud, job_status, not_retested)
     else:
         state, reason = _busy(diagnosis, loud, job_status)
     mended = [f for f in diagnosis.findings
@@ -172,11 +173,13 @@ def _busy(
 
 
 def _quiet(
-    diagnosis: Diagnosis, loud: list[Finding], job_status: JobStatus | None
+    diagnosis: Diagnosis, loud: list[Finding], job_status: JobStatus | None,
+    not_retested: Sequence[str],
 ) -> tuple[str, str]:
     """A period without events: healthy (nothing changed), unless the job status says the job
-    is in quarantine, failed or is not running, or a rule still found something (from the job
-    status alone)."""
+    is in quarantine, failed or is not running, a rule still found something (from the job
+    status alone), or the period before failed loudly: Entra retries failed users every
+    cycle, so silence after failures is not a fix (a stopped job logs nothing either)."""
     trouble = job_trouble(job_status)
     if trouble:
         return "failing", f"{trouble}, and the period has no provisioning events"
@@ -191,6 +194,13 @@ def _quiet(
             f"The provisioning job is not running (status {code}), so nothing was provisioned "
             "in the period; start provisioning on the enterprise application if it should run"
         )
+    if not_retested:
+        return "degraded", (
+            f"The period has no provisioning events, but the period before had "
+            f"{plural(len(not_retested), 'finding')} at high severity or above "
+            f"({quote_list(list(not_retested), 3)}) that nothing has retested since: Entra "
+            "retries failed users every cycle, so this silence may be a job that stopped "
+            "(fetch-job shows its status); test an affected user with loganalyzer retest")
     medium = [f for f in diagnosis.findings if f.severity == "medium"]
     if medium or diagnosis.rule_errors:
         parts = [plural(len(medium), "medium-severity finding")] if medium else []

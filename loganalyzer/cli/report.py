@@ -49,7 +49,7 @@ from loganalyzer.periods import (
     time_range,
 )
 from loganalyzer.problems import InputError
-from loganalyzer.report.model import Analysis, Comparison, build_report
+from loganalyzer.report.model import Analysis, Comparison, build_report, loud_not_retested
 from loganalyzer.report.redact import identity_attributes, redact_report
 from loganalyzer.report.redaction_key import made_key
 from loganalyzer.verdict import fails_at, verdict
@@ -222,7 +222,8 @@ def report_command(
             if (made := made_key()) is not None and not quiet:
                 err(f"note: made a new redaction key in {made}; later reports made with it "
                     "give the same people the same pseudonyms (see --redact in the docs)")
-        health = verdict(current.diagnosis, job, configuration, cut_off=current.cut_off)
+        health = verdict(current.diagnosis, job, configuration, cut_off=current.cut_off,
+                         not_retested=loud_not_retested(report.comparison))
         # jinja2 and the workbook writer: loaded by the report command only
         from loganalyzer.report.render import render_html, render_markdown
         from loganalyzer.report.xlsx import render_xlsx

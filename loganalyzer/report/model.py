@@ -19,7 +19,7 @@ from diagnostics.guide_steps import STEPS
 from loganalyzer import __version__
 from loganalyzer.config.check import ConfigResult
 from loganalyzer.engine import in_report_order
-from loganalyzer.findings import Diagnosis, Finding
+from loganalyzer.findings import Diagnosis, Finding, severity_rank
 from loganalyzer.ingest import Dataset
 from loganalyzer.normalize import RESULT_ORDINALS, UNKNOWN_STATUS, Table
 from loganalyzer.periods import Period, time_range
@@ -281,7 +281,9 @@ def build_report(
     # a quiet period cannot name its tenant, app and job; the period before may
     named = previous.dataset.frames.events if previous and not count else events
     apps = _values(named, "app_name")
-    health = verdict(diagnosis, job_status, configuration, cut_off=current.cut_off)
+    comparison = _comparison(current, previous, partial) if previous else None
+    health = verdict(diagnosis, job_status, configuration, cut_off=current.cut_off,
+                     not_retested=loud_not_retested(comparison))
     return Report(
         title=title or f"Provisioning report: {', '.join(apps) or 'Flowcase SCIM'}",
         tenants=_values(named, "tenant_id"),
@@ -323,7 +325,7 @@ def build_report(
             for r in sorted(diagnosis.rules_run, key=lambda r: r.rule_id)
         ],
         rule_errors=list(diagnosis.rule_errors),
-        comparison=_comparison(current, previous, partial) if previous else None,
+        comparison=comparison,
         notes=current.dataset.input_notes() + diagnosis.notes,
         selection=selection,
         no_events=count == 0,
@@ -629,6 +631,15 @@ def _comparison(current: Analysis, previous: Analysis, partial: str) -> Comparis
         not_retested=gone if quiet else [],
         quiet=quiet,
     )
+
+
+def loud_not_retested(comparison: Comparison | None) -> list[str]:
+    """The high and critical rules of the period before that a period without events did
+    not retest (``verdict``: not healthy)."""
+    if comparison is None:
+        return []
+    return [b.rule_id for b in comparison.not_retested
+            if severity_rank(b.severity) <= severity_rank("high")]
 
 
 def _why_not_resolved(gone: list[FindingBrief]) -> str:
