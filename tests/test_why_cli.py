@@ -498,6 +498,63 @@ def test_a_dotless_i_counts_as_i(tmp_path, typed, who):
     _found_on_export_and_store(tmp_path, people, typed, who)
 
 
+NORDIC = [Person("0000b8b8-8888-4888-8888-888888888888", "jorgen.saether@northwind.no",
+                 "Jørgen Sæther", "cc00bb"),
+          Person("0000c9c9-9999-4999-8999-999999999999", "knut.odegard@northwind.no",
+                 "Knut Ødegård", "dd00cc"),
+          Person("0000dada-aaaa-4aaa-8aaa-aaaaaaaaaaaa", "bjorn.muller@northwind.se",
+                 "Björn Müller", "ee00dd"),
+          Person("0000ebeb-bbbb-4bbb-8bbb-bbbbbbbbbbbb", "jorgen.berg@northwind.no",
+                 "Jorgen Berg", "ff00ee")]  # Entra logged this one without the ø
+
+
+@pytest.mark.parametrize(("typed", "who"), [
+    ("jorgen saether", "Jørgen Sæther"),  # ø as o, æ as ae
+    ("JOERGEN SAETHER", "Jørgen Sæther"),  # ø as oe
+    ("saether", "Jørgen Sæther"),  # part of the name
+    ("knut odegard", "Knut Ødegård"),  # å as a
+    ("Knut Oedegaard", "Knut Ødegård"),  # å as aa
+    ("bjoern mueller", "Björn Müller"),  # ö and ü, German style
+    ("Bjorn Muller", "Björn Müller"),
+    ("Jørgen Berg", "Jorgen Berg"),  # the other way round: typed with it, logged without
+])
+def test_a_name_typed_without_nordic_letters_finds_the_person(tmp_path, typed, who):
+    """Nordic customers type ø, æ, å (and ä, ö, ü) as o or oe, ae, a or aa; a name so typed
+    finds the person on an export and on an indexed store alike."""
+    _found_on_export_and_store(tmp_path, NORDIC, typed, who)
+
+
+def test_nordic_letters_spelt_out_leave_exact_matches_alone(tmp_path):
+    """The spelt-out names are tried last: a person logged as 'Jorgen Saether' is the one
+    'jorgen saether' means, not one of two; an address is compared as it is ('joergen.saether@'
+    is nobody's, though the UPN spells ø as o)."""
+    ascii_twin = Person("0000fcfc-cccc-4ccc-8ccc-cccccccccccc", "jorgen.saether2@northwind.no",
+                        "Jorgen Saether", "ab00ff")
+    export = write_export(tmp_path / "names.json", [
+        create(p, f"2026-03-24T07:4{n}:00Z", "c1") for n, p in enumerate([*NORDIC, ascii_twin])])
+    store = tmp_path / "store"
+    assert CliRunner().invoke(app, ["ingest", str(export), "-o", str(store), "-q"]).exit_code == 0
+    for source in (export, store):
+        twin = run("jorgen saether", source)
+        assert twin.exit_code == 0 and twin.output.startswith("Jorgen Saether <jorgen.saether2@")
+        spelt = json.loads(run("joergen saether", source, "--format", "json").stdout)
+        assert spelt["user"]["upns"] == ["jorgen.saether@northwind.no"]
+        assert spelt["matched_on"] == "display name"
+        address = run("joergen.saether@northwind.no", source)
+        assert address.exit_code == 2 and "Never seen" in address.output
+
+
+def test_a_csv_download_finds_a_name_typed_without_nordic_letters(tmp_path):
+    """The portal's CSV download, read as it comes: its display names are what `why` knows."""
+    main = tmp_path / "ProvisioningLogs.csv"
+    shutil.copy(SAMPLES / "formats" / "csv" / "ProvisioningLogs.csv", main)
+    for typed, who in (("hanne roed", "Hanne Røed"), ("Eirik Kvaale", "Eirik Kvåle"),
+                       ("elias akesson", "Elias Åkesson"), ("ENGSTROEM", "Elsa Engström")):
+        result = run(typed, main)
+        assert result.exit_code == 0, result.output
+        assert result.output.startswith(who)
+
+
 def test_a_csv_download_without_its_steps_file_points_at_the_person_known_by_name(tmp_path):
     """The portal CSV's main file logs no UPN (the steps file does): asked by UPN, `why`
     says the event whose error names it has no UPN here and may be this person, not that

@@ -181,6 +181,19 @@ def test_samples_answer_as_without_the_index(samples):
     ])
 
 
+def test_names_typed_without_nordic_letters_answer_as_without_the_index(samples):
+    """The index finds the display names a lookup matches with ø, æ, å spelt out (a
+    separate match of its own): whole, in part, and the other way round."""
+    answers = _assert_same(samples, ["jorgen saether", "Joergen Saether", "saether",
+                                     "hanne roed", "Knut Oedegaard", "ase fjeld"])
+    assert answers["jorgen saether"]["user"]["display_name"] == "Jørgen Sæther"
+    assert answers["Joergen Saether"]["matched_on"] == "display name"
+    assert answers["saether"]["matched_on"] == "partial identifier"
+    assert {answers[q]["user"]["display_name"] for q in ("hanne roed", "Knut Oedegaard",
+                                                         "ase fjeld")} == {
+        "Hanne Røed", "Knut Ødegård", "Åse Fjeld"}
+
+
 def test_someone_failing_in_each_sample_answers_as_without_the_index(samples):
     """A failing person of each pattern: their answers rest on step details (sent values,
     skip and export details), which an indexed store reads one per row, not from the steps."""

@@ -1,6 +1,7 @@
 """How a name a person typed and a name Entra logged are compared: composed (NFC), typed
 apostrophes as the ASCII one, the Turkish ı and İ as i, lower-cased; and an address pasted with
-its wrapping taken alone. The lookups of people and of groups share it."""
+its wrapping taken alone. The lookups of people and of groups share it. Last, when nothing
+else matched, a display name is also compared with its ø, æ, å (ä, ö, ü) spelt out."""
 
 from __future__ import annotations
 
@@ -75,3 +76,49 @@ def folded_query(query: str) -> str:
 def folded_name(column: str) -> pl.Expr:
     """A logged name, folded as ``folded_query`` folds what was typed."""
     return composed(pl.col(column)).str.to_lowercase()
+
+
+# What the letters of Nordic and German names are typed as on a keyboard without them:
+# Flowcase's customers are largely Nordic, and a ticket says "jorgen saether" (or "joergen")
+# for Jørgen Sæther.
+SPELLINGS = {"ø": ("o", "oe"), "ö": ("o", "oe"), "æ": ("ae",), "ä": ("a", "ae"),
+             "å": ("a", "aa"), "ü": ("u", "ue")}
+# the other way round: each spelling and the letters it may stand for ("oe": "øö")
+_STANDS_FOR = {typed: "".join(sorted(letter for letter, ways in SPELLINGS.items()
+                                     if typed in ways))
+               for typed in {way for ways in SPELLINGS.values() for way in ways}}
+
+
+def _letter(c: str) -> str:
+    """A regex of what one letter of a query may be logged as: ``o`` also ø or ö, ``ø``
+    also o or oe (Entra may log a name without the letter the admin typed)."""
+    if c in _STANDS_FOR:
+        return f"[{c}{_STANDS_FOR[c]}]"
+    if c in SPELLINGS:
+        return f"(?:{'|'.join([c, *SPELLINGS[c]])})"
+    return re.escape(c)
+
+
+def spelt_out(q: str) -> str:
+    """A regex (with ``(?i)``, over ``composed`` text) of the names ``q`` (folded) is typed
+    for when its ø, æ, å, ä, ö and ü are written as ``SPELLINGS``: ``joergen saether`` is
+    Jørgen Sæther. Two letters standing for one (``oe``) may be that one letter or each
+    letter as itself ("Joe" is still Joe); read left to right, so ``aae`` is ``aa`` and
+    ``e``."""
+    parts, i = [], 0
+    while i < len(q):
+        pair = q[i:i + 2]
+        if len(pair) == 2 and pair in _STANDS_FOR:
+            parts.append(f"(?:[{_STANDS_FOR[pair]}]|{_letter(pair[0])}{_letter(pair[1])})")
+            i += 2
+        else:
+            parts.append(_letter(q[i]))
+            i += 1
+    return "".join(parts)
+
+
+def spelt_out_name(column: str, q: str, *, whole: bool) -> pl.Expr:
+    """A logged name that is ``q`` (``whole``) or holds it once the Nordic letters of either
+    are typed as ``SPELLINGS``."""
+    pattern = f"^{spelt_out(q)}$" if whole else spelt_out(q)
+    return composed(pl.col(column)).str.contains(f"(?i){pattern}").fill_null(False)

@@ -33,7 +33,13 @@ from loganalyzer.schema import (
 )
 from loganalyzer.store_index import DETAIL, IDENTIFIER_COLUMNS, READ_KEYS, StoreIndex, read_index
 from loganalyzer.why.elsewhere import JOB, AppNaming, OtherApps
-from loganalyzer.why.folding import composed, escaped, folded_name, folded_query
+from loganalyzer.why.folding import (
+    composed,
+    escaped,
+    folded_name,
+    folded_query,
+    spelt_out_name,
+)
 from loganalyzer.why.frame_source import (
     MENTION_COLUMNS,
     MENTION_STATUSES,
@@ -56,9 +62,10 @@ DETAIL_ROWS = "details"  # the prefetched step details, one per row
 def lookup_keys(identities: pl.DataFrame, q: str) -> pl.DataFrame:
     """Read keys (``READ_KEYS``) of every event a lookup of ``q`` (stripped and ``folded``)
     must see: those matching it in any way ``why.lookup`` matches (exactly, by prefix, a
-    display name containing it, a step detail naming it); the objects that matching events
-    without an object id may join; the events without one that may join those objects; and
-    the objects those may join in turn (``lookup._owners`` decides among them)."""
+    display name containing it, as typed or with its Nordic letters spelt out, a step detail
+    naming it); the objects that matching events without an object id may join; the events
+    without one that may join those objects; and the objects those may join in turn
+    (``lookup._owners`` decides among them)."""
     people = identities.filter(~pl.col("is_group"))
     column, value = pl.col("column"), pl.col("value")
     value = value if q.isascii() else composed(value)
@@ -69,7 +76,10 @@ def lookup_keys(identities: pl.DataFrame, q: str) -> pl.DataFrame:
          & (value.str.contains(f"(?i)^{escaped(q)}") | lowered.str.starts_with(q)))
         | ((column == "source_display_name") & value.str.contains(f"(?i){escaped(q)}"))
         | ((column == DETAIL) & equals_any("value", [q]))
-    ).select(READ_KEYS).unique()
+    ).select(READ_KEYS)
+    names = people.filter(column == "source_display_name")  # folded alone: 10x fewer rows
+    hits = pl.concat([hits, names.filter(spelt_out_name("value", q, whole=False))
+                      .select(READ_KEYS)]).unique()
     links = people.filter(column.is_in(LINK_COLUMNS)).select(
         *READ_KEYS, value.str.to_lowercase().alias("_value"))
     keyed = links.filter(pl.col("source_id").is_not_null())

@@ -21,7 +21,13 @@ import polars as pl
 from loganalyzer.file_order import in_time_order
 from loganalyzer.normalize import attribute_key
 from loganalyzer.store_index import DETAIL_KEYS
-from loganalyzer.why.folding import composed, escaped, folded, folded_query
+from loganalyzer.why.folding import (
+    composed,
+    escaped,
+    folded,
+    folded_query,
+    spelt_out_name,
+)
 from loganalyzer.why.frame_source import Coverage, FrameSource, without_groups
 
 # Columns a person can be looked up by, strongest first: an exact match in an earlier tier
@@ -290,11 +296,27 @@ def _ratio(matches: int, length: int) -> float:
     return 2.0 * matches / length if length else 1.0
 
 
+def _match_spelt_out(users: pl.DataFrame, q: str) -> tuple[pl.DataFrame, str]:
+    """Events whose display name is ``q``, else holds it, with its ø, æ, å (ä, ö, ü)
+    typed as o or oe, ae, a or aa: "jorgen saether" is Jørgen Sæther. Tried last, so a
+    name that matched as typed is never made ambiguous by it. Each name is folded once, not
+    once an event (0.2 s of a 200,000-event export)."""
+    names = users.select(pl.col("source_display_name").unique().drop_nulls())
+    for whole, how in ((True, "display name"), (False, "partial identifier")):
+        named = names.filter(spelt_out_name("source_display_name", q, whole=whole))
+        if not named.is_empty():
+            return users.filter(pl.col("source_display_name").is_in(
+                named["source_display_name"].implode())), how
+    return users.clear(), "partial identifier"
+
+
 def _matches(source: FrameSource, found: pl.DataFrame, q: str) -> tuple[pl.DataFrame, str] | None:
     """The events matching ``q`` and how, or None."""
     matched, how = _match_events(found, q)
     if how is None:
         matched, how = _match_details(source, found, q), "step details"
+    if matched.is_empty():
+        matched, how = _match_spelt_out(found, q)
     return None if matched.is_empty() else (matched, how)
 
 
