@@ -37,6 +37,16 @@ MATCHES = {
         "multiple departments match 'sales'",
         "found 2 departments named \"sales\"; cannot determine which one to use",
         "department could not be resolved uniquely",
+        "duplicate department name 'consulting': it exists in no and se",
+        "conflict: department 'sales' matches several departments",
+    ],
+    "USER_EXISTS": [
+        "a user with this email address already exists",
+        "user with email 'ole.johansen@northwind.no' already exists",
+        "unclaimed user already exists for that email address.",
+        "conflict: email already in use",
+        '{"detail":"user with username \\"per.olsen@contoso.no\\" already exists"}',
+        "username 'per.olsen' is taken",
     ],
     "BOOLEAN": [
         "attribute 'active' expected value type 'boolean' but found type 'string' for 'replace' op",
@@ -68,6 +78,12 @@ MISSES = {
     "ACTIVE": ["interactive sessions are not allowed"],
     "DEPARTMENT": ["please contact support"],
     "BOOLEAN": ["user must be active."],
+    "USER_EXISTS": [
+        "duplicate department name 'consulting': it exists in no and se",
+        "cannot create user, department 'sales' exists in several countries",
+        # Entra's own sentence for any 409 of a connector: not the app saying the user exists
+        "this response indicates that a user or a group already exisits with the same name.",
+    ],
 }
 
 

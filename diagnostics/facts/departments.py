@@ -7,14 +7,16 @@ department value this very request sent. Role errors about ``departmentmanager``
 not, nor are group events (a group named "Oslo Office" that is not found is FC001's), nor a
 request that sent both country attributes and is refused in words about the country ("Only
 one of countryCode and countryName may be given to resolve the department"): "Using both will
-cause an HTTP 400 error" (guide step 7a), FC010's.
+cause an HTTP 400 error" (guide step 7a), FC010's. A 409 is about the user (FC007's) unless
+its text says the department is ambiguous ("Duplicate department name", "matches several
+departments") and not that the user exists: then it is FC009's, and FC007 leaves it alone.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from diagnostics.facts.vocabulary import AMBIGUOUS, COUNTRY, DEPARTMENT, ROLE
+from diagnostics.facts.vocabulary import AMBIGUOUS, COUNTRY, DEPARTMENT, ROLE, USER_EXISTS
 from diagnostics.rulekit import (
     Context,
     http_in,
@@ -67,7 +69,7 @@ def _department_failures(ctx: Context) -> pl.DataFrame:
     both = both_countries_sent(ctx)
     possible = ctx.failures.filter(
         (pl.col("object_type") != "Group").fill_null(True)  # a group's 404 is FC001's
-        & (http_in(400, 404, 422) | no_http_status())
+        & (http_in(400, 404, 422) | no_http_status() | _ambiguous_conflict())
         & ~mentions("departmentmanager")
         & ~mentions(ROLE)
         & ~(pl.col("event_id").is_in(both.implode()) & mentions(COUNTRY))  # FC010's
@@ -103,6 +105,20 @@ def _quotes_sent_value() -> pl.Expr:
                                     literal=True)
         for quote in _QUOTES
     )
+
+
+def _ambiguous_conflict() -> pl.Expr:
+    """A 409 whose text says a department is ambiguous, outside the names it quotes, and not
+    that the user already exists: Flowcase answers "Duplicate department name" with a
+    conflict, which is not a duplicate user."""
+    return (http_in(409) & mentions_outside_names(DEPARTMENT) & is_ambiguous()
+            & ~mentions(USER_EXISTS))
+
+
+def ambiguous_department_failures(ctx: Context) -> pl.Series:
+    """Ids of the failures FC009 takes (a department that exists in several countries):
+    FC007 leaves them alone, so a 409 about the department is not also a duplicate user."""
+    return department_failures(ctx).filter(is_ambiguous())["event_id"]
 
 
 def is_ambiguous() -> pl.Expr:

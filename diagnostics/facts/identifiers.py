@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from diagnostics.facts.departments import ambiguous_department_failures
 from diagnostics.facts.vocabulary import ACTIVE, COUNTRY, DEPARTMENT, DUPLICATE, ROLE
 from diagnostics.rulekit import Context, code_like, http_in, mentions
 from loganalyzer.normalize import EMAIL_KEY, USERNAME_KEY
@@ -51,10 +52,13 @@ def conflict_failures(ctx: Context) -> pl.DataFrame:
     )
     # the user is gone, not there twice: a 404, or a delete or disable told so without a status
     gone = http_in(404) | (pl.col("action").is_in(["delete", "disable"]) & mentions(GONE))
-    # a 409 that says "User must be Active." is about the user's state, not a duplicate
+    # a 409 that says "User must be Active." is about the user's state, not a duplicate; one
+    # that says "Duplicate department name" is FC009's department
+    departments = ambiguous_department_failures(ctx)
     return ctx.failures.filter(
         (pl.col("object_type") != "Group").fill_null(True)
         & ~gone
+        & ~pl.col("event_id").is_in(departments.implode())
         & (
             (structural & (mentions(DUPLICATE) | ~about_something_else))
             | (mentions(DUPLICATE) & ~about_something_else)

@@ -29,6 +29,14 @@ DUPLICATE = (
     rf"|{_EDGE}taken{_END}|in use by|exists? with (the )?same"
     r"|same (email|username|user name|e-mail)"
 )
+# the user (or one of its identifiers) said to exist already, as the subject: a 409 that says
+# so is about the user, whatever else it names ("A user with this email address already
+# exists", "userName 'x' is taken"); "cannot create user, department 'Sales' exists in NO and
+# SE" is not
+USER_EXISTS = (
+    r"(user|username|user name|e-?mail( address)?|account|login)s?"
+    r"( '[^']*'| \\?\"[^\"]*\"| with [^.;:]{0,40})? (already|exists|is taken|in use)"
+)
 MISSING = (
     r"required|missing|mandatory|must (be provided|be present|be specified|be set|have a value"
     r"|not be (empty|null|blank))|can(no|')?t be (empty|null|blank)|is (empty|blank|null)"

@@ -21,7 +21,8 @@ Fix:
     and test with Provision on demand (step 8a) before bulk provisioning.
 Known false positives:
     Department or role errors that contain the word "duplicate", and 409s about something
-    else ("User must be Active.") are left to their own rules; upper-case identifiers that
+    else ("User must be Active.", "Duplicate department name": FC009's unless the text says
+    the user already exists) are left to their own rules; upper-case identifiers that
     cause the conflict are also reported by FC006; group conflicts belong to FC001. A 404, or a
     delete or disable told the user is not found ("it has already been deleted"), is a user
     Flowcase no longer has, not a duplicate; a 409 for a stale version (an ETag, a concurrent

@@ -3,12 +3,15 @@
 What it detects:
     Department failures (400/404/422 or no HTTP status, text mentions the department or
     quotes the value sent) that say the name is ambiguous, matches several departments, or
-    ask for a country; reports whether the requests carried a country attribute.
+    ask for a country; also a 409 that says so ("Duplicate department name") and not that
+    the user exists, which FC007 then leaves alone; reports whether the requests carried a
+    country attribute.
 Why provisioning fails:
     Flowcase department names are unique per country only. With duplicate names across
     countries, the department alone cannot be resolved and the user is refused.
 Evidence:
-    "ambiguous", "multiple departments match", "found 2 departments", "specify a country";
+    "ambiguous", "multiple departments match", "found 2 departments", "specify a country",
+    "Duplicate department name";
     no ``countryCode``/``countryName`` among the attributes sent.
 Fix:
     Map one country attribute (step 7a): ``country`` -> ``urn:...:flowcase:2.0:User:countryCode``
