@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -25,3 +26,17 @@ def redaction_key_of_the_tests(monkeypatch):
     redaction_key.cache_clear()
     yield
     redaction_key.cache_clear()
+
+
+# when the tests ask the fake Graph, whose logs are of March 2026 (tests/fake_graph.py): Graph
+# (30 days) then keeps all of March but its first three hours
+GRAPH_TODAY = datetime(2026, 3, 31, 3, tzinfo=UTC)
+
+
+@pytest.fixture
+def graph_in_march(monkeypatch):
+    """Ask the fake Graph as on ``GRAPH_TODAY``: asked as today, Graph would keep none of its
+    March logs, and a window of March would be refused."""
+    from loganalyzer.graph import query
+
+    monkeypatch.setattr(query, "graph_clock", lambda: GRAPH_TODAY)

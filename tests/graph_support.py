@@ -35,6 +35,12 @@ def options(graph: FakeGraph, token: str = TOKEN, **kwargs) -> FetchOptions:
                         **kwargs)
 
 
+def one_error_line(stderr: str) -> str:
+    errors = [line for line in stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "Traceback" not in stderr, stderr
+    return errors[0]
+
+
 def pages(folder: Path) -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted(folder.glob("page-*.json"))]
 

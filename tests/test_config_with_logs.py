@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
 from typer.testing import CliRunner
 
 from loganalyzer.cli import app
 from tests.fake_graph import FLOWCASE
 from tests.graph_support import CONFIG, TOKEN, config_graph, events
+
+# the fake Graph serves March 2026 (conftest.graph_in_march)
+pytestmark = pytest.mark.usefixtures("graph_in_march")
 
 LOGS = "sample_logs/failing-initial.json"
 

@@ -23,7 +23,10 @@ from loganalyzer.graph.client import (
 from loganalyzer.graph.fetch import fetch_to_folder
 from loganalyzer.graph.sdk import _TokenProvider
 from tests.fake_graph import FakeGraph
-from tests.graph_support import TOKEN, events, options, page_ids
+from tests.graph_support import TOKEN, events, one_error_line, options, page_ids
+
+# the fake Graph serves March 2026 (conftest.graph_in_march)
+pytestmark = pytest.mark.usefixtures("graph_in_march")
 
 LOGS = "/auditLogs/provisioning"
 SECRET = "s3cr3t~Value.From_Env-9f2c"
@@ -50,12 +53,6 @@ def fetch(graph: FakeGraph, out, *args: str, env: dict | None = None):
         env=env,
     )
     return result.exit_code, result.stdout, result.stderr
-
-
-def one_error_line(stderr: str) -> str:
-    errors = [line for line in stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and "Traceback" not in stderr, stderr
-    return errors[0]
 
 
 def test_401_names_the_missing_permissions_and_exits_2(graph, tmp_path):

@@ -13,7 +13,10 @@ from loganalyzer.cli import app, load_inputs
 from loganalyzer.cli.fetch import fetched_folder, run_fetch
 from loganalyzer.graph.fetch import fetch_to_folder
 from tests.fake_graph import FLOWCASE, SAMPLE, FakeGraph
-from tests.graph_support import TOKEN, events, options
+from tests.graph_support import TOKEN, events, one_error_line, options
+
+# the fake Graph serves March 2026 (conftest.graph_in_march)
+pytestmark = pytest.mark.usefixtures("graph_in_march")
 
 LOGS = "/auditLogs/provisioning"
 
@@ -67,7 +70,8 @@ def test_graph_unavailable_exits_3_and_says_how_to_resume(graph, tmp_path, capsy
 
 
 def test_fetched_folder_feeds_analysis_and_is_removed(graph):
-    with fetched_folder(options(graph), quiet=True) as folder:
+    with fetched_folder(options(graph), quiet=True) as fetched:
+        folder = fetched.folder
         dataset = load_inputs([folder], quiet=True)
         assert folder.exists()
     assert not folder.exists()
@@ -205,17 +209,50 @@ def test_a_bare_to_selects_the_same_period_from_files_and_from_graph(graph, tmp_
 def test_a_window_graph_has_no_event_for_is_a_quiet_period_as_on_files(command):
     """A quiet week: Entra logs only changes. `diagnose --graph` exited 2 where `report
     --graph` (and both on a quiet stretch of a file) report it as quiet."""
-    with FakeGraph(events(), token=TOKEN) as empty_week:
+    with FakeGraph(events(), token=TOKEN) as empty_week:  # its events end on 24 March
         result = CliRunner().invoke(app, [
             command, "--graph", "--graph-url", empty_week.url, "--access-token", TOKEN,
-            "--from", "2026-02-01", "--to", "2026-02-07", "--format", "json", "--fail-on",
+            "--from", "2026-03-26", "--to", "2026-03-29", "--format", "json", "--fail-on",
             "info", "-q"])
     assert result.exit_code == 0, result.output
     answer = json.loads(result.stdout)
     assert answer["summary"]["events"] == 0 and answer["verdict"]["state"] == "healthy"
     assert answer["notes"][0] == ("Microsoft Graph returned no provisioning events for "
-                                  "activityDateTime gt 2026-01-31T23:59:59Z and activityDateTime "
-                                  "lt 2026-02-08T00:00:00Z")
+                                  "activityDateTime gt 2026-03-25T23:59:59Z and activityDateTime "
+                                  "lt 2026-03-30T00:00:00Z")
+
+
+@pytest.mark.parametrize("command", ["diagnose", "report", "why anna.berg@northwind.no"])
+@pytest.mark.parametrize(("window", "option"), [
+    (("--from", "2026-01-15", "--to", "2026-01-31"), "--from/--to"),
+    (("--to", "2026-02-20"), "--to"),  # the 7 days before it
+])
+def test_a_window_graph_no_longer_keeps_is_refused_not_called_quiet(graph, command, window,
+                                                                     option):
+    """On 31 March Graph keeps nothing of January or mid-February (30 days): its empty answer
+    would read as a quiet period, as if nothing had happened."""
+    result = CliRunner().invoke(app, [
+        *command.split(), "--graph", "--graph-url", graph.url, "--access-token", TOKEN,
+        *window, "--format", "json"])
+    assert result.exit_code == 2 and result.stdout == ""
+    said = one_error_line(result.stderr)
+    assert said.startswith(f"error: {option}: the window ")
+    assert ("ended more than 30 days ago, and Microsoft Graph keeps provisioning logs for 30 "
+            "days (nothing before 2026-03-01 03:00 UTC)") in said
+    assert "read an export of those days instead" in said
+    assert not graph.log_requests(LOGS)  # refused before asking Graph
+
+
+def test_a_window_partly_older_than_graph_keeps_is_analysed_with_a_note(graph):
+    """Its days since 1 March 03:00 are still kept: analysed, the lost days noted."""
+    result = CliRunner().invoke(app, [
+        "diagnose", "--graph", "--graph-url", graph.url, "--access-token", TOKEN,
+        "--from", "2026-02-25", "--to", "2026-03-02", "--format", "json", "-q"])
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["summary"]["events"] > 0
+    assert ("Graph keeps provisioning logs for 30 days: the window starts 2026-02-25, but "
+            "nothing before 2026-03-01 03:00 UTC comes back") in " ".join(answer["notes"])
 
 @pytest.mark.parametrize(
     ("args", "message"),

@@ -17,6 +17,9 @@ from loganalyzer.ingest import load
 from tests.fake_graph import OTHER_APP, FakeGraph, make_events
 from tests.graph_support import FAST, START, TOKEN, events, options, page_ids, pages
 
+# the fake Graph serves March 2026 (conftest.graph_in_march)
+pytestmark = pytest.mark.usefixtures("graph_in_march")
+
 LOGS = "/auditLogs/provisioning"
 
 
@@ -232,19 +235,16 @@ def test_incremental_fetches_only_new_events(tmp_path):
     assert json.loads(state.read_text())["watermark"] == "2026-03-01T07:25:00Z"
 
 
-class _Clock(datetime):
-    """``datetime`` whose ``now`` is what the test says: scheduled runs hours apart."""
+class _Clock:
+    """The time it is for Graph (``graph_clock``), as the test says: scheduled runs hours
+    apart."""
 
     at = START
-
-    @classmethod
-    def now(cls, tz=None):
-        return cls.at
 
 
 @pytest.fixture
 def clock(monkeypatch):
-    monkeypatch.setattr("loganalyzer.graph.fetch.datetime", _Clock)
+    monkeypatch.setattr("loganalyzer.graph.query.graph_clock", lambda: _Clock.at)
     _Clock.at = START
     return _Clock
 

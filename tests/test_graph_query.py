@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,11 +12,15 @@ from loganalyzer.graph.query import (
     Selection,
     TimeWindow,
     build_filter,
+    refuse_unkept,
     resolve_window,
     user_filter,
 )
 from tests.fake_graph import FLOWCASE, FakeGraph, compile_filter
 from tests.graph_support import TOKEN, events, options, page_ids
+
+# the fake Graph serves March 2026 (conftest.graph_in_march)
+pytestmark = pytest.mark.usefixtures("graph_in_march")
 
 NOW = datetime(2026, 3, 24, 12, 30, 5, tzinfo=UTC)
 
@@ -58,6 +62,24 @@ def test_windows():
         resolve_window("7d", "2026-03-17", None, NOW)
     with pytest.raises(QueryError, match="--to"):
         resolve_window(None, "2026-03-24", "2026-03-20", NOW)
+
+
+def test_a_window_is_refused_only_when_graph_keeps_none_of_it():
+    """Graph keeps 30 days: on 24 March 12:30:05 its oldest event is of 22 February 12:30:05."""
+    kept_from = NOW - timedelta(days=30)
+    refuse_unkept(TimeWindow(kept_from - timedelta(days=7), kept_from + timedelta(seconds=1)),
+                  NOW, "--to")  # its last second is kept: analysed, with a note
+    with pytest.raises(QueryError, match=r"^--to: the window 2026-02-15 12:30 to 2026-02-22 "
+                       r"12:30 UTC ended more than 30 days ago"):
+        refuse_unkept(TimeWindow(kept_from - timedelta(days=7), kept_from), NOW, "--to")
+
+
+def test_a_fetch_of_days_graph_no_longer_keeps_asks_graph_nothing(tmp_path):
+    with FakeGraph(events(), token=TOKEN) as graph:
+        with pytest.raises(QueryError, match="^--from/--to: the window 2026-01-01 00:00 to "):
+            fetch_to_folder(options(graph, date_from="2026-01-01", date_to="2026-01-31"),
+                            tmp_path)
+        assert not graph.served
 
 
 def test_user_filter_by_object_id_name_or_nothing_for_upns():

@@ -563,7 +563,7 @@ def _graph_report(tmp_path: Path, served: list[dict], *args: str) -> tuple[int, 
                        GRAPH_TOKEN, "--app", FLOWCASE.name, *args)
 
 
-def test_graph_fetches_the_period_and_reports_it(tmp_path: Path) -> None:
+def test_graph_fetches_the_period_and_reports_it(tmp_path: Path, graph_in_march) -> None:
     served = make_events(60, datetime(2026, 3, 1, tzinfo=UTC), timedelta(hours=1))
     inside = _flowcase_between(served, datetime(2026, 3, 2, tzinfo=UTC),
                                datetime(2026, 3, 3, tzinfo=UTC))
@@ -573,7 +573,8 @@ def test_graph_fetches_the_period_and_reports_it(tmp_path: Path) -> None:
     assert GRAPH_TOKEN not in markdown
 
 
-def test_graph_with_a_bare_to_fetches_the_previous_period_too(tmp_path: Path) -> None:
+def test_graph_with_a_bare_to_fetches_the_previous_period_too(tmp_path: Path,
+                                                             graph_in_march) -> None:
     """--to alone means the 7 days before it; --compare-previous needs the 7 before those."""
     served = make_events(24 * 17, datetime(2026, 2, 20, tzinfo=UTC), timedelta(hours=1))
     before = _flowcase_between(served, datetime(2026, 2, 23, tzinfo=UTC),

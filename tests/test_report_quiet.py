@@ -24,7 +24,8 @@ from loganalyzer.cli import app
 
 TOKEN = "quiet-week-token-not-printed"
 MARCH = make_events(60, datetime(2026, 3, 2, tzinfo=UTC), timedelta(hours=1))
-QUIET_FEBRUARY = ("--from", "2026-02-01", "--to", "2026-02-07")
+# after MARCH's events, and kept by Graph on the day the tests ask it (conftest.graph_in_march)
+QUIET_WEEK = ("--from", "2026-03-20", "--to", "2026-03-26")
 NO_EVENTS = "No provisioning events in the period: nothing changed (Entra logs only changes)"
 QUARANTINE_JOB = SAMPLES / "job-status" / "pattern-16-quarantine-escrow.job.json"
 WEEKLY = SAMPLES / "weekly-two-periods.json"
@@ -48,13 +49,14 @@ def _rule_ids(section: str) -> set[str]:
 
 
 @pytest.mark.parametrize("name", ["weekly.md", "weekly.html"])
-def test_a_window_without_events_is_reported_healthy(tmp_path: Path, name: str) -> None:
+def test_a_window_without_events_is_reported_healthy(tmp_path: Path, name: str,
+                                                     graph_in_march) -> None:
     with FakeGraph(MARCH, token=TOKEN) as graph:
-        code, text = _graph_report(graph, tmp_path / name, *QUIET_FEBRUARY, "--fail-on", "high")
+        code, text = _graph_report(graph, tmp_path / name, *QUIET_WEEK, "--fail-on", "high")
     assert code == 0
     assert NO_EVENTS in text
     assert "check that the job is running (fetch-job shows its status)" in text
-    assert "2026-02-01 00:00 UTC to 2026-02-08 00:00 UTC (no events)" in text
+    assert "2026-03-20 00:00 UTC to 2026-03-27 00:00 UTC (no events)" in text
     if name.endswith(".md"):
         assert "## Health: healthy" in text
         assert f"| Selection | Microsoft Graph: app '{FLOWCASE.name}' |" in text
@@ -217,10 +219,11 @@ def test_a_previous_period_beyond_what_graph_keeps_names_nothing_new(tmp_path: P
     assert "(new)" not in md_section(markdown, "Findings")
 
 
-def test_a_quarantined_job_leads_the_verdict_of_a_quiet_week(tmp_path: Path) -> None:
+def test_a_quarantined_job_leads_the_verdict_of_a_quiet_week(tmp_path: Path,
+                                                             graph_in_march) -> None:
     reason = json.loads(QUARANTINE_JOB.read_text())["status"]["quarantine"]["reason"]
     with FakeGraph(MARCH, token=TOKEN) as graph:
-        code, markdown = _graph_report(graph, tmp_path / "weekly.md", *QUIET_FEBRUARY,
+        code, markdown = _graph_report(graph, tmp_path / "weekly.md", *QUIET_WEEK,
                                        "--job-status", QUARANTINE_JOB, "--fail-on", "high")
     assert code == 1  # the quarantine finding is high; the report is written all the same
     verdict = md_section(markdown, "Health: failing")
@@ -249,7 +252,7 @@ FAILED_RUN = {
     ],
 )
 def test_a_job_that_does_not_run_leads_the_verdict_of_a_quiet_week(
-    tmp_path: Path, status: dict, verdict: str, sentence: str
+    tmp_path: Path, status: dict, verdict: str, sentence: str, graph_in_march
 ) -> None:
     job = json.loads((SAMPLES / "job-status" / "healthy.job.json").read_text())
     for key, value in status.items():
@@ -257,7 +260,7 @@ def test_a_job_that_does_not_run_leads_the_verdict_of_a_quiet_week(
     job_file = tmp_path / "sync-job.json"
     job_file.write_text(json.dumps(job), encoding="utf-8")
     with FakeGraph(MARCH, token=TOKEN) as graph:
-        code, markdown = _graph_report(graph, tmp_path / "weekly.md", *QUIET_FEBRUARY,
+        code, markdown = _graph_report(graph, tmp_path / "weekly.md", *QUIET_WEEK,
                                        "--job-status", job_file)
     assert code == 0
     assert sentence in md_section(markdown, f"Health: {verdict}")

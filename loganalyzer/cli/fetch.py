@@ -227,18 +227,24 @@ def run_fetch(options: FetchOptions, out_dir: Path, quiet: bool) -> FetchResult:
 
 
 class NothingFetched(InputError):
-    """Graph had no events for the request (`why --graph` then asks again without its filter)."""
+    """Graph had no events for the request (`why --graph` then asks again without its filter);
+    ``notes``: the fetch's notes all the same (days of the window Graph no longer keeps)."""
+
+    def __init__(self, result: FetchResult) -> None:
+        super().__init__("Microsoft Graph", f"no provisioning events for {result.filter}")
+        self.notes = result.notes
 
 
 @contextmanager
-def fetched_folder(options: FetchOptions, quiet: bool) -> Iterator[Path]:
-    """For ``--graph`` on analysis commands: fetch into a temporary folder, yield it for
-    ``load_inputs([folder], quiet)``, remove it afterwards; ``NothingFetched`` when empty."""
+def fetched_folder(options: FetchOptions, quiet: bool) -> Iterator[FetchResult]:
+    """For ``--graph`` on analysis commands: fetch into a temporary folder, yield the fetch (its
+    ``folder`` for ``load_inputs``, its notes for the outputs), remove the folder afterwards;
+    ``NothingFetched`` when empty."""
     with tempfile.TemporaryDirectory(prefix="loganalyzer-graph-") as tmp:
         result = run_fetch(options, Path(tmp), quiet)
         if result.total_events == 0:
-            raise NothingFetched("Microsoft Graph", f"no provisioning events for {result.filter}")
-        yield Path(tmp)
+            raise NothingFetched(result)
+        yield result
 
 
 @app.command("fetch")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -25,7 +24,6 @@ from loganalyzer.cli.fetch import (
     fetched_folder,
 )
 from loganalyzer.cli.options import options_given
-from loganalyzer.graph.query import resolve_window, retention_notes
 from loganalyzer.ingest import Dataset
 from loganalyzer.normalize import Frames
 from loganalyzer.problems import InputError
@@ -75,7 +73,20 @@ def graph_inputs(
     extra_filter: str | None = None,
 ) -> list[Path]:
     """The paths to load: ``inputs``, or with ``--graph`` a temporary folder of pages fetched now
-    (removed when ``stack`` closes). ``extra_filter`` is one more OData clause for Graph.
+    (removed when ``stack`` closes). ``extra_filter`` is one more OData clause for Graph."""
+    return fetched_inputs(inputs, graph, stack, quiet, window, extra_filter)[0]
+
+
+def fetched_inputs(
+    inputs: list[Path] | None,
+    graph: GraphSource,
+    stack: ExitStack,
+    quiet: bool,
+    window: FetchWindow | None = None,
+    extra_filter: str | None = None,
+) -> tuple[list[Path], list[str]]:
+    """``graph_inputs`` and the fetch's notes (a window reaching past what Graph keeps), as
+    the fetch worked them out: its window is not resolved a second time.
 
     ``InputError`` for files and --graph together or neither, and for a Graph option given
     without --graph, which would otherwise be silently ignored. (The window applies to files
@@ -89,9 +100,10 @@ def graph_inputs(
         given = [o for o in options_given(graph) if o != "--app"]
         if given:
             raise InputError(given[0], "only applies with --graph")
-        return list(inputs or [])
+        return list(inputs or []), []
     options = fetch_options(graph.sign_in, window or FetchWindow(), graph.events, extra_filter)
-    return [stack.enter_context(fetched_folder(options, quiet))]
+    fetched = stack.enter_context(fetched_folder(options, quiet))
+    return [fetched.folder], fetched.notes
 
 
 def load_for_analysis(inputs: list[Path] | None, graph: GraphSource, quiet: bool,
@@ -100,17 +112,14 @@ def load_for_analysis(inputs: list[Path] | None, graph: GraphSource, quiet: bool
     the window is an empty dataset noting the request it answered: a quiet period (Entra
     logs only changes), which a scheduled run must not fail for. A window reaching past the
     30 days Graph keeps is noted in the outputs too, not on stderr alone: its first days are
-    gone, not quiet."""
+    gone, not quiet (a window wholly past them is refused by the fetch)."""
     with ExitStack() as stack:
         try:
-            dataset = load_inputs(graph_inputs(inputs, graph, stack, quiet, window), quiet,
-                                  analysis_only=True)
+            paths, notes = fetched_inputs(inputs, graph, stack, quiet, window)
+            dataset = load_inputs(paths, quiet, analysis_only=True)
         except NothingFetched as exc:
             dataset = Dataset(Frames.concat([]),
                               notes=[f"Microsoft Graph returned {exc.message}"])
-    if graph.enabled:
-        asked = window or FetchWindow()
-        now = datetime.now(UTC)
-        dataset.notes += retention_notes(
-            resolve_window(asked.since, asked.date_from, asked.date_to, now), now)
+            notes = exc.notes
+    dataset.notes += notes
     return dataset

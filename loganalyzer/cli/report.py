@@ -33,6 +33,7 @@ from loganalyzer.config.check import to_json as config_json
 from loganalyzer.config.with_logs import configured_job, confirm, without_people
 from loganalyzer.engine import diagnose
 from loganalyzer.findings import Diagnosis, to_json
+from loganalyzer.graph import query
 from loganalyzer.graph.query import RETENTION, QueryError, resolve_window
 from loganalyzer.ingest import Dataset
 from loganalyzer.job_status_file import logged_jobs, other_job_notes, read_job_status
@@ -69,7 +70,7 @@ def _graph_window(since: str | None, start: str | None, end: str | None,
     if compare:
         if first is None:  # a bare --to: the period is the default length before it
             first = last - parse_since(DEFAULT_SINCE)
-        first -= (last or datetime.now(UTC)) - first
+        first -= (last or query.graph_clock()) - first
     return FetchWindow(None, first and first.isoformat(), last and last.isoformat())
 
 
@@ -82,7 +83,7 @@ def _graph_period(since: str | None, start: str | None, end: str | None,
     if not (since or start or end) and frames.event_count():
         return None
     try:
-        window = resolve_window(since, start, end, datetime.now(UTC))
+        window = resolve_window(since, start, end, query.graph_clock())
     except QueryError as exc:
         raise InputError("--from/--to", str(exc)) from None
     return Period(window.start, window.end)
@@ -94,7 +95,7 @@ def _input_start(graph: GraphSource, frames: Frames) -> datetime | None:
     --compare-previous) is known to be partly missing, not taken as quiet, which named every
     finding of the period new."""
     if graph.enabled:
-        return datetime.now(UTC) - RETENTION
+        return query.graph_clock() - RETENTION
     return time_range(frames.events)[0]
 
 

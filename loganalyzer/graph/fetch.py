@@ -13,11 +13,12 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
+from loganalyzer.graph import query as graph_query
 from loganalyzer.graph.client import (
     LOGS_PERMISSIONS,
     GraphConnection,
@@ -34,6 +35,7 @@ from loganalyzer.graph.query import (
     build_filter,
     odata_time,
     parse_time,
+    refuse_unkept,
     resolve_window,
     retention_notes,
 )
@@ -179,8 +181,9 @@ def _plan(
             f"{out_dir} holds an unfinished download of another request ({previous.filter}); "
             "use another folder, re-run that command, or pass --restart to discard it"
         )
-    now = datetime.now(UTC)
+    now = graph_query.graph_clock()
     window = resolve_window(options.since, options.date_from, options.date_to, now)
+    refuse_unkept(window, now, "--from/--to" if options.date_from else "--to")
     if incremental is not None:
         window = TimeWindow(max(window.start, incremental.start_after(options.overlap)),
                             window.end)

@@ -64,6 +64,13 @@ def parse_time(text: str) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def graph_clock() -> datetime:
+    """Now, in UTC: what a Graph window counts back from and how far back Graph keeps logs.
+    One clock for every window asked of Graph, so a test can stand on a day when the fake
+    Graph's logs are still kept."""
+    return datetime.now(UTC)
+
+
 def resolve_window(
     since: str | None, date_from: str | None, date_to: str | None, now: datetime
 ) -> TimeWindow:
@@ -130,6 +137,21 @@ def user_filter(user: str) -> str | None:
     if not user or "@" in user:
         return None
     return f"contains(sourceIdentity/displayName, {odata_string(user)})"
+
+
+def refuse_unkept(window: TimeWindow, now: datetime, option: str) -> None:
+    """``QueryError`` for a window that ended before the oldest day Graph keeps: Graph cannot
+    have its logs, and its empty answer would read as a quiet period (Entra logs only
+    changes). ``option``: what set the window (``--from/--to``)."""
+    kept_from = now - RETENTION
+    if window.end > kept_from:
+        return
+    raise QueryError(
+        f"{option}: the window {window.start:%Y-%m-%d %H:%M} to {window.end:%Y-%m-%d %H:%M} "
+        f"UTC ended more than {RETENTION.days} days ago, and Microsoft Graph keeps provisioning "
+        f"logs for {RETENTION.days} days (nothing before {kept_from:%Y-%m-%d %H:%M} UTC), so "
+        "it cannot have them: read an export of those days instead (Log Analytics, or the "
+        "storage account of a diagnostic setting, if one keeps them)")
 
 
 def retention_notes(window: TimeWindow, now: datetime) -> list[str]:
