@@ -90,7 +90,9 @@ def _diagnosis(ctx: Context, progress: Callable[..., None] | None) -> Diagnosis:
     explained = _explained(findings)
     # looked up in the failures, not the other way round: ``is_in`` hashes its argument, and
     # a month's explained skips are millions
-    explained_failures = explained.filter(explained.is_in(ctx.failures["event_id"].implode()))
+    failure_ids = ctx.failures["event_id"].implode()
+    explained_failures = explained.filter(explained.is_in(failure_ids))
+    _count_failures(findings, failure_ids)
     summary = _summary(ctx, findings, len(explained_failures), ctx.job)
     return Diagnosis(
         summary=summary,
@@ -373,6 +375,20 @@ def _give_reasons(ctx: Context, findings: Sequence[Finding]) -> None:
     by_event = {event_id: (change, reason) for event_id, change, reason in read.iter_rows()}
     for evidence in shown:
         evidence.change_id, evidence.reason = by_event.get(evidence.event_id, (None, None))
+
+
+def _count_failures(findings: Sequence[Finding], failure_ids: pl.Series) -> None:
+    """Each cause's and consequence's failures, in one lookup of all their events: the
+    verdict must know which failures an accepted finding explains. Noise (a month's millions
+    of expected skips) explains none."""
+    asked = [f for f in findings if f.kind in ("cause", "consequence")]
+    if not asked:
+        return
+    failed = pl.concat([f.event_ids for f in asked]).is_in(failure_ids)
+    start = 0
+    for finding in asked:
+        finding.failures = int(failed.slice(start, len(finding.event_ids)).sum())
+        start += len(finding.event_ids)
 
 
 def _explained(findings: Sequence[Finding]) -> pl.Series:

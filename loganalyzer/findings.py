@@ -74,6 +74,9 @@ class Finding:
     # every person it is about was exported or skipped since, without failing: history, not
     # what to fix now (the verdict leaves it out)
     mended: bool = False
+    # how many of its events are failures: an accepted finding explaining most of the
+    # period's failures still counts in the verdict (``verdict.counted_anyway``)
+    failures: int = field(default=0, metadata={"json": False})
 
 
 @dataclass

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from diagnostics.facts.job_status import JobStatus
 from diagnostics.guide_steps import STEPS, step_rank
 from loganalyzer.engine import lead_order
-from loganalyzer.findings import SEVERITIES, Diagnosis, Finding, severity_rank
+from loganalyzer.findings import SEVERITIES, Diagnosis, Finding, Suppressed, severity_rank
 from loganalyzer.problems import cuts_named
 from loganalyzer.wording import plural, quote_list, verb
 
@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 NO_EVENTS = (
     "No provisioning events in the period: nothing changed (Entra logs only changes)"
 )
+# at least this share of the period's events failed: accepting the findings that explain the
+# failures (--ignore, a baseline) cannot make the job healthy
+MOST_FAILED = 0.5
 
 
 @dataclass
@@ -61,9 +64,11 @@ def verdict(diagnosis: Diagnosis, job_status: JobStatus | None = None,
     """failing: quarantine, a high/critical finding, or a high/critical configuration finding
     (``--config``); degraded: a medium finding, failures no rule explains, a rule that
     crashed, or an input cut off (``problems.cut_off``: the events after the cut, of any
-    status, are missing); healthy otherwise. A period without events has its own wording
-    (nothing changed is normal), and is degraded when ``not_retested`` names high or
-    critical findings of the period before that it could not show again.
+    status, are missing); healthy otherwise. An accepted finding that explains failures
+    counts all the same when at least half the events failed (``counted_anyway``). A period
+    without events has its own wording (nothing changed is normal), and is degraded when
+    ``not_retested`` names high or critical findings of the period before that it could
+    not show again.
 
     The cause to fix first is the leading most severe high or critical finding (a critical
     group 404 halting every cycle before one user's unknown department; among equals, the
@@ -151,7 +156,12 @@ def _busy(
             f"{plural(len(loud), 'finding')} at high severity or above and {failed} of events "
             "failed"
         )
+    anyway = counted_anyway(diagnosis)
+    if any(severity_rank(s.finding.severity) <= severity_rank("high") for s in anyway):
+        return "failing", f"{failed} of events failed; {_accepted_clause(anyway)}"
     unknown = diagnosis.summary.get("unknown_status", 0)
+    if anyway and not (medium or unexplained or diagnosis.rule_errors or unknown):
+        return "degraded", f"{failed} of events failed; {_accepted_clause(anyway)}"
     if medium or unexplained or diagnosis.rule_errors or unknown:
         parts = []
         if unknown:
@@ -162,14 +172,46 @@ def _busy(
             parts.append(f"{plural(unexplained, 'failure')} no rule explains")
         if diagnosis.rule_errors:
             parts.append(f"{plural(len(diagnosis.rule_errors), 'rule')} that could not run")
+        accepted = f"; {_accepted_clause(anyway)}" if anyway else ""
         return "degraded", (
             f"No high-severity finding, but {' and '.join(parts)}; {failed} of events failed"
+            f"{accepted}"
         )
     low = sum(f.severity == "low" for f in findings)
     extra = f"; {plural(low, 'low-severity finding')} listed for information" if low else ""
     current = "current " if len(findings) < len(diagnosis.findings) else ""
     return "healthy", (f"No {current}finding above low severity and {failed} of events "
                        f"failed{extra}")
+
+
+def counted_anyway(diagnosis: Diagnosis) -> list[Suppressed]:
+    """The accepted findings (``--ignore``, a baseline) that explain failures not mended
+    since, when at least half the period's events failed: a job whose events mostly fail is
+    never healthy, whatever was accepted. They stay listed under Suppressed; the verdict and
+    ``--fail-on`` count them by their severity."""
+    events = diagnosis.summary.get("events") or 0
+    if not events or diagnosis.summary.get("failures", 0) < MOST_FAILED * events:
+        return []
+    return [s for s in diagnosis.suppressed if s.finding.failures and not s.finding.mended]
+
+
+def _accepted_clause(accepted: list[Suppressed]) -> str:
+    """'the findings that explain them are ignored (--ignore FC004, FC016)', or accepted by
+    a baseline, named by its file (``accept``'s sources: 'ignored: FC004', 'baseline: FILE').
+    Rule ids only: an accepted identity is personal data."""
+    ignored: dict[str, None] = {}
+    by_file: dict[str, dict[str, None]] = {}
+    for s in accepted:
+        if s.source.startswith("ignored:"):
+            ignored[s.finding.rule_id] = None
+        else:
+            name = s.source.removeprefix("baseline:").strip()
+            by_file.setdefault(name, {})[s.finding.rule_id] = None
+    how = [f"--ignore {', '.join(ignored)}"] if ignored else []
+    how += [f"{', '.join(ids)} in the baseline {name}" for name, ids in by_file.items()]
+    which = ("the finding that explains them is" if len(accepted) == 1
+             else "the findings that explain them are")
+    return f"{which} {'accepted' if by_file else 'ignored'} ({'; '.join(how)})"
 
 
 def _quiet(
@@ -222,12 +264,15 @@ def fails_at(diagnosis: Diagnosis, severity: str, job_status: JobStatus | None =
     the configuration given with ``--config``), or the job itself in trouble (quarantine, a
     failed last run), which makes the verdict failing whatever findings were accepted and
     trips every level; so does an input cut off: what is missing cannot be said to be below
-    any level, and a scheduled run must export it again."""
+    any level, and a scheduled run must export it again. An accepted finding counted in the
+    verdict (``counted_anyway``: half the events or more failed) counts here too."""
     limit = severity_rank(severity)
     if cut_off:
         return True
+    counted = [f for f in diagnosis.findings if not f.mended]
+    counted += [s.finding for s in counted_anyway(diagnosis)]
     return bool(job_trouble(job_status) or _loud_configuration(configuration, severity)) or any(
-        severity_rank(f.severity) <= limit for f in diagnosis.findings if not f.mended)
+        severity_rank(f.severity) <= limit for f in counted)
 
 
 def job_trouble(job: JobStatus | None) -> str:

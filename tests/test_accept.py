@@ -10,6 +10,7 @@ from conftest import SAMPLES
 from typer.testing import CliRunner
 
 from loganalyzer.cli import app
+from tests.eventfactory import Export
 
 LOST = str(SAMPLES / "pattern-13-not-assigned.json")  # FC013 (medium, 4 people), FC018 (info)
 LOST_PEOPLE = ["elias.akesson@northwind.se", "frederik.lund@northwind.dk",
@@ -85,6 +86,86 @@ def test_every_output_lists_what_was_suppressed(tmp_path):
     shown = text.read_text()
     assert "Suppressed (1, accepted):" in shown and "(ignored: FC013)" in shown
     assert "Findings: 1 info (1 suppressed)" in shown
+
+
+CREDENTIALS = "SystemForCrossDomainIdentityManagementCredentialValidationFailure"
+REJECTED = ["olav.lie", "petra.sand", "rune.vik", "siri.moe", "tore.ness", "una.bakke"]
+
+
+def _export(tmp_path: Path, exported: int, failed_cycles: int, **failure) -> str:
+    """A portal download: ``exported`` users created in the first cycle, then six users
+    failing in each of ``failed_cycles`` cycles (retried from escrow after the first)."""
+    export = Export()
+    for n in range(exported):
+        export.user(f"new.user{n}@northwind.no", cycle="cycle-1")
+    for c in range(2, 2 + failed_cycles):
+        for name in REJECTED:
+            export.user(f"{name}@northwind.no", cycle=f"cycle-{c}", status="failure",
+                        escrow=c > 2, retries=int(c > 2), **failure)
+    path = tmp_path / "provisioning.json"
+    path.write_text(json.dumps(export.records), encoding="utf-8")
+    return str(path)
+
+
+def _token_export(tmp_path: Path, exported: int) -> str:
+    """Flowcase refusing the secret token (FC004) for 18 requests in 3 cycles, after
+    ``exported`` users were created."""
+    return _export(tmp_path, exported, 3, http=401, body="", error_code=CREDENTIALS)
+
+
+def _run(*args: str):
+    return CliRunner().invoke(app, [*args, "--format", "json", "-q"])
+
+
+@pytest.mark.parametrize(("accepting", "how"), [
+    (["--ignore", "FC004", "--ignore", "FC016"], "are ignored (--ignore FC004, FC016)"),
+    (["--baseline", "BASELINE"], "are accepted (FC004, FC016 in the baseline baseline.json)"),
+])
+def test_accepting_what_explains_most_failures_does_not_make_the_job_healthy(tmp_path,
+                                                                             accepting, how):
+    """18 of 24 events failed: the verdict said 'healthy ... 75.0% of events failed', and
+    --fail-on high passed, once the findings that explain the failures were accepted."""
+    export = _token_export(tmp_path, exported=6)
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(json.dumps({"accepted": [
+        {"rule_id": "FC004", "identities": []}, {"rule_id": "FC016", "identities": []}]}))
+    accepting = [str(baseline) if a == "BASELINE" else a for a in accepting]
+    diagnosed = _run("diagnose", export, *accepting, "--fail-on", "high")
+    reported = _run("report", export, *accepting, "--fail-on", "high", "-o", "-")
+    for result in (diagnosed, reported):
+        assert result.exit_code == 1, result.output
+        doc = json.loads(result.stdout)
+        assert doc["findings"] == [] and ids(doc, "suppressed") == ["FC004", "FC016"]
+        assert doc["verdict"] == {
+            "state": "failing", "fix_first": None,
+            "reason": f"75.0% of events failed; the findings that explain them {how}"}
+    shown = " ".join(CliRunner().invoke(app, ["diagnose", export, *accepting, "-q"]).stdout
+                     .split())
+    assert shown.startswith(f"Verdict: failing. 75.0% of events failed; the findings that "
+                            f"explain them {how}. Fix first: nothing")
+
+
+def test_accepting_what_explains_fewer_than_half_the_events_keeps_the_job_healthy(tmp_path):
+    """18 of 37 events failed: accepting the rejected token is the user's call."""
+    export = _token_export(tmp_path, exported=19)
+    result = _run("diagnose", export, "--ignore", "FC004", "--ignore", "FC016", "--fail-on",
+                  "high")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["verdict"]["state"] == "healthy"
+
+
+def test_an_accepted_medium_finding_explaining_most_failures_degrades_the_verdict(tmp_path):
+    """Throttling (FC017, medium) of 12 of 18 events, retried from escrow (FC016, medium):
+    degraded, as without accepting them, and --fail-on counts them at their own severity."""
+    export = _export(tmp_path, 6, 2, http=429, detail="Too many requests")
+    accepting = ("--ignore", "FC017", "--ignore", "FC016")
+    result = _run("diagnose", export, *accepting, "--fail-on", "medium")
+    assert result.exit_code == 1, result.output
+    doc = json.loads(result.stdout)
+    assert doc["findings"] == [] and doc["verdict"]["state"] == "degraded"
+    assert doc["verdict"]["reason"] == ("66.7% of events failed; the findings that explain them "
+                                        "are ignored (--ignore FC017, FC016)")
+    assert _run("diagnose", export, *accepting, "--fail-on", "high").exit_code == 0
 
 
 @pytest.mark.parametrize(
