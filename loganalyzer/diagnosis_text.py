@@ -17,7 +17,7 @@ from rich.text import Text
 from diagnostics.guide_steps import STEPS
 from loganalyzer.findings import Affected, Diagnosis, Finding, UnexplainedGroup
 from loganalyzer.markdown import md_escape
-from loganalyzer.verdict import Verdict, severity_counts, step_phrase
+from loganalyzer.verdict import Verdict, no_findings_sentence, severity_counts, step_phrase
 from loganalyzer.wording import instant, plural
 
 AFFECTED_SHOWN = 10
@@ -102,14 +102,6 @@ def _indent(text: str | Text, level: int = 1) -> Padding:
                    expand=False)
 
 
-def _no_findings(diagnosis: Diagnosis) -> str:
-    """What stands in for the findings, as the report says it: accepted ones are not quiet."""
-    if diagnosis.suppressed:
-        return (f"No finding is left to fix: {plural(len(diagnosis.suppressed), 'finding')} "
-                "accepted, listed under Suppressed.")
-    return "No findings: every failure rule is quiet."
-
-
 def render_terminal(diagnosis: Diagnosis, verdict: Verdict) -> RenderableType:
     """Findings with their fix, then unexplained failures, expected skips and suppressed
     findings; rich wraps it to the terminal (or ``console.PLAIN_WIDTH`` in a file or pipe)."""
@@ -124,7 +116,7 @@ def render_terminal(diagnosis: Diagnosis, verdict: Verdict) -> RenderableType:
         parts.append(Text(f"Note: {note}."))
     parts += [Text("")] if diagnosis.notes else []
     if not diagnosis.findings:
-        parts += [Text(_no_findings(diagnosis)), Text("")]
+        parts += [Text(no_findings_sentence(diagnosis)), Text("")]
     for f in diagnosis.findings:
         parts += _finding_terminal(f)
     parts += _unexplained_text(diagnosis)
@@ -231,7 +223,7 @@ def render_markdown(diagnosis: Diagnosis, verdict: Verdict) -> str:
     out += [f"> **Note:** {md_escape(note, formula_guard=False)}." for note in diagnosis.notes]
     out += [""] if diagnosis.notes else []
     if not diagnosis.findings:
-        out += [_no_findings(diagnosis), ""]
+        out += [no_findings_sentence(diagnosis), ""]
     for f in diagnosis.findings:
         out += [
             f"## {f.severity.upper()} · {f.rule_id} {md_escape(f.title)}",

@@ -73,12 +73,15 @@ def verdict(diagnosis: Diagnosis, job_status: JobStatus | None = None,
     The cause to fix first is the leading most severe high or critical finding (a critical
     group 404 halting every cycle before one user's unknown department; among equals, the
     earliest guide step); without one, the leading medium-severity *cause* (a degraded run
-    still has something to fix). Low findings and noise never lead; a consequence (escrow)
-    leads only when no cause is as loud."""
+    still has something to fix); without either, the accepted finding counted anyway (it
+    explains why most events fail). Low findings and noise never lead; a consequence
+    (escrow) leads only when no cause is as loud."""
     current = [f for f in diagnosis.findings if not f.mended]
     loud = [f for f in current if severity_rank(f.severity) <= severity_rank("high")]
     medium_causes = [f for f in current if f.severity == "medium" and f.kind == "cause"]
-    first = _fix_first(loud or medium_causes)
+    # accepted, but explaining a job whose events mostly fail: still the thing to fix
+    first = _fix_first(loud or medium_causes) or _fix_first(
+        [s.finding for s in counted_anyway(diagnosis)])
     if not diagnosis.summary.get("events"):
         state, reason = _quiet(diagnosis, loud, job_status, not_retested)
     else:
@@ -193,6 +196,22 @@ def counted_anyway(diagnosis: Diagnosis) -> list[Suppressed]:
     if not events or diagnosis.summary.get("failures", 0) < MOST_FAILED * events:
         return []
     return [s for s in diagnosis.suppressed if s.finding.failures and not s.finding.mended]
+
+
+def no_findings_sentence(diagnosis: Diagnosis) -> str:
+    """What stands in for the findings, in every output: accepted ones are not quiet, and
+    those counted in the verdict anyway (most events failed) are still to fix."""
+    accepted = plural(len(diagnosis.suppressed), "finding")
+    anyway = [s.finding.rule_id for s in counted_anyway(diagnosis)]
+    if anyway:
+        n = len(diagnosis.suppressed)
+        return (f"No other finding: {accepted} {verb(n, 'is', 'are')} accepted (listed "
+                f"under Suppressed), but {quote_list(anyway, 3)} "
+                f"{verb(len(anyway), 'explains', 'explain')} why most events failed and "
+                f"{verb(len(anyway), 'is', 'are')} still to fix.")
+    if diagnosis.suppressed:
+        return f"No finding is left to fix: {accepted} accepted, listed under Suppressed."
+    return "No findings: every failure rule is quiet."
 
 
 def _accepted_clause(accepted: list[Suppressed]) -> str:

@@ -113,6 +113,10 @@ def _token_export(tmp_path: Path, exported: int) -> str:
     return _export(tmp_path, exported, 3, http=401, body="", error_code=CREDENTIALS)
 
 
+FIX_THE_TOKEN = {"rule_id": "FC004", "title": "Flowcase rejects the secret token",
+                 "guide_step": "3"}
+
+
 def _run(*args: str):
     return CliRunner().invoke(app, [*args, "--format", "json", "-q"])
 
@@ -137,12 +141,19 @@ def test_accepting_what_explains_most_failures_does_not_make_the_job_healthy(tmp
         doc = json.loads(result.stdout)
         assert doc["findings"] == [] and ids(doc, "suppressed") == ["FC004", "FC016"]
         assert doc["verdict"] == {
-            "state": "failing", "fix_first": None,
+            "state": "failing", "fix_first": FIX_THE_TOKEN,
             "reason": f"75.0% of events failed; the findings that explain them {how}"}
     shown = " ".join(CliRunner().invoke(app, ["diagnose", export, *accepting, "-q"]).stdout
                      .split())
     assert shown.startswith(f"Verdict: failing. 75.0% of events failed; the findings that "
-                            f"explain them {how}. Fix first: nothing")
+                            f"explain them {how}. Fix first: FC004 Flowcase rejects the "
+                            "secret token (guide step 3 ")
+    still = ("No other finding: 2 findings are accepted (listed under Suppressed), but FC004, "
+             "FC016 explain why most events failed and are still to fix.")
+    assert still in shown and "No finding is left to fix" not in shown
+    page = CliRunner().invoke(app, ["report", export, *accepting, "-q", "-o", "-"]).stdout
+    assert f"<p class=\"empty\">{still}</p>" in page
+    assert "fix first: Flowcase rejects the secret token (guide step 3 " in page
 
 
 def test_accepting_what_explains_fewer_than_half_the_events_keeps_the_job_healthy(tmp_path):

@@ -26,7 +26,7 @@ from loganalyzer.periods import Period, time_range
 from loganalyzer.report.charts import Chart, build_charts
 from loganalyzer.summary import cycle_table
 from loganalyzer.textsafe import clipped
-from loganalyzer.verdict import severity_counts, verdict
+from loganalyzer.verdict import no_findings_sentence, severity_counts, verdict
 from loganalyzer.wording import moment, plural, verb
 
 EVIDENCE_ROWS = 10
@@ -220,6 +220,7 @@ class Report:
     other_apps: str = ""  # "412 events of 3 other apps not diagnosed: Box 300, ..."
     unexplained_skips: list[UnexplainedSkipRow] = field(default_factory=list)
     finding_counts: str = ""  # "1 critical, 2 medium" (suppressed ones not counted)
+    no_findings: str = ""  # what the findings section says when every finding is accepted
     suppressed: list[SuppressedRow] = field(default_factory=list)
     failures: int = 0  # failed events of the period (explained, accepted or not)
     events: int = 0  # events of the period (the workbook's comparison puts it beside before's)
@@ -295,6 +296,7 @@ def build_report(
         verdict=health.state,
         verdict_reason=health.sentence,
         finding_counts=severity_counts(diagnosis.findings),
+        no_findings=no_findings_sentence(diagnosis),
         suppressed=[
             SuppressedRow(s.finding.rule_id, s.finding.severity, s.finding.title,
                           s.finding.events, len(s.finding.affected), s.source)
