@@ -613,6 +613,27 @@ def test_a_group_name_is_folded_as_peoples_names_are(tmp_path, stored):
             "Sales'); Flowcase takes no SCIM groups.") in part
 
 
+@pytest.mark.parametrize("stored", [False, True])
+def test_a_group_name_typed_without_its_nordic_letters_is_known(tmp_path, stored):
+    """'flowcase users orebro' is the group Flowcase Users Örebro, as 'jorgen saether' is
+    Jørgen Sæther: a group, not someone never seen; 'SODERTALJE' is part of group names."""
+    text = (SAMPLES / "group-404-halt.json").read_text()
+    source = tmp_path / "groups.json"
+    source.write_text(text.replace("Flowcase Users NO", "Flowcase Users Örebro")
+                      .replace("Flowcase Users SE", "Flowcase Users Södertälje"))
+    if stored:
+        store = tmp_path / "store"
+        assert CliRunner().invoke(app, ["ingest", "-q", str(source), "-o", str(store)]
+                                  ).exit_code == 0
+        source = store
+    whole = words(run("flowcase users oerebro", source))
+    assert "'flowcase users oerebro' is a group (3 events in this export), not a user" in whole
+    part = words(run("SODERTALJE", source))
+    assert ("It is part of the name of 1 group ('Flowcase Users Södertälje'); Flowcase takes "
+            "no SCIM groups.") in part
+    assert "Never seen" in words(run("flowcase users oslo", source))
+
+
 def test_the_findings_counts_are_said_to_be_of_the_events_considered():
     """`why` runs the rules on what can explain the person, not the whole export: its
     "9 failures" beside `diagnose`'s 24 is said to be so, not left as a contradiction."""

@@ -24,7 +24,7 @@ from loganalyzer.problems import Problem, cut_off, cut_within
 from loganalyzer.readers.sources import is_store
 from loganalyzer.schema import empty_frame
 from loganalyzer.store_index import IDENTIFIER_COLUMNS
-from loganalyzer.why.folding import folded_name, folded_query
+from loganalyzer.why.folding import folded_name, folded_query, spelt_out_name
 
 if TYPE_CHECKING:  # it looks people up as ``lookup`` does, which reads this module
     from loganalyzer.why.elsewhere import AppNaming, OtherApps
@@ -74,12 +74,15 @@ def latest_cycles(events: pl.DataFrame) -> list[str]:
 
 def group_events(events: pl.DataFrame, query: str) -> int:
     """How many events are of a group named (or with the object id) ``query``, compared as
-    people's names are (``folding``)."""
+    people's names are (``folding``), its Nordic letters spelt out when nothing else
+    matched ("flowcase users orebro" is Flowcase Users Örebro)."""
     wanted = folded_query(query)
-    named = (folded_name("source_display_name") == wanted) | (
-        pl.col("source_id").str.to_lowercase() == wanted
-    )
-    return events.filter((pl.col("object_type") == "Group") & named).height
+    groups = events.filter(pl.col("object_type") == "Group")
+    named = groups.filter((folded_name("source_display_name") == wanted) | (
+        pl.col("source_id").str.to_lowercase() == wanted))
+    if named.is_empty() and wanted:
+        named = groups.filter(spelt_out_name("source_display_name", wanted, whole=True))
+    return named.height
 
 
 # the events whose error text may name someone else (Flowcase's 409 names who it holds)
@@ -94,10 +97,20 @@ def naming(query: str) -> pl.Expr:
 
 
 def group_names(events: pl.DataFrame, query: str) -> list[str]:
-    """The names of groups that hold ``query`` (folded as people's names are), sorted."""
-    named = events.filter((pl.col("object_type") == "Group") & folded_name(
-        "source_display_name").str.contains(folded_query(query), literal=True))
-    return named["source_display_name"].unique().sort().to_list()
+    """The names of groups that hold ``query`` (folded as people's names are, its Nordic
+    letters spelt out when nothing else matched), sorted."""
+    names = events.filter(pl.col("object_type") == "Group")["source_display_name"].unique()
+    return names_holding(names.drop_nulls().to_frame("value"), query)
+
+
+def names_holding(names: pl.DataFrame, query: str) -> list[str]:
+    """The ``value`` names that hold ``query`` folded, or else with its Nordic letters spelt
+    out, sorted."""
+    wanted = folded_query(query)
+    held = names.filter(folded_name("value").str.contains(wanted, literal=True))
+    if held.is_empty() and wanted:
+        held = names.filter(spelt_out_name("value", wanted, whole=False))
+    return held["value"].unique().sort().to_list()
 
 
 @dataclass

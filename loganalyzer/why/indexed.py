@@ -47,6 +47,7 @@ from loganalyzer.why.frame_source import (
     FrameSource,
     group_events,
     latest_cycles,
+    names_holding,
     naming,
     read_matching,
     scan_matching,
@@ -246,18 +247,19 @@ class IndexedStore(FrameSource):
                                                 pl.col("last").alias("activity_time")))
 
     def group_events(self, query: str) -> int:
-        named = self.identities.filter(
-            pl.col("is_group")
-            & pl.col("column").is_in(["source_display_name", "source_id"])
-            & (folded_name("value") == folded_query(query))
-        )
+        wanted = folded_query(query)
+        groups = self.identities.filter(
+            pl.col("is_group") & pl.col("column").is_in(["source_display_name", "source_id"]))
+        named = groups.filter(folded_name("value") == wanted)
+        if named.is_empty() and wanted:  # as group_events spells it out
+            named = groups.filter((pl.col("column") == "source_display_name")
+                                  & spelt_out_name("value", wanted, whole=True))
         return group_events(self._read(_of_keys(named.select(READ_KEYS).unique())), query)
 
     def group_names(self, query: str) -> list[str]:
-        named = self.identities.filter(
-            pl.col("is_group") & (pl.col("column") == "source_display_name")
-            & folded_name("value").str.contains(folded_query(query), literal=True))
-        return named["value"].unique().sort().to_list()
+        names = self.identities.filter(
+            pl.col("is_group") & (pl.col("column") == "source_display_name"))
+        return names_holding(names.select("value").unique(), query)
 
     def mentions(self, query: str) -> pl.DataFrame:
         """One scan of the store's failures' error texts (asked only of someone never seen)."""
