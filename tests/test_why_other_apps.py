@@ -25,6 +25,9 @@ ANNA = Person("6f1c2a9e-3b7d-4e15-9a0c-1d2e3f405161", "anna.berg@northwind.no", 
 # Entra logs the ASCII apostrophe; the ticket, pasted from Outlook, has the typed one
 SIOBHAN = Person("2b8e5f1a-7c3d-4e9b-a1f0-6d4c8b2e9a73", "siobhan.obrien@northwind.no",
                  "Siobhán O'Brien")
+# only in the sandbox; a ticket types him without his Nordic letters
+JORGEN = Person("8d2f6b3c-1e4a-4f7d-b9c2-5a6e7f809132", "jorgen.saether@northwind.no",
+                "Jørgen Sæther")
 TYPED = "SIOBHÁN O’BRIEN"
 SAID = ("'SIOBHÁN O’BRIEN' is in 3 events of 2 other apps in this export (Flowcase Test: 2, "
         "Dropbox Business: 1); if one of them is the Flowcase app you mean, name it with "
@@ -51,6 +54,7 @@ def _tenant() -> list[dict]:
         in_app(not_entitled(SIOBHAN, "2026-03-05T09:00:00Z", "c-test-1", assigned=True)),
         in_app(create(SIOBHAN, "2026-03-05T09:40:00Z", "c-test-2")),
         _dropbox(SIOBHAN),
+        in_app(create(JORGEN, "2026-03-06T09:40:00Z", "c-test-3")),
         # Grafana's event (verbatim from the formats reference) has the job and service
         # principal ids these records copy: left out, it would be taken for Flowcase's job
         *(e for e in rw.other_apps() if e["servicePrincipal"]["displayName"] != "Grafana PS"),
@@ -108,6 +112,14 @@ def test_terminal_and_markdown_say_it_too(inputs, fmt):
 def test_a_upn_in_any_case_is_found_in_the_other_apps(inputs, kind):
     said = words(run("SIOBHAN.OBRIEN@Northwind.no", inputs[kind], "--app", APP))
     assert "is in 3 events of 2 other apps in this export (Flowcase Test: 2" in said
+
+
+@pytest.mark.parametrize("kind", ["export", "csv", "store", "store without index"])
+def test_a_name_typed_without_its_nordic_letters_is_found_in_the_other_apps(inputs, kind):
+    """'joergen saether' is Jørgen Sæther of the sandbox, as the lookup would find him there."""
+    said = words(run("joergen saether", inputs[kind], "--app", APP))
+    assert ("'joergen saether' is in 1 event of another app in this export, Flowcase Test; if "
+            "it is the Flowcase app you mean, name it with --app 'Flowcase Test'.") in said
 
 
 @pytest.mark.parametrize("kind", ["export", "store"])

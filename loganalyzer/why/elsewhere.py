@@ -4,8 +4,9 @@ A tenant-wide export holds every app's events. Someone assigned by mistake to a 
 "Flowcase Test" app, or only to another SCIM app, is in the export, just not in the app `why`
 judges; "never seen" alone sends the support engineer looking for a typo. So for someone never
 seen, `why` counts the events of the other apps about them, found as the lookup finds people
-(the whole identifier, folded as ``folding`` folds it) and counted per object as the lookup
-groups them: every event of an Entra object that logs the identifier in that app.
+(the whole identifier, folded as ``folding`` folds it; else a display name with its Nordic
+letters spelt out) and counted per object as the lookup groups them: every event of an Entra
+object that logs the identifier in that app.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import polars as pl
 from loganalyzer.normalize import Table
 from loganalyzer.scope import AppEvents, Scope, job_key
 from loganalyzer.store_index import IDENTIFIER_COLUMNS, READ_KEYS, read_keys
-from loganalyzer.why.folding import folded_query
+from loganalyzer.why.folding import folded_query, spelt_out_name
 from loganalyzer.why.lookup import equals_any
 
 JOB = "job"  # an event's ``scope.job_key``, as the store's identity index names it
@@ -68,7 +69,12 @@ class OtherApps:
             return []
         logging = pl.any_horizontal(equals_any(c, [q]) for c in IDENTIFIER_COLUMNS)
         user = pl.col("object_type").fill_null("") != "Group"
-        return self.counted(self.events.filter(user & logging)
+        found = self.counted(self.events.filter(user & logging)
+                             .select(*read_keys(), job_key().alias(JOB)).unique())
+        if found:
+            return found
+        spelt = spelt_out_name("source_display_name", q, whole=True)  # as the lookup's last try
+        return self.counted(self.events.filter(user & spelt)
                             .select(*read_keys(), job_key().alias(JOB)).unique())
 
     def counted(self, objects: pl.LazyFrame) -> list[AppNaming]:

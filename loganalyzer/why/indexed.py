@@ -275,9 +275,12 @@ class IndexedStore(FrameSource):
         q = folded_query(query)
         if self.others is None or not q:
             return []
-        named = self._others_identities.filter(
-            ~pl.col("is_group") & pl.col("column").is_in(IDENTIFIER_COLUMNS)
-            & equals_any("value", [q]))
+        people = self._others_identities.filter(~pl.col("is_group"))
+        named = people.filter(pl.col("column").is_in(IDENTIFIER_COLUMNS)
+                              & equals_any("value", [q]))
+        if named.is_empty():  # as OtherApps.naming spells it out
+            named = people.filter((pl.col("column") == "source_display_name")
+                                  & spelt_out_name("value", q, whole=True))
         objects = named.select(*READ_KEYS, JOB).unique()
         where = _of_keys(objects)
         return [] if where is None else self.others.where(where).counted(objects.lazy())
