@@ -154,3 +154,20 @@ def test_objects_cut_at_convertto_jsons_depth_say_how_to_save_again(tmp_path):
         f"{path}: record 1 (line 1): 'provisioningStatusInfo.errorInformation' is a string "
         f"{cut}, expected an object; ignored",
     ]
+
+
+def test_objects_nested_in_another_by_a_lost_bracket_are_found(tmp_path):
+    """Valid JSON whose second object sits inside the first (a hand-edited file): counted by
+    the SDK's key, ``ActivityDateTime``, as Graph's files are by theirs, the inner object is
+    read and the damaged one reported, not the inner one silently lost."""
+    objects = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    outer, inner = objects[1], objects.pop(2)
+    outer["ModifiedProperties"].append(inner)
+    path = tmp_path / "nested.json"
+    path.write_text(json.dumps(objects, indent=2), encoding="utf-8")
+    dataset = load([path])
+    read = dataset.frames.events["event_id"].to_list()
+    assert inner["Id"] in read and outer["Id"] not in read and len(read) == len(objects)
+    assert [(p.location, p.message.split(" (")[0].split(";")[0]) for p in dataset.problems] == [
+        ("record 2 (line 237)", "holds 1 more record inside it"),
+        ("line 564", "unexpected ']' inside the array")]  # where the outer one's list ends

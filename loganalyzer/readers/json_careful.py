@@ -40,6 +40,8 @@ _GRAPH_VALUE = re.compile(r'"value"\s*:\s*\[')
 PAGE_GAP = 1 << 16  # a page's tail (its nextLink) and the next page's head fit in this
 _FIRST_KEY = re.compile(r'\{(\s*)("(?:[^"\\]|\\.){1,64}")')
 EVENT_KEY = '"activityDateTime"'  # once per event: more inside one record means nested events
+# and as the Graph PowerShell SDK's objects spell it, which go to this reader
+SDK_EVENT_KEY = '"ActivityDateTime"'
 _EVENT_KEYS = ("activityDateTime", "provisioningSteps", "provisioningStatusInfo", "changeId")
 _TOO_DEEP = "nested deeper than the JSON reader allows (about 1,000 levels)"
 
@@ -269,7 +271,8 @@ def read_careful(
         wrapped = {Kind.EVENT_HUB: '"records"',
                    Kind.GRAPH_PAGES_ARRAY: '"@odata.context"'}.get(kind)
         items = array_items(source, stream, pos,
-                            _is_wrapper if wrapped else _is_event, wrapped or EVENT_KEY,
+                            _is_wrapper if wrapped else _is_event,
+                            (wrapped,) if wrapped else (EVENT_KEY, SDK_EVENT_KEY),
                             first=after.records, pages=kind is Kind.GRAPH_PAGE, opened=opened)
         # the fast reader counts a pages array's events, and here a record is a page
         events_to_pass = skip if kind is Kind.GRAPH_PAGES_ARRAY else 0
@@ -414,7 +417,8 @@ def _signature(stream: TextStream, pos: int) -> re.Pattern[str] | None:
 
 def array_items(
     source: Source, stream: TextStream, pos: int, is_item: Callable[[Any], bool],
-    key: str = EVENT_KEY, first: int = 0, pages: bool = False, opened: bool = False,
+    keys: tuple[str, ...] = (EVENT_KEY,), first: int = 0, pages: bool = False,
+    opened: bool = False,
 ) -> Iterator[tuple[int, str, Any, int] | Problem]:
     """(number, where, value, start) for each element of the JSON array (or run of concatenated
     values) starting at ``pos``, or a Problem for each one that cannot be used.
@@ -425,7 +429,9 @@ def array_items(
     exact. With ``pages``, the array may be one of several Graph pages written one after the
     other (one per line, say): the end of one page's ``value`` leads into the next page's.
     ``opened``: the array's '[' was read, so a file ending before its ']' was cut off between
-    two records, and whatever followed is missing (a Problem says so).
+    two records, and whatever followed is missing (a Problem says so). A record holding
+    ``keys`` (an event's key in each spelling, or a wrapper's) more than once holds records
+    a lost bracket nested in it.
     """
     number = first  # records before this part of the file
     signature: re.Pattern[str] | None = None
@@ -482,7 +488,8 @@ def array_items(
                 return
             pos = resume
             continue
-        nested = stream.buf.count(key, pos - stream.base, end - stream.base) - 1
+        nested = sum(stream.buf.count(key, pos - stream.base, end - stream.base)
+                     for key in keys) - 1
         if nested > 0:  # a lost bracket made the records after it part of this one
             yield Problem(source.name, where,
                           f"holds {plural(nested, 'more record')} inside it (its brackets are "

@@ -276,7 +276,7 @@ def _is_row(value: Any) -> bool:
 
 
 def _array_rows(source: Source, stream: TextStream, pos: int) -> Iterator[Item]:
-    for item in array_items(source, stream, pos, _is_row, '"TimeGenerated"'):
+    for item in array_items(source, stream, pos, _is_row, ('"TimeGenerated"',)):
         if isinstance(item, Problem):
             yield item
             continue
