@@ -19,6 +19,7 @@ from conftest import SAMPLES
 from fake_graph import FLOWCASE, FakeGraph, make_events
 from report_support import md_section, md_tables, run_report
 from typer.testing import CliRunner
+from why_records import Person, create, failed_create, in_sync, scim_error, write_export
 
 from loganalyzer.cli import app
 
@@ -68,14 +69,17 @@ def test_a_window_without_events_is_reported_healthy(tmp_path: Path, name: str,
         assert '<article class="finding' not in text and "<svg" not in text
 
 
-def _diagnosed_rules(tmp_path: Path, records: list[dict], loud: bool = False) -> set[str]:
+def _diagnosed_rules(tmp_path: Path, records: list[dict], loud: bool = False,
+                     unmended: bool = False) -> set[str]:
     """The rules `diagnose` finds in these records as an export (``loud``: at high severity
-    or above): what the previous period held, counted apart from the report code under test."""
+    or above; ``unmended``: not mended since): what the previous period held, counted apart
+    from the report code under test."""
     export = tmp_path / "previous-week.json"
     export.write_text(json.dumps(records), encoding="utf-8")
     diagnosed = CliRunner().invoke(app, ["diagnose", str(export), "--format", "json", "-q"])
     return {finding["rule_id"] for finding in json.loads(diagnosed.stdout)["findings"]
-            if not loud or finding["severity"] in ("critical", "high")}
+            if (not loud or finding["severity"] in ("critical", "high"))
+            and not (unmended and finding["mended"])}
 
 
 def _minute(record: dict) -> str:
@@ -155,14 +159,16 @@ def _later(record: dict, by: timedelta) -> dict:
 
 def test_a_quiet_week_of_an_export_resolves_nothing_in_any_output(tmp_path: Path) -> None:
     """Three weeks exported, the middle one quiet: its report lists the first week's findings
-    as not retested in HTML, Markdown, JSON and the workbook alike, and none as resolved."""
+    as not retested in HTML, Markdown, JSON and the workbook alike, and as resolved only those
+    mended within the first week (the sample's FC007: its user succeeded later)."""
     records = json.loads(WEEKLY.read_text(encoding="utf-8"))
     week1 = [r for r in records if r["activityDateTime"] < "2026-03-02"]
     week3 = [_later(r, timedelta(days=14)) for r in records if r not in week1]
     export = tmp_path / "three-weeks.json"
     export.write_text(json.dumps(week1 + week3), encoding="utf-8")
-    before = _diagnosed_rules(tmp_path, week1)
-    assert week1 and week3 and before
+    before = _diagnosed_rules(tmp_path, week1, unmended=True)
+    mended = _diagnosed_rules(tmp_path, week1) - before
+    assert week1 and week3 and before and mended
 
     outputs = [tmp_path / f"weekly.{suffix}" for suffix in ("md", "html", "json", "xlsx")]
     result = run_report(export, "--from", "2026-03-02", "--to", "2026-03-08",
@@ -173,18 +179,18 @@ def test_a_quiet_week_of_an_export_resolves_nothing_in_any_output(tmp_path: Path
             "stretch of the input" in markdown)
     section = md_section(markdown, "Compared with the previous period")
     assert _rule_ids(md_section(section, "Not retested findings")) == before
-    assert not _rule_ids(md_section(section, "Resolved findings"))
+    assert _rule_ids(md_section(section, "Resolved findings")) == mended
     assert _html_rule_ids(html, "Not retested findings") == before
-    assert not _html_rule_ids(html, "Resolved findings")
-    assert "No finding is called resolved: nothing was provisioned" in html
+    assert _html_rule_ids(html, "Resolved findings") == mended
+    assert "Only the mended findings are called resolved: nothing was provisioned" in html
     comparison = json.loads(written)["comparison"]
     assert {b["rule_id"] for b in comparison["not_retested"]} == before
-    assert comparison["resolved"] == []
+    assert {b["rule_id"] for b in comparison["resolved"]} == mended
     sheet = pd.read_excel(outputs[3], sheet_name="Comparison")
     assert set(sheet.loc[sheet["Change"] == "not retested", "Rule"]) == before
-    assert "resolved" not in set(sheet["Change"].dropna())
-    assert sheet.loc[sheet["Rule"] == "No finding is called resolved", "Finding"].item() == (
-        comparison["quiet"])
+    assert set(sheet.loc[sheet["Change"] == "resolved", "Rule"]) == mended
+    assert sheet.loc[sheet["Rule"] == "Only the mended findings are called resolved",
+                     "Finding"].item() == comparison["quiet"]
 
 
 def test_a_week_with_events_still_resolves_what_it_no_longer_shows(tmp_path: Path) -> None:
@@ -273,3 +279,72 @@ def test_an_empty_export_is_still_unusable_input(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert f"{export}: holds no provisioning events" in result.output
     assert not (tmp_path / "weekly.md").exists()
+
+
+def test_a_quiet_week_after_a_finding_mended_in_the_week_before_is_healthy(
+        tmp_path: Path) -> None:
+    """A department created and the user retried within last week: its finding is mended,
+    shown fixed by the user's later success, so this quiet week resolves it (every output)
+    instead of calling it not retested, and the verdict stays healthy."""
+    kari = Person("5d0c7a4e-1b2f-4c3d-9e8f-0a1b2c3d4e5f", "kari.berg@contoso.no", "Kari Berg",
+                  "fc-kari")
+    ola = Person("6e1d8b5f-2c3a-4d4e-8f9a-1b2c3d4e5f6a", "ola.dahl@contoso.no", "Ola Dahl",
+                 "fc-ola")
+    export = write_export(tmp_path / "three-weeks.json", [
+        failed_create(kari, "2026-02-24T08:00:00Z", "c1", "NotFound",
+                      scim_error(404, "Department 'Sales' not found")),
+        create(kari, "2026-02-25T08:00:00Z", "c2"),
+        in_sync(ola, "2026-03-10T08:00:00Z", "c3")])
+    outputs = [tmp_path / f"weekly.{suffix}" for suffix in ("md", "html", "json", "xlsx")]
+    result = run_report(export, "--from", "2026-03-02", "--to", "2026-03-08",
+                        "--compare-previous", *(x for o in outputs for x in ("-o", o)))
+    assert result.exit_code == 0, result.output
+    markdown, html, written = (o.read_text(encoding="utf-8") for o in outputs[:3])
+    answer = json.loads(written)
+    assert answer["verdict"]["state"] == "healthy", answer["verdict"]
+    assert "## Health: healthy" in markdown
+    comparison = answer["comparison"]
+    assert [b["rule_id"] for b in comparison["resolved"]] == ["FC008"]
+    assert comparison["not_retested"] == [] and comparison["quiet"] == ""
+    section = md_section(markdown, "Compared with the previous period")
+    assert _rule_ids(md_section(section, "Resolved findings")) == {"FC008"}
+    assert "Not retested findings" not in section and "called resolved" not in section
+    assert _html_rule_ids(html, "Resolved findings") == {"FC008"}
+    sheet = pd.read_excel(outputs[3], sheet_name="Comparison")
+    assert set(sheet.loc[sheet["Change"] == "resolved", "Rule"]) == {"FC008"}
+
+
+def test_a_quiet_week_names_only_the_findings_not_mended_as_not_retested(
+        tmp_path: Path) -> None:
+    """Last week's mended finding is resolved, its other one not retested: the outputs say
+    only the mended findings are called resolved, and the verdict names the other alone."""
+    kari = Person("5d0c7a4e-1b2f-4c3d-9e8f-0a1b2c3d4e5f", "kari.berg@contoso.no", "Kari Berg",
+                  "fc-kari")
+    ola = Person("6e1d8b5f-2c3a-4d4e-8f9a-1b2c3d4e5f6a", "ola.dahl@contoso.no", "Ola Dahl",
+                 "fc-ola")
+    export = write_export(tmp_path / "three-weeks.json", [
+        failed_create(kari, "2026-02-24T08:00:00Z", "c1", "NotFound",
+                      scim_error(404, "Department 'Sales' not found")),
+        create(kari, "2026-02-25T08:00:00Z", "c2"),
+        failed_create(ola, "2026-02-25T09:00:00Z", "c2", "Conflict",
+                      scim_error(409, "userName 'ola.dahl@contoso.no' already exists",
+                                 "uniqueness")),
+        in_sync(kari, "2026-03-10T08:00:00Z", "c3")])
+    outputs = [tmp_path / f"weekly.{suffix}" for suffix in ("md", "json", "xlsx")]
+    result = run_report(export, "--from", "2026-03-02", "--to", "2026-03-08",
+                        "--compare-previous", *(x for o in outputs for x in ("-o", o)))
+    assert result.exit_code == 0, result.output
+    markdown, written = (o.read_text(encoding="utf-8") for o in outputs[:2])
+    answer = json.loads(written)
+    comparison = answer["comparison"]
+    assert [b["rule_id"] for b in comparison["resolved"]] == ["FC008"]
+    untested = [b["rule_id"] for b in comparison["not_retested"]]
+    assert "FC007" in untested and "FC008" not in untested  # FC016: Ola's escrow
+    assert answer["verdict"]["state"] == "degraded"
+    assert "FC007" in answer["verdict"]["reason"] and "FC008" not in answer["verdict"]["reason"]
+    assert (f"Only the mended findings are called resolved: nothing was provisioned in this "
+            f"period, so the previous period's {len(untested)} findings were not retested"
+            ) in markdown
+    sheet = pd.read_excel(outputs[2], sheet_name="Comparison")
+    assert sheet.loc[sheet["Rule"] == "Only the mended findings are called resolved",
+                     "Finding"].item() == comparison["quiet"]

@@ -190,6 +190,13 @@ class Comparison:
     # why nothing is called resolved: this period has no events ("" when it has)
     quiet: str = ""
 
+    @property
+    def quiet_label(self) -> str:
+        """What every output puts before ``quiet``: a finding mended in the period before (its
+        users succeeded later) is resolved all the same."""
+        return ("Only the mended findings are called resolved" if self.resolved
+                else "No finding is called resolved")
+
 
 @dataclass
 class Report:
@@ -616,7 +623,9 @@ def _comparison(current: Analysis, previous: Analysis, partial: str) -> Comparis
         for rule_id, b in before.items()
         if rule_id not in now and rule_id not in accepted
     ]
-    quiet = _why_not_resolved(gone) if not now_events else ""
+    mended = _mended_rules(_all_findings(previous))  # shown fixed by a later success
+    untested = [b for b in gone if b.rule_id not in mended]
+    quiet = _why_not_resolved(untested) if not now_events else ""
     period = previous.period
     return Comparison(
         previous_period=f"{_when(period.start)} to {_when(period.end)}" if period else "",
@@ -625,14 +634,20 @@ def _comparison(current: Analysis, previous: Analysis, partial: str) -> Comparis
         failure_rate_now=f"{100 * rate_now:.1f}%" if now_events else "n/a",
         failure_rate_change=change,
         new=[] if partial else [b for r, b in now.items() if r not in before],
-        resolved=[] if quiet else gone,
+        resolved=[b for b in gone if not quiet or b.rule_id in mended],
         ongoing=[b for r, b in now.items() if r in before],
         partial=partial,
         failure_percent_before=round(100 * rate_before, 1) if prev_events else None,
         failure_percent_now=round(100 * rate_now, 1) if now_events else None,
-        not_retested=gone if quiet else [],
+        not_retested=untested if quiet else [],
         quiet=quiet,
     )
+
+
+def _mended_rules(findings: list[Finding]) -> set[str]:
+    """The rules whose findings were all mended (``engine``: every user they are about
+    succeeded later): fixed, and shown so, even when the period after has no events."""
+    return {f.rule_id for f in findings} - {f.rule_id for f in findings if not f.mended}
 
 
 def loud_not_retested(comparison: Comparison | None) -> list[str]:

@@ -136,7 +136,7 @@ def _comparison(comparison: Comparison, events_now: int) -> pd.DataFrame:
     if comparison.partial:
         rows.append(("", "No finding is called new", comparison.partial, None, None))
     if comparison.quiet:
-        rows.append(("", "No finding is called resolved", comparison.quiet, None, None))
+        rows.append(("", comparison.quiet_label, comparison.quiet, None, None))
     for change, briefs in (("new", comparison.new), ("resolved", comparison.resolved),
                            ("not retested", comparison.not_retested),
                            ("ongoing", comparison.ongoing)):
