@@ -348,3 +348,27 @@ def test_a_quiet_week_names_only_the_findings_not_mended_as_not_retested(
     sheet = pd.read_excel(outputs[2], sheet_name="Comparison")
     assert sheet.loc[sheet["Rule"] == "Only the mended findings are called resolved",
                      "Finding"].item() == comparison["quiet"]
+
+
+def test_a_quiet_week_after_an_accepted_finding_stays_healthy(tmp_path: Path) -> None:
+    """A finding accepted with --ignore is not counted in the verdict: last week's accepted
+    department (a third of its events failed) does not make this quiet week degraded, though
+    it is listed as not retested."""
+    kari = Person("5d0c7a4e-1b2f-4c3d-9e8f-0a1b2c3d4e5f", "kari.berg@contoso.no", "Kari Berg",
+                  "fc-kari")
+    ola = Person("6e1d8b5f-2c3a-4d4e-8f9a-1b2c3d4e5f6a", "ola.dahl@contoso.no", "Ola Dahl",
+                 "fc-ola")
+    export = write_export(tmp_path / "three-weeks.json", [
+        failed_create(kari, "2026-02-24T08:00:00Z", "c1", "NotFound",
+                      scim_error(404, "Department 'Sales' not found")),
+        create(ola, "2026-02-25T08:00:00Z", "c2"), in_sync(ola, "2026-02-26T08:00:00Z", "c3"),
+        in_sync(ola, "2026-03-10T08:00:00Z", "c4")])
+    accepted = ("--ignore", "FC008", "--ignore", "FC016")
+    result = run_report(export, "--from", "2026-03-02", "--to", "2026-03-08",
+                        "--compare-previous", *accepted, "-o", tmp_path / "weekly.json",
+                        "-o", tmp_path / "weekly.md")
+    assert result.exit_code == 0, result.output
+    answer = json.loads((tmp_path / "weekly.json").read_text(encoding="utf-8"))
+    assert "FC008" in {b["rule_id"] for b in answer["comparison"]["not_retested"]}
+    assert answer["verdict"]["state"] == "healthy", answer["verdict"]
+    assert "## Health: healthy" in (tmp_path / "weekly.md").read_text(encoding="utf-8")

@@ -224,7 +224,7 @@ def report_command(
                 err(f"note: made a new redaction key in {made}; later reports made with it "
                     "give the same people the same pseudonyms (see --redact in the docs)")
         health = verdict(current.diagnosis, job, configuration, cut_off=current.cut_off,
-                         not_retested=loud_not_retested(report.comparison))
+                         not_retested=loud_not_retested(report.comparison, previous))
         # jinja2 and the workbook writer: loaded by the report command only
         from loganalyzer.report.render import render_html, render_markdown
         from loganalyzer.report.xlsx import render_xlsx

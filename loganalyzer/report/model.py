@@ -26,7 +26,7 @@ from loganalyzer.periods import Period, time_range
 from loganalyzer.report.charts import Chart, build_charts
 from loganalyzer.summary import cycle_table
 from loganalyzer.textsafe import clipped
-from loganalyzer.verdict import no_findings_sentence, severity_counts, verdict
+from loganalyzer.verdict import counted_anyway, no_findings_sentence, severity_counts, verdict
 from loganalyzer.wording import moment, plural, verb
 
 EVIDENCE_ROWS = 10
@@ -291,7 +291,7 @@ def build_report(
     apps = _values(named, "app_name")
     comparison = _comparison(current, previous, partial) if previous else None
     health = verdict(diagnosis, job_status, configuration, cut_off=current.cut_off,
-                     not_retested=loud_not_retested(comparison))
+                     not_retested=loud_not_retested(comparison, previous))
     return Report(
         title=title or f"Provisioning report: {', '.join(apps) or 'Flowcase SCIM'}",
         tenants=_values(named, "tenant_id"),
@@ -650,13 +650,17 @@ def _mended_rules(findings: list[Finding]) -> set[str]:
     return {f.rule_id for f in findings} - {f.rule_id for f in findings if not f.mended}
 
 
-def loud_not_retested(comparison: Comparison | None) -> list[str]:
+def loud_not_retested(comparison: Comparison | None, previous: Analysis | None) -> list[str]:
     """The high and critical rules of the period before that a period without events did
-    not retest (``verdict``: not healthy)."""
-    if comparison is None:
+    not retest (``verdict``: not healthy), of those its own verdict counted: one accepted
+    (``--ignore``, a baseline) does not count unless half its events failed
+    (``verdict.counted_anyway``)."""
+    if comparison is None or previous is None:
         return []
-    return [b.rule_id for b in comparison.not_retested
-            if severity_rank(b.severity) <= severity_rank("high")]
+    counted = [f for f in previous.diagnosis.findings if not f.mended]
+    counted += [s.finding for s in counted_anyway(previous.diagnosis)]
+    loud = {f.rule_id for f in counted if severity_rank(f.severity) <= severity_rank("high")}
+    return [b.rule_id for b in comparison.not_retested if b.rule_id in loud]
 
 
 def _why_not_resolved(gone: list[FindingBrief]) -> str:
