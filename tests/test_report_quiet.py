@@ -372,3 +372,15 @@ def test_a_quiet_week_after_an_accepted_finding_stays_healthy(tmp_path: Path) ->
     assert "FC008" in {b["rule_id"] for b in answer["comparison"]["not_retested"]}
     assert answer["verdict"]["state"] == "healthy", answer["verdict"]
     assert "## Health: healthy" in (tmp_path / "weekly.md").read_text(encoding="utf-8")
+
+
+def test_a_quiet_graph_week_notes_what_was_asked_once(tmp_path: Path, graph_in_march) -> None:
+    """The report notes the request Graph had no event for; the fetch's hints for an empty
+    answer ('--app is compared case-sensitively ...') are stderr's, not every quiet week's."""
+    with FakeGraph(MARCH, token=TOKEN) as graph:
+        code, written = _graph_report(graph, tmp_path / "weekly.json", *QUIET_WEEK)
+    assert code == 0
+    notes = json.loads(written)["notes"]
+    assert notes[0].startswith("Microsoft Graph returned no provisioning events for ")
+    assert not any("Graph returned no events for this request" in n
+                   or "compared case-sensitively" in n for n in notes), notes

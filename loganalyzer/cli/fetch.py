@@ -228,11 +228,15 @@ def run_fetch(options: FetchOptions, out_dir: Path, quiet: bool) -> FetchResult:
 
 class NothingFetched(InputError):
     """Graph had no events for the request (`why --graph` then asks again without its filter);
-    ``notes``: the fetch's notes all the same (days of the window Graph no longer keeps)."""
+    ``notes``: the fetch's notes all the same (days of the window Graph no longer keeps), but
+    its hints for an empty answer: stderr had them, and a quiet week is not a mistyped --app."""
 
-    def __init__(self, result: FetchResult) -> None:
+    def __init__(self, result: FetchResult, selection: Selection) -> None:
+        from loganalyzer.graph.fetch import empty_notes
+
         super().__init__("Microsoft Graph", f"no provisioning events for {result.filter}")
-        self.notes = result.notes
+        hints = empty_notes(selection, 0)
+        self.notes = [note for note in result.notes if note not in hints]
 
 
 @contextmanager
@@ -243,7 +247,7 @@ def fetched_folder(options: FetchOptions, quiet: bool) -> Iterator[FetchResult]:
     with tempfile.TemporaryDirectory(prefix="loganalyzer-graph-") as tmp:
         result = run_fetch(options, Path(tmp), quiet)
         if result.total_events == 0:
-            raise NothingFetched(result)
+            raise NothingFetched(result, options.selection)
         yield result
 
 

@@ -340,7 +340,7 @@ async def _download_pages(
         result.watermark = _advance_incremental(options, state)
     result.total_pages, result.total_events = state.pages, state.events
     result.seconds = time.monotonic() - meter.started
-    result.notes.extend(_empty_notes(options.selection, state.events))
+    result.notes.extend(empty_notes(options.selection, state.events))
     return result
 
 
@@ -376,7 +376,8 @@ def _advance_incremental(options: FetchOptions, state: RunState) -> datetime | N
     return watermark
 
 
-def _empty_notes(selection: Selection, events: int) -> list[str]:
+def empty_notes(selection: Selection, events: int) -> list[str]:
+    """Hints for a request Graph had no event for (none when it had some)."""
     if events:
         return []
     notes = ["Graph returned no events for this request"]
