@@ -163,7 +163,8 @@ def _busy(
     if any(severity_rank(s.finding.severity) <= severity_rank("high") for s in anyway):
         return "failing", f"{failed} of events failed; {_accepted_clause(anyway)}"
     unknown = diagnosis.summary.get("unknown_status", 0)
-    if anyway and not (medium or unexplained or diagnosis.rule_errors or unknown):
+    accepted_medium = any(s.finding.severity == "medium" for s in anyway)
+    if accepted_medium and not (medium or unexplained or diagnosis.rule_errors or unknown):
         return "degraded", f"{failed} of events failed; {_accepted_clause(anyway)}"
     if medium or unexplained or diagnosis.rule_errors or unknown:
         parts = []
@@ -182,6 +183,7 @@ def _busy(
         )
     low = sum(f.severity == "low" for f in findings)
     extra = f"; {plural(low, 'low-severity finding')} listed for information" if low else ""
+    extra += f"; {_accepted_clause(anyway)}" if anyway else ""  # low: healthy unaccepted too
     current = "current " if len(findings) < len(diagnosis.findings) else ""
     return "healthy", (f"No {current}finding above low severity and {failed} of events "
                        f"failed{extra}")
@@ -190,8 +192,9 @@ def _busy(
 def counted_anyway(diagnosis: Diagnosis) -> list[Suppressed]:
     """The accepted findings (``--ignore``, a baseline) that explain failures not mended
     since, when at least half the period's events failed: a job whose events mostly fail is
-    never healthy, whatever was accepted. They stay listed under Suppressed; the verdict and
-    ``--fail-on`` count them by their severity."""
+    never healthy because of what was accepted. They stay listed under Suppressed; the verdict
+    and ``--fail-on`` count them by their severity (a low one leaves it healthy, as it would
+    unaccepted)."""
     events = diagnosis.summary.get("events") or 0
     if not events or diagnosis.summary.get("failures", 0) < MOST_FAILED * events:
         return []

@@ -179,6 +179,22 @@ def test_an_accepted_medium_finding_explaining_most_failures_degrades_the_verdic
     assert _run("diagnose", export, *accepting, "--fail-on", "high").exit_code == 0
 
 
+def test_an_accepted_low_finding_explaining_most_failures_counts_as_low(tmp_path):
+    """Throttling of one cycle that Entra retries (FC017, low) in 6 of 8 events: healthy
+    without accepting it, so accepting it must not make the verdict worse (it counts at its
+    own severity); the verdict still says what explains the failures."""
+    export = _export(tmp_path, 2, 1, http=429, detail="Too many requests")
+    plain = json.loads(_run("diagnose", export).stdout)["verdict"]
+    assert plain["state"] == "healthy"
+    result = _run("diagnose", export, "--ignore", "FC017", "--fail-on", "medium")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["verdict"] == {
+        "state": "healthy", "fix_first": None,
+        "reason": "No finding above low severity and 75.0% of events failed; the finding that "
+                  "explains them is ignored (--ignore FC017)"}
+    assert _run("diagnose", export, "--ignore", "FC017", "--fail-on", "low").exit_code == 1
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
