@@ -80,8 +80,7 @@ def verdict(diagnosis: Diagnosis, job_status: JobStatus | None = None,
     loud = [f for f in current if severity_rank(f.severity) <= severity_rank("high")]
     medium_causes = [f for f in current if f.severity == "medium" and f.kind == "cause"]
     # accepted, but explaining a job whose events mostly fail: still the thing to fix
-    first = _fix_first(loud or medium_causes) or _fix_first(
-        [s.finding for s in counted_anyway(diagnosis)])
+    first = _fix_first(loud or medium_causes) or _fix_first(still_to_fix(diagnosis))
     if not diagnosis.summary.get("events"):
         state, reason = _quiet(diagnosis, loud, job_status, not_retested)
     else:
@@ -205,7 +204,7 @@ def no_findings_sentence(diagnosis: Diagnosis) -> str:
     """What stands in for the findings, in every output: accepted ones are not quiet, and
     those counted in the verdict anyway (most events failed) are still to fix."""
     accepted = plural(len(diagnosis.suppressed), "finding")
-    anyway = [s.finding.rule_id for s in counted_anyway(diagnosis)]
+    anyway = [f.rule_id for f in still_to_fix(diagnosis)]
     if anyway:
         n = len(diagnosis.suppressed)
         return (f"No other finding: {accepted} {verb(n, 'is', 'are')} accepted (listed "
@@ -215,6 +214,13 @@ def no_findings_sentence(diagnosis: Diagnosis) -> str:
     if diagnosis.suppressed:
         return f"No finding is left to fix: {accepted} accepted, listed under Suppressed."
     return "No findings: every failure rule is quiet."
+
+
+def still_to_fix(diagnosis: Diagnosis) -> list[Finding]:
+    """The accepted findings counted anyway (``counted_anyway``) at medium severity or above:
+    what is still to fix in a job whose events mostly fail (a low one leaves it healthy)."""
+    return [s.finding for s in counted_anyway(diagnosis)
+            if severity_rank(s.finding.severity) <= severity_rank("medium")]
 
 
 def _accepted_clause(accepted: list[Suppressed]) -> str:

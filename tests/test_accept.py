@@ -193,6 +193,9 @@ def test_an_accepted_low_finding_explaining_most_failures_counts_as_low(tmp_path
         "reason": "No finding above low severity and 75.0% of events failed; the finding that "
                   "explains them is ignored (--ignore FC017)"}
     assert _run("diagnose", export, "--ignore", "FC017", "--fail-on", "low").exit_code == 1
+    shown = CliRunner().invoke(app, ["diagnose", export, "--ignore", "FC017", "-q"]).stdout
+    assert "Fix first: nothing" in shown
+    assert "No finding is left to fix: 1 finding accepted" in " ".join(shown.split())
 
 
 @pytest.mark.parametrize(
