@@ -32,10 +32,12 @@ DUPLICATE = (
 # the user (or one of its identifiers) said to exist already, as the subject: a 409 that says
 # so is about the user, whatever else it names ("A user with this email address already
 # exists", "userName 'x' is taken"); "cannot create user, department 'Sales' exists in NO and
-# SE" is not
+# SE" is not; the user may be named by an address unquoted ("a user with email
+# kari.berg@contoso.no already exists"), dots and all
 USER_EXISTS = (
     r"(user|username|user name|e-?mail( address)?|account|login)s?"
-    r"( '[^']*'| \\?\"[^\"]*\"| with [^.;:]{0,40})? (already|exists|is taken|in use)"
+    r"( '[^']*'| \\?\"[^\"]*\"| (with (\w+ ){0,3})?[^\s;:'\"@]+@[^\s;:'\"]+"
+    r"| with [^.;:]{0,40})? (already|exists|is taken|in use)"
 )
 MISSING = (
     r"required|missing|mandatory|must (be provided|be present|be specified|be set|have a value"
