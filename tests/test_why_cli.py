@@ -697,3 +697,39 @@ def test_a_cut_that_may_have_lost_the_persons_later_events_is_said_in_the_verdic
     kept = verdict("hakon.vik@northwind.no", inputs[1])
     assert kept["state"] == "failing" and kept["since"].startswith("2026-03-26T03:05:00")
     assert kept["note"] is None
+
+
+@pytest.mark.parametrize("stored", [False, True], ids=["export", "store"])
+def test_a_sandbox_apps_refused_token_is_not_job_wide_for_a_production_user(tmp_path, stored):
+    """A tenant-wide export holds production "Flowcase SCIM" and a "Flowcase Test" sandbox,
+    both named Flowcase, so both are diagnosed. The sandbox's key is wrong (every request of
+    its newest cycle refused with 401); production's cycles are clean but for Ingrid's 409.
+    Her job is not the sandbox's: its token is not hers to fix first."""
+    from why_records import in_app
+
+    ingrid = Person("7d3c2b1a-0f9e-4d8c-b7a6-958473625140", "ingrid.solberg@contoso.no",
+                    "Ingrid Solberg")
+    testers = [Person(f"0000000{i}-1111-4222-8333-444455556666", f"test{i}@contoso.no",
+                      f"Test Bruker {i}") for i in range(3)]
+    records = [failed_create(ingrid, "2026-03-20T09:20:05Z", "prod-c3", "Conflict",
+                             scim_error(409, "User with userName 'ingrid.solberg@contoso.no' "
+                                        "already exists", "uniqueness"))]
+    records += [in_app(failed_create(p, f"2026-03-21T07:0{i}:00Z", "sandbox-c9",
+                                     "Unauthorized", scim_error(401, "Invalid API key"),
+                                     error_code="SystemForCrossDomainIdentityManagement"
+                                                "CredentialValidationFailure"))
+                for i, p in enumerate(testers)]
+    source = write_export(tmp_path / "tenant.json", records)
+    if stored:
+        store = tmp_path / "store"
+        assert CliRunner().invoke(app, ["ingest", "-q", str(source), "-o",
+                                        str(store)]).exit_code == 0
+        source = store
+    result = run("INGRID.SOLBERG@contoso.no", source, "--format", "json")
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["job_wide"] == []
+    assert answer["verdict"]["rule_id"] == "FC007"
+    # a tester of the sandbox is still told to fix its token first
+    tester = json.loads(run("test0@contoso.no", source, "--format", "json").stdout)
+    assert [f["rule_id"] for f in tester["job_wide"]] == ["FC004"]

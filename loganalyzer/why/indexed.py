@@ -242,9 +242,9 @@ class IndexedStore(FrameSource):
     def jobs(self) -> list[str]:
         return self.cycles["job_id"].drop_nulls().unique().sort().to_list()
 
-    def latest_cycles(self) -> list[str]:
+    def latest_cycles(self, jobs: Sequence[str | None] | None = None) -> list[str]:
         return latest_cycles(self.cycles.select("job_id", "cycle_id",
-                                                pl.col("last").alias("activity_time")))
+                                                pl.col("last").alias("activity_time")), jobs)
 
     def group_events(self, query: str) -> int:
         wanted = folded_query(query)

@@ -316,14 +316,15 @@ def why(
         return _unresolved(src, found, job)
     rows = src.rows(person.event_ids, tl.COLUMNS + CASE_COLUMNS)
     recent = recent_events(person)
-    cycles = context_cycles(rows.filter(pl.col("event_id").is_in(recent)), src.latest_cycles(),
+    latest = src.latest_cycles(rows["job_id"].unique().to_list())  # of the person's jobs
+    cycles = context_cycles(rows.filter(pl.col("event_id").is_in(recent)), latest,
                             src.newest_first)
     context = context_event_ids(src.reach(cycles, shared_identifiers(person)), person, recent,
                                 cycles)
     src.prefetch(context)
     entries = tl.build(rows, src.newest_first)
     diagnosis = diagnose(src.subset(context), job)
-    current = {c for c in [entries[-1].cycle_id, *src.latest_cycles()] if c is not None}
+    current = {c for c in [entries[-1].cycle_id, *latest] if c is not None}
     answer = _explained(found, entries, diagnosis, cycles, current)
     if answer.verdict.state == FAILING:
         answer.verdict.case_keys = _case_keys(rows, entries[-1])
