@@ -81,8 +81,18 @@ class Scope:
         )
 
     def choice_note(self) -> str | None:
-        """Says so when the app was chosen for being the only non-gallery SCIM app."""
-        if self.by_option or not self.chosen or any(a.named_flowcase for a in self.chosen):
+        """Says so when the app was chosen for being the only non-gallery SCIM app, or when
+        several apps named Flowcase (a test app beside production) are diagnosed together:
+        the findings do not say whose events they are."""
+        if self.by_option or not self.chosen:
+            return None
+        named = [a for a in self.chosen if a.named_flowcase]
+        if len(named) > 1:
+            listed = ", ".join(f"{a.name} {plural(a.events, 'event')}" for a in named)
+            return (f"diagnosed {len(named)} apps named Flowcase together: {listed} (a test "
+                    "app beside production?), so their findings mix; name one with --app to "
+                    "diagnose it alone")
+        if named:
             return None
         app = self.chosen[0]
         if app.name == UNNAMED:

@@ -7,6 +7,7 @@ own events, written in each shape a support engineer is handed.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 
@@ -448,3 +449,28 @@ def test_capitalised_error_fields_read_the_same_by_either_reader(tmp_path):
     logged = rw.airtable_conflict()["provisioningStatusInfo"]["errorInformation"]
     assert read[0]["error_code"] == logged["errorCode"]
     assert read[0]["http_status"] == 409 and read[0]["scim_type"] == "uniqueness"
+
+
+def test_two_apps_named_flowcase_diagnosed_together_say_so(tmp_path):
+    """Production "Flowcase" and a "Flowcase Test" sandbox beside it are both named Flowcase,
+    so both are diagnosed: their findings mix (a sandbox token refused reads as production's
+    to fix first), which is said, with each app's events and the --app that takes one alone."""
+    sandbox = [dict(copy.deepcopy(e), id=f"test-{e['id']}",
+                    jobId=f"scim.{rw.TENANT_HEX}.9e2d7c41-6b0a-4f83-a5d9-3c8e1f70b26d",
+                    servicePrincipal={"id": "5a0c3e7d-91b2-4f4e-8d6a-27c1e9b0f3a4",
+                                      "displayName": "Flowcase Test"})
+               for e in rw.flowcase_events()[:2]]
+    path = tmp_path / "tenant.json"
+    path.write_text(json.dumps(rw.flowcase_events() + sandbox))
+    chosen = scope.choose(_frames(rw.flowcase_events() + sandbox))
+    assert [a.name for a in chosen.chosen] == ["Flowcase", "Flowcase Test"]
+    said = ("diagnosed 2 apps named Flowcase together: Flowcase 5 events, Flowcase Test 2 "
+            "events (a test app beside production?), so their findings mix; name one with "
+            "--app to diagnose it alone")
+    assert chosen.choice_note() == said
+    for command in (["diagnose"], ["report", "--format", "md"]):
+        result = runner.invoke(app, [*command, str(path), "-q"])
+        assert result.exit_code == 0, result.output
+        assert said in " ".join(result.stdout.split())
+    alone = runner.invoke(app, ["diagnose", str(path), "-q", "--app", "Flowcase Test"])
+    assert "diagnosed 2 apps" not in alone.stdout
