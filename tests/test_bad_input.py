@@ -124,6 +124,23 @@ def test_ndjson_bad_line_named(tmp_path):
     assert problem.location == "line 2"
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["LF", "CRLF"])
+def test_ndjson_line_cut_mid_record_names_the_column_where_it_stops(tmp_path, newline):
+    """A storage blob copied while a line was half written: the column the JSON stops at is
+    the end of that line, not column 1 of the line after it."""
+    whole = json.dumps(RECORDS[0])
+    cut = whole[: whole.index('"cycleId"')]  # '..."changeId": "…", ' and the line ends
+    path = tmp_path / "PT1H.json"
+    path.write_bytes(newline.join([json.dumps(RECORDS[0]), cut, json.dumps(RECORDS[1])])
+                     .encode() + newline.encode())
+    dataset = load([path])
+    assert dataset.frames.events.height == 2
+    [problem] = dataset.problems
+    assert problem.location == "line 2"
+    assert "at column 1)" not in problem.message, problem.message
+    assert problem.message.endswith(f"at column {len(cut) + 1})"), problem.message
+
+
 @pytest.mark.parametrize(
     ("content", "fragments"),
     [

@@ -386,7 +386,9 @@ def _line_items(source: Source, where: str, raw: bytes | None, record: int) -> I
                       f"{exc.start + 1}); the line is skipped")
         return
     try:
-        obj = json.loads(line)
+        # without its line ending: a line cut mid-record would otherwise be said to go wrong
+        # at column 1 of the line after it
+        obj = json.loads(line.rstrip("\r\n"))
     except json.JSONDecodeError as exc:
         yield Problem(source.name, where,
                       f"malformed JSON ({_said(exc.msg)} at column {exc.colno})")
