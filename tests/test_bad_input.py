@@ -194,6 +194,30 @@ def test_an_array_cut_after_its_bracket_in_a_folder_is_skipped_as_cut_off(tmp_pa
             "again)") in notes
 
 
+GRAPH_THROTTLED = {"error": {"code": "TooManyRequests", "message": "Too many requests.",
+                             "innerError": {"date": "2026-03-20T10:00:00",
+                                            "request-id": "5f1c7a2e-0b9d-4c3e-8a61-2d4f9e0b7c13"}}}
+
+
+def test_a_graph_error_saved_as_a_page_is_named_and_its_events_said_missing(tmp_path):
+    """A script saving each Graph page was throttled on page 2 and wrote Graph's error body
+    in its place. Pages 1 and 3 are whole (3 ends the pull), so nothing else says that the
+    events of page 2 are missing: its note must, not call it some JSON that is no log."""
+    pages = _graph_pages(3)
+    for n, page in enumerate(pages, start=1):
+        (tmp_path / f"page-{n:03d}.json").write_text(json.dumps(page, indent=2))
+    (tmp_path / "page-002.json").write_text(json.dumps(GRAPH_THROTTLED))
+    notes = load([tmp_path]).notes
+    said = (f"skipped {tmp_path / 'page-002.json'}: is Microsoft Graph's error response "
+            "(TooManyRequests: Too many requests.), not provisioning logs: the request that "
+            "saved it failed, so the events it should hold are missing; request it again, or "
+            "fetch with `loganalyzer fetch` (it retries throttled pages)")
+    assert said in notes
+    code, _, stderr = run("summary", str(tmp_path / "page-002.json"))
+    assert code == 2
+    assert_one_line_error(stderr, "is Microsoft Graph's error response (TooManyRequests")
+
+
 def test_missing_path_and_empty_folder(tmp_path):
     code, _, stderr = run("summary", str(tmp_path / "nope.json"))
     assert code == 2

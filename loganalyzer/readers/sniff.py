@@ -13,6 +13,7 @@ from enum import StrEnum
 from loganalyzer.problems import InputError
 from loganalyzer.readers.on_demand import is_on_demand
 from loganalyzer.readers.sources import Source, check_utf8
+from loganalyzer.textsafe import shown
 
 
 class Kind(StrEnum):
@@ -148,7 +149,26 @@ def _is_on_demand(text: str) -> bool:
         return False  # longer than the head: not a one-user on-demand result
 
 
+def _graph_error(text: str) -> str | None:
+    """Graph's error body (``{"error": {"code", "message"}}``) saved where a page should be, by
+    a script whose request was throttled or refused: the events of that page are missing."""
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to tell
+        return None
+    error = value.get("error") if isinstance(value, dict) else None
+    if not isinstance(error, dict) or not isinstance(error.get("code"), str):
+        return None
+    message = error.get("message")
+    said = f"{error['code']}: {message}" if isinstance(message, str) and message else error["code"]
+    return (f"is Microsoft Graph's error response ({shown(said, 160)}), not provisioning "
+            "logs: the request that saved it failed, so the events it should hold are missing; "
+            "request it again, or fetch with `loganalyzer fetch` (it retries throttled pages)")
+
+
 def _not_a_log_hint(text: str) -> str:
+    if said := _graph_error(text):
+        return said
     if '"schedule"' in text and '"status"' in text and '"templateId"' in text:
         return "is a synchronization job status, not a provisioning log (pass it with --job-status)"
     if '"synchronizationRules"' in text:
