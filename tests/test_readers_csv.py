@@ -221,11 +221,20 @@ def test_missing_steps_file_is_said_and_events_still_load(tmp_path):
 def test_main_file_alone_notes_both_missing_files(tmp_path):
     folder = download(tmp_path / "dl", steps=False, props=False)
     main = folder / "ProvisioningLogs.csv"
+    # the values sent are not "known from the export steps": there are none
     assert load([folder]).notes == [
         f"{main}: no steps file given: provisioning steps are missing, so skip reasons, failed "
         "steps and exported attributes are unknown",
         f"{main}: no modified-properties file given: the attribute values sent to Flowcase are "
-        "known only from the export steps",
+        "unknown (the export steps also log them, and the steps file was not given either)",
+    ]
+
+
+def test_main_and_steps_files_note_only_that_the_export_steps_hold_the_values(tmp_path):
+    folder = download(tmp_path / "dl", props=False)
+    assert load([folder]).notes == [
+        f"{folder / 'ProvisioningLogs.csv'}: no modified-properties file given: the attribute "
+        "values sent to Flowcase are known only from the export steps",
     ]
 
 MISSING_PARTS = ("no steps file given", "no modified-properties file given")
@@ -265,7 +274,8 @@ def test_a_main_file_with_events_read_from_it_alone_still_notes_what_is_missing(
         f"{inputs[0]}: no steps file given: provisioning steps are missing, so skip reasons, "
         "failed steps and exported attributes are unknown",
         f"{inputs[0]}: no modified-properties file given: the attribute values sent to "
-        "Flowcase are known only from the export steps",
+        "Flowcase are unknown (the export steps also log them, and the steps file was not "
+        "given either)",
     ]
     assert dataset.frames.events.height == 57
 

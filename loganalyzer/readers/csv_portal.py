@@ -228,11 +228,7 @@ class PortalReader:
                 "reasons, failed steps and exported attributes are unknown",
             ))
         if not self.props:
-            self.notes.append(KeptEventsNote(
-                main.name,
-                f"{main.name}: no modified-properties file given: the attribute values sent "
-                "to Flowcase are known only from the export steps",
-            ))
+            self.notes.append(KeptEventsNote(main.name, _no_properties(main.name, self.steps)))
 
     def _note_columns(self, file: PortalFile) -> None:
         if file.columns.unknown:
@@ -256,3 +252,15 @@ class PortalReader:
                 f"{changes[0]}; "
                 "they are not used"
             )
+
+
+def _no_properties(name: str, steps: object) -> str:
+    """What a missing modified-properties file costs: the values sent are still in the export
+    steps, unless the steps file is missing too (then "known from the export steps" would
+    point at steps that are not there)."""
+    if steps:
+        return (f"{name}: no modified-properties file given: the attribute values sent to "
+                "Flowcase are known only from the export steps")
+    return (f"{name}: no modified-properties file given: the attribute values sent to Flowcase "
+            "are unknown (the export steps also log them, and the steps file was not given "
+            "either)")
