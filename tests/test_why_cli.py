@@ -699,6 +699,19 @@ def test_a_cut_that_may_have_lost_the_persons_later_events_is_said_in_the_verdic
     assert kept["note"] is None
 
 
+def test_a_cut_file_given_by_a_relative_name_keeps_its_spelling_in_the_verdict(
+        tmp_path: Path, monkeypatch) -> None:
+    """The note names the cut file as typed: ``export.json`` (or ``s1/export.json``) is not
+    capitalised into ``Export.json``, a file that does not exist on Linux."""
+    records = json.loads(ESCROW.read_text())
+    _cut_in_record_of(records[::-1], "Håkon Vik", tmp_path / "export.json")
+    monkeypatch.chdir(tmp_path)
+    for user in ("hakon.vik@northwind.no", "nobody.here@northwind.no"):
+        note = json.loads(run(user, "export.json", "--format", "json").stdout)["verdict"]["note"]
+        assert "export.json is cut off at record 37" in note, note
+        assert "Export.json" not in note, note
+
+
 @pytest.mark.parametrize("stored", [False, True], ids=["export", "store"])
 def test_a_sandbox_apps_refused_token_is_not_job_wide_for_a_production_user(tmp_path, stored):
     """A tenant-wide export holds production "Flowcase SCIM" and a "Flowcase Test" sandbox,

@@ -446,8 +446,9 @@ def _unresolved(src: FrameSource, found: Lookup, job_status: JobStatus | None) -
 
 
 def _also(note: str | None, more: str) -> str:
-    """A verdict's note with one more sentence."""
-    return f"{note} {more[0].upper()}{more[1:]}." if note else f"{more[0].upper()}{more[1:]}."
+    """A verdict's note with one more sentence, as written: it starts with a file's name
+    (``export.json is cut off ...``), which a capital would turn into another file's."""
+    return f"{note} {more}." if note else f"{more}."
 
 
 def _ambiguity(found: Lookup) -> str:
