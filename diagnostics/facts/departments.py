@@ -1,15 +1,17 @@
 """Department evidence shared by the department rules, so they split failures the same way.
 
-A user's failure is about the department when the app answered 400/404/422 (or no HTTP
-status was logged) and its text mentions a department/office in any wording (not inside a
-value it quotes: "Value 'Head of Division' for attribute title" is not), or quotes the
-department value this very request sent. Role errors about ``departmentmanager`` values are
-not, nor are group events (a group named "Oslo Office" that is not found is FC001's), nor a
-request that sent both country attributes and is refused in words about the country ("Only
-one of countryCode and countryName may be given to resolve the department"): "Using both will
-cause an HTTP 400 error" (guide step 7a), FC010's. A 409 is about the user (FC007's) unless
-its text says the department is ambiguous ("Duplicate department name", "matches several
-departments") and not that the user exists: then it is FC009's, and FC007 leaves it alone.
+A user's failure is about the department when the app answered 400/404/422 (or no HTTP status
+was logged) and its text mentions a department/office in any wording (not inside a value it
+quotes: "Value 'Head of Division' for attribute title" is not), or quotes the department value
+this very request sent. Role errors about ``departmentmanager`` values are not, nor are other
+role errors unless they also name the department and quote the one sent (every error of the
+request at once), nor are group events (a group named "Oslo Office" that is not found is
+FC001's), nor a request that sent both country attributes and is refused in words about the
+country ("Only one of countryCode and countryName may be given to resolve the department"):
+"Using both will cause an HTTP 400 error" (guide step 7a), FC010's. A 409 is about the user
+(FC007's) unless its text says the department is ambiguous ("Duplicate department name",
+"matches several departments") and not that the user exists: then it is FC009's, and FC007
+leaves it alone.
 """
 
 from __future__ import annotations
@@ -71,12 +73,13 @@ def _department_failures(ctx: Context) -> pl.DataFrame:
         (pl.col("object_type") != "Group").fill_null(True)  # a group's 404 is FC001's
         & (http_in(400, 404, 422) | no_http_status() | _ambiguous_conflict())
         & ~mentions("departmentmanager")
-        & ~mentions(ROLE)
         & ~(pl.col("event_id").is_in(both.implode()) & mentions(COUNTRY))  # FC010's
     )
     sent = sent_departments(ctx, possible["event_id"])
+    quoted = _quotes_sent_value().fill_null(False)
     about = possible.join(sent, on="event_id", how="left", maintain_order="left").filter(
-        mentions_outside_names(DEPARTMENT) | _quotes_sent_value().fill_null(False)
+        (mentions_outside_names(DEPARTMENT) | quoted)
+        & (~mentions(ROLE) | _named_beside_a_role(quoted))
     )
     # the reasons of only these failures: ``ctx.failures`` leaves the long texts out
     reasons = ctx.events_where(
@@ -105,6 +108,15 @@ def _quotes_sent_value() -> pl.Expr:
                                     literal=True)
         for quote in _QUOTES
     )
+
+
+def _named_beside_a_role(quoted: pl.Expr) -> pl.Expr:
+    """A text about a role is the department's too when it names the department and quotes
+    the one this request sent: an app that lists every error of a request at once ("role
+    'Consultant' is not a valid role; department 'Sales EMEA' does not exist") would else have
+    it fixed only after the role, one failed round trip later. A role named like the
+    department ("Role 'Sales' is not a valid role") names no department."""
+    return quoted & mentions_outside_names(DEPARTMENT)
 
 
 def _ambiguous_conflict() -> pl.Expr:

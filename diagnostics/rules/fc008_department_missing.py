@@ -22,7 +22,10 @@ Fix:
     department value so it matches an existing one exactly; then restart provisioning.
 Known false positives:
     A department that exists in several countries is reported by FC009, not here; role errors
-    about departmentmanager values are left to the role rules; group events (a 404 for a group
+    about departmentmanager values are left to the role rules, and so are other role errors
+    unless they also name the department and quote the one sent (an app listing every error
+    of a request at once: "role 'Consultant' is not a valid role; department 'Sales EMEA'
+    does not exist" is FC011's and this rule's); group events (a 404 for a group
     named "Oslo Office") are left to FC001. A quoted value of another attribute ("Value 'Head
     of Division' for attribute title") is not a mention; unquoted, or a single quoted word
     ("Value 'Division' for attribute title"), it still is. A request that sent both
