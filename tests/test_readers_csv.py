@@ -429,6 +429,49 @@ def test_broken_rows_become_problems_and_the_rest_is_kept(tmp_path):
     assert all(p.file == str(path) for p in dataset.problems)
 
 
+def test_a_csv_cut_inside_a_quoted_cell_is_cut_off(tmp_path):
+    """A download that stopped inside a multi-line reason: the rows after it are lost, as
+    after a JSON export cut mid-record, so the file is named cut off (never a healthy
+    verdict), not only one unreadable record."""
+    from loganalyzer.problems import cut_off
+
+    folder = download(tmp_path / "dl")
+    text = csv_text(MAIN_HEADER, MAIN_ROWS)
+    cut = '3/24/2026 8:00:00 AM,e9,j,c,chg-cut,Create,Failure,x,y,"StatusCode: Conflict\r\nMess'
+    path = folder / "ProvisioningLogs.csv"
+    path.write_text(text + cut, encoding="utf-8", newline="")
+    dataset = load([folder])
+    assert dataset.frames.events.height == len(MAIN_ROWS)
+    line = text.count("\n") + 1
+    assert cut_off(dataset.problems) == [f"{path} is cut off at line {line}"]
+    assert f"{path} is cut off at line {line}: whatever followed is missing too" in \
+        dataset.input_notes()[0]
+
+
+def test_a_steps_file_cut_in_its_last_row_is_cut_off_and_a_short_row_inside_is_not(tmp_path):
+    """The steps file of a download copied while being written ends in half a row, without a
+    line break: the steps of the events after it are lost (their skip reasons become
+    unknown), which the cut says. A short row with rows after it is one bad row."""
+    from loganalyzer.problems import cut_off
+
+    folder = download(tmp_path / "dl")
+    steps = folder / "ProvisioningLogs_ProvisioningSteps.csv"
+    text = csv_text(STEPS_HEADER, STEPS_ROWS)
+    steps.write_text(text + STEPS_ROWS[0][0] + ",1,EntryImportUpdate,I", encoding="utf-8",
+                     newline="")
+    dataset = load([folder])
+    line = text.count("\n") + 1
+    assert cut_off(dataset.problems) == [f"{steps} is cut off at line {line}"]
+    assert dataset.frames.steps.height == len(STEPS_ROWS)
+    before = csv_text(STEPS_HEADER, STEPS_ROWS[:1])
+    after = csv_text(STEPS_HEADER, STEPS_ROWS[1:]).split("\r\n", 1)[1]
+    steps.write_text(before + STEPS_ROWS[0][0] + ",1,Entry\r\n" + after, encoding="utf-8",
+                     newline="")
+    dataset = load([folder])
+    assert [p.location for p in dataset.problems] == [f"line {before.count(chr(10)) + 1}"]
+    assert cut_off(dataset.problems) == []
+
+
 def load_error(*paths: Path) -> str:
     with pytest.raises(InputError) as caught:
         load(list(paths))

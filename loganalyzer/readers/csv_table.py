@@ -14,13 +14,13 @@ import csv
 import functools
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 import polars as pl
 
-from loganalyzer.problems import InputError, Problem
+from loganalyzer.problems import CUT_OFF, CUT_OFF_ADVICE, InputError, Problem
 from loganalyzer.readers.sources import CSV_UTF8_FIX, Source
 
 if TYPE_CHECKING:
@@ -123,10 +123,12 @@ class CsvTable:
         width = len(self.header)
         name = self.source.name
         number = 0
+        short: Problem | None = None  # a short row, said once the next row shows it is no cut
         with _open_text(self.source) as text:
             for _ in range(self.header_lines):
                 text.readline()
-            reader = csv.reader(text, delimiter=self.delimiter, strict=True)
+            lines = _LastLine(text)
+            reader = csv.reader(lines, delimiter=self.delimiter, strict=True)
             start = self.header_lines + 1  # where the next row starts
             while True:
                 try:
@@ -134,13 +136,16 @@ class CsvTable:
                         row_start, start = start, self.header_lines + reader.line_num + 1
                         if not any(cells):
                             continue
+                        if short:
+                            yield short
+                            short = None
                         number += 1
                         bad = _not_utf8(cells)
                         if bad:
                             yield Problem(name, f"line {row_start}", bad)
                             continue
                         if len(cells) < width:
-                            yield Problem(name, f"line {row_start}", _too_short(cells, width))
+                            short = Problem(name, f"line {row_start}", _too_short(cells, width))
                             continue
                         if len(cells) > width:
                             if any(c.strip() for c in cells[width:]):
@@ -148,10 +153,34 @@ class CsvTable:
                                 continue
                             cells = cells[:width]
                         yield CsvRow(row_start, number, cells)
+                    if short:  # the last row: cut, when the file ends inside it
+                        yield (Problem(short.file, short.location, _cut_row(short.message))
+                               if lines.unended else short)
                     return
                 except csv.Error as exc:
+                    if short:
+                        yield short
+                        short = None
                     yield Problem(name, f"line {start}", _csv_error(exc))
                     start = self.header_lines + reader.line_num + 1
+
+
+class _LastLine:
+    """The lines of a text, remembering whether the last one ended with a line break: a file
+    whose last row is short and unended was cut there (a download or copy that did not
+    finish), not hand-edited."""
+
+    def __init__(self, text: Iterable[str]):
+        self._lines = iter(text)
+        self.unended = False
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self.unended = not line.endswith(("\n", "\r"))
+        return line
 
 
 @functools.cache
@@ -179,7 +208,15 @@ def _too_short(cells: list[str], width: int) -> str:
             "row, or a line break outside quotes?); the row is skipped")
 
 
+def _cut_row(message: str) -> str:
+    """A short last row the file ends inside: named as cut, as ``cut_off`` finds cuts."""
+    return (f"{message.split(' (')[0]} and the file ends inside it: it is cut off "
+            f"({CUT_OFF_ADVICE}); {CUT_OFF}")
+
+
 def _csv_error(exc: csv.Error) -> str:
     if "unexpected end of data" in str(exc):
-        return "a quoted cell is never closed (truncated file?); the rest of the file is not read"
+        # only the end of the file leaves a quote open: the rows after it are lost
+        return (f"a quoted cell is never closed (the file is cut off inside it: "
+                f"{CUT_OFF_ADVICE}); {CUT_OFF}")
     return f"unreadable CSV row ({exc}); the row is skipped"
