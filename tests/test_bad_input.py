@@ -141,6 +141,23 @@ def test_ndjson_line_cut_mid_record_names_the_column_where_it_stops(tmp_path, ne
     assert problem.message.endswith(f"at column {len(cut) + 1})"), problem.message
 
 
+def test_ndjson_ending_inside_its_last_record_is_cut_off(tmp_path):
+    """An hourly PT1H.json blob copied while Azure was still appending to it ends inside a
+    record, without a line break: a cut, said as for a JSON export cut mid-record (never a
+    healthy verdict), not only one malformed line. A broken line with a line break after it
+    is one bad line."""
+    from loganalyzer.problems import cut_off
+
+    whole = json.dumps(RECORDS[1])
+    path = tmp_path / "PT1H.json"
+    path.write_text(json.dumps(RECORDS[0]) + "\n" + whole[: len(whole) // 2])
+    dataset = load([path])
+    assert dataset.frames.events.height == 1
+    assert cut_off(dataset.problems) == [f"{path} is cut off at line 2"]
+    path.write_text(json.dumps(RECORDS[0]) + "\n" + whole[: len(whole) // 2] + "\n")
+    assert cut_off(load([path]).problems) == []
+
+
 @pytest.mark.parametrize(
     ("content", "fragments"),
     [

@@ -391,7 +391,8 @@ def _line_items(source: Source, where: str, raw: bytes | None, record: int) -> I
         obj = json.loads(line.rstrip("\r\n"))
     except json.JSONDecodeError as exc:
         yield Problem(source.name, where,
-                      f"malformed JSON ({_said(exc.msg)} at column {exc.colno})")
+                      f"malformed JSON ({_said(exc.msg)} at column {exc.colno})"
+                      + _unended(raw))
         return
     except RecursionError:
         yield Problem(source.name, where, f"is {_TOO_DEEP}; the line is skipped")
@@ -400,6 +401,14 @@ def _line_items(source: Source, where: str, raw: bytes | None, record: int) -> I
         yield Problem(source.name, where, f"unreadable JSON ({shown(exc)})")
         return
     yield from _record(obj, source, where, record)
+
+
+def _unended(raw: bytes) -> str:
+    """Only a file's last line lacks its line break: broken there, the file was cut inside
+    that record (a blob copied while still appended to), which ``cut_off`` must find."""
+    if raw.endswith(b"\n"):
+        return ""
+    return f"; the file ends inside this record: it is cut off ({CUT_OFF_ADVICE}); {CUT_OFF}"
 
 
 def _signature(stream: TextStream, pos: int) -> re.Pattern[str] | None:
