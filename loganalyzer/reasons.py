@@ -172,12 +172,29 @@ def _unescape_json_string(expr: pl.Expr) -> pl.Expr:
     return pl.coalesce(decoded, simple)
 
 
+_HTML = r"(?i)^\s*<(!doctype html|html)"
+_HTML_HEADINGS = (r"(?is)<title[^>]*>(.*?)</title>", r"(?is)<h1[^>]*>(.*?)</h1>")
+
+
+def _html_detail(body: pl.Expr) -> pl.Expr:
+    """An HTML page (a gateway's 502, a web app's 404 for a wrong Tenant URL) said by its
+    title, else its first heading: its markup, a dozen lines in every output, says less."""
+    heading = pl.coalesce(
+        *(body.str.extract(pattern, 1).str.replace_all(r"<[^>]*>|\s+", " ").str.strip_chars()
+          for pattern in _HTML_HEADINGS)
+    )
+    return pl.when(body.str.contains(_HTML) & (heading.str.len_chars() > 0)).then(
+        heading + pl.lit(" (an HTML page, not a SCIM response)")
+    )
+
+
 def scim_detail_expr(body: pl.Expr) -> pl.Expr:
-    """SCIM ``detail`` from a JSON body; a plain-text body is its own detail."""
+    """SCIM ``detail`` from a JSON body; an HTML page its title; a plain-text body is its own
+    detail."""
     from_json = _unescape_json_string(body.str.extract(_DETAIL, 1))
     looks_like_json = body.str.contains(r"^\s*[\[{]")
     plain = pl.when(looks_like_json).then(None).otherwise(body.str.strip_chars())
-    return pl.coalesce(from_json, plain).alias("scim_detail")
+    return pl.coalesce(from_json, _html_detail(body), plain).alias("scim_detail")
 
 
 def scim_type_expr(body: pl.Expr) -> pl.Expr:

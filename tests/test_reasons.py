@@ -82,6 +82,38 @@ def test_plain_text_body_is_its_own_detail():
     assert got["retry_count"] == 3
 
 
+WRAPPER = (
+    "Message: Processing of the HTTP request resulted in an exception. Please see the HTTP "
+    "response returned by the 'Response' property of this exception for details.\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("status_name", "page", "said"),
+    [
+        ("BadGateway", "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+         "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
+         "</body>\r\n</html>", "502 Bad Gateway (an HTML page, not a SCIM response)"),
+        ("NotFound", "<!DOCTYPE html>\r\n<html lang=\"en\">\r\n<head><meta charset=\"utf-8\">"
+         "<title>The page you were looking for doesn't exist\r\n (404)</title></head>\r\n"
+         "<body><h1>Not here</h1></body>\r\n</html>",
+         "The page you were looking for doesn't exist (404) (an HTML page, not a SCIM "
+         "response)"),
+        ("ServiceUnavailable", "<HTML><BODY><H1>Service Unavailable</H1></BODY></HTML>",
+         "Service Unavailable (an HTML page, not a SCIM response)"),
+    ],
+    ids=["nginx-502", "web-app-404", "no-title"],
+)
+def test_an_html_error_page_is_said_by_its_title_not_shown_as_markup(status_name, page, said):
+    """A gateway or a wrong Tenant URL answers with a web page: its markup, a dozen lines
+    in the verdict, evidence and timeline, says less than its title."""
+    got = parse(f"StatusCode: {status_name}\r\n{WRAPPER}Web Response: \r\n{page}. This "
+                "operation was retried 0 times. It will be retried again after this date: "
+                "2026-03-24T13:23:44.9198514Z UTC")
+    assert got["scim_detail"] == said
+    assert got["response_body"].startswith("<")  # the body itself is kept as it came
+
+
 @pytest.mark.parametrize(
     ("reason", "status"),
     [(CONNECTOR, 409), (TEST_CONNECTION, 404), (CREDENTIALS, 400), ("StatusCode: 503", 503)],
