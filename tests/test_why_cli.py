@@ -746,3 +746,20 @@ def test_a_sandbox_apps_refused_token_is_not_job_wide_for_a_production_user(tmp_
     # a tester of the sandbox is still told to fix its token first
     tester = json.loads(run("test0@contoso.no", source, "--format", "json").stdout)
     assert [f["rule_id"] for f in tester["job_wide"]] == ["FC004"]
+
+
+def test_a_skip_whose_reason_is_not_logged_says_so_not_skipped_skipped(tmp_path):
+    """A skipped event read without its steps (a portal CSV download whose steps file was
+    not given, or was cut before its rows): the verdict says no reason is logged and where
+    to find it, not "Skipped: skipped."."""
+    siri = Person("9f5e4d3c-2b1a-4f0e-9d8c-b7a695847362", "siri.moe@contoso.no", "Siri Moe")
+    event = not_entitled(siri, "2026-03-20T08:00:09Z", "c1")
+    event["provisioningSteps"] = []
+    answer = json.loads(run("siri.moe@contoso.no", write_export(tmp_path / "e.json", [event]),
+                            "--format", "json").stdout)
+    verdict = answer["verdict"]
+    assert verdict["state"] == "skipped"
+    assert "Skipped: skipped" not in verdict["message"]
+    assert verdict["message"] == ("Skipped: the log names no skip reason (Entra writes it in "
+                                  "the event's steps, which are missing or do not say).")
+    assert "steps file" in verdict["fix"]

@@ -145,6 +145,14 @@ UNKNOWN_SKIP_FIX = ("Check the skip reason in the event's steps; `diagnose` list
                     "unexplained skips.")
 
 
+# a skip with no SkipReason: read without its steps (a portal CSV without its steps file,
+# or cut before its rows), "Skipped: skipped." would say nothing
+NO_SKIP_REASON = ("Skipped: the log names no skip reason (Entra writes it in the event's "
+                  "steps, which are missing or do not say).")
+NO_SKIP_REASON_FIX = ("Give the export with its steps (the JSON download, or the portal CSV "
+                      "download's steps file) to see why Entra skipped the user.")
+
+
 def _skip_verdict(entry: tl.Entry) -> tuple[str, list[str], str, str | None]:
     """(message, guide steps, fix, note) for a skipped latest event no finding explains."""
     if entry.skip == tl.NOT_ASSIGNED:
@@ -178,6 +186,8 @@ def _skip_verdict(entry: tl.Entry) -> tuple[str, list[str], str, str | None]:
             "Nothing to fix if the user left; otherwise re-enable the account in Entra.",
             None,
         )
+    if entry.skip is None:  # no SkipReason: the steps that log it are not in the input
+        return (NO_SKIP_REASON, [], NO_SKIP_REASON_FIX, None)
     return (f"Skipped: {_said(entry.reason)}.", [], UNKNOWN_SKIP_FIX, None)
 
 
