@@ -7,6 +7,9 @@ What it detects:
     ``--job-status``, a job in quarantine, joined to the failing requests that caused it and
     to the findings that explain those requests, with Entra's next attempt and the day it
     disables the job (four weeks after the quarantines began) unless a cycle succeeds first.
+    High with a quarantine, else medium; low when only low-severity causes explain every
+    failure (one transient 502 Entra retried once): a consequence is no louder than its
+    causes.
 Why provisioning fails:
     Entra retries a failed object on a back-off (6 h, 12 h, 24 h, ... for 28 days). While the
     cause stays, the same objects fail every cycle, the escrow grows and, past Entra's
@@ -106,6 +109,18 @@ def explained_by(ctx: Context, event_ids: pl.Series) -> list[str]:
     return [text for _, text in sorted(found, key=lambda pair: -pair[0])]
 
 
+def as_loud_as_causes(ctx: Context, event_ids: pl.Series) -> str:
+    """Medium, or low when every one of ``event_ids`` is explained by a low-severity cause
+    (one transient 502 that Entra retried once): a consequence is no louder than its causes.
+    A cause that repeats across cycles says so by its own severity."""
+    wanted = event_ids.implode()
+    explained = [f for f in ctx.prior if f.kind == "cause" and f.event_ids.is_in(wanted).any()]
+    if not explained or any(f.severity != "low" for f in explained):
+        return "medium"
+    covered = pl.concat([as_ids(f.event_ids) for f in explained]).implode()
+    return "low" if event_ids.is_in(covered).all() else "medium"
+
+
 def quarantine_state(job: JobStatus) -> list[str]:
     """The quarantine in words: its reason, start and last error, then what happens next:
     the next attempt, and the day Entra disables the job if no cycle succeeds before."""
@@ -163,5 +178,5 @@ def evaluate(ctx: Context) -> list[Hit]:
         parts.append("caused by " + quote_list(reasons, 3))
     details["caused_by"] = reasons
     message = "; ".join(parts)
-    severity = None if quarantined else "medium"
+    severity = None if quarantined else as_loud_as_causes(ctx, event_ids)
     return [Hit(event_ids, message[0].upper() + message[1:] + ".", severity, details)]
