@@ -63,7 +63,7 @@ def verdict(diagnosis: Diagnosis, job_status: JobStatus | None = None,
             not_retested: Sequence[str] = ()) -> Verdict:
     """failing: quarantine, a high/critical finding, or a high/critical configuration finding
     (``--config``); degraded: a medium finding, failures no rule explains, a rule that
-    crashed, or an input cut off (``problems.cut_off``: the events after the cut, of any
+    crashed, or an input cut off (``problems.cut_off``: the records after the cut, of any
     status, are missing); healthy otherwise. An accepted finding that explains failures
     counts all the same when at least half the events failed (``counted_anyway``). A period
     without events has its own wording (nothing changed is normal), and is degraded when
@@ -106,7 +106,7 @@ def verdict(diagnosis: Diagnosis, job_status: JobStatus | None = None,
         state = "failing"
     if cut_off:
         reason += (f"; {'and' if state == 'failing' else 'but'} {cuts_named(cut_off)}: the "
-                   "events after the cut are missing and may hold problems not shown "
+                   "records after the cut are missing and may hold problems not shown "
                    "here (export it again)")
         state = "failing" if state == "failing" else "degraded"
     return Verdict(state, reason, first)

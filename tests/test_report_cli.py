@@ -438,7 +438,7 @@ def test_an_export_cut_off_is_never_healthy_and_trips_fail_on(tmp_path: Path) ->
     code, markdown = _report(tmp_path, export, "--since", "7d", "--fail-on", "high")
     health = md_section(markdown, "Health: degraded")  # not healthy
     verdict = health.split("Note:")[0].replace("\\", "")  # Markdown escapes the path's _
-    assert f"{export} is cut off at record {len(kept) + 1}: the events after" in verdict
+    assert f"{export} is cut off at record {len(kept) + 1}: the records after" in verdict
     assert code == 1
     diagnosed = CliRunner().invoke(app, ["diagnose", str(export), "--format", "json",
                                          "--fail-on", "high", "-q"])

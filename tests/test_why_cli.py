@@ -687,12 +687,12 @@ def test_a_cut_that_may_have_lost_the_persons_later_events_is_said_in_the_verdic
 
     lost = verdict("hakon.vik@northwind.no", inputs[0])
     assert lost["state"] == "failing" and lost["since"].startswith("2026-03-25T14:53:20")
-    assert (f"{oldest_first} is cut off at record 37: the events after the cut are missing and "
+    assert (f"{oldest_first} is cut off at record 37: the records after the cut are missing and "
             "this person's later events may be among them") in lost["note"]
     nobody = verdict("nobody.here@northwind.no", inputs[0])
     assert nobody["state"] == "never_seen"
     assert nobody["note"].startswith("Check the spelling")  # the usual advice, then the cut
-    assert f"{oldest_first} is cut off at record 37: the events after the cut are missing and " \
+    assert f"{oldest_first} is cut off at record 37: the records after the cut are missing and " \
            "this person's may be among them" in nobody["note"]
     kept = verdict("hakon.vik@northwind.no", inputs[1])
     assert kept["state"] == "failing" and kept["since"].startswith("2026-03-26T03:05:00")

@@ -340,7 +340,7 @@ def why(
         answer.verdict.case_keys = _case_keys(rows, entries[-1])
     if cuts := src.cut_after(entries[-1].time):
         answer.verdict.note = _also(answer.verdict.note, (
-            f"{cuts_named(cuts)}: the events after the cut are missing and this person's later "
+            f"{cuts_named(cuts)}: the records after the cut are missing and this person's later "
             "events may be among them, so this verdict is of the latest event read (export it "
             "again)"))
     answer.notes += _several_apps(rows) + other_job_notes(job, rows) + _counted_note(
@@ -448,7 +448,7 @@ def _unresolved(src: FrameSource, found: Lookup, job_status: JobStatus | None) -
     ]
     note = None if group_events else NEVER_SEEN_NOTE
     if not group_events and (cuts := src.cut_after(None)):
-        note = _also(note, f"{cuts_named(cuts)}: the events after the cut are missing and this "
+        note = _also(note, f"{cuts_named(cuts)}: the records after the cut are missing and this "
                            "person's may be among them (export it again)")
     state = GROUP if group_events else NEVER_SEEN
     verdict = Verdict(state, None, None, message, None, None, [], None, None, note=note)
