@@ -463,7 +463,8 @@ def test_a_steps_file_cut_in_its_last_row_is_cut_off_and_a_short_row_inside_is_n
     line = text.count("\n") + 1
     assert cut_off(dataset.problems) == [f"{steps} is cut off at line {line}"]
     assert dataset.frames.steps.height == len(STEPS_ROWS)
-    said = " ".join(CliRunner().invoke(app, ["diagnose", str(folder), "-q"]).stdout.split())
+    said = json.loads(CliRunner().invoke(app, ["diagnose", str(folder), "-q", "--format",
+                                               "json"]).stdout)["verdict"]["reason"]
     assert f"{steps} is cut off at line {line}: the records after the cut are missing" in said
     before = csv_text(STEPS_HEADER, STEPS_ROWS[:1])
     after = csv_text(STEPS_HEADER, STEPS_ROWS[1:]).split("\r\n", 1)[1]
