@@ -40,8 +40,10 @@ class Period:
 def parse_since(text: str) -> timedelta:
     """'7d', '36h', '2w' -> a duration; InputError naming the option otherwise."""
     match = _SINCE.match(text)
-    if not match or int(match.group(1)) == 0:
+    if not match:
         raise InputError("--since", f"expected a length such as 7d, 36h or 2w, got {text!r}")
+    if int(match.group(1)) == 0:
+        raise InputError("--since", f"must be longer than 0 (such as 7d, 36h or 2w), got {text!r}")
     return timedelta(**{_UNITS[match.group(2).lower()]: int(match.group(1))})
 
 

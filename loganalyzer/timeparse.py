@@ -76,7 +76,7 @@ def _cleaned(text: pl.Expr) -> pl.Expr:
     cleaned = (
         text.str.strip_chars()
         .str.replace(r"\s*UTC$", "")
-        .str.replace(r"Z$", "+00:00")
+        .str.replace(r"[Zz]$", "+00:00")  # RFC 3339 allows a lower-case z
         .str.replace(r"(\.\d{9})\d+", "$1")  # chrono reads at most 9 fractional digits
     )
     return pl.when(cleaned.str.starts_with("0001-01-01")).then(None).otherwise(cleaned)

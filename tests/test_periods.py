@@ -35,7 +35,7 @@ def test_since_and_from_together_are_refused(events):
 
 BAD_OPTIONS = [
     (["--since", "7x"], "--since: expected a length such as 7d, 36h or 2w, got '7x'"),
-    (["--since", "0d"], "--since: expected a length such as 7d, 36h or 2w, got '0d'"),
+    (["--since", "0d"], "--since: must be longer than 0 (such as 7d, 36h or 2w), got '0d'"),
     (["--since", "-3d"], "--since: expected a length such as 7d, 36h or 2w, got '-3d'"),
     (["--from", "01/03/2026"], "--from: expected a date (2026-03-01) or date-time"),
     (["--from", "2026-03-05", "--to", "2026-03-01"],
