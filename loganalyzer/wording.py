@@ -22,9 +22,11 @@ def verb(count: int, singular: str, plural_form: str) -> str:
 
 
 def quote_list(values: Sequence[str], limit: int = 5) -> str:
-    """'a, b, c and 4 more' for one-sentence messages."""
-    shown = ", ".join(values[:limit])
-    return shown if len(values) <= limit else f"{shown} and {len(values) - limit} more"
+    """'a, b, c and 4 more' for one-sentence messages; one more is named, not counted
+    ('a, b, c, d', never 'a, b, c and 1 more': the name takes no more room)."""
+    if len(values) <= limit + 1:
+        return ", ".join(values)
+    return f"{', '.join(values[:limit])} and {len(values) - limit} more"
 
 
 def moment(when: datetime) -> str:

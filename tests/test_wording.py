@@ -30,6 +30,7 @@ def test_verb_agrees_with_the_count():
 def test_quote_list_says_how_many_more():
     assert quote_list(["a", "b"]) == "a, b"
     assert quote_list([str(n) for n in range(7)], limit=3) == "0, 1, 2 and 4 more"
+    assert quote_list(["a", "b", "c", "d"], limit=3) == "a, b, c, d"  # never "and 1 more"
 
 
 def test_no_message_of_the_samples_says_one_in_the_plural(tmp_path):
