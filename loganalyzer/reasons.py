@@ -173,7 +173,14 @@ def _unescape_json_string(expr: pl.Expr) -> pl.Expr:
 
 
 _HTML = r"(?i)^\s*<(!doctype html|html)"
+HTML_PAGE_NOTE = " (an HTML page, not a SCIM response)"  # after the page's title
 _HTML_HEADINGS = (r"(?is)<title[^>]*>(.*?)</title>", r"(?is)<h1[^>]*>(.*?)</h1>")
+
+
+def is_html_page(body: pl.Expr) -> pl.Expr:
+    """A response that is a web page, not a SCIM response: what a URL that does not lead
+    to the SCIM API answers (FC022), or a gateway in front of it."""
+    return body.str.contains(_HTML).fill_null(False)
 
 
 def _html_detail(body: pl.Expr) -> pl.Expr:
@@ -183,8 +190,8 @@ def _html_detail(body: pl.Expr) -> pl.Expr:
         *(body.str.extract(pattern, 1).str.replace_all(r"<[^>]*>|\s+", " ").str.strip_chars()
           for pattern in _HTML_HEADINGS)
     )
-    return pl.when(body.str.contains(_HTML) & (heading.str.len_chars() > 0)).then(
-        heading + pl.lit(" (an HTML page, not a SCIM response)")
+    return pl.when(is_html_page(body) & (heading.str.len_chars() > 0)).then(
+        heading + pl.lit(HTML_PAGE_NOTE)
     )
 
 

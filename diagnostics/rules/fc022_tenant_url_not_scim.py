@@ -1,0 +1,82 @@
+"""The Tenant URL does not lead to Flowcase's SCIM API.
+
+What it detects:
+    Requests about users failing with HTTP 404 that a SCIM API would not answer so: with a
+    web page (HTML, a web app's "page not found") instead of a SCIM error, or on a create
+    (``POST /Users`` is not found only where there is no ``/Users``). A 404 about a group is
+    FC001's; a create's 404 whose text names a department, manager, role or country is that
+    attribute's rule's.
+Why provisioning fails:
+    Entra sends every request to the Tenant URL followed by ``/Users``. A Tenant URL without
+    the SCIM path (the company's Flowcase address alone, ``/api/scim`` without ``/v2``), with
+    a typo in the company's name, or pointing at another server reaches a web server with no
+    such page, so no user is created or changed.
+Evidence:
+    404 / ``StatusCode: NotFound`` on creates, or with an HTML body (``<!DOCTYPE html>``,
+    "The page you were looking for doesn't exist"), often with
+    ``SystemForCrossDomainIdentityManagementServiceIncompatible``.
+Fix:
+    Step 3: set the Tenant URL to the SCIM API URL, ``https://<company>.flowcase.com/api/
+    scim/v2?aadOptscim062020``, click Test Connection, then restart provisioning.
+Known false positives:
+    An app in front of Flowcase (a proxy) that answers one user's missing record with a web
+    page; then only that user fails, which the message shows.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from diagnostics.facts.vocabulary import COUNTRY, DEPARTMENT, MANAGER, ROLE
+from diagnostics.rulekit import (
+    NAMED,
+    Context,
+    Hit,
+    describe,
+    http_in,
+    ids,
+    is_failure,
+    mentions,
+    plural,
+    whole_cycles,
+)
+from loganalyzer.reasons import HTML_PAGE_NOTE, is_html_page
+from loganalyzer.textsafe import clipped
+
+ID = "FC022"
+TITLE = "The Tenant URL does not lead to Flowcase's SCIM API"
+SEVERITY = "critical"
+GUIDE_STEPS = ("3",)
+PATTERNS = (3,)
+REMEDIATION = (
+    "Set the Tenant URL (guide step 3) to the SCIM API URL, "
+    "https://your-company.flowcase.com/api/scim/v2?aadOptscim062020, with your company's "
+    'Flowcase address; click "Test Connection", save, and restart provisioning.'
+)
+# a create's 404 naming one of these is about a value sent, not the URL
+_ATTRIBUTES = "|".join((DEPARTMENT, MANAGER, ROLE, COUNTRY, r"(^|[^a-z])groups?([^a-z]|$)"))
+
+
+def evaluate(ctx: Context) -> list[Hit]:
+    user = (pl.col("object_type").fill_null("User") != "Group")
+    page = is_html_page(pl.col("response_body"))
+    create = (pl.col("action") == "create") & ~mentions(_ATTRIBUTES)
+    not_found = ctx.events_where(
+        is_failure() & http_in(404) & user & (page | create),
+        (*NAMED, "cycle_id", "scim_detail", "response_body"))
+    if not_found.height == 0:
+        return []
+    pages = not_found.filter(is_html_page(pl.col("response_body")))
+    message = (f"{plural(not_found.height, 'request')} for {describe(not_found)} "
+               f"{'was' if not_found.height == 1 else 'were'} answered 404 Not Found")
+    if pages.height:
+        title = (pages["scim_detail"].drop_nulls().first() or "").removesuffix(HTML_PAGE_NOTE)
+        which = "" if pages.height == not_found.height else f", {pages.height} of them"
+        message += f"{which} by a web page" + (f" ('{clipped(title, 100)}')" if title else "")
+    message += ", not by Flowcase's SCIM API: the Tenant URL does not lead to it"
+    full = whole_cycles(ctx, not_found)
+    if full:
+        message += f" (every request of {plural(len(full), 'cycle')})"
+    severity = None if full or not_found["person"].n_unique() > 1 else "high"
+    return [Hit(ids(not_found), message + ".", severity=severity,
+                details={"whole_cycles": full, "web_pages": pages.height})]
