@@ -414,3 +414,22 @@ def test_both_readers_spell_a_value_logged_as_json_not_text_alike(tmp_path):
     assert details["ScopeEvaluationResult"] == '{"rule":["a",1.5],"note":"é"}'
     changed = careful.modified_properties.filter(pl.col("name") == "extensionAttribute1")
     assert changed.select("old_value", "new_value").rows() == [("false", "42")]
+
+
+def test_a_cut_pull_is_said_beside_a_whole_one_in_another_folder(tmp_path):
+    """Two pulls, each saved by a script in its own folder: the second stopped on a page with
+    a nextLink. Counted together, the first's last page hid it."""
+    for name, last in (("monday", {}), ("tuesday", {"@odata.nextLink": NEXT_LINK})):
+        folder = tmp_path / name
+        folder.mkdir()
+        write_json(folder / "page-001.json", {"@odata.context": GRAPH_CONTEXT,
+                                              "@odata.nextLink": NEXT_LINK, "value": []})
+        record = {**RECORDS[0], "id": f"{name}-event"}
+        write_json(folder / "page-002.json", {"@odata.context": GRAPH_CONTEXT, **last,
+                                              "value": [record]})
+    dataset = load([tmp_path / "monday", tmp_path / "tuesday"])
+    assert dataset.frames.events.height == 2
+    notes = [n for n in dataset.notes if "nextLink" in n]
+    assert len(notes) == 1 and notes[0].startswith(
+        f"{tmp_path / 'tuesday' / 'page-001.json'}, {tmp_path / 'tuesday' / 'page-002.json'}: "
+        "every Graph page given has an @odata.nextLink")

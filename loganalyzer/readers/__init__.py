@@ -16,7 +16,7 @@ import threading
 from collections import Counter
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, TypeVar
 
 import polars as pl
@@ -155,7 +155,7 @@ def _read_json(source: Source, kind: Kind, read_log: ReadLog) -> Iterator[pl.Dat
     which folds every spelling.
 
     A Graph page's ``value`` and ``@odata.nextLink`` keys are counted in the pass that counts
-    its events (``missing_last_page_note``): a multi-GB file is not read once more for them."""
+    its events (``missing_last_page_notes``): a multi-GB file is not read once more for them."""
     envelope, diagnostic = _is_envelope_lines(source), _is_diagnostic_spelling(source)
     pages = kind in _PAGE_KINDS and not _fetched(source)
     if kind in (Kind.JSON_OBJECT, Kind.EVENT_HUB) or (diagnostic and not envelope):
@@ -307,12 +307,22 @@ def _count_pages(source: Source, read_log: ReadLog) -> None:
     read_log.graph_pages[source.name] = _pages_and_links(_count_keys(source, _PAGE_KEYS))
 
 
-def missing_last_page_note(pages: dict[str, tuple[int, int]]) -> str | None:
+def missing_last_page_notes(pages: dict[str, tuple[int, int]]) -> list[str]:
     """Graph marks the last page of a pull by leaving out ``@odata.nextLink``; when every page
-    given has one, the pages after them were never saved (one page saved from Graph Explorer,
-    a script stopped by throttling) and their events are missing from every output."""
-    if not pages or sum(links for _, links in pages.values()) < sum(
-            count for count, _ in pages.values()):
+    of a folder has one, the pages after them were never saved (one page saved from Graph
+    Explorer, a script stopped by throttling) and their events are missing from every output.
+    A folder is taken for one pull, as a script saves one: a complete pull in another folder
+    does not hide a cut one."""
+    pulls: dict[str, dict[str, tuple[int, int]]] = {}
+    for file, counts in pages.items():
+        pulls.setdefault(str(PurePath(file).parent), {})[file] = counts
+    return [note for pull in pulls.values() if (note := _missing_last_page(pull))]
+
+
+def _missing_last_page(pages: dict[str, tuple[int, int]]) -> str | None:
+    """The note on one pull's pages (``missing_last_page_notes``), None when it is whole."""
+    counted = sum(count for count, _ in pages.values())
+    if not counted or sum(links for _, links in pages.values()) < counted:
         return None
     files = [file for file, (_, links) in pages.items() if links]
     named = ", ".join(files[:3]) + (f" and {plural(len(files) - 3, 'more file')}"
@@ -400,9 +410,7 @@ def read_sources(sources: list[Source], read_log: ReadLog) -> Iterator[pl.DataFr
                 read_log.kinds.pop(source.name)
             _note_damage(source, read_log)
     read_log.count_unshown_ignored()
-    missing = missing_last_page_note(read_log.graph_pages)
-    if missing:
-        read_log.notes.append(missing)
+    read_log.notes.extend(missing_last_page_notes(read_log.graph_pages))
     if read_log.other_logs:
         read_log.notes.append(other_logs.skipped_note(read_log.other_logs))
 
