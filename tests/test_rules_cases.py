@@ -13,9 +13,9 @@ Each file holds ``{"rule": "FC008", "cases": [...]}``; each case lists events, o
 Event keys are ``eventfactory.Export.user``/``group`` arguments; ``sent`` replaces the
 attributes Entra sent, ``with`` adds to the default ones (userName, work email, active), and
 the short names ``email``, ``department``, ``manager``, ``countryCode``, ``countryName``
-expand to their SCIM paths; ``untyped`` blanks the identity type, as an export that lost
-it logs the event. ``repeat`` with ``cycles`` emits the event once per cycle. Every
-event goes through the production normalisation, so cases read like real exports.
+expand to their SCIM paths; ``untyped`` blanks the identity type (of a user or a group), as
+an export that lost it logs the event. ``repeat`` with ``cycles`` emits the event once per
+cycle. Every event goes through the production normalisation, so cases read like real exports.
 """
 
 from __future__ import annotations
@@ -52,8 +52,10 @@ def build(events: list[dict[str, Any]]) -> Export:
         cycles = spec.pop("cycles", None) or [spec.pop("cycle", "cycle-1")]
         for cycle in cycles:
             kwargs = dict(spec)
+            untyped = kwargs.pop("untyped", False)
             if "group" in kwargs:
-                export.group(kwargs.pop("group"), cycle=cycle, **kwargs)
+                record = export.group(kwargs.pop("group"), cycle=cycle, **kwargs)
+                _lose_type(record, untyped)
                 continue
             upn = kwargs.pop("user")
             if "sent" in kwargs:
@@ -66,12 +68,16 @@ def build(events: list[dict[str, Any]]) -> Export:
                     "active": "True",
                 }
                 kwargs["sent"] = {**base, **extra}
-            untyped = kwargs.pop("untyped", False)
             record = export.user(upn, cycle=cycle, **kwargs)
-            if untyped:
-                for side in ("sourceIdentity", "targetIdentity"):
-                    record[side]["identityType"] = ""
+            _lose_type(record, untyped)
     return export
+
+
+def _lose_type(record: dict[str, Any], untyped: bool) -> None:
+    """Blank the identity type, as an export that lost it logs the event."""
+    if untyped:
+        for side in ("sourceIdentity", "targetIdentity"):
+            record[side]["identityType"] = ""
 
 
 def _load() -> list[Any]:

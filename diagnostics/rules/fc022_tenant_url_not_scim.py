@@ -4,8 +4,9 @@ What it detects:
     Requests about users failing with HTTP 404 that a SCIM API would not answer so: with a
     web page (HTML, a web app's "page not found") instead of a SCIM error, or on a create
     (``POST /Users`` is not found only where there is no ``/Users``). A 404 about a group is
-    FC001's; a create's 404 whose text names a department, manager, role or country is that
-    attribute's rule's.
+    FC001's (also one whose object type the export lost, when its text names groups); a
+    create's 404 whose text names a department, manager, role or country is that attribute's
+    rule's.
 Why provisioning fails:
     Entra sends every request to the Tenant URL followed by ``/Users``. A Tenant URL without
     the SCIM path (the company's Flowcase address alone, ``/api/scim`` without ``/v2``), with
@@ -53,12 +54,20 @@ REMEDIATION = (
     "https://your-company.flowcase.com/api/scim/v2?aadOptscim062020, with your company's "
     'Flowcase address; click "Test Connection", save, and restart provisioning.'
 )
+_GROUPS = r"(^|[^a-z])groups?([^a-z]|$)"
 # a create's 404 naming one of these is about a value sent, not the URL
-_ATTRIBUTES = "|".join((DEPARTMENT, MANAGER, ROLE, COUNTRY, r"(^|[^a-z])groups?([^a-z]|$)"))
+_ATTRIBUTES = "|".join((DEPARTMENT, MANAGER, ROLE, COUNTRY, _GROUPS))
+
+
+def is_user() -> pl.Expr:
+    """Not a group, nor (FC001's too) a 404 naming groups whose object type the export lost:
+    a web page saying "Cannot PATCH /scim/v2/Groups/..." answered a group request."""
+    untyped_group = pl.col("object_type").is_null() & mentions(_GROUPS)
+    return (pl.col("object_type").fill_null("User") != "Group") & ~untyped_group
 
 
 def evaluate(ctx: Context) -> list[Hit]:
-    user = (pl.col("object_type").fill_null("User") != "Group")
+    user = is_user()
     page = is_html_page(pl.col("response_body"))
     create = (pl.col("action") == "create") & ~mentions(_ATTRIBUTES)
     not_found = ctx.events_where(
