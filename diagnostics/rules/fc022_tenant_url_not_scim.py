@@ -6,16 +6,16 @@ What it detects:
     (``POST /Users`` is not found only where there is no ``/Users``). A 404 about a group is
     FC001's (also one whose object type the export lost, when its text names groups); a
     create's 404 whose text names a department, manager, role or country is that attribute's
-    rule's.
+    rule's, and one answered by a SCIM error with a ``detail`` reached a SCIM API.
 Why provisioning fails:
     Entra sends every request to the Tenant URL followed by ``/Users``. A Tenant URL without
     the SCIM path (the company's Flowcase address alone, ``/api/scim`` without ``/v2``), with
     a typo in the company's name, or pointing at another server reaches a web server with no
     such page, so no user is created or changed.
 Evidence:
-    404 / ``StatusCode: NotFound`` on creates, or with an HTML body (``<!DOCTYPE html>``,
-    "The page you were looking for doesn't exist"), often with
-    ``SystemForCrossDomainIdentityManagementServiceIncompatible``.
+    404 / ``StatusCode: NotFound`` on creates (without a SCIM error saying what was not found),
+    or with an HTML body (``<!DOCTYPE html>``, "The page you were looking for doesn't exist"),
+    often with ``SystemForCrossDomainIdentityManagementServiceIncompatible``.
 Fix:
     Step 3: set the Tenant URL to the SCIM API URL, ``https://<company>.flowcase.com/api/
     scim/v2?aadOptscim062020``, click Test Connection, then restart provisioning.
@@ -57,6 +57,8 @@ REMEDIATION = (
 _GROUPS = r"(^|[^a-z])groups?([^a-z]|$)"
 # a create's 404 naming one of these is about a value sent, not the URL
 _ATTRIBUTES = "|".join((DEPARTMENT, MANAGER, ROLE, COUNTRY, _GROUPS))
+_SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
+_SAID = r'"detail"\s*:\s*"[^"]'  # a detail that is not empty
 
 
 def is_user() -> pl.Expr:
@@ -66,10 +68,19 @@ def is_user() -> pl.Expr:
     return (pl.col("object_type").fill_null("User") != "Group") & ~untyped_group
 
 
+def is_scim_error(body: pl.Expr) -> pl.Expr:
+    """A SCIM error body saying what was not found: a SCIM API answered, so the URL leads to
+    one, and its 404 on a create is about something the request names (a manager sent by an
+    id Flowcase no longer has). A bare ``{"schemas": [...], "status": 404}`` says nothing."""
+    said = body.str.contains(_SCIM_ERROR, literal=True) & body.str.contains(_SAID)
+    return said.fill_null(False)
+
+
 def evaluate(ctx: Context) -> list[Hit]:
     user = is_user()
     page = is_html_page(pl.col("response_body"))
-    create = (pl.col("action") == "create") & ~mentions(_ATTRIBUTES)
+    create = ((pl.col("action") == "create") & ~mentions(_ATTRIBUTES)
+              & ~is_scim_error(pl.col("response_body")))
     not_found = ctx.events_where(
         is_failure() & http_in(404) & user & (page | create),
         (*NAMED, "cycle_id", "scim_detail", "response_body"))
