@@ -88,7 +88,7 @@ class Scope:
             return None
         named = [a for a in self.chosen if a.named_flowcase]
         if len(named) > 1:
-            listed = ", ".join(f"{a.name} {plural(a.events, 'event')}" for a in named)
+            listed = ", ".join(f"{_told_apart(a)} {plural(a.events, 'event')}" for a in named)
             return (f"diagnosed {len(named)} apps named Flowcase together: {listed} (a test "
                     "app beside production?), so their findings mix; name one with --app to "
                     "diagnose it alone")
@@ -112,6 +112,12 @@ class Scope:
             "note": self.note(),
             "choice_note": self.choice_note(),
         }
+
+
+def _told_apart(app: AppEvents) -> str:
+    """The app's name, with the --app value that takes it alone when another app shares the
+    name (an app re-created as "Flowcase" beside the old one): its name would take both."""
+    return app.name if app.app_value == app.name else f"{app.name} (--app {app.app_value})"
 
 
 def _public(app: AppEvents) -> dict:

@@ -474,3 +474,18 @@ def test_two_apps_named_flowcase_diagnosed_together_say_so(tmp_path):
         assert said in " ".join(result.stdout.split())
     alone = runner.invoke(app, ["diagnose", str(path), "-q", "--app", "Flowcase Test"])
     assert "diagnosed 2 apps" not in alone.stdout
+
+
+def test_two_apps_both_named_flowcase_are_told_apart_by_their_service_principal(tmp_path):
+    """An app re-created under the same name ("Flowcase" twice, the old one's logs still kept)
+    is told apart by its service principal: --app Flowcase would take both again, and with
+    --app no note says their findings mix."""
+    old_sp = "5a0c3e7d-91b2-4f4e-8d6a-27c1e9b0f3a4"
+    old = [dict(copy.deepcopy(e), id=f"old-{e['id']}",
+                jobId=f"scim.{rw.TENANT_HEX}.9e2d7c41-6b0a-4f83-a5d9-3c8e1f70b26d",
+                servicePrincipal={"id": old_sp, "displayName": "Flowcase"})
+           for e in rw.flowcase_events()[:2]]
+    chosen = scope.choose(_frames(rw.flowcase_events() + old))
+    note = chosen.choice_note()
+    assert note is not None and f"Flowcase (--app {old_sp}) 2 events" in note
+    assert len(scope.choose(_frames(rw.flowcase_events() + old), [old_sp]).chosen) == 1
