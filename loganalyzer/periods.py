@@ -54,7 +54,8 @@ def parse_bound(option: str, text: str, end_of_day: bool) -> datetime:
             day = date.fromisoformat(text.strip())
             moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
             return moment + timedelta(days=1) if end_of_day else moment
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        # RFC 3339 allows a lower-case z, as the events are read (``timeparse``)
+        moment = datetime.fromisoformat(re.sub(r"[Zz]$", "+00:00", text.strip()))
     except ValueError:
         raise InputError(
             option, f"expected a date (2026-03-01) or date-time (2026-03-01T08:00Z), got {text!r}"

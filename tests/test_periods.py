@@ -130,3 +130,11 @@ def test_a_quiet_period_reads_no_events_not_an_unknown_span():
     assert "\nNo events.\n" in result.stdout and "?" not in result.stdout
     assert "no provisioning events from 2026-02-23 18:00 to 2026-02-23 23:00 UTC" in " ".join(
         result.stdout.split())
+
+
+def test_a_time_copied_from_an_event_with_a_lower_case_z_bounds_the_period(events):
+    """An event's time as RFC 3339 allows it ('...05z'), read as UTC in the events, is read so
+    in --from and --to too."""
+    period = choose_period(events, start="2026-03-01T08:00:05z", end="2026-03-05T08:00:00z")
+    assert period.start.isoformat() == "2026-03-01T08:00:05+00:00"
+    assert period.end.isoformat() == "2026-03-05T08:00:00+00:00"
