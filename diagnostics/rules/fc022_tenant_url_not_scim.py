@@ -6,7 +6,9 @@ What it detects:
     (``POST /Users`` is not found only where there is no ``/Users``). A 404 about a group is
     FC001's (also one whose object type the export lost, when its text names groups); a
     create's 404 whose text names a department, manager, role or country is that attribute's
-    rule's, and one answered by a SCIM error with a ``detail`` reached a SCIM API.
+    rule's, and one answered by a SCIM error with a ``detail`` reached a SCIM API. So did
+    every request of a cycle in which a create, update, delete or disable succeeded: the URL
+    led to the API then.
 Why provisioning fails:
     Entra sends every request to the Tenant URL followed by ``/Users``. A Tenant URL without
     the SCIM path (the company's Flowcase address alone, ``/api/scim`` without ``/v2``), with
@@ -21,7 +23,7 @@ Fix:
     scim/v2?aadOptscim062020``, click Test Connection, then restart provisioning.
 Known false positives:
     An app in front of Flowcase (a proxy) that answers one user's missing record with a web
-    page; then only that user fails, which the message shows.
+    page, in a cycle where nothing else was sent successfully.
 """
 
 from __future__ import annotations
@@ -76,6 +78,20 @@ def is_scim_error(body: pl.Expr) -> pl.Expr:
     return said.fill_null(False)
 
 
+# requests that reach the app: one of these succeeding proves the Tenant URL leads to it
+_SENT = ("create", "update", "delete", "disable")
+
+
+def reached(ctx: Context, cycles: pl.Series) -> pl.Series:
+    """Of ``cycles``, those in which a request to the app succeeded: the Tenant URL led to
+    Flowcase's SCIM API then, so their 404s are about what was asked (a proxy's web page for
+    one unknown user), not the URL."""
+    return (ctx.frames.events.lazy()
+            .filter(pl.col("cycle_id").is_in(cycles.implode()) & (pl.col("status") == "success")
+                    & pl.col("action").is_in(_SENT))
+            .select(pl.col("cycle_id").unique()).collect()["cycle_id"])
+
+
 def evaluate(ctx: Context) -> list[Hit]:
     user = is_user()
     page = is_html_page(pl.col("response_body"))
@@ -84,6 +100,8 @@ def evaluate(ctx: Context) -> list[Hit]:
     not_found = ctx.events_where(
         is_failure() & http_in(404) & user & (page | create),
         (*NAMED, "cycle_id", "scim_detail", "response_body"))
+    not_found = not_found.filter(
+        ~pl.col("cycle_id").is_in(reached(ctx, not_found["cycle_id"].unique()).implode()))
     if not_found.height == 0:
         return []
     pages = not_found.filter(is_html_page(pl.col("response_body")))
