@@ -216,7 +216,9 @@ def _cut_row(message: str) -> str:
 
 def _csv_error(exc: csv.Error) -> str:
     if "unexpected end of data" in str(exc):
-        # only the end of the file leaves a quote open: the rows after it are lost
+        # only the end of the file leaves a quote open: the rows after it are lost, cut off
+        # inside the cell or swallowed by a stray quote in this row
         return (f"a quoted cell is never closed (the file is cut off inside it: "
-                f"{CUT_OFF_ADVICE}); {CUT_OFF}")
+                f"{CUT_OFF_ADVICE}; or a stray quote in this row made the rest of the file "
+                f"one cell: remove it there); {CUT_OFF}")
     return f"unreadable CSV row ({exc}); the row is skipped"
