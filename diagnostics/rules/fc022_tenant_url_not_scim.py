@@ -41,6 +41,7 @@ from diagnostics.rulekit import (
     is_failure,
     mentions,
     plural,
+    verb,
     whole_cycles,
 )
 from loganalyzer.reasons import HTML_PAGE_NOTE, is_html_page
@@ -61,6 +62,8 @@ _GROUPS = r"(^|[^a-z])groups?([^a-z]|$)"
 _ATTRIBUTES = "|".join((DEPARTMENT, MANAGER, ROLE, COUNTRY, _GROUPS))
 _SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 _SAID = r'"detail"\s*:\s*"[^"]'  # a detail that is not empty
+# requests that reach the app: one of these succeeding proves the Tenant URL leads to it
+_SENT = ("create", "update", "delete", "disable")
 
 
 def is_user() -> pl.Expr:
@@ -76,10 +79,6 @@ def is_scim_error(body: pl.Expr) -> pl.Expr:
     id Flowcase no longer has). A bare ``{"schemas": [...], "status": 404}`` says nothing."""
     said = body.str.contains(_SCIM_ERROR, literal=True) & body.str.contains(_SAID)
     return said.fill_null(False)
-
-
-# requests that reach the app: one of these succeeding proves the Tenant URL leads to it
-_SENT = ("create", "update", "delete", "disable")
 
 
 def reached(ctx: Context, cycles: pl.Series) -> pl.Series:
@@ -100,13 +99,13 @@ def evaluate(ctx: Context) -> list[Hit]:
     not_found = ctx.events_where(
         is_failure() & http_in(404) & user & (page | create),
         (*NAMED, "cycle_id", "scim_detail", "response_body"))
-    not_found = not_found.filter(
-        ~pl.col("cycle_id").is_in(reached(ctx, not_found["cycle_id"].unique()).implode()))
+    ok = reached(ctx, not_found["cycle_id"].unique()).implode()
+    not_found = not_found.filter(~pl.col("cycle_id").is_in(ok).fill_null(False))  # no cycle id
     if not_found.height == 0:
         return []
     pages = not_found.filter(is_html_page(pl.col("response_body")))
     message = (f"{plural(not_found.height, 'request')} for {describe(not_found)} "
-               f"{'was' if not_found.height == 1 else 'were'} answered 404 Not Found")
+               f"{verb(not_found.height, 'was', 'were')} answered 404 Not Found")
     if pages.height:
         title = (pages["scim_detail"].drop_nulls().first() or "").removesuffix(HTML_PAGE_NOTE)
         which = "" if pages.height == not_found.height else f", {pages.height} of them"
