@@ -96,11 +96,14 @@ def choose_period(
     since: str | None = None,
     start: str | None = None,
     end: str | None = None,
+    fetched: datetime | None = None,
 ) -> Period | None:
     """The period the options ask for, or None for 'everything in the input'.
 
     ``--since`` ends at the newest event (a live fetch counts back from the clock instead:
-    ``resolve_window``), so an export analysed a week later gives the same period. A
+    ``resolve_window``), so an export analysed a week later gives the same period; on a folder
+    ``fetch`` wrote, at the end of the window it fetched (``fetched``) when that is later:
+    a quiet week fetched is quiet, not the week before reported again. A
     bare ``--to`` is the end of ``DEFAULT_SINCE``, as for ``--graph`` (``resolve_window``), so
     the same options select the same period from an export and from Graph.
     A period that misses the input's events altogether is ``InputError`` naming their span:
@@ -115,7 +118,7 @@ def choose_period(
     if newest is None:
         raise InputError("the input", "holds no provisioning events to choose a period from")
     if since:
-        finish = _just_after(newest)
+        finish = max(_just_after(newest), fetched or newest)
         return Period(finish - parse_since(since), finish)
     last = parse_bound("--to", end, end_of_day=True) if end else _just_after(newest)
     if start:

@@ -313,3 +313,27 @@ def test_an_unfinished_download_is_named_when_read(graph, tmp_path):
     assert ingested.exit_code == 0 and said in ingested.stderr
     fetch_to_folder(options(graph), logs)  # finished: nothing to say
     assert not [n for n in load_inputs([logs], quiet=True).notes if "unfinished" in n]
+
+
+@pytest.mark.parametrize("command", ["diagnose", "report"])
+def test_since_on_a_fetch_folder_counts_back_from_when_it_was_fetched(tmp_path, command):
+    """The weekly cron job of the Graph docs: `fetch --since 14d -o logs`, then `report logs
+    --since 7d`. Fetched on 31 March, the events end on 22 March: the last 7 days are a quiet
+    week, as `report --graph` says. Counting back from the newest event reported the week
+    before again, as this week, and exited 1 for its findings."""
+    logs = tmp_path / "logs"
+    until_22_march = [e | {"activityDateTime": e["activityDateTime"].replace("03-24", "03-21")}
+                      for e in events()]
+    with FakeGraph(until_22_march, token=TOKEN) as graph:
+        fetched = CliRunner().invoke(app, ["fetch", "--graph-url", graph.url, "--since", "14d",
+                                           "-o", str(logs), "-q"],
+                                     env={"GRAPH_ACCESS_TOKEN": TOKEN})
+    assert fetched.exit_code == 0, fetched.output
+    result = CliRunner().invoke(app, [command, str(logs), "--since", "7d", "--format", "json",
+                                      "--fail-on", "high", "-q"])
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["summary"]["events"] == 0
+    week = "no provisioning events from 2026-03-24 03:00"
+    quiet = [n for n in answer["notes"] if n.startswith(week)]
+    assert quiet and "the events Microsoft Graph returned for the window fetched" in quiet[0]

@@ -27,6 +27,7 @@ from loganalyzer.config.check import to_json as config_json
 from loganalyzer.config.with_logs import configured_job, confirm, section, terminal_section
 from loganalyzer.diagnosis_text import SEVERITY_STYLES, render_markdown, render_terminal
 from loganalyzer.findings import to_json
+from loganalyzer.graph.state import fetched_until
 from loganalyzer.job_status_file import logged_jobs, other_job_notes, read_job_status
 from loganalyzer.normalize import Frames
 from loganalyzer.periods import Period, choose_period, quiet_note, select, stale_note
@@ -46,20 +47,22 @@ def _bad_usage(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-def in_period(frames: Frames, window: FetchWindow, graph: GraphSource
-              ) -> tuple[Frames, Period | None, list[str]]:
+def in_period(frames: Frames, window: FetchWindow, graph: GraphSource,
+              fetched: datetime | None = None) -> tuple[Frames, Period | None, list[str]]:
     """Files and stores: only the events of --since/--from/--to (``--since`` counts back from
-    the newest event, noted when that is long ago; a quiet period noted with the input's
-    span), and that period; with --graph the fetch already asked for that window."""
+    the newest event, or from the end of the window a fetch folder was fetched for, noted when
+    that is long ago; a quiet period noted with the input's span), and that period; with
+    --graph the fetch already asked for that window."""
     if graph.enabled:
         return frames, None, []
-    period = choose_period(frames.events, window.since, window.date_from, window.date_to)
+    period = choose_period(frames.events, window.since, window.date_from, window.date_to,
+                           fetched)
     if period is None:
         return frames, None, []
     selected = select(frames, period)
     notes = [stale_note(period, window.since, datetime.now(UTC))]
     if not selected.event_count():
-        notes.append(quiet_note(period, frames.events))
+        notes.append(quiet_note(period, frames.events, fetched is not None))
     return selected, period, [note for note in notes if note]
 
 
@@ -93,7 +96,8 @@ def diagnose(
         accept.accept_checks(configuration, acceptance)
         dataset, chosen = flowcase_only(load_for_analysis(inputs, graph, quiet, window),
                                         graph.events.app_name, inputs)
-        frames, period, period_notes = in_period(dataset.frames, window, graph)
+        frames, period, period_notes = in_period(
+            dataset.frames, window, graph, None if graph.enabled else fetched_until(inputs or []))
         cut = dataset.cut_within(period)
         job = job or configured_job(configuration, lambda: logged_jobs(frames.events))
         with progress_bar(quiet, echo_last=False) as progress:

@@ -35,6 +35,7 @@ from loganalyzer.engine import diagnose
 from loganalyzer.findings import Diagnosis, to_json
 from loganalyzer.graph import query
 from loganalyzer.graph.query import RETENTION, QueryError, resolve_window
+from loganalyzer.graph.state import fetched_until
 from loganalyzer.ingest import Dataset
 from loganalyzer.job_status_file import logged_jobs, other_job_notes, read_job_status
 from loganalyzer.normalize import Frames
@@ -188,10 +189,11 @@ def report_command(
         fetch_window = _graph_window(since, start, end, compare_previous) if graph.enabled else None
         dataset, scoped = flowcase_only(load_for_analysis(inputs, graph, quiet, fetch_window),
                                         graph.events.app_name, inputs)
+        fetched = None if graph.enabled else fetched_until(inputs or [])
         period = (
             _graph_period(since, start, end, dataset.frames)
             if graph.enabled
-            else choose_period(dataset.frames.events, since, start, end)
+            else choose_period(dataset.frames.events, since, start, end, fetched)
         )
         job = job or configured_job(configuration,
                                     lambda: logged_jobs(dataset.frames.events))
@@ -213,7 +215,8 @@ def report_command(
         if period and not current.dataset.frames.event_count() and dataset.frames.event_count():
             # a quiet period beside events read (files; --graph with --compare-previous): as
             # on files, say so; a fetch with no event at all is noted by load_for_analysis
-            report.notes.insert(0, quiet_note(period, dataset.frames.events, graph.enabled))
+            report.notes.insert(0, quiet_note(period, dataset.frames.events,
+                                              graph.enabled or fetched is not None))
         report.notes += other_job_notes(job, dataset.frames.events) + config_notes
         if configuration is not None:
             report.configuration = without_people(configuration) if redact else configuration

@@ -102,6 +102,25 @@ def unfinished_downloads(folder: Path) -> list[str]:
     return notes
 
 
+def fetched_until(inputs: list[Path]) -> datetime | None:
+    """The end of the window of the finished downloads in ``inputs`` (folders ``fetch``
+    wrote), the latest: Graph was asked up to then, so the days between their newest event and
+    then were quiet, not unknown. None when no input is such a folder."""
+    ends = []
+    for given in inputs:
+        folder = Path(given)
+        if not folder.is_dir():
+            continue
+        for path in folder.rglob(RUN_STATE_NAME):
+            try:
+                state = RunState.load(path.parent)
+            except QueryError:  # not ours to judge, as in unfinished_downloads
+                continue
+            if state is not None and state.complete and state.window:
+                ends.append(parse_time(state.window[1]))
+    return max(ends, default=None)
+
+
 @dataclass
 class IncrementalState:
     """Where the last completed scheduled run stopped."""
