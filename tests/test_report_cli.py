@@ -131,9 +131,10 @@ def test_weekly_comparison_names_new_and_resolved_findings(tmp_path: Path) -> No
     before = rate(datetime(2026, 2, 23, tzinfo=UTC), datetime(2026, 3, 2, tzinfo=UTC))
     now = rate(datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 9, tzinfo=UTC))
     direction = "up" if now > before else "down"
+    change = abs(round(now, 1) - round(before, 1))  # of the rates as shown: they add up
     assert (
         f"Failure rate {before:.1f}% before, {now:.1f}% now: "
-        f"{direction} {abs(now - before):.1f} percentage points" in section
+        f"{direction} {change:.1f} percentage points" in section
     )
     # the findings themselves are tagged as new or ongoing
     findings = md_section(markdown, "Findings")

@@ -250,5 +250,5 @@ def test_the_comparisons_events_and_rates_are_numbers(tmp_path):
     rate = rows["Failure rate"]
     assert [(c.data_type, c.number_format) for c in rate[3:]] == [("n", "0.0%")] * 2
     assert [c.value for c in rate[3:]] == [0.14, 0.179]  # 14.0% before, 17.9% now
-    assert rate[2].value == "up 3.8 percentage points"
+    assert rate[2].value == "up 3.9 percentage points"  # of the rates shown, not 3.8
     assert "events" not in rows["Previous period"][2].value  # the count is in its own cell
