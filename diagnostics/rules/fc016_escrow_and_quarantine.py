@@ -4,9 +4,10 @@ What it detects:
     Objects whose failures are escrow retries (an ``EntryEscrowRetry`` step, or "This
     operation was retried N times" with N >= 1) or that fail in three or more cycles, and
     whose latest event is still a failure (one that succeeded since is mended); with
-    ``--job-status``, a job in quarantine, joined to the failing requests that caused it and
-    to the findings that explain those requests, with Entra's next attempt and the day it
-    disables the job (four weeks after the quarantines began) unless a cycle succeeds first.
+    ``--job-status``, a job in quarantine, joined to the failing requests that caused it (how
+    many, and of whom, when they go beyond the objects in escrow) and to the findings that
+    explain those requests, with Entra's next attempt and the day it disables the job (four
+    weeks after the quarantines began) unless a cycle succeeds first.
     High with a quarantine, else medium; low when only low-severity causes explain every
     failure (one transient 502 Entra retried once): a consequence is no louder than its
     causes.
@@ -140,6 +141,18 @@ def quarantine_state(job: JobStatus) -> list[str]:
     return outlook
 
 
+def beyond_escrow(ctx: Context, stuck: pl.DataFrame, event_ids: pl.Series) -> list[str]:
+    """The failing requests a quarantine joins beyond the objects stuck in escrow, counted
+    (EncounteredEscrowProportionThreshold counts every failing request): without it the
+    message said '4 objects (27 failures)' of a finding of 30 events and 5 people."""
+    if event_ids.len() == stuck.height:
+        return []
+    joined = ctx.failures.select("event_id", "label", OBJECT).filter(
+        pl.col("event_id").is_in(event_ids.implode()))
+    return [f"{plural(joined.height, 'failing request')} of {describe_objects(joined)} "
+            f"in the logs count toward it"]
+
+
 def evaluate(ctx: Context) -> list[Hit]:
     stuck = escrowed_failures(ctx)
     quarantined = ctx.job is not None and ctx.job.quarantined
@@ -173,6 +186,7 @@ def evaluate(ctx: Context) -> list[Hit]:
         }
     # event ids only: ``stuck`` and ``causes`` may each be a month's failures
     event_ids = ids(pl.concat([stuck.select("event_id"), causes.select("event_id")]))
+    parts += beyond_escrow(ctx, stuck, event_ids)
     reasons = explained_by(ctx, event_ids)
     if reasons:
         parts.append("caused by " + quote_list(reasons, 3))
