@@ -84,7 +84,7 @@ def verdict(diagnosis: Diagnosis, job_status: JobStatus | None = None,
     if not diagnosis.summary.get("events"):
         state, reason = _quiet(diagnosis, loud, job_status, not_retested)
     else:
-        state, reason = _busy(diagnosis, loud, job_status)
+        state, reason = _not_running(*_busy(diagnosis, loud, job_status), job_status)
     mended = [f for f in diagnosis.findings
               if f.mended and severity_rank(f.severity) <= severity_rank("medium")]
     if mended:
@@ -110,6 +110,21 @@ def verdict(diagnosis: Diagnosis, job_status: JobStatus | None = None,
                    "here (export it again)")
         state = "failing" if state == "failing" else "degraded"
     return Verdict(state, reason, first)
+
+
+NOT_RUNNING = ("Paused", "NotRun", "NotConfigured")  # job status codes of a job that is off
+
+
+def _not_running(state: str, reason: str, job_status: JobStatus | None) -> tuple[str, str]:
+    """A period with events whose job is not running now (paused, or disabled after four
+    weeks in quarantine) is never healthy: the events were provisioned, but nothing is
+    from now on. It was 'healthy' with 'job status Paused' only in the key figures."""
+    code = job_status.code if job_status else None
+    if code not in NOT_RUNNING or state == "failing":
+        return state, reason
+    return "degraded", (f"The provisioning job is not running (status {code}): start "
+                        f"provisioning on the enterprise application if it should run; "
+                        f"{reason[0].lower()}{reason[1:]}")
 
 
 def _fix_first(candidates: list[Finding]) -> Finding | None:
@@ -259,7 +274,7 @@ def _quiet(
             "severity or above"
         )
     code = job_status.code if job_status else None
-    if code in ("Paused", "NotRun", "NotConfigured"):
+    if code in NOT_RUNNING:
         return "degraded", (
             f"The provisioning job is not running (status {code}), so nothing was provisioned "
             "in the period; start provisioning on the enterprise application if it should run"

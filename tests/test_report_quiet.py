@@ -272,6 +272,25 @@ def test_a_job_that_does_not_run_leads_the_verdict_of_a_quiet_week(
     assert sentence in md_section(markdown, f"Health: {verdict}")
 
 
+def test_a_paused_job_is_not_healthy_in_a_week_with_events_either(tmp_path: Path) -> None:
+    """The job provisioned all week, then was paused (or Entra disabled it after four weeks
+    in quarantine): nothing is provisioned from now on. The quiet week said so; a week with
+    events was 'healthy', the status only in the key figures."""
+    job = json.loads((SAMPLES / "job-status" / "healthy.job.json").read_text())
+    job["status"]["code"] = "Paused"
+    job_file = tmp_path / "sync-job.json"
+    job_file.write_text(json.dumps(job), encoding="utf-8")
+    target = tmp_path / "weekly.md"
+    result = run_report(SAMPLES / "healthy-incremental.json", "--job-status", job_file,
+                        "-o", target, "--fail-on", "high")
+    assert result.exit_code == 0, result.output
+    markdown = target.read_text(encoding="utf-8")
+    assert md_section(markdown, "Health: degraded").strip().startswith(
+        "The provisioning job is not running (status Paused): start provisioning on the "
+        "enterprise application if it should run; no finding above low severity")
+    assert _figures(markdown)["Quarantine"] == "not quarantined"
+
+
 def test_an_empty_export_is_still_unusable_input(tmp_path: Path) -> None:
     export = tmp_path / "provisioning.json"
     export.write_text('{"value": []}', encoding="utf-8")
