@@ -337,3 +337,23 @@ def test_since_on_a_fetch_folder_counts_back_from_when_it_was_fetched(tmp_path, 
     week = "no provisioning events from 2026-03-24 03:00"
     quiet = [n for n in answer["notes"] if n.startswith(week)]
     assert quiet and "the events Microsoft Graph returned for the window fetched" in quiet[0]
+
+
+def test_a_fetch_folder_whose_first_days_were_quiet_is_compared_as_graph_compares_it(
+        graph, tmp_path):
+    """`fetch --since 14d` asked Graph from 17 March; its events begin on 24 March. The
+    days before were quiet, not missing: `report --graph` calls its findings new, and the
+    folder said "No finding is called new: the input begins at 2026-03-24 07:38 UTC"."""
+    logs = tmp_path / "logs"
+    fetched = CliRunner().invoke(app, ["fetch", "--graph-url", graph.url, "--since", "14d",
+                                       "-o", str(logs), "-q"], env={"GRAPH_ACCESS_TOKEN": TOKEN})
+    assert fetched.exit_code == 0, fetched.output
+    asked = ["--since", "7d", "--compare-previous", "--format", "json", "-q"]
+    from_folder = CliRunner().invoke(app, ["report", str(logs), *asked])
+    from_graph = CliRunner().invoke(app, ["report", "--graph", "--graph-url", graph.url,
+                                          "--access-token", TOKEN, *asked])
+    assert from_folder.exit_code == from_graph.exit_code == 0, from_folder.output
+    on_folder = json.loads(from_folder.stdout)["comparison"]
+    on_graph = json.loads(from_graph.stdout)["comparison"]
+    assert on_folder["partial"] == on_graph["partial"] == ""
+    assert on_folder["new"] == on_graph["new"] != []

@@ -35,7 +35,7 @@ from loganalyzer.engine import diagnose
 from loganalyzer.findings import Diagnosis, to_json
 from loganalyzer.graph import query
 from loganalyzer.graph.query import RETENTION, QueryError, resolve_window
-from loganalyzer.graph.state import fetched_until
+from loganalyzer.graph.state import fetched_since, fetched_until
 from loganalyzer.ingest import Dataset
 from loganalyzer.job_status_file import logged_jobs, other_job_notes, read_job_status
 from loganalyzer.normalize import Frames
@@ -90,14 +90,18 @@ def _graph_period(since: str | None, start: str | None, end: str | None,
     return Period(window.start, window.end)
 
 
-def _input_start(graph: GraphSource, frames: Frames) -> datetime | None:
-    """Where what was read begins: an export's oldest event; with --graph the oldest day Graph
+def _input_start(graph: GraphSource, frames: Frames, fetched: datetime | None = None
+                 ) -> datetime | None:
+    """Where what was read begins: an export's oldest event, or on a folder ``fetch`` wrote
+    the start of the window it asked Graph for when that is earlier (days without events
+    are quiet there, not missing, as with --graph); with --graph the oldest day Graph
     still keeps (30 days back), so a previous period beyond it (--since 4w
     --compare-previous) is known to be partly missing, not taken as quiet, which named every
     finding of the period new."""
     if graph.enabled:
         return query.graph_clock() - RETENTION
-    return time_range(frames.events)[0]
+    oldest = time_range(frames.events)[0]
+    return min(oldest, fetched) if oldest and fetched else oldest
 
 
 def _analyse(dataset: Dataset, period: Period | None, job: JobStatus | None,
@@ -209,7 +213,9 @@ def report_command(
                               configuration=configuration,
                               selection=graph.describe() if graph.enabled else "",
                               other_apps=scoped.note() or "",
-                              input_start=_input_start(graph, dataset.frames))
+                              input_start=_input_start(graph, dataset.frames,
+                                                       None if graph.enabled
+                                                       else fetched_since(inputs or [])))
         if not graph.enabled and (note := stale_note(period, since, datetime.now(UTC))):
             report.notes.insert(0, note)
         if period and not current.dataset.frames.event_count() and dataset.frames.event_count():

@@ -106,7 +106,21 @@ def fetched_until(inputs: list[Path]) -> datetime | None:
     """The end of the window of the finished downloads in ``inputs`` (folders ``fetch``
     wrote), the latest: Graph was asked up to then, so the days between their newest event and
     then were quiet, not unknown. None when no input is such a folder."""
-    ends = []
+    window = fetched_window(inputs)
+    return window[1] if window else None
+
+
+def fetched_since(inputs: list[Path]) -> datetime | None:
+    """The start of the window of the finished downloads in ``inputs``, the earliest: Graph
+    was asked from then, so the days before their oldest event were quiet, not missing."""
+    window = fetched_window(inputs)
+    return window[0] if window else None
+
+
+def fetched_window(inputs: list[Path]) -> tuple[datetime, datetime] | None:
+    """The earliest start and the latest end of the windows of the finished downloads in
+    ``inputs``; None when no input is a folder ``fetch`` wrote."""
+    starts, ends = [], []
     for given in inputs:
         folder = Path(given)
         if not folder.is_dir():
@@ -117,8 +131,9 @@ def fetched_until(inputs: list[Path]) -> datetime | None:
             except QueryError:  # not ours to judge, as in unfinished_downloads
                 continue
             if state is not None and state.complete and state.window:
+                starts.append(parse_time(state.window[0]))
                 ends.append(parse_time(state.window[1]))
-    return max(ends, default=None)
+    return (min(starts), max(ends)) if ends else None
 
 
 @dataclass
