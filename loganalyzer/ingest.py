@@ -117,8 +117,9 @@ def _normalized_batches(
             # with several files, a file counts as done once the next one has started; the
             # share of one file read is not known
             several = len(sources) > 1
+            started_files = sum(s.name in read_log.kinds for s in sources) if several else 0
             progress(f"read {plural(events, 'event')} ({rate:,.0f}/s)",
-                     max(len(read_log.kinds) - 1, 0) if several else None,
+                     max(started_files - 1, 0) if several else None,
                      len(sources) if several else None)
             yield frames
 
@@ -166,6 +167,7 @@ def load(
             if cut_off(problems):  # which end of its file the cut lost: three columns read
                 ends.add(pl.scan_parquet(store / "events.parquet").select(FileEnds.COLUMNS))
             read_log.problems.extend(problems)
+            read_log.add_store_files(manifest)
             notes.extend(manifest.get("notes", []))
             # a store is de-duplicated by ingest: only several inputs can repeat an event
             parts.append(frames if len(stores) == 1 and not exports else dedupe.frames(frames))
@@ -479,10 +481,12 @@ class _StoreFiles:
 
 def _with_manifest(store: Path, read_log: ReadLog) -> Frames:
     """A store's frames, with what its ``ingest`` noted and could not read kept in the new
-    store's manifest: adding a week to a store keeps what was said of the weeks before."""
+    store's manifest: adding a week to a store keeps what was said of the weeks before, and
+    which files they came from."""
     frames, manifest = read_store(store)
     read_log.problems.extend(Problem(**p) for p in manifest.get("problems", []))
     read_log.notes.extend(manifest.get("notes", []))
+    read_log.add_store_files(manifest)
     return frames
 
 

@@ -191,3 +191,7 @@ def test_a_store_replaced_by_ingest_is_named_and_one_given_as_input_too_is_added
     assert read_manifest(store)["counts"]["events"] == len(records) - split
     assert "replacing" not in run(store, week1)
     assert read_manifest(store)["counts"]["events"] == len(records)
+    # the store still names the week it held before, and summary lists both weeks' files
+    assert list(read_manifest(store)["kinds"]) == [str(week2), str(week1)]
+    summary = CliRunner().invoke(app, ["summary", str(store), "-q"]).stdout
+    assert "Input: 2 files;" in summary and f"  {week2}: portal JSON download" in summary

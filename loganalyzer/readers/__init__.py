@@ -58,6 +58,13 @@ class ReadLog:
     kept_files: set[str] = field(default_factory=set)  # files with an event kept (not a repeat)
     graph_pages: dict[str, tuple[int, int]] = field(default_factory=dict)  # file -> pages, links
 
+    def add_store_files(self, manifest: dict) -> None:
+        """The files a store given as input holds, with their kinds, listed before the files
+        given with it: a store appended to week by week still names every week's file."""
+        held = {**manifest.get("kinds", {}), **self.kinds}
+        self.kinds.clear()
+        self.kinds.update(held)
+
     def settled_notes(self) -> list[str]:
         """The notes, once every event is read: each once (a store and the export it was
         made from say the same), without a ``KeptEventsNote`` on a file none of whose events
