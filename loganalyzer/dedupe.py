@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from loganalyzer.file_order import FileEnds
 from loganalyzer.normalize import Frames
 
 _CANONICAL_GUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
@@ -63,6 +64,9 @@ class Deduper:
         # every batch alive
         self.other_ids: set[str] = set()
         self.duplicates = 0
+        # every record's file and time, kept or not: a re-export's whole span, before its
+        # copies of a cut file's events are dropped (``problems.across_cuts``)
+        self.seen = FileEnds()
 
     def _keep(self, ids: pl.Series) -> pl.Series:
         """True for the first sighting of each id; rows without an id pass (reported later)."""
@@ -84,6 +88,7 @@ class Deduper:
         return keep
 
     def raw(self, raw: pl.DataFrame) -> pl.DataFrame:
+        self.seen.add(raw.select(FileEnds.COLUMNS))
         keep = self._keep(raw["id"])
         return raw if keep.all() else raw.filter(keep)
 

@@ -33,6 +33,7 @@ from loganalyzer.prefetch import prefetch
 from loganalyzer.problems import (
     InputError,
     Problem,
+    across_cuts,
     cut_off,
     cut_within,
     unread_files,
@@ -177,7 +178,7 @@ def load(
     _require_events(inputs, parts, read_log)
     return Dataset(
         Frames.concat(parts),
-        read_log.settled_problems(),
+        across_cuts(read_log.settled_problems(), ends.times() | dedupe.seen.times()),
         list(dict.fromkeys(notes + read_log.settled_notes())),
         read_log.kinds,
         dedupe.duplicates,
@@ -535,7 +536,8 @@ def _write_store(inputs: list[Path], store: Path, progress: Progress) -> dict:
         "kinds": read_log.kinds,
         "counts": counts,
         "duplicates_dropped": dedupe.duplicates,
-        "problems": [p.__dict__ for p in read_log.settled_problems()],
+        "problems": [p.__dict__ for p in across_cuts(read_log.settled_problems(),
+                                                     ends.times() | dedupe.seen.times())],
         "notes": read_log.settled_notes(),
         NEWEST_FIRST: ends.newest_first(),
     }

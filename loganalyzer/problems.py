@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from loganalyzer.wording import plural, verb
@@ -101,6 +101,35 @@ def cut_off(problems: Sequence[Problem]) -> list[str]:
     (``verdict``: never healthy)."""
     return [f"{p.file} is cut off at {p.location.split(' (')[0]}"
             for p in problems if p.message.endswith(CUT_OFF)]
+
+
+def across_cuts(problems: Sequence[Problem],
+                file_times: Mapping[str, tuple[datetime, datetime]]) -> list[Problem]:
+    """``problems``, each cut (``cut_off``) that another input reaches across said so instead
+    of cut: a re-export of the same days, given with the cut file or appended to the store it
+    went into, holds records on both sides of where the cut file stopped, so what the cut
+    lost is read from there (the next week's export, which starts after it, does not).
+    ``file_times``: each file's first and last record read, as ``cut_within`` takes them."""
+    def reached_by(problem: Problem) -> str | None:
+        first, last = file_times.get(problem.file, (None, None))
+        if first is None or last is None:
+            return None
+        for other, times in file_times.items():
+            low, high = min(times), max(times)
+            # the side the cut lost: after an oldest-first file, before a newest-first one
+            lost_side = high > last if first < last else low < last if first > last else (
+                low < last < high)
+            if other != problem.file and low <= last <= high and lost_side:
+                return other
+        return None
+
+    settled = []
+    for problem in problems:
+        other = reached_by(problem) if problem.message.endswith(CUT_OFF) else None
+        settled.append(replace(problem, message=(
+            f"{problem.message}, but {other} reaches across the cut (an export of the same "
+            "days?) and what followed is read from there")) if other else problem)
+    return settled
 
 
 def cuts_named(cuts: Sequence[str]) -> str:

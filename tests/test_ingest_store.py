@@ -21,6 +21,7 @@ from loganalyzer import ingest, readers, store_index
 from loganalyzer.file_order import newest_first_files
 from loganalyzer.ingest import ingest_to_store, load, read_manifest
 from loganalyzer.normalize import step_details
+from loganalyzer.problems import Problem, cut_off
 from loganalyzer.readers import _count_events
 from loganalyzer.readers.json_careful import EVENT_KEY
 from loganalyzer.readers.sources import Source
@@ -195,3 +196,37 @@ def test_a_store_replaced_by_ingest_is_named_and_one_given_as_input_too_is_added
     assert list(read_manifest(store)["kinds"]) == [str(week2), str(week1)]
     summary = CliRunner().invoke(app, ["summary", str(store), "-q"]).stdout
     assert "Input: 2 files;" in summary and f"  {week2}: portal JSON download" in summary
+
+
+def _cut_export(path: Path, records: list[dict], keep: int) -> Path:
+    """``records`` as a portal download cut off inside record ``keep + 1``."""
+    whole = json.dumps(records[:keep + 1], indent=2)
+    path.write_text(whole[:whole.rindex('"activityDateTime"')], encoding="utf-8")
+    return path
+
+
+def test_a_cut_export_stops_counting_as_cut_once_a_re_export_of_its_days_is_added(tmp_path):
+    """The weekly admin's store: week 1 was downloaded cut off, week 2 appended, then week 1
+    downloaded again in full. The re-export reaches across the cut, so the store no longer
+    calls week 1 cut (before, the note stayed and every report was degraded until the store
+    was rebuilt); the next week's export alone, which starts after the cut, does not."""
+    records = json.loads((SAMPLES / "weekly-two-periods.json").read_text(encoding="utf-8"))
+    newer = [r for r in records if r["activityDateTime"] >= "2026-03-02"]  # newest first
+    older = [r for r in records if r["activityDateTime"] < "2026-03-02"]
+    cut = _cut_export(tmp_path / "week1-cut.json", older, keep=len(older) // 2)
+    week2, again = tmp_path / "week2.json", tmp_path / "week1-again.json"
+    week2.write_text(json.dumps(newer), encoding="utf-8")
+    again.write_text(json.dumps(older), encoding="utf-8")
+    store = tmp_path / "store"
+    ingest_to_store([cut], store)
+    ingest_to_store([store, week2], tmp_path / "store2")
+    still = [Problem(**p) for p in read_manifest(tmp_path / "store2")["problems"]]
+    assert cut_off(still) == [f"{cut} is cut off at record {len(older) // 2 + 1}"]
+    ingest_to_store([tmp_path / "store2", again], tmp_path / "store3")
+    settled = [Problem(**p) for p in read_manifest(tmp_path / "store3")["problems"]]
+    assert cut_off(settled) == [] and len(settled) == len(still)
+    assert settled[0].message.endswith(
+        f"but {again} reaches across the cut (an export of the same days?) and what followed "
+        "is read from there")
+    assert cut_off(load([cut, again]).problems) == []  # given together, as well
+    assert cut_off(load([cut, week2]).problems) != []
