@@ -230,3 +230,28 @@ def test_a_cut_export_stops_counting_as_cut_once_a_re_export_of_its_days_is_adde
         "is read from there")
     assert cut_off(load([cut, again]).problems) == []  # given together, as well
     assert cut_off(load([cut, week2]).problems) != []
+
+
+@pytest.mark.parametrize(("cut_file", "other", "ends_it"), [
+    # a Log Analytics export, oldest first, stopped on the 3rd at noon: it lost what followed
+    (("03-01", "03-03T12"), ("03-02", "03-05"), True),   # a re-export reaching across
+    (("03-01", "03-03T12"), ("03-04", "03-08"), False),  # the next export, after the cut
+    (("03-01", "03-03T12"), ("02-20", "03-02"), False),  # an older export, before it
+    # a portal download, newest first, cut on the 3rd at noon: it lost what came before
+    (("03-05", "03-03T12"), ("03-01", "03-04"), True),
+    (("03-05", "03-03T12"), ("03-03T12", "03-08"), False),  # nothing on the lost side
+])
+def test_a_cut_ends_only_when_another_file_holds_records_on_its_lost_side(cut_file, other,
+                                                                         ends_it):
+    from datetime import UTC, datetime
+
+    from loganalyzer.problems import across_cuts
+
+    def at(day: str) -> datetime:
+        return datetime.fromisoformat(f"2026-{day}{':00' if 'T' in day else ''}").replace(
+            tzinfo=UTC)
+
+    cut = Problem("cut.json", "record 9 (line 300)", "malformed JSON (x); "
+                  "the rest of the file holds no further readable record")
+    times = {"cut.json": tuple(map(at, cut_file)), "other.json": tuple(map(at, other))}
+    assert (cut_off(across_cuts([cut], times)) == []) is ends_it
