@@ -103,6 +103,10 @@ def cut_off(problems: Sequence[Problem]) -> list[str]:
             for p in problems if p.message.endswith(CUT_OFF)]
 
 
+# the end of a cut that ``across_cuts`` found another input reaching across
+_ACROSS = " and what followed is read from there"
+
+
 def across_cuts(problems: Sequence[Problem],
                 file_times: Mapping[str, tuple[datetime, datetime]]) -> list[Problem]:
     """``problems``, each cut (``cut_off``) that another input reaches across said so instead
@@ -123,12 +127,18 @@ def across_cuts(problems: Sequence[Problem],
                 return other
         return None
 
+    # a store's manifest already said so (the store given with the cut file it was made
+    # from): its file's spans there lack the re-export's copies, which it dropped
+    said = {(p.file, p.location) for p in problems if p.message.endswith(_ACROSS)}
     settled = []
     for problem in problems:
-        other = reached_by(problem) if problem.message.endswith(CUT_OFF) else None
-        settled.append(replace(problem, message=(
-            f"{problem.message}, but {other} reaches across the cut (an export of the same "
-            "days?) and what followed is read from there")) if other else problem)
+        if not problem.message.endswith(CUT_OFF):
+            settled.append(problem)
+        elif (problem.file, problem.location) not in said:
+            other = reached_by(problem)
+            settled.append(replace(problem, message=(
+                f"{problem.message}, but {other} reaches across the cut (an export of the "
+                f"same days?){_ACROSS}")) if other else problem)
     return settled
 
 

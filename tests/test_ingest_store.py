@@ -255,3 +255,26 @@ def test_a_cut_ends_only_when_another_file_holds_records_on_its_lost_side(cut_fi
                   "the rest of the file holds no further readable record")
     times = {"cut.json": tuple(map(at, cut_file)), "other.json": tuple(map(at, other))}
     assert (cut_off(across_cuts([cut], times)) == []) is ends_it
+
+
+def _week1_cut_and_again(tmp_path: Path) -> tuple[Path, Path]:
+    """Week 1 as a portal download cut off halfway, and the same week downloaded again."""
+    records = json.loads((SAMPLES / "weekly-two-periods.json").read_text(encoding="utf-8"))
+    older = [r for r in records if r["activityDateTime"] < "2026-03-02"]
+    cut = _cut_export(tmp_path / "week1-cut.json", older, keep=len(older) // 2)
+    again = tmp_path / "week1-again.json"
+    again.write_text(json.dumps(older), encoding="utf-8")
+    return cut, again
+
+
+def test_a_store_that_settled_a_cut_keeps_it_settled_beside_the_cut_export(tmp_path):
+    """The store the cut download and its re-export went into, given again with the cut
+    download: the cut is the one the store's manifest already settled, said once, not a
+    second unread record that makes every report degraded again."""
+    cut, again = _week1_cut_and_again(tmp_path)
+    ingest_to_store([cut, again], tmp_path / "store")
+    for inputs in ([tmp_path / "store", cut], [cut, tmp_path / "store"]):
+        dataset = load(inputs)
+        assert cut_off(dataset.problems) == [] and len(dataset.problems) == 1
+        assert dataset.input_notes()[0].startswith("1 input record could not be read")
+
