@@ -9,6 +9,8 @@ is rebuilt from the number. Any other id is kept as text, so nothing is ever mer
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 
 from loganalyzer.file_order import FileEnds
@@ -64,8 +66,9 @@ class Deduper:
         # every batch alive
         self.other_ids: set[str] = set()
         self.duplicates = 0
-        # every record's file and time, kept or not: a re-export's whole span, before its
-        # copies of a cut file's events are dropped (``problems.across_cuts``)
+        # every record's file and time, kept or not, of exports and stores (``store``): a
+        # re-export's whole span, before its copies of a cut file's events are dropped
+        # (``problems.across_cuts``)
         self.seen = FileEnds()
 
     def _keep(self, ids: pl.Series) -> pl.Series:
@@ -91,6 +94,11 @@ class Deduper:
         self.seen.add(raw.select(FileEnds.COLUMNS))
         keep = self._keep(raw["id"])
         return raw if keep.all() else raw.filter(keep)
+
+    def store(self, events: Path) -> None:
+        """A store's files' spans, from its events file: the frames read for analysis lack
+        the columns (a store holding the re-export of a cut file's days reaches across it)."""
+        self.seen.add(pl.scan_parquet(events).select(FileEnds.COLUMNS))
 
     def frames(self, frames: Frames) -> Frames:
         ids = frames.events.lazy().select("event_id").collect()["event_id"]

@@ -171,7 +171,10 @@ def load(
             read_log.add_store_files(manifest)
             notes.extend(manifest.get("notes", []))
             # a store is de-duplicated by ingest: only several inputs can repeat an event
-            parts.append(frames if len(stores) == 1 and not exports else dedupe.frames(frames))
+            if len(stores) > 1 or exports:
+                dedupe.store(store / "events.parquet")
+                frames = dedupe.frames(frames)
+            parts.append(frames)
         for frames in batches:
             ends.add(frames.events)
             parts.append(_analysed(frames) if analysis_only else frames)
@@ -480,15 +483,16 @@ class _StoreFiles:
             self.counts[name] += table.num_rows
 
 
-def _with_manifest(store: Path, read_log: ReadLog) -> Frames:
-    """A store's frames, with what its ``ingest`` noted and could not read kept in the new
-    store's manifest: adding a week to a store keeps what was said of the weeks before, and
-    which files they came from."""
+def _with_manifest(store: Path, read_log: ReadLog, dedupe: Deduper) -> Frames:
+    """A store's frames without the events read before, with what its ``ingest`` noted and
+    could not read kept in the new store's manifest: adding a week to a store keeps what was
+    said of the weeks before, and which files they came from."""
     frames, manifest = read_store(store)
     read_log.problems.extend(Problem(**p) for p in manifest.get("problems", []))
     read_log.notes.extend(manifest.get("notes", []))
     read_log.add_store_files(manifest)
-    return frames
+    dedupe.store(store / "events.parquet")
+    return dedupe.frames(frames)
 
 
 def _concat(tables: list[pa.Table]) -> pa.Table:
@@ -506,7 +510,7 @@ def _write_store(inputs: list[Path], store: Path, progress: Progress) -> dict:
     try:
         with tempfile.TemporaryDirectory(prefix="loganalyzer-") as tmp:
             batches, stores = _normalized_batches(inputs, read_log, Path(tmp), progress, dedupe)
-            loaded = (dedupe.frames(_with_manifest(s, read_log)) for s in stores)
+            loaded = (_with_manifest(s, read_log, dedupe) for s in stores)
 
             def tables() -> Iterator[dict[str, pa.Table]]:
                 for frames in _in_row_groups(itertools.chain(loaded, batches), BATCH_ROWS):

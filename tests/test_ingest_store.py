@@ -278,3 +278,33 @@ def test_a_store_that_settled_a_cut_keeps_it_settled_beside_the_cut_export(tmp_p
         assert cut_off(dataset.problems) == [] and len(dataset.problems) == 1
         assert dataset.input_notes()[0].startswith("1 input record could not be read")
 
+
+@pytest.mark.parametrize("form", ["cut store", "re-export store", "both stores", "spilled",
+                                  "both stores for analysis", "spilled for analysis",
+                                  "ingest both stores", "ingest re-export store first"])
+def test_a_re_export_reaches_across_a_cut_whichever_input_holds_it(tmp_path, form):
+    """A store holds its files' records as an export does: the re-export reaches across the
+    cut whether either is given as a store or the exports are read through a temporary
+    store (larger than the spill size); before, only exports given as files, or appended to
+    the cut file's store, ended it, so the same inputs were degraded or not by their form."""
+    cut, again = _week1_cut_and_again(tmp_path)
+    cut_store, again_store = tmp_path / "cut-store", tmp_path / "again-store"
+    ingest_to_store([cut], cut_store)
+    ingest_to_store([again], again_store)
+    if form.startswith("ingest"):
+        order = [again_store, cut_store] if "first" in form else [cut_store, again_store]
+        ingest_to_store(order, tmp_path / "store")
+        problems = [Problem(**p) for p in read_manifest(tmp_path / "store")["problems"]]
+    else:
+        problems = {
+            "cut store": lambda: load([cut_store, again]),
+            "re-export store": lambda: load([cut, again_store]),
+            "both stores": lambda: load([cut_store, again_store]),
+            "spilled": lambda: load([cut_store, again], spill_bytes=0),
+            # as diagnose and report read them: without the events' file and record columns
+            "both stores for analysis": lambda: load([cut_store, again_store],
+                                                     analysis_only=True),
+            "spilled for analysis": lambda: load([cut_store, again], analysis_only=True,
+                                                 spill_bytes=0),
+        }[form]().problems
+    assert cut_off(problems) == [] and len(problems) == 1
