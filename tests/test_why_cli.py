@@ -763,3 +763,26 @@ def test_a_skip_whose_reason_is_not_logged_says_so_not_skipped_skipped(tmp_path)
     assert verdict["message"] == ("Skipped: the log names no skip reason (Entra writes it in "
                                   "the event's steps, which are missing or do not say).")
     assert "steps file" in verdict["fix"]
+
+
+@pytest.mark.parametrize("stored", [False, True], ids=["exports", "stores"])
+def test_a_re_export_beside_the_cut_one_leaves_no_cut_in_the_verdict(tmp_path, stored):
+    """The Log Analytics export cut before Håkon Vik's last failure, given with the same
+    days exported again: his later events are read from the re-export, so the verdict is of
+    his latest failure and names no cut, as `diagnose` says of the same inputs; the two
+    exports' stores given to `why` said the records after the cut were missing."""
+    records = json.loads(ESCROW.read_text())[::-1]  # oldest first
+    cut = _cut_in_record_of(records, "Håkon Vik", tmp_path / "AADProvisioningLogs.json")
+    again = tmp_path / "AADProvisioningLogs-again.json"
+    again.write_text(json.dumps(records))
+    inputs = [cut, again]
+    if stored:
+        inputs = [tmp_path / "store-cut", tmp_path / "store-again"]
+        for export, store in zip([cut, again], inputs, strict=True):
+            assert CliRunner().invoke(app, ["ingest", str(export), "-o", str(store), "-q"]
+                                      ).exit_code == 0
+    result = run("hakon.vik@northwind.no", *inputs, "--format", "json")
+    verdict = json.loads(result.stdout)["verdict"]
+    assert verdict["state"] == "failing" and verdict["since"].startswith("2026-03-26T03:05:00")
+    assert verdict["note"] is None
+    assert "whatever followed is missing" not in result.output

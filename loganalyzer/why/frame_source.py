@@ -20,7 +20,7 @@ import polars as pl
 from loganalyzer.file_order import FileEnds, newest_first_files
 from loganalyzer.ingest import check_store, read_manifest
 from loganalyzer.normalize import Frames
-from loganalyzer.problems import Problem, cut_off, cut_within
+from loganalyzer.problems import Problem, across_cuts, cut_off, cut_within
 from loganalyzer.readers.sources import is_store
 from loganalyzer.schema import empty_frame
 from loganalyzer.store_index import IDENTIFIER_COLUMNS
@@ -159,8 +159,7 @@ class FrameSource:
                    "modified_properties": ["event_id", "property_index"]}[name]
             return pl.concat(parts).unique(key, maintain_order=True)
 
-        problems = [Problem(**p) for s in stores for p in read_manifest(s).get("problems", [])]
-        return FrameSource(events, fetch, problems, newest_first_files(events))
+        return FrameSource(events, fetch, _stored_problems(stores), newest_first_files(events))
 
     def narrowed(self, events: pl.DataFrame, others: OtherApps | None) -> FrameSource:
         """The same source holding only these events (``scope.choose`` or a period picked
@@ -276,6 +275,20 @@ def scan_matching(path: Path, ids: pl.Series, columns: list[str] | None) -> pl.L
 
 def read_matching(path: Path, ids: pl.Series, columns: list[str] | None) -> pl.DataFrame:
     return scan_matching(path, ids, columns).collect()
+
+
+def _stored_problems(stores: list[Path]) -> list[Problem]:
+    """What the stores' manifests list, each once, and a cut that another store reaches
+    across (the re-export's store beside the cut file's) said so, as ``ingest.load`` says:
+    each file's span is taken in every store, before an event in two counts once."""
+    problems = list(dict.fromkeys(
+        Problem(**p) for s in stores for p in read_manifest(s).get("problems", [])))
+    if len(stores) < 2 or not cut_off(problems):
+        return problems
+    spans = FileEnds()
+    for store in stores:
+        spans.add(pl.scan_parquet(store / "events.parquet").select(FileEnds.COLUMNS))
+    return across_cuts(problems, spans.times())
 
 
 def all_stores(inputs: list[Path]) -> bool:
