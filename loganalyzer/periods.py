@@ -96,14 +96,16 @@ def choose_period(
     since: str | None = None,
     start: str | None = None,
     end: str | None = None,
-    fetched: datetime | None = None,
+    fetched: tuple[datetime, datetime] | None = None,
 ) -> Period | None:
     """The period the options ask for, or None for 'everything in the input'.
 
     ``--since`` ends at the newest event (a live fetch counts back from the clock instead:
     ``resolve_window``), so an export analysed a week later gives the same period; on a folder
-    ``fetch`` wrote, at the end of the window it fetched (``fetched``) when that is later:
-    a quiet week fetched is quiet, not the week before reported again. A
+    ``fetch`` wrote, at the end of the window it fetched (``fetched``: its start and end)
+    when that is later: a quiet week fetched is quiet, not the week before reported again;
+    a bare ``--from`` ends there too, and --from/--to inside that window are a quiet period,
+    not one that misses the input. A
     bare ``--to`` is the end of ``DEFAULT_SINCE``, as for ``--graph`` (``resolve_window``), so
     the same options select the same period from an export and from Graph.
     A period that misses the input's events altogether is ``InputError`` naming their span:
@@ -117,14 +119,16 @@ def choose_period(
     oldest, newest = time_range(events)
     if newest is None:
         raise InputError("the input", "holds no provisioning events to choose a period from")
+    finish = max(_just_after(newest), fetched[1]) if fetched else _just_after(newest)
     if since:
-        finish = max(_just_after(newest), fetched or newest)
         return Period(finish - parse_since(since), finish)
-    last = parse_bound("--to", end, end_of_day=True) if end else _just_after(newest)
+    last = parse_bound("--to", end, end_of_day=True) if end else finish
     if start:
         first = parse_bound("--from", start, end_of_day=False)
     else:  # a bare --to ends a period of the default length, as a fetch's does
         first = last - parse_since(DEFAULT_SINCE) if end else oldest
+    if fetched:  # Graph was asked for every day of the window: those without events are quiet
+        oldest, newest = min(oldest, fetched[0]), max(newest, fetched[1])
     if last <= oldest or first > newest:
         option = "/".join(name for name, given in (("--from", start), ("--to", end)) if given)
         asked = f"from {_minute(first)}" if option == "--from" else (

@@ -357,3 +357,30 @@ def test_a_fetch_folder_whose_first_days_were_quiet_is_compared_as_graph_compare
     on_graph = json.loads(from_graph.stdout)["comparison"]
     assert on_folder["partial"] == on_graph["partial"] == ""
     assert on_folder["new"] == on_graph["new"] != []
+
+
+@pytest.mark.parametrize("command", ["diagnose", "report"])
+@pytest.mark.parametrize(("options", "period"), [
+    (["--from", "2026-03-24"], "2026-03-24 00:00 to 2026-03-31 03:00"),
+    (["--from", "2026-03-24", "--to", "2026-03-30"], "2026-03-24 00:00 to 2026-03-31 00:00"),
+])
+def test_from_and_to_inside_a_fetch_folders_window_are_a_quiet_period(tmp_path, command,
+                                                                     options, period):
+    """The same fetch as above (events end on 22 March, fetched up to 31 March): a week
+    asked by --from/--to after the last event but inside the window fetched is quiet, as
+    --since 7d and `report --graph --from` say; it was refused as a period holding no event
+    of the input (exit 2), and a bare --from ended at the newest event, not the fetch's end."""
+    logs = tmp_path / "logs"
+    until_22_march = [e | {"activityDateTime": e["activityDateTime"].replace("03-24", "03-21")}
+                      for e in events()]
+    with FakeGraph(until_22_march, token=TOKEN) as graph:
+        fetched = CliRunner().invoke(app, ["fetch", "--graph-url", graph.url, "--since", "14d",
+                                           "-o", str(logs), "-q"],
+                                     env={"GRAPH_ACCESS_TOKEN": TOKEN})
+    assert fetched.exit_code == 0, fetched.output
+    result = CliRunner().invoke(app, [command, str(logs), *options, "--format", "json", "-q"])
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["summary"]["events"] == 0
+    quiet = [n for n in answer["notes"] if n.startswith(f"no provisioning events from {period}")]
+    assert quiet and "the events Microsoft Graph returned for the window fetched" in quiet[0]

@@ -27,7 +27,7 @@ from loganalyzer.config.check import to_json as config_json
 from loganalyzer.config.with_logs import configured_job, confirm, section, terminal_section
 from loganalyzer.diagnosis_text import SEVERITY_STYLES, render_markdown, render_terminal
 from loganalyzer.findings import to_json
-from loganalyzer.graph.state import fetched_until
+from loganalyzer.graph.state import fetched_window
 from loganalyzer.job_status_file import logged_jobs, other_job_notes, read_job_status
 from loganalyzer.normalize import Frames
 from loganalyzer.periods import Period, choose_period, quiet_note, select, stale_note
@@ -48,7 +48,8 @@ def _bad_usage(message: str) -> typer.Exit:
 
 
 def in_period(frames: Frames, window: FetchWindow, graph: GraphSource,
-              fetched: datetime | None = None) -> tuple[Frames, Period | None, list[str]]:
+              fetched: tuple[datetime, datetime] | None = None
+              ) -> tuple[Frames, Period | None, list[str]]:
     """Files and stores: only the events of --since/--from/--to (``--since`` counts back from
     the newest event, or from the end of the window a fetch folder was fetched for, noted when
     that is long ago; a quiet period noted with the input's span), and that period; with
@@ -97,7 +98,7 @@ def diagnose(
         dataset, chosen = flowcase_only(load_for_analysis(inputs, graph, quiet, window),
                                         graph.events.app_name, inputs)
         frames, period, period_notes = in_period(
-            dataset.frames, window, graph, None if graph.enabled else fetched_until(inputs or []))
+            dataset.frames, window, graph, None if graph.enabled else fetched_window(inputs or []))
         cut = dataset.cut_within(period)
         job = job or configured_job(configuration, lambda: logged_jobs(frames.events))
         with progress_bar(quiet, echo_last=False) as progress:

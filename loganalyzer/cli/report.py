@@ -35,7 +35,7 @@ from loganalyzer.engine import diagnose
 from loganalyzer.findings import Diagnosis, to_json
 from loganalyzer.graph import query
 from loganalyzer.graph.query import RETENTION, QueryError, resolve_window
-from loganalyzer.graph.state import fetched_since, fetched_until
+from loganalyzer.graph.state import fetched_since, fetched_window
 from loganalyzer.ingest import Dataset
 from loganalyzer.job_status_file import logged_jobs, other_job_notes, read_job_status
 from loganalyzer.normalize import Frames
@@ -193,7 +193,7 @@ def report_command(
         fetch_window = _graph_window(since, start, end, compare_previous) if graph.enabled else None
         dataset, scoped = flowcase_only(load_for_analysis(inputs, graph, quiet, fetch_window),
                                         graph.events.app_name, inputs)
-        fetched = None if graph.enabled else fetched_until(inputs or [])
+        fetched = None if graph.enabled else fetched_window(inputs or [])
         period = (
             _graph_period(since, start, end, dataset.frames)
             if graph.enabled

@@ -102,14 +102,6 @@ def unfinished_downloads(folder: Path) -> list[str]:
     return notes
 
 
-def fetched_until(inputs: list[Path]) -> datetime | None:
-    """The end of the window of the finished downloads in ``inputs`` (folders ``fetch``
-    wrote), the latest: Graph was asked up to then, so the days between their newest event and
-    then were quiet, not unknown. None when no input is such a folder."""
-    window = fetched_window(inputs)
-    return window[1] if window else None
-
-
 def fetched_since(inputs: list[Path]) -> datetime | None:
     """The start of the window of the finished downloads in ``inputs``, the earliest: Graph
     was asked from then, so the days before their oldest event were quiet, not missing."""
