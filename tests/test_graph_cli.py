@@ -384,3 +384,22 @@ def test_from_and_to_inside_a_fetch_folders_window_are_a_quiet_period(tmp_path, 
     assert answer["summary"]["events"] == 0
     quiet = [n for n in answer["notes"] if n.startswith(f"no provisioning events from {period}")]
     assert quiet and "the events Microsoft Graph returned for the window fetched" in quiet[0]
+
+
+def test_why_since_on_a_fetch_folder_counts_back_from_when_it_was_fetched(tmp_path):
+    """`why` on the weekly fetch folder, as `report logs --since 7d` above: the last 7 days
+    fetched are quiet, so nobody's story is in them (exit 2, the quiet week said); counting
+    back from the newest event told Erik Dahl's failure of the week before as this week's."""
+    logs = tmp_path / "logs"
+    until_22_march = [e | {"activityDateTime": e["activityDateTime"].replace("03-24", "03-21")}
+                      for e in events()]
+    with FakeGraph(until_22_march, token=TOKEN) as graph:
+        fetched = CliRunner().invoke(app, ["fetch", "--graph-url", graph.url, "--since", "14d",
+                                           "-o", str(logs), "-q"],
+                                     env={"GRAPH_ACCESS_TOKEN": TOKEN})
+    assert fetched.exit_code == 0, fetched.output
+    result = CliRunner().invoke(app, ["why", "Erik Dahl", str(logs), "--since", "7d", "-q"])
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())
+    assert "no provisioning events from 2026-03-24 03:00 to 2026-03-31 03:00 UTC" in said
+    assert "the events Microsoft Graph returned for the window fetched" in said
