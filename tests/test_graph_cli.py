@@ -403,3 +403,20 @@ def test_why_since_on_a_fetch_folder_counts_back_from_when_it_was_fetched(tmp_pa
     said = " ".join(result.output.split())
     assert "no provisioning events from 2026-03-24 03:00 to 2026-03-31 03:00 UTC" in said
     assert "the events Microsoft Graph returned for the window fetched" in said
+
+
+def test_summary_since_on_a_fetch_folder_counts_back_from_when_it_was_fetched(tmp_path):
+    """`summary logs --since 7d` on the weekly fetch folder counts the quiet last 7 days
+    fetched, as `report` does, not the week before's 57 events."""
+    logs = tmp_path / "logs"
+    until_22_march = [e | {"activityDateTime": e["activityDateTime"].replace("03-24", "03-21")}
+                      for e in events()]
+    with FakeGraph(until_22_march, token=TOKEN) as graph:
+        fetched = CliRunner().invoke(app, ["fetch", "--graph-url", graph.url, "--since", "14d",
+                                           "-o", str(logs), "-q"],
+                                     env={"GRAPH_ACCESS_TOKEN": TOKEN})
+    assert fetched.exit_code == 0, fetched.output
+    result = CliRunner().invoke(app, ["summary", str(logs), "--since", "7d", "--format", "json",
+                                      "-q"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["events"] == 0
