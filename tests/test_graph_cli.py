@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from loganalyzer.cli import app, load_inputs
 from loganalyzer.cli.fetch import fetched_folder, run_fetch
 from loganalyzer.graph.fetch import fetch_to_folder
+from loganalyzer.ingest import read_manifest
 from tests.fake_graph import FLOWCASE, SAMPLE, FakeGraph
 from tests.graph_support import TOKEN, events, one_error_line, options
 
@@ -420,3 +421,27 @@ def test_summary_since_on_a_fetch_folder_counts_back_from_when_it_was_fetched(tm
                                       "-q"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["events"] == 0
+
+
+def test_a_store_ingested_from_a_fetch_folder_keeps_its_window(tmp_path):
+    """`ingest logs -o store` weekly, then `report store --since 7d`: the store keeps the
+    window Graph was asked for, so the quiet last week is quiet, as on the folder itself,
+    and a store appended to keeps it too. Before, the store counted back from its newest
+    event and reported the week before again."""
+    logs, store = tmp_path / "logs", tmp_path / "store"
+    until_22_march = [e | {"activityDateTime": e["activityDateTime"].replace("03-24", "03-21")}
+                      for e in events()]
+    with FakeGraph(until_22_march, token=TOKEN) as graph:
+        fetched = CliRunner().invoke(app, ["fetch", "--graph-url", graph.url, "--since", "14d",
+                                           "-o", str(logs), "-q"],
+                                     env={"GRAPH_ACCESS_TOKEN": TOKEN})
+    assert fetched.exit_code == 0, fetched.output
+    for inputs in ([logs], [store, str(SAMPLE)]):  # built, then appended to
+        made = CliRunner().invoke(app, ["ingest", *map(str, inputs), "-o", str(store), "-q"])
+        assert made.exit_code == 0, made.output
+        window = read_manifest(store)["fetched_window"]
+        assert window[1].startswith("2026-03-31T03:00")
+        result = CliRunner().invoke(app, ["report", str(store), "--since", "7d", "--format",
+                                          "json", "--fail-on", "high", "-q"])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["summary"]["events"] == 0

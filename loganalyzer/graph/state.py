@@ -26,6 +26,8 @@ from loganalyzer import atomic_write
 from loganalyzer.graph.query import QueryError, parse_time
 
 RUN_STATE_NAME = ".fetch-state.json"
+# a store's manifest key: the window of the downloads it was ingested from (``fetched_window``)
+FETCHED_WINDOW = "fetched_window"
 PAGE_PATTERN = re.compile(r"^page-(\d+)\.json$")
 STATE_FORMAT = 1
 
@@ -111,12 +113,16 @@ def fetched_since(inputs: list[Path]) -> datetime | None:
 
 def fetched_window(inputs: list[Path]) -> tuple[datetime, datetime] | None:
     """The earliest start and the latest end of the windows of the finished downloads in
-    ``inputs``; None when no input is a folder ``fetch`` wrote."""
+    ``inputs``, and of those a store was ingested from (its manifest's ``FETCHED_WINDOW``);
+    None when no input is a folder ``fetch`` wrote or such a store."""
     starts, ends = [], []
     for given in inputs:
         folder = Path(given)
         if not folder.is_dir():
             continue
+        if kept := _store_window(folder):
+            starts.append(kept[0])
+            ends.append(kept[1])
         for path in folder.rglob(RUN_STATE_NAME):
             try:
                 state = RunState.load(path.parent)
@@ -126,6 +132,18 @@ def fetched_window(inputs: list[Path]) -> tuple[datetime, datetime] | None:
                 starts.append(parse_time(state.window[0]))
                 ends.append(parse_time(state.window[1]))
     return (min(starts), max(ends)) if ends else None
+
+
+def _store_window(folder: Path) -> tuple[datetime, datetime] | None:
+    """The fetched window a store's manifest kept, None for any other folder (or a store
+    made from no fetch, or one whose manifest cannot say: ``read_store`` names that)."""
+    from loganalyzer.readers.sources import STORE_MANIFEST  # it imports this module
+
+    try:
+        kept = json.loads((folder / STORE_MANIFEST).read_text(encoding="utf-8"))[FETCHED_WINDOW]
+        return parse_time(kept[0]), parse_time(kept[1])
+    except (OSError, ValueError, LookupError, TypeError, AttributeError, QueryError):
+        return None
 
 
 @dataclass
