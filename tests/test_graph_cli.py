@@ -4,6 +4,7 @@ commands (diagnose gives what the file export gives, why narrows the request to 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import typer
@@ -316,13 +317,9 @@ def test_an_unfinished_download_is_named_when_read(graph, tmp_path):
     assert not [n for n in load_inputs([logs], quiet=True).notes if "unfinished" in n]
 
 
-@pytest.mark.parametrize("command", ["diagnose", "report"])
-def test_since_on_a_fetch_folder_counts_back_from_when_it_was_fetched(tmp_path, command):
-    """The weekly cron job of the Graph docs: `fetch --since 14d -o logs`, then `report logs
-    --since 7d`. Fetched on 31 March, the events end on 22 March: the last 7 days are a quiet
-    week, as `report --graph` says. Counting back from the newest event reported the week
-    before again, as this week, and exited 1 for its findings."""
-    logs = tmp_path / "logs"
+def fetch_quiet_last_week(logs: Path) -> None:
+    """`fetch --since 14d -o logs` on 31 March of events that end on 22 March: the last 7
+    days fetched are a quiet week."""
     until_22_march = [e | {"activityDateTime": e["activityDateTime"].replace("03-24", "03-21")}
                       for e in events()]
     with FakeGraph(until_22_march, token=TOKEN) as graph:
@@ -330,6 +327,16 @@ def test_since_on_a_fetch_folder_counts_back_from_when_it_was_fetched(tmp_path, 
                                            "-o", str(logs), "-q"],
                                      env={"GRAPH_ACCESS_TOKEN": TOKEN})
     assert fetched.exit_code == 0, fetched.output
+
+
+@pytest.mark.parametrize("command", ["diagnose", "report"])
+def test_since_on_a_fetch_folder_counts_back_from_when_it_was_fetched(tmp_path, command):
+    """The weekly cron job of the Graph docs: `fetch --since 14d -o logs`, then `report logs
+    --since 7d`. Fetched on 31 March, the events end on 22 March: the last 7 days are a quiet
+    week, as `report --graph` says. Counting back from the newest event reported the week
+    before again, as this week, and exited 1 for its findings."""
+    logs = tmp_path / "logs"
+    fetch_quiet_last_week(logs)
     result = CliRunner().invoke(app, [command, str(logs), "--since", "7d", "--format", "json",
                                       "--fail-on", "high", "-q"])
     assert result.exit_code == 0, result.output
@@ -372,13 +379,7 @@ def test_from_and_to_inside_a_fetch_folders_window_are_a_quiet_period(tmp_path, 
     --since 7d and `report --graph --from` say; it was refused as a period holding no event
     of the input (exit 2), and a bare --from ended at the newest event, not the fetch's end."""
     logs = tmp_path / "logs"
-    until_22_march = [e | {"activityDateTime": e["activityDateTime"].replace("03-24", "03-21")}
-                      for e in events()]
-    with FakeGraph(until_22_march, token=TOKEN) as graph:
-        fetched = CliRunner().invoke(app, ["fetch", "--graph-url", graph.url, "--since", "14d",
-                                           "-o", str(logs), "-q"],
-                                     env={"GRAPH_ACCESS_TOKEN": TOKEN})
-    assert fetched.exit_code == 0, fetched.output
+    fetch_quiet_last_week(logs)
     result = CliRunner().invoke(app, [command, str(logs), *options, "--format", "json", "-q"])
     assert result.exit_code == 0, result.output
     answer = json.loads(result.stdout)
@@ -392,13 +393,7 @@ def test_why_since_on_a_fetch_folder_counts_back_from_when_it_was_fetched(tmp_pa
     fetched are quiet, so nobody's story is in them (exit 2, the quiet week said); counting
     back from the newest event told Erik Dahl's failure of the week before as this week's."""
     logs = tmp_path / "logs"
-    until_22_march = [e | {"activityDateTime": e["activityDateTime"].replace("03-24", "03-21")}
-                      for e in events()]
-    with FakeGraph(until_22_march, token=TOKEN) as graph:
-        fetched = CliRunner().invoke(app, ["fetch", "--graph-url", graph.url, "--since", "14d",
-                                           "-o", str(logs), "-q"],
-                                     env={"GRAPH_ACCESS_TOKEN": TOKEN})
-    assert fetched.exit_code == 0, fetched.output
+    fetch_quiet_last_week(logs)
     result = CliRunner().invoke(app, ["why", "Erik Dahl", str(logs), "--since", "7d", "-q"])
     assert result.exit_code == 2, result.output
     said = " ".join(result.output.split())
@@ -410,13 +405,7 @@ def test_summary_since_on_a_fetch_folder_counts_back_from_when_it_was_fetched(tm
     """`summary logs --since 7d` on the weekly fetch folder counts the quiet last 7 days
     fetched, as `report` does, not the week before's 57 events."""
     logs = tmp_path / "logs"
-    until_22_march = [e | {"activityDateTime": e["activityDateTime"].replace("03-24", "03-21")}
-                      for e in events()]
-    with FakeGraph(until_22_march, token=TOKEN) as graph:
-        fetched = CliRunner().invoke(app, ["fetch", "--graph-url", graph.url, "--since", "14d",
-                                           "-o", str(logs), "-q"],
-                                     env={"GRAPH_ACCESS_TOKEN": TOKEN})
-    assert fetched.exit_code == 0, fetched.output
+    fetch_quiet_last_week(logs)
     result = CliRunner().invoke(app, ["summary", str(logs), "--since", "7d", "--format", "json",
                                       "-q"])
     assert result.exit_code == 0, result.output
@@ -429,13 +418,7 @@ def test_a_store_ingested_from_a_fetch_folder_keeps_its_window(tmp_path):
     and a store appended to keeps it too. Before, the store counted back from its newest
     event and reported the week before again."""
     logs, store = tmp_path / "logs", tmp_path / "store"
-    until_22_march = [e | {"activityDateTime": e["activityDateTime"].replace("03-24", "03-21")}
-                      for e in events()]
-    with FakeGraph(until_22_march, token=TOKEN) as graph:
-        fetched = CliRunner().invoke(app, ["fetch", "--graph-url", graph.url, "--since", "14d",
-                                           "-o", str(logs), "-q"],
-                                     env={"GRAPH_ACCESS_TOKEN": TOKEN})
-    assert fetched.exit_code == 0, fetched.output
+    fetch_quiet_last_week(logs)
     for inputs in ([logs], [store, str(SAMPLE)]):  # built, then appended to
         made = CliRunner().invoke(app, ["ingest", *map(str, inputs), "-o", str(store), "-q"])
         assert made.exit_code == 0, made.output
