@@ -593,19 +593,24 @@ def test_a_job_status_of_another_job_is_said(tmp_path):
         run("RAGNHILD.SUNDE@northwind.no", BAD_TOKEN, "--job-status", other))
 
 
+def _groups_renamed(tmp_path: Path, norway: str, sweden: str, stored: bool) -> Path:
+    """The group-404 sample with its two groups renamed, as an export or a store."""
+    text = (SAMPLES / "group-404-halt.json").read_text()
+    source = tmp_path / "groups.json"
+    source.write_text(text.replace("Flowcase Users NO", norway)
+                      .replace("Flowcase Users SE", sweden))
+    if not stored:
+        return source
+    store = tmp_path / "store"
+    assert CliRunner().invoke(app, ["ingest", "-q", str(source), "-o", str(store)]).exit_code == 0
+    return store
+
+
 @pytest.mark.parametrize("stored", [False, True])
 def test_a_group_name_is_folded_as_peoples_names_are(tmp_path, stored):
     """A group named with İ or a typographic apostrophe is found typed without them, as a
     person's name is: whole (a group, not a user) and in part (the groups it names)."""
-    text = (SAMPLES / "group-404-halt.json").read_text()
-    source = tmp_path / "groups.json"
-    source.write_text(text.replace("Flowcase Users NO", "Flowcase İzmir O’Neill")
-                      .replace("Flowcase Users SE", "Flowcase İzmir Sales"))
-    if stored:
-        store = tmp_path / "store"
-        assert CliRunner().invoke(app, ["ingest", "-q", str(source), "-o", str(store)]
-                                  ).exit_code == 0
-        source = store
+    source = _groups_renamed(tmp_path, "Flowcase İzmir O’Neill", "Flowcase İzmir Sales", stored)
     whole = words(run("flowcase izmir o'neill", source))
     assert "'flowcase izmir o'neill' is a group (3 events in this export), not a user" in whole
     part = words(run("IZMIR", source))
@@ -617,15 +622,7 @@ def test_a_group_name_is_folded_as_peoples_names_are(tmp_path, stored):
 def test_a_group_name_typed_without_its_nordic_letters_is_known(tmp_path, stored):
     """'flowcase users orebro' is the group Flowcase Users Örebro, as 'jorgen saether' is
     Jørgen Sæther: a group, not someone never seen; 'SODERTALJE' is part of group names."""
-    text = (SAMPLES / "group-404-halt.json").read_text()
-    source = tmp_path / "groups.json"
-    source.write_text(text.replace("Flowcase Users NO", "Flowcase Users Örebro")
-                      .replace("Flowcase Users SE", "Flowcase Users Södertälje"))
-    if stored:
-        store = tmp_path / "store"
-        assert CliRunner().invoke(app, ["ingest", "-q", str(source), "-o", str(store)]
-                                  ).exit_code == 0
-        source = store
+    source = _groups_renamed(tmp_path, "Flowcase Users Örebro", "Flowcase Users Södertälje", stored)
     whole = words(run("flowcase users oerebro", source))
     assert "'flowcase users oerebro' is a group (3 events in this export), not a user" in whole
     part = words(run("SODERTALJE", source))
