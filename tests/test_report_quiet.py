@@ -300,20 +300,25 @@ def test_an_empty_export_is_still_unusable_input(tmp_path: Path) -> None:
     assert not (tmp_path / "weekly.md").exists()
 
 
+KARI = Person("5d0c7a4e-1b2f-4c3d-9e8f-0a1b2c3d4e5f", "kari.berg@contoso.no", "Kari Berg",
+              "fc-kari")
+OLA = Person("6e1d8b5f-2c3a-4d4e-8f9a-1b2c3d4e5f6a", "ola.dahl@contoso.no", "Ola Dahl", "fc-ola")
+# last week: Kari's create refused for her department, which was created, and her retry
+MENDED_LAST_WEEK = [
+    failed_create(KARI, "2026-02-24T08:00:00Z", "c1", "NotFound",
+                  scim_error(404, "Department 'Sales' not found")),
+    create(KARI, "2026-02-25T08:00:00Z", "c2"),
+]
+
+
 def test_a_quiet_week_after_a_finding_mended_in_the_week_before_is_healthy(
         tmp_path: Path) -> None:
     """A department created and the user retried within last week: its finding is mended,
     shown fixed by the user's later success, so this quiet week resolves it (every output)
     instead of calling it not retested, and the verdict stays healthy."""
-    kari = Person("5d0c7a4e-1b2f-4c3d-9e8f-0a1b2c3d4e5f", "kari.berg@contoso.no", "Kari Berg",
-                  "fc-kari")
-    ola = Person("6e1d8b5f-2c3a-4d4e-8f9a-1b2c3d4e5f6a", "ola.dahl@contoso.no", "Ola Dahl",
-                 "fc-ola")
     export = write_export(tmp_path / "three-weeks.json", [
-        failed_create(kari, "2026-02-24T08:00:00Z", "c1", "NotFound",
-                      scim_error(404, "Department 'Sales' not found")),
-        create(kari, "2026-02-25T08:00:00Z", "c2"),
-        in_sync(ola, "2026-03-10T08:00:00Z", "c3")])
+        *MENDED_LAST_WEEK,
+        in_sync(OLA, "2026-03-10T08:00:00Z", "c3")])
     outputs = [tmp_path / f"weekly.{suffix}" for suffix in ("md", "html", "json", "xlsx")]
     result = run_report(export, "--from", "2026-03-02", "--to", "2026-03-08",
                         "--compare-previous", *(x for o in outputs for x in ("-o", o)))
@@ -337,18 +342,12 @@ def test_a_quiet_week_names_only_the_findings_not_mended_as_not_retested(
         tmp_path: Path) -> None:
     """Last week's mended finding is resolved, its other one not retested: the outputs say
     only the mended findings are called resolved, and the verdict names the other alone."""
-    kari = Person("5d0c7a4e-1b2f-4c3d-9e8f-0a1b2c3d4e5f", "kari.berg@contoso.no", "Kari Berg",
-                  "fc-kari")
-    ola = Person("6e1d8b5f-2c3a-4d4e-8f9a-1b2c3d4e5f6a", "ola.dahl@contoso.no", "Ola Dahl",
-                 "fc-ola")
     export = write_export(tmp_path / "three-weeks.json", [
-        failed_create(kari, "2026-02-24T08:00:00Z", "c1", "NotFound",
-                      scim_error(404, "Department 'Sales' not found")),
-        create(kari, "2026-02-25T08:00:00Z", "c2"),
-        failed_create(ola, "2026-02-25T09:00:00Z", "c2", "Conflict",
+        *MENDED_LAST_WEEK,
+        failed_create(OLA, "2026-02-25T09:00:00Z", "c2", "Conflict",
                       scim_error(409, "userName 'ola.dahl@contoso.no' already exists",
                                  "uniqueness")),
-        in_sync(kari, "2026-03-10T08:00:00Z", "c3")])
+        in_sync(KARI, "2026-03-10T08:00:00Z", "c3")])
     outputs = [tmp_path / f"weekly.{suffix}" for suffix in ("md", "json", "xlsx")]
     result = run_report(export, "--from", "2026-03-02", "--to", "2026-03-08",
                         "--compare-previous", *(x for o in outputs for x in ("-o", o)))
@@ -373,15 +372,11 @@ def test_a_quiet_week_after_an_accepted_finding_stays_healthy(tmp_path: Path) ->
     """A finding accepted with --ignore is not counted in the verdict: last week's accepted
     department (a third of its events failed) does not make this quiet week degraded, though
     it is listed as not retested."""
-    kari = Person("5d0c7a4e-1b2f-4c3d-9e8f-0a1b2c3d4e5f", "kari.berg@contoso.no", "Kari Berg",
-                  "fc-kari")
-    ola = Person("6e1d8b5f-2c3a-4d4e-8f9a-1b2c3d4e5f6a", "ola.dahl@contoso.no", "Ola Dahl",
-                 "fc-ola")
     export = write_export(tmp_path / "three-weeks.json", [
-        failed_create(kari, "2026-02-24T08:00:00Z", "c1", "NotFound",
+        failed_create(KARI, "2026-02-24T08:00:00Z", "c1", "NotFound",
                       scim_error(404, "Department 'Sales' not found")),
-        create(ola, "2026-02-25T08:00:00Z", "c2"), in_sync(ola, "2026-02-26T08:00:00Z", "c3"),
-        in_sync(ola, "2026-03-10T08:00:00Z", "c4")])
+        create(OLA, "2026-02-25T08:00:00Z", "c2"), in_sync(OLA, "2026-02-26T08:00:00Z", "c3"),
+        in_sync(OLA, "2026-03-10T08:00:00Z", "c4")])
     accepted = ("--ignore", "FC008", "--ignore", "FC016")
     result = run_report(export, "--from", "2026-03-02", "--to", "2026-03-08",
                         "--compare-previous", *accepted, "-o", tmp_path / "weekly.json",
