@@ -99,8 +99,9 @@ def evaluate(ctx: Context) -> list[Hit]:
     not_found = ctx.events_where(
         is_failure() & http_in(404) & user & (page | create),
         (*NAMED, "cycle_id", "scim_detail", "response_body"))
-    ok = reached(ctx, not_found["cycle_id"].unique()).implode()
-    not_found = not_found.filter(~pl.col("cycle_id").is_in(ok).fill_null(False))  # no cycle id
+    if not_found.height:  # a month of events is scanned only for the cycles of these 404s
+        ok = reached(ctx, not_found["cycle_id"].unique()).implode()
+        not_found = not_found.filter(~pl.col("cycle_id").is_in(ok).fill_null(False))  # null id
     if not_found.height == 0:
         return []
     pages = not_found.filter(is_html_page(pl.col("response_body")))
