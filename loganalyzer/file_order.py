@@ -12,8 +12,8 @@ from datetime import datetime
 
 import polars as pl
 
-# file -> (first record, its time, last record, its time)
-_Ends = tuple[int, datetime, int, datetime]
+# file -> (first record, its time, last record, its time, oldest time, newest time)
+_Ends = tuple[int, datetime, int, datetime, datetime, datetime]
 
 
 class FileEnds:
@@ -32,23 +32,31 @@ class FileEnds:
                     pl.col("source_file").is_not_null())
             .group_by("source_file")
             .agg(pl.col("source_record").min().alias("first"), by_record.first().alias("at"),
-                 pl.col("source_record").max().alias("last"), by_record.last().alias("to"))
+                 pl.col("source_record").max().alias("last"), by_record.last().alias("to"),
+                 pl.col("activity_time").min().alias("oldest"),
+                 pl.col("activity_time").max().alias("newest"))
             .collect()
         )
-        for file, first, at, last, to in ends.iter_rows():
+        for file, first, at, last, to, oldest, newest in ends.iter_rows():
             if file in self._ends:
                 known = self._ends[file]
                 first, at = min((first, at), known[:2])
-                last, to = max((last, to), known[2:])
-            self._ends[file] = (first, at, last, to)
+                last, to = max((last, to), known[2:4])
+                oldest, newest = min(oldest, known[4]), max(newest, known[5])
+            self._ends[file] = (first, at, last, to, oldest, newest)
 
     def times(self) -> dict[str, tuple[datetime, datetime]]:
         """File -> the times of its first and last timed record."""
-        return {file: (at, to) for file, (_, at, _, to) in self._ends.items()}
+        return {file: ends[1:4:2] for file, ends in self._ends.items()}
+
+    def spans(self) -> dict[str, tuple[datetime, datetime]]:
+        """File -> its oldest and newest time: a file of several apps' events, or pages
+        appended out of order, runs neither way throughout."""
+        return {file: ends[4:] for file, ends in self._ends.items()}
 
     def newest_first(self) -> list[str]:
         """The files whose first record is newer than their last."""
-        return sorted(file for file, (_, at, _, to) in self._ends.items() if at > to)
+        return sorted(file for file, (_, at, _, to, *_) in self._ends.items() if at > to)
 
 
 def newest_first_files(events: pl.DataFrame | pl.LazyFrame) -> list[str]:

@@ -182,7 +182,7 @@ def load(
     _require_events(inputs, parts, read_log)
     return Dataset(
         Frames.concat(parts),
-        across_cuts(read_log.settled_problems(), ends.times() | dedupe.seen.times()),
+        across_cuts(read_log.settled_problems(), ends, dedupe.seen),
         list(dict.fromkeys(notes + read_log.settled_notes())),
         read_log.kinds,
         dedupe.duplicates,
@@ -541,8 +541,8 @@ def _write_store(inputs: list[Path], store: Path, progress: Progress) -> dict:
         "kinds": read_log.kinds,
         "counts": counts,
         "duplicates_dropped": dedupe.duplicates,
-        "problems": [p.__dict__ for p in across_cuts(read_log.settled_problems(),
-                                                     ends.times() | dedupe.seen.times())],
+        "problems": [p.__dict__ for p in across_cuts(read_log.settled_problems(), ends,
+                                                     dedupe.seen)],
         "notes": read_log.settled_notes(),
         NEWEST_FIRST: ends.newest_first(),
     }

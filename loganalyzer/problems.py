@@ -6,8 +6,12 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from loganalyzer.wording import plural, verb
+
+if TYPE_CHECKING:
+    from loganalyzer.file_order import FileEnds
 
 
 @dataclass(frozen=True)
@@ -107,19 +111,21 @@ def cut_off(problems: Sequence[Problem]) -> list[str]:
 _ACROSS = " and what followed is read from there"
 
 
-def across_cuts(problems: Sequence[Problem],
-                file_times: Mapping[str, tuple[datetime, datetime]]) -> list[Problem]:
+def across_cuts(problems: Sequence[Problem], *ends: FileEnds) -> list[Problem]:
     """``problems``, each cut (``cut_off``) that another input reaches across said so instead
     of cut: a re-export of the same days, given with the cut file or appended to the store it
     went into, holds records on both sides of where the cut file stopped, so what the cut
     lost is read from there (the next week's export, which starts after it, does not).
-    ``file_times``: each file's first and last record read, as ``cut_within`` takes them."""
+    ``ends``: the files' first and last records and oldest and newest times, a later one's
+    file replacing an earlier's (the spans of records read before de-duplication)."""
+    file_times = {file: t for e in ends for file, t in e.times().items()}
+    spans = {file: span for e in ends for file, span in e.spans().items()}
+
     def reached_by(problem: Problem) -> str | None:
         first, last = file_times.get(problem.file, (None, None))
         if first is None or last is None:
             return None
-        for other, times in file_times.items():
-            low, high = min(times), max(times)
+        for other, (low, high) in spans.items():
             # the side the cut lost: after an oldest-first file, before a newest-first one
             lost_side = high > last if first < last else low < last if first > last else (
                 low < last < high)

@@ -288,7 +288,7 @@ def _stored_problems(stores: list[Path]) -> list[Problem]:
     spans = FileEnds()
     for store in stores:
         spans.add(pl.scan_parquet(store / "events.parquet").select(FileEnds.COLUMNS))
-    return across_cuts(problems, spans.times())
+    return across_cuts(problems, spans)
 
 
 def all_stores(inputs: list[Path]) -> bool:
