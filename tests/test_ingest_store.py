@@ -262,3 +262,56 @@ def test_a_cut_ends_only_when_another_file_holds_records_on_its_lost_side(cut_fi
     cut = Problem("cut.json", "record 9 (line 300)", "malformed JSON (x); "
                   "the rest of the file holds no further readable record")
     assert (cut_off(across_cuts([cut], read)) == []) is ends_it
+
+
+def _week1_cut_and_again(tmp_path: Path) -> tuple[Path, Path]:
+    """Week 1 as a portal download cut off halfway, and the same week downloaded again."""
+    records = json.loads((SAMPLES / "weekly-two-periods.json").read_text(encoding="utf-8"))
+    older = [r for r in records if r["activityDateTime"] < "2026-03-02"]
+    cut = _cut_export(tmp_path / "week1-cut.json", older, keep=len(older) // 2)
+    again = tmp_path / "week1-again.json"
+    again.write_text(json.dumps(older), encoding="utf-8")
+    return cut, again
+
+
+def test_a_store_that_settled_a_cut_keeps_it_settled_beside_the_cut_export(tmp_path):
+    """The store the cut download and its re-export went into, given again with the cut
+    download: the cut is the one the store's manifest already settled, said once, not a
+    second unread record that makes every report degraded again."""
+    cut, again = _week1_cut_and_again(tmp_path)
+    ingest_to_store([cut, again], tmp_path / "store")
+    for inputs in ([tmp_path / "store", cut], [cut, tmp_path / "store"]):
+        dataset = load(inputs)
+        assert cut_off(dataset.problems) == [] and len(dataset.problems) == 1
+        assert dataset.input_notes()[0].startswith("1 input record could not be read")
+
+
+@pytest.mark.parametrize("form", ["cut store", "re-export store", "both stores", "spilled",
+                                  "both stores for analysis", "spilled for analysis",
+                                  "ingest both stores", "ingest re-export store first"])
+def test_a_re_export_reaches_across_a_cut_whichever_input_holds_it(tmp_path, form):
+    """A store holds its files' records as an export does: the re-export reaches across the
+    cut whether either is given as a store or the exports are read through a temporary
+    store (larger than the spill size); before, only exports given as files, or appended to
+    the cut file's store, ended it, so the same inputs were degraded or not by their form."""
+    cut, again = _week1_cut_and_again(tmp_path)
+    cut_store, again_store = tmp_path / "cut-store", tmp_path / "again-store"
+    ingest_to_store([cut], cut_store)
+    ingest_to_store([again], again_store)
+    if form.startswith("ingest"):
+        order = [again_store, cut_store] if "first" in form else [cut_store, again_store]
+        ingest_to_store(order, tmp_path / "store")
+        problems = [Problem(**p) for p in read_manifest(tmp_path / "store")["problems"]]
+    else:
+        problems = {
+            "cut store": lambda: load([cut_store, again]),
+            "re-export store": lambda: load([cut, again_store]),
+            "both stores": lambda: load([cut_store, again_store]),
+            "spilled": lambda: load([cut_store, again], spill_bytes=0),
+            # as diagnose and report read them: without the events' file and record columns
+            "both stores for analysis": lambda: load([cut_store, again_store],
+                                                     analysis_only=True),
+            "spilled for analysis": lambda: load([cut_store, again], analysis_only=True,
+                                                 spill_bytes=0),
+        }[form]().problems
+    assert cut_off(problems) == [] and len(problems) == 1
