@@ -6,6 +6,7 @@ Command modules import from here (never from ``cli``), so any of them can be imp
 from __future__ import annotations
 
 import dataclasses
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -35,6 +36,7 @@ class OneLineErrors(TyperGroup):
              **extra):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        signal.signal(signal.SIGTERM, _terminated)
         try:
             code = super().main(args, prog_name, complete_var, False, **extra)
         except NoArgsIsHelpError as exc:
@@ -51,6 +53,14 @@ class OneLineErrors(TyperGroup):
             typer.echo("aborted", err=True)
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _terminated(signum, frame) -> None:
+    """SIGTERM (a scheduler's timeout, ``kill``) exits as an interrupt does, through every
+    ``finally``: by default Python dies at once and leaves a half-written store's hidden
+    folder beside the target and a spilled copy of the input (gigabytes) in the temp folder."""
+    typer.echo("terminated", err=True)
+    sys.exit(128 + signum)
 
 
 class Command(TyperCommand):

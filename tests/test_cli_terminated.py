@@ -1,0 +1,37 @@
+"""A scheduled run killed by its timeout (SIGTERM) cleans up as an interrupted one does."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX signals and FIFOs")
+
+
+def _wait_for(condition, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the ingest never started writing"
+        time.sleep(0.02)
+
+
+def test_a_terminated_ingest_leaves_no_half_written_store(tmp_path: Path) -> None:
+    # a FIFO nobody writes to holds the ingest inside its read, after it made its hidden folder
+    export = tmp_path / "export.json"
+    os.mkfifo(export)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "loganalyzer", "ingest", str(export), "-o", str(tmp_path / "store")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    _wait_for(lambda: any(p.name.startswith(".store.partial-") for p in tmp_path.iterdir()))
+    run.send_signal(signal.SIGTERM)
+    _, stderr = run.communicate(timeout=60)
+    assert run.returncode == 128 + signal.SIGTERM
+    assert stderr.strip().splitlines()[-1] == "terminated"
+    assert [p.name for p in tmp_path.iterdir()] == ["export.json"]
