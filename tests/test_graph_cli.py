@@ -317,16 +317,21 @@ def test_an_unfinished_download_is_named_when_read(graph, tmp_path):
     assert not [n for n in load_inputs([logs], quiet=True).notes if "unfinished" in n]
 
 
-def fetch_quiet_last_week(logs: Path) -> None:
+def fetch_into(logs: Path, served: list[dict], *args: str) -> None:
+    """`fetch ARGS -o logs` from a Graph serving ``served``, on 31 March."""
+    with FakeGraph(served, token=TOKEN) as graph:
+        fetched = CliRunner().invoke(app, ["fetch", "--graph-url", graph.url, *args,
+                                           "-o", str(logs), "-q"],
+                                     env={"GRAPH_ACCESS_TOKEN": TOKEN})
+    assert fetched.exit_code == 0, fetched.output
+
+
+def fetch_quiet_last_week(logs: Path, *args: str) -> None:
     """`fetch --since 14d -o logs` on 31 March of events that end on 22 March: the last 7
     days fetched are a quiet week."""
     until_22_march = [e | {"activityDateTime": e["activityDateTime"].replace("03-24", "03-21")}
                       for e in events()]
-    with FakeGraph(until_22_march, token=TOKEN) as graph:
-        fetched = CliRunner().invoke(app, ["fetch", "--graph-url", graph.url, "--since", "14d",
-                                           "-o", str(logs), "-q"],
-                                     env={"GRAPH_ACCESS_TOKEN": TOKEN})
-    assert fetched.exit_code == 0, fetched.output
+    fetch_into(logs, until_22_march, "--since", "14d", *args)
 
 
 @pytest.mark.parametrize("command", ["diagnose", "report"])
@@ -422,9 +427,115 @@ def test_a_store_ingested_from_a_fetch_folder_keeps_its_window(tmp_path):
     for inputs in ([logs], [store, str(SAMPLE)]):  # built, then appended to
         made = CliRunner().invoke(app, ["ingest", *map(str, inputs), "-o", str(store), "-q"])
         assert made.exit_code == 0, made.output
-        window = read_manifest(store)["fetched_window"]
+        [window] = read_manifest(store)["fetched_windows"]
         assert window[1].startswith("2026-03-31T03:00")
         result = CliRunner().invoke(app, ["report", str(store), "--since", "7d", "--format",
                                           "json", "--fail-on", "high", "-q"])
         assert result.exit_code == 0, result.output
         assert json.loads(result.stdout)["summary"]["events"] == 0
+
+
+def test_a_store_of_an_older_version_keeps_its_one_window(tmp_path):
+    """A manifest written before stores kept every window fetched holds one [start, end]
+    pair under ``fetched_window``: the store still counts back from its end."""
+    logs, store = tmp_path / "logs", tmp_path / "store"
+    fetch_quiet_last_week(logs)
+    made = CliRunner().invoke(app, ["ingest", str(logs), "-o", str(store), "-q"])
+    assert made.exit_code == 0, made.output
+    manifest = read_manifest(store)
+    manifest["fetched_window"] = manifest.pop("fetched_windows")[0]
+    (store / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    result = CliRunner().invoke(app, ["report", str(store), "--since", "7d", "--format", "json",
+                                      "-q"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["summary"]["events"] == 0
+
+
+FIRST_WEEK = ("--from", "2026-03-01", "--to", "2026-03-07")  # asked up to 8 March 00:00
+
+
+def two_fetches_with_a_gap(tmp_path: Path, layout: str) -> Path:
+    """The first week of March fetched, then on 31 March the two weeks from 17 March 03:00:
+    the days between were never asked of Graph (a weekly run that failed). Fetched into two
+    folders under one, into one folder (the second, another request, with --restart), or
+    ingested week by week into one store."""
+    logs = tmp_path / "logs"
+    if layout == "one folder":
+        fetch_into(logs, events(), *FIRST_WEEK)
+        fetch_quiet_last_week(logs, "--restart")
+        return logs
+    fetch_into(logs / "first-week", events(), *FIRST_WEEK)
+    fetch_quiet_last_week(logs / "last-two-weeks")
+    if layout == "subfolders":
+        return logs
+    store = tmp_path / "store"
+    for inputs in ([logs / "first-week"], [store, logs / "last-two-weeks"]):
+        made = CliRunner().invoke(app, ["ingest", *map(str, inputs), "-o", str(store), "-q"])
+        assert made.exit_code == 0, made.output
+    return store
+
+
+@pytest.mark.parametrize(("layout", "command"), [
+    ("subfolders", ["report"]), ("one folder", ["report"]), ("store", ["report"]),
+    ("subfolders", ["diagnose"]), ("subfolders", ["summary"]),
+    ("subfolders", ["why", "Erik Dahl"]),
+])
+def test_a_period_between_two_fetches_is_not_fetched_not_quiet(tmp_path, layout, command):
+    """A week between two fetches was never asked of Graph: exit 2 naming what was fetched,
+    as for a period the input does not reach. The two were taken as one window from 1 to
+    31 March, so that week was a quiet, healthy one, and a weekly run that failed went
+    unseen."""
+    given = two_fetches_with_a_gap(tmp_path, layout)
+    result = CliRunner().invoke(app, [*command, str(given), "--from", "2026-03-09",
+                                      "--to", "2026-03-15", "--format", "json", "-q"])
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())
+    assert ("no event of the input is in the period asked for (2026-03-09 00:00 to "
+            "2026-03-16 00:00 UTC)") in said
+    assert ("2026-03-01 00:00 to 2026-03-08 00:00 and 2026-03-17 03:00 to 2026-03-31 03:00 "
+            "UTC") in said
+    assert "quiet" not in said
+
+
+@pytest.mark.parametrize("command", ["diagnose", "report"])
+def test_a_period_partly_between_two_fetches_names_the_days_not_fetched(tmp_path, command):
+    """5 to 11 March: its first three days fetched and quiet, the rest never asked of Graph.
+    A note names the days not fetched, and nothing calls the period quiet."""
+    logs = two_fetches_with_a_gap(tmp_path, "subfolders")
+    result = CliRunner().invoke(app, [command, str(logs), "--from", "2026-03-05", "--to",
+                                      "2026-03-11", "--format", "json", "-q"])
+    assert result.exit_code == 0, result.output
+    notes = json.loads(result.stdout)["notes"]
+    assert [n for n in notes if "nothing was fetched from 2026-03-08 00:00 to 2026-03-12 00:00 "
+            "UTC" in n]
+    assert not [n for n in notes if "quiet" in n]
+
+
+def test_a_previous_period_never_fetched_is_not_compared_with(tmp_path):
+    """The first week of March and the last week, fetched on 31 March: the week before it
+    (17 to 24 March) was never asked of Graph, so no finding of this week is called new.
+    It was taken as a quiet week, and every finding was new."""
+    logs = tmp_path / "logs"
+    fetch_into(logs / "first-week", events(), *FIRST_WEEK)
+    fetch_into(logs / "last-week", events(), "--since", "7d")
+    result = CliRunner().invoke(app, ["report", str(logs), "--since", "7d", "--compare-previous",
+                                      "--format", "json", "-q"])
+    assert result.exit_code == 0, result.output
+    comparison = json.loads(result.stdout)["comparison"]
+    assert comparison["partial"].startswith(
+        "nothing was fetched from 2026-03-17 03:00 to 2026-03-24 03:00 UTC")
+    assert comparison["new"] == [] and comparison["ongoing"] == []
+
+
+def test_fetches_that_meet_leave_no_gap(tmp_path):
+    """A window fetched up to the moment the next one starts: the days across the two are
+    fetched, and quiet."""
+    logs = tmp_path / "logs"
+    fetch_into(logs / "first", events(), "--from", "2026-03-01", "--to", "2026-03-17T03:00Z")
+    fetch_quiet_last_week(logs / "last-two-weeks")
+    result = CliRunner().invoke(app, ["report", str(logs), "--from", "2026-03-10", "--to",
+                                      "2026-03-20", "--format", "json", "-q"])
+    assert result.exit_code == 0, result.output
+    notes = json.loads(result.stdout)["notes"]
+    assert [n for n in notes if n.startswith("no provisioning events from 2026-03-10 00:00")]
+    assert not [n for n in notes if "nothing was fetched" in n]
