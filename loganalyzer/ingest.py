@@ -28,7 +28,7 @@ import polars as pl
 from loganalyzer import __version__
 from loganalyzer.dedupe import Deduper
 from loganalyzer.file_order import FileEnds
-from loganalyzer.graph.state import FETCHED_WINDOW, fetched_window
+from loganalyzer.graph.state import FETCHED_WINDOWS, fetched_windows
 from loganalyzer.normalize import Frames, normalize, step_details
 from loganalyzer.prefetch import prefetch
 from loganalyzer.problems import (
@@ -546,7 +546,8 @@ def _write_store(inputs: list[Path], store: Path, progress: Progress) -> dict:
         "notes": read_log.settled_notes(),
         NEWEST_FIRST: ends.newest_first(),
     }
-    if fetched := fetched_window(inputs):  # --since on the store counts back from its end
-        manifest[FETCHED_WINDOW] = [moment.isoformat() for moment in fetched]
+    if fetched := fetched_windows(inputs):  # --since on the store counts back from the end
+        manifest[FETCHED_WINDOWS] = [[start.isoformat(), end.isoformat()]
+                                     for start, end in fetched]
     (store / STORE_MANIFEST).write_text(json.dumps(manifest, indent=2))
     return manifest

@@ -8,8 +8,10 @@ it counts back from now, so a job that stopped provisioning shows an empty last 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 
 import polars as pl
 
@@ -19,6 +21,7 @@ from loganalyzer.problems import InputError
 DEFAULT_SINCE = "7d"  # the length of a period given by its end alone (and of a fetch)
 _SINCE = re.compile(r"^\s*(\d+)\s*([hdw])\s*$", re.IGNORECASE)
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
+Window = tuple[datetime, datetime]  # a stretch of time the input covers, start and end
 
 
 @dataclass(frozen=True)
@@ -96,22 +99,22 @@ def choose_period(
     since: str | None = None,
     start: str | None = None,
     end: str | None = None,
-    fetched: tuple[datetime, datetime] | None = None,
+    fetched: list[Window] | None = None,
 ) -> Period | None:
     """The period the options ask for, or None for 'everything in the input'.
 
     ``--since`` ends at the newest event (a live fetch counts back from the clock instead:
     ``resolve_window``), so an export analysed a week later gives the same period; on a folder
-    ``fetch`` wrote, at the end of the window it fetched (``fetched``: its start and end)
-    when that is later: a quiet week fetched is quiet, not the week before reported again;
-    a bare ``--from`` ends there too, and --from/--to inside that window are a quiet period,
-    not one that misses the input. A
+    ``fetch`` wrote, at the end of the last window it fetched (``fetched``: the windows, in
+    order, ``merged``) when that is later: a quiet week fetched is quiet, not the week before
+    reported again; a bare ``--from`` ends there too, and --from/--to inside a window fetched
+    are a quiet period, not one that misses the input. A
     bare ``--to`` is the end of ``DEFAULT_SINCE``, as for ``--graph`` (``resolve_window``), so
     the same options select the same period from an export and from Graph.
-    A period that misses the input's events altogether is ``InputError`` naming their span:
-    an export holds only what it was exported for, so it cannot say such a period was quiet
-    (a mistyped date, or the wrong file). One that overlaps them but holds no event is a
-    quiet stretch, analysed as one.
+    A period that misses what the input covers (``covered``) is ``InputError`` naming it: an
+    export holds only what it was exported for, and a fetch what Graph was asked for, so it
+    cannot say such a period was quiet (a mistyped date, the wrong file, or the days between
+    two fetches). One that overlaps it but holds no event is a quiet stretch, analysed as one.
     """
     check_options(since, start, end)
     if not (since or start or end):
@@ -119,7 +122,8 @@ def choose_period(
     oldest, newest = time_range(events)
     if newest is None:
         raise InputError("the input", "holds no provisioning events to choose a period from")
-    finish = max(_just_after(newest), fetched[1]) if fetched else _just_after(newest)
+    fetched = fetched or []
+    finish = max(_just_after(newest), fetched[-1][1]) if fetched else _just_after(newest)
     if since:
         return Period(finish - parse_since(since), finish)
     last = parse_bound("--to", end, end_of_day=True) if end else finish
@@ -127,21 +131,79 @@ def choose_period(
         first = parse_bound("--from", start, end_of_day=False)
     else:  # a bare --to ends a period of the default length, as a fetch's does
         first = last - parse_since(DEFAULT_SINCE) if end else oldest
-    if fetched:  # Graph was asked for every day of the window: those without events are quiet
-        oldest, newest = min(oldest, fetched[0]), max(newest, fetched[1])
-    if last <= oldest or first > newest:
+    stretches = covered(events, fetched)
+    if not any(begins < last and first <= ends for begins, ends in stretches):
         option = "/".join(name for name, given in (("--from", start), ("--to", end)) if given)
         asked = f"from {_minute(first)}" if option == "--from" else (
             f"{_minute(first)} to {_minute(last)}")
         raise InputError(option, f"no event of the input is in the period asked for ({asked} UTC): "
-                         f"{_span(oldest, newest)}")
+                         f"{_spans(stretches)}")
     return Period(first, last)
+
+
+def merged(windows: Iterable[Window]) -> list[Window]:
+    """The windows in order, those that overlap or meet joined: two fetches that meet leave
+    no day unasked, two that do not leave the days between them unknown."""
+    joined: list[Window] = []
+    for start, end in sorted(windows):
+        if joined and start <= joined[-1][1]:
+            joined[-1] = (joined[-1][0], max(joined[-1][1], end))
+        else:
+            joined.append((start, end))
+    return joined
+
+
+def covered(events: Table, fetched: list[Window]) -> list[Window]:
+    """What the input covers: the windows Graph was asked for, and the span of the events
+    outside them (an export read beside a fetch covers the span of its events, as an export
+    alone does); the events alone say nothing of the days between two windows."""
+    at = pl.col("activity_time")
+    inside = [(at >= start) & (at < end) for start, end in fetched]
+    outside = events.lazy().filter(~pl.any_horizontal(inside)) if inside else events
+    oldest, newest = time_range(outside)
+    return merged(fetched + ([(oldest, newest)] if newest else []))
+
+
+def unfetched(period: Period, stretches: list[Window]) -> list[Period]:
+    """The parts of the period between two stretches the input covers (``covered``): never
+    fetched, so missing, not quiet. (Before the first stretch the span of an export is all
+    there is to go by, as ever.)"""
+    return [Period(max(ends, period.start), min(begins, period.end))
+            for (_, ends), (begins, _) in pairwise(stretches)
+            if ends < period.end and begins > period.start]
+
+
+def unfetched_text(gaps: list[Period]) -> str:
+    """'nothing was fetched from A to B UTC' for the gaps of ``unfetched``."""
+    return "nothing was fetched " + " and ".join(
+        f"from {_minute(gap.start)} to {_minute(gap.end)}" for gap in gaps) + " UTC"
 
 
 def _span(oldest: datetime | None, newest: datetime | None) -> str:
     if newest is None:
         return "the input has no events"
     return f"the input's events run from {_minute(oldest)} to {_minute(newest)} UTC"
+
+
+def _spans(stretches: list[Window]) -> str:
+    """What the input covers, for a period that misses it: the stretches fetched when there
+    are several, so the reader sees the days between were never asked of Graph."""
+    if len(stretches) == 1:
+        return _span(*stretches[0])
+    runs = " and ".join(f"{_minute(start)} to {_minute(end)}" for start, end in stretches)
+    return f"the input covers {runs} UTC, and nothing was fetched between them"
+
+
+def period_note(period: Period, events: Table, fetched: list[Window], empty: bool,
+                graph: bool = False) -> str | None:
+    """What to say of a period beside its findings: the days of it never fetched, which are
+    missing, not quiet; else, when it holds no event (``empty``), that it is a quiet one
+    (``quiet_note``)."""
+    if gaps := unfetched(period, covered(events, fetched)):
+        return (f"{unfetched_text(gaps)}, in the period asked for ({_minute(period.start)} to "
+                f"{_minute(period.end)} UTC): those days are missing from the input, Graph was "
+                "never asked for them")
+    return quiet_note(period, events, graph or bool(fetched)) if empty else None
 
 
 def quiet_note(period: Period, events: Table, graph: bool = False) -> str:

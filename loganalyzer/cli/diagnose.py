@@ -27,10 +27,10 @@ from loganalyzer.config.check import to_json as config_json
 from loganalyzer.config.with_logs import configured_job, confirm, section, terminal_section
 from loganalyzer.diagnosis_text import SEVERITY_STYLES, render_markdown, render_terminal
 from loganalyzer.findings import to_json
-from loganalyzer.graph.state import fetched_window
+from loganalyzer.graph.state import fetched_windows
 from loganalyzer.job_status_file import logged_jobs, other_job_notes, read_job_status
 from loganalyzer.normalize import Frames
-from loganalyzer.periods import Period, choose_period, quiet_note, select, stale_note
+from loganalyzer.periods import Period, Window, choose_period, period_note, select, stale_note
 from loganalyzer.problems import InputError
 from loganalyzer.verdict import fails_at, verdict
 
@@ -48,12 +48,13 @@ def _bad_usage(message: str) -> typer.Exit:
 
 
 def in_period(frames: Frames, window: FetchWindow, graph: GraphSource,
-              fetched: tuple[datetime, datetime] | None = None
+              fetched: list[Window] | None = None
               ) -> tuple[Frames, Period | None, list[str]]:
     """Files and stores: only the events of --since/--from/--to (``--since`` counts back from
-    the newest event, or from the end of the window a fetch folder was fetched for, noted when
-    that is long ago; a quiet period noted with the input's span), and that period; with
-    --graph the fetch already asked for that window."""
+    the newest event, or from the end of the windows a fetch folder was fetched for, noted
+    when that is long ago; a quiet period noted with the input's span, days of it between
+    two fetches as not fetched), and that period; with --graph the fetch already asked for
+    that window."""
     if graph.enabled:
         return frames, None, []
     period = choose_period(frames.events, window.since, window.date_from, window.date_to,
@@ -61,9 +62,8 @@ def in_period(frames: Frames, window: FetchWindow, graph: GraphSource,
     if period is None:
         return frames, None, []
     selected = select(frames, period)
-    notes = [stale_note(period, window.since, datetime.now(UTC))]
-    if not selected.event_count():
-        notes.append(quiet_note(period, frames.events, fetched is not None))
+    notes = [stale_note(period, window.since, datetime.now(UTC)),
+             period_note(period, frames.events, fetched or [], not selected.event_count())]
     return selected, period, [note for note in notes if note]
 
 
@@ -98,7 +98,7 @@ def diagnose(
         dataset, chosen = flowcase_only(load_for_analysis(inputs, graph, quiet, window),
                                         graph.events.app_name, inputs)
         frames, period, period_notes = in_period(
-            dataset.frames, window, graph, None if graph.enabled else fetched_window(inputs or []))
+            dataset.frames, window, graph, None if graph.enabled else fetched_windows(inputs or []))
         cut = dataset.cut_within(period)
         job = job or configured_job(configuration, lambda: logged_jobs(frames.events))
         with progress_bar(quiet, echo_last=False) as progress:

@@ -22,7 +22,7 @@ from loganalyzer.cli.console import progress_bar
 from loganalyzer.cli.fetch import FetchWindow
 from loganalyzer.cli.options import with_options
 from loganalyzer.cli.outputs import Format, output_options, targets, write
-from loganalyzer.graph.state import fetched_window
+from loganalyzer.graph.state import fetched_windows
 from loganalyzer.ingest import ingest_to_store, read_manifest
 from loganalyzer.periods import choose_period, select
 from loganalyzer.problems import InputError, Problem, summarize_problems
@@ -106,7 +106,7 @@ def summary(inputs: Inputs, *, window: FileWindow, out: SummaryOutput,
         window.check()
         dataset = load_inputs(inputs, quiet, analysis_only=True)
         period = choose_period(dataset.frames.events, window.since, window.date_from,
-                               window.date_to, fetched_window(inputs))
+                               window.date_to, fetched_windows(inputs))
         if period is not None:
             dataset = dataclasses.replace(dataset, frames=select(dataset.frames, period))
         result = summarize(dataset)

@@ -35,20 +35,21 @@ from loganalyzer.engine import diagnose
 from loganalyzer.findings import Diagnosis, to_json
 from loganalyzer.graph import query
 from loganalyzer.graph.query import RETENTION, QueryError, resolve_window
-from loganalyzer.graph.state import fetched_since, fetched_window
+from loganalyzer.graph.state import fetched_windows
 from loganalyzer.ingest import Dataset
 from loganalyzer.job_status_file import logged_jobs, other_job_notes, read_job_status
 from loganalyzer.normalize import Frames
 from loganalyzer.periods import (
     DEFAULT_SINCE,
     Period,
+    Window,
     choose_period,
+    covered,
     parse_bound,
     parse_since,
-    quiet_note,
+    period_note,
     select,
     stale_note,
-    time_range,
 )
 from loganalyzer.problems import InputError
 from loganalyzer.report.model import Analysis, Comparison, build_report, loud_not_retested
@@ -90,18 +91,16 @@ def _graph_period(since: str | None, start: str | None, end: str | None,
     return Period(window.start, window.end)
 
 
-def _input_start(graph: GraphSource, frames: Frames, fetched: datetime | None = None
-                 ) -> datetime | None:
-    """Where what was read begins: an export's oldest event, or on a folder ``fetch`` wrote
-    the start of the window it asked Graph for when that is earlier (days without events
-    are quiet there, not missing, as with --graph); with --graph the oldest day Graph
-    still keeps (30 days back), so a previous period beyond it (--since 4w
-    --compare-previous) is known to be partly missing, not taken as quiet, which named every
-    finding of the period new."""
+def _input_covers(graph: GraphSource, frames: Frames, fetched: list[Window]) -> list[Window]:
+    """What was read covers: an export the span of its events, a folder ``fetch`` wrote the
+    windows it asked Graph for (days without events are quiet there, not missing, as with
+    --graph; days between two windows are missing); with --graph the days Graph still keeps
+    (30 days back). A previous period beyond it (--since 4w --compare-previous) is known to
+    be partly missing, not taken as quiet, which named every finding of the period new."""
     if graph.enabled:
-        return query.graph_clock() - RETENTION
-    oldest = time_range(frames.events)[0]
-    return min(oldest, fetched) if oldest and fetched else oldest
+        now = query.graph_clock()
+        return [(now - RETENTION, now)]
+    return covered(frames.events, fetched)
 
 
 def _analyse(dataset: Dataset, period: Period | None, job: JobStatus | None,
@@ -193,7 +192,7 @@ def report_command(
         fetch_window = _graph_window(since, start, end, compare_previous) if graph.enabled else None
         dataset, scoped = flowcase_only(load_for_analysis(inputs, graph, quiet, fetch_window),
                                         graph.events.app_name, inputs)
-        fetched = None if graph.enabled else fetched_window(inputs or [])
+        fetched = [] if graph.enabled else fetched_windows(inputs or [])
         period = (
             _graph_period(since, start, end, dataset.frames)
             if graph.enabled
@@ -213,16 +212,16 @@ def report_command(
                               configuration=configuration,
                               selection=graph.describe() if graph.enabled else "",
                               other_apps=scoped.note() or "",
-                              input_start=_input_start(graph, dataset.frames,
-                                                       None if graph.enabled
-                                                       else fetched_since(inputs or [])))
+                              input_covers=_input_covers(graph, dataset.frames, fetched))
         if not graph.enabled and (note := stale_note(period, since, datetime.now(UTC))):
             report.notes.insert(0, note)
-        if period and not current.dataset.frames.event_count() and dataset.frames.event_count():
-            # a quiet period beside events read (files; --graph with --compare-previous): as
-            # on files, say so; a fetch with no event at all is noted by load_for_analysis
-            report.notes.insert(0, quiet_note(period, dataset.frames.events,
-                                              graph.enabled or fetched is not None))
+        if period and dataset.frames.event_count() and (note := period_note(
+                period, dataset.frames.events, fetched,
+                not current.dataset.frames.event_count(), graph.enabled)):
+            # a quiet period beside events read (files; --graph with --compare-previous), or
+            # days of it not fetched: say so; a fetch with no event at all is noted by
+            # load_for_analysis
+            report.notes.insert(0, note)
         report.notes += other_job_notes(job, dataset.frames.events) + config_notes
         if configuration is not None:
             report.configuration = without_people(configuration) if redact else configuration

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from contextlib import ExitStack
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -23,11 +22,11 @@ from loganalyzer.cli.outputs import Format, output_options, targets, write
 from loganalyzer.config.check import to_json as config_json
 from loganalyzer.config.with_logs import configured_job, confirm, section, terminal_section
 from loganalyzer.graph.query import user_filter
-from loganalyzer.graph.state import fetched_window
+from loganalyzer.graph.state import fetched_windows
 from loganalyzer.ingest import lacks_skip_classes, read_manifest
 from loganalyzer.job_status_file import read_job_status
 from loganalyzer.normalize import Frames
-from loganalyzer.periods import choose_period, quiet_note
+from loganalyzer.periods import Window, choose_period, period_note
 from loganalyzer.problems import ALL_IN_MANIFEST, InputError, summarize_problems, unread_note
 from loganalyzer.schema import empty_frame
 from loganalyzer.why.elsewhere import OtherApps
@@ -87,17 +86,17 @@ def _why(paths: list[Path], user: str, job_of: JobOf, quiet: bool,
     """``window``: the period of files and stores to judge (with --graph the fetch asked)."""
     period = window is not None and any((window.since, window.date_from, window.date_to))
     source, notes = _load(paths, quiet, apps, indexed=not period)
-    chosen = _in_period(source, window, fetched_window(paths)) if window and period else source
+    chosen = _in_period(source, window, fetched_windows(paths)) if window and period else source
     answer = why(chosen, user, job_of(source))
     answer.notes = notes + answer.notes
     return answer
 
 
 def _in_period(source: FrameSource, window: FetchWindow,
-               fetched: tuple[datetime, datetime] | None = None) -> FrameSource:
+               fetched: list[Window] | None = None) -> FrameSource:
     """Files and stores: only the events of --since/--from/--to, as for `diagnose` (on a
-    folder ``fetch`` wrote, within the window it ``fetched``). A quiet stretch of the input
-    is nobody's story: said with the input's span, exit 2."""
+    folder ``fetch`` wrote, within the windows it ``fetched``). A quiet stretch of the input
+    is nobody's story: said with the input's span (or the days of it not fetched), exit 2."""
     period = choose_period(source.events, window.since, window.date_from, window.date_to,
                            fetched)
     if period is None:
@@ -109,7 +108,7 @@ def _in_period(source: FrameSource, window: FetchWindow,
         options = [name for name, given in (("--since", window.since), ("--from",
                    window.date_from), ("--to", window.date_to)) if given]
         raise InputError("/".join(options),
-                         quiet_note(period, source.events, fetched is not None))
+                         period_note(period, source.events, fetched or [], empty=True))
     return source.narrowed(chosen, source.others.where(within) if source.others else None)
 
 

@@ -124,15 +124,14 @@ def fetch_to_folder(
     if out_dir.exists() and not out_dir.is_dir():
         raise QueryError(f"{out_dir} is a file; -o takes a folder for the downloaded pages")
     out_dir.mkdir(parents=True, exist_ok=True)
-    if options.restart:
-        _discard_download(out_dir)
+    finished = _discard_download(out_dir) if options.restart else []
     incremental = IncrementalState.load(options.incremental) if options.incremental else None
     if incremental and incremental.request != options.request():
         raise QueryError(
             f"{options.incremental} was written for another selection or Graph root "
             f"({incremental.request}); use a separate state file per selection"
         )
-    state, result = _plan(options, out_dir, incremental)
+    state, result = _plan(options, out_dir, incremental, finished)
     if result.already_complete:
         return result
     return run_session(
@@ -141,10 +140,10 @@ def fetch_to_folder(
     )
 
 
-def _discard_download(folder: Path) -> None:
+def _discard_download(folder: Path) -> list[list[str]]:
     """``--restart``: drop the unfinished download (its pages, a partial page, the state).
     Pages of finished downloads stay: an incremental state has already moved past them, so
-    nothing would fetch them again."""
+    nothing would fetch them again; their windows are returned, for the new state to keep."""
     try:
         previous = RunState.load(folder)
     except QueryError:  # an unreadable state: nothing tells which pages are its own
@@ -155,12 +154,15 @@ def _discard_download(folder: Path) -> None:
         unfinished = page is not None and first is not None and int(page.group(1)) >= first
         if unfinished or path.name.endswith(".json.part") or path.name == RUN_STATE_NAME:
             path.unlink()
+    return previous.finished() if previous is not None else []
 
 
 def _plan(
-    options: FetchOptions, out_dir: Path, incremental: IncrementalState | None
+    options: FetchOptions, out_dir: Path, incremental: IncrementalState | None,
+    finished: list[list[str]] | None = None,
 ) -> tuple[RunState, FetchResult]:
-    """Resume the folder's unfinished download, or start a new one."""
+    """Resume the folder's unfinished download, or start a new one, which keeps the windows
+    of the downloads finished before it (``finished`` when ``--restart`` removed the state)."""
     previous = RunState.load(out_dir)
     request = options.request()
     if previous is not None and previous.request == request and (
@@ -192,7 +194,9 @@ def _plan(
         {"$filter": query, "$top": options.page_size}, quote_via=quote, safe="$"
     )
     first_page = last_page_number(out_dir) + 1
-    state = RunState(request, query, window.to_json(), first_url, first_page, first_page)
+    earlier = previous.finished() if previous is not None else finished or []
+    state = RunState(request, query, window.to_json(), first_url, first_page, first_page,
+                     fetched=earlier)
     return state, FetchResult(out_dir, query, window, notes=retention_notes(window, now))
 
 

@@ -4,7 +4,9 @@ Two small JSON files, both written atomically so an interrupted run never leaves
 
 * the *run state*, ``OUT/.fetch-state.json`` (hidden, so the readers skip it): the request,
   the ``@odata.nextLink`` to continue from and the next page number. A re-run of the same
-  command reads it and resumes.
+  command reads it and resumes. It keeps the windows of the downloads finished in the folder
+  before (``fetched_windows`` reads them), so a folder fetched twice is not taken for one
+  window from the first start to the last end, which called the days between quiet.
 * the *incremental state*, the file named by ``--incremental STATE``: the watermark (the
   newest event time completed runs fetched; it never moves back) and the ids of events inside
   the overlap before it, so the next run asks for ``watermark - overlap`` onwards and drops
@@ -24,10 +26,12 @@ from typing import Any
 
 from loganalyzer import atomic_write
 from loganalyzer.graph.query import QueryError, parse_time
+from loganalyzer.periods import Window, merged
 
 RUN_STATE_NAME = ".fetch-state.json"
-# a store's manifest key: the window of the downloads it was ingested from (``fetched_window``)
-FETCHED_WINDOW = "fetched_window"
+# a store's manifest key: the windows of the downloads it was ingested from (``fetched_windows``)
+FETCHED_WINDOWS = "fetched_windows"
+ONE_FETCHED_WINDOW = "fetched_window"  # the one [start, end] of a manifest written before
 PAGE_PATTERN = re.compile(r"^page-(\d+)\.json$")
 STATE_FORMAT = 1
 
@@ -72,6 +76,7 @@ class RunState:
     complete: bool = False
     recent: dict[str, str] = field(default_factory=dict)  # id -> activityDateTime (incremental)
     newest: str | None = None  # the newest activityDateTime fetched (incremental)
+    fetched: list[list[str]] = field(default_factory=list)  # earlier downloads' windows
     format: int = STATE_FORMAT
 
     @classmethod
@@ -87,6 +92,12 @@ class RunState:
 
     def save(self, folder: Path) -> None:
         write_json_atomic(folder / RUN_STATE_NAME, asdict(self))
+
+    def finished(self) -> list[list[str]]:
+        """The windows fetched whole into this folder: the earlier downloads' and, once
+        complete, this one's. A new download keeps them, so a folder fetched twice is not
+        taken for one window (nor the second alone)."""
+        return self.fetched + ([self.window] if self.complete and self.window else [])
 
 
 def unfinished_downloads(folder: Path) -> list[str]:
@@ -104,46 +115,40 @@ def unfinished_downloads(folder: Path) -> list[str]:
     return notes
 
 
-def fetched_since(inputs: list[Path]) -> datetime | None:
-    """The start of the window of the finished downloads in ``inputs``, the earliest: Graph
-    was asked from then, so the days before their oldest event were quiet, not missing."""
-    window = fetched_window(inputs)
-    return window[0] if window else None
-
-
-def fetched_window(inputs: list[Path]) -> tuple[datetime, datetime] | None:
-    """The earliest start and the latest end of the windows of the finished downloads in
-    ``inputs``, and of those a store was ingested from (its manifest's ``FETCHED_WINDOW``);
-    None when no input is a folder ``fetch`` wrote or such a store."""
-    starts, ends = [], []
+def fetched_windows(inputs: list[Path]) -> list[Window]:
+    """The windows of the finished downloads in ``inputs`` and of those a store was ingested
+    from (its manifest's ``FETCHED_WINDOWS``), ``merged``: the days between two are not
+    fetched, so not quiet. Empty when no input is a folder ``fetch`` wrote or such a store."""
+    found: list[Window] = []
     for given in inputs:
         folder = Path(given)
         if not folder.is_dir():
             continue
-        if kept := _store_window(folder):
-            starts.append(kept[0])
-            ends.append(kept[1])
+        found += _store_windows(folder)
         for path in folder.rglob(RUN_STATE_NAME):
             try:
                 state = RunState.load(path.parent)
             except QueryError:  # not ours to judge, as in unfinished_downloads
                 continue
-            if state is not None and state.complete and state.window:
-                starts.append(parse_time(state.window[0]))
-                ends.append(parse_time(state.window[1]))
-    return (min(starts), max(ends)) if ends else None
+            if state is not None:
+                found += _read_windows(state.finished())
+    return merged(found)
 
 
-def _store_window(folder: Path) -> tuple[datetime, datetime] | None:
-    """The fetched window a store's manifest kept, None for any other folder (or a store
+def _store_windows(folder: Path) -> list[Window]:
+    """The fetched windows a store's manifest kept, none for any other folder (or a store
     made from no fetch, or one whose manifest cannot say: ``read_store`` names that)."""
     from loganalyzer.readers.sources import STORE_MANIFEST  # it imports this module
 
     try:
-        kept = json.loads((folder / STORE_MANIFEST).read_text(encoding="utf-8"))[FETCHED_WINDOW]
-        return parse_time(kept[0]), parse_time(kept[1])
+        manifest = json.loads((folder / STORE_MANIFEST).read_text(encoding="utf-8"))
+        return _read_windows(manifest.get(FETCHED_WINDOWS) or [manifest[ONE_FETCHED_WINDOW]])
     except (OSError, ValueError, LookupError, TypeError, AttributeError, QueryError):
-        return None
+        return []
+
+
+def _read_windows(pairs: list[list[str]]) -> list[Window]:
+    return [(parse_time(start), parse_time(end)) for start, end in pairs]
 
 
 @dataclass

@@ -22,7 +22,7 @@ from loganalyzer.engine import in_report_order
 from loganalyzer.findings import Diagnosis, Finding, severity_rank
 from loganalyzer.ingest import Dataset
 from loganalyzer.normalize import RESULT_ORDINALS, UNKNOWN_STATUS, Table
-from loganalyzer.periods import Period, time_range
+from loganalyzer.periods import Period, Window, time_range, unfetched, unfetched_text
 from loganalyzer.report.charts import Chart, build_charts
 from loganalyzer.summary import cycle_table
 from loganalyzer.textsafe import clipped
@@ -265,11 +265,12 @@ def build_report(
     generated_at: datetime | None = None,
     selection: str = "",
     other_apps: str = "",
-    input_start: datetime | None = None,
+    input_covers: list[Window] | None = None,
 ) -> Report:
     """The report of one period, compared with the one before when ``previous`` is given.
-    ``input_start``: where the input begins, when it may not reach back to the previous
-    period's start (an export's oldest event; for a live fetch, the oldest day Graph keeps).
+    ``input_covers``: the stretches of time the input covers, in order, when they may miss
+    part of the previous period (an export's span; the windows fetched, with the days between
+    them; for a live fetch, the days Graph keeps).
 
     A period without events still gets a full report (zero figures, no findings): Entra logs
     only changes, so a quiet week of a healthy job has none. ``selection`` says what was asked
@@ -284,7 +285,7 @@ def build_report(
     accepted = [s.finding for s in diagnosis.suppressed]  # still facts of the period
     halted = _halted_cycles(diagnosis.findings + accepted)
     before = {f.rule_id for f in _all_findings(previous)} if previous else None
-    partial = _partial(previous, input_start) if previous else ""
+    partial = _partial(previous, input_covers or []) if previous else ""
     views = [_finding_view(f, _change(f, before, bool(partial))) for f in ordered]
     # a quiet period cannot name its tenant, app and job; the period before may
     named = previous.dataset.frames.events if previous and not count else events
@@ -353,12 +354,18 @@ def _change(finding: Finding, before: set[str] | None, partial: bool) -> str:
     return "ongoing" if finding.rule_id in before else "" if partial else "new"
 
 
-def _partial(previous: Analysis, input_start: datetime | None) -> str:
-    """Why the previous period is only partly known, or "". An export seldom begins with an
-    event at the very start of the period (Entra logs changes only), so the input must miss
-    more than a quarter of it to count as partial."""
+def _partial(previous: Analysis, input_covers: list[Window]) -> str:
+    """Why the previous period is only partly known, or "": days of it between two windows
+    fetched, or the input beginning late in it. An export seldom begins with an event at
+    the very start of the period (Entra logs changes only), so it must miss more than a
+    quarter of it to count as partial."""
     period = previous.period
-    if period is None or input_start is None or input_start - period.start <= period.length / 4:
+    if period is None or not input_covers:
+        return ""
+    if gaps := unfetched(period, input_covers):
+        return f"{unfetched_text(gaps)}, in the previous period"
+    input_start = input_covers[0][0]
+    if input_start - period.start <= period.length / 4:
         return ""
     if input_start >= period.end:
         return f"the input begins at {_when(input_start)}, after the previous period ended"
