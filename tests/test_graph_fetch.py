@@ -13,6 +13,7 @@ import pytest
 from loganalyzer.graph.client import AuthOptions, GraphConnection, GraphError, GraphRequestError
 from loganalyzer.graph.fetch import FetchOptions, fetch_to_folder
 from loganalyzer.graph.query import QueryError, Selection
+from loganalyzer.graph.state import fetched_windows
 from loganalyzer.ingest import load
 from tests.fake_graph import OTHER_APP, FakeGraph, make_events
 from tests.graph_support import FAST, START, TOKEN, events, options, page_ids, pages
@@ -275,6 +276,17 @@ def test_resumed_incremental_run_goes_on_up_to_now(clock, tmp_path):
     assert len(ids) == len(set(ids))
     assert json.loads(state.read_text())["watermark"] == "2026-03-01T08:58:00Z"
     assert result.watermark == datetime(2026, 3, 1, 8, 58, tzinfo=UTC)
+
+
+def test_a_folder_keeps_the_window_of_every_run_into_it(clock, tmp_path):
+    """Scheduled runs into one folder: each run's state keeps the windows of the runs before
+    it, so the folder covers all of them, not the last run's window alone."""
+    state, logs = tmp_path / "flowcase.state", tmp_path / "logs"
+    with FakeGraph(make_events(60, START, timedelta(minutes=5)), token=TOKEN) as graph:
+        for hours in (5, 8):  # the second run asks from an hour before 04:55
+            clock.at = START + timedelta(hours=hours)
+            fetch_to_folder(_scheduled(graph, state), logs)
+    assert fetched_windows([logs]) == [(START - timedelta(hours=19), START + timedelta(hours=8))]
 
 
 def test_watermark_never_moves_back(clock, tmp_path):
