@@ -10,6 +10,12 @@ the UK), ``24.03.2026 08:06`` (Germany, Norway), ``2026-03-24 08:06`` (Sweden). 
 ``03/04/2026`` is the 3rd of April or the 4th of March is decided for a whole column from
 the dates that can only be one (a first number over 12 is a day), never per value; dotted
 dates are always day first.
+
+Log Analytics writes TimeGenerated in the portal's regional format (JavaScript's
+``toLocaleString`` with milliseconds): ``24.3.2026, 8:06:10,099`` in Norway and Germany,
+``2026-03-24 8:06:10,099`` in Sweden, ``24.3.2026, 8.06.10,099`` in Denmark and
+``24.3.2026 klo 8.06.10,099`` in Finland; ``_regional`` rewrites the time part with colons and a
+decimal point.
 """
 
 from __future__ import annotations
@@ -82,6 +88,18 @@ def _cleaned(text: pl.Expr) -> pl.Expr:
     return pl.when(cleaned.str.starts_with("0001-01-01")).then(None).otherwise(cleaned)
 
 
+# a time after the date: Danish and Finnish dots between its parts, a decimal comma
+_DOTTED_TIME = r"(^|[\s,])(\d{1,2})\.(\d{2})\.(\d{2})(\D|$)"
+_COMMA_FRACTION = r"(\d:\d{2}),(\d+)"
+
+
+def _regional(cleaned: pl.Expr) -> pl.Expr:
+    """A European regional format's time written as the fallback formats read it."""
+    return (cleaned.str.replace(r"\s+klo\s+", " ")
+            .str.replace(_DOTTED_TIME, "${1}${2}:${3}:${4}${5}")
+            .str.replace(_COMMA_FRACTION, "${1}.${2}"))
+
+
 def parse_iso(text: pl.Expr) -> pl.Expr:
     """ISO 8601 with ``Z`` or an offset and any fraction; null when it is not that."""
     return _cleaned(text).str.strptime(UTC_TIME, _ISO, strict=False)
@@ -95,7 +113,7 @@ def _parse_with(text: pl.Expr, fmt: str, has_zone: bool) -> pl.Expr:
 
 def parse_utc(text: pl.Expr) -> pl.Expr:
     """Every known format (slower): for small columns and details."""
-    cleaned = _cleaned(text)
+    cleaned = _regional(_cleaned(text))
     attempts = [cleaned.str.strptime(UTC_TIME, _ISO, strict=False)]
     attempts += [_parse_with(cleaned, fmt, zone) for fmt, zone in _FALLBACK_FORMATS]
     return pl.coalesce(attempts)
@@ -107,7 +125,7 @@ def parse_utc_column(frame: pl.DataFrame, column: str, alias: str) -> pl.DataFra
     frame = frame.with_columns(parse_iso(pl.col(column)).alias(alias))
     missed = pl.col(alias).is_null() & pl.col(column).is_not_null()
     if frame.select(missed.any()).item():
-        cleaned = _cleaned(pl.col(column))
+        cleaned = _regional(_cleaned(pl.col(column)))
         order = day_first(frame.filter(missed).select(cleaned).to_series())
         parsed = (  # a numeric date in the column's order only, never the other as a fallback
             pl.when(cleaned.str.contains(_NUMERIC_DATE))

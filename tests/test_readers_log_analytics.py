@@ -353,3 +353,25 @@ def test_duration_grouped_by_a_locale_is_whole_milliseconds(tmp_path, written, r
     rows = [{**r, "DurationMs": written} for r in ROWS]
     dataset = load([la_csv(tmp_path / "query_data.csv", rows)])
     assert dataset.frames.events["duration_ms"].to_list() == [read] * len(rows)
+
+
+# The portal writes TimeGenerated with the browser's regional format (JavaScript's
+# toLocaleString with milliseconds): en-US is '11/3/2026, 7:17:42.123 AM', but Flowcase's
+# Nordic and European admins get a comma before the milliseconds, Danish and Finnish dots
+# between hours, minutes and seconds, and Finnish a 'klo' before the time.
+@pytest.mark.parametrize(("locale", "failed", "skipped"), [
+    ("nb-NO", "3.11.2026, 7:17:42,123", "3.11.2026, 19:19:00,000"),
+    ("de-DE", "3.11.2026, 07:17:42,123", "3.11.2026, 19:19:00,000"),
+    ("sv-SE", "2026-11-03 7:17:42,123", "2026-11-03 19:19:00,000"),
+    ("fr-FR", "03/11/2026 7:17:42,123", "13/11/2026 19:19:00,000"),
+    ("da-DK", "3.11.2026, 7.17.42,123", "3.11.2026, 19.19.00,000"),
+    ("fi-FI", "3.11.2026 klo 7.17.42,123", "3.11.2026 klo 19.19.00,000"),
+])
+def test_csv_times_in_a_european_regional_format_are_read(tmp_path, locale, failed, skipped):
+    times = {FAILED["Id"]: failed, RESULT_ONLY["Id"]: failed, SKIPPED["Id"]: skipped}
+    rows = [{**r, "TimeGenerated [UTC]": times[r["Id"]]} for r in ROWS]
+    dataset = load([la_csv(tmp_path / "query_data.csv", rows)])
+    assert not dataset.problems
+    events = by_id(dataset.frames.events)
+    assert events[FAILED["Id"]]["activity_time"].isoformat() == "2026-11-03T07:17:42.123000+00:00"
+    assert events[SKIPPED["Id"]]["activity_time"].hour == 19
