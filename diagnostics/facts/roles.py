@@ -158,7 +158,7 @@ def _sent_roles(ctx: Context) -> pl.DataFrame:
         sent.join(parsed, on="value", maintain_order="left")
         .filter(pl.col("role").is_not_null())
         .join(verdicts, on="role", how="left", maintain_order="left")
-        .select("event_id", "person", "status", "action", "role", "problem")
+        .select("event_id", "person", "status", "action", "activity_time", "role", "problem")
         .unique(["event_id", "role"], maintain_order=True)
     )
 

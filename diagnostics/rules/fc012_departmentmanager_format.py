@@ -22,6 +22,8 @@ Known false positives:
 
 from __future__ import annotations
 
+import polars as pl
+
 from diagnostics.facts.roles import MANAGER_FORM, role_evidence
 from diagnostics.rulekit import Context, Hit, describe, ids, quote_list
 
@@ -44,10 +46,10 @@ def evaluate(ctx: Context) -> list[Hit]:
     invalid, failures, events = role_evidence(ctx, MANAGER_FORM)
     if events.height == 0:
         return []
-    values = [
-        f"'{role}' ({problem})"
-        for role, problem in invalid.select("role", "problem").unique(maintain_order=True).rows()
-    ]
+    # in the order they were first sent: an export listed newest first says the same
+    first_sent = (invalid.group_by("role", "problem").agg(pl.col("activity_time").min())
+                  .sort("activity_time", "role"))
+    values = [f"'{role}' ({problem})" for role, problem, _ in first_sent.rows()]
     message = (
         f"departmentmanager roles in an unusable format: {quote_list(values, 4)}"
         if values
