@@ -15,6 +15,7 @@ from typing import Any
 
 import polars as pl
 
+from diagnostics.facts.departments import department_failures
 from diagnostics.facts.vocabulary import ROLE
 from diagnostics.rulekit import NAMED, Context, http_in, is_transient, mentions, no_http_status
 
@@ -198,9 +199,14 @@ def _role_failures(ctx: Context) -> pl.DataFrame:
     simple_bad = invalid.filter(pl.col("form") == SIMPLE_FORM)["event_id"].implode()
     manager_sent = sent.filter(department_manager_role())["event_id"].implode()
     text_names_manager = mentions(r"departmentmanager:\w|invalid departmentmanager")
+    # a department failure of a request that sent no roles is the department's, whatever else
+    # its text says ("Departments and roles must exist before provisioning")
+    department_only = department_failures(ctx).filter(
+        ~pl.col("event_id").is_in(sent["event_id"].implode()))["event_id"].implode()
     return ctx.failures.filter(
         (http_in(400, 422) | (no_http_status() & ~is_transient()))
         & (mentions(ROLE) | mentions(DEPARTMENT_MANAGER))
+        & ~pl.col("event_id").is_in(department_only)
     ).with_columns(
         pl.when(pl.col("event_id").is_in(simple_bad))
         .then(pl.lit(SIMPLE_FORM))
