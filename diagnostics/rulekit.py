@@ -709,7 +709,7 @@ def object_names(frame: pl.DataFrame) -> list[str]:
     named = frame.group_by("object").agg(pl.col("label").drop_nulls().max())
     shared = pl.len().over("label") > 1
     name = pl.when(shared).then(pl.format("{} <{}>", "label", "object")).otherwise("label")
-    return sorted(named.select(name).to_series().to_list())
+    return sorted(named.select(name).to_series().drop_nulls().to_list())
 
 
 def describe_objects(frame: pl.DataFrame) -> str:

@@ -134,6 +134,21 @@ def test_a_group_is_found_by_its_name() -> None:
     assert leading_finding_for(diagnosis, "flowcase users").rule_id == "FC001"
 
 
+def test_two_groups_of_the_same_name_are_two_groups() -> None:
+    """Entra allows two groups of one display name (one re-created beside the old): the
+    message counts the groups the affected list shows, each named with its object id."""
+    x = Export()
+    x.user("kari.nilsen@contoso.no")
+    x.group("Flowcase Users", http=404)
+    x.object_ids["group:Flowcase Users"] = "99999999-4a4c-4b2e-9c1d-5e6f7a8b9c0d"
+    x.group("Flowcase Users", http=404)
+    [finding] = [f for f in diagnose(x.frames()).findings if f.rule_id == "FC001"]
+    assert len(finding.affected) == 2
+    assert finding.message.startswith("2 groups (Flowcase Users <00000002-"), finding.message
+    assert "Flowcase Users <99999999-4a4c-4b2e-9c1d-5e6f7a8b9c0d>) failed 2 times" in \
+        finding.message
+
+
 def test_nobody_leads_for_an_unknown_user() -> None:
     assert leading_finding_for(diagnose(mixed_export().frames()), "ghost@contoso.no") is None
 

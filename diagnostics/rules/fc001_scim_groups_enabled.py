@@ -27,13 +27,14 @@ import polars as pl
 
 from diagnostics.rulekit import (
     NAMED,
+    OBJECT,
     Context,
     Hit,
-    describe,
     http_in,
     ids,
     is_failure,
     mentions,
+    object_names,
     plural,
     quote_list,
     verb,
@@ -74,12 +75,14 @@ def evaluate(ctx: Context) -> list[Hit]:
     untyped_group_404 = (
         pl.col("object_type").is_null() & http_in(404) & mentions(r"(^|[^a-z])groups?([^a-z]|$)")
     )
-    events = ctx.events_where(is_group | untyped_group_404,
-                              (*NAMED, "status", "http_status", "cycle_id", "activity_time"))
+    events = ctx.events_where(
+        is_group | untyped_group_404,
+        (*NAMED, "source_id", "status", "http_status", "cycle_id", "activity_time"),
+    ).with_columns(OBJECT)  # two groups may share a display name: count Entra objects
     if events.height == 0:
         return []
     failures = events.filter(is_failure())
-    names = sorted(events["label"].drop_nulls().unique().to_list())
+    names = object_names(events)
     if failures.height == 0:
         message = (
             f"The SCIM group mapping is on: {plural(len(names), 'group')} "
@@ -89,10 +92,11 @@ def evaluate(ctx: Context) -> list[Hit]:
         )
         return [Hit(ids(events), message, severity="medium", details={"groups": names})]
     not_found = failures.filter(http_in(404))
-    failed = sorted(failures["label"].unique().to_list())
+    failed = object_names(failures)
     # "halted" needs a group 404 (what Flowcase answers) followed by the cycle stopping
     halted = halted_cycles(ctx, not_found) if not_found.height else []
-    message = f"{describe(failures, 'group')} failed {plural(failures.height, 'time')}"
+    message = (f"{plural(len(failed), 'group')} ({quote_list(failed)}) failed "
+               f"{plural(failures.height, 'time')}")
     if not_found.height == failures.height:
         message += " with HTTP 404"
     elif not_found.height:
