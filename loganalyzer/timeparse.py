@@ -9,7 +9,7 @@ A CSV re-saved by Excel writes dates in its locale: ``24/03/2026 08:06`` (day fi
 the UK), ``24.03.2026 08:06`` (Germany, Norway), ``2026-03-24 08:06`` (Sweden). Whether
 ``03/04/2026`` is the 3rd of April or the 4th of March is decided for a whole column from
 the dates that can only be one (a first number over 12 is a day), never per value; dotted
-dates are always day first.
+dates, and dates whose time has a decimal comma, are always day first.
 
 Log Analytics writes TimeGenerated in the portal's regional format (JavaScript's
 ``toLocaleString`` with milliseconds): ``24.3.2026, 8:06:10,099`` in Norway and Germany,
@@ -54,7 +54,10 @@ def day_first(texts: pl.Series) -> bool:
     first, second = parts["1"].cast(pl.Int32), parts["3"].cast(pl.Int32)
     if (second > 12).any():
         return False
-    return bool((parts["2"] == ".").any() or (first > 12).any())
+    # a decimal comma in the time (fr-FR '03/11/2026 7:17:42,123') is never a month-first
+    # locale's
+    comma = texts.str.contains(_COMMA_FRACTION).any()
+    return bool((parts["2"] == ".").any() or (first > 12).any() or comma)
 
 
 def year_first_dates(texts: pl.Series) -> pl.Series:
@@ -125,8 +128,8 @@ def parse_utc_column(frame: pl.DataFrame, column: str, alias: str) -> pl.DataFra
     frame = frame.with_columns(parse_iso(pl.col(column)).alias(alias))
     missed = pl.col(alias).is_null() & pl.col(column).is_not_null()
     if frame.select(missed.any()).item():
+        order = day_first(frame.filter(missed).select(_cleaned(pl.col(column))).to_series())
         cleaned = _regional(_cleaned(pl.col(column)))
-        order = day_first(frame.filter(missed).select(cleaned).to_series())
         parsed = (  # a numeric date in the column's order only, never the other as a fallback
             pl.when(cleaned.str.contains(_NUMERIC_DATE))
             .then(parse_utc(_year_first(cleaned, order)))
