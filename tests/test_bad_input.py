@@ -540,3 +540,27 @@ def test_a_csv_excel_saved_in_ansi_is_refused_naming_its_line_as_the_docs_show(
              "export it again, or in Excel save it as CSV UTF-8 (Comma delimited)")
     assert code == 2 and stderr == shown + "\n"
     assert shown in (ROOT / "docs/inputs.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_an_export_opened_in_excel_and_saved_as_a_workbook_says_so(tmp_path, suffix):
+    """A Log Analytics CSV opened in Excel and saved as a workbook (.xlsx, or renamed back
+    to .csv): say it is a workbook and how to save it as CSV, not 'a binary file'."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["TimeGenerated [UTC]", "Id", "ResultType"])
+    workbook.active.append(["3/24/2026, 8:06:10.099 AM", "4e7f7293", "Failure"])
+    path = tmp_path / f"AADProvisioningLogs{suffix}"
+    workbook.save(path)
+    code, stdout, stderr = run("diagnose", str(path))
+    assert code == 2 and stdout == ""
+    assert_one_line_error(stderr, str(path), "an Excel workbook", "CSV UTF-8")
+
+
+def test_an_old_excel_workbook_says_so(tmp_path):
+    path = tmp_path / "ProvisioningLogs.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504)
+    code, _, stderr = run("diagnose", str(path))
+    assert code == 2
+    assert_one_line_error(stderr, str(path), "an Excel workbook", "CSV UTF-8")

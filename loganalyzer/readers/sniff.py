@@ -68,6 +68,8 @@ def sniff(source: Source) -> Kind:
     head = source.head()
     if not head.strip():
         raise InputError(source.name, "is empty (expected a provisioning log export)")
+    if _is_workbook(head):
+        raise InputError(source.name, _WORKBOOK)
     # a NUL at the start, or many, is a binary file; one NUL inside the text is damage
     if b"\x00" in head[:4] or head.count(b"\x00") > max(8, len(head) // 100):
         raise InputError(source.name, "is a binary file, not a JSON or CSV log export")
@@ -81,6 +83,18 @@ def sniff(source: Source) -> Kind:
         return _sniff_object(source, text)
     _require_csv_header(source, text)
     return Kind.CSV
+
+
+# An export opened in Excel and saved as a workbook: .xlsx is a zip holding xl/..., .xls an
+# OLE2 compound file
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_WORKBOOK = ("is an Excel workbook, not a CSV or JSON export: in Excel use File > Save As > "
+             "'CSV UTF-8 (Comma delimited)' and pass that file, or export the logs again")
+
+
+def _is_workbook(head: bytes) -> bool:
+    return head.startswith(_OLE2) or (
+        head.startswith(b"PK\x03\x04") and (b"[Content_Types].xml" in head or b"xl/" in head))
 
 
 _EXPECTED = (
