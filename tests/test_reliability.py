@@ -474,6 +474,28 @@ def test_class06_after_the_damage_the_fast_reader_takes_over(tmp_path, monkeypat
     assert len(called) == 2  # the careful reader ran twice, briefly; DuckDB read the rest
 
 
+def _read_carefully(path: Path) -> tuple[list[str], list[json_careful.Problem]]:
+    """The events and problems of the careful reader alone: what the fast one must match."""
+    items = list(read_careful(Source(str(path), path), Kind.JSON_ARRAY))
+    return ([i["id"] for i in items if isinstance(i, dict)],
+            [i for i in items if isinstance(i, json_careful.Problem)])
+
+
+def test_class06_a_hand_back_keeps_a_one_line_file_s_columns(tmp_path, monkeypatch):
+    """After the fast reader takes over again, the careful reader's columns on a one-line
+    file are the whole file's, not the rest's it was handed."""
+    monkeypatch.setattr(json_careful, "CLEAN_RUN", 50)
+    text = json.dumps(records(1500), separators=(",", ":"))
+    for victim in ("evt-00400", "evt-01100"):
+        at = text.index(f'"{victim}"')
+        text = text[:at] + f'"{victim}" "broken"' + text[at + len(victim) + 2:]
+    path = tmp_path / "big.json"
+    path.write_text(text)
+    dataset = load([path])
+    assert len(dataset.problems) == 2
+    assert dataset.problems == _read_carefully(path)[1]
+
+
 # 7. Counting ---------------------------------------------------------------------------------
 
 

@@ -49,11 +49,14 @@ _TOO_DEEP = "nested deeper than the JSON reader allows (about 1,000 levels)"
 @dataclass(frozen=True)
 class Resume:
     """Where the careful reader stopped, so the fast one can read the rest: the records read
-    so far, and the byte (of the decompressed file) where the next one starts."""
+    so far, the byte (of the decompressed file) where the next one starts, and the line and
+    column of the rest's first character (the '[' written before that record), so a
+    one-line file's columns stay those of the whole file."""
 
     records: int
     byte: int
     line: int
+    column: int = 1
 
 
 class Broken(ValueError):
@@ -78,7 +81,7 @@ class TextStream:
     breaks once, incrementally, so asking for every record's line stays linear.
     """
 
-    def __init__(self, handle: BinaryIO, first_line: int = 1):
+    def __init__(self, handle: BinaryIO, first_line: int = 1, first_column: int = 1):
         self._handle = handle
         self._decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
         self.buf = ""
@@ -86,7 +89,7 @@ class TextStream:
         self.eof = False
         self._mark = 0  # a position whose line is known
         self._mark_line = first_line
-        self._base_column = 1  # column of buf[0]
+        self._base_column = first_column  # column of buf[0]
         self._started = False
         self._dropped_bytes = 0  # bytes of the file before buf[0] (a BOM included)
 
@@ -249,11 +252,11 @@ def read_careful(
     records follow the damage; the return value says where the fast reader can take over.
     ``after`` says where in the whole file ``source`` (the rest written by ``rest_of``) begins.
     """
-    after = after or Resume(0, 0, 1)
+    after = after or Resume(0, 0, 1, 1)
     with source.open_binary() as handle:
         if kind is Kind.NDJSON:
             return (yield from _read_lines(source, handle, skip, hand_back, after))
-        stream = TextStream(handle, after.line)
+        stream = TextStream(handle, after.line, after.column)
         pos = stream.skip(0)
         opened = kind is Kind.GRAPH_PAGE
         if opened:
@@ -284,7 +287,8 @@ def read_careful(
                 continue
             number, where, value, start = item
             if hand_back and clean >= CLEAN_RUN:
-                return Resume(number - 1, stream.byte(start), stream.line(start))
+                return Resume(number - 1, stream.byte(start), stream.line(start),
+                              stream.column(start) - 1)
             clean += clean >= 0
             if number > skip:
                 passing = False  # an event the fast reader gave, and its fields' notes
