@@ -9,6 +9,7 @@ import gzip
 import io
 import json
 import re
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from loganalyzer import readers
 from loganalyzer.cli import app
 from loganalyzer.ingest import load
 from loganalyzer.readers import containers, json_careful
+from loganalyzer.readers.cut_arrays import closed_prefix
 from loganalyzer.readers.json_careful import TextStream, read_careful
 from loganalyzer.readers.sniff import Kind
 from loganalyzer.readers.sources import Source
@@ -474,11 +476,77 @@ def test_class06_after_the_damage_the_fast_reader_takes_over(tmp_path, monkeypat
     assert len(called) == 2  # the careful reader ran twice, briefly; DuckDB read the rest
 
 
+def _careful_rows(monkeypatch) -> list[int]:
+    """How many events each call of the careful reader yields, as ``_read_json`` calls it."""
+    calls: list[int] = []
+    read_careful_ = readers.read_careful
+
+    def counting(*args, **kwargs):
+        items, calls_at = read_careful_(*args, **kwargs), len(calls)
+        calls.append(0)
+        while True:
+            try:
+                item = next(items)
+            except StopIteration as stop:
+                return stop.value
+            calls[calls_at] += isinstance(item, dict)
+            yield item
+
+    monkeypatch.setattr(readers, "read_careful", counting)
+    return calls
+
+
 def _read_carefully(path: Path) -> tuple[list[str], list[json_careful.Problem]]:
     """The events and problems of the careful reader alone: what the fast one must match."""
     items = list(read_careful(Source(str(path), path), Kind.JSON_ARRAY))
     return ([i["id"] for i in items if isinstance(i, dict)],
             [i for i in items if isinstance(i, json_careful.Problem)])
+
+
+@pytest.mark.parametrize("layout", ["portal", "spaced", "indented", "bom"])
+def test_class06_a_cut_download_is_read_fast_up_to_its_cut_record(tmp_path, monkeypatch,
+                                                                  layout):
+    """An interrupted download used to be read record by record from its start, ten times
+    slower per event than the whole file: only the cut record is the careful reader's now,
+    and the problem is said as before, at the same line and column."""
+    calls = _careful_rows(monkeypatch)
+    spill = tmp_path / "temp"
+    spill.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spill))
+    events = records(1200)
+    text = json.dumps(events, indent=2 if layout == "indented" else None,
+                      separators=(",", ":") if layout == "portal" else None)
+    data = (b"\xef\xbb\xbf" if layout == "bom" else b"") + text.encode()
+    path = tmp_path / "cut.json"
+    path.write_bytes(data)
+    assert closed_prefix(Source(str(path), path), Kind.JSON_ARRAY) is None  # whole: not copied
+    path.write_bytes(data[: data.index(b'"evt-01199"') + 6])  # inside the last record's id
+    dataset = load([path])
+    careful_ids, careful_problems = _read_carefully(path)
+    assert ids(dataset) == careful_ids == [f"evt-{i:05d}" for i in range(1199)]
+    assert dataset.problems == careful_problems
+    [problem] = dataset.problems
+    assert problem.location.startswith("record 1200 (line ")
+    assert "Unterminated string starting at line" in problem.message
+    assert calls == [0]  # the careful reader met the cut record only
+    assert list(spill.iterdir()) == []  # the copy and the rest are removed
+
+
+def test_class06_a_record_start_inside_the_cut_record_falls_back(tmp_path, monkeypatch):
+    """The last place a record seems to start is inside the cut record (a nested object with
+    the records' first key): DuckDB refuses the copy and the careful reader reads on, with the
+    same events and problem as alone."""
+    calls = _careful_rows(monkeypatch)
+    events = records(300)
+    events[-1]["extra"] = [{"id": "a"}, {"id": "b", "more": "x" * 100}]
+    text = json.dumps(events, separators=(",", ":"))
+    path = tmp_path / "cut.json"
+    path.write_text(text[: text.rindex('"more"') + 20])
+    dataset = load([path])
+    careful_ids, careful_problems = _read_carefully(path)
+    assert ids(dataset) == careful_ids and len(careful_ids) == 299
+    assert dataset.problems == careful_problems and "truncated" in careful_problems[-1].message
+    assert len(calls) == 1
 
 
 def test_class06_a_hand_back_keeps_a_one_line_file_s_columns(tmp_path, monkeypatch):

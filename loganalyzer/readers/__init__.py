@@ -15,7 +15,7 @@ import tempfile
 import threading
 from collections import Counter
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, TypeVar
 
@@ -25,6 +25,7 @@ from loganalyzer.graph.state import RUN_STATE_NAME
 from loganalyzer.problems import Ignored, InputError, KeptEventsNote, Problem, skipped_note
 from loganalyzer.readers import csv_logs, log_analytics, other_logs
 from loganalyzer.readers.csv_portal import PortalReader
+from loganalyzer.readers.cut_arrays import closed_prefix
 from loganalyzer.readers.json_careful import EVENT_KEY, Resume, read_careful
 from loganalyzer.readers.on_demand import read_on_demand
 from loganalyzer.readers.other_logs import OtherLog
@@ -173,14 +174,17 @@ def _read_json(source: Source, kind: Kind, read_log: ReadLog) -> Iterator[pl.Dat
     from loganalyzer.readers import json_fast  # DuckDB loads only when JSON is read
 
     part, start = source, Resume(0, 0, 1)  # the part of the file still to read, where it starts
+    prefix = None
     try:
+        prefix = closed_prefix(source, kind)  # a cut file's whole records, for the fast reader
         for rounds in range(MAX_HAND_BACKS + 1):
             read = 0
+            fast = prefix.source if prefix else part
             # the whole file's pages are counted in the same pass as its events
             keys = (_EVENT_BYTES, *_PAGE_KEYS) if pages and part is source else (_EVENT_BYTES,)
-            count = _KeyCount(part, keys)
+            count = _KeyCount(fast, keys)
             try:
-                for batch in json_fast.read_fast(part, kind, envelope, BATCH_ROWS, diagnostic,
+                for batch in json_fast.read_fast(fast, kind, envelope, BATCH_ROWS, diagnostic,
                                                  start.records):
                     read += batch.height
                     yield batch
@@ -188,6 +192,10 @@ def _read_json(source: Source, kind: Kind, read_log: ReadLog) -> Iterator[pl.Dat
                 if on_pages:
                     read_log.graph_pages[source.name] = _pages_and_links(on_pages)
                     pages = False
+                if events <= read and prefix:  # the cut record is the careful reader's
+                    part = _rest(source, kind, prefix.rest.byte)
+                    start = replace(prefix.rest, records=read)
+                    continue
                 if events <= read:
                     return
                 # valid JSON holding more events than it yielded: a lost bracket nested some
@@ -197,6 +205,9 @@ def _read_json(source: Source, kind: Kind, read_log: ReadLog) -> Iterator[pl.Dat
                          source.name, exc)
             finally:
                 count.stop()
+                if prefix:
+                    prefix.source.path.unlink()
+                    prefix = None
             if pages:  # refused before its count ended
                 _count_pages(source, read_log)
                 pages = False
@@ -210,6 +221,8 @@ def _read_json(source: Source, kind: Kind, read_log: ReadLog) -> Iterator[pl.Dat
                 part.path.unlink()
             part, start = rest, resume
     finally:
+        if prefix:
+            prefix.source.path.unlink(missing_ok=True)
         if part is not source:
             part.path.unlink(missing_ok=True)
 
