@@ -503,9 +503,10 @@ def _read_carefully(path: Path) -> tuple[list[str], list[json_careful.Problem]]:
             [i for i in items if isinstance(i, json_careful.Problem)])
 
 
+@pytest.mark.parametrize("cut", ["in-a-record", "after-a-comma"])
 @pytest.mark.parametrize("layout", ["portal", "spaced", "indented", "bom"])
 def test_class06_a_cut_download_is_read_fast_up_to_its_cut_record(tmp_path, monkeypatch,
-                                                                  layout):
+                                                                  layout, cut):
     """An interrupted download used to be read record by record from its start, ten times
     slower per event than the whole file: only the cut record is the careful reader's now,
     and the problem is said as before, at the same line and column."""
@@ -520,15 +521,19 @@ def test_class06_a_cut_download_is_read_fast_up_to_its_cut_record(tmp_path, monk
     path = tmp_path / "cut.json"
     path.write_bytes(data)
     assert closed_prefix(Source(str(path), path), Kind.JSON_ARRAY) is None  # whole: not copied
-    path.write_bytes(data[: data.index(b'"evt-01199"') + 6])  # inside the last record's id
+    last = data.index(b'"evt-01199"')
+    end = last + 6 if cut == "in-a-record" else data.rindex(b",", 0, last) + 1
+    path.write_bytes(data[:end])
     dataset = load([path])
     careful_ids, careful_problems = _read_carefully(path)
     assert ids(dataset) == careful_ids == [f"evt-{i:05d}" for i in range(1199)]
     assert dataset.problems == careful_problems
     [problem] = dataset.problems
     assert problem.location.startswith("record 1200 (line ")
-    assert "Unterminated string starting at line" in problem.message
-    assert calls == [0]  # the careful reader met the cut record only
+    assert ("Unterminated string starting at line" if cut == "in-a-record"
+            else "missing: the file ends after record 1199") in problem.message
+    # the careful reader read from the last record start on: the cut one, or the last whole
+    assert calls == [0 if cut == "in-a-record" else 1]
     assert list(spill.iterdir()) == []  # the copy and the rest are removed
 
 

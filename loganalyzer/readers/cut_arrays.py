@@ -90,7 +90,7 @@ def _last_record_start(path: Path, indent: bytes, key: bytes) -> tuple[int, int]
                 return _rest_start(last, begin, indent)
             if begin == 0 or window >= 2 * MAX_RECORD:
                 return None
-            window *= 4
+            window = min(4 * window, 2 * MAX_RECORD)
 
 
 def _rest_start(start: re.Match[bytes], begin: int, indent: bytes) -> tuple[int, int] | None:
