@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import copy
 import csv
+import errno
 import gzip
 import io
 import json
+import os
 import re
 import tempfile
 import zipfile
@@ -21,7 +23,7 @@ from typer.testing import CliRunner
 from loganalyzer import readers
 from loganalyzer.cli import app
 from loganalyzer.ingest import load
-from loganalyzer.readers import containers, json_careful
+from loganalyzer.readers import containers, cut_arrays, json_careful
 from loganalyzer.readers.cut_arrays import closed_prefix
 from loganalyzer.readers.json_careful import TextStream, read_careful
 from loganalyzer.readers.sniff import Kind
@@ -535,6 +537,55 @@ def test_class06_a_cut_download_is_read_fast_up_to_its_cut_record(tmp_path, monk
     # the careful reader read from the last record start on: the cut one, or the last whole
     assert calls == [0 if cut == "in-a-record" else 1]
     assert list(spill.iterdir()) == []  # the copy and the rest are removed
+
+
+def _cut_download(tmp_path: Path) -> Path:
+    text = json.dumps(records(1200), separators=(",", ":"))
+    path = tmp_path / "cut.json"
+    path.write_text(text[: text.index('"evt-01199"') + 6])
+    return path
+
+
+@pytest.mark.skipif(not hasattr(os, "copy_file_range"), reason="Linux's in-kernel copy")
+def test_class06_a_kernel_refusing_the_copy_part_way_is_copied_on_from_there(tmp_path,
+                                                                             monkeypatch):
+    """Between two file systems (the export on another disk than the temp folder) the kernel
+    may refuse its copy, after some of it or at once: the rest is copied through Python from
+    where the kernel stopped, and the file is still read fast up to its cut."""
+    calls = _careful_rows(monkeypatch)
+    kernel_copy, given = os.copy_file_range, []
+
+    def refusing(source, target, count, *args):
+        given.append(count)
+        if len(given) > 1:
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        return kernel_copy(source, target, min(count, 1000), *args)
+
+    monkeypatch.setattr(os, "copy_file_range", refusing)
+    path = _cut_download(tmp_path)
+    dataset = load([path])
+    assert len(given) == 2
+    assert ids(dataset) == _read_carefully(path)[0] == [f"evt-{i:05d}" for i in range(1199)]
+    assert calls == [0]  # the copy held every whole record
+
+
+def test_class06_a_full_temp_folder_reads_the_cut_download_carefully(tmp_path, monkeypatch):
+    """No room for the copy of the whole records: the file is read record by record as before
+    the copy existed, not refused, and no part of the copy is left."""
+    calls = _careful_rows(monkeypatch)
+    spill = tmp_path / "temp"
+    spill.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spill))
+
+    def full(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(cut_arrays, "_copy", full)
+    path = _cut_download(tmp_path)
+    dataset = load([path])
+    assert (ids(dataset), dataset.problems) == _read_carefully(path)
+    assert calls == [1199]
+    assert list(spill.iterdir()) == []
 
 
 def test_class06_a_record_start_inside_the_cut_record_falls_back(tmp_path, monkeypatch):

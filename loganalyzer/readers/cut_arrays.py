@@ -11,6 +11,7 @@ was inside a record (the caller then reads the file carefully, as before).
 from __future__ import annotations
 
 import codecs
+import contextlib
 import os
 import re
 import tempfile
@@ -55,7 +56,10 @@ def closed_prefix(source: Source, kind: Kind) -> Prefix | None:
                 _copy(handle, out, comma)
             out.write(b"]")
             line, column = _line_and_column(source.path, comma)
-        except BaseException:  # a full disk, SIGTERM: leave no copy behind
+        except OSError:  # a full temp folder: read the file carefully, as without the copy
+            Path(out.name).unlink()
+            return None
+        except BaseException:  # SIGTERM, Ctrl-C: leave no copy behind
             Path(out.name).unlink()
             raise
     # the rest is '[' and what follows it: the '[' stands for the byte before it (the comma,
@@ -105,11 +109,15 @@ def _rest_start(start: re.Match[bytes], begin: int, indent: bytes) -> tuple[int,
 
 
 def _copy(handle: BinaryIO, out: BinaryIO, size: int) -> None:
-    """Copy ``size`` bytes, in the kernel where it can (Linux): a gigabyte in about a second."""
+    """Copy ``size`` bytes, in the kernel where it can (Linux): a gigabyte in about a second.
+    Kernels refuse it between file systems (the export on a USB disk, the temp folder on
+    another) or on some of them: the rest is then copied through Python from where it got."""
     if hasattr(os, "copy_file_range"):
-        while size > 0 and (copied := os.copy_file_range(handle.fileno(), out.fileno(), size)):
-            size -= copied
-        return
+        with contextlib.suppress(OSError):  # both files' offsets moved by what was copied
+            while size > 0 and (copied := os.copy_file_range(handle.fileno(), out.fileno(),
+                                                             size)):
+                size -= copied
+        handle.seek(os.lseek(handle.fileno(), 0, os.SEEK_CUR))  # read on from there
     while size > 0 and (block := handle.read(min(size, _BLOCK))):
         out.write(block)
         size -= len(block)
