@@ -315,3 +315,86 @@ def test_a_re_export_reaches_across_a_cut_whichever_input_holds_it(tmp_path, for
                                                  spill_bytes=0),
         }[form]().problems
     assert cut_off(problems) == [] and len(problems) == 1
+
+
+def _weekly_store_and_export(tmp_path: Path) -> tuple[Path, Path, int]:
+    """Last week's store and this week's export, which holds last week's events again (a
+    download of the whole month): the weekly `ingest STORE NEW.json -o STORE`."""
+    records = json.loads((SAMPLES / "weekly-two-periods.json").read_text(encoding="utf-8"))
+    week1, month = tmp_path / "week1.json", tmp_path / "month.json"
+    week1.write_text(json.dumps(records[len(records) // 2:]), encoding="utf-8")
+    month.write_text(json.dumps(records), encoding="utf-8")
+    ingest_to_store([week1], tmp_path / "store")
+    return tmp_path / "store", month, len(records) - len(records) // 2
+
+
+def _same_stores(one: Path, other: Path) -> None:
+    files = sorted(p.name for p in one.glob("*.parquet"))
+    assert files == sorted(p.name for p in other.glob("*.parquet")) and len(files) >= 7
+    for name in files:
+        assert_frame_equal(pl.read_parquet(other / name), pl.read_parquet(one / name),
+                           check_exact=True)
+    manifests = [read_manifest(s) for s in (one, other)]
+    assert [{k: v for k, v in m.items() if k != "created"} for m in manifests[1:]] == [
+        {k: v for k, v in manifests[0].items() if k != "created"}]
+
+
+def test_a_store_added_to_is_read_a_batch_at_a_time_into_the_same_store(tmp_path,
+                                                                        monkeypatch):
+    """The store given as an input is written into the new one a batch of events at a time,
+    each with its own steps and properties: read whole, a 500k-event store added to a 1M
+    export held 3.5 GB. Batches change nothing in the store written, nor the duplicates."""
+    store, month, held = _weekly_store_and_export(tmp_path)
+    ingest_to_store([store, month], tmp_path / "whole")
+    monkeypatch.setattr(readers, "BATCH_ROWS", 7)
+    monkeypatch.setattr(ingest, "BATCH_ROWS", 7)
+    sizes = []
+    add = store_index.IndexWriter.add
+
+    def adding(self, frames, details):
+        sizes.append(frames.event_count())
+        add(self, frames, details)
+
+    monkeypatch.setattr(store_index.IndexWriter, "add", adding)
+    manifest = ingest_to_store([store, month], tmp_path / "batched")
+    assert manifest["duplicates_dropped"] == held
+    # batches are gathered to at least BATCH_ROWS events: at most two of the store's
+    assert len(sizes) >= held // 14 and max(sizes) < 2 * 7
+    _same_stores(tmp_path / "whole", tmp_path / "batched")
+
+
+def test_a_store_whose_steps_are_not_in_event_order_is_added_to_whole(tmp_path, monkeypatch):
+    """A batch's steps and properties are read as the run of rows between its events' first
+    and last, kept only when they are the batch's: rows of a file not in event order are
+    each written once, with their event."""
+    store, month, _ = _weekly_store_and_export(tmp_path)
+    ingest_to_store([store, month], tmp_path / "in-order")
+    for name in ("steps", "modified_properties"):
+        path = store / f"{name}.parquet"
+        pl.read_parquet(path).sample(fraction=1.0, shuffle=True, seed=7).write_parquet(path)
+    monkeypatch.setattr(readers, "BATCH_ROWS", 7)
+    monkeypatch.setattr(ingest, "BATCH_ROWS", 7)
+    ingest_to_store([store, month], tmp_path / "shuffled")
+    for name in ("events", "steps", "modified_properties", "step_details"):
+        shuffled, in_order = (pl.read_parquet(tmp_path / s / f"{name}.parquet")
+                              for s in ("shuffled", "in-order"))
+        assert_frame_equal(shuffled.sort(pl.all()), in_order.sort(pl.all()), check_exact=True)
+
+
+def test_a_damaged_store_added_to_is_one_error_naming_the_file(tmp_path):
+    """Damaged data pages of a store's steps (the footer intact) are the store's one-line
+    error when it is added to, not a traceback."""
+    from typer.testing import CliRunner
+
+    from loganalyzer.cli import app
+
+    store, month, _ = _weekly_store_and_export(tmp_path)
+    steps = store / "steps.parquet"
+    data = bytearray(steps.read_bytes())
+    data[200:len(data) // 2] = b"\x55" * (len(data) // 2 - 200)
+    steps.write_bytes(bytes(data))
+    result = CliRunner().invoke(app, ["ingest", str(store), str(month), "-o",
+                                      str(tmp_path / "new"), "-q"])
+    assert result.exit_code == 2, result.output
+    assert f"{steps}: is not a readable store file" in result.output
+    assert "Traceback" not in result.output

@@ -147,3 +147,17 @@ def test_a_user_disabled_in_entra_is_an_expected_skip_not_an_unexplained_one(
     assert (group["skip_reason"], group["count"], group["affected"]) == (
         "NotEffectivelyEntitled", 1, 1)
     assert "lene.moe@contoso.no" in group["sample_text"]
+
+
+def test_an_older_store_ingested_again_in_batches_gets_the_classes(
+    store: Path, export: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """A store written before the classes, given to ingest, is classified a batch at a time
+    from each batch's own steps (a skip's class depends on them only)."""
+    from loganalyzer import ingest
+
+    old = _old_store(store, tmp_path / "old", keep_details=False)
+    monkeypatch.setattr(ingest, "BATCH_ROWS", 3)
+    ingest_to_store([old], tmp_path / "new")
+    assert _classes(pl.read_parquet(tmp_path / "new" / "events.parquet")) == _classes(
+        load([export]).frames.events)
