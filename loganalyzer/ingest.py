@@ -529,16 +529,22 @@ def _batch_spans(events: pl.LazyFrame, rows: pl.LazyFrame, path: Path
                  ) -> dict[int, tuple[int, int]]:
     """Per batch of ``BATCH_ROWS`` events, the first and last row of ``rows`` (a file of
     rows by event) that hold its events. Ingest writes every file in event order, so this is
-    the batch's own run of rows, read as a slice (1M events: 0.8 s for all the steps, with
-    0.4 s to find the runs) instead of a scan of the whole file for each batch."""
-    batches = events.select("event_id").with_row_index("_batch").with_columns(
+    the batch's own run of rows, read as a slice (1M events: 0.8 s for all the steps)
+    instead of a scan of the whole file for each batch. Joined on the ids' hashes (1M: 190
+    MB and 3.6 s for both files, against 350 MB and 10.8 s on the ids): a hash two events
+    share only widens a run, whose rows are then kept by their own event id."""
+    batches = events.select(_hashed_id()).with_row_index("_batch").with_columns(
         pl.col("_batch") // BATCH_ROWS)
     runs = _read_store_file(
-        rows.select("event_id").with_row_index("_row").join(batches, on="event_id")
+        rows.select(_hashed_id()).with_row_index("_row").join(batches, on="_id")
         .group_by("_batch").agg(pl.col("_row").min().alias("_first"),
                                 pl.col("_row").max().alias("_last")),
         path, engine="streaming")
     return {batch: (first, last) for batch, first, last in runs.iter_rows()}
+
+
+def _hashed_id() -> pl.Expr:
+    return pl.col("event_id").hash().alias("_id")
 
 
 def _span(rows: pl.LazyFrame, span: tuple[int, int] | None) -> pl.LazyFrame:
