@@ -2,10 +2,10 @@
 
 Both open with the verdict, the cause to fix first and the count of findings by severity, then
 list the findings causes first (``engine.report_order``), each with its fix and, for a
-consequence, the cause it follows from; then the failures no rule explains, what was counted
-as expected noise, and the findings accepted with ``--ignore`` or a baseline. Markdown escapes
-every value taken from a log with ``markdown.md_escape`` (as the report does); the terminal
-output is built from rich ``Text``, never markup, so a log value cannot style it.
+consequence, the cause it follows from; then the failures, skips and warnings no rule explains,
+what was counted as expected noise, and the findings accepted with ``--ignore`` or a baseline.
+Markdown escapes every value taken from a log with ``markdown.md_escape`` (as the report does);
+the terminal output is built from rich ``Text``, never markup, so a log value cannot style it.
 """
 
 from __future__ import annotations
@@ -103,8 +103,9 @@ def _indent(text: str | Text, level: int = 1) -> Padding:
 
 
 def render_terminal(diagnosis: Diagnosis, verdict: Verdict) -> RenderableType:
-    """Findings with their fix, then unexplained failures, expected skips and suppressed
-    findings; rich wraps it to the terminal (or ``console.PLAIN_WIDTH`` in a file or pipe)."""
+    """Findings with their fix, then unexplained failures, skips and warnings, expected skips
+    and suppressed findings; rich wraps it to the terminal (or ``console.PLAIN_WIDTH`` in a
+    file or pipe)."""
     lines = headline(diagnosis, verdict)
     first = verdict.fix_first
     top = Text(lines[0])
@@ -121,6 +122,7 @@ def render_terminal(diagnosis: Diagnosis, verdict: Verdict) -> RenderableType:
         parts += _finding_terminal(f)
     parts += _unexplained_text(diagnosis)
     parts += _unexplained_skips_text(diagnosis)
+    parts += _unexplained_warnings_text(diagnosis)
     parts.append(Text(_expected_skips(diagnosis)))
     parts += _suppressed_text(diagnosis)
     parts.append(Text(f"Rules run: {len(diagnosis.rules_run)}."))
@@ -159,13 +161,25 @@ def _unexplained_text(diagnosis: Diagnosis) -> list[RenderableType]:
     out: list[RenderableType] = [
         Text(f"Unexplained failures ({sum(u.count for u in diagnosis.unexplained)}):")
     ]
-    out += [
-        _indent(f"{u.error_code or '(no code)'} / HTTP {u.http_status or '-'}: "
-                f"{plural(u.count, 'failure')}, {plural(u.affected, 'object')}; "
-                f"e.g. {u.sample_reason or '(no reason logged)'}{_who(u)}")
-        for u in diagnosis.unexplained
-    ]
+    out += [_indent(_group_line(u, "failure")) for u in diagnosis.unexplained]
     return [*out, Text("")]
+
+
+def _unexplained_warnings_text(diagnosis: Diagnosis) -> list[RenderableType]:
+    """What the warnings no rule explains said: counting them tells the reader nothing."""
+    if not diagnosis.unexplained_warnings:
+        return []
+    total = sum(u.count for u in diagnosis.unexplained_warnings)
+    out: list[RenderableType] = [Text(f"Unexplained warnings ({total:,}; they did not fail):")]
+    out += [_indent(_group_line(u, "warning")) for u in diagnosis.unexplained_warnings]
+    return [*out, Text("")]
+
+
+def _group_line(group: UnexplainedGroup, noun: str) -> str:
+    """'Teapot / HTTP 418: 3 failures, 2 objects; e.g. I'm a teapot; who: ...'."""
+    return (f"{group.error_code or '(no code)'} / HTTP {group.http_status or '-'}: "
+            f"{plural(group.count, noun)}, {plural(group.affected, 'object')}; "
+            f"e.g. {group.sample_reason or '(no reason logged)'}{_who(group)}")
 
 
 def _who(group: UnexplainedGroup) -> str:
@@ -205,6 +219,17 @@ def _suppressed_text(diagnosis: Diagnosis) -> list[RenderableType]:
         return []
     return [Text(f"Suppressed ({len(diagnosis.suppressed)}, accepted):", style="dim"),
             *(_indent(Text(line, style="dim")) for line in _suppressed_lines(diagnosis))]
+
+
+def _md_groups(groups: list[UnexplainedGroup], counted: str) -> list[str]:
+    """The table of unexplained failures or warnings; ``counted`` heads the count column."""
+    return [
+        f"| error code | HTTP | {counted} | objects | for example | sample reason |",
+        "|---|---|---|---|---|---|",
+        *(f"| {md_escape(u.error_code or '')} | {u.http_status or ''} | {u.count} | "
+          f"{u.affected} | {md_escape(', '.join(u.examples))} | "
+          f"{md_escape(u.sample_reason or '')} |" for u in groups),
+    ]
 
 
 def render_markdown(diagnosis: Diagnosis, verdict: Verdict) -> str:
@@ -261,19 +286,7 @@ def render_markdown(diagnosis: Diagnosis, verdict: Verdict) -> str:
             out.append("")
         out += [f"**Fix:** {md_escape(f.remediation)}", ""]
     out += ["## Unexplained failures", ""]
-    if diagnosis.unexplained:
-        out += [
-            "| error code | HTTP | failures | objects | for example | sample reason |",
-            "|---|---|---|---|---|---|",
-        ]
-        out += [
-            f"| {md_escape(u.error_code or '')} | {u.http_status or ''} | {u.count} | "
-            f"{u.affected} | {md_escape(', '.join(u.examples))} | "
-            f"{md_escape(u.sample_reason or '')} |"
-            for u in diagnosis.unexplained
-        ]
-    else:
-        out.append("None.")
+    out += _md_groups(diagnosis.unexplained, "failures") if diagnosis.unexplained else ["None."]
     if diagnosis.unexplained_skips:
         out += [
             "",
@@ -287,6 +300,10 @@ def render_markdown(diagnosis: Diagnosis, verdict: Verdict) -> str:
             f"{md_escape(u.sample_text or '')} |"
             for u in diagnosis.unexplained_skips
         ]
+    if diagnosis.unexplained_warnings:
+        out += ["", "## Unexplained warnings", "",
+                "Warnings no rule explains; they did not fail.", ""]
+        out += _md_groups(diagnosis.unexplained_warnings, "warnings")
     out += ["", f"{md_escape(_expected_skips(diagnosis))} Rules run: {len(diagnosis.rules_run)}."]
     if diagnosis.suppressed:
         out += ["", "## Suppressed (accepted)", ""]

@@ -1,4 +1,5 @@
-"""Run the rulebook over canonical frames: findings, unexplained failures and a summary.
+"""Run the rulebook over canonical frames: findings, what no finding explains (failures,
+skips, warnings) and a summary.
 
 Rules run in two phases. Cause and noise rules see the frames; consequence rules (escrow,
 quarantine) run after them and see their findings, so they can claim only the failures no
@@ -103,6 +104,7 @@ def _diagnosis(ctx: Context, progress: Callable[..., None] | None) -> Diagnosis:
         notes=[note for note in (unknown_status_note(summary["unknown_status"]),
                                  nothing_reached_note(summary)) if note],
         unexplained_skips=_unexplained_skips(ctx, explained),
+        unexplained_warnings=_unexplained_warnings(ctx, explained),
     )
 
 
@@ -403,8 +405,20 @@ EXAMPLES = 3  # users or groups named per group of unexplained failures
 
 def _unexplained(ctx: Context, explained: pl.Series) -> list[UnexplainedGroup]:
     """The failures no cause or noise finding explains (``explained``: those that do)."""
+    return _by_reason(ctx, is_failure(), explained)
+
+
+def _unexplained_warnings(ctx: Context, explained: pl.Series) -> list[UnexplainedGroup]:
+    """The warnings no finding explains, grouped as the failures are: they did not fail,
+    but what Entra warned of (an attribute Flowcase ignored) must reach the reader."""
+    return _by_reason(ctx, pl.col("status") == "warning", explained)
+
+
+def _by_reason(ctx: Context, status: pl.Expr, explained: pl.Series) -> list[UnexplainedGroup]:
+    """The events of ``status`` not in ``explained``, by error code and HTTP status, each
+    group with its first short reason and the first few people to ask `why` about."""
     left = ctx.events_where(
-        is_failure() & ~pl.col("event_id").is_in(explained.implode()),
+        status & ~pl.col("event_id").is_in(explained.implode()),
         ("event_id", "activity_time", "error_code", "http_status", "person", "label",
          *REASON_COLUMNS),
     )

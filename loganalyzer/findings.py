@@ -81,7 +81,7 @@ class Finding:
 
 @dataclass
 class UnexplainedGroup:
-    """Failures no rule explains, grouped by error code and HTTP status."""
+    """Failures (or warnings) no rule explains, grouped by error code and HTTP status."""
 
     error_code: str | None
     http_status: int | None
@@ -132,6 +132,8 @@ class Diagnosis:
     notes: list[str] = field(default_factory=list)
     unexplained_skips: list[UnexplainedSkip] = field(default_factory=list)
     suppressed: list[Suppressed] = field(default_factory=list)
+    # warnings no finding explains, grouped as ``unexplained``: shown, never in the verdict
+    unexplained_warnings: list[UnexplainedGroup] = field(default_factory=list)
 
 
 def jsonable(value: Any) -> Any:
@@ -171,5 +173,6 @@ def to_json(diagnosis: Diagnosis, verdict: dict[str, Any] | None = None) -> dict
             "notes": diagnosis.notes,
             "suppressed": [{"source": s.source, **jsonable(s.finding)}
                            for s in diagnosis.suppressed],
+            "unexplained_warnings": diagnosis.unexplained_warnings,
         }
     )

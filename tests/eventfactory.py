@@ -159,20 +159,14 @@ class Export:
         else:
             steps.append(self._matching_step(upn, action, matched_id, matched_active))
             steps.append(self._export_step(upn, action, status, sent or {}, sent_in))
+        if reason is None and http is not None and status in ("failure", "warning"):
+            reason = scim_reason(http, detail, scim_type=scim_type, body=body, retries=retries)
         error = None
         if status == "failure":
-            if reason is None and http is not None:
-                reason = scim_reason(
-                    http, detail, scim_type=scim_type, body=body, retries=retries
-                )
-            error = {
-                "errorCode": error_code
-                or "SystemForCrossDomainIdentityManagementServiceIncompatible",
-                "reason": reason,
-                "additionalDetails": None,
-                "errorCategory": "nonServiceFailure",
-                "recommendedAction": None,
-            }
+            error = _error_info(
+                error_code or "SystemForCrossDomainIdentityManagementServiceIncompatible", reason)
+        elif status == "warning" and (error_code or reason):  # a warning may say why
+            error = _error_info(error_code, reason)
         props = []
         if sent and sent_in in ("both", "props") and status != "skipped":
             props = [{"displayName": k, "oldValue": None, "newValue": v} for k, v in sent.items()]
@@ -244,13 +238,8 @@ class Export:
         if status == "failure":
             if reason is None and http is not None:
                 reason = scim_reason(http, detail or "Resource type Group not supported")
-            error = {
-                "errorCode": "SystemForCrossDomainIdentityManagementServiceIncompatible",
-                "reason": reason,
-                "additionalDetails": None,
-                "errorCategory": "nonServiceFailure",
-                "recommendedAction": None,
-            }
+            error = _error_info(
+                "SystemForCrossDomainIdentityManagementServiceIncompatible", reason)
         record = self._envelope(action, status, error, cycle, at)
         record.update(
             provisioningSteps=steps,
@@ -425,6 +414,49 @@ class Export:
             "description": description,
             "details": {"ReportableIdentifier": subject, "SkipReason": skip_reason},
         }
+
+
+COST_CENTER = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter"
+
+
+def ignored_attribute_warning(x: Export, upn: str, **kw: Any) -> dict[str, Any]:
+    """An update Flowcase took but for one attribute it ignored: status warning, with the
+    400 its answer gave for that attribute in the reason."""
+    return x.user(
+        upn, action="update", status="warning", http=400, scim_type="invalidPath",
+        detail=f"Attribute '{COST_CENTER}' is not supported and was ignored",
+        error_code="SystemForCrossDomainIdentityManagementServiceIncompatible",
+        sent={"userName": upn.lower(), EMAIL: upn.lower(), COST_CENTER: "4711"}, **kw,
+    )
+
+
+def unresolved_manager_warning(x: Export, upn: str, manager_id: str, **kw: Any) -> dict:
+    """Entra could not resolve the manager reference (the manager is not in Flowcase): the
+    user is updated without it, after a referenceResolution step at warning."""
+    said = (f"We were unable to assign {manager_id} as the manager of {upn}. The referenced "
+            f"User is not provisioned in {TARGET}.")
+    record = x.user(upn, action="update", status="warning", reason=said,
+                    error_code="UnableToResolveReferenceAttributeValue", **kw)
+    record["provisioningSteps"].insert(-1, {
+        "name": "EntryReferenceResolution",
+        "provisioningStepType": "referenceResolution",
+        "status": "warning",
+        "description": said,
+        "details": {"ReferenceAttribute": "manager", "ReferencedObjectId": manager_id,
+                    "Reason": "UnableToResolveReferenceAttributeValue"},
+    })
+    return record
+
+
+def _error_info(code: str | None, reason: str | None) -> dict[str, Any]:
+    """``provisioningStatusInfo.errorInformation`` as Graph returns it."""
+    return {
+        "errorCode": code,
+        "reason": reason,
+        "additionalDetails": None,
+        "errorCategory": "nonServiceFailure",
+        "recommendedAction": None,
+    }
 
 
 def frames_of(records: Iterable[Mapping[str, Any]]) -> Frames:

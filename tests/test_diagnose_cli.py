@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SAMPLES
-from eventfactory import Export
+from eventfactory import Export, ignored_attribute_warning
 from typer.testing import CliRunner
 
 from diagnostics import RULES
@@ -44,9 +44,10 @@ def test_json_follows_the_documented_contract() -> None:
     assert doc["schema_version"] == "1.1"
     assert set(doc) == {
         "schema_version", "verdict", "summary", "findings", "unexplained", "rules_run",
-        "rule_errors", "notes", "unexplained_skips", "suppressed",
+        "rule_errors", "notes", "unexplained_skips", "suppressed", "unexplained_warnings",
     }
     assert doc["notes"] == [] and doc["unexplained_skips"] == []
+    assert doc["unexplained_warnings"] == []
     assert doc["summary"]["scope"]["diagnosed"][0]["name"] == "Flowcase SCIM"
     assert doc["summary"]["scope"]["other_events"] == 0 and doc["summary"]["unknown_status"] == 0
     assert doc["verdict"]["state"] == "failing"
@@ -427,3 +428,45 @@ def test_a_job_status_of_another_job_is_said_not_silently_applied(tmp_path):
     assert run("report", str(escrow), "--job-status", str(other), "-o", str(page), "-q"
                ).exit_code == 0
     assert "--job-status is of job other." in page.read_text()
+
+
+def _warnings_file(tmp_path: Path) -> str:
+    """Two users whose costCenter Flowcase ignored: warnings no rule explains."""
+    x = Export()
+    x.user("kari.nilsen@contoso.no")
+    ignored_attribute_warning(x, "silje.bakken@contoso.no")
+    ignored_attribute_warning(x, "oskar.nystrom@contoso.se")
+    path = tmp_path / "warnings.json"
+    path.write_text(json.dumps(x.records))
+    return str(path)
+
+
+IGNORED = "is not supported and was ignored"
+
+
+def test_unexplained_warnings_say_what_entra_warned_in_every_format(tmp_path):
+    """Counting '2 warnings' is not enough: each output says what they said, and who."""
+    path = _warnings_file(tmp_path)
+    text = " ".join(run("diagnose", path).output.split())
+    assert "Unexplained warnings (2; they did not fail):" in text
+    assert (f"/ HTTP 400: 2 warnings, 2 objects; e.g. Attribute 'urn:ietf:params:scim:schemas:"
+            f"extension:enterprise:2.0:User:costCenter' {IGNORED}; who: silje.bakken@contoso.no, "
+            "oskar.nystrom@contoso.se") in text
+    md = run("diagnose", path, "--format", "md", "-q").stdout
+    section = md.split("## Unexplained warnings", 1)[1]
+    assert "| error code | HTTP | warnings | objects | for example | sample reason |" in section
+    assert "| 400 | 2 | 2 | silje.bakken@contoso.no, oskar.nystrom@contoso.se |" in section
+    assert IGNORED in section
+    [group] = as_json(path)["unexplained_warnings"]
+    assert group == {
+        "error_code": "SystemForCrossDomainIdentityManagementServiceIncompatible",
+        "http_status": 400, "count": 2, "affected": 2,
+        "sample_reason": "Attribute 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:"
+                         f"User:costCenter' {IGNORED}",
+        "examples": ["silje.bakken@contoso.no", "oskar.nystrom@contoso.se"],
+    }
+
+
+def test_a_run_without_warnings_shows_no_warning_section():
+    for args in ((FAILING,), (FAILING, "--format", "md")):
+        assert "Unexplained warnings" not in run("diagnose", *args).output

@@ -8,7 +8,14 @@ import tempfile
 from datetime import UTC, datetime
 
 import pytest
-from eventfactory import DEPARTMENT, EMAIL, Export, held_reversed
+from eventfactory import (
+    DEPARTMENT,
+    EMAIL,
+    Export,
+    held_reversed,
+    ignored_attribute_warning,
+    unresolved_manager_warning,
+)
 
 from diagnostics import RULES
 from diagnostics.facts.job_status import JobStatusError, parse_job_status
@@ -187,6 +194,54 @@ def test_unexplained_failures_are_grouped_by_code_and_status() -> None:
     assert diagnosis.summary["failures"] == 5
     assert diagnosis.summary["explained_failures"] == 1
     assert diagnosis.summary["unexplained_failures"] == 4
+
+
+def warning_export() -> Export:
+    """Two users whose costCenter Flowcase ignored (HTTP 400), one an hour later whose
+    manager Entra could not resolve (a referenceResolution step: FC002's evidence), one
+    warning that says nothing, and a failure no rule knows."""
+    x = Export()
+    ignored_attribute_warning(x, "silje.bakken@contoso.no")
+    ignored_attribute_warning(x, "oskar.nystrom@contoso.se")
+    unresolved_manager_warning(x, "anna.berg@contoso.no", "6c258881-67cc-427b-a052-7828e024b3ee")
+    x.user("tuva.aas@contoso.no", action="update", status="warning")
+    x.user("per.olsen@contoso.no", status="failure", http=418, detail="I'm a teapot",
+           error_code="Teapot")
+    return x
+
+
+def test_warnings_no_finding_explains_are_listed_by_reason() -> None:
+    """A warning's reason (an attribute Flowcase ignored) must reach the diagnosis, grouped
+    as the unexplained failures are; one a rule explains (the manager, FC002) is not listed,
+    and warnings are never counted as failures."""
+    diagnosis = diagnose(warning_export().frames())
+    assert "FC002" in {f.rule_id for f in diagnosis.findings}
+    groups = [(u.error_code, u.http_status, u.count, u.affected, u.sample_reason, u.examples)
+              for u in diagnosis.unexplained_warnings]
+    assert groups == [
+        ("SystemForCrossDomainIdentityManagementServiceIncompatible", 400, 2, 2,
+         "Attribute 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter' "
+         "is not supported and was ignored",
+         ["silje.bakken@contoso.no", "oskar.nystrom@contoso.se"]),
+        (None, None, 1, 1, None, ["tuva.aas@contoso.no"]),
+    ]
+    assert [(u.error_code, u.count) for u in diagnosis.unexplained] == [("Teapot", 1)]
+    assert diagnosis.summary["warnings"] == 4
+    assert diagnosis.summary["unexplained_failures"] == 1
+
+
+def test_warnings_leave_the_verdict_as_it_was() -> None:
+    """A warning did not fail: listing it must not make a healthy run degraded."""
+    from loganalyzer.verdict import verdict
+
+    x = Export()
+    for n in range(4):
+        x.user(f"user{n}@contoso.no")
+    ignored_attribute_warning(x, "silje.bakken@contoso.no")
+    diagnosis = diagnose(x.frames())
+    assert [u.count for u in diagnosis.unexplained_warnings] == [1]
+    assert verdict(diagnosis).state == "healthy"
+    assert "warning" not in verdict(diagnosis).reason
 
 
 def test_escrow_alone_does_not_explain_a_failure() -> None:
