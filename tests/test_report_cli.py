@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SAMPLES
+from eventfactory import Export, ignored_attribute_warning
 from fake_graph import FLOWCASE, FakeGraph, make_events
 from report_support import md_section, md_tables, run_report
 from typer.testing import CliRunner
@@ -253,6 +254,27 @@ def test_rates_and_cycle_rows_add_up_with_statuses_graph_added_later(tmp_path: P
     assert sum(int(row[header.index("Other")]) for row in rows) == 5
     for row in rows:
         assert sum(int(row[i]) for i in parts) == int(row[header.index("Events")])
+
+
+def test_the_report_says_what_unexplained_warnings_said(tmp_path: Path) -> None:
+    """The key figures count warnings; the Unexplained section says what they said and
+    whom, in Markdown and HTML, and the verdict stays healthy: they did not fail."""
+    x = Export()
+    x.user("kari.nilsen@contoso.no")
+    ignored_attribute_warning(x, "silje.bakken@contoso.no")
+    ignored_attribute_warning(x, "oskar.nystrom@contoso.se")
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(x.records))
+    code, markdown = _report(tmp_path, export)
+    assert code == 0 and "## Health: healthy" in markdown
+    [table] = md_tables(md_section(markdown, "Unexplained warnings"))
+    assert table[0] == ["Error code", "HTTP", "Warnings", "Affected", "Sample reason"]
+    assert table[1][:4] == [
+        "SystemForCrossDomainIdentityManagementServiceIncompatible", "400", "2", "2"]
+    assert table[1][4].endswith("User:costCenter' is not supported and was ignored")
+    _, html = _report(tmp_path, export, name="report.html")
+    assert "<h3>Unexplained warnings</h3>" in html
+    assert "costCenter&#39; is not supported and was ignored" in html
 
 
 @pytest.mark.parametrize("period", [("--since", "7d"), ()], ids=["since", "whole-input"])

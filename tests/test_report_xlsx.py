@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 from conftest import SAMPLES
-from eventfactory import Export
+from eventfactory import Export, ignored_attribute_warning
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
@@ -252,3 +252,18 @@ def test_the_comparisons_events_and_rates_are_numbers(tmp_path):
     assert [c.value for c in rate[3:]] == [0.14, 0.179]  # 14.0% before, 17.9% now
     assert rate[2].value == "up 3.9 percentage points"  # of the rates shown, not 3.8
     assert "events" not in rows["Previous period"][2].value  # the count is in its own cell
+
+
+def test_unexplained_warnings_get_their_sheet_when_there_are_some(tmp_path):
+    x = Export()
+    x.user("kari.nilsen@contoso.no")
+    ignored_attribute_warning(x, "silje.bakken@contoso.no")
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(x.records))
+    sheets = pd.read_excel(write_workbook(tmp_path, str(export)), sheet_name=None)
+    at = SHEETS.index("Unexplained skips") + 1
+    assert list(sheets) == [*SHEETS[:at], "Unexplained warnings", *SHEETS[at:]]
+    [row] = sheets["Unexplained warnings"].to_dict("records")
+    assert (row["Error code"], row["HTTP"], row["Warnings"], row["Objects"]) == (
+        "SystemForCrossDomainIdentityManagementServiceIncompatible", 400, 1, 1)
+    assert row["Sample reason"].endswith("is not supported and was ignored")

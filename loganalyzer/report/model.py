@@ -19,7 +19,7 @@ from diagnostics.guide_steps import STEPS
 from loganalyzer import __version__
 from loganalyzer.config.check import ConfigResult
 from loganalyzer.engine import in_report_order
-from loganalyzer.findings import Diagnosis, Finding, severity_rank
+from loganalyzer.findings import Diagnosis, Finding, UnexplainedGroup, severity_rank
 from loganalyzer.ingest import Dataset
 from loganalyzer.normalize import RESULT_ORDINALS, UNKNOWN_STATUS, Table
 from loganalyzer.periods import Period, Window, time_range, unfetched, unfetched_text
@@ -231,6 +231,7 @@ class Report:
     suppressed: list[SuppressedRow] = field(default_factory=list)
     failures: int = 0  # failed events of the period (explained, accepted or not)
     events: int = 0  # events of the period (the workbook's comparison puts it beside before's)
+    unexplained_warnings: list[UnexplainedRow] = field(default_factory=list)  # did not fail
 
     @property
     def recent_cycles(self) -> list[CycleRow]:
@@ -316,16 +317,7 @@ def build_report(
         charts=(build_charts(events, diagnosis.findings, current.period, accepted) if count
                 else []),
         cycles=_cycle_rows(cycles, halted),
-        unexplained=[
-            UnexplainedRow(
-                error_code=u.error_code or "(none)",
-                http_status=str(u.http_status) if u.http_status is not None else "",
-                count=u.count,
-                affected=u.affected,
-                sample_reason=clipped(u.sample_reason or "", 300),
-            )
-            for u in sorted(diagnosis.unexplained, key=lambda u: -u.count)
-        ],
+        unexplained=_unexplained_rows(diagnosis.unexplained),
         unexplained_failures=sum(u.count for u in diagnosis.unexplained),
         events=count,
         failures=events.lazy().filter(pl.col("status") == "failure").select(pl.len())
@@ -345,7 +337,22 @@ def build_report(
                                clipped(u.sample_text or "", 300))
             for u in diagnosis.unexplained_skips
         ],
+        unexplained_warnings=_unexplained_rows(diagnosis.unexplained_warnings),
     )
+
+
+def _unexplained_rows(groups: list[UnexplainedGroup]) -> list[UnexplainedRow]:
+    """Unexplained failures or warnings as table rows, most first."""
+    return [
+        UnexplainedRow(
+            error_code=u.error_code or "(none)",
+            http_status=str(u.http_status) if u.http_status is not None else "",
+            count=u.count,
+            affected=u.affected,
+            sample_reason=clipped(u.sample_reason or "", 300),
+        )
+        for u in sorted(groups, key=lambda u: -u.count)
+    ]
 
 
 def _change(finding: Finding, before: set[str] | None, partial: bool) -> str:

@@ -1,8 +1,9 @@
 """The report as an Excel workbook for admins who filter and sort in a spreadsheet.
 
 One sheet per table of the report model (summary, findings, every affected person, evidence,
-every cycle, unexplained failures and skips, suppressed; the comparison with
---compare-previous, the configuration findings with --config), each a pandas DataFrame
+every cycle, unexplained failures and skips, unexplained warnings when there are some,
+suppressed; the comparison with --compare-previous, the configuration findings with --config),
+each a pandas DataFrame
 written through openpyxl, with a frozen header row, an auto-filter and column widths fitted to
 the content. Figures are numbers, so Excel sorts, sums and charts them: counts are integers,
 a rate is a fraction of one with a percent format (0.255 shown as 25.5%; the events it counts
@@ -98,11 +99,16 @@ def tables(report: Report) -> dict[str, pd.DataFrame]:
             [(u.skip_reason, u.count, u.affected, u.sample_text)
              for u in report.unexplained_skips],
             columns=["Skip reason", "Skips", "Objects", "Sample text"]),
-        "Suppressed": pd.DataFrame(
-            [(s.rule_id, s.severity, s.title, s.events, s.affected, s.source)
-             for s in report.suppressed],
-            columns=["Rule", "Severity", "Title", "Events", "Affected", "Accepted by"]),
     }
+    if report.unexplained_warnings:  # only when there are some: they did not fail
+        sheets["Unexplained warnings"] = pd.DataFrame(
+            [(u.error_code, _int(u.http_status), u.count, u.affected, u.sample_reason)
+             for u in report.unexplained_warnings],
+            columns=["Error code", "HTTP", "Warnings", "Objects", "Sample reason"])
+    sheets["Suppressed"] = pd.DataFrame(
+        [(s.rule_id, s.severity, s.title, s.events, s.affected, s.source)
+         for s in report.suppressed],
+        columns=["Rule", "Severity", "Title", "Events", "Affected", "Accepted by"])
     if report.comparison is not None:  # --compare-previous
         sheets["Comparison"] = _comparison(report.comparison, report.events)
     if report.configuration is not None:  # with --config, or --graph and an app
