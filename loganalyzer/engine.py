@@ -400,7 +400,7 @@ def _explained(findings: Sequence[Finding]) -> pl.Series:
     return compact(pl.concat(lists).unique()) if lists else pl.Series([], dtype=pl.Utf8)
 
 
-EXAMPLES = 3  # users or groups named per group of unexplained failures
+EXAMPLES = 3  # users or groups named per group of unexplained failures or warnings
 
 
 def _unexplained(ctx: Context, explained: pl.Series) -> list[UnexplainedGroup]:
