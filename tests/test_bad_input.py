@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -556,6 +557,43 @@ def test_an_export_opened_in_excel_and_saved_as_a_workbook_says_so(tmp_path, suf
     code, stdout, stderr = run("diagnose", str(path))
     assert code == 2 and stdout == ""
     assert_one_line_error(stderr, str(path), "an Excel workbook", "CSV UTF-8")
+
+
+def _saved_workbook(path: Path) -> Path:
+    """A Log Analytics CSV opened in Excel and saved as a workbook."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["TimeGenerated [UTC]", "Id", "ResultType"])
+    workbook.active.append(["3/24/2026, 8:06:10.099 AM", "4e7f7293", "Failure"])
+    workbook.save(path)
+    return path
+
+
+@pytest.mark.parametrize("container", ["folder", "zip"])
+def test_a_workbook_beside_exports_is_named_as_skipped_not_dropped_in_silence(tmp_path,
+                                                                              container):
+    """A folder (or .zip) of downloads where one was saved from Excel as .xlsx: the rest is
+    diagnosed and the note names the workbook and how to save it as CSV; a folder holding only
+    the workbook says so in its error."""
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    workbook = _saved_workbook(folder / "AADProvisioningLogs.xlsx")
+    code, _, stderr = run("diagnose", str(folder))
+    assert code == 2
+    assert_one_line_error(stderr, str(folder), "holds no log files",
+                          f"skipped {workbook}: an Excel workbook", "CSV UTF-8")
+    shutil.copy(SAMPLES / "failing-initial.json", folder)
+    given = folder
+    if container == "zip":
+        given = tmp_path / "logs.zip"
+        with zipfile.ZipFile(given, "w") as archive:
+            for member in folder.iterdir():
+                archive.write(member, member.name)
+    code, stdout, _ = run("diagnose", str(given))
+    assert code == 0 and "Verdict: failing" in stdout
+    named = f"{given}!AADProvisioningLogs.xlsx" if container == "zip" else str(workbook)
+    assert f"Note: skipped {named}: an Excel workbook" in " ".join(stdout.split())
 
 
 def test_an_old_excel_workbook_says_so(tmp_path):

@@ -25,6 +25,12 @@ FLOOR = 256 << 20
 _READABLE = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
 _METHODS = {9: "Deflate64", 12: "bzip2", 14: "LZMA", 93: "Zstandard", 95: "xz", 98: "PPMd",
             99: "AES encryption"}
+# An export opened in Excel and saved as a workbook: .xlsx is a zip holding xl/..., .xls an
+# OLE2 compound file. Given, it is refused saying so; in a folder or archive it is skipped
+# with that note, never in silence as a screenshot or a readme is.
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
+WORKBOOK = ("an Excel workbook, not a CSV or JSON export: in Excel use File > Save As > "
+            "'CSV UTF-8 (Comma delimited)' and pass that file, or export the logs again")
 
 
 class GzipStream(io.RawIOBase):
@@ -108,9 +114,11 @@ def extract_zip(path: Path, name: str, target: Path, suffixes: set[str],
             inner = Path(member.filename)
             if member.is_dir() or inner.name.startswith(".") or "__MACOSX" in inner.parts:
                 continue
+            label = f"{name}!{member.filename}"
+            if inner.suffix.lower() in WORKBOOK_SUFFIXES:
+                notes.append(skipped_note(label, WORKBOOK))
             if inner.suffix.lower() not in suffixes:
                 continue
-            label = f"{name}!{member.filename}"
             why_not = _unreadable(member)
             if why_not:
                 notes.append(skipped_note(label, why_not))

@@ -11,6 +11,7 @@ import re
 from enum import StrEnum
 
 from loganalyzer.problems import InputError
+from loganalyzer.readers.containers import WORKBOOK
 from loganalyzer.readers.on_demand import is_on_demand
 from loganalyzer.readers.sources import Source, check_utf8
 from loganalyzer.textsafe import shown
@@ -69,7 +70,7 @@ def sniff(source: Source) -> Kind:
     if not head.strip():
         raise InputError(source.name, "is empty (expected a provisioning log export)")
     if _is_workbook(head):
-        raise InputError(source.name, _WORKBOOK)
+        raise InputError(source.name, f"is {WORKBOOK}")
     # a NUL at the start, or many, is a binary file; one NUL inside the text is damage
     if b"\x00" in head[:4] or head.count(b"\x00") > max(8, len(head) // 100):
         raise InputError(source.name, "is a binary file, not a JSON or CSV log export")
@@ -85,11 +86,7 @@ def sniff(source: Source) -> Kind:
     return Kind.CSV
 
 
-# An export opened in Excel and saved as a workbook: .xlsx is a zip holding xl/..., .xls an
-# OLE2 compound file
-_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_WORKBOOK = ("is an Excel workbook, not a CSV or JSON export: in Excel use File > Save As > "
-             "'CSV UTF-8 (Comma delimited)' and pass that file, or export the logs again")
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an .xls (``containers.WORKBOOK``)
 
 
 def _is_workbook(head: bytes) -> bool:

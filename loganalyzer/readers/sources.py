@@ -16,8 +16,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from loganalyzer.graph.state import unfinished_downloads
-from loganalyzer.problems import InputError, skipped_note
-from loganalyzer.readers.containers import GzipStream, extract_zip
+from loganalyzer.problems import InputError, skipped_note, unread_files
+from loganalyzer.readers.containers import WORKBOOK, WORKBOOK_SUFFIXES, GzipStream, extract_zip
 
 LOG_SUFFIXES = {".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".txt", ".log", ".gz", ".zip"}
 STORE_MANIFEST = "manifest.json"
@@ -74,7 +74,9 @@ def expand(
             files, inner_stores = _folder_contents(path, notes)
             stores.extend(inner_stores)
             if not files and not inner_stores:
-                raise InputError(str(path), "folder holds no log files (.json, .csv, .gz, .zip)")
+                why = unread_files(notes)  # a workbook saved from an export, say
+                raise InputError(str(path), "folder holds no log files (.json, .csv, .gz, .zip)"
+                                 + (f"; skipped {why}" if why else ""))
             notes.extend(unfinished_downloads(path))
             for file in files:
                 sources.extend(
@@ -107,7 +109,11 @@ def _folder_contents(folder: Path, notes: list[str]) -> tuple[list[Path], list[P
     entries, stores = _walk(folder)
     files = []
     for entry in entries:
-        if entry.suffix.lower() not in LOG_SUFFIXES or entry.name.startswith("."):
+        if entry.name.startswith("."):
+            continue
+        if entry.suffix.lower() in WORKBOOK_SUFFIXES:
+            notes.append(skipped_note(str(entry), WORKBOOK))
+        if entry.suffix.lower() not in LOG_SUFFIXES:
             continue
         if entry.is_file():
             files.append(entry)
