@@ -35,3 +35,15 @@ def test_a_terminated_ingest_leaves_no_half_written_store(tmp_path: Path) -> Non
     assert run.returncode == 128 + signal.SIGTERM
     assert stderr.strip().splitlines()[-1] == "terminated"
     assert [p.name for p in tmp_path.iterdir()] == ["export.json"]
+
+
+def test_a_run_in_process_leaves_the_caller_s_sigterm_handler_as_it_was() -> None:
+    """The handler is the command's while it runs: a process that runs it in process (a test
+    suite under CliRunner) must still stop on SIGTERM afterwards, not fail one test and go on."""
+    from typer.testing import CliRunner
+
+    from loganalyzer.cli import app
+
+    before = signal.getsignal(signal.SIGTERM)
+    assert CliRunner().invoke(app, ["--version"]).exit_code == 0
+    assert signal.getsignal(signal.SIGTERM) is before

@@ -36,7 +36,8 @@ class OneLineErrors(TyperGroup):
              **extra):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
-        signal.signal(signal.SIGTERM, _terminated)
+        # the command's while it runs: a caller running it in process (CliRunner) keeps its own
+        previous = signal.signal(signal.SIGTERM, _terminated)
         try:
             code = super().main(args, prog_name, complete_var, False, **extra)
         except NoArgsIsHelpError as exc:
@@ -52,7 +53,10 @@ class OneLineErrors(TyperGroup):
         except typer.Abort:
             typer.echo("aborted", err=True)
             sys.exit(1)
-        sys.exit(code if isinstance(code, int) else 0)
+        else:
+            sys.exit(code if isinstance(code, int) else 0)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _terminated(signum, frame) -> None:
