@@ -588,6 +588,35 @@ def test_class06_a_full_temp_folder_reads_the_cut_download_carefully(tmp_path, m
     assert list(spill.iterdir()) == []
 
 
+def test_class06_the_copy_is_closed_before_it_is_removed(tmp_path, monkeypatch):
+    """Windows cannot remove a file that is still open: a temp folder filling up during the
+    copy must close the copy before removing it, or the fallback to the careful reader
+    fails with 'The process cannot access the file because it is being used'."""
+    opened = []
+    named_temporary_file = tempfile.NamedTemporaryFile
+
+    def recorded(*args, **kwargs):
+        opened.append(named_temporary_file(*args, **kwargs))
+        return opened[-1]
+
+    unlink = Path.unlink
+
+    def as_windows_does(self, *args, **kwargs):
+        if any(f.name == str(self) and not f.closed for f in opened):
+            raise PermissionError(errno.EACCES, "used by another process", str(self))
+        return unlink(self, *args, **kwargs)
+
+    def full(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(cut_arrays.tempfile, "NamedTemporaryFile", recorded)
+    monkeypatch.setattr(Path, "unlink", as_windows_does)
+    monkeypatch.setattr(cut_arrays, "_copy", full)
+    path = _cut_download(tmp_path)
+    assert closed_prefix(Source(str(path), path), Kind.JSON_ARRAY) is None
+    assert len(opened) == 1 and not Path(opened[0].name).exists()
+
+
 def test_class06_a_record_start_inside_the_cut_record_falls_back(tmp_path, monkeypatch):
     """The last place a record seems to start is inside the cut record (a nested object with
     the records' first key): DuckDB refuses the copy and the careful reader reads on, with the

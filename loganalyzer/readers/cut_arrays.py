@@ -50,18 +50,19 @@ def closed_prefix(source: Source, kind: Kind) -> Prefix | None:
     if found is None:
         return None
     comma, rest = found
-    with tempfile.NamedTemporaryFile("wb", buffering=0, suffix=".json", delete=False) as out:
-        try:
-            with open(source.path, "rb") as handle:
-                _copy(handle, out, comma)
+    out = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed by the with below)
+        "wb", buffering=0, suffix=".json", delete=False)
+    try:  # closed before it is removed: Windows cannot remove an open file
+        with out, open(source.path, "rb") as handle:
+            _copy(handle, out, comma)
             out.write(b"]")
-            line, column = _line_and_column(source.path, comma)
-        except OSError:  # a full temp folder: read the file carefully, as without the copy
-            Path(out.name).unlink()
-            return None
-        except BaseException:  # SIGTERM, Ctrl-C: leave no copy behind
-            Path(out.name).unlink()
-            raise
+        line, column = _line_and_column(source.path, comma)
+    except OSError:  # a full temp folder: read the file carefully, as without the copy
+        Path(out.name).unlink()
+        return None
+    except BaseException:  # SIGTERM, Ctrl-C: leave no copy behind
+        Path(out.name).unlink()
+        raise
     # the rest is '[' and what follows it: the '[' stands for the byte before it (the comma,
     # or a space after it), on the comma's line
     resume = Resume(0, rest, line, column + rest - 1 - comma)
