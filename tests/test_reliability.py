@@ -588,6 +588,26 @@ def test_class06_a_full_temp_folder_reads_the_cut_download_carefully(tmp_path, m
     assert list(spill.iterdir()) == []
 
 
+def test_class06_a_temp_folder_filling_up_while_the_rest_is_written_keeps_none_of_it(
+        tmp_path, monkeypatch):
+    """The part of the file after the cut's last record start (or after damage) is written to
+    the temp folder for the next reader: when that fills the folder, the part written is
+    removed, not left to keep it full, and the file is still read carefully."""
+    spill = tmp_path / "temp"
+    spill.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spill))
+
+    def full(source, target, length):
+        target.write(source.read(100))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(readers.shutil, "copyfileobj", full)
+    path = _cut_download(tmp_path)
+    dataset = load([path])
+    assert (ids(dataset), dataset.problems) == _read_carefully(path)
+    assert list(spill.iterdir()) == []
+
+
 def test_class06_the_copy_is_closed_before_it_is_removed(tmp_path, monkeypatch):
     """Windows cannot remove a file that is still open: a temp folder filling up during the
     copy must close the copy before removing it, or the fallback to the careful reader

@@ -229,13 +229,18 @@ def _read_json(source: Source, kind: Kind, read_log: ReadLog) -> Iterator[pl.Dat
 
 def _rest(source: Source, kind: Kind, byte: int) -> Source:
     """The file from ``byte`` on, as a file of the same kind (an array gets its '[' back)."""
-    with tempfile.NamedTemporaryFile("wb", suffix=".json", delete=False) as out, \
-            source.open_binary() as handle:
-        if kind is not Kind.NDJSON:
-            out.write(b"[")
-        while byte > 0 and (skipped := handle.read(min(byte, 1 << 22))):
-            byte -= len(skipped)
-        shutil.copyfileobj(handle, out, 1 << 22)
+    out = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed by the with below)
+        "wb", suffix=".json", delete=False)
+    try:
+        with out, source.open_binary() as handle:
+            if kind is not Kind.NDJSON:
+                out.write(b"[")
+            while byte > 0 and (skipped := handle.read(min(byte, 1 << 22))):
+                byte -= len(skipped)
+            shutil.copyfileobj(handle, out, 1 << 22)
+    except BaseException:  # a full temp folder, SIGTERM: leave no part of the copy
+        Path(out.name).unlink()
+        raise
     return Source(source.name, Path(out.name), in_folder=source.in_folder)
 
 
