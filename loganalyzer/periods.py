@@ -175,8 +175,15 @@ def unfetched(period: Period, stretches: list[Window]) -> list[Period]:
 
 def unfetched_text(gaps: list[Period]) -> str:
     """'nothing was fetched from A to B UTC' for the gaps of ``unfetched``."""
-    return "nothing was fetched " + " and ".join(
-        f"from {_minute(gap.start)} to {_minute(gap.end)}" for gap in gaps) + " UTC"
+    return "nothing was fetched " + " and ".join(map(_from_to, gaps)) + " UTC"
+
+
+def _from_to(gap: Period) -> str:
+    """To the minute, or to the second for a gap within one minute (two runs started seconds
+    apart): 'from 03:00 to 03:00' would name no time at all."""
+    if _minute(gap.start) != _minute(gap.end):
+        return f"from {_minute(gap.start)} to {_minute(gap.end)}"
+    return f"from {gap.start:%Y-%m-%d %H:%M:%S} to {gap.end:%Y-%m-%d %H:%M:%S}"
 
 
 def _span(oldest: datetime | None, newest: datetime | None) -> str:

@@ -138,3 +138,23 @@ def test_a_time_copied_from_an_event_with_a_lower_case_z_bounds_the_period(event
     period = choose_period(events, start="2026-03-01T08:00:05z", end="2026-03-05T08:00:00z")
     assert period.start.isoformat() == "2026-03-01T08:00:05+00:00"
     assert period.end.isoformat() == "2026-03-05T08:00:00+00:00"
+
+
+def test_a_gap_of_seconds_between_two_fetches_is_named_to_the_second(events):
+    """Two scheduled `fetch --since 7d` runs into two folders start a few seconds apart, so
+    Graph was not asked for the seconds between their windows: the note said 'nothing was
+    fetched from 2026-03-17 03:00 to 2026-03-17 03:00 UTC', which names no time at all."""
+    from datetime import UTC, datetime
+
+    from loganalyzer.periods import Period, period_note
+
+    def at(text: str) -> datetime:
+        return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+    windows = [(at("2026-03-10T03:00:04"), at("2026-03-17T03:00:04")),
+               (at("2026-03-17T03:00:07"), at("2026-03-24T03:00:07"))]
+    note = period_note(Period(at("2026-03-15T00:00"), at("2026-03-20T00:00")), events.clear(),
+                       windows, empty=False)
+    assert note.startswith("nothing was fetched from 2026-03-17 03:00:04 to 2026-03-17 03:00:07 "
+                           "UTC, in the period asked for (2026-03-15 00:00 to 2026-03-20 00:00 "
+                           "UTC)"), note
