@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -47,3 +48,18 @@ def test_a_run_in_process_leaves_the_caller_s_sigterm_handler_as_it_was() -> Non
     before = signal.getsignal(signal.SIGTERM)
     assert CliRunner().invoke(app, ["--version"]).exit_code == 0
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_a_command_run_in_another_thread_does_not_touch_signals() -> None:
+    """Only the main thread may set a signal handler: a command run from a worker thread
+    (an application embedding the CLI) runs as before instead of failing on the handler."""
+    from typer.testing import CliRunner
+
+    from loganalyzer.cli import app
+
+    codes: list[int] = []
+    worker = threading.Thread(target=lambda: codes.append(
+        CliRunner().invoke(app, ["--version"]).exit_code))
+    worker.start()
+    worker.join(60)
+    assert codes == [0]

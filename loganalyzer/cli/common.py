@@ -5,9 +5,12 @@ Command modules import from here (never from ``cli``), so any of them can be imp
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -36,27 +39,38 @@ class OneLineErrors(TyperGroup):
              **extra):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
-        # the command's while it runs: a caller running it in process (CliRunner) keeps its own
-        previous = signal.signal(signal.SIGTERM, _terminated)
-        try:
-            code = super().main(args, prog_name, complete_var, False, **extra)
-        except NoArgsIsHelpError as exc:
-            exc.show()
-            sys.exit(exc.exit_code)
-        except ClickException as exc:
-            # typer validates choices with pydantic, whose "Value error, " prefix says nothing
-            message = " ".join(exc.format_message().replace("Value error, ", "").split())
-            ctx = getattr(exc, "ctx", None)
-            hint = f" (see {ctx.command_path} --help)" if ctx is not None else ""
-            typer.echo(f"error: {message}{hint}", err=True)
-            sys.exit(exc.exit_code)
-        except typer.Abort:
-            typer.echo("aborted", err=True)
-            sys.exit(1)
-        else:
+        with _exits_on_sigterm():
+            try:
+                code = super().main(args, prog_name, complete_var, False, **extra)
+            except NoArgsIsHelpError as exc:
+                exc.show()
+                sys.exit(exc.exit_code)
+            except ClickException as exc:
+                # typer validates choices with pydantic, whose "Value error, " prefix says nothing
+                message = " ".join(exc.format_message().replace("Value error, ", "").split())
+                ctx = getattr(exc, "ctx", None)
+                hint = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+                typer.echo(f"error: {message}{hint}", err=True)
+                sys.exit(exc.exit_code)
+            except typer.Abort:
+                typer.echo("aborted", err=True)
+                sys.exit(1)
             sys.exit(code if isinstance(code, int) else 0)
-        finally:
-            signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def _exits_on_sigterm() -> Iterator[None]:
+    """SIGTERM is ``_terminated`` while a command runs, and the caller's handler again after
+    it: a process running commands in process (a test suite under CliRunner) still stops on
+    SIGTERM. Only the main thread may set a handler; elsewhere the default stands."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _terminated(signum, frame) -> None:
