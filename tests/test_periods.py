@@ -140,21 +140,26 @@ def test_a_time_copied_from_an_event_with_a_lower_case_z_bounds_the_period(event
     assert period.end.isoformat() == "2026-03-05T08:00:00+00:00"
 
 
-def test_a_gap_of_seconds_between_two_fetches_is_named_to_the_second(events):
+def test_fetches_minutes_apart_meet_and_a_longer_gap_is_named(events):
     """Two scheduled `fetch --since 7d` runs into two folders start a few seconds apart, so
-    Graph was not asked for the seconds between their windows: the note said 'nothing was
-    fetched from 2026-03-17 03:00 to 2026-03-17 03:00 UTC', which names no time at all."""
+    Graph was not asked for the seconds between their windows: that gap, shorter than any
+    provisioning cycle, said 'nothing was fetched from 2026-03-17 03:00 to 2026-03-17 03:00
+    UTC' and called no finding new. Windows under ``MEETING`` apart meet; a longer gap is
+    named."""
     from datetime import UTC, datetime
 
-    from loganalyzer.periods import Period, period_note
+    from loganalyzer.periods import MEETING, Period, merged, period_note
 
     def at(text: str) -> datetime:
         return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
-    windows = [(at("2026-03-10T03:00:04"), at("2026-03-17T03:00:04")),
-               (at("2026-03-17T03:00:07"), at("2026-03-24T03:00:07"))]
-    note = period_note(Period(at("2026-03-15T00:00"), at("2026-03-20T00:00")), events.clear(),
-                       windows, empty=False)
-    assert note.startswith("nothing was fetched from 2026-03-17 03:00:04 to 2026-03-17 03:00:07 "
-                           "UTC, in the period asked for (2026-03-15 00:00 to 2026-03-20 00:00 "
+    first = (at("2026-03-10T03:00:04"), at("2026-03-17T03:00:04"))
+    seconds_later = (at("2026-03-17T03:00:07"), at("2026-03-24T03:00:07"))
+    period = Period(at("2026-03-15T00:00"), at("2026-03-20T00:00"))
+    assert merged([seconds_later, first]) == [(first[0], seconds_later[1])]
+    assert period_note(period, events.clear(), [first, seconds_later], empty=False) is None
+    later = (first[1] + MEETING + timedelta(minutes=1), at("2026-03-24T03:00:00"))
+    note = period_note(period, events.clear(), [first, later], empty=False)
+    assert note.startswith("nothing was fetched from 2026-03-17 03:00 to 2026-03-17 03:06 UTC, "
+                           "in the period asked for (2026-03-15 00:00 to 2026-03-20 00:00 "
                            "UTC)"), note
