@@ -74,11 +74,12 @@ def _staged(path: Path, content: bytes) -> Path | None:
             out.write(content)
         if target.exists():
             shutil.copymode(target, temporary)
-    except OSError as exc:
+    except BaseException as exc:  # also SIGTERM (a scheduler's timeout) and Ctrl-C
         with contextlib.suppress(OSError):
             temporary.unlink()
         if isinstance(exc, PermissionError) and target.exists():
             return None
-        exc.filename = str(path)  # the user named the report, not our temporary file
+        if isinstance(exc, OSError):
+            exc.filename = str(path)  # the user named the report, not our temporary file
         raise
     return temporary

@@ -239,6 +239,35 @@ def test_a_report_that_cannot_be_written_leaves_last_weeks_in_place(tmp_path, mo
     assert sorted(p.name for p in tmp_path.iterdir()) == ["health.html"]
 
 
+def test_a_report_terminated_while_written_leaves_no_temporary_file(tmp_path, monkeypatch):
+    """The scheduler's timeout (SIGTERM, exit 143) arrives while the workbook is staged
+    beside last week's: last week's files stay, and no hidden ``.weekly.xlsx.….tmp`` is left
+    in the reports folder, as after the disk filled. The temporary file being written was
+    left behind, one more each week the job ran into its timeout."""
+    import shutil
+    import signal
+
+    from loganalyzer import atomic_write
+    from loganalyzer.cli.common import _terminated
+
+    html, xlsx = tmp_path / "weekly.html", tmp_path / "weekly.xlsx"
+    for path in (html, xlsx):
+        path.write_text("last week", encoding="utf-8")
+    copymode = shutil.copymode
+
+    def timeout_during_the_workbook(source, target):  # last week's mode onto the new file
+        if Path(source).name == xlsx.name:
+            _terminated(signal.SIGTERM, None)
+        copymode(source, target)
+
+    monkeypatch.setattr(atomic_write.shutil, "copymode", timeout_during_the_workbook)
+    result = run("report", SAMPLE, "-o", str(html), "-o", str(xlsx))
+    assert result.exit_code == 128 + signal.SIGTERM
+    assert [html.read_text(encoding="utf-8"), xlsx.read_text(encoding="utf-8")] == [
+        "last week", "last week"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["weekly.html", "weekly.xlsx"]
+
+
 def test_a_file_open_in_another_program_says_which_outputs_are_new(tmp_path, monkeypatch):
     """On Windows a workbook open in Excel cannot be replaced: its rename fails after the
     HTML's, and the JSON after it is not written. The folder then holds this week's HTML
