@@ -236,6 +236,28 @@ def test_incremental_fetches_only_new_events(tmp_path):
     assert json.loads(state.read_text())["watermark"] == "2026-03-01T07:25:00Z"
 
 
+def test_a_quiet_scheduled_run_gives_no_hints_for_an_empty_answer(tmp_path):
+    """An earlier run of this incremental state found the app's events, so a week Graph has
+    nothing new for is quiet, not a mistyped --app: the cron mail said 'Graph returned no
+    events' and '--app is compared case-sensitively' every quiet week. A first run that finds
+    nothing still gets the hints."""
+    flowcase = Selection(app="Flowcase SCIM")
+    week_ago = START + timedelta(days=5)
+    with FakeGraph(make_events(20, week_ago, timedelta(minutes=5)), token=TOKEN) as graph:
+        state = tmp_path / "flowcase.state"
+        never = fetch_to_folder(options(graph, selection=flowcase, incremental=tmp_path / "x",
+                                        date_from="2026-03-10", date_to="2026-03-12"),
+                                tmp_path / "quiet-days")
+        week = options(graph, selection=flowcase, incremental=state)
+        assert fetch_to_folder(week, tmp_path / "logs").events > 0
+        quiet = fetch_to_folder(replace(week, date_to="2026-03-09"), tmp_path / "logs")
+    assert quiet.events == 0
+    assert quiet.notes == []
+    assert never.events == 0
+    assert "Graph returned no events for this request" in never.notes
+    assert any("compared case-sensitively" in note for note in never.notes)
+
+
 class _Clock:
     """The time it is for Graph (``graph_clock``), as the test says: scheduled runs hours
     apart."""

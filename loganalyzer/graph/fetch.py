@@ -344,7 +344,8 @@ async def _download_pages(
         result.watermark = _advance_incremental(options, state)
     result.total_pages, result.total_events = state.pages, state.events
     result.seconds = time.monotonic() - meter.started
-    result.notes.extend(empty_notes(options.selection, state.events))
+    if incremental is None:  # else earlier runs found this selection's events: quiet is quiet
+        result.notes.extend(empty_notes(options.selection, state.events))
     return result
 
 
