@@ -398,3 +398,21 @@ def test_a_damaged_store_added_to_is_one_error_naming_the_file(tmp_path):
     assert result.exit_code == 2, result.output
     assert f"{steps}: is not a readable store file" in result.output
     assert "Traceback" not in result.output
+
+
+def test_stores_holding_more_events_in_all_than_are_held_are_scanned(tmp_path):
+    """Each weekly store is under the events held in memory, their sum is over: all are
+    scanned (two stores of 1M each were held whole, 1.9 GB, where the same events in one
+    store are scanned in 0.5 GB), and the diagnosis is the one of the stores held."""
+    from loganalyzer.engine import diagnose
+
+    stores = []
+    for sample in ("failing-initial.json", "group-404-halt.json"):
+        stores.append(tmp_path / sample.removesuffix(".json"))
+        ingest_to_store([SAMPLES / sample], stores[-1])
+    sizes = [read_manifest(store)["counts"]["events"] for store in stores]
+    scanned = load(stores, analysis_only=True, eager_events=max(sizes))
+    held = load(stores, analysis_only=True, eager_events=sum(sizes))
+    assert isinstance(scanned.frames.events, pl.LazyFrame)
+    assert isinstance(held.frames.events, pl.DataFrame)
+    assert diagnose(scanned.frames).findings == diagnose(held.frames).findings
