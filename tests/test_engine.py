@@ -24,6 +24,7 @@ from loganalyzer.engine import (
     EVIDENCE_LIMIT,
     diagnose,
     findings_for_events,
+    findings_of,
     lead_order,
     leading_finding_for,
 )
@@ -336,6 +337,23 @@ def test_the_same_export_gives_the_same_messages_every_time():
         tuple((f.rule_id, f.message) for f in diagnose(frames).findings) for _ in range(8)
     }
     assert len(runs) == 1
+
+
+def test_findings_of_are_the_diagnosis_findings_without_evidence_or_times() -> None:
+    """What `why` asks of the engine: the same findings in the same order, mended ones
+    marked, with every field `why` reads; only evidence, times and failure counts left out."""
+    frames = _tied_export().frames()
+    full = diagnose(frames).findings
+    brief = findings_of(frames)
+    assert full and any(f.evidence for f in full)
+    assert len(brief) == len(full)
+    for whole, short in zip(full, brief, strict=True):
+        assert short.evidence == [] and short.first_seen is None and short.last_seen is None
+        assert dataclasses.replace(whole, evidence=[], first_seen=None, last_seen=None,
+                                   failures=0) == short
+        assert whole.event_ids.equals(short.event_ids)
+    assert [f.rule_id for f in findings_for_events(brief, frames.events["event_id"])] == [
+        f.rule_id for f in findings_for_events(diagnose(frames), frames.events["event_id"])]
 
 
 def _tied_export() -> Export:

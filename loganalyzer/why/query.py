@@ -17,9 +17,9 @@ import polars as pl
 
 from diagnostics.facts.job_status import JobStatus, parse_job_status
 from diagnostics.guide_steps import STEPS
-from loganalyzer.engine import diagnose, findings_for_events, lead_order
+from loganalyzer.engine import findings_for_events, findings_of, lead_order
 from loganalyzer.file_order import in_time_order
-from loganalyzer.findings import Diagnosis, Finding, jsonable
+from loganalyzer.findings import Finding, jsonable
 from loganalyzer.job_status_file import other_job_notes
 from loganalyzer.normalize import Frames
 from loganalyzer.problems import cuts_named
@@ -333,9 +333,9 @@ def why(
                                 cycles)
     src.prefetch(context)
     entries = tl.build(rows, src.newest_first)
-    diagnosis = diagnose(src.subset(context), job)
+    findings = findings_of(src.subset(context), job)
     current = {c for c in [entries[-1].cycle_id, *latest] if c is not None}
-    answer = _explained(found, entries, diagnosis, cycles, current)
+    answer = _explained(found, entries, findings, cycles, current)
     if answer.verdict.state == FAILING:
         answer.verdict.case_keys = _case_keys(rows, entries[-1])
     if cuts := src.cut_after(entries[-1].time):
@@ -376,7 +376,7 @@ def _several_apps(rows: pl.DataFrame) -> list[str]:
             "timeline and the verdict take them together: name one with --app"]
 
 
-def _explained(found: Lookup, entries: list[tl.Entry], diagnosis: Diagnosis,
+def _explained(found: Lookup, entries: list[tl.Entry], findings: list[Finding],
                cycles: set[str], current: set[str]) -> WhyAnswer:
     """Job-wide findings first, then the ones about this person; the verdict's rule is the
     leading finding about their latest event. A job-wide finding of the past (its cycles
@@ -384,15 +384,15 @@ def _explained(found: Lookup, entries: list[tl.Entry], diagnosis: Diagnosis,
     be fixed first; it is among the ones that explain the person's history."""
     person = found.people[0]
     mine = _identifiers(person)
-    job_wide = lead_order(f for f in diagnosis.findings if _is_job_wide(f, cycles, mine)
+    job_wide = lead_order(f for f in findings if _is_job_wide(f, cycles, mine)
                           and (f.details.get("quarantine") or current & set(f.cycles)))
     wide = {id(f) for f in job_wide}
-    personal = [f for f in findings_for_events(diagnosis, person.event_ids) if id(f) not in wide]
+    personal = [f for f in findings_for_events(findings, person.event_ids) if id(f) not in wide]
     latest = entries[-1]
     # The assignment rules and the timeline share one skip classification, so a finding
     # about the latest skip never contradicts its class: FC013/FC018 explain only "not
     # assigned" skips, FC020 only scoping-filter ones.
-    about_latest = findings_for_events(diagnosis, [latest.event_id])
+    about_latest = findings_for_events(findings, [latest.event_id])
     leading = about_latest[0] if about_latest else None
     if leading is None and latest.status == "failure":  # only what stops everyone's changes:
         leading = next(iter(job_wide), None)  # a finding about other events is not the cause
@@ -439,11 +439,11 @@ def _unresolved(src: FrameSource, found: Lookup, job_status: JobStatus | None) -
     latest = src.latest_cycles()
     reached = src.reach(latest, [])
     frames = src.subset(reached.filter(pl.col("cycle_id").is_in(latest))["event_id"])
-    diagnosis = diagnose(frames, job_status)
+    findings = findings_of(frames, job_status)
     cycles = set(latest)
     job_wide = [
         _explanation(f, True)
-        for f in lead_order(diagnosis.findings)
+        for f in lead_order(findings)
         if _is_job_wide(f, cycles, set())
     ]
     note = None if group_events else NEVER_SEEN_NOTE
