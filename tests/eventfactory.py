@@ -12,6 +12,7 @@ import itertools
 import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from loganalyzer.normalize import Frames, normalize
@@ -428,6 +429,18 @@ def ignored_attribute_warning(x: Export, upn: str, **kw: Any) -> dict[str, Any]:
         error_code="SystemForCrossDomainIdentityManagementServiceIncompatible",
         sent={"userName": upn.lower(), EMAIL: upn.lower(), COST_CENTER: "4711"}, **kw,
     )
+
+
+
+def ignored_warnings_export(path: Path) -> Path:
+    """An export of one user in sync and two whose costCenter Flowcase ignored: warnings no
+    rule explains."""
+    x = Export()
+    x.user("kari.nilsen@contoso.no")
+    ignored_attribute_warning(x, "silje.bakken@contoso.no")
+    ignored_attribute_warning(x, "oskar.nystrom@contoso.se")
+    path.write_text(json.dumps(x.records))
+    return path
 
 
 def unresolved_manager_warning(x: Export, upn: str, manager_id: str, **kw: Any) -> dict:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SAMPLES
-from eventfactory import Export, ignored_attribute_warning
+from eventfactory import Export, ignored_warnings_export
 from typer.testing import CliRunner
 
 from diagnostics import RULES
@@ -430,23 +430,12 @@ def test_a_job_status_of_another_job_is_said_not_silently_applied(tmp_path):
     assert "--job-status is of job other." in page.read_text()
 
 
-def _warnings_file(tmp_path: Path) -> str:
-    """Two users whose costCenter Flowcase ignored: warnings no rule explains."""
-    x = Export()
-    x.user("kari.nilsen@contoso.no")
-    ignored_attribute_warning(x, "silje.bakken@contoso.no")
-    ignored_attribute_warning(x, "oskar.nystrom@contoso.se")
-    path = tmp_path / "warnings.json"
-    path.write_text(json.dumps(x.records))
-    return str(path)
-
-
 IGNORED = "is not supported and was ignored"
 
 
 def test_unexplained_warnings_say_what_entra_warned_in_every_format(tmp_path):
     """Counting '2 warnings' is not enough: each output says what they said, and who."""
-    path = _warnings_file(tmp_path)
+    path = str(ignored_warnings_export(tmp_path / "warnings.json"))
     text = " ".join(run("diagnose", path).output.split())
     assert "Unexplained warnings (2; they did not fail):" in text
     assert (f"/ HTTP 400: 2 warnings, 2 objects; e.g. Attribute 'urn:ietf:params:scim:schemas:"

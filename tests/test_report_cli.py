@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SAMPLES
-from eventfactory import Export, ignored_attribute_warning
+from eventfactory import ignored_warnings_export
 from fake_graph import FLOWCASE, FakeGraph, make_events
 from report_support import md_section, md_tables, run_report
 from typer.testing import CliRunner
@@ -259,12 +259,7 @@ def test_rates_and_cycle_rows_add_up_with_statuses_graph_added_later(tmp_path: P
 def test_the_report_says_what_unexplained_warnings_said(tmp_path: Path) -> None:
     """The key figures count warnings; the Unexplained section says what they said and
     whom, in Markdown and HTML, and the verdict stays healthy: they did not fail."""
-    x = Export()
-    x.user("kari.nilsen@contoso.no")
-    ignored_attribute_warning(x, "silje.bakken@contoso.no")
-    ignored_attribute_warning(x, "oskar.nystrom@contoso.se")
-    export = tmp_path / "export.json"
-    export.write_text(json.dumps(x.records))
+    export = ignored_warnings_export(tmp_path / "export.json")
     code, markdown = _report(tmp_path, export)
     assert code == 0 and "## Health: healthy" in markdown
     [table] = md_tables(md_section(markdown, "Unexplained warnings"))
