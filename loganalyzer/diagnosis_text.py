@@ -15,7 +15,7 @@ from rich.padding import Padding
 from rich.text import Text
 
 from diagnostics.guide_steps import STEPS
-from loganalyzer.findings import Affected, Diagnosis, Finding, UnexplainedGroup
+from loganalyzer.findings import NO_ERROR_CODE, Affected, Diagnosis, Finding, UnexplainedGroup
 from loganalyzer.markdown import md_escape
 from loganalyzer.verdict import Verdict, no_findings_sentence, severity_counts, step_phrase
 from loganalyzer.wording import instant, plural
@@ -176,8 +176,9 @@ def _unexplained_warnings_text(diagnosis: Diagnosis) -> list[RenderableType]:
 
 
 def _group_line(group: UnexplainedGroup, noun: str) -> str:
-    """'Teapot / HTTP 418: 3 failures, 2 objects; e.g. I'm a teapot; who: ...'."""
-    return (f"{group.error_code or '(no code)'} / HTTP {group.http_status or '-'}: "
+    """'Teapot / HTTP 418: 3 failures, 2 objects; e.g. I'm a teapot; who: ...'; a group
+    without code or status is 'no error code or HTTP status' (``UnexplainedGroup.label``)."""
+    return (f"{group.label()}: "
             f"{plural(group.count, noun)}, {plural(group.affected, 'object')}; "
             f"e.g. {group.sample_reason or '(no reason logged)'}{_who(group)}")
 
@@ -226,7 +227,7 @@ def _md_groups(groups: list[UnexplainedGroup], counted: str) -> list[str]:
     return [
         f"| error code | HTTP | {counted} | objects | for example | sample reason |",
         "|---|---|---|---|---|---|",
-        *(f"| {md_escape(u.error_code or '')} | {u.http_status or ''} | {u.count} | "
+        *(f"| {md_escape(u.error_code or NO_ERROR_CODE)} | {u.http_status or ''} | {u.count} | "
           f"{u.affected} | {md_escape(', '.join(u.examples))} | "
           f"{md_escape(u.sample_reason or '')} |" for u in groups),
     ]

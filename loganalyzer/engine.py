@@ -454,9 +454,9 @@ def _by_reason(ctx: Context, status: pl.Expr, explained: pl.Series) -> list[Unex
     )
     if left.height == 0:
         return []
+    left = _with_step_reasons(ctx, left.with_columns(short_reason().alias("_reason")))
     groups = (
         left.sort("activity_time", "event_id")  # a group's first reason: the same every run
-        .with_columns(short_reason().alias("_reason"))
         .group_by(["error_code", "http_status"], maintain_order=True)
         .agg(
             pl.len().alias("count"),
@@ -469,6 +469,48 @@ def _by_reason(ctx: Context, status: pl.Expr, explained: pl.Series) -> list[Unex
               nulls_last=True)
     )
     return [UnexplainedGroup(*row) for row in groups.iter_rows()]
+
+
+# the steps that say what went wrong or what Entra warned of, in the order asked
+_TELLING_STEPS = ("warning", "failure", "skipped")
+
+
+def _with_step_reasons(ctx: Context, events: pl.DataFrame) -> pl.DataFrame:
+    """``events`` whose ``_reason`` no error field gave (a warning may carry only its status,
+    with what Entra warned of in a step) given the step's: the first step at warning, else at
+    failure or skipped, by its description, else its details as ``key: value`` pairs. Only
+    those events' steps are read: every other event has its reason."""
+    silent = events.filter(pl.col("_reason").is_null())["event_id"]
+    if silent.is_empty():
+        return events
+    steps = ctx.steps_where(
+        pl.col("event_id").is_in(silent.implode()) & pl.col("status").is_in(_TELLING_STEPS),
+        ("event_id", "step_index", "status", "description", "details"))
+    if steps.height == 0:
+        return events
+    pair = pl.element().struct.field("key") + pl.lit(": ") + pl.element().struct.field("value")
+    details = pl.col("details").list.eval(pair.str.strip_chars()).list.join("; ")
+    told = (
+        steps.with_columns(
+            pl.coalesce(_blank_to_null(pl.col("description")), _blank_to_null(details))
+            .str.replace_all(r"\s+", " ").str.strip_chars().alias("_told"),
+            pl.col("status").replace_strict(
+                {s: n for n, s in enumerate(_TELLING_STEPS)}, return_dtype=pl.UInt8
+            ).alias("_rank"),
+        )
+        .drop_nulls("_told")
+        .sort("event_id", "_rank", "step_index")
+        .unique("event_id", keep="first")
+        .select("event_id", reasons.clipped_expr(pl.col("_told"), REASON_LIMIT)
+                .alias("_step_reason"))
+    )
+    return (events.join(told, on="event_id", how="left", maintain_order="left")
+            .with_columns(pl.coalesce("_reason", "_step_reason").alias("_reason"))
+            .drop("_step_reason"))
+
+
+def _blank_to_null(text: pl.Expr) -> pl.Expr:
+    return pl.when(text.str.strip_chars().str.len_chars() > 0).then(text)
 
 
 # skips that are expected and counted (``expected_skips``), never "unexplained": by reason,

@@ -79,6 +79,9 @@ class Finding:
     failures: int = field(default=0, metadata={"json": False})
 
 
+NO_ERROR_CODE = "no error code"  # an unexplained group's code when none was logged
+
+
 @dataclass
 class UnexplainedGroup:
     """Failures (or warnings) no rule explains, grouped by error code and HTTP status."""
@@ -90,6 +93,15 @@ class UnexplainedGroup:
     affected: int
     # the first few users or groups it happened to, to ask `why` about
     examples: list[str] = field(default_factory=list)
+
+    def label(self) -> str:
+        """What the group is keyed by, in words: 'Teapot / HTTP 418', 'no error code /
+        HTTP 400', 'Teapot / no HTTP status', or, for a warning that logged only its status,
+        'no error code or HTTP status'."""
+        if self.error_code is None and self.http_status is None:
+            return f"{NO_ERROR_CODE} or HTTP status"
+        http = f"HTTP {self.http_status}" if self.http_status is not None else "no HTTP status"
+        return f"{self.error_code or NO_ERROR_CODE} / {http}"
 
 
 @dataclass

@@ -135,10 +135,15 @@ def short_reason_expr(limit: int) -> pl.Expr:
         pl.col("skip_reason"),
         pl.col("failed_step_description"),
     )
+    return clipped_expr(reason, limit)
+
+
+def clipped_expr(text: pl.Expr, limit: int) -> pl.Expr:
+    """``text`` cut to ``limit`` characters, the last one an ellipsis when cut."""
     return (
-        pl.when(reason.str.len_chars() > limit)
-        .then(reason.str.slice(0, limit - 1) + "…")
-        .otherwise(reason)
+        pl.when(text.str.len_chars() > limit)
+        .then(text.str.slice(0, limit - 1) + "…")
+        .otherwise(text)
     )
 
 

@@ -461,6 +461,39 @@ def unresolved_manager_warning(x: Export, upn: str, manager_id: str, **kw: Any) 
     return record
 
 
+def status_only_warning(x: Export, upn: str, said: str, *, in_details: bool = False,
+                        **kw: Any) -> dict[str, Any]:
+    """An update at warning that logged no error information (``errorInformation`` null):
+    what Entra warned of is only in the export step at warning, in its description or, with
+    ``in_details``, in its details (the description left empty). The formats reference
+    lists ``warning`` among the statuses but publishes no warning record: ``said`` is
+    illustrative wording."""
+    record = x.user(upn, action="update", status="warning", **kw)
+    assert record["provisioningStatusInfo"]["errorInformation"] is None
+    [step] = [s for s in record["provisioningSteps"] if s["status"] == "warning"]
+    if in_details:
+        step["description"] = ""
+        step["details"] = {"ReportableIdentifier": upn, "Warning": said}
+    else:
+        step["description"] = said
+    return record
+
+
+TITLE_LEFT = ("User 'tuva.aas@contoso.no' was updated in customappsso, but the value of "
+              "'jobTitle' was not accepted & was left <unchanged>")
+
+
+def status_only_warnings_export(path: Path) -> Path:
+    """An export of one user in sync and two updates at warning that logged no error
+    information, only their export step's description (``status_only_warning``)."""
+    x = Export()
+    x.user("kari.nilsen@contoso.no")
+    status_only_warning(x, "tuva.aas@contoso.no", TITLE_LEFT)
+    status_only_warning(x, "ola.dahl@contoso.no", TITLE_LEFT.replace("tuva.aas", "ola.dahl"))
+    path.write_text(json.dumps(x.records))
+    return path
+
+
 def _error_info(code: str | None, reason: str | None) -> dict[str, Any]:
     """``provisioningStatusInfo.errorInformation`` as Graph returns it."""
     return {

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SAMPLES
-from eventfactory import Export, ignored_warnings_export
+from eventfactory import TITLE_LEFT, Export, ignored_warnings_export, status_only_warnings_export
 from typer.testing import CliRunner
 
 from diagnostics import RULES
@@ -453,6 +453,33 @@ def test_unexplained_warnings_say_what_entra_warned_in_every_format(tmp_path):
         "sample_reason": "Attribute 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:"
                          f"User:costCenter' {IGNORED}",
         "examples": ["silje.bakken@contoso.no", "oskar.nystrom@contoso.se"],
+    }
+
+
+@pytest.mark.parametrize("source", ["export", "store"])
+def test_warnings_that_logged_only_their_status_say_what_their_step_said(tmp_path, source):
+    """A warning without error code, HTTP status or reason was '(no code) / HTTP -' with
+    '(no reason logged)': every format now says what its step said, and that it logged no
+    code, in words; the same from a store (its steps read from disk)."""
+    given = status_only_warnings_export(tmp_path / "warnings.json")
+    if source == "store":
+        given = tmp_path / "store"
+        assert run("ingest", str(tmp_path / "warnings.json"), "-o", str(given), "-q"
+                   ).exit_code == 0
+    text = " ".join(run("diagnose", str(given)).output.split())
+    assert (f"no error code or HTTP status: 2 warnings, 2 objects; e.g. {TITLE_LEFT}; who: "
+            "tuva.aas@contoso.no, ola.dahl@contoso.no") in text
+    assert "(no code)" not in text and "HTTP -" not in text
+    md = run("diagnose", str(given), "--format", "md", "-q").stdout
+    [row] = [line for line in md.split("## Unexplained warnings", 1)[1].splitlines()
+             if line.startswith("| no error code |")]
+    assert "|  | 2 | 2 | tuva.aas@contoso.no, ola.dahl@contoso.no |" in row
+    assert row.endswith("'jobTitle' was not accepted \\& was left \\<unchanged\\> |")
+    [group] = as_json(str(given))["unexplained_warnings"]
+    assert group == {
+        "error_code": None, "http_status": None, "count": 2, "affected": 2,
+        "sample_reason": TITLE_LEFT,
+        "examples": ["tuva.aas@contoso.no", "ola.dahl@contoso.no"],
     }
 
 

@@ -14,6 +14,7 @@ from eventfactory import (
     Export,
     held_reversed,
     ignored_attribute_warning,
+    status_only_warning,
     unresolved_manager_warning,
 )
 
@@ -224,11 +225,55 @@ def test_warnings_no_finding_explains_are_listed_by_reason() -> None:
          "Attribute 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter' "
          "is not supported and was ignored",
          ["silje.bakken@contoso.no", "oskar.nystrom@contoso.se"]),
-        (None, None, 1, 1, None, ["tuva.aas@contoso.no"]),
+        (None, None, 1, 1, "User 'tuva.aas@contoso.no' was updated in customappsso",
+         ["tuva.aas@contoso.no"]),
     ]
     assert [(u.error_code, u.count) for u in diagnosis.unexplained] == [("Teapot", 1)]
     assert diagnosis.summary["warnings"] == 4
     assert diagnosis.summary["unexplained_failures"] == 1
+
+
+TITLE_KEPT = ("User 'tuva.aas@contoso.no' was updated in customappsso, but the value of "
+              "'jobTitle' was not accepted & was left unchanged")
+
+
+def test_a_warning_without_error_information_is_sampled_by_its_step() -> None:
+    """A warning that logged only its status (errorInformation null) said what it warned
+    of in its step: the group of such warnings samples the step's description (the first
+    event's, whatever order the events are held in), else its details, never '(no reason
+    logged)'; and says it has no code or HTTP status in words."""
+    x = Export()
+    x.user("kari.nilsen@contoso.no")
+    status_only_warning(x, "tuva.aas@contoso.no", TITLE_KEPT)
+    status_only_warning(x, "ola.dahl@contoso.no", "Another warning, later")
+    for frames in (x.frames(), held_reversed(x.frames())):
+        [group] = diagnose(frames).unexplained_warnings
+        assert (group.error_code, group.http_status, group.count, group.affected) == (
+            None, None, 2, 2)
+        assert group.sample_reason == TITLE_KEPT
+        assert group.label() == "no error code or HTTP status"
+    y = Export()
+    status_only_warning(y, "tuva.aas@contoso.no", "Attribute 'jobTitle' was\r\nleft unchanged",
+                        in_details=True)
+    [group] = diagnose(y.frames()).unexplained_warnings
+    assert group.sample_reason == ("ReportableIdentifier: tuva.aas@contoso.no; Warning: "
+                                   "Attribute 'jobTitle' was left unchanged")
+
+
+def test_a_warning_step_sample_is_cut_as_other_reasons_are() -> None:
+    x = Export()
+    status_only_warning(x, "tuva.aas@contoso.no", "word " * 100)
+    [group] = diagnose(x.frames()).unexplained_warnings
+    assert len(group.sample_reason) == engine.REASON_LIMIT
+    assert group.sample_reason.endswith("…")
+
+
+def test_unexplained_groups_name_a_missing_code_or_status_in_words() -> None:
+    from loganalyzer.findings import UnexplainedGroup
+
+    assert UnexplainedGroup("Teapot", 418, 1, None, 1).label() == "Teapot / HTTP 418"
+    assert UnexplainedGroup(None, 400, 1, None, 1).label() == "no error code / HTTP 400"
+    assert UnexplainedGroup("Teapot", None, 1, None, 1).label() == "Teapot / no HTTP status"
 
 
 def test_warnings_leave_the_verdict_as_it_was() -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SAMPLES
-from eventfactory import ignored_warnings_export
+from eventfactory import ignored_warnings_export, status_only_warnings_export
 from fake_graph import FLOWCASE, FakeGraph, make_events
 from report_support import md_section, md_tables, run_report
 from typer.testing import CliRunner
@@ -270,6 +270,23 @@ def test_the_report_says_what_unexplained_warnings_said(tmp_path: Path) -> None:
     _, html = _report(tmp_path, export, name="report.html")
     assert "<h3>Unexplained warnings</h3>" in html
     assert "costCenter&#39; is not supported and was ignored" in html
+
+
+def test_the_report_says_what_warnings_without_error_information_said(tmp_path: Path
+                                                                     ) -> None:
+    """A warning that logged only its status: its row says 'no error code' (was '(none)')
+    and what its step said (was empty), in Markdown and, escaped, in HTML."""
+    export = status_only_warnings_export(tmp_path / "export.json")
+    code, markdown = _report(tmp_path, export)
+    assert code == 0
+    [table] = md_tables(md_section(markdown, "Unexplained warnings"))
+    assert table[1][:4] == ["no error code", "", "2", "2"]
+    assert table[1][4].endswith("'jobTitle' was not accepted \\& was left \\<unchanged\\>")
+    _, html = _report(tmp_path, export, name="report.html")
+    section = html.split("<h3>Unexplained warnings</h3>", 1)[1].split("</table>", 1)[0]
+    assert '<td class="mono">no error code</td><td class="num"></td>' in section
+    assert ("&#39;jobTitle&#39; was not accepted &amp; was left &lt;unchanged&gt;</td>"
+            in section)
 
 
 @pytest.mark.parametrize("period", [("--since", "7d"), ()], ids=["since", "whole-input"])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 from conftest import SAMPLES
-from eventfactory import Export, ignored_attribute_warning
+from eventfactory import TITLE_LEFT, Export, ignored_attribute_warning, status_only_warnings_export
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
@@ -267,3 +267,12 @@ def test_unexplained_warnings_get_their_sheet_when_there_are_some(tmp_path):
     assert (row["Error code"], row["HTTP"], row["Warnings"], row["Objects"]) == (
         "SystemForCrossDomainIdentityManagementServiceIncompatible", 400, 1, 1)
     assert row["Sample reason"].endswith("is not supported and was ignored")
+
+
+def test_a_warning_without_error_information_has_its_step_text_in_the_sheet(tmp_path):
+    export = status_only_warnings_export(tmp_path / "export.json")
+    sheets = pd.read_excel(write_workbook(tmp_path, str(export)), sheet_name=None)
+    [row] = sheets["Unexplained warnings"].to_dict("records")
+    assert (row["Error code"], row["Warnings"], row["Objects"]) == ("no error code", 2, 2)
+    assert pd.isna(row["HTTP"])
+    assert row["Sample reason"] == TITLE_LEFT

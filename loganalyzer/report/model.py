@@ -19,7 +19,13 @@ from diagnostics.guide_steps import STEPS
 from loganalyzer import __version__
 from loganalyzer.config.check import ConfigResult
 from loganalyzer.engine import in_report_order
-from loganalyzer.findings import Diagnosis, Finding, UnexplainedGroup, severity_rank
+from loganalyzer.findings import (
+    NO_ERROR_CODE,
+    Diagnosis,
+    Finding,
+    UnexplainedGroup,
+    severity_rank,
+)
 from loganalyzer.ingest import Dataset
 from loganalyzer.normalize import RESULT_ORDINALS, UNKNOWN_STATUS, Table
 from loganalyzer.periods import Period, Window, time_range, unfetched, unfetched_text
@@ -345,7 +351,7 @@ def _unexplained_rows(groups: list[UnexplainedGroup]) -> list[UnexplainedRow]:
     """Unexplained failures or warnings as table rows, most first."""
     return [
         UnexplainedRow(
-            error_code=u.error_code or "(none)",
+            error_code=u.error_code or NO_ERROR_CODE,
             http_status=str(u.http_status) if u.http_status is not None else "",
             count=u.count,
             affected=u.affected,
