@@ -12,9 +12,9 @@ import pytest
 
 from loganalyzer.graph.client import AuthOptions, GraphConnection, GraphError, GraphRequestError
 from loganalyzer.graph.fetch import FetchOptions, fetch_to_folder
-from loganalyzer.graph.query import QueryError, Selection
+from loganalyzer.graph.query import QueryError, Selection, odata_time
 from loganalyzer.graph.state import fetched_windows
-from loganalyzer.ingest import load
+from loganalyzer.ingest import ingest_to_store, load
 from tests.fake_graph import OTHER_APP, FakeGraph, make_events
 from tests.graph_support import FAST, START, TOKEN, events, options, page_ids, pages
 
@@ -309,6 +309,56 @@ def test_a_folder_keeps_the_window_of_every_run_into_it(clock, tmp_path):
             clock.at = START + timedelta(hours=hours)
             fetch_to_folder(_scheduled(graph, state), logs)
     assert fetched_windows([logs]) == [(START - timedelta(hours=19), START + timedelta(hours=8))]
+
+
+def _kept_windows(folder) -> list[list[str]]:
+    """The earlier downloads' windows the folder's run state keeps, as written."""
+    return json.loads((folder / ".fetch-state.json").read_text())["fetched"]
+
+
+def test_hourly_scheduled_runs_keep_one_window_and_a_gap_keeps_two(clock, tmp_path):
+    """An hourly scheduled fetch into one folder added a window to its run state each run,
+    forever (30 runs: 29 windows); windows that meet are one, so it keeps one. A run after
+    the schedule stopped for three days (--since 1d: its window begins after the last run's
+    end) keeps the gap: two windows, and later runs keep those two."""
+    state, logs = tmp_path / "flowcase.state", tmp_path / "logs"
+    with FakeGraph(make_events(60, START, timedelta(minutes=5)), token=TOKEN) as graph:
+        for hour in range(5, 35):
+            clock.at = START + timedelta(hours=hour)
+            fetch_to_folder(_scheduled(graph, state), logs)
+            assert len(_kept_windows(logs)) == (hour > 5)
+        first_day = (START - timedelta(hours=19), START + timedelta(hours=34))
+        assert fetched_windows([logs]) == [first_day]
+        after_gap = START + timedelta(days=4, hours=10)
+        for hour in range(3):
+            clock.at = after_gap + timedelta(hours=hour)
+            fetch_to_folder(_scheduled(graph, state), logs)
+    assert _kept_windows(logs) == [["2026-02-28T05:00:00Z", "2026-03-02T10:00:00Z"],
+                                   ["2026-03-04T10:00:00Z", "2026-03-05T11:00:00Z"]]
+    assert fetched_windows([logs]) == [first_day, (after_gap - timedelta(days=1), clock.at)]
+    # a store ingested from the folder keeps the same two windows
+    manifest = ingest_to_store([logs], tmp_path / "store")
+    assert manifest["fetched_windows"] == [[start.isoformat(), end.isoformat()]
+                                           for start, end in fetched_windows([logs])]
+
+
+def test_a_run_state_with_a_long_window_list_still_reads(clock, tmp_path):
+    """A state written before kept a window a run: it still reads, as one window, and the
+    next run keeps it merged."""
+    state, logs = tmp_path / "flowcase.state", tmp_path / "logs"
+    with FakeGraph(make_events(60, START, timedelta(minutes=5)), token=TOKEN) as graph:
+        clock.at = START + timedelta(hours=5)
+        fetch_to_folder(_scheduled(graph, state), logs)
+        written = json.loads((logs / ".fetch-state.json").read_text())
+        hours = [START - timedelta(hours=n) for n in range(48, 0, -1)]
+        written["fetched"] = [[odata_time(a), odata_time(a + timedelta(hours=1))]
+                              for a in hours]
+        (logs / ".fetch-state.json").write_text(json.dumps(written))
+        assert fetched_windows([logs]) == [(START - timedelta(hours=48), clock.at)]
+        clock.at = START + timedelta(hours=6)
+        fetch_to_folder(_scheduled(graph, state), logs)
+    assert _kept_windows(logs) == [["2026-02-27T00:00:00Z", "2026-03-01T05:00:00Z"]]
+    assert fetched_windows([logs]) == [(START - timedelta(hours=48), clock.at)]
 
 
 def test_watermark_never_moves_back(clock, tmp_path):

@@ -6,7 +6,9 @@ Two small JSON files, both written atomically so an interrupted run never leaves
   the ``@odata.nextLink`` to continue from and the next page number. A re-run of the same
   command reads it and resumes. It keeps the windows of the downloads finished in the folder
   before (``fetched_windows`` reads them), so a folder fetched twice is not taken for one
-  window from the first start to the last end, which called the days between quiet.
+  window from the first start to the last end, which called the days between quiet; they
+  are kept merged (windows that meet are one), so an hourly scheduled fetch keeps one window,
+  not one a run.
 * the *incremental state*, the file named by ``--incremental STATE``: the watermark (the
   newest event time completed runs fetched; it never moves back) and the ids of events inside
   the overlap before it, so the next run asks for ``watermark - overlap`` onwards and drops
@@ -25,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from loganalyzer import atomic_write
-from loganalyzer.graph.query import QueryError, parse_time
+from loganalyzer.graph.query import QueryError, odata_time, parse_time
 from loganalyzer.periods import Window, merged
 
 RUN_STATE_NAME = ".fetch-state.json"
@@ -91,6 +93,9 @@ class RunState:
             raise QueryError(f"{path}: not a download state of this version; delete it") from None
 
     def save(self, folder: Path) -> None:
+        """Written with the earlier windows ``merged`` (``merged_pairs``): an hourly scheduled
+        fetch into one folder added a window a run, forever; those that meet are one."""
+        self.fetched = merged_pairs(self.fetched)
         write_json_atomic(folder / RUN_STATE_NAME, asdict(self))
 
     def finished(self) -> list[list[str]]:
@@ -149,6 +154,16 @@ def _store_windows(folder: Path) -> list[Window]:
 
 def _read_windows(pairs: list[list[str]]) -> list[Window]:
     return [(parse_time(start), parse_time(end)) for start, end in pairs]
+
+
+def merged_pairs(pairs: list[list[str]]) -> list[list[str]]:
+    """Windows as a state file keeps them (``[start, end]`` in Graph's time format),
+    ``merged``: the same windows, those that overlap or meet as one, gaps kept. A list
+    whose times cannot be read is kept as it is (reading it says what is wrong)."""
+    try:
+        return [[odata_time(start), odata_time(end)] for start, end in merged(_read_windows(pairs))]
+    except (QueryError, ValueError, TypeError):
+        return pairs
 
 
 @dataclass
