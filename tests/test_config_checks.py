@@ -155,7 +155,7 @@ def test_fetch_job_output_and_an_old_style_manifest_are_read(tmp_path) -> None:
     result = check(folder)
     assert {"CC001", "CC010", "CC015"} <= {f.check_id for f in result.findings}
     not_checked = {n.check_id: n.reason for n in result.not_checked}
-    assert set(not_checked) == {"CC014", "CC016", "CC017"}
+    assert set(not_checked) == {"CC014", "CC016", "CC017", "CC019"}
     assert "holds no file with the app role assignments" in not_checked["CC014"]
     shown = " ".join(CliRunner().invoke(app, ["check", "--config", str(folder)]).stdout.split())
     assert "CC016 The Tenant URL lacks ?aadOptscim062020: " in shown
@@ -208,7 +208,7 @@ def test_check_command_shows_every_mistake_and_fails_on_high() -> None:
     result = CliRunner().invoke(app, ["check", "--config", str(CONFIG / "bad"),
                                       "--fail-on", "high"])
     assert result.exit_code == 1
-    assert "17 findings (2 critical, 11 high, 3 medium, 1 low)" in result.stdout
+    assert "18 findings (3 critical, 11 high, 3 medium, 1 low)" in result.stdout
     assert all(f"] {r.id} " in result.stdout for r in CONFIG_RULES if r.id != "CC018")
     good = CliRunner().invoke(app, ["check", "--config", str(CONFIG / "good"), "--fail-on", "low"])
     assert good.exit_code == 0 and "): no findings." in good.stdout
@@ -235,10 +235,11 @@ def test_check_json_and_markdown(tmp_path) -> None:
     result = CliRunner().invoke(app, ["check", "--config", str(CONFIG / "bad"), "--format",
                                       "json"])
     data = json.loads(result.stdout)
-    assert len(data["findings"]) == 17 and data["not_checked"] == []
-    # critical first, then by guide step: the quarantine (steps 3, 8b) before groups (7b)
-    assert [f["check_id"] for f in data["findings"][:2]] == ["CC015", "CC001"]
-    assert data["findings"][1]["evidence"][0] == {
+    assert len(data["findings"]) == 18 and data["not_checked"] == []
+    # critical first, then by guide step: the quarantine (steps 3, 8b) and the Tenant URL's
+    # path (3) before groups (7b)
+    assert [f["check_id"] for f in data["findings"][:3]] == ["CC015", "CC019", "CC001"]
+    assert data["findings"][2]["evidence"][0] == {
         "subject": "Provision Azure Active Directory Groups", "current": "Enabled = Yes",
         "expected": "Enabled = No"}
     out = tmp_path / "check.md"
@@ -420,6 +421,67 @@ def test_check_piped_is_wrapped_at_100_columns_headings_included():
     assert max(len(line) for line in lines) <= 100, max(lines, key=len)
 
 
+GUIDE_URL = "https://northwind.flowcase.com/api/scim/v2?aadOptscim062020"
+
+
+@pytest.mark.parametrize(("url", "said"), [
+    ("https://northwind.flowcase.com?aadOptscim062020", "has no path (the SCIM API is at "
+     "/api/scim/v2)"),
+    ("https://northwind.flowcase.com/api/scim?aadOptscim062020", "has the path /api/scim, not "
+     "/api/scim/v2"),
+    ("https://northwind.flowcase.com/scim/v2?aadOptscim062020", "has the path /scim/v2, not "
+     "/api/scim/v2"),
+    ("https://northwind.flowcase.com/api/scim/v2/Users?aadOptscim062020",
+     "ends in /Users, which Entra adds itself"),
+], ids=["no-path", "no-v2", "no-api", "users-added"])
+def test_a_tenant_url_off_the_scim_path_is_a_critical_finding(tmp_path, url, said) -> None:
+    """Guide step 3's Tenant URL is https://<company>.flowcase.com/api/scim/v2 with the flag;
+    CC016 looked at the flag only, so each of these passed the check and every request got
+    a 404 (FC022)."""
+    def set_url(doc):
+        doc["secrets"][0]["value"] = url
+
+    result = check(good_with(tmp_path, "synchronization.json", set_url))
+    [found] = [f for f in result.findings if f.check_id == "CC019"]
+    assert found.severity == "critical" and found.guide_steps[0] == "3"
+    assert found.message == (f"The Tenant URL {url} {said}: Entra sends its requests to that "
+                             "path followed by /Users, which is not the SCIM API.")
+    assert evidence_text(result, "CC019") == f"Tenant URL: {url} -> {GUIDE_URL}"
+    assert "CC016" not in {f.check_id for f in result.findings}  # the flag is there
+
+
+@pytest.mark.parametrize("url", [
+    "https://northwind.flowcase.com/api/scim/v2/?aadOptscim062020",
+    "https://Northwind.Flowcase.com/API/SCIM/v2?aadOptscim062020",
+], ids=["trailing-slash", "case"])
+def test_the_scim_path_is_accepted_with_a_slash_or_in_other_case(tmp_path, url) -> None:
+    def set_url(doc):
+        doc["secrets"][0]["value"] = url
+
+    result = check(good_with(tmp_path, "synchronization.json", set_url))
+    assert not {"CC016", "CC019"} & {f.check_id for f in result.findings}
+
+
+def test_a_tenant_url_without_flag_or_path_gets_the_guides_whole_url(bad) -> None:
+    """bad/'s Tenant URL lacks the flag and /v2: CC016's fix is the guide's URL, not the
+    same wrong path with the flag."""
+    url = "https://northwind.flowcase.com/api/scim"
+    assert evidence_text(bad, "CC016") == f"Tenant URL: {url} -> {GUIDE_URL}"
+    assert evidence_text(bad, "CC019") == f"Tenant URL: {url} -> {GUIDE_URL}"
+
+
+def test_a_tenant_url_on_another_host_is_not_judged_by_its_path(tmp_path) -> None:
+    """A proxy in front of Flowcase may have any path: the check says it could not judge."""
+    def proxy(doc):
+        doc["secrets"][0]["value"] = "https://scim-gw.northwind.example/flowcase?aadOptscim062020"
+
+    result = check(good_with(tmp_path, "synchronization.json", proxy))
+    assert "CC019" not in {f.check_id for f in result.findings}
+    reason = {n.check_id: n.reason for n in result.not_checked}["CC019"]
+    assert reason == ("the Tenant URL's host scim-gw.northwind.example is not a flowcase.com "
+                      "address (a proxy?): its path cannot be judged")
+
+
 def test_an_empty_tenant_url_is_said_to_be_empty(tmp_path) -> None:
     def empty_url(doc):
         doc["secrets"][0]["value"] = ""
@@ -428,6 +490,7 @@ def test_an_empty_tenant_url_is_said_to_be_empty(tmp_path) -> None:
     [finding] = [f for f in result.findings if f.check_id == "CC016"]
     assert finding.message.startswith("The Tenant URL is empty")
     assert "lacks" not in finding.message
+    assert "CC019" not in {f.check_id for f in result.findings}  # said once, by CC016
 
 
 def test_files_saved_with_an_upper_case_suffix_are_read(tmp_path, bad) -> None:

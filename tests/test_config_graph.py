@@ -113,13 +113,13 @@ def test_settings_graph_does_not_return_are_not_checked_with_the_log_rule() -> N
     assert code == 0
     assert f"CC016 The Tenant URL lacks ?aadOptscim062020: {NO_SECRETS} (in the logs: FC003)" in (
         shown)
-    assert "(in the logs: FC019)" in shown and "Checks run: 16 of 18." in shown
+    assert "(in the logs: FC019)" in shown and "Checks run: 16 of 19." in shown
 
 
 def test_check_graph_exit_codes() -> None:
     with config_graph(CONFIG / "bad", token=TOKEN) as graph:
         code, stdout, _ = run(graph, "check", "--graph", "--app", APP, "--fail-on", "critical")
-        assert code == 1 and "17 findings" in stdout
+        assert code == 1 and "18 findings" in stdout
         code, _, stderr = run(graph, "check", "--graph", "--app", "flowcase scim")
         assert code == 2 and "no enterprise application is named 'flowcase scim'" in stderr
         code, _, stderr = run(graph, "check", "--graph")

@@ -32,7 +32,7 @@ def test_diagnose_confirms_the_log_finding_and_adds_a_configuration_section() ->
             "matching precedence 1") in lowercase["message"]
     departments = next(f for f in data["findings"] if f["rule_id"] == "FC008")
     assert "Confirmed by the configuration" not in departments["message"]
-    assert len(data["configuration"]["findings"]) == 17
+    assert len(data["configuration"]["findings"]) == 18
 
 
 def test_a_good_configuration_confirms_nothing() -> None:
@@ -59,7 +59,7 @@ def test_report_has_a_configuration_section_in_html_and_markdown(tmp_path) -> No
     html = tmp_path / "r.html"
     invoke("report", LOGS, "--config", str(CONFIG / "bad"), "-o", str(html))
     page = html.read_text()
-    assert page.count('id="config-cc') == 17
+    assert page.count('id="config-cc') == 18
     assert "<td>userName mapping</td><td class=\"mono\">Direct [userPrincipalName], matching " \
            "precedence 1</td>" in page
     assert "emails[type eq &#34;work&#34;].value" in page  # escaped, not raw HTML
@@ -91,7 +91,7 @@ def test_diagnose_graph_with_an_app_fetches_the_configuration_too() -> None:
                   "--from", "2026-03-01", "--to", "2026-03-31", "--format", "json", "-q"],
             env={"GRAPH_ACCESS_TOKEN": TOKEN})
     assert result.exit_code == 0, result.stderr
-    assert len(json.loads(result.stdout)["configuration"]["findings"]) == 17
+    assert len(json.loads(result.stdout)["configuration"]["findings"]) == 18
     not_checked = json.loads(refused.stdout)["configuration"]["not_checked"]
     assert [n["check_id"] for n in not_checked] == ["CC014"]
     assert not_checked[0]["reason"].endswith("needs the Application.Read.All permission")
@@ -213,9 +213,9 @@ def test_a_configuration_finding_at_high_or_above_fails_the_verdict_and_fail_on(
                             "(EncounteredEscrowProportionThreshold: More than 40% of the "
                             "provisioning operations in the last cycles failed. Review the "
                             "provisioning logs for the failing requests); and the configuration "
-                            "has 13 findings at high severity or above (CC015 The provisioning "
-                            "job is in quarantine or stopped, CC001 The group object mapping is "
-                            "enabled and 11 more).")
+                            "has 14 findings at high severity or above (CC015 The provisioning "
+                            "job is in quarantine or stopped, CC019 The Tenant URL does not lead "
+                            "to the SCIM API path /api/scim/v2 and 12 more).")
     # the quarantine (critical) is fixed before anything the logs show
     assert next(line for line in both.stdout.splitlines() if line.startswith("Fix first:")
                 ).startswith("Fix first: CC015 The provisioning job is in quarantine or stopped "
@@ -245,7 +245,7 @@ def test_configuration_findings_are_accepted_with_ignore_and_still_listed(tmp_pa
     doc = json.loads(result.stdout)
     assert doc["verdict"]["state"] == "healthy" and doc["verdict"]["fix_first"] is None
     accepted = {f["check_id"]: f["accepted"] for f in doc["configuration"]["findings"]}
-    assert accepted["CC015"] == "ignored: CC015" and len(accepted) == 17
+    assert accepted["CC015"] == "ignored: CC015" and len(accepted) == 18
     assert sum(bool(a) for a in accepted.values()) == len(loud)
     shown = runner.invoke(app, ["diagnose", healthy, "--config", bad, "--ignore", "CC015", "-q"])
     assert "(accepted: ignored: CC015; not in the verdict)" in " ".join(shown.stdout.split())

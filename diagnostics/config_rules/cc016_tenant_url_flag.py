@@ -9,8 +9,9 @@ Why provisioning fails:
     Without the flag Entra runs its pre-2020 SCIM client: PATCH requests carry booleans as
     strings, and app role assignments (roles) do not reach Flowcase.
 Evidence:
-    The Tenant URL against the same URL with ``?aadOptscim062020``; a credential embedded in
-    it (``?token=…``, ``https://user:secret@…``) is shown as ``[REDACTED]``.
+    The Tenant URL against the same URL with ``?aadOptscim062020`` (a flowcase.com URL with
+    the guide's path ``/api/scim/v2`` too, which CC019 checks); a credential embedded in it
+    (``?token=…``, ``https://user:secret@…``) is shown as ``[REDACTED]``.
 Fix:
     Step 3: set the Tenant URL to ``https://<company>.flowcase.com/api/scim/v2?aadOptscim062020``,
     Test Connection, save, and restart provisioning.
@@ -23,6 +24,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from diagnostics.config_rule import ConfigHit, Mismatch, NotCheckable
+from diagnostics.facts.config import guide_tenant_url
 from loganalyzer.config.model import SECRETS, ConfigSnapshot
 
 ID = "CC016"
@@ -51,7 +53,7 @@ def evaluate(config: ConfigSnapshot) -> list[ConfigHit]:
     query = urlsplit(url.strip()).query.lower()
     if FLAG in [part.split("=")[0] for part in query.split("&")]:
         return []
-    fixed = url.split("?")[0] + "?aadOptscim062020"
+    fixed = guide_tenant_url(url)
     return [ConfigHit(f"The Tenant URL {url} lacks ?aadOptscim062020: roles do not reach "
                       "Flowcase and PATCH requests use the old SCIM shapes.",
                       [Mismatch("Tenant URL", url, fixed)])]

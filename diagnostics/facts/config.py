@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from diagnostics.config_rule import NotCheckable
 from loganalyzer.config.model import ConfigSnapshot, distinct
@@ -27,6 +28,29 @@ GUIDE_ACTIVE = 'Switch([IsSoftDeleted], , "False", "True", "True", "False")'
 GUIDE_ROLES = "AppRoleAssignmentsComplex([appRoleAssignments])"
 # Roles every new enterprise app has; they carry no Flowcase role and are not mistakes.
 DEFAULT_ROLE_NAMES = ("User", "msiam_access")
+# The Tenant URL of guide step 3: https://<company>.flowcase.com/api/scim/v2?aadOptscim062020
+SCIM_PATH = "/api/scim/v2"
+TENANT_URL_FLAG = "aadOptscim062020"
+FLOWCASE_DOMAIN = "flowcase.com"
+
+
+def tenant_url_parts(url: str) -> tuple[str, str, str]:
+    """A Tenant URL's host (lower-cased, without a port or credential), path and query."""
+    parts = urlsplit(url.strip())
+    return (parts.hostname or "").lower(), parts.path, parts.query
+
+
+def is_flowcase_host(host: str) -> bool:
+    return host == FLOWCASE_DOMAIN or host.endswith("." + FLOWCASE_DOMAIN)
+
+
+def guide_tenant_url(url: str) -> str:
+    """The Tenant URL the guide asks for, from this one: a Flowcase host's with the SCIM path
+    and the flag; another host's (a proxy: its path cannot be judged) with the flag added."""
+    host, _path, _query = tenant_url_parts(url)
+    if is_flowcase_host(host):
+        return f"https://{host}{SCIM_PATH}?{TENANT_URL_FLAG}"
+    return url.strip().split("?")[0] + f"?{TENANT_URL_FLAG}"
 
 
 def enum_text(value: Any) -> str:

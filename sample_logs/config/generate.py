@@ -411,6 +411,7 @@ MISTAKES = {
     "CC015": "the job is in quarantine (EncounteredEscrowProportionThreshold)",
     "CC016": "the Tenant URL lacks ?aadOptscim062020",
     "CC017": "scope is Sync all users and groups (SyncAll true)",
+    "CC019": "the Tenant URL's path is /api/scim, without /v2",
     # not in bad/: switched off, the user mapping leaves CC002-CC008 nothing to check; the
     # tests switch good/'s off instead
     "CC018": "(not in bad/) the user object mapping is disabled",
@@ -491,7 +492,7 @@ def main(out: Path = HERE) -> None:
                           **job(quarantined=True)},
         "Flowcase SCIM schema.json": bad_schema(),
         "manifest.json": manifest(bad_roles()),
-        "synchronization.json": synchronization(FLOWCASE_URL, "true"),
+        "synchronization.json": synchronization(FLOWCASE_URL.removesuffix("/v2"), "true"),
         "app-role-assignments.json": assignments(nested=True),
         **members_pages(nested=True),
     }
