@@ -30,6 +30,7 @@ from loganalyzer.dedupe import Deduper
 from loganalyzer.file_order import FileEnds
 from loganalyzer.graph.state import FETCHED_WINDOWS, fetched_windows
 from loganalyzer.normalize import Frames, normalize, step_details
+from loganalyzer.people_copy import PEOPLE_DIR, PERSON, ROW_GROUPS, PeopleCopy
 from loganalyzer.prefetch import prefetch
 from loganalyzer.problems import (
     InputError,
@@ -456,16 +457,18 @@ STORE_CODEC = "lz4"
 class _StoreFiles:
     """The store's Parquet files, each opened with its first table: the steps in groups of
     ``STEP_ROW_GROUP`` rows (`why` reads a person's steps by row group), the events gathered
-    to ``EVENT_ROW_GROUP``, the rest a group per batch."""
+    to ``EVENT_ROW_GROUP``, the rest a group per batch. ``copy``: the files of
+    ``people_copy`` instead, in its row groups, with statistics on the person only."""
 
-    def __init__(self, store: Path) -> None:
+    def __init__(self, store: Path, copy: bool = False) -> None:
         self.store = store
+        self.copy = copy
         self.writers: dict[str, pq.ParquetWriter] = {}
         self.counts = dict.fromkeys(FRAME_SCHEMAS, 0)
         self._events: list[pa.Table] = []
 
     def write(self, name: str, table: pa.Table) -> None:
-        if name == "events":
+        if name == "events" and not self.copy:
             self._events.append(table)
             if sum(t.num_rows for t in self._events) < EVENT_ROW_GROUP:
                 return
@@ -485,12 +488,14 @@ class _StoreFiles:
         import pyarrow.parquet as pq  # only writing a store needs pyarrow
 
         if name not in self.writers:
+            self.store.mkdir(exist_ok=True)
             self.writers[name] = pq.ParquetWriter(
                 self.store / _file_name(name), table.schema, compression=STORE_CODEC,
-                write_statistics=_with_statistics(name),
+                write_statistics=[PERSON] if self.copy else _with_statistics(name),
             )
-        self.writers[name].write_table(
-            table, row_group_size=STEP_ROW_GROUP if name == "steps" else None)
+        group = (ROW_GROUPS[name] if self.copy else STEP_ROW_GROUP if name == "steps"
+                 else None)
+        self.writers[name].write_table(table, row_group_size=group)
         if name in self.counts:
             self.counts[name] += table.num_rows
 
@@ -582,6 +587,8 @@ def _write_store(inputs: list[Path], store: Path, progress: Progress) -> dict:
     read_log = ReadLog()
     dedupe = Deduper()
     files = _StoreFiles(store)
+    copy_files = _StoreFiles(store / PEOPLE_DIR, copy=True)
+    people = PeopleCopy()  # the same rows by person, for `why` (people_copy)
     index = IndexWriter(store)  # who and which cycles it holds, for `why` (store_index)
     ends = FileEnds()  # which way each file runs, for `why` (file_order)
     try:
@@ -590,20 +597,23 @@ def _write_store(inputs: list[Path], store: Path, progress: Progress) -> dict:
             loaded = itertools.chain.from_iterable(
                 _with_manifest(s, read_log, dedupe) for s in stores)
 
-            def tables() -> Iterator[dict[str, pa.Table]]:
+            def tables() -> Iterator[tuple[dict[str, pa.Table], dict[str, pl.DataFrame]]]:
                 for frames in _in_row_groups(itertools.chain(loaded, batches), BATCH_ROWS):
                     details = _long_details(frames)
                     index.add(frames, details)
                     ends.add(frames.events)
-                    yield _store_tables(frames, details)
+                    yield _store_tables(frames, details), people.sorted(frames, details)
 
             # a batch is written while the next one is normalised (Arrow's writer releases
             # the GIL): three stages on two cores, parse, normalise, write
-            for batch in prefetch(tables()):
+            for batch, copy in prefetch(tables()):
                 for name, table in batch.items():
                     files.write(name, table)
+                for name, frame in copy.items():
+                    copy_files.write(name, _arrow(frame))
     finally:
         files.close()
+        copy_files.close()
     counts, writers = files.counts, files.writers
     for name, schema in {**FRAME_SCHEMAS, DETAILS: DETAIL_ROWS_SCHEMA}.items():
         if name not in writers:  # an input with no steps still gets a readable (empty) file

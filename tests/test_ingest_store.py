@@ -144,6 +144,8 @@ def test_a_store_written_with_zstd_reads_as_the_same_events(tmp_path):
     older = tmp_path / "zstd"
     older.mkdir()
     for path in store.iterdir():
+        if path.is_dir():  # the people copy (people_copy), which load never reads
+            continue
         if path.suffix != ".parquet":
             (older / path.name).write_bytes(path.read_bytes())
             continue

@@ -79,6 +79,8 @@ def _old_store(store: Path, folder: Path, keep_details: bool) -> Path:
     ``keep_details``, before step details were kept)."""
     folder.mkdir()
     for part in store.iterdir():
+        if part.is_dir():  # the people copy, written since (people_copy)
+            continue
         if part.name == "events.parquet":
             pl.read_parquet(part).drop("skip_class", "scope_clauses").write_parquet(folder /
                                                                                     part.name)

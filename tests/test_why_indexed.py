@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 import realworld as rw
+from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 from why_records import (
     Person,
@@ -29,6 +30,7 @@ from why_records import (
 
 from loganalyzer.cli import app
 from loganalyzer.ingest import ingest_to_store
+from loganalyzer.people_copy import FLAT_STEP_COLUMNS, PEOPLE_DIR, PERSON, ROW, copy_path
 from loganalyzer.store_index import CYCLES_FILE, IDENTITIES_FILE, ROWS_FILE
 from loganalyzer.why import frame_source, indexed
 from loganalyzer.why.frame_source import FrameSource
@@ -328,3 +330,78 @@ def test_why_on_a_store_imports_neither_pyarrow_nor_the_graph_sdk(samples):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stderr.strip().splitlines()[-1] == "[]"
+
+
+@pytest.fixture(scope="module")
+def many_batches(tmp_path_factory) -> tuple[Path, Path]:
+    """A generated tenant ingested 400 events a batch (20,000 in a real store) into a people
+    copy of 40 events a row group: a person's rows lie in several batches of the copy."""
+    folder = tmp_path_factory.mktemp("many_batches")
+    export = folder / "tenant.json"
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "make_tenant.py"), "--events",
+                    "3000", "-o", str(export)], check=True, capture_output=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("loganalyzer.readers.BATCH_ROWS", 400)
+        patch.setattr("loganalyzer.ingest.BATCH_ROWS", 400)
+        patch.setattr("loganalyzer.ingest.ROW_GROUPS",
+                      {"events": 40, "steps": 160, "step_details": 600,
+                       "modified_properties": 160})
+        return _with_and_without_index([export], folder)
+
+
+def test_the_people_copy_holds_each_row_of_the_store_once_in_store_order_by_row(many_batches):
+    store = many_batches[0]
+    events = pl.read_parquet(store / "events.parquet")
+    copy = pl.read_parquet(copy_path(store, "events"))
+    assert copy[ROW].sort().to_list() == list(range(events.height))
+    assert_frame_equal(copy.sort(ROW).drop(PERSON, ROW), events)
+    for name, columns in (("steps", list(FLAT_STEP_COLUMNS)), ("step_details", None),
+                          ("modified_properties", None)):
+        rows = pl.read_parquet(store / f"{name}.parquet", columns=columns)
+        copied = pl.read_parquet(copy_path(store, name)).sort(ROW, maintain_order=True)
+        assert_frame_equal(copied.drop(PERSON, ROW), rows, check_exact=True)
+
+
+def test_a_person_is_in_about_one_row_group_of_the_copy_a_batch(many_batches):
+    import pyarrow.parquet as pq
+
+    store = many_batches[0]
+    events = pl.read_parquet(store / "events.parquet", columns=["source_id"])
+    batches = -(-events.height // 400)
+    person = events["source_id"].drop_nulls().mode().sort()[0]  # the most often seen
+    for name in ("events", "steps", "step_details", "modified_properties"):
+        meta = pq.ParquetFile(copy_path(store, name)).metadata
+        column = [meta.row_group(0).column(i).path_in_schema
+                  for i in range(meta.num_columns)].index(PERSON)
+        stats = [meta.row_group(i).column(column).statistics for i in range(meta.num_row_groups)]
+        holding = sum(s.min <= person <= s.max for s in stats)
+        assert meta.num_row_groups > 2 * batches and 0 < holding <= 2 * batches, name
+
+
+def test_many_batches_answer_as_without_the_index_and_without_the_copy(many_batches, tmp_path):
+    store = many_batches[0]
+    no_copy = tmp_path / "no_copy"
+    shutil.copytree(store, no_copy)
+    shutil.rmtree(no_copy / PEOPLE_DIR)
+    users = [*_people(store, "failure", 6), *_people(store, "success", 4),
+             *_people(store, "skipped", 4), "ingrid.hansen", "Nora", "nobody@contoso-big.example"]
+    _assert_same(many_batches, users)
+    for user in users:
+        assert _answer(no_copy, user) == _answer(store, user), user
+
+
+def test_a_person_is_looked_up_in_the_copy_not_the_store_s_events(many_batches, monkeypatch):
+    store = many_batches[0]
+    scanned: list[str] = []
+    scan = pl.scan_parquet
+
+    def recording(path, *args, **kwargs):
+        scanned.append(Path(path).relative_to(store).as_posix())
+        return scan(path, *args, **kwargs)
+
+    source = IndexedStore.open([store])
+    source.choose((), str(store))
+    monkeypatch.setattr(indexed.pl, "scan_parquet", recording)
+    found = source.candidates(_people(store, "failure", 1)[0])
+    assert not found.is_empty()
+    assert scanned == ["people/events.parquet"]

@@ -21,13 +21,20 @@ import polars as pl
 
 from loganalyzer import scope
 from loganalyzer.file_order import FileEnds
-from loganalyzer.ingest import DETAILS_FILE, NEWEST_FIRST, check_store, read_manifest
+from loganalyzer.ingest import DETAILS, DETAILS_FILE, NEWEST_FIRST, check_store, read_manifest
 from loganalyzer.normalize import Frames
+from loganalyzer.people_copy import (
+    FLAT_STEP_COLUMNS,
+    PERSON,
+    ROW,  # an event's row in events.parquet: what is read in several goes stays in order
+    copy_path,
+    has_copy,
+    person_key,
+)
 from loganalyzer.problems import Problem
 from loganalyzer.schema import (
     DETAIL_ROWS_SCHEMA,
     FRAME_SCHEMAS,
-    STEPS_SCHEMA,
     conformed,
     empty_frame,
 )
@@ -54,9 +61,6 @@ from loganalyzer.why.frame_source import (
 )
 from loganalyzer.why.lookup import LINK_COLUMNS, SHARED_COLUMNS, equals_any
 
-ROW = "_row"  # an event's row in events.parquet: what is read in several goes stays in order
-# the steps' columns but their nested details (read from ``step_details.parquet`` instead)
-FLAT_STEP_COLUMNS = tuple(c for c in STEPS_SCHEMA if c != "details")
 DETAIL_ROWS = "details"  # the prefetched step details, one per row
 
 
@@ -132,6 +136,9 @@ class IndexedStore(FrameSource):
         self.others: OtherApps | None = None
         self._others_identities = self.identities.head(0)
         self._found = self._scan().head(0).collect()  # the events read so far
+        # ``people_copy``: read a person's rows from there; the events read from it
+        self._copy = has_copy(store) and (store / DETAILS_FILE).exists()
+        self._copied = pl.DataFrame(schema={"event_id": pl.Utf8, PERSON: pl.Utf8})
         self._keys_read = pl.DataFrame(schema=dict.fromkeys(READ_KEYS, pl.Utf8))
         self._prefetched: dict[str, tuple[set[str], pl.DataFrame]] = {}
         self._rows_file = index.rows
@@ -184,20 +191,31 @@ class IndexedStore(FrameSource):
     def _scan(self) -> pl.LazyFrame:
         return pl.scan_parquet(self.store / "events.parquet").with_row_index(ROW)
 
-    def _read(self, where: pl.Expr | None) -> pl.DataFrame:
-        """The events meeting ``where`` (in the chosen jobs), remembered in store order."""
+    def _read(self, where: pl.Expr | None, scan: pl.LazyFrame | None = None) -> pl.DataFrame:
+        """The events meeting ``where`` (in the chosen jobs) in ``scan`` (the store's events
+        by default), remembered in store order."""
         if where is None:
             return self._found.clear().drop(ROW)
         if self._jobs is not None:
             where = where & scope.job_key().is_in(self._jobs)
-        rows = self._scan().filter(where).collect()
+        rows = (self._scan() if scan is None else scan).filter(where).collect()
         self._found = pl.concat([self._found, rows]).unique(ROW).sort(ROW)
         return rows.drop(ROW)
 
     def _read_keys(self, keys: pl.DataFrame) -> None:
-        """Read the events of these keys, unless read before (each read scans the store)."""
+        """Read the events of these keys, unless read before (each read scans the store, or
+        the row groups of the people copy holding them)."""
         new = keys.join(self._keys_read, on=list(READ_KEYS), how="anti", nulls_equal=True)
-        self._read(_of_keys(new))
+        where = _of_keys(new)
+        if not self._copy or where is None:
+            self._read(where)
+        else:
+            persons = new.select(pl.coalesce(READ_KEYS))[:, 0].unique().implode()
+            copied = pl.scan_parquet(copy_path(self.store, "events")).filter(
+                pl.col(PERSON).is_in(persons))
+            rows = self._read(where, copied.select(
+                pl.col(ROW).cast(self._found.schema[ROW]), *self._found.columns[1:]))
+            self._copied = pl.concat([self._copied, rows.select("event_id", person_key())])
         self._keys_read = pl.concat([self._keys_read, new])
 
     def _sharing(self, keys: pl.DataFrame) -> pl.DataFrame:
@@ -300,18 +318,37 @@ class IndexedStore(FrameSource):
         wanted = set(event_ids)
         ids = pl.Series("event_id", sorted(wanted), dtype=pl.Utf8)
         properties = self.store / "modified_properties.parquet"
-        details = self.store / DETAILS_FILE
-        if details.exists():
+        if (self.store / DETAILS_FILE).exists():
             reads = {
-                "steps": scan_matching(self.store / "steps.parquet", ids, FLAT_STEP_COLUMNS),
-                "modified_properties": scan_matching(properties, ids, None),
-                DETAIL_ROWS: conformed(scan_matching(details, ids, None), DETAIL_ROWS_SCHEMA),
+                "steps": self._matching("steps", ids, FLAT_STEP_COLUMNS),
+                "modified_properties": self._matching("modified_properties", ids, None),
+                DETAIL_ROWS: conformed(self._matching(DETAILS, ids, None), DETAIL_ROWS_SCHEMA),
             }
             frames = dict(zip(reads, pl.collect_all(list(reads.values())), strict=True))
         else:
             frames = {"steps": self._steps_of(ids),
                       "modified_properties": read_matching(properties, ids, None)}
         self._prefetched = {name: (wanted, frame) for name, frame in frames.items()}
+
+    def _matching(self, name: str, ids: pl.Series, columns: Sequence[str] | None
+                  ) -> pl.LazyFrame:
+        """The rows of file ``name`` of these events, in store order: those of the events read
+        from the people copy from its few row groups of their persons, the rest from the
+        store's file (a person's own events lie in all its row groups, the cycles around
+        them in a few)."""
+        copied = self._copied.filter(pl.col("event_id").is_in(ids.implode()))
+        rest = ids.filter(~ids.is_in(copied["event_id"].implode()))
+        own = scan_matching(self.store / f"{name}.parquet", rest, columns)
+        if copied.is_empty():
+            return own
+        persons = copied[PERSON].unique().implode()
+        from_copy = pl.scan_parquet(copy_path(self.store, name)).filter(
+            pl.col(PERSON).is_in(persons) & pl.col("event_id").is_in(copied["event_id"].implode())
+        ).select(own.collect_schema().names())
+        rows = self._found.lazy().select("event_id", ROW)
+        return (pl.concat([own, from_copy]).join(rows, on="event_id", how="left",
+                                                 maintain_order="left")
+                .sort(ROW, maintain_order=True).drop(ROW))
 
     def subset(self, event_ids: Iterable[str]) -> Frames:
         """The canonical frames of these events; with the store's step details one per row
