@@ -10,6 +10,7 @@ import gzip
 import io
 import json
 import os
+import random
 import re
 import tempfile
 import zipfile
@@ -23,6 +24,7 @@ from typer.testing import CliRunner
 from loganalyzer import readers
 from loganalyzer.cli import app
 from loganalyzer.ingest import load
+from loganalyzer.problems import InputError
 from loganalyzer.readers import containers, cut_arrays, json_careful
 from loganalyzer.readers.cut_arrays import closed_prefix
 from loganalyzer.readers.json_careful import TextStream, read_careful
@@ -667,6 +669,181 @@ def test_class06_a_hand_back_keeps_a_one_line_file_s_columns(tmp_path, monkeypat
     dataset = load([path])
     assert len(dataset.problems) == 2
     assert dataset.problems == _read_carefully(path)[1]
+
+
+# A Graph page, or an array of pages, cut off: read fast up to the cut as a portal array is
+
+CONTEXT = "https://graph.microsoft.com/v1.0/$metadata#auditLogs/provisioning"
+NEXT_LINK = ("https://graph.microsoft.com/v1.0/auditLogs/provisioning?$top=20&$skiptoken="
+             "g822a72df43b19c8ce94b71d153981b680a08800bc3e35f239dffb378ff72c25")
+
+
+def _page(events: list[dict], link_first: bool = False) -> dict:
+    if link_first:  # Graph's own order on some endpoints: the nextLink before the events
+        return {"@odata.context": CONTEXT, "@odata.nextLink": NEXT_LINK, "value": events}
+    return {"@odata.context": CONTEXT, "value": events, "@odata.nextLink": NEXT_LINK}
+
+
+def _page_file(shape: str, events: list[dict]) -> bytes:
+    """The events saved as one Graph page, as several (an array of pages, or pages one per
+    line), compact or indented."""
+    pages = [_page(events[i:i + 20]) for i in range(0, len(events), 20)]
+    if shape == "page":
+        return json.dumps(_page(events), indent=2).encode()
+    if shape == "page-compact":
+        return b"\xef\xbb\xbf" + json.dumps(_page(events, link_first=True),
+                                            separators=(",", ":")).encode()
+    if shape == "pages-array":
+        return json.dumps(pages, indent=2).encode()
+    if shape == "pages-array-compact":
+        return json.dumps(pages, separators=(",", ":")).encode()
+    assert shape == "pages-a-line"
+    return "\n".join(json.dumps(p) for p in pages).encode() + b"\n"
+
+
+def _tables(dataset) -> dict[str, pl.DataFrame]:
+    frames = dataset.frames
+    tables = {name: getattr(frames, name) for name in ("events", "steps", "modified_properties")}
+    return {name: t.collect() if isinstance(t, pl.LazyFrame) else t
+            for name, t in tables.items()}
+
+
+def _assert_read_as_carefully(path: Path, monkeypatch):
+    """The events, steps, properties, problems and notes of ``load`` equal those of the
+    careful reader reading the whole file (as before the fast reader read a cut file's
+    whole records), but for the record numbers of an array of pages' events: the careful
+    reader gives each event its page's number, the fast one numbers them one by one (as it
+    numbers the whole file's). Returns the dataset, or None when neither read an event."""
+    with monkeypatch.context() as patched:
+        patched.setattr(readers, "closed_prefix", lambda source, kind: None)
+        try:
+            careful = load([path])
+        except InputError as exc:  # cut in its first record (or page): nothing to read
+            with pytest.raises(InputError) as again:
+                load([path])
+            assert str(again.value) == str(exc)
+            return None
+    split = load([path])
+    ours, theirs = _tables(split), _tables(careful)
+    if "pages-array" in path.name:
+        ours["events"] = ours["events"].drop("source_record")
+        theirs["events"] = theirs["events"].drop("source_record")
+    for name, table in ours.items():
+        assert table.equals(theirs[name]), name
+    assert split.problems == careful.problems
+    assert (split.input_notes(), split.kinds) == (careful.input_notes(), careful.kinds)
+    assert split.cut_within(None) == careful.cut_within(None)
+    return split
+
+
+def _copies(monkeypatch) -> list[Kind]:
+    """How each file read was copied for the fast reader (its kind), as ``closed_prefix``
+    answered: None when it was not."""
+    made: list[Kind | None] = []
+
+    def recorded(source, kind):
+        prefix = closed_prefix(source, kind)
+        made.append(prefix.kind if prefix else None)
+        return prefix
+
+    monkeypatch.setattr(readers, "closed_prefix", recorded)
+    return made
+
+
+def _cuts(data: bytes, seed: int) -> list[int]:
+    """Where to cut a file: at random, and where a cut is hardest to read: in a string with
+    an escaped quote or a brace in it, in a nested step, right after a comma between two
+    records or after a record's '}', in an @odata key or nextLink, a few bytes into a
+    record."""
+    rng = random.Random(seed)
+    start = data.index(b'"id"')
+    cuts = sorted(rng.sample(range(start, len(data) - 2), 4))
+    late = len(data) * 2 // 3
+    for needle, offset in ((b'\\"', 1), (b'[{\\"', 2), (b'"provisioningSteps"', 40),
+                           (b'"details"', 12), (b"@odata.cont", 4), (b"skiptoken=", 6),
+                           (b'"id"', 2)):
+        at = data.find(needle, late)
+        if at >= 0:
+            cuts.append(at + offset)
+    comma = data.find(b"},", late)
+    cuts += [comma + 1, comma + 2]  # after a record's '}' (or a nested one's), its comma
+    return cuts
+
+
+@pytest.mark.parametrize("shape", ["page", "page-compact", "pages-array",
+                                   "pages-array-compact", "pages-a-line"])
+def test_class06_a_cut_graph_page_is_read_as_the_careful_reader_reads_it(tmp_path,
+                                                                         monkeypatch, shape):
+    """A Graph page cut off (or an array of pages, or pages one per line) used to go whole to
+    the careful reader, ten times slower per event: its whole records (whole pages, for an
+    array of pages) are now read fast from a copy, and wherever the file is cut, the events,
+    their steps, the problems (line and column) and notes are the careful reader's."""
+    made = _copies(monkeypatch)
+    spill = tmp_path / "temp"
+    spill.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spill))
+    data = _page_file(shape, records(60))
+    path = tmp_path / f"{shape}.json"
+    for end in _cuts(data, seed=len(shape)):
+        path.write_bytes(data[:end])
+        made.clear()
+        dataset = _assert_read_as_carefully(path, monkeypatch)
+        if end < len(data) // 2:
+            continue
+        assert made[0] is not None, end  # past the first page: its records were read fast
+        numbers = dataset.frames.events["source_record"].to_list()
+        assert numbers[:20] == list(range(1, 21))  # not the careful reader's page numbers
+        assert list(spill.iterdir()) == []
+
+
+def test_class06_a_whole_page_too_large_for_duckdb_is_read_fast(tmp_path, monkeypatch):
+    """DuckDB reads a Graph page as one object of at most 16 MB: a script that saved a whole
+    pull as one page was read record by record even whole. Its events are now copied as an
+    array for the fast reader, and read as the careful reader read them (no problem; the
+    nextLink after them still counted)."""
+    made = _copies(monkeypatch)
+    data = _page_file("page", records(60))
+    path = tmp_path / "page.json"
+    path.write_bytes(data)
+    load([path])
+    assert made == [None]  # small enough for DuckDB: read as it is
+    monkeypatch.setattr(cut_arrays, "MAX_RECORD", len(data) - 1)
+    made.clear()
+    dataset = _assert_read_as_carefully(path, monkeypatch)
+    assert made == [Kind.JSON_ARRAY] and dataset.problems == []
+    assert len(ids(dataset)) == 60
+    assert any("@odata.nextLink" in note for note in dataset.notes)
+
+
+def test_class06_pages_opened_otherwise_than_the_first_are_read_carefully(tmp_path,
+                                                                         monkeypatch):
+    """An array of pages numbers its pages: they are counted in the copy by how the first one
+    opens. A page opened otherwise (another writer's spacing) makes the count unsure: after
+    the fast read, the careful reader reads the file from its start, passing the events the
+    fast reader gave, and the cut page is still named by its number."""
+    calls = _careful_rows(monkeypatch)
+    pages = [_page(records(100)[i:i + 20]) for i in range(0, 100, 20)]
+    text = json.dumps(pages, separators=(",", ":"))
+    at = text.index('{"@odata.context"', 10)
+    text = text[:at] + '{ "@odata.context"' + text[at + len('{"@odata.context"'):]
+    path = tmp_path / "pages-array.json"
+    path.write_text(text[: text.rindex('"id"') + 8])
+    [problem] = _assert_read_as_carefully(path, monkeypatch).problems
+    assert problem.location.startswith("record 5 (line 1)")
+    # alone, the careful reader read the four whole pages; after the fast reader, none of them
+    assert calls == [80, 0]
+
+
+def test_class06_a_cut_page_of_another_log_is_read_carefully(tmp_path, monkeypatch):
+    """A page of sign-ins (its @odata.context names them) is the careful reader's whole, which
+    skips its records as of another log; no copy is made."""
+    made = _copies(monkeypatch)
+    page = _page(records(50)) | {"@odata.context": CONTEXT.replace("provisioning", "signIns")}
+    text = json.dumps(page)
+    path = tmp_path / "signins.json"
+    path.write_text(text[: text.rindex('"id"') + 8])
+    load([path])
+    assert made == [None]
 
 
 # 7. Counting ---------------------------------------------------------------------------------

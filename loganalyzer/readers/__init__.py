@@ -176,30 +176,39 @@ def _read_json(source: Source, kind: Kind, read_log: ReadLog) -> Iterator[pl.Dat
     part, start = source, Resume(0, 0, 1)  # the part of the file still to read, where it starts
     prefix = None
     try:
-        prefix = closed_prefix(source, kind)  # a cut file's whole records, for the fast reader
+        # a cut file's whole records, for the fast reader (a page holding envelopes is left
+        # to be read as a page)
+        prefix = closed_prefix(source, kind) if not (envelope and kind in _PAGE_KINDS) else None
         for rounds in range(MAX_HAND_BACKS + 1):
             read = 0
-            fast = prefix.source if prefix else part
-            # the whole file's pages are counted in the same pass as its events
-            keys = (_EVENT_BYTES, *_PAGE_KEYS) if pages and part is source else (_EVENT_BYTES,)
+            fast, fast_kind = (prefix.source, prefix.kind) if prefix else (part, kind)
+            # the whole file's pages are counted in the same pass as its events (a cut one's
+            # in a pass of their own: the copy of its records lacks the rest, or the page)
+            if prefix:
+                keys = (_EVENT_BYTES, *prefix.counted)
+            else:
+                keys = (_EVENT_BYTES, *_PAGE_KEYS) if pages and part is source else (_EVENT_BYTES,)
             count = _KeyCount(fast, keys)
             try:
-                for batch in json_fast.read_fast(fast, kind, envelope, BATCH_ROWS, diagnostic,
-                                                 start.records):
+                for batch in json_fast.read_fast(fast, fast_kind, envelope and fast_kind is kind,
+                                                 BATCH_ROWS, diagnostic, start.records):
                     read += batch.height
                     yield batch
-                events, *on_pages = count.result()
-                if on_pages:
-                    read_log.graph_pages[source.name] = _pages_and_links(on_pages)
+                events, *counted = count.result()
+                if counted and not prefix:
+                    read_log.graph_pages[source.name] = _pages_and_links(counted)
                     pages = False
-                if events <= read and prefix:  # the cut record is the careful reader's
-                    part = _rest(source, kind, prefix.rest.byte)
-                    start = replace(prefix.rest, records=read)
-                    continue
-                if events <= read:
+                before = prefix.records_before(read, counted) if prefix else None
+                if events <= read and before is not None:  # the cut record is the careful
+                    part = _rest(source, kind, prefix.rest.byte)  # reader's, read next
+                    start, read = replace(prefix.rest, records=before), 0
+                elif events <= read and not prefix:
                     return
-                # valid JSON holding more events than it yielded: a lost bracket nested some
-                log.info("%s holds events nested in others; reading them one by one", source.name)
+                elif events > read:
+                    # valid JSON holding more events than it yielded: a lost bracket nested
+                    # some
+                    log.info("%s holds events nested in others; reading them one by one",
+                             source.name)
             except json_fast.REFUSALS as exc:
                 log.info("fast JSON reader refused %s (%s); reading record by record",
                          source.name, exc)
@@ -208,11 +217,13 @@ def _read_json(source: Source, kind: Kind, read_log: ReadLog) -> Iterator[pl.Dat
                 if prefix:
                     prefix.source.path.unlink()
                     prefix = None
-            if pages:  # refused before its count ended
+            if pages:  # refused before its count ended, or cut
                 _count_pages(source, read_log)
                 pages = False
-            careful = read_careful(part, kind, start.records + read,
-                                   rounds < MAX_HAND_BACKS, start)
+            # the careful reader numbers a pages array's pages, and passes the events the fast
+            # reader gave of them
+            given = read if kind is Kind.GRAPH_PAGES_ARRAY else start.records + read
+            careful = read_careful(part, kind, given, rounds < MAX_HAND_BACKS, start)
             resume = yield from _batched(careful, read_log)
             if resume is None:
                 return

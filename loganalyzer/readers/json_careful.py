@@ -258,13 +258,15 @@ def read_careful(
             return (yield from _read_lines(source, handle, skip, hand_back, after))
         stream = TextStream(handle, after.line, after.column)
         pos = stream.skip(0)
-        opened = kind is Kind.GRAPH_PAGE
+        # the rest of a cut page (``cut_arrays``) starts inside its 'value', with a '['
+        opened = kind is Kind.GRAPH_PAGE and after.byte == 0
         if opened:
             match = stream.find(_GRAPH_VALUE, pos, MAX_RECORD)
             if match is None:
                 raise InputError(source.name, "Graph page without a 'value' array")
             pos = stream.base + match.end()
-        elif kind in (Kind.JSON_ARRAY, Kind.GRAPH_PAGES_ARRAY) and stream.char(pos) == "[":
+        elif kind in (Kind.JSON_ARRAY, Kind.GRAPH_PAGES_ARRAY, Kind.GRAPH_PAGE) and stream.char(
+                pos) == "[":
             pos, opened = pos + 1, True
             _require_more(source, stream, pos)
         clean = -1  # good records since the damage (-1: no damage met yet)
