@@ -190,8 +190,8 @@ def _read_json(source: Source, kind: Kind, read_log: ReadLog) -> Iterator[pl.Dat
                 keys = (_EVENT_BYTES, *_PAGE_KEYS) if pages and part is source else (_EVENT_BYTES,)
             count = _KeyCount(fast, keys)
             try:
-                for batch in json_fast.read_fast(fast, fast_kind, envelope and fast_kind is kind,
-                                                 BATCH_ROWS, diagnostic, start.records):
+                for batch in json_fast.read_fast(fast, fast_kind, envelope, BATCH_ROWS,
+                                                 diagnostic, start.records):
                     read += batch.height
                     yield batch
                 events, *counted = count.result()
@@ -199,16 +199,19 @@ def _read_json(source: Source, kind: Kind, read_log: ReadLog) -> Iterator[pl.Dat
                     read_log.graph_pages[source.name] = _pages_and_links(counted)
                     pages = False
                 before = prefix.records_before(read, counted) if prefix else None
-                if events <= read and before is not None:  # the cut record is the careful
-                    part = _rest(source, kind, prefix.rest.byte)  # reader's, read next
-                    start, read = replace(prefix.rest, records=before), 0
-                elif events <= read and not prefix:
-                    return
-                elif events > read:
+                if events > read:
                     # valid JSON holding more events than it yielded: a lost bracket nested
                     # some
                     log.info("%s holds events nested in others; reading them one by one",
                              source.name)
+                elif before is not None:  # the cut record is the careful reader's, read next
+                    part = _rest(source, kind, prefix.rest.byte)
+                    start, read = replace(prefix.rest, records=before), 0
+                elif not prefix:
+                    return
+                else:
+                    log.info("%s: which page is cut is not known for sure (its pages do not "
+                             "all open alike); reading it record by record", source.name)
             except json_fast.REFUSALS as exc:
                 log.info("fast JSON reader refused %s (%s); reading record by record",
                          source.name, exc)

@@ -147,11 +147,11 @@ def _layout(source: Source, kind: Kind) -> _Layout | None:
     if opening is None or _other_log(opening.group(1)):
         return None
     whole = _PAGE_END.search(_tail(source.path)) is not None
+    if whole and source.path.stat().st_size <= MAX_RECORD:
+        return None  # DuckDB reads it as it is
     indent, key = opening.group(2), opening.group(3)
     if _pages_after_the_first(source.path, opening.end()):  # each of at most 16 MB
         return None if whole else _Layout(indent, key, 0, b"", b"]}", Kind.GRAPH_PAGE)
-    if whole and source.path.stat().st_size <= MAX_RECORD:
-        return None  # DuckDB reads it as it is
     # one page, cut, or whole but too large for DuckDB to read as one object: its events
     return _Layout(indent, key, opening.start(2), b"[", b"]", Kind.JSON_ARRAY)
 
