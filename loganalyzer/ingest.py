@@ -30,7 +30,7 @@ from loganalyzer.dedupe import Deduper
 from loganalyzer.file_order import FileEnds
 from loganalyzer.graph.state import FETCHED_WINDOWS, fetched_windows
 from loganalyzer.normalize import Frames, normalize, step_details
-from loganalyzer.people_copy import PEOPLE_DIR, PERSON, ROW_GROUPS, PeopleCopy
+from loganalyzer.people_copy import PEOPLE_DIR, PERSON, ROW, ROW_GROUPS, PeopleCopy
 from loganalyzer.prefetch import prefetch
 from loganalyzer.problems import (
     InputError,
@@ -458,7 +458,7 @@ class _StoreFiles:
     """The store's Parquet files, each opened with its first table: the steps in groups of
     ``STEP_ROW_GROUP`` rows (`why` reads a person's steps by row group), the events gathered
     to ``EVENT_ROW_GROUP``, the rest a group per batch. ``copy``: the files of
-    ``people_copy`` instead, in its row groups, with statistics on the person only."""
+    ``people_copy`` instead, in its row groups, with statistics on the person and row only."""
 
     def __init__(self, store: Path, copy: bool = False) -> None:
         self.store = store
@@ -491,7 +491,7 @@ class _StoreFiles:
             self.store.mkdir(exist_ok=True)
             self.writers[name] = pq.ParquetWriter(
                 self.store / _file_name(name), table.schema, compression=STORE_CODEC,
-                write_statistics=[PERSON] if self.copy else _with_statistics(name),
+                write_statistics=[PERSON, ROW] if self.copy else _with_statistics(name),
             )
         group = (ROW_GROUPS[name] if self.copy else STEP_ROW_GROUP if name == "steps"
                  else None)

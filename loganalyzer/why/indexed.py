@@ -120,6 +120,13 @@ def _of_keys(keys: pl.DataFrame) -> pl.Expr | None:
     return pl.any_horizontal(terms) if terms else None
 
 
+def _of_persons(persons: list[str]) -> pl.Expr:
+    """Rows of the people copy of these persons. Given as a list: Polars skips the row groups
+    whose statistics rule out a list's values, not an imploded Series' (1M store, a person's
+    events: 0.07 s of CPU, 0.78 s with the Series)."""
+    return pl.col(PERSON).is_in(persons)
+
+
 class IndexedStore(FrameSource):
     """A store read through its identity index; ``open`` gives None for a store without one."""
 
@@ -210,9 +217,9 @@ class IndexedStore(FrameSource):
         if not self._copy or where is None:
             self._read(where)
         else:
-            persons = new.select(pl.coalesce(READ_KEYS))[:, 0].unique().implode()
+            persons = new.select(pl.coalesce(READ_KEYS))[:, 0].unique().to_list()
             copied = pl.scan_parquet(copy_path(self.store, "events")).filter(
-                pl.col(PERSON).is_in(persons))
+                _of_persons(persons))
             rows = self._read(where, copied.select(
                 pl.col(ROW).cast(self._found.schema[ROW]), *self._found.columns[1:]))
             self._copied = pl.concat([self._copied, rows.select("event_id", person_key())])
@@ -332,23 +339,25 @@ class IndexedStore(FrameSource):
 
     def _matching(self, name: str, ids: pl.Series, columns: Sequence[str] | None
                   ) -> pl.LazyFrame:
-        """The rows of file ``name`` of these events, in store order: those of the events read
-        from the people copy from its few row groups of their persons, the rest from the
-        store's file (a person's own events lie in all its row groups, the cycles around
-        them in a few)."""
-        copied = self._copied.filter(pl.col("event_id").is_in(ids.implode()))
-        rest = ids.filter(~ids.is_in(copied["event_id"].implode()))
-        own = scan_matching(self.store / f"{name}.parquet", rest, columns)
-        if copied.is_empty():
+        """The rows of file ``name`` of these events, in store order. From the people copy
+        when the store has one: the rows of the events read from it by their persons, the
+        rest (the cycles around the person) by their rows; either way from a few of its row
+        groups, where the store's own file is scanned whole for the event ids (1M store,
+        7,500 events of three cycles: 0.03 s of CPU for their step details, 0.15 s)."""
+        own = scan_matching(self.store / f"{name}.parquet", ids, columns)
+        wanted = pl.col("event_id").is_in(ids.implode())
+        rows = self._found.filter(wanted)
+        if not self._copy or rows.height < ids.n_unique():  # an event not read: by its id
             return own
-        persons = copied[PERSON].unique().implode()
-        from_copy = pl.scan_parquet(copy_path(self.store, name)).filter(
-            pl.col(PERSON).is_in(persons) & pl.col("event_id").is_in(copied["event_id"].implode())
-        ).select(own.collect_schema().names())
-        rows = self._found.lazy().select("event_id", ROW)
-        return (pl.concat([own, from_copy]).join(rows, on="event_id", how="left",
-                                                 maintain_order="left")
-                .sort(ROW, maintain_order=True).drop(ROW))
+        copied = self._copied.filter(wanted)
+        others = rows.filter(~pl.col("event_id").is_in(copied["event_id"].implode()))
+        copy = pl.scan_parquet(copy_path(self.store, name))
+        parts = [
+            copy.filter(_of_persons(copied[PERSON].unique().to_list())
+                        & pl.col("event_id").is_in(copied["event_id"].implode())),
+            copy.filter(pl.col(ROW).is_in(others[ROW].to_list())),  # a list: see _of_persons
+        ]
+        return pl.concat(parts).sort(ROW, maintain_order=True).select(own.collect_schema().names())
 
     def subset(self, event_ids: Iterable[str]) -> Frames:
         """The canonical frames of these events; with the store's step details one per row
