@@ -473,19 +473,29 @@ def _by_reason(ctx: Context, status: pl.Expr, explained: pl.Series) -> list[Unex
 
 # the steps that say what went wrong or what Entra warned of, in the order asked
 _TELLING_STEPS = ("warning", "failure", "skipped")
+STEP_REASON_COLUMNS = ("event_id", "step_index", "status", "description", "details")
+# event ids -> their steps (at least ``STEP_REASON_COLUMNS``; any status: the rest are dropped)
+StepReader = Callable[[pl.Series], pl.DataFrame]
 
 
 def _with_step_reasons(ctx: Context, events: pl.DataFrame) -> pl.DataFrame:
-    """``events`` whose ``_reason`` no error field gave (a warning may carry only its status,
-    with what Entra warned of in a step) given the step's: the first step at warning, else at
-    failure or skipped, by its description, else its details as ``key: value`` pairs. Only
-    those events' steps are read: every other event has its reason."""
-    silent = events.filter(pl.col("_reason").is_null())["event_id"]
+    """``with_step_reasons`` on the rules' frames: only the telling steps are read."""
+    return with_step_reasons(events, lambda ids: ctx.steps_where(
+        pl.col("event_id").is_in(ids.implode()) & pl.col("status").is_in(_TELLING_STEPS),
+        STEP_REASON_COLUMNS))
+
+
+def with_step_reasons(events: pl.DataFrame, steps_of: StepReader,
+                      reason: str = "_reason") -> pl.DataFrame:
+    """``events`` whose ``reason`` column no error field gave (a warning may carry only its
+    status, with what Entra warned of in a step) given the step's: the first step at warning,
+    else at failure or skipped, by its description, else its details as ``key: value``
+    pairs. Only those events' steps are read (``steps_of``): every other event has its
+    reason. `diagnose` samples its unexplained groups with it, `why` its timeline."""
+    silent = events.filter(pl.col(reason).is_null())["event_id"]
     if silent.is_empty():
         return events
-    steps = ctx.steps_where(
-        pl.col("event_id").is_in(silent.implode()) & pl.col("status").is_in(_TELLING_STEPS),
-        ("event_id", "step_index", "status", "description", "details"))
+    steps = steps_of(silent).filter(pl.col("status").is_in(_TELLING_STEPS))
     if steps.height == 0:
         return events
     pair = pl.element().struct.field("key") + pl.lit(": ") + pl.element().struct.field("value")
@@ -505,7 +515,7 @@ def _with_step_reasons(ctx: Context, events: pl.DataFrame) -> pl.DataFrame:
                 .alias("_step_reason"))
     )
     return (events.join(told, on="event_id", how="left", maintain_order="left")
-            .with_columns(pl.coalesce("_reason", "_step_reason").alias("_reason"))
+            .with_columns(pl.coalesce(reason, "_step_reason").alias(reason))
             .drop("_step_reason"))
 
 

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from eventfactory import TITLE_LEFT, Export, status_only_warning
 from typer.testing import CliRunner
 from why_records import Person, create, failed_create, not_entitled, scim_error, write_export
 
@@ -280,6 +281,44 @@ def test_a_latest_warning_is_provisioned_with_a_warning_and_its_reason(tmp_path)
     assert result.exit_code == 0, result.output
     assert "Verdict: PROVISIONED" in result.output
     assert "Provisioned with a warning: Unknown department: Sales EMEA." in words(result)
+
+
+@pytest.mark.parametrize("stored", [False, True], ids=["export", "store"])
+@pytest.mark.parametrize("in_details", [False, True], ids=["description", "details"])
+def test_a_latest_warning_that_logged_only_its_status_says_what_its_step_said(
+        tmp_path, stored, in_details):
+    """A warning without error code, HTTP status or reason was 'Provisioned with a warning:
+    no reason logged', the timeline's reason empty: both now say what the step at warning
+    said, as `diagnose` samples it (its description, else its details), in every format
+    and from a store."""
+    x = Export()
+    x.user("kari.nilsen@contoso.no")
+    status_only_warning(x, "tuva.aas@contoso.no", TITLE_LEFT, in_details=in_details)
+    given = tmp_path / "warnings.json"
+    given.write_text(json.dumps(x.records))
+    if stored:
+        given = tmp_path / "store"
+        assert CliRunner().invoke(app, ["ingest", str(tmp_path / "warnings.json"), "-o",
+                                        str(given), "-q"]).exit_code == 0
+    said = (f"ReportableIdentifier: tuva.aas@contoso.no; Warning: {TITLE_LEFT}" if in_details
+            else TITLE_LEFT)
+    result = run("tuva.aas@contoso.no", given)
+    assert result.exit_code == 0, result.output
+    assert f"Provisioned with a warning: {said}." in words(result)
+    assert "no reason logged" not in result.output
+    assert words(result).endswith(f"update warning - - {said}")
+    md = run("tuva.aas@contoso.no", given, "--format", "md").stdout
+    escaped = said.replace("&", "\\&").replace("<", "\\<").replace(">", "\\>")
+    assert f"Provisioned with a warning: {escaped}." in md
+    [row] = [line for line in md.splitlines() if line.startswith("| 2026")]
+    assert row.endswith(f"| update | warning | - | - | {escaped} |")
+    answer = json.loads(run("tuva.aas@contoso.no", given, "--format", "json").stdout)
+    assert answer["verdict"]["state"] == "provisioned"
+    assert answer["verdict"]["reason"] == "warning"
+    assert answer["verdict"]["message"] == f"Provisioned with a warning: {said}."
+    [entry] = answer["timeline"]
+    assert (entry["status"], entry["error_code"], entry["http_status"], entry["reason"]) == (
+        "warning", None, None, said)
 
 
 @pytest.mark.parametrize("stored", [False, True], ids=["export", "store"])

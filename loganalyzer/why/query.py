@@ -17,7 +17,12 @@ import polars as pl
 
 from diagnostics.facts.job_status import JobStatus, parse_job_status
 from diagnostics.guide_steps import STEPS
-from loganalyzer.engine import findings_for_events, findings_of, lead_order
+from loganalyzer.engine import (
+    STEP_REASON_COLUMNS,
+    findings_for_events,
+    findings_of,
+    lead_order,
+)
 from loganalyzer.file_order import in_time_order
 from loganalyzer.findings import Finding, jsonable
 from loganalyzer.job_status_file import other_job_notes
@@ -332,7 +337,8 @@ def why(
     context = context_event_ids(src.reach(cycles, shared_identifiers(person)), person, recent,
                                 cycles)
     src.prefetch(context)
-    entries = tl.build(rows, src.newest_first)
+    entries = tl.build(rows, src.newest_first,
+                       lambda ids: src.steps_of(ids, list(STEP_REASON_COLUMNS)))
     findings = findings_of(src.subset(context), job)
     current = {c for c in [entries[-1].cycle_id, *latest] if c is not None}
     answer = _explained(found, entries, findings, cycles, current)

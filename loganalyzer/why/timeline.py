@@ -16,7 +16,7 @@ from datetime import datetime
 
 import polars as pl
 
-from loganalyzer.engine import short_reason
+from loganalyzer.engine import StepReader, short_reason, with_step_reasons
 from loganalyzer.file_order import in_time_order
 from loganalyzer.skip_classes import INACTIVE, NOT_ASSIGNED, SCOPING_FILTER
 
@@ -86,14 +86,17 @@ def _skips(skipped: pl.DataFrame) -> dict[str, tuple[str | None, str]]:
     }
 
 
-def _failure_reasons(events: pl.DataFrame) -> pl.DataFrame:
-    """event_id -> short reason, computed once per distinct reason (failures repeat a lot)."""
+def _failure_reasons(events: pl.DataFrame, steps_of: StepReader | None) -> pl.DataFrame:
+    """event_id -> short reason, computed once per distinct reason (failures repeat a lot);
+    an event that logged none (a warning with only its status) gets what its telling step
+    says, as `diagnose` samples it (``engine.with_step_reasons``)."""
     inputs = ["scim_detail", "error_reason", "skip_reason", "failed_step_description"]
     failures = events.filter(pl.col("status") != "success", pl.col("status") != "skipped")
     distinct = failures.select(inputs).unique().with_columns(short_reason().alias("reason"))
-    return failures.select("event_id", *inputs).join(
+    reasons = failures.select("event_id", *inputs).join(
         distinct, on=inputs, how="left", nulls_equal=True
     ).select("event_id", "reason")
+    return reasons if steps_of is None else with_step_reasons(reasons, steps_of, "reason")
 
 
 COLUMNS = (
@@ -103,11 +106,14 @@ COLUMNS = (
 )
 
 
-def build(events: pl.DataFrame, newest_first: list[str]) -> list[Entry]:
+def build(events: pl.DataFrame, newest_first: list[str],
+          steps_of: StepReader | None = None) -> list[Entry]:
     """One entry per event (``COLUMNS``), oldest first, events of the same second as their
-    file runs (``file_order``; ``newest_first`` lists the files that run backwards)."""
+    file runs (``file_order``; ``newest_first`` lists the files that run backwards).
+    ``steps_of`` reads the steps of events that logged no reason (none: left without)."""
     events = in_time_order(events, newest_first)
-    events = events.join(_failure_reasons(events), on="event_id", how="left").with_columns(
+    reasons = _failure_reasons(events, steps_of)
+    events = events.join(reasons, on="event_id", how="left").with_columns(
         pl.when(pl.col("status") == "success")
         .then(pl.col("action").replace_strict(_DONE_WORDS, default="succeeded"))
         .otherwise(pl.col("reason"))
