@@ -259,11 +259,21 @@ class Context:
         frames: Frames,
         job: JobStatus | None = None,
         prior: Sequence[Finding] = (),
+        sent_elsewhere: Callable[[str], bool] | None = None,
     ) -> None:
         self.frames = frames
         self.job = job
         self.prior = list(prior)  # findings of cause/noise rules, for consequence rules
+        self._sent_elsewhere = sent_elsewhere  # ``sent_outside``
         self._cache: dict[Any, Any] = {}
+
+    def sent_outside(self, key_pattern: str) -> bool:
+        """Whether an event of the input beyond these frames sent an attribute whose folded
+        key matches ``key_pattern``: `why` diagnoses a few cycles of a larger input, and a
+        rule that fires on what *no* event sent (FC003: roles never sent) must not fire on
+        them for what only the rest of the input sent, where `diagnose` stays quiet. False
+        for a whole input (``sent_elsewhere`` not given). Ask it last: it reads the input."""
+        return bool(self._sent_elsewhere and self._sent_elsewhere(key_pattern))
 
     def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
         """Compute once per diagnosis what several rules share (``roles.sent_roles``, ...);

@@ -73,14 +73,17 @@ def diagnose(
         ctx.close()
 
 
-def findings_of(frames: Frames, job_status: dict | JobStatus | None = None) -> list[Finding]:
+def findings_of(frames: Frames, job_status: dict | JobStatus | None = None,
+                sent_elsewhere: Callable[[str], bool] | None = None) -> list[Finding]:
     """The findings ``diagnose`` gives, in its order, without what `why` never reads: each
     finding's evidence and first and last time (``first_seen``, ``last_seen``: None,
     ``evidence``: empty; three queries a finding) and its ``failures``, and the summary and
     the unexplained failures, skips and warnings (1M store, `why`'s context of 7,600 events:
-    0.10 s of the 0.40 s)."""
+    0.10 s of the 0.40 s). ``frames`` may be a part of the input: ``sent_elsewhere(key
+    pattern)`` then says whether the rest of it sent such an attribute
+    (``Context.sent_outside``)."""
     job = parse_job_status(job_status) if isinstance(job_status, dict) else job_status
-    ctx = Context(frames, job)
+    ctx = Context(frames, job, sent_elsewhere=sent_elsewhere)
     try:
         return _findings(ctx, None, [], brief=True)
     finally:

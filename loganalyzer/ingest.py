@@ -272,15 +272,7 @@ def read_store(
     manifest = read_manifest(store)
     check_store(store)
     events_path = store / "events.parquet"
-    lazy = {
-        name: conformed(pl.scan_parquet(store / f"{name}.parquet"), schema)
-        for name, schema in FRAME_SCHEMAS.items() if name != "events"
-    }
-    details_path = store / DETAILS_FILE
-    details = (
-        conformed(pl.scan_parquet(details_path), DETAIL_ROWS_SCHEMA)
-        if details_path.exists() else None
-    )
+    lazy, details = side_frames(store)
     try:
         schema = {c: t for c, t in EVENTS_SCHEMA.items()
                   if not (analysis_only and c in UNANALYSED_COLUMNS)}
@@ -296,6 +288,21 @@ def read_store(
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise _bad_store_file(events_path, exc) from exc
     return Frames(events, lazy["steps"], lazy["modified_properties"], details), manifest
+
+
+def side_frames(store: Path) -> tuple[dict[str, pl.LazyFrame], pl.LazyFrame | None]:
+    """A store's steps and modified properties (by frame name) and its step details (None:
+    a store written before they were kept), scanned lazily."""
+    lazy = {
+        name: conformed(pl.scan_parquet(store / f"{name}.parquet"), schema)
+        for name, schema in FRAME_SCHEMAS.items() if name != "events"
+    }
+    details_path = store / DETAILS_FILE
+    details = (
+        conformed(pl.scan_parquet(details_path), DETAIL_ROWS_SCHEMA)
+        if details_path.exists() else None
+    )
+    return lazy, details
 
 
 def _bad_store_file(path: Path, exc: Exception) -> InputError:

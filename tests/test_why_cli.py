@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 import pytest
-from eventfactory import TITLE_LEFT, Export, status_only_warning
+from eventfactory import EMAIL, TITLE_LEFT, Export, status_only_warning
 from typer.testing import CliRunner
 from why_records import Person, create, failed_create, not_entitled, scim_error, write_export
 
@@ -139,6 +140,41 @@ def test_json_for_nobody_is_still_one_object():
     assert answer["user"] is None and answer["timeline"] == []
     assert answer["verdict"]["state"] == "never_seen"
     assert answer["export"]["events"] == 57
+
+
+@pytest.mark.parametrize("stored", [False, True], ids=["export", "store"])
+def test_roles_sent_in_a_cycle_why_does_not_read_keep_fc003_quiet_as_diagnose(tmp_path, stored):
+    """FC003 fires on app roles that no event of the input sent. `why` judges a few cycles:
+    for a user created before the Tenant URL was fixed (no roles sent), whose context held
+    neither the later create that sent roles nor any other roles, it blamed FC003 that
+    `diagnose` on the same input does not fire. The rest of the input is now asked."""
+    x = Export()
+    roles = {"appRoleAssignments": '[{"value":"consultant"}]'}
+    x.user("bo.berg@contoso.no", cycle="c1", at=datetime(2026, 3, 2, 8), source=roles)
+    x.user("ada.aas@contoso.no", cycle="c2", at=datetime(2026, 3, 3, 8), source=roles,
+           sent={"userName": "ada.aas@contoso.no", EMAIL: "ada.aas@contoso.no",
+                 "roles": '[{"value":"consultant"}]'})
+    x.user("cy.dahl@contoso.no", action="update", cycle="c3", at=datetime(2026, 3, 4, 8),
+           sent={"title": "Consultant"})
+    given = tmp_path / "roles.json"
+    given.write_text(json.dumps(x.records))
+    if stored:
+        given = tmp_path / "store"
+        assert CliRunner().invoke(app, ["ingest", str(tmp_path / "roles.json"), "-o",
+                                        str(given), "-q"]).exit_code == 0
+    diagnosis = json.loads(CliRunner().invoke(app, ["diagnose", str(given), "--format", "json",
+                                                    "-q"]).stdout)
+    assert diagnosis["findings"] == []
+    answer = json.loads(run("bo.berg@contoso.no", given, "--format", "json").stdout)
+    assert answer["verdict"]["state"] == "provisioned"
+    assert answer["verdict"]["rule_id"] is None
+    assert answer["explanations"] == []
+    # without the create that sent roles, both blame FC003
+    del x.records[1]
+    (tmp_path / "roleless.json").write_text(json.dumps(x.records))
+    answer = json.loads(run("bo.berg@contoso.no", tmp_path / "roleless.json", "--format",
+                            "json").stdout)
+    assert answer["verdict"]["rule_id"] == "FC003"
 
 
 def test_markdown_escapes_log_text_in_table_cells(tmp_path):

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from diagnostics.rulekit import Context
 from loganalyzer.file_order import FileEnds, newest_first_files
-from loganalyzer.ingest import check_store, read_manifest
+from loganalyzer.ingest import check_store, read_manifest, side_frames
 from loganalyzer.normalize import Frames
 from loganalyzer.problems import Problem, across_cuts, cut_off, cut_within
 from loganalyzer.readers.sources import is_store
@@ -130,6 +131,8 @@ class FrameSource:
     newest_first: list[str] = field(default_factory=list)
     # the apps ``scope.choose`` left out, to say where someone never seen here is
     others: OtherApps | None = None
+    # every event's steps, properties and details, lazily (``sent_anywhere``)
+    whole: Callable[[], list[Frames]] | None = field(default=None, repr=False)
 
     @staticmethod
     def from_frames(frames: Frames, problems: Iterable[Problem] = ()) -> FrameSource:
@@ -140,7 +143,7 @@ class FrameSource:
             return (rows.select(columns) if columns else rows).collect()
 
         return FrameSource(frames.events, fetch, list(problems),
-                           newest_first_files(frames.events))
+                           newest_first_files(frames.events), whole=lambda: [frames])
 
     @staticmethod
     def from_stores(stores: list[Path]) -> FrameSource:
@@ -159,12 +162,14 @@ class FrameSource:
                    "modified_properties": ["event_id", "property_index"]}[name]
             return pl.concat(parts).unique(key, maintain_order=True)
 
-        return FrameSource(events, fetch, _stored_problems(stores), newest_first_files(events))
+        return FrameSource(events, fetch, _stored_problems(stores), newest_first_files(events),
+                           whole=lambda: [store_frames(s) for s in stores])
 
     def narrowed(self, events: pl.DataFrame, others: OtherApps | None) -> FrameSource:
         """The same source holding only these events (``scope.choose`` or a period picked
         them) and ``others``, the apps left out."""
-        return FrameSource(events, self.fetch, self.problems, self.newest_first, others)
+        return FrameSource(events, self.fetch, self.problems, self.newest_first, others,
+                           self.whole)
 
     # What a question can reach. In memory that is every event; an indexed store reads just
     # these rows (``why.indexed``), so `lookup` and `query` ask here instead of filtering
@@ -232,6 +237,18 @@ class FrameSource:
         ends.add(self.events)
         return ends.times()
 
+    def sent_anywhere(self, key_pattern: str) -> bool:
+        """Whether any of the events (of the chosen apps and period) sent an attribute whose
+        folded key matches ``key_pattern``, as the rules read what was sent: what a rule
+        judging a few cycles cannot see (``Context.sent_outside``). Reads every event's
+        properties and details: asked only when a rule would fire on an absence."""
+        sent = [sent_by(frames, key_pattern) for frames in (self.whole() if self.whole else [])]
+        return any(self.any_of(ids) for ids in sent if len(ids))
+
+    def any_of(self, event_ids: pl.Series) -> bool:
+        """Whether one of these events is among the source's (chosen) events."""
+        return bool(event_ids.is_in(self.events["event_id"].implode()).any())
+
     def prefetch(self, event_ids: Iterable[str]) -> None:
         """Read the steps and properties of these events at once (a hint; nothing here)."""
 
@@ -258,6 +275,24 @@ class FrameSource:
             return self.fetch("steps", ids, columns)
         empty = empty_frame("steps")
         return empty.select(columns) if columns else empty
+
+
+def sent_by(frames: Frames, key_pattern: str) -> pl.Series:
+    """The ids of the events of ``frames`` that sent an attribute whose folded key matches
+    ``key_pattern`` (``Context.sent_values``: the rules' own reading)."""
+    ctx = Context(frames)
+    try:
+        sent = ctx.sent_values(key_pattern).select("event_id").unique()
+        return sent.collect(engine="streaming")["event_id"]
+    finally:
+        ctx.close()
+
+
+def store_frames(store: Path) -> Frames:
+    """A store's steps, properties and details scanned lazily, without its events: what
+    ``sent_by`` reads."""
+    lazy, details = side_frames(store)
+    return Frames(empty_frame("events"), lazy["steps"], lazy["modified_properties"], details)
 
 
 def _ids(event_ids: Iterable[str]) -> pl.Series:

@@ -58,6 +58,7 @@ from loganalyzer.why.frame_source import (
     naming,
     read_matching,
     scan_matching,
+    store_frames,
 )
 from loganalyzer.why.lookup import LINK_COLUMNS, SHARED_COLUMNS, equals_any
 
@@ -150,6 +151,7 @@ class IndexedStore(FrameSource):
         self._prefetched: dict[str, tuple[set[str], pl.DataFrame]] = {}
         self._rows_file = index.rows
         self._step_rows: pl.DataFrame | None = None  # read when steps are asked for
+        self.whole = lambda: [store_frames(store)]
 
     @staticmethod
     def open(stores: list[Path]) -> IndexedStore | None:
@@ -253,6 +255,15 @@ class IndexedStore(FrameSource):
                                              & equals_any("value", names))
             self._read_keys(sharing.select(READ_KEYS).unique())
         return self._found.drop(ROW)
+
+    def any_of(self, event_ids: pl.Series) -> bool:
+        """Whether one of these events is of the chosen jobs (read from the store, not
+        remembered: they are nobody's context)."""
+        where = pl.col("event_id").is_in(event_ids.implode())
+        if self._jobs is not None:
+            where = where & scope.job_key().is_in(self._jobs)
+        events = pl.scan_parquet(self.store / "events.parquet")
+        return events.filter(where).select("event_id").head(1).collect().height > 0
 
     def coverage(self) -> Coverage:
         apps = self.cycles["app_name"].drop_nulls().unique().sort().to_list()

@@ -339,7 +339,7 @@ def why(
     src.prefetch(context)
     entries = tl.build(rows, src.newest_first,
                        lambda ids: src.steps_of(ids, list(STEP_REASON_COLUMNS)))
-    findings = findings_of(src.subset(context), job)
+    findings = findings_of(src.subset(context), job, src.sent_anywhere)
     current = {c for c in [entries[-1].cycle_id, *latest] if c is not None}
     answer = _explained(found, entries, findings, cycles, current)
     if answer.verdict.state == FAILING:
