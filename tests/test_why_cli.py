@@ -858,3 +858,28 @@ def test_a_re_export_beside_the_cut_one_leaves_no_cut_in_the_verdict(tmp_path, s
     assert verdict["state"] == "failing" and verdict["since"].startswith("2026-03-26T03:05:00")
     assert verdict["note"] is None
     assert "whatever followed is missing" not in result.output
+
+
+@pytest.mark.parametrize("stored", [False, True], ids=["export", "store"])
+def test_a_person_known_only_by_the_identifier_their_steps_report_is_not_among_the_others(
+        tmp_path, stored):
+    """A portal CSV download logs no UPN for Kari's failure: the rules (and `diagnose`) name
+    her by her steps' ReportableIdentifier, `why` by her object id. Her verdict said FC007
+    explains it 'for 6 other users too', counting her among the six users FC007 names; it
+    now knows her by that identifier too."""
+    given = SAMPLES / "formats" / "csv"
+    if stored:
+        given = tmp_path / "store"
+        assert CliRunner().invoke(app, ["ingest", str(SAMPLES / "formats" / "csv"), "-o",
+                                        str(given), "-q"]).exit_code == 0
+    diagnosis = json.loads(CliRunner().invoke(app, ["diagnose", str(given), "--format", "json",
+                                                    "-q"]).stdout)
+    [fc007] = [f for f in diagnosis["findings"] if f["rule_id"] == "FC007"]
+    assert len(fc007["affected"]) == 6
+    assert "kari.nilsen@northwind.no" in [a["id"] for a in fc007["affected"]]
+    answer = json.loads(run("kari.nilsen@northwind.no", given, "--format", "json").stdout)
+    assert answer["user"]["upns"] == []
+    assert answer["verdict"]["rule_id"] == "FC007"
+    assert answer["verdict"]["message"].endswith(
+        "FC007 (Duplicate users or identifiers that do not match pre-existing Flowcase data) "
+        "explains it, for 5 other users too.")

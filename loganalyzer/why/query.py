@@ -329,7 +329,7 @@ def why(
     person = found.person
     if person is None:
         return _unresolved(src, found, job)
-    rows = src.rows(person.event_ids, tl.COLUMNS + CASE_COLUMNS)
+    rows = src.rows(person.event_ids, tl.COLUMNS + CASE_COLUMNS + ("identity_key",))
     recent = recent_events(person)
     latest = src.latest_cycles(rows["job_id"].unique().to_list())  # of the person's jobs
     cycles = context_cycles(rows.filter(pl.col("event_id").is_in(recent)), latest,
@@ -341,7 +341,8 @@ def why(
                        lambda ids: src.steps_of(ids, list(STEP_REASON_COLUMNS)))
     findings = findings_of(src.subset(context), job, src.sent_anywhere)
     current = {c for c in [entries[-1].cycle_id, *latest] if c is not None}
-    answer = _explained(found, entries, findings, cycles, current)
+    keys = set(rows["identity_key"].drop_nulls().str.to_lowercase().to_list())
+    answer = _explained(found, entries, findings, cycles, current, keys)
     if answer.verdict.state == FAILING:
         answer.verdict.case_keys = _case_keys(rows, entries[-1])
     if cuts := src.cut_after(entries[-1].time):
@@ -383,13 +384,15 @@ def _several_apps(rows: pl.DataFrame) -> list[str]:
 
 
 def _explained(found: Lookup, entries: list[tl.Entry], findings: list[Finding],
-               cycles: set[str], current: set[str]) -> WhyAnswer:
+               cycles: set[str], current: set[str], keys: set[str]) -> WhyAnswer:
     """Job-wide findings first, then the ones about this person; the verdict's rule is the
     leading finding about their latest event. A job-wide finding of the past (its cycles
     are neither the person's latest nor the job's newest: a token since replaced) is not to
     be fixed first; it is among the ones that explain the person's history."""
     person = found.people[0]
-    mine = _identifiers(person)
+    # ``keys``: their events' identity keys, which name them where no UPN, mail or
+    # identifier sent is logged (a skip step's ReportableIdentifier, as the rules name them)
+    mine = _identifiers(person) | keys
     job_wide = lead_order(f for f in findings if _is_job_wide(f, cycles, mine)
                           and (f.details.get("quarantine") or current & set(f.cycles)))
     wide = {id(f) for f in job_wide}
