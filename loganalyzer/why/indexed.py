@@ -222,8 +222,8 @@ class IndexedStore(FrameSource):
             persons = new.select(pl.coalesce(READ_KEYS))[:, 0].unique().to_list()
             copied = pl.scan_parquet(copy_path(self.store, "events")).filter(
                 _of_persons(persons))
-            rows = self._read(where, copied.select(
-                pl.col(ROW).cast(self._found.schema[ROW]), *self._found.columns[1:]))
+            rows = self._read(where, copied.select(  # as ``_scan`` gives them
+                pl.col(ROW).cast(self._found.schema[ROW]), pl.exclude(ROW, PERSON)))
             self._copied = pl.concat([self._copied, rows.select("event_id", person_key())])
         self._keys_read = pl.concat([self._keys_read, new])
 
