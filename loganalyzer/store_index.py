@@ -29,6 +29,7 @@ import polars as pl
 from loganalyzer.compact import compact
 from loganalyzer.normalize import Frames
 from loganalyzer.problems import InputError
+from loganalyzer.schema import Frame
 from loganalyzer.scope import job_key
 from loganalyzer.textsafe import shown
 
@@ -111,12 +112,23 @@ def _named_in_details(details: pl.DataFrame, events: pl.DataFrame) -> pl.DataFra
         pl.lit(DETAIL).alias("column"), "value", *READ_KEYS, "is_group", "job")
 
 
-def cycles(events: pl.DataFrame) -> pl.DataFrame:
+def cycles(events: Frame) -> Frame:
     """Events per job, app and cycle with their first and last time (``CYCLES_SCHEMA``)."""
     return (
         events.group_by(CYCLE_COLUMNS)
         .agg(pl.len().alias("events"), pl.col("activity_time").min().alias("first"),
              pl.col("activity_time").max().alias("last"))
+        .cast(CYCLES_SCHEMA)
+    )
+
+
+def merged_cycles(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """``cycles`` of several parts' events, each cycle once (``CYCLES_SCHEMA``)."""
+    found = pl.concat(parts) if parts else pl.DataFrame(schema=CYCLES_SCHEMA)
+    return (
+        found.group_by(CYCLE_COLUMNS)
+        .agg(pl.col("events").sum(), pl.col("first").min(), pl.col("last").max())
+        .sort("first", "job_id", "cycle_id", nulls_last=True)
         .cast(CYCLES_SCHEMA)
     )
 
@@ -199,14 +211,7 @@ class IndexWriter:
             found = pl.concat([found, new])
         found.sort(list(IDENTITIES_SCHEMA), nulls_last=True).write_parquet(
             store / IDENTITIES_FILE)
-        parts = pl.concat(self._cycles) if self._cycles else pl.DataFrame(schema=CYCLES_SCHEMA)
-        (
-            parts.group_by(CYCLE_COLUMNS)
-            .agg(pl.col("events").sum(), pl.col("first").min(), pl.col("last").max())
-            .sort("first", "job_id", "cycle_id", nulls_last=True)
-            .cast(CYCLES_SCHEMA)
-            .write_parquet(store / CYCLES_FILE)
-        )
+        merged_cycles(self._cycles).write_parquet(store / CYCLES_FILE)
         if self._in_order and self._rows_files:
             pl.scan_parquet(self._rows_files).sink_parquet(store / ROWS_FILE)
         shutil.rmtree(self._parts)

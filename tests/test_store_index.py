@@ -4,7 +4,6 @@ store's own files: what `why` reads through it must be what the frames hold."""
 from __future__ import annotations
 
 import shutil
-
 from pathlib import Path
 
 import polars as pl

@@ -162,7 +162,7 @@ class FrameSource:
                    "modified_properties": ["event_id", "property_index"]}[name]
             return pl.concat(parts).unique(key, maintain_order=True)
 
-        return FrameSource(events, fetch, _stored_problems(stores), newest_first_files(events),
+        return FrameSource(events, fetch, stored_problems(stores), newest_first_files(events),
                            whole=lambda: [store_frames(s) for s in stores])
 
     def narrowed(self, events: pl.DataFrame, others: OtherApps | None) -> FrameSource:
@@ -312,7 +312,7 @@ def read_matching(path: Path, ids: pl.Series, columns: list[str] | None) -> pl.D
     return scan_matching(path, ids, columns).collect()
 
 
-def _stored_problems(stores: list[Path]) -> list[Problem]:
+def stored_problems(stores: list[Path]) -> list[Problem]:
     """What the stores' manifests list, each once, and a cut that another store reaches
     across (the re-export's store beside the cut file's) said so, as ``ingest.load`` says:
     each file's span is taken in every store, before an event in two counts once."""
