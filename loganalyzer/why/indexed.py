@@ -164,7 +164,9 @@ class IndexedStore(FrameSource):
         # written by ingest since it kept each file's direction; before, file order is kept
         self.newest_first = list(dict.fromkeys(
             file for manifest in manifests for file in manifest.get(NEWEST_FIRST, [])))
-        self.identities = pl.concat([i.identities for i in indexes]).unique(maintain_order=True)
+        self.identities = (indexes[0].identities if len(indexes) == 1  # distinct already
+                           else pl.concat([i.identities for i in indexes]).unique(
+                               maintain_order=True))
         # the event ids of each store but the last (``_held_earlier``), hashed: 16 MB a 1M store
         self._ids = [pl.scan_parquet(s / "events.parquet").select(_id_hash())
                      .collect(engine="streaming").to_series() for s in stores[:-1]]
