@@ -42,8 +42,14 @@ def copy_path(store: Path, name: str) -> Path:
     return store / PEOPLE_DIR / f"{name}.parquet"
 
 
+# the copy's files, each read by `why` when the store has a copy
+COPY_FILES = ("events", "steps", "step_details", "modified_properties")
+
+
 def has_copy(store: Path) -> bool:
-    return copy_path(store, "events").is_file()
+    """Whether the store has its whole people copy: a copy lacking a file (a store's folder
+    copied in part, a file removed) is not read, the store's own files are."""
+    return all(copy_path(store, name).is_file() for name in COPY_FILES)
 
 
 class PeopleCopy:

@@ -406,3 +406,30 @@ def test_a_person_is_looked_up_in_the_copy_not_the_store_s_events(many_batches, 
     found = source.candidates(_people(store, "failure", 1)[0])
     assert not found.is_empty()
     assert scanned == ["people/events.parquet"]
+
+
+@pytest.mark.parametrize("name", ["steps", "step_details", "modified_properties"])
+def test_a_people_copy_lacking_a_file_is_not_read(samples, tmp_path, name):
+    store = tmp_path / "store"
+    shutil.copytree(samples[0], store)
+    copy_path(store, name).unlink()  # a folder copied in part: the store's own files serve
+    users = [*_people(store, "failure", 2), *_people(store, "success", 1)]
+    _assert_same((store, samples[1]), users)
+
+
+def test_an_export_spilled_for_load_gets_no_people_copy(tmp_path, monkeypatch):
+    """``load`` reads a large export through a store it never asks `why` of: no copy."""
+    from loganalyzer import ingest
+
+    spilled: list[Path] = []
+    write = ingest.ingest_to_store
+
+    def recording(inputs, store, *args, **kwargs):
+        spilled.append(store)
+        return write(inputs, store, *args, **kwargs)
+
+    monkeypatch.setattr(ingest, "ingest_to_store", recording)
+    dataset = ingest.load([SAMPLES / "failing-initial.json"], spill_bytes=0)
+    assert dataset.frames.event_count() > 0
+    assert spilled and (spilled[0] / "events.parquet").is_file()
+    assert not (spilled[0] / PEOPLE_DIR).exists()
