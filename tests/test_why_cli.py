@@ -20,6 +20,12 @@ BAD_TOKEN = SAMPLES / "pattern-04-bad-token.json"
 BAD_TOKEN_JOB = SAMPLES / "job-status" / "pattern-04-bad-token.job.json"
 
 
+def _ingested(export: Path, store: Path) -> Path:
+    """``store``, ingested from ``export``: the same question asked of a store."""
+    assert CliRunner().invoke(app, ["ingest", str(export), "-o", str(store), "-q"]).exit_code == 0
+    return store
+
+
 def run(*args: object):
     return CliRunner().invoke(app, ["why", *map(str, args), "-q"])
 
@@ -159,9 +165,7 @@ def test_roles_sent_in_a_cycle_why_does_not_read_keep_fc003_quiet_as_diagnose(tm
     given = tmp_path / "roles.json"
     given.write_text(json.dumps(x.records))
     if stored:
-        given = tmp_path / "store"
-        assert CliRunner().invoke(app, ["ingest", str(tmp_path / "roles.json"), "-o",
-                                        str(given), "-q"]).exit_code == 0
+        given = _ingested(given, tmp_path / "store")
     diagnosis = json.loads(CliRunner().invoke(app, ["diagnose", str(given), "--format", "json",
                                                     "-q"]).stdout)
     assert diagnosis["findings"] == []
@@ -333,9 +337,7 @@ def test_a_latest_warning_that_logged_only_its_status_says_what_its_step_said(
     given = tmp_path / "warnings.json"
     given.write_text(json.dumps(x.records))
     if stored:
-        given = tmp_path / "store"
-        assert CliRunner().invoke(app, ["ingest", str(tmp_path / "warnings.json"), "-o",
-                                        str(given), "-q"]).exit_code == 0
+        given = _ingested(given, tmp_path / "store")
     said = (f"ReportableIdentifier: tuva.aas@contoso.no; Warning: {TITLE_LEFT}" if in_details
             else TITLE_LEFT)
     result = run("tuva.aas@contoso.no", given)
@@ -367,11 +369,7 @@ def test_a_name_logged_decomposed_is_found_by_the_name_typed(tmp_path, stored):
     export = tmp_path / "nfd.json"
     export.write_text(FAILING.read_text(encoding="utf-8").replace("Jakob Møller", decomposed),
                       encoding="utf-8")
-    source = export
-    if stored:
-        source = tmp_path / "store"
-        assert CliRunner().invoke(app, ["ingest", str(export), "-o", str(source),
-                                        "-q"]).exit_code == 0
+    source = _ingested(export, tmp_path / "store") if stored else export
     for typed in ("Jåkob Müller", "jåkob", decomposed):
         result = run(typed, source)
         assert result.exit_code == 0, result.output
@@ -869,9 +867,7 @@ def test_a_person_known_only_by_the_identifier_their_steps_report_is_not_among_t
     now knows her by that identifier too."""
     given = SAMPLES / "formats" / "csv"
     if stored:
-        given = tmp_path / "store"
-        assert CliRunner().invoke(app, ["ingest", str(SAMPLES / "formats" / "csv"), "-o",
-                                        str(given), "-q"]).exit_code == 0
+        given = _ingested(given, tmp_path / "store")
     diagnosis = json.loads(CliRunner().invoke(app, ["diagnose", str(given), "--format", "json",
                                                     "-q"]).stdout)
     [fc007] = [f for f in diagnosis["findings"] if f["rule_id"] == "FC007"]

@@ -93,6 +93,14 @@ def _people(store: Path, status: str, count: int) -> list[str]:
     return latest["upn"].head(count).to_list()
 
 
+def _generated(folder: Path, events: int) -> Path:
+    """A generated month of a tenant (``benchmarks/make_tenant.py``) of about ``events``."""
+    export = folder / "tenant.json"
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "make_tenant.py"), "--events",
+                    str(events), "-o", str(export)], check=True, capture_output=True)
+    return export
+
+
 @pytest.fixture(scope="module")
 def samples(tmp_path_factory) -> tuple[Path, Path]:
     exports = sorted(p for p in SAMPLES.glob("*.json") if p.name != "manifest.json")
@@ -138,9 +146,7 @@ def tenant_wide(tmp_path_factory) -> tuple[Path, Path]:
 def generated(tmp_path_factory) -> tuple[Path, Path]:
     """A generated month of a tenant (``benchmarks/make_tenant.py``), small."""
     folder = tmp_path_factory.mktemp("generated")
-    export = folder / "tenant.json"
-    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "make_tenant.py"), "--events",
-                    "4000", "-o", str(export)], check=True, capture_output=True)
+    export = _generated(folder, 4000)
     return _with_and_without_index([export], folder)
 
 
@@ -149,9 +155,7 @@ def small_groups(tmp_path_factory) -> tuple[Path, Path]:
     """A generated tenant whose steps are written in row groups of 500 rows (20,000 in a real
     store), so a person's steps are read from many groups, and runs of them cross groups."""
     folder = tmp_path_factory.mktemp("small_groups")
-    export = folder / "tenant.json"
-    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "make_tenant.py"), "--events",
-                    "3000", "-o", str(export)], check=True, capture_output=True)
+    export = _generated(folder, 3000)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("loganalyzer.ingest.STEP_ROW_GROUP", 500)
         return _with_and_without_index([export], folder)
@@ -338,9 +342,7 @@ def many_batches(tmp_path_factory) -> tuple[Path, Path]:
     """A generated tenant ingested 400 events a batch (20,000 in a real store) into a people
     copy of 40 events a row group: a person's rows lie in several batches of the copy."""
     folder = tmp_path_factory.mktemp("many_batches")
-    export = folder / "tenant.json"
-    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "make_tenant.py"), "--events",
-                    "3000", "-o", str(export)], check=True, capture_output=True)
+    export = _generated(folder, 3000)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("loganalyzer.readers.BATCH_ROWS", 400)
         patch.setattr("loganalyzer.ingest.BATCH_ROWS", 400)
